@@ -1,0 +1,133 @@
+/*
+ * config: loads lambdaops.yaml with libyaml into an immutable struct config.
+ *
+ * Common keys (environment, refresh, theme, read_only, sources[].name/kind/
+ * interval/timeout/thresholds) are handled here. Each collector kind declares
+ * its own keys in a `struct cfg_key` table (collector_ops.keys) and its
+ * thresholds in a `struct threshold_def` table; this module validates both
+ * generically, so every error carries FILE:LINE:COL and a "did you mean".
+ *
+ * Loaded once by the main thread before any other thread starts; read-only
+ * afterwards, so any thread may read it without locks.
+ */
+#ifndef LO_SRC_CONFIG_H
+#define LO_SRC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct collector_ops;
+
+/* Exit code for configuration errors (sysexits EX_CONFIG). */
+#define LO_EXIT_CONFIG 78
+
+/* --- kind-specific keys, declared by each collector --------------------- */
+
+enum cfg_type {
+        CFG_STR,        /* char *            (owned by the kind cfg struct)      */
+        CFG_SECRET_REF, /* char *: name of an env var or a path; see note below  */
+        CFG_DURATION,   /* int64_t ms        ("250ms", "5s", "2m", "1h")         */
+        CFG_SIZE,       /* int64_t bytes     ("512KiB", "2GiB", "1.5GB", "1024") */
+        CFG_BOOL,       /* bool              (true/false)                        */
+        CFG_INT,        /* int64_t                                               */
+        CFG_STRLIST,    /* struct cfg_strlist (a YAML sequence of scalars)       */
+};
+
+struct cfg_strlist {
+        char  **v;      /* owned */
+        size_t  n;
+};
+
+/* One key of a kind's section. `off` is offsetof() into the kind's cfg
+ * struct (collector_ops.cfg_size bytes, zeroed before parsing). Missing
+ * optional keys keep zero/NULL. CFG_SECRET_REF values are stored as given
+ * (the env var name or the file path), never the secret itself; collectors
+ * resolve them with config_secret_resolve() at connect time. */
+struct cfg_key {
+        const char    *name;
+        enum cfg_type  type;
+        size_t         off;
+        bool           required;
+        const char    *help;    /* one line, for docs and "did you mean" */
+};
+
+/* --- thresholds --------------------------------------------------------- */
+
+enum thr_unit { THR_BYTES, THR_MS, THR_COUNT, THR_RATE };
+
+/* A metric that can alert, with documented defaults. A default of a NAN
+ * warn/crit means "off unless configured". */
+struct threshold_def {
+        const char    *name;    /* e.g. "slot_lag_bytes" */
+        enum thr_unit  unit;    /* how YAML values are parsed and shown */
+        double         warn;    /* default */
+        double         crit;    /* default */
+        const char    *help;
+};
+
+struct threshold {
+        const struct threshold_def *def;  /* borrowed from the collector table */
+        double warn;    /* NAN = disabled */
+        double crit;    /* NAN = disabled */
+};
+
+/* --- loaded config ------------------------------------------------------ */
+
+struct source_cfg {
+        char    *name;
+        char    *kind;
+        const struct collector_ops *ops;  /* resolved from the registry */
+        int64_t  interval_ms;
+        int64_t  timeout_ms;
+        struct threshold *thresholds;     /* one per ops->thresholds entry, in order */
+        size_t   n_thresholds;
+        void    *kind_cfg;                /* owned; layout per ops->cfg_size / ops->keys */
+        int      line, col;               /* where the source starts in the file */
+};
+
+struct config {
+        char    *path;          /* file it came from, or "<string>" */
+        char    *environment;   /* default "default" */
+        int64_t  refresh_ms;    /* default 1000 */
+        char    *theme;         /* default "default" */
+        bool     read_only;     /* default false */
+        struct source_cfg *sources;
+        size_t   n_sources;
+};
+
+/* Finds the config file: explicit path, then $LAMBDAOPS_CONFIG, then
+ * ./lambdaops.yaml, then $XDG_CONFIG_HOME/lambdaops/config.yaml (or
+ * ~/.config/...). Returns an owned path, or NULL with err set when none
+ * exists (the message lists the places searched). */
+char *config_find(const char *explicit_path, struct err *err);
+
+/* Parses and validates. On success returns an owned config. On failure
+ * returns NULL and sets err->msg to "FILE:LINE:COL: message". */
+struct config *config_load_file(const char *path, struct err *err);
+/* Same, from memory; `name` stands for FILE in messages. */
+struct config *config_load_string(const char *yaml, size_t len, const char *name, struct err *err);
+void config_free(struct config *c);      /* NULL-safe */
+
+const struct source_cfg *config_source(const struct config *c, const char *name);
+/* The configured threshold for `metric` on this source, or NULL. */
+const struct threshold *config_threshold(const struct source_cfg *s, const char *metric);
+
+/* Reads a secret given by a *_env (env var name) or *_file (path) key, whichever
+ * is set (both set is a load-time error). Returns an owned string with one
+ * trailing newline stripped, NULL with err set when it cannot be read, or
+ * NULL with err clear when neither is configured. Never logs the value. */
+char *config_secret_resolve(const char *env_name, const char *file_path, struct err *err);
+
+/* Strict unit parsers (also used for thresholds). Return 0 or -1 with a
+ * reason in err. Durations: integer or decimal number followed by ms, s, m,
+ * h or d ("1.5s"); no bare numbers. Sizes: number with optional B, KB, MB,
+ * GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024); a bare
+ * integer is bytes. Negative values, empty strings, spaces inside, trailing
+ * garbage and overflow are errors. */
+int config_parse_duration(const char *s, int64_t *ms, struct err *err);
+int config_parse_size(const char *s, int64_t *bytes, struct err *err);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * health: turns snapshots into alerts with thresholds, and alerts into the
+ * overall state. Pure functions over immutable snapshots; any thread.
+ */
+#ifndef LO_SRC_HEALTH_H
+#define LO_SRC_HEALTH_H
+
+#include <stddef.h>
+
+struct snapshot;
+struct source_cfg;
+
+/* Ordered by badness for "worst wins"; UNKNOWN ranks between WARN and CRIT
+ * only when computing the overall state (see health_overall). */
+enum severity { SEV_OK = 0, SEV_WARN, SEV_CRIT, SEV_UNKNOWN };
+
+const char *severity_name(enum severity s);     /* "ok", "warn", "crit", "unknown" */
+/* Nagios plugin exit code: 0 ok, 1 warn, 2 crit, 3 unknown. */
+int severity_exit_code(enum severity s);
+
+struct alert {
+        enum severity sev;                      /* SEV_WARN or SEV_CRIT */
+        char   source[64];
+        char   metric[48];                      /* threshold name, or "status" */
+        char   subject[128];                    /* e.g. a slot name; "" for the source itself */
+        double value;                           /* NAN when not numeric */
+        double threshold;                       /* the crossed limit; NAN when not numeric */
+        char   message[256];                    /* human sentence; never a secret */
+};
+
+struct alert_list {
+        struct alert *v;        /* owned */
+        size_t n, cap;
+};
+
+void alert_list_init(struct alert_list *l);
+void alert_list_done(struct alert_list *l);
+void alert_list_add(struct alert_list *l, const struct alert *a);
+
+/* Checks `value` against the source's configured threshold `metric` (higher
+ * is worse) and adds a warn or crit alert when crossed. The message is
+ * "<subject> <metric> <value> >= <limit>" with units from the threshold
+ * definition, unless `what` is given ("slot debezium lag" etc.). Returns the
+ * severity added (SEV_OK when none or when the threshold is unknown). */
+enum severity health_check(struct alert_list *l, const struct source_cfg *src,
+                           const char *metric, const char *subject,
+                           double value, const char *what);
+
+/* Adds a non-threshold alert (a state rule such as "wal_level is replica"). */
+void health_add(struct alert_list *l, enum severity sev, const struct source_cfg *src,
+                const char *metric, const char *subject, double value,
+                double threshold, const char *fmt, ...)
+        __attribute__((format(printf, 8, 9)));
+
+/* All alerts for one snapshot: a down source is crit, a degraded one warn,
+ * then the kind's own rules (ops->alerts) when data is present. */
+void health_eval(const struct snapshot *s, struct alert_list *out);
+
+/* Worst over alerts; SEV_UNKNOWN when no alert is crit and some source has
+ * never been polled (NULL snapshot or COLL_UNKNOWN). */
+enum severity health_overall(const struct snapshot *const *snaps, size_t n,
+                             const struct alert_list *alerts);
+
+#endif

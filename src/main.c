@@ -1,0 +1,7 @@
+/* main (STUB: being implemented). */
+#include "app.h"
+
+int main(int argc, char **argv)
+{
+        return 0;
+}
