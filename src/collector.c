@@ -9,6 +9,7 @@
  */
 #include "collector.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -138,6 +139,10 @@ static void collector_poll_once(struct collector *c, void *state, uint64_t seq)
 
         s->status = st;
         str_copy(s->error, err.msg, sizeof s->error);
+        /* Library messages (libpq's) end with a newline; every reader wants
+         * one line. */
+        for (size_t k = strlen(s->error); k > 0 && isspace((unsigned char)s->error[k - 1]); k--)
+                s->error[k - 1] = '\0';
         s->poll_ms = clock_mono_ms() - t0;
         s->collected_mono = clock_mono_ms();
         s->collected_at = clock_wall_ms();

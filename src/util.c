@@ -130,7 +130,9 @@ void fmt_bytes(double bytes, char *buf, size_t n)
         size_t u = 0;
         const char *sign = bytes < 0 ? "-" : "";
 
-        while (v >= 1024 && u + 1 < LO_ARRAY_LEN(unit)) {
+        /* Move up a unit also when the printed value would round to 1024
+         * ("1024 B", "1024.0 KiB"): 1048575 B is "1.0 MiB". */
+        while (v >= (u == 0 ? 1023.5 : 1023.95) && u + 1 < LO_ARRAY_LEN(unit)) {
                 v /= 1024;
                 u++;
         }
