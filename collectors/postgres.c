@@ -1,21 +1,97 @@
 /*
- * PostgreSQL logical-replication collector (STUB: being implemented).
+ * PostgreSQL logical-replication (CDC source) collector.
+ *
+ * One collector thread per source owns a `struct pg_state`: one libpq
+ * connection, reused across polls and reopened after a failure, plus the
+ * history (struct pg_history) that turns successive polls into WAL bytes/s
+ * and per-slot lag trends. Nothing here is shared with other threads except
+ * the published `struct pg_data`, which is immutable once returned.
+ *
+ * I/O. Every blocking step is non-blocking libpq driven by coll_wait_fd():
+ * PQconnectStartParams + PQconnectPoll, then PQsendQueryParams + PQflush /
+ * PQconsumeInput / PQisBusy. So a dead server fails fast, a hung one fails at
+ * the source timeout (coll_ctx.deadline_mono covers the whole poll), and
+ * quit (ctx->stop_fd) interrupts at once. On timeout or quit we drop the
+ * connection instead of PQcancel(), which itself blocks on a hung server;
+ * statement_timeout makes the server give up the query on its side. The one
+ * step we cannot bound is the host name lookup inside PQconnectStartParams
+ * (getaddrinfo is synchronous): prefer host addresses or /etc/hosts names.
+ *
+ * Session: options "-c default_transaction_read_only=on -c
+ * statement_timeout=<timeout>", fallback_application_name=lambdaops, the
+ * password from password_env/password_file (config_secret_resolve) as the
+ * `password` keyword. The password is never logged; DSNs are shown only
+ * through pg_dsn_mask(), and error texts have any password in the DSN
+ * redacted.
+ *
+ * A poll runs four queries, picked by server_version_num (PG 10-17; 9.x gets
+ * the overview only and is reported degraded):
+ *   overview      version, pg_is_in_recovery(), wal_level, max_* settings and
+ *                 the current LSN (pg_current_wal_lsn(), or on a standby
+ *                 pg_last_wal_receive_lsn() falling back to the replay LSN);
+ *   slots         pg_replication_slots with lag/retained computed by the
+ *                 server as pg_wal_lsn_diff($current, confirmed_flush_lsn /
+ *                 restart_lsn), where $current is the overview's LSN, so the
+ *                 lags agree exactly with the reported current_lsn;
+ *                 wal_status/safe_wal_size on 13+, inactive_since on 17+;
+ *   publications  pg_publication + pg_publication_tables (tables are listed
+ *                 only for publications that are not FOR ALL TABLES);
+ *   senders       pg_stat_replication joined to slots on active_pid.
+ * A failing overview or a lost connection makes the poll DOWN; a failing
+ * later query (permissions, say) makes it DEGRADED with what was read.
+ * Parsing is pure (pg_parse_*() over struct pg_rows), so tests feed it
+ * fixtures; history is pure too (pg_history_apply()).
+ *
+ * Alert rules (pg_alerts; thresholds are configurable, defaults below):
+ *   wal_level != logical                  warn  metric wal_level
+ *   per slot: lag_bytes                   slot_lag_bytes   (256 MiB / 2 GiB)
+ *             retained_bytes              retained_bytes   (1 GiB / 8 GiB)
+ *             inactive_for_ms, if inactive slot_inactive_ms (5 min / 30 min)
+ *             wal_status extended         warn  metric wal_status
+ *             wal_status unreserved, lost crit  metric wal_status
+ *             eta_lost_s < 1 h            crit  metric eta_lost_s, threshold
+ *                                         3600; not when already lost
+ *   per sender: replay_lag_ms             sender_lag_ms    (30 s / 5 min); flush_lag_ms
+ *             when replay_lsn is NULL (pg_recvlogical and other logical
+ *             consumers that never report a replay position: their
+ *             replay_lag only grows)
+ * eta_lost_s = safe_wal_size / retained_rate, both positive, where
+ * retained_rate is the least-squares slope of retained_bytes over 5 minutes.
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "collector.h"
+#include "config.h"
+#include "health.h"
+#include "ring.h"
+#include "util.h"
+
+#define PG_RATE_WINDOW_MS (5 * 60 * 1000)
+#define PG_ETA_CRIT_S     3600.0
 
 static const struct cfg_key pg_keys[] = {
         { "dsn",           CFG_STR,        offsetof(struct pg_cfg, dsn),           true,
-          "libpq connection string (a password here is masked everywhere; prefer password_env)" },
+          "libpq connection string, keyword or URI form (a password here is masked everywhere; prefer password_env)" },
         { "password_env",  CFG_SECRET_REF, offsetof(struct pg_cfg, password_env),  false,
-          "name of an environment variable holding the password" },
+          "name of an environment variable holding the password (overrides one in dsn)" },
         { "password_file", CFG_SECRET_REF, offsetof(struct pg_cfg, password_file), false,
           "path of a file holding the password (one trailing newline stripped)" },
         { "sslmode",       CFG_STR,        offsetof(struct pg_cfg, sslmode),       false,
-          "libpq sslmode override (disable, prefer, require, verify-ca, verify-full)" },
+          "libpq sslmode override (disable, allow, prefer, require, verify-ca, verify-full)" },
         { NULL, 0, 0, false, NULL },
 };
 
@@ -25,17 +101,1430 @@ static const struct threshold_def pg_thresholds[] = {
         { "retained_bytes",   THR_BYTES, 1.0 * 1024 * 1024 * 1024, 8.0 * 1024 * 1024 * 1024,
           "WAL kept on disk for the slot (current LSN - restart_lsn)" },
         { "slot_inactive_ms", THR_MS,    5.0 * 60 * 1000, 30.0 * 60 * 1000,
-          "how long a slot has been seen inactive (no consumer connected)" },
+          "how long a slot has been inactive (no consumer connected)" },
         { "sender_lag_ms",    THR_MS,    30.0 * 1000, 5.0 * 60 * 1000,
-          "pg_stat_replication replay_lag of a WAL sender" },
+          "replay_lag of a WAL sender in pg_stat_replication (flush_lag when it reports no replay position)" },
         { NULL, 0, 0, 0, NULL },
 };
+
+/* ------------------------------------------------------------------------
+ * LSNs and DSN masking (pure)
+ */
+
+static int pg_hexval(int c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Up to 8 hex digits; returns the end or NULL. */
+static const char *pg_hex32(const char *s, uint32_t *out)
+{
+        uint32_t v = 0;
+        int n = 0, h;
+
+        while ((h = pg_hexval((unsigned char)*s)) >= 0) {
+                if (++n > 8)
+                        return NULL;
+                v = (v << 4) | (uint32_t)h;
+                s++;
+        }
+        if (n == 0)
+                return NULL;
+        *out = v;
+        return s;
+}
+
+int pg_lsn_parse(const char *s, uint64_t *out)
+{
+        uint32_t hi, lo;
+
+        if (!s || !(s = pg_hex32(s, &hi)) || *s != '/' || !(s = pg_hex32(s + 1, &lo)) || *s)
+                return -1;
+        if (out)
+                *out = (uint64_t)hi << 32 | lo;
+        return 0;
+}
+
+struct pg_span {
+        size_t off, len;
+};
+
+#define PG_MAX_SPANS 8
+
+static bool pg_key_is(const char *k, size_t n, const char *want)
+{
+        return strlen(want) == n && strncasecmp(k, want, n) == 0;
+}
+
+/* Finds the parts of a conninfo string that hold a password, following
+ * libpq's lexical rules loosely and erring towards masking more. */
+static size_t pg_dsn_secrets(const char *dsn, struct pg_span *sp, size_t max)
+{
+        size_t n = 0, i = 0, len = strlen(dsn);
+
+        if (strncasecmp(dsn, "postgresql://", 13) == 0 || strncasecmp(dsn, "postgres://", 11) == 0) {
+                size_t p = strstr(dsn, "://") - dsn + 3;
+                size_t q = p + strcspn(dsn + p, "?");
+                size_t at = (size_t)-1;
+
+                for (size_t j = p; j < q; j++)
+                        if (dsn[j] == '@')
+                                at = j;
+                if (at != (size_t)-1) {
+                        for (size_t j = p; j < at; j++)
+                                if (dsn[j] == ':') {
+                                        if (n < max)
+                                                sp[n++] = (struct pg_span){ j + 1, at - j - 1 };
+                                        break;
+                                }
+                }
+                while (q < len) {
+                        size_t k = q + 1, e = k + strcspn(dsn + k, "&"), eq;
+
+                        eq = k + strcspn(dsn + k, "=&");
+                        if (eq < e && pg_key_is(dsn + k, eq - k, "password") && n < max)
+                                sp[n++] = (struct pg_span){ eq + 1, e - eq - 1 };
+                        q = e;
+                }
+                return n;
+        }
+        while (i < len) {
+                size_t k, kl, v;
+
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                k = i;
+                while (i < len && dsn[i] != '=' && !isspace((unsigned char)dsn[i]))
+                        i++;
+                kl = i - k;
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                if (i >= len || dsn[i] != '=') {
+                        /* Malformed ("password secret"): hide the rest. */
+                        if (pg_key_is(dsn + k, kl, "password") && i < len && n < max)
+                                sp[n++] = (struct pg_span){ i, len - i };
+                        if (kl == 0)
+                                break;
+                        continue;
+                }
+                i++;
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                v = i;
+                if (i < len && dsn[i] == '\'') {
+                        for (i++; i < len && dsn[i] != '\''; i++)
+                                if (dsn[i] == '\\' && i + 1 < len)
+                                        i++;
+                        if (i < len)
+                                i++;
+                } else {
+                        for (; i < len && !isspace((unsigned char)dsn[i]); i++)
+                                if (dsn[i] == '\\' && i + 1 < len)
+                                        i++;
+                }
+                if (pg_key_is(dsn + k, kl, "password") && n < max)
+                        sp[n++] = (struct pg_span){ v, i - v };
+        }
+        return n;
+}
+
+char *pg_dsn_mask(const char *dsn)
+{
+        struct pg_span sp[PG_MAX_SPANS];
+        size_t n, len, o = 0, from = 0;
+        char *out;
+
+        if (!dsn)
+                return NULL;
+        n = pg_dsn_secrets(dsn, sp, PG_MAX_SPANS);
+        len = strlen(dsn);
+        out = xmalloc(len + 3 * n + 1);
+        for (size_t i = 0; i < n; i++) {
+                memcpy(out + o, dsn + from, sp[i].off - from);
+                o += sp[i].off - from;
+                memcpy(out + o, "***", 3);
+                o += 3;
+                from = sp[i].off + sp[i].len;
+        }
+        memcpy(out + o, dsn + from, len - from);
+        out[o + len - from] = '\0';
+        return out;
+}
+
+/* Replaces every occurrence of secret (when non-empty) in msg with "***". */
+static void pg_redact(char *msg, size_t n, const char *secret)
+{
+        size_t slen = secret ? strlen(secret) : 0;
+        char *p;
+
+        if (slen == 0)
+                return;
+        while ((p = strstr(msg, secret)) != NULL) {
+                char *tmp = xasprintf("%.*s***%s", (int)(p - msg), msg, p + slen);
+
+                str_copy(msg, tmp, n);
+                free(tmp);
+        }
+}
+
+/* Redacts the dsn's passwords (and `password`) from msg. */
+static void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
+{
+        struct pg_span sp[PG_MAX_SPANS];
+        size_t k = dsn ? pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) : 0;
+
+        for (size_t i = 0; i < k; i++) {
+                char *s = xstrndup(dsn + sp[i].off, sp[i].len);
+
+                /* Quoted values show up unquoted in messages. */
+                if (sp[i].len >= 2 && s[0] == '\'') {
+                        memmove(s, s + 1, sp[i].len - 1);
+                        s[sp[i].len - 2] = '\0';
+                }
+                pg_redact(msg, n, s);
+                free(s);
+        }
+        if (password)
+                pg_redact(msg, n, password);
+}
+
+/* ------------------------------------------------------------------------
+ * Error messages (pure)
+ */
+
+static bool pg_starts(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                     char *out, size_t n)
+{
+        char line[256], where[160];
+        const char *s, *p;
+        size_t len;
+
+        s = libpq_msg ? libpq_msg : "";
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+                s++;
+        len = strcspn(s, "\n");
+        if (len >= sizeof line)
+                len = sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = '\0';
+        while (len > 0 && isspace((unsigned char)line[len - 1]))
+                line[--len] = '\0';
+        s = line;
+        if (pg_starts(s, "connection to server") && (p = strstr(s, " failed: ")) != NULL)
+                s = p + 9;
+        for (;;) {
+                if (pg_starts(s, "FATAL:") || pg_starts(s, "ERROR:"))
+                        s += 6;
+                else if (pg_starts(s, "PANIC:"))
+                        s += 6;
+                else
+                        break;
+                while (*s == ' ')
+                        s++;
+        }
+        if (host && *host)
+                snprintf(where, sizeof where, "%s:%s", host, port && *port ? port : "5432");
+        else
+                str_copy(where, "the server", sizeof where);
+
+        if (!*s)
+                snprintf(out, n, "%s: unknown libpq error", where);
+        else if (strstr(s, "Connection refused"))
+                snprintf(out, n, "connection refused: is PostgreSQL running at %s?", where);
+        else if (strstr(s, "password authentication failed"))
+                snprintf(out, n, "%s at %s (check password_env/password_file)", s, where);
+        else if (strstr(s, "no password supplied"))
+                snprintf(out, n, "%s asks for a password but none is configured "
+                         "(set password_env or password_file)", where);
+        else if (strstr(s, "could not translate host name"))
+                snprintf(out, n, "%s", s);
+        else if (strstr(s, "server closed the connection unexpectedly"))
+                snprintf(out, n, "%s closed the connection unexpectedly "
+                         "(server restarted or crashed?)", where);
+        else if (strstr(s, "timeout expired") || strstr(s, "Connection timed out"))
+                snprintf(out, n, "connecting to %s timed out (firewall, or wrong host?)", where);
+        else
+                snprintf(out, n, "%s: %s", where, s);
+}
+
+/* ------------------------------------------------------------------------
+ * Connection parameters (pure)
+ */
+
+struct pg_kv {
+        char **k, **v;
+        size_t n, cap;
+};
+
+static void pg_kv_set(struct pg_kv *kv, const char *k, const char *v)
+{
+        for (size_t i = 0; i < kv->n; i++)
+                if (strcmp(kv->k[i], k) == 0) {
+                        free(kv->v[i]);
+                        kv->v[i] = xstrdup(v);
+                        return;
+                }
+        if (kv->n + 2 > kv->cap) {
+                kv->cap = kv->cap ? 2 * kv->cap : 32;
+                kv->k = xrealloc(kv->k, kv->cap * sizeof *kv->k);
+                kv->v = xrealloc(kv->v, kv->cap * sizeof *kv->v);
+        }
+        kv->k[kv->n] = xstrdup(k);
+        kv->v[kv->n] = xstrdup(v);
+        kv->n++;
+        kv->k[kv->n] = kv->v[kv->n] = NULL;
+}
+
+static const char *pg_kv_get(const struct pg_kv *kv, const char *k)
+{
+        for (size_t i = 0; i < kv->n; i++)
+                if (strcmp(kv->k[i], k) == 0)
+                        return kv->v[i];
+        return NULL;
+}
+
+void pg_conn_params_free(char **keys, char **vals)
+{
+        for (size_t i = 0; keys && keys[i]; i++) {
+                free(keys[i]);
+                if (vals[i]) {
+                        explicit_bzero(vals[i], strlen(vals[i]));
+                        free(vals[i]);
+                }
+        }
+        free(keys);
+        free(vals);
+}
+
+int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                   char ***keys, char ***vals, struct err *err)
+{
+        struct pg_kv kv = { 0 };
+        PQconninfoOption *opts, *o;
+        char *perr = NULL, *options;
+        const char *old;
+
+        *keys = *vals = NULL;
+        opts = PQconninfoParse(cfg->dsn ? cfg->dsn : "", &perr);
+        if (!opts) {
+                char msg[256];
+
+                if (perr) {
+                        pg_errmsg_clean(perr, NULL, NULL, msg, sizeof msg);
+                        /* Drop the "the server: " our cleaner adds. */
+                        if (pg_starts(msg, "the server: "))
+                                memmove(msg, msg + 12, strlen(msg + 12) + 1);
+                } else {
+                        str_copy(msg, "out of memory", sizeof msg);
+                }
+                pg_redact_dsn(msg, sizeof msg, cfg->dsn, password);
+                err_set(err, EINVAL, "dsn is not a valid libpq connection string: %s", msg);
+                PQfreemem(perr);
+                return -1;
+        }
+        for (o = opts; o->keyword; o++)
+                if (o->val)
+                        pg_kv_set(&kv, o->keyword, o->val);
+        PQconninfoFree(opts);
+        if (password)
+                pg_kv_set(&kv, "password", password);
+        if (cfg->sslmode && *cfg->sslmode)
+                pg_kv_set(&kv, "sslmode", cfg->sslmode);
+        if (!pg_kv_get(&kv, "fallback_application_name"))
+                pg_kv_set(&kv, "fallback_application_name", "lambdaops");
+        old = pg_kv_get(&kv, "options");
+        options = xasprintf("%s%s-c default_transaction_read_only=on -c statement_timeout=%lld",
+                            old ? old : "", old && *old ? " " : "",
+                            (long long)(timeout_ms > 0 ? timeout_ms : 0));
+        pg_kv_set(&kv, "options", options);
+        free(options);
+        *keys = kv.k;
+        *vals = kv.v;
+        return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Row parsing (pure)
+ */
+
+static int pg_col(const struct pg_rows *r, const char *name)
+{
+        for (int i = 0; i < r->ncols; i++) {
+                const char *c = r->name(r->src, i);
+
+                if (c && strcmp(c, name) == 0)
+                        return i;
+        }
+        return -1;
+}
+
+static const char *pg_val(const struct pg_rows *r, int row, int col)
+{
+        return col < 0 ? NULL : r->value(r->src, row, col);
+}
+
+static bool pg_bool(const char *v)
+{
+        return v && (strcmp(v, "t") == 0 || strcasecmp(v, "true") == 0 ||
+                     strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0);
+}
+
+/* Integer text, optionally with a zero fraction ("1234", "-5", "12.000",
+ * as numeric output looks). False for NULL or anything else. */
+static bool pg_i64(const char *v, int64_t *out)
+{
+        char *end;
+        long long x;
+
+        if (!v || !*v || isspace((unsigned char)*v))
+                return false;
+        errno = 0;
+        x = strtoll(v, &end, 10);
+        if (errno || end == v)
+                return false;
+        if (*end == '.') {
+                end++;
+                while (*end == '0')
+                        end++;
+        }
+        if (*end)
+                return false;
+        *out = x;
+        return true;
+}
+
+static int pg_int(const char *v, int dflt)
+{
+        int64_t x;
+
+        return pg_i64(v, &x) && x >= INT32_MIN && x <= INT32_MAX ? (int)x : dflt;
+}
+
+static char *pg_dup(const char *v)
+{
+        return v ? xstrdup(v) : NULL;
+}
+
+int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err)
+{
+        int c_ver = pg_col(r, "server_version"), c_num = pg_col(r, "server_version_num");
+        int64_t keep;
+
+        if (c_ver < 0 || c_num < 0) {
+                err_set(err, EPROTO, "overview query: no server_version/server_version_num column");
+                return -1;
+        }
+        if (r->nrows != 1) {
+                err_set(err, EPROTO, "overview query returned %d rows, expected 1", r->nrows);
+                return -1;
+        }
+        free(d->server_version);
+        free(d->wal_level);
+        d->server_version = pg_dup(pg_val(r, 0, c_ver));
+        d->server_version_num = pg_int(pg_val(r, 0, c_num), 0);
+        d->in_recovery = pg_bool(pg_val(r, 0, pg_col(r, "in_recovery")));
+        d->wal_level = pg_dup(pg_val(r, 0, pg_col(r, "wal_level")));
+        d->max_replication_slots = pg_int(pg_val(r, 0, pg_col(r, "max_replication_slots")), -1);
+        d->max_wal_senders = pg_int(pg_val(r, 0, pg_col(r, "max_wal_senders")), -1);
+        d->max_slot_wal_keep_size = -1;
+        if (pg_i64(pg_val(r, 0, pg_col(r, "max_slot_wal_keep_size")), &keep) && keep >= 0)
+                d->max_slot_wal_keep_size = keep;
+        str_copy(d->current_lsn, pg_val(r, 0, pg_col(r, "current_lsn")), sizeof d->current_lsn);
+        return 0;
+}
+
+static int pg_slot_cmp(const void *a, const void *b)
+{
+        const struct pg_slot *x = a, *y = b;
+
+        if (x->has_lag != y->has_lag)
+                return x->has_lag ? -1 : 1;
+        if (x->has_lag && x->lag_bytes != y->lag_bytes)
+                return x->lag_bytes > y->lag_bytes ? -1 : 1;
+        return strcmp(x->name, y->name);
+}
+
+static void pg_slot_done(struct pg_slot *s)
+{
+        free(s->name);
+        free(s->plugin);
+        free(s->type);
+        free(s->database);
+        free(s->wal_status);
+}
+
+int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
+{
+        int c_name = pg_col(r, "slot_name"), c_plugin = pg_col(r, "plugin");
+        int c_type = pg_col(r, "slot_type"), c_db = pg_col(r, "database");
+        int c_temp = pg_col(r, "temporary"), c_active = pg_col(r, "active");
+        int c_pid = pg_col(r, "active_pid"), c_restart = pg_col(r, "restart_lsn");
+        int c_conf = pg_col(r, "confirmed_flush_lsn"), c_lag = pg_col(r, "lag_bytes");
+        int c_ret = pg_col(r, "retained_bytes"), c_ws = pg_col(r, "wal_status");
+        int c_safe = pg_col(r, "safe_wal_size"), c_inact = pg_col(r, "inactive_ms");
+        uint64_t cur = 0;
+        bool have_cur = pg_lsn_parse(d->current_lsn, &cur) == 0;
+
+        if (c_name < 0) {
+                err_set(err, EPROTO, "slots query: no slot_name column");
+                return -1;
+        }
+        d->slots = xcalloc(r->nrows > 0 ? (size_t)r->nrows : 1, sizeof *d->slots);
+        d->n_slots = 0;
+        for (int i = 0; i < r->nrows; i++) {
+                struct pg_slot *s = &d->slots[d->n_slots];
+                const char *name = pg_val(r, i, c_name);
+                uint64_t lsn;
+
+                if (!name)
+                        continue;
+                memset(s, 0, sizeof *s);
+                s->name = xstrdup(name);
+                s->plugin = pg_dup(pg_val(r, i, c_plugin));
+                s->type = pg_dup(pg_val(r, i, c_type));
+                s->database = pg_dup(pg_val(r, i, c_db));
+                s->temporary = pg_bool(pg_val(r, i, c_temp));
+                s->active = pg_bool(pg_val(r, i, c_active));
+                s->active_pid = s->active ? pg_int(pg_val(r, i, c_pid), 0) : 0;
+                str_copy(s->restart_lsn, pg_val(r, i, c_restart), sizeof s->restart_lsn);
+                str_copy(s->confirmed_flush_lsn, pg_val(r, i, c_conf), sizeof s->confirmed_flush_lsn);
+                if (c_lag >= 0)
+                        s->has_lag = pg_i64(pg_val(r, i, c_lag), &s->lag_bytes);
+                else if (have_cur && pg_lsn_parse(s->confirmed_flush_lsn, &lsn) == 0)
+                        s->has_lag = true, s->lag_bytes = (int64_t)(cur - lsn);
+                if (c_ret >= 0)
+                        s->has_retained = pg_i64(pg_val(r, i, c_ret), &s->retained_bytes);
+                else if (have_cur && pg_lsn_parse(s->restart_lsn, &lsn) == 0)
+                        s->has_retained = true, s->retained_bytes = (int64_t)(cur - lsn);
+                s->wal_status = pg_dup(pg_val(r, i, c_ws));
+                s->has_safe_wal_size = pg_i64(pg_val(r, i, c_safe), &s->safe_wal_size);
+                if (!s->active && !pg_i64(pg_val(r, i, c_inact), &s->inactive_for_ms))
+                        s->inactive_for_ms = 0;
+                if (s->inactive_for_ms < 0)
+                        s->inactive_for_ms = 0;
+                s->eta_lost_s = -1;
+                ring_init(&s->lag_hist);
+                ring_init(&s->retained_hist);
+                d->n_slots++;
+        }
+        qsort(d->slots, d->n_slots, sizeof *d->slots, pg_slot_cmp);
+        return 0;
+}
+
+int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err)
+{
+        int c_name = pg_col(r, "pubname"), c_all = pg_col(r, "puballtables");
+        int c_ins = pg_col(r, "pubinsert"), c_upd = pg_col(r, "pubupdate");
+        int c_del = pg_col(r, "pubdelete"), c_tr = pg_col(r, "pubtruncate");
+        int c_root = pg_col(r, "pubviaroot"), c_schema = pg_col(r, "schemaname");
+        int c_table = pg_col(r, "tablename");
+
+        if (c_name < 0) {
+                err_set(err, EPROTO, "publications query: no pubname column");
+                return -1;
+        }
+        d->pubs = xcalloc(r->nrows > 0 ? (size_t)r->nrows : 1, sizeof *d->pubs);
+        d->n_pubs = 0;
+        for (int i = 0; i < r->nrows; i++) {
+                const char *name = pg_val(r, i, c_name);
+                const char *schema = pg_val(r, i, c_schema), *table = pg_val(r, i, c_table);
+                struct pg_publication *p;
+
+                if (!name)
+                        continue;
+                p = d->n_pubs ? &d->pubs[d->n_pubs - 1] : NULL;
+                if (!p || strcmp(p->name, name) != 0) {
+                        p = &d->pubs[d->n_pubs++];
+                        memset(p, 0, sizeof *p);
+                        p->name = xstrdup(name);
+                        p->all_tables = pg_bool(pg_val(r, i, c_all));
+                        p->ins = pg_bool(pg_val(r, i, c_ins));
+                        p->upd = pg_bool(pg_val(r, i, c_upd));
+                        p->del = pg_bool(pg_val(r, i, c_del));
+                        p->trunc = pg_bool(pg_val(r, i, c_tr));
+                        p->via_root = pg_bool(pg_val(r, i, c_root));
+                }
+                if (schema && table) {
+                        p->tables = xrealloc(p->tables, (p->n_tables + 1) * sizeof *p->tables);
+                        p->tables[p->n_tables++] = xasprintf("%s.%s", schema, table);
+                }
+        }
+        return 0;
+}
+
+int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err)
+{
+        int c_pid = pg_col(r, "pid"), c_user = pg_col(r, "usename");
+        int c_app = pg_col(r, "application_name"), c_addr = pg_col(r, "client_addr");
+        int c_state = pg_col(r, "state"), c_sync = pg_col(r, "sync_state");
+        int c_sent = pg_col(r, "sent_lsn"), c_write = pg_col(r, "write_lsn");
+        int c_flush = pg_col(r, "flush_lsn"), c_replay = pg_col(r, "replay_lsn");
+        int c_wl = pg_col(r, "write_lag_ms"), c_fl = pg_col(r, "flush_lag_ms");
+        int c_rl = pg_col(r, "replay_lag_ms"), c_slot = pg_col(r, "slot_name");
+
+        if (c_pid < 0) {
+                err_set(err, EPROTO, "senders query: no pid column");
+                return -1;
+        }
+        d->senders = xcalloc(r->nrows > 0 ? (size_t)r->nrows : 1, sizeof *d->senders);
+        d->n_senders = 0;
+        for (int i = 0; i < r->nrows; i++) {
+                struct pg_sender *s = &d->senders[d->n_senders++];
+
+                memset(s, 0, sizeof *s);
+                s->pid = pg_int(pg_val(r, i, c_pid), 0);
+                s->user = pg_dup(pg_val(r, i, c_user));
+                s->application_name = pg_dup(pg_val(r, i, c_app));
+                s->client_addr = pg_dup(pg_val(r, i, c_addr));
+                s->state = pg_dup(pg_val(r, i, c_state));
+                s->sync_state = pg_dup(pg_val(r, i, c_sync));
+                str_copy(s->sent_lsn, pg_val(r, i, c_sent), sizeof s->sent_lsn);
+                str_copy(s->write_lsn, pg_val(r, i, c_write), sizeof s->write_lsn);
+                str_copy(s->flush_lsn, pg_val(r, i, c_flush), sizeof s->flush_lsn);
+                str_copy(s->replay_lsn, pg_val(r, i, c_replay), sizeof s->replay_lsn);
+                if (!pg_i64(pg_val(r, i, c_wl), &s->write_lag_ms))
+                        s->write_lag_ms = -1;
+                if (!pg_i64(pg_val(r, i, c_fl), &s->flush_lag_ms))
+                        s->flush_lag_ms = -1;
+                if (!pg_i64(pg_val(r, i, c_rl), &s->replay_lag_ms))
+                        s->replay_lag_ms = -1;
+                s->slot_name = pg_dup(pg_val(r, i, c_slot));
+        }
+        return 0;
+}
+
+static struct pg_data *pg_data_new(void)
+{
+        struct pg_data *d = xcalloc(1, sizeof *d);
+
+        d->wal_bytes_per_sec = NAN;
+        d->max_replication_slots = -1;
+        d->max_wal_senders = -1;
+        d->max_slot_wal_keep_size = -1;
+        ring_init(&d->wal_hist);
+        return d;
+}
+
+void pg_data_free(struct pg_data *d)
+{
+        if (!d)
+                return;
+        free(d->server_version);
+        free(d->wal_level);
+        for (size_t i = 0; i < d->n_slots; i++)
+                pg_slot_done(&d->slots[i]);
+        free(d->slots);
+        for (size_t i = 0; i < d->n_pubs; i++) {
+                for (size_t j = 0; j < d->pubs[i].n_tables; j++)
+                        free(d->pubs[i].tables[j]);
+                free(d->pubs[i].tables);
+                free(d->pubs[i].name);
+        }
+        free(d->pubs);
+        for (size_t i = 0; i < d->n_senders; i++) {
+                struct pg_sender *s = &d->senders[i];
+
+                free(s->user);
+                free(s->application_name);
+                free(s->client_addr);
+                free(s->state);
+                free(s->sync_state);
+                free(s->slot_name);
+        }
+        free(d->senders);
+        free(d);
+}
+
+/* ------------------------------------------------------------------------
+ * History (pure; owned by the collector thread)
+ */
+
+struct pg_slot_hist {
+        char       *name;
+        struct ring lag;
+        struct ring retained;
+        bool        inactive;           /* seen inactive at the last poll */
+        int64_t     inactive_since;     /* monotonic ms, when inactive */
+        bool        seen;               /* present in the current poll */
+};
+
+struct pg_history {
+        bool        have_lsn;
+        uint64_t    lsn;                /* current LSN at the last poll */
+        int64_t     lsn_t;              /* monotonic ms of that sample */
+        struct ring wal_rate;           /* bytes/s between consecutive polls */
+        struct pg_slot_hist *slots;
+        size_t      n_slots;
+};
+
+struct pg_history *pg_history_new(void)
+{
+        struct pg_history *h = xcalloc(1, sizeof *h);
+
+        ring_init(&h->wal_rate);
+        return h;
+}
+
+void pg_history_free(struct pg_history *h)
+{
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n_slots; i++)
+                free(h->slots[i].name);
+        free(h->slots);
+        free(h);
+}
+
+static struct pg_slot_hist *pg_history_slot(struct pg_history *h, const char *name)
+{
+        struct pg_slot_hist *hs;
+
+        for (size_t i = 0; i < h->n_slots; i++)
+                if (strcmp(h->slots[i].name, name) == 0)
+                        return &h->slots[i];
+        h->slots = xrealloc(h->slots, (h->n_slots + 1) * sizeof *h->slots);
+        hs = &h->slots[h->n_slots++];
+        memset(hs, 0, sizeof *hs);
+        hs->name = xstrdup(name);
+        ring_init(&hs->lag);
+        ring_init(&hs->retained);
+        return hs;
+}
+
+void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms)
+{
+        uint64_t lsn;
+        size_t k = 0;
+
+        d->wal_bytes_per_sec = NAN;
+        if (pg_lsn_parse(d->current_lsn, &lsn) == 0) {
+                if (h->have_lsn && lsn < h->lsn) {
+                        /* Went backwards: another server (failover, restore).
+                         * Start the rate over. */
+                        ring_init(&h->wal_rate);
+                        h->lsn = lsn;
+                        h->lsn_t = now_ms;
+                } else if (h->have_lsn && now_ms > h->lsn_t) {
+                        double rate = (double)(lsn - h->lsn) * 1000.0 / (double)(now_ms - h->lsn_t);
+
+                        ring_push(&h->wal_rate, now_ms, rate);
+                        d->wal_bytes_per_sec = rate;
+                        h->lsn = lsn;
+                        h->lsn_t = now_ms;
+                } else if (!h->have_lsn) {
+                        h->have_lsn = true;
+                        h->lsn = lsn;
+                        h->lsn_t = now_ms;
+                }
+        }
+        d->wal_hist = h->wal_rate;
+
+        for (size_t i = 0; i < h->n_slots; i++)
+                h->slots[i].seen = false;
+        for (size_t i = 0; i < d->n_slots; i++) {
+                struct pg_slot *s = &d->slots[i];
+                struct pg_slot_hist *hs = pg_history_slot(h, s->name);
+
+                hs->seen = true;
+                if (s->has_lag)
+                        ring_push(&hs->lag, now_ms, (double)s->lag_bytes);
+                if (s->has_retained)
+                        ring_push(&hs->retained, now_ms, (double)s->retained_bytes);
+                s->lag_rate = ring_rate(&hs->lag, PG_RATE_WINDOW_MS);
+                s->retained_rate = ring_rate(&hs->retained, PG_RATE_WINDOW_MS);
+                s->eta_lost_s = -1;
+                if (s->has_safe_wal_size && s->safe_wal_size > 0 && s->retained_rate > 0)
+                        s->eta_lost_s = (double)s->safe_wal_size / s->retained_rate;
+                if (s->active) {
+                        hs->inactive = false;
+                        s->inactive_for_ms = 0;
+                } else {
+                        if (!hs->inactive) {
+                                hs->inactive = true;
+                                hs->inactive_since = now_ms;
+                        }
+                        if (now_ms - hs->inactive_since > s->inactive_for_ms)
+                                s->inactive_for_ms = now_ms - hs->inactive_since;
+                }
+                s->lag_hist = hs->lag;
+                s->retained_hist = hs->retained;
+        }
+        /* Forget slots that were dropped. */
+        for (size_t i = 0; i < h->n_slots; i++) {
+                if (h->slots[i].seen)
+                        h->slots[k++] = h->slots[i];
+                else
+                        free(h->slots[i].name);
+        }
+        h->n_slots = k;
+}
+
+/* ------------------------------------------------------------------------
+ * I/O: the connection and the queries (collector thread)
+ */
+
+struct pg_state {
+        const struct source_cfg *src;   /* borrowed; config outlives us */
+        PGconn  *conn;                  /* NULL when not connected */
+        int      version;               /* PQserverVersion of conn */
+        char     host[128], port[16];   /* target of the last attempt, for messages */
+        struct pg_history *hist;
+};
+
+static void pg_drop(struct pg_state *st)
+{
+        if (st->conn) {
+                PQfinish(st->conn);
+                st->conn = NULL;
+        }
+}
+
+static void pg_note_target(struct pg_state *st)
+{
+        const char *h = PQhost(st->conn), *p = PQport(st->conn);
+
+        str_copy(st->host, h, sizeof st->host);
+        str_copy(st->port, p, sizeof st->port);
+}
+
+/* err from the connection's last error, cleaned and redacted. */
+static void pg_conn_err(struct pg_state *st, const char *prefix, int code, struct err *err)
+{
+        const struct pg_cfg *cfg = st->src->kind_cfg;
+        char msg[256];
+
+        pg_errmsg_clean(st->conn ? PQerrorMessage(st->conn) : "", st->host, st->port,
+                        msg, sizeof msg);
+        pg_redact_dsn(msg, sizeof msg, cfg->dsn, NULL);
+        err_set(err, code, "%s%s", prefix ? prefix : "", msg);
+}
+
+/* After coll_wait_fd failed: say what we were waiting for. */
+static void pg_wait_err(struct pg_state *st, const char *what, struct err *err)
+{
+        if (err->code == ETIMEDOUT)
+                err_set(err, ETIMEDOUT, "%s %s:%s timed out after %lld ms (server hung or overloaded?)",
+                        what, st->host, st->port, (long long)st->src->timeout_ms);
+}
+
+static int pg_connect(struct pg_state *st, const struct coll_ctx *ctx, struct err *err)
+{
+        const struct pg_cfg *cfg = st->src->kind_cfg;
+        PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+        struct err perr;
+        char **keys, **vals, *pw;
+        int rc;
+
+        pg_drop(st);
+        err_clear(&perr);
+        pw = config_secret_resolve(cfg->password_env, cfg->password_file, &perr);
+        if (!pw && perr.msg[0]) {
+                err_set(err, EACCES, "cannot read the password: %s", perr.msg);
+                return -1;
+        }
+        rc = pg_conn_params(cfg, pw, st->src->timeout_ms, &keys, &vals, err);
+        if (pw) {
+                explicit_bzero(pw, strlen(pw));
+                free(pw);
+        }
+        if (rc != 0)
+                return -1;
+        st->conn = PQconnectStartParams((const char *const *)keys, (const char *const *)vals, 0);
+        pg_conn_params_free(keys, vals);
+        if (!st->conn) {
+                err_set(err, ENOMEM, "libpq could not allocate a connection");
+                return -1;
+        }
+        pg_note_target(st);
+        if (PQstatus(st->conn) == CONNECTION_BAD) {
+                pg_conn_err(st, NULL, ECONNREFUSED, err);
+                pg_drop(st);
+                return -1;
+        }
+        while (ps != PGRES_POLLING_OK) {
+                int fd = PQsocket(st->conn);
+
+                if (ps == PGRES_POLLING_FAILED || fd < 0) {
+                        pg_note_target(st);
+                        pg_conn_err(st, NULL, ECONNREFUSED, err);
+                        pg_drop(st);
+                        return -1;
+                }
+                if (coll_wait_fd(ctx, fd, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, err) <= 0) {
+                        pg_note_target(st);
+                        pg_wait_err(st, "connecting to", err);
+                        pg_drop(st);
+                        return -1;
+                }
+                ps = PQconnectPoll(st->conn);
+        }
+        pg_note_target(st);
+        if (PQsetnonblocking(st->conn, 1) != 0) {
+                pg_conn_err(st, NULL, EIO, err);
+                pg_drop(st);
+                return -1;
+        }
+        st->version = PQserverVersion(st->conn);
+        return 0;
+}
+
+/* Runs one query bounded by the poll deadline and quit. Returns a
+ * PGRES_TUPLES_OK result (caller clears it) or NULL with err set. I/O
+ * failures drop the connection (err->code ECONNRESET for a broken one,
+ * ETIMEDOUT, ECANCELED); an SQL error leaves it open. */
+static PGresult *pg_exec(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
+                         const char *sql, int nparams, const char *const *params,
+                         struct err *err)
+{
+        PGresult *res = NULL, *r;
+        char prefix[64];
+        int f;
+
+        snprintf(prefix, sizeof prefix, "%s query: ", what);
+        if (!PQsendQueryParams(st->conn, sql, nparams, NULL, params, NULL, NULL, 0))
+                goto broken;
+        while ((f = PQflush(st->conn)) != 0) {
+                if (f < 0)
+                        goto broken;
+                if (coll_wait_fd(ctx, PQsocket(st->conn), POLLOUT | POLLIN, err) <= 0)
+                        goto waited;
+                if (!PQconsumeInput(st->conn))
+                        goto broken;
+        }
+        for (;;) {
+                while (PQisBusy(st->conn)) {
+                        if (coll_wait_fd(ctx, PQsocket(st->conn), POLLIN, err) <= 0)
+                                goto waited;
+                        if (!PQconsumeInput(st->conn))
+                                goto broken;
+                }
+                r = PQgetResult(st->conn);
+                if (!r)
+                        break;
+                if (!res || (PQresultStatus(res) == PGRES_TUPLES_OK &&
+                             PQresultStatus(r) != PGRES_TUPLES_OK)) {
+                        PQclear(res);
+                        res = r;
+                } else {
+                        PQclear(r);
+                }
+        }
+        if (!res)
+                goto broken;
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                const struct pg_cfg *cfg = st->src->kind_cfg;
+                char msg[256];
+
+                pg_errmsg_clean(PQresultErrorMessage(res), st->host, st->port, msg, sizeof msg);
+                pg_redact_dsn(msg, sizeof msg, cfg->dsn, NULL);
+                PQclear(res);
+                if (PQstatus(st->conn) == CONNECTION_BAD) {
+                        err_set(err, ECONNRESET, "%s", msg);
+                        pg_drop(st);
+                } else {
+                        err_set(err, EPROTO, "%s%s", prefix, msg);
+                }
+                return NULL;
+        }
+        return res;
+
+broken:
+        PQclear(res);
+        pg_conn_err(st, NULL, ECONNRESET, err);
+        pg_drop(st);
+        return NULL;
+waited:
+        PQclear(res);
+        snprintf(prefix, sizeof prefix, "%s query on", what);
+        pg_wait_err(st, prefix, err);
+        pg_drop(st);
+        return NULL;
+}
+
+static const char *pg_res_name(const void *src, int col)
+{
+        return PQfname(src, col);
+}
+
+static const char *pg_res_value(const void *src, int row, int col)
+{
+        return PQgetisnull(src, row, col) ? NULL : PQgetvalue(src, row, col);
+}
+
+static struct pg_rows pg_rows_of(const PGresult *res)
+{
+        return (struct pg_rows){
+                .nrows = PQntuples(res), .ncols = PQnfields(res),
+                .name = pg_res_name, .value = pg_res_value, .src = res,
+        };
+}
+
+/* SQL by server version. Column names are what the parsers look up. */
+static char *pg_sql_overview(int v)
+{
+        const char *lsn = v >= 100000
+                ? "CASE WHEN pg_is_in_recovery() "
+                  "THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) "
+                  "ELSE pg_current_wal_lsn() END::text"
+                : "CASE WHEN pg_is_in_recovery() "
+                  "THEN coalesce(pg_last_xlog_receive_location(), pg_last_xlog_replay_location()) "
+                  "ELSE pg_current_xlog_location() END::text";
+        const char *keep = v >= 130000
+                ? ", (SELECT CASE WHEN setting::bigint < 0 THEN -1 "
+                  "ELSE pg_size_bytes(setting || coalesce(unit, '')) END "
+                  "FROM pg_settings WHERE name = 'max_slot_wal_keep_size') AS max_slot_wal_keep_size"
+                : "";
+
+        return xasprintf("SELECT current_setting('server_version') AS server_version, "
+                         "current_setting('server_version_num')::int AS server_version_num, "
+                         "pg_is_in_recovery() AS in_recovery, "
+                         "current_setting('wal_level') AS wal_level, "
+                         "current_setting('max_replication_slots')::int AS max_replication_slots, "
+                         "current_setting('max_wal_senders')::int AS max_wal_senders, "
+                         "%s AS current_lsn%s", lsn, keep);
+}
+
+static char *pg_sql_slots(int v)
+{
+        return xasprintf("SELECT slot_name, plugin, slot_type, database, temporary, active, active_pid, "
+                         "restart_lsn::text AS restart_lsn, "
+                         "confirmed_flush_lsn::text AS confirmed_flush_lsn, "
+                         "pg_wal_lsn_diff($1::pg_lsn, confirmed_flush_lsn)::bigint AS lag_bytes, "
+                         "pg_wal_lsn_diff($1::pg_lsn, restart_lsn)::bigint AS retained_bytes%s%s "
+                         "FROM pg_replication_slots ORDER BY slot_name",
+                         v >= 130000 ? ", wal_status, safe_wal_size" : "",
+                         v >= 170000 ? ", (extract(epoch FROM now() - inactive_since) * 1000)::bigint"
+                                       " AS inactive_ms" : "");
+}
+
+static char *pg_sql_publications(int v)
+{
+        return xasprintf("SELECT p.pubname, p.puballtables, p.pubinsert, p.pubupdate, p.pubdelete%s%s, "
+                         "t.schemaname, t.tablename "
+                         "FROM pg_publication p LEFT JOIN pg_publication_tables t "
+                         "ON t.pubname = p.pubname AND NOT p.puballtables "
+                         "ORDER BY p.pubname, t.schemaname, t.tablename",
+                         v >= 110000 ? ", p.pubtruncate" : "",
+                         v >= 130000 ? ", p.pubviaroot" : "");
+}
+
+static char *pg_sql_senders(int v)
+{
+        (void)v;
+        return xstrdup("SELECT r.pid, r.usename, r.application_name, "
+                       "host(r.client_addr) AS client_addr, r.state, r.sync_state, "
+                       "r.sent_lsn::text AS sent_lsn, r.write_lsn::text AS write_lsn, "
+                       "r.flush_lsn::text AS flush_lsn, r.replay_lsn::text AS replay_lsn, "
+                       "(extract(epoch FROM r.write_lag) * 1000)::bigint AS write_lag_ms, "
+                       "(extract(epoch FROM r.flush_lag) * 1000)::bigint AS flush_lag_ms, "
+                       "(extract(epoch FROM r.replay_lag) * 1000)::bigint AS replay_lag_ms, "
+                       "s.slot_name "
+                       "FROM pg_stat_replication r "
+                       "LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid "
+                       "ORDER BY r.pid");
+}
+
+typedef int (*pg_parse_fn)(const struct pg_rows *, struct pg_data *, struct err *);
+
+/* One query (takes ownership of sql) + parse. nparams is 0 or 1; param may
+ * be NULL (SQL NULL). Returns 0, or -1 with err set (st->conn NULL when the
+ * connection is gone). */
+static int pg_step(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
+                   char *sql, int nparams, const char *param, pg_parse_fn parse,
+                   struct pg_data *d, struct err *err)
+{
+        const char *params[1] = { param };
+        PGresult *res = pg_exec(st, ctx, what, sql, nparams, params, err);
+        struct pg_rows rows;
+        int rc;
+
+        free(sql);
+        if (!res)
+                return -1;
+        rows = pg_rows_of(res);
+        rc = parse(&rows, d, err);
+        PQclear(res);
+        return rc;
+}
+
+/* Adds a DEGRADED reason to err (first one wins the message, others are
+ * appended while they fit). */
+static void pg_degrade(struct err *err, const struct err *e)
+{
+        if (!err->msg[0])
+                err_set(err, e->code, "%s", e->msg);
+        else if (strlen(err->msg) + strlen(e->msg) + 3 < sizeof err->msg)
+                err_set(err, err->code, "%s; %s", err->msg, e->msg);
+}
+
+static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *ctx,
+                                   struct pg_data **out, struct err *err)
+{
+        struct pg_data *d = pg_data_new();
+        enum coll_status status = COLL_OK;
+        bool slots_ok = false;
+        struct err e;
+        int v = st->version;
+
+        *out = NULL;
+        if (pg_step(st, ctx, "overview", pg_sql_overview(v), 0, NULL, pg_parse_overview, d, err) != 0) {
+                pg_data_free(d);
+                return COLL_DOWN;
+        }
+        if (d->server_version_num > 0)
+                v = d->server_version_num;
+        if (v < 100000) {
+                err_set(err, ENOTSUP, "PostgreSQL %s is too old: lambdaops reads replication "
+                        "details from version 10 on", d->server_version ? d->server_version : "?");
+                *out = d;
+                return COLL_DEGRADED;
+        }
+
+        err_clear(&e);
+        if (pg_step(st, ctx, "slots", pg_sql_slots(v), 1, d->current_lsn[0] ? d->current_lsn : NULL,
+                    pg_parse_slots, d, &e) == 0) {
+                slots_ok = true;
+        } else {
+                if (!st->conn)
+                        goto down;
+                pg_degrade(err, &e);
+                status = COLL_DEGRADED;
+        }
+
+        err_clear(&e);
+        if (pg_step(st, ctx, "publications", pg_sql_publications(v), 0, NULL,
+                    pg_parse_publications, d, &e) != 0) {
+                if (!st->conn)
+                        goto down;
+                pg_degrade(err, &e);
+                status = COLL_DEGRADED;
+        }
+
+        err_clear(&e);
+        if (pg_step(st, ctx, "senders", pg_sql_senders(v), 0, NULL, pg_parse_senders, d, &e) != 0) {
+                if (!st->conn)
+                        goto down;
+                pg_degrade(err, &e);
+                status = COLL_DEGRADED;
+        }
+
+        if (slots_ok)
+                pg_history_apply(st->hist, d, clock_mono_ms());
+        *out = d;
+        return status;
+
+down:
+        err_set(err, e.code, "%s", e.msg);
+        pg_data_free(d);
+        return COLL_DOWN;
+}
+
+/* ------------------------------------------------------------------------
+ * collector_ops
+ */
+
+static int pg_validate(const struct source_cfg *src, struct err *err)
+{
+        static const char *const modes[] = {
+                "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
+        };
+        const struct pg_cfg *c = src->kind_cfg;
+        char **keys, **vals;
+        bool ok = false;
+
+        if (c->password_env && c->password_file) {
+                err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
+                return -1;
+        }
+        if (!c->dsn || !*c->dsn) {
+                err_set(err, EINVAL, "dsn is empty: give a libpq connection string such as "
+                        "\"host=127.0.0.1 port=5432 dbname=orders user=lambdaops\"");
+                return -1;
+        }
+        if (pg_conn_params(c, NULL, src->timeout_ms, &keys, &vals, err) != 0)
+                return -1;
+        pg_conn_params_free(keys, vals);
+        if (!c->sslmode)
+                return 0;
+        for (size_t i = 0; i < LO_ARRAY_LEN(modes); i++)
+                ok = ok || strcmp(c->sslmode, modes[i]) == 0;
+        if (!ok) {
+                err_set(err, EINVAL, "sslmode \"%s\" is not one of disable, allow, prefer, "
+                        "require, verify-ca, verify-full", c->sslmode);
+                return -1;
+        }
+        return 0;
+}
+
+static void *pg_create(const struct source_cfg *src)
+{
+        struct pg_state *st = xcalloc(1, sizeof *st);
+
+        st->src = src;
+        st->hist = pg_history_new();
+        return st;
+}
+
+static void pg_destroy(void *state)
+{
+        struct pg_state *st = state;
+
+        if (!st)
+                return;
+        pg_drop(st);
+        pg_history_free(st->hist);
+        free(st);
+}
 
 static enum coll_status pg_poll(void *state, const struct coll_ctx *ctx, void **data,
                                 struct err *err)
 {
-        err_set(err, 1, "postgres collector not implemented yet");
-        return COLL_DOWN;
+        struct pg_state *st = state;
+        struct pg_data *d = NULL;
+        enum coll_status status;
+        bool fresh = false;
+
+        *data = NULL;
+        if (!st->conn) {
+                if (pg_connect(st, ctx, err) != 0)
+                        return COLL_DOWN;
+                fresh = true;
+        }
+        status = pg_collect(st, ctx, &d, err);
+        if (status == COLL_DOWN && !fresh && err->code == ECONNRESET && !coll_stopping(ctx)) {
+                /* The reused connection broke (server restarted, idle
+                 * timeout): reconnect once within this poll's deadline. */
+                err_clear(err);
+                if (pg_connect(st, ctx, err) != 0)
+                        return COLL_DOWN;
+                status = pg_collect(st, ctx, &d, err);
+        }
+        *data = d;
+        return status;
+}
+
+static void pg_data_free_op(void *data)
+{
+        pg_data_free(data);
+}
+
+static void pg_json_str(cJSON *o, const char *k, const char *v)
+{
+        if (v && *v)
+                cJSON_AddStringToObject(o, k, v);
+        else
+                cJSON_AddNullToObject(o, k);
+}
+
+static void pg_json_num(cJSON *o, const char *k, bool have, double v)
+{
+        if (have && !isnan(v))
+                cJSON_AddNumberToObject(o, k, v);
+        else
+                cJSON_AddNullToObject(o, k);
+}
+
+/* Rates to 0.1 byte/s so the JSON does not carry float noise. */
+static double pg_round1(double v)
+{
+        return round(v * 10.0) / 10.0;
+}
+
+static void pg_to_json(const void *data, struct cJSON *obj)
+{
+        const struct pg_data *d = data;
+        cJSON *arr;
+
+        pg_json_str(obj, "server_version", d->server_version);
+        cJSON_AddNumberToObject(obj, "server_version_num", d->server_version_num);
+        cJSON_AddBoolToObject(obj, "in_recovery", d->in_recovery);
+        pg_json_str(obj, "wal_level", d->wal_level);
+        pg_json_num(obj, "max_replication_slots", d->max_replication_slots >= 0,
+                    d->max_replication_slots);
+        pg_json_num(obj, "max_wal_senders", d->max_wal_senders >= 0, d->max_wal_senders);
+        pg_json_num(obj, "max_slot_wal_keep_size", d->max_slot_wal_keep_size >= 0,
+                    (double)d->max_slot_wal_keep_size);
+        pg_json_str(obj, "current_lsn", d->current_lsn);
+        pg_json_num(obj, "wal_bytes_per_sec", true, pg_round1(d->wal_bytes_per_sec));
+
+        arr = cJSON_AddArrayToObject(obj, "slots");
+        for (size_t i = 0; i < d->n_slots; i++) {
+                const struct pg_slot *s = &d->slots[i];
+                cJSON *o = cJSON_CreateObject();
+
+                pg_json_str(o, "name", s->name);
+                pg_json_str(o, "plugin", s->plugin);
+                pg_json_str(o, "type", s->type);
+                pg_json_str(o, "database", s->database);
+                cJSON_AddBoolToObject(o, "temporary", s->temporary);
+                cJSON_AddBoolToObject(o, "active", s->active);
+                pg_json_num(o, "active_pid", s->active && s->active_pid > 0, s->active_pid);
+                pg_json_str(o, "restart_lsn", s->restart_lsn);
+                pg_json_str(o, "confirmed_flush_lsn", s->confirmed_flush_lsn);
+                pg_json_num(o, "lag_bytes", s->has_lag, (double)s->lag_bytes);
+                pg_json_num(o, "retained_bytes", s->has_retained, (double)s->retained_bytes);
+                pg_json_str(o, "wal_status", s->wal_status);
+                pg_json_num(o, "safe_wal_size", s->has_safe_wal_size, (double)s->safe_wal_size);
+                pg_json_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2, pg_round1(s->lag_rate));
+                pg_json_num(o, "retained_rate_bytes_per_sec", s->retained_hist.n >= 2,
+                            pg_round1(s->retained_rate));
+                pg_json_num(o, "eta_lost_s", s->eta_lost_s >= 0, round(s->eta_lost_s));
+                pg_json_num(o, "inactive_for_ms", !s->active, (double)s->inactive_for_ms);
+                cJSON_AddItemToArray(arr, o);
+        }
+
+        arr = cJSON_AddArrayToObject(obj, "publications");
+        for (size_t i = 0; i < d->n_pubs; i++) {
+                const struct pg_publication *p = &d->pubs[i];
+                cJSON *o = cJSON_CreateObject(), *t;
+
+                pg_json_str(o, "name", p->name);
+                cJSON_AddBoolToObject(o, "all_tables", p->all_tables);
+                t = cJSON_AddArrayToObject(o, "tables");
+                for (size_t j = 0; j < p->n_tables; j++)
+                        cJSON_AddItemToArray(t, cJSON_CreateString(p->tables[j]));
+                cJSON_AddItemToArray(arr, o);
+        }
+
+        arr = cJSON_AddArrayToObject(obj, "senders");
+        for (size_t i = 0; i < d->n_senders; i++) {
+                const struct pg_sender *s = &d->senders[i];
+                cJSON *o = cJSON_CreateObject();
+
+                cJSON_AddNumberToObject(o, "pid", s->pid);
+                pg_json_str(o, "user", s->user);
+                pg_json_str(o, "application_name", s->application_name);
+                pg_json_str(o, "client_addr", s->client_addr);
+                pg_json_str(o, "state", s->state);
+                pg_json_str(o, "sync_state", s->sync_state);
+                pg_json_str(o, "sent_lsn", s->sent_lsn);
+                pg_json_str(o, "write_lsn", s->write_lsn);
+                pg_json_str(o, "flush_lsn", s->flush_lsn);
+                pg_json_str(o, "replay_lsn", s->replay_lsn);
+                pg_json_num(o, "write_lag_ms", s->write_lag_ms >= 0, (double)s->write_lag_ms);
+                pg_json_num(o, "flush_lag_ms", s->flush_lag_ms >= 0, (double)s->flush_lag_ms);
+                pg_json_num(o, "replay_lag_ms", s->replay_lag_ms >= 0, (double)s->replay_lag_ms);
+                pg_json_str(o, "slot", s->slot_name);
+                cJSON_AddItemToArray(arr, o);
+        }
+}
+
+static void pg_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+{
+        const struct pg_data *d = data;
+        char what[192];
+
+        if (d->wal_level && strcmp(d->wal_level, "logical") != 0)
+                health_add(out, SEV_WARN, src, "wal_level", "", NAN, NAN,
+                           "wal_level is %s; logical decoding (CDC) needs wal_level=logical "
+                           "(server restart required)", d->wal_level);
+        for (size_t i = 0; i < d->n_slots; i++) {
+                const struct pg_slot *s = &d->slots[i];
+                bool lost = s->wal_status && strcmp(s->wal_status, "lost") == 0;
+
+                if (s->has_lag) {
+                        snprintf(what, sizeof what, "slot %s lag", s->name);
+                        health_check(out, src, "slot_lag_bytes", s->name, (double)s->lag_bytes, what);
+                }
+                if (s->has_retained) {
+                        snprintf(what, sizeof what, "slot %s retained WAL", s->name);
+                        health_check(out, src, "retained_bytes", s->name,
+                                     (double)s->retained_bytes, what);
+                }
+                if (!s->active) {
+                        snprintf(what, sizeof what, "slot %s inactive for", s->name);
+                        health_check(out, src, "slot_inactive_ms", s->name,
+                                     (double)s->inactive_for_ms, what);
+                }
+                if (s->wal_status && strcmp(s->wal_status, "extended") == 0)
+                        health_add(out, SEV_WARN, src, "wal_status", s->name, NAN, NAN,
+                                   "slot %s wal_status extended: it retains WAL beyond max_wal_size",
+                                   s->name);
+                else if (s->wal_status && strcmp(s->wal_status, "unreserved") == 0)
+                        health_add(out, SEV_CRIT, src, "wal_status", s->name, NAN, NAN,
+                                   "slot %s wal_status unreserved: its WAL will be removed at the "
+                                   "next checkpoint", s->name);
+                else if (lost)
+                        health_add(out, SEV_CRIT, src, "wal_status", s->name, NAN, NAN,
+                                   "slot %s wal_status lost: required WAL was removed; the consumer "
+                                   "must re-snapshot", s->name);
+                if (!lost && s->eta_lost_s >= 0 && s->eta_lost_s < PG_ETA_CRIT_S) {
+                        char eta[32], safe[32], rate[32];
+
+                        fmt_duration_ms((int64_t)(s->eta_lost_s * 1000.0), eta, sizeof eta);
+                        fmt_bytes((double)s->safe_wal_size, safe, sizeof safe);
+                        fmt_bytes(s->retained_rate, rate, sizeof rate);
+                        health_add(out, SEV_CRIT, src, "eta_lost_s", s->name, s->eta_lost_s,
+                                   PG_ETA_CRIT_S, "slot %s will lose its WAL in about %s "
+                                   "(safe_wal_size %s, retained WAL growing %s/s)",
+                                   s->name, eta, safe, rate);
+                }
+        }
+        for (size_t i = 0; i < d->n_senders; i++) {
+                const struct pg_sender *s = &d->senders[i];
+                char subject[64];
+
+                bool replay = s->replay_lsn[0] != '\0';
+                int64_t lag = replay ? s->replay_lag_ms : s->flush_lag_ms;
+
+                if (lag < 0)
+                        continue;
+                if (s->application_name && *s->application_name)
+                        str_copy(subject, s->application_name, sizeof subject);
+                else
+                        snprintf(subject, sizeof subject, "pid %d", s->pid);
+                snprintf(what, sizeof what, "sender %s (pid %d) %s lag", subject, s->pid,
+                         replay ? "replay" : "flush");
+                health_check(out, src, "sender_lag_ms", subject, (double)lag, what);
+        }
+}
+
+static double pg_key_metric(const void *data)
+{
+        const struct pg_data *d = data;
+        double m = NAN;
+
+        for (size_t i = 0; i < d->n_slots; i++)
+                if (d->slots[i].has_lag && (isnan(m) || (double)d->slots[i].lag_bytes > m))
+                        m = (double)d->slots[i].lag_bytes;
+        return m;
+}
+
+static void pg_summary(const void *data, char *buf, size_t n)
+{
+        const struct pg_data *d = data;
+        size_t inactive = 0, o;
+        double max = pg_key_metric(data);
+        char b[32];
+
+        for (size_t i = 0; i < d->n_slots; i++)
+                inactive += !d->slots[i].active;
+        if (d->n_slots == 0)
+                o = (size_t)snprintf(buf, n, "no slots");
+        else if (inactive)
+                o = (size_t)snprintf(buf, n, "%zu slot%s (%zu inactive)", d->n_slots,
+                                     d->n_slots == 1 ? "" : "s", inactive);
+        else
+                o = (size_t)snprintf(buf, n, "%zu slot%s", d->n_slots, d->n_slots == 1 ? "" : "s");
+        if (o < n && !isnan(max)) {
+                fmt_bytes(max, b, sizeof b);
+                o += (size_t)snprintf(buf + o, n - o, ", max lag %s", b);
+        }
+        if (o < n && !isnan(d->wal_bytes_per_sec)) {
+                fmt_bytes(d->wal_bytes_per_sec, b, sizeof b);
+                snprintf(buf + o, n - o, ", WAL %s/s", b);
+        }
 }
 
 const struct collector_ops coll_postgres_ops = {
@@ -46,7 +1535,15 @@ const struct collector_ops coll_postgres_ops = {
         .keys = pg_keys,
         .cfg_size = sizeof(struct pg_cfg),
         .thresholds = pg_thresholds,
+        .validate = pg_validate,
+        .create = pg_create,
+        .destroy = pg_destroy,
         .poll = pg_poll,
+        .data_free = pg_data_free_op,
+        .to_json = pg_to_json,
+        .alerts = pg_alerts,
+        .key_metric = pg_key_metric,
+        .summary = pg_summary,
         .key_metric_name = "max slot lag",
         .key_metric_unit = THR_BYTES,
 };

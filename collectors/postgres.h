@@ -45,14 +45,17 @@ struct pg_slot {
         double  retained_rate;          /* bytes/s */
         double  eta_lost_s;             /* seconds until safe_wal_size is used up at the
                                            current retained growth; < 0 when not projected */
-        int64_t inactive_for_ms;        /* how long the collector has seen it inactive; 0 if active */
+        int64_t inactive_for_ms;        /* how long the collector has seen it inactive; 0 if active
+                                           (PG17+: at least the server's inactive_since age) */
         struct ring lag_hist;           /* lag_bytes history */
+        struct ring retained_hist;      /* retained_bytes history */
 };
 
 struct pg_publication {
         char   *name;
         bool    all_tables;
         bool    ins, upd, del, trunc;
+        bool    via_root;               /* PG13+ publish_via_partition_root */
         char  **tables;                 /* "schema.table"; owned */
         size_t  n_tables;
 };
@@ -78,7 +81,9 @@ struct pg_data {
         char   *wal_level;
         int     max_replication_slots;
         int     max_wal_senders;
-        char    current_lsn[24];
+        int64_t max_slot_wal_keep_size; /* bytes; -1 when unlimited or unknown (PG < 13) */
+        char    current_lsn[24];        /* pg_current_wal_lsn(), or on a standby
+                                           pg_last_wal_receive_lsn(); "" when NULL */
         double  wal_bytes_per_sec;      /* NAN until two samples exist */
         struct ring wal_hist;           /* bytes/s history */
         struct pg_slot        *slots;   /* sorted by lag, largest first */
@@ -91,8 +96,58 @@ struct pg_data {
 
 /* Parses "XXXXXXXX/XXXXXXXX" into a 64-bit position. Returns 0 or -1. Pure. */
 int pg_lsn_parse(const char *s, uint64_t *out);
-/* Copies a conninfo string with any password value replaced by "***". Owned. */
+/* Copies a conninfo string (keyword or URI form) with any password value
+ * replaced by "***": `password=...` keywords (quoted or not), URI user
+ * info `postgresql://user:pw@host` and a `?password=` URI parameter.
+ * Works on malformed strings too. Owned; NULL in, NULL out. Any thread. */
 char *pg_dsn_mask(const char *dsn);
-void pg_data_free(struct pg_data *d);
+void pg_data_free(struct pg_data *d);   /* NULL-safe */
+
+/* --- for tests: the pure parts of the collector ------------------------ */
+
+/* A read-only table of query results: a PGresult or a test fixture.
+ * value() returns NULL for SQL NULL. */
+struct pg_rows {
+        int nrows, ncols;
+        const char *(*name)(const void *src, int col);
+        const char *(*value)(const void *src, int row, int col);
+        const void *src;
+};
+
+/* Fill `d` from one query's rows (columns are found by name; a missing
+ * optional column reads as NULL, which is how older servers look). The
+ * overview query has exactly one row. Strings are copied. Return 0, or -1
+ * with err set when a required column is missing or the shape is wrong. */
+int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err);
+
+/* Per-source history the collector thread keeps between polls: the LSN for
+ * WAL bytes/s and one lag/retained ring per slot name. pg_history_apply
+ * records d's samples at monotonic time now_ms and fills d's derived
+ * fields (wal_bytes_per_sec, wal_hist, lag_rate, retained_rate,
+ * eta_lost_s, inactive_for_ms, lag_hist, retained_hist); slots no longer
+ * present are forgotten. */
+struct pg_history;
+struct pg_history *pg_history_new(void);
+void pg_history_free(struct pg_history *h);             /* NULL-safe */
+void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms);
+
+/* A libpq error message made short and actionable: first line only, the
+ * "connection to server at ... failed:" and "FATAL:" prefixes dropped, and
+ * hints for the common cases (refused, bad password, no password, unknown
+ * host or database). host/port name the target (may be NULL). */
+void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                     char *out, size_t n);
+/* The conninfo keywords the collector connects with (NULL-terminated
+ * parallel arrays, owned; free with pg_conn_params_free): everything in
+ * cfg->dsn, then password (when given), sslmode, fallback_application_name
+ * "lambdaops" and options adding default_transaction_read_only=on and
+ * statement_timeout=<timeout_ms>. Returns -1 with err set when the dsn does
+ * not parse (the message never contains the dsn's password). */
+int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                   char ***keys, char ***vals, struct err *err);
+void pg_conn_params_free(char **keys, char **vals);
 
 #endif
