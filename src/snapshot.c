@@ -65,7 +65,14 @@ int snapshot_is_stale(const struct snapshot *s, int64_t now_mono)
 {
         int64_t age = snapshot_age_ms(s, now_mono);
 
+        int64_t expect;
+
         if (age < 0 || !s->src)
                 return 0;
-        return age > 2 * s->src->interval_ms;
+        /* While a source fails, the runtime backs off; the next poll is due
+         * after next_poll_ms, not after the interval. */
+        expect = s->src->interval_ms;
+        if (s->next_poll_ms > expect)
+                expect = s->next_poll_ms;
+        return age > 2 * expect;
 }

@@ -48,7 +48,8 @@ void snapshot_unref(struct snapshot *s);
 
 /* Age in ms at monotonic time `now_mono`; -1 when never collected. */
 int64_t snapshot_age_ms(const struct snapshot *s, int64_t now_mono);
-/* True when older than 2 x the source's interval (the UI marks it stale). */
+/* True when older than 2 x the expected gap between polls: the source's
+ * interval, or the backoff delay while it fails (the UI marks it stale). */
 int snapshot_is_stale(const struct snapshot *s, int64_t now_mono);
 
 #endif

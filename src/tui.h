@@ -1,0 +1,100 @@
+/*
+ * tui: internal interface between the TUI shell's event loop (src/tui.c)
+ * and its screen drawing (src/tui_draw.c). The public entry point is
+ * tui_run() in app.h. Everything here belongs to the UI thread, the only
+ * thread that touches curses.
+ */
+#ifndef LO_SRC_TUI_H
+#define LO_SRC_TUI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app.h"
+#include "health.h"
+#include "theme.h"
+#include "view.h"
+
+#define TUI_MAX_VIEWS 16
+#define TUI_MIN_W 40            /* below this, only the "too small" message */
+#define TUI_MIN_H 10
+
+enum tui_mode {
+        TUI_NORMAL,             /* keys go to the key tables */
+        TUI_COMMAND,            /* editing a ":" command */
+        TUI_FILTER,             /* editing a "/" filter */
+        TUI_HELP,               /* the help page is open */
+};
+
+/* Where a key's footer hint shows (struct tui_key.where). */
+#define TUI_IN_TABLE  0x1u
+#define TUI_IN_DETAIL 0x2u
+#define TUI_IN_HELP   0x4u
+
+struct tui;
+
+/* One global key binding; the help page and the footer are generated from
+ * the table of these in tui.c. */
+struct tui_key {
+        int         keys[10];   /* 0-terminated */
+        const char *label;      /* "j/Down" */
+        const char *help;       /* help page text */
+        void      (*fn)(struct tui *t, int ch);
+        const char *hint;       /* footer text, NULL = help page only */
+        unsigned    where;      /* TUI_IN_*: where the footer shows the hint */
+};
+
+/* One ":" command (view names are commands too, from the view registry). */
+struct tui_cmd {
+        const char *name;
+        const char *help;
+        void      (*fn)(struct tui *t);
+};
+
+struct tui {
+        struct app *a;
+        bool        ascii;              /* ASCII glyphs (non-UTF-8 locale or --ascii) */
+        bool        color;              /* colours wanted (NO_COLOR/--no-color unset) */
+        const char *theme_name;
+        struct theme theme;
+        struct theme_warnings warnings;
+
+        struct view views[TUI_MAX_VIEWS];
+        size_t      n_views, cur;
+
+        enum tui_mode mode;
+        char        line[128];          /* the command or filter being edited */
+        char        flash[256];         /* transient status message */
+        enum theme_role flash_role;
+        int64_t     flash_until;        /* monotonic ms */
+        int         help_top;           /* first help line shown */
+        int         help_h;             /* help lines visible last draw */
+        size_t      help_n;
+        int         tab_x0[TUI_MAX_VIEWS], tab_x1[TUI_MAX_VIEWS]; /* tab bar hit boxes */
+
+        bool        quit;
+        int         rc;                 /* exit code for tui_run */
+        uint64_t   *gens;               /* last seen publish generation per collector */
+
+        /* The frame being drawn: references held only while drawing. */
+        const struct snapshot **snaps;  /* one per source */
+        struct alert_list alerts;
+        enum severity overall;
+};
+
+/* Tables defined in tui.c (read by the help page and the footer). */
+extern const struct tui_key tui_keys[];
+extern const struct tui_cmd tui_cmds[];
+
+/* Shows `msg` in the status line for a few seconds. */
+void tui_flash(struct tui *t, enum theme_role role, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* Takes snapshot references, evaluates health, draws the whole screen and
+ * drops the references again (tui_draw.c). */
+void tui_draw_frame(struct tui *t);
+/* Builds the help page (pure: no curses). */
+void tui_help_lines(const struct tui *t, struct tlines *out);
+
+#endif

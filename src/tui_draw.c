@@ -1,0 +1,388 @@
+/*
+ * tui_draw: one frame of the console. Takes a reference to every source's
+ * latest snapshot, evaluates health over them, draws header, tab bar, the
+ * active pane (views/), footer and status line, then drops the references.
+ * Layout, top to bottom:
+ *
+ *   header   app, environment, overall health, READ-ONLY badge, clock
+ *   tabs     "1 Overview  2 CDC", the active one highlighted
+ *   pane     rows 2 .. LINES-3
+ *   footer   key hints generated from the key tables
+ *   status   command/filter line, flash messages, stale notices
+ *
+ * Below TUI_MIN_W x TUI_MIN_H only a centred "terminal too small" message
+ * is drawn. UI thread only.
+ */
+#include "tui.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "config.h"
+#include "snapshot.h"
+#include "theme.h"
+#include "util.h"
+#include "view.h"
+
+/* Prints s at (y, x) clipped to w cells; returns the cells used. */
+static int draw_str(int y, int x, int w, const char *s, int attr, bool ascii)
+{
+        char buf[1024];
+        int tw = text_width(s);
+
+        if (w <= 0 || x >= COLS)
+                return 0;
+        if (tw > w)
+                tw = w;
+        text_fit(s, tw, COL_LEFT, view_glyphs(ascii)->ellipsis, buf, sizeof buf);
+        attrset(attr);
+        mvaddstr(y, x, buf);
+        return tw;
+}
+
+static void draw_fill(int y, int attr)
+{
+        attrset(attr);
+        move(y, 0);
+        for (int i = 0; i < COLS; i++)
+                addch(' ');
+}
+
+static void draw_too_small(void)
+{
+        char msg[96], line[96];
+        const char *words[16];
+        char *save = NULL, *w;
+        int nw = 0, nl = 0, y;
+        char lines[16][96];
+
+        snprintf(msg, sizeof msg, "terminal too small (%dx%d, need %dx%d)", COLS, LINES,
+                 TUI_MIN_W, TUI_MIN_H);
+        for (w = strtok_r(msg, " ", &save); w && nw < 16; w = strtok_r(NULL, " ", &save))
+                words[nw++] = w;
+        /* Greedy word wrap to the screen width. */
+        line[0] = '\0';
+        for (int i = 0; i < nw && nl < 16; i++) {
+                if (line[0] && (int)(strlen(line) + 1 + strlen(words[i])) > COLS) {
+                        str_copy(lines[nl++], line, sizeof lines[0]);
+                        line[0] = '\0';
+                }
+                if (line[0])
+                        strncat(line, " ", sizeof line - strlen(line) - 1);
+                strncat(line, words[i], sizeof line - strlen(line) - 1);
+        }
+        if (line[0] && nl < 16)
+                str_copy(lines[nl++], line, sizeof lines[0]);
+        y = (LINES - nl) / 2;
+        if (y < 0)
+                y = 0;
+        attrset(theme_attr(ROLE_WARN));
+        for (int i = 0; i < nl && y + i < LINES; i++) {
+                int len = (int)strlen(lines[i]);
+                int x = (COLS - len) / 2;
+                if (x < 0)
+                        x = 0;
+                mvaddnstr(y + i, x, lines[i], COLS - x);
+        }
+        attrset(A_NORMAL);
+}
+
+static void draw_header(struct tui *t)
+{
+        const struct glyphs *g = view_glyphs(t->ascii);
+        const struct config *cfg = t->a->cfg;
+        enum theme_role hr = view_sev_role(t->overall);
+        size_t nwarn = 0, ncrit = 0;
+        char buf[128], clk[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        int x = 1, hdr = theme_attr(ROLE_HEADER), cw;
+
+        draw_fill(0, hdr);
+        x += draw_str(0, x, COLS - x, "lambdaops", hdr | A_BOLD, t->ascii);
+        snprintf(buf, sizeof buf, " %s %s ", g->vbar, cfg->environment ? cfg->environment
+                                                                     : "default");
+        x += draw_str(0, x, COLS - x, buf, hdr, t->ascii);
+        snprintf(buf, sizeof buf, " %s %s ", g->bullet, severity_name(t->overall));
+        for (char *c = buf; *c; c++)
+                if (*c >= 'a' && *c <= 'z')
+                        *c = (char)(*c - 'a' + 'A');
+        x += draw_str(0, x, COLS - x, buf, theme_attr(hr) | A_REVERSE, t->ascii);
+        for (size_t i = 0; i < t->alerts.n; i++)
+                if (t->alerts.v[i].sev == SEV_CRIT)
+                        ncrit++;
+                else
+                        nwarn++;
+        if (ncrit || nwarn) {
+                snprintf(buf, sizeof buf, " %zu crit, %zu warn", ncrit, nwarn);
+                x += draw_str(0, x, COLS - x, buf, hdr, t->ascii);
+        }
+        if (t->a->read_only) {
+                x += draw_str(0, x, COLS - x, " ", hdr, t->ascii);
+                x += draw_str(0, x, COLS - x, " READ-ONLY ", theme_attr(ROLE_READONLY),
+                              t->ascii);
+        }
+        localtime_r(&now, &tm);
+        strftime(clk, sizeof clk, "%Y-%m-%d %H:%M:%S", &tm);
+        cw = (int)strlen(clk);
+        if (COLS - cw - 1 > x + 1)
+                draw_str(0, COLS - cw - 1, cw, clk, hdr, t->ascii);
+}
+
+static void draw_tabs(struct tui *t)
+{
+        int x = 1;
+
+        draw_fill(1, theme_attr(ROLE_TAB));
+        for (size_t i = 0; i < t->n_views; i++) {
+                char buf[64];
+                bool on = i == t->cur;
+                int w;
+
+                snprintf(buf, sizeof buf, " %zu %s ", i + 1, t->views[i].ops->title);
+                t->tab_x0[i] = x;
+                w = draw_str(1, x, COLS - x, buf,
+                             theme_attr(on ? ROLE_TAB_ACTIVE : ROLE_TAB), t->ascii);
+                x += w;
+                t->tab_x1[i] = x;
+                x += 1;
+        }
+}
+
+/* One "key label" pair of the footer. */
+static int draw_hint(int y, int x, const char *key, const char *what, bool ascii)
+{
+        int used = 0;
+
+        if (x >= COLS - 1)
+                return 0;
+        used += draw_str(y, x, COLS - x, key, theme_attr(ROLE_KEY), ascii);
+        used += draw_str(y, x + used, COLS - x - used, " ", theme_attr(ROLE_FOOTER), ascii);
+        used += draw_str(y, x + used, COLS - x - used, what, theme_attr(ROLE_FOOTER), ascii);
+        used += draw_str(y, x + used, COLS - x - used, "  ", theme_attr(ROLE_FOOTER), ascii);
+        return used;
+}
+
+static void draw_footer(struct tui *t, int y)
+{
+        const struct view *v = &t->views[t->cur];
+        unsigned where = t->mode == TUI_HELP ? TUI_IN_HELP
+                       : v->detail           ? TUI_IN_DETAIL
+                                             : TUI_IN_TABLE;
+        int x = 1;
+
+        draw_fill(y, theme_attr(ROLE_FOOTER));
+        if (where == TUI_IN_HELP) {
+                x += draw_hint(y, x, "Esc", "close help", t->ascii);
+                x += draw_hint(y, x, "j/k", "scroll", t->ascii);
+                return;
+        }
+        if (where == TUI_IN_DETAIL)
+                x += draw_hint(y, x, "j/k", "scroll", t->ascii);
+        for (size_t i = 0; tui_keys[i].label; i++) {
+                const struct tui_key *k = &tui_keys[i];
+                const char *what = k->hint;
+
+                if (!what || !(k->where & where))
+                        continue;
+                if (k->fn == NULL)
+                        continue;
+                if (strcmp(k->label, "Enter") == 0) {
+                        if (!v->ops->detail)
+                                continue;
+                        what = v->ops->detail_help ? v->ops->detail_help : what;
+                }
+                x += draw_hint(y, x, strcmp(k->label, "Esc/BS") == 0 ? "Esc" : k->label, what,
+                               t->ascii);
+        }
+        if (where == TUI_IN_TABLE) {
+                char digits[16];
+                snprintf(digits, sizeof digits, "1-%zu", t->n_views);
+                for (size_t i = 0; v->ops->keys && v->ops->keys[i].label; i++)
+                        if (v->ops->keys[i].hint)
+                                x += draw_hint(y, x, v->ops->keys[i].label,
+                                               v->ops->keys[i].hint, t->ascii);
+                x += draw_hint(y, x, digits, "panes", t->ascii);
+        }
+}
+
+static void draw_status(struct tui *t, int y)
+{
+        const struct view *v = &t->views[t->cur];
+        int64_t now = clock_mono_ms();
+        int x = 0;
+        char buf[512];
+
+        draw_fill(y, theme_attr(ROLE_STATUS_BAR));
+        if (t->mode == TUI_COMMAND || t->mode == TUI_FILTER) {
+                snprintf(buf, sizeof buf, "%c%s", t->mode == TUI_COMMAND ? ':' : '/', t->line);
+                x += draw_str(y, x, COLS - 1, buf, theme_attr(ROLE_PROMPT), t->ascii);
+                /* A block cursor (the real one stays hidden). */
+                draw_str(y, x, 1, " ", theme_attr(ROLE_PROMPT) | A_REVERSE, t->ascii);
+                return;
+        }
+        if (t->flash[0] && now < t->flash_until) {
+                draw_str(y, 0, COLS, t->flash, theme_attr(t->flash_role), t->ascii);
+                return;
+        }
+        if (v->filter[0]) {
+                snprintf(buf, sizeof buf, "filter /%s: %zu of %zu rows (Esc clears)  ",
+                         v->filter, v->rows.n, v->total);
+                x += draw_str(y, x, COLS - x, buf, theme_attr(ROLE_PROMPT), t->ascii);
+        }
+        /* Stale sources, with their age. */
+        for (size_t i = 0; i < t->a->cfg->n_sources; i++) {
+                const struct snapshot *s = t->snaps[i];
+                char age[32];
+
+                if (!s || !snapshot_is_stale(s, now))
+                        continue;
+                fmt_duration_ms(snapshot_age_ms(s, now), age, sizeof age);
+                snprintf(buf, sizeof buf, "%s stale %s", s->src->name, age);
+                x += draw_str(y, x, COLS - x, buf, theme_attr(ROLE_STALE), t->ascii);
+                x += draw_str(y, x, COLS - x, "  ", theme_attr(ROLE_STATUS_BAR), t->ascii);
+        }
+        if (t->warnings.n && x < COLS - 10) {
+                snprintf(buf, sizeof buf, "theme: %zu warning%s (see ?)", t->warnings.n,
+                         t->warnings.n == 1 ? "" : "s");
+                x += draw_str(y, x, COLS - x, buf, theme_attr(ROLE_WARN), t->ascii);
+        }
+}
+
+static void draw_help(struct tui *t, const struct rect *r)
+{
+        struct tlines l;
+        int maxtop;
+
+        tlines_init(&l);
+        tui_help_lines(t, &l);
+        maxtop = (int)l.n - r->h;
+        if (maxtop < 0)
+                maxtop = 0;
+        if (t->help_top > maxtop)
+                t->help_top = maxtop;
+        t->help_h = r->h;
+        t->help_n = l.n;
+        tlines_draw(stdscr, r, &l, t->help_top, t->ascii);
+        tlines_done(&l);
+}
+
+static void tui_help_key(struct tlines *out, const char *label, const char *help)
+{
+        tlines_add(out, ROLE_KEY, "  %-14s", label);
+        tlines_seg(out, ROLE_DEFAULT, "%s", help);
+}
+
+void tui_help_lines(const struct tui *t, struct tlines *out)
+{
+        const struct view_ops *ops = t->views[t->cur].ops;
+
+        tlines_add(out, ROLE_TITLE, "lambdaops %s", LO_VERSION);
+        tlines_seg(out, ROLE_DIM, "  keys, commands and panes (Esc closes)");
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Global keys");
+        for (size_t i = 0; tui_keys[i].label; i++)
+                tui_help_key(out, tui_keys[i].label, tui_keys[i].help);
+        tui_help_key(out, "mouse", "click a tab or a row; click the selected row to open it; "
+                     "wheel scrolls");
+
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "%s pane", ops->title);
+        if (ops->detail)
+                tui_help_key(out, "Enter", ops->detail_help ? ops->detail_help : "detail");
+        for (size_t i = 0; ops->keys && ops->keys[i].label; i++)
+                tui_help_key(out, ops->keys[i].label, ops->keys[i].help);
+
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Commands");
+        for (size_t i = 0; i < t->n_views; i++) {
+                char name[64], help[128];
+                snprintf(name, sizeof name, ":%s", t->views[i].ops->name);
+                snprintf(help, sizeof help, "switch to pane %zu, %s (%s sources)", i + 1,
+                         t->views[i].ops->title,
+                         t->views[i].ops->collector ? t->views[i].ops->collector : "all");
+                tui_help_key(out, name, help);
+        }
+        for (size_t i = 0; tui_cmds[i].name; i++) {
+                char name[64];
+                snprintf(name, sizeof name, ":%s", tui_cmds[i].name);
+                tui_help_key(out, name, tui_cmds[i].help);
+        }
+
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Display");
+        tlines_add(out, ROLE_DEFAULT, "  theme %s, %s, %s", t->theme_name,
+                   t->color ? "colours" : "no colours (NO_COLOR or --no-color)",
+                   t->ascii ? "ASCII glyphs" : "UTF-8 glyphs");
+        tlines_add(out, ROLE_DEFAULT, "  data older than twice its source's interval is "
+                   "marked stale, with its age");
+        for (size_t i = 0; i < t->warnings.n; i++)
+                tlines_add(out, ROLE_WARN, "  theme warning: %s", t->warnings.v[i]);
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Exit status");
+        tlines_add(out, ROLE_DEFAULT, "  0 after q or :q; 128+N after signal N "
+                   "(130 SIGINT, 143 SIGTERM, 129 SIGHUP)");
+}
+
+void tui_draw_frame(struct tui *t)
+{
+        const struct config *cfg = t->a->cfg;
+        struct view *v = &t->views[t->cur];
+        struct view_data d;
+        struct rect pane;
+        int64_t now = clock_mono_ms();
+
+        /* Take this frame's references; nothing below blocks. */
+        alert_list_done(&t->alerts);
+        for (size_t i = 0; i < cfg->n_sources; i++) {
+                t->snaps[i] = NULL;
+                if (i < t->a->n_colls && t->a->colls[i])
+                        t->snaps[i] = collector_latest(t->a->colls[i], NULL);
+                health_eval(t->snaps[i], &t->alerts);
+        }
+        t->overall = health_overall(t->snaps, cfg->n_sources, &t->alerts);
+
+        erase();
+        if (COLS < TUI_MIN_W || LINES < TUI_MIN_H) {
+                draw_too_small();
+        } else {
+                pane.y = 2;
+                pane.x = 0;
+                pane.h = LINES - 4;
+                pane.w = COLS;
+                memset(&d, 0, sizeof d);
+                d.srcs = cfg->sources;
+                d.snaps = t->snaps;
+                d.n = cfg->n_sources;
+                d.alerts = &t->alerts;
+                d.now_mono = now;
+                d.ascii = t->ascii;
+                d.width = pane.w;
+                d.flags = v->flags;
+
+                draw_header(t);
+                draw_tabs(t);
+                if (t->mode == TUI_HELP) {
+                        struct rect hr = pane;
+                        hr.x = 1;
+                        hr.w = COLS - 1;
+                        draw_help(t, &hr);
+                } else if (v->ops->draw) {
+                        v->ops->draw(v, stdscr, &pane, &d);
+                } else {
+                        view_draw_generic(v, stdscr, &pane, &d);
+                }
+                draw_footer(t, LINES - 2);
+                draw_status(t, LINES - 1);
+        }
+        attrset(A_NORMAL);
+        refresh();
+
+        for (size_t i = 0; i < cfg->n_sources; i++) {
+                snapshot_unref((struct snapshot *)t->snaps[i]);
+                t->snaps[i] = NULL;
+        }
+}

@@ -1,0 +1,21 @@
+/*
+ * The pane registry, in tab order: one line per pane. The TUI numbers tabs
+ * from this array (1 = first), `:name` and `--view NAME` look names up here.
+ */
+#include "view.h"
+
+#include <string.h>
+
+const struct view_ops *const view_registry[] = {
+        &view_overview_ops,
+        &view_cdc_ops,
+        NULL,
+};
+
+const struct view_ops *view_find(const char *name)
+{
+        for (size_t i = 0; name && view_registry[i]; i++)
+                if (strcmp(view_registry[i]->name, name) == 0)
+                        return view_registry[i];
+        return NULL;
+}
