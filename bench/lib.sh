@@ -56,7 +56,7 @@ bench_setup() {
                 esac
         done
         if [ -z "$BIN" ]; then
-                for BIN in "$BENCH_SRC/build/lambdaops" "$BENCH_SRC/../build/lambdaops" ""; do
+                for BIN in "$BENCH_SRC/build/sandbox/lambdaops" "$BENCH_SRC/build/plain/lambdaops" ""; do
                         [ -x "$BIN" ] && break
                 done
         fi

@@ -11,6 +11,7 @@ PKGS=(
   libclang-rt-14-dev            # libFuzzer and sanitizer runtimes for clang
   postgresql postgresql-contrib # real server for tests and the sandbox
   tmux jq procps                # TUI tests, JSON checks, process stats
+  python3 openssl               # fixture HTTP(S) server for REST collector tests
 )
 
 missing=()

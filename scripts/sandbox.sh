@@ -57,9 +57,9 @@ fi
 # pglib picks the newest server binaries; deps.sh may just have installed them.
 LO_PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
-say "building into $ROOT/build"
-cmake -S "$ROOT" -B "$ROOT/build" >&2
-cmake --build "$ROOT/build" -j2 --target lambdaops >&2
+say "building into $ROOT/build/sandbox"
+cmake -S "$ROOT" -B "$ROOT/build/sandbox" >&2
+cmake --build "$ROOT/build/sandbox" -j2 --target lambdaops >&2
 
 DIR=$(mktemp -d /tmp/lambdaops-sandbox.XXXXXX)
 PORT=$(lo_pg_start "$DIR")
@@ -106,6 +106,6 @@ if [ "$NO_CONSOLE" = 1 ]; then
 fi
 
 set +e
-"$ROOT/build/lambdaops" -c "$CFG" "$@"
+"$ROOT/build/sandbox/lambdaops" -c "$CFG" "$@"
 rc=$?
 exit "$rc"
