@@ -638,6 +638,7 @@ static void tui_init_state(struct tui *t, struct app *a, size_t start)
         t->gens = xcalloc(a->n_colls ? a->n_colls : 1, sizeof *t->gens);
         t->snaps = xcalloc(a->cfg->n_sources ? a->cfg->n_sources : 1, sizeof *t->snaps);
         alert_list_init(&t->alerts);
+        alerttrack_init(&t->track);
         theme_warnings_init(&t->warnings);
 }
 
@@ -648,6 +649,7 @@ static void tui_free_state(struct tui *t)
         free(t->gens);
         free(t->snaps);
         alert_list_done(&t->alerts);
+        alerttrack_done(&t->track);
         theme_warnings_done(&t->warnings);
 }
 

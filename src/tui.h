@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "app.h"
+#include "alerttrack.h"
 #include "health.h"
 #include "theme.h"
 #include "view.h"
@@ -80,6 +81,7 @@ struct tui {
         /* The frame being drawn: references held only while drawing. */
         const struct snapshot **snaps;  /* one per source */
         struct alert_list alerts;
+        struct alert_tracker track;     /* alert episodes across frames */
         enum severity overall;
 };
 

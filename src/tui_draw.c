@@ -344,6 +344,7 @@ void tui_draw_frame(struct tui *t)
                 health_eval(t->snaps[i], &t->alerts);
         }
         t->overall = health_overall(t->snaps, cfg->n_sources, &t->alerts);
+        alerttrack_update(&t->track, &t->alerts, now, clock_wall_ms());
 
         erase();
         if (COLS < TUI_MIN_W || LINES < TUI_MIN_H) {
@@ -358,6 +359,7 @@ void tui_draw_frame(struct tui *t)
                 d.snaps = t->snaps;
                 d.n = cfg->n_sources;
                 d.alerts = &t->alerts;
+                d.track = &t->track;
                 d.now_mono = now;
                 d.ascii = t->ascii;
                 d.width = pane.w;

@@ -204,12 +204,20 @@ void view_overview_detail(const struct view_data *d, const char *id, struct tlin
         }
 }
 
+/* Above the source table: the worst active alerts, with since and trend. */
+static void view_overview_preamble(const struct view_data *d, struct tlines *out)
+{
+        view_alerts_brief(d, 5, out);
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+}
+
 const struct view_ops view_overview_ops = {
         .name = "overview",
         .title = "Overview",
         .collector = NULL,
         .columns = view_overview_columns,
         .rows = view_overview_rows,
+        .preamble = view_overview_preamble,
         .detail = view_overview_detail,
         .detail_help = "source detail",
         .empty = "no sources configured (add some under sources: in the config)",

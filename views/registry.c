@@ -9,6 +9,7 @@
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,
         &view_cdc_ops,
+        &view_alerts_ops,
         NULL,
 };
 
