@@ -207,8 +207,12 @@ static size_t pg_dsn_secrets(const char *dsn, struct pg_span *sp, size_t max)
                         i++;
                 if (i >= len || dsn[i] != '=') {
                         /* Malformed ("password secret"): hide the rest. */
-                        if (pg_key_is(dsn + k, kl, "password") && i < len && n < max)
+                        if (pg_key_is(dsn + k, kl, "password") && i < len && n < max) {
+                                /* Spans must stay ordered and disjoint: the
+                                 * rest is hidden, so stop here. */
                                 sp[n++] = (struct pg_span){ i, len - i };
+                                break;
+                        }
                         if (kl == 0)
                                 break;
                         continue;
@@ -260,14 +264,17 @@ char *pg_dsn_mask(const char *dsn)
 /* Replaces every occurrence of secret (when non-empty) in msg with "***". */
 static void pg_redact(char *msg, size_t n, const char *secret)
 {
-        size_t slen = secret ? strlen(secret) : 0;
+        size_t slen = secret ? strlen(secret) : 0, from = 0;
         char *p;
 
         if (slen == 0)
                 return;
-        while ((p = strstr(msg, secret)) != NULL) {
+        /* Search on after each replacement, so a secret that occurs in
+         * "***" itself cannot loop forever. */
+        while (from < strlen(msg) && (p = strstr(msg + from, secret)) != NULL) {
                 char *tmp = xasprintf("%.*s***%s", (int)(p - msg), msg, p + slen);
 
+                from = (size_t)(p - msg) + 3;
                 str_copy(msg, tmp, n);
                 free(tmp);
         }

@@ -250,6 +250,9 @@ static void test_dsn_mask(void **state)
         check_mask("host=h password='unterminated rest", "host=h password=***");
         check_mask("host=h password", "host=h password");
         check_mask("host=h password secret", "host=h password ***");
+        /* Found by fuzz/fuzz_postgres: more keys after a malformed password. */
+        check_mask("password secret host=h password=x", "password ***");
+        check_mask("a=b password s password t", "a=b password ***");
         /* URI forms. */
         check_mask("postgresql://u:pw@host/db", "postgresql://u:***@host/db");
         check_mask("postgres://u:p%40ss@h:5432,h2:5433/db?sslmode=require",
@@ -321,6 +324,11 @@ static void test_conn_params(void **state)
         assert_int_equal(pg_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
                             "invalid connection option \"passwrd\"");
+        /* A password that occurs in "***" itself must not loop (fuzz find). */
+        pcfg.dsn = "host=h pass*wrd=x";
+        assert_int_equal(pg_conn_params(&pcfg, "*", 1000, &k, &v, &err), -1);
+        assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
+                            "invalid connection option \"pass***wrd\"");
         pcfg.dsn = "host=h password='abc";
         assert_int_equal(pg_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_null(strstr(err.msg, "abc"));
