@@ -1,0 +1,72 @@
+/*
+ * libFuzzer target for the Kafka wire decoders: every input goes through
+ * kwire_dec_api_versions() at v0-v3 and kwire_dec_describe_quorum() at
+ * v0-v2, as one response frame without its size prefix (what the client
+ * hands them). Each call must either decode or fail with a message, never
+ * crash, leak, read out of bounds or allocate beyond what the input can
+ * hold; a failure must leave the output empty.
+ *
+ *   cmake -S . -B build-fuzz -DLO_FUZZ=ON -DCMAKE_C_COMPILER=clang -DLO_UNIT_TESTING=OFF
+ *   cmake --build build-fuzz --target fuzz_kafka_wire
+ *   build-fuzz/fuzz/fuzz_kafka_wire -max_total_time=60 fuzz/corpus/kafka_wire
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kafka_wire.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_err(const struct err *e)
+{
+        if (e->code != KWIRE_E_PROTO || e->msg[0] == '\0' ||
+            memchr(e->msg, '\0', sizeof e->msg) == NULL)
+                __builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        for (int16_t v = 0; v <= 3; v++) {
+                struct kwire_api_versions av;
+                struct err e;
+
+                err_clear(&e);
+                if (kwire_dec_api_versions(data, size, v, &av, &e) == 0) {
+                        /* Each entry takes at least 6 bytes of input. */
+                        if (av.n_keys > size / 6 || (av.n_keys && !av.keys))
+                                __builtin_trap();
+                        for (size_t i = 0; i < av.n_keys; i++)
+                                (void)kwire_pick_version(&av, av.keys[i].key, 0, 3);
+                } else {
+                        check_err(&e);
+                        if (av.keys || av.n_keys)
+                                __builtin_trap();
+                }
+                kwire_api_versions_done(&av);
+        }
+        for (int16_t v = 0; v <= 2; v++) {
+                struct kwire_quorum q;
+                struct err e;
+
+                err_clear(&e);
+                if (kwire_dec_describe_quorum(data, size, v, &q, &e) == 0) {
+                        if (q.n_voters + q.n_observers > size / 13 ||
+                            (q.has_partition && !q.topic) ||
+                            (v < 2 && (q.n_nodes || q.error_message)))
+                                __builtin_trap();
+                        for (size_t i = 0; i < q.n_nodes; i++)
+                                for (size_t j = 0; j < q.nodes[i].n_listeners; j++)
+                                        if (!q.nodes[i].listeners[j].name ||
+                                            !q.nodes[i].listeners[j].host)
+                                                __builtin_trap();
+                } else {
+                        check_err(&e);
+                        if (q.voters || q.observers || q.nodes || q.topic)
+                                __builtin_trap();
+                }
+                kwire_quorum_done(&q);
+        }
+        return 0;
+}
