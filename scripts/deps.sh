@@ -12,6 +12,7 @@ PKGS=(
   postgresql postgresql-contrib # real server for tests and the sandbox
   tmux jq procps                # TUI tests, JSON checks, process stats
   python3 openssl               # fixture HTTP(S) server for REST collector tests
+  clickhouse-server clickhouse-client   # real ClickHouse 18.16 for tests and benchmarks
 )
 
 missing=()

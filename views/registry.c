@@ -6,10 +6,13 @@
 
 #include <string.h>
 
+#include "clickhouse.h"
+
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,
         &view_cdc_ops,
         &view_alerts_ops,
+        &view_clickhouse_ops,
         NULL,
 };
 
