@@ -6,7 +6,7 @@
 #        LO_TEST_ONLY=plain scripts/test.sh   (one of: plain asan tsan fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+bash scripts/deps.sh
 
 JOBS=${JOBS:-2}
 ONLY=${LO_TEST_ONLY:-}
