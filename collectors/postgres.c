@@ -7,7 +7,8 @@
  * and per-slot lag trends. Nothing here is shared with other threads except
  * the published `struct pg_data`, which is immutable once returned.
  *
- * I/O. Every blocking step is non-blocking libpq driven by coll_wait_fd():
+ * I/O (src/pgconn.c, shared with the SQL runner). Every blocking step is
+ * non-blocking libpq driven by coll_wait_fd():
  * PQconnectStartParams + PQconnectPoll, then PQsendQueryParams + PQflush /
  * PQconsumeInput / PQisBusy. So a dead server fails fast, a hung one fails at
  * the source timeout (coll_ctx.deadline_mono covers the whole poll), and
@@ -64,7 +65,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +77,7 @@
 #include "collector.h"
 #include "config.h"
 #include "health.h"
+#include "pgconn.h"
 #include "ring.h"
 #include "util.h"
 
@@ -280,8 +281,7 @@ static void pg_redact(char *msg, size_t n, const char *secret)
         }
 }
 
-/* Redacts the dsn's passwords (and `password`) from msg. */
-static void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
+void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
 {
         struct pg_span sp[PG_MAX_SPANS];
         size_t k = dsn ? pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) : 0;
@@ -883,180 +883,16 @@ void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms)
 
 struct pg_state {
         const struct source_cfg *src;   /* borrowed; config outlives us */
-        PGconn  *conn;                  /* NULL when not connected */
-        int      version;               /* PQserverVersion of conn */
-        char     host[128], port[16];   /* target of the last attempt, for messages */
+        struct pgconn pc;               /* the connection (src/pgconn.c) */
         struct pg_history *hist;
 };
 
-static void pg_drop(struct pg_state *st)
-{
-        if (st->conn) {
-                PQfinish(st->conn);
-                st->conn = NULL;
-        }
-}
-
-static void pg_note_target(struct pg_state *st)
-{
-        const char *h = PQhost(st->conn), *p = PQport(st->conn);
-
-        str_copy(st->host, h, sizeof st->host);
-        str_copy(st->port, p, sizeof st->port);
-}
-
-/* err from the connection's last error, cleaned and redacted. */
-static void pg_conn_err(struct pg_state *st, const char *prefix, int code, struct err *err)
-{
-        const struct pg_cfg *cfg = st->src->kind_cfg;
-        char msg[256];
-
-        pg_errmsg_clean(st->conn ? PQerrorMessage(st->conn) : "", st->host, st->port,
-                        msg, sizeof msg);
-        pg_redact_dsn(msg, sizeof msg, cfg->dsn, NULL);
-        err_set(err, code, "%s%s", prefix ? prefix : "", msg);
-}
-
-/* After coll_wait_fd failed: say what we were waiting for. */
-static void pg_wait_err(struct pg_state *st, const char *what, struct err *err)
-{
-        if (err->code == ETIMEDOUT)
-                err_set(err, ETIMEDOUT, "%s %s:%s timed out after %lld ms (server hung or overloaded?)",
-                        what, st->host, st->port, (long long)st->src->timeout_ms);
-}
-
-static int pg_connect(struct pg_state *st, const struct coll_ctx *ctx, struct err *err)
-{
-        const struct pg_cfg *cfg = st->src->kind_cfg;
-        PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-        struct err perr;
-        char **keys, **vals, *pw;
-        int rc;
-
-        pg_drop(st);
-        err_clear(&perr);
-        pw = config_secret_resolve(cfg->password_env, cfg->password_file, &perr);
-        if (!pw && perr.msg[0]) {
-                err_set(err, EACCES, "cannot read the password: %s", perr.msg);
-                return -1;
-        }
-        rc = pg_conn_params(cfg, pw, st->src->timeout_ms, &keys, &vals, err);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
-        if (rc != 0)
-                return -1;
-        st->conn = PQconnectStartParams((const char *const *)keys, (const char *const *)vals, 0);
-        pg_conn_params_free(keys, vals);
-        if (!st->conn) {
-                err_set(err, ENOMEM, "libpq could not allocate a connection");
-                return -1;
-        }
-        pg_note_target(st);
-        if (PQstatus(st->conn) == CONNECTION_BAD) {
-                pg_conn_err(st, NULL, ECONNREFUSED, err);
-                pg_drop(st);
-                return -1;
-        }
-        while (ps != PGRES_POLLING_OK) {
-                int fd = PQsocket(st->conn);
-
-                if (ps == PGRES_POLLING_FAILED || fd < 0) {
-                        pg_note_target(st);
-                        pg_conn_err(st, NULL, ECONNREFUSED, err);
-                        pg_drop(st);
-                        return -1;
-                }
-                if (coll_wait_fd(ctx, fd, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, err) <= 0) {
-                        pg_note_target(st);
-                        pg_wait_err(st, "connecting to", err);
-                        pg_drop(st);
-                        return -1;
-                }
-                ps = PQconnectPoll(st->conn);
-        }
-        pg_note_target(st);
-        if (PQsetnonblocking(st->conn, 1) != 0) {
-                pg_conn_err(st, NULL, EIO, err);
-                pg_drop(st);
-                return -1;
-        }
-        st->version = PQserverVersion(st->conn);
-        return 0;
-}
-
-/* Runs one query bounded by the poll deadline and quit. Returns a
- * PGRES_TUPLES_OK result (caller clears it) or NULL with err set. I/O
- * failures drop the connection (err->code ECONNRESET for a broken one,
- * ETIMEDOUT, ECANCELED); an SQL error leaves it open. */
+/* Runs one query (see pgconn_exec). */
 static PGresult *pg_exec(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
                          const char *sql, int nparams, const char *const *params,
                          struct err *err)
 {
-        PGresult *res = NULL, *r;
-        char prefix[64];
-        int f;
-
-        snprintf(prefix, sizeof prefix, "%s query: ", what);
-        if (!PQsendQueryParams(st->conn, sql, nparams, NULL, params, NULL, NULL, 0))
-                goto broken;
-        while ((f = PQflush(st->conn)) != 0) {
-                if (f < 0)
-                        goto broken;
-                if (coll_wait_fd(ctx, PQsocket(st->conn), POLLOUT | POLLIN, err) <= 0)
-                        goto waited;
-                if (!PQconsumeInput(st->conn))
-                        goto broken;
-        }
-        for (;;) {
-                while (PQisBusy(st->conn)) {
-                        if (coll_wait_fd(ctx, PQsocket(st->conn), POLLIN, err) <= 0)
-                                goto waited;
-                        if (!PQconsumeInput(st->conn))
-                                goto broken;
-                }
-                r = PQgetResult(st->conn);
-                if (!r)
-                        break;
-                if (!res || (PQresultStatus(res) == PGRES_TUPLES_OK &&
-                             PQresultStatus(r) != PGRES_TUPLES_OK)) {
-                        PQclear(res);
-                        res = r;
-                } else {
-                        PQclear(r);
-                }
-        }
-        if (!res)
-                goto broken;
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                const struct pg_cfg *cfg = st->src->kind_cfg;
-                char msg[256];
-
-                pg_errmsg_clean(PQresultErrorMessage(res), st->host, st->port, msg, sizeof msg);
-                pg_redact_dsn(msg, sizeof msg, cfg->dsn, NULL);
-                PQclear(res);
-                if (PQstatus(st->conn) == CONNECTION_BAD) {
-                        err_set(err, ECONNRESET, "%s", msg);
-                        pg_drop(st);
-                } else {
-                        err_set(err, EPROTO, "%s%s", prefix, msg);
-                }
-                return NULL;
-        }
-        return res;
-
-broken:
-        PQclear(res);
-        pg_conn_err(st, NULL, ECONNRESET, err);
-        pg_drop(st);
-        return NULL;
-waited:
-        PQclear(res);
-        snprintf(prefix, sizeof prefix, "%s query on", what);
-        pg_wait_err(st, prefix, err);
-        pg_drop(st);
-        return NULL;
+        return pgconn_exec(&st->pc, ctx, what, sql, nparams, params, err);
 }
 
 static const char *pg_res_name(const void *src, int col)
@@ -1145,7 +981,7 @@ static char *pg_sql_senders(int v)
 typedef int (*pg_parse_fn)(const struct pg_rows *, struct pg_data *, struct err *);
 
 /* One query (takes ownership of sql) + parse. nparams is 0 or 1; param may
- * be NULL (SQL NULL). Returns 0, or -1 with err set (st->conn NULL when the
+ * be NULL (SQL NULL). Returns 0, or -1 with err set (st->pc.conn NULL when the
  * connection is gone). */
 static int pg_step(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
                    char *sql, int nparams, const char *param, pg_parse_fn parse,
@@ -1182,7 +1018,7 @@ static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *c
         enum coll_status status = COLL_OK;
         bool slots_ok = false;
         struct err e;
-        int v = st->version;
+        int v = st->pc.version;
 
         *out = NULL;
         if (pg_step(st, ctx, "overview", pg_sql_overview(v), 0, NULL, pg_parse_overview, d, err) != 0) {
@@ -1203,7 +1039,7 @@ static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *c
                     pg_parse_slots, d, &e) == 0) {
                 slots_ok = true;
         } else {
-                if (!st->conn)
+                if (!st->pc.conn)
                         goto down;
                 pg_degrade(err, &e);
                 status = COLL_DEGRADED;
@@ -1212,7 +1048,7 @@ static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *c
         err_clear(&e);
         if (pg_step(st, ctx, "publications", pg_sql_publications(v), 0, NULL,
                     pg_parse_publications, d, &e) != 0) {
-                if (!st->conn)
+                if (!st->pc.conn)
                         goto down;
                 pg_degrade(err, &e);
                 status = COLL_DEGRADED;
@@ -1220,7 +1056,7 @@ static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *c
 
         err_clear(&e);
         if (pg_step(st, ctx, "senders", pg_sql_senders(v), 0, NULL, pg_parse_senders, d, &e) != 0) {
-                if (!st->conn)
+                if (!st->pc.conn)
                         goto down;
                 pg_degrade(err, &e);
                 status = COLL_DEGRADED;
@@ -1279,6 +1115,7 @@ static void *pg_create(const struct source_cfg *src)
         struct pg_state *st = xcalloc(1, sizeof *st);
 
         st->src = src;
+        pgconn_init(&st->pc, src->kind_cfg, src->timeout_ms, NULL);
         st->hist = pg_history_new();
         return st;
 }
@@ -1289,7 +1126,7 @@ static void pg_destroy(void *state)
 
         if (!st)
                 return;
-        pg_drop(st);
+        pgconn_close(&st->pc);
         pg_history_free(st->hist);
         free(st);
 }
@@ -1303,8 +1140,8 @@ static enum coll_status pg_poll(void *state, const struct coll_ctx *ctx, void **
         bool fresh = false;
 
         *data = NULL;
-        if (!st->conn) {
-                if (pg_connect(st, ctx, err) != 0)
+        if (!st->pc.conn) {
+                if (pgconn_open(&st->pc, ctx, err) != 0)
                         return COLL_DOWN;
                 fresh = true;
         }
@@ -1313,7 +1150,7 @@ static enum coll_status pg_poll(void *state, const struct coll_ctx *ctx, void **
                 /* The reused connection broke (server restarted, idle
                  * timeout): reconnect once within this poll's deadline. */
                 err_clear(err);
-                if (pg_connect(st, ctx, err) != 0)
+                if (pgconn_open(&st->pc, ctx, err) != 0)
                         return COLL_DOWN;
                 status = pg_collect(st, ctx, &d, err);
         }

@@ -149,5 +149,8 @@ void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
 int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
                    char ***keys, char ***vals, struct err *err);
 void pg_conn_params_free(char **keys, char **vals);
+/* Replaces, in msg (n bytes), every password found in dsn, and `password`
+ * when non-NULL, with "***". Pure; any thread (used by src/pgconn.c). */
+void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
 
 #endif

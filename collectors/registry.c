@@ -5,9 +5,13 @@
 #include "clickhouse.h"
 #include "collector.h"
 #include "postgres.h"
+#include "reconcile.h"
+#include "snowflake.h"
 
 const struct collector_ops *const collector_registry[] = {
         &coll_postgres_ops,
         &coll_clickhouse_ops,
+        &coll_snowflake_ops,
+        &coll_reconcile_ops,
         NULL,
 };

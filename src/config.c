@@ -927,8 +927,42 @@ static bool ends_with(const char *s, const char *suffix)
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* One kind key into the kind cfg struct. */
-static int kind_value(struct pctx *p, const struct cfg_key *ck, const struct ynode *v, void *kcfg)
+static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                     const struct ynode *v, void *kcfg);
+
+/* A mapping of names to scalars, kept as text. */
+static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
+                      struct cfg_strmap *out)
+{
+        if (v->type != YN_MAP) {
+                if (ynode_null(v))
+                        return perr(p, v, "%s: missing value", key);
+                return perr(p, v, "%s: expected a mapping, got %s", key, ynode_what(v));
+        }
+        for (size_t i = 0; i < out->n; i++) {
+                free(out->keys[i]);
+                free(out->vals[i]);
+        }
+        free(out->keys);
+        free(out->vals);
+        out->keys = xcalloc(v->n / 2 + 1, sizeof *out->keys);
+        out->vals = xcalloc(v->n / 2 + 1, sizeof *out->vals);
+        out->n = 0;
+        for (size_t i = 0; i < v->n; i += 2) {
+                char k[96], b[64];
+
+                snprintf(k, sizeof k, "%s.%s", key, show(v->kids[i]->str, b, sizeof b));
+                if (get_str(p, k, v->kids[i + 1], &out->vals[out->n]) < 0)
+                        return -1;
+                out->keys[out->n++] = xstrdup(v->kids[i]->str);
+        }
+        return 0;
+}
+
+/* One kind key into the kind cfg struct; `keys` is the whole table (for
+ * the sub-keys of a CFG_MAP). */
+static int kind_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                      const struct ynode *v, void *kcfg)
 {
         char *base = kcfg;
 
@@ -953,8 +987,88 @@ static int kind_value(struct pctx *p, const struct cfg_key *ck, const struct yno
                 return get_int(p, ck->name, v, (int64_t *)(void *)(base + ck->off));
         case CFG_STRLIST:
                 return get_strlist(p, ck->name, v, (struct cfg_strlist *)(void *)(base + ck->off));
+        case CFG_MAP:
+                return map_value(p, keys, ck, v, kcfg);
+        case CFG_STRMAP:
+                return get_strmap(p, ck->name, v, (struct cfg_strmap *)(void *)(base + ck->off));
+        case CFG_SOURCE: {
+                struct cfg_source_ref *r = (void *)(base + ck->off);
+
+                if (get_str(p, ck->name, v, &r->name) < 0)
+                        return -1;
+                r->line = v->line;
+                r->col = v->col;
+                return 0;
+        }
         }
         return perr(p, v, "%s: unsupported key type", ck->name);
+}
+
+/* The entry "<parent>.<name>" of the table, or NULL. */
+static const struct cfg_key *sub_key(const struct cfg_key *keys, const char *parent,
+                                     const char *name)
+{
+        size_t pl = strlen(parent);
+
+        for (size_t i = 0; keys[i].name; i++)
+                if (strncmp(keys[i].name, parent, pl) == 0 && keys[i].name[pl] == '.' &&
+                    strcmp(keys[i].name + pl + 1, name) == 0)
+                        return &keys[i];
+        return NULL;
+}
+
+/* The direct sub-keys of `parent` ("speed.source" for "speed"), as names
+ * after the dot, for "did you mean". */
+static void sub_cands(const struct cfg_key *keys, const char *parent, struct cands *c)
+{
+        size_t pl = strlen(parent);
+
+        c->n = 0;
+        for (size_t i = 0; keys[i].name; i++)
+                if (strncmp(keys[i].name, parent, pl) == 0 && keys[i].name[pl] == '.' &&
+                    !strchr(keys[i].name + pl + 1, '.'))
+                        cands_add(c, keys[i].name + pl + 1);
+}
+
+/* A CFG_MAP key: a mapping checked against the table's "<key>.*" entries. */
+static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                     const struct ynode *v, void *kcfg)
+{
+        struct cands sc = { .n = 0 };
+        char b[64], s[224];
+
+        if (v->type != YN_MAP) {
+                if (ynode_null(v))
+                        return perr(p, v, "%s: missing value", ck->name);
+                return perr(p, v, "%s: expected a mapping, got %s", ck->name, ynode_what(v));
+        }
+        sub_cands(keys, ck->name, &sc);
+        for (size_t i = 0; i < v->n; i += 2) {
+                const struct ynode *k = v->kids[i];
+                const struct cfg_key *sk = sub_key(keys, ck->name, k->str);
+
+                if (!sk)
+                        return perr(p, k, "%s: unknown key \"%s\" %s", ck->name,
+                                    show(k->str, b, sizeof b),
+                                    suggest(&sc, k->str, "valid keys", s, sizeof s));
+                if (kind_value(p, keys, sk, v->kids[i + 1], kcfg) < 0)
+                        return -1;
+        }
+        for (size_t i = 0; i < sc.n; i++) {
+                const struct cfg_key *sk = sub_key(keys, ck->name, sc.v[i]);
+
+                if (sk->required && !map_get(v, sc.v[i], NULL))
+                        return perr(p, v, "%s: missing required key \"%s\"", ck->name, sc.v[i]);
+        }
+        return 0;
+}
+
+static bool has_source_refs(const struct cfg_key *keys)
+{
+        for (size_t i = 0; keys && keys[i].name; i++)
+                if (keys[i].type == CFG_SOURCE)
+                        return true;
+        return false;
 }
 
 /* "X_env" and "X_file" both set → error at whichever comes later. */
@@ -979,6 +1093,21 @@ static int secret_pairs(struct pctx *p, const struct cfg_key *keys, const struct
                         ? ke : kf;
                 return perr(p, later, "%s and %s are exclusive", keys[i].name, fname);
         }
+        return 0;
+}
+
+/* The kind's own cross-key checks, reported at the source's start. */
+static int source_validate(struct pctx *p, const struct source_cfg *src)
+{
+        struct err e;
+        char b[64];
+
+        if (!src->ops->validate)
+                return 0;
+        err_clear(&e);
+        if (src->ops->validate(src, &e) < 0)
+                return perr_at(p, src->line, src->col, "source \"%s\": %s",
+                               show(src->name, b, sizeof b), e.msg[0] ? e.msg : "invalid");
         return 0;
 }
 
@@ -1056,7 +1185,8 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
         for (size_t i = 0; i < LO_ARRAY_LEN(common_keys); i++)
                 cands_add(&kc, common_keys[i]);
         for (size_t i = 0; keys && keys[i].name; i++)
-                cands_add(&kc, keys[i].name);
+                if (!strchr(keys[i].name, '.'))
+                        cands_add(&kc, keys[i].name);
 
         for (size_t i = 0; i < m->n; i += 2) {
                 const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
@@ -1082,29 +1212,55 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
                         continue;
                 }
                 for (size_t j = 0; keys && keys[j].name; j++)
-                        if (strcmp(keys[j].name, k->str) == 0)
+                        if (strcmp(keys[j].name, k->str) == 0 && !strchr(keys[j].name, '.'))
                                 ck = &keys[j];
                 if (!ck)
                         return perr(p, k, "unknown key \"%s\" for kind %s %s",
                                     show(k->str, b, sizeof b), src->kind,
                                     suggest(&kc, k->str, "valid keys", s, sizeof s));
-                if (kind_value(p, ck, v, src->kind_cfg) < 0)
+                if (kind_value(p, keys, ck, v, src->kind_cfg) < 0)
                         return -1;
         }
 
         for (size_t j = 0; keys && keys[j].name; j++)
-                if (keys[j].required && !map_get(m, keys[j].name, NULL))
+                if (keys[j].required && !strchr(keys[j].name, '.') &&
+                    !map_get(m, keys[j].name, NULL))
                         return perr(p, m, "source \"%s\" is missing required key \"%s\" (kind %s)",
                                     show(src->name, b, sizeof b), keys[j].name, src->kind);
         if (keys && secret_pairs(p, keys, m) < 0)
                 return -1;
-        if (src->ops->validate) {
-                struct err e;
+        /* With references to other sources, validate() waits until every
+         * source is loaded (source_validate from config_build). */
+        if (!has_source_refs(keys))
+                return source_validate(p, src);
+        return 0;
+}
 
-                err_clear(&e);
-                if (src->ops->validate(src, &e) < 0)
-                        return perr(p, m, "source \"%s\": %s", show(src->name, b, sizeof b),
-                                    e.msg[0] ? e.msg : "invalid");
+/* Resolves the source's CFG_SOURCE keys against every loaded source. */
+static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *src)
+{
+        const struct cfg_key *keys = src->ops->keys;
+        struct cands nc = { .n = 0 };
+        char b[64], s[224];
+
+        for (size_t i = 0; i < c->n_sources; i++)
+                cands_add(&nc, c->sources[i].name);
+        for (size_t i = 0; keys && keys[i].name; i++) {
+                struct cfg_source_ref *r;
+
+                if (keys[i].type != CFG_SOURCE)
+                        continue;
+                r = (void *)((char *)src->kind_cfg + keys[i].off);
+                if (!r->name)
+                        continue;
+                r->src = config_source(c, r->name);
+                if (!r->src)
+                        return perr_at(p, r->line, r->col, "%s: no source named \"%s\" %s",
+                                       keys[i].name, show(r->name, b, sizeof b),
+                                       suggest(&nc, r->name, "sources", s, sizeof s));
+                if (r->src == src)
+                        return perr_at(p, r->line, r->col, "%s: source \"%s\" cannot refer to "
+                                       "itself", keys[i].name, show(r->name, b, sizeof b));
         }
         return 0;
 }
@@ -1149,6 +1305,15 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                         for (size_t j = 0; j < v->n; j++)
                                 if (source_parse(p, c, v->kids[j]) < 0)
                                         return -1;
+                        /* Second pass: references between sources. */
+                        for (size_t j = 0; j < c->n_sources; j++) {
+                                struct source_cfg *src = &c->sources[j];
+
+                                if (!has_source_refs(src->ops->keys))
+                                        continue;
+                                if (source_resolve(p, c, src) < 0 || source_validate(p, src) < 0)
+                                        return -1;
+                        }
                 } else {
                         return perr(p, k, "unknown key \"%s\" %s", show(k->str, b, sizeof b),
                                     suggest(&tc, k->str, "valid keys", s, sizeof s));
@@ -1237,6 +1402,17 @@ void config_free(struct config *c)
                                         for (size_t k = 0; k < l->n; k++)
                                                 free(l->v[k]);
                                         free(l->v);
+                                } else if (ck->type == CFG_STRMAP) {
+                                        struct cfg_strmap *l = (void *)(base + ck->off);
+
+                                        for (size_t k = 0; k < l->n; k++) {
+                                                free(l->keys[k]);
+                                                free(l->vals[k]);
+                                        }
+                                        free(l->keys);
+                                        free(l->vals);
+                                } else if (ck->type == CFG_SOURCE) {
+                                        free(((struct cfg_source_ref *)(void *)(base + ck->off))->name);
                                 }
                         }
                 }

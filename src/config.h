@@ -34,6 +34,9 @@ enum cfg_type {
         CFG_BOOL,       /* bool              (true/false)                        */
         CFG_INT,        /* int64_t                                               */
         CFG_STRLIST,    /* struct cfg_strlist (a YAML sequence of scalars)       */
+        CFG_MAP,        /* a nested mapping; stores nothing itself, see below    */
+        CFG_STRMAP,     /* struct cfg_strmap (a mapping of names to scalars)     */
+        CFG_SOURCE,     /* struct cfg_source_ref (the name of another source)    */
 };
 
 struct cfg_strlist {
@@ -41,11 +44,41 @@ struct cfg_strlist {
         size_t  n;
 };
 
+/* Free-form `name: scalar` pairs in file order, values kept as text for the
+ * kind to interpret in validate() (e.g. tolerances such as "0.5%"). */
+struct cfg_strmap {
+        char  **keys;   /* owned */
+        char  **vals;   /* owned, parallel to keys */
+        size_t  n;
+};
+
+/* A reference to another source of the same file. After a successful load
+ * `src` points at that source (the config owns it and outlives every
+ * reader), so a kind can use another source's connection settings. */
+struct cfg_source_ref {
+        char *name;                     /* owned */
+        const struct source_cfg *src;   /* resolved at load; never NULL after it */
+        int   line, col;                /* where the name was written */
+};
+
 /* One key of a kind's section. `off` is offsetof() into the kind's cfg
  * struct (collector_ops.cfg_size bytes, zeroed before parsing). Missing
  * optional keys keep zero/NULL. CFG_SECRET_REF values are stored as given
  * (the env var name or the file path), never the secret itself; collectors
- * resolve them with config_secret_resolve() at connect time. */
+ * resolve them with config_secret_resolve() at connect time.
+ *
+ * Nested mappings. A CFG_MAP key `speed` accepts a mapping whose keys are
+ * the table's entries named "speed.<key>" (any type, CFG_MAP included, so
+ * nesting goes deeper with more dots); their `off` is into the same kind
+ * cfg struct, typically offsetof(struct x_cfg, speed.query). Unknown
+ * sub-keys, missing required ones and wrong types get the usual messages
+ * ("speed.query: must not be empty"). Dotted entries are never matched at
+ * the top level of the source.
+ *
+ * CFG_SOURCE names another source of the file; the loader checks that it
+ * exists and is not the source itself, and resolves it. The kind's
+ * validate() of a source with such keys runs after every source is loaded
+ * and resolved, so it may look at the referenced source (its kind, say). */
 struct cfg_key {
         const char    *name;
         enum cfg_type  type;

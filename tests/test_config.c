@@ -295,6 +295,43 @@ static const struct str_case str_cases[] = {
           "environment, refresh, theme, read_only, sources)" },
         /* Control characters never reach the terminal raw. */
         { "\"ref\\tresh\": 1s\n", "t.yaml:1:1: unknown key \"ref?resh\" (did you mean \"refresh\"?)" },
+        /* Nested mappings (CFG_MAP), name maps (CFG_STRMAP) and references
+         * to other sources (CFG_SOURCE), through the reconcile kind. */
+#define RC_P "sources:\n  - {name: p, kind: postgres, dsn: host=h}\n"
+#define RC_C "  - {name: c, kind: reconcile, key: [k], measures: [m], "
+        { RC_P RC_C "speed: {source: pp, query: q}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:73: speed.source: no source named \"pp\" (sources: p, c)" },
+        { RC_P RC_C "speed: {source: wharehouse, query: q}, batch: {source: p, query: q}}\n"
+          "  - {name: warehouse, kind: postgres, dsn: host=h}\n",
+          "t.yaml:3:73: speed.source: no source named \"wharehouse\" (did you mean \"warehouse\"?)" },
+        { RC_P RC_C "speed: {source: c, query: q}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:73: speed.source: source \"c\" cannot refer to itself" },
+        { RC_P RC_C "speed: {source: p, qeury: q}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:76: speed: unknown key \"qeury\" (did you mean \"query\"?)" },
+        { RC_P RC_C "speed: {source: p, sql: q}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:76: speed: unknown key \"sql\" (valid keys: source, query)" },
+        { RC_P RC_C "speed: {source: p}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:64: speed: missing required key \"query\"" },
+        { RC_P RC_C "speed: \"SELECT 1\", batch: {source: p, query: q}}\n",
+          "t.yaml:3:64: speed: expected a mapping, got a scalar" },
+        { RC_P RC_C "speed: ~, batch: {source: p, query: q}}\n", "t.yaml:3:64: speed: missing value" },
+        { RC_P RC_C "speed: {source: [p], query: q}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:73: speed.source: expected a string, got a list" },
+        { RC_P RC_C "speed: {source: p, query: \"\"}, batch: {source: p, query: q}}\n",
+          "t.yaml:3:83: speed.query: must not be empty" },
+        { RC_P RC_C "speed: {source: p, query: q}, batch: {source: p, query: q}, tolerance: [1]}\n",
+          "t.yaml:3:128: tolerance: expected a mapping, got a list" },
+        { RC_P RC_C "speed: {source: p, query: q}, batch: {source: p, query: q}, tolerance: {m: [1]}}\n",
+          "t.yaml:3:132: tolerance.m: expected a string, got a list" },
+        /* Dotted table entries are not keys at the source's top level. */
+        { RC_P RC_C "speed: {source: p, query: q}, batch: {source: p, query: q}, speed.query: x}\n",
+          "t.yaml:3:117: unknown key \"speed.query\" for kind reconcile (did you mean \"speed\"?)" },
+        /* A reference may point forward; the kind's validate() runs after
+         * resolution. */
+        { "sources:\n" RC_C "speed: {source: p, query: q}, batch: {source: p, query: q}}\n"
+          "  - {name: p, kind: postgres, dsn: host=h}\n", NULL },
+#undef RC_P
+#undef RC_C
 };
 
 static void test_bad_strings(void **state)

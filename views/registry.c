@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "clickhouse.h"
+#include "reconcile.h"
 
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,
         &view_cdc_ops,
         &view_alerts_ops,
         &view_clickhouse_ops,
+        &view_reconcile_ops,
         NULL,
 };
 
