@@ -4,12 +4,14 @@
  */
 #include "clickhouse.h"
 #include "collector.h"
+#include "kafka.h"
 #include "postgres.h"
 #include "reconcile.h"
 #include "snowflake.h"
 
 const struct collector_ops *const collector_registry[] = {
         &coll_postgres_ops,
+        &coll_kafka_ops,
         &coll_clickhouse_ops,
         &coll_snowflake_ops,
         &coll_reconcile_ops,
