@@ -5,8 +5,10 @@
 #include "clickhouse.h"
 #include "collector.h"
 #include "kafka.h"
+#include "kafka_connect.h"
 #include "postgres.h"
 #include "reconcile.h"
+#include "schema_registry.h"
 #include "snowflake.h"
 
 const struct collector_ops *const collector_registry[] = {
@@ -15,5 +17,7 @@ const struct collector_ops *const collector_registry[] = {
         &coll_clickhouse_ops,
         &coll_snowflake_ops,
         &coll_reconcile_ops,
+        &coll_kafka_connect_ops,
+        &coll_schema_registry_ops,
         NULL,
 };

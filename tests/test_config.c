@@ -613,7 +613,7 @@ static void test_example_file(void **state)
         assert_int_equal(c->refresh_ms, 1000);
         assert_string_equal(c->theme, "default");
         assert_false(c->read_only);
-        assert_int_equal(c->n_sources, 2);
+        assert_int_equal(c->n_sources, 6);
         assert_string_equal(c->sources[0].name, "orders-db");
         assert_int_equal(c->sources[0].interval_ms, 5000);
         assert_int_equal(c->sources[0].timeout_ms, 3000);
@@ -628,6 +628,16 @@ static void test_example_file(void **state)
         pg = c->sources[1].kind_cfg;
         assert_null(pg->password_env);
         assert_string_equal(pg->password_file, "/run/secrets/billing-db-password");
+        /* One source of every other kind, in file order. */
+        static const char *const names[] = { "events", "speed-ch", "warehouse", "orders-hourly" };
+        static const char *const kinds[] = { "kafka", "clickhouse", "snowflake", "reconcile" };
+        for (size_t i = 0; i < 4; i++) {
+                assert_string_equal(c->sources[2 + i].name, names[i]);
+                assert_string_equal(c->sources[2 + i].kind, kinds[i]);
+                assert_ptr_equal(c->sources[2 + i].ops, collector_find(kinds[i]));
+        }
+        assert_int_equal(c->sources[5].interval_ms, 5 * 60 * 1000);
+        assert_int_equal(c->sources[5].timeout_ms, 60 * 1000);
         config_free(c);
 }
 

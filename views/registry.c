@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clickhouse.h"
+#include "kafka_connect.h"
 #include "reconcile.h"
 
 const struct view_ops *const view_registry[] = {
@@ -15,6 +16,7 @@ const struct view_ops *const view_registry[] = {
         &view_alerts_ops,
         &view_clickhouse_ops,
         &view_reconcile_ops,
+        &view_connect_ops,
         NULL,
 };
 

@@ -1,0 +1,928 @@
+/*
+ * Kafka Connect collector: every connector of one Connect cluster over its
+ * REST API (port 8083), through the shared libcurl client (src/http.h).
+ * Read-only: restart/pause/resume wait for the shared confirmation, read-only
+ * and audit machinery.
+ *
+ * One collector thread per source owns a `struct kc_state` (one HTTP client,
+ * keep-alive). A poll is
+ *   GET /connectors?expand=status&expand=info   (Connect 2.3+, KIP-465: an
+ *        object keyed by connector name with its ConnectorStateInfo and
+ *        ConnectorInfo; a connector deleted mid-request is simply absent)
+ *   GET /                                       (the worker's version; best
+ *        effort, a failure here changes nothing)
+ * Older Connect ignores unknown query parameters and answers the same URL
+ * with a plain array of names; we then read /connectors/{name}/status and
+ * /connectors/{name}/config per connector (a 404 there means the connector
+ * was deleted between the two requests: it is left out). The whole poll
+ * shares one deadline (coll_ctx), so a slow worker makes the source DOWN at
+ * its timeout, never a hung thread.
+ *
+ * Errors. A non-2xx answer says what it was: Connect's own
+ * {"error_code","message"} text, "check user and password_env" for 401/403,
+ * and a note when the body is an HTML page (a proxy or the wrong port). A
+ * 2xx body that is not the expected JSON (truncated, say) is DOWN too. In
+ * fallback mode a connector whose status cannot be read keeps its name with
+ * an error, and the poll is DEGRADED.
+ *
+ * Debezium. A connector of class KC_DEBEZIUM_PG_CLASS reads a PostgreSQL
+ * logical slot: `slot.name` (default "debezium"), `publication.name`
+ * (default "dbz_publication"), topic.prefix (database.server.name before
+ * Debezium 2.0). The cfg `slot` map overrides the slot per connector. We
+ * publish the slot name and the cfg `postgres` source name; collectors
+ * never read each other's snapshots, so the Connect pane joins the slot's
+ * lag from that source's snapshot at draw time.
+ *
+ * Alerts (thresholds in kc_thresholds, documented in docs/config.md):
+ *   failed_tasks           FAILED tasks of a connector; a RUNNING connector
+ *                          with FAILED tasks says it is the classic silent
+ *                          outage (Connect never restarts tasks by itself)
+ *   connector_not_running  a connector PAUSED, STOPPED, UNASSIGNED or
+ *                          RESTARTING (value 1)
+ *   unassigned_tasks       tasks UNASSIGNED (no worker runs them)
+ *   a FAILED connector instance is always crit.
+ */
+#include "kafka_connect.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "collector.h"
+#include "config.h"
+#include "health.h"
+#include "http.h"
+#include "util.h"
+
+#define KC_TRACE_MAX       (64 * 1024)  /* bytes of a trace we keep */
+#define KC_JSON_TRACE_LINES 5           /* lines of a trace in the JSON report */
+#define KC_JSON_TRACE_BYTES 2048
+#define KC_DEFAULT_SLOT    "debezium"
+#define KC_DEFAULT_PUB     "dbz_publication"
+
+static const struct cfg_key kc_keys[] = {
+        { "url",           CFG_STR,        offsetof(struct kc_cfg, url),           true,
+          "Connect REST URL, e.g. http://connect-1:8083 (no credentials in it)" },
+        { "user",          CFG_STR,        offsetof(struct kc_cfg, user),          false,
+          "HTTP Basic user (Connect's BASIC rest extension); default none" },
+        { "password_env",  CFG_SECRET_REF, offsetof(struct kc_cfg, password_env),  false,
+          "name of an environment variable holding the Basic password" },
+        { "password_file", CFG_SECRET_REF, offsetof(struct kc_cfg, password_file), false,
+          "path of a file holding the Basic password (one trailing newline stripped)" },
+        { "ca_file",       CFG_STR,        offsetof(struct kc_cfg, ca_file),       false,
+          "PEM CA bundle to verify an https url (default: the system store)" },
+        { "insecure",      CFG_BOOL,       offsetof(struct kc_cfg, insecure),      false,
+          "skip TLS certificate and host name verification (test servers only)" },
+        { "postgres",      CFG_SOURCE,     offsetof(struct kc_cfg, postgres),      false,
+          "name of the postgres source Debezium connectors read (links slot lag)" },
+        { "slot",          CFG_STRMAP,     offsetof(struct kc_cfg, slot),          false,
+          "connector name -> replication slot, when slot.name is not in its config" },
+        { NULL, 0, 0, false, NULL },
+};
+
+static const struct threshold_def kc_thresholds[] = {
+        { "failed_tasks",          THR_COUNT, 1.0, 1.0,
+          "FAILED tasks of a connector (Connect never restarts them by itself)" },
+        { "connector_not_running", THR_COUNT, 1.0, NAN,
+          "a connector PAUSED, STOPPED, UNASSIGNED or RESTARTING (value 1)" },
+        { "unassigned_tasks",      THR_COUNT, 1.0, NAN,
+          "UNASSIGNED tasks of a connector (no worker runs them)" },
+        { NULL, 0, 0, 0, NULL },
+};
+
+/* ------------------------------------------------------------------------
+ * Data
+ */
+
+struct kc_data *kc_data_new(void)
+{
+        return xcalloc(1, sizeof(struct kc_data));
+}
+
+static void kc_conn_done(struct kc_connector *c)
+{
+        free(c->name);
+        free(c->type);
+        free(c->klass);
+        free(c->state);
+        free(c->worker);
+        free(c->trace);
+        for (size_t i = 0; i < c->n_tasks; i++) {
+                free(c->tasks[i].state);
+                free(c->tasks[i].worker);
+                free(c->tasks[i].trace);
+        }
+        free(c->tasks);
+        free(c->slot);
+        free(c->publication);
+        free(c->topic_prefix);
+        free(c->error);
+        memset(c, 0, sizeof *c);
+}
+
+void kc_data_free(struct kc_data *d)
+{
+        if (!d)
+                return;
+        for (size_t i = 0; i < d->n_conns; i++)
+                kc_conn_done(&d->conns[i]);
+        free(d->conns);
+        free(d->version);
+        free(d->postgres_source);
+        free(d);
+}
+
+const struct kc_connector *kc_find(const struct kc_data *d, const char *name)
+{
+        for (size_t i = 0; d && name && i < d->n_conns; i++)
+                if (d->conns[i].name && strcmp(d->conns[i].name, name) == 0)
+                        return &d->conns[i];
+        return NULL;
+}
+
+static struct kc_connector *kc_add(struct kc_data *d, const char *name)
+{
+        struct kc_connector *c;
+
+        d->conns = xrealloc(d->conns, (d->n_conns + 1) * sizeof *d->conns);
+        c = &d->conns[d->n_conns++];
+        memset(c, 0, sizeof *c);
+        c->name = xstrdup(name);
+        return c;
+}
+
+/* ------------------------------------------------------------------------
+ * Helpers (pure)
+ */
+
+char *kc_trace_head(const char *trace, int max_lines, size_t max_bytes)
+{
+        const char *p = trace;
+        size_t n;
+        int lines = 0;
+
+        if (!trace)
+                return NULL;
+        while (*p && lines < max_lines) {
+                const char *nl = strchr(p, '\n');
+
+                if (!nl) {
+                        p += strlen(p);
+                        break;
+                }
+                lines++;
+                p = lines < max_lines ? nl + 1 : nl;
+        }
+        n = (size_t)(p - trace);
+        if (n > max_bytes) {
+                n = max_bytes;
+                while (n > 0 && ((unsigned char)trace[n] & 0xC0) == 0x80)
+                        n--;
+        }
+        return xstrndup(trace, n);
+}
+
+char *kc_url_segment(const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(s);
+        char *out = xmalloc(n * 3 + 1), *o = out;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+                    *p == '~') {
+                        *o++ = (char)*p;
+                } else {
+                        *o++ = '%';
+                        *o++ = hex[*p >> 4];
+                        *o++ = hex[*p & 15];
+                }
+        }
+        *o = '\0';
+        return out;
+}
+
+static const char *kc_s(const cJSON *o, const char *k)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
+}
+
+/* A copy of a string field, cut to `max` bytes; NULL when absent or "". */
+static char *kc_dup(const cJSON *o, const char *k, size_t max)
+{
+        const char *s = kc_s(o, k);
+
+        if (!s || !*s)
+                return NULL;
+        return strlen(s) > max ? kc_trace_head(s, 1 << 30, max) : xstrdup(s);
+}
+
+static bool kc_html(const char *body, size_t len, const char *ctype)
+{
+        size_t i = 0;
+
+        if (ctype && strncasecmp(ctype, "text/html", 9) == 0)
+                return true;
+        while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' ||
+                           body[i] == '\t'))
+                i++;
+        return i < len && body[i] == '<';
+}
+
+void kc_http_error(long status, const char *body, size_t len, const char *content_type,
+                   const char *what, struct err *err)
+{
+        cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+        const char *m = j ? kc_s(j, "message") : NULL;
+
+        if (status == 401 || status == 403)
+                err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s: check user and "
+                        "password_env/password_file%s%s", what, status,
+                        http_status_text(status), m ? " -- " : "", m ? m : "");
+        else if (m)
+                err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s: %s", what, status,
+                        http_status_text(status), m);
+        else if (body && kc_html(body, len, content_type))
+                err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s (an HTML page, not Connect's JSON: "
+                        "a proxy in the way, or is url the Connect REST port?)", what, status,
+                        http_status_text(status));
+        else
+                err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s", what, status,
+                        http_status_text(status));
+        cJSON_Delete(j);
+}
+
+/* ------------------------------------------------------------------------
+ * Parsers (pure)
+ */
+
+static int kc_task_cmp(const void *pa, const void *pb)
+{
+        const struct kc_task *a = pa, *b = pb;
+
+        return (a->id > b->id) - (a->id < b->id);
+}
+
+static int kc_conn_cmp(const void *pa, const void *pb)
+{
+        const struct kc_connector *a = pa, *b = pb;
+
+        return strcmp(a->name, b->name);
+}
+
+/* ConnectorStateInfo (object) into c. */
+static int kc_status_obj(const cJSON *st, struct kc_connector *c, struct err *err)
+{
+        const cJSON *conn, *tasks, *t;
+
+        if (!cJSON_IsObject(st)) {
+                err_set(err, KC_ERR_BADJSON, "connector %s: status is not an object", c->name);
+                return -1;
+        }
+        conn = cJSON_GetObjectItemCaseSensitive(st, "connector");
+        free(c->state);
+        free(c->worker);
+        free(c->trace);
+        c->state = kc_dup(conn, "state", 32);
+        c->worker = kc_dup(conn, "worker_id", 256);
+        c->trace = kc_dup(conn, "trace", KC_TRACE_MAX);
+        if (kc_s(st, "type")) {
+                free(c->type);
+                c->type = kc_dup(st, "type", 32);
+        }
+        tasks = cJSON_GetObjectItemCaseSensitive(st, "tasks");
+        cJSON_ArrayForEach(t, tasks) {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
+                struct kc_task *k;
+
+                if (!cJSON_IsObject(t) || !cJSON_IsNumber(id) || !isfinite(id->valuedouble) ||
+                    id->valuedouble < 0 || id->valuedouble > 1e6)
+                        continue;
+                c->tasks = xrealloc(c->tasks, (c->n_tasks + 1) * sizeof *c->tasks);
+                k = &c->tasks[c->n_tasks++];
+                k->id = (int)id->valuedouble;
+                k->state = kc_dup(t, "state", 32);
+                k->worker = kc_dup(t, "worker_id", 256);
+                k->trace = kc_dup(t, "trace", KC_TRACE_MAX);
+        }
+        return 0;
+}
+
+/* A connector config map into c. */
+static void kc_config_obj(const cJSON *cfg, struct kc_connector *c)
+{
+        const char *prefix;
+
+        free(c->klass);
+        c->klass = kc_dup(cfg, "connector.class", 512);
+        c->debezium_pg = c->klass && strcmp(c->klass, KC_DEBEZIUM_PG_CLASS) == 0;
+        if (!c->debezium_pg)
+                return;
+        free(c->slot);
+        free(c->publication);
+        free(c->topic_prefix);
+        c->slot = kc_dup(cfg, "slot.name", 256);
+        c->publication = kc_dup(cfg, "publication.name", 256);
+        prefix = kc_s(cfg, "topic.prefix") ? "topic.prefix" : "database.server.name";
+        c->topic_prefix = kc_dup(cfg, prefix, 256);
+}
+
+int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err)
+{
+        cJSON *root = cJSON_ParseWithLength(json, len), *it;
+        int rc = 0;
+
+        if (!root) {
+                err_set(err, KC_ERR_BADJSON, "GET /connectors: the answer is not JSON "
+                        "(truncated?)");
+                return -1;
+        }
+        if (cJSON_IsArray(root)) {
+                cJSON_ArrayForEach(it, root) {
+                        if (!cJSON_IsString(it) || !it->valuestring || !*it->valuestring) {
+                                err_set(err, KC_ERR_BADJSON, "GET /connectors: the list holds "
+                                        "something other than names");
+                                rc = -1;
+                                goto out;
+                        }
+                        if (!kc_find(d, it->valuestring))
+                                kc_add(d, it->valuestring);
+                }
+                d->expanded = false;
+                rc = 1;
+                goto out;
+        }
+        if (!cJSON_IsObject(root)) {
+                err_set(err, KC_ERR_BADJSON, "GET /connectors: expected an object or a list");
+                rc = -1;
+                goto out;
+        }
+        d->expanded = true;
+        cJSON_ArrayForEach(it, root) {
+                const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+                const cJSON *info = cJSON_GetObjectItemCaseSensitive(it, "info");
+                struct kc_connector *c;
+
+                if (!it->string || !*it->string || !cJSON_IsObject(it) || kc_find(d, it->string))
+                        continue;
+                c = kc_add(d, it->string);
+                if (cJSON_IsObject(info)) {
+                        c->type = kc_dup(info, "type", 32);
+                        kc_config_obj(cJSON_GetObjectItemCaseSensitive(info, "config"), c);
+                }
+                if (st && kc_status_obj(st, c, err) != 0) {
+                        rc = -1;
+                        goto out;
+                }
+        }
+out:
+        cJSON_Delete(root);
+        return rc;
+}
+
+int kc_parse_status(const char *json, size_t len, struct kc_connector *c, struct err *err)
+{
+        cJSON *root = cJSON_ParseWithLength(json, len);
+        int rc;
+
+        if (!root) {
+                err_set(err, KC_ERR_BADJSON, "connector %s: status is not JSON (truncated?)",
+                        c->name);
+                return -1;
+        }
+        for (size_t i = 0; i < c->n_tasks; i++) {
+                free(c->tasks[i].state);
+                free(c->tasks[i].worker);
+                free(c->tasks[i].trace);
+        }
+        c->n_tasks = 0;
+        rc = kc_status_obj(root, c, err);
+        cJSON_Delete(root);
+        return rc;
+}
+
+int kc_parse_config(const char *json, size_t len, struct kc_connector *c, struct err *err)
+{
+        cJSON *root = cJSON_ParseWithLength(json, len);
+
+        if (!cJSON_IsObject(root)) {
+                err_set(err, KC_ERR_BADJSON, "connector %s: config is not a JSON object",
+                        c->name);
+                cJSON_Delete(root);
+                return -1;
+        }
+        kc_config_obj(root, c);
+        cJSON_Delete(root);
+        return 0;
+}
+
+int kc_parse_root(const char *json, size_t len, struct kc_data *d, struct err *err)
+{
+        cJSON *root = cJSON_ParseWithLength(json, len);
+
+        if (!cJSON_IsObject(root)) {
+                err_set(err, KC_ERR_BADJSON, "GET /: not a JSON object");
+                cJSON_Delete(root);
+                return -1;
+        }
+        free(d->version);
+        d->version = kc_dup(root, "version", 64);
+        cJSON_Delete(root);
+        return 0;
+}
+
+void kc_finish(struct kc_data *d, const struct cfg_strmap *slot_override)
+{
+        for (size_t i = 0; i < d->n_conns; i++) {
+                struct kc_connector *c = &d->conns[i];
+
+                c->failed_tasks = c->running_tasks = 0;
+                for (size_t j = 0; j < c->n_tasks; j++) {
+                        if (!c->tasks[j].state)
+                                continue;
+                        c->failed_tasks += strcmp(c->tasks[j].state, "FAILED") == 0;
+                        c->running_tasks += strcmp(c->tasks[j].state, "RUNNING") == 0;
+                }
+                if (c->n_tasks > 1)
+                        qsort(c->tasks, c->n_tasks, sizeof *c->tasks, kc_task_cmp);
+                for (size_t k = 0; slot_override && k < slot_override->n; k++) {
+                        if (strcmp(slot_override->keys[k], c->name) != 0)
+                                continue;
+                        free(c->slot);
+                        c->slot = xstrdup(slot_override->vals[k]);
+                        if (!c->debezium_pg && !c->klass)
+                                c->debezium_pg = true;  /* config unreadable: trust the user */
+                }
+                if (c->debezium_pg) {
+                        if (!c->slot)
+                                c->slot = xstrdup(KC_DEFAULT_SLOT);
+                        if (!c->publication)
+                                c->publication = xstrdup(KC_DEFAULT_PUB);
+                }
+        }
+        if (d->n_conns > 1)
+                qsort(d->conns, d->n_conns, sizeof *d->conns, kc_conn_cmp);
+}
+
+/* ------------------------------------------------------------------------
+ * I/O: the poll (collector thread)
+ */
+
+struct kc_state {
+        const struct source_cfg *src;   /* borrowed; config outlives us */
+        struct http_client *http;
+};
+
+/* GET base+path. Returns 0 with a 2xx response in resp, 1 with any other
+ * HTTP answer (resp kept, err set), -1 on transport failure (err set). */
+static int kc_get(struct kc_state *st, const struct coll_ctx *ctx, const char *path,
+                  const char *what, const char *password, struct http_response *resp,
+                  struct err *err)
+{
+        const struct kc_cfg *c = st->src->kind_cfg;
+        size_t bl = strlen(c->url);
+        char *url;
+        struct http_request req = { 0 };
+        const char *hdrs[] = { "Accept: application/json", NULL };
+        int rc;
+
+        while (bl > 0 && c->url[bl - 1] == '/')
+                bl--;
+        url = xasprintf("%.*s%s", (int)bl, c->url, path);
+        req.url = url;
+        req.headers = hdrs;
+        if (c->user && *c->user) {
+                req.user = c->user;
+                req.password = password ? password : "";
+        }
+        rc = http_do(st->http, ctx, &req, resp, err);
+        free(url);
+        if (rc != 0) {
+                err->code = KC_ERR_TRANSPORT;
+                http_response_done(resp);
+                return -1;
+        }
+        if (resp->status < 200 || resp->status > 299) {
+                kc_http_error(resp->status, resp->body, resp->len, resp->content_type, what, err);
+                return 1;
+        }
+        return 0;
+}
+
+/* Pre-2.3 path: status and config of every connector. Returns 0 (maybe
+ * with per-connector errors: *degraded set) or -1 (transport, err set). */
+static int kc_fallback(struct kc_state *st, const struct coll_ctx *ctx, const char *pw,
+                       struct kc_data *d, bool *degraded, struct err *err)
+{
+        size_t keep = 0;
+
+        for (size_t i = 0; i < d->n_conns; i++) {
+                struct kc_connector *c = &d->conns[i];
+                char *seg = kc_url_segment(c->name), *path, what[192];
+                struct http_response resp;
+                struct err e;
+                bool gone = false;
+                int rc;
+
+                for (int step = 0; step < 2 && !gone; step++) {
+                        path = xasprintf("/connectors/%s/%s", seg, step ? "config" : "status");
+                        snprintf(what, sizeof what, "GET /connectors/%.96s/%s", c->name,
+                                 step ? "config" : "status");
+                        err_clear(&e);
+                        rc = kc_get(st, ctx, path, what, pw, &resp, &e);
+                        free(path);
+                        if (rc < 0) {
+                                err_set(err, e.code, "%s", e.msg);
+                                free(seg);
+                                return -1;
+                        }
+                        if (rc == 1 && resp.status == 404) {
+                                gone = true;    /* deleted since the list */
+                        } else if (rc == 0) {
+                                rc = step ? kc_parse_config(resp.body, resp.len, c, &e)
+                                          : kc_parse_status(resp.body, resp.len, c, &e);
+                        }
+                        if (rc != 0 && !gone && !c->error) {
+                                c->error = xstrdup(e.msg);
+                                *degraded = true;
+                        }
+                        http_response_done(&resp);
+                }
+                free(seg);
+                if (gone) {
+                        kc_conn_done(c);
+                        continue;
+                }
+                if (keep != i)
+                        d->conns[keep] = *c;
+                keep++;
+        }
+        d->n_conns = keep;
+        return 0;
+}
+
+static enum coll_status kc_collect(struct kc_state *st, const struct coll_ctx *ctx,
+                                   const char *pw, struct kc_data **out, struct err *err)
+{
+        const struct kc_cfg *cfg = st->src->kind_cfg;
+        struct kc_data *d = kc_data_new();
+        struct http_response resp;
+        bool degraded = false;
+        struct err e;
+        int rc;
+
+        *out = NULL;
+        rc = kc_get(st, ctx, "/connectors?expand=status&expand=info", "GET /connectors", pw,
+                    &resp, err);
+        if (rc != 0) {
+                if (rc > 0)
+                        http_response_done(&resp);
+                kc_data_free(d);
+                return COLL_DOWN;
+        }
+        rc = kc_parse_list(resp.body, resp.len, d, err);
+        http_response_done(&resp);
+        if (rc < 0) {
+                kc_data_free(d);
+                return COLL_DOWN;
+        }
+        if (rc == 1 && kc_fallback(st, ctx, pw, d, &degraded, err) != 0) {
+                kc_data_free(d);
+                return COLL_DOWN;
+        }
+        err_clear(&e);
+        rc = kc_get(st, ctx, "/", "GET /", pw, &resp, &e);
+        if (rc == 0)
+                kc_parse_root(resp.body, resp.len, d, &e);
+        if (rc >= 0)
+                http_response_done(&resp);
+        kc_finish(d, &cfg->slot);
+        d->postgres_source = xstrdup(cfg->postgres.name);
+        if (degraded) {
+                size_t bad = 0;
+                const char *first = NULL;
+
+                for (size_t i = 0; i < d->n_conns; i++)
+                        if (d->conns[i].error) {
+                                bad++;
+                                if (!first)
+                                        first = d->conns[i].error;
+                        }
+                err_set(err, KC_ERR_HTTP, "%zu connector(s) unreadable: %s", bad,
+                        first ? first : "?");
+        }
+        *out = d;
+        return degraded ? COLL_DEGRADED : COLL_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * collector_ops
+ */
+
+static int kc_validate(const struct source_cfg *src, struct err *err)
+{
+        const struct kc_cfg *c = src->kind_cfg;
+        const char *h, *at, *slash;
+
+        if (c->password_env && c->password_file) {
+                err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
+                return -1;
+        }
+        if ((c->password_env || c->password_file) && !c->user) {
+                err_set(err, EINVAL, "a password needs user (HTTP Basic)");
+                return -1;
+        }
+        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
+                err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
+                        "\"http://127.0.0.1:8083\"");
+                return -1;
+        }
+        h = strstr(c->url, "://") + 3;
+        slash = strchr(h, '/');
+        at = strchr(h, '@');
+        if (at && (!slash || at < slash)) {
+                err_set(err, EINVAL, "url must not carry credentials: set user and "
+                        "password_env/password_file instead");
+                return -1;
+        }
+        if (!*h || *h == '/' || *h == '?' || strchr(c->url, '?')) {
+                err_set(err, EINVAL, "url needs a host and no query string, e.g. "
+                        "\"http://127.0.0.1:8083\"");
+                return -1;
+        }
+        if (c->user && strpbrk(c->user, "\r\n:")) {
+                err_set(err, EINVAL, "user must be a plain name (no ':' or line breaks)");
+                return -1;
+        }
+        if (c->postgres.name && c->postgres.src && c->postgres.src->kind &&
+            strcmp(c->postgres.src->kind, "postgres") != 0) {
+                err_set(err, EINVAL, "postgres: source \"%s\" is of kind %s, not postgres",
+                        c->postgres.name, c->postgres.src->kind);
+                return -1;
+        }
+        for (size_t i = 0; i < c->slot.n; i++)
+                if (!c->slot.vals[i] || !*c->slot.vals[i]) {
+                        err_set(err, EINVAL, "slot: %s: the slot name must not be empty",
+                                c->slot.keys[i]);
+                        return -1;
+                }
+        return 0;
+}
+
+static struct http_client *kc_client(const struct kc_cfg *cfg)
+{
+        struct http_tls tls = { .ca_file = cfg->ca_file, .insecure = cfg->insecure };
+
+        return http_client_new(&tls);
+}
+
+static void *kc_create(const struct source_cfg *src)
+{
+        struct kc_state *st = xcalloc(1, sizeof *st);
+
+        st->src = src;
+        st->http = kc_client(src->kind_cfg);
+        return st;
+}
+
+static void kc_destroy(void *state)
+{
+        struct kc_state *st = state;
+
+        if (!st)
+                return;
+        http_client_free(st->http);
+        free(st);
+}
+
+static enum coll_status kc_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                struct err *err)
+{
+        struct kc_state *st = state;
+        const struct kc_cfg *cfg = st->src->kind_cfg;
+        struct kc_data *d = NULL;
+        enum coll_status status;
+        struct err perr;
+        char *pw;
+
+        *data = NULL;
+        if (!st->http && !(st->http = kc_client(cfg))) {
+                err_set(err, ENOMEM, "libcurl could not create a handle");
+                return COLL_DOWN;
+        }
+        err_clear(&perr);
+        pw = config_secret_resolve(cfg->password_env, cfg->password_file, &perr);
+        if (!pw && perr.msg[0]) {
+                err_set(err, KC_ERR_TRANSPORT, "cannot read the password: %s", perr.msg);
+                return COLL_DOWN;
+        }
+        status = kc_collect(st, ctx, pw, &d, err);
+        if (pw) {
+                explicit_bzero(pw, strlen(pw));
+                free(pw);
+        }
+        *data = d;
+        return status;
+}
+
+static void kc_data_free_op(void *data)
+{
+        kc_data_free(data);
+}
+
+static void kc_json_str(cJSON *o, const char *k, const char *v)
+{
+        if (v)
+                cJSON_AddStringToObject(o, k, v);
+        else
+                cJSON_AddNullToObject(o, k);
+}
+
+static void kc_json_trace(cJSON *o, const char *trace)
+{
+        char *h = kc_trace_head(trace, KC_JSON_TRACE_LINES, KC_JSON_TRACE_BYTES);
+
+        kc_json_str(o, "trace", h);
+        free(h);
+}
+
+static void kc_to_json(const void *data, struct cJSON *obj)
+{
+        const struct kc_data *d = data;
+        cJSON *arr;
+
+        kc_json_str(obj, "version", d->version);
+        cJSON_AddBoolToObject(obj, "expand", d->expanded);
+        arr = cJSON_AddArrayToObject(obj, "connectors");
+        for (size_t i = 0; i < d->n_conns; i++) {
+                const struct kc_connector *c = &d->conns[i];
+                cJSON *o = cJSON_CreateObject(), *ta;
+
+                kc_json_str(o, "name", c->name);
+                kc_json_str(o, "type", c->type);
+                kc_json_str(o, "class", c->klass);
+                kc_json_str(o, "state", c->state);
+                kc_json_str(o, "worker", c->worker);
+                kc_json_trace(o, c->trace);
+                cJSON_AddNumberToObject(o, "failed_tasks", c->failed_tasks);
+                ta = cJSON_AddArrayToObject(o, "tasks");
+                for (size_t j = 0; j < c->n_tasks; j++) {
+                        const struct kc_task *t = &c->tasks[j];
+                        cJSON *to = cJSON_CreateObject();
+
+                        cJSON_AddNumberToObject(to, "id", t->id);
+                        kc_json_str(to, "state", t->state);
+                        kc_json_str(to, "worker", t->worker);
+                        kc_json_trace(to, t->trace);
+                        cJSON_AddItemToArray(ta, to);
+                }
+                kc_json_str(o, "slot", c->debezium_pg ? c->slot : NULL);
+                kc_json_str(o, "publication", c->debezium_pg ? c->publication : NULL);
+                kc_json_str(o, "topic_prefix", c->debezium_pg ? c->topic_prefix : NULL);
+                kc_json_str(o, "postgres_source", c->debezium_pg ? d->postgres_source : NULL);
+                kc_json_str(o, "error", c->error);
+                cJSON_AddItemToArray(arr, o);
+        }
+}
+
+/* Severity of `v` against the source's threshold (higher is worse). */
+static enum severity kc_thr_sev(const struct source_cfg *src, const char *metric, double v,
+                                double *limit)
+{
+        const struct threshold *t = config_threshold(src, metric);
+
+        *limit = NAN;
+        if (!t)
+                return SEV_OK;
+        if (!isnan(t->crit) && v >= t->crit) {
+                *limit = t->crit;
+                return SEV_CRIT;
+        }
+        if (!isnan(t->warn) && v >= t->warn) {
+                *limit = t->warn;
+                return SEV_WARN;
+        }
+        return SEV_OK;
+}
+
+static void kc_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+{
+        const struct kc_data *d = data;
+        char what[192];
+
+        for (size_t i = 0; i < d->n_conns; i++) {
+                const struct kc_connector *c = &d->conns[i];
+                const char *state = c->state ? c->state : "";
+                const struct kc_task *ft = NULL;
+                enum severity sev;
+                double lim;
+                int unassigned = 0;
+
+                if (strcmp(state, "FAILED") == 0)
+                        health_add(out, SEV_CRIT, src, "connector_failed", c->name, NAN, NAN,
+                                   "connector %s FAILED%s%s: restart it after fixing the cause "
+                                   "(see its trace)", c->name, c->worker ? " on " : "",
+                                   c->worker ? c->worker : "");
+                else if (strcmp(state, "PAUSED") == 0 || strcmp(state, "STOPPED") == 0 ||
+                         strcmp(state, "UNASSIGNED") == 0 || strcmp(state, "RESTARTING") == 0) {
+                        snprintf(what, sizeof what, "connector %s is %s (not RUNNING)%s", c->name,
+                                 state, c->debezium_pg ? ": its slot retains WAL meanwhile" : "");
+                        sev = kc_thr_sev(src, "connector_not_running", 1, &lim);
+                        if (sev != SEV_OK)
+                                health_add(out, sev, src, "connector_not_running", c->name, 1,
+                                           lim, "%s", what);
+                }
+                for (size_t j = 0; j < c->n_tasks; j++) {
+                        if (c->tasks[j].state && strcmp(c->tasks[j].state, "FAILED") == 0 && !ft)
+                                ft = &c->tasks[j];
+                        if (c->tasks[j].state && strcmp(c->tasks[j].state, "UNASSIGNED") == 0)
+                                unassigned++;
+                }
+                if (c->failed_tasks > 0) {
+                        sev = kc_thr_sev(src, "failed_tasks", c->failed_tasks, &lim);
+                        if (sev != SEV_OK && strcmp(state, "RUNNING") == 0)
+                                health_add(out, sev, src, "failed_tasks", c->name,
+                                           c->failed_tasks, lim,
+                                           "connector %s is RUNNING but %d of %zu tasks FAILED "
+                                           "(task %d on %s): the classic silent outage -- "
+                                           "Connect never restarts tasks by itself",
+                                           c->name, c->failed_tasks, c->n_tasks, ft->id,
+                                           ft->worker ? ft->worker : "?");
+                        else if (sev != SEV_OK)
+                                health_add(out, sev, src, "failed_tasks", c->name,
+                                           c->failed_tasks, lim,
+                                           "connector %s (%s) has %d of %zu tasks FAILED",
+                                           c->name, c->state ? c->state : "state unknown",
+                                           c->failed_tasks, c->n_tasks);
+                }
+                if (unassigned > 0) {
+                        sev = kc_thr_sev(src, "unassigned_tasks", unassigned, &lim);
+                        if (sev != SEV_OK)
+                                health_add(out, sev, src, "unassigned_tasks", c->name,
+                                           unassigned, lim,
+                                           "connector %s has %d UNASSIGNED task(s): no worker "
+                                           "runs them", c->name, unassigned);
+                }
+        }
+}
+
+static double kc_key_metric(const void *data)
+{
+        const struct kc_data *d = data;
+        int n = 0;
+
+        for (size_t i = 0; i < d->n_conns; i++)
+                n += d->conns[i].failed_tasks;
+        return n;
+}
+
+static void kc_summary(const void *data, char *buf, size_t n)
+{
+        const struct kc_data *d = data;
+        size_t running = 0, failed = 0, other = 0;
+        int ft = 0;
+
+        for (size_t i = 0; i < d->n_conns; i++) {
+                const char *s = d->conns[i].state ? d->conns[i].state : "";
+
+                if (strcmp(s, "RUNNING") == 0)
+                        running++;
+                else if (strcmp(s, "FAILED") == 0)
+                        failed++;
+                else
+                        other++;
+                ft += d->conns[i].failed_tasks;
+        }
+        snprintf(buf, n, "%zu connectors: %zu running, %zu failed, %zu other; %d failed tasks",
+                 d->n_conns, running, failed, other, ft);
+}
+
+const struct collector_ops coll_kafka_connect_ops = {
+        .name = "kafka_connect",
+        .title = "Kafka Connect",
+        .default_interval_ms = 10000,
+        .default_timeout_ms = 5000,
+        .keys = kc_keys,
+        .cfg_size = sizeof(struct kc_cfg),
+        .thresholds = kc_thresholds,
+        .validate = kc_validate,
+        .create = kc_create,
+        .destroy = kc_destroy,
+        .poll = kc_poll,
+        .data_free = kc_data_free_op,
+        .to_json = kc_to_json,
+        .alerts = kc_alerts,
+        .key_metric = kc_key_metric,
+        .summary = kc_summary,
+        .key_metric_name = "failed tasks",
+        .key_metric_unit = THR_COUNT,
+};
