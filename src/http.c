@@ -271,8 +271,7 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         else
                 err_set(err, 8, "%s: %s", masked, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         free(masked);
-        free(resp->body);
-        resp->body = NULL;
-        resp->len = 0;
+        /* On failure the response is left empty: nothing for the caller to free. */
+        http_response_done(resp);
         return -1;
 }

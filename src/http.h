@@ -58,7 +58,8 @@ void http_client_free(struct http_client *c);   /* NULL-safe */
 /* Performs one request within ctx's deadline. Returns 0 when an HTTP
  * response arrived (any status: check resp->status), -1 on transport
  * failure, timeout or quit, with err saying which and what to check.
- * resp is always initialised; free it with http_response_done. */
+ * resp is always initialised: after 0 free it with http_response_done; after
+ * -1 it is empty (status 0, no body) and holds nothing to free. */
 int http_do(struct http_client *c, const struct coll_ctx *ctx,
             const struct http_request *req, struct http_response *resp,
             struct err *err);
