@@ -2,11 +2,13 @@
  * The collector registry: one line per service kind. Config `kind:` values
  * are looked up here by collector_find().
  */
+#include "airflow.h"
 #include "clickhouse.h"
 #include "collector.h"
 #include "kafka.h"
 #include "kafka_connect.h"
 #include "postgres.h"
+#include "prometheus.h"
 #include "reconcile.h"
 #include "schema_registry.h"
 #include "snowflake.h"
@@ -19,5 +21,7 @@ const struct collector_ops *const collector_registry[] = {
         &coll_reconcile_ops,
         &coll_kafka_connect_ops,
         &coll_schema_registry_ops,
+        &coll_airflow_ops,
+        &coll_prometheus_ops,
         NULL,
 };

@@ -13,6 +13,7 @@ PKGS=(
   tmux jq procps                # TUI tests, JSON checks, process stats
   python3 openssl               # fixture HTTP(S) server for REST collector tests
   clickhouse-server clickhouse-client   # real ClickHouse 18.16 for tests and benchmarks
+  prometheus                    # real Prometheus 2.42 for the prometheus collector tests
 )
 
 missing=()

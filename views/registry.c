@@ -6,8 +6,10 @@
 
 #include <string.h>
 
+#include "airflow.h"
 #include "clickhouse.h"
 #include "kafka_connect.h"
+#include "prometheus.h"
 #include "reconcile.h"
 
 const struct view_ops *const view_registry[] = {
@@ -17,6 +19,8 @@ const struct view_ops *const view_registry[] = {
         &view_clickhouse_ops,
         &view_reconcile_ops,
         &view_connect_ops,
+        &view_airflow_ops,
+        &view_metrics_ops,
         NULL,
 };
 

@@ -1,0 +1,1415 @@
+/*
+ * Airflow collector: DAGs and their runs over the stable REST API, v1
+ * (Airflow 2.x, HTTP Basic) or v2 (Airflow 3.x, a JWT from POST
+ * /auth/token), through the shared libcurl client (src/http.h). Read side
+ * only; trigger/clear/pause come with the shared confirmation and audit
+ * machinery.
+ *
+ * One collector thread per source owns a `struct af_state`: the HTTP client,
+ * the detected API version, the cached token, a cache of failed task
+ * instances per (dag, failed run), and the per-DAG duration history. Only
+ * the published `struct af_data` is shared.
+ *
+ * A poll:
+ *   1. API detection when `api: auto` and not yet known: GET /api/v2/version
+ *      (200/401/403 → v2), else GET /api/v1/version (→ v1). The version
+ *      text is kept. Detection is redone after a poll that failed.
+ *   2. Auth. v1: Basic user:password. v2: POST /auth/token with
+ *      {"username","password"} → 201 {"access_token"}, cached; any 401
+ *      drops it, fetches a new one and retries that request once. A failing
+ *      token endpoint makes the poll DOWN ("check user and password").
+ *   3. GET /dags?limit=100&offset=N until total_entries (pagination), the
+ *      `dags` globs (fnmatch) applied to the ids.
+ *   4. Per selected DAG, GET /dags/{id}/dagRuns?limit=100&offset=N&
+ *      order_by=-execution_date (v1) or -run_after (v2): newest first, pages
+ *      followed only while they are still inside the last 24 h. From it:
+ *      the last run, up to 10 recent runs, runs started in 24 h by state,
+ *      running/queued counts and the most recent failed run.
+ *   5. For that failed run, GET .../taskInstances (paged) once: the failed
+ *      and upstream_failed task instances, cached while the run stays the
+ *      last failed one.
+ * Every request counts against a per-poll budget (max_requests, default
+ * 60). When it runs out, the DAGs not reached keep no run data and a note
+ * says how many; the poll is DEGRADED (narrow `dags` or raise the budget).
+ * The batch endpoint POST /dags/~/dagRuns/list could fold step 4 into one
+ * request per 100 runs, but it cannot bound runs per DAG, so one busy DAG
+ * would starve the others: we keep the per-DAG reads and the budget.
+ *
+ * Lateness: an unpaused DAG with a schedule is overdue by now minus the
+ * time its next run is due (v2 next_dagrun_run_after, v1
+ * next_dagrun_create_after, else next_dagrun_data_interval_end, else v1
+ * next_dagrun); the scheduler moves that forward once it creates the run,
+ * so a value in the past means the run was not created.
+ *
+ * Errors: Airflow 2 problem+json ({"title","detail","status"}), Airflow 3
+ * FastAPI ({"detail": "..." | [...]}), HTML pages from proxies or a wrong
+ * url, truncated bodies: the DAG list failing is DOWN, one DAG's runs or
+ * tasks failing is DEGRADED with a note. Parsers are pure (af_parse_*()).
+ *
+ * Alerts (thresholds configurable, defaults in af_thresholds):
+ *   last_run_failed   crit: the last run of an unpaused DAG failed
+ *   failed_runs_24h   failed runs started in the last 24 h, per DAG
+ *   overdue_s         per DAG, see above
+ *   import_errors     warn: the DAG file has import errors
+ */
+#include "airflow.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "collector.h"
+#include "config.h"
+#include "health.h"
+#include "http.h"
+#include "ring.h"
+#include "util.h"
+
+#define AF_MAX_RUN_PAGES  5     /* per DAG and poll: 500 runs in 24 h is plenty */
+#define AF_MAX_TASK_PAGES 5
+
+static const struct cfg_key af_keys[] = {
+        { "url",           CFG_STR,        offsetof(struct af_cfg, url),           true,
+          "Airflow webserver / API server base, e.g. http://127.0.0.1:8080" },
+        { "api",           CFG_STR,        offsetof(struct af_cfg, api),           false,
+          "v1 (Airflow 2, Basic auth), v2 (Airflow 3, JWT) or auto (default: detect)" },
+        { "user",          CFG_STR,        offsetof(struct af_cfg, user),          false,
+          "API user (Basic auth on v1, POST /auth/token on v2)" },
+        { "password_env",  CFG_SECRET_REF, offsetof(struct af_cfg, password_env),  false,
+          "name of an environment variable holding the password" },
+        { "password_file", CFG_SECRET_REF, offsetof(struct af_cfg, password_file), false,
+          "path of a file holding the password (one trailing newline stripped)" },
+        { "dags",          CFG_STRLIST,    offsetof(struct af_cfg, dags),          false,
+          "DAG ids or globs (fnmatch) to watch; default all" },
+        { "max_requests",  CFG_INT,        offsetof(struct af_cfg, max_requests),  false,
+          "HTTP requests per poll at most (default 60); DAGs beyond it are noted" },
+        { "ca_file",       CFG_STR,        offsetof(struct af_cfg, ca_file),       false,
+          "PEM CA bundle to verify an https url (default: the system store)" },
+        { "insecure",      CFG_BOOL,       offsetof(struct af_cfg, insecure),      false,
+          "skip TLS certificate and host name verification (test servers only)" },
+        { NULL, 0, 0, false, NULL },
+};
+
+static const struct threshold_def af_thresholds[] = {
+        { "failed_runs_24h", THR_COUNT, 1.0,   3.0,
+          "failed runs of one DAG started in the last 24 hours" },
+        { "overdue_s",       THR_COUNT, 900.0, 3600.0,
+          "seconds an unpaused scheduled DAG's next run is overdue" },
+        { NULL, 0, 0, 0, NULL },
+};
+
+/* ------------------------------------------------------------------------
+ * States (pure)
+ */
+
+static const char *const af_run_names[AF_RUN__COUNT] = {
+        "queued", "running", "success", "failed", "other",
+};
+
+const char *af_run_state_name(enum af_run_state s)
+{
+        return (unsigned)s < AF_RUN__COUNT ? af_run_names[s] : "other";
+}
+
+enum af_run_state af_run_state_parse(const char *s)
+{
+        for (int i = 0; s && i < AF_RUN_OTHER; i++)
+                if (strcmp(s, af_run_names[i]) == 0)
+                        return (enum af_run_state)i;
+        return AF_RUN_OTHER;
+}
+
+static const struct {
+        const char *state;
+        enum severity sev;
+        enum theme_role role;
+} af_states[] = {
+        { "failed",             SEV_CRIT, ROLE_CRIT },
+        { "upstream_failed",    SEV_WARN, ROLE_WARN },
+        { "up_for_retry",       SEV_WARN, ROLE_WARN },
+        { "restarting",         SEV_WARN, ROLE_WARN },
+        { "shutdown",           SEV_WARN, ROLE_WARN },
+        { "running",            SEV_OK,   ROLE_OK },
+        { "success",            SEV_OK,   ROLE_OK },
+        { "queued",             SEV_OK,   ROLE_DIM },
+        { "scheduled",          SEV_OK,   ROLE_DIM },
+        { "deferred",           SEV_OK,   ROLE_DIM },
+        { "up_for_reschedule",  SEV_OK,   ROLE_DIM },
+        { "skipped",            SEV_OK,   ROLE_DIM },
+        { "removed",            SEV_OK,   ROLE_DIM },
+        { "sensing",            SEV_OK,   ROLE_OK },
+        { "none",               SEV_OK,   ROLE_DIM },
+};
+
+enum severity af_state_sev(const char *state)
+{
+        for (size_t i = 0; i < LO_ARRAY_LEN(af_states); i++)
+                if (strcmp(state ? state : "none", af_states[i].state) == 0)
+                        return af_states[i].sev;
+        return SEV_OK;
+}
+
+enum theme_role af_state_role(const char *state)
+{
+        for (size_t i = 0; i < LO_ARRAY_LEN(af_states); i++)
+                if (strcmp(state ? state : "none", af_states[i].state) == 0)
+                        return af_states[i].role;
+        return ROLE_DEFAULT;
+}
+
+/* ------------------------------------------------------------------------
+ * Small pure helpers
+ */
+
+int64_t af_time_parse(const char *s)
+{
+        struct tm tm;
+        int y, mo, d, h, mi, se, n = 0, oh = 0, om = 0;
+        double frac = 0;
+        const char *p;
+        int64_t t;
+
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
+            n != 19)
+                return -1;
+        p = s + n;
+        if (*p == '.') {
+                double scale = 0.1;
+
+                for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+                        frac += (*p - '0') * scale;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                int sign = *p == '-' ? -1 : 1;
+
+                if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+                        return -1;
+                oh = (p[1] - '0') * 10 + (p[2] - '0');
+                p += 3;
+                if (*p == ':')
+                        p++;
+                if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
+                        om = (p[0] - '0') * 10 + (p[1] - '0');
+                        p += 2;
+                }
+                oh *= sign;
+                om *= sign;
+        } else if (*p != '\0') {
+                return -1;
+        }
+        if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+                return -1;
+        memset(&tm, 0, sizeof tm);
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = se;
+        t = (int64_t)timegm(&tm);
+        t -= (int64_t)oh * 3600 + (int64_t)om * 60;
+        return t * 1000 + (int64_t)llround(frac * 1000.0);
+}
+
+char *af_url_escape(const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = strlen(s);
+        char *o = xmalloc(n * 3 + 1), *p = o;
+
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+
+                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+                        *p++ = (char)c;
+                } else {
+                        *p++ = '%';
+                        *p++ = hex[c >> 4];
+                        *p++ = hex[c & 15];
+                }
+        }
+        *p = '\0';
+        return o;
+}
+
+int64_t af_overdue_s(const struct af_dag *g, int64_t now)
+{
+        if (g->paused || !g->schedule || g->next_due < 0)
+                return -1;
+        return now > g->next_due ? (now - g->next_due) / 1000 : 0;
+}
+
+static const char *af_jstr(const cJSON *o, const char *k)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool af_jbool(const cJSON *o, const char *k, bool def)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+static double af_jnum(const cJSON *o, const char *k, double def)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+        return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* A number clamped to [lo, hi] (def when absent or NaN), safe to cast. */
+static double af_jint(const cJSON *o, const char *k, double def, double lo, double hi)
+{
+        double v = af_jnum(o, k, def);
+
+        if (isnan(v))
+                return def;
+        return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Parses an Airflow JSON answer; an object carrying an error (2.x problem
+ * JSON or 3.x "detail") is an error. Returns the root or NULL with err. */
+static cJSON *af_json(const char *body, size_t len, const char *what, struct err *err)
+{
+        const char *p = body;
+        size_t n = len;
+        cJSON *root, *detail;
+
+        while (n > 0 && isspace((unsigned char)*p)) {
+                p++;
+                n--;
+        }
+        if (n == 0) {
+                err_set(err, EPROTO, "%s: empty answer from Airflow", what);
+                return NULL;
+        }
+        if (*p == '<') {
+                err_set(err, EPROTO, "%s: Airflow sent an HTML page, not JSON: is the url the "
+                        "Airflow webserver/API server base (no /api/... path)?", what);
+                return NULL;
+        }
+        root = cJSON_ParseWithLength(p, n);
+        if (!root || !cJSON_IsObject(root)) {
+                err_set(err, EPROTO, "%s: invalid or truncated JSON from Airflow (%zu bytes)",
+                        what, len);
+                cJSON_Delete(root);
+                return NULL;
+        }
+        detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
+        if (detail && (cJSON_GetObjectItemCaseSensitive(root, "title") ||
+                       !cJSON_GetObjectItemCaseSensitive(root, "total_entries"))) {
+                const char *title = af_jstr(root, "title");
+                const cJSON *d0 = cJSON_IsArray(detail) ? cJSON_GetArrayItem(detail, 0) : NULL;
+                const char *msg = cJSON_IsString(detail) ? detail->valuestring
+                                  : d0 ? af_jstr(d0, "msg") : NULL;
+
+                err_set(err, EPROTO, "%s: Airflow error: %s%s%s", what, title ? title : "",
+                        title && msg ? ": " : "", msg ? msg : title ? "" : "(no detail)");
+                cJSON_Delete(root);
+                return NULL;
+        }
+        return root;
+}
+
+static const cJSON *af_list(const cJSON *root, const char *key, const char *what,
+                            size_t *total, struct err *err)
+{
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+
+        if (!cJSON_IsArray(a)) {
+                err_set(err, EPROTO, "%s: the answer has no \"%s\" list: is this the Airflow "
+                        "stable REST API?", what, key);
+                return NULL;
+        }
+        *total = (size_t)af_jint(root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
+        return a;
+}
+
+/* ------------------------------------------------------------------------
+ * Parsers (pure)
+ */
+
+static bool af_glob_match(const char *const *globs, size_t n, const char *id)
+{
+        if (n == 0)
+                return true;
+        for (size_t i = 0; i < n; i++)
+                if (fnmatch(globs[i], id, 0) == 0)
+                        return true;
+        return false;
+}
+
+/* The schedule as text: a cron expression, "every 3600s", or a summary. */
+static char *af_schedule(const cJSON *dag, enum af_api api)
+{
+        const cJSON *si = cJSON_GetObjectItemCaseSensitive(dag, "schedule_interval");
+        const char *s;
+
+        if (cJSON_IsObject(si)) {
+                const char *type = af_jstr(si, "__type");
+
+                if ((s = af_jstr(si, "value")) != NULL)
+                        return xstrdup(s);
+                if (type && strcmp(type, "TimeDelta") == 0)
+                        return xasprintf("every %.0fs", af_jnum(si, "days", 0) * 86400 +
+                                         af_jnum(si, "seconds", 0));
+                if (type)
+                        return xstrdup(type);
+        } else if (cJSON_IsString(si)) {
+                return xstrdup(si->valuestring);
+        }
+        s = af_jstr(dag, "timetable_summary");
+        if (!s && api == AF_API_V1 && !cJSON_IsNull(si))
+                s = af_jstr(dag, "timetable_description");
+        if (s && *s && strcmp(s, "None") != 0 && strcmp(s, "null") != 0)
+                return xstrdup(s);
+        return NULL;
+}
+
+static void af_run_done(struct af_run *r)
+{
+        free(r->run_id);
+        free(r->state);
+        free(r->run_type);
+        memset(r, 0, sizeof *r);
+}
+
+static void af_task_done(struct af_task *t)
+{
+        free(t->task_id);
+        free(t->state);
+}
+
+static void af_dag_done(struct af_dag *g)
+{
+        free(g->dag_id);
+        free(g->schedule);
+        af_run_done(&g->last_run);
+        for (size_t i = 0; i < g->n_recent; i++)
+                af_run_done(&g->recent[i]);
+        free(g->recent);
+        free(g->failed_run_id);
+        for (size_t i = 0; i < g->n_failed_tasks; i++)
+                af_task_done(&g->failed_tasks[i]);
+        free(g->failed_tasks);
+}
+
+int af_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
+                  size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
+                  struct err *err)
+{
+        cJSON *root = af_json(body, len, "DAG list", err);
+        const cJSON *a, *it;
+
+        *page_n = 0;
+        if (!root)
+                return -1;
+        if (!(a = af_list(root, "dags", "DAG list", total, err))) {
+                cJSON_Delete(root);
+                return -1;
+        }
+        cJSON_ArrayForEach(it, a) {
+                const char *id = af_jstr(it, "dag_id");
+                struct af_dag *g;
+                const char *due = NULL;
+                const char *const keys_v2[] = { "next_dagrun_run_after",
+                                                "next_dagrun_data_interval_end" };
+                const char *const keys_v1[] = { "next_dagrun_create_after",
+                                                "next_dagrun_data_interval_end",
+                                                "next_dagrun" };
+
+                (*page_n)++;
+                if (!id || !af_glob_match(globs, n_globs, id))
+                        continue;
+                d->dags = xrealloc(d->dags, (d->n_dags + 1) * sizeof *d->dags);
+                g = &d->dags[d->n_dags++];
+                memset(g, 0, sizeof *g);
+                g->dag_id = xstrdup(id);
+                g->paused = af_jbool(it, "is_paused", false);
+                g->active = cJSON_GetObjectItemCaseSensitive(it, "is_stale")
+                            ? !af_jbool(it, "is_stale", false) : af_jbool(it, "is_active", true);
+                g->import_errors = af_jbool(it, "has_import_errors", false);
+                g->schedule = af_schedule(it, api);
+                if (api == AF_API_V2) {
+                        for (size_t k = 0; k < LO_ARRAY_LEN(keys_v2) && !due; k++)
+                                due = af_jstr(it, keys_v2[k]);
+                } else {
+                        for (size_t k = 0; k < LO_ARRAY_LEN(keys_v1) && !due; k++)
+                                due = af_jstr(it, keys_v1[k]);
+                }
+                g->next_due = af_time_parse(due);
+                g->overdue_s = -1;
+                ring_init(&g->dur_hist);
+        }
+        cJSON_Delete(root);
+        return 0;
+}
+
+static void af_run_from_json(const cJSON *o, struct af_run *r)
+{
+        const char *ld = af_jstr(o, "logical_date");
+        double dur = af_jnum(o, "duration", NAN);
+
+        memset(r, 0, sizeof *r);
+        r->run_id = xstrdup(af_jstr(o, "dag_run_id"));
+        r->state = xstrdup(af_jstr(o, "state"));
+        r->run_type = xstrdup(af_jstr(o, "run_type"));
+        if (!ld)
+                ld = af_jstr(o, "execution_date");
+        if (!ld)
+                ld = af_jstr(o, "run_after");
+        r->logical_date = af_time_parse(ld);
+        r->start = af_time_parse(af_jstr(o, "start_date"));
+        r->end = af_time_parse(af_jstr(o, "end_date"));
+        if (r->start >= 0 && r->end >= r->start)
+                r->duration_s = (double)(r->end - r->start) / 1000.0;
+        else if (isfinite(dur) && r->end >= 0)
+                r->duration_s = dur;
+        else
+                r->duration_s = NAN;
+}
+
+static void af_run_copy(struct af_run *dst, const struct af_run *src)
+{
+        *dst = *src;
+        dst->run_id = xstrdup(src->run_id);
+        dst->state = xstrdup(src->state);
+        dst->run_type = xstrdup(src->run_type);
+}
+
+int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
+                  size_t *page_n, size_t *total, bool *older, struct err *err)
+{
+        cJSON *root = af_json(body, len, "DAG runs", err);
+        const cJSON *a, *it;
+
+        *page_n = 0;
+        *older = false;
+        if (!root)
+                return -1;
+        if (!(a = af_list(root, "dag_runs", "DAG runs", total, err))) {
+                cJSON_Delete(root);
+                return -1;
+        }
+        if (first) {
+                af_run_done(&g->last_run);
+                for (size_t i = 0; i < g->n_recent; i++)
+                        af_run_done(&g->recent[i]);
+                free(g->recent);
+                g->recent = NULL;
+                g->n_recent = 0;
+                g->have_last = false;
+                memset(g->runs_24h, 0, sizeof g->runs_24h);
+                g->running = g->queued = 0;
+                free(g->failed_run_id);
+                g->failed_run_id = NULL;
+        }
+        cJSON_ArrayForEach(it, a) {
+                struct af_run r;
+                enum af_run_state s;
+                int64_t at;
+
+                if (!cJSON_IsObject(it))
+                        continue;
+                (*page_n)++;
+                af_run_from_json(it, &r);
+                if (!r.run_id) {
+                        af_run_done(&r);
+                        continue;
+                }
+                s = af_run_state_parse(r.state);
+                at = r.start >= 0 ? r.start : r.logical_date;
+                if (!g->have_last) {
+                        af_run_copy(&g->last_run, &r);
+                        g->have_last = true;
+                }
+                if (g->n_recent < AF_RECENT) {
+                        if (!g->recent)
+                                g->recent = xcalloc(AF_RECENT, sizeof *g->recent);
+                        af_run_copy(&g->recent[g->n_recent++], &r);
+                }
+                if (at >= 0 && at >= now - AF_DAY_MS)
+                        g->runs_24h[s]++;
+                else if (at >= 0)
+                        *older = true;
+                if (s == AF_RUN_RUNNING)
+                        g->running++;
+                else if (s == AF_RUN_QUEUED)
+                        g->queued++;
+                if (s == AF_RUN_FAILED && !g->failed_run_id)
+                        g->failed_run_id = xstrdup(r.run_id);
+                af_run_done(&r);
+        }
+        cJSON_Delete(root);
+        return 0;
+}
+
+int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
+                   size_t *total, struct err *err)
+{
+        cJSON *root = af_json(body, len, "task instances", err);
+        const cJSON *a, *it;
+
+        *page_n = 0;
+        if (!root)
+                return -1;
+        if (!(a = af_list(root, "task_instances", "task instances", total, err))) {
+                cJSON_Delete(root);
+                return -1;
+        }
+        cJSON_ArrayForEach(it, a) {
+                const char *st = af_jstr(it, "state"), *id = af_jstr(it, "task_id");
+                struct af_task *t;
+
+                (*page_n)++;
+                if (!id || !st || (strcmp(st, "failed") != 0 && strcmp(st, "upstream_failed") != 0))
+                        continue;
+                g->failed_tasks = xrealloc(g->failed_tasks,
+                                           (g->n_failed_tasks + 1) * sizeof *g->failed_tasks);
+                t = &g->failed_tasks[g->n_failed_tasks++];
+                t->task_id = xstrdup(id);
+                t->state = xstrdup(st);
+                t->map_index = (int)af_jint(it, "map_index", -1, -1, 1e9);
+                t->try_number = (int)af_jint(it, "try_number", 0, 0, 1e9);
+                t->duration_s = af_jnum(it, "duration", NAN);
+        }
+        g->tasks_read = true;
+        cJSON_Delete(root);
+        return 0;
+}
+
+char *af_parse_token(const char *body, size_t len, struct err *err)
+{
+        cJSON *root = af_json(body, len, "token", err);
+        const char *t;
+        char *tok;
+
+        if (!root)
+                return NULL;
+        t = af_jstr(root, "access_token");
+        if (!t || !*t || strpbrk(t, "\r\n")) {
+                err_set(err, EPROTO, "token: the answer of POST /auth/token has no access_token");
+                cJSON_Delete(root);
+                return NULL;
+        }
+        tok = xstrdup(t);
+        cJSON_Delete(root);
+        return tok;
+}
+
+/* ------------------------------------------------------------------------
+ * Data
+ */
+
+struct af_data *af_data_new(void)
+{
+        return xcalloc(1, sizeof(struct af_data));
+}
+
+void af_data_free(struct af_data *d)
+{
+        if (!d)
+                return;
+        free(d->version);
+        for (size_t i = 0; i < d->n_dags; i++)
+                af_dag_done(&d->dags[i]);
+        free(d->dags);
+        for (size_t i = 0; i < d->n_notes; i++)
+                free(d->notes[i]);
+        free(d->notes);
+        free(d);
+}
+
+static void af_note(struct af_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void af_note(struct af_data *d, const char *fmt, ...)
+{
+        char buf[256];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        d->notes = xrealloc(d->notes, (d->n_notes + 1) * sizeof *d->notes);
+        d->notes[d->n_notes++] = xstrdup(buf);
+}
+
+static int af_dag_cmp(const void *a, const void *b)
+{
+        return strcmp(((const struct af_dag *)a)->dag_id, ((const struct af_dag *)b)->dag_id);
+}
+
+/* ------------------------------------------------------------------------
+ * I/O: the poll (collector thread)
+ */
+
+#define AF_E_TRANSPORT 1001     /* no HTTP answer (err->msg says why) */
+#define AF_E_BUDGET    1002     /* request budget used up */
+#define AF_E_AUTH      1003
+#define AF_E_HTTP      1004
+
+struct af_hist {                /* per DAG, across polls */
+        char   *dag_id;
+        struct ring dur;        /* last-run durations, s; t = the run's end, wall ms */
+        int64_t last_end;       /* end of the newest run pushed */
+};
+
+struct af_tcache {              /* failed TIs of a DAG's last failed run */
+        char   *dag_id;
+        char   *run_id;
+        struct af_task *tasks;
+        size_t  n;
+};
+
+struct af_state {
+        const struct source_cfg *src;   /* borrowed; config outlives us */
+        struct http_client *http;
+        enum af_api api;
+        char   *version;
+        char   *token;                  /* v2 JWT, cached */
+        int     requests;               /* this poll */
+        int     budget;
+        struct af_hist *hist;
+        size_t  n_hist;
+        struct af_tcache *tc;
+        size_t  n_tc;
+};
+
+static const char *af_prefix(enum af_api api)
+{
+        return api == AF_API_V2 ? "/api/v2" : "/api/v1";
+}
+
+static char *af_url(const struct af_cfg *c, const char *path)
+{
+        size_t n = strlen(c->url);
+
+        while (n > 0 && c->url[n - 1] == '/')
+                n--;
+        return xasprintf("%.*s%s", (int)n, c->url, path);
+}
+
+static char *af_password(const struct af_cfg *c, struct err *err)
+{
+        struct err perr;
+        char *pw;
+
+        err_clear(&perr);
+        pw = config_secret_resolve(c->password_env, c->password_file, &perr);
+        if (!pw && perr.msg[0]) {
+                err_set(err, AF_E_AUTH, "cannot read the password: %s", perr.msg);
+                return NULL;
+        }
+        return pw ? pw : xstrdup("");
+}
+
+static void af_secret_free(char *s)
+{
+        if (s) {
+                explicit_bzero(s, strlen(s));
+                free(s);
+        }
+}
+
+/* One request, counted against the budget. Returns 0 with a response, -1
+ * with err (AF_E_TRANSPORT or AF_E_BUDGET). */
+static int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                   const char *path, const char *body, const char *bearer, const char *user,
+                   const char *pw, struct http_response *resp, struct err *err)
+{
+        struct http_request rq = { 0 };
+        char *url;
+        int rc;
+
+        memset(resp, 0, sizeof *resp);
+        if (st->requests >= st->budget) {
+                err_set(err, AF_E_BUDGET, "request budget %d used up", st->budget);
+                return -1;
+        }
+        st->requests++;
+        url = af_url(st->src->kind_cfg, path);
+        rq.method = method;
+        rq.url = url;
+        rq.body = body;
+        rq.bearer = bearer;
+        rq.user = user;
+        rq.password = user ? pw : NULL;
+        rc = http_do(st->http, ctx, &rq, resp, err);
+        free(url);
+        if (rc != 0)
+                err->code = AF_E_TRANSPORT;
+        return rc;
+}
+
+/* POST /auth/token. Returns 0 with st->token set, or -1 with err. */
+static int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+{
+        const struct af_cfg *c = st->src->kind_cfg;
+        struct http_response resp;
+        cJSON *o = cJSON_CreateObject();
+        char *pw = af_password(c, err), *body;
+        int rc = -1;
+
+        if (!pw) {
+                cJSON_Delete(o);
+                return -1;
+        }
+        cJSON_AddStringToObject(o, "username", c->user ? c->user : "");
+        cJSON_AddStringToObject(o, "password", pw);
+        body = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (af_send(st, ctx, "POST", "/auth/token", body, NULL, NULL, NULL, &resp, err) == 0) {
+                if (resp.status == 200 || resp.status == 201) {
+                        free(st->token);
+                        st->token = af_parse_token(resp.body, resp.len, err);
+                        rc = st->token ? 0 : -1;
+                } else {
+                        err_set(err, AF_E_AUTH, "POST /auth/token: HTTP %ld %s: check user "
+                                "and password_env/password_file (Airflow 3 wants a JWT from "
+                                "its auth manager)", resp.status, http_status_text(resp.status));
+                }
+                http_response_done(&resp);
+        }
+        af_secret_free(body);
+        af_secret_free(pw);
+        return rc;
+}
+
+/* An authenticated GET of path (under the API prefix when `api`), with one
+ * token refresh on 401 (v2). Returns 0 with a 200 response, or -1 with err
+ * (transport, budget, auth, or HTTP with the Airflow error text). */
+static int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
+                  const char *what, struct http_response *resp, struct err *err)
+{
+        const struct af_cfg *c = st->src->kind_cfg;
+        char *full = xasprintf("%s%s", af_prefix(st->api), path), *pw = NULL;
+        int rc = -1;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                if (st->api == AF_API_V2 && !st->token && af_token(st, ctx, err) != 0)
+                        break;
+                if (st->api == AF_API_V1 && c->user && !pw && !(pw = af_password(c, err)))
+                        break;
+                if (af_send(st, ctx, "GET", full, NULL, st->api == AF_API_V2 ? st->token : NULL,
+                            st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
+                        break;
+                if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
+                        /* Expired or revoked: a new token, and this request again. */
+                        free(st->token);
+                        st->token = NULL;
+                        http_response_done(resp);
+                        continue;
+                }
+                if (resp->status == 200) {
+                        rc = 0;
+                        break;
+                }
+                if (resp->status == 401 || resp->status == 403) {
+                        err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: check user and "
+                                "password_env/password_file%s", what, resp->status,
+                                http_status_text(resp->status),
+                                st->api == AF_API_V1 ? " (and that [api] auth_backends allows "
+                                "basic_auth)" : "");
+                } else {
+                        struct err e;
+
+                        err_clear(&e);
+                        cJSON_Delete(af_json(resp->body, resp->len, what, &e));
+                        err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%s", what, resp->status,
+                                http_status_text(resp->status), e.msg[0] ? " -- " : "",
+                                e.msg[0] ? e.msg + strlen(what) + 2 : "");
+                }
+                http_response_done(resp);
+                break;
+        }
+        af_secret_free(pw);
+        free(full);
+        return rc;
+}
+
+/* Finds the API version (api: auto) and the version text. */
+static int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+{
+        const struct af_cfg *c = st->src->kind_cfg;
+        static const enum af_api order[] = { AF_API_V2, AF_API_V1 };
+        struct http_response resp;
+
+        for (size_t i = 0; i < LO_ARRAY_LEN(order); i++) {
+                enum af_api want = order[i];
+                char *path = xasprintf("%s/version", af_prefix(want));
+                bool fixed = c->api && strcmp(c->api, "auto") != 0;
+                int rc;
+
+                if (fixed && strcmp(c->api, want == AF_API_V2 ? "v2" : "v1") != 0) {
+                        free(path);
+                        continue;
+                }
+                rc = af_send(st, ctx, "GET", path, NULL, NULL, NULL, NULL, &resp, err);
+                free(path);
+                if (rc != 0)
+                        return -1;
+                if (resp.status == 200 || resp.status == 401 || resp.status == 403 || fixed) {
+                        cJSON *root = resp.status == 200
+                                      ? cJSON_ParseWithLength(resp.body, resp.len) : NULL;
+
+                        st->api = want;
+                        free(st->version);
+                        st->version = xstrdup(root ? af_jstr(root, "version") : NULL);
+                        cJSON_Delete(root);
+                        http_response_done(&resp);
+                        return 0;
+                }
+                http_response_done(&resp);
+        }
+        err_set(err, AF_E_HTTP, "neither /api/v2/version nor /api/v1/version answered: is the "
+                "url the Airflow webserver/API server, with the REST API enabled?");
+        return -1;
+}
+
+static struct af_hist *af_hist_get(struct af_state *st, const char *dag_id)
+{
+        for (size_t i = 0; i < st->n_hist; i++)
+                if (strcmp(st->hist[i].dag_id, dag_id) == 0)
+                        return &st->hist[i];
+        st->hist = xrealloc(st->hist, (st->n_hist + 1) * sizeof *st->hist);
+        st->hist[st->n_hist].dag_id = xstrdup(dag_id);
+        ring_init(&st->hist[st->n_hist].dur);
+        st->hist[st->n_hist].last_end = -1;
+        return &st->hist[st->n_hist++];
+}
+
+/* Pushes the finished recent runs newer than what the ring holds (oldest
+ * first), so the first poll already has a history. */
+static void af_hist_apply(struct af_state *st, struct af_dag *g)
+{
+        struct af_hist *h = af_hist_get(st, g->dag_id);
+
+        for (size_t i = g->n_recent; i-- > 0; ) {
+                const struct af_run *r = &g->recent[i];
+
+                if (r->end > h->last_end && isfinite(r->duration_s)) {
+                        ring_push(&h->dur, r->end, r->duration_s);
+                        h->last_end = r->end;
+                }
+        }
+        g->dur_hist = h->dur;
+}
+
+static struct af_tcache *af_tc_find(struct af_state *st, const char *dag_id)
+{
+        for (size_t i = 0; i < st->n_tc; i++)
+                if (strcmp(st->tc[i].dag_id, dag_id) == 0)
+                        return &st->tc[i];
+        return NULL;
+}
+
+static void af_tc_clear(struct af_tcache *t)
+{
+        for (size_t i = 0; i < t->n; i++)
+                af_task_done(&t->tasks[i]);
+        free(t->tasks);
+        free(t->run_id);
+        t->tasks = NULL;
+        t->run_id = NULL;
+        t->n = 0;
+}
+
+static void af_tasks_copy(struct af_dag *g, const struct af_tcache *t)
+{
+        g->failed_tasks = xcalloc(t->n ? t->n : 1, sizeof *g->failed_tasks);
+        for (size_t i = 0; i < t->n; i++) {
+                g->failed_tasks[i] = t->tasks[i];
+                g->failed_tasks[i].task_id = xstrdup(t->tasks[i].task_id);
+                g->failed_tasks[i].state = xstrdup(t->tasks[i].state);
+        }
+        g->n_failed_tasks = t->n;
+        g->tasks_read = true;
+}
+
+/* Failed TIs of g's last failed run, from the cache or the server. */
+static int af_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_dag *g,
+                    struct err *err)
+{
+        struct af_tcache *t = af_tc_find(st, g->dag_id);
+        char *did, *rid;
+        size_t off = 0, page_n, total = 0;
+        int rc = 0;
+
+        if (t && t->run_id && strcmp(t->run_id, g->failed_run_id) == 0) {
+                af_tasks_copy(g, t);
+                return 0;
+        }
+        did = af_url_escape(g->dag_id);
+        rid = af_url_escape(g->failed_run_id);
+        for (int page = 0; page < AF_MAX_TASK_PAGES; page++) {
+                struct http_response resp;
+                char *path = xasprintf("/dags/%s/dagRuns/%s/taskInstances?limit=%d&offset=%zu",
+                                       did, rid, AF_PAGE, off);
+
+                rc = af_get(st, ctx, path, "task instances", &resp, err);
+                free(path);
+                if (rc == 0) {
+                        rc = af_parse_tasks(resp.body, resp.len, g, &page_n, &total, err);
+                        http_response_done(&resp);
+                }
+                if (rc != 0)
+                        break;
+                off += page_n;
+                if (page_n == 0 || off >= total)
+                        break;
+        }
+        free(did);
+        free(rid);
+        if (rc != 0) {
+                g->tasks_read = false;
+                return -1;
+        }
+        if (!t) {
+                st->tc = xrealloc(st->tc, (st->n_tc + 1) * sizeof *st->tc);
+                t = &st->tc[st->n_tc++];
+                memset(t, 0, sizeof *t);
+                t->dag_id = xstrdup(g->dag_id);
+        }
+        af_tc_clear(t);
+        t->run_id = xstrdup(g->failed_run_id);
+        t->tasks = xcalloc(g->n_failed_tasks ? g->n_failed_tasks : 1, sizeof *t->tasks);
+        for (size_t i = 0; i < g->n_failed_tasks; i++) {
+                t->tasks[i] = g->failed_tasks[i];
+                t->tasks[i].task_id = xstrdup(g->failed_tasks[i].task_id);
+                t->tasks[i].state = xstrdup(g->failed_tasks[i].state);
+        }
+        t->n = g->n_failed_tasks;
+        return 0;
+}
+
+static int af_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
+                   struct af_dag *g, struct err *err)
+{
+        char *did = af_url_escape(g->dag_id);
+        size_t off = 0, page_n, total = 0;
+        bool older;
+        int rc = 0;
+
+        for (int page = 0; page < AF_MAX_RUN_PAGES; page++) {
+                struct http_response resp;
+                char *path = xasprintf("/dags/%s/dagRuns?limit=%d&offset=%zu&order_by=%s", did,
+                                       AF_PAGE, off, st->api == AF_API_V2 ? "-run_after"
+                                                                         : "-execution_date");
+
+                rc = af_get(st, ctx, path, "DAG runs", &resp, err);
+                free(path);
+                if (rc == 0) {
+                        rc = af_parse_runs(resp.body, resp.len, d->now, page == 0, g, &page_n,
+                                           &total, &older, err);
+                        http_response_done(&resp);
+                }
+                if (rc != 0)
+                        break;
+                off += page_n;
+                if (page_n == 0 || off >= total || older)
+                        break;
+        }
+        free(did);
+        if (rc != 0)
+                return -1;
+        g->runs_read = true;
+        return 0;
+}
+
+static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *ctx,
+                                   struct af_data *d, struct err *err)
+{
+        const struct af_cfg *c = st->src->kind_cfg;
+        enum coll_status status = COLL_OK;
+        size_t off = 0, page_n, total = 0, skipped = 0;
+        struct err e;
+
+        if (st->api == AF_API_UNKNOWN && af_detect(st, ctx, err) != 0)
+                return COLL_DOWN;
+        d->api = st->api;
+        d->version = xstrdup(st->version);
+        for (;;) {
+                struct http_response resp;
+                char *path = xasprintf("/dags?limit=%d&offset=%zu", AF_PAGE, off);
+                int rc = af_get(st, ctx, path, "DAG list", &resp, err);
+
+                free(path);
+                if (rc != 0)
+                        return COLL_DOWN;
+                rc = af_parse_dags(resp.body, resp.len, st->api,
+                                   (const char *const *)c->dags.v, c->dags.n, d, &page_n,
+                                   &total, err);
+                http_response_done(&resp);
+                if (rc != 0)
+                        return COLL_DOWN;
+                off += page_n;
+                if (page_n == 0 || off >= total)
+                        break;
+        }
+        d->total_dags = total;
+        if (d->n_dags > 1)
+                qsort(d->dags, d->n_dags, sizeof *d->dags, af_dag_cmp);
+
+        for (size_t i = 0; i < d->n_dags; i++) {
+                struct af_dag *g = &d->dags[i];
+
+                g->overdue_s = af_overdue_s(g, d->now);
+                err_clear(&e);
+                if (af_runs(st, ctx, d, g, &e) != 0) {
+                        if (e.code == AF_E_TRANSPORT) {
+                                err_set(err, e.code, "%s", e.msg);
+                                return COLL_DOWN;
+                        }
+                        if (e.code == AF_E_BUDGET) {
+                                skipped = d->n_dags - i;
+                                break;
+                        }
+                        af_note(d, "%s: %s", g->dag_id, e.msg);
+                        status = COLL_DEGRADED;
+                        continue;
+                }
+                af_hist_apply(st, g);
+                if (g->failed_run_id) {
+                        err_clear(&e);
+                        if (af_tasks(st, ctx, g, &e) != 0) {
+                                if (e.code == AF_E_TRANSPORT) {
+                                        err_set(err, e.code, "%s", e.msg);
+                                        return COLL_DOWN;
+                                }
+                                if (e.code != AF_E_BUDGET) {
+                                        af_note(d, "%s: failed tasks of %s: %s", g->dag_id,
+                                                g->failed_run_id, e.msg);
+                                        status = COLL_DEGRADED;
+                                }
+                        }
+                }
+        }
+        if (skipped) {
+                af_note(d, "request budget (%d per poll) reached: runs of %zu of %zu DAGs not "
+                        "read; narrow `dags` or raise max_requests", st->budget, skipped,
+                        d->n_dags);
+                status = COLL_DEGRADED;
+        }
+        if (status == COLL_DEGRADED && d->n_notes)
+                err_set(err, EPROTO, "%s%s", d->notes[0],
+                        d->n_notes > 1 ? " (and more: see the notes)" : "");
+        return status;
+}
+
+/* ------------------------------------------------------------------------
+ * collector_ops
+ */
+
+static int af_validate(const struct source_cfg *src, struct err *err)
+{
+        const struct af_cfg *c = src->kind_cfg;
+        const char *h;
+
+        if (c->password_env && c->password_file) {
+                err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
+                return -1;
+        }
+        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
+                err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
+                        "\"http://127.0.0.1:8080\"");
+                return -1;
+        }
+        h = strstr(c->url, "://") + 3;
+        if (!*h || *h == '/') {
+                err_set(err, EINVAL, "url has no host: give e.g. \"http://127.0.0.1:8080\"");
+                return -1;
+        }
+        if (strchr(h, '@')) {
+                err_set(err, EINVAL, "url must not carry credentials: set user and "
+                        "password_env/password_file instead");
+                return -1;
+        }
+        if (strstr(c->url, "/api/")) {
+                err_set(err, EINVAL, "url is the server base, without /api/v1 or /api/v2 "
+                        "(set api: v1|v2 to choose)");
+                return -1;
+        }
+        if (c->api && strcmp(c->api, "v1") != 0 && strcmp(c->api, "v2") != 0 &&
+            strcmp(c->api, "auto") != 0) {
+                err_set(err, EINVAL, "api must be v1 (Airflow 2), v2 (Airflow 3) or auto, not "
+                        "\"%s\"", c->api);
+                return -1;
+        }
+        if (c->user && strpbrk(c->user, "\r\n:")) {
+                err_set(err, EINVAL, "user must be a plain name (no ':' or line breaks)");
+                return -1;
+        }
+        if (c->max_requests < 0 || c->max_requests == 1 || c->max_requests > 10000) {
+                err_set(err, EINVAL, "max_requests must be between 2 and 10000");
+                return -1;
+        }
+        for (size_t i = 0; i < c->dags.n; i++)
+                if (!c->dags.v[i][0]) {
+                        err_set(err, EINVAL, "dags: entry %zu is empty", i + 1);
+                        return -1;
+                }
+        return 0;
+}
+
+static void *af_create(const struct source_cfg *src)
+{
+        const struct af_cfg *c = src->kind_cfg;
+        struct af_state *st = xcalloc(1, sizeof *st);
+        struct http_tls tls = { .ca_file = c->ca_file, .insecure = c->insecure };
+
+        st->src = src;
+        st->http = http_client_new(&tls);
+        st->budget = c->max_requests > 0 ? (int)c->max_requests : AF_DEFAULT_BUDGET;
+        return st;
+}
+
+static void af_destroy(void *state)
+{
+        struct af_state *st = state;
+
+        if (!st)
+                return;
+        http_client_free(st->http);
+        free(st->version);
+        af_secret_free(st->token);
+        for (size_t i = 0; i < st->n_hist; i++)
+                free(st->hist[i].dag_id);
+        free(st->hist);
+        for (size_t i = 0; i < st->n_tc; i++) {
+                af_tc_clear(&st->tc[i]);
+                free(st->tc[i].dag_id);
+        }
+        free(st->tc);
+        free(st);
+}
+
+static enum coll_status af_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                struct err *err)
+{
+        struct af_state *st = state;
+        struct af_data *d;
+        enum coll_status s;
+
+        *data = NULL;
+        if (!st->http) {
+                err_set(err, ENOMEM, "libcurl could not create a handle");
+                return COLL_DOWN;
+        }
+        d = af_data_new();
+        d->now = clock_wall_ms();
+        st->requests = 0;
+        s = af_collect(st, ctx, d, err);
+        d->requests = st->requests;
+        if (s == COLL_DOWN) {
+                /* Detect again next time: the server may have been upgraded. */
+                st->api = AF_API_UNKNOWN;
+                af_data_free(d);
+                return s;
+        }
+        *data = d;
+        return s;
+}
+
+static void af_data_free_op(void *data)
+{
+        af_data_free(data);
+}
+
+static void af_json_str(cJSON *o, const char *k, const char *v)
+{
+        if (v)
+                cJSON_AddStringToObject(o, k, v);
+        else
+                cJSON_AddNullToObject(o, k);
+}
+
+static void af_json_time(cJSON *o, const char *k, int64_t ms)
+{
+        char buf[40];
+
+        if (ms < 0) {
+                cJSON_AddNullToObject(o, k);
+                return;
+        }
+        fmt_rfc3339(ms, buf, sizeof buf);
+        cJSON_AddStringToObject(o, k, buf);
+}
+
+static void af_json_num(cJSON *o, const char *k, double v)
+{
+        if (isfinite(v))
+                cJSON_AddNumberToObject(o, k, round(v * 1000.0) / 1000.0);
+        else
+                cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *af_run_json(const struct af_run *r)
+{
+        cJSON *o = cJSON_CreateObject();
+
+        af_json_str(o, "run_id", r->run_id);
+        af_json_str(o, "state", r->state);
+        af_json_str(o, "run_type", r->run_type);
+        af_json_time(o, "logical_date", r->logical_date);
+        af_json_time(o, "start", r->start);
+        af_json_time(o, "end", r->end);
+        af_json_num(o, "duration_s", r->duration_s);
+        return o;
+}
+
+static void af_to_json(const void *data, struct cJSON *obj)
+{
+        const struct af_data *d = data;
+        cJSON *arr, *notes;
+
+        af_json_str(obj, "api", d->api == AF_API_V2 ? "v2" : d->api == AF_API_V1 ? "v1" : NULL);
+        af_json_str(obj, "version", d->version);
+        arr = cJSON_AddArrayToObject(obj, "dags");
+        for (size_t i = 0; i < d->n_dags; i++) {
+                const struct af_dag *g = &d->dags[i];
+                cJSON *o = cJSON_CreateObject(), *r, *t;
+
+                cJSON_AddStringToObject(o, "dag_id", g->dag_id);
+                cJSON_AddBoolToObject(o, "paused", g->paused);
+                af_json_str(o, "schedule", g->schedule);
+                if (g->have_last)
+                        cJSON_AddItemToObject(o, "last_run", af_run_json(&g->last_run));
+                else
+                        cJSON_AddNullToObject(o, "last_run");
+                if (g->runs_read) {
+                        r = cJSON_AddObjectToObject(o, "runs_24h");
+                        for (int s = 0; s < AF_RUN__COUNT; s++)
+                                if (s != AF_RUN_OTHER || g->runs_24h[s])
+                                        cJSON_AddNumberToObject(r, af_run_names[s],
+                                                                g->runs_24h[s]);
+                        cJSON_AddNumberToObject(o, "running", g->running);
+                        cJSON_AddNumberToObject(o, "queued", g->queued);
+                } else {
+                        cJSON_AddNullToObject(o, "runs_24h");
+                        cJSON_AddNullToObject(o, "running");
+                        cJSON_AddNullToObject(o, "queued");
+                }
+                if (g->overdue_s >= 0)
+                        cJSON_AddNumberToObject(o, "overdue_s", (double)g->overdue_s);
+                else
+                        cJSON_AddNullToObject(o, "overdue_s");
+                af_json_str(o, "failed_run_id", g->failed_run_id);
+                if (g->failed_run_id && !g->tasks_read) {
+                        cJSON_AddNullToObject(o, "failed_tasks");
+                } else {
+                        t = cJSON_AddArrayToObject(o, "failed_tasks");
+                        for (size_t k = 0; k < g->n_failed_tasks; k++) {
+                                const struct af_task *ft = &g->failed_tasks[k];
+                                cJSON *to = cJSON_CreateObject();
+
+                                cJSON_AddStringToObject(to, "task_id", ft->task_id);
+                                af_json_str(to, "state", ft->state);
+                                cJSON_AddNumberToObject(to, "map_index", ft->map_index);
+                                cJSON_AddNumberToObject(to, "try_number", ft->try_number);
+                                af_json_num(to, "duration_s", ft->duration_s);
+                                cJSON_AddItemToArray(t, to);
+                        }
+                }
+                cJSON_AddItemToArray(arr, o);
+        }
+        notes = cJSON_AddArrayToObject(obj, "notes");
+        for (size_t i = 0; i < d->n_notes; i++)
+                cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));
+}
+
+static void af_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+{
+        const struct af_data *d = data;
+        char what[192];
+
+        for (size_t i = 0; i < d->n_dags; i++) {
+                const struct af_dag *g = &d->dags[i];
+
+                if (g->import_errors)
+                        health_add(out, SEV_WARN, src, "import_errors", g->dag_id, NAN, NAN,
+                                   "DAG %s has import errors (see Browse > DAG import errors)",
+                                   g->dag_id);
+                if (g->paused)
+                        continue;
+                if (g->have_last && af_run_state_parse(g->last_run.state) == AF_RUN_FAILED)
+                        health_add(out, SEV_CRIT, src, "last_run_failed", g->dag_id, NAN, NAN,
+                                   "DAG %s last run %s failed%s%s", g->dag_id,
+                                   g->last_run.run_id,
+                                   g->n_failed_tasks ? ": task " : "",
+                                   g->n_failed_tasks ? g->failed_tasks[0].task_id : "");
+                if (g->runs_read) {
+                        snprintf(what, sizeof what, "DAG %s failed runs (24h)", g->dag_id);
+                        health_check(out, src, "failed_runs_24h", g->dag_id,
+                                     g->runs_24h[AF_RUN_FAILED], what);
+                }
+                if (g->overdue_s >= 0) {
+                        snprintf(what, sizeof what, "DAG %s next run overdue (s)", g->dag_id);
+                        health_check(out, src, "overdue_s", g->dag_id, (double)g->overdue_s,
+                                     what);
+                }
+        }
+}
+
+static double af_key_metric(const void *data)
+{
+        const struct af_data *d = data;
+        double n = 0;
+
+        for (size_t i = 0; i < d->n_dags; i++)
+                n += d->dags[i].runs_24h[AF_RUN_FAILED];
+        return n;
+}
+
+static void af_summary(const void *data, char *buf, size_t n)
+{
+        const struct af_data *d = data;
+        int failed = 0, f24 = 0, running = 0, overdue = 0, paused = 0;
+
+        for (size_t i = 0; i < d->n_dags; i++) {
+                const struct af_dag *g = &d->dags[i];
+
+                paused += g->paused;
+                failed += !g->paused && g->have_last &&
+                          af_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
+                f24 += g->runs_24h[AF_RUN_FAILED];
+                running += g->running;
+                overdue += g->overdue_s > 0;
+        }
+        snprintf(buf, n, "%zu DAGs (%d paused), %d last failed, %d failed runs 24h, %d running, "
+                 "%d overdue", d->n_dags, paused, failed, f24, running, overdue);
+}
+
+const struct collector_ops coll_airflow_ops = {
+        .name = "airflow",
+        .title = "Airflow",
+        .default_interval_ms = 30000,
+        .default_timeout_ms = 10000,
+        .keys = af_keys,
+        .cfg_size = sizeof(struct af_cfg),
+        .thresholds = af_thresholds,
+        .validate = af_validate,
+        .create = af_create,
+        .destroy = af_destroy,
+        .poll = af_poll,
+        .data_free = af_data_free_op,
+        .to_json = af_to_json,
+        .alerts = af_alerts,
+        .key_metric = af_key_metric,
+        .summary = af_summary,
+        .key_metric_name = "failed runs (24h)",
+        .key_metric_unit = THR_COUNT,
+};
