@@ -785,6 +785,8 @@ struct kafka_phist {                    /* one topic partition */
 
 struct kafka_thist {                    /* one topic */
         uint64_t seen;
+        uint8_t  n_rate;                /* values in rate */
+        float    rate[KAFKA_SPARK_N];   /* messages/s per poll, oldest first */
         int32_t  n;                     /* entries in p */
         struct kafka_phist *p;          /* by partition id */
 };
@@ -929,6 +931,13 @@ void kafka_history_topics(struct kafka_history *h, struct kafka_topic *topics, s
                                 lag_table_add(ph->tab, p->high_watermark, now_ms);
                 }
                 t->messages_per_sec = have ? rate : NAN;
+                if (th->n_rate == KAFKA_SPARK_N) {
+                        memmove(th->rate, th->rate + 1, (KAFKA_SPARK_N - 1) * sizeof *th->rate);
+                        th->n_rate--;
+                }
+                th->rate[th->n_rate++] = (float)t->messages_per_sec;
+                t->n_rate_hist = th->n_rate;
+                memcpy(t->rate_hist, th->rate, th->n_rate * sizeof *th->rate);
                 /* Lag tables nobody read for a while go (a group that left). */
                 for (int32_t j = 0; j < th->n; j++)
                         if (th->p[j].tab && th->p[j].tab_seen + 3 < h->round_g) {
@@ -980,6 +989,7 @@ static void kafka_history_group(struct kafka_history *h, struct kafka_group *g, 
         gh->seen = round;
         g->n_unknown = 0;
         g->lag_seconds = NAN;
+        g->lag_seconds_min = NAN;
         for (size_t i = 0; i < g->n_parts; i++) {
                 struct kafka_group_part *gp = &g->parts[i];
                 struct kafka_gphist *ph;
@@ -1002,6 +1012,7 @@ static void kafka_history_group(struct kafka_history *h, struct kafka_group *g, 
                 gp->lag = known ? (gp->high_watermark > gp->committed
                                    ? gp->high_watermark - gp->committed : 0) : -1;
                 gp->lag_seconds = NAN;
+                gp->lag_seconds_min = NAN;
                 gp->status = LAG_UNKNOWN;
                 if (!ph)
                         continue;
@@ -1036,6 +1047,8 @@ static void kafka_history_group(struct kafka_history *h, struct kafka_group *g, 
 
                         if (ls.known)
                                 gp->lag_seconds = ls.seconds;
+                        else
+                                gp->lag_seconds_min = ls.at_least;
                 }
                 if (ph->n_hist == KAFKA_SPARK_N) {
                         memmove(ph->hist, ph->hist + 1, (KAFKA_SPARK_N - 1) * sizeof *ph->hist);
@@ -1056,6 +1069,9 @@ static void kafka_history_group(struct kafka_history *h, struct kafka_group *g, 
                 if (!isnan(gp->lag_seconds) &&
                     (isnan(g->lag_seconds) || gp->lag_seconds > g->lag_seconds))
                         g->lag_seconds = gp->lag_seconds;
+                if (!isnan(gp->lag_seconds_min) &&
+                    (isnan(g->lag_seconds_min) || gp->lag_seconds_min > g->lag_seconds_min))
+                        g->lag_seconds_min = gp->lag_seconds_min;
         }
         g->worst = worst;
         g->status = kafka_status_is_err(worst) ? LAG_ERR : worst;

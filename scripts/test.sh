@@ -12,6 +12,8 @@ JOBS=${JOBS:-2}
 ONLY=${LO_TEST_ONLY:-}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# A leak inside librdkafka itself is suppressed; see tests/lsan.supp.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }

@@ -8,6 +8,7 @@
 
 #include "airflow.h"
 #include "clickhouse.h"
+#include "kafka.h"
 #include "kafka_connect.h"
 #include "prometheus.h"
 #include "reconcile.h"
@@ -18,9 +19,10 @@ const struct view_ops *const view_registry[] = {
         &view_alerts_ops,
         &view_clickhouse_ops,
         &view_reconcile_ops,
-        &view_connect_ops,
         &view_airflow_ops,
         &view_metrics_ops,
+        &view_connect_ops,
+        &view_kafka_ops,
         NULL,
 };
 
