@@ -11,6 +11,7 @@ PKGS=(
   libclang-rt-14-dev            # libFuzzer and sanitizer runtimes for clang
   postgresql postgresql-contrib # real server for tests and the sandbox
   tmux jq procps                # TUI tests, JSON checks, process stats
+  kcat                          # live traffic into the sandbox's Kafka mock cluster
   python3 openssl               # fixture HTTP(S) server for REST collector tests
   clickhouse-server clickhouse-client   # real ClickHouse 18.16 for tests and benchmarks
   prometheus                    # real Prometheus 2.42 for the prometheus collector tests
