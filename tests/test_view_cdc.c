@@ -24,6 +24,7 @@
 #include "collector.h"
 #include "config.h"
 #include "health.h"
+#include "kafka_connect.h"
 #include "postgres.h"
 #include "ring.h"
 #include "snapshot.h"
@@ -537,6 +538,71 @@ static void test_detail(void **state)
         assert_true(has_line(l, "  this slot is not in the latest data (dropped?)"));
 }
 
+/* The slot page joins the Debezium connector reading the slot from a
+ * kafka_connect source's snapshot: state and every task side by side. */
+static void test_detail_connector(void **state)
+{
+        struct fixture *f = *state;
+        struct source_cfg two[2];
+        const struct snapshot *snaps[2];
+        struct view_data d = f->d;
+        struct kc_data *kd = kc_data_new();
+        struct kc_connector *kc;
+        struct snapshot *ks;
+        struct tlines *l = &f->lines;
+
+        memset(two, 0, sizeof two);
+        two[0] = srcs[ORDERS];
+        two[1].name = "connect-1";
+        two[1].kind = "kafka_connect";
+        two[1].ops = &coll_kafka_connect_ops;
+        kd->postgres_source = xstrdup("orders-db");
+        kd->n_conns = 2;
+        kd->conns = xcalloc(2, sizeof *kd->conns);
+        kc = &kd->conns[0];
+        kc->name = xstrdup("pg-cdc");
+        kc->state = xstrdup("RUNNING");
+        kc->debezium_pg = true;
+        kc->slot = xstrdup("debezium_orders");
+        kc->n_tasks = 2;
+        kc->tasks = xcalloc(2, sizeof *kc->tasks);
+        kc->tasks[0].id = 0;
+        kc->tasks[0].state = xstrdup("RUNNING");
+        kc->tasks[0].worker = xstrdup("10.0.3.8:8083");
+        kc->tasks[1].id = 1;
+        kc->tasks[1].state = xstrdup("FAILED");
+        kc->failed_tasks = 1;
+        kc->running_tasks = 1;
+        kd->conns[1].name = xstrdup("other-slot");
+        kd->conns[1].state = xstrdup("RUNNING");
+        kd->conns[1].debezium_pg = true;
+        kd->conns[1].slot = xstrdup("analytics_stale");
+        ks = snapshot_new(&two[1]);
+        ks->status = COLL_OK;
+        ks->data = kd;
+        snaps[0] = f->snaps[ORDERS];
+        snaps[1] = ks;
+        d.srcs = two;
+        d.snaps = snaps;
+        d.n = 2;
+
+        view_cdc_detail(&d, "orders-db\tdebezium_orders", l);
+        assert_true(has_line(l, "Debezium connector"));
+        assert_true(has_line(l, "  pg-cdc               RUNNING  on connect-1"));
+        assert_true(has_line(l, "    task 0             RUNNING  10.0.3.8:8083"));
+        assert_true(has_line(l, "    task 1             FAILED"));
+        assert_true(has_line(l, "  RUNNING with a FAILED task: Connect never restarts it, so this "
+                                "slot's lag only grows"));
+        assert_false(has_text(l, "other-slot"));
+        tlines_done(l);
+
+        /* Without a link, the page says so. */
+        view_cdc_detail(&f->d, "orders-db\tdebezium_orders", l);
+        assert_true(has_line(l, "  none known (no kafka_connect source links a Debezium connector "
+                                "to this slot)"));
+        snapshot_unref(ks);
+}
+
 /* With the collector's own rules, the alerts it raises land on the rows. */
 static void test_real_rules(void **state)
 {
@@ -565,6 +631,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_filter_and_toggle, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_preamble, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_detail, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_detail_connector, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_real_rules, setup_real_rules, teardown),
         };
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_connect.h"
 #include "postgres.h"
 #include "ring.h"
 #include "util.h"
@@ -332,6 +333,59 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
         tlines_seg(out, view_sev_role(sev), "%s", r);
 }
 
+/* The Debezium connector(s) reading this slot: every kafka_connect source
+ * whose `postgres` is this source, with a Debezium PostgreSQL connector on
+ * this slot. Joined here from the snapshots the pane already holds, so the
+ * slot's lag and the connector's task states read side by side. */
+static void cdc_detail_connectors(const struct view_data *d, const struct source_cfg *src,
+                                  const char *slot, struct tlines *out)
+{
+        size_t shown = 0;
+
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Debezium connector");
+        for (size_t i = 0; i < d->n; i++) {
+                const struct snapshot *s = d->snaps[i];
+                const struct kc_data *kd;
+
+                if (!s || !s->data || !d->srcs[i].kind ||
+                    strcmp(d->srcs[i].kind, "kafka_connect") != 0)
+                        continue;
+                kd = s->data;
+                if (!kd->postgres_source || strcmp(kd->postgres_source, src->name) != 0)
+                        continue;
+                for (size_t c = 0; c < kd->n_conns; c++) {
+                        const struct kc_connector *kc = &kd->conns[c];
+                        bool running;
+
+                        if (!kc->debezium_pg || !kc->slot || strcmp(kc->slot, slot) != 0)
+                                continue;
+                        running = kc->state && strcmp(kc->state, "RUNNING") == 0;
+                        tlines_kv(out, kc->name, running && !kc->failed_tasks ? ROLE_OK : ROLE_CRIT,
+                                  "%s", kc->state ? kc->state : "unknown");
+                        tlines_seg(out, ROLE_DIM, "  on %s", d->srcs[i].name);
+                        for (size_t t = 0; t < kc->n_tasks; t++) {
+                                const struct kc_task *kt = &kc->tasks[t];
+                                bool ok = kt->state && strcmp(kt->state, "RUNNING") == 0;
+                                char key[32];
+
+                                snprintf(key, sizeof key, "  task %d", kt->id);
+                                tlines_kv(out, key, ok ? ROLE_OK : ROLE_CRIT, "%s",
+                                          kt->state ? kt->state : "unknown");
+                                if (kt->worker)
+                                        tlines_seg(out, ROLE_DIM, "  %s", kt->worker);
+                        }
+                        if (running && kc->failed_tasks)
+                                tlines_add(out, ROLE_CRIT, "  RUNNING with a FAILED task: Connect "
+                                           "never restarts it, so this slot's lag only grows");
+                        shown++;
+                }
+        }
+        if (!shown)
+                tlines_add(out, ROLE_DIM, "  none known (no kafka_connect source links a Debezium "
+                           "connector to this slot)");
+}
+
 static void cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
 {
         tlines_add(out, ROLE_DEFAULT, "%s", "");
@@ -488,6 +542,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         }
 
         cdc_detail_sender(d, src, pd, slot, out);
+        cdc_detail_connectors(d, src, slot, out);
         cdc_detail_pubs(pd, out);
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
