@@ -1,8 +1,8 @@
 /*
  * Kafka Connect collector: every connector of one Connect cluster over its
  * REST API (port 8083), through the shared libcurl client (src/http.h).
- * Read-only: restart/pause/resume wait for the shared confirmation, read-only
- * and audit machinery.
+ * Actions (src/action.h; confirmation, read-only and audit live there):
+ * restart, pause, resume of one connector -- see "actions" below.
  *
  * One collector thread per source owns a `struct kc_state` (one HTTP client,
  * keep-alive). A poll is
@@ -54,6 +54,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "action.h"
 #include "collector.h"
 #include "config.h"
 #include "health.h"
@@ -906,6 +907,245 @@ static void kc_summary(const void *data, char *buf, size_t n)
                  d->n_conns, running, failed, other, ft);
 }
 
+/* ------------------------------------------------------------------------
+ * actions (worker thread of src/action.c, or the `act` command)
+ *
+ * restart  POST /connectors/{c}/restart?includeTasks=true&onlyFailed=true.
+ *          Connect 3.0+ (KIP-745) answers 202 with the ConnectorStateInfo,
+ *          the restarted instances in RESTARTING: one request does it all.
+ *          Older Connect ignores the parameters, restarts the connector
+ *          instance only and answers 204; we then read its status and
+ *          restart each FAILED task (POST /connectors/{c}/tasks/{t}/restart),
+ *          never a healthy one.
+ * pause    PUT /connectors/{c}/pause   (202, no body)
+ * resume   PUT /connectors/{c}/resume  (202, no body)
+ * The plan needs no request; run sends the plan's paths against the
+ * configured url (which never carries credentials: kc_validate).
+ */
+
+static char *kc_act_url(const struct kc_cfg *c, const char *path)
+{
+        size_t bl = strlen(c->url);
+
+        while (bl > 0 && c->url[bl - 1] == '/')
+                bl--;
+        return xasprintf("%.*s%s", (int)bl, c->url, path);
+}
+
+static int kc_act_plan(const struct action_ctx *x, struct action_plan *plan, const char *method,
+                       const char *suffix, struct err *err)
+{
+        char *seg, *url;
+
+        if (!x->target || !*x->target) {
+                err_set(err, EINVAL, "no connector named");
+                return -1;
+        }
+        seg = kc_url_segment(x->target);
+        url = kc_act_url(x->src->kind_cfg, "");
+        {
+                char *full = xasprintf("%s/connectors/%s%s", url, seg, suffix);
+                action_plan_add(plan, method, full, NULL);
+                free(full);
+        }
+        free(url);
+        free(seg);
+        return 0;
+}
+
+static int kc_act_prepare_restart(const struct action_ctx *x, struct action_plan *plan,
+                                  struct err *err)
+{
+        if (kc_act_plan(x, plan, "POST", "/restart?includeTasks=true&onlyFailed=true", err) != 0)
+                return -1;
+        plan->note = xasprintf("Connect 3.0+ restarts the connector and its FAILED tasks at "
+                               "once (202); an older Connect answers 204 after restarting the "
+                               "connector only, and then each FAILED task of %s is restarted "
+                               "with POST /connectors/%s/tasks/ID/restart.", x->target,
+                               x->target);
+        return 0;
+}
+
+static int kc_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
+                                struct err *err)
+{
+        return kc_act_plan(x, plan, "PUT", "/pause", err);
+}
+
+static int kc_act_prepare_resume(const struct action_ctx *x, struct action_plan *plan,
+                                 struct err *err)
+{
+        return kc_act_plan(x, plan, "PUT", "/resume", err);
+}
+
+/* One request of an action. Returns 0 with an HTTP answer in resp, -1 on
+ * transport failure (err set). */
+static int kc_act_send(struct http_client *h, const struct action_ctx *x, const char *pw,
+                       const char *method, const char *path, struct action_result *res,
+                       struct http_response *resp, struct err *err)
+{
+        const struct kc_cfg *c = x->src->kind_cfg;
+        const char *hdrs[] = { "Accept: application/json", NULL };
+        struct http_request req = { 0 };
+        char *url = kc_act_url(c, path);
+        int rc;
+
+        req.method = method;
+        req.url = url;
+        req.headers = hdrs;
+        if (c->user && *c->user) {
+                req.user = c->user;
+                req.password = pw ? pw : "";
+        }
+        action_result_sent(res, method, path);
+        rc = http_do(h, x->cc, &req, resp, err);
+        free(url);
+        if (rc == 0)
+                res->status = resp->status;
+        return rc;
+}
+
+static void kc_act_states(struct action_result *res, const struct kc_connector *k)
+{
+        action_result_out(res, "connector %s: %s", k->name ? k->name : "?",
+                          k->state ? k->state : "?");
+        for (size_t i = 0; i < k->n_tasks; i++)
+                action_result_out(res, "  task %d: %s", k->tasks[i].id,
+                                  k->tasks[i].state ? k->tasks[i].state : "?");
+}
+
+/* The pre-3.0 path after a 204: restart each FAILED task. */
+static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx *x,
+                                 const char *pw, const char *seg, struct action_result *res)
+{
+        struct kc_connector k = { 0 };
+        struct http_response resp;
+        char *path = xasprintf("/connectors/%s/status", seg);
+        int failed = 0, done = 0;
+
+        action_result_out(res, "204: this Connect restarted the connector instance only "
+                          "(before 3.0); restarting its FAILED tasks one by one");
+        if (kc_act_send(h, x, pw, "GET", path, res, &resp, &res->err) != 0) {
+                free(path);
+                return;
+        }
+        free(path);
+        if (resp.status != 200) {
+                kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
+                              "GET status", &res->err);
+                http_response_done(&resp);
+                return;
+        }
+        if (kc_parse_status(resp.body, resp.len, &k, &res->err) != 0) {
+                http_response_done(&resp);
+                kc_conn_done(&k);
+                return;
+        }
+        http_response_done(&resp);
+        for (size_t i = 0; i < k.n_tasks; i++) {
+                char what[96];
+
+                if (!k.tasks[i].state || strcmp(k.tasks[i].state, "FAILED") != 0)
+                        continue;
+                failed++;
+                path = xasprintf("/connectors/%s/tasks/%d/restart", seg, k.tasks[i].id);
+                if (kc_act_send(h, x, pw, "POST", path, res, &resp, &res->err) != 0) {
+                        free(path);
+                        kc_conn_done(&k);
+                        return;
+                }
+                free(path);
+                if (resp.status < 200 || resp.status > 299) {
+                        snprintf(what, sizeof what, "restart task %d", k.tasks[i].id);
+                        kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
+                                      what, &res->err);
+                        http_response_done(&resp);
+                        kc_conn_done(&k);
+                        return;
+                }
+                http_response_done(&resp);
+                action_result_out(res, "  task %d: restart requested (HTTP %ld)",
+                                  k.tasks[i].id, res->status);
+                done++;
+        }
+        kc_conn_done(&k);
+        if (!failed)
+                action_result_out(res, "no FAILED task to restart");
+        else
+                action_result_out(res, "%d of %d FAILED task(s) restarted", done, failed);
+        res->outcome = ACT_OK;
+}
+
+static void kc_act_run(const struct action_ctx *x, const struct action_plan *plan,
+                       struct action_result *res)
+{
+        const struct kc_cfg *c = x->src->kind_cfg;
+        struct http_client *h = kc_client(c);
+        struct http_response resp;
+        struct err perr;
+        char *pw, *seg;
+        bool restart;
+
+        res->outcome = ACT_FAILED;
+        if (!h) {
+                err_set(&res->err, ENOMEM, "libcurl could not create a handle");
+                return;
+        }
+        err_clear(&perr);
+        pw = config_secret_resolve(c->password_env, c->password_file, &perr);
+        if (!pw && perr.msg[0]) {
+                err_set(&res->err, EACCES, "cannot read the password: %s", perr.msg);
+                http_client_free(h);
+                return;
+        }
+        seg = kc_url_segment(x->target);
+        restart = strcmp(plan->reqs[0].method, "POST") == 0;
+        if (kc_act_send(h, x, pw, plan->reqs[0].method, plan->reqs[0].path, res, &resp,
+                        &res->err) != 0)
+                goto out;
+        if (resp.status == 204 && restart) {
+                http_response_done(&resp);
+                kc_act_restart_tasks(h, x, pw, seg, res);
+                goto out;
+        }
+        if (resp.status < 200 || resp.status > 299) {
+                kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
+                              plan->reqs[0].path, &res->err);
+                http_response_done(&resp);
+                goto out;
+        }
+        action_result_out(res, "HTTP %ld %s", resp.status, http_status_text(resp.status));
+        if (restart && resp.len) {
+                struct kc_connector k = { 0 };
+                struct err e;
+
+                err_clear(&e);
+                if (kc_parse_status(resp.body, resp.len, &k, &e) == 0)
+                        kc_act_states(res, &k);
+                kc_conn_done(&k);
+        }
+        http_response_done(&resp);
+        res->outcome = ACT_OK;
+out:
+        free(seg);
+        if (pw) {
+                explicit_bzero(pw, strlen(pw));
+                free(pw);
+        }
+        http_client_free(h);
+}
+
+static const struct action_def kc_actions[] = {
+        { .name = "restart", .title = "restart connector and its failed tasks",
+          .scope = "connector", .key = 'R', .flags = ACTION_F_MUTATING,
+          .prepare = kc_act_prepare_restart, .run = kc_act_run },
+        { .name = "pause", .title = "pause connector", .scope = "connector", .key = 'P',
+          .flags = ACTION_F_MUTATING, .prepare = kc_act_prepare_pause, .run = kc_act_run },
+        { .name = "resume", .title = "resume connector", .scope = "connector", .key = 'U',
+          .flags = ACTION_F_MUTATING, .prepare = kc_act_prepare_resume, .run = kc_act_run },
+        { 0 }
+};
+
 const struct collector_ops coll_kafka_connect_ops = {
         .name = "kafka_connect",
         .title = "Kafka Connect",
@@ -925,4 +1165,5 @@ const struct collector_ops coll_kafka_connect_ops = {
         .summary = kc_summary,
         .key_metric_name = "failed tasks",
         .key_metric_unit = THR_COUNT,
+        .actions = kc_actions,
 };

@@ -69,14 +69,20 @@ static const struct cfg_key prom_keys[] = {
           "environment variable holding the Basic password" },
         { "password_file", CFG_SECRET_REF, offsetof(struct prom_cfg, password_file), false,
           "file holding the Basic password" },
-        { "queries",       CFG_STRMAP,     offsetof(struct prom_cfg, queries),       false,
-          "name: PromQL instant query, one row each on the Metrics pane" },
-        { "units",         CFG_STRMAP,     offsetof(struct prom_cfg, units),         false,
-          "name: bytes|ms|s|count|rate for a query (default count)" },
-        { "warn",          CFG_STRMAP,     offsetof(struct prom_cfg, warn),          false,
-          "name: number: warn when a query's value is at or above it" },
-        { "crit",          CFG_STRMAP,     offsetof(struct prom_cfg, crit),          false,
-          "name: number: crit when a query's value is at or above it" },
+        { "queries",       CFG_MAPLIST,    offsetof(struct prom_cfg, queries),       false,
+          "list of {name, expr, unit, warn, crit}: one row each on the Metrics pane" },
+        { "queries[]",     CFG_ELEM,       sizeof(struct prom_query),                false,
+          NULL },
+        { "queries[].name", CFG_UNIQUE,    offsetof(struct prom_query, name),        true,
+          "the row's name, unique in the source" },
+        { "queries[].expr", CFG_STR,       offsetof(struct prom_query, expr),        true,
+          "PromQL instant query" },
+        { "queries[].unit", CFG_STR,       offsetof(struct prom_query, unit),        false,
+          "bytes|ms|s|count|rate (default count)" },
+        { "queries[].warn", CFG_STR,       offsetof(struct prom_query, warn),        false,
+          "warn at or above this, in the unit (1GiB, 250ms, 100)" },
+        { "queries[].crit", CFG_STR,       offsetof(struct prom_query, crit),        false,
+          "crit at or above this, in the unit" },
         { "quorum",        CFG_STR,        offsetof(struct prom_cfg, quorum),        false,
           "auto (default): read the KRaft quorum from raft metrics; off" },
         { "ca_file",       CFG_STR,        offsetof(struct prom_cfg, ca_file),       false,
@@ -112,6 +118,36 @@ double prom_value(const char *s)
         if (end == s || *end)
                 return NAN;
         return v;
+}
+
+int prom_limit_parse(const char *unit, const char *text, double *out, struct err *err)
+{
+        int64_t q;
+        char *end;
+
+        if (unit && strcmp(unit, "bytes") == 0) {
+                if (config_parse_size(text, &q, err) < 0)
+                        return -1;
+                *out = (double)q;
+                return 0;
+        }
+        if (unit && (strcmp(unit, "ms") == 0 || strcmp(unit, "s") == 0)) {
+                if (config_parse_duration(text, &q, err) < 0)
+                        return -1;
+                *out = unit[0] == 's' ? (double)q / 1000.0 : (double)q;
+                return 0;
+        }
+        /* Strict: digits with an optional sign and point; no inf, nan, hex
+         * or exponents, which strtod alone would take. */
+        errno = 0;
+        *out = strtod(text, &end);
+        if (!*text || *end || strspn(text, "-0123456789.") != strlen(text) || !isfinite(*out) ||
+            errno == ERANGE) {
+                err_set(err, EINVAL, "expected a number for unit %s, got \"%.40s\"",
+                        unit ? unit : "count", text);
+                return -1;
+        }
+        return 0;
 }
 
 void prom_samples_free(struct prom_sample *s, size_t n)
@@ -525,29 +561,22 @@ static int prom_ask(struct prom_state *st, const struct coll_ctx *ctx, const cha
         return rc;
 }
 
-static const char *prom_map(const struct cfg_strmap *m, const char *k)
+/* The static spelling of a query's unit ("count" when unset). */
+static const char *prom_unit_of(const struct prom_query *q)
 {
-        for (size_t i = 0; i < m->n; i++)
-                if (strcmp(m->keys[i], k) == 0)
-                        return m->vals[i];
-        return NULL;
-}
-
-static const char *prom_unit_of(const struct prom_cfg *c, const char *name)
-{
-        const char *u = prom_map(&c->units, name);
-
-        for (size_t i = 0; u && i < LO_ARRAY_LEN(prom_units); i++)
-                if (strcmp(u, prom_units[i]) == 0)
+        for (size_t i = 0; q->unit && i < LO_ARRAY_LEN(prom_units); i++)
+                if (strcmp(q->unit, prom_units[i]) == 0)
                         return prom_units[i];
         return "count";
 }
 
-static double prom_limit(const struct cfg_strmap *m, const char *name)
+/* A validated warn/crit, or NAN when off. */
+static double prom_limit(const struct prom_query *q, const char *text)
 {
-        const char *s = prom_map(m, name);
+        struct err e;
+        double v;
 
-        return s ? prom_value(s) : NAN;
+        return text && prom_limit_parse(q->unit, text, &v, &e) == 0 ? v : NAN;
 }
 
 static void prom_backfill(struct prom_state *st, const struct coll_ctx *ctx, const char *name,
@@ -584,7 +613,8 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
         bool any_ok = false;
 
         for (size_t qi = 0; qi < c->queries.n; qi++) {
-                const char *name = c->queries.keys[qi], *expr = c->queries.vals[qi];
+                const struct prom_query *pq = (const struct prom_query *)c->queries.v + qi;
+                const char *name = pq->name, *expr = pq->expr;
                 struct prom_sample *s;
                 struct err e;
                 size_t n;
@@ -611,9 +641,9 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
                         ps->query = xstrdup(name);
                         ps->name = rc == 0 && n > 1 ? xasprintf("%s%s", name, s[i].labels)
                                                     : xstrdup(name);
-                        ps->unit = prom_unit_of(c, name);
-                        ps->warn = prom_limit(&c->warn, name);
-                        ps->crit = prom_limit(&c->crit, name);
+                        ps->unit = prom_unit_of(pq);
+                        ps->warn = prom_limit(pq, pq->warn);
+                        ps->crit = prom_limit(pq, pq->crit);
                         ps->value = rc == 0 && n ? s[i].v : NAN;
                         if (rc != 0) {
                                 ps->error = xstrdup(e.msg);
@@ -671,8 +701,6 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
 static int prom_validate(const struct source_cfg *src, struct err *err)
 {
         const struct prom_cfg *c = src->kind_cfg;
-        const struct cfg_strmap *maps[] = { &c->units, &c->warn, &c->crit };
-        static const char *const mnames[] = { "units", "warn", "crit" };
 
         if ((c->token_env && c->token_file) || (c->password_env && c->password_file)) {
                 err_set(err, EINVAL, "token_env/token_file and password_env/password_file are "
@@ -693,35 +721,31 @@ static int prom_validate(const struct source_cfg *src, struct err *err)
                 err_set(err, EINVAL, "quorum must be auto or off");
                 return -1;
         }
-        for (size_t i = 0; i < c->queries.n; i++)
-                if (!c->queries.vals[i][0]) {
-                        err_set(err, EINVAL, "queries.%s: empty PromQL", c->queries.keys[i]);
+        for (size_t i = 0; i < c->queries.n; i++) {
+                const struct prom_query *q = (const struct prom_query *)c->queries.v + i;
+                const char *which[] = { "warn", "crit" }, *text[] = { q->warn, q->crit };
+                double lim[2] = { NAN, NAN };
+                bool unit_ok = !q->unit;
+                struct err e;
+
+                for (size_t u = 0; q->unit && u < LO_ARRAY_LEN(prom_units); u++)
+                        unit_ok |= strcmp(q->unit, prom_units[u]) == 0;
+                if (!unit_ok) {
+                        err_set(err, EINVAL, "queries[%zu].unit: \"%.40s\" is not one of bytes, "
+                                "ms, s, count, rate", i, q->unit);
                         return -1;
                 }
-        for (size_t m = 0; m < LO_ARRAY_LEN(maps); m++)
-                for (size_t i = 0; i < maps[m]->n; i++) {
-                        const char *k = maps[m]->keys[i], *v = maps[m]->vals[i];
-                        bool unit_ok = false;
-
-                        if (!prom_map(&c->queries, k)) {
-                                err_set(err, EINVAL, "%s.%s: no query of that name in queries",
-                                        mnames[m], k);
+                for (size_t w = 0; w < 2; w++)
+                        if (text[w] && prom_limit_parse(q->unit, text[w], &lim[w], &e) < 0) {
+                                err_set(err, EINVAL, "queries[%zu].%s: %s", i, which[w], e.msg);
                                 return -1;
                         }
-                        if (m == 0) {
-                                for (size_t u = 0; u < LO_ARRAY_LEN(prom_units); u++)
-                                        unit_ok |= strcmp(v, prom_units[u]) == 0;
-                                if (!unit_ok) {
-                                        err_set(err, EINVAL, "units.%s: \"%s\" is not one of "
-                                                "bytes, ms, s, count, rate", k, v);
-                                        return -1;
-                                }
-                        } else if (!isfinite(prom_value(v))) {
-                                err_set(err, EINVAL, "%s.%s: \"%s\" is not a number", mnames[m],
-                                        k, v);
-                                return -1;
-                        }
+                if (lim[0] > lim[1]) {
+                        err_set(err, EINVAL, "queries[%zu]: warn (%.40s) is above crit (%.40s)",
+                                i, q->warn, q->crit);
+                        return -1;
                 }
+        }
         if (!c->queries.n && c->quorum && strcmp(c->quorum, "off") == 0) {
                 err_set(err, EINVAL, "nothing to do: no queries and quorum: off");
                 return -1;

@@ -20,9 +20,18 @@
 
 extern const struct collector_ops coll_prometheus_ops;
 
-/* Kind-specific config. Queries are mappings of name to value until the
- * config loader has a list-of-mappings type: `queries` name → PromQL,
- * `units` name → bytes|ms|s|count|rate, `warn`/`crit` name → number. */
+/* One entry of `queries: [{name, expr, unit, warn, crit}]`. warn and crit
+ * are kept as written and read in the query's unit by prom_limit_parse()
+ * (validate() has checked them). */
+struct prom_query {
+        char *name;             /* unique in the source; the row's name */
+        char *expr;             /* PromQL instant query */
+        char *unit;             /* bytes|ms|s|count|rate; NULL = count */
+        char *warn;             /* "1GiB", "250ms", "100"; NULL = off */
+        char *crit;
+};
+
+/* Kind-specific config. */
 struct prom_cfg {
         char *url;              /* http(s)://host:9090, optionally with a path prefix */
         char *token_env;        /* bearer token (a proxy in front of Prometheus) */
@@ -30,10 +39,7 @@ struct prom_cfg {
         char *user;             /* Basic auth */
         char *password_env;
         char *password_file;
-        struct cfg_strmap queries;
-        struct cfg_strmap units;
-        struct cfg_strmap warn;
-        struct cfg_strmap crit;
+        struct cfg_maplist queries;     /* of struct prom_query */
         char *quorum;           /* "auto" (default) or "off": KRaft raft metrics */
         char *ca_file;
         bool  insecure;
@@ -107,6 +113,12 @@ double prom_value(const char *s);
  * `kafka_server_raftmetrics_*` names). */
 void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q);
 void prom_quorum_done(struct prom_quorum *q);
+
+/* A query's warn/crit text in its unit (NULL = count): a size for bytes
+ * ("1GiB"), a duration for ms and s ("250ms", "1.5s"; the result in the
+ * unit), a plain number otherwise ("100", "0.5", "-3"). Returns 0, or -1
+ * with a reason in err. */
+int prom_limit_parse(const char *unit, const char *text, double *out, struct err *err);
 
 /* The query the collector sends for the raft metrics. */
 extern const char prom_raft_query[];

@@ -27,6 +27,7 @@
 #include "snapshot.h"
 #include "util.h"
 
+struct action_def;
 struct cJSON;
 
 /* Passed to poll: what the poll may block on and until when. */
@@ -79,6 +80,10 @@ struct collector_ops {
         void   (*summary)(const void *data, char *buf, size_t n);
         const char *key_metric_name;    /* "max slot lag" */
         enum thr_unit key_metric_unit;
+
+        /* Optional operator actions on this kind's rows (src/action.h),
+         * NULL-name-terminated; NULL = none. */
+        const struct action_def *actions;
 };
 
 /* NULL-terminated registry (collectors/registry.c). */

@@ -928,7 +928,15 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const struct ynode *v, void *kcfg);
+                     const char *label, const struct ynode *v, void *base);
+static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                         const char *label, const struct ynode *v, void *base);
+
+/* A key of the source's own mapping (not "speed.query", not "queries[]"). */
+static bool key_top(const char *name)
+{
+        return !strpbrk(name, ".[");
+}
 
 /* A mapping of names to scalars, kept as text. */
 static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
@@ -959,49 +967,58 @@ static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
         return 0;
 }
 
-/* One kind key into the kind cfg struct; `keys` is the whole table (for
- * the sub-keys of a CFG_MAP). */
+/* One kind key into `base`: the kind cfg struct, or an element of a
+ * CFG_MAPLIST. `keys` is the whole table (for the sub-keys of a CFG_MAP or
+ * CFG_MAPLIST); `label` names the key in messages ("speed.query",
+ * "queries[2].expr"). */
 static int kind_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                      const struct ynode *v, void *kcfg)
+                      const char *label, const struct ynode *v, void *base_)
 {
-        char *base = kcfg;
+        char *base = base_;
 
         switch (ck->type) {
         case CFG_STR:
-                return get_str(p, ck->name, v, (char **)(void *)(base + ck->off));
+        case CFG_UNIQUE:
+                return get_str(p, label, v, (char **)(void *)(base + ck->off));
         case CFG_SECRET_REF:
-                if (get_str(p, ck->name, v, (char **)(void *)(base + ck->off)) < 0)
+                if (get_str(p, label, v, (char **)(void *)(base + ck->off)) < 0)
                         return -1;
                 /* Never echo the value: people do paste the password here. */
                 if (ends_with(ck->name, "_env") && !env_name_ok(v->str))
                         return perr(p, v, "%s: expected the name of an environment variable "
-                                    "(letters, digits and _), not the secret itself", ck->name);
+                                    "(letters, digits and _), not the secret itself", label);
                 return 0;
         case CFG_DURATION:
-                return get_quantity(p, ck->name, v, false, (int64_t *)(void *)(base + ck->off));
+                return get_quantity(p, label, v, false, (int64_t *)(void *)(base + ck->off));
         case CFG_SIZE:
-                return get_quantity(p, ck->name, v, true, (int64_t *)(void *)(base + ck->off));
+                return get_quantity(p, label, v, true, (int64_t *)(void *)(base + ck->off));
         case CFG_BOOL:
-                return get_bool(p, ck->name, v, (bool *)(void *)(base + ck->off));
+                return get_bool(p, label, v, (bool *)(void *)(base + ck->off));
         case CFG_INT:
-                return get_int(p, ck->name, v, (int64_t *)(void *)(base + ck->off));
+                return get_int(p, label, v, (int64_t *)(void *)(base + ck->off));
         case CFG_STRLIST:
-                return get_strlist(p, ck->name, v, (struct cfg_strlist *)(void *)(base + ck->off));
+                return get_strlist(p, label, v, (struct cfg_strlist *)(void *)(base + ck->off));
         case CFG_MAP:
-                return map_value(p, keys, ck, v, kcfg);
+                return map_value(p, keys, ck, label, v, base);
+        case CFG_MAPLIST:
+                return maplist_value(p, keys, ck, label, v, base);
         case CFG_STRMAP:
-                return get_strmap(p, ck->name, v, (struct cfg_strmap *)(void *)(base + ck->off));
+                return get_strmap(p, label, v, (struct cfg_strmap *)(void *)(base + ck->off));
         case CFG_SOURCE: {
                 struct cfg_source_ref *r = (void *)(base + ck->off);
 
-                if (get_str(p, ck->name, v, &r->name) < 0)
+                if (strstr(ck->name, "[]"))
+                        break;  /* only the kind struct's references are resolved */
+                if (get_str(p, label, v, &r->name) < 0)
                         return -1;
                 r->line = v->line;
                 r->col = v->col;
                 return 0;
         }
+        case CFG_ELEM:
+                break;
         }
-        return perr(p, v, "%s: unsupported key type", ck->name);
+        return perr(p, v, "%s: unsupported key type", label);
 }
 
 /* The entry "<parent>.<name>" of the table, or NULL. */
@@ -1030,35 +1047,112 @@ static void sub_cands(const struct cfg_key *keys, const char *parent, struct can
                         cands_add(c, keys[i].name + pl + 1);
 }
 
-/* A CFG_MAP key: a mapping checked against the table's "<key>.*" entries. */
-static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const struct ynode *v, void *kcfg)
+/* A mapping checked against the table's "<parent>.*" entries, values into
+ * `base`. Shared by CFG_MAP (parent "speed") and the elements of a
+ * CFG_MAPLIST (parent "queries[]"); `label` names the mapping in messages. */
+static int sub_map(struct pctx *p, const struct cfg_key *keys, const char *parent,
+                   const char *label, const struct ynode *v, void *base)
 {
         struct cands sc = { .n = 0 };
         char b[64], s[224];
 
-        if (v->type != YN_MAP) {
-                if (ynode_null(v))
-                        return perr(p, v, "%s: missing value", ck->name);
-                return perr(p, v, "%s: expected a mapping, got %s", ck->name, ynode_what(v));
-        }
-        sub_cands(keys, ck->name, &sc);
+        if (v->type != YN_MAP)
+                return perr(p, v, "%s: expected a mapping, got %s", label, ynode_what(v));
+        sub_cands(keys, parent, &sc);
         for (size_t i = 0; i < v->n; i += 2) {
                 const struct ynode *k = v->kids[i];
-                const struct cfg_key *sk = sub_key(keys, ck->name, k->str);
+                const struct cfg_key *sk = sub_key(keys, parent, k->str);
+                char sl[160];
 
                 if (!sk)
-                        return perr(p, k, "%s: unknown key \"%s\" %s", ck->name,
+                        return perr(p, k, "%s: unknown key \"%s\" %s", label,
                                     show(k->str, b, sizeof b),
                                     suggest(&sc, k->str, "valid keys", s, sizeof s));
-                if (kind_value(p, keys, sk, v->kids[i + 1], kcfg) < 0)
+                snprintf(sl, sizeof sl, "%s.%s", label, k->str);
+                if (kind_value(p, keys, sk, sl, v->kids[i + 1], base) < 0)
                         return -1;
         }
         for (size_t i = 0; i < sc.n; i++) {
-                const struct cfg_key *sk = sub_key(keys, ck->name, sc.v[i]);
+                const struct cfg_key *sk = sub_key(keys, parent, sc.v[i]);
 
                 if (sk->required && !map_get(v, sc.v[i], NULL))
-                        return perr(p, v, "%s: missing required key \"%s\"", ck->name, sc.v[i]);
+                        return perr(p, v, "%s: missing required key \"%s\"", label, sc.v[i]);
+        }
+        return 0;
+}
+
+/* A CFG_MAP key: a mapping checked against the table's "<key>.*" entries. */
+static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                     const char *label, const struct ynode *v, void *base)
+{
+        if (ynode_null(v))
+                return perr(p, v, "%s: missing value", label);
+        return sub_map(p, keys, ck->name, label, v, base);
+}
+
+/* The element size of the CFG_MAPLIST `list`: its "<list>[]" entry. */
+static size_t elem_size(const struct cfg_key *keys, const char *list)
+{
+        size_t l = strlen(list);
+
+        for (size_t i = 0; keys[i].name; i++)
+                if (keys[i].type == CFG_ELEM && strncmp(keys[i].name, list, l) == 0 &&
+                    strcmp(keys[i].name + l, "[]") == 0)
+                        return keys[i].off;
+        return 0;
+}
+
+/* A CFG_MAPLIST key: a list of mappings, each checked against the table's
+ * "<key>[].*" entries into one element; CFG_UNIQUE values must differ. */
+static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                         const char *label, const struct ynode *v, void *base)
+{
+        struct cfg_maplist *l = (void *)((char *)base + ck->off);
+        size_t sz = elem_size(keys, ck->name);
+        char parent[128], b[64];
+
+        if (!sz || strlen(ck->name) + 3 > sizeof parent)
+                return perr(p, v, "%s: unsupported key type", label);
+        if (v->type != YN_SEQ) {
+                if (ynode_null(v))
+                        return perr(p, v, "%s: missing value", label);
+                return perr(p, v, "%s: expected a list of mappings, got %s", label,
+                            ynode_what(v));
+        }
+        snprintf(parent, sizeof parent, "%s[]", ck->name);
+        /* Zeroed and counted at once, so config_free() cleans up any failure. */
+        l->v = xcalloc(v->n ? v->n : 1, sz);
+        l->n = v->n;
+        for (size_t i = 0; i < v->n; i++) {
+                char *el = (char *)l->v + i * sz, el_label[160];
+
+                snprintf(el_label, sizeof el_label, "%s[%zu]", label, i);
+                if (sub_map(p, keys, parent, el_label, v->kids[i], el) < 0)
+                        return -1;
+                for (size_t k = 0; keys[k].name; k++) {
+                        const struct ynode *u, *first;
+                        const char *mine, *sub;
+
+                        if (keys[k].type != CFG_UNIQUE ||
+                            strncmp(keys[k].name, parent, strlen(parent)) != 0 ||
+                            keys[k].name[strlen(parent)] != '.' ||
+                            strchr(keys[k].name + strlen(parent) + 1, '.'))
+                                continue;
+                        sub = keys[k].name + strlen(parent) + 1;
+                        mine = *(char **)(void *)(el + keys[k].off);
+                        for (size_t j = 0; mine && j < i; j++) {
+                                const char *other = *(char **)(void *)((char *)l->v + j * sz +
+                                                                       keys[k].off);
+
+                                if (!other || strcmp(mine, other) != 0)
+                                        continue;
+                                u = map_get(v->kids[i], sub, NULL);
+                                first = map_get(v->kids[j], sub, NULL);
+                                return perr(p, u, "%s.%s: duplicate \"%s\" (first defined at "
+                                            "line %d)", el_label, sub, show(mine, b, sizeof b),
+                                            first->line);
+                        }
+                }
         }
         return 0;
 }
@@ -1185,7 +1279,7 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
         for (size_t i = 0; i < LO_ARRAY_LEN(common_keys); i++)
                 cands_add(&kc, common_keys[i]);
         for (size_t i = 0; keys && keys[i].name; i++)
-                if (!strchr(keys[i].name, '.'))
+                if (key_top(keys[i].name))
                         cands_add(&kc, keys[i].name);
 
         for (size_t i = 0; i < m->n; i += 2) {
@@ -1212,18 +1306,18 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
                         continue;
                 }
                 for (size_t j = 0; keys && keys[j].name; j++)
-                        if (strcmp(keys[j].name, k->str) == 0 && !strchr(keys[j].name, '.'))
+                        if (strcmp(keys[j].name, k->str) == 0 && key_top(keys[j].name))
                                 ck = &keys[j];
                 if (!ck)
                         return perr(p, k, "unknown key \"%s\" for kind %s %s",
                                     show(k->str, b, sizeof b), src->kind,
                                     suggest(&kc, k->str, "valid keys", s, sizeof s));
-                if (kind_value(p, keys, ck, v, src->kind_cfg) < 0)
+                if (kind_value(p, keys, ck, ck->name, v, src->kind_cfg) < 0)
                         return -1;
         }
 
         for (size_t j = 0; keys && keys[j].name; j++)
-                if (keys[j].required && !strchr(keys[j].name, '.') &&
+                if (keys[j].required && key_top(keys[j].name) &&
                     !map_get(m, keys[j].name, NULL))
                         return perr(p, m, "source \"%s\" is missing required key \"%s\" (kind %s)",
                                     show(src->name, b, sizeof b), keys[j].name, src->kind);
@@ -1248,7 +1342,7 @@ static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *s
         for (size_t i = 0; keys && keys[i].name; i++) {
                 struct cfg_source_ref *r;
 
-                if (keys[i].type != CFG_SOURCE)
+                if (keys[i].type != CFG_SOURCE || strstr(keys[i].name, "[]"))
                         continue;
                 r = (void *)((char *)src->kind_cfg + keys[i].off);
                 if (!r->name)
@@ -1267,7 +1361,8 @@ static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *s
 
 /* --- top level ------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = { "environment", "refresh", "theme", "read_only", "sources" };
+static const char *const top_keys[] = { "environment", "refresh", "theme", "read_only",
+                                        "audit_log", "sources" };
 
 static int config_build(struct pctx *p, struct config *c, const struct ynode *root)
 {
@@ -1294,6 +1389,9 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                                 return -1;
                 } else if (strcmp(k->str, "read_only") == 0) {
                         if (get_bool(p, "read_only", v, &c->read_only) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "audit_log") == 0) {
+                        if (get_str(p, "audit_log", v, &c->audit_log) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "sources") == 0) {
                         if (ynode_null(v))
@@ -1381,6 +1479,61 @@ struct config *config_load_file(const char *path, struct err *err)
         return c;
 }
 
+/* True when the entry `name` lives in `scope`: "" for the kind struct
+ * ("url", "speed.query"), "queries[]" for an element of that list
+ * ("queries[].expr", "queries[].labels.x", not "queries[].b[].c"). */
+static bool in_scope(const char *name, const char *scope)
+{
+        const char *last = NULL;
+
+        for (const char *at = strstr(name, "[]."); at; at = strstr(at + 1, "[]."))
+                last = at;
+        if (!last)
+                return !*scope;
+        return strlen(scope) == (size_t)(last + 2 - name) &&
+               strncmp(name, scope, (size_t)(last + 2 - name)) == 0;
+}
+
+/* Frees what the entries of `scope` own inside `base` (see in_scope). */
+static void fields_free(const struct cfg_key *keys, const char *scope, char *base)
+{
+        for (size_t j = 0; keys[j].name; j++) {
+                const struct cfg_key *ck = &keys[j];
+
+                if (!in_scope(ck->name, scope))
+                        continue;
+                if (ck->type == CFG_STR || ck->type == CFG_SECRET_REF || ck->type == CFG_UNIQUE) {
+                        free(*(char **)(void *)(base + ck->off));
+                } else if (ck->type == CFG_STRLIST) {
+                        struct cfg_strlist *l = (void *)(base + ck->off);
+
+                        for (size_t k = 0; k < l->n; k++)
+                                free(l->v[k]);
+                        free(l->v);
+                } else if (ck->type == CFG_STRMAP) {
+                        struct cfg_strmap *l = (void *)(base + ck->off);
+
+                        for (size_t k = 0; k < l->n; k++) {
+                                free(l->keys[k]);
+                                free(l->vals[k]);
+                        }
+                        free(l->keys);
+                        free(l->vals);
+                } else if (ck->type == CFG_SOURCE && !*scope) {
+                        free(((struct cfg_source_ref *)(void *)(base + ck->off))->name);
+                } else if (ck->type == CFG_MAPLIST) {
+                        struct cfg_maplist *l = (void *)(base + ck->off);
+                        size_t sz = elem_size(keys, ck->name);
+                        char *sub = xasprintf("%s[]", ck->name);
+
+                        for (size_t k = 0; k < l->n; k++)
+                                fields_free(keys, sub, (char *)l->v + k * sz);
+                        free(sub);
+                        free(l->v);
+                }
+        }
+}
+
 void config_free(struct config *c)
 {
         if (!c)
@@ -1388,34 +1541,8 @@ void config_free(struct config *c)
         for (size_t i = 0; i < c->n_sources; i++) {
                 struct source_cfg *s = &c->sources[i];
 
-                if (s->kind_cfg && s->ops && s->ops->keys) {
-                        char *base = s->kind_cfg;
-
-                        for (size_t j = 0; s->ops->keys[j].name; j++) {
-                                const struct cfg_key *ck = &s->ops->keys[j];
-
-                                if (ck->type == CFG_STR || ck->type == CFG_SECRET_REF) {
-                                        free(*(char **)(void *)(base + ck->off));
-                                } else if (ck->type == CFG_STRLIST) {
-                                        struct cfg_strlist *l = (void *)(base + ck->off);
-
-                                        for (size_t k = 0; k < l->n; k++)
-                                                free(l->v[k]);
-                                        free(l->v);
-                                } else if (ck->type == CFG_STRMAP) {
-                                        struct cfg_strmap *l = (void *)(base + ck->off);
-
-                                        for (size_t k = 0; k < l->n; k++) {
-                                                free(l->keys[k]);
-                                                free(l->vals[k]);
-                                        }
-                                        free(l->keys);
-                                        free(l->vals);
-                                } else if (ck->type == CFG_SOURCE) {
-                                        free(((struct cfg_source_ref *)(void *)(base + ck->off))->name);
-                                }
-                        }
-                }
+                if (s->kind_cfg && s->ops && s->ops->keys)
+                        fields_free(s->ops->keys, "", s->kind_cfg);
                 free(s->kind_cfg);
                 free(s->thresholds);
                 free(s->name);
@@ -1425,6 +1552,7 @@ void config_free(struct config *c)
         free(c->path);
         free(c->environment);
         free(c->theme);
+        free(c->audit_log);
         free(c);
 }
 

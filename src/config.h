@@ -37,6 +37,9 @@ enum cfg_type {
         CFG_MAP,        /* a nested mapping; stores nothing itself, see below    */
         CFG_STRMAP,     /* struct cfg_strmap (a mapping of names to scalars)     */
         CFG_SOURCE,     /* struct cfg_source_ref (the name of another source)    */
+        CFG_MAPLIST,    /* struct cfg_maplist (a YAML sequence of mappings)      */
+        CFG_ELEM,       /* "<list>[]": the element size of a CFG_MAPLIST, in off */
+        CFG_UNIQUE,     /* char *: a CFG_STR that differs between list elements  */
 };
 
 struct cfg_strlist {
@@ -49,6 +52,13 @@ struct cfg_strlist {
 struct cfg_strmap {
         char  **keys;   /* owned */
         char  **vals;   /* owned, parallel to keys */
+        size_t  n;
+};
+
+/* A list of mappings, each parsed into one element of a kind-defined
+ * struct (see "Lists of mappings" below). */
+struct cfg_maplist {
+        void   *v;      /* owned: n elements of the "<key>[]" entry's size */
         size_t  n;
 };
 
@@ -74,6 +84,18 @@ struct cfg_source_ref {
  * sub-keys, missing required ones and wrong types get the usual messages
  * ("speed.query: must not be empty"). Dotted entries are never matched at
  * the top level of the source.
+ *
+ * Lists of mappings. A CFG_MAPLIST key `queries` accepts a sequence of
+ * mappings; each becomes one zeroed element of v, whose size is the `off`
+ * of the table's CFG_ELEM entry "queries[]". The element's keys are the
+ * entries "queries[].<key>", with `off` into the element struct
+ * (offsetof(struct x_query, expr)); any type but CFG_SOURCE, and CFG_MAP
+ * and CFG_MAPLIST nest as usual ("queries[].a.b", "queries[].b[].c").
+ * Messages name the element by its 0-based index: "queries[2].expr: must
+ * not be empty", "queries[1]: unknown key \"exp\" (did you mean
+ * \"expr\"?)". A CFG_UNIQUE sub-key is a string that no two elements may
+ * share (a query's name, say); elsewhere it is a plain CFG_STR.
+ * config_free() frees every element through the same entries.
  *
  * CFG_SOURCE names another source of the file; the loader checks that it
  * exists and is not the source itself, and resolves it. The kind's
@@ -127,6 +149,8 @@ struct config {
         int64_t  refresh_ms;    /* default 1000 */
         char    *theme;         /* default "default" */
         bool     read_only;     /* default false */
+        char    *audit_log;     /* audit file path; NULL = the state dir default
+                                   (src/action.h action_audit_path) */
         struct source_cfg *sources;
         size_t   n_sources;
 };

@@ -23,13 +23,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "app.h"
 #include "config.h"
 #include "util.h"
 
 #define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
 
-enum main_cmd { CMD_TUI, CMD_STATUS, CMD_CHECK, CMD_CONFIG_CHECK, CMD_HELP, CMD_VERSION };
+enum main_cmd { CMD_TUI, CMD_STATUS, CMD_CHECK, CMD_CONFIG_CHECK, CMD_HELP, CMD_VERSION,
+                CMD_ACT };
 
 struct main_opts {
         const char   *config;
@@ -37,9 +39,13 @@ struct main_opts {
         const char   *theme;
         bool          read_only, ascii, no_color, json;
         enum main_cmd cmd;
+        /* act SOURCE ACTION TARGET [--conf JSON] [--yes] [--dry-run] */
+        const char   *act_source, *act_action, *act_target, *act_conf;
+        bool          yes, dry_run;
 };
 
-enum { OPT_VIEW = 256, OPT_READ_ONLY, OPT_THEME, OPT_ASCII, OPT_NO_COLOR, OPT_JSON };
+enum { OPT_VIEW = 256, OPT_READ_ONLY, OPT_THEME, OPT_ASCII, OPT_NO_COLOR, OPT_JSON, OPT_YES,
+       OPT_DRY_RUN, OPT_CONF };
 
 static const struct option main_longopts[] = {
         { "config",    required_argument, NULL, 'c' },
@@ -49,6 +55,9 @@ static const struct option main_longopts[] = {
         { "ascii",     no_argument,       NULL, OPT_ASCII },
         { "no-color",  no_argument,       NULL, OPT_NO_COLOR },
         { "json",      no_argument,       NULL, OPT_JSON },
+        { "yes",       no_argument,       NULL, OPT_YES },
+        { "dry-run",   no_argument,       NULL, OPT_DRY_RUN },
+        { "conf",      required_argument, NULL, OPT_CONF },
         { "help",      no_argument,       NULL, 'h' },
         { "version",   no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -67,6 +76,10 @@ static void main_usage(FILE *f)
               "  check             poll once and print one Nagios-style line; the exit\n"
               "                    code is the overall state (0 ok, 1 warn, 2 crit, 3 unknown)\n"
               "  config check      validate the config file and exit\n"
+              "  act SOURCE ACTION TARGET [--conf JSON] [--yes] [--dry-run]\n"
+              "                    run one action (restart, pause, trigger, ...) on one\n"
+              "                    connector or DAG of SOURCE, after showing the exact\n"
+              "                    request; audited (docs/actions.md)\n"
               "  help              show this help\n"
               "  version           show the version\n"
               "\n"
@@ -78,6 +91,9 @@ static void main_usage(FILE *f)
               "      --ascii        draw with ASCII only (no UTF-8 box or block glyphs)\n"
               "      --no-color     no colours (also when NO_COLOR is set)\n"
               "      --json         with `status`: print JSON\n"
+              "      --yes          with `act`: do not prompt (needed without a terminal)\n"
+              "      --dry-run      with `act`: print the request, change nothing\n"
+              "      --conf JSON    with `act trigger`: the DAG run's conf object\n"
               "  -h, --help         show this help\n"
               "  -V, --version      show the version\n"
               "\n"
@@ -92,6 +108,10 @@ static void main_usage(FILE *f)
               "  1   `check`: warning (a warn alert, nothing crit, every source answered)\n"
               "  2   `check`: critical (a crit alert; a source that is down is crit)\n"
               "  3   `check`: unknown (nothing crit, some source did not answer in time)\n"
+              "  1   `act`: the action failed; 2: answered no at the prompt\n"
+              "  66  `act`: unknown source, action or target\n"
+              "  75  `act`: no --yes and stdin is not a terminal\n"
+              "  77  `act`: refused, read-only mode (--read-only or read_only: true)\n"
               "  64  usage error (unknown option or command)\n"
               "  78  configuration error (no config, or FILE:LINE:COL: message on stderr)\n"
               "\n"
@@ -143,6 +163,15 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
                 case OPT_JSON:
                         o->json = true;
                         break;
+                case OPT_YES:
+                        o->yes = true;
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case OPT_CONF:
+                        o->act_conf = optarg;
+                        break;
                 case 'h':
                         o->cmd = CMD_HELP;
                         return -1;
@@ -168,6 +197,13 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
                 o->cmd = CMD_STATUS;
         else if (strcmp(args[0], "check") == 0 && nargs == 1)
                 o->cmd = CMD_CHECK;
+        else if (strcmp(args[0], "act") == 0 && nargs == 4) {
+                o->cmd = CMD_ACT;
+                o->act_source = args[1];
+                o->act_action = args[2];
+                o->act_target = args[3];
+        } else if (strcmp(args[0], "act") == 0)
+                return main_usage_error("act: expected 'act SOURCE ACTION TARGET'");
         else if (strcmp(args[0], "config") == 0 && nargs == 2 && strcmp(args[1], "check") == 0)
                 o->cmd = CMD_CONFIG_CHECK;
         else if (strcmp(args[0], "help") == 0 && nargs == 1)
@@ -183,6 +219,8 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
                 return main_usage_error("unknown command '%s'", args[0]);
         if (o->json && o->cmd != CMD_STATUS)
                 return main_usage_error("--json only applies to 'status'");
+        if ((o->yes || o->dry_run || o->act_conf) && o->cmd != CMD_ACT)
+                return main_usage_error("--yes, --dry-run and --conf only apply to 'act'");
         return -1;
 }
 
@@ -210,6 +248,153 @@ static bool main_locale_is_utf8(void)
         const char *cs = nl_langinfo(CODESET);
 
         return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* --- act ---------------------------------------------------------------- */
+
+static void main_act_audit(const struct app *a, const struct main_opts *o, const char *path,
+                           const struct source_cfg *src, const char *request,
+                           enum action_outcome out, long status, int64_t dur,
+                           const char *error)
+{
+        struct action_audit au = {
+                .environment = a->cfg->environment, .source = o->act_source,
+                .kind = src ? src->kind : NULL, .action = o->act_action,
+                .target = o->act_target, .via = "cli", .request = request,
+                .dry_run = o->dry_run, .outcome = out, .status = status,
+                .duration_ms = dur, .error = error,
+        };
+        struct err e;
+
+        err_clear(&e);
+        if (action_audit(path, &au, &e) != 0)
+                fprintf(stderr, "lambdaops: %s\n", e.msg);
+}
+
+/* Asks on the terminal. Dangerous actions need the source name typed. */
+static bool main_act_confirm(const struct action_def *d, const char *source)
+{
+        char line[256];
+
+        if (d->flags & ACTION_F_DANGEROUS)
+                fprintf(stderr, "This is dangerous. Type the source name (%s) to run it: ",
+                        source);
+        else
+                fprintf(stderr, "Run it? [y/N] ");
+        fflush(stderr);
+        if (!fgets(line, sizeof line, stdin))
+                return false;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (d->flags & ACTION_F_DANGEROUS)
+                return strcmp(line, source) == 0;
+        return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcmp(line, "yes") == 0;
+}
+
+/* `lambdaops act SOURCE ACTION TARGET`: exit codes in main_usage and
+ * docs/actions.md. Every way out is audited, refusals included. */
+static int main_act(struct app *a, const struct main_opts *o)
+{
+        const struct source_cfg *src = config_source(a->cfg, o->act_source);
+        const struct action_def *d = NULL;
+        char *path = action_audit_path(a->cfg), *text, *summary;
+        struct action_plan plan;
+        struct action_result res;
+        struct err err;
+        int64_t t0 = clock_mono_ms();
+        int rc;
+
+        err_clear(&err);
+        if (!src) {
+                fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
+                main_act_audit(a, o, path, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               "unknown source");
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        d = action_find(src->ops, o->act_action);
+        if (!d) {
+                fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'", src->name,
+                        src->kind, o->act_action);
+                if (src->ops->actions) {
+                        fputs("; its actions:", stderr);
+                        for (const struct action_def *x = src->ops->actions; x->name; x++)
+                                fprintf(stderr, " %s", x->name);
+                }
+                fputc('\n', stderr);
+                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               "unknown action");
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        if (o->act_conf && !(d->flags & ACTION_F_CONF)) {
+                free(path);
+                return main_usage_error("act: --conf does not apply to '%s'", d->name);
+        }
+        if (a->read_only) {
+                action_allowed(d, true, &err);
+                if (!err.msg[0])
+                        err_set(&err, EPERM, "read-only: actions are disabled");
+                fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
+                        err.msg);
+                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_READONLY;
+        }
+        if (!o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "lambdaops: act: stdin is not a terminal: pass --yes to run "
+                        "without a prompt (or --dry-run)\n");
+                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_NOTTY, -1,
+                               "no --yes and stdin is not a terminal");
+                free(path);
+                return ACT_EXIT_NOTTY;
+        }
+        if (action_prepare(d, src, o->act_target, o->act_conf, o->dry_run, &plan, &err) != 0) {
+                fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
+                        o->act_target, err.msg);
+                main_act_audit(a, o, path, src, NULL, ACT_FAILED, 0, clock_mono_ms() - t0,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_FAILED;
+        }
+        text = action_plan_text(&plan);
+        summary = action_plan_summary(&plan);
+        printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title, src->name,
+               o->act_target, text);
+        fflush(stdout);
+        free(text);
+        if (o->dry_run) {
+                main_act_audit(a, o, path, src, summary, ACT_OK, 0, clock_mono_ms() - t0,
+                               NULL);
+                rc = ACT_EXIT_OK;
+                goto out;
+        }
+        if (!o->yes && !main_act_confirm(d, src->name)) {
+                fprintf(stderr, "lambdaops: act: cancelled\n");
+                main_act_audit(a, o, path, src, summary, ACT_CANCELLED, 0, clock_mono_ms() - t0,
+                               NULL);
+                rc = ACT_EXIT_CANCELLED;
+                goto out;
+        }
+        t0 = clock_mono_ms();
+        action_run(d, src, o->act_target, o->act_conf, &plan, &res);
+        if (res.output)
+                printf("%s\n", res.output);
+        if (res.outcome == ACT_OK)
+                printf("%s: ok\n", d->name);
+        else
+                fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
+                        res.err.msg[0] ? res.err.msg : "unknown error");
+        main_act_audit(a, o, path, src, res.requests ? res.requests : summary, res.outcome,
+                       res.status, clock_mono_ms() - t0,
+                       res.outcome == ACT_OK ? NULL : res.err.msg);
+        rc = res.outcome == ACT_OK ? ACT_EXIT_OK : ACT_EXIT_FAILED;
+        action_result_done(&res);
+out:
+        free(summary);
+        action_plan_done(&plan);
+        free(path);
+        return rc;
 }
 
 int main(int argc, char **argv)
@@ -291,6 +476,9 @@ int main(int argc, char **argv)
                 break;
         case CMD_CHECK:
                 rc = report_check(&a);
+                break;
+        case CMD_ACT:
+                rc = main_act(&a, &o);
                 break;
         case CMD_TUI:
         default:

@@ -3,8 +3,8 @@
  * tests/fixtures/prometheus (the API shapes of apis.md §8.1: vector,
  * scalar, matrix, empty, a bad_data error) and a raft-metrics answer mixing
  * jmx_exporter and Strimzi names with a leader, a follower and an observer.
- * Also the JSON of an unavailable quorum, alerts, config validation and
- * the Metrics pane's rows. No server, no curses.
+ * Also the JSON of an unavailable quorum, alerts, the queries list and its
+ * warn/crit per unit, config validation and the Metrics pane's rows. No server, no curses.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -153,45 +153,113 @@ static struct config *load(const char *extra, struct err *err)
         return c;
 }
 
+static void test_limits(void **state)
+{
+        struct err err;
+        double v;
+
+        (void)state;
+        assert_int_equal(prom_limit_parse(NULL, "100", &v, &err), 0);
+        assert_true(v == 100.0);
+        assert_int_equal(prom_limit_parse("count", "0.5", &v, &err), 0);
+        assert_true(v == 0.5);
+        assert_int_equal(prom_limit_parse("rate", "-3", &v, &err), 0);
+        assert_true(v == -3.0);
+        assert_int_equal(prom_limit_parse("bytes", "1GiB", &v, &err), 0);
+        assert_true(v == 1073741824.0);
+        assert_int_equal(prom_limit_parse("bytes", "1024", &v, &err), 0);
+        assert_true(v == 1024.0);
+        assert_int_equal(prom_limit_parse("ms", "1.5s", &v, &err), 0);
+        assert_true(v == 1500.0);
+        assert_int_equal(prom_limit_parse("s", "250ms", &v, &err), 0);
+        assert_true(v == 0.25);
+        assert_int_equal(prom_limit_parse("s", "2m", &v, &err), 0);
+        assert_true(v == 120.0);
+        assert_int_equal(prom_limit_parse("ms", "500", &v, &err), -1);
+        assert_string_equal(err.msg, "invalid duration \"500\": missing unit (ms, s, m, h or d)");
+        assert_int_equal(prom_limit_parse("bytes", "2gib", &v, &err), -1);
+        assert_string_equal(err.msg, "invalid size \"2gib\": unknown unit \"gib\" (did you mean "
+                            "\"GiB\"?)");
+        static const char *const not_numbers[] = { "", "lots", "1e3", "inf", "NaN", "0x10", " 1",
+                                                   "1GiB" };
+        for (size_t i = 0; i < LO_ARRAY_LEN(not_numbers); i++)
+                if (prom_limit_parse("count", not_numbers[i], &v, &err) != -1)
+                        fail_msg("\"%s\" was taken as a number", not_numbers[i]);
+        assert_string_equal(err.msg, "expected a number for unit count, got \"1GiB\"");
+}
+
 static void test_config(void **state)
 {
         static const struct {
                 const char *yaml;
-                const char *msg;
+                const char *msg;        /* the whole message after "<t>:" */
         } bad[] = {
-                { "    queries: {a: up}\n    units: {b: count}\n",
-                  "units.b: no query of that name in queries" },
-                { "    queries: {a: up}\n    units: {a: furlongs}\n",
-                  "units.a: \"furlongs\" is not one of bytes, ms, s, count, rate" },
-                { "    queries: {a: up}\n    warn: {a: lots}\n", "warn.a: \"lots\" is not a number" },
-                { "    quorum: maybe\n", "quorum must be auto or off" },
-                { "    quorum: \"off\"\n", "nothing to do" },
-                { "    token_env: A\n    token_file: /x\n", "exclusive" },
+                { "    queries:\n      - {name: a, expr: up, unit: furlongs}\n",
+                  "2:5: source \"prom\": queries[0].unit: \"furlongs\" is not one of bytes, ms, s, "
+                  "count, rate" },
+                { "    queries:\n      - {name: a, expr: up}\n      - {name: b, expr: up, warn: lots}\n",
+                  "2:5: source \"prom\": queries[1].warn: expected a number for unit count, got "
+                  "\"lots\"" },
+                { "    queries:\n      - {name: a, expr: up, unit: bytes, crit: 2gib}\n",
+                  "2:5: source \"prom\": queries[0].crit: invalid size \"2gib\": unknown unit "
+                  "\"gib\" (did you mean \"GiB\"?)" },
+                { "    queries:\n      - {name: a, expr: up, unit: ms, warn: 500}\n",
+                  "2:5: source \"prom\": queries[0].warn: invalid duration \"500\": missing unit "
+                  "(ms, s, m, h or d)" },
+                { "    queries:\n      - {name: a, expr: up, unit: s, warn: 2m, crit: 30s}\n",
+                  "2:5: source \"prom\": queries[0]: warn (2m) is above crit (30s)" },
+                /* The loader's own checks of the list. */
+                { "    queries:\n      - {name: a, expr: up}\n      - {name: a, expr: down}\n",
+                  "7:16: queries[1].name: duplicate \"a\" (first defined at line 6)" },
+                { "    queries:\n      - {expr: up}\n",
+                  "6:9: queries[0]: missing required key \"name\"" },
+                { "    queries:\n      - {name: a, expr: up, unti: ms}\n",
+                  "6:29: queries[0]: unknown key \"unti\" (did you mean \"unit\"?)" },
+                /* The old map form is refused with the list's message. */
+                { "    queries: {a: up}\n",
+                  "5:14: queries: expected a list of mappings, got a mapping" },
+                { "    units: {a: ms}\n",
+                  "5:5: unknown key \"units\" for kind prometheus (valid keys: name, kind, "
+                  "interval, timeout, thresholds, url, token_env, token_file, user, password_env, "
+                  "password_file, queries, quorum, ca_file, insecure)" },
+                { "    quorum: maybe\n", "2:5: source \"prom\": quorum must be auto or off" },
+                { "    quorum: \"off\"\n",
+                  "2:5: source \"prom\": nothing to do: no queries and quorum: off" },
+                { "    token_env: A\n    token_file: /x\n",
+                  "6:5: token_env and token_file are exclusive" },
         };
         struct err err;
         struct config *c;
 
         (void)state;
         err_clear(&err);
-        c = load("    queries: {lag: sum(x), p99: \"histogram_quantile(0.99, y)\"}\n"
-                 "    units: {p99: ms}\n    crit: {p99: \"250\"}\n", &err);
+        c = load("    queries:\n"
+                 "      - {name: lag, expr: sum(x), warn: 100, crit: 1000}\n"
+                 "      - name: p99\n        expr: \"histogram_quantile(0.99, y)\"\n"
+                 "        unit: ms\n        warn: 250ms\n        crit: 1s\n"
+                 "      - {name: disk, expr: z, unit: bytes, warn: 1GiB}\n"
+                 "      - {name: age, expr: w, unit: s, crit: 90s}\n", &err);
         if (!c)
                 fail_msg("%s", err.msg);
+        assert_int_equal(((const struct prom_cfg *)c->sources[0].kind_cfg)->queries.n, 4);
         config_free(c);
         for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
+                char want[512];
+
                 err_clear(&err);
                 c = load(bad[i].yaml, &err);
-                if (c || !strstr(err.msg, bad[i].msg))
-                        fail_msg("%s: got \"%s\"", bad[i].yaml, err.msg);
+                snprintf(want, sizeof want, "<t>:%s", bad[i].msg);
+                if (c || strcmp(err.msg, want) != 0)
+                        fail_msg("%s:\n  got  %s\n  want %s", bad[i].yaml, err.msg, want);
         }
 }
 
 static void test_json_alerts_view(void **state)
 {
         struct err err = { 0 };
-        struct config *c = load("    queries: {lag: sum(x), p99: y, bad: \"sum(\"}\n"
-                                "    units: {p99: ms}\n    warn: {lag: \"100\"}\n"
-                                "    crit: {p99: \"250\"}\n", &err);
+        struct config *c = load("    queries:\n      - {name: lag, expr: sum(x), warn: 100}\n"
+                                "      - {name: p99, expr: y, unit: ms, crit: 250ms}\n"
+                                "      - {name: bad, expr: \"sum(\"}\n", &err);
         struct prom_data *d = xcalloc(1, sizeof *d);
         struct snapshot *snap;
         const struct snapshot *snaps[1];
@@ -256,6 +324,7 @@ static void test_json_alerts_view(void **state)
         assert_int_equal(rows.n, 3);
         assert_string_equal(rows.v[0].cell[MV_VALUE].text, "150");
         assert_int_equal(rows.v[0].cell[MV_VALUE].role, ROLE_WARN);
+        assert_string_equal(rows.v[1].cell[MV_VALUE].text, "300ms");
         assert_int_equal(rows.v[1].cell[MV_VALUE].role, ROLE_CRIT);
         assert_int_equal(rows.v[1].sev, SEV_CRIT);
         assert_string_equal(rows.v[2].cell[MV_STATE].text, "bad_data: parse error");
@@ -272,6 +341,7 @@ int main(void)
                 cmocka_unit_test(test_values),
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_quorum),
+                cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_config),
                 cmocka_unit_test(test_json_alerts_view),
         };

@@ -22,6 +22,7 @@
 #include "collector.h"
 #include "config.h"
 #include "postgres.h"
+#include "prometheus.h"
 #include "tu.h"
 #include "util.h"
 
@@ -83,7 +84,7 @@ static const struct bad_case bad_cases[] = {
         /* top-level keys */
         { "bad_key_typo.yaml", "2:1: unknown key \"refesh\" (did you mean \"refresh\"?)" },
         { "bad_key_unknown.yaml",
-          "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, sources)" },
+          "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, audit_log, sources)" },
         { "bad_key_dup.yaml", "4:1: duplicate key \"refresh\" (first at line 2, column 1)" },
         { "bad_key_not_scalar.yaml", "2:3: keys must be strings, not a list" },
         { "bad_refresh_no_unit.yaml",
@@ -157,6 +158,8 @@ static const struct bad_case bad_cases[] = {
           "6:29: sender_lag_ms.warn: invalid duration \"5MiB\": unknown unit \"MiB\" (use ms, s, m, h or d)" },
         { "bad_threshold_exponent.yaml",
           "6:32: slot_inactive_ms.crit: invalid duration \"1e3s\": exponents are not allowed" },
+        /* lists of mappings */
+        { "bad_maplist_expr_empty.yaml", "8:27: queries[2].expr: must not be empty" },
 };
 
 static void test_bad_fixtures(void **state)
@@ -218,7 +221,7 @@ static const struct str_case str_cases[] = {
         { "read-only: true\n", "t.yaml:1:1: unknown key \"read-only\" (did you mean \"read_only\"?)" },
         { "Refresh: 1s\n", "t.yaml:1:1: unknown key \"Refresh\" (did you mean \"refresh\"?)" },
         { "source:\n  - name: a\n", "t.yaml:1:1: unknown key \"source\" (did you mean \"sources\"?)" },
-        { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, read_only, sources)" },
+        { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, read_only, audit_log, sources)" },
         { "{}\n", NULL },       /* an empty mapping is a valid, empty config */
         { "---\n", "t.yaml:1:1: configuration is empty" },
         { "\n\n# just a comment\n", "t.yaml:1:1: configuration is empty" },
@@ -292,7 +295,7 @@ static const struct str_case str_cases[] = {
         /* Long user text is shortened in messages. */
         { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
           "t.yaml:1:1: unknown key \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (valid keys: "
-          "environment, refresh, theme, read_only, sources)" },
+          "environment, refresh, theme, read_only, audit_log, sources)" },
         /* Control characters never reach the terminal raw. */
         { "\"ref\\tresh\": 1s\n", "t.yaml:1:1: unknown key \"ref?resh\" (did you mean \"refresh\"?)" },
         /* Nested mappings (CFG_MAP), name maps (CFG_STRMAP) and references
@@ -332,6 +335,39 @@ static const struct str_case str_cases[] = {
           "  - {name: p, kind: postgres, dsn: host=h}\n", NULL },
 #undef RC_P
 #undef RC_C
+        /* Lists of mappings (CFG_MAPLIST), through the prometheus kind's
+         * queries: [{name, expr, unit, warn, crit}]. */
+#define PQ "sources:\n  - name: m\n    kind: prometheus\n    url: http://h:9090\n    queries:"
+        { PQ " 5\n", "t.yaml:5:14: queries: expected a list of mappings, got a scalar" },
+        { PQ " {lag: up}\n", "t.yaml:5:14: queries: expected a list of mappings, got a mapping" },
+        { PQ "\n", "t.yaml:5:13: queries: missing value" },
+        { PQ " []\n", NULL },
+        { PQ "\n      - up\n", "t.yaml:6:9: queries[0]: expected a mapping, got a scalar" },
+        { PQ "\n      - {name: a, expr: up}\n      -\n      - {name: c, expr: up}\n",
+          "t.yaml:7:8: queries[1]: expected a mapping, got nothing" },
+        { PQ "\n      - [a, up]\n", "t.yaml:6:9: queries[0]: expected a mapping, got a list" },
+        { PQ "\n      - {name: a, exp: up}\n",
+          "t.yaml:6:19: queries[0]: unknown key \"exp\" (did you mean \"expr\"?)" },
+        { PQ "\n      - {name: a, expr: up, labels: x}\n",
+          "t.yaml:6:29: queries[0]: unknown key \"labels\" (valid keys: name, expr, unit, warn, "
+          "crit)" },
+        { PQ "\n      - {name: a, expr: up}\n      - {name: b}\n",
+          "t.yaml:7:9: queries[1]: missing required key \"expr\"" },
+        { PQ "\n      - {name: a, expr: up}\n      - name: b\n        expr: up\n"
+          "      - name: c\n        expr: \"\"\n",
+          "t.yaml:10:15: queries[2].expr: must not be empty" },
+        { PQ "\n      - {name: a, expr: [up]}\n", "t.yaml:6:25: queries[0].expr: expected a string, got a list" },
+        { PQ "\n      - {name: a, expr: up, unit: ~}\n", "t.yaml:6:35: queries[0].unit: missing value" },
+        /* CFG_UNIQUE: no two elements share a name. */
+        { PQ "\n      - {name: lag, expr: up}\n      - {name: urp, expr: up}\n"
+          "      - {name: lag, expr: down}\n",
+          "t.yaml:8:16: queries[2].name: duplicate \"lag\" (first defined at line 6)" },
+        /* Entries for list elements are not keys of the source. */
+        { PQ " []\n    queries[]: x\n",
+          "t.yaml:6:5: unknown key \"queries[]\" for kind prometheus (did you mean \"queries\"?)" },
+        { PQ " []\n    queries[].name: x\n",
+          "t.yaml:6:5: unknown key \"queries[].name\" for kind prometheus (did you mean \"queries\"?)" },
+#undef PQ
 };
 
 static void test_bad_strings(void **state)
@@ -583,6 +619,42 @@ static void test_good_full(void **state)
         config_free(c);
 }
 
+/* CFG_MAPLIST: every element parsed in order, optional keys NULL, an
+ * empty list; config_free() frees the elements (ASan checks). */
+static void test_good_maplist(void **state)
+{
+        struct config *c = load_fixture("good_maplist.yaml");
+        const struct prom_cfg *pc;
+        const struct prom_query *q;
+
+        (void)state;
+        assert_int_equal(c->n_sources, 2);
+        pc = c->sources[0].kind_cfg;
+        assert_string_equal(pc->url, "http://127.0.0.1:9090");
+        assert_int_equal(pc->queries.n, 3);
+        q = pc->queries.v;
+        assert_string_equal(q[0].name, "consumer_lag");
+        assert_string_equal(q[0].expr, "sum(kafka_consumergroup_lag)");
+        assert_null(q[0].unit);
+        assert_string_equal(q[0].warn, "10000");
+        assert_string_equal(q[0].crit, "1000000");
+        assert_string_equal(q[1].name, "urp");
+        assert_string_equal(q[1].expr, "sum(kafka_server_replicamanager_underreplicatedpartitions)");
+        assert_null(q[1].unit);
+        assert_null(q[1].warn);
+        assert_null(q[1].crit);
+        assert_string_equal(q[2].name, "p99");
+        assert_string_equal(q[2].unit, "ms");
+        assert_string_equal(q[2].expr,
+                            "histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m]))) * 1000");
+        assert_null(q[2].warn);
+        assert_string_equal(q[2].crit, "500ms");
+        pc = c->sources[1].kind_cfg;
+        assert_int_equal(pc->queries.n, 0);
+        assert_non_null(pc->queries.v);
+        config_free(c);
+}
+
 static void test_good_no_sources(void **state)
 {
         struct config *c = load_fixture("good_no_sources.yaml");
@@ -613,7 +685,7 @@ static void test_example_file(void **state)
         assert_int_equal(c->refresh_ms, 1000);
         assert_string_equal(c->theme, "default");
         assert_false(c->read_only);
-        assert_int_equal(c->n_sources, 6);
+        assert_int_equal(c->n_sources, 7);
         assert_string_equal(c->sources[0].name, "orders-db");
         assert_int_equal(c->sources[0].interval_ms, 5000);
         assert_int_equal(c->sources[0].timeout_ms, 3000);
@@ -629,15 +701,28 @@ static void test_example_file(void **state)
         assert_null(pg->password_env);
         assert_string_equal(pg->password_file, "/run/secrets/billing-db-password");
         /* One source of every other kind, in file order. */
-        static const char *const names[] = { "events", "speed-ch", "warehouse", "orders-hourly" };
-        static const char *const kinds[] = { "kafka", "clickhouse", "snowflake", "reconcile" };
-        for (size_t i = 0; i < 4; i++) {
+        static const char *const names[] = { "events", "speed-ch", "warehouse", "orders-hourly",
+                                             "metrics" };
+        static const char *const kinds[] = { "kafka", "clickhouse", "snowflake", "reconcile",
+                                             "prometheus" };
+        for (size_t i = 0; i < LO_ARRAY_LEN(names); i++) {
                 assert_string_equal(c->sources[2 + i].name, names[i]);
                 assert_string_equal(c->sources[2 + i].kind, kinds[i]);
                 assert_ptr_equal(c->sources[2 + i].ops, collector_find(kinds[i]));
         }
         assert_int_equal(c->sources[5].interval_ms, 5 * 60 * 1000);
         assert_int_equal(c->sources[5].timeout_ms, 60 * 1000);
+        {
+                const struct prom_cfg *pc = c->sources[6].kind_cfg;
+                const struct prom_query *q = pc->queries.v;
+
+                assert_int_equal(pc->queries.n, 2);
+                assert_string_equal(q[0].name, "consumer_lag");
+                assert_string_equal(q[0].warn, "50000");
+                assert_string_equal(q[1].name, "ingest_p99");
+                assert_string_equal(q[1].unit, "s");
+                assert_string_equal(q[1].crit, "2s");
+        }
         config_free(c);
 }
 
@@ -906,6 +991,7 @@ int main(void)
                 cmocka_unit_test(test_load_edges),
                 cmocka_unit_test(test_good_minimal),
                 cmocka_unit_test(test_good_full),
+                cmocka_unit_test(test_good_maplist),
                 cmocka_unit_test(test_good_no_sources),
                 cmocka_unit_test(test_example_file),
                 cmocka_unit_test(test_find_order),

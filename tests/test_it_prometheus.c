@@ -64,13 +64,16 @@ static struct config *load(const char *url)
                 "sources:\n  - name: prom\n    kind: prometheus\n    url: %s\n"
                 "    interval: 1s\n    timeout: 3s\n"
                 "    queries:\n"
-                "      lag_total: sum(kafka_consumergroup_lag)\n"
-                "      lag_by_partition: sum by (partition) (kafka_consumergroup_lag)\n"
-                "      urp: sum(kafka_server_replicamanager_underreplicatedpartitions)\n"
-                "      broken: sum(rate(kafka_consumergroup_lag[1m])\n"
-                "    units: {lag_total: count, urp: count}\n"
-                "    warn: {lag_total: \"100\", urp: \"1\"}\n"
-                "    crit: {lag_total: \"1000\", urp: \"5\"}\n", url);
+                "      - {name: lag_total, expr: sum(kafka_consumergroup_lag), unit: count,\n"
+                "         warn: 100, crit: 1000}\n"
+                "      - name: lag_by_partition\n"
+                "        expr: sum by (partition) (kafka_consumergroup_lag)\n"
+                "      - name: urp\n"
+                "        expr: sum(kafka_server_replicamanager_underreplicatedpartitions)\n"
+                "        unit: count\n"
+                "        warn: 1\n"
+                "        crit: 5\n"
+                "      - {name: broken, expr: \"sum(rate(kafka_consumergroup_lag[1m])\"}\n", url);
         struct config *c = config_load_string(yaml, strlen(yaml), "<t>", &err);
 
         if (!c)
@@ -118,6 +121,7 @@ static void test_queries_and_quorum(void **state)
         assert_string_equal(d->series[0].name, "lag_total");
         assert_true(d->series[0].value == 150.0);
         assert_null(d->series[0].error);
+        assert_true(d->series[0].warn == 100.0 && d->series[0].crit == 1000.0);
         /* History backfilled from query_range, plus this sample. */
         assert_true(d->series[0].hist.n >= 2);
         assert_true(ring_last(&d->series[0].hist) == 150.0);
@@ -127,6 +131,8 @@ static void test_queries_and_quorum(void **state)
         assert_true(d->series[2].value == 30.0);
         assert_string_equal(d->series[3].name, "urp");
         assert_true(d->series[3].value == 2.0);
+        assert_true(d->series[3].warn == 1.0 && d->series[3].crit == 5.0);
+        assert_true(isnan(d->series[1].warn) && isnan(d->series[1].crit));
         assert_string_equal(d->series[4].name, "broken");
         assert_true(isnan(d->series[4].value));
         assert_non_null(strstr(d->series[4].error, "bad_data: "));

@@ -41,6 +41,18 @@ static bool mv_is_prom(const struct source_cfg *src)
         return src->ops && src->ops->name && strcmp(src->ops->name, "prometheus") == 0;
 }
 
+/* Latencies keep their precision below a minute ("1.5s", "0.25ms"), where
+ * whole seconds would hide a p99 of 1.9 s; longer ones as elsewhere. */
+static void mv_fmt_ms(double ms, char *buf, size_t n)
+{
+        if (fabs(ms) < 1000.0 && ms != floor(ms))
+                snprintf(buf, n, "%.3gms", ms);
+        else if (fabs(ms) >= 1000.0 && fabs(ms) < 60000.0)
+                snprintf(buf, n, "%.3gs", ms / 1000.0);
+        else
+                view_fmt_metric(THR_MS, ms, buf, n);
+}
+
 static void mv_fmt(const char *unit, double v, char *buf, size_t n)
 {
         if (isnan(v))
@@ -49,10 +61,8 @@ static void mv_fmt(const char *unit, double v, char *buf, size_t n)
                 str_copy(buf, v > 0 ? "+Inf" : "-Inf", n);
         else if (strcmp(unit, "bytes") == 0)
                 fmt_bytes(v, buf, n);
-        else if (strcmp(unit, "ms") == 0)
-                view_fmt_metric(THR_MS, v, buf, n);
-        else if (strcmp(unit, "s") == 0)
-                view_fmt_metric(THR_MS, v * 1000.0, buf, n);
+        else if (strcmp(unit, "ms") == 0 || strcmp(unit, "s") == 0)
+                mv_fmt_ms(unit[0] == 's' ? v * 1000.0 : v, buf, n);
         else if (strcmp(unit, "rate") == 0)
                 snprintf(buf, n, "%.2f/s", v);
         else if (v == floor(v) && fabs(v) < 1e15)
