@@ -6,6 +6,7 @@
  *   ./build/bench/bench_kafka [-t topics] [-p partitions-per-topic] [-g groups]
  *                             [-n polls] [-s naive-sample]
  *   ./build/bench/bench_kafka --serve [-t ..] [-p ..] [-g ..]
+ *   ./build/bench/bench_kafka -b BOOTSTRAP [-t ..] [-p ..] [-g ..] [-n ..] [-s ..]
  *
  * Defaults: 100 topics x 100 partitions (10,000) on 3 brokers, 20 groups,
  * each with committed offsets on every partition of 5 topics (500
@@ -20,7 +21,7 @@
  *     median and worst of the warm ones;
  *   - RSS before the collector state exists and after the polls;
  *   - the naive way: rd_kafka_query_watermark_offsets() per partition,
- *     timed on a sample (-s, default 200) and extrapolated to all
+ *     timed on a sample (-s, default 200; 0 skips this part) and extrapolated to all
  *     partitions, and one rd_kafka_offsets_for_times() over everything for
  *     reference.
  *
@@ -30,6 +31,10 @@
  * --serve starts the same cluster in the foreground, prints the bootstrap
  * list on stdout and a config snippet on stderr, and runs until SIGINT or
  * SIGTERM: handy for `lambdaops status --json` against a mock cluster.
+ * -b uses such a cluster (same -t/-p/-g) instead of forking one: repeated
+ * runs skip the fill, and a profiler attached to this process sees only
+ * the collector. Every run starts with a new collector state, so the first
+ * poll is cold each time.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -54,6 +59,7 @@
 struct bench_opts {
         int topics, parts, groups, polls, sample, per_group_topics;
         bool serve;
+        const char *bootstrap;  /* -b: a cluster already running (--serve), else forked */
 };
 
 static volatile sig_atomic_t bench_stop;
@@ -325,8 +331,8 @@ static void bench_naive(const struct bench_opts *o, const char *bs)
 
 static void bench_usage(void)
 {
-        fprintf(stderr, "usage: bench_kafka [--serve] [-t topics] [-p partitions] [-g groups] "
-                "[-n polls] [-s naive-sample]\n");
+        fprintf(stderr, "usage: bench_kafka [--serve | -b bootstrap] [-t topics] [-p partitions] "
+                "[-g groups] [-n polls] [-s naive-sample]\n");
         exit(2);
 }
 
@@ -339,12 +345,14 @@ int main(int argc, char **argv)
         struct err err;
         double rss0, walls[256], cpus[256];
         void *st;
-        pid_t child;
-        int ctl;
+        pid_t child = -1;
+        int ctl = -1;
 
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--serve") == 0)
                         o.serve = true;
+                else if (i + 1 < argc && strcmp(argv[i], "-b") == 0)
+                        o.bootstrap = argv[++i];
                 else if (i + 1 < argc && strcmp(argv[i], "-t") == 0)
                         o.topics = atoi(argv[++i]);
                 else if (i + 1 < argc && strcmp(argv[i], "-p") == 0)
@@ -358,14 +366,17 @@ int main(int argc, char **argv)
                 else
                         bench_usage();
         }
-        if (o.topics < 1 || o.parts < 1 || o.groups < 0 || o.polls < 1 || o.polls > 256 || o.sample < 1)
+        if (o.topics < 1 || o.parts < 1 || o.groups < 0 || o.polls < 1 || o.polls > 256 || o.sample < 0)
                 bench_usage();
         if (o.per_group_topics > o.topics)
                 o.per_group_topics = o.topics;
         if (o.serve)
                 return bench_serve(&o);
 
-        child = bench_fork_cluster(&o, bs, sizeof bs, &ctl);
+        if (o.bootstrap)
+                str_copy(bs, o.bootstrap, sizeof bs);
+        else
+                child = bench_fork_cluster(&o, bs, sizeof bs, &ctl);
         groups = xstrdup("");
         for (int g = 0; g < o.groups; g++) {
                 char *n = xasprintf("%s%sbench-g%02d", groups, g ? ", " : "", g);
@@ -433,10 +444,13 @@ int main(int argc, char **argv)
         free(yaml);
         free(groups);
 
-        bench_naive(&o, bs);
+        if (o.sample > 0)
+                bench_naive(&o, bs);
 
-        close(ctl);
-        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
-                ;
+        if (child > 0) {
+                close(ctl);
+                while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
         return 0;
 }

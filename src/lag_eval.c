@@ -45,6 +45,12 @@
  * wider than max_gap_ms (no polls), is unknown, with the lower bound we do
  * know. Only pairs with rising offsets are interpolated, so there is no
  * division by zero on a flat line, and lag 0 is exactly 0 s.
+ *
+ * Storage. Times (and table offsets) are kept as uint32 deltas from the
+ * oldest entry held, rebased when it leaves. An entry that would not fit
+ * (a window or table spanning more than 49.7 days, a table spanning more
+ * than 2^32 messages) first pushes out the oldest entries until it does:
+ * the history gets shorter, the verdicts stay exact for what is left.
  */
 #include "lag_eval.h"
 
@@ -108,16 +114,39 @@ size_t lag_window_len(const struct lag_window *w)
         return w->s_n;
 }
 
-const struct lag_sample *lag_window_at(const struct lag_window *w, size_t i)
+/* Slot of the i-th oldest commit held. */
+static size_t w_slot(const struct lag_window *w, size_t i)
 {
         size_t cap = w_cap(w);
 
-        return &w->s[(w->s_next + cap - w->s_n + i) % cap];
+        return (w->s_next + cap - w->s_n + i) % cap;
 }
 
 static int64_t lag_of(int64_t hwm, int64_t offset)
 {
         return hwm > offset ? hwm - offset : 0;
+}
+
+struct lag_sample lag_window_at(const struct lag_window *w, size_t i)
+{
+        size_t k = w_slot(w, i);
+
+        return (struct lag_sample){ w->base_ms + w->s_dt[k], w->s_off[k], w->s_hwm[k],
+                                    lag_of(w->s_hwm[k], w->s_off[k]) };
+}
+
+/* Drops the oldest commit; the next one becomes the time base. */
+static void w_drop_oldest(struct lag_window *w)
+{
+        uint32_t d;
+
+        w->s_n--;
+        if (w->s_n == 0)
+                return;
+        d = w->s_dt[w_slot(w, 0)];
+        w->base_ms += d;
+        for (size_t i = 0; i < w->s_n; i++)
+                w->s_dt[w_slot(w, i)] -= d;
 }
 
 bool lag_window_head(struct lag_window *w, int64_t hwm)
@@ -135,24 +164,32 @@ bool lag_window_head(struct lag_window *w, int64_t hwm)
 
 bool lag_window_push(struct lag_window *w, int64_t ts_ms, int64_t offset, int64_t hwm)
 {
-        size_t cap = w_cap(w);
-        struct lag_sample *last = w->s_n ? &w->s[(w->s_next + cap - 1) % cap] : NULL;
+        size_t cap = w_cap(w), k;
+        int64_t last_ts = w->s_n ? lag_window_at(w, w->s_n - 1).ts_ms : 0;
 
-        if (offset < 0 || hwm < 0 || (last && ts_ms < last->ts_ms))
+        if (offset < 0 || hwm < 0 || (w->s_n && ts_ms < last_ts))
                 return false;
         lag_window_head(w, hwm);
-        if (last && ts_ms - last->ts_ms < w->cfg.min_distance_ms) {
+        if (w->s_n && ts_ms - last_ts < w->cfg.min_distance_ms) {
                 /* Burrow's min-distance: replace, keep the older time, so
                  * fast committers do not shrink the window. */
-                last->offset = offset;
-                last->hwm = hwm;
-                last->lag = lag_of(hwm, offset);
+                k = w_slot(w, w->s_n - 1);
+                w->s_off[k] = offset;
+                w->s_hwm[k] = hwm;
                 return true;
         }
-        w->s[w->s_next] = (struct lag_sample){ ts_ms, offset, hwm, lag_of(hwm, offset) };
+        if (w->s_n == cap)
+                w_drop_oldest(w);
+        while (w->s_n && ts_ms - w->base_ms > (int64_t)UINT32_MAX)
+                w_drop_oldest(w);
+        if (w->s_n == 0)
+                w->base_ms = ts_ms;
+        k = w->s_next;
+        w->s_off[k] = offset;
+        w->s_hwm[k] = hwm;
+        w->s_dt[k] = (uint32_t)(ts_ms - w->base_ms);
         w->s_next = (uint8_t)((w->s_next + 1) % cap);
-        if (w->s_n < cap)
-                w->s_n++;
+        w->s_n++;
         return true;
 }
 
@@ -163,7 +200,7 @@ int64_t lag_window_current_lag(const struct lag_window *w)
         if (w->s_n == 0 || w->h_n == 0)
                 return -1;
         return lag_of(w->head_hwm[(w->h_next + cap - 1) % cap],
-                      lag_window_at(w, w->s_n - 1)->offset);
+                      w->s_off[w_slot(w, w->s_n - 1)]);
 }
 
 double lag_window_complete(const struct lag_window *w)
@@ -185,13 +222,13 @@ static bool offsets_rewound(const struct lag_window *w)
         size_t n = w->s_n;
 
         for (size_t i = 1; i < n; i++) {
-                int64_t prev = lag_window_at(w, i - 1)->offset;
+                int64_t prev = w->s_off[w_slot(w, i - 1)];
                 bool reached = false;
 
-                if (lag_window_at(w, i)->offset >= prev)
+                if (w->s_off[w_slot(w, i)] >= prev)
                         continue;
                 for (size_t j = i + 1; j < n && !reached; j++)
-                        reached = lag_window_at(w, j)->offset >= prev;
+                        reached = w->s_off[w_slot(w, j)] >= prev;
                 if (!reached)
                         return true;
         }
@@ -201,7 +238,7 @@ static bool offsets_rewound(const struct lag_window *w)
 enum lag_status lag_eval_partition(const struct lag_window *w, int64_t now_ms)
 {
         size_t n = w->s_n;
-        const struct lag_sample *first, *last;
+        struct lag_sample first, last, prev = { 0 };
         bool lag_ever_ok = false, same = true, nondecreasing = true;
 
         if (n < 2 || lag_window_complete(w) < w->cfg.min_complete)
@@ -210,24 +247,23 @@ enum lag_status lag_eval_partition(const struct lag_window *w, int64_t now_ms)
                 return LAG_OK;
         first = lag_window_at(w, 0);
         last = lag_window_at(w, n - 1);
-        if (now_ms - last->ts_ms > last->ts_ms - first->ts_ms &&
-            !recent_lag_zero(w, last->offset))
+        if (now_ms - last.ts_ms > last.ts_ms - first.ts_ms &&
+            !recent_lag_zero(w, last.offset))
                 return LAG_STOP;
         if (offsets_rewound(w))
                 return LAG_REWIND;
         for (size_t i = 0; i < n; i++) {
-                const struct lag_sample *s = lag_window_at(w, i);
+                struct lag_sample s = lag_window_at(w, i);
 
-                if (s->lag <= w->cfg.allowed_lag)
+                if (s.lag <= w->cfg.allowed_lag)
                         lag_ever_ok = true;
                 if (i > 0) {
-                        const struct lag_sample *p = lag_window_at(w, i - 1);
-
-                        if (s->offset != p->offset)
+                        if (s.offset != prev.offset)
                                 same = false;
-                        if (s->lag < p->lag)
+                        if (s.lag < prev.lag)
                                 nondecreasing = false;
                 }
+                prev = s;
         }
         if (!lag_ever_ok) {
                 if (same)
@@ -288,29 +324,61 @@ size_t lag_table_len(const struct lag_table *t)
         return t->n;
 }
 
-const struct lag_point *lag_table_at(const struct lag_table *t, size_t i)
+static size_t t_slot(const struct lag_table *t, size_t i)
 {
-        return &t->p[(t->first + i) % LAG_TABLE_CAP];
+        return (t->first + i) % LAG_TABLE_CAP;
 }
 
-static struct lag_point *tp(struct lag_table *t, size_t i)
+struct lag_point lag_table_at(const struct lag_table *t, size_t i)
 {
-        return &t->p[(t->first + i) % LAG_TABLE_CAP];
+        size_t k = t_slot(t, i);
+
+        return (struct lag_point){ t->base_offset + t->d_off[k], t->base_ms + t->d_ms[k] };
 }
 
+/* Drops the oldest point; the next one becomes the base. */
+static void t_drop_oldest(struct lag_table *t)
+{
+        uint32_t doff, dms;
+
+        t->first = (uint8_t)((t->first + 1) % LAG_TABLE_CAP);
+        t->n--;
+        if (t->n == 0)
+                return;
+        doff = t->d_off[t->first];
+        dms = t->d_ms[t->first];
+        t->base_offset += doff;
+        t->base_ms += dms;
+        for (size_t i = 0; i < t->n; i++) {
+                t->d_off[t_slot(t, i)] -= doff;
+                t->d_ms[t_slot(t, i)] -= dms;
+        }
+}
+
+/* Offsets and times are not below the newest point's. */
 static void table_append(struct lag_table *t, int64_t offset, int64_t ts_ms)
 {
-        if (t->n == LAG_TABLE_CAP) {
-                t->first = (uint8_t)((t->first + 1) % LAG_TABLE_CAP);
-                t->n--;
+        size_t k;
+
+        if (t->n == LAG_TABLE_CAP)
+                t_drop_oldest(t);
+        while (t->n && (offset - t->base_offset > (int64_t)UINT32_MAX ||
+                        ts_ms - t->base_ms > (int64_t)UINT32_MAX))
+                t_drop_oldest(t);
+        if (t->n == 0) {
+                t->first = 0;
+                t->base_offset = offset;
+                t->base_ms = ts_ms;
         }
-        *tp(t, t->n) = (struct lag_point){ offset, ts_ms };
+        k = t_slot(t, t->n);
+        t->d_off[k] = (uint32_t)(offset - t->base_offset);
+        t->d_ms[k] = (uint32_t)(ts_ms - t->base_ms);
         t->n++;
 }
 
 enum lag_add lag_table_add(struct lag_table *t, int64_t offset, int64_t ts_ms)
 {
-        struct lag_point *last;
+        struct lag_point last;
 
         if (offset < 0)
                 return LAG_ADD_REJECTED;
@@ -318,18 +386,21 @@ enum lag_add lag_table_add(struct lag_table *t, int64_t offset, int64_t ts_ms)
                 table_append(t, offset, ts_ms);
                 return LAG_ADD_APPENDED;
         }
-        last = tp(t, t->n - 1);
-        if (ts_ms <= last->ts_ms)
+        last = lag_table_at(t, t->n - 1);
+        if (ts_ms <= last.ts_ms)
                 return LAG_ADD_REJECTED;
-        if (offset < last->offset) {
+        if (offset < last.offset) {
                 t->first = 0;
                 t->n = 0;
                 t->resets++;
                 table_append(t, offset, ts_ms);
                 return LAG_ADD_RESET;
         }
-        if (t->n >= 2 && offset == last->offset && tp(t, t->n - 2)->offset == offset) {
-                last->ts_ms = ts_ms;
+        if (t->n >= 2 && offset == last.offset && lag_table_at(t, t->n - 2).offset == offset) {
+                /* Flat run: the newest point moves forward in time (taken
+                 * out and appended again, so the time delta is checked). */
+                t->n--;
+                table_append(t, offset, ts_ms);
                 return LAG_ADD_REPLACED;
         }
         table_append(t, offset, ts_ms);
@@ -347,7 +418,7 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
                                     int64_t now_ms, int64_t max_gap_ms)
 {
         struct lag_seconds r = { false, NAN, NAN, NULL };
-        const struct lag_point *oldest, *newest;
+        struct lag_point oldest, newest;
         size_t n = t->n;
 
         if (committed < 0) {
@@ -359,7 +430,7 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
                 return r;
         }
         newest = lag_table_at(t, n - 1);
-        if (committed >= newest->offset) {
+        if (committed >= newest.offset) {
                 r.known = true;
                 r.seconds = 0;
                 return r;
@@ -369,25 +440,25 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
                 return r;
         }
         oldest = lag_table_at(t, 0);
-        if (committed < oldest->offset) {
+        if (committed < oldest.offset) {
                 r.why = "position older than the head history";
-                r.at_least = age_s(now_ms, (double)oldest->ts_ms);
+                r.at_least = age_s(now_ms, (double)oldest.ts_ms);
                 return r;
         }
         /* Newest pair first: within a flat run the newest time wins. */
         for (size_t i = n - 1; i >= 1; i--) {
-                const struct lag_point *L = lag_table_at(t, i - 1), *R = lag_table_at(t, i);
+                struct lag_point L = lag_table_at(t, i - 1), R = lag_table_at(t, i);
                 double at;
 
-                if (!(L->offset <= committed && committed < R->offset))
+                if (!(L.offset <= committed && committed < R.offset))
                         continue;
-                if (committed > L->offset && max_gap_ms > 0 && R->ts_ms - L->ts_ms > max_gap_ms) {
+                if (committed > L.offset && max_gap_ms > 0 && R.ts_ms - L.ts_ms > max_gap_ms) {
                         r.why = "no head data around the position (polling gap)";
-                        r.at_least = age_s(now_ms, (double)R->ts_ms);
+                        r.at_least = age_s(now_ms, (double)R.ts_ms);
                         return r;
                 }
-                at = (double)R->ts_ms - (double)(R->offset - committed) *
-                     (double)(R->ts_ms - L->ts_ms) / (double)(R->offset - L->offset);
+                at = (double)R.ts_ms - (double)(R.offset - committed) *
+                     (double)(R.ts_ms - L.ts_ms) / (double)(R.offset - L.offset);
                 r.known = true;
                 r.seconds = age_s(now_ms, at);
                 return r;
@@ -444,8 +515,11 @@ struct lag_trend lag_trend_window(const struct lag_window *w, int64_t window_ms)
         int64_t cur = lag_window_current_lag(w);
 
         ring_init(&r);
-        for (size_t i = 0; i < w->s_n; i++)
-                ring_push(&r, lag_window_at(w, i)->ts_ms, (double)lag_window_at(w, i)->lag);
+        for (size_t i = 0; i < w->s_n; i++) {
+                struct lag_sample s = lag_window_at(w, i);
+
+                ring_push(&r, s.ts_ms, (double)s.lag);
+        }
         return trend_make(ring_rate(&r, window_ms), ring_span_s(&r, window_ms),
                           cur >= 0 ? (double)cur : NAN);
 }

@@ -15,6 +15,13 @@
  * owner (one collector thread) writes, readers get copies. Times are
  * milliseconds on any clock, as long as the caller uses the same one for
  * samples and `now`.
+ *
+ * A collector keeps one table per partition and one window per group and
+ * partition, 10,000s of them, so both are packed: times are 32-bit offsets
+ * from a per-struct base (the oldest entry), table offsets likewise. The
+ * accessors return values, not pointers into the storage. A history that
+ * would span more than 2^32 ms (49.7 days) or, for a table, 2^32 messages
+ * drops its oldest entries to fit (see lag_eval.c).
  */
 #ifndef LO_SRC_LAG_EVAL_H
 #define LO_SRC_LAG_EVAL_H
@@ -63,11 +70,16 @@ struct lag_sample {
 
 /* Per-partition history: the last `intervals` commits, and the last
  * `intervals` head observations (Burrow keeps broker offsets apart from
- * commits, so "was it caught up lately" does not depend on commit timing). */
+ * commits, so "was it caught up lately" does not depend on commit timing).
+ * Packed (496 bytes, was 680): a commit's time is s_dt ms after
+ * base_ms, the time of the oldest commit held, and its lag is derived. */
 struct lag_window {
         struct lag_cfg cfg;                     /* copied at init */
-        struct lag_sample s[LAG_WINDOW_MAX];    /* ring of commits */
+        int64_t base_ms;                        /* time of the oldest commit held */
+        int64_t s_off[LAG_WINDOW_MAX];          /* ring of commits: committed offset */
+        int64_t s_hwm[LAG_WINDOW_MAX];          /*   head known at that time */
         int64_t head_hwm[LAG_WINDOW_MAX];       /* ring of observed heads */
+        uint32_t s_dt[LAG_WINDOW_MAX];          /*   ms after base_ms */
         uint8_t s_next, s_n;                    /* next write, count */
         uint8_t h_next, h_n;
 };
@@ -87,7 +99,7 @@ bool lag_window_head(struct lag_window *w, int64_t hwm);
 
 size_t lag_window_len(const struct lag_window *w);              /* commits held */
 /* i = 0 is the oldest commit held; caller keeps i < lag_window_len(w). */
-const struct lag_sample *lag_window_at(const struct lag_window *w, size_t i);
+struct lag_sample lag_window_at(const struct lag_window *w, size_t i);
 /* Newest head - newest committed offset, clamped at 0; -1 when unknown. */
 int64_t lag_window_current_lag(const struct lag_window *w);
 /* Commits held / intervals (Burrow's "complete"). */
@@ -122,10 +134,15 @@ struct lag_point {
         int64_t ts_ms;          /* when it was read */
 };
 
-/* One per topic partition (shared by every group reading it). */
+/* One per topic partition (shared by every group reading it). Packed (504
+ * bytes; 60 lag_points would be 960): point i is (base_offset + d_off,
+ * base_ms + d_ms), the base being the oldest point held. Offsets never
+ * fall inside a table (a fall restarts it), so the deltas are unsigned. */
 struct lag_table {
-        struct lag_point p[LAG_TABLE_CAP];      /* ring, oldest at p[first] */
-        uint8_t first, n;
+        int64_t  base_offset, base_ms;
+        uint32_t d_off[LAG_TABLE_CAP];          /* ring, oldest at [first] */
+        uint32_t d_ms[LAG_TABLE_CAP];
+        uint8_t  first, n;
         uint32_t resets;        /* times the head went backwards */
 };
 
@@ -141,7 +158,7 @@ void lag_table_init(struct lag_table *t);
 enum lag_add lag_table_add(struct lag_table *t, int64_t offset, int64_t ts_ms);
 size_t lag_table_len(const struct lag_table *t);
 /* i = 0 is the oldest point; caller keeps i < lag_table_len(t). */
-const struct lag_point *lag_table_at(const struct lag_table *t, size_t i);
+struct lag_point lag_table_at(const struct lag_table *t, size_t i);
 
 struct lag_seconds {
         bool    known;          /* false: no estimate; seconds is NAN, never 0 */

@@ -93,8 +93,8 @@ static void test_window_basics(void **state)
         assert_int_equal(lag_window_len(&w), 2);
         /* Lag is computed at push and clamped at 0. */
         assert_true(lag_window_push(&w, 2000, 160, 150));
-        assert_true(lag_window_at(&w, 2)->lag == 0);
-        assert_true(lag_window_at(&w, 0)->lag == 50);
+        assert_true(lag_window_at(&w, 2).lag == 0);
+        assert_true(lag_window_at(&w, 0).lag == 50);
         assert_true(lag_window_current_lag(&w) == 0);
         /* A head alone moves the current lag. */
         assert_true(lag_window_head(&w, 175));
@@ -103,10 +103,10 @@ static void test_window_basics(void **state)
         for (int i = 3; i < 7; i++)
                 assert_true(lag_window_push(&w, 1000 * (i + 1), 200 + i, 300));
         assert_int_equal(lag_window_len(&w), 5);
-        assert_true(lag_window_at(&w, 0)->offset == 160);
-        assert_true(lag_window_at(&w, 1)->offset == 203);
-        assert_true(lag_window_at(&w, 4)->offset == 206);
-        assert_true(lag_window_at(&w, 4)->ts_ms == 7000);
+        assert_true(lag_window_at(&w, 0).offset == 160);
+        assert_true(lag_window_at(&w, 1).offset == 203);
+        assert_true(lag_window_at(&w, 4).offset == 206);
+        assert_true(lag_window_at(&w, 4).ts_ms == 7000);
         assert_true(lag_window_complete(&w) == 1.0);
 }
 
@@ -123,13 +123,13 @@ static void test_min_distance(void **state)
         /* 999 ms later: replaces the commit, keeps the older time. */
         assert_true(lag_window_push(&w, 10999, 120, 210));
         assert_int_equal(lag_window_len(&w), 1);
-        assert_true(lag_window_at(&w, 0)->ts_ms == 10000);
-        assert_true(lag_window_at(&w, 0)->offset == 120);
-        assert_true(lag_window_at(&w, 0)->lag == 90);
+        assert_true(lag_window_at(&w, 0).ts_ms == 10000);
+        assert_true(lag_window_at(&w, 0).offset == 120);
+        assert_true(lag_window_at(&w, 0).lag == 90);
         /* Measured from the kept time: 11000 is exactly 1 s on, a new entry. */
         assert_true(lag_window_push(&w, 11000, 130, 220));
         assert_int_equal(lag_window_len(&w), 2);
-        assert_true(lag_window_at(&w, 1)->ts_ms == 11000);
+        assert_true(lag_window_at(&w, 1).ts_ms == 11000);
         assert_true(lag_window_complete(&w) == 0.4);
 }
 
@@ -230,7 +230,7 @@ static void test_stop(void **state)
         struct lag_window w2;
         cfg5(&w2, 1.0);
         push_all(&w2, N5, T5, off, hwm_eq);
-        assert_true(lag_window_at(&w2, 0)->lag == 40);
+        assert_true(lag_window_at(&w2, 0).lag == 40);
         assert_int_equal(lag_eval_partition(&w2, 80001), LAG_OK);
 
         /* A new commit ends the stop: the window now spans 10..90 s. */
@@ -277,7 +277,7 @@ static void test_rewind(void **state)
         static const int64_t hwm_z[N5] = { 100, 300, 300, 300, 300 };
         cfg5(&w, 1.0);
         push_all(&w, N5, T5, back, hwm_z);
-        assert_true(lag_window_at(&w, 0)->lag == 0);
+        assert_true(lag_window_at(&w, 0).lag == 0);
         assert_int_equal(lag_eval_partition(&w, 40000), LAG_REWIND);
 }
 
@@ -460,8 +460,8 @@ static void test_table_add(void **state)
         timeline(&t);
         /* Flat run keeps its first and newest point. */
         assert_int_equal(lag_table_len(&t), 5);
-        assert_true(lag_table_at(&t, 2)->offset == 300 && lag_table_at(&t, 2)->ts_ms == 20000);
-        assert_true(lag_table_at(&t, 3)->offset == 300 && lag_table_at(&t, 3)->ts_ms == 40000);
+        assert_true(lag_table_at(&t, 2).offset == 300 && lag_table_at(&t, 2).ts_ms == 20000);
+        assert_true(lag_table_at(&t, 3).offset == 300 && lag_table_at(&t, 3).ts_ms == 40000);
         /* Out of order, same time, negative: rejected, table unchanged. */
         assert_int_equal(lag_table_add(&t, 700, 50000), LAG_ADD_REJECTED);
         assert_int_equal(lag_table_add(&t, 700, 49000), LAG_ADD_REJECTED);
@@ -472,8 +472,8 @@ static void test_table_add(void **state)
         for (int i = 0; i < LAG_TABLE_CAP + 10; i++)
                 assert_int_equal(lag_table_add(&t, 10 * i, 1000 * i), LAG_ADD_APPENDED);
         assert_int_equal(lag_table_len(&t), LAG_TABLE_CAP);
-        assert_true(lag_table_at(&t, 0)->offset == 100);
-        assert_true(lag_table_at(&t, LAG_TABLE_CAP - 1)->offset == 10 * (LAG_TABLE_CAP + 9));
+        assert_true(lag_table_at(&t, 0).offset == 100);
+        assert_true(lag_table_at(&t, LAG_TABLE_CAP - 1).offset == 10 * (LAG_TABLE_CAP + 9));
 }
 
 static void test_seconds_timeline(void **state)
@@ -564,6 +564,55 @@ static void test_seconds_idle_gap(void **state)
         assert_false(lag_seconds_eval(&t, 600, 120000, 99999).known);
         /* Check disabled: straight line across the gap. */
         assert_secs(lag_seconds_eval(&t, 600, 120000, 0), 60.0);
+}
+
+/* Packed storage: 32-bit deltas from the oldest entry. Large absolute
+ * values are exact; a span over 2^32 ms or 2^32 messages drops the oldest
+ * entries until it fits. */
+static void test_packed_spans(void **state)
+{
+        const int64_t big = 1000000000000000LL, span = (int64_t)UINT32_MAX;
+        struct lag_table t;
+        struct lag_window w;
+
+        (void)state;
+        lag_table_init(&t);
+        lag_table_add(&t, big, 5 * big);
+        lag_table_add(&t, big + 5, 5 * big + 1000);
+        assert_true(lag_table_at(&t, 0).offset == big && lag_table_at(&t, 0).ts_ms == 5 * big);
+        assert_true(lag_table_at(&t, 1).offset == big + 5 &&
+                    lag_table_at(&t, 1).ts_ms == 5 * big + 1000);
+
+        lag_table_init(&t);
+        lag_table_add(&t, 0, 0);
+        lag_table_add(&t, 100, 1000);
+        assert_int_equal(lag_table_add(&t, 200, 1000 + span), LAG_ADD_APPENDED);
+        assert_int_equal(lag_table_len(&t), 2);
+        assert_true(lag_table_at(&t, 0).offset == 100 && lag_table_at(&t, 0).ts_ms == 1000);
+        assert_true(lag_table_at(&t, 1).ts_ms == 1000 + span);
+        /* A flat run stretched past the span keeps its newest point. */
+        assert_int_equal(lag_table_add(&t, 200, 2000 + span), LAG_ADD_APPENDED);
+        assert_int_equal(lag_table_add(&t, 200, 3000 + span), LAG_ADD_REPLACED);
+        assert_true(lag_table_at(&t, lag_table_len(&t) - 1).ts_ms == 3000 + span);
+        assert_true(lag_table_at(&t, 0).ts_ms >= 3000);
+
+        lag_table_init(&t);
+        lag_table_add(&t, 0, 0);
+        lag_table_add(&t, 10, 1000);
+        lag_table_add(&t, 10 + span + 1, 2000);
+        assert_int_equal(lag_table_len(&t), 1);
+        assert_true(lag_table_at(&t, 0).offset == 10 + span + 1);
+
+        lag_window_init(&w, NULL);
+        assert_true(lag_window_push(&w, 0, 1, 10));
+        assert_true(lag_window_push(&w, 1000, 2, 10));
+        assert_true(lag_window_push(&w, 2000, 3, 10));
+        assert_true(lag_window_push(&w, 1000 + span, 4, big));
+        assert_int_equal(lag_window_len(&w), 3);
+        assert_true(lag_window_at(&w, 0).ts_ms == 1000 && lag_window_at(&w, 0).offset == 2);
+        assert_true(lag_window_at(&w, 2).ts_ms == 1000 + span);
+        assert_true(lag_window_at(&w, 2).lag == big - 4);
+        assert_true(lag_window_current_lag(&w) == big - 4);
 }
 
 static void test_seconds_single_and_empty(void **state)
@@ -690,6 +739,7 @@ int main(void)
                 cmocka_unit_test(test_seconds_idle_gap),
                 cmocka_unit_test(test_seconds_single_and_empty),
                 cmocka_unit_test(test_seconds_reset),
+                cmocka_unit_test(test_packed_spans),
                 cmocka_unit_test(test_trend),
         };
 
