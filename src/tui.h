@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "app.h"
 #include "alerttrack.h"
 #include "health.h"
@@ -26,6 +27,33 @@ enum tui_mode {
         TUI_COMMAND,            /* editing a ":" command */
         TUI_FILTER,             /* editing a "/" filter */
         TUI_HELP,               /* the help page is open */
+        TUI_ACTION,             /* the action dialog is open (struct tui_act) */
+        TUI_PAGER,              /* an action's result page is open */
+};
+
+/* The steps of the action dialog. Keys go to the dialog in all of them;
+ * the phases run on an action_job worker and the loop polls it. */
+enum tui_act_step {
+        TUI_ACT_CONF,           /* editing the conf JSON (ACTION_F_CONF) */
+        TUI_ACT_PREPARE,        /* the prepare phase runs */
+        TUI_ACT_CONFIRM,        /* the plan is shown: y / n, or the source name typed */
+        TUI_ACT_RUN,            /* the run phase runs */
+};
+
+/* One action in progress (there is at most one). */
+struct tui_act {
+        enum tui_act_step step;
+        const struct action_def *def;           /* NULL: none */
+        const struct source_cfg *src;           /* borrowed from the config */
+        char    target[160];                    /* connector, DAG id */
+        char    conf[256];                      /* the conf editor line ("" = none) */
+        char    typed[128];                     /* the source name, for dangerous ones */
+        char    msg[256];                       /* why the input was not accepted */
+        struct action_job *job;                 /* the phase running, or NULL */
+        struct action_plan plan;                /* after prepare, until run takes it */
+        char   *text;                           /* owned: the plan as dialog lines */
+        char   *summary;                        /* owned: the plan for the audit log */
+        int64_t t0;                             /* monotonic ms the dialog opened */
 };
 
 /* Where a key's footer hint shows (struct tui_key.where). */
@@ -72,6 +100,10 @@ struct tui {
         int         help_top;           /* first help line shown */
         int         help_h;             /* help lines visible last draw */
         size_t      help_n;
+        struct tui_act act;             /* the action dialog (mode TUI_ACTION) */
+        struct tlines pager;            /* the result page (mode TUI_PAGER) */
+        char        pager_title[256];
+        int         pager_top, pager_h; /* first line shown, lines visible last draw */
         int         tab_x0[TUI_MAX_VIEWS], tab_x1[TUI_MAX_VIEWS]; /* tab bar hit boxes */
 
         bool        quit;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "action.h"
 #include "collector.h"
 #include "config.h"
 #include "snapshot.h"
@@ -175,6 +176,24 @@ static void draw_footer(struct tui *t, int y)
         int x = 1;
 
         draw_fill(y, theme_attr(ROLE_FOOTER));
+        if (t->mode == TUI_PAGER) {
+                x += draw_hint(y, x, "Esc", "close", t->ascii);
+                x += draw_hint(y, x, "j/k", "scroll", t->ascii);
+                x += draw_hint(y, x, "PgUp/PgDn", "page", t->ascii);
+                return;
+        }
+        if (t->mode == TUI_ACTION) {
+                if (t->act.step == TUI_ACT_CONFIRM &&
+                    !(t->act.def->flags & ACTION_F_DANGEROUS))
+                        x += draw_hint(y, x, "y", "run", t->ascii);
+                if (t->act.step == TUI_ACT_CONF)
+                        x += draw_hint(y, x, "Enter", "plan", t->ascii);
+                if (t->act.step == TUI_ACT_CONFIRM && (t->act.def->flags & ACTION_F_DANGEROUS))
+                        x += draw_hint(y, x, "Enter", "confirm", t->ascii);
+                if (t->act.step != TUI_ACT_RUN)
+                        x += draw_hint(y, x, "Esc", "cancel", t->ascii);
+                return;
+        }
         if (where == TUI_IN_HELP) {
                 x += draw_hint(y, x, "Esc", "close help", t->ascii);
                 x += draw_hint(y, x, "j/k", "scroll", t->ascii);
@@ -270,6 +289,151 @@ static void draw_help(struct tui *t, const struct rect *r)
         tlines_done(&l);
 }
 
+/* Adds s to l, one line per '\n', lines longer than w cells wrapped (the
+ * plan text is shown exactly, never clipped). */
+static void dlg_text(struct tlines *l, enum theme_role role, const char *s, int w)
+{
+        if (w < 8)
+                w = 8;
+        while (s && *s) {
+                size_t len = strcspn(s, "\n");
+                const char *p = s, *end = s + len;
+
+                do {
+                        const char *q = p;
+                        int cells = 0;
+                        /* w code points, whole UTF-8 sequences. */
+                        const char *sp = NULL;
+                        while (q < end && cells < w) {
+                                q++;
+                                while (q < end && ((unsigned char)*q & 0xC0) == 0x80)
+                                        q++;
+                                cells++;
+                                if (q < end && *q == ' ' && cells > w / 2)
+                                        sp = q;
+                        }
+                        /* Prose breaks after a word; a long URL where it must. */
+                        if (q < end && sp)
+                                q = sp + 1;
+                        tlines_add(l, role, "%.*s", (int)(q - p), p);
+                        p = q;
+                } while (p < end);
+                s = *end ? end + 1 : end;
+        }
+}
+
+/* The action dialog: a box centred over the pane. */
+static void draw_action(struct tui *t, const struct rect *pane)
+{
+        const struct tui_act *x = &t->act;
+        const char *dots = t->ascii ? "..." : "\u2026";
+        struct tlines l;
+        struct rect in;
+        int iw = COLS - 8 > 110 ? 110 : COLS - 8, w = 0, h, y0, x0;
+        int battr = theme_attr(ROLE_BORDER), fill = theme_attr(ROLE_DEFAULT);
+
+        if (!x->def || iw < 20)
+                return;
+        tlines_init(&l);
+        tlines_add(&l, ROLE_TITLE, "%s", x->def->title);
+        tlines_add(&l, ROLE_DEFAULT, "%s %s on %s (%s)", x->def->scope, x->target,
+                   x->src->name, x->src->kind);
+        tlines_add(&l, ROLE_DEFAULT, "%s", "");
+        switch (x->step) {
+        case TUI_ACT_CONF:
+                tlines_add(&l, ROLE_DEFAULT, "conf: a JSON object for the run, empty for none");
+                dlg_text(&l, ROLE_PROMPT, x->conf[0] ? x->conf : " ", iw - 2);
+                tlines_seg(&l, ROLE_PROMPT, "_");
+                tlines_add(&l, ROLE_DEFAULT, "%s", "");
+                tlines_add(&l, ROLE_KEY, "Enter");
+                tlines_seg(&l, ROLE_DEFAULT, " show the plan  ");
+                tlines_seg(&l, ROLE_KEY, "Esc");
+                tlines_seg(&l, ROLE_DEFAULT, " cancel");
+                break;
+        case TUI_ACT_PREPARE:
+                tlines_add(&l, ROLE_INFO, "running%s building the plan", dots);
+                tlines_add(&l, ROLE_DEFAULT, "%s", "");
+                tlines_add(&l, ROLE_KEY, "Esc");
+                tlines_seg(&l, ROLE_DEFAULT, " cancel");
+                break;
+        case TUI_ACT_CONFIRM:
+        case TUI_ACT_RUN:
+                dlg_text(&l, ROLE_DEFAULT, x->text, iw);
+                tlines_add(&l, ROLE_DEFAULT, "%s", "");
+                if (x->step == TUI_ACT_RUN) {
+                        tlines_add(&l, ROLE_INFO, "running%s", dots);
+                } else if (x->def->flags & ACTION_F_DANGEROUS) {
+                        tlines_add(&l, ROLE_WARN, "dangerous: type the source name (%s) and "
+                                   "Enter to run it; Esc cancels", x->src->name);
+                        tlines_add(&l, ROLE_PROMPT, "> %s_", x->typed);
+                } else {
+                        tlines_add(&l, ROLE_DEFAULT, "Run it?  ");
+                        tlines_seg(&l, ROLE_KEY, "y");
+                        tlines_seg(&l, ROLE_DEFAULT, " run  ");
+                        tlines_seg(&l, ROLE_KEY, "n/Esc");
+                        tlines_seg(&l, ROLE_DEFAULT, " cancel");
+                }
+                break;
+        }
+        if (x->msg[0])
+                dlg_text(&l, ROLE_ERROR, x->msg, iw);
+        for (size_t i = 0; i < l.n; i++) {
+                char buf[TLINE_SEGS * TSEG_MAX];
+                int tw;
+                tline_text(&l.v[i], buf, sizeof buf);
+                tw = text_width(buf);
+                if (tw > w)
+                        w = tw;
+        }
+        if (w < 50)
+                w = 50;
+        if (w > iw)
+                w = iw;
+        h = (int)l.n;
+        if (h > pane->h - 2)
+                h = pane->h - 2;        /* the tail (the prompt) matters most */
+        x0 = (COLS - (w + 4)) / 2;
+        y0 = pane->y + (pane->h - (h + 2)) / 2;
+        for (int y = y0; y < y0 + h + 2; y++) {
+                bool edge = y == y0 || y == y0 + h + 1;
+                attrset(fill);
+                mvhline(y, x0, ' ', w + 4);
+                attrset(battr);
+                if (edge) {
+                        if (t->ascii)
+                                mvhline(y, x0, '-', w + 4);
+                        else
+                                mvhline(y, x0, ACS_HLINE, w + 4);
+                        mvaddch(y, x0, t->ascii ? '+' : (y == y0 ? ACS_ULCORNER
+                                                                  : ACS_LLCORNER));
+                        mvaddch(y, x0 + w + 3, t->ascii ? '+' : (y == y0 ? ACS_URCORNER
+                                                                          : ACS_LRCORNER));
+                } else {
+                        mvaddch(y, x0, t->ascii ? '|' : ACS_VLINE);
+                        mvaddch(y, x0 + w + 3, t->ascii ? '|' : ACS_VLINE);
+                }
+        }
+        in.y = y0 + 1;
+        in.x = x0 + 2;
+        in.h = h;
+        in.w = w;
+        tlines_draw(stdscr, &in, &l, (int)l.n - h, t->ascii);
+        tlines_done(&l);
+}
+
+/* An action's result page, scrolled like the help page. */
+static void draw_pager(struct tui *t, const struct rect *r)
+{
+        int maxtop = (int)t->pager.n - r->h;
+
+        if (maxtop < 0)
+                maxtop = 0;
+        if (t->pager_top > maxtop)
+                t->pager_top = maxtop;
+        t->pager_h = r->h;
+        tlines_draw(stdscr, r, &t->pager, t->pager_top, t->ascii);
+}
+
 static void tui_help_key(struct tlines *out, const char *label, const char *help)
 {
         tlines_add(out, ROLE_KEY, "  %-14s", label);
@@ -295,6 +459,14 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
                 tui_help_key(out, "Enter", ops->detail_help ? ops->detail_help : "detail");
         for (size_t i = 0; ops->keys && ops->keys[i].label; i++)
                 tui_help_key(out, ops->keys[i].label, ops->keys[i].help);
+
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Actions");
+        tlines_add(out, ROLE_DEFAULT, "  an action key works on the selected row's source: "
+                   "the plan (exact requests) is shown, y runs it, n/Esc cancels;");
+        tlines_add(out, ROLE_DEFAULT, "  the result opens in a page (Esc closes). Every "
+                   "decision is written to the audit log.%s",
+                   t->a->read_only ? " READ-ONLY: actions are refused." : "");
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Commands");
@@ -367,16 +539,22 @@ void tui_draw_frame(struct tui *t)
 
                 draw_header(t);
                 draw_tabs(t);
-                if (t->mode == TUI_HELP) {
+                if (t->mode == TUI_HELP || t->mode == TUI_PAGER) {
                         struct rect hr = pane;
                         hr.x = 1;
                         hr.w = COLS - 1;
-                        draw_help(t, &hr);
+                        if (t->mode == TUI_HELP)
+                                draw_help(t, &hr);
+                        else
+                                draw_pager(t, &hr);
                 } else if (v->ops->draw) {
                         v->ops->draw(v, stdscr, &pane, &d);
                 } else {
                         view_draw_generic(v, stdscr, &pane, &d);
                 }
+                /* The dialog over the pane, which keeps redrawing under it. */
+                if (t->mode == TUI_ACTION)
+                        draw_action(t, &pane);
                 draw_footer(t, LINES - 2);
                 draw_status(t, LINES - 1);
         }

@@ -342,6 +342,18 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 tlines_add(out, ROLE_DIM, "  none");
 }
 
+/* Actions of airflow (collectors/airflow.c), run by the TUI on the selected
+ * DAG; declared here for footer and help. */
+static const struct view_key view_airflow_keys[] = {
+        { 'T', "T", "trigger a run of the selected DAG (conf JSON first, then plan, then y)",
+          "trigger" },
+        { 'C', "C", "clear the failed tasks of the DAG's last failed run (Airflow's dry run "
+          "shown, then y)", "clear" },
+        { 'P', "P", "pause the selected DAG (plan, then y)", "pause" },
+        { 'U', "U", "unpause the selected DAG (plan, then y)", "unpause" },
+        { 0, NULL, NULL, NULL },
+};
+
 const struct view_ops view_airflow_ops = {
         .name = "airflow",
         .title = "Airflow",
@@ -351,5 +363,6 @@ const struct view_ops view_airflow_ops = {
         .preamble = view_airflow_preamble,
         .detail = view_airflow_detail,
         .detail_help = "DAG runs and failed tasks",
+        .keys = view_airflow_keys,
         .empty = "no Airflow DAGs (check `dags:` globs)",
 };

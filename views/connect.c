@@ -588,6 +588,12 @@ static void view_connect_draw(struct view *v, struct _win_st *win, const struct 
 
 static const struct view_key view_connect_keys[] = {
         { 's', "s", "toggle: connectors / Schema Registry subjects", "subjects" },
+        /* Actions of kafka_connect (collectors/kafka_connect.c), run by the
+         * TUI on the selected connector; declared here for footer and help. */
+        { 'R', "R", "restart the selected connector and its FAILED tasks (plan, then y)",
+          "restart" },
+        { 'P', "P", "pause the selected connector (plan, then y)", "pause" },
+        { 'U', "U", "resume the selected connector (plan, then y)", "resume" },
         { 0, NULL, NULL, NULL },
 };
 
