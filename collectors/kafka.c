@@ -158,6 +158,9 @@ static const struct cfg_key kafka_keys[] = {
           "host:port of a plaintext listener for DescribeQuorum (default: the bootstrap brokers)" },
         { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg, lag_window),         false,
           "commits per partition in the lag status window, 2..16 (default 10)" },
+        { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg, quorum_prometheus),  false,
+          "name of a prometheus source whose raft metrics the Kafka pane shows when "
+          "DescribeQuorum fails" },
         { NULL, 0, 0, false, NULL },
 };
 
@@ -2712,6 +2715,13 @@ static int kafka_validate(const struct source_cfg *src, struct err *err)
         if (c->quorum_bootstrap &&
             kafka_validate_list("quorum_bootstrap", c->quorum_bootstrap, err) != 0)
                 return -1;
+        if (c->quorum_prometheus.name && c->quorum_prometheus.src &&
+            c->quorum_prometheus.src->kind &&
+            strcmp(c->quorum_prometheus.src->kind, "prometheus") != 0) {
+                err_set(err, EINVAL, "quorum_prometheus: source \"%s\" is of kind %s, not prometheus",
+                        c->quorum_prometheus.name, c->quorum_prometheus.src->kind);
+                return -1;
+        }
         if (!kafka_one_of(proto, protos, LO_ARRAY_LEN(protos))) {
                 err_set(err, EINVAL, "security_protocol \"%s\" is not one of plaintext, ssl, "
                         "sasl_plaintext, sasl_ssl", proto);

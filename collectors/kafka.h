@@ -44,6 +44,10 @@ struct kafka_cfg {
         char   *topics_exclude;         /* POSIX extended regex; NULL = "^__" */
         char   *quorum_bootstrap;       /* host:port for DescribeQuorum; NULL = bootstrap */
         int64_t lag_window;             /* commits per partition window; 0 = 10 */
+        struct cfg_source_ref quorum_prometheus;  /* prometheus source whose raft metrics
+                                                     the Kafka pane shows when DescribeQuorum
+                                                     fails; name NULL = none. The collector
+                                                     never reads it (views/kafka.c does). */
 };
 
 #define KAFKA_SPARK_N    16     /* lag samples kept per group partition */

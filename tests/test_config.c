@@ -368,6 +368,11 @@ static const struct str_case str_cases[] = {
         { PQ " []\n    queries[].name: x\n",
           "t.yaml:6:5: unknown key \"queries[].name\" for kind prometheus (did you mean \"queries\"?)" },
 #undef PQ
+        /* kafka quorum_prometheus: must name a prometheus source. */
+        { "sources:\n  - {name: pg, kind: postgres, dsn: host=x}\n"
+          "  - {name: k, kind: kafka, bootstrap: \"b1:9092\", quorum_prometheus: pg}\n",
+          "t.yaml:3:5: source \"k\": quorum_prometheus: source \"pg\" is of kind postgres, "
+          "not prometheus" },
 };
 
 static void test_bad_strings(void **state)

@@ -8,6 +8,10 @@
  * unknown values print "-" (never 0), row severities, the "/" filter, the
  * per-source header line (quorum leader/epoch, worst group) and the
  * quorum-unavailable line, the group partition page and its windowed form.
+ * And the quorum fallback: a kafka source whose DescribeQuorum fails and
+ * that names a `quorum_prometheus` source shows that source's raft-metrics
+ * quorum (header line, brokers + quorum rows), marked "from Prometheus";
+ * without a quorum there the output is unchanged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +27,7 @@
 #include "collector.h"
 #include "config.h"
 #include "kafka.h"
+#include "prometheus.h"
 #include "ring.h"
 #include "snapshot.h"
 #include "util.h"
@@ -649,6 +654,204 @@ static void test_topic_and_node_detail(void **state)
         tlines_done(&l);
 }
 
+/* ---- the quorum_prometheus fallback ------------------------------------- */
+
+static struct prom_member pmember(const char *inst, int64_t id, const char *st, int64_t leo,
+                                  int64_t lag)
+{
+        return (struct prom_member){ xstrdup(inst), id, st ? xstrdup(st) : NULL, leo, lag };
+}
+
+/* A prometheus snapshot: with_quorum gives leader 7 epoch 9, high
+ * watermark 900, voters 7 (leader), 8 (lag 40) and one without a node id,
+ * observer 9 (lag 150); else "no raft metrics". */
+static struct prom_data *prom_quorum_data(bool with_quorum)
+{
+        struct prom_data *d = xcalloc(1, sizeof *d);
+        struct prom_quorum *q = &d->quorum;
+
+        d->quorum_asked = true;
+        q->leader_id = q->leader_epoch = q->high_watermark = -1;
+        if (!with_quorum) {
+                str_copy(q->reason, "no raft metrics", sizeof q->reason);
+                return d;
+        }
+        q->available = true;
+        q->leader_id = 7;
+        q->leader_epoch = 9;
+        q->high_watermark = 900;
+        q->voters = xcalloc(3, sizeof *q->voters);
+        q->n_voters = 3;
+        q->voters[0] = pmember("kafka/c7:9404", 7, "leader", 900, 0);
+        q->voters[1] = pmember("kafka/c8:9404", 8, "follower", 860, 40);
+        q->voters[2] = pmember("kafka/x:9404", -1, NULL, -1, -1);
+        q->observers = xcalloc(1, sizeof *q->observers);
+        q->n_observers = 1;
+        q->observers[0] = pmember("kafka/b9:9404", 9, "observer", 750, 150);
+        return d;
+}
+
+enum { FB_KAFKA, FB_PROM, FB_N };
+
+static void fallback_setup(struct source_cfg *fs, struct snapshot **fsnap,
+                           struct kafka_cfg *kc, bool with_quorum)
+{
+        memset(fs, 0, FB_N * sizeof *fs);
+        memset(kc, 0, sizeof *kc);
+        kc->quorum_prometheus.name = (char *)"prom";
+        fs[FB_KAFKA] = srcs[ZK];
+        fs[FB_KAFKA].name = (char *)"kraft";
+        fs[FB_KAFKA].kind_cfg = kc;
+        fs[FB_PROM].name = (char *)"prom";
+        fs[FB_PROM].kind = (char *)"prometheus";
+        fs[FB_PROM].ops = &coll_prometheus_ops;
+        fs[FB_PROM].interval_ms = 5000;
+        fs[FB_PROM].timeout_ms = 3000;
+        kc->quorum_prometheus.src = &fs[FB_PROM];
+        for (int i = 0; i < FB_N; i++) {
+                fsnap[i] = snapshot_new(&fs[i]);
+                fsnap[i]->status = COLL_OK;
+                fsnap[i]->collected_at = 1700000000000;
+                fsnap[i]->collected_mono = NOW - 2000;
+                fsnap[i]->seq = 3;
+        }
+        fsnap[FB_KAFKA]->data = zk_data();      /* DescribeQuorum unavailable */
+        fsnap[FB_PROM]->data = prom_quorum_data(with_quorum);
+}
+
+static struct view_data fallback_vd(const struct source_cfg *fs, struct snapshot **fsnap,
+                                    unsigned flags)
+{
+        struct view_data d = vd(flags);
+
+        d.srcs = fs;
+        d.snaps = (const struct snapshot *const *)fsnap;
+        d.n = FB_N;
+        return d;
+}
+
+static void test_quorum_from_prometheus(void **state)
+{
+        struct source_cfg fs[FB_N];
+        struct snapshot *fsnap[FB_N];
+        struct kafka_cfg kc;
+        struct view_data d;
+        struct table_rows r;
+        struct tlines l;
+        char buf[1024];
+
+        (void)state;
+        fallback_setup(fs, fsnap, &kc, true);
+
+        /* The header line: the Prometheus quorum, marked, in the place of
+         * the DescribeQuorum one (and not the unavailable reason). */
+        d = fallback_vd(fs, fsnap, 0);
+        tlines_init(&l);
+        view_kafka_preamble(&d, &l);
+        assert_int_equal(l.n, 2);
+        line(&l, 0, buf, sizeof buf);
+        assert_string_equal(buf, "kraft  brokers 1/1 up  quorum leader 7 epoch 9 (from Prometheus "
+                            "prom)  no groups  age 2s");
+        assert_int_equal(l.v[0].seg[3].role, ROLE_OK);          /* " leader 7" */
+        tlines_done(&l);
+
+        /* Brokers sub-view: the quorum block names Prometheus and still says
+         * why DescribeQuorum failed. */
+        d = fallback_vd(fs, fsnap, VIEW_KAFKA_SHOW_BROKERS);
+        tlines_init(&l);
+        view_kafka_preamble(&d, &l);
+        assert_int_equal(l.n, 4);
+        line(&l, 0, buf, sizeof buf);
+        assert_string_equal(buf, "kraft  brokers 1/1 up  quorum leader 7 epoch 9 (from Prometheus "
+                            "prom)  no groups  age 2s");
+        line(&l, 1, buf, sizeof buf);
+        assert_string_equal(buf, "  kraft: quorum from Prometheus prom: high watermark 900  "
+                            "voters 2  observers 1");
+        line(&l, 2, buf, sizeof buf);
+        assert_string_equal(buf, "  DescribeQuorum unavailable: DescribeQuorum (API 55) not "
+                            "supported: ZooKeeper mode?");
+        assert_int_equal(l.v[2].seg[0].role, ROLE_WARN);
+        tlines_done(&l);
+
+        /* Rows: broker 7 (the leader), controllers 8 and 9 from the metrics;
+         * the voter without a node id has no row. No fetch ages. */
+        table_rows_init(&r);
+        view_kafka_rows(&d, &r);
+        assert_int_equal(r.n, 3);
+        assert_string_equal(r.v[0].id, "kraft\tnode\t7");
+        assert_string_equal(CELL(r, 0, KVB_ADDR), "zk-b7:9092");
+        assert_string_equal(CELL(r, 0, KVB_QUORUM), "leader");
+        assert_int_equal(ROLE(r, 0, KVB_QUORUM), ROLE_OK);
+        assert_string_equal(CELL(r, 0, KVB_LEO), "900");
+        assert_string_equal(CELL(r, 0, KVB_QLAG), "0");
+        assert_string_equal(CELL(r, 0, KVB_FETCH), "-");
+        assert_string_equal(CELL(r, 0, KVB_CAUGHT), "-");
+        assert_string_equal(r.v[1].id, "kraft\tnode\t8");
+        assert_string_equal(CELL(r, 1, KVB_ADDR), "(controller)");
+        assert_string_equal(CELL(r, 1, KVB_QUORUM), "voter");
+        assert_string_equal(CELL(r, 1, KVB_LEO), "860");
+        assert_string_equal(CELL(r, 1, KVB_QLAG), "40");
+        assert_string_equal(CELL(r, 1, KVB_FETCH), "-");
+        assert_string_equal(r.v[2].id, "kraft\tnode\t9");
+        assert_string_equal(CELL(r, 2, KVB_QUORUM), "observer");
+        assert_string_equal(CELL(r, 2, KVB_LEO), "750");
+        assert_string_equal(CELL(r, 2, KVB_QLAG), "150");
+        table_rows_done(&r);
+
+        for (int i = 0; i < FB_N; i++)
+                snapshot_unref(fsnap[i]);
+}
+
+static void test_quorum_prometheus_without_quorum(void **state)
+{
+        struct source_cfg fs[FB_N];
+        struct snapshot *fsnap[FB_N];
+        struct kafka_cfg kc;
+        struct view_data d;
+        struct table_rows r;
+        struct tlines l;
+        char buf[1024];
+
+        (void)state;
+        fallback_setup(fs, fsnap, &kc, false);
+
+        d = fallback_vd(fs, fsnap, 0);
+        tlines_init(&l);
+        view_kafka_preamble(&d, &l);
+        assert_int_equal(l.n, 2);
+        line(&l, 0, buf, sizeof buf);
+        assert_string_equal(buf, "kraft  brokers 1/1 up  no groups  age 2s  quorum unavailable: "
+                            "DescribeQuorum (API 55) not supported: ZooKeeper mode?");
+        tlines_done(&l);
+
+        d = fallback_vd(fs, fsnap, VIEW_KAFKA_SHOW_BROKERS);
+        tlines_init(&l);
+        view_kafka_preamble(&d, &l);
+        assert_int_equal(l.n, 3);
+        line(&l, 1, buf, sizeof buf);
+        assert_string_equal(buf, "  kraft: quorum unavailable: DescribeQuorum (API 55) not "
+                            "supported: ZooKeeper mode?");
+        tlines_done(&l);
+        table_rows_init(&r);
+        view_kafka_rows(&d, &r);
+        assert_int_equal(r.n, 1);
+        assert_string_equal(CELL(r, 0, KVB_QUORUM), "-");
+        table_rows_done(&r);
+
+        /* No data yet on the prometheus source: unchanged too. */
+        snapshot_unref(fsnap[FB_PROM]);
+        fsnap[FB_PROM] = NULL;
+        d = fallback_vd(fs, fsnap, 0);
+        tlines_init(&l);
+        view_kafka_preamble(&d, &l);
+        line(&l, 0, buf, sizeof buf);
+        assert_string_equal(buf, "kraft  brokers 1/1 up  no groups  age 2s  quorum unavailable: "
+                            "DescribeQuorum (API 55) not supported: ZooKeeper mode?");
+        tlines_done(&l);
+
+        snapshot_unref(fsnap[FB_KAFKA]);
+}
+
 static void test_columns(void **state)
 {
         (void)state;
@@ -668,6 +871,8 @@ int main(void)
                 cmocka_unit_test(test_preamble),
                 cmocka_unit_test(test_group_detail),
                 cmocka_unit_test(test_topic_and_node_detail),
+                cmocka_unit_test(test_quorum_from_prometheus),
+                cmocka_unit_test(test_quorum_prometheus_without_quorum),
                 cmocka_unit_test(test_columns),
         };
 

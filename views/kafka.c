@@ -19,6 +19,13 @@
  *     voter, observer), log end offset, lag behind the leader
  *     (quorum_follower_lag) and last fetch / caught-up ages. Above the
  *     table: the quorum's high watermark and its epoch changes.
+ *
+ * Quorum fallback: when a source's DescribeQuorum fails and its config
+ * names a `quorum_prometheus` source whose latest snapshot has a KRaft
+ * quorum with a leader (from the raft metrics), the header line and the
+ * brokers + quorum sub-view show that quorum instead, marked "from
+ * Prometheus <source>" (no last fetch / caught-up ages: the metrics have
+ * none). The kafka collector never reads it; only this pane joins the two.
  *   - Topics: partitions, replication factor, under-replicated and offline
  *     partitions (their thresholds), ISR shrinks, messages/s with history.
  *
@@ -43,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prometheus.h"
 #include "ring.h"
 #include "util.h"
 #include "view.h"
@@ -387,6 +395,69 @@ static void kv_group_rows(const struct view_data *d, struct table_rows *out)
 
 /* ---- brokers + quorum ---------------------------------------------------- */
 
+static void kv_from_prom(const struct prom_member *m, size_t n, struct kafka_replica **out,
+                         size_t *nout)
+{
+        *out = xcalloc(n ? n : 1, sizeof **out);
+        *nout = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (m[i].id < 0 || m[i].id > INT32_MAX)
+                        continue;       /* no node id label: not joinable */
+                (*out)[*nout] = (struct kafka_replica){
+                        .id = (int32_t)m[i].id,
+                        .log_end_offset = m[i].log_end_offset,
+                        .lag = m[i].lag,
+                        .last_fetch_age_ms = -1,
+                        .last_caught_up_age_ms = -1,
+                };
+                (*nout)++;
+        }
+}
+
+/* The quorum a kafka source shows: its own, or, when DescribeQuorum failed
+ * and it names a quorum_prometheus source whose latest snapshot has a
+ * quorum with a leader, that one converted into *tmp (free it with
+ * kafka_quorum_done; always safe) with *from set to the prometheus source's
+ * name (else NULL). */
+static const struct kafka_quorum *kv_quorum(const struct view_data *d,
+                                            const struct source_cfg *src,
+                                            const struct kafka_data *kd,
+                                            struct kafka_quorum *tmp, const char **from)
+{
+        const struct kafka_cfg *c = src->kind_cfg;
+
+        memset(tmp, 0, sizeof *tmp);
+        *from = NULL;
+        if (kd->quorum.available || !c || !c->quorum_prometheus.name)
+                return &kd->quorum;
+        for (size_t i = 0; i < d->n; i++) {
+                const struct prom_data *pd;
+                const struct prom_quorum *pq;
+
+                if (!d->srcs[i].name || strcmp(d->srcs[i].name, c->quorum_prometheus.name) != 0)
+                        continue;
+                if (!d->srcs[i].kind || strcmp(d->srcs[i].kind, "prometheus") != 0 ||
+                    !d->snaps || !d->snaps[i] || !d->snaps[i]->data)
+                        break;
+                pd = d->snaps[i]->data;
+                pq = &pd->quorum;
+                if (!pd->quorum_asked || !pq->available || pq->leader_id < 0 ||
+                    pq->leader_id > INT32_MAX)
+                        break;
+                tmp->available = true;
+                tmp->leader_id = (int32_t)pq->leader_id;
+                tmp->leader_epoch = pq->leader_epoch >= 0 && pq->leader_epoch <= INT32_MAX
+                                    ? (int32_t)pq->leader_epoch : -1;
+                tmp->high_watermark = pq->high_watermark;
+                kv_from_prom(pq->voters, pq->n_voters, &tmp->voters, &tmp->n_voters);
+                kv_from_prom(pq->observers, pq->n_observers, &tmp->observers,
+                             &tmp->n_observers);
+                *from = d->srcs[i].name;
+                return tmp;
+        }
+        return &kd->quorum;
+}
+
 static const struct kafka_replica *kv_replica(const struct kafka_quorum *q, int32_t id,
                                               bool *voter)
 {
@@ -420,9 +491,9 @@ static int kv_cmp_id(const void *a, const void *b)
 
 /* Every node id: brokers, voters and observers, ascending, no duplicates.
  * Returns the count; *out is owned. */
-static size_t kv_node_ids(const struct kafka_data *kd, int32_t **out)
+static size_t kv_node_ids(const struct kafka_data *kd, const struct kafka_quorum *q,
+                          int32_t **out)
 {
-        const struct kafka_quorum *q = &kd->quorum;
         size_t n = 0, max = kd->n_brokers + q->n_voters + q->n_observers, k = 0;
         int32_t *v = xmalloc((max ? max : 1) * sizeof *v);
 
@@ -448,10 +519,9 @@ static enum theme_role kv_up_role(const struct kafka_broker *b)
 }
 
 static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
-                        const struct snapshot *s, const struct kafka_data *kd, int32_t id,
-                        struct table_row *row)
+                        const struct snapshot *s, const struct kafka_data *kd,
+                        const struct kafka_quorum *q, int32_t id, struct table_row *row)
 {
-        const struct kafka_quorum *q = &kd->quorum;
         const struct kafka_broker *b = kv_broker(kd, id);
         bool voter = false;
         const struct kafka_replica *rp = kv_replica(q, id, &voter);
@@ -516,15 +586,21 @@ static void kv_node_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++) {
                 const struct kafka_data *kd = kv_data(d->snaps[i]);
+                const struct kafka_quorum *q;
+                struct kafka_quorum tmp;
+                const char *from;
                 int32_t *ids;
                 size_t n;
 
                 if (!kv_is_kafka(&d->srcs[i]) || !kd)
                         continue;
-                n = kv_node_ids(kd, &ids);
+                q = kv_quorum(d, &d->srcs[i], kd, &tmp, &from);
+                n = kv_node_ids(kd, q, &ids);
                 for (size_t j = 0; j < n; j++)
-                        kv_node_row(d, &d->srcs[i], d->snaps[i], kd, ids[j], table_rows_add(out));
+                        kv_node_row(d, &d->srcs[i], d->snaps[i], kd, q, ids[j],
+                                    table_rows_add(out));
                 free(ids);
+                kafka_quorum_done(&tmp);
         }
 }
 
@@ -633,6 +709,9 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
 {
         const struct kafka_data *kd = kv_data(s);
         const struct kafka_group *w;
+        const struct kafka_quorum *q;
+        struct kafka_quorum tmp;
+        const char *from;
         enum theme_role role;
         char buf[64], b2[64];
 
@@ -649,8 +728,12 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
                    "  brokers %d/%zu up", kd->brokers_up, kd->n_brokers);
         /* Short things first, so a narrow terminal clips only the reason
          * (the brokers sub-view and the notes repeat it in full). */
-        if (kd->quorum.available)
-                kv_quorum_seg(out, &kd->quorum);
+        q = kv_quorum(d, src, kd, &tmp, &from);
+        if (q->available)
+                kv_quorum_seg(out, q);
+        if (from)
+                tlines_seg(out, ROLE_DIM, " (from Prometheus %s)", from);
+        kafka_quorum_done(&tmp);
         w = kv_worst_group(kd);
         if (w) {
                 kv_fmt_group_status(w, buf, sizeof buf);
@@ -665,7 +748,7 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
         view_fmt_age(s, d->now_mono, buf, sizeof buf, &role);
         tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
                    role == ROLE_STALE ? "" : "age ", buf);
-        if (!kd->quorum.available)
+        if (!kd->quorum.available && !from)
                 kv_quorum_seg(out, &kd->quorum);
         if (s->error[0])
                 tlines_seg(out, ROLE_WARN, "  %s", s->error);
@@ -674,12 +757,28 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
 }
 
 /* Quorum block of the brokers sub-view. */
-static void kv_quorum_lines(const struct source_cfg *src, const struct kafka_data *kd,
-                            struct tlines *out)
+static void kv_quorum_lines(const struct view_data *d, const struct source_cfg *src,
+                            const struct kafka_data *kd, struct tlines *out)
 {
-        const struct kafka_quorum *q = &kd->quorum;
+        struct kafka_quorum tmp;
+        const char *from;
+        const struct kafka_quorum *q = kv_quorum(d, src, kd, &tmp, &from);
         char buf[64];
 
+        if (from) {
+                /* No epoch history here: the metrics give only the current
+                 * epoch, and the header line has it. */
+                kv_fmt_i64(q->high_watermark, buf, sizeof buf);
+                tlines_add(out, ROLE_DIM, "  %s: quorum from Prometheus %s: high watermark ",
+                           src->name, from);
+                tlines_seg(out, ROLE_DEFAULT, "%s", buf);
+                tlines_seg(out, ROLE_DIM, "  voters %zu  observers %zu", q->n_voters,
+                           q->n_observers);
+                tlines_add(out, ROLE_WARN, "  DescribeQuorum unavailable: %s",
+                           kd->quorum.reason[0] ? kd->quorum.reason : "unknown");
+                kafka_quorum_done(&tmp);
+                return;
+        }
         if (!q->available) {
                 tlines_add(out, ROLE_WARN, "  %s: quorum unavailable: %s", src->name,
                            q->reason[0] ? q->reason : "unknown");
@@ -719,7 +818,7 @@ void view_kafka_preamble(const struct view_data *d, struct tlines *out)
                 if (!kd)
                         continue;
                 if (show == VIEW_KAFKA_SHOW_BROKERS)
-                        kv_quorum_lines(&d->srcs[i], kd, out);
+                        kv_quorum_lines(d, &d->srcs[i], kd, out);
                 for (size_t j = 0; j < kd->n_notes; j++)
                         tlines_add(out, ROLE_DIM, "  note: %s", kd->notes[j]);
         }
