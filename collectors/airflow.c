@@ -72,6 +72,7 @@
 #include "config.h"
 #include "health.h"
 #include "http.h"
+#include "jsonout.h"
 #include "ring.h"
 #include "util.h"
 
@@ -1230,14 +1231,6 @@ static void af_data_free_op(void *data)
         af_data_free(data);
 }
 
-static void af_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 static void af_json_time(cJSON *o, const char *k, int64_t ms)
 {
         char buf[40];
@@ -1262,9 +1255,9 @@ static cJSON *af_run_json(const struct af_run *r)
 {
         cJSON *o = cJSON_CreateObject();
 
-        af_json_str(o, "run_id", r->run_id);
-        af_json_str(o, "state", r->state);
-        af_json_str(o, "run_type", r->run_type);
+        json_add_str(o, "run_id", r->run_id);
+        json_add_str(o, "state", r->state);
+        json_add_str(o, "run_type", r->run_type);
         af_json_time(o, "logical_date", r->logical_date);
         af_json_time(o, "start", r->start);
         af_json_time(o, "end", r->end);
@@ -1277,8 +1270,8 @@ static void af_to_json(const void *data, struct cJSON *obj)
         const struct af_data *d = data;
         cJSON *arr, *notes;
 
-        af_json_str(obj, "api", d->api == AF_API_V2 ? "v2" : d->api == AF_API_V1 ? "v1" : NULL);
-        af_json_str(obj, "version", d->version);
+        json_add_str(obj, "api", d->api == AF_API_V2 ? "v2" : d->api == AF_API_V1 ? "v1" : NULL);
+        json_add_str(obj, "version", d->version);
         arr = cJSON_AddArrayToObject(obj, "dags");
         for (size_t i = 0; i < d->n_dags; i++) {
                 const struct af_dag *g = &d->dags[i];
@@ -1286,7 +1279,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
 
                 cJSON_AddStringToObject(o, "dag_id", g->dag_id);
                 cJSON_AddBoolToObject(o, "paused", g->paused);
-                af_json_str(o, "schedule", g->schedule);
+                json_add_str(o, "schedule", g->schedule);
                 if (g->have_last)
                         cJSON_AddItemToObject(o, "last_run", af_run_json(&g->last_run));
                 else
@@ -1308,7 +1301,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
                         cJSON_AddNumberToObject(o, "overdue_s", (double)g->overdue_s);
                 else
                         cJSON_AddNullToObject(o, "overdue_s");
-                af_json_str(o, "failed_run_id", g->failed_run_id);
+                json_add_str(o, "failed_run_id", g->failed_run_id);
                 if (g->failed_run_id && !g->tasks_read) {
                         cJSON_AddNullToObject(o, "failed_tasks");
                 } else {
@@ -1318,7 +1311,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
                                 cJSON *to = cJSON_CreateObject();
 
                                 cJSON_AddStringToObject(to, "task_id", ft->task_id);
-                                af_json_str(to, "state", ft->state);
+                                json_add_str(to, "state", ft->state);
                                 cJSON_AddNumberToObject(to, "map_index", ft->map_index);
                                 cJSON_AddNumberToObject(to, "try_number", ft->try_number);
                                 af_json_num(to, "duration_s", ft->duration_s);

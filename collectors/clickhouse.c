@@ -86,6 +86,7 @@
 #include "config.h"
 #include "health.h"
 #include "http.h"
+#include "jsonout.h"
 #include "ring.h"
 #include "util.h"
 
@@ -1845,22 +1846,6 @@ static void ch_data_free_op(void *data)
         ch_data_free(data);
 }
 
-static void ch_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
-static void ch_json_num(cJSON *o, const char *k, bool have, double v)
-{
-        if (have && isfinite(v))
-                cJSON_AddNumberToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 /* Rates and quantiles to 0.001 so the JSON carries no float noise. */
 static double ch_round3(double v)
 {
@@ -1874,8 +1859,8 @@ static void ch_to_json(const void *data, struct cJSON *obj)
         cJSON *lat, *arr;
         char at[40];
 
-        ch_json_str(obj, "version", d->version);
-        ch_json_num(obj, "uptime_s", d->uptime_s >= 0, (double)d->uptime_s);
+        json_add_str(obj, "version", d->version);
+        json_add_num(obj, "uptime_s", d->uptime_s >= 0, (double)d->uptime_s);
         cJSON_AddBoolToObject(obj, "query_log", d->query_log);
         lat = cJSON_AddObjectToObject(obj, "latency_ms");
         for (int i = 0; i < CH_NWIN; i++) {
@@ -1883,22 +1868,22 @@ static void ch_to_json(const void *data, struct cJSON *obj)
                 cJSON *w = cJSON_AddObjectToObject(lat, wname[i]);
                 bool have = l->count > 0;
 
-                ch_json_num(w, "count", l->count >= 0, (double)l->count);
-                ch_json_num(w, "p50", have, ch_round3(l->p50));
-                ch_json_num(w, "p95", have, ch_round3(l->p95));
-                ch_json_num(w, "p99", have, ch_round3(l->p99));
+                json_add_num(w, "count", l->count >= 0, (double)l->count);
+                json_add_num(w, "p50", have, ch_round3(l->p50));
+                json_add_num(w, "p95", have, ch_round3(l->p95));
+                json_add_num(w, "p99", have, ch_round3(l->p99));
         }
-        ch_json_num(obj, "queries_per_sec", true, ch_round3(d->queries_per_sec));
-        ch_json_num(obj, "failed_per_sec", true, ch_round3(d->failed_per_sec));
-        ch_json_num(obj, "inserted_rows_per_sec", true, ch_round3(d->inserted_rows_per_sec));
-        ch_json_num(obj, "inserted_bytes_per_sec", true, ch_round3(d->inserted_bytes_per_sec));
+        json_add_num(obj, "queries_per_sec", true, ch_round3(d->queries_per_sec));
+        json_add_num(obj, "failed_per_sec", true, ch_round3(d->failed_per_sec));
+        json_add_num(obj, "inserted_rows_per_sec", true, ch_round3(d->inserted_rows_per_sec));
+        json_add_num(obj, "inserted_bytes_per_sec", true, ch_round3(d->inserted_bytes_per_sec));
 
         arr = cJSON_AddArrayToObject(obj, "slow_queries");
         for (size_t i = 0; i < d->n_slow; i++) {
                 const struct ch_slow_query *s = &d->slow[i];
                 cJSON *o = cJSON_CreateObject();
 
-                ch_json_str(o, "query", s->query);
+                json_add_str(o, "query", s->query);
                 cJSON_AddNumberToObject(o, "duration_ms", (double)s->duration_ms);
                 if (s->at > 0) {
                         fmt_rfc3339(s->at, at, sizeof at);
@@ -1914,29 +1899,29 @@ static void ch_to_json(const void *data, struct cJSON *obj)
                 const struct ch_table *t = &d->tables[i];
                 cJSON *o = cJSON_CreateObject();
 
-                ch_json_str(o, "database", t->database);
-                ch_json_str(o, "table", t->table);
+                json_add_str(o, "database", t->database);
+                json_add_str(o, "table", t->table);
                 cJSON_AddNumberToObject(o, "active_parts", (double)t->active_parts);
                 cJSON_AddNumberToObject(o, "max_parts_per_partition",
                                         (double)t->max_parts_per_partition);
                 cJSON_AddItemToArray(arr, o);
         }
-        ch_json_num(obj, "merges", d->merges >= 0, d->merges);
+        json_add_num(obj, "merges", d->merges >= 0, d->merges);
 
         arr = cJSON_AddArrayToObject(obj, "replicas");
         for (size_t i = 0; i < d->n_replicas; i++) {
                 const struct ch_replica *r = &d->replicas[i];
                 cJSON *o = cJSON_CreateObject();
 
-                ch_json_str(o, "database", r->database);
-                ch_json_str(o, "table", r->table);
+                json_add_str(o, "database", r->database);
+                json_add_str(o, "table", r->table);
                 cJSON_AddBoolToObject(o, "is_readonly", r->is_readonly);
-                ch_json_num(o, "queue_size", r->queue_size >= 0, (double)r->queue_size);
-                ch_json_num(o, "absolute_delay_s", r->absolute_delay_s >= 0,
+                json_add_num(o, "queue_size", r->queue_size >= 0, (double)r->queue_size);
+                json_add_num(o, "absolute_delay_s", r->absolute_delay_s >= 0,
                             (double)r->absolute_delay_s);
                 cJSON_AddItemToArray(arr, o);
         }
-        ch_json_num(obj, "memory_bytes", d->memory_bytes >= 0, (double)d->memory_bytes);
+        json_add_num(obj, "memory_bytes", d->memory_bytes >= 0, (double)d->memory_bytes);
 }
 
 static void ch_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)

@@ -59,6 +59,7 @@
 #include "config.h"
 #include "health.h"
 #include "http.h"
+#include "jsonout.h"
 #include "util.h"
 
 #define KC_TRACE_MAX       (64 * 1024)  /* bytes of a trace we keep */
@@ -740,19 +741,11 @@ static void kc_data_free_op(void *data)
         kc_data_free(data);
 }
 
-static void kc_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 static void kc_json_trace(cJSON *o, const char *trace)
 {
         char *h = kc_trace_head(trace, KC_JSON_TRACE_LINES, KC_JSON_TRACE_BYTES);
 
-        kc_json_str(o, "trace", h);
+        json_add_str(o, "trace", h);
         free(h);
 }
 
@@ -761,18 +754,18 @@ static void kc_to_json(const void *data, struct cJSON *obj)
         const struct kc_data *d = data;
         cJSON *arr;
 
-        kc_json_str(obj, "version", d->version);
+        json_add_str(obj, "version", d->version);
         cJSON_AddBoolToObject(obj, "expand", d->expanded);
         arr = cJSON_AddArrayToObject(obj, "connectors");
         for (size_t i = 0; i < d->n_conns; i++) {
                 const struct kc_connector *c = &d->conns[i];
                 cJSON *o = cJSON_CreateObject(), *ta;
 
-                kc_json_str(o, "name", c->name);
-                kc_json_str(o, "type", c->type);
-                kc_json_str(o, "class", c->klass);
-                kc_json_str(o, "state", c->state);
-                kc_json_str(o, "worker", c->worker);
+                json_add_str(o, "name", c->name);
+                json_add_str(o, "type", c->type);
+                json_add_str(o, "class", c->klass);
+                json_add_str(o, "state", c->state);
+                json_add_str(o, "worker", c->worker);
                 kc_json_trace(o, c->trace);
                 cJSON_AddNumberToObject(o, "failed_tasks", c->failed_tasks);
                 ta = cJSON_AddArrayToObject(o, "tasks");
@@ -781,16 +774,16 @@ static void kc_to_json(const void *data, struct cJSON *obj)
                         cJSON *to = cJSON_CreateObject();
 
                         cJSON_AddNumberToObject(to, "id", t->id);
-                        kc_json_str(to, "state", t->state);
-                        kc_json_str(to, "worker", t->worker);
+                        json_add_str(to, "state", t->state);
+                        json_add_str(to, "worker", t->worker);
                         kc_json_trace(to, t->trace);
                         cJSON_AddItemToArray(ta, to);
                 }
-                kc_json_str(o, "slot", c->debezium_pg ? c->slot : NULL);
-                kc_json_str(o, "publication", c->debezium_pg ? c->publication : NULL);
-                kc_json_str(o, "topic_prefix", c->debezium_pg ? c->topic_prefix : NULL);
-                kc_json_str(o, "postgres_source", c->debezium_pg ? d->postgres_source : NULL);
-                kc_json_str(o, "error", c->error);
+                json_add_str(o, "slot", c->debezium_pg ? c->slot : NULL);
+                json_add_str(o, "publication", c->debezium_pg ? c->publication : NULL);
+                json_add_str(o, "topic_prefix", c->debezium_pg ? c->topic_prefix : NULL);
+                json_add_str(o, "postgres_source", c->debezium_pg ? d->postgres_source : NULL);
+                json_add_str(o, "error", c->error);
                 cJSON_AddItemToArray(arr, o);
         }
 }

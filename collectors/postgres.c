@@ -77,6 +77,7 @@
 #include "collector.h"
 #include "config.h"
 #include "health.h"
+#include "jsonout.h"
 #include "pgconn.h"
 #include "ring.h"
 #include "util.h"
@@ -1163,22 +1164,6 @@ static void pg_data_free_op(void *data)
         pg_data_free(data);
 }
 
-static void pg_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v && *v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
-static void pg_json_num(cJSON *o, const char *k, bool have, double v)
-{
-        if (have && !isnan(v))
-                cJSON_AddNumberToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 /* Rates to 0.1 byte/s so the JSON does not carry float noise. */
 static double pg_round1(double v)
 {
@@ -1190,41 +1175,41 @@ static void pg_to_json(const void *data, struct cJSON *obj)
         const struct pg_data *d = data;
         cJSON *arr;
 
-        pg_json_str(obj, "server_version", d->server_version);
+        json_add_text(obj, "server_version", d->server_version);
         cJSON_AddNumberToObject(obj, "server_version_num", d->server_version_num);
         cJSON_AddBoolToObject(obj, "in_recovery", d->in_recovery);
-        pg_json_str(obj, "wal_level", d->wal_level);
-        pg_json_num(obj, "max_replication_slots", d->max_replication_slots >= 0,
+        json_add_text(obj, "wal_level", d->wal_level);
+        json_add_num(obj, "max_replication_slots", d->max_replication_slots >= 0,
                     d->max_replication_slots);
-        pg_json_num(obj, "max_wal_senders", d->max_wal_senders >= 0, d->max_wal_senders);
-        pg_json_num(obj, "max_slot_wal_keep_size", d->max_slot_wal_keep_size >= 0,
+        json_add_num(obj, "max_wal_senders", d->max_wal_senders >= 0, d->max_wal_senders);
+        json_add_num(obj, "max_slot_wal_keep_size", d->max_slot_wal_keep_size >= 0,
                     (double)d->max_slot_wal_keep_size);
-        pg_json_str(obj, "current_lsn", d->current_lsn);
-        pg_json_num(obj, "wal_bytes_per_sec", true, pg_round1(d->wal_bytes_per_sec));
+        json_add_text(obj, "current_lsn", d->current_lsn);
+        json_add_num(obj, "wal_bytes_per_sec", true, pg_round1(d->wal_bytes_per_sec));
 
         arr = cJSON_AddArrayToObject(obj, "slots");
         for (size_t i = 0; i < d->n_slots; i++) {
                 const struct pg_slot *s = &d->slots[i];
                 cJSON *o = cJSON_CreateObject();
 
-                pg_json_str(o, "name", s->name);
-                pg_json_str(o, "plugin", s->plugin);
-                pg_json_str(o, "type", s->type);
-                pg_json_str(o, "database", s->database);
+                json_add_text(o, "name", s->name);
+                json_add_text(o, "plugin", s->plugin);
+                json_add_text(o, "type", s->type);
+                json_add_text(o, "database", s->database);
                 cJSON_AddBoolToObject(o, "temporary", s->temporary);
                 cJSON_AddBoolToObject(o, "active", s->active);
-                pg_json_num(o, "active_pid", s->active && s->active_pid > 0, s->active_pid);
-                pg_json_str(o, "restart_lsn", s->restart_lsn);
-                pg_json_str(o, "confirmed_flush_lsn", s->confirmed_flush_lsn);
-                pg_json_num(o, "lag_bytes", s->has_lag, (double)s->lag_bytes);
-                pg_json_num(o, "retained_bytes", s->has_retained, (double)s->retained_bytes);
-                pg_json_str(o, "wal_status", s->wal_status);
-                pg_json_num(o, "safe_wal_size", s->has_safe_wal_size, (double)s->safe_wal_size);
-                pg_json_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2, pg_round1(s->lag_rate));
-                pg_json_num(o, "retained_rate_bytes_per_sec", s->retained_hist.n >= 2,
+                json_add_num(o, "active_pid", s->active && s->active_pid > 0, s->active_pid);
+                json_add_text(o, "restart_lsn", s->restart_lsn);
+                json_add_text(o, "confirmed_flush_lsn", s->confirmed_flush_lsn);
+                json_add_num(o, "lag_bytes", s->has_lag, (double)s->lag_bytes);
+                json_add_num(o, "retained_bytes", s->has_retained, (double)s->retained_bytes);
+                json_add_text(o, "wal_status", s->wal_status);
+                json_add_num(o, "safe_wal_size", s->has_safe_wal_size, (double)s->safe_wal_size);
+                json_add_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2, pg_round1(s->lag_rate));
+                json_add_num(o, "retained_rate_bytes_per_sec", s->retained_hist.n >= 2,
                             pg_round1(s->retained_rate));
-                pg_json_num(o, "eta_lost_s", s->eta_lost_s >= 0, round(s->eta_lost_s));
-                pg_json_num(o, "inactive_for_ms", !s->active, (double)s->inactive_for_ms);
+                json_add_num(o, "eta_lost_s", s->eta_lost_s >= 0, round(s->eta_lost_s));
+                json_add_num(o, "inactive_for_ms", !s->active, (double)s->inactive_for_ms);
                 cJSON_AddItemToArray(arr, o);
         }
 
@@ -1233,7 +1218,7 @@ static void pg_to_json(const void *data, struct cJSON *obj)
                 const struct pg_publication *p = &d->pubs[i];
                 cJSON *o = cJSON_CreateObject(), *t;
 
-                pg_json_str(o, "name", p->name);
+                json_add_text(o, "name", p->name);
                 cJSON_AddBoolToObject(o, "all_tables", p->all_tables);
                 t = cJSON_AddArrayToObject(o, "tables");
                 for (size_t j = 0; j < p->n_tables; j++)
@@ -1247,19 +1232,19 @@ static void pg_to_json(const void *data, struct cJSON *obj)
                 cJSON *o = cJSON_CreateObject();
 
                 cJSON_AddNumberToObject(o, "pid", s->pid);
-                pg_json_str(o, "user", s->user);
-                pg_json_str(o, "application_name", s->application_name);
-                pg_json_str(o, "client_addr", s->client_addr);
-                pg_json_str(o, "state", s->state);
-                pg_json_str(o, "sync_state", s->sync_state);
-                pg_json_str(o, "sent_lsn", s->sent_lsn);
-                pg_json_str(o, "write_lsn", s->write_lsn);
-                pg_json_str(o, "flush_lsn", s->flush_lsn);
-                pg_json_str(o, "replay_lsn", s->replay_lsn);
-                pg_json_num(o, "write_lag_ms", s->write_lag_ms >= 0, (double)s->write_lag_ms);
-                pg_json_num(o, "flush_lag_ms", s->flush_lag_ms >= 0, (double)s->flush_lag_ms);
-                pg_json_num(o, "replay_lag_ms", s->replay_lag_ms >= 0, (double)s->replay_lag_ms);
-                pg_json_str(o, "slot", s->slot_name);
+                json_add_text(o, "user", s->user);
+                json_add_text(o, "application_name", s->application_name);
+                json_add_text(o, "client_addr", s->client_addr);
+                json_add_text(o, "state", s->state);
+                json_add_text(o, "sync_state", s->sync_state);
+                json_add_text(o, "sent_lsn", s->sent_lsn);
+                json_add_text(o, "write_lsn", s->write_lsn);
+                json_add_text(o, "flush_lsn", s->flush_lsn);
+                json_add_text(o, "replay_lsn", s->replay_lsn);
+                json_add_num(o, "write_lag_ms", s->write_lag_ms >= 0, (double)s->write_lag_ms);
+                json_add_num(o, "flush_lag_ms", s->flush_lag_ms >= 0, (double)s->flush_lag_ms);
+                json_add_num(o, "replay_lag_ms", s->replay_lag_ms >= 0, (double)s->replay_lag_ms);
+                json_add_text(o, "slot", s->slot_name);
                 cJSON_AddItemToArray(arr, o);
         }
 }

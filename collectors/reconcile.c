@@ -53,6 +53,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "jsonout.h"
 #include "sql.h"
 #include "util.h"
 
@@ -1036,14 +1037,6 @@ bool coll_reconcile_delta(const struct reconcile_data *d, const struct reconcile
  * JSON (pure)
  */
 
-static void rec_json_num(cJSON *o, const char *k, bool have, double v)
-{
-        if (have && isfinite(v))
-                cJSON_AddNumberToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 static cJSON *rec_json_key(const struct reconcile_data *d, const struct reconcile_bucket *b)
 {
         cJSON *o = cJSON_CreateObject();
@@ -1102,7 +1095,7 @@ static void rec_json_side(cJSON *o, const char *k, const struct reconcile_data *
                 double v = 0;
                 bool have = coll_reconcile_value(d, b, side, m, &v, NULL);
 
-                rec_json_num(s, d->measures[m], have, v);
+                json_add_num(s, d->measures[m], have, v);
         }
 }
 
@@ -1127,10 +1120,10 @@ static void rec_to_json(const void *data, struct cJSON *obj)
 
                 cJSON_AddItemToObject(w, "key", rec_json_key(d, b));
                 cJSON_AddStringToObject(w, "measure", d->measures[m]);
-                rec_json_num(w, "speed", hs, s);
-                rec_json_num(w, "batch", ht, t);
-                rec_json_num(w, "delta", hd, delta);
-                rec_json_num(w, "delta_pct", hp, pct);
+                json_add_num(w, "speed", hs, s);
+                json_add_num(w, "batch", ht, t);
+                json_add_num(w, "delta", hd, delta);
+                json_add_num(w, "delta_pct", hp, pct);
         } else {
                 cJSON_AddNullToObject(obj, "worst");
         }

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "health.h"
 #include "http.h"
+#include "jsonout.h"
 #include "kafka_connect.h"
 #include "util.h"
 
@@ -583,43 +584,27 @@ static void sr_data_free_op(void *data)
         sr_data_free(data);
 }
 
-static void sr_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
-static void sr_json_int(cJSON *o, const char *k, bool have, int64_t v)
-{
-        if (have)
-                cJSON_AddNumberToObject(o, k, (double)v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 static void sr_to_json(const void *data, struct cJSON *obj)
 {
         const struct sr_data *d = data;
         cJSON *arr;
 
-        sr_json_str(obj, "compatibility", d->compatibility);
+        json_add_str(obj, "compatibility", d->compatibility);
         cJSON_AddNumberToObject(obj, "subjects_total", (double)d->n_subjects);
         cJSON_AddNumberToObject(obj, "refreshed", (double)d->refreshed);
         cJSON_AddBoolToObject(obj, "capped", d->capped);
-        sr_json_str(obj, "note", d->note[0] ? d->note : NULL);
+        json_add_str(obj, "note", d->note[0] ? d->note : NULL);
         arr = cJSON_AddArrayToObject(obj, "subjects");
         for (size_t i = 0; i < d->n_subjects; i++) {
                 const struct sr_subject *s = &d->subjects[i];
                 cJSON *o = cJSON_CreateObject();
 
-                sr_json_str(o, "name", s->name);
-                sr_json_int(o, "versions", s->known, s->versions);
-                sr_json_int(o, "latest_version", s->known, s->latest_version);
-                sr_json_int(o, "latest_id", s->known, s->latest_id);
-                sr_json_str(o, "type", s->known ? s->type : NULL);
-                sr_json_str(o, "compatibility", s->known ? s->compatibility : NULL);
+                json_add_str(o, "name", s->name);
+                json_add_num(o, "versions", s->known, s->versions);
+                json_add_num(o, "latest_version", s->known, s->latest_version);
+                json_add_num(o, "latest_id", s->known, s->latest_id);
+                json_add_str(o, "type", s->known ? s->type : NULL);
+                json_add_str(o, "compatibility", s->known ? s->compatibility : NULL);
                 if (s->known)
                         cJSON_AddBoolToObject(o, "inherits_global", s->inherited);
                 else

@@ -36,6 +36,7 @@
 #include "collector.h"
 #include "config.h"
 #include "http.h"
+#include "jsonout.h"
 #include "util.h"
 
 static const char *const action_outcomes[] = {
@@ -255,14 +256,6 @@ static void action_user(char *buf, size_t n)
                 snprintf(buf, n, "uid:%u", (unsigned)getuid());
 }
 
-static void action_json_str(cJSON *o, const char *k, const char *v)
-{
-        if (v && *v)
-                cJSON_AddStringToObject(o, k, v);
-        else
-                cJSON_AddNullToObject(o, k);
-}
-
 char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
 {
         cJSON *o = cJSON_CreateObject();
@@ -277,13 +270,13 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
         cJSON_AddStringToObject(o, "time", t);
         cJSON_AddStringToObject(o, "user", user);
         cJSON_AddStringToObject(o, "host", host);
-        action_json_str(o, "environment", a->environment);
-        action_json_str(o, "via", a->via);
-        action_json_str(o, "source", a->source);
-        action_json_str(o, "kind", a->kind);
-        action_json_str(o, "action", a->action);
-        action_json_str(o, "target", a->target);
-        action_json_str(o, "request", a->request);
+        json_add_text(o, "environment", a->environment);
+        json_add_text(o, "via", a->via);
+        json_add_text(o, "source", a->source);
+        json_add_text(o, "kind", a->kind);
+        json_add_text(o, "action", a->action);
+        json_add_text(o, "target", a->target);
+        json_add_text(o, "request", a->request);
         cJSON_AddBoolToObject(o, "dry_run", a->dry_run);
         cJSON_AddStringToObject(o, "outcome", action_outcome_name(a->outcome));
         if (a->status)
@@ -294,7 +287,7 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
                 cJSON_AddNumberToObject(o, "duration_ms", (double)a->duration_ms);
         else
                 cJSON_AddNullToObject(o, "duration_ms");
-        action_json_str(o, "error", a->error);
+        json_add_text(o, "error", a->error);
         s = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
         return s;
