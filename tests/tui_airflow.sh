@@ -36,33 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok()  { printf 'ok   %s\n' "$1"; }
-bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-now_ms() { date +%s%3N; }
-screen() { "${TM[@]}" capture-pane -p -t "$1" 2>/dev/null; }
-
-wait_for() {
-        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-10000}))
-        while :; do
-                screen "$s" >"$T/screen"
-                if grep -qE -- "$re" "$T/screen"; then
-                        ok "$what"
-                        return 0
-                fi
-                if [ "$(now_ms)" -ge "$deadline" ]; then
-                        bad "$what (no /$re/ on screen)"
-                        sed 's/^/    | /' "$T/screen"
-                        return 1
-                fi
-                sleep 0.1
-        done
-}
-
-keys() {
-        local s=$1
-        shift
-        "${TM[@]}" send-keys -t "$s" "$@"
-}
+. "$(dirname "$0")/helpers.sh"
 
 # Routes with dates relative to now, so "ago" and the 24 h window hold.
 python3 - "$T/routes.json" <<'PY'
