@@ -1756,25 +1756,14 @@ down:
 static int ch_validate(const struct source_cfg *src, struct err *err)
 {
         const struct ch_cfg *c = src->kind_cfg;
-        const char *h, *at, *slash;
+        const char *h;
 
         if (c->password_env && c->password_file) {
                 err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
                 return -1;
         }
-        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
-                err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
-                        "\"http://127.0.0.1:8123\"");
+        if (!(h = http_url_check(c->url, "http://127.0.0.1:8123", err)))
                 return -1;
-        }
-        h = strstr(c->url, "://") + 3;
-        slash = strchr(h, '/');
-        at = strchr(h, '@');
-        if (at && (!slash || at < slash)) {
-                err_set(err, EINVAL, "url must not carry credentials: set user and "
-                        "password_env/password_file instead");
-                return -1;
-        }
         if (strstr(c->url, "password=") || strstr(c->url, "user=")) {
                 err_set(err, EINVAL, "url must not carry user or password parameters: set user "
                         "and password_env/password_file instead");

@@ -489,7 +489,7 @@ down:
 static int sr_validate(const struct source_cfg *src, struct err *err)
 {
         const struct sr_cfg *c = src->kind_cfg;
-        const char *h, *at, *slash;
+        const char *h;
 
         if (c->password_env && c->password_file) {
                 err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
@@ -499,19 +499,8 @@ static int sr_validate(const struct source_cfg *src, struct err *err)
                 err_set(err, EINVAL, "a password needs user (HTTP Basic)");
                 return -1;
         }
-        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
-                err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
-                        "\"http://127.0.0.1:8081\"");
+        if (!(h = http_url_check(c->url, "http://127.0.0.1:8081", err)))
                 return -1;
-        }
-        h = strstr(c->url, "://") + 3;
-        slash = strchr(h, '/');
-        at = strchr(h, '@');
-        if (at && (!slash || at < slash)) {
-                err_set(err, EINVAL, "url must not carry credentials: set user and "
-                        "password_env/password_file instead");
-                return -1;
-        }
         if (!*h || *h == '/' || strchr(c->url, '?')) {
                 err_set(err, EINVAL, "url needs a host and no query string");
                 return -1;

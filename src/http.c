@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,26 @@ static int http_progress_cb(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t
 
         (void)dlt; (void)dln; (void)ult; (void)uln;
         return coll_stopping(x->ctx) ? 1 : 0;
+}
+
+const char *http_url_check(const char *url, const char *example, struct err *err)
+{
+        const char *h, *at, *slash;
+
+        if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+                err_set(err, EINVAL, "url must start with http:// or https://, e.g. \"%s\"",
+                        example);
+                return NULL;
+        }
+        h = strstr(url, "://") + 3;
+        slash = strchr(h, '/');
+        at = strchr(h, '@');
+        if (at && (!slash || at < slash)) {
+                err_set(err, EINVAL, "url must not carry credentials: set user and "
+                        "password_env/password_file instead");
+                return NULL;
+        }
+        return h;
 }
 
 char *http_url_mask(const char *url)

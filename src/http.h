@@ -65,6 +65,13 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
             struct err *err);
 void http_response_done(struct http_response *r);
 
+/* Checks a service base URL from config (any thread; pure): it must start
+ * with http:// or https:// and carry no "user:pw@" before the path. Returns
+ * the part after "://" (the host onwards, for the kind's own checks), or
+ * NULL with err saying what is wrong; `example` ("http://127.0.0.1:8123")
+ * goes into the message. */
+const char *http_url_check(const char *url, const char *example, struct err *err);
+
 /* Copies url with any "user:password@" replaced by "***@". Owned. */
 char *http_url_mask(const char *url);
 /* "HTTP 401 Unauthorized" style reason for a status code. */
