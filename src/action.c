@@ -37,6 +37,7 @@
 #include "config.h"
 #include "http.h"
 #include "jsonout.h"
+#include "subproc.h"
 #include "util.h"
 
 static const char *const action_outcomes[] = {
@@ -67,6 +68,12 @@ void action_plan_done(struct action_plan *p)
                 free(p->reqs[i].body);
         }
         free(p->reqs);
+        for (size_t i = 0; i < p->n_cmds; i++) {
+                for (size_t k = 0; k < p->cmds[i].argc; k++)
+                        free(p->cmds[i].argv[k]);
+                free(p->cmds[i].argv);
+        }
+        free(p->cmds);
         free(p->note);
         for (size_t i = 0; i < p->n_preview; i++)
                 free(p->preview[i]);
@@ -113,6 +120,69 @@ void action_plan_preview(struct action_plan *p, const char *fmt, ...)
         p->preview[p->n_preview++] = xstrdup(buf);
 }
 
+void action_plan_add_argv(struct action_plan *p, char *const argv[], int64_t timeout_ms)
+{
+        struct action_cmd *c;
+        size_t n = 0;
+
+        while (argv[n])
+                n++;
+        p->cmds = xrealloc(p->cmds, (p->n_cmds + 1) * sizeof *p->cmds);
+        c = &p->cmds[p->n_cmds++];
+        c->argc = n;
+        c->argv = xmalloc((n + 1) * sizeof *c->argv);
+        for (size_t i = 0; i < n; i++)
+                c->argv[i] = xstrdup(argv[i]);
+        c->argv[n] = NULL;
+        c->timeout_ms = timeout_ms > 0 ? timeout_ms : ACTION_CMD_TIMEOUT_MS;
+}
+
+static bool action_word_plain(const char *w)
+{
+        if (!*w)
+                return false;
+        for (; *w; w++)
+                if (!((*w >= 'A' && *w <= 'Z') || (*w >= 'a' && *w <= 'z') ||
+                      (*w >= '0' && *w <= '9') || strchr("_./:=@%+,-", *w)))
+                        return false;
+        return true;
+}
+
+char *action_argv_text(char *const argv[])
+{
+        size_t cap = 1, len = 0;
+        char *s;
+
+        for (size_t i = 0; argv[i]; i++) {
+                cap += 3;
+                for (const char *c = argv[i]; *c; c++)
+                        cap += *c == '\'' ? 4 : 1;
+        }
+        s = xmalloc(cap);
+        for (size_t i = 0; argv[i]; i++) {
+                if (i)
+                        s[len++] = ' ';
+                if (action_word_plain(argv[i])) {
+                        size_t l = strlen(argv[i]);
+                        memcpy(s + len, argv[i], l);
+                        len += l;
+                        continue;
+                }
+                s[len++] = '\'';
+                for (const char *c = argv[i]; *c; c++) {
+                        if (*c == '\'') {
+                                memcpy(s + len, "'\\''", 4);
+                                len += 4;
+                        } else {
+                                s[len++] = *c;
+                        }
+                }
+                s[len++] = '\'';
+        }
+        s[len] = '\0';
+        return s;
+}
+
 /* Appends to an owned string. */
 static void action_cat(char **s, const char *sep, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -147,6 +217,13 @@ char *action_plan_text(const struct action_plan *p)
                 if (p->reqs[i].body)
                         action_cat(&s, "\n", "  body: %s", p->reqs[i].body);
         }
+        for (size_t i = 0; i < p->n_cmds; i++) {
+                char *a = action_argv_text(p->cmds[i].argv);
+                action_cat(&s, "\n", "$ %s", a);
+                free(a);
+        }
+        if (p->context)
+                action_cat(&s, "\n", "context: %s", p->context);
         if (p->note)
                 action_cat(&s, "\n", "%s", p->note);
         for (size_t i = 0; i < p->n_preview; i++)
@@ -160,7 +237,61 @@ char *action_plan_summary(const struct action_plan *p)
 
         for (size_t i = 0; i < p->n; i++)
                 action_cat(&s, "; ", "%s %s", p->reqs[i].method, p->reqs[i].path);
+        for (size_t i = 0; i < p->n_cmds; i++) {
+                char *a = action_argv_text(p->cmds[i].argv);
+                action_cat(&s, "; ", "%s", a);
+                free(a);
+        }
         return s;
+}
+
+void action_run_cmds(const struct action_ctx *x, const struct action_plan *plan,
+                     struct action_result *r)
+{
+        r->outcome = ACT_OK;
+        r->status = 0;
+        for (size_t i = 0; i < plan->n_cmds; i++) {
+                const struct action_cmd *c = &plan->cmds[i];
+                struct subproc_result sr;
+                char *a = action_argv_text(c->argv);
+                struct err e;
+                int rc;
+
+                err_clear(&e);
+                action_result_out(r, "$ %s", a);
+                if (r->requests) {
+                        char *n = xasprintf("%s; %s", r->requests, a);
+                        free(r->requests);
+                        r->requests = n;
+                } else {
+                        r->requests = xstrdup(a);
+                }
+                rc = subproc_run(c->argv, 0, c->timeout_ms, x->cc ? x->cc->stop_fd : -1,
+                                 &sr, &e);
+                if (rc != 0) {
+                        r->outcome = ACT_FAILED;
+                        r->status = 127;
+                        err_set(&r->err, 0, "%s: %s", c->argv[0], e.msg);
+                } else {
+                        if (sr.len)
+                                action_result_out(r, "%s%s", sr.out,
+                                                  sr.truncated ? "\n[output truncated]" : "");
+                        if (sr.timed_out || sr.exit_code != 0) {
+                                r->outcome = ACT_FAILED;
+                                r->status = sr.exit_code;
+                                if (sr.timed_out)
+                                        err_set(&r->err, 0, "%s: timed out after %lld ms",
+                                                c->argv[0], (long long)c->timeout_ms);
+                                else
+                                        err_set(&r->err, 0, "%s exited with status %d",
+                                                c->argv[0], sr.exit_code);
+                        }
+                }
+                subproc_result_done(&sr);
+                free(a);
+                if (r->outcome != ACT_OK)
+                        return;
+        }
 }
 
 void action_result_init(struct action_result *r)
@@ -276,7 +407,20 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
         json_add_text(o, "kind", a->kind);
         json_add_text(o, "action", a->action);
         json_add_text(o, "target", a->target);
+        json_add_text(o, "context", a->context);
         json_add_text(o, "request", a->request);
+        if (a->cmds && a->n_cmds) {
+                cJSON *all = cJSON_AddArrayToObject(o, "argv");
+                for (size_t i = 0; i < a->n_cmds; i++) {
+                        cJSON *one = cJSON_CreateArray();
+                        for (size_t k = 0; k < a->cmds[i].argc; k++)
+                                cJSON_AddItemToArray(one,
+                                                     cJSON_CreateString(a->cmds[i].argv[k]));
+                        cJSON_AddItemToArray(all, one);
+                }
+        } else {
+                cJSON_AddNullToObject(o, "argv");
+        }
         cJSON_AddBoolToObject(o, "dry_run", a->dry_run);
         cJSON_AddStringToObject(o, "outcome", action_outcome_name(a->outcome));
         if (a->status)

@@ -56,9 +56,27 @@ struct action_http {
         char *body;             /* owned, or NULL */
 };
 
+/* One external program of a plan (kubectl, helm): an argv run through
+ * src/subproc.h with posix_spawnp, never a shell, so no argument is ever
+ * interpreted. */
+struct action_ctx;
+
+struct action_cmd {
+        char  **argv;           /* owned, NULL-terminated */
+        size_t  argc;
+        int64_t timeout_ms;     /* how long it may run; 0 = ACTION_CMD_TIMEOUT_MS */
+};
+
+#define ACTION_CMD_TIMEOUT_MS 120000
+
 struct action_plan {
         struct action_http *reqs;       /* owned; the requests run will send */
         size_t n;
+        struct action_cmd *cmds;        /* owned; the programs run will start, in order */
+        size_t n_cmds;
+        const char *context;            /* borrowed (config lifetime) or NULL: the
+                                           Kubernetes context the commands act on,
+                                           for the dialog and the audit log */
         char  *note;                    /* owned or NULL: what happens next, e.g. the
                                            per-task restarts of an older Connect */
         char **preview;                 /* owned lines, e.g. the task instances a clear
@@ -75,10 +93,19 @@ void action_plan_add(struct action_plan *p, const char *method, const char *url,
                      const char *body);
 void action_plan_preview(struct action_plan *p, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Appends a program run (copies argv, NULL-terminated; timeout_ms 0 =
+ * ACTION_CMD_TIMEOUT_MS). */
+void action_plan_add_argv(struct action_plan *p, char *const argv[], int64_t timeout_ms);
+/* argv as one line for people (dialogs, --dry-run, the audit `request`):
+ * words with characters outside [A-Za-z0-9_./:=@%+,-] are single-quoted
+ * the POSIX-shell way, so what is shown is unambiguous. Display only;
+ * nothing ever passes it to a shell. Owned. */
+char *action_argv_text(char *const argv[]);
 /* The plan as text lines for a dialog, prompt or --dry-run ("POST URL",
  * "  body: {...}", notes, previews). Owned, '\n'-separated. */
 char *action_plan_text(const struct action_plan *p);
-/* "POST /connectors/x/restart?...; GET ..." for the audit log. Owned. */
+/* "POST /connectors/x/restart?...; GET ..." (then each program's argv
+ * text) for the audit log. Owned. */
 char *action_plan_summary(const struct action_plan *p);
 
 struct action_result {
@@ -96,6 +123,14 @@ void action_result_out(struct action_result *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /* Appends "METHOD path" to r->requests. */
 void action_result_sent(struct action_result *r, const char *method, const char *path);
+/* Runs the plan's programs in order (subproc_run, each bounded by its
+ * timeout and by x->cc's stop fd), appending "$ argv" and each program's
+ * output to r->output and the argv text to r->requests. Stops at the first
+ * program that fails to start, exits non-zero or times out: outcome FAILED,
+ * status = its exit code, err says which program and why. All ran fine:
+ * outcome OK, status 0. The generic `run` of kubectl/helm actions. */
+void action_run_cmds(const struct action_ctx *x, const struct action_plan *plan,
+                     struct action_result *r);
 
 /* What an action works on: one source and one row of it. */
 struct action_ctx {
@@ -138,7 +173,12 @@ struct action_audit {
         const char *action;
         const char *target;
         const char *via;                /* "tui" or "cli" */
-        const char *request;            /* method + path summary; never headers */
+        const char *context;            /* Kubernetes context, or NULL = null */
+        const char *request;            /* method + path summary, or the argv text
+                                           of each program; never headers */
+        const struct action_cmd *cmds;  /* the programs of the plan (argv of
+                                           each), or NULL = "argv": null */
+        size_t      n_cmds;
         bool        dry_run;
         enum action_outcome outcome;
         long        status;             /* HTTP status or exit code; 0 = null */

@@ -40,7 +40,8 @@ static const struct action_audit sample = {
 static void test_audit_line(void **state)
 {
         static const char *const order[] = { "time", "user", "host", "environment", "via",
-                                             "source", "kind", "action", "target", "request",
+                                             "source", "kind", "action", "target", "context",
+                                             "request", "argv",
                                              "dry_run", "outcome", "status", "duration_ms",
                                              "error" };
         char *s = action_audit_line(&sample, 1764165662123LL);
@@ -69,8 +70,42 @@ static void test_audit_line(void **state)
         assert_int_equal(cJSON_GetObjectItem(o, "status")->valueint, 202);
         assert_int_equal(cJSON_GetObjectItem(o, "duration_ms")->valueint, 37);
         assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "error")));
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "context")));
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "argv")));
         cJSON_Delete(o);
         free(s);
+
+        /* A kubectl action: the context and each program's argv. */
+        {
+                struct action_audit a = sample;
+                struct action_plan p;
+                char *const a1[] = { "kubectl", "delete", "pod", "x; rm -rf /", NULL };
+                char *const a2[] = { "kubectl", "get", "pods", NULL };
+                cJSON *argv;
+
+                action_plan_init(&p);
+                action_plan_add_argv(&p, a1, 0);
+                action_plan_add_argv(&p, a2, 5000);
+                assert_int_equal(p.cmds[0].timeout_ms, ACTION_CMD_TIMEOUT_MS);
+                assert_int_equal(p.cmds[1].timeout_ms, 5000);
+                a.context = "prod-eu";
+                a.cmds = p.cmds;
+                a.n_cmds = p.n_cmds;
+                s = action_audit_line(&a, 1764165662123LL);
+                o = cJSON_Parse(s);
+                assert_non_null(o);
+                assert_string_equal(cJSON_GetObjectItem(o, "context")->valuestring, "prod-eu");
+                argv = cJSON_GetObjectItem(o, "argv");
+                assert_int_equal(cJSON_GetArraySize(argv), 2);
+                assert_int_equal(cJSON_GetArraySize(cJSON_GetArrayItem(argv, 0)), 4);
+                assert_string_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(argv, 0), 3)->valuestring,
+                                    "x; rm -rf /");
+                assert_string_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(argv, 1), 2)->valuestring,
+                                    "pods");
+                cJSON_Delete(o);
+                free(s);
+                action_plan_done(&p);
+        }
 
         /* Nulls where unknown. */
         {
@@ -230,6 +265,78 @@ static void test_plan_text(void **state)
         action_plan_done(&p);
 }
 
+/* argv shown to people: plain words as they are, anything else single-
+ * quoted so the line is unambiguous (it is never given to a shell). */
+static void test_argv_text(void **state)
+{
+        char *const a[] = { "kubectl", "--context=prod", "scale", "sts/kafka", "--replicas=3",
+                            "", "it's", "a b", "$(x)", "x;y", NULL };
+        char *t = action_argv_text(a);
+
+        (void)state;
+        assert_string_equal(t, "kubectl --context=prod scale sts/kafka --replicas=3 '' "
+                               "'it'\\''s' 'a b' '$(x)' 'x;y'");
+        free(t);
+}
+
+/* The programs of a plan run in order with their argv untouched, output
+ * captured; the first failure stops the rest and names the program. */
+static void test_run_cmds(void **state)
+{
+        struct action_plan p;
+        struct action_result r;
+        struct action_ctx x = { 0 };
+        char mark[256];
+        char *const ok[] = { "printf", "%s|", "a b", "$(touch /tmp/never)", NULL };
+        char *const fail[] = { "sh", "-c", "echo out; exit 3", NULL };
+        char *touch[] = { "touch", mark, NULL };
+
+        (void)state;
+        snprintf(mark, sizeof mark, "%s/ran", tmpdir);
+        action_plan_init(&p);
+        action_plan_add_argv(&p, ok, 0);
+        action_plan_add_argv(&p, fail, 0);
+        action_plan_add_argv(&p, touch, 0);
+        action_result_init(&r);
+        action_run_cmds(&x, &p, &r);
+        assert_int_equal(r.outcome, ACT_FAILED);
+        assert_int_equal(r.status, 3);
+        assert_string_equal(r.err.msg, "sh exited with status 3");
+        assert_non_null(strstr(r.output, "a b|$(touch /tmp/never)|"));
+        assert_non_null(strstr(r.output, "$ sh -c 'echo out; exit 3'\nout"));
+        assert_int_equal(access(mark, F_OK), -1);       /* stopped before the third */
+        assert_string_equal(r.requests, "printf '%s|' 'a b' '$(touch /tmp/never)'; "
+                                        "sh -c 'echo out; exit 3'");
+        action_result_done(&r);
+
+        /* All good: ok, status 0, every program ran. */
+        action_plan_done(&p);
+        action_plan_init(&p);
+        action_plan_add_argv(&p, ok, 0);
+        action_plan_add_argv(&p, touch, 0);
+        action_result_init(&r);
+        action_run_cmds(&x, &p, &r);
+        assert_int_equal(r.outcome, ACT_OK);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(access(mark, F_OK), 0);
+        action_result_done(&r);
+
+        /* A program that does not exist: failed, 127, named. */
+        action_plan_done(&p);
+        action_plan_init(&p);
+        {
+                char *const none[] = { "/nonexistent/kubectl", "get", NULL };
+                action_plan_add_argv(&p, none, 0);
+        }
+        action_result_init(&r);
+        action_run_cmds(&x, &p, &r);
+        assert_int_equal(r.outcome, ACT_FAILED);
+        assert_int_equal(r.status, 127);
+        assert_non_null(strstr(r.err.msg, "/nonexistent/kubectl"));
+        action_result_done(&r);
+        action_plan_done(&p);
+}
+
 /* Dry run of a Connect action: a plan, and not a single request (the url
  * points nowhere: any request would fail the prepare). */
 static void test_dry_run_no_request(void **state)
@@ -360,6 +467,8 @@ int main(void)
                 cmocka_unit_test(test_config_audit_log),
                 cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_plan_text),
+                cmocka_unit_test(test_argv_text),
+                cmocka_unit_test(test_run_cmds),
                 cmocka_unit_test(test_dry_run_no_request),
                 cmocka_unit_test(test_subproc_argv_verbatim),
                 cmocka_unit_test(test_subproc_echo_and_stderr),
