@@ -191,6 +191,7 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         int64_t left = ctx->deadline_mono - clock_mono_ms();
         const char *method = req->method ? req->method : "GET";
         char *ctype_hdr = NULL, *auth_hdr = NULL, *masked;
+        struct curl_slist *connect_to = NULL;
         CURLcode rc;
         char *ct = NULL;
 
@@ -221,6 +222,10 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
         http_apply_tls(curl, &c->tls);
+        if (c->tls.connect_to) {
+                connect_to = curl_slist_append(NULL, c->tls.connect_to);
+                curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+        }
 
         if (strcmp(method, "GET") == 0) {
                 curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -260,8 +265,10 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
                 resp->content_type = xstrdup(ct);
         /* Drop references to stack memory and secrets from the handle. */
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(curl, CURLOPT_CONNECT_TO, NULL);
         curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
         curl_slist_free_all(hdrs);
+        curl_slist_free_all(connect_to);
         if (auth_hdr) {
                 memset(auth_hdr, 0, strlen(auth_hdr));
                 free(auth_hdr);

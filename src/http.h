@@ -27,6 +27,10 @@ struct http_tls {
         const char *cert_file;    /* client certificate path, or NULL */
         const char *key_file;     /* client key path, or NULL */
         bool        insecure;     /* skip peer and host verification */
+        const char *connect_to;   /* "NAME:PORT:HOST:PORT" (CURLOPT_CONNECT_TO):
+                                     requests for NAME:PORT connect to HOST:PORT,
+                                     so TLS checks NAME (kubeconfig
+                                     tls-server-name), or NULL */
 };
 
 struct http_request {

@@ -39,6 +39,8 @@ struct kube_client {
         const struct kube_config *kc;   /* borrowed */
         struct http_client *http;
         struct http_tls tls;            /* kc's, with an exec certificate if any */
+        char   *base;                   /* URL prefix for requests */
+        char   *connect_to;             /* with tls-server-name, or NULL */
         /* exec plugin credential, cached until its expiry */
         struct kube_exec_cred cred;
         bool    have_cred;
@@ -59,6 +61,39 @@ static void kube_wipe_free(char *s)
         }
 }
 
+/* Request routing. With tls-server-name, requests are addressed to
+ * NAME:PORT (so TLS sends and verifies NAME) and libcurl connects to the
+ * server's real host:port (CURLOPT_CONNECT_TO). */
+static void kube_route(struct kube_client *c)
+{
+        const char *srv = c->kc->server, *sni = c->kc->tls_server_name;
+        const char *h = strstr(srv, "://"), *hend, *rest;
+        long port;
+
+        if (!sni || !h) {
+                c->base = xstrdup(srv);
+                return;
+        }
+        h += 3;
+        if (*h == '[') {
+                hend = strchr(h, ']');
+                hend = hend ? hend + 1 : h + strlen(h);
+        } else {
+                hend = h + strcspn(h, ":/");
+        }
+        if (*hend == ':') {
+                char *end;
+
+                port = strtol(hend + 1, &end, 10);
+                rest = end;
+        } else {
+                port = strncmp(srv, "https://", 8) == 0 ? 443 : 80;
+                rest = hend;
+        }
+        c->base = xasprintf("%.*s%s:%ld%s", (int)(h - srv), srv, sni, port, rest);
+        c->connect_to = xasprintf("%s:%ld:%.*s:%ld", sni, port, (int)(hend - h), h, port);
+}
+
 struct kube_client *kube_client_new(const struct kube_config *kc, struct err *err)
 {
         struct kube_client *c;
@@ -71,9 +106,13 @@ struct kube_client *kube_client_new(const struct kube_config *kc, struct err *er
         c->kc = kc;
         c->tls = kc->tls;
         c->cred.expiry_ms = -1;
+        kube_route(c);
+        c->tls.connect_to = c->connect_to;
         c->http = http_client_new(&c->tls);
         if (!c->http) {
                 err_set(err, ENOMEM, "kube: cannot create a libcurl handle");
+                free(c->base);
+                free(c->connect_to);
                 free(c);
                 return NULL;
         }
@@ -87,6 +126,8 @@ void kube_client_free(struct kube_client *c)
         http_client_free(c->http);
         kube_exec_cred_done(&c->cred);
         kube_wipe_free(c->file_token);
+        free(c->base);
+        free(c->connect_to);
         free(c);
 }
 
@@ -160,6 +201,7 @@ static int kube_exec_run(struct kube_client *c, const struct coll_ctx *ctx, stru
         char **env;
         size_t n = 0;
         char line[128];
+        bool had_cert;
         int rc;
 
         if (left <= 0) {
@@ -181,8 +223,11 @@ static int kube_exec_run(struct kube_client *c, const struct coll_ctx *ctx, stru
         free(env[n]);
         free(env);
         if (rc != 0) {
-                err_set(err, e.code ? e.code : EINVAL, "exec plugin %s: cannot run: %s",
-                        kc->exec_command, e.code ? strerror(e.code) : e.msg);
+                err_set(err, e.code ? e.code : EINVAL, "exec plugin %s: cannot run: %s%s%.100s%s",
+                        kc->exec_command, e.code ? strerror(e.code) : e.msg,
+                        kc->exec_install_hint ? " (" : "",
+                        kc->exec_install_hint ? kc->exec_install_hint : "",
+                        kc->exec_install_hint ? ")" : "");
                 subproc_result_done(&r);
                 return -1;
         }
@@ -211,23 +256,27 @@ static int kube_exec_run(struct kube_client *c, const struct coll_ctx *ctx, stru
         subproc_result_done(&r);
         if (rc)
                 return -1;
+        had_cert = c->cred.cert_pem != NULL;
         kube_exec_cred_done(&c->cred);
         c->cred = cred;
         c->have_cred = true;
         c->cred_at_ms = clock_wall_ms();
-        /* A client certificate from the plugin replaces the kubeconfig's. */
-        if (cred.cert_pem &&
-            (!c->tls.cert_pem || strcmp(c->tls.cert_pem, cred.cert_pem) != 0 ||
-             !c->tls.key_pem || strcmp(c->tls.key_pem, cred.key_pem) != 0)) {
+        /* A client certificate from the plugin replaces the kubeconfig's.
+         * The http client borrows the PEM strings, and the old ones were
+         * just freed: give it the new ones whenever either had one. */
+        if (had_cert || c->cred.cert_pem) {
                 struct http_client *h;
 
-                c->tls.cert_pem = c->cred.cert_pem;
-                c->tls.key_pem = c->cred.key_pem;
+                c->tls.cert_pem = c->cred.cert_pem ? c->cred.cert_pem : kc->tls.cert_pem;
+                c->tls.key_pem = c->cred.cert_pem ? c->cred.key_pem : kc->tls.key_pem;
                 h = http_client_new(&c->tls);
-                if (h) {
-                        http_client_free(c->http);
-                        c->http = h;
+                if (!h) {
+                        err_set(err, ENOMEM, "kube: cannot create a libcurl handle");
+                        c->have_cred = false;
+                        return -1;
                 }
+                http_client_free(c->http);
+                c->http = h;
         }
         return 0;
 }
@@ -350,7 +399,7 @@ int kube_request(struct kube_client *c, const struct coll_ctx *ctx, const char *
 {
         const struct kube_config *kc = c->kc;
         static const char *const hdrs[] = { "Accept: application/json", NULL };
-        char *url = xasprintf("%s%s", kc->server, path);
+        char *url = xasprintf("%s%s", c->base, path);
         int rc = -1;
 
         memset(resp, 0, sizeof *resp);
@@ -484,6 +533,7 @@ static int kube_list_pages(struct kube_client *c, const struct coll_ctx *ctx,
                         if (st == 410 && cont && !restarted) {
                                 /* The continue token expired: start over once. */
                                 restarted = true;
+                                err_clear(err);
                                 free(cont);
                                 cont = NULL;
                                 free(*rv);
@@ -581,12 +631,12 @@ struct kube_informer {
         CURLM *multi;
         CURL  *easy;
         struct curl_slist *hdrs;
+        struct curl_slist *connect_to;
         char  *auth_hdr;        /* secret: wiped on free */
         char   errbuf[CURL_ERROR_SIZE];
         char  *line;
         size_t line_len, line_cap;
         long   status;          /* HTTP status of the watch, 0 before headers */
-        bool   got_events;
         char  *errbody;
         size_t errlen;
         enum kinf_wstate wstate;
@@ -720,6 +770,8 @@ static void kinf_watch_stop(struct kube_informer *inf)
         }
         curl_slist_free_all(inf->hdrs);
         inf->hdrs = NULL;
+        curl_slist_free_all(inf->connect_to);
+        inf->connect_to = NULL;
         kube_wipe_free(inf->auth_hdr);
         inf->auth_hdr = NULL;
         free(inf->line);
@@ -1039,14 +1091,13 @@ static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ct
         }
         rv = inf->rv ? kube_escape(inf->rv) : NULL;
         url = xasprintf("%s%s?%s%swatch=1%s%s&allowWatchBookmarks=true&timeoutSeconds=%d",
-                        kc->server, inf->path, inf->query ? inf->query : "",
+                        c->base, inf->path, inf->query ? inf->query : "",
                         inf->query ? "&" : "", rv ? "&resourceVersion=" : "", rv ? rv : "",
                         inf->watch_seconds);
         free(rv);
         inf->errbuf[0] = '\0';
         inf->wstate = KW_NONE;
         err_clear(&inf->werr);
-        inf->got_events = false;
         curl_easy_setopt(inf->easy, CURLOPT_URL, url);
         free(url);
         curl_easy_setopt(inf->easy, CURLOPT_NOSIGNAL, 1L);
@@ -1063,6 +1114,10 @@ static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ct
         curl_easy_setopt(inf->easy, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(inf->easy, CURLOPT_ACCEPT_ENCODING, "");
         kinf_tls(inf->easy, &c->tls);
+        if (c->connect_to) {
+                inf->connect_to = curl_slist_append(NULL, c->connect_to);
+                curl_easy_setopt(inf->easy, CURLOPT_CONNECT_TO, inf->connect_to);
+        }
         inf->hdrs = curl_slist_append(NULL, "Accept: application/json");
         if (bearer) {
                 inf->auth_hdr = xasprintf("Authorization: Bearer %s", bearer);

@@ -66,6 +66,7 @@ struct kube_config {
         char  *exec_api_version;
         bool   exec_provide_cluster_info;
         int64_t exec_timeout_ms;
+        char  *exec_install_hint;       /* shown when the command is missing, or NULL */
         /* where the TLS material came from, for handshake errors:
          * "certificate-authority /etc/k/ca.crt", "client-key-data of user
          * \"sre\"", or NULL */

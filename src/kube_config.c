@@ -341,6 +341,39 @@ static int kc_collect(struct kc_set *s, size_t fi, const char *key, const char *
         return 0;
 }
 
+/* kubectl refuses a mapping that repeats a key; so do we, rather than
+ * silently using one of them. */
+static int kc_dup_keys(struct kc_file *f, struct err *err)
+{
+        yaml_document_t *d = &f->doc;
+
+        for (yaml_node_t *n = d->nodes.start; n < d->nodes.top; n++) {
+                if (n->type != YAML_MAPPING_NODE)
+                        continue;
+                for (yaml_node_pair_t *a = n->data.mapping.pairs.start;
+                     a < n->data.mapping.pairs.top; a++) {
+                        yaml_node_t *ka = yaml_document_get_node(d, a->key);
+
+                        if (!ka || ka->type != YAML_SCALAR_NODE)
+                                continue;
+                        for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
+                                yaml_node_t *kb = yaml_document_get_node(d, b->key);
+
+                                if (kb && kb->type == YAML_SCALAR_NODE &&
+                                    strcmp((const char *)ka->data.scalar.value,
+                                           (const char *)kb->data.scalar.value) == 0) {
+                                        err_set(err, EINVAL, "kubeconfig %s:%zu: key \"%.60s\" "
+                                                "appears twice in this mapping", f->path,
+                                                ka->start_mark.line + 1,
+                                                (const char *)ka->data.scalar.value);
+                                        return -1;
+                                }
+                        }
+                }
+        }
+        return 0;
+}
+
 /* Parses one file's text into s->files[fi] and merges its entries. */
 static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *path,
                   const char *dir, struct err *err)
@@ -379,6 +412,8 @@ static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *pa
                         "be a mapping with clusters, users and contexts)", path);
                 return -1;
         }
+        if (kc_dup_keys(f, err))
+                return -1;
         if (kc_collect(s, fi, "clusters", "cluster", &s->clusters, err) ||
             kc_collect(s, fi, "users", "user", &s->users, err) ||
             kc_collect(s, fi, "contexts", "context", &s->contexts, err))
@@ -447,6 +482,7 @@ void kube_config_free(struct kube_config *kc)
                 free(kc->exec_env[i]);
         free(kc->exec_env);
         free(kc->exec_api_version);
+        free(kc->exec_install_hint);
         free(kc->ca_source);
         free(kc->cert_source);
         free(kc->key_source);
@@ -562,6 +598,12 @@ static int kc_cluster(struct kc_set *s, struct kube_config *kc, const char *serv
                         "tls-server-name must be strings", f->path, e->name);
                 return -1;
         }
+        if (kc_get(&f->doc, e->node, "proxy-url")) {
+                err_set(err, EINVAL, "kubeconfig %s: cluster \"%s\": proxy-url is not "
+                        "supported: set HTTPS_PROXY in the environment instead", f->path,
+                        e->name);
+                return -1;
+        }
         if (!server || !server[0]) {
                 if (!srv) {
                         err_set(err, EINVAL, "kubeconfig %s: cluster \"%s\": no server",
@@ -606,7 +648,7 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
 {
         struct kc_file *f = &s->files[e->file];
         yaml_document_t *d = &f->doc;
-        const char *cmd, *api, *mode;
+        const char *cmd, *api, *mode, *hint;
         yaml_node_t *args, *env;
         bool bad = false;
         size_t n = 0;
@@ -620,6 +662,7 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
         cmd = kc_str(d, ex, "command", &bad);
         api = kc_str(d, ex, "apiVersion", &bad);
         mode = kc_str(d, ex, "interactiveMode", &bad);
+        hint = kc_str(d, ex, "installHint", &bad);
         if (bad || !cmd) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": exec needs a command "
                         "(a string)", f->path, e->name);
@@ -660,6 +703,7 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
          * directory; a bare name is looked up in PATH. */
         kc->exec_command = strchr(cmd, '/') ? kc_resolve(f->dir, cmd) : xstrdup(cmd);
         kc->exec_api_version = xstrdup(api);
+        kc->exec_install_hint = xstrdup(hint);
         kc->exec_args = kc_strv_push(NULL, &n, xstrdup(kc->exec_command));
         args = kc_get(d, ex, "args");
         if (args && args->type == YAML_SEQUENCE_NODE) {

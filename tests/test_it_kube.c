@@ -79,6 +79,27 @@ static int items_of(cJSON *doc)
         return cJSON_GetArraySize(cJSON_GetObjectItem(doc, "items"));
 }
 
+static void *name_make(const cJSON *obj, void *user)
+{
+        (void)obj;
+        (void)user;
+        return xstrdup("m");
+}
+
+static const struct kube_model_ops name_ops = { .make = name_make, .free = free };
+
+/* Ignores node-3 (make returns NULL): the informer must not cache it. */
+static void *skip3_make(const cJSON *obj, void *user)
+{
+        const char *n = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(obj,
+                                                                 "metadata"), "name"));
+
+        (void)user;
+        return n && strcmp(n, "node-3") == 0 ? NULL : xstrdup(n ? n : "");
+}
+
+static const struct kube_model_ops skip3_ops = { .make = skip3_make, .free = free };
+
 /* --- transport and credentials ---------------------------------------------- */
 
 static void test_tls_client_cert(void **state)
@@ -89,7 +110,7 @@ static void test_tls_client_cert(void **state)
         struct coll_ctx ctx = ctx_ms(10000);
         struct err e;
         cJSON *doc;
-        char *log, path[400], yaml[2048];
+        char *log, path[400], yaml[4096];
 
         (void)state;
         start(&k, TU_KUBE_TLS, NULL);
@@ -142,6 +163,51 @@ static void test_tls_client_cert(void **state)
                  tu_src_path("tests/fixtures/kube/config/pki/ca.crt"), k.client_cert);
         if (!strstr(e.msg, yaml))
                 fail_msg("no TLS hint in: %s", e.msg);
+        kube_client_free(c);
+        kube_config_free(kc);
+
+        /* tls-server-name: connect to 127.0.0.1, verify "localhost" (in the
+         * server certificate), for requests and for watches. */
+        snprintf(path, sizeof path, "%s/kubeconfig-sni", k.dir);
+        snprintf(yaml, sizeof yaml,
+                 "current-context: s\n"
+                 "users: [{name: u, user: {client-certificate: '%s', client-key: '%s'}}]\n"
+                 "contexts: [{name: s, context: {cluster: s, user: u}}, "
+                 "{name: bad, context: {cluster: b, user: u}}]\n"
+                 "clusters: [{name: s, cluster: {server: '%s', certificate-authority: '%s', "
+                 "tls-server-name: localhost}}, {name: b, cluster: {server: '%s', "
+                 "certificate-authority: '%s', tls-server-name: wrong.example}}]\n",
+                 k.client_cert, k.client_key, k.base_url, k.ca_pem, k.base_url, k.ca_pem);
+        write_file(path, yaml, 0600);
+        kc = load(path, NULL, 0);
+        assert_string_equal(kc->tls_server_name, "localhost");
+        c = kube_client_new(kc, &e);
+        doc = kube_get_json(c, &ctx, "/api/v1/nodes", &e);
+        if (!doc)
+                fail_msg("%s", e.msg);
+        assert_int_equal(items_of(doc), 3);
+        cJSON_Delete(doc);
+        {
+                struct kube_informer *inf = kube_informer_new(c, "/api/v1/nodes", NULL, true,
+                                                              &name_ops, NULL);
+                struct kube_informer_stats st;
+
+                err_clear(&e);
+                if (kube_informer_sync(inf, &ctx, &e) != 0)
+                        fail_msg("%s", e.msg);
+                kube_informer_stats(inf, &st);
+                assert_int_equal(kube_informer_count(inf), 3);
+                assert_true(st.watching);
+                kube_informer_free(inf);
+        }
+        kube_client_free(c);
+        kube_config_free(kc);
+        kc = load(path, "bad", 0);
+        c = kube_client_new(kc, &e);
+        err_clear(&e);
+        assert_null(kube_get_json(c, &ctx, "/api/v1/nodes", &e));
+        if (!strstr(e.msg, "https://wrong.example:") || !strstr(e.msg, "TLS verification failed"))
+                fail_msg("unexpected: %s", e.msg);
         kube_client_free(c);
         kube_config_free(kc);
         tu_kube_stop(&k);
@@ -243,6 +309,7 @@ static const char *exec_setup(struct tu_kube *k, const char *body)
                  "      env: [{name: PLUGIN_DIR, value: '%s'}]\n"
                  "      provideClusterInfo: true\n"
                  "      interactiveMode: Never\n"
+                 "      installHint: see the runbook\n"
                  "contexts: [{name: e, context: {cluster: e, user: u}}]\n", k->base_url, k->dir);
         write_file(kpath, yaml, 0600);
         snprintf(text, sizeof text, "%s/count", k->dir);
@@ -354,6 +421,65 @@ static void test_exec_plugin(void **state)
         tu_kube_stop(&k);
 }
 
+/* The plugin answers with a client certificate (plain PEM), expiring at
+ * once: each request runs it again and swaps the certificate in. */
+static void test_exec_client_cert(void **state)
+{
+        struct tu_kube k;
+        struct kube_config *kc;
+        struct kube_client *c;
+        struct kube_informer *inf;
+        struct coll_ctx ctx = ctx_ms(10000);
+        struct err e;
+        char script[400], kpath[400], text[2048], *log;
+        int n = 0;
+
+        (void)state;
+        start(&k, TU_KUBE_TLS, NULL);
+        snprintf(script, sizeof script, "%s/plugin.sh", k.dir);
+        snprintf(text, sizeof text,
+                 "#!/bin/sh\n"
+                 "echo run >> \"$PLUGIN_DIR/count\"\n"
+                 "pem() { awk '{printf \"%%s\\\\n\", $0}' \"$1\"; }\n"
+                 "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",'\n"
+                 "printf '\"kind\":\"ExecCredential\",\"status\":{'\n"
+                 "printf '\"expirationTimestamp\":\"2020-01-01T00:00:00Z\",'\n"
+                 "printf '\"clientCertificateData\":\"%%s\",' \"$(pem '%s')\"\n"
+                 "printf '\"clientKeyData\":\"%%s\"}}' \"$(pem '%s')\"\n",
+                 k.client_cert, k.client_key);
+        write_file(script, text, 0700);
+        snprintf(kpath, sizeof kpath, "%s/kubeconfig-exec-cert", k.dir);
+        snprintf(text, sizeof text,
+                 "current-context: e\n"
+                 "clusters: [{name: e, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
+                 "users: [{name: u, user: {exec: {command: '%s', apiVersion: "
+                 "client.authentication.k8s.io/v1beta1, env: [{name: PLUGIN_DIR, value: '%s'}]}}}]\n"
+                 "contexts: [{name: e, context: {cluster: e, user: u}}]\n",
+                 k.base_url, k.ca_pem, script, k.dir);
+        write_file(kpath, text, 0600);
+        kc = load(kpath, NULL, 5000);
+        c = kube_client_new(kc, &e);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(get_status(c), 200);
+        assert_int_equal(exec_runs(&k), 3);
+        /* A watch gets the plugin's certificate too. */
+        inf = kube_informer_new(c, "/api/v1/nodes", NULL, true, &name_ops, NULL);
+        err_clear(&e);
+        if (kube_informer_sync(inf, &ctx, &e) != 0)
+                fail_msg("%s", e.msg);
+        assert_int_equal(kube_informer_count(inf), 3);
+        kube_informer_free(inf);
+        log = tu_kube_requests(&k);
+        for (char *p = log; (p = strstr(p, "\"auth\": \"cert\", \"cn\": \"lo-tester\"")); p++)
+                n++;
+        assert_int_equal(n, 5);        /* 3 GETs, the list and the watch */
+        assert_null(strstr(log, "\"auth\": \"none\""));
+        free(log);
+        kube_client_free(c);
+        kube_config_free(kc);
+        tu_kube_stop(&k);
+}
+
 static void exec_fails(struct tu_kube *k, const char *body, int64_t exec_ms,
                        const char *want_tail)
 {
@@ -398,7 +524,7 @@ static void test_exec_plugin_failures(void **state)
                    "not match the kubeconfig's \"client.authentication.k8s.io/v1\"");
         /* A command that does not exist. */
         exec_fails(&k, "@missing", 5000,
-                   ": cannot run: No such file or directory");
+                   ": cannot run: No such file or directory (see the runbook)");
         tu_kube_stop(&k);
 }
 
@@ -714,6 +840,20 @@ static void test_informer_rewatch_and_relist(void **state)
         assert_int_equal(st.lists, 1);
         assert_int_equal(kube_informer_count(inf), 3);
 
+        /* Objects the model maker declines are not cached. */
+        {
+                struct kube_informer *sk = kube_informer_new(c, "/api/v1/nodes", NULL, true,
+                                                             &skip3_ops, NULL);
+                const char *key;
+
+                ctx = ctx_ms(10000);
+                assert_int_equal(kube_informer_sync(sk, &ctx, &e), 0);
+                assert_int_equal(kube_informer_count(sk), 2);
+                assert_string_equal(kube_informer_at(sk, 1, &key), "node-2");
+                assert_string_equal(key, "node-2");
+                kube_informer_free(sk);
+        }
+
         /* Without watch every sync lists. */
         nw = kube_informer_new(c, "/api/v1/nodes", NULL, false, &pod_ops, NULL);
         for (int i = 0; i < 3; i++) {
@@ -834,6 +974,7 @@ int main(void)
                 cmocka_unit_test(test_tls_client_cert),
                 cmocka_unit_test(test_token_and_token_file),
                 cmocka_unit_test(test_exec_plugin),
+                cmocka_unit_test(test_exec_client_cert),
                 cmocka_unit_test(test_exec_plugin_failures),
                 cmocka_unit_test(test_list_pages),
                 cmocka_unit_test(test_informer_watch),

@@ -288,6 +288,7 @@ static void test_credentials(void **state)
         assert_null(kc->exec_env[1]);
         assert_string_equal(kc->exec_api_version, "client.authentication.k8s.io/v1");
         assert_true(kc->exec_provide_cluster_info);
+        assert_null(kc->exec_install_hint);
         assert_string_equal(kc->namespace_, "pipeline");
         kube_config_free(kc);
 
@@ -297,11 +298,13 @@ static void test_credentials(void **state)
                 kc = parse("current-context: x\n"
                            "clusters: [{name: c, cluster: {server: 'https://h:1'}}]\n"
                            "users: [{name: u, user: {exec: {command: kubelogin, "
+                           "installHint: 'apt install kubelogin', "
                            "apiVersion: client.authentication.k8s.io/v1beta1}}}]\n"
                            "contexts: [{name: x, context: {cluster: c, user: u}}]\n", NULL, &e);
                 if (!kc)
                         fail_msg("%s", e.msg);
                 assert_string_equal(kc->exec_command, "kubelogin");
+                assert_string_equal(kc->exec_install_hint, "apt install kubelogin");
                 assert_null(kc->exec_args[1]);
                 assert_null(kc->exec_env[0]);
                 assert_false(kc->exec_provide_cluster_info);
@@ -384,6 +387,9 @@ static void test_errors(void **state)
                   "kubeconfig k.yaml: user \"u\": client-certificate without client-key");
         parse_err(CL(SRV) US("{client-key-data: '!!'}") CX, NULL,
                   "kubeconfig k.yaml: user \"u\": client-key-data: not base64");
+        parse_err(CL("{server: 'https://h:1', proxy-url: 'http://p:3128'}") US("{token: t}") CX,
+                  NULL, "kubeconfig k.yaml: cluster \"c\": proxy-url is not supported: set "
+                  "HTTPS_PROXY in the environment instead");
         parse_err(CL(SRV) US("{token: t, username: a, password: b}") CX, NULL,
                   "kubeconfig k.yaml: user \"u\": more than one authentication method "
                   "(token, username/password): keep one");
@@ -420,6 +426,10 @@ static void test_errors(void **state)
                   "kubeconfig k.yaml: users[0]: must be a mapping with name and user");
         parse_err("- a\n- b\n", NULL, "kubeconfig k.yaml: not a kubeconfig (the top level "
                   "must be a mapping with clusters, users and contexts)");
+        parse_err(CL(SRV) US("{token: t}") CX "clusters: []\n", NULL,
+                  "kubeconfig k.yaml:11: key \"clusters\" appears twice in this mapping");
+        parse_err(CL("{server: 'https://h:1', server: 'https://g:2'}") US("{token: t}") CX, NULL,
+                  "kubeconfig k.yaml:4: key \"server\" appears twice in this mapping");
         parse_err("clusters: [\n", NULL,
                   "kubeconfig k.yaml:2:1: did not find expected node content");
         parse_err(CL(SRV) US("{token: t}") "contexts:\n- name: x\n  context: {user: u}\n", NULL,
