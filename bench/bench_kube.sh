@@ -12,13 +12,14 @@
 # a client certificate (a fresh CA from the openssl CLI), then:
 #   (a) BUILD_DIR/bench/bench_kube: RUNS fresh informers on /api/v1/pods
 #       (paged list, limit 500, a compact model per pod), wall/CPU/RSS;
+#       (a2) the same, one list per fresh process, under /usr/bin/time;
 #   (b) kubectl get pods -A -o json >/dev/null, RUNS times after one warm-up
-#       (discovery cached in --cache-dir), wall/CPU/max RSS by /usr/bin/time;
+#       (discovery cached in --cache-dir), wall/CPU/max RSS by /usr/bin/time
+#       (or getrusage of the child when it is not installed);
 #   (c) the last informer synced every second for WATCH_S seconds (default
 #       60) while CHURN pods per second (default 10) are patched through the
 #       API: CPU of the bench process as a share of one core.
-# The whole bench_kube process is also run under /usr/bin/time for its
-# max RSS. Default build dir: ./build/plain or $LO_BUILD_DIR. The server
+# Default build dir: ./build/plain or $LO_BUILD_DIR. The server
 # is stopped by its PID; everything lives in a temp dir.
 
 set -u
@@ -41,8 +42,25 @@ done
 BENCH=$BUILD/bench/bench_kube
 [ -x "$BENCH" ] || { echo "${0##*/}: no $BENCH (build it, or pass -B)" >&2; exit 1; }
 command -v kubectl >/dev/null || { echo "${0##*/}: kubectl missing" >&2; exit 1; }
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "${0##*/}: /usr/bin/time missing (Debian package time)" >&2; exit 1; }
+# tm FORMAT CMD...: runs CMD, then prints FORMAT with %e (wall s), %U/%S (cpu
+# s) and %M (max RSS kB) filled in: /usr/bin/time, else getrusage of the
+# child through python3.
+tm() {
+        if [ -x /usr/bin/time ]; then
+                /usr/bin/time -f "$@"
+                return
+        fi
+        python3 -c '
+import resource, subprocess, sys, time
+t = time.monotonic()
+rc = subprocess.call(sys.argv[2:])
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+f = sys.argv[1].replace("%e", "%.2f" % (time.monotonic() - t)).replace(
+    "%U", "%.2f" % ru.ru_utime).replace("%S", "%.2f" % ru.ru_stime).replace(
+    "%M", str(ru.ru_maxrss))
+print(f, file=sys.stderr)
+sys.exit(rc)' "$@"
+}
 
 D=$(mktemp -d /tmp/lo-bench-kube.XXXXXX)
 PID=
@@ -105,14 +123,20 @@ EOF
 echo "# machine: $(nproc) cores, $(uname -r); kubectl $(kubectl version --client 2>/dev/null | head -n 1)"
 
 echo "## (a) lambdaops kube client: list + model every pod ($RUNS fresh informers)"
-$TIME -f "# whole process: %e s wall, %U+%S s cpu, max RSS %M kB" \
+tm "# whole process: %e s wall, %U+%S s cpu, max RSS %M kB" \
         "$BENCH" -k "$D/kubeconfig" -r "$RUNS" -w 0
+
+echo "## (a2) the same in a fresh process each time (one list, no watch), for comparison with (b)"
+for i in $(seq 1 "$RUNS"); do
+        tm "bench_kube -r 1 run $i: %e s wall, %U+%S s cpu, max RSS %M kB" \
+                "$BENCH" -k "$D/kubeconfig" -r 1 -w 0 >/dev/null
+done
 
 echo "## (b) kubectl get pods -A -o json >/dev/null (after one warm-up run)"
 kubectl --kubeconfig "$D/kubeconfig" --cache-dir "$D/cache" get pods -A -o json \
         </dev/null >/dev/null || echo "kubectl warm-up failed"
 for i in $(seq 1 "$RUNS"); do
-        $TIME -f "kubectl run $i: %e s wall, %U+%S s cpu, max RSS %M kB" \
+        tm "kubectl run $i: %e s wall, %U+%S s cpu, max RSS %M kB" \
                 kubectl --kubeconfig "$D/kubeconfig" --cache-dir "$D/cache" get pods -A -o json \
                 </dev/null >/dev/null
 done

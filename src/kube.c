@@ -877,7 +877,8 @@ static int kinf_list(struct kube_informer *inf, const struct coll_ctx *ctx, stru
                 kinf_vec_clear(inf, &l.fresh);
                 return -1;
         }
-        qsort(l.fresh.v, l.fresh.n, sizeof *l.fresh.v, kinf_cmp);
+        if (l.fresh.n > 1)     /* qsort(NULL, 0) is undefined (UBSan) */
+                qsort(l.fresh.v, l.fresh.n, sizeof *l.fresh.v, kinf_cmp);
         /* A list never repeats a key; if a server does, the last one wins. */
         for (size_t i = 0; i < l.fresh.n; i++) {
                 if (k > 0 && strcmp(l.fresh.v[k - 1].key, l.fresh.v[i].key) == 0) {

@@ -70,6 +70,7 @@ char *xstrndup(const char *s, size_t n)
 
         if (!s)
                 return NULL;
+        n = strnlen(s, n);      /* like strndup: never past the NUL */
         p = xmalloc(n + 1);
         memcpy(p, s, n);
         p[n] = '\0';

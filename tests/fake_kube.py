@@ -9,7 +9,7 @@ section 1 closely enough for the real kubectl 1.27-1.33.  python3 stdlib only.
 Usage:
   fake_kube.py --port-file F --log L [--fixtures DIR]... [--pods N]
                [--tls --cert C --key K [--client-ca CA]] [--token TOKEN]
-               [--bookmark-interval SEC] [--history N]
+               [--bookmark-interval SEC] [--history N] [--exit-with-parent]
 
 Binds 127.0.0.1 on a free port and writes the port to --port-file (atomically,
 once it accepts connections).  Every request is logged as one JSON line to
@@ -56,16 +56,20 @@ fields the real server supports per kind, else 400), limit/continue
 (consistent snapshot, constant resourceVersion, remainingItemCount), get,
 watch (chunked newline-delimited events after resourceVersion; RV absent or
 "0" first replays ADDED for existing objects; BOOKMARKs with
-allowWatchBookmarks; clean close after timeoutSeconds; ERROR 410 inside the
+allowWatchBookmarks, and the initial-events-end one after the replay with
+sendInitialEvents=true; clean close after timeoutSeconds; ERROR 410 inside the
 200 stream when the RV is older than the kept history), create (POST,
 generateName, dryRun), replace (PUT, 409 Conflict on stale RV), PATCH
 (application/strategic-merge-patch+json and merge-patch+json as RFC 7386,
 json-patch+json as RFC 6902; generation follows spec changes), DELETE
 (removes at once: no graceful termination), the scale subresource of
-statefulsets, deployments, replicasets (GET/PUT/PATCH, autoscaling/v1 Scale), the log
-subresource of pods (tailLines, previous, container), service proxy -> raw
-fixtures or 503.  Every change bumps the resourceVersion and emits watch
-events.  Errors are Status objects (400, 401, 403, 404, 405, 409, 410, 415).
+statefulsets, deployments, replicasets (GET/PUT/PATCH, autoscaling/v1
+Scale), the log subresource of pods (tailLines, previous, container),
+service proxy -> raw fixtures or 503, Table answers for `kubectl get`
+(Accept ...;as=Table), and a minimal /openapi/v3 (so `kubectl create/apply
+-f` use server-side field validation).  Every change bumps the
+resourceVersion and emits watch events.  Errors are Status objects (400,
+401, 403, 404, 405, 409, 410, 415, 500 for a bug in this file).
 
 Test-control endpoints (no auth; never used by product code):
   POST /_fake/objects  body: JSON array of objects -> upsert (ADDED/MODIFIED)
@@ -1078,7 +1082,8 @@ class Handler(BaseHTTPRequestHandler):
             last = out[-1][0]
             md["continue"] = base64.urlsafe_b64encode(json.dumps(
                 {"rv": rv, "start": [last[1], last[2]], "gen": gen}).encode()).decode().rstrip("=")
-            md["remainingItemCount"] = more
+            if not lreq and not freq:  # as the real server: not with selectors
+                md["remainingItemCount"] = more
         if self.wants_table():
             return self.send_json(200, table(kind, [o for _, o in out], md))
         items = [json.dumps(o, separators=(",", ":")).encode() if v1ev else enc[k]
@@ -1142,6 +1147,11 @@ class Handler(BaseHTTPRequestHandler):
                     if matches(k, o):
                         initial.append(("ADDED", conv(store.objs[k])))
                 pos_rv = store.rv
+                if bookmarks and self.query.get("sendInitialEvents") == "true":
+                    initial.append(("BOOKMARK", {
+                        "kind": kind, "apiVersion": api_version, "metadata": {
+                            "resourceVersion": str(pos_rv),
+                            "annotations": {"k8s.io/initial-events-end": "true"}}}))
             elif rv < store.floor:
                 initial.append(("ERROR", status_obj(410, "Expired",
                                                     "too old resource version: %d (%d)"
@@ -1478,7 +1488,18 @@ def main():
                          "POST /_fake/bookmark)")
     ap.add_argument("--history", type=int, default=10000,
                     help="watch events kept; older RVs get 410")
+    ap.add_argument("--exit-with-parent", action="store_true",
+                    help="exit when the process that started us dies (a killed test "
+                         "never leaves a server behind)")
     a = ap.parse_args()
+    if a.exit_with_parent:
+        parent = os.getppid()
+
+        def watch_parent():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+        threading.Thread(target=watch_parent, daemon=True).start()
     if a.tls and not (a.cert and a.key):
         ap.error("--tls needs --cert and --key")
     if a.client_ca and not a.tls:

@@ -18,7 +18,10 @@
 #   - delete of a pod whose name has shell metacharacters (kubectl passes it
 #     through; the DELETE path carries it verbatim);
 #   - create -f of a SparkApplication, twice (AlreadyExists);
-#   - logs --previous --tail and -c CONTAINER.
+#   - logs --previous --tail and -c CONTAINER;
+#   - with python3 (what kubectl does not exercise): paging snapshot and
+#     expired continue tokens, watch events/BOOKMARK/ERROR 410/timeout/drop,
+#     HTML mode and 403s of the test-control endpoints.
 #
 # Env: LO_SOURCE_DIR (the source tree). Everything lives in one temp dir,
 # removed at exit; the server is stopped by its PID.
@@ -64,7 +67,7 @@ openssl req -x509 -CA "$T/ca.pem" -CAkey "$T/ca.key" "${ec[@]}" \
 }
 token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
-python3 "$SRC/tests/fake_kube.py" --port-file "$T/port" --log "$T/log" \
+python3 "$SRC/tests/fake_kube.py" --port-file "$T/port" --log "$T/log" --exit-with-parent \
         --fixtures "$SRC/tests/fixtures/kube/base" --tls --cert "$T/server.pem" \
         --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" 2>"$T/server.err" &
 srv=$!
@@ -271,6 +274,130 @@ else
         grep -q 'previous terminated container "kafka" in pod "kafka-0" not found' "$T/err" &&
                 ok "logs --previous without a restart: BadRequest" ||
                 { bad "logs --previous without a restart: wrong error"; sed 's/^/    | /' "$T/err"; }
+fi
+
+# --- API semantics kubectl does not exercise (python3 over TLS + client cert):
+# paging with a constant RV, expired continue tokens, watch events, BOOKMARK,
+# ERROR 410 inside a 200 stream, clean close after timeoutSeconds, drops.
+python3 - "$port" "$T" >"$T/py.out" 2>&1 <<'EOF'
+import http.client, json, ssl, sys, threading, time
+port, d = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=d + "/ca.pem")
+ctx.load_cert_chain(d + "/client.pem", d + "/client.key")
+def conn():
+    return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+def req(method, path, body=None):
+    c = conn()
+    c.request(method, path, body=json.dumps(body) if body is not None else None,
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, json.loads(data)
+def check(what, want, got):
+    print(("ok   %s" if want == got else "FAIL %s (want %r, got %r)") % ((what,) if want == got else (what, want, got)))
+st, p1 = req("GET", "/api/v1/pods?limit=2")
+md = p1["metadata"]
+check("paging: first page", (200, 2, 3), (st, len(p1["items"]), md.get("remainingItemCount")))
+req("POST", "/_fake/objects", [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "zz-new", "namespace": "processing"}}])
+st, p2 = req("GET", "/api/v1/pods?limit=2&continue=" + md["continue"])
+st3, p3 = req("GET", "/api/v1/pods?limit=2&continue=" + p2["metadata"]["continue"])
+check("paging: same RV on every page, snapshot without the later pod", (md["resourceVersion"], md["resourceVersion"], 5),
+      (p2["metadata"]["resourceVersion"], p3["metadata"]["resourceVersion"], len(p1["items"] + p2["items"] + p3["items"])))
+check("paging: last page has no continue", None, p3["metadata"].get("continue"))
+st, p1 = req("GET", "/api/v1/pods?limit=2")
+req("POST", "/_fake/expire")
+st, e = req("GET", "/api/v1/pods?limit=2&continue=" + p1["metadata"]["continue"])
+check("expired continue token: 410 Expired", (410, "Expired"), (st, e.get("reason")))
+
+def watch(query, out, after=None):
+    c = conn()
+    c.request("GET", "/api/v1/namespaces/processing/pods?watch=1&" + query)
+    r = c.getresponse()
+    out.append(r.status)
+    out.append(r.getheader("Transfer-Encoding"))
+    if after:
+        after()
+    try:
+        for line in r:
+            out.append(json.loads(line))
+        out.append("EOF")
+    except Exception as ex:
+        out.append("broken: %s" % type(ex).__name__)
+def state():
+    return req("GET", "/_fake/state")[1]
+def wait_watches(n):
+    deadline = time.monotonic() + 10
+    while state()["watches"] != n and time.monotonic() < deadline:
+        time.sleep(0.05)
+rv = req("GET", "/api/v1/namespaces/processing/pods")[1]["metadata"]["resourceVersion"]
+out = []
+t = threading.Thread(target=watch, args=("resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=5" % rv, out))
+t.start()
+wait_watches(1)
+req("POST", "/_fake/objects", [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "zz-new", "namespace": "processing", "labels": {"x": "1"}}}])
+req("POST", "/_fake/objects", [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "other-ns", "namespace": "ingestion"}}])
+req("POST", "/_fake/bookmark")
+req("POST", "/_fake/delete", [{"kind": "Pod", "namespace": "processing", "name": "zz-new"}])
+t.join(15)
+evs = [x for x in out if isinstance(x, dict)]
+check("watch: chunked 200 stream", [200, "chunked"], out[:2])
+check("watch: MODIFIED, BOOKMARK, DELETED for the namespace, then a clean close", ["MODIFIED", "BOOKMARK", "DELETED", "EOF"],
+      [e["type"] for e in evs] + out[-1:])
+check("watch: RVs increase", True, int(evs[0]["object"]["metadata"]["resourceVersion"]) < int(evs[2]["object"]["metadata"]["resourceVersion"]))
+req("POST", "/_fake/expire")
+out = []
+watch("resourceVersion=%s" % rv, out)
+check("watch from an expired RV: ERROR 410 inside a 200 stream", [200, "ERROR", 410, "Expired", "EOF"],
+      [out[0], out[2]["type"], out[2]["object"]["code"], out[2]["object"]["reason"], out[3]])
+rv = req("GET", "/api/v1/namespaces/processing/pods")[1]["metadata"]["resourceVersion"]
+def raw_watch(out):  # http.client hides a missing last chunk: read the bytes
+    import socket
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20),
+                        server_hostname="127.0.0.1")
+    s.sendall(b"GET /api/v1/namespaces/processing/pods?watch=1&resourceVersion=%s "
+              b"HTTP/1.1\r\nHost: x\r\n\r\n" % rv.encode())
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except (ssl.SSLError, OSError):
+        pass
+    out.append(data)
+out = []
+t = threading.Thread(target=raw_watch, args=(out,))
+t.start()
+wait_watches(1)
+req("POST", "/_fake/drop")
+t.join(15)
+check("drop: the stream ends without the last chunk", (True, False),
+      (out[0].startswith(b"HTTP/1.1 200"), out[0].endswith(b"0\r\n\r\n")))
+out = []
+t = threading.Thread(target=watch, args=("resourceVersion=%s" % rv, out))
+t.start()
+wait_watches(1)
+req("POST", "/_fake/expire")
+t.join(15)
+check("expire: an open watch gets ERROR 410 and ends", ["ERROR", 410, "EOF"],
+      [out[2]["type"], out[2]["object"]["code"], out[-1]])
+req("POST", "/_fake/html", {"enabled": True})
+c = conn(); c.request("GET", "/api/v1/pods"); r = c.getresponse(); r.read()
+check("html mode: 200 text/html", (200, "text/html; charset=utf-8"), (r.status, r.getheader("Content-Type")))
+req("POST", "/_fake/html", {"enabled": False})
+req("POST", "/_fake/forbid", {"resources": ["nodes"]})
+st, e = req("GET", "/api/v1/nodes")
+check("forbid: 403 Forbidden naming the certificate's user", (403, "Forbidden", True), (st, e["reason"], '"lo-tester" cannot list' in e["message"]))
+req("POST", "/_fake/forbid", {"resources": []})
+EOF
+sed 's/^/  /' "$T/py.out"
+n=$(grep -c '^ok ' "$T/py.out")
+if [ "$n" -eq 12 ] && ! grep -q '^FAIL\|Traceback' "$T/py.out"; then
+        ok "API semantics: 12 checks"
+else
+        bad "API semantics ($n of 12 checks passed)"
 fi
 
 echo "$fails failure(s)"

@@ -236,6 +236,7 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
         argv[argc++] = portfile;
         argv[argc++] = "--log";
         argv[argc++] = k->log;
+        argv[argc++] = "--exit-with-parent";     /* no orphan if the test is killed */
         for (i = 0; fixture_dirs && fixture_dirs[i] && argc < 100; i++) {
                 argv[argc++] = "--fixtures";
                 argv[argc++] = fixture_dirs[i];

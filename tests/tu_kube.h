@@ -30,7 +30,9 @@
  * (kafka-2 CrashLoopBackOff, 12 restarts, OOMKilled); Deployment
  * ingestion/connect + ReplicaSet connect-7d9f5c6b8 with 2 two-container
  * pods (one ImagePullBackOff, Pending); PVCs data-kafka-0..2; a Warning
- * BackOff event and a Normal event.
+ * BackOff event and a Normal event. Every object has a fixed uid (owner
+ * references and events' involvedObject.uid match, so `kubectl describe`
+ * finds the events); logs/ingestion/kafka-2.previous.log is the OOM log.
  *
  * The server implements list/watch/get/create/replace/patch/delete, the
  * scale and log subresources and discovery like a real API server (see the
