@@ -7,11 +7,13 @@
 #include "collector.h"
 #include "kafka.h"
 #include "kafka_connect.h"
+#include "kubernetes.h"
 #include "postgres.h"
 #include "prometheus.h"
 #include "reconcile.h"
 #include "schema_registry.h"
 #include "snowflake.h"
+#include "spark.h"
 
 const struct collector_ops *const collector_registry[] = {
         &coll_postgres_ops,
@@ -23,5 +25,7 @@ const struct collector_ops *const collector_registry[] = {
         &coll_schema_registry_ops,
         &coll_airflow_ops,
         &coll_prometheus_ops,
+        &coll_kubernetes_ops,
+        &coll_spark_ops,
         NULL,
 };

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "http.h"
 #include "jsonout.h"
+#include "kubeact.h"
 #include "subproc.h"
 #include "util.h"
 
@@ -74,6 +75,7 @@ void action_plan_done(struct action_plan *p)
                 free(p->cmds[i].argv);
         }
         free(p->cmds);
+        free(p->context);
         free(p->note);
         for (size_t i = 0; i < p->n_preview; i++)
                 free(p->preview[i]);
@@ -135,6 +137,20 @@ void action_plan_add_argv(struct action_plan *p, char *const argv[], int64_t tim
                 c->argv[i] = xstrdup(argv[i]);
         c->argv[n] = NULL;
         c->timeout_ms = timeout_ms > 0 ? timeout_ms : ACTION_CMD_TIMEOUT_MS;
+}
+
+void action_plan_set_context(struct action_plan *p, const char *context)
+{
+        free(p->context);
+        p->context = context ? xstrdup(context) : NULL;
+}
+
+void action_plan_copy_cmds(struct action_plan *dst, const struct action_plan *src)
+{
+        for (size_t i = 0; i < src->n_cmds; i++)
+                action_plan_add_argv(dst, src->cmds[i].argv, src->cmds[i].timeout_ms);
+        if (src->context)
+                action_plan_set_context(dst, src->context);
 }
 
 static bool action_word_plain(const char *w)
@@ -245,6 +261,25 @@ char *action_plan_summary(const struct action_plan *p)
         return s;
 }
 
+/* "kubectl exited with status 1: Error from server (NotFound): ..." -- the
+ * last non-empty line of the output says why. */
+static void action_cmd_failed(struct err *e, const char *prog, int code, const char *out)
+{
+        const char *end = out ? out + strlen(out) : NULL, *start;
+
+        while (end && end > out && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+                end--;
+        if (!end || end == out) {
+                err_set(e, 0, "%s exited with status %d", prog, code);
+                return;
+        }
+        start = end;
+        while (start > out && start[-1] != '\n')
+                start--;
+        err_set(e, 0, "%s exited with status %d: %.*s", prog, code,
+                (int)(end - start > 160 ? 160 : end - start), start);
+}
+
 void action_run_cmds(const struct action_ctx *x, const struct action_plan *plan,
                      struct action_result *r)
 {
@@ -283,8 +318,8 @@ void action_run_cmds(const struct action_ctx *x, const struct action_plan *plan,
                                         err_set(&r->err, 0, "%s: timed out after %lld ms",
                                                 c->argv[0], (long long)c->timeout_ms);
                                 else
-                                        err_set(&r->err, 0, "%s exited with status %d",
-                                                c->argv[0], sr.exit_code);
+                                        action_cmd_failed(&r->err, c->argv[0], sr.exit_code,
+                                                          sr.out);
                         }
                 }
                 subproc_result_done(&sr);
@@ -345,6 +380,78 @@ const struct action_def *action_for_key(const struct collector_ops *ops, int key
                 if (d->key == key)
                         return d;
         return NULL;
+}
+
+/* User-defined actions apply to kubernetes and spark sources. */
+static bool action_user_kind(const struct source_cfg *src, const struct action_def *d)
+{
+        if (!src || !src->kind)
+                return false;
+        return kubeact_user_applies(d, src->kind);
+}
+
+void action_each(const struct config *cfg, const struct source_cfg *src,
+                 void (*fn)(const struct action_def *d, void *user), void *user)
+{
+        if (src && src->ops && src->ops->actions)
+                for (const struct action_def *d = src->ops->actions; d->name; d++)
+                        fn(d, user);
+        if (cfg && cfg->user_actions)
+                for (const struct action_def *d = cfg->user_actions; d->name; d++)
+                        if (action_user_kind(src, d))
+                                fn(d, user);
+}
+
+struct action_find_ctx {
+        const char *name;
+        int key;
+        const char *target;
+        const struct action_def *first, *best;
+};
+
+static void action_find_one(const struct action_def *d, void *user)
+{
+        struct action_find_ctx *f = user;
+
+        if (f->name) {
+                if (!f->first && strcmp(d->name, f->name) == 0)
+                        f->first = d;
+                return;
+        }
+        if (d->key != f->key)
+                return;
+        if (!f->first)
+                f->first = d;
+        if (!f->best && f->target && action_target_ok(d, f->target, NULL))
+                f->best = d;
+}
+
+const struct action_def *action_lookup(const struct config *cfg, const struct source_cfg *src,
+                                       const char *name)
+{
+        struct action_find_ctx f = { .name = name };
+
+        if (!name)
+                return NULL;
+        action_each(cfg, src, action_find_one, &f);
+        return f.first;
+}
+
+const struct action_def *action_lookup_key(const struct config *cfg,
+                                           const struct source_cfg *src, int key,
+                                           const char *target)
+{
+        struct action_find_ctx f = { .key = key, .target = target };
+
+        if (!key)
+                return NULL;
+        action_each(cfg, src, action_find_one, &f);
+        return f.best ? f.best : f.first;
+}
+
+bool action_target_ok(const struct action_def *d, const char *target, struct err *err)
+{
+        return kubeact_target_ok(d, target, err);
 }
 
 bool action_allowed(const struct action_def *d, bool read_only, struct err *err)
@@ -521,7 +628,7 @@ static int action_prepare_fd(const struct action_def *d, const struct source_cfg
                              struct action_plan *plan, struct err *err)
 {
         struct coll_ctx cc;
-        struct action_ctx x = { .src = src, .target = target, .arg = arg, .cc = &cc,
+        struct action_ctx x = { .src = src, .def = d, .target = target, .arg = arg, .cc = &cc,
                                 .dry_run = dry_run };
 
         action_ctx_make(src, stop_fd, &cc);
@@ -538,7 +645,8 @@ static void action_run_fd(const struct action_def *d, const struct source_cfg *s
                           int stop_fd, struct action_result *res)
 {
         struct coll_ctx cc;
-        struct action_ctx x = { .src = src, .target = target, .arg = arg, .cc = &cc };
+        struct action_ctx x = { .src = src, .def = d, .target = target, .arg = arg,
+                                .cc = &cc };
 
         action_ctx_make(src, stop_fd, &cc);
         action_result_init(res);

@@ -47,6 +47,13 @@ const char *action_outcome_name(enum action_outcome o);   /* "ok", "failed", ...
 #define ACTION_F_MUTATING  0x1u /* changes something: hidden/refused when read-only */
 #define ACTION_F_DANGEROUS 0x2u /* confirmation by typing the source name */
 #define ACTION_F_CONF      0x4u /* takes an optional JSON argument (--conf) */
+#define ACTION_F_ARG       0x8u /* takes an argument (ARG on the command line, a
+                                   one-line editor labelled arg_label in the TUI);
+                                   required unless ACTION_F_ARG_OPT */
+#define ACTION_F_ARG_OPT   0x10u /* the argument may be empty */
+#define ACTION_F_NOCONFIRM 0x20u /* runs without the y/N question (logs); never
+                                    with MUTATING unless the config says so */
+#define ACTION_F_TAIL      0x40u /* the result page opens at its end (logs) */
 
 /* One request of a plan. url is already masked (no userinfo). */
 struct action_http {
@@ -74,9 +81,10 @@ struct action_plan {
         size_t n;
         struct action_cmd *cmds;        /* owned; the programs run will start, in order */
         size_t n_cmds;
-        const char *context;            /* borrowed (config lifetime) or NULL: the
-                                           Kubernetes context the commands act on,
-                                           for the dialog and the audit log */
+        char  *context;                 /* owned or NULL: the Kubernetes context the
+                                           commands act on, for the dialog, the
+                                           dangerous-action prompt and the audit log
+                                           (action_plan_set_context) */
         char  *note;                    /* owned or NULL: what happens next, e.g. the
                                            per-task restarts of an older Connect */
         char **preview;                 /* owned lines, e.g. the task instances a clear
@@ -93,6 +101,11 @@ void action_plan_add(struct action_plan *p, const char *method, const char *url,
                      const char *body);
 void action_plan_preview(struct action_plan *p, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* Sets (copies) the plan's context; NULL clears it. */
+void action_plan_set_context(struct action_plan *p, const char *context);
+/* Copies src's programs (argv, timeouts) and context into dst (appended),
+ * e.g. to audit them after the plan went to the run phase. */
+void action_plan_copy_cmds(struct action_plan *dst, const struct action_plan *src);
 /* Appends a program run (copies argv, NULL-terminated; timeout_ms 0 =
  * ACTION_CMD_TIMEOUT_MS). */
 void action_plan_add_argv(struct action_plan *p, char *const argv[], int64_t timeout_ms);
@@ -136,7 +149,8 @@ void action_run_cmds(const struct action_ctx *x, const struct action_plan *plan,
 struct action_ctx {
         const struct source_cfg *src;   /* borrowed */
         const char *target;             /* connector name, dag id */
-        const char *arg;                /* --conf JSON, or NULL */
+        const struct action_def *def;   /* the action being prepared or run */
+        const char *arg;                /* --conf JSON or the ACTION_F_ARG argument, or NULL */
         const struct coll_ctx *cc;      /* deadline and stop fd for HTTP */
         bool dry_run;                   /* prepare for --dry-run: the plan is printed,
                                            never run */
@@ -148,6 +162,11 @@ struct action_def {
         const char *scope;      /* what TARGET names: "connector", "dag" */
         int         key;        /* TUI key on the kind's pane ('R') */
         unsigned    flags;      /* ACTION_F_* */
+        const char *arg_label;  /* ACTION_F_ARG: what the argument is ("replicas") */
+        /* Optional check of the argument before anything runs (the TUI editor
+         * and `act` call it; prepare checks again). 0 or -1 with err. */
+        int (*check_arg)(const struct action_def *d, const char *arg, struct err *err);
+        const void *data;       /* kind data: a user-defined action's cfg_action */
         /* Builds the plan (see above). Any thread but the UI's. 0 or -1. */
         int (*prepare)(const struct action_ctx *x, struct action_plan *plan, struct err *err);
         /* Sends the plan. Any thread but the UI's. Fills res (outcome OK or
@@ -161,6 +180,22 @@ struct action_def {
 const struct action_def *action_find(const struct collector_ops *ops, const char *name);
 /* The action bound to TUI key `key` for this kind, or NULL. */
 const struct action_def *action_for_key(const struct collector_ops *ops, int key);
+/* The actions a source offers: its kind's table, then (for kubernetes and
+ * spark sources) the config's user-defined `actions:` of a matching scope.
+ * By name, or NULL. */
+const struct action_def *action_lookup(const struct config *cfg, const struct source_cfg *src,
+                                       const char *name);
+/* By TUI key for the row `target` (NULL = any): the first action on that
+ * key whose scope covers the target, else the first on that key. */
+const struct action_def *action_lookup_key(const struct config *cfg,
+                                           const struct source_cfg *src, int key,
+                                           const char *target);
+/* Calls fn for every action of the source (the same order as the lookups). */
+void action_each(const struct config *cfg, const struct source_cfg *src,
+                 void (*fn)(const struct action_def *d, void *user), void *user);
+/* False (and a reason) when the action does not apply to target (a
+ * kubectl action's scope: "restart applies to statefulset, deployment"). */
+bool action_target_ok(const struct action_def *d, const char *target, struct err *err);
 /* False (and a reason) when the action may not run: mutating in read-only. */
 bool action_allowed(const struct action_def *d, bool read_only, struct err *err);
 

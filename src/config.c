@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #include <yaml.h>
 
 #include "collector.h"
+#include "kubeact.h"
 #include "util.h"
 
 #define CFG_MAX_DEPTH   64              /* nested collections */
@@ -1214,6 +1216,7 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
         char b[64], s[224];
         size_t nthr = 0;
 
+        src->cfg = c;
         src->line = m->line;
         src->col = m->col;
         if (m->type != YN_MAP)
@@ -1362,7 +1365,70 @@ static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *s
 /* --- top level ------------------------------------------------------------------------ */
 
 static const char *const top_keys[] = { "environment", "refresh", "theme", "read_only",
-                                        "audit_log", "sources" };
+                                        "audit_log", "kubectl", "helm", "kubectl_cache_dir",
+                                        "actions", "danger_contexts", "sources" };
+
+/* The top-level `actions:` list, parsed with the kind-key machinery into
+ * struct config (docs/actions.md, user-defined actions). */
+static const struct cfg_key top_action_keys[] = {
+        { "actions", CFG_MAPLIST, offsetof(struct config, actions), false, "user actions" },
+        { "actions[]", CFG_ELEM, sizeof(struct cfg_action), false, NULL },
+        { "actions[].name", CFG_UNIQUE, offsetof(struct cfg_action, name), true,
+          "the action's name (the `act` word)" },
+        { "actions[].title", CFG_STR, offsetof(struct cfg_action, title), false,
+          "what the dialog says" },
+        { "actions[].scope", CFG_STR, offsetof(struct cfg_action, scope), true,
+          "pod, statefulset, deployment, release, sparkapplication or node" },
+        { "actions[].key", CFG_STR, offsetof(struct cfg_action, key), false,
+          "one character: the TUI key" },
+        { "actions[].argv", CFG_STRLIST, offsetof(struct cfg_action, argv), true,
+          "the program and its arguments, ${...} substituted per word" },
+        { "actions[].confirm", CFG_BOOL, offsetof(struct cfg_action, confirm), false,
+          "ask before running (default true)" },
+        { "actions[].dangerous", CFG_BOOL, offsetof(struct cfg_action, dangerous), false,
+          "require the context name typed (default false)" },
+        { "actions[].mutating", CFG_BOOL, offsetof(struct cfg_action, mutating), false,
+          "changes something: refused in read-only mode (default true)" },
+        { NULL, 0, 0, false, NULL },
+};
+
+/* `actions:`: the list, the defaults of the booleans, then each entry's
+ * own checks (scope, key, ${...} variables) and the action table. */
+static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
+{
+        struct err e;
+
+        if (ynode_null(v))
+                return 0;
+        if (kind_value(p, top_action_keys, &top_action_keys[0], "actions", v, c) < 0)
+                return -1;
+        for (size_t i = 0; i < c->actions.n; i++) {
+                struct cfg_action *a = (struct cfg_action *)c->actions.v + i;
+                const struct ynode *el = v->kids[i], *at = NULL;
+                const char *bad = NULL;
+
+                a->line = el->line;
+                a->col = el->col;
+                if (!map_get(el, "confirm", NULL))
+                        a->confirm = true;
+                if (!map_get(el, "mutating", NULL))
+                        a->mutating = true;
+                err_clear(&e);
+                if (kubeact_user_check(a, &bad, &e) < 0) {
+                        size_t w;
+
+                        if (bad)
+                                at = map_get(el, bad, NULL);
+                        /* "argv[2]: ..." points at that word. */
+                        if (at && at->type == YN_SEQ && sscanf(e.msg, "argv[%zu]", &w) == 1 &&
+                            w < at->n)
+                                at = at->kids[w];
+                        return perr(p, at ? at : el, "actions[%zu].%s", i, e.msg);
+                }
+        }
+        c->user_actions = kubeact_user_defs(c);
+        return 0;
+}
 
 static int config_build(struct pctx *p, struct config *c, const struct ynode *root)
 {
@@ -1392,6 +1458,22 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                                 return -1;
                 } else if (strcmp(k->str, "audit_log") == 0) {
                         if (get_str(p, "audit_log", v, &c->audit_log) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "kubectl") == 0) {
+                        if (get_str(p, "kubectl", v, &c->kubectl) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "helm") == 0) {
+                        if (get_str(p, "helm", v, &c->helm) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "kubectl_cache_dir") == 0) {
+                        if (get_str(p, "kubectl_cache_dir", v, &c->kubectl_cache_dir) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "actions") == 0) {
+                        if (top_actions(p, c, v) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "danger_contexts") == 0) {
+                        if (!ynode_null(v) &&
+                            get_strlist(p, "danger_contexts", v, &c->danger_contexts) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "sources") == 0) {
                         if (ynode_null(v))
@@ -1553,6 +1635,14 @@ void config_free(struct config *c)
         free(c->environment);
         free(c->theme);
         free(c->audit_log);
+        free(c->kubectl);
+        free(c->helm);
+        free(c->kubectl_cache_dir);
+        fields_free(top_action_keys, "", (char *)c);
+        for (size_t i = 0; i < c->danger_contexts.n; i++)
+                free(c->danger_contexts.v[i]);
+        free(c->danger_contexts.v);
+        free((void *)c->user_actions);
         free(c);
 }
 

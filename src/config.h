@@ -132,6 +132,9 @@ struct threshold {
 /* --- loaded config ------------------------------------------------------ */
 
 struct source_cfg {
+        const struct config *cfg;         /* the config it belongs to (top-level
+                                             keys: kubectl, helm, ...); NULL when
+                                             built by hand */
         char    *name;
         char    *kind;
         const struct collector_ops *ops;  /* resolved from the registry */
@@ -143,6 +146,22 @@ struct source_cfg {
         int      line, col;               /* where the source starts in the file */
 };
 
+/* One user-defined action (top-level `actions:`, docs/actions.md). */
+struct cfg_action {
+        char   *name;           /* the CLI word; unique */
+        char   *title;          /* NULL = name */
+        char   *scope;          /* pod, statefulset, deployment, release,
+                                   sparkapplication, node */
+        char   *key;            /* one character, or NULL = CLI only */
+        struct cfg_strlist argv;/* the template; ${...} substituted per word */
+        bool    confirm;        /* default true */
+        bool    dangerous;      /* default false */
+        bool    mutating;       /* default true */
+        int     line, col;
+};
+
+struct action_def;
+
 struct config {
         char    *path;          /* file it came from, or "<string>" */
         char    *environment;   /* default "default" */
@@ -151,6 +170,14 @@ struct config {
         bool     read_only;     /* default false */
         char    *audit_log;     /* audit file path; NULL = the state dir default
                                    (src/action.h action_audit_path) */
+        char    *kubectl;       /* kubectl binary; default "kubectl" (PATH) */
+        char    *helm;          /* helm binary; default "helm" (PATH) */
+        char    *kubectl_cache_dir;     /* --cache-dir for kubectl; NULL = kubectl's */
+        struct cfg_maplist actions;     /* struct cfg_action elements */
+        struct cfg_strlist danger_contexts;     /* fnmatch globs */
+        const struct action_def *user_actions;  /* owned: one per actions[] entry
+                                                   (src/kubeact.h), NULL-name-
+                                                   terminated; NULL when none */
         struct source_cfg *sources;
         size_t   n_sources;
 };

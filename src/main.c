@@ -26,6 +26,7 @@
 #include "action.h"
 #include "app.h"
 #include "config.h"
+#include "kubeact.h"
 #include "util.h"
 
 #define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
@@ -39,8 +40,8 @@ struct main_opts {
         const char   *theme;
         bool          read_only, ascii, no_color, json;
         enum main_cmd cmd;
-        /* act SOURCE ACTION TARGET [--conf JSON] [--yes] [--dry-run] */
-        const char   *act_source, *act_action, *act_target, *act_conf;
+        /* act SOURCE ACTION TARGET [ARG] [--conf JSON] [--yes] [--dry-run] */
+        const char   *act_source, *act_action, *act_target, *act_conf, *act_arg;
         bool          yes, dry_run;
 };
 
@@ -76,10 +77,13 @@ static void main_usage(FILE *f)
               "  check             poll once and print one Nagios-style line; the exit\n"
               "                    code is the overall state (0 ok, 1 warn, 2 crit, 3 unknown)\n"
               "  config check      validate the config file and exit\n"
-              "  act SOURCE ACTION TARGET [--conf JSON] [--yes] [--dry-run]\n"
-              "                    run one action (restart, pause, trigger, ...) on one\n"
-              "                    connector or DAG of SOURCE, after showing the exact\n"
-              "                    request; audited (docs/actions.md)\n"
+              "  act SOURCE ACTION TARGET [ARG] [--conf JSON] [--yes] [--dry-run]\n"
+              "                    run one action (restart, pause, trigger, scale, logs,\n"
+              "                    ...) on one connector, DAG, workload, pod, release or\n"
+              "                    SparkApplication of SOURCE, after showing the exact\n"
+              "                    request or command; ARG is the action's argument (scale:\n"
+              "                    replicas, upgrade: chart, rollback: revision, logs:\n"
+              "                    container); audited (docs/actions.md)\n"
               "  help              show this help\n"
               "  version           show the version\n"
               "\n"
@@ -92,7 +96,7 @@ static void main_usage(FILE *f)
               "      --no-color     no colours (also when NO_COLOR is set)\n"
               "      --json         with `status`: print JSON\n"
               "      --yes          with `act`: do not prompt (needed without a terminal)\n"
-              "      --dry-run      with `act`: print the request, change nothing\n"
+              "      --dry-run      with `act`: print the request or argv, run nothing\n"
               "      --conf JSON    with `act trigger`: the DAG run's conf object\n"
               "  -h, --help         show this help\n"
               "  -V, --version      show the version\n"
@@ -197,13 +201,14 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
                 o->cmd = CMD_STATUS;
         else if (strcmp(args[0], "check") == 0 && nargs == 1)
                 o->cmd = CMD_CHECK;
-        else if (strcmp(args[0], "act") == 0 && nargs == 4) {
+        else if (strcmp(args[0], "act") == 0 && (nargs == 4 || nargs == 5)) {
                 o->cmd = CMD_ACT;
                 o->act_source = args[1];
                 o->act_action = args[2];
                 o->act_target = args[3];
+                o->act_arg = nargs == 5 ? args[4] : NULL;
         } else if (strcmp(args[0], "act") == 0)
-                return main_usage_error("act: expected 'act SOURCE ACTION TARGET'");
+                return main_usage_error("act: expected 'act SOURCE ACTION TARGET [ARG]'");
         else if (strcmp(args[0], "config") == 0 && nargs == 2 && strcmp(args[1], "check") == 0)
                 o->cmd = CMD_CONFIG_CHECK;
         else if (strcmp(args[0], "help") == 0 && nargs == 1)
@@ -253,14 +258,17 @@ static bool main_locale_is_utf8(void)
 /* --- act ---------------------------------------------------------------- */
 
 static void main_act_audit(const struct app *a, const struct main_opts *o, const char *path,
-                           const struct source_cfg *src, const char *request,
-                           enum action_outcome out, long status, int64_t dur,
-                           const char *error)
+                           const struct source_cfg *src, const struct action_plan *plan,
+                           const char *request, enum action_outcome out, long status,
+                           int64_t dur, const char *error)
 {
         struct action_audit au = {
                 .environment = a->cfg->environment, .source = o->act_source,
                 .kind = src ? src->kind : NULL, .action = o->act_action,
                 .target = o->act_target, .via = "cli", .request = request,
+                .context = plan && plan->context ? plan->context
+                                                 : kubeact_source_context_cfg(src),
+                .cmds = plan ? plan->cmds : NULL, .n_cmds = plan ? plan->n_cmds : 0,
                 .dry_run = o->dry_run, .outcome = out, .status = status,
                 .duration_ms = dur, .error = error,
         };
@@ -271,14 +279,14 @@ static void main_act_audit(const struct app *a, const struct main_opts *o, const
                 fprintf(stderr, "lambdaops: %s\n", e.msg);
 }
 
-/* Asks on the terminal. Dangerous actions need the source name typed. */
+/* Asks on the terminal. Dangerous actions need the word typed: the plan's
+ * Kubernetes context when it has one, else the source name. */
 static bool main_act_confirm(const struct action_def *d, const char *source)
 {
         char line[256];
 
         if (d->flags & ACTION_F_DANGEROUS)
-                fprintf(stderr, "This is dangerous. Type the source name (%s) to run it: ",
-                        source);
+                fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
         else
                 fprintf(stderr, "Run it? [y/N] ");
         fflush(stderr);
@@ -290,38 +298,43 @@ static bool main_act_confirm(const struct action_def *d, const char *source)
         return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcmp(line, "yes") == 0;
 }
 
-/* `lambdaops act SOURCE ACTION TARGET`: exit codes in main_usage and
+/* Prints the names of the source's actions after "; its actions:". */
+static void main_act_name(const struct action_def *d, void *user)
+{
+        int *n = user;
+
+        fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
+}
+
+/* `lambdaops act SOURCE ACTION TARGET [ARG]`: exit codes in main_usage and
  * docs/actions.md. Every way out is audited, refusals included. */
 static int main_act(struct app *a, const struct main_opts *o)
 {
         const struct source_cfg *src = config_source(a->cfg, o->act_source);
         const struct action_def *d = NULL;
-        char *path = action_audit_path(a->cfg), *text, *summary;
+        char *path = action_audit_path(a->cfg), *text, *summary, word[256];
+        const char *arg = o->act_arg ? o->act_arg : o->act_conf;
         struct action_plan plan;
         struct action_result res;
         struct err err;
         int64_t t0 = clock_mono_ms();
-        int rc;
+        int rc, n = 0;
 
         err_clear(&err);
         if (!src) {
                 fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
-                main_act_audit(a, o, path, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                main_act_audit(a, o, path, NULL, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
                                "unknown source");
                 free(path);
                 return ACT_EXIT_NOINPUT;
         }
-        d = action_find(src->ops, o->act_action);
+        d = action_lookup(a->cfg, src, o->act_action);
         if (!d) {
                 fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'", src->name,
                         src->kind, o->act_action);
-                if (src->ops->actions) {
-                        fputs("; its actions:", stderr);
-                        for (const struct action_def *x = src->ops->actions; x->name; x++)
-                                fprintf(stderr, " %s", x->name);
-                }
+                action_each(a->cfg, src, main_act_name, &n);
                 fputc('\n', stderr);
-                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
                                "unknown action");
                 free(path);
                 return ACT_EXIT_NOINPUT;
@@ -330,54 +343,83 @@ static int main_act(struct app *a, const struct main_opts *o)
                 free(path);
                 return main_usage_error("act: --conf does not apply to '%s'", d->name);
         }
-        if (a->read_only) {
-                action_allowed(d, true, &err);
-                if (!err.msg[0])
-                        err_set(&err, EPERM, "read-only: actions are disabled");
+        if (o->act_arg && (d->flags & ACTION_F_CONF) && o->act_conf) {
+                free(path);
+                return main_usage_error("act: give the conf as ARG or --conf, not both");
+        }
+        if (o->act_arg && !(d->flags & (ACTION_F_ARG | ACTION_F_CONF))) {
+                free(path);
+                return main_usage_error("act: '%s' takes no argument", d->name);
+        }
+        if (!action_target_ok(d, o->act_target, &err)) {
+                fprintf(stderr, "lambdaops: act: %s\n", err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        if ((d->flags & ACTION_F_ARG) && !(d->flags & ACTION_F_ARG_OPT) && (!arg || !*arg)) {
+                err_set(&err, EINVAL, "%s needs an argument: %s", d->name,
+                        d->arg_label ? d->arg_label : "ARG");
+        } else if (d->check_arg && arg && *arg) {
+                d->check_arg(d, arg, &err);
+        }
+        if (err.msg[0]) {
+                fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_USAGE, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_USAGE;
+        }
+        if (a->read_only && !action_allowed(d, true, &err)) {
                 fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
                         err.msg);
-                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
                                err.msg);
                 free(path);
                 return ACT_EXIT_READONLY;
         }
-        if (!o->dry_run && !o->yes && !isatty(STDIN_FILENO)) {
+        if (!o->dry_run && !o->yes && !(d->flags & ACTION_F_NOCONFIRM) &&
+            !isatty(STDIN_FILENO)) {
                 fprintf(stderr, "lambdaops: act: stdin is not a terminal: pass --yes to run "
                         "without a prompt (or --dry-run)\n");
-                main_act_audit(a, o, path, src, NULL, ACT_REFUSED, ACT_EXIT_NOTTY, -1,
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOTTY, -1,
                                "no --yes and stdin is not a terminal");
                 free(path);
                 return ACT_EXIT_NOTTY;
         }
-        if (action_prepare(d, src, o->act_target, o->act_conf, o->dry_run, &plan, &err) != 0) {
+        if (action_prepare(d, src, o->act_target, arg, o->dry_run, &plan, &err) != 0) {
                 fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
                         o->act_target, err.msg);
-                main_act_audit(a, o, path, src, NULL, ACT_FAILED, 0, clock_mono_ms() - t0,
-                               err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_FAILED, 0,
+                               clock_mono_ms() - t0, err.msg);
                 free(path);
                 return ACT_EXIT_FAILED;
         }
         text = action_plan_text(&plan);
         summary = action_plan_summary(&plan);
-        printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title, src->name,
-               o->act_target, text);
-        fflush(stdout);
+        if (o->dry_run || !(d->flags & ACTION_F_NOCONFIRM)) {
+                printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title,
+                       src->name, o->act_target, text);
+                fflush(stdout);
+        }
         free(text);
         if (o->dry_run) {
-                main_act_audit(a, o, path, src, summary, ACT_OK, 0, clock_mono_ms() - t0,
-                               NULL);
+                main_act_audit(a, o, path, src, &plan, summary, ACT_OK, 0,
+                               clock_mono_ms() - t0, NULL);
                 rc = ACT_EXIT_OK;
                 goto out;
         }
-        if (!o->yes && !main_act_confirm(d, src->name)) {
+        str_copy(word, plan.context ? plan.context : src->name, sizeof word);
+        if (!o->yes && !(d->flags & ACTION_F_NOCONFIRM) && !main_act_confirm(d, word)) {
                 fprintf(stderr, "lambdaops: act: cancelled\n");
-                main_act_audit(a, o, path, src, summary, ACT_CANCELLED, 0, clock_mono_ms() - t0,
-                               NULL);
+                main_act_audit(a, o, path, src, &plan, summary, ACT_CANCELLED, 0,
+                               clock_mono_ms() - t0, NULL);
                 rc = ACT_EXIT_CANCELLED;
                 goto out;
         }
         t0 = clock_mono_ms();
-        action_run(d, src, o->act_target, o->act_conf, &plan, &res);
+        action_run(d, src, o->act_target, arg, &plan, &res);
         if (res.output)
                 printf("%s\n", res.output);
         if (res.outcome == ACT_OK)
@@ -385,8 +427,8 @@ static int main_act(struct app *a, const struct main_opts *o)
         else
                 fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
                         res.err.msg[0] ? res.err.msg : "unknown error");
-        main_act_audit(a, o, path, src, res.requests ? res.requests : summary, res.outcome,
-                       res.status, clock_mono_ms() - t0,
+        main_act_audit(a, o, path, src, &plan, res.requests ? res.requests : summary,
+                       res.outcome, res.status, clock_mono_ms() - t0,
                        res.outcome == ACT_OK ? NULL : res.err.msg);
         rc = res.outcome == ACT_OK ? ACT_EXIT_OK : ACT_EXIT_FAILED;
         action_result_done(&res);

@@ -29,6 +29,8 @@
  * Globals: the signal flag and self-pipe fd (written by the handler) and
  * the "curses is up" flag for the atexit guard. Nothing else.
  */
+/* strcasestr for the pager search. */
+#define _GNU_SOURCE
 #include "app.h"
 #include "tui.h"
 
@@ -50,6 +52,7 @@
 #include "action.h"
 #include "collector.h"
 #include "config.h"
+#include "kubeact.h"
 #include "snapshot.h"
 #include "theme.h"
 #include "util.h"
@@ -434,7 +437,7 @@ static void tui_on_line_key(struct tui *t, int ch)
  */
 
 /* The source and target of the selected row (or of the open detail page). */
-static const struct source_cfg *tui_act_row(struct tui *t, char *target, size_t n)
+const struct source_cfg *tui_act_row(struct tui *t, char *target, size_t n)
 {
         struct view *v = tui_view(t);
         char name[TABLE_ID_MAX];
@@ -465,6 +468,10 @@ static void tui_act_audit(struct tui *t, enum action_outcome o, const char *requ
                 .kind = x->src->kind, .action = x->def->name, .target = x->target,
                 .via = "tui", .request = request, .dry_run = false, .outcome = o,
                 .status = status, .duration_ms = dur, .error = error,
+                .context = x->shown.context ? x->shown.context
+                                            : kubeact_source_context_cfg(x->src),
+                .cmds = x->shown.cmds,
+                .n_cmds = x->shown.n_cmds,
         };
         struct err e;
 
@@ -481,10 +488,12 @@ static void tui_act_close(struct tui *t)
 
         action_job_free(x->job);
         action_plan_done(&x->plan);
+        action_plan_done(&x->shown);
         free(x->text);
         free(x->summary);
         memset(x, 0, sizeof *x);
         action_plan_init(&x->plan);
+        action_plan_init(&x->shown);
         if (t->mode == TUI_ACTION)
                 t->mode = TUI_NORMAL;
 }
@@ -520,7 +529,11 @@ static void tui_act_page(struct tui *t, enum action_outcome o, long status, int6
         snprintf(t->pager_title, sizeof t->pager_title, "%s: %s %s", x->def->title,
                  x->src->name, x->target);
         tlines_add(&t->pager, ROLE_TITLE, "%s", t->pager_title);
-        tlines_seg(&t->pager, ROLE_DIM, "  (Esc closes)");
+        tlines_seg(&t->pager, ROLE_DIM, "  (Esc closes, / searches)");
+        if (x->shown.context)
+                tlines_kv(&t->pager, "context",
+                          kubeact_context_dangerous(t->a->cfg, x->shown.context)
+                                  ? ROLE_CRIT : ROLE_DEFAULT, "%s", x->shown.context);
         tlines_add(&t->pager, ROLE_DEFAULT, "%s", "");
         tlines_kv(&t->pager, "outcome", o == ACT_OK ? ROLE_OK : ROLE_ERROR, "%s",
                   action_outcome_name(o));
@@ -533,10 +546,13 @@ static void tui_act_page(struct tui *t, enum action_outcome o, long status, int6
                 tlines_kv(&t->pager, "error", ROLE_ERROR, "%s", error);
         if (output && *output) {
                 tlines_add(&t->pager, ROLE_DEFAULT, "%s", "");
-                tlines_add(&t->pager, ROLE_TITLE, "Response");
+                tlines_add(&t->pager, ROLE_TITLE, x->shown.n_cmds ? "Output" : "Response");
                 tui_pager_text(&t->pager, ROLE_DEFAULT, output);
         }
-        t->pager_top = 0;
+        /* Logs open at their end, where the newest lines are. */
+        t->pager_top = (x->def->flags & ACTION_F_TAIL) ? 1 << 20 : 0;
+        t->pager_edit = false;
+        t->pager_match = -1;
         tui_flash(t, o == ACT_OK ? ROLE_INFO : ROLE_ERROR, "%s %s %s: %s", x->def->name,
                   x->src->name, x->target, action_outcome_name(o));
         tui_act_close(t);
@@ -608,7 +624,13 @@ static bool tui_act_poll(struct tui *t)
                 }
                 x->text = action_plan_text(&x->plan);
                 x->summary = action_plan_summary(&x->plan);
-                x->step = TUI_ACT_CONFIRM;
+                action_plan_copy_cmds(&x->shown, &x->plan);
+                str_copy(x->word, x->plan.context ? x->plan.context : x->src->name,
+                         sizeof x->word);
+                if (x->def->flags & ACTION_F_NOCONFIRM)
+                        tui_act_run(t);         /* logs: nothing to confirm */
+                else
+                        x->step = TUI_ACT_CONFIRM;
                 return true;
         }
         action_job_result(x->job, &res);
@@ -630,11 +652,17 @@ static bool tui_act_key(struct tui *t, int ch)
         struct tui_act *x = &t->act;
         char target[sizeof x->target];
         const struct source_cfg *src = tui_act_row(t, target, sizeof target);
-        const struct action_def *d = src ? action_for_key(src->ops, ch) : NULL;
+        const struct action_def *d = src ? action_lookup_key(t->a->cfg, src, ch, target)
+                                         : NULL;
         struct err e;
 
         if (!d)
                 return false;
+        err_clear(&e);
+        if (!action_target_ok(d, target, &e)) {
+                tui_flash(t, ROLE_ERROR, "%s", e.msg);
+                return true;
+        }
         tui_act_close(t);
         x->def = d;
         x->src = src;
@@ -648,7 +676,11 @@ static bool tui_act_key(struct tui *t, int ch)
                 return true;
         }
         t->mode = TUI_ACTION;
-        if (d->flags & ACTION_F_CONF)
+        /* An optional argument of an unconfirmed action (the container of
+         * `logs`) is not asked for: the key opens the logs at once. */
+        if ((d->flags & (ACTION_F_CONF | ACTION_F_ARG)) &&
+            (d->flags & (ACTION_F_ARG_OPT | ACTION_F_NOCONFIRM)) !=
+                    (ACTION_F_ARG_OPT | ACTION_F_NOCONFIRM))
                 x->step = TUI_ACT_CONF;
         else
                 tui_act_prepare(t);
@@ -680,6 +712,22 @@ static bool tui_act_conf_ok(struct tui_act *x)
         cJSON *j;
         bool ok;
 
+        if (x->def->flags & ACTION_F_ARG) {
+                struct err e;
+
+                err_clear(&e);
+                if (!x->conf[0] && !(x->def->flags & ACTION_F_ARG_OPT)) {
+                        snprintf(x->msg, sizeof x->msg, "%s: required (Esc cancels)",
+                                 x->def->arg_label ? x->def->arg_label : "argument");
+                        return false;
+                }
+                if (x->conf[0] && x->def->check_arg && x->def->check_arg(x->def, x->conf,
+                                                                         &e) != 0) {
+                        str_copy(x->msg, e.msg, sizeof x->msg);
+                        return false;
+                }
+                return true;
+        }
         if (!x->conf[0])
                 return true;
         j = cJSON_Parse(x->conf);
@@ -717,12 +765,12 @@ static void tui_on_act_key(struct tui *t, int ch)
                         tui_act_cancel(t);
                 } else if (x->def->flags & ACTION_F_DANGEROUS) {
                         if (tui_is_enter(ch)) {
-                                if (strcmp(x->typed, x->src->name) == 0) {
+                                if (strcmp(x->typed, x->word) == 0) {
                                         tui_act_run(t);
                                 } else {
                                         snprintf(x->msg, sizeof x->msg,
                                                  "type %s exactly to run it (Esc cancels)",
-                                                 x->src->name);
+                                                 x->word);
                                         x->typed[0] = '\0';
                                 }
                         } else if (tui_act_edit(x->typed, sizeof x->typed, ch)) {
@@ -779,12 +827,92 @@ static bool tui_scroll_key(int *top, int h, int ch)
         return true;
 }
 
+int tui_pager_find(const struct tlines *l, const char *pat, int from, int dir)
+{
+        int n = (int)l->n;
+
+        if (!pat || !*pat || n == 0)
+                return -1;
+        if (from < 0)
+                from = n - 1;
+        if (from >= n)
+                from = 0;
+        for (int k = 0; k < n; k++) {
+                int i = ((from + dir * k) % n + n) % n;
+                char buf[TLINE_SEGS * TSEG_MAX];
+
+                tline_text(&l->v[i], buf, sizeof buf);
+                if (strcasestr(buf, pat))
+                        return i;
+        }
+        return -1;
+}
+
+/* Jumps to the next (dir +1) or previous (-1) match of the pattern. */
+static void tui_pager_next(struct tui *t, int dir)
+{
+        int from, i;
+
+        if (!t->pager_pat[0]) {
+                tui_flash(t, ROLE_INFO, "no search: / and a pattern first");
+                return;
+        }
+        from = t->pager_match >= 0 ? t->pager_match + dir : (dir > 0 ? t->pager_top
+                                                                   : t->pager_top - 1);
+        i = tui_pager_find(&t->pager, t->pager_pat, from, dir);
+        if (i < 0) {
+                t->pager_match = -1;
+                tui_flash(t, ROLE_ERROR, "not found: %s", t->pager_pat);
+                return;
+        }
+        if (t->pager_match >= 0 && (dir > 0 ? i <= t->pager_match : i >= t->pager_match))
+                tui_flash(t, ROLE_INFO, "search wrapped");
+        t->pager_match = i;
+        /* Show the match a few lines below the top, like less. */
+        t->pager_top = i > 2 ? i - 2 : 0;
+}
+
 static void tui_on_pager_key(struct tui *t, int ch)
 {
+        if (t->pager_edit) {
+                size_t len = strlen(t->pager_pat);
+
+                if (ch == TUI_KEY_ESC) {
+                        t->pager_edit = false;
+                        t->pager_pat[0] = '\0';
+                        t->pager_match = -1;
+                } else if (tui_is_enter(ch)) {
+                        t->pager_edit = false;
+                        t->pager_match = -1;
+                        tui_pager_next(t, 1);
+                } else if (tui_is_backspace(ch)) {
+                        if (len)
+                                t->pager_pat[len - 1] = '\0';
+                        else
+                                t->pager_edit = false;
+                } else if (ch == 21) {
+                        t->pager_pat[0] = '\0';
+                } else if (ch >= 32 && ch < 127 && len + 1 < sizeof t->pager_pat) {
+                        t->pager_pat[len] = (char)ch;
+                        t->pager_pat[len + 1] = '\0';
+                }
+                return;
+        }
+        if (ch == '/') {
+                t->pager_edit = true;
+                t->pager_pat[0] = '\0';
+                return;
+        }
+        if (ch == 'n' || ch == 'N') {
+                tui_pager_next(t, ch == 'n' ? 1 : -1);
+                return;
+        }
         if (tui_scroll_key(&t->pager_top, t->pager_h, ch))
                 return;
         if (ch == TUI_KEY_ESC || ch == 'q' || tui_is_enter(ch) || tui_is_backspace(ch)) {
                 t->mode = TUI_NORMAL;
+                t->pager_pat[0] = '\0';
+                t->pager_match = -1;
                 tlines_done(&t->pager);
                 tlines_init(&t->pager);
         }
@@ -989,6 +1117,46 @@ static void tui_list_views(FILE *f)
         fputc('\n', f);
 }
 
+/* The first kubernetes source whose context matches danger_contexts: its
+ * configured context, else the kubeconfig's current-context (a local file
+ * read, once, before the screen opens). */
+static void tui_danger_init(struct tui *t)
+{
+        const struct config *cfg = t->a->cfg;
+
+        if (!cfg->danger_contexts.n)
+                return;
+        for (size_t i = 0; i < cfg->n_sources && !t->danger_ctx[0]; i++) {
+                const struct source_cfg *src = &cfg->sources[i];
+                const char *ctx = kubeact_source_context_cfg(src);
+                char *kc = NULL, *rctx = NULL;
+                struct err e;
+
+                if (!src->kind || strcmp(src->kind, "kubernetes") != 0)
+                        continue;
+                err_clear(&e);
+                if (!ctx && kubeact_source_conn(src, &kc, &rctx, &e) == 0)
+                        ctx = rctx;
+                if (ctx && kubeact_context_dangerous(cfg, ctx))
+                        str_copy(t->danger_ctx, ctx, sizeof t->danger_ctx);
+                free(kc);
+                free(rctx);
+        }
+}
+
+bool tui_key_hidden(const struct tui *t, const struct view_ops *ops, int key)
+{
+        const struct collector_ops *k;
+
+        if (!t->a->read_only || !ops->collector)
+                return false;
+        k = collector_find(ops->collector);
+        for (const struct action_def *d = k ? k->actions : NULL; d && d->name; d++)
+                if (d->key == key && (d->flags & ACTION_F_MUTATING))
+                        return true;
+        return false;
+}
+
 static void tui_init_state(struct tui *t, struct app *a, size_t start)
 {
         memset(t, 0, sizeof *t);
@@ -1006,7 +1174,10 @@ static void tui_init_state(struct tui *t, struct app *a, size_t start)
         alerttrack_init(&t->track);
         theme_warnings_init(&t->warnings);
         action_plan_init(&t->act.plan);
+        action_plan_init(&t->act.shown);
         tlines_init(&t->pager);
+        t->pager_match = -1;
+        tui_danger_init(t);
 }
 
 static void tui_free_state(struct tui *t)

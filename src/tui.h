@@ -34,9 +34,11 @@ enum tui_mode {
 /* The steps of the action dialog. Keys go to the dialog in all of them;
  * the phases run on an action_job worker and the loop polls it. */
 enum tui_act_step {
-        TUI_ACT_CONF,           /* editing the conf JSON (ACTION_F_CONF) */
+        TUI_ACT_CONF,           /* editing the conf JSON (ACTION_F_CONF) or the
+                                   argument (ACTION_F_ARG, def->arg_label) */
         TUI_ACT_PREPARE,        /* the prepare phase runs */
-        TUI_ACT_CONFIRM,        /* the plan is shown: y / n, or the source name typed */
+        TUI_ACT_CONFIRM,        /* the plan is shown: y / n, or the context (else the
+                                   source name) typed; skipped for ACTION_F_NOCONFIRM */
         TUI_ACT_RUN,            /* the run phase runs */
 };
 
@@ -46,13 +48,17 @@ struct tui_act {
         const struct action_def *def;           /* NULL: none */
         const struct source_cfg *src;           /* borrowed from the config */
         char    target[160];                    /* connector, DAG id */
-        char    conf[256];                      /* the conf editor line ("" = none) */
-        char    typed[128];                     /* the source name, for dangerous ones */
+        char    conf[256];                      /* the conf/argument line ("" = none) */
+        char    typed[128];                     /* what was typed, for dangerous ones */
+        char    word[128];                      /* what must be typed: the plan's
+                                                   context, else the source name */
         char    msg[256];                       /* why the input was not accepted */
         struct action_job *job;                 /* the phase running, or NULL */
         struct action_plan plan;                /* after prepare, until run takes it */
         char   *text;                           /* owned: the plan as dialog lines */
         char   *summary;                        /* owned: the plan for the audit log */
+        struct action_plan shown;               /* the plan's programs and context, kept
+                                                   for the audit line after run */
         int64_t t0;                             /* monotonic ms the dialog opened */
 };
 
@@ -104,6 +110,11 @@ struct tui {
         struct tlines pager;            /* the result page (mode TUI_PAGER) */
         char        pager_title[256];
         int         pager_top, pager_h; /* first line shown, lines visible last draw */
+        bool        pager_edit;         /* editing the pager's "/" search */
+        char        pager_pat[128];     /* the search pattern ("" = none) */
+        int         pager_match;        /* line of the current match, -1 none */
+        char        danger_ctx[128];    /* a kubernetes source's context matching
+                                           danger_contexts, or "" */
         int         tab_x0[TUI_MAX_VIEWS], tab_x1[TUI_MAX_VIEWS]; /* tab bar hit boxes */
 
         bool        quit;
@@ -130,5 +141,14 @@ void tui_flash(struct tui *t, enum theme_role role, const char *fmt, ...)
 void tui_draw_frame(struct tui *t);
 /* Builds the help page (pure: no curses). */
 void tui_help_lines(const struct tui *t, struct tlines *out);
+/* True when the pane's key `key` (a view_key) is a mutating action of the
+ * pane's kind and the console is read-only: the footer and help hide it. */
+bool tui_key_hidden(const struct tui *t, const struct view_ops *ops, int key);
+/* The source and target of the selected row (or the open detail page):
+ * row ids are "SOURCE\tTARGET". NULL when none. */
+const struct source_cfg *tui_act_row(struct tui *t, char *target, size_t n);
+/* Finds pat (any case) in the pager from line `from` going `dir` (+1/-1),
+ * wrapping. The line, or -1. Pure. */
+int tui_pager_find(const struct tlines *l, const char *pat, int from, int dir);
 
 #endif

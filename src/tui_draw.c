@@ -13,6 +13,8 @@
  * Below TUI_MIN_W x TUI_MIN_H only a centred "terminal too small" message
  * is drawn. UI thread only.
  */
+/* strcasestr for the pager search highlight. */
+#define _GNU_SOURCE
 #include "tui.h"
 
 #include <curses.h>
@@ -23,6 +25,7 @@
 #include "action.h"
 #include "collector.h"
 #include "config.h"
+#include "kubeact.h"
 #include "snapshot.h"
 #include "theme.h"
 #include "util.h"
@@ -102,6 +105,9 @@ static void draw_header(struct tui *t)
         struct tm tm;
         int x = 1, hdr = theme_attr(ROLE_HEADER), cw;
 
+        /* A context named in danger_contexts paints the whole header. */
+        if (t->danger_ctx[0])
+                hdr = theme_attr(ROLE_ERROR);
         draw_fill(0, hdr);
         x += draw_str(0, x, COLS - x, "lambdaops", hdr | A_BOLD, t->ascii);
         snprintf(buf, sizeof buf, " %s %s ", g->vbar, cfg->environment ? cfg->environment
@@ -120,6 +126,10 @@ static void draw_header(struct tui *t)
         if (ncrit || nwarn) {
                 snprintf(buf, sizeof buf, " %zu crit, %zu warn", ncrit, nwarn);
                 x += draw_str(0, x, COLS - x, buf, hdr, t->ascii);
+        }
+        if (t->danger_ctx[0]) {
+                snprintf(buf, sizeof buf, " %s CONTEXT %.80s ", g->vbar, t->danger_ctx);
+                x += draw_str(0, x, COLS - x, buf, hdr | A_BOLD, t->ascii);
         }
         if (t->a->read_only) {
                 x += draw_str(0, x, COLS - x, " ", hdr, t->ascii);
@@ -167,6 +177,51 @@ static int draw_hint(int y, int x, const char *key, const char *what, bool ascii
         return used;
 }
 
+/* True when the pane declares `key` itself (view_key). */
+static bool view_has_key(const struct view_ops *ops, int key)
+{
+        for (size_t i = 0; ops->keys && ops->keys[i].label; i++)
+                if (ops->keys[i].key == key)
+                        return true;
+        return false;
+}
+
+struct row_hints {
+        struct tui *t;
+        const struct view_ops *ops;
+        const char *target;
+        int y, x, used;
+};
+
+static void draw_row_action(const struct action_def *d, void *user)
+{
+        struct row_hints *h = user;
+        char k[2] = { (char)d->key, '\0' };
+
+        if (!d->key || view_has_key(h->ops, d->key) ||
+            (h->t->a->read_only && (d->flags & ACTION_F_MUTATING)) ||
+            !action_target_ok(d, h->target, NULL))
+                return;
+        h->used += draw_hint(h->y, h->x + h->used, k, d->name, h->t->ascii);
+}
+
+/* The actions that apply to the selected row and that the pane does not
+ * list itself: a kind's kubectl actions by the row's kind (a StatefulSet
+ * offers restart and scale, a pod logs and delete), and the config's
+ * user-defined ones. Mutating ones are left out when read-only. */
+static int draw_row_actions(struct tui *t, const struct view *v, int y, int x)
+{
+        char target[160];
+        const struct source_cfg *src = tui_act_row(t, target, sizeof target);
+        struct row_hints h = { .t = t, .ops = v->ops, .target = target, .y = y, .x = x };
+
+        if (!src || !v->ops->collector || !src->kind ||
+            strcmp(src->kind, v->ops->collector) != 0)
+                return 0;
+        action_each(t->a->cfg, src, draw_row_action, &h);
+        return h.used;
+}
+
 static void draw_footer(struct tui *t, int y)
 {
         const struct view *v = &t->views[t->cur];
@@ -177,9 +232,18 @@ static void draw_footer(struct tui *t, int y)
 
         draw_fill(y, theme_attr(ROLE_FOOTER));
         if (t->mode == TUI_PAGER) {
+                if (t->pager_edit) {
+                        x += draw_hint(y, x, "Enter", "search", t->ascii);
+                        x += draw_hint(y, x, "Esc", "cancel", t->ascii);
+                        return;
+                }
                 x += draw_hint(y, x, "Esc", "close", t->ascii);
                 x += draw_hint(y, x, "j/k", "scroll", t->ascii);
                 x += draw_hint(y, x, "PgUp/PgDn", "page", t->ascii);
+                x += draw_hint(y, x, "g/G", "top/end", t->ascii);
+                x += draw_hint(y, x, "/", "search", t->ascii);
+                if (t->pager_pat[0])
+                        x += draw_hint(y, x, "n/N", "next/prev", t->ascii);
                 return;
         }
         if (t->mode == TUI_ACTION) {
@@ -221,9 +285,11 @@ static void draw_footer(struct tui *t, int y)
                 char digits[16];
                 snprintf(digits, sizeof digits, "1-%zu", t->n_views);
                 for (size_t i = 0; v->ops->keys && v->ops->keys[i].label; i++)
-                        if (v->ops->keys[i].hint)
+                        if (v->ops->keys[i].hint &&
+                            !tui_key_hidden(t, v->ops, v->ops->keys[i].key))
                                 x += draw_hint(y, x, v->ops->keys[i].label,
                                                v->ops->keys[i].hint, t->ascii);
+                x += draw_row_actions(t, v, y, x);
                 x += draw_hint(y, x, digits, "panes", t->ascii);
         }
 }
@@ -236,6 +302,12 @@ static void draw_status(struct tui *t, int y)
         char buf[512];
 
         draw_fill(y, theme_attr(ROLE_STATUS_BAR));
+        if (t->mode == TUI_PAGER && t->pager_edit) {
+                snprintf(buf, sizeof buf, "/%s", t->pager_pat);
+                x += draw_str(y, x, COLS - 1, buf, theme_attr(ROLE_PROMPT), t->ascii);
+                draw_str(y, x, 1, " ", theme_attr(ROLE_PROMPT) | A_REVERSE, t->ascii);
+                return;
+        }
         if (t->mode == TUI_COMMAND || t->mode == TUI_FILTER) {
                 snprintf(buf, sizeof buf, "%c%s", t->mode == TUI_COMMAND ? ':' : '/', t->line);
                 x += draw_str(y, x, COLS - 1, buf, theme_attr(ROLE_PROMPT), t->ascii);
@@ -336,12 +408,32 @@ static void draw_action(struct tui *t, const struct rect *pane)
                 return;
         tlines_init(&l);
         tlines_add(&l, ROLE_TITLE, "%s", x->def->title);
-        tlines_add(&l, ROLE_DEFAULT, "%s %s on %s (%s)", x->def->scope, x->target,
-                   x->src->name, x->src->kind);
+        if (strchr(x->target, '/'))     /* "ns/kind/name" says what it is */
+                tlines_add(&l, ROLE_DEFAULT, "%s on %s (%s)", x->target, x->src->name,
+                           x->src->kind);
+        else
+                tlines_add(&l, ROLE_DEFAULT, "%s %s on %s (%s)", x->def->scope, x->target,
+                           x->src->name, x->src->kind);
+        if (x->shown.context || t->danger_ctx[0]) {
+                const char *c = x->shown.context ? x->shown.context
+                                                 : kubeact_source_context_cfg(x->src);
+                if (c)
+                        tlines_add(&l, kubeact_context_dangerous(t->a->cfg, c) ? ROLE_ERROR
+                                                                               : ROLE_INFO,
+                                   "context %s%s", c,
+                                   kubeact_context_dangerous(t->a->cfg, c)
+                                           ? "  (a danger context)" : "");
+        }
         tlines_add(&l, ROLE_DEFAULT, "%s", "");
         switch (x->step) {
         case TUI_ACT_CONF:
-                tlines_add(&l, ROLE_DEFAULT, "conf: a JSON object for the run, empty for none");
+                if (x->def->flags & ACTION_F_ARG)
+                        tlines_add(&l, ROLE_DEFAULT, "%s%s:", x->def->arg_label
+                                   ? x->def->arg_label : "argument",
+                                   (x->def->flags & ACTION_F_ARG_OPT) ? " (optional)" : "");
+                else
+                        tlines_add(&l, ROLE_DEFAULT,
+                                   "conf: a JSON object for the run, empty for none");
                 dlg_text(&l, ROLE_PROMPT, x->conf[0] ? x->conf : " ", iw - 2);
                 tlines_seg(&l, ROLE_PROMPT, "_");
                 tlines_add(&l, ROLE_DEFAULT, "%s", "");
@@ -363,8 +455,9 @@ static void draw_action(struct tui *t, const struct rect *pane)
                 if (x->step == TUI_ACT_RUN) {
                         tlines_add(&l, ROLE_INFO, "running%s", dots);
                 } else if (x->def->flags & ACTION_F_DANGEROUS) {
-                        tlines_add(&l, ROLE_WARN, "dangerous: type the source name (%s) and "
-                                   "Enter to run it; Esc cancels", x->src->name);
+                        tlines_add(&l, ROLE_WARN, "dangerous: type the %s (%s) and Enter to "
+                                   "run it; Esc cancels",
+                                   x->shown.context ? "context name" : "source name", x->word);
                         tlines_add(&l, ROLE_PROMPT, "> %s_", x->typed);
                 } else {
                         tlines_add(&l, ROLE_DEFAULT, "Run it?  ");
@@ -432,12 +525,60 @@ static void draw_pager(struct tui *t, const struct rect *r)
                 t->pager_top = maxtop;
         t->pager_h = r->h;
         tlines_draw(stdscr, r, &t->pager, t->pager_top, t->ascii);
+        if (!t->pager_pat[0] || t->pager_edit)
+                return;
+        /* Search matches in reverse video; the current one also bold. */
+        for (int i = 0; i < r->h && t->pager_top + i < (int)t->pager.n; i++) {
+                char buf[TLINE_SEGS * TSEG_MAX], pre[TLINE_SEGS * TSEG_MAX];
+                size_t pl = strlen(t->pager_pat);
+                const char *m;
+                int row = t->pager_top + i;
+
+                tline_text(&t->pager.v[row], buf, sizeof buf);
+                for (m = strcasestr(buf, t->pager_pat); m; m = strcasestr(m + pl, t->pager_pat)) {
+                        int col;
+
+                        snprintf(pre, sizeof pre, "%.*s", (int)(m - buf), buf);
+                        col = r->x + text_width(pre);
+                        if (col >= r->x + r->w)
+                                break;
+                        attrset(theme_attr(ROLE_PROMPT) | A_REVERSE |
+                                (row == t->pager_match ? A_BOLD : 0));
+                        mvaddnstr(r->y + i, col, m, (int)pl < r->x + r->w - col
+                                                        ? (int)pl : r->x + r->w - col);
+                }
+        }
+        attrset(A_NORMAL);
 }
 
 static void tui_help_key(struct tlines *out, const char *label, const char *help)
 {
         tlines_add(out, ROLE_KEY, "  %-14s", label);
         tlines_seg(out, ROLE_DEFAULT, "%s", help);
+}
+
+struct help_acts {
+        const struct tui *t;
+        const struct view_ops *ops;
+        struct tlines *out;
+};
+
+/* One action of the pane's kind the pane does not list itself. */
+static void help_act(const struct action_def *d, struct help_acts *h)
+{
+        char k[2] = { (char)d->key, '\0' }, help[200], sc[64];
+
+        if (!d->key || view_has_key(h->ops, d->key) ||
+            (h->t->a->read_only && (d->flags & ACTION_F_MUTATING)))
+                return;
+        str_copy(sc, d->scope ? d->scope : "", sizeof sc);
+        for (char *c = sc; *c; c++)
+                if (*c == ',')
+                        *c = '/';
+        snprintf(help, sizeof help, "%s: %s on the selected %s%s%s", d->name, d->title, sc,
+                 (d->flags & ACTION_F_DANGEROUS) ? " (dangerous: type the context)" : "",
+                 d->data ? " (config actions:)" : "");
+        tui_help_key(h->out, k, help);
 }
 
 void tui_help_lines(const struct tui *t, struct tlines *out)
@@ -458,7 +599,18 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
         if (ops->detail)
                 tui_help_key(out, "Enter", ops->detail_help ? ops->detail_help : "detail");
         for (size_t i = 0; ops->keys && ops->keys[i].label; i++)
-                tui_help_key(out, ops->keys[i].label, ops->keys[i].help);
+                if (!tui_key_hidden(t, ops, ops->keys[i].key))
+                        tui_help_key(out, ops->keys[i].label, ops->keys[i].help);
+        if (ops->collector) {
+                const struct collector_ops *k = collector_find(ops->collector);
+                struct help_acts h = { .t = t, .ops = ops, .out = out };
+
+                for (const struct action_def *d = k ? k->actions : NULL; d && d->name; d++)
+                        help_act(d, &h);
+                for (const struct action_def *d = t->a->cfg->user_actions; d && d->name; d++)
+                        if (kubeact_user_applies(d, ops->collector))
+                                help_act(d, &h);
+        }
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Actions");
@@ -466,7 +618,8 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
                    "the plan (exact requests) is shown, y runs it, n/Esc cancels;");
         tlines_add(out, ROLE_DEFAULT, "  the result opens in a page (Esc closes). Every "
                    "decision is written to the audit log.%s",
-                   t->a->read_only ? " READ-ONLY: actions are refused." : "");
+                   t->a->read_only ? " READ-ONLY: actions that change something are "
+                   "hidden and refused." : "");
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Commands");
@@ -497,6 +650,15 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
         tlines_add(out, ROLE_TITLE, "Exit status");
         tlines_add(out, ROLE_DEFAULT, "  0 after q or :q; 128+N after signal N "
                    "(130 SIGINT, 143 SIGTERM, 129 SIGHUP)");
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Action result page (pager)");
+        tlines_add(out, ROLE_DEFAULT, "  dangerous actions ask for the Kubernetes context "
+                   "(else the source name) to be typed; logs open at once, at their end");
+        tui_help_key(out, "j/k PgUp/PgDn", "scroll a line / a page");
+        tui_help_key(out, "g/G", "first / last line");
+        tui_help_key(out, "/", "search (any case; Enter finds, Esc cancels)");
+        tui_help_key(out, "n/N", "next / previous match (highlighted; wraps)");
+        tui_help_key(out, "Esc/q", "close the page");
 }
 
 void tui_draw_frame(struct tui *t)

@@ -14,7 +14,7 @@
 /* Operational error (tier 3): filled by the callee, owned by the caller. */
 struct err {
         int  code;      /* 0 = none; otherwise a module-specific code */
-        char msg[256];  /* what happened and what to check; never a secret */
+        char msg[512];  /* what happened and what to check; never a secret */
 };
 
 void err_clear(struct err *e);

@@ -267,6 +267,35 @@ static void test_plan_text(void **state)
 
 /* argv shown to people: plain words as they are, anything else single-
  * quoted so the line is unambiguous (it is never given to a shell). */
+/* The plan's context is owned; copies of the programs keep it after the
+ * plan went to the run phase (the TUI audits from the copy). */
+static void test_plan_context_copy(void **state)
+{
+        struct action_plan p, c;
+        char *const a1[] = { "kubectl", "--context", "prod-eu", "delete", "pod/x; y", NULL };
+        char *t;
+
+        (void)state;
+        action_plan_init(&p);
+        action_plan_init(&c);
+        action_plan_add_argv(&p, a1, 7000);
+        action_plan_set_context(&p, "prod-eu");
+        action_plan_copy_cmds(&c, &p);
+        action_plan_done(&p);
+        assert_string_equal(c.context, "prod-eu");
+        assert_int_equal(c.n_cmds, 1);
+        assert_int_equal(c.cmds[0].argc, 5);
+        assert_string_equal(c.cmds[0].argv[4], "pod/x; y");
+        assert_null(c.cmds[0].argv[5]);
+        assert_int_equal(c.cmds[0].timeout_ms, 7000);
+        t = action_plan_text(&c);
+        assert_string_equal(t, "$ kubectl --context prod-eu delete 'pod/x; y'\ncontext: prod-eu");
+        free(t);
+        action_plan_set_context(&c, NULL);
+        assert_null(c.context);
+        action_plan_done(&c);
+}
+
 static void test_argv_text(void **state)
 {
         char *const a[] = { "kubectl", "--context=prod", "scale", "sts/kafka", "--replicas=3",
@@ -301,7 +330,8 @@ static void test_run_cmds(void **state)
         action_run_cmds(&x, &p, &r);
         assert_int_equal(r.outcome, ACT_FAILED);
         assert_int_equal(r.status, 3);
-        assert_string_equal(r.err.msg, "sh exited with status 3");
+        /* The last line of its output says why. */
+        assert_string_equal(r.err.msg, "sh exited with status 3: out");
         assert_non_null(strstr(r.output, "a b|$(touch /tmp/never)|"));
         assert_non_null(strstr(r.output, "$ sh -c 'echo out; exit 3'\nout"));
         assert_int_equal(access(mark, F_OK), -1);       /* stopped before the third */
@@ -468,6 +498,7 @@ int main(void)
                 cmocka_unit_test(test_policy),
                 cmocka_unit_test(test_plan_text),
                 cmocka_unit_test(test_argv_text),
+                cmocka_unit_test(test_plan_context_copy),
                 cmocka_unit_test(test_run_cmds),
                 cmocka_unit_test(test_dry_run_no_request),
                 cmocka_unit_test(test_subproc_argv_verbatim),

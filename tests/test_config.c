@@ -84,7 +84,8 @@ static const struct bad_case bad_cases[] = {
         /* top-level keys */
         { "bad_key_typo.yaml", "2:1: unknown key \"refesh\" (did you mean \"refresh\"?)" },
         { "bad_key_unknown.yaml",
-          "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, audit_log, sources)" },
+          "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, "
+          "audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, sources)" },
         { "bad_key_dup.yaml", "4:1: duplicate key \"refresh\" (first at line 2, column 1)" },
         { "bad_key_not_scalar.yaml", "2:3: keys must be strings, not a list" },
         { "bad_refresh_no_unit.yaml",
@@ -221,7 +222,9 @@ static const struct str_case str_cases[] = {
         { "read-only: true\n", "t.yaml:1:1: unknown key \"read-only\" (did you mean \"read_only\"?)" },
         { "Refresh: 1s\n", "t.yaml:1:1: unknown key \"Refresh\" (did you mean \"refresh\"?)" },
         { "source:\n  - name: a\n", "t.yaml:1:1: unknown key \"source\" (did you mean \"sources\"?)" },
-        { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, read_only, audit_log, sources)" },
+        { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, "
+          "read_only, audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, "
+          "sources)" },
         { "{}\n", NULL },       /* an empty mapping is a valid, empty config */
         { "---\n", "t.yaml:1:1: configuration is empty" },
         { "\n\n# just a comment\n", "t.yaml:1:1: configuration is empty" },
@@ -295,7 +298,8 @@ static const struct str_case str_cases[] = {
         /* Long user text is shortened in messages. */
         { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
           "t.yaml:1:1: unknown key \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (valid keys: "
-          "environment, refresh, theme, read_only, audit_log, sources)" },
+          "environment, refresh, theme, read_only, audit_log, kubectl, helm, "
+          "kubectl_cache_dir, actions, danger_contexts, sources)" },
         /* Control characters never reach the terminal raw. */
         { "\"ref\\tresh\": 1s\n", "t.yaml:1:1: unknown key \"ref?resh\" (did you mean \"refresh\"?)" },
         /* Nested mappings (CFG_MAP), name maps (CFG_STRMAP) and references

@@ -10,8 +10,10 @@
 #include "clickhouse.h"
 #include "kafka.h"
 #include "kafka_connect.h"
+#include "kubernetes.h"
 #include "prometheus.h"
 #include "reconcile.h"
+#include "spark.h"
 
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,
@@ -23,6 +25,8 @@ const struct view_ops *const view_registry[] = {
         &view_metrics_ops,
         &view_connect_ops,
         &view_kafka_ops,
+        &view_cluster_ops,
+        &view_spark_ops,
         NULL,
 };
 
