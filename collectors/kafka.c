@@ -26,13 +26,16 @@
  *      state; the mock cluster and old brokers answer _UNSUPPORTED_FEATURE,
  *      then only the configured groups are watched, with a note),
  *      DescribeConsumerGroups for state, members and assignments only when
- *      listing works, and ListConsumerGroupOffsets per group: all
- *      partitions first, explicit partitions when that comes back empty (the
- *      mock always does) unless another group's "all" answer proved the
- *      brokers implement it. A group found that way stays explicit, asked
- *      about the topics it has commits in (every partition again every 12
- *      polls), in requests of at most 128 partitions, at most 32 offsets
- *      requests of all groups in flight at once;
+ *      listing works, and committed offsets per group: all partitions
+ *      first, explicit partitions when that comes back empty (the mock
+ *      always does) unless another group's "all" answer proved the brokers
+ *      implement it. A group found that way stays explicit, asked about the
+ *      topics it has commits in (every partition again every 12 polls).
+ *      Where kafka_wire reaches the brokers (plaintext) the offsets come
+ *      from our own FindCoordinator + OffsetFetch, one request per group
+ *      (kafka_wire_offsets); otherwise (SASL) from ListConsumerGroupOffsets
+ *      in requests of at most 128 partitions, at most 32 offsets requests
+ *      of all groups in flight at once;
  *   4. the KRaft quorum over the Kafka wire protocol (kafka_wire.h,
  *      DescribeQuorum), on plaintext listeners: `quorum_bootstrap` or each
  *      bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
@@ -1137,6 +1140,8 @@ struct kafka_gstate {                   /* one watched group, I/O side */
         bool     explicit_mode;         /* "all partitions" answers empty, explicit ones do not */
         bool     issued;                /* this poll */
         bool     answered;              /* offsets arrived this poll, without error */
+        bool     wire_want;             /* to ask over kafka_wire in this poll */
+        bool     wire_scan;             /* ... about every partition */
         char     errmsg[160];           /* this poll's error, "" none */
         struct kafka_commit *commits;   /* latest answer (kept across polls); owned */
         size_t   n_commits;
@@ -1207,6 +1212,7 @@ struct kafka_state {
         bool     rescan_used;           /* a rotating full scan was issued this poll */
         bool     all_works;             /* some "all partitions" answer had commits: the
                                            brokers implement it, an empty one means none */
+        bool     wire;                  /* committed offsets over kafka_wire, not librdkafka */
         /* quorum */
         struct kafka_quorum quorum;     /* the latest answer or reason; keeps history */
         int64_t  quorum_next;           /* mono ms of the next attempt */
@@ -1236,6 +1242,14 @@ void coll_kafka_set_clock(void *state, int64_t (*fn)(void *arg), void *arg)
 }
 
 /* librdkafka's internal threads call this: we never print. */
+void coll_kafka_set_offsets_admin(void *state, bool admin)
+{
+        struct kafka_state *st = state;
+        const char *proto = st->cfg->security_protocol;
+
+        st->wire = !admin && (!proto || strcasecmp(proto, "plaintext") == 0);
+}
+
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
         (void)rk;
@@ -2251,6 +2265,248 @@ static void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev)
         rd_kafka_event_destroy(ev);
 }
 
+/* ------------------------------------------------------------------------
+ * Committed offsets over the wire protocol
+ *
+ * librdkafka 2.0.2's admin path costs O(n) per partition on its main thread
+ * with several copies and O(n^2) matching (see kafka_issue_explicit), which
+ * made the first poll of 20 groups x 10,000 partitions take 250-400 ms
+ * against the mock cluster (it answers "all partitions" with nothing). Where
+ * kafka_wire can reach the brokers (plaintext) the collector asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
+ * at v8) with every partition, pipelined on one connection per coordinator,
+ * decoded in one pass. The rules are those of the admin path: "all
+ * partitions" first; an empty answer while no group's "all" answer has shown
+ * commits means an explicit scan of every partition; a group found so keeps
+ * asking explicitly about the topics it has commits in, with the rotating
+ * full rescan (KAFKA_RESCAN_POLLS).
+ */
+
+struct kafka_wctx {
+        struct kafka_state *st;
+        size_t  *gi;                    /* request -> index into st->groups */
+        bool    *all;                   /* request asked for all partitions */
+};
+
+/* Adds the committed offsets of one group's answer to its accumulator. */
+static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_offsets *res,
+                                 const struct kwire_of_group *g)
+{
+        const char *name = NULL;
+        uint32_t cur = UINT32_MAX;
+        size_t n = 0;
+
+        for (size_t i = g->first_part; i < g->first_part + g->n_parts; i++) {
+                const struct kwire_of_part *x = &res->parts[i];
+                struct kafka_commit *c;
+
+                if (x->error_code != KWIRE_ERR_NONE || x->offset < 0)
+                        continue;
+                if (x->topic != cur) {
+                        const struct kwire_str *t = &res->topics[x->topic].name;
+                        char buf[256];
+
+                        cur = x->topic;
+                        name = NULL;
+                        if (!t->p || (size_t)t->len >= sizeof buf)
+                                continue;       /* Kafka topic names are <= 249 bytes */
+                        memcpy(buf, t->p, (size_t)t->len);
+                        buf[t->len] = '\0';
+                        if (!(name = kmap_get(&gs->acc_names, buf))) {
+                                char *own = xstrdup(buf);
+
+                                kmap_put(&gs->acc_names, own, own);
+                                name = own;
+                        }
+                }
+                if (!name)
+                        continue;
+                if (gs->n_acc == gs->cap_acc) {
+                        gs->cap_acc = gs->cap_acc ? 2 * gs->cap_acc : 64;
+                        gs->acc = xrealloc(gs->acc, gs->cap_acc * sizeof *gs->acc);
+                }
+                c = &gs->acc[gs->n_acc++];
+                c->topic = name;
+                c->partition = x->partition;
+                c->offset = x->offset;
+                c->meta_hash = x->metadata.p && x->metadata.len > 0
+                               ? kafka_hash(x->metadata.p, (size_t)x->metadata.len) | 1 : 0;
+                n++;
+        }
+        return n;
+}
+
+static void kafka_wire_cb(void *arg, size_t i, const struct kwire_offsets *res,
+                          const struct kwire_of_group *g, const struct err *e)
+{
+        struct kafka_wctx *w = arg;
+        struct kafka_state *st = w->st;
+        struct kafka_gstate *gs = &st->groups[w->gi[i]];
+        size_t got;
+
+        if (e) {
+                str_copy(gs->errmsg, e->msg, sizeof gs->errmsg);
+                return;
+        }
+        if (g->error_code != KWIRE_ERR_NONE) {
+                const char *nm = kwire_error_name(g->error_code);
+
+                snprintf(gs->errmsg, sizeof gs->errmsg, "OffsetFetch: broker error code %d%s%s%s",
+                         g->error_code, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+                return;
+        }
+        kafka_acc_reset(gs);
+        got = kafka_acc_add_wire(gs, res, g);
+        if (w->all[i] && got > 0)
+                st->all_works = true;
+        if (w->all[i] && got == 0 && st->n_all > 0 && !st->all_works) {
+                /* As in kafka_on_offsets: ask about every partition. */
+                kafka_acc_reset(gs);
+                gs->wire_want = true;
+                gs->wire_scan = true;
+                return;
+        }
+        if (!w->all[i] && gs->n_acc > 0)
+                gs->explicit_mode = true;
+        kafka_acc_commit(gs);
+        gs->answered = true;
+        gs->errmsg[0] = '\0';
+}
+
+/* Asks about every group with wire_want, twice at most (the second time
+ * for groups whose "all partitions" answer came back empty). */
+static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end)
+{
+        struct kwire_of_topic_req *tops = NULL;         /* one per topic of st->all */
+        struct kwire_endpoint *eps = NULL;
+        char (*hosts)[256] = NULL;
+        char *list = xstrdup(st->cfg->bootstrap), *save = NULL;
+        size_t n_eps = 0, cap = 0;
+        int32_t *ids = NULL;
+        struct coll_ctx wc = *ctx;
+        struct err e;
+
+        wc.deadline_mono = end;
+        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                int port;
+
+                if (n_eps == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        eps = xrealloc(eps, cap * sizeof *eps);
+                        hosts = xrealloc(hosts, cap * sizeof *hosts);
+                }
+                err_clear(&e);
+                if (kafka_hostport_parse(tok, hosts[n_eps], sizeof hosts[n_eps], &port, &e) != 0)
+                        continue;
+                eps[n_eps].port = port;
+                n_eps++;
+        }
+        for (size_t i = 0; i < n_eps; i++)
+                eps[i].host = hosts[i];
+        if (st->n_all) {
+                size_t total = 0, k = 0;
+
+                for (size_t t = 0; t < st->n_all; t++)
+                        total += (size_t)st->all[t].partitions;
+                ids = xmalloc((total ? total : 1) * sizeof *ids);
+                tops = xcalloc(st->n_all, sizeof *tops);
+                for (size_t t = 0; t < st->n_all; t++) {
+                        tops[t].name = st->all[t].name;
+                        tops[t].parts = ids + k;
+                        tops[t].n_parts = (size_t)st->all[t].partitions;
+                        for (int p = 0; p < st->all[t].partitions; p++)
+                                ids[k++] = st->all[t].parts[p].id;
+                }
+        }
+        for (int pass = 0; pass < 2 && !coll_stopping(ctx); pass++) {
+                struct kwire_of_group_req *reqs = xcalloc(st->n_groups + 1, sizeof *reqs);
+                struct kwire_of_topic_req **own = xcalloc(st->n_groups + 1, sizeof *own);
+                struct kafka_wctx w = { .st = st };
+                size_t n = 0;
+
+                w.gi = xcalloc(st->n_groups + 1, sizeof *w.gi);
+                w.all = xcalloc(st->n_groups + 1, sizeof *w.all);
+                for (size_t i = 0; i < st->n_groups; i++) {
+                        struct kafka_gstate *gs = &st->groups[i];
+                        bool scan = gs->wire_scan;
+                        struct kwire_of_group_req *r = &reqs[n];
+
+                        if (!gs->wire_want)
+                                continue;
+                        gs->wire_want = false;
+                        gs->wire_scan = false;
+                        kafka_acc_reset(gs);
+                        r->group = gs->name;
+                        if (!scan && !gs->explicit_mode) {
+                                r->all = true;
+                        } else {
+                                if (!scan)
+                                        scan = gs->n_topics == 0;
+                                if (!scan && !st->rescan_used &&
+                                    st->poll_seq - gs->scanned >= KAFKA_RESCAN_POLLS) {
+                                        scan = true;
+                                        st->rescan_used = true;
+                                }
+                                if (scan) {
+                                        r->topics = tops;
+                                        r->n_topics = st->n_all;
+                                        gs->scanned = st->poll_seq;
+                                } else {
+                                        struct kwire_of_topic_req *o;
+
+                                        o = own[n] = xcalloc(gs->n_topics + 1, sizeof *o);
+                                        for (size_t t = 0; t < gs->n_topics; t++) {
+                                                const struct kafka_topic *kt =
+                                                        kafka_topic_find(st->all, st->n_all,
+                                                                         gs->topics[t]);
+
+                                                if (kt)
+                                                        o[r->n_topics++] =
+                                                                tops[kt - st->all];
+                                        }
+                                        r->topics = o;
+                                        if (r->n_topics == 0) {
+                                                /* Its topics are gone: scan. */
+                                                r->topics = tops;
+                                                r->n_topics = st->n_all;
+                                                gs->scanned = st->poll_seq;
+                                        }
+                                }
+                                if (r->n_topics == 0) {
+                                        /* No partitions to ask about: nothing can be
+                                         * committed. */
+                                        kafka_gstate_commits_free(gs);
+                                        gs->answered = true;
+                                        free(own[n]);
+                                        own[n] = NULL;
+                                        memset(r, 0, sizeof *r);
+                                        continue;
+                                }
+                        }
+                        w.gi[n] = i;
+                        w.all[n] = r->all;
+                        n++;
+                }
+                if (n > 0)
+                        (void)kwire_fetch_offsets(eps, n_eps, reqs, n, &wc, kafka_wire_cb, &w);
+                for (size_t i = 0; i < n; i++)
+                        free(own[i]);
+                free(own);
+                free(reqs);
+                free(w.gi);
+                free(w.all);
+                if (n == 0)
+                        break;
+        }
+        /* A group still wanting (no time for the second pass) stays unanswered. */
+        for (size_t i = 0; i < st->n_groups; i++)
+                st->groups[i].wire_want = false;
+        free(ids);
+        free(tops);
+        free(eps);
+        free(hosts);
+        free(list);
+}
+
 static void kafka_groups_issue(struct kafka_state *st)
 {
         for (size_t i = 0; i < st->n_groups; i++) {
@@ -2258,7 +2514,10 @@ static void kafka_groups_issue(struct kafka_state *st)
 
                 if (!gs->inflight && !gs->issued) {
                         gs->issued = true;
-                        kafka_issue_offsets(st, gs);
+                        if (st->wire)
+                                gs->wire_want = true;
+                        else
+                                kafka_issue_offsets(st, gs);
                 }
         }
         if (st->list_support == 1 && !st->desc_issued && !st->desc_inflight) {
@@ -2278,6 +2537,8 @@ static void kafka_groups_begin(struct kafka_state *st)
 
                 gs->issued = false;
                 gs->answered = false;
+                gs->wire_want = false;
+                gs->wire_scan = false;
                 gs->errmsg[0] = '\0';
                 kafka_gstate_describe_reset(gs);
         }
@@ -2295,6 +2556,16 @@ static void kafka_groups_wait(struct kafka_state *st, const struct coll_ctx *ctx
                 int64_t left = end - clock_mono_ms();
 
                 kafka_groups_issue(st);
+                if (st->wire && left > 0 && !coll_stopping(ctx)) {
+                        bool want = false;
+
+                        for (size_t i = 0; i < st->n_groups && !want; i++)
+                                want = st->groups[i].wire_want;
+                        if (want) {
+                                kafka_wire_offsets(st, ctx, end);
+                                continue;
+                        }
+                }
                 if (!st->reqs || left <= 0 || coll_stopping(ctx))
                         break;
                 ev = rd_kafka_queue_poll(st->adminq, (int)kafka_min64(left, 100));
@@ -2781,6 +3052,7 @@ static void *kafka_create(const struct source_cfg *src)
         st->hist = kafka_history_new((int)c->lag_window);
         st->clock = kafka_clock_default;
         st->list_support = -1;
+        st->wire = !c->security_protocol || strcasecmp(c->security_protocol, "plaintext") == 0;
         st->stats_interval_ms = si < 1000 ? 1000 : si > 30000 ? 30000 : si;
         kafka_quorum_unknown(&st->quorum, "not asked yet");
         for (size_t i = 0; i < c->groups.n; i++)

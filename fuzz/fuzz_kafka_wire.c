@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the Kafka wire decoders: every input goes through
- * kwire_dec_api_versions() at v0-v3 and kwire_dec_describe_quorum() at
- * v0-v2, as one response frame without its size prefix (what the client
+ * kwire_dec_api_versions() at v0-v3, kwire_dec_describe_quorum() at v0-v2,
+ * kwire_dec_find_coordinator() at v0-v4 and kwire_dec_offset_fetch() at
+ * v1-v8, as one response frame without its size prefix (what the client
  * hands them). Each call must either decode or fail with a message, never
  * crash, leak, read out of bounds or allocate beyond what the input can
  * hold; a failure must leave the output empty.
@@ -67,6 +68,53 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 __builtin_trap();
                 }
                 kwire_quorum_done(&q);
+        }
+        for (int16_t v = 0; v <= 4; v++) {
+                struct kwire_coordinators c;
+                struct err e;
+
+                err_clear(&e);
+                if (kwire_dec_find_coordinator(data, size, v, &c, &e) == 0) {
+                        if ((v < 4 && c.n != 1) || c.n > size / 4 || (c.n && !c.c))
+                                __builtin_trap();
+                        for (size_t i = 0; i < c.n; i++)
+                                if (!c.c[i].host || (v >= 4) != (c.c[i].key != NULL))
+                                        __builtin_trap();
+                } else {
+                        check_err(&e);
+                        if (c.c || c.n)
+                                __builtin_trap();
+                }
+                kwire_coordinators_done(&c);
+        }
+        for (int16_t v = 1; v <= 8; v++) {
+                struct kwire_offsets o;
+                struct err e;
+
+                err_clear(&e);
+                if (kwire_dec_offset_fetch(data, size, v, &o, &e) == 0) {
+                        /* A partition takes at least 15 bytes of input. */
+                        if (o.n_parts > size / 15 || (v < 8 && o.n_groups != 1))
+                                __builtin_trap();
+                        for (size_t g = 0; g < o.n_groups; g++)
+                                if (o.groups[g].first_part + o.groups[g].n_parts > o.n_parts ||
+                                    o.groups[g].first_topic + o.groups[g].n_topics > o.n_topics)
+                                        __builtin_trap();
+                        for (size_t i = 0; i < o.n_parts; i++) {
+                                const struct kwire_of_part *x = &o.parts[i];
+
+                                if (x->topic >= o.n_topics ||
+                                    (x->metadata.p && (x->metadata.p < (const char *)data ||
+                                                       x->metadata.p + x->metadata.len >
+                                                       (const char *)data + size)))
+                                        __builtin_trap();
+                        }
+                } else {
+                        check_err(&e);
+                        if (o.groups || o.topics || o.parts)
+                                __builtin_trap();
+                }
+                kwire_offsets_done(&o);
         }
         return 0;
 }

@@ -26,6 +26,8 @@
 
 struct coll_ctx;
 
+#define KWIRE_OFFSET_FETCH      9
+#define KWIRE_FIND_COORDINATOR  10
 #define KWIRE_API_VERSIONS      18
 #define KWIRE_DESCRIBE_QUORUM   55
 #define KWIRE_METADATA_TOPIC    "__cluster_metadata"
@@ -35,6 +37,9 @@ struct coll_ctx;
 #define KWIRE_ERR_NONE                          0
 #define KWIRE_ERR_UNKNOWN_TOPIC_OR_PARTITION    3
 #define KWIRE_ERR_NOT_LEADER_OR_FOLLOWER        6
+#define KWIRE_ERR_COORDINATOR_LOAD_IN_PROGRESS  14
+#define KWIRE_ERR_COORDINATOR_NOT_AVAILABLE     15
+#define KWIRE_ERR_NOT_COORDINATOR               16
 #define KWIRE_ERR_CLUSTER_AUTHORIZATION_FAILED  31
 #define KWIRE_ERR_UNSUPPORTED_VERSION           35
 #define KWIRE_ERR_INVALID_REQUEST               42
@@ -225,6 +230,96 @@ int  kwire_dec_describe_quorum(const void *buf, size_t len, int16_t version,
                                struct kwire_quorum *out, struct err *err);
 void kwire_quorum_done(struct kwire_quorum *q);
 
+/* FindCoordinator (10) v0-v4 for consumer groups (key type 0). v0-v3 ask
+ * for one key (n_keys must be 1), v4 for n_keys >= 1 at once. Flexible
+ * from v3. One complete framed request appended to w. */
+void kwire_enc_find_coordinator(struct kwire_wr *w, int16_t version, int32_t corr,
+                                const char *client_id, const char *const *keys,
+                                size_t n_keys);
+
+struct kwire_coordinator {
+        char    *key;                   /* v4: owned; NULL before (the one asked for) */
+        int32_t  node_id;
+        char    *host;                  /* owned; "" when the broker sent none */
+        int32_t  port;
+        int16_t  error_code;
+        char    *error_message;         /* v1+; owned; NULL when null or v0 */
+};
+
+struct kwire_coordinators {
+        int16_t  version;
+        int32_t  correlation_id;
+        int32_t  throttle_ms;           /* v1+; 0 otherwise */
+        struct kwire_coordinator *c;    /* owned; exactly one before v4 */
+        size_t   n;
+};
+
+int  kwire_dec_find_coordinator(const void *buf, size_t len, int16_t version,
+                                struct kwire_coordinators *out, struct err *err);
+void kwire_coordinators_done(struct kwire_coordinators *c);
+
+/* OffsetFetch (9) v1-v8: the committed offsets of consumer groups. v1-v7
+ * ask about one group (n_groups must be 1), v8 about many. A group asks
+ * about the listed partitions of each topic, or with `all` about every
+ * partition it has commits in (a null topic array: v2+ only). Flexible from
+ * v6; v7+ send require_stable = false. v0 (offsets in ZooKeeper) is not
+ * spoken. */
+struct kwire_of_topic_req {
+        const char    *name;
+        const int32_t *parts;
+        size_t         n_parts;
+};
+
+struct kwire_of_group_req {
+        const char    *group;
+        bool           all;
+        const struct kwire_of_topic_req *topics;        /* ignored with all */
+        size_t         n_topics;
+};
+
+void kwire_enc_offset_fetch(struct kwire_wr *w, int16_t version, int32_t corr,
+                            const char *client_id, const struct kwire_of_group_req *groups,
+                            size_t n_groups);
+
+/* A decoded OffsetFetch response, flattened: every partition of every topic
+ * of every group in three arrays. Strings borrow from the decoded buffer:
+ * keep it until kwire_offsets_done. */
+struct kwire_of_part {
+        uint32_t topic;                 /* index into kwire_offsets.topics */
+        int32_t  partition;
+        int64_t  offset;                /* -1 none committed */
+        int32_t  leader_epoch;          /* v5+; -1 unknown or older */
+        struct kwire_str metadata;      /* null when null */
+        int16_t  error_code;
+};
+
+struct kwire_of_topic {
+        struct kwire_str name;
+};
+
+struct kwire_of_group {
+        struct kwire_str group;         /* v8; null before (the one asked for) */
+        int16_t  error_code;            /* v2+ (the top-level one before v8); 0 before */
+        size_t   first_topic, n_topics;
+        size_t   first_part, n_parts;
+};
+
+struct kwire_offsets {
+        int16_t  version;
+        int32_t  correlation_id;
+        int32_t  throttle_ms;           /* v3+; 0 otherwise */
+        struct kwire_of_group *groups;  /* owned; exactly one before v8 */
+        size_t   n_groups;
+        struct kwire_of_topic *topics;  /* owned */
+        size_t   n_topics;
+        struct kwire_of_part *parts;    /* owned */
+        size_t   n_parts;
+};
+
+int  kwire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
+                            struct kwire_offsets *out, struct err *err);
+void kwire_offsets_done(struct kwire_offsets *o);
+
 /* Highest version of api `key` that both the broker (av) and we
  * (our_min..our_max) speak, or -1 when none. */
 int kwire_pick_version(const struct kwire_api_versions *av, int16_t key,
@@ -263,6 +358,40 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
  * response and its error codes. Does not close io. Collector thread. */
 int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
                        struct kwire_quorum *out, struct err *err);
+
+/* Over an open stream: ApiVersions v3, falling back once to what the broker
+ * offers (see kwire_quorum_query). *av is owned by the caller afterwards
+ * (kwire_api_versions_done in every case). Returns 0, or -1 with err set.
+ * Collector thread. */
+int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
+                    struct kwire_api_versions *av, struct err *err);
+
+/* A broker address. */
+struct kwire_endpoint {
+        const char *host;
+        int         port;
+};
+
+/* The committed offsets of many groups, as a consumer-group admin would
+ * fetch them: ApiVersions and FindCoordinator (one request at v4, else one
+ * per group, pipelined) on the first bootstrap broker that answers, then
+ * OffsetFetch on one connection per coordinator (all of its groups in one
+ * request at v8, else one request per group, pipelined), the coordinators
+ * served concurrently. The connections close before this returns.
+ *
+ * cb is called exactly once for every request i, in no particular order:
+ * with the decoded answer of its group (res and g, valid during the call
+ * only; g->error_code is the broker's verdict on the group) and e NULL; or
+ * with res and g NULL and e saying why there is no answer (the bootstrap or
+ * coordinator could not be reached, a broker error from FindCoordinator,
+ * garbage, the deadline, quit). Returns the number of groups answered.
+ * Collector thread. */
+typedef void (*kwire_offsets_cb)(void *arg, size_t i, const struct kwire_offsets *res,
+                                 const struct kwire_of_group *g, const struct err *e);
+
+size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
+                           const struct kwire_of_group_req *reqs, size_t n,
+                           const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg);
 
 /* kwire_connect + kwire_quorum_query + close. Same contract. */
 int kwire_describe_quorum(const char *host, int port, const struct coll_ctx *ctx,
