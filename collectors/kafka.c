@@ -31,14 +31,14 @@
  *      always does) unless another group's "all" answer proved the brokers
  *      implement it. A group found that way stays explicit, asked about the
  *      topics it has commits in (every partition again every 12 polls).
- *      Where kafka_wire reaches the brokers (plaintext) the offsets come
+ *      Where kafka_wire reaches the brokers (plaintext, ssl) the offsets come
  *      from our own FindCoordinator + OffsetFetch, one request per group
  *      (kafka_wire_offsets); otherwise (SASL) from ListConsumerGroupOffsets
  *      in requests of at most 128 partitions, at most 32 offsets requests
  *      of all groups in flight at once;
  *   4. the KRaft quorum over the Kafka wire protocol (kafka_wire.h,
- *      DescribeQuorum), on plaintext listeners: `quorum_bootstrap` or each
- *      bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
+ *      DescribeQuorum), plaintext or TLS (ssl, sasl_ssl), never SASL:
+ *      `quorum_bootstrap` or each bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
  *      the mock) is retried every 10 minutes and reported as a note;
  *   5. the statistics JSON (statistics.interval.ms, parsed with cJSON in
  *      the stats callback) for broker state and round-trip time;
@@ -158,7 +158,8 @@ static const struct cfg_key kafka_keys[] = {
         { "topics_exclude",     CFG_STR,        offsetof(struct kafka_cfg, topics_exclude),     false,
           "POSIX extended regex: hide matching topics (default: ^__, the internal ones)" },
         { "quorum_bootstrap",   CFG_STR,        offsetof(struct kafka_cfg, quorum_bootstrap),   false,
-          "host:port of a plaintext listener for DescribeQuorum (default: the bootstrap brokers)" },
+          "host:port of a listener without SASL for DescribeQuorum, TLS with ssl/sasl_ssl "
+          "(default: the bootstrap brokers)" },
         { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg, lag_window),         false,
           "commits per partition in the lag status window, 2..16 (default 10)" },
         { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg, quorum_prometheus),  false,
@@ -1213,6 +1214,11 @@ struct kafka_state {
         bool     all_works;             /* some "all partitions" answer had commits: the
                                            brokers implement it, an empty one means none */
         bool     wire;                  /* committed offsets over kafka_wire, not librdkafka */
+        bool     admin_offsets;         /* test seam: never over kafka_wire */
+        bool     use_tls;               /* kafka_wire speaks TLS (ssl, sasl_ssl) */
+        bool     tls_tried;
+        struct kwire_tls *tls;          /* built on first use; NULL plaintext or failed */
+        char     tls_err[200];          /* why it failed; "" none */
         /* quorum */
         struct kafka_quorum quorum;     /* the latest answer or reason; keeps history */
         int64_t  quorum_next;           /* mono ms of the next attempt */
@@ -1245,9 +1251,48 @@ void coll_kafka_set_clock(void *state, int64_t (*fn)(void *arg), void *arg)
 void coll_kafka_set_offsets_admin(void *state, bool admin)
 {
         struct kafka_state *st = state;
-        const char *proto = st->cfg->security_protocol;
 
-        st->wire = !admin && (!proto || strcasecmp(proto, "plaintext") == 0);
+        st->admin_offsets = admin;
+}
+
+/* kafka_wire's transport for this poll: builds the TLS context on first
+ * use (secrets read here, never kept) and decides whether committed
+ * offsets go over kafka_wire (plaintext and ssl; not SASL, which kafka_wire
+ * does not speak, nor when TLS could not be set up). */
+static void kafka_wire_setup(struct kafka_state *st)
+{
+        const struct kafka_cfg *c = st->cfg;
+        const char *proto = c->security_protocol ? c->security_protocol : "plaintext";
+        bool sasl = strncasecmp(proto, "sasl_", 5) == 0;
+
+        st->use_tls = strcasecmp(proto, "ssl") == 0 || strcasecmp(proto, "sasl_ssl") == 0;
+        if (st->use_tls && !st->tls_tried) {
+                struct kwire_tls_cfg tc = {
+                        .ca_location = c->ssl_ca_location,
+                        .cert_location = c->ssl_certificate_location,
+                        .key_location = c->ssl_key_location,
+                        .verify = !c->ssl_verify || strcmp(c->ssl_verify, "false") != 0,
+                };
+                struct err e;
+                char *pw;
+
+                st->tls_tried = true;
+                err_clear(&e);
+                pw = config_secret_resolve(c->ssl_key_password_env, c->ssl_key_password_file, &e);
+                if (!pw && e.code) {
+                        snprintf(st->tls_err, sizeof st->tls_err, "TLS: %.190s", e.msg);
+                } else {
+                        tc.key_password = pw;
+                        st->tls = kwire_tls_new(&tc, &e);
+                        if (!st->tls)
+                                str_copy(st->tls_err, e.msg, sizeof st->tls_err);
+                }
+                if (pw) {
+                        explicit_bzero(pw, strlen(pw));
+                        free(pw);
+                }
+        }
+        st->wire = !st->admin_offsets && !sasl && (!st->use_tls || st->tls);
 }
 
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -2272,7 +2317,7 @@ static void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev)
  * with several copies and O(n^2) matching (see kafka_issue_explicit), which
  * made the first poll of 20 groups x 10,000 partitions take 250-400 ms
  * against the mock cluster (it answers "all partitions" with nothing). Where
- * kafka_wire can reach the brokers (plaintext) the collector asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
+ * kafka_wire can reach the brokers (plaintext or ssl) the collector asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
  * at v8) with every partition, pipelined on one connection per coordinator,
  * decoded in one pass. The rules are those of the admin path: "all
  * partitions" first; an empty answer while no group's "all" answer has shown
@@ -2487,7 +2532,8 @@ static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ct
                         n++;
                 }
                 if (n > 0)
-                        (void)kwire_fetch_offsets(eps, n_eps, reqs, n, &wc, kafka_wire_cb, &w);
+                        (void)kwire_fetch_offsets(eps, n_eps, st->use_tls ? st->tls : NULL,
+                                                  reqs, n, &wc, kafka_wire_cb, &w);
                 for (size_t i = 0; i < n; i++)
                         free(own[i]);
                 free(own);
@@ -2733,7 +2779,8 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n > i ? n - i : 1);
                 memset(&w, 0, sizeof w);
                 err_clear(&e);
-                if (kwire_describe_quorum(host, port, &qc, &w, &e) == 0) {
+                if (kwire_describe_quorum(host, port, st->use_tls ? st->tls : NULL, &qc, &w,
+                                          &e) == 0) {
                         kafka_quorum_from_wire(&w, clock_wall_ms(), &nq);
                         kwire_quorum_done(&w);
                         ok = true;
@@ -2779,12 +2826,16 @@ static void kafka_quorum_poll(struct kafka_state *st, const struct coll_ctx *ctx
         const char *proto = c->security_protocol ? c->security_protocol : "plaintext";
 
         if (clock_mono_ms() >= st->quorum_next && !coll_stopping(ctx)) {
-                if (!c->quorum_bootstrap && strcasecmp(proto, "plaintext") != 0) {
+                if (!c->quorum_bootstrap && strncasecmp(proto, "sasl_", 5) == 0) {
                         char why[192];
 
-                        snprintf(why, sizeof why, "DescribeQuorum is spoken on plaintext listeners "
-                                 "only and security_protocol is %s: set quorum_bootstrap", proto);
+                        snprintf(why, sizeof why, "SASL not supported for DescribeQuorum "
+                                 "(security_protocol is %s): set quorum_bootstrap to a listener "
+                                 "without SASL", proto);
                         kafka_quorum_unknown(&st->quorum, why);
+                        st->quorum_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
+                } else if (st->use_tls && !st->tls) {
+                        kafka_quorum_unknown(&st->quorum, st->tls_err);
                         st->quorum_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
                 } else {
                         kafka_quorum_ask(st, ctx, end);
@@ -2851,6 +2902,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         char *cid;
 
         *out = NULL;
+        kafka_wire_setup(st);
         if (st->rk && (st->fatal || kafka_reqs_stale(st)))
                 kafka_drop(st);
         if (!st->rk && kafka_connect(st, err) != 0)
@@ -3052,7 +3104,6 @@ static void *kafka_create(const struct source_cfg *src)
         st->hist = kafka_history_new((int)c->lag_window);
         st->clock = kafka_clock_default;
         st->list_support = -1;
-        st->wire = !c->security_protocol || strcasecmp(c->security_protocol, "plaintext") == 0;
         st->stats_interval_ms = si < 1000 ? 1000 : si > 30000 ? 30000 : si;
         kafka_quorum_unknown(&st->quorum, "not asked yet");
         for (size_t i = 0; i < c->groups.n; i++)
@@ -3078,6 +3129,7 @@ static void kafka_destroy(void *state)
         kafka_quorum_done(&st->quorum);
         kafka_history_free(st->hist);
         kafka_filter_free(st->filter);
+        kwire_tls_free(st->tls);
         free(st);
 }
 

@@ -36,6 +36,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "collector.h"
 #include "util.h"
@@ -1201,9 +1208,10 @@ static int io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
         if (k < 0)
                 return -1;
         if (k == 0) {
-                err_set(err, KWIRE_E_NET,
-                        "%s closed the connection without answering %s "
-                        "(TLS or SASL listener? this client speaks plaintext)", io->peer, what);
+                err_set(err, KWIRE_E_NET, "%s closed the connection without answering %s (%s)",
+                        io->peer, what, io->impl
+                        ? "SASL listener? kafka_wire does not speak SASL"
+                        : "TLS or SASL listener? this connection is plaintext");
                 return -1;
         }
         if (k < 4) {
@@ -1519,14 +1527,290 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
         return 0;
 }
 
-int kwire_describe_quorum(const char *host, int port, const struct coll_ctx *ctx,
+/* ---- TLS ---------------------------------------------------------------------- */
+
+struct kwire_tls {
+        SSL_CTX *ctx;
+        bool     verify;
+};
+
+struct tls_io {                         /* kwire_io.impl of a TLS stream */
+        SSL     *ssl;
+};
+
+/* The first OpenSSL error queued, as text ("" when none); clears the queue. */
+static void tls_errstr(char *buf, size_t n)
+{
+        unsigned long e = ERR_get_error();
+
+        buf[0] = '\0';
+        if (e)
+                ERR_error_string_n(e, buf, n);
+        ERR_clear_error();
+}
+
+static int tls_pw_cb(char *buf, int size, int rwflag, void *u)
+{
+        const char *pw = u;
+        size_t n = pw ? strlen(pw) : 0;
+
+        (void)rwflag;
+        if (!pw || n >= (size_t)size)
+                return 0;
+        memcpy(buf, pw, n);
+        return (int)n;
+}
+
+void kwire_tls_free(struct kwire_tls *t)
+{
+        if (!t)
+                return;
+        SSL_CTX_free(t->ctx);
+        free(t);
+}
+
+struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *c, struct err *err)
+{
+        struct kwire_tls *t = xcalloc(1, sizeof *t);
+        char why[200];
+
+        ERR_clear_error();
+        t->verify = c->verify;
+        t->ctx = SSL_CTX_new(TLS_client_method());
+        if (!t->ctx) {
+                tls_errstr(why, sizeof why);
+                err_set(err, KWIRE_E_TLS, "TLS: cannot create a context: %s", why);
+                goto fail;
+        }
+        SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+        SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        if (c->ca_location) {
+                struct stat sb;
+                bool dir = stat(c->ca_location, &sb) == 0 && S_ISDIR(sb.st_mode);
+
+                if (!SSL_CTX_load_verify_locations(t->ctx, dir ? NULL : c->ca_location,
+                                                   dir ? c->ca_location : NULL)) {
+                        tls_errstr(why, sizeof why);
+                        err_set(err, KWIRE_E_TLS, "ssl_ca_location %.100s: cannot load: %s",
+                                c->ca_location, why[0] ? why : strerror(errno));
+                        goto fail;
+                }
+        } else if (!SSL_CTX_set_default_verify_paths(t->ctx)) {
+                tls_errstr(why, sizeof why);
+                err_set(err, KWIRE_E_TLS, "TLS: cannot load the system CA store: %s", why);
+                goto fail;
+        }
+        if (c->cert_location &&
+            SSL_CTX_use_certificate_chain_file(t->ctx, c->cert_location) != 1) {
+                tls_errstr(why, sizeof why);
+                err_set(err, KWIRE_E_TLS, "ssl_certificate_location %.100s: cannot load: %s",
+                        c->cert_location, why);
+                goto fail;
+        }
+        if (c->key_location) {
+                int ok;
+
+                SSL_CTX_set_default_passwd_cb(t->ctx, tls_pw_cb);
+                SSL_CTX_set_default_passwd_cb_userdata(t->ctx, (void *)c->key_password);
+                ok = SSL_CTX_use_PrivateKey_file(t->ctx, c->key_location, SSL_FILETYPE_PEM);
+                SSL_CTX_set_default_passwd_cb_userdata(t->ctx, NULL);
+                if (ok != 1) {
+                        tls_errstr(why, sizeof why);
+                        if (strstr(why, "key values mismatch"))
+                                err_set(err, KWIRE_E_TLS, "ssl_key_location %.100s does not "
+                                        "match ssl_certificate_location: %s", c->key_location,
+                                        why);
+                        else
+                                err_set(err, KWIRE_E_TLS, "ssl_key_location %.100s: cannot "
+                                        "load%s: %s", c->key_location,
+                                        !c->key_password && (strstr(why, "decrypt") ||
+                                                             strstr(why, "password") ||
+                                                             strstr(why, "cancel"))
+                                        ? " (encrypted, and no ssl_key_password_env/_file?)"
+                                        : "", why);
+                        goto fail;
+                }
+                if (c->cert_location && SSL_CTX_check_private_key(t->ctx) != 1) {
+                        tls_errstr(why, sizeof why);
+                        err_set(err, KWIRE_E_TLS, "ssl_key_location %.100s does not match "
+                                "ssl_certificate_location: %s", c->key_location, why);
+                        goto fail;
+                }
+        }
+        SSL_CTX_set_verify(t->ctx, c->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+        return t;
+fail:
+        kwire_tls_free(t);
+        return NULL;
+}
+
+/* Maps an SSL_read/SSL_write result to the kwire_io contract. */
+static ssize_t tls_result(SSL *ssl, int k, short *want)
+{
+        switch (SSL_get_error(ssl, k)) {
+        case SSL_ERROR_NONE:
+                return k;
+        case SSL_ERROR_WANT_READ:
+                *want = POLLIN;
+                errno = EAGAIN;
+                return -1;
+        case SSL_ERROR_WANT_WRITE:
+                *want = POLLOUT;
+                errno = EAGAIN;
+                return -1;
+        case SSL_ERROR_ZERO_RETURN:
+                return 0;
+        case SSL_ERROR_SYSCALL:
+                ERR_clear_error();
+                if (errno == 0 || errno == EAGAIN)
+                        return 0;       /* EOF without close_notify */
+                return -1;
+        default:
+                ERR_clear_error();
+                errno = EPROTO;
+                return -1;
+        }
+}
+
+static ssize_t tls_send(struct kwire_io *io, const void *buf, size_t n, short *want)
+{
+        struct tls_io *t = io->impl;
+        int k;
+
+        if (n > INT_MAX)
+                n = INT_MAX;
+        errno = 0;
+        k = SSL_write(t->ssl, buf, (int)n);
+        return k > 0 ? k : tls_result(t->ssl, k, want);
+}
+
+static ssize_t tls_recv(struct kwire_io *io, void *buf, size_t n, short *want)
+{
+        struct tls_io *t = io->impl;
+        int k;
+
+        if (n > INT_MAX)
+                n = INT_MAX;
+        errno = 0;
+        k = SSL_read(t->ssl, buf, (int)n);
+        return k > 0 ? k : tls_result(t->ssl, k, want);
+}
+
+static void tls_close(struct kwire_io *io)
+{
+        struct tls_io *t = io->impl;
+
+        if (t) {
+                SSL_free(t->ssl);       /* no close_notify: the connection just ends */
+                free(t);
+        }
+        io->impl = NULL;
+        plain_close(io);
+}
+
+static bool host_is_ip(const char *host)
+{
+        unsigned char b[16];
+
+        return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls *tls,
+                         const struct coll_ctx *ctx, struct err *err)
+{
+        struct tls_io *t = xcalloc(1, sizeof *t);
+        char why[200];
+
+        ERR_clear_error();
+        t->ssl = SSL_new(tls->ctx);
+        if (!t->ssl || SSL_set_fd(t->ssl, io->fd) != 1) {
+                tls_errstr(why, sizeof why);
+                err_set(err, KWIRE_E_TLS, "TLS with %s: %s", io->peer, why);
+                SSL_free(t->ssl);
+                free(t);
+                return -1;
+        }
+        if (!host_is_ip(host))
+                SSL_set_tlsext_host_name(t->ssl, host);
+        if (tls->verify) {
+                X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
+
+                if (host_is_ip(host))
+                        X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+                else
+                        X509_VERIFY_PARAM_set1_host(vp, host, 0);
+        }
+        SSL_set_connect_state(t->ssl);
+        io->impl = t;
+        io->send = tls_send;
+        io->recv = tls_recv;
+        io->close = tls_close;
+        for (;;) {
+                int k, e;
+                long vr;
+
+                errno = 0;
+                k = SSL_do_handshake(t->ssl);
+                if (k == 1)
+                        return 0;
+                e = SSL_get_error(t->ssl, k);
+                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                        if (io_wait(io, io->fd, ctx, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+                                    "TLS handshake with", err))
+                                return -1;
+                        continue;
+                }
+                vr = SSL_get_verify_result(t->ssl);
+                if (vr != X509_V_OK) {
+                        ERR_clear_error();
+                        err_set(err, KWIRE_E_TLS, "TLS handshake with %s: certificate verify "
+                                "failed: %s (check ssl_ca_location, or the broker's "
+                                "certificate names)", io->peer,
+                                X509_verify_cert_error_string(vr));
+                        return -1;
+                }
+                tls_errstr(why, sizeof why);
+                if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && !why[0]) ||
+                    e == SSL_ERROR_ZERO_RETURN || strstr(why, "unexpected eof"))
+                        err_set(err, KWIRE_E_TLS, "TLS handshake with %s: the broker closed "
+                                "the connection%s%s (is it a plaintext listener?)", io->peer,
+                                errno ? ": " : "", errno ? strerror(errno) : "");
+                else if (strstr(why, "wrong version number") ||
+                         strstr(why, "packet length too long") ||
+                         strstr(why, "record layer failure"))
+                        err_set(err, KWIRE_E_TLS, "TLS handshake with %s: the broker did not "
+                                "answer in TLS (%s): is it a plaintext listener?", io->peer,
+                                why);
+                else
+                        err_set(err, KWIRE_E_TLS, "TLS handshake with %s: %s", io->peer, why);
+                return -1;
+        }
+}
+
+int kwire_open(struct kwire_io *io, const char *host, int port, struct kwire_tls *tls,
+               const struct coll_ctx *ctx, struct err *err)
+{
+        if (kwire_connect(io, host, port, ctx, err))
+                return -1;
+        if (!tls)
+                return 0;
+        if (tls_handshake(io, host, tls, ctx, err)) {
+                io->close(io);
+                return -1;
+        }
+        return 0;
+}
+
+int kwire_describe_quorum(const char *host, int port, struct kwire_tls *tls,
+                          const struct coll_ctx *ctx,
                           struct kwire_quorum *out, struct err *err)
 {
         struct kwire_io io;
         int rc;
 
         memset(out, 0, sizeof *out);
-        if (kwire_connect(&io, host, port, ctx, err))
+        if (kwire_open(&io, host, port, tls, ctx, err))
                 return -1;
         rc = kwire_quorum_query(&io, ctx, out, err);
         io.close(&io);
@@ -1649,7 +1933,9 @@ static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
                 if (k == 0 || (k < 0 && errno == ECONNRESET)) {
                         if (p->hgot == 0)
                                 pipe_fail(p, KWIRE_E_NET, "%s closed the connection without "
-                                          "answering %s", p->io.peer, p->what);
+                                          "answering %s (%s)", p->io.peer, p->what,
+                                          p->io.impl ? "SASL listener?"
+                                                     : "TLS or SASL listener?");
                         else
                                 pipe_fail(p, KWIRE_E_PROTO, "truncated %s response from %s: "
                                           "the broker closed the connection", p->what,
@@ -1938,7 +2224,7 @@ static int fo_on_offsets(struct pipe *p, const struct pipe_req *rq, const uint8_
 
 /* Connects to the first bootstrap broker that answers ApiVersions. */
 static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size_t n_boot,
-                        const struct coll_ctx *ctx, struct kwire_api_versions *av,
+                        struct kwire_tls *tls, const struct coll_ctx *ctx, struct kwire_api_versions *av,
                         size_t *bi, struct err *err)
 {
         err_set(err, KWIRE_E_NET, "no bootstrap broker to ask");
@@ -1952,7 +2238,7 @@ static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n_boot - i);
                 err_clear(err);
-                if (kwire_connect(&bp->io, boot[i].host, boot[i].port, &qc, err) == 0) {
+                if (kwire_open(&bp->io, boot[i].host, boot[i].port, tls, &qc, err) == 0) {
                         if (kwire_negotiate(&bp->io, &qc, av, err) == 0) {
                                 bp->live = true;
                                 *bi = i;
@@ -1967,7 +2253,7 @@ static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size
 }
 
 size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           const struct kwire_of_group_req *reqs, size_t n,
+                           struct kwire_tls *tls, const struct kwire_of_group_req *reqs, size_t n,
                            const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg)
 {
         struct fo f = { .reqs = reqs, .n = n, .cb = cb, .arg = arg };
@@ -1987,7 +2273,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         pipe_init(&bp, "FindCoordinator");
         memset(&av, 0, sizeof av);
         err_clear(&e);
-        if (fo_bootstrap(&bp, boot, n_boot, ctx, &av, &bi, &e)) {
+        if (fo_bootstrap(&bp, boot, n_boot, tls, ctx, &av, &bi, &e)) {
                 fo_fail_all(&f, &e);
                 goto done;
         }
@@ -2070,7 +2356,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                         continue;
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(f.n_coords - c);
-                if (kwire_connect(&co->pipe->io, co->host, co->port, &qc, &co->pipe->err) == 0)
+                if (kwire_open(&co->pipe->io, co->host, co->port, tls, &qc, &co->pipe->err) == 0)
                         co->pipe->live = true;
         }
         if (bp.live && !bp_used) {

@@ -1,18 +1,21 @@
 /*
  * kafka_wire: just enough of the Kafka wire protocol to ask a KRaft cluster
  * for its metadata quorum (DescribeQuorum, API key 55), which librdkafka
- * 2.0.2 cannot send. Three layers, each usable alone:
+ * 2.0.2 cannot send, and for committed offsets (FindCoordinator 10 +
+ * OffsetFetch 9), which librdkafka's admin API handles too slowly at
+ * 10,000 partitions. Three layers, each usable alone:
  *
  *   1. a bounded reader and a growable writer for the primitive types;
- *   2. pure encoders and decoders for ApiVersions (18) v0-v3 and
- *      DescribeQuorum (55) v0-v2 (apis.md §2.1);
+ *   2. pure encoders and decoders for ApiVersions (18) v0-v3,
+ *      DescribeQuorum (55) v0-v2 (apis.md §2.1), FindCoordinator v0-v4 and
+ *      OffsetFetch v1-v8;
  *   3. a small client that connects, negotiates and asks, every wait going
  *      through coll_wait_fd() so it honours the source timeout and quit.
  *
  * Layers 1 and 2 are pure and thread-agnostic. Layer 3 runs on the calling
- * (collector) thread and keeps no state between calls. Plaintext only for
- * now: the byte stream sits behind struct kwire_io so that a TLS session can
- * replace the two plain socket calls without touching the protocol code.
+ * (collector) thread and keeps no state between calls. Plaintext or TLS:
+ * the byte stream sits behind struct kwire_io, so a TLS session replaces
+ * the two plain socket calls without touching the protocol code. No SASL.
  */
 #ifndef LO_SRC_KAFKA_WIRE_H
 #define LO_SRC_KAFKA_WIRE_H
@@ -52,6 +55,7 @@ enum kwire_errc {
         KWIRE_E_PROTO,          /* malformed, truncated or garbage response */
         KWIRE_E_UNSUPPORTED,    /* broker has no DescribeQuorum (ZooKeeper mode, Kafka < 3.3) */
         KWIRE_E_BROKER,         /* broker answered with an error code */
+        KWIRE_E_TLS,            /* TLS setup, handshake or verification failed */
 };
 
 /* ---- 1. Primitives ------------------------------------------------------ */
@@ -342,6 +346,37 @@ struct kwire_io {
         char    peer[96];               /* "host:port", for messages */
 };
 
+/* TLS for the wire client (OpenSSL's libssl), configured like librdkafka:
+ * ca_location (ssl.ca.location: a PEM file or a hashed directory; NULL =
+ * the system store), cert_location + key_location (+ key_password) for
+ * mutual TLS, verify (enable.ssl.certificate.verification, default on:
+ * the chain, and the broker's name or IP address against the certificate,
+ * as ssl.endpoint.identification.algorithm=https). SNI carries the broker's
+ * host name (not for IP literals). */
+struct kwire_tls_cfg {
+        const char *ca_location;
+        const char *cert_location;
+        const char *key_location;
+        const char *key_password;       /* secret; borrowed, used only in kwire_tls_new */
+        bool        verify;
+};
+
+struct kwire_tls;                       /* an SSL_CTX; immutable once built */
+
+/* Loads the files (clear errors naming the key: "ssl_ca_location
+ * /x.pem: ..."). Returns the context (owned; kwire_tls_free), or NULL with
+ * err set (KWIRE_E_TLS). Any thread; the context may then be shared. */
+struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *cfg, struct err *err);
+void kwire_tls_free(struct kwire_tls *t);
+
+/* Opens a TCP connection (kwire_connect) and, with tls non-NULL, runs the
+ * TLS handshake on it without blocking, bounded by the ctx deadline and
+ * quit; a failed verification says "certificate verify failed: <why>".
+ * io->send/recv/close then speak TLS. Same contract as kwire_connect, plus
+ * KWIRE_E_TLS. Collector thread. */
+int kwire_open(struct kwire_io *io, const char *host, int port, struct kwire_tls *tls,
+               const struct coll_ctx *ctx, struct err *err);
+
 /* Opens a plaintext TCP connection (non-blocking connect, every address of
  * host in turn until one answers or the ctx deadline passes). Name lookup
  * itself is getaddrinfo and may block for a slow resolver; use numeric
@@ -390,11 +425,13 @@ typedef void (*kwire_offsets_cb)(void *arg, size_t i, const struct kwire_offsets
                                  const struct kwire_of_group *g, const struct err *e);
 
 size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           const struct kwire_of_group_req *reqs, size_t n,
+                           struct kwire_tls *tls, const struct kwire_of_group_req *reqs, size_t n,
                            const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg);
 
-/* kwire_connect + kwire_quorum_query + close. Same contract. */
-int kwire_describe_quorum(const char *host, int port, const struct coll_ctx *ctx,
-                          struct kwire_quorum *out, struct err *err);
+/* kwire_open + kwire_quorum_query + close. Same contract; tls NULL for
+ * plaintext. */
+int kwire_describe_quorum(const char *host, int port, struct kwire_tls *tls,
+                          const struct coll_ctx *ctx, struct kwire_quorum *out,
+                          struct err *err);
 
 #endif

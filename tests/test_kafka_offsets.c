@@ -642,7 +642,7 @@ static void test_fetch_mock(void **state)
         got_reset(g, 3);
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
-        assert_int_equal(kwire_fetch_offsets(eps, 3, reqs, 3, &ctx, got_cb, g), 3);
+        assert_int_equal(kwire_fetch_offsets(eps, 3, NULL, reqs, 3, &ctx, got_cb, g), 3);
         for (int i = 0; i < 3; i++) {
                 assert_int_equal(g[i].calls, 1);
                 assert_true(g[i].ok);
@@ -667,7 +667,7 @@ static void test_fetch_mock(void **state)
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + 2000;
         ctx.timeout_ms = 2000;
-        assert_int_equal(kwire_fetch_offsets(eps, 3, reqs, 2, &ctx, got_cb, g), 1);
+        assert_int_equal(kwire_fetch_offsets(eps, 3, NULL, reqs, 2, &ctx, got_cb, g), 1);
         assert_int_equal(g[0].calls, 1);
         assert_true(g[0].ok);
         assert_int_equal(g[0].off[2], 5);
@@ -693,14 +693,14 @@ static void test_fetch_no_bootstrap(void **state)
         got_reset(g, 2);
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
-        assert_int_equal(kwire_fetch_offsets(eps, 1, reqs, 2, &ctx, got_cb, g), 0);
+        assert_int_equal(kwire_fetch_offsets(eps, 1, NULL, reqs, 2, &ctx, got_cb, g), 0);
         for (int i = 0; i < 2; i++) {
                 assert_int_equal(g[i].calls, 1);
                 assert_false(g[i].ok);
                 assert_contains(g[i].err, "connect to 127.0.0.1:1: connection refused");
         }
         got_reset(g, 2);
-        assert_int_equal(kwire_fetch_offsets(eps, 0, reqs, 2, &ctx, got_cb, g), 0);
+        assert_int_equal(kwire_fetch_offsets(eps, 0, NULL, reqs, 2, &ctx, got_cb, g), 0);
         assert_contains(g[0].err, "no bootstrap broker to ask");
 }
 
