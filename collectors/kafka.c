@@ -1219,6 +1219,10 @@ struct kafka_state {
         bool     tls_tried;
         struct kwire_tls *tls;          /* built on first use; NULL plaintext or failed */
         char     tls_err[200];          /* why it failed; "" none */
+        struct kafka_rack { int32_t id; char *rack; } *racks;  /* owned; rack NULL none */
+        size_t   n_racks;
+        int64_t  racks_next;            /* mono ms of the next refresh; 0 never fetched */
+        int64_t  racks_retry_at;        /* mono ms; no fetch before this after a failure */
         /* quorum */
         struct kafka_quorum quorum;     /* the latest answer or reason; keeps history */
         int64_t  quorum_next;           /* mono ms of the next attempt */
@@ -2310,6 +2314,102 @@ static void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev)
         rd_kafka_event_destroy(ev);
 }
 
+/* The bootstrap brokers as kafka_wire endpoints: *eps (owned) point into
+ * *hosts (owned). Returns how many. */
+static size_t kafka_endpoints(const struct kafka_state *st, struct kwire_endpoint **eps,
+                              char (**hosts)[256])
+{
+        char *list = xstrdup(st->cfg->bootstrap), *save = NULL;
+        size_t n = 0, cap = 0;
+
+        *eps = NULL;
+        *hosts = NULL;
+        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                struct err e;
+                int port;
+
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        *eps = xrealloc(*eps, cap * sizeof **eps);
+                        *hosts = xrealloc(*hosts, cap * sizeof **hosts);
+                }
+                err_clear(&e);
+                if (kafka_hostport_parse(tok, (*hosts)[n], sizeof (*hosts)[n], &port, &e) != 0)
+                        continue;
+                (*eps)[n].port = port;
+                n++;
+        }
+        for (size_t i = 0; i < n; i++)
+                (*eps)[i].host = (*hosts)[i];
+        free(list);
+        return n;
+}
+
+/* Racks, which librdkafka 2.0.2's metadata lacks, from our own Metadata
+ * request: on the first poll, when a broker id appears that the last
+ * answer did not have, and every KAFKA_QUORUM_RETRY_MS; after a failure
+ * not again for a minute. Not for SASL sources (kafka_wire has no SASL):
+ * there rack stays null. */
+static void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end,
+                        struct kafka_data *d)
+{
+        const char *proto = st->cfg->security_protocol ? st->cfg->security_protocol : "plaintext";
+        int64_t now = clock_mono_ms();
+        bool stale = st->racks_next == 0 || now >= st->racks_next;
+
+        if (strncasecmp(proto, "sasl_", 5) == 0 || (st->use_tls && !st->tls))
+                return;
+        for (size_t i = 0; i < d->n_brokers && !stale; i++) {
+                bool have = false;
+
+                for (size_t j = 0; j < st->n_racks && !have; j++)
+                        have = st->racks[j].id == d->brokers[i].id;
+                stale = !have && d->brokers[i].in_metadata &&
+                        st->racks_retry_at <= now;
+        }
+        if (stale && !coll_stopping(ctx)) {
+                struct kwire_endpoint *eps;
+                char (*hosts)[256];
+                size_t n = kafka_endpoints(st, &eps, &hosts);
+                struct kwire_metadata md;
+                struct coll_ctx mc = *ctx;
+                struct err e;
+                int64_t left = end - now;
+
+                /* At most a quarter of the poll: racks are a nicety. */
+                mc.deadline_mono = now + (left > 4 ? left / 4 : left);
+                err_clear(&e);
+                if (kwire_fetch_metadata(eps, n, st->use_tls ? st->tls : NULL, &mc, &md,
+                                         &e) == 0) {
+                        for (size_t j = 0; j < st->n_racks; j++)
+                                free(st->racks[j].rack);
+                        free(st->racks);
+                        st->racks = xcalloc(md.n_brokers ? md.n_brokers : 1,
+                                            sizeof *st->racks);
+                        st->n_racks = md.n_brokers;
+                        for (size_t j = 0; j < md.n_brokers; j++) {
+                                st->racks[j].id = md.brokers[j].node_id;
+                                st->racks[j].rack = md.brokers[j].rack
+                                                    ? xstrdup(md.brokers[j].rack) : NULL;
+                        }
+                        st->racks_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
+                        st->racks_retry_at = 0;
+                } else {
+                        st->racks_retry_at = clock_mono_ms() + 60000;
+                        if (st->racks_next == 0 || st->racks_next <= now)
+                                st->racks_next = st->racks_retry_at;
+                }
+                kwire_metadata_done(&md);
+                free(eps);
+                free(hosts);
+        }
+        for (size_t i = 0; i < d->n_brokers; i++)
+                for (size_t j = 0; j < st->n_racks; j++)
+                        if (st->racks[j].id == d->brokers[i].id && st->racks[j].rack &&
+                            !d->brokers[i].rack)
+                                d->brokers[i].rack = xstrdup(st->racks[j].rack);
+}
+
 /* ------------------------------------------------------------------------
  * Committed offsets over the wire protocol
  *
@@ -2424,29 +2524,11 @@ static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ct
         struct kwire_of_topic_req *tops = NULL;         /* one per topic of st->all */
         struct kwire_endpoint *eps = NULL;
         char (*hosts)[256] = NULL;
-        char *list = xstrdup(st->cfg->bootstrap), *save = NULL;
-        size_t n_eps = 0, cap = 0;
+        size_t n_eps = kafka_endpoints(st, &eps, &hosts);
         int32_t *ids = NULL;
         struct coll_ctx wc = *ctx;
-        struct err e;
 
         wc.deadline_mono = end;
-        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-                int port;
-
-                if (n_eps == cap) {
-                        cap = cap ? 2 * cap : 4;
-                        eps = xrealloc(eps, cap * sizeof *eps);
-                        hosts = xrealloc(hosts, cap * sizeof *hosts);
-                }
-                err_clear(&e);
-                if (kafka_hostport_parse(tok, hosts[n_eps], sizeof hosts[n_eps], &port, &e) != 0)
-                        continue;
-                eps[n_eps].port = port;
-                n_eps++;
-        }
-        for (size_t i = 0; i < n_eps; i++)
-                eps[i].host = hosts[i];
         if (st->n_all) {
                 size_t total = 0, k = 0;
 
@@ -2550,7 +2632,6 @@ static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ct
         free(tops);
         free(eps);
         free(hosts);
-        free(list);
 }
 
 static void kafka_groups_issue(struct kafka_state *st)
@@ -2931,6 +3012,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         st->rescan_used = false;
         kafka_groups_begin(st);
         kafka_quorum_poll(st, ctx, end, d);
+        kafka_racks(st, ctx, end, d);
         kafka_groups_wait(st, ctx, end);
         st->all = NULL;         /* answers after this point wait for the next poll */
         st->n_all = 0;
@@ -3130,6 +3212,9 @@ static void kafka_destroy(void *state)
         kafka_history_free(st->hist);
         kafka_filter_free(st->filter);
         kwire_tls_free(st->tls);
+        for (size_t i = 0; i < st->n_racks; i++)
+                free(st->racks[i].rack);
+        free(st->racks);
         free(st);
 }
 

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target for the Kafka wire decoders: every input goes through
  * kwire_dec_api_versions() at v0-v3, kwire_dec_describe_quorum() at v0-v2,
- * kwire_dec_find_coordinator() at v0-v4 and kwire_dec_offset_fetch() at
- * v1-v8, as one response frame without its size prefix (what the client
+ * kwire_dec_find_coordinator() at v0-v4, kwire_dec_offset_fetch() at v1-v8
+ * and kwire_dec_metadata() at v1-v12, as one response frame without its size prefix (what the client
  * hands them). Each call must either decode or fail with a message, never
  * crash, leak, read out of bounds or allocate beyond what the input can
  * hold; a failure must leave the output empty.
@@ -115,6 +115,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 __builtin_trap();
                 }
                 kwire_offsets_done(&o);
+        }
+        for (int16_t v = 1; v <= 12; v++) {
+                struct kwire_metadata m;
+                struct err e;
+
+                err_clear(&e);
+                if (kwire_dec_metadata(data, size, v, &m, &e) == 0) {
+                        /* A broker takes at least 11 bytes of input. */
+                        if (m.n_brokers > size / 11 || (m.n_brokers && !m.brokers) ||
+                            (v < 2 && m.cluster_id))
+                                __builtin_trap();
+                        for (size_t i = 0; i < m.n_brokers; i++)
+                                if (!m.brokers[i].host)
+                                        __builtin_trap();
+                } else {
+                        check_err(&e);
+                        if (m.brokers || m.n_brokers || m.cluster_id)
+                                __builtin_trap();
+                }
+                kwire_metadata_done(&m);
         }
         return 0;
 }

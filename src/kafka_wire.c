@@ -565,6 +565,27 @@ void kwire_enc_offset_fetch(struct kwire_wr *w, int16_t version, int32_t corr,
         kwire_wr_frame_end(w, at);
 }
 
+void kwire_enc_metadata(struct kwire_wr *w, int16_t version, int32_t corr,
+                        const char *client_id)
+{
+        bool flex = version >= 9;
+        size_t at;
+
+        assert(version >= 1 && version <= 12);
+        at = kwire_wr_frame_begin(w);
+        kwire_enc_req_header(w, flex ? 2 : 1, KWIRE_METADATA, version, corr, client_id);
+        kwire_wr_array_len(w, 0, flex);                 /* topics: none (null = all) */
+        if (version >= 4)
+                kwire_wr_i8(w, 0);                      /* allow_auto_topic_creation */
+        if (version >= 8 && version <= 10)
+                kwire_wr_i8(w, 0);                      /* include_cluster_authorized_operations */
+        if (version >= 8)
+                kwire_wr_i8(w, 0);                      /* include_topic_authorized_operations */
+        if (flex)
+                kwire_wr_tags_empty(w);
+        kwire_wr_frame_end(w, at);
+}
+
 void kwire_sanitize_sw(const char *s, char *buf, size_t n)
 {
         size_t k = 0;
@@ -1020,6 +1041,70 @@ int kwire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
         if (rd_finish(&r, "OffsetFetch", version, err) == 0)
                 return 0;
         kwire_offsets_done(out);
+        return -1;
+}
+
+void kwire_metadata_done(struct kwire_metadata *m)
+{
+        if (!m)
+                return;
+        for (size_t i = 0; i < m->n_brokers; i++) {
+                free(m->brokers[i].host);
+                free(m->brokers[i].rack);
+        }
+        free(m->brokers);
+        free(m->cluster_id);
+        memset(m, 0, sizeof *m);
+}
+
+int kwire_dec_metadata(const void *buf, size_t len, int16_t version,
+                       struct kwire_metadata *out, struct err *err)
+{
+        struct kwire_rd r;
+        struct kwire_str s;
+        bool flex = version >= 9;
+        int32_t nb, nt;
+
+        assert(version >= 1 && version <= 12);
+        memset(out, 0, sizeof *out);
+        out->version = version;
+        out->controller_id = -1;
+        kwire_rd_init(&r, buf, len);
+        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
+        if (flex)
+                kwire_rd_tags(&r, "header tagged fields");
+        if (version >= 3)
+                out->throttle_ms = kwire_rd_i32(&r, "throttle_time_ms");
+        /* node, host, port, rack, [tags] */
+        nb = kwire_rd_array(&r, "brokers", flex, flex ? 4 + 1 + 4 + 1 + 1 : 4 + 2 + 4 + 2);
+        if (nb > 0)
+                out->brokers = xcalloc((size_t)nb, sizeof *out->brokers);
+        for (int32_t i = 0; i < nb && !r.bad; i++) {
+                struct kwire_md_broker *b = &out->brokers[i];
+
+                out->n_brokers = (size_t)i + 1;
+                b->node_id = kwire_rd_i32(&r, "brokers[].node_id");
+                if (kwire_rd_string(&r, "brokers[].host", flex, false, &s))
+                        b->host = kwire_str_dup(s);
+                b->port = kwire_rd_i32(&r, "brokers[].port");
+                if (kwire_rd_string(&r, "brokers[].rack", flex, true, &s))
+                        b->rack = kwire_str_dup(s);
+                if (flex)
+                        kwire_rd_tags(&r, "brokers[] tagged fields");
+        }
+        if (version >= 2 && kwire_rd_string(&r, "cluster_id", flex, true, &s))
+                out->cluster_id = kwire_str_dup(s);
+        out->controller_id = kwire_rd_i32(&r, "controller_id");
+        nt = kwire_rd_array(&r, "topics", flex, 1);
+        if (nt > 0)
+                kwire_rd_fail(&r, "topics", "%d topics in the answer, asked for none", nt);
+        if (version >= 8 && version <= 10)
+                (void)kwire_rd_i32(&r, "cluster_authorized_operations");
+        if (flex)
+                kwire_rd_tags(&r, "tagged fields");
+        if (rd_finish(&r, "Metadata", version, err) == 0)
+                return 0;
+        kwire_metadata_done(out);
         return -1;
 }
 
@@ -2417,4 +2502,51 @@ done:
         free(f.coord);
         free(f.order);
         return f.answered;
+}
+
+int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot, struct kwire_tls *tls,
+                         const struct coll_ctx *ctx, struct kwire_metadata *out,
+                         struct err *err)
+{
+        struct kwire_api_versions av;
+        struct pipe bp;
+        struct kwire_wr w;
+        uint8_t *resp = NULL;
+        size_t len, bi = 0;
+        int mv, rc = -1;
+        int32_t corr;
+
+        memset(out, 0, sizeof *out);
+        memset(&av, 0, sizeof av);
+        kwire_wr_init(&w);
+        pipe_init(&bp, "Metadata");
+        if (fo_bootstrap(&bp, boot, n_boot, tls, ctx, &av, &bi, err))
+                goto done;
+        mv = kwire_pick_version(&av, KWIRE_METADATA, 1, 12);
+        if (mv < 0) {
+                err_set(err, KWIRE_E_UNSUPPORTED, "%s does not support Metadata v1-v12",
+                        bp.io.peer);
+                goto done;
+        }
+        corr = bp.io.next_corr++;
+        kwire_enc_metadata(&w, (int16_t)mv, corr, KWIRE_CLIENT_ID);
+        if (io_roundtrip(&bp.io, ctx, "Metadata", &w, &resp, &len, err))
+                goto done;
+        if (kwire_dec_metadata(resp, len, (int16_t)mv, out, err)) {
+                err_from(err, bp.io.peer);
+                goto done;
+        }
+        if (out->correlation_id != corr) {
+                err_set(err, KWIRE_E_PROTO, "Metadata response from %s has correlation id %d, "
+                        "sent %d", bp.io.peer, out->correlation_id, corr);
+                kwire_metadata_done(out);
+                goto done;
+        }
+        rc = 0;
+done:
+        free(resp);
+        kwire_wr_done(&w);
+        pipe_done(&bp);
+        kwire_api_versions_done(&av);
+        return rc;
 }

@@ -29,6 +29,7 @@
 
 struct coll_ctx;
 
+#define KWIRE_METADATA          3
 #define KWIRE_OFFSET_FETCH      9
 #define KWIRE_FIND_COORDINATOR  10
 #define KWIRE_API_VERSIONS      18
@@ -324,6 +325,35 @@ int  kwire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
                             struct kwire_offsets *out, struct err *err);
 void kwire_offsets_done(struct kwire_offsets *o);
 
+/* Metadata (3) v1-v12 asking about no topics: the brokers (with their
+ * racks, which librdkafka 2.0.2 does not expose), the cluster id (v2+) and
+ * the controller. Flexible from v9. One framed request appended to w. */
+void kwire_enc_metadata(struct kwire_wr *w, int16_t version, int32_t corr,
+                        const char *client_id);
+
+struct kwire_md_broker {
+        int32_t  node_id;
+        char    *host;                  /* owned */
+        int32_t  port;
+        char    *rack;                  /* owned; NULL when the broker has none */
+};
+
+struct kwire_metadata {
+        int16_t  version;
+        int32_t  correlation_id;
+        int32_t  throttle_ms;           /* v3+ */
+        struct kwire_md_broker *brokers;        /* owned */
+        size_t   n_brokers;
+        char    *cluster_id;            /* v2+; owned; NULL when null or v1 */
+        int32_t  controller_id;         /* -1 unknown */
+};
+
+/* Decodes a response to kwire_enc_metadata; topics must come back empty
+ * (we asked for none), anything else is an error. */
+int  kwire_dec_metadata(const void *buf, size_t len, int16_t version,
+                        struct kwire_metadata *out, struct err *err);
+void kwire_metadata_done(struct kwire_metadata *m);
+
 /* Highest version of api `key` that both the broker (av) and we
  * (our_min..our_max) speak, or -1 when none. */
 int kwire_pick_version(const struct kwire_api_versions *av, int16_t key,
@@ -427,6 +457,14 @@ typedef void (*kwire_offsets_cb)(void *arg, size_t i, const struct kwire_offsets
 size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                            struct kwire_tls *tls, const struct kwire_of_group_req *reqs, size_t n,
                            const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg);
+
+/* Metadata about no topics (see kwire_enc_metadata) from the first of the
+ * bootstrap brokers that answers, each given an equal share of the time
+ * left. *out owned by the caller (kwire_metadata_done in every case).
+ * Returns 0, or -1 with err set. Collector thread. */
+int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot, struct kwire_tls *tls,
+                         const struct coll_ctx *ctx, struct kwire_metadata *out,
+                         struct err *err);
 
 /* kwire_open + kwire_quorum_query + close. Same contract; tls NULL for
  * plaintext. */

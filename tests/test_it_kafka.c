@@ -204,7 +204,9 @@ static int group_setup(void **st)
             tu_kafka_topic(&k, "payments", 2, 3, payments) ||
             tu_kafka_topic(&k, "events", 1, 3, one) || tu_kafka_topic(&k, "__internal", 1, 3, one) ||
             tu_kafka_topic(&k, "dark", 1, 3, one) ||
-            rd_kafka_mock_partition_set_leader(k.mc, "dark", 0, -1))
+            rd_kafka_mock_partition_set_leader(k.mc, "dark", 0, -1) ||
+            rd_kafka_mock_broker_set_rack(k.mc, 1, "rack-a") ||
+            rd_kafka_mock_broker_set_rack(k.mc, 2, "rack-b"))
                 return -1;
         for (size_t i = 0; i < LO_ARRAY_LEN(groups); i++)
                 if (tu_kafka_coordinator(&k, groups[i], 1) != 0)
@@ -258,6 +260,11 @@ static void test_metadata(void **st)
                 assert_false(isnan(b->rtt_ms));
                 assert_true(b->rtt_ms >= 0);
         }
+        /* Racks come from our own Metadata request (librdkafka 2.0.2 has
+         * none); broker 3 has no rack. */
+        assert_string_equal(broker_id(d, 1)->rack, "rack-a");
+        assert_string_equal(broker_id(d, 2)->rack, "rack-b");
+        assert_null(broker_id(d, 3)->rack);
         /* Broker 1 leads orders[0], payments[0], events[0], __internal[0]. */
         assert_int_equal(broker_id(d, 1)->leader_for, 4);
         assert_int_equal(broker_id(d, 2)->leader_for, 2);

@@ -1,6 +1,7 @@
 /*
- * test_kafka_offsets: FindCoordinator and OffsetFetch in kafka_wire, and
- * the committed-offsets client (kwire_fetch_offsets).
+ * test_kafka_offsets: FindCoordinator, OffsetFetch and Metadata in
+ * kafka_wire, the committed-offsets client (kwire_fetch_offsets) and the
+ * Metadata client (kwire_fetch_metadata, for broker racks).
  *
  * Encoders are compared byte for byte with requests written out here from
  * the public schemas (each byte group commented); decoders read responses
@@ -560,6 +561,244 @@ static void test_dec_hostile_counts(void **state)
         assert_contains(e.msg, "invalid array count -2");
 }
 
+/* ---- Metadata (racks) ------------------------------------------------------ */
+
+static void test_enc_metadata(void **state)
+{
+        uint8_t v1[] = {
+                0x00, 0x00, 0x00, 0x17, /* size 23 */
+                0x00, 0x03,             /* api_key 3 */
+                0x00, 0x01,             /* api_version (1-3) */
+                0x00, 0x00, 0x00, 0x04, /* correlation_id 4 */
+                0x00, 0x09, LO_BYTES,   /* client_id */
+                0x00, 0x00, 0x00, 0x00, /* topics: none (not null: null is all) */
+        };
+        uint8_t v4[] = {
+                0x00, 0x00, 0x00, 0x18, /* size 24 */
+                0x00, 0x03, 0x00, 0x04, /* api_key 3, api_version (4-7) */
+                0x00, 0x00, 0x00, 0x04, /* correlation_id 4 */
+                0x00, 0x09, LO_BYTES,   /* client_id */
+                0x00, 0x00, 0x00, 0x00, /* topics: none */
+                0x00,                   /* allow_auto_topic_creation: false */
+        };
+        static const uint8_t v8[] = {
+                0x00, 0x00, 0x00, 0x1a, /* size 26 */
+                0x00, 0x03, 0x00, 0x08, /* api_key 3, api_version 8 */
+                0x00, 0x00, 0x00, 0x04, /* correlation_id 4 */
+                0x00, 0x09, LO_BYTES,   /* client_id */
+                0x00, 0x00, 0x00, 0x00, /* topics: none */
+                0x00,                   /* allow_auto_topic_creation */
+                0x00,                   /* include_cluster_authorized_operations */
+                0x00,                   /* include_topic_authorized_operations */
+        };
+        uint8_t v9[] = {
+                0x00, 0x00, 0x00, 0x19, /* size 25 */
+                0x00, 0x03, 0x00, 0x09, /* api_key 3, api_version (9-10) */
+                0x00, 0x00, 0x00, 0x04, /* correlation_id 4 */
+                0x00, 0x09, LO_BYTES,   /* client_id */
+                0x00,                   /* header tagged fields */
+                0x01,                   /* topics: compact, none */
+                0x00,                   /* allow_auto_topic_creation */
+                0x00,                   /* include_cluster_authorized_operations */
+                0x00,                   /* include_topic_authorized_operations */
+                0x00,                   /* tagged fields */
+        };
+        uint8_t v11[] = {
+                0x00, 0x00, 0x00, 0x18, /* size 24 */
+                0x00, 0x03, 0x00, 0x0b, /* api_key 3, api_version (11-12) */
+                0x00, 0x00, 0x00, 0x04, /* correlation_id 4 */
+                0x00, 0x09, LO_BYTES,   /* client_id */
+                0x00,                   /* header tagged fields */
+                0x01,                   /* topics: none */
+                0x00,                   /* allow_auto_topic_creation */
+                0x00,                   /* include_topic_authorized_operations */
+                0x00,                   /* tagged fields */
+        };
+        struct kwire_wr w;
+
+        (void)state;
+        kwire_wr_init(&w);
+        for (int v = 1; v <= 12; v++) {
+                uint8_t *want;
+                size_t n;
+
+                w.len = 0;
+                kwire_enc_metadata(&w, (int16_t)v, 4, "lambdaops");
+                if (v <= 3) {
+                        want = v1;
+                        n = sizeof v1;
+                } else if (v <= 7) {
+                        want = v4;
+                        n = sizeof v4;
+                } else if (v == 8) {
+                        enc_check(&w, v8, sizeof v8);
+                        continue;
+                } else if (v <= 10) {
+                        want = v9;
+                        n = sizeof v9;
+                } else {
+                        want = v11;
+                        n = sizeof v11;
+                }
+                want[7] = (uint8_t)v;
+                enc_check(&w, want, n);
+        }
+        kwire_wr_done(&w);
+}
+
+static const uint8_t md_v1[] = {
+        0x00, 0x00, 0x00, 0x04,         /* correlation_id 4 */
+        0x00, 0x00, 0x00, 0x02,         /* brokers: 2 */
+        0x00, 0x00, 0x00, 0x01,         /*   node_id 1 */
+        0x00, 0x09, IP_BYTES,           /*   host */
+        0x00, 0x00, 0x23, 0x84,         /*   port 9092 */
+        0x00, 0x06, 'r', 'a', 'c', 'k', '-', 'a',       /* rack "rack-a" */
+        0x00, 0x00, 0x00, 0x02,         /*   node_id 2 */
+        0x00, 0x09, IP_BYTES,           /*   host */
+        0x00, 0x00, 0x23, 0x85,         /*   port 9093 */
+        0xff, 0xff,                     /*   rack: null */
+        0x00, 0x00, 0x00, 0x01,         /* controller_id 1 */
+        0x00, 0x00, 0x00, 0x00,         /* topics: none */
+};
+static const uint8_t md_v2[] = {
+        0x00, 0x00, 0x00, 0x04,         /* correlation_id 4 */
+        0x00, 0x00, 0x00, 0x01,         /* brokers: 1 */
+        0x00, 0x00, 0x00, 0x07,         /*   node_id 7 */
+        0x00, 0x09, IP_BYTES,           /*   host */
+        0x00, 0x00, 0x23, 0x84,         /*   port */
+        0x00, 0x01, 'z',                /*   rack "z" */
+        0x00, 0x04, 'c', 'l', 'i', 'd', /* cluster_id "clid" */
+        0x00, 0x00, 0x00, 0x07,         /* controller_id 7 */
+        0x00, 0x00, 0x00, 0x00,         /* topics: none */
+};
+static const uint8_t md_v8[] = {
+        0x00, 0x00, 0x00, 0x04,         /* correlation_id 4 */
+        0x00, 0x00, 0x00, 0x05,         /* throttle_time_ms 5 */
+        0x00, 0x00, 0x00, 0x01,         /* brokers: 1 */
+        0x00, 0x00, 0x00, 0x01,         /*   node_id 1 */
+        0x00, 0x09, IP_BYTES,           /*   host */
+        0x00, 0x00, 0x23, 0x84,         /*   port */
+        0xff, 0xff,                     /*   rack: null */
+        0xff, 0xff,                     /* cluster_id: null */
+        0xff, 0xff, 0xff, 0xff,         /* controller_id -1 */
+        0x00, 0x00, 0x00, 0x00,         /* topics: none */
+        0x80, 0x00, 0x00, 0x00,         /* cluster_authorized_operations: INT32_MIN */
+};
+static const uint8_t md_v9[] = {
+        0x00, 0x00, 0x00, 0x04,         /* correlation_id 4 */
+        0x00,                           /* header tagged fields */
+        0x00, 0x00, 0x00, 0x00,         /* throttle_time_ms */
+        0x02,                           /* brokers: compact, 1 */
+        0x00, 0x00, 0x00, 0x01,         /*   node_id 1 */
+        0x0a, IP_BYTES,                 /*   host: compact */
+        0x00, 0x00, 0x23, 0x84,         /*   port */
+        0x07, 'r', 'a', 'c', 'k', '-', 'a',     /* rack: compact "rack-a" */
+        0x00,                           /*   tagged fields */
+        0x05, 'c', 'l', 'i', 'd',       /* cluster_id: compact "clid" */
+        0x00, 0x00, 0x00, 0x01,         /* controller_id 1 */
+        0x01,                           /* topics: compact, none */
+        0x00, 0x00, 0x00, 0x00,         /* cluster_authorized_operations (v8-v10) */
+        0x00,                           /* tagged fields */
+};
+static const uint8_t md_v12[] = {
+        0x00, 0x00, 0x00, 0x04,         /* correlation_id 4 */
+        0x00,                           /* header tagged fields */
+        0x00, 0x00, 0x00, 0x00,         /* throttle_time_ms */
+        0x02,                           /* brokers: 1 */
+        0x00, 0x00, 0x00, 0x01,         /*   node_id 1 */
+        0x0a, IP_BYTES,                 /*   host */
+        0x00, 0x00, 0x23, 0x84,         /*   port */
+        0x00,                           /*   rack: compact null */
+        0x00,                           /*   tagged fields */
+        0x00,                           /* cluster_id: null */
+        0x00, 0x00, 0x00, 0x01,         /* controller_id 1 */
+        0x01,                           /* topics: none */
+        0x00,                           /* tagged fields */
+};
+
+static void test_dec_metadata(void **state)
+{
+        struct kwire_metadata m;
+        struct err e;
+        uint8_t *bad;
+
+        (void)state;
+        {
+                assert_int_equal(kwire_dec_metadata(md_v1, sizeof md_v1, 1, &m, &e), 0);
+                assert_int_equal(m.correlation_id, 4);
+                assert_int_equal(m.n_brokers, 2);
+                assert_int_equal(m.brokers[0].node_id, 1);
+                assert_string_equal(m.brokers[0].host, "127.0.0.1");
+                assert_int_equal(m.brokers[0].port, 9092);
+                assert_string_equal(m.brokers[0].rack, "rack-a");
+                assert_int_equal(m.brokers[1].port, 9093);
+                assert_null(m.brokers[1].rack);
+                assert_int_equal(m.controller_id, 1);
+                assert_null(m.cluster_id);
+                kwire_metadata_done(&m);
+        }
+        assert_int_equal(kwire_dec_metadata(md_v2, sizeof md_v2, 2, &m, &e), 0);
+        assert_string_equal(m.brokers[0].rack, "z");
+        assert_string_equal(m.cluster_id, "clid");
+        assert_int_equal(m.controller_id, 7);
+        kwire_metadata_done(&m);
+        assert_int_equal(kwire_dec_metadata(md_v8, sizeof md_v8, 8, &m, &e), 0);
+        assert_int_equal(m.throttle_ms, 5);
+        assert_null(m.brokers[0].rack);
+        assert_null(m.cluster_id);
+        assert_int_equal(m.controller_id, -1);
+        kwire_metadata_done(&m);
+        for (int v = 9; v <= 10; v++) {
+                assert_int_equal(kwire_dec_metadata(md_v9, sizeof md_v9, (int16_t)v, &m, &e), 0);
+                assert_string_equal(m.brokers[0].rack, "rack-a");
+                assert_string_equal(m.cluster_id, "clid");
+                kwire_metadata_done(&m);
+        }
+        for (int v = 11; v <= 12; v++) {
+                assert_int_equal(kwire_dec_metadata(md_v12, sizeof md_v12, (int16_t)v, &m, &e),
+                                 0);
+                assert_int_equal(m.n_brokers, 1);
+                assert_null(m.brokers[0].rack);
+                kwire_metadata_done(&m);
+        }
+        /* Topics we did not ask for: an error, not silently skipped. */
+        bad = xcalloc(1, sizeof md_v1 + 16);    /* room for a topic entry */
+        memcpy(bad, md_v1, sizeof md_v1);
+        bad[sizeof md_v1 - 1] = 1;
+        assert_int_equal(kwire_dec_metadata(bad, sizeof md_v1 + 16, 1, &m, &e), -1);
+        assert_contains(e.msg, "1 topics in the answer, asked for none");
+        assert_null(m.brokers);
+        free(bad);
+        /* Every truncation and one byte too many. */
+        {
+                static const struct { const uint8_t *b; size_t n; int16_t v; } f[] = {
+                        { md_v1, sizeof md_v1, 1 }, { md_v2, sizeof md_v2, 2 },
+                        { md_v8, sizeof md_v8, 8 }, { md_v9, sizeof md_v9, 9 },
+                        { md_v12, sizeof md_v12, 12 },
+                };
+
+                for (size_t i = 0; i < LO_ARRAY_LEN(f); i++)
+                        for (size_t k = 0; k <= f[i].n + 1; k++) {
+                                uint8_t *c = xmalloc(k ? k : 1);
+
+                                if (k == f[i].n) {
+                                        free(c);
+                                        continue;
+                                }
+                                memcpy(c, f[i].b, k < f[i].n ? k : f[i].n);
+                                if (k > f[i].n)
+                                        c[f[i].n] = 0;
+                                if (kwire_dec_metadata(c, k, f[i].v, &m, &e) != -1)
+                                        fail_msg("md v%d: %zu of %zu bytes decoded", f[i].v, k,
+                                                 f[i].n);
+                                assert_null(m.brokers);
+                                assert_int_equal(e.code, KWIRE_E_PROTO);
+                                assert_contains(e.msg, "malformed Metadata v");
+                                free(c);
+                        }
+        }
+}
+
 /* ---- the client against librdkafka's mock cluster ----------------------------- */
 
 struct got {
@@ -639,6 +878,29 @@ static void test_fetch_mock(void **state)
                 eps[i].port = tu_kafka_port(&k, i + 1);
         }
 
+        /* Metadata: racks as the mock was told. */
+        assert_int_equal(rd_kafka_mock_broker_set_rack(k.mc, 2, "rack-b"), 0);
+        ctx.now_mono = clock_mono_ms();
+        ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
+        {
+                struct kwire_metadata md;
+                struct err e;
+
+                if (kwire_fetch_metadata(eps, 3, NULL, &ctx, &md, &e) != 0)
+                        fail_msg("metadata: %s", e.msg);
+                assert_int_equal(md.n_brokers, 3);
+                for (size_t i = 0; i < md.n_brokers; i++) {
+                        assert_int_equal(md.brokers[i].port,
+                                         tu_kafka_port(&k, md.brokers[i].node_id));
+                        if (md.brokers[i].node_id == 2)
+                                assert_string_equal(md.brokers[i].rack, "rack-b");
+                        else
+                                assert_null(md.brokers[i].rack);
+                }
+                assert_non_null(md.cluster_id);
+                kwire_metadata_done(&md);
+        }
+
         got_reset(g, 3);
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
@@ -713,6 +975,8 @@ int main(void)
                 cmocka_unit_test(test_dec_offset_fetch),
                 cmocka_unit_test(test_dec_truncated_everywhere),
                 cmocka_unit_test(test_dec_hostile_counts),
+                cmocka_unit_test(test_enc_metadata),
+                cmocka_unit_test(test_dec_metadata),
                 cmocka_unit_test(test_fetch_mock),
                 cmocka_unit_test(test_fetch_no_bootstrap),
         };
