@@ -31,13 +31,14 @@
  *      always does) unless another group's "all" answer proved the brokers
  *      implement it. A group found that way stays explicit, asked about the
  *      topics it has commits in (every partition again every 12 polls).
- *      Where kafka_wire reaches the brokers (plaintext, ssl) the offsets come
- *      from our own FindCoordinator + OffsetFetch, one request per group
- *      (kafka_wire_offsets); otherwise (SASL) from ListConsumerGroupOffsets
+ *      Where kafka_wire reaches the brokers (plaintext, ssl, SASL PLAIN) the
+ *      offsets come from our own FindCoordinator + OffsetFetch, one request
+ *      per group (kafka_wire_offsets); otherwise (other SASL mechanisms) from
+ *      ListConsumerGroupOffsets
  *      in requests of at most 128 partitions, at most 32 offsets requests
  *      of all groups in flight at once;
  *   4. the KRaft quorum over the Kafka wire protocol (kafka_wire.h,
- *      DescribeQuorum), plaintext or TLS (ssl, sasl_ssl), never SASL:
+ *      DescribeQuorum), plaintext or TLS (ssl, sasl_ssl), SASL PLAIN only:
  *      `quorum_bootstrap` or each bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
  *      the mock) is retried every 10 minutes and reported as a note;
  *   5. the statistics JSON (statistics.interval.ms, parsed with cJSON in
@@ -158,8 +159,8 @@ static const struct cfg_key kafka_keys[] = {
         { "topics_exclude",     CFG_STR,        offsetof(struct kafka_cfg, topics_exclude),     false,
           "POSIX extended regex: hide matching topics (default: ^__, the internal ones)" },
         { "quorum_bootstrap",   CFG_STR,        offsetof(struct kafka_cfg, quorum_bootstrap),   false,
-          "host:port of a listener without SASL for DescribeQuorum, TLS with ssl/sasl_ssl "
-          "(default: the bootstrap brokers)" },
+          "host:port for DescribeQuorum: TLS with ssl/sasl_ssl, SASL PLAIN only, else a "
+          "listener without SASL (default: the bootstrap brokers)" },
         { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg, lag_window),         false,
           "commits per partition in the lag status window, 2..16 (default 10)" },
         { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg, quorum_prometheus),  false,
@@ -1219,6 +1220,11 @@ struct kafka_state {
         bool     tls_tried;
         struct kwire_tls *tls;          /* built on first use; NULL plaintext or failed */
         char     tls_err[200];          /* why it failed; "" none */
+        struct kwire_sec sec;           /* this poll's transport for kafka_wire */
+        bool     sasl;                  /* the source uses SASL */
+        bool     sasl_ok;               /* ... and kafka_wire can do it (PLAIN, password read) */
+        char     sasl_err[200];         /* why not; "" none */
+        char    *sasl_pw;               /* owned secret, only during a poll; wiped */
         struct kafka_rack { int32_t id; char *rack; } *racks;  /* owned; rack NULL none */
         size_t   n_racks;
         int64_t  racks_next;            /* mono ms of the next refresh; 0 never fetched */
@@ -1296,7 +1302,45 @@ static void kafka_wire_setup(struct kafka_state *st)
                         free(pw);
                 }
         }
-        st->wire = !st->admin_offsets && !sasl && (!st->use_tls || st->tls);
+        st->sasl = sasl;
+        st->sasl_ok = false;
+        st->sasl_err[0] = '\0';
+        memset(&st->sec, 0, sizeof st->sec);
+        st->sec.tls = st->use_tls ? st->tls : NULL;
+        if (sasl) {
+                const char *mech = c->sasl_mechanism ? c->sasl_mechanism : "GSSAPI";
+                struct err e;
+
+                if (strcasecmp(mech, "PLAIN") != 0) {
+                        snprintf(st->sasl_err, sizeof st->sasl_err, "SASL mechanism %.32s not "
+                                 "supported for DescribeQuorum (PLAIN only)", mech);
+                } else {
+                        err_clear(&e);
+                        st->sasl_pw = config_secret_resolve(c->sasl_password_env,
+                                                            c->sasl_password_file, &e);
+                        if (!st->sasl_pw && e.code) {
+                                snprintf(st->sasl_err, sizeof st->sasl_err, "SASL: %.180s",
+                                         e.msg);
+                        } else {
+                                st->sasl_ok = true;
+                                st->sec.sasl_mechanism = "PLAIN";
+                                st->sec.sasl_username = c->sasl_username;
+                                st->sec.sasl_password = st->sasl_pw;
+                        }
+                }
+        }
+        st->wire = !st->admin_offsets && (!sasl || st->sasl_ok) && (!st->use_tls || st->tls);
+}
+
+/* Forgets this poll's SASL password. */
+static void kafka_wire_wipe(struct kafka_state *st)
+{
+        if (st->sasl_pw) {
+                explicit_bzero(st->sasl_pw, strlen(st->sasl_pw));
+                free(st->sasl_pw);
+        }
+        st->sasl_pw = NULL;
+        st->sec.sasl_password = NULL;
 }
 
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
@@ -2348,16 +2392,15 @@ static size_t kafka_endpoints(const struct kafka_state *st, struct kwire_endpoin
 /* Racks, which librdkafka 2.0.2's metadata lacks, from our own Metadata
  * request: on the first poll, when a broker id appears that the last
  * answer did not have, and every KAFKA_QUORUM_RETRY_MS; after a failure
- * not again for a minute. Not for SASL sources (kafka_wire has no SASL):
- * there rack stays null. */
+ * not again for a minute. Not where kafka_wire cannot authenticate (SASL
+ * other than PLAIN): there rack stays null. */
 static void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end,
                         struct kafka_data *d)
 {
-        const char *proto = st->cfg->security_protocol ? st->cfg->security_protocol : "plaintext";
         int64_t now = clock_mono_ms();
         bool stale = st->racks_next == 0 || now >= st->racks_next;
 
-        if (strncasecmp(proto, "sasl_", 5) == 0 || (st->use_tls && !st->tls))
+        if ((st->sasl && !st->sasl_ok) || (st->use_tls && !st->tls))
                 return;
         for (size_t i = 0; i < d->n_brokers && !stale; i++) {
                 bool have = false;
@@ -2379,7 +2422,7 @@ static void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int6
                 /* At most a quarter of the poll: racks are a nicety. */
                 mc.deadline_mono = now + (left > 4 ? left / 4 : left);
                 err_clear(&e);
-                if (kwire_fetch_metadata(eps, n, st->use_tls ? st->tls : NULL, &mc, &md,
+                if (kwire_fetch_metadata(eps, n, &st->sec, &mc, &md,
                                          &e) == 0) {
                         for (size_t j = 0; j < st->n_racks; j++)
                                 free(st->racks[j].rack);
@@ -2417,7 +2460,8 @@ static void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int6
  * with several copies and O(n^2) matching (see kafka_issue_explicit), which
  * made the first poll of 20 groups x 10,000 partitions take 250-400 ms
  * against the mock cluster (it answers "all partitions" with nothing). Where
- * kafka_wire can reach the brokers (plaintext or ssl) the collector asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
+ * kafka_wire can reach the brokers (plaintext, ssl, SASL PLAIN) the collector
+ * asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
  * at v8) with every partition, pipelined on one connection per coordinator,
  * decoded in one pass. The rules are those of the admin path: "all
  * partitions" first; an empty answer while no group's "all" answer has shown
@@ -2614,8 +2658,8 @@ static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ct
                         n++;
                 }
                 if (n > 0)
-                        (void)kwire_fetch_offsets(eps, n_eps, st->use_tls ? st->tls : NULL,
-                                                  reqs, n, &wc, kafka_wire_cb, &w);
+                        (void)kwire_fetch_offsets(eps, n_eps, &st->sec, reqs, n, &wc,
+                                                  kafka_wire_cb, &w);
                 for (size_t i = 0; i < n; i++)
                         free(own[i]);
                 free(own);
@@ -2839,7 +2883,14 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
         struct err e;
         size_t n = 1, i = 0;
         bool ok = false;
+        /* Without SASL support, quorum_bootstrap names a listener without SASL. */
+        struct kwire_sec sec = st->sec;
 
+        if (!st->sasl_ok) {
+                sec.sasl_mechanism = NULL;
+                sec.sasl_username = NULL;
+                sec.sasl_password = NULL;
+        }
         err_clear(&e);
         for (const char *s = list; *s; s++)
                 n += *s == ',';
@@ -2860,8 +2911,7 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n > i ? n - i : 1);
                 memset(&w, 0, sizeof w);
                 err_clear(&e);
-                if (kwire_describe_quorum(host, port, st->use_tls ? st->tls : NULL, &qc, &w,
-                                          &e) == 0) {
+                if (kwire_describe_quorum(host, port, &sec, &qc, &w, &e) == 0) {
                         kafka_quorum_from_wire(&w, clock_wall_ms(), &nq);
                         kwire_quorum_done(&w);
                         ok = true;
@@ -2907,12 +2957,12 @@ static void kafka_quorum_poll(struct kafka_state *st, const struct coll_ctx *ctx
         const char *proto = c->security_protocol ? c->security_protocol : "plaintext";
 
         if (clock_mono_ms() >= st->quorum_next && !coll_stopping(ctx)) {
-                if (!c->quorum_bootstrap && strncasecmp(proto, "sasl_", 5) == 0) {
-                        char why[192];
+                if (!c->quorum_bootstrap && st->sasl && !st->sasl_ok) {
+                        char why[300];
 
-                        snprintf(why, sizeof why, "SASL not supported for DescribeQuorum "
-                                 "(security_protocol is %s): set quorum_bootstrap to a listener "
-                                 "without SASL", proto);
+                        snprintf(why, sizeof why, "%s (security_protocol is %s): set "
+                                 "quorum_bootstrap to a listener without SASL", st->sasl_err,
+                                 proto);
                         kafka_quorum_unknown(&st->quorum, why);
                         st->quorum_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
                 } else if (st->use_tls && !st->tls) {
@@ -2983,7 +3033,6 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         char *cid;
 
         *out = NULL;
-        kafka_wire_setup(st);
         if (st->rk && (st->fatal || kafka_reqs_stale(st)))
                 kafka_drop(st);
         if (!st->rk && kafka_connect(st, err) != 0)
@@ -2994,6 +3043,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
                 st->last_error[0] = '\0';
                 return COLL_DOWN;
         }
+        kafka_wire_setup(st);
         d = xcalloc(1, sizeof *d);
         kafka_topics_from_metadata(md, &all, &n_all, &d->names, &d->n_names);
         if ((cid = rd_kafka_clusterid(st->rk, 0)) != NULL) {
@@ -3014,6 +3064,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         kafka_quorum_poll(st, ctx, end, d);
         kafka_racks(st, ctx, end, d);
         kafka_groups_wait(st, ctx, end);
+        kafka_wire_wipe(st);
         st->all = NULL;         /* answers after this point wait for the next poll */
         st->n_all = 0;
         kafka_pool_finish(&pool);
@@ -3212,6 +3263,7 @@ static void kafka_destroy(void *state)
         kafka_history_free(st->hist);
         kafka_filter_free(st->filter);
         kwire_tls_free(st->tls);
+        kafka_wire_wipe(st);
         for (size_t i = 0; i < st->n_racks; i++)
                 free(st->racks[i].rack);
         free(st->racks);

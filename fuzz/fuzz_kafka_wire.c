@@ -2,7 +2,8 @@
  * libFuzzer target for the Kafka wire decoders: every input goes through
  * kwire_dec_api_versions() at v0-v3, kwire_dec_describe_quorum() at v0-v2,
  * kwire_dec_find_coordinator() at v0-v4, kwire_dec_offset_fetch() at v1-v8
- * and kwire_dec_metadata() at v1-v12, as one response frame without its size prefix (what the client
+ * kwire_dec_metadata() at v1-v12, kwire_dec_sasl_handshake() at v0-v1 and
+ * kwire_dec_sasl_authenticate() at v0-v2, as one response frame without its size prefix (what the client
  * hands them). Each call must either decode or fail with a message, never
  * crash, leak, read out of bounds or allocate beyond what the input can
  * hold; a failure must leave the output empty.
@@ -135,6 +136,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 __builtin_trap();
                 }
                 kwire_metadata_done(&m);
+        }
+        for (int16_t v = 0; v <= 2; v++) {
+                struct kwire_sasl_reply r;
+                struct err e;
+                int rc;
+
+                err_clear(&e);
+                rc = v <= 1 ? kwire_dec_sasl_handshake(data, size, v, &r, &e)
+                            : kwire_dec_sasl_authenticate(data, size, v, &r, &e);
+                if (rc == 0) {
+                        if (v <= 1 && !r.mechanisms)
+                                __builtin_trap();
+                } else {
+                        check_err(&e);
+                        if (r.mechanisms || r.error_message)
+                                __builtin_trap();
+                }
+                kwire_sasl_reply_done(&r);
+                if (v <= 1) {
+                        err_clear(&e);
+                        if (kwire_dec_sasl_authenticate(data, size, v, &r, &e) != 0) {
+                                check_err(&e);
+                                if (r.error_message)
+                                        __builtin_trap();
+                        }
+                        kwire_sasl_reply_done(&r);
+                }
         }
         return 0;
 }

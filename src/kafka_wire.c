@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -586,6 +587,37 @@ void kwire_enc_metadata(struct kwire_wr *w, int16_t version, int32_t corr,
         kwire_wr_frame_end(w, at);
 }
 
+void kwire_enc_sasl_handshake(struct kwire_wr *w, int16_t version, int32_t corr,
+                              const char *client_id, const char *mechanism)
+{
+        size_t at;
+
+        assert(version >= 0 && version <= 1);
+        at = kwire_wr_frame_begin(w);
+        kwire_enc_req_header(w, 1, KWIRE_SASL_HANDSHAKE, version, corr, client_id);
+        kwire_wr_string(w, mechanism, false);
+        kwire_wr_frame_end(w, at);
+}
+
+void kwire_enc_sasl_authenticate(struct kwire_wr *w, int16_t version, int32_t corr,
+                                 const char *client_id, const void *auth, size_t n)
+{
+        bool flex = version >= 2;
+        size_t at;
+
+        assert(version >= 0 && version <= 2 && n < INT32_MAX);
+        at = kwire_wr_frame_begin(w);
+        kwire_enc_req_header(w, flex ? 2 : 1, KWIRE_SASL_AUTHENTICATE, version, corr, client_id);
+        if (flex)
+                kwire_wr_uvarint(w, (uint32_t)n + 1);
+        else
+                kwire_wr_i32(w, (int32_t)n);
+        kwire_wr_bytes(w, auth, n);
+        if (flex)
+                kwire_wr_tags_empty(w);
+        kwire_wr_frame_end(w, at);
+}
+
 void kwire_sanitize_sw(const char *s, char *buf, size_t n)
 {
         size_t k = 0;
@@ -1108,6 +1140,82 @@ int kwire_dec_metadata(const void *buf, size_t len, int16_t version,
         return -1;
 }
 
+void kwire_sasl_reply_done(struct kwire_sasl_reply *r)
+{
+        if (!r)
+                return;
+        free(r->error_message);
+        free(r->mechanisms);
+        memset(r, 0, sizeof *r);
+}
+
+int kwire_dec_sasl_handshake(const void *buf, size_t len, int16_t version,
+                             struct kwire_sasl_reply *out, struct err *err)
+{
+        struct kwire_rd r;
+        struct kwire_wr list;
+        int32_t n;
+
+        assert(version >= 0 && version <= 1);
+        memset(out, 0, sizeof *out);
+        kwire_wr_init(&list);
+        kwire_rd_init(&r, buf, len);
+        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
+        out->error_code = kwire_rd_i16(&r, "error_code");
+        n = kwire_rd_array(&r, "mechanisms", false, 2);
+        for (int32_t i = 0; i < n && !r.bad; i++) {
+                struct kwire_str s;
+
+                if (!kwire_rd_string(&r, "mechanisms[]", false, false, &s))
+                        break;
+                if (list.len)
+                        kwire_wr_bytes(&list, ", ", 2);
+                kwire_wr_bytes(&list, s.p, (size_t)s.len);
+        }
+        if (rd_finish(&r, "SaslHandshake", version, err) == 0) {
+                kwire_wr_bytes(&list, "", 1);
+                out->mechanisms = (char *)list.buf;
+                return 0;
+        }
+        kwire_wr_done(&list);
+        kwire_sasl_reply_done(out);
+        return -1;
+}
+
+int kwire_dec_sasl_authenticate(const void *buf, size_t len, int16_t version,
+                                struct kwire_sasl_reply *out, struct err *err)
+{
+        struct kwire_rd r;
+        struct kwire_str s;
+        bool flex = version >= 2;
+        int64_t n;
+
+        assert(version >= 0 && version <= 2);
+        memset(out, 0, sizeof *out);
+        kwire_rd_init(&r, buf, len);
+        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
+        if (flex)
+                kwire_rd_tags(&r, "header tagged fields");
+        out->error_code = kwire_rd_i16(&r, "error_code");
+        if (kwire_rd_string(&r, "error_message", flex, true, &s))
+                out->error_message = kwire_str_dup(s);
+        /* auth_bytes: PLAIN's final answer is empty; skipped. */
+        n = flex ? (int64_t)kwire_rd_uvarint(&r, "auth_bytes") - 1
+                 : kwire_rd_i32(&r, "auth_bytes");
+        if (!r.bad && (n < 0 || (uint64_t)n > r.len - r.off))
+                kwire_rd_fail(&r, "auth_bytes", "invalid length %lld", (long long)n);
+        else
+                kwire_rd_skip(&r, "auth_bytes", (size_t)(n < 0 ? 0 : n));
+        if (version >= 1)
+                out->session_lifetime_ms = kwire_rd_i64(&r, "session_lifetime_ms");
+        if (flex)
+                kwire_rd_tags(&r, "tagged fields");
+        if (rd_finish(&r, "SaslAuthenticate", version, err) == 0)
+                return 0;
+        kwire_sasl_reply_done(out);
+        return -1;
+}
+
 int kwire_pick_version(const struct kwire_api_versions *av, int16_t key,
                        int16_t our_min, int16_t our_max)
 {
@@ -1295,7 +1403,7 @@ static int io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
         if (k == 0) {
                 err_set(err, KWIRE_E_NET, "%s closed the connection without answering %s (%s)",
                         io->peer, what, io->impl
-                        ? "SASL listener? kafka_wire does not speak SASL"
+                        ? "SASL listener? set security_protocol sasl_ssl"
                         : "TLS or SASL listener? this connection is plaintext");
                 return -1;
         }
@@ -1873,21 +1981,123 @@ static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls
         }
 }
 
-int kwire_open(struct kwire_io *io, const char *host, int port, struct kwire_tls *tls,
+/* SASL PLAIN over an open stream: ApiVersions, SaslHandshake v1,
+ * SaslAuthenticate. The token (with the password) is wiped after sending. */
+static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
+                      const struct kwire_sec *sec, struct err *err)
+{
+        struct kwire_api_versions av;
+        struct kwire_sasl_reply rep;
+        struct kwire_wr w;
+        uint8_t *resp = NULL, *tok = NULL;
+        size_t len, ul, pl, tl = 0;
+        int hv, sv, rc = -1;
+        int32_t corr;
+
+        memset(&rep, 0, sizeof rep);
+        kwire_wr_init(&w);
+        if (strcasecmp(sec->sasl_mechanism, "PLAIN") != 0) {
+                err_set(err, KWIRE_E_AUTH, "SASL mechanism %.32s is not supported by lambdaops's "
+                        "wire client (PLAIN only)", sec->sasl_mechanism);
+                return -1;
+        }
+        if (kwire_negotiate(io, ctx, &av, err))
+                return -1;
+        hv = kwire_pick_version(&av, KWIRE_SASL_HANDSHAKE, 1, 1);
+        sv = kwire_pick_version(&av, KWIRE_SASL_AUTHENTICATE, 0, 2);
+        kwire_api_versions_done(&av);
+        if (hv < 0 || sv < 0) {
+                err_set(err, KWIRE_E_UNSUPPORTED, "%s does not support SaslHandshake v1 with "
+                        "SaslAuthenticate (Kafka < 1.0?)", io->peer);
+                return -1;
+        }
+        corr = io->next_corr++;
+        kwire_enc_sasl_handshake(&w, (int16_t)hv, corr, KWIRE_CLIENT_ID, "PLAIN");
+        if (io_roundtrip(io, ctx, "SaslHandshake", &w, &resp, &len, err))
+                goto done;
+        if (kwire_dec_sasl_handshake(resp, len, (int16_t)hv, &rep, err)) {
+                err_from(err, io->peer);
+                goto done;
+        }
+        if (rep.correlation_id != corr) {
+                err_set(err, KWIRE_E_PROTO, "SaslHandshake response from %s has correlation id "
+                        "%d, sent %d", io->peer, rep.correlation_id, corr);
+                goto done;
+        }
+        if (rep.error_code == 33) {
+                err_set(err, KWIRE_E_AUTH, "SASL mechanism PLAIN is not enabled on %s (it "
+                        "offers: %.100s)", io->peer, rep.mechanisms && *rep.mechanisms
+                        ? rep.mechanisms : "none");
+                goto done;
+        }
+        if (rep.error_code != KWIRE_ERR_NONE) {
+                err_broker(err, "SaslHandshake", io->peer, rep.error_code, NULL);
+                goto done;
+        }
+        kwire_sasl_reply_done(&rep);
+        free(resp);
+        resp = NULL;
+
+        /* authzid (empty) NUL username NUL password */
+        ul = sec->sasl_username ? strlen(sec->sasl_username) : 0;
+        pl = sec->sasl_password ? strlen(sec->sasl_password) : 0;
+        tl = 1 + ul + 1 + pl;
+        tok = xcalloc(1, tl);
+        memcpy(tok + 1, sec->sasl_username ? sec->sasl_username : "", ul);
+        memcpy(tok + 2 + ul, sec->sasl_password ? sec->sasl_password : "", pl);
+        corr = io->next_corr++;
+        w.len = 0;
+        kwire_enc_sasl_authenticate(&w, (int16_t)sv, corr, KWIRE_CLIENT_ID, tok, tl);
+        explicit_bzero(tok, tl);
+        rc = io_send_all(io, ctx, w.buf, w.len, "SaslAuthenticate", err);
+        explicit_bzero(w.buf, w.len);
+        if (rc)
+                goto done;
+        rc = -1;
+        if (io_read_frame(io, ctx, "SaslAuthenticate", &resp, &len, err))
+                goto done;
+        if (kwire_dec_sasl_authenticate(resp, len, (int16_t)sv, &rep, err)) {
+                err_from(err, io->peer);
+                goto done;
+        }
+        if (rep.correlation_id != corr) {
+                err_set(err, KWIRE_E_PROTO, "SaslAuthenticate response from %s has correlation "
+                        "id %d, sent %d", io->peer, rep.correlation_id, corr);
+                goto done;
+        }
+        if (rep.error_code != KWIRE_ERR_NONE) {
+                err_set(err, KWIRE_E_AUTH, "SASL PLAIN authentication on %s failed%s%.120s "
+                        "(check sasl_username and the password)", io->peer,
+                        rep.error_message ? ": " : "",
+                        rep.error_message ? rep.error_message : "");
+                goto done;
+        }
+        rc = 0;
+done:
+        free(tok);
+        free(resp);
+        kwire_sasl_reply_done(&rep);
+        kwire_wr_done(&w);
+        return rc;
+}
+
+int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwire_sec *sec,
                const struct coll_ctx *ctx, struct err *err)
 {
         if (kwire_connect(io, host, port, ctx, err))
                 return -1;
-        if (!tls)
-                return 0;
-        if (tls_handshake(io, host, tls, ctx, err)) {
+        if (sec && sec->tls && tls_handshake(io, host, sec->tls, ctx, err)) {
+                io->close(io);
+                return -1;
+        }
+        if (sec && sec->sasl_mechanism && sasl_login(io, ctx, sec, err)) {
                 io->close(io);
                 return -1;
         }
         return 0;
 }
 
-int kwire_describe_quorum(const char *host, int port, struct kwire_tls *tls,
+int kwire_describe_quorum(const char *host, int port, const struct kwire_sec *sec,
                           const struct coll_ctx *ctx,
                           struct kwire_quorum *out, struct err *err)
 {
@@ -1895,7 +2105,7 @@ int kwire_describe_quorum(const char *host, int port, struct kwire_tls *tls,
         int rc;
 
         memset(out, 0, sizeof *out);
-        if (kwire_open(&io, host, port, tls, ctx, err))
+        if (kwire_open(&io, host, port, sec, ctx, err))
                 return -1;
         rc = kwire_quorum_query(&io, ctx, out, err);
         io.close(&io);
@@ -2309,7 +2519,8 @@ static int fo_on_offsets(struct pipe *p, const struct pipe_req *rq, const uint8_
 
 /* Connects to the first bootstrap broker that answers ApiVersions. */
 static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size_t n_boot,
-                        struct kwire_tls *tls, const struct coll_ctx *ctx, struct kwire_api_versions *av,
+                        const struct kwire_sec *sec, const struct coll_ctx *ctx,
+                        struct kwire_api_versions *av,
                         size_t *bi, struct err *err)
 {
         err_set(err, KWIRE_E_NET, "no bootstrap broker to ask");
@@ -2323,7 +2534,7 @@ static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n_boot - i);
                 err_clear(err);
-                if (kwire_open(&bp->io, boot[i].host, boot[i].port, tls, &qc, err) == 0) {
+                if (kwire_open(&bp->io, boot[i].host, boot[i].port, sec, &qc, err) == 0) {
                         if (kwire_negotiate(&bp->io, &qc, av, err) == 0) {
                                 bp->live = true;
                                 *bi = i;
@@ -2338,7 +2549,8 @@ static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size
 }
 
 size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           struct kwire_tls *tls, const struct kwire_of_group_req *reqs, size_t n,
+                           const struct kwire_sec *sec, const struct kwire_of_group_req *reqs,
+                           size_t n,
                            const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg)
 {
         struct fo f = { .reqs = reqs, .n = n, .cb = cb, .arg = arg };
@@ -2358,7 +2570,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         pipe_init(&bp, "FindCoordinator");
         memset(&av, 0, sizeof av);
         err_clear(&e);
-        if (fo_bootstrap(&bp, boot, n_boot, tls, ctx, &av, &bi, &e)) {
+        if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, &e)) {
                 fo_fail_all(&f, &e);
                 goto done;
         }
@@ -2441,7 +2653,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                         continue;
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(f.n_coords - c);
-                if (kwire_open(&co->pipe->io, co->host, co->port, tls, &qc, &co->pipe->err) == 0)
+                if (kwire_open(&co->pipe->io, co->host, co->port, sec, &qc, &co->pipe->err) == 0)
                         co->pipe->live = true;
         }
         if (bp.live && !bp_used) {
@@ -2504,7 +2716,8 @@ done:
         return f.answered;
 }
 
-int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot, struct kwire_tls *tls,
+int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
+                         const struct kwire_sec *sec,
                          const struct coll_ctx *ctx, struct kwire_metadata *out,
                          struct err *err)
 {
@@ -2520,7 +2733,7 @@ int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot, struc
         memset(&av, 0, sizeof av);
         kwire_wr_init(&w);
         pipe_init(&bp, "Metadata");
-        if (fo_bootstrap(&bp, boot, n_boot, tls, ctx, &av, &bi, err))
+        if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, err))
                 goto done;
         mv = kwire_pick_version(&av, KWIRE_METADATA, 1, 12);
         if (mv < 0) {

@@ -15,7 +15,8 @@
  * Layers 1 and 2 are pure and thread-agnostic. Layer 3 runs on the calling
  * (collector) thread and keeps no state between calls. Plaintext or TLS:
  * the byte stream sits behind struct kwire_io, so a TLS session replaces
- * the two plain socket calls without touching the protocol code. No SASL.
+ * the two plain socket calls without touching the protocol code. SASL:
+ * PLAIN only.
  */
 #ifndef LO_SRC_KAFKA_WIRE_H
 #define LO_SRC_KAFKA_WIRE_H
@@ -32,7 +33,9 @@ struct coll_ctx;
 #define KWIRE_METADATA          3
 #define KWIRE_OFFSET_FETCH      9
 #define KWIRE_FIND_COORDINATOR  10
+#define KWIRE_SASL_HANDSHAKE    17
 #define KWIRE_API_VERSIONS      18
+#define KWIRE_SASL_AUTHENTICATE 36
 #define KWIRE_DESCRIBE_QUORUM   55
 #define KWIRE_METADATA_TOPIC    "__cluster_metadata"
 #define KWIRE_MAX_RESPONSE      (16 * 1024 * 1024)      /* bytes; larger is garbage */
@@ -57,6 +60,7 @@ enum kwire_errc {
         KWIRE_E_UNSUPPORTED,    /* broker has no DescribeQuorum (ZooKeeper mode, Kafka < 3.3) */
         KWIRE_E_BROKER,         /* broker answered with an error code */
         KWIRE_E_TLS,            /* TLS setup, handshake or verification failed */
+        KWIRE_E_AUTH,           /* SASL: mechanism not offered, or authentication failed */
 };
 
 /* ---- 1. Primitives ------------------------------------------------------ */
@@ -354,6 +358,26 @@ int  kwire_dec_metadata(const void *buf, size_t len, int16_t version,
                         struct kwire_metadata *out, struct err *err);
 void kwire_metadata_done(struct kwire_metadata *m);
 
+/* SaslHandshake (17) v1 and SaslAuthenticate (36) v0-v2. */
+void kwire_enc_sasl_handshake(struct kwire_wr *w, int16_t version, int32_t corr,
+                              const char *client_id, const char *mechanism);
+void kwire_enc_sasl_authenticate(struct kwire_wr *w, int16_t version, int32_t corr,
+                                 const char *client_id, const void *auth, size_t n);
+
+struct kwire_sasl_reply {
+        int32_t  correlation_id;
+        int16_t  error_code;
+        char    *error_message;         /* SaslAuthenticate; owned; NULL none */
+        char    *mechanisms;            /* SaslHandshake: "A, B"; owned; NULL none */
+        int64_t  session_lifetime_ms;   /* SaslAuthenticate v1+; 0 otherwise */
+};
+
+int  kwire_dec_sasl_handshake(const void *buf, size_t len, int16_t version,
+                              struct kwire_sasl_reply *out, struct err *err);
+int  kwire_dec_sasl_authenticate(const void *buf, size_t len, int16_t version,
+                                 struct kwire_sasl_reply *out, struct err *err);
+void kwire_sasl_reply_done(struct kwire_sasl_reply *r);
+
 /* Highest version of api `key` that both the broker (av) and we
  * (our_min..our_max) speak, or -1 when none. */
 int kwire_pick_version(const struct kwire_api_versions *av, int16_t key,
@@ -393,18 +417,31 @@ struct kwire_tls_cfg {
 
 struct kwire_tls;                       /* an SSL_CTX; immutable once built */
 
+/* How to reach the brokers: TLS (NULL: plaintext) and SASL (mechanism NULL:
+ * none). SASL speaks PLAIN only (SaslHandshake v1 + SaslAuthenticate
+ * v0-v2, after ApiVersions, as librdkafka does); the password is a secret,
+ * borrowed, never copied into a message. */
+struct kwire_sec {
+        struct kwire_tls *tls;
+        const char *sasl_mechanism;
+        const char *sasl_username;
+        const char *sasl_password;
+};
+
 /* Loads the files (clear errors naming the key: "ssl_ca_location
  * /x.pem: ..."). Returns the context (owned; kwire_tls_free), or NULL with
  * err set (KWIRE_E_TLS). Any thread; the context may then be shared. */
 struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *cfg, struct err *err);
 void kwire_tls_free(struct kwire_tls *t);
 
-/* Opens a TCP connection (kwire_connect) and, with tls non-NULL, runs the
- * TLS handshake on it without blocking, bounded by the ctx deadline and
- * quit; a failed verification says "certificate verify failed: <why>".
- * io->send/recv/close then speak TLS. Same contract as kwire_connect, plus
- * KWIRE_E_TLS. Collector thread. */
-int kwire_open(struct kwire_io *io, const char *host, int port, struct kwire_tls *tls,
+/* Opens a TCP connection (kwire_connect); with sec->tls runs the TLS
+ * handshake on it without blocking, bounded by the ctx deadline and quit (a
+ * failed verification says "certificate verify failed: <why>"), and
+ * io->send/recv/close then speak TLS; with sec->sasl_mechanism
+ * authenticates (ApiVersions, SaslHandshake, SaslAuthenticate). sec NULL:
+ * plaintext. Same contract as kwire_connect, plus KWIRE_E_TLS and
+ * KWIRE_E_AUTH. Collector thread. */
+int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwire_sec *sec,
                const struct coll_ctx *ctx, struct err *err);
 
 /* Opens a plaintext TCP connection (non-blocking connect, every address of
@@ -455,20 +492,22 @@ typedef void (*kwire_offsets_cb)(void *arg, size_t i, const struct kwire_offsets
                                  const struct kwire_of_group *g, const struct err *e);
 
 size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           struct kwire_tls *tls, const struct kwire_of_group_req *reqs, size_t n,
+                           const struct kwire_sec *sec, const struct kwire_of_group_req *reqs,
+                           size_t n,
                            const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg);
 
 /* Metadata about no topics (see kwire_enc_metadata) from the first of the
  * bootstrap brokers that answers, each given an equal share of the time
  * left. *out owned by the caller (kwire_metadata_done in every case).
  * Returns 0, or -1 with err set. Collector thread. */
-int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot, struct kwire_tls *tls,
+int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
+                         const struct kwire_sec *sec,
                          const struct coll_ctx *ctx, struct kwire_metadata *out,
                          struct err *err);
 
 /* kwire_open + kwire_quorum_query + close. Same contract; tls NULL for
  * plaintext. */
-int kwire_describe_quorum(const char *host, int port, struct kwire_tls *tls,
+int kwire_describe_quorum(const char *host, int port, const struct kwire_sec *sec,
                           const struct coll_ctx *ctx, struct kwire_quorum *out,
                           struct err *err);
 

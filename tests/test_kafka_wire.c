@@ -1048,6 +1048,9 @@ enum rmode {
         RM_BROKER_ERR,          /* partition error NOT_LEADER_OR_FOLLOWER */
         RM_WRONG_CORR,          /* DescribeQuorum answer with another correlation id */
         RM_CLOSE_AFTER_AV,      /* closes instead of answering DescribeQuorum */
+        RM_SASL,                /* SASL PLAIN (user "lo", password "pw-secret"), then DQ */
+        RM_SASL_NO_PLAIN,       /* SaslHandshake: UNSUPPORTED_SASL_MECHANISM */
+        RM_SASL_BAD,            /* SaslAuthenticate: SASL_AUTHENTICATION_FAILED */
 };
 
 struct responder {
@@ -1184,7 +1187,8 @@ static void r_send_av(struct responder *r, int fd, int v, int32_t corr)
         struct kwire_wr w;
         size_t at;
         bool flex = v >= 3;
-        int n = r->mode == RM_NO_DQ ? 2 : 3;
+        bool sasl = r->mode >= RM_SASL;
+        int n = (r->mode == RM_NO_DQ ? 2 : 3) + (sasl ? 2 : 0);
 
         kwire_wr_init(&w);
         at = kwire_wr_frame_begin(&w);
@@ -1201,7 +1205,19 @@ static void r_send_av(struct responder *r, int fd, int v, int32_t corr)
         kwire_wr_i16(&w, 12);
         if (flex)
                 kwire_wr_tags_empty(&w);
-        if (n == 3) {
+        if (sasl) {
+                kwire_wr_i16(&w, 17);
+                kwire_wr_i16(&w, 0);
+                kwire_wr_i16(&w, 1);
+                if (flex)
+                        kwire_wr_tags_empty(&w);
+                kwire_wr_i16(&w, 36);
+                kwire_wr_i16(&w, 0);
+                kwire_wr_i16(&w, 2);
+                if (flex)
+                        kwire_wr_tags_empty(&w);
+        }
+        if (r->mode != RM_NO_DQ) {
                 kwire_wr_i16(&w, 55);
                 kwire_wr_i16(&w, 0);
                 kwire_wr_i16(&w, (int16_t)r->dq_max);
@@ -1242,6 +1258,92 @@ static void r_wait_close(int fd)
                 if (poll(&p, 1, 5000) <= 0 || recv(fd, sink, sizeof sink, 0) <= 0)
                         return;
         }
+}
+
+/* Plays SaslHandshake v1 + SaslAuthenticate v2 by hand (request bytes
+ * checked against the schema), then the client's second ApiVersions.
+ * Returns 0 to go on with DescribeQuorum, -1 to stop. */
+static int r_sasl(struct responder *r, int fd, int32_t *corr)
+{
+        static const uint8_t hs_req[] = {
+                0x00, 0x11, 0x00, 0x01,         /* api_key 17, api_version 1 */
+                0, 0, 0, 0,                     /* correlation_id (checked apart) */
+                0x00, 0x09, 'l', 'a', 'm', 'b', 'd', 'a', 'o', 'p', 's',
+                0x00, 0x05, 'P', 'L', 'A', 'I', 'N',    /* mechanism */
+        };
+        static const uint8_t au_req[] = {
+                0x00, 0x24, 0x00, 0x02,         /* api_key 36, api_version 2 */
+                0, 0, 0, 0,                     /* correlation_id */
+                0x00, 0x09, 'l', 'a', 'm', 'b', 'd', 'a', 'o', 'p', 's',
+                0x00,                           /* header tagged fields */
+                0x0e,                           /* auth_bytes: compact, 13 */
+                0x00, 'l', 'o', 0x00, 'p', 'w', '-', 's', 'e', 'c', 'r', 'e', 't',
+                0x00,                           /* tagged fields */
+        };
+        uint8_t *req;
+        size_t n;
+        struct kwire_wr w;
+        size_t at;
+        int32_t c;
+
+        if (!(req = r_frame(fd, &n)))
+                return rfail(r, "no SaslHandshake request"), -1;
+        c = n >= 8 ? (int32_t)((uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 |
+                               (uint32_t)req[6] << 8 | req[7]) : -1;
+        if (n != sizeof hs_req || memcmp(req, hs_req, 4) != 0 ||
+            memcmp(req + 8, hs_req + 8, n - 8) != 0 || c != *corr + 1)
+                rfail(r, "SaslHandshake request differs from the hand-built one");
+        free(req);
+        kwire_wr_init(&w);
+        at = kwire_wr_frame_begin(&w);
+        kwire_wr_i32(&w, c);
+        kwire_wr_i16(&w, r->mode == RM_SASL_NO_PLAIN ? 33 : 0);
+        kwire_wr_array_len(&w, 1, false);
+        kwire_wr_string(&w, r->mode == RM_SASL_NO_PLAIN ? "SCRAM-SHA-512" : "PLAIN", false);
+        kwire_wr_frame_end(&w, at);
+        r_write(fd, w.buf, w.len);
+        if (r->mode == RM_SASL_NO_PLAIN) {
+                kwire_wr_done(&w);
+                r_wait_close(fd);
+                return -1;
+        }
+        if (!(req = r_frame(fd, &n))) {
+                kwire_wr_done(&w);
+                return rfail(r, "no SaslAuthenticate request"), -1;
+        }
+        c = n >= 8 ? (int32_t)((uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 |
+                               (uint32_t)req[6] << 8 | req[7]) : -1;
+        if (n != sizeof au_req || memcmp(req, au_req, 4) != 0 ||
+            memcmp(req + 8, au_req + 8, n - 8) != 0 || c != *corr + 2)
+                rfail(r, "SaslAuthenticate request differs from the hand-built one");
+        free(req);
+        w.len = 0;
+        at = kwire_wr_frame_begin(&w);
+        kwire_wr_i32(&w, c);
+        kwire_wr_tags_empty(&w);
+        if (r->mode == RM_SASL_BAD) {
+                kwire_wr_i16(&w, 58);
+                kwire_wr_string(&w, "Authentication failed: Invalid username or password", true);
+        } else {
+                kwire_wr_i16(&w, 0);
+                kwire_wr_string(&w, NULL, true);
+        }
+        kwire_wr_uvarint(&w, 1);                /* auth_bytes: empty */
+        kwire_wr_i64(&w, 3600000);              /* session_lifetime_ms */
+        kwire_wr_tags_empty(&w);
+        kwire_wr_frame_end(&w, at);
+        r_write(fd, w.buf, w.len);
+        kwire_wr_done(&w);
+        if (r->mode == RM_SASL_BAD) {
+                r_wait_close(fd);
+                return -1;
+        }
+        if (!(req = r_frame(fd, &n)))
+                return rfail(r, "no ApiVersions request after SASL"), -1;
+        (void)r_check_av(r, req, n, corr);
+        free(req);
+        r_send_av(r, fd, 3, *corr);
+        return 0;
 }
 
 static void *responder_main(void *arg)
@@ -1319,6 +1421,8 @@ static void *responder_main(void *arg)
                 break;
         }
         r_send_av(r, fd, v, corr);
+        if (r->mode >= RM_SASL && r_sasl(r, fd, &corr))
+                goto out;
         if (r->mode == RM_NO_DQ) {
                 r_wait_close(fd);
                 goto out;
@@ -1762,7 +1866,71 @@ static void test_net_librdkafka_mock(void **state)
         rd_kafka_destroy(rk);
 }
 
+static void test_sasl_plain(void **state)
+{
+        const struct kwire_sec sec = {
+                .sasl_mechanism = "PLAIN", .sasl_username = "lo", .sasl_password = "pw-secret",
+        };
+        struct responder r;
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+
+        r_start(&r, state, RM_SASL, 2);
+        ctx_init(&ctx, 5000, -1);
+        if (kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e) != 0)
+                fail_msg("%s", e.msg);
+        r_join(&r);
+        /* ApiVersions before SASL, and again on the authenticated stream. */
+        assert_int_equal(r.n_av, 2);
+        assert_int_equal(r.dq_version, 2);
+        check_quorum_common(&q, 2);
+        kwire_quorum_done(&q);
+
+        r_start(&r, state, RM_SASL_BAD, 2);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        r_join(&r);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL PLAIN authentication on 127.0.0.1:");
+        assert_contains(e.msg, "failed: Authentication failed: Invalid username or password");
+        assert_null(strstr(e.msg, "pw-secret"));
+        kwire_quorum_done(&q);
+
+        r_start(&r, state, RM_SASL_NO_PLAIN, 2);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        r_join(&r);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL mechanism PLAIN is not enabled on 127.0.0.1:");
+        assert_contains(e.msg, "(it offers: SCRAM-SHA-512)");
+        kwire_quorum_done(&q);
+}
+
+static void test_sasl_other_mechanism(void **state)
+{
+        const struct kwire_sec sec = {
+                .sasl_mechanism = "SCRAM-SHA-512", .sasl_username = "lo", .sasl_password = "x",
+        };
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+        int lfd, port;
+
+        (void)state;
+        lfd = listen_local(&port);
+        ctx_init(&ctx, 2000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, &sec, &ctx, &q, &e), -1);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL mechanism SCRAM-SHA-512 is not supported by lambdaops's "
+                        "wire client (PLAIN only)");
+        kwire_quorum_done(&q);
+        close(lfd);
+}
+
 /* ---- TLS ------------------------------------------------------------------- */
+
+#define SEC(t) (&(struct kwire_sec){ .tls = (t) })
 
 /* Certificates made once by the openssl CLI for the TLS tests. */
 static struct tu_tls_certs tls_certs;
@@ -1808,7 +1976,7 @@ static void test_tls_ok(void **state)
                 assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
                 ctx_init(&ctx, 5000, -1);
                 err_clear(&e);
-                if (kwire_describe_quorum(hosts[i], f.port, t, &ctx, &q, &e) != 0)
+                if (kwire_describe_quorum(hosts[i], f.port, SEC(t), &ctx, &q, &e) != 0)
                         fail_msg("%s: %s", hosts[i], e.msg);
                 tu_tls_front_stop(&f);
                 r_join(&r);
@@ -1836,7 +2004,7 @@ static void test_tls_wrong_ca(void **state)
         t = tls_client(tls_certs.other_ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, 0), 0);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TLS);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
@@ -1854,7 +2022,7 @@ static void test_tls_wrong_ca(void **state)
                 t = tls_client(tls_certs.ca, true);
                 assert_int_equal(tu_tls_front_start(&f, &alt, TU_TLS_RELAY, 0), 0);
                 ctx_init(&ctx, 5000, -1);
-                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e), -1);
+                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
                 tu_tls_front_stop(&f);
                 assert_int_equal(e.code, KWIRE_E_TLS);
                 assert_contains(e.msg, "certificate verify failed: IP address mismatch");
@@ -1867,7 +2035,7 @@ static void test_tls_wrong_ca(void **state)
         r_start(&r, state, RM_OK, 1);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e) != 0)
+        if (kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e) != 0)
                 fail_msg("verify off: %s", e.msg);
         tu_tls_front_stop(&f);
         r_join(&r);
@@ -1889,7 +2057,7 @@ static void test_tls_stalled_handshake(void **state)
         t = tls_client(tls_certs.ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
         ctx_init(&ctx, 300, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TIMEOUT);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
@@ -1904,7 +2072,7 @@ static void test_tls_stalled_handshake(void **state)
                 assert_int_equal(write(sp[1], "x", 1), 1);
                 assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
                 ctx_init(&ctx, 5000, sp[0]);
-                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e),
+                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e),
                                  -1);
                 tu_tls_front_stop(&f);
                 assert_int_equal(e.code, KWIRE_E_STOPPING);
@@ -1929,7 +2097,7 @@ static void test_tls_mismatch(void **state)
         t = tls_client(tls_certs.ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_PLAIN_CLOSE, 0), 0);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, t, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TLS);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
@@ -2023,6 +2191,8 @@ int main(void)
                 cmocka_unit_test(test_net_wrong_corr),
                 cmocka_unit_test(test_net_refused),
                 cmocka_unit_test(test_net_stop),
+                cmocka_unit_test(test_sasl_plain),
+                cmocka_unit_test(test_sasl_other_mechanism),
                 cmocka_unit_test(test_tls_ok),
                 cmocka_unit_test(test_tls_wrong_ca),
                 cmocka_unit_test(test_tls_stalled_handshake),
