@@ -2140,6 +2140,25 @@ static void test_tls_bad_files(void **state)
         assert_contains(e.msg, "does not match ssl_certificate_location");
         c.cert_location = tls_certs.cert;
         kwire_tls_free(kwire_tls_new(&c, &e));
+
+        /* An encrypted key: with its password (ssl_key_password_env/_file
+         * resolved by the collector), without, and with a wrong one. */
+        c.key_location = tls_certs.enc_key;
+        c.key_password = tls_certs.enc_password;
+        {
+                struct kwire_tls *t = kwire_tls_new(&c, &e);
+
+                if (!t)
+                        fail_msg("encrypted key with its password: %s", e.msg);
+                kwire_tls_free(t);
+        }
+        c.key_password = NULL;
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "cannot load (encrypted, and no ssl_key_password_env/_file?)");
+        c.key_password = "wrong-pass";
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "ssl_key_location ");
+        assert_null(strstr(e.msg, "wrong-pass"));
 }
 
 static int tls_group_teardown(void **state)

@@ -59,6 +59,8 @@ int tu_tls_certs_make(struct tu_tls_certs *c)
         snprintf(c->key, sizeof c->key, "%s/server.key", c->dir);
         snprintf(c->other_cert, sizeof c->other_cert, "%s/other.pem", c->dir);
         snprintf(c->other_key, sizeof c->other_key, "%s/other.key", c->dir);
+        snprintf(c->enc_key, sizeof c->enc_key, "%s/server-enc.key", c->dir);
+        str_copy(c->enc_password, "test-key-pass", sizeof c->enc_password);
         {
                 char *ca[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", ca_key,
@@ -84,7 +86,13 @@ int tu_tls_certs_make(struct tu_tls_certs *c)
                                   "basicConstraints=critical,CA:FALSE", "-CA", c->ca,
                                   "-CAkey", ca_key, NULL };
 
-                if (tls_run(ca) || tls_run(other) || tls_run(srv) || tls_run(wrong))
+                char passout[64];
+                char *enc[] = { "openssl", "pkey", "-in", c->key, "-aes256", "-passout",
+                                passout, "-out", c->enc_key, NULL };
+
+                snprintf(passout, sizeof passout, "pass:%s", c->enc_password);
+                if (tls_run(ca) || tls_run(other) || tls_run(srv) || tls_run(wrong) ||
+                    tls_run(enc))
                         return -1;
         }
         return 0;
@@ -94,7 +102,7 @@ void tu_tls_certs_remove(struct tu_tls_certs *c)
 {
         static const char *const names[] = {
                 "ca.pem", "ca.key", "other-ca.pem", "other-ca.key", "server.pem", "server.key",
-                "ca.srl", "other.pem", "other.key",
+                "ca.srl", "other.pem", "other.key", "server-enc.key",
         };
         char p[160];
 

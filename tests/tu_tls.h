@@ -18,6 +18,8 @@ struct tu_tls_certs {
         char key[128];          /* its key (PEM, unencrypted) */
         char other_cert[128];   /* signed by ca, but only for DNS:other.example */
         char other_key[128];
+        char enc_key[128];      /* server.key encrypted (AES-256) with enc_password */
+        char enc_password[32];
 };
 
 /* Makes the files in a new temp dir. 0, or -1 (message on stderr, e.g. no
