@@ -4,7 +4,7 @@
  * Prints figures; asserts nothing.
  *
  *   ./build/bench/bench_kafka [-t topics] [-p partitions-per-topic] [-g groups]
- *                             [-n polls] [-s naive-sample]
+ *                             [-n polls] [-s naive-sample] [-a]
  *   ./build/bench/bench_kafka --serve [-t ..] [-p ..] [-g ..]
  *   ./build/bench/bench_kafka -b BOOTSTRAP [-t ..] [-p ..] [-g ..] [-n ..] [-s ..]
  *
@@ -24,6 +24,10 @@
  *     timed on a sample (-s, default 200; 0 skips this part) and extrapolated to all
  *     partitions, and one rd_kafka_offsets_for_times() over everything for
  *     reference.
+ *
+ * -a fetches committed offsets through librdkafka's admin API
+ * (ListConsumerGroupOffsets), as the collector does for SASL sources,
+ * instead of its own OffsetFetch over kafka_wire.
  *
  * BENCH_TRIM=1 calls malloc_trim(0) after every poll, to tell memory the
  * collector holds from memory glibc keeps in its arenas.
@@ -59,6 +63,7 @@
 struct bench_opts {
         int topics, parts, groups, polls, sample, per_group_topics;
         bool serve;
+        bool admin;             /* -a: committed offsets through librdkafka's admin API */
         const char *bootstrap;  /* -b: a cluster already running (--serve), else forked */
 };
 
@@ -332,7 +337,7 @@ static void bench_naive(const struct bench_opts *o, const char *bs)
 static void bench_usage(void)
 {
         fprintf(stderr, "usage: bench_kafka [--serve | -b bootstrap] [-t topics] [-p partitions] "
-                "[-g groups] [-n polls] [-s naive-sample]\n");
+                "[-g groups] [-n polls] [-s naive-sample] [-a]\n");
         exit(2);
 }
 
@@ -351,6 +356,8 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--serve") == 0)
                         o.serve = true;
+                else if (strcmp(argv[i], "-a") == 0)
+                        o.admin = true;
                 else if (i + 1 < argc && strcmp(argv[i], "-b") == 0)
                         o.bootstrap = argv[++i];
                 else if (i + 1 < argc && strcmp(argv[i], "-t") == 0)
@@ -393,6 +400,7 @@ int main(int argc, char **argv)
         rss0 = bench_rss_mb("VmRSS");
         printf("before: RSS %.1f MB, heap %.1f MB\n", rss0, bench_heap_mb());
         st = coll_kafka_ops.create(&cfg->sources[0]);
+        coll_kafka_set_offsets_admin(st, o.admin);
         for (int i = 0; i < o.polls; i++) {
                 struct coll_ctx ctx = { .stop_fd = -1, .timeout_ms = cfg->sources[0].timeout_ms };
                 struct kafka_data *d;

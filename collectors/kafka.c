@@ -26,16 +26,20 @@
  *      state; the mock cluster and old brokers answer _UNSUPPORTED_FEATURE,
  *      then only the configured groups are watched, with a note),
  *      DescribeConsumerGroups for state, members and assignments only when
- *      listing works, and ListConsumerGroupOffsets per group: all
- *      partitions first, explicit partitions when that comes back empty (the
- *      mock always does) unless another group's "all" answer proved the
- *      brokers implement it. A group found that way stays explicit, asked
- *      about the topics it has commits in (every partition again every 12
- *      polls), in requests of at most 128 partitions, at most 32 offsets
- *      requests of all groups in flight at once;
+ *      listing works, and committed offsets per group: all partitions
+ *      first, explicit partitions when that comes back empty (the mock
+ *      always does) unless another group's "all" answer proved the brokers
+ *      implement it. A group found that way stays explicit, asked about the
+ *      topics it has commits in (every partition again every 12 polls).
+ *      Where kafka_wire reaches the brokers (plaintext, ssl, SASL PLAIN) the
+ *      offsets come from our own FindCoordinator + OffsetFetch, one request
+ *      per group (kafka_wire_offsets); otherwise (other SASL mechanisms) from
+ *      ListConsumerGroupOffsets
+ *      in requests of at most 128 partitions, at most 32 offsets requests
+ *      of all groups in flight at once;
  *   4. the KRaft quorum over the Kafka wire protocol (kafka_wire.h,
- *      DescribeQuorum), on plaintext listeners: `quorum_bootstrap` or each
- *      bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
+ *      DescribeQuorum), plaintext or TLS (ssl, sasl_ssl), SASL PLAIN only:
+ *      `quorum_bootstrap` or each bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
  *      the mock) is retried every 10 minutes and reported as a note;
  *   5. the statistics JSON (statistics.interval.ms, parsed with cJSON in
  *      the stats callback) for broker state and round-trip time;
@@ -155,7 +159,8 @@ static const struct cfg_key kafka_keys[] = {
         { "topics_exclude",     CFG_STR,        offsetof(struct kafka_cfg, topics_exclude),     false,
           "POSIX extended regex: hide matching topics (default: ^__, the internal ones)" },
         { "quorum_bootstrap",   CFG_STR,        offsetof(struct kafka_cfg, quorum_bootstrap),   false,
-          "host:port of a plaintext listener for DescribeQuorum (default: the bootstrap brokers)" },
+          "host:port for DescribeQuorum: TLS with ssl/sasl_ssl, SASL PLAIN only, else a "
+          "listener without SASL (default: the bootstrap brokers)" },
         { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg, lag_window),         false,
           "commits per partition in the lag status window, 2..16 (default 10)" },
         { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg, quorum_prometheus),  false,
@@ -1137,6 +1142,8 @@ struct kafka_gstate {                   /* one watched group, I/O side */
         bool     explicit_mode;         /* "all partitions" answers empty, explicit ones do not */
         bool     issued;                /* this poll */
         bool     answered;              /* offsets arrived this poll, without error */
+        bool     wire_want;             /* to ask over kafka_wire in this poll */
+        bool     wire_scan;             /* ... about every partition */
         char     errmsg[160];           /* this poll's error, "" none */
         struct kafka_commit *commits;   /* latest answer (kept across polls); owned */
         size_t   n_commits;
@@ -1207,6 +1214,21 @@ struct kafka_state {
         bool     rescan_used;           /* a rotating full scan was issued this poll */
         bool     all_works;             /* some "all partitions" answer had commits: the
                                            brokers implement it, an empty one means none */
+        bool     wire;                  /* committed offsets over kafka_wire, not librdkafka */
+        bool     admin_offsets;         /* test seam: never over kafka_wire */
+        bool     use_tls;               /* kafka_wire speaks TLS (ssl, sasl_ssl) */
+        bool     tls_tried;
+        struct kwire_tls *tls;          /* built on first use; NULL plaintext or failed */
+        char     tls_err[200];          /* why it failed; "" none */
+        struct kwire_sec sec;           /* this poll's transport for kafka_wire */
+        bool     sasl;                  /* the source uses SASL */
+        bool     sasl_ok;               /* ... and kafka_wire can do it (PLAIN, password read) */
+        char     sasl_err[200];         /* why not; "" none */
+        char    *sasl_pw;               /* owned secret, only during a poll; wiped */
+        struct kafka_rack { int32_t id; char *rack; } *racks;  /* owned; rack NULL none */
+        size_t   n_racks;
+        int64_t  racks_next;            /* mono ms of the next refresh; 0 never fetched */
+        int64_t  racks_retry_at;        /* mono ms; no fetch before this after a failure */
         /* quorum */
         struct kafka_quorum quorum;     /* the latest answer or reason; keeps history */
         int64_t  quorum_next;           /* mono ms of the next attempt */
@@ -1236,6 +1258,91 @@ void coll_kafka_set_clock(void *state, int64_t (*fn)(void *arg), void *arg)
 }
 
 /* librdkafka's internal threads call this: we never print. */
+void coll_kafka_set_offsets_admin(void *state, bool admin)
+{
+        struct kafka_state *st = state;
+
+        st->admin_offsets = admin;
+}
+
+/* kafka_wire's transport for this poll: builds the TLS context on first
+ * use (secrets read here, never kept) and decides whether committed
+ * offsets go over kafka_wire (plaintext and ssl; not SASL, which kafka_wire
+ * does not speak, nor when TLS could not be set up). */
+static void kafka_wire_setup(struct kafka_state *st)
+{
+        const struct kafka_cfg *c = st->cfg;
+        const char *proto = c->security_protocol ? c->security_protocol : "plaintext";
+        bool sasl = strncasecmp(proto, "sasl_", 5) == 0;
+
+        st->use_tls = strcasecmp(proto, "ssl") == 0 || strcasecmp(proto, "sasl_ssl") == 0;
+        if (st->use_tls && !st->tls_tried) {
+                struct kwire_tls_cfg tc = {
+                        .ca_location = c->ssl_ca_location,
+                        .cert_location = c->ssl_certificate_location,
+                        .key_location = c->ssl_key_location,
+                        .verify = !c->ssl_verify || strcmp(c->ssl_verify, "false") != 0,
+                };
+                struct err e;
+                char *pw;
+
+                st->tls_tried = true;
+                err_clear(&e);
+                pw = config_secret_resolve(c->ssl_key_password_env, c->ssl_key_password_file, &e);
+                if (!pw && e.code) {
+                        snprintf(st->tls_err, sizeof st->tls_err, "TLS: %.190s", e.msg);
+                } else {
+                        tc.key_password = pw;
+                        st->tls = kwire_tls_new(&tc, &e);
+                        if (!st->tls)
+                                str_copy(st->tls_err, e.msg, sizeof st->tls_err);
+                }
+                if (pw) {
+                        explicit_bzero(pw, strlen(pw));
+                        free(pw);
+                }
+        }
+        st->sasl = sasl;
+        st->sasl_ok = false;
+        st->sasl_err[0] = '\0';
+        memset(&st->sec, 0, sizeof st->sec);
+        st->sec.tls = st->use_tls ? st->tls : NULL;
+        if (sasl) {
+                const char *mech = c->sasl_mechanism ? c->sasl_mechanism : "GSSAPI";
+                struct err e;
+
+                if (strcasecmp(mech, "PLAIN") != 0) {
+                        snprintf(st->sasl_err, sizeof st->sasl_err, "SASL mechanism %.32s not "
+                                 "supported for DescribeQuorum (PLAIN only)", mech);
+                } else {
+                        err_clear(&e);
+                        st->sasl_pw = config_secret_resolve(c->sasl_password_env,
+                                                            c->sasl_password_file, &e);
+                        if (!st->sasl_pw && e.code) {
+                                snprintf(st->sasl_err, sizeof st->sasl_err, "SASL: %.180s",
+                                         e.msg);
+                        } else {
+                                st->sasl_ok = true;
+                                st->sec.sasl_mechanism = "PLAIN";
+                                st->sec.sasl_username = c->sasl_username;
+                                st->sec.sasl_password = st->sasl_pw;
+                        }
+                }
+        }
+        st->wire = !st->admin_offsets && (!sasl || st->sasl_ok) && (!st->use_tls || st->tls);
+}
+
+/* Forgets this poll's SASL password. */
+static void kafka_wire_wipe(struct kafka_state *st)
+{
+        if (st->sasl_pw) {
+                explicit_bzero(st->sasl_pw, strlen(st->sasl_pw));
+                free(st->sasl_pw);
+        }
+        st->sasl_pw = NULL;
+        st->sec.sasl_password = NULL;
+}
+
 static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
         (void)rk;
@@ -2251,6 +2358,326 @@ static void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev)
         rd_kafka_event_destroy(ev);
 }
 
+/* The bootstrap brokers as kafka_wire endpoints: *eps (owned) point into
+ * *hosts (owned). Returns how many. */
+static size_t kafka_endpoints(const struct kafka_state *st, struct kwire_endpoint **eps,
+                              char (**hosts)[256])
+{
+        char *list = xstrdup(st->cfg->bootstrap), *save = NULL;
+        size_t n = 0, cap = 0;
+
+        *eps = NULL;
+        *hosts = NULL;
+        for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                struct err e;
+                int port;
+
+                if (n == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        *eps = xrealloc(*eps, cap * sizeof **eps);
+                        *hosts = xrealloc(*hosts, cap * sizeof **hosts);
+                }
+                err_clear(&e);
+                if (kafka_hostport_parse(tok, (*hosts)[n], sizeof (*hosts)[n], &port, &e) != 0)
+                        continue;
+                (*eps)[n].port = port;
+                n++;
+        }
+        for (size_t i = 0; i < n; i++)
+                (*eps)[i].host = (*hosts)[i];
+        free(list);
+        return n;
+}
+
+/* Racks, which librdkafka 2.0.2's metadata lacks, from our own Metadata
+ * request: on the first poll, when a broker id appears that the last
+ * answer did not have, and every KAFKA_QUORUM_RETRY_MS; after a failure
+ * not again for a minute. Not where kafka_wire cannot authenticate (SASL
+ * other than PLAIN): there rack stays null. */
+static void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end,
+                        struct kafka_data *d)
+{
+        int64_t now = clock_mono_ms();
+        bool stale = st->racks_next == 0 || now >= st->racks_next;
+
+        if ((st->sasl && !st->sasl_ok) || (st->use_tls && !st->tls))
+                return;
+        for (size_t i = 0; i < d->n_brokers && !stale; i++) {
+                bool have = false;
+
+                for (size_t j = 0; j < st->n_racks && !have; j++)
+                        have = st->racks[j].id == d->brokers[i].id;
+                stale = !have && d->brokers[i].in_metadata &&
+                        st->racks_retry_at <= now;
+        }
+        if (stale && !coll_stopping(ctx)) {
+                struct kwire_endpoint *eps;
+                char (*hosts)[256];
+                size_t n = kafka_endpoints(st, &eps, &hosts);
+                struct kwire_metadata md;
+                struct coll_ctx mc = *ctx;
+                struct err e;
+                int64_t left = end - now;
+
+                /* At most a quarter of the poll: racks are a nicety. */
+                mc.deadline_mono = now + (left > 4 ? left / 4 : left);
+                err_clear(&e);
+                if (kwire_fetch_metadata(eps, n, &st->sec, &mc, &md,
+                                         &e) == 0) {
+                        for (size_t j = 0; j < st->n_racks; j++)
+                                free(st->racks[j].rack);
+                        free(st->racks);
+                        st->racks = xcalloc(md.n_brokers ? md.n_brokers : 1,
+                                            sizeof *st->racks);
+                        st->n_racks = md.n_brokers;
+                        for (size_t j = 0; j < md.n_brokers; j++) {
+                                st->racks[j].id = md.brokers[j].node_id;
+                                st->racks[j].rack = md.brokers[j].rack
+                                                    ? xstrdup(md.brokers[j].rack) : NULL;
+                        }
+                        st->racks_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
+                        st->racks_retry_at = 0;
+                } else {
+                        st->racks_retry_at = clock_mono_ms() + 60000;
+                        if (st->racks_next == 0 || st->racks_next <= now)
+                                st->racks_next = st->racks_retry_at;
+                }
+                kwire_metadata_done(&md);
+                free(eps);
+                free(hosts);
+        }
+        for (size_t i = 0; i < d->n_brokers; i++)
+                for (size_t j = 0; j < st->n_racks; j++)
+                        if (st->racks[j].id == d->brokers[i].id && st->racks[j].rack &&
+                            !d->brokers[i].rack)
+                                d->brokers[i].rack = xstrdup(st->racks[j].rack);
+}
+
+/* ------------------------------------------------------------------------
+ * Committed offsets over the wire protocol
+ *
+ * librdkafka 2.0.2's admin path costs O(n) per partition on its main thread
+ * with several copies and O(n^2) matching (see kafka_issue_explicit), which
+ * made the first poll of 20 groups x 10,000 partitions take 250-400 ms
+ * against the mock cluster (it answers "all partitions" with nothing). Where
+ * kafka_wire can reach the brokers (plaintext, ssl, SASL PLAIN) the collector
+ * asks itself: FindCoordinator, then one OffsetFetch per group (or per 16 groups
+ * at v8) with every partition, pipelined on one connection per coordinator,
+ * decoded in one pass. The rules are those of the admin path: "all
+ * partitions" first; an empty answer while no group's "all" answer has shown
+ * commits means an explicit scan of every partition; a group found so keeps
+ * asking explicitly about the topics it has commits in, with the rotating
+ * full rescan (KAFKA_RESCAN_POLLS).
+ */
+
+struct kafka_wctx {
+        struct kafka_state *st;
+        size_t  *gi;                    /* request -> index into st->groups */
+        bool    *all;                   /* request asked for all partitions */
+};
+
+/* Adds the committed offsets of one group's answer to its accumulator. */
+static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_offsets *res,
+                                 const struct kwire_of_group *g)
+{
+        const char *name = NULL;
+        uint32_t cur = UINT32_MAX;
+        size_t n = 0;
+
+        for (size_t i = g->first_part; i < g->first_part + g->n_parts; i++) {
+                const struct kwire_of_part *x = &res->parts[i];
+                struct kafka_commit *c;
+
+                if (x->error_code != KWIRE_ERR_NONE || x->offset < 0)
+                        continue;
+                if (x->topic != cur) {
+                        const struct kwire_str *t = &res->topics[x->topic].name;
+                        char buf[256];
+
+                        cur = x->topic;
+                        name = NULL;
+                        if (!t->p || (size_t)t->len >= sizeof buf)
+                                continue;       /* Kafka topic names are <= 249 bytes */
+                        memcpy(buf, t->p, (size_t)t->len);
+                        buf[t->len] = '\0';
+                        if (!(name = kmap_get(&gs->acc_names, buf))) {
+                                char *own = xstrdup(buf);
+
+                                kmap_put(&gs->acc_names, own, own);
+                                name = own;
+                        }
+                }
+                if (!name)
+                        continue;
+                if (gs->n_acc == gs->cap_acc) {
+                        gs->cap_acc = gs->cap_acc ? 2 * gs->cap_acc : 64;
+                        gs->acc = xrealloc(gs->acc, gs->cap_acc * sizeof *gs->acc);
+                }
+                c = &gs->acc[gs->n_acc++];
+                c->topic = name;
+                c->partition = x->partition;
+                c->offset = x->offset;
+                c->meta_hash = x->metadata.p && x->metadata.len > 0
+                               ? kafka_hash(x->metadata.p, (size_t)x->metadata.len) | 1 : 0;
+                n++;
+        }
+        return n;
+}
+
+static void kafka_wire_cb(void *arg, size_t i, const struct kwire_offsets *res,
+                          const struct kwire_of_group *g, const struct err *e)
+{
+        struct kafka_wctx *w = arg;
+        struct kafka_state *st = w->st;
+        struct kafka_gstate *gs = &st->groups[w->gi[i]];
+        size_t got;
+
+        if (e) {
+                str_copy(gs->errmsg, e->msg, sizeof gs->errmsg);
+                return;
+        }
+        if (g->error_code != KWIRE_ERR_NONE) {
+                const char *nm = kwire_error_name(g->error_code);
+
+                snprintf(gs->errmsg, sizeof gs->errmsg, "OffsetFetch: broker error code %d%s%s%s",
+                         g->error_code, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+                return;
+        }
+        kafka_acc_reset(gs);
+        got = kafka_acc_add_wire(gs, res, g);
+        if (w->all[i] && got > 0)
+                st->all_works = true;
+        if (w->all[i] && got == 0 && st->n_all > 0 && !st->all_works) {
+                /* As in kafka_on_offsets: ask about every partition. */
+                kafka_acc_reset(gs);
+                gs->wire_want = true;
+                gs->wire_scan = true;
+                return;
+        }
+        if (!w->all[i] && gs->n_acc > 0)
+                gs->explicit_mode = true;
+        kafka_acc_commit(gs);
+        gs->answered = true;
+        gs->errmsg[0] = '\0';
+}
+
+/* Asks about every group with wire_want, twice at most (the second time
+ * for groups whose "all partitions" answer came back empty). */
+static void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end)
+{
+        struct kwire_of_topic_req *tops = NULL;         /* one per topic of st->all */
+        struct kwire_endpoint *eps = NULL;
+        char (*hosts)[256] = NULL;
+        size_t n_eps = kafka_endpoints(st, &eps, &hosts);
+        int32_t *ids = NULL;
+        struct coll_ctx wc = *ctx;
+
+        wc.deadline_mono = end;
+        if (st->n_all) {
+                size_t total = 0, k = 0;
+
+                for (size_t t = 0; t < st->n_all; t++)
+                        total += (size_t)st->all[t].partitions;
+                ids = xmalloc((total ? total : 1) * sizeof *ids);
+                tops = xcalloc(st->n_all, sizeof *tops);
+                for (size_t t = 0; t < st->n_all; t++) {
+                        tops[t].name = st->all[t].name;
+                        tops[t].parts = ids + k;
+                        tops[t].n_parts = (size_t)st->all[t].partitions;
+                        for (int p = 0; p < st->all[t].partitions; p++)
+                                ids[k++] = st->all[t].parts[p].id;
+                }
+        }
+        for (int pass = 0; pass < 2 && !coll_stopping(ctx); pass++) {
+                struct kwire_of_group_req *reqs = xcalloc(st->n_groups + 1, sizeof *reqs);
+                struct kwire_of_topic_req **own = xcalloc(st->n_groups + 1, sizeof *own);
+                struct kafka_wctx w = { .st = st };
+                size_t n = 0;
+
+                w.gi = xcalloc(st->n_groups + 1, sizeof *w.gi);
+                w.all = xcalloc(st->n_groups + 1, sizeof *w.all);
+                for (size_t i = 0; i < st->n_groups; i++) {
+                        struct kafka_gstate *gs = &st->groups[i];
+                        bool scan = gs->wire_scan;
+                        struct kwire_of_group_req *r = &reqs[n];
+
+                        if (!gs->wire_want)
+                                continue;
+                        gs->wire_want = false;
+                        gs->wire_scan = false;
+                        kafka_acc_reset(gs);
+                        r->group = gs->name;
+                        if (!scan && !gs->explicit_mode) {
+                                r->all = true;
+                        } else {
+                                if (!scan)
+                                        scan = gs->n_topics == 0;
+                                if (!scan && !st->rescan_used &&
+                                    st->poll_seq - gs->scanned >= KAFKA_RESCAN_POLLS) {
+                                        scan = true;
+                                        st->rescan_used = true;
+                                }
+                                if (scan) {
+                                        r->topics = tops;
+                                        r->n_topics = st->n_all;
+                                        gs->scanned = st->poll_seq;
+                                } else {
+                                        struct kwire_of_topic_req *o;
+
+                                        o = own[n] = xcalloc(gs->n_topics + 1, sizeof *o);
+                                        for (size_t t = 0; t < gs->n_topics; t++) {
+                                                const struct kafka_topic *kt =
+                                                        kafka_topic_find(st->all, st->n_all,
+                                                                         gs->topics[t]);
+
+                                                if (kt)
+                                                        o[r->n_topics++] =
+                                                                tops[kt - st->all];
+                                        }
+                                        r->topics = o;
+                                        if (r->n_topics == 0) {
+                                                /* Its topics are gone: scan. */
+                                                r->topics = tops;
+                                                r->n_topics = st->n_all;
+                                                gs->scanned = st->poll_seq;
+                                        }
+                                }
+                                if (r->n_topics == 0) {
+                                        /* No partitions to ask about: nothing can be
+                                         * committed. */
+                                        kafka_gstate_commits_free(gs);
+                                        gs->answered = true;
+                                        free(own[n]);
+                                        own[n] = NULL;
+                                        memset(r, 0, sizeof *r);
+                                        continue;
+                                }
+                        }
+                        w.gi[n] = i;
+                        w.all[n] = r->all;
+                        n++;
+                }
+                if (n > 0)
+                        (void)kwire_fetch_offsets(eps, n_eps, &st->sec, reqs, n, &wc,
+                                                  kafka_wire_cb, &w);
+                for (size_t i = 0; i < n; i++)
+                        free(own[i]);
+                free(own);
+                free(reqs);
+                free(w.gi);
+                free(w.all);
+                if (n == 0)
+                        break;
+        }
+        /* A group still wanting (no time for the second pass) stays unanswered. */
+        for (size_t i = 0; i < st->n_groups; i++)
+                st->groups[i].wire_want = false;
+        free(ids);
+        free(tops);
+        free(eps);
+        free(hosts);
+}
+
 static void kafka_groups_issue(struct kafka_state *st)
 {
         for (size_t i = 0; i < st->n_groups; i++) {
@@ -2258,7 +2685,10 @@ static void kafka_groups_issue(struct kafka_state *st)
 
                 if (!gs->inflight && !gs->issued) {
                         gs->issued = true;
-                        kafka_issue_offsets(st, gs);
+                        if (st->wire)
+                                gs->wire_want = true;
+                        else
+                                kafka_issue_offsets(st, gs);
                 }
         }
         if (st->list_support == 1 && !st->desc_issued && !st->desc_inflight) {
@@ -2278,6 +2708,8 @@ static void kafka_groups_begin(struct kafka_state *st)
 
                 gs->issued = false;
                 gs->answered = false;
+                gs->wire_want = false;
+                gs->wire_scan = false;
                 gs->errmsg[0] = '\0';
                 kafka_gstate_describe_reset(gs);
         }
@@ -2295,6 +2727,16 @@ static void kafka_groups_wait(struct kafka_state *st, const struct coll_ctx *ctx
                 int64_t left = end - clock_mono_ms();
 
                 kafka_groups_issue(st);
+                if (st->wire && left > 0 && !coll_stopping(ctx)) {
+                        bool want = false;
+
+                        for (size_t i = 0; i < st->n_groups && !want; i++)
+                                want = st->groups[i].wire_want;
+                        if (want) {
+                                kafka_wire_offsets(st, ctx, end);
+                                continue;
+                        }
+                }
                 if (!st->reqs || left <= 0 || coll_stopping(ctx))
                         break;
                 ev = rd_kafka_queue_poll(st->adminq, (int)kafka_min64(left, 100));
@@ -2441,7 +2883,14 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
         struct err e;
         size_t n = 1, i = 0;
         bool ok = false;
+        /* Without SASL support, quorum_bootstrap names a listener without SASL. */
+        struct kwire_sec sec = st->sec;
 
+        if (!st->sasl_ok) {
+                sec.sasl_mechanism = NULL;
+                sec.sasl_username = NULL;
+                sec.sasl_password = NULL;
+        }
         err_clear(&e);
         for (const char *s = list; *s; s++)
                 n += *s == ',';
@@ -2462,7 +2911,7 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n > i ? n - i : 1);
                 memset(&w, 0, sizeof w);
                 err_clear(&e);
-                if (kwire_describe_quorum(host, port, &qc, &w, &e) == 0) {
+                if (kwire_describe_quorum(host, port, &sec, &qc, &w, &e) == 0) {
                         kafka_quorum_from_wire(&w, clock_wall_ms(), &nq);
                         kwire_quorum_done(&w);
                         ok = true;
@@ -2508,12 +2957,16 @@ static void kafka_quorum_poll(struct kafka_state *st, const struct coll_ctx *ctx
         const char *proto = c->security_protocol ? c->security_protocol : "plaintext";
 
         if (clock_mono_ms() >= st->quorum_next && !coll_stopping(ctx)) {
-                if (!c->quorum_bootstrap && strcasecmp(proto, "plaintext") != 0) {
-                        char why[192];
+                if (!c->quorum_bootstrap && st->sasl && !st->sasl_ok) {
+                        char why[300];
 
-                        snprintf(why, sizeof why, "DescribeQuorum is spoken on plaintext listeners "
-                                 "only and security_protocol is %s: set quorum_bootstrap", proto);
+                        snprintf(why, sizeof why, "%s (security_protocol is %s): set "
+                                 "quorum_bootstrap to a listener without SASL", st->sasl_err,
+                                 proto);
                         kafka_quorum_unknown(&st->quorum, why);
+                        st->quorum_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
+                } else if (st->use_tls && !st->tls) {
+                        kafka_quorum_unknown(&st->quorum, st->tls_err);
                         st->quorum_next = clock_mono_ms() + KAFKA_QUORUM_RETRY_MS;
                 } else {
                         kafka_quorum_ask(st, ctx, end);
@@ -2590,6 +3043,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
                 st->last_error[0] = '\0';
                 return COLL_DOWN;
         }
+        kafka_wire_setup(st);
         d = xcalloc(1, sizeof *d);
         kafka_topics_from_metadata(md, &all, &n_all, &d->names, &d->n_names);
         if ((cid = rd_kafka_clusterid(st->rk, 0)) != NULL) {
@@ -2608,7 +3062,9 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         st->rescan_used = false;
         kafka_groups_begin(st);
         kafka_quorum_poll(st, ctx, end, d);
+        kafka_racks(st, ctx, end, d);
         kafka_groups_wait(st, ctx, end);
+        kafka_wire_wipe(st);
         st->all = NULL;         /* answers after this point wait for the next poll */
         st->n_all = 0;
         kafka_pool_finish(&pool);
@@ -2806,6 +3262,11 @@ static void kafka_destroy(void *state)
         kafka_quorum_done(&st->quorum);
         kafka_history_free(st->hist);
         kafka_filter_free(st->filter);
+        kwire_tls_free(st->tls);
+        kafka_wire_wipe(st);
+        for (size_t i = 0; i < st->n_racks; i++)
+                free(st->racks[i].rack);
+        free(st->racks);
         free(st);
 }
 

@@ -262,6 +262,11 @@ void kafka_history_groups(struct kafka_history *h, struct kafka_group *groups, s
  * (state from coll_kafka_ops.create). fn(arg) returns ms. Collector thread. */
 void coll_kafka_set_clock(void *state, int64_t (*fn)(void *arg), void *arg);
 
+/* Test and bench seam: fetch committed offsets through librdkafka's admin
+ * API (ListConsumerGroupOffsets) even where kafka_wire could ask (the
+ * default for plaintext and ssl sources). Call before the first poll. */
+void coll_kafka_set_offsets_admin(void *state, bool admin);
+
 /* --- the Kafka pane (views/kafka.c) ------------------------------------ */
 
 struct view_ops;

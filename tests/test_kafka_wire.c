@@ -34,6 +34,7 @@
 #include "collector.h"
 #include "kafka_wire.h"
 #include "tu.h"
+#include "tu_tls.h"
 #include "util.h"
 
 #define assert_contains(hay, needle)                                            \
@@ -1047,6 +1048,9 @@ enum rmode {
         RM_BROKER_ERR,          /* partition error NOT_LEADER_OR_FOLLOWER */
         RM_WRONG_CORR,          /* DescribeQuorum answer with another correlation id */
         RM_CLOSE_AFTER_AV,      /* closes instead of answering DescribeQuorum */
+        RM_SASL,                /* SASL PLAIN (user "lo", password "pw-secret"), then DQ */
+        RM_SASL_NO_PLAIN,       /* SaslHandshake: UNSUPPORTED_SASL_MECHANISM */
+        RM_SASL_BAD,            /* SaslAuthenticate: SASL_AUTHENTICATION_FAILED */
 };
 
 struct responder {
@@ -1183,7 +1187,8 @@ static void r_send_av(struct responder *r, int fd, int v, int32_t corr)
         struct kwire_wr w;
         size_t at;
         bool flex = v >= 3;
-        int n = r->mode == RM_NO_DQ ? 2 : 3;
+        bool sasl = r->mode >= RM_SASL;
+        int n = (r->mode == RM_NO_DQ ? 2 : 3) + (sasl ? 2 : 0);
 
         kwire_wr_init(&w);
         at = kwire_wr_frame_begin(&w);
@@ -1200,7 +1205,19 @@ static void r_send_av(struct responder *r, int fd, int v, int32_t corr)
         kwire_wr_i16(&w, 12);
         if (flex)
                 kwire_wr_tags_empty(&w);
-        if (n == 3) {
+        if (sasl) {
+                kwire_wr_i16(&w, 17);
+                kwire_wr_i16(&w, 0);
+                kwire_wr_i16(&w, 1);
+                if (flex)
+                        kwire_wr_tags_empty(&w);
+                kwire_wr_i16(&w, 36);
+                kwire_wr_i16(&w, 0);
+                kwire_wr_i16(&w, 2);
+                if (flex)
+                        kwire_wr_tags_empty(&w);
+        }
+        if (r->mode != RM_NO_DQ) {
                 kwire_wr_i16(&w, 55);
                 kwire_wr_i16(&w, 0);
                 kwire_wr_i16(&w, (int16_t)r->dq_max);
@@ -1241,6 +1258,92 @@ static void r_wait_close(int fd)
                 if (poll(&p, 1, 5000) <= 0 || recv(fd, sink, sizeof sink, 0) <= 0)
                         return;
         }
+}
+
+/* Plays SaslHandshake v1 + SaslAuthenticate v2 by hand (request bytes
+ * checked against the schema), then the client's second ApiVersions.
+ * Returns 0 to go on with DescribeQuorum, -1 to stop. */
+static int r_sasl(struct responder *r, int fd, int32_t *corr)
+{
+        static const uint8_t hs_req[] = {
+                0x00, 0x11, 0x00, 0x01,         /* api_key 17, api_version 1 */
+                0, 0, 0, 0,                     /* correlation_id (checked apart) */
+                0x00, 0x09, 'l', 'a', 'm', 'b', 'd', 'a', 'o', 'p', 's',
+                0x00, 0x05, 'P', 'L', 'A', 'I', 'N',    /* mechanism */
+        };
+        static const uint8_t au_req[] = {
+                0x00, 0x24, 0x00, 0x02,         /* api_key 36, api_version 2 */
+                0, 0, 0, 0,                     /* correlation_id */
+                0x00, 0x09, 'l', 'a', 'm', 'b', 'd', 'a', 'o', 'p', 's',
+                0x00,                           /* header tagged fields */
+                0x0e,                           /* auth_bytes: compact, 13 */
+                0x00, 'l', 'o', 0x00, 'p', 'w', '-', 's', 'e', 'c', 'r', 'e', 't',
+                0x00,                           /* tagged fields */
+        };
+        uint8_t *req;
+        size_t n;
+        struct kwire_wr w;
+        size_t at;
+        int32_t c;
+
+        if (!(req = r_frame(fd, &n)))
+                return rfail(r, "no SaslHandshake request"), -1;
+        c = n >= 8 ? (int32_t)((uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 |
+                               (uint32_t)req[6] << 8 | req[7]) : -1;
+        if (n != sizeof hs_req || memcmp(req, hs_req, 4) != 0 ||
+            memcmp(req + 8, hs_req + 8, n - 8) != 0 || c != *corr + 1)
+                rfail(r, "SaslHandshake request differs from the hand-built one");
+        free(req);
+        kwire_wr_init(&w);
+        at = kwire_wr_frame_begin(&w);
+        kwire_wr_i32(&w, c);
+        kwire_wr_i16(&w, r->mode == RM_SASL_NO_PLAIN ? 33 : 0);
+        kwire_wr_array_len(&w, 1, false);
+        kwire_wr_string(&w, r->mode == RM_SASL_NO_PLAIN ? "SCRAM-SHA-512" : "PLAIN", false);
+        kwire_wr_frame_end(&w, at);
+        r_write(fd, w.buf, w.len);
+        if (r->mode == RM_SASL_NO_PLAIN) {
+                kwire_wr_done(&w);
+                r_wait_close(fd);
+                return -1;
+        }
+        if (!(req = r_frame(fd, &n))) {
+                kwire_wr_done(&w);
+                return rfail(r, "no SaslAuthenticate request"), -1;
+        }
+        c = n >= 8 ? (int32_t)((uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 |
+                               (uint32_t)req[6] << 8 | req[7]) : -1;
+        if (n != sizeof au_req || memcmp(req, au_req, 4) != 0 ||
+            memcmp(req + 8, au_req + 8, n - 8) != 0 || c != *corr + 2)
+                rfail(r, "SaslAuthenticate request differs from the hand-built one");
+        free(req);
+        w.len = 0;
+        at = kwire_wr_frame_begin(&w);
+        kwire_wr_i32(&w, c);
+        kwire_wr_tags_empty(&w);
+        if (r->mode == RM_SASL_BAD) {
+                kwire_wr_i16(&w, 58);
+                kwire_wr_string(&w, "Authentication failed: Invalid username or password", true);
+        } else {
+                kwire_wr_i16(&w, 0);
+                kwire_wr_string(&w, NULL, true);
+        }
+        kwire_wr_uvarint(&w, 1);                /* auth_bytes: empty */
+        kwire_wr_i64(&w, 3600000);              /* session_lifetime_ms */
+        kwire_wr_tags_empty(&w);
+        kwire_wr_frame_end(&w, at);
+        r_write(fd, w.buf, w.len);
+        kwire_wr_done(&w);
+        if (r->mode == RM_SASL_BAD) {
+                r_wait_close(fd);
+                return -1;
+        }
+        if (!(req = r_frame(fd, &n)))
+                return rfail(r, "no ApiVersions request after SASL"), -1;
+        (void)r_check_av(r, req, n, corr);
+        free(req);
+        r_send_av(r, fd, 3, *corr);
+        return 0;
 }
 
 static void *responder_main(void *arg)
@@ -1318,6 +1421,8 @@ static void *responder_main(void *arg)
                 break;
         }
         r_send_av(r, fd, v, corr);
+        if (r->mode >= RM_SASL && r_sasl(r, fd, &corr))
+                goto out;
         if (r->mode == RM_NO_DQ) {
                 r_wait_close(fd);
                 goto out;
@@ -1392,10 +1497,13 @@ static int net_setup(void **state)
         return 0;
 }
 
+static int tls_group_teardown(void **state);
+
 static int net_teardown(void **state)
 {
         struct net_fix *f = *state;
 
+        tls_group_teardown(state);
         for (int i = 0; i < 3; i++)
                 free(f->dq[i]);
         free(f->mock_av);
@@ -1464,7 +1572,7 @@ static void test_net_ok_each_version(void **state)
                 r_start(&r, state, RM_OK, v);
                 ctx_init(&ctx, 5000, -1);
                 err_clear(&e);
-                if (kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e) != 0)
+                if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                         fail_msg("v%d: %s", v, e.msg);
                 r_join(&r);
                 assert_int_equal(r.n_av, 1);
@@ -1487,7 +1595,7 @@ static void test_net_localhost_name(void **state)
          * address until one answers. */
         r_start(&r, state, RM_OK, 1);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("localhost", r.port, &ctx, &q, &e) != 0)
+        if (kwire_describe_quorum("localhost", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(q.leader_id, 3000);
@@ -1503,7 +1611,7 @@ static void test_net_av_fallback(void **state)
 
         r_start(&r, state, RM_AV_UNSUPPORTED, 2);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e) != 0)
+        if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(r.n_av, 2);
@@ -1525,7 +1633,7 @@ static void test_net_av_fallback_mock_layout(void **state)
         /* The refusal cannot be decoded: the client asks v0 instead. */
         r_start(&r, state, RM_AV_MOCK, 1);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e) != 0)
+        if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(r.n_av, 2);
@@ -1550,7 +1658,7 @@ static struct err net_fail(void **state, enum rmode mode, int dq_max, int64_t ti
         ctx_init(&ctx, timeout_ms, -1);
         err_clear(&e);
         t0 = clock_mono_ms();
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         if (elapsed)
                 *elapsed = clock_mono_ms() - t0;
         kwire_quorum_done(&q);
@@ -1651,7 +1759,7 @@ static void test_net_broker_error(void **state)
 
         r_start(&r, state, RM_BROKER_ERR, 2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_BROKER);
         assert_contains(e.msg, "DescribeQuorum on 127.0.0.1:");
@@ -1680,13 +1788,13 @@ static void test_net_refused(void **state)
         (void)state;
         close(fd);              /* nobody listens there now */
         ctx_init(&ctx, 2000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_NET);
         assert_contains(e.msg, "connection refused");
         assert_null(q.topic);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", 0, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", 0, NULL, &ctx, &q, &e), -1);
         assert_string_equal(e.msg, "invalid broker address 127.0.0.1:0");
-        assert_int_equal(kwire_describe_quorum("", 9092, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("", 9092, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_NET);
 }
 
@@ -1705,7 +1813,7 @@ static void test_net_stop(void **state)
         assert_int_equal(write(pfd[1], "x", 1), 1);
         ctx_init(&ctx, 10000, pfd[0]);
         t0 = clock_mono_ms();
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         took = clock_mono_ms() - t0;
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_STOPPING);
@@ -1750,12 +1858,316 @@ static void test_net_librdkafka_mock(void **state)
         assert_non_null(mc);
         assert_int_equal(sscanf(rd_kafka_mock_cluster_bootstraps(mc), "%63[^:]:%d", host, &port), 2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum(host, port, &ctx, &q, &e), -1);
+        assert_int_equal(kwire_describe_quorum(host, port, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_UNSUPPORTED);
         assert_contains(e.msg, "does not support DescribeQuorum (ZooKeeper mode or Kafka < 3.3)");
         kwire_quorum_done(&q);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(rk);
+}
+
+static void test_sasl_plain(void **state)
+{
+        const struct kwire_sec sec = {
+                .sasl_mechanism = "PLAIN", .sasl_username = "lo", .sasl_password = "pw-secret",
+        };
+        struct responder r;
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+
+        r_start(&r, state, RM_SASL, 2);
+        ctx_init(&ctx, 5000, -1);
+        if (kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e) != 0)
+                fail_msg("%s", e.msg);
+        r_join(&r);
+        /* ApiVersions before SASL, and again on the authenticated stream. */
+        assert_int_equal(r.n_av, 2);
+        assert_int_equal(r.dq_version, 2);
+        check_quorum_common(&q, 2);
+        kwire_quorum_done(&q);
+
+        r_start(&r, state, RM_SASL_BAD, 2);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        r_join(&r);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL PLAIN authentication on 127.0.0.1:");
+        assert_contains(e.msg, "failed: Authentication failed: Invalid username or password");
+        assert_null(strstr(e.msg, "pw-secret"));
+        kwire_quorum_done(&q);
+
+        r_start(&r, state, RM_SASL_NO_PLAIN, 2);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        r_join(&r);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL mechanism PLAIN is not enabled on 127.0.0.1:");
+        assert_contains(e.msg, "(it offers: SCRAM-SHA-512)");
+        kwire_quorum_done(&q);
+}
+
+static void test_sasl_other_mechanism(void **state)
+{
+        const struct kwire_sec sec = {
+                .sasl_mechanism = "SCRAM-SHA-512", .sasl_username = "lo", .sasl_password = "x",
+        };
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+        int lfd, port;
+
+        (void)state;
+        lfd = listen_local(&port);
+        ctx_init(&ctx, 2000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, &sec, &ctx, &q, &e), -1);
+        assert_int_equal(e.code, KWIRE_E_AUTH);
+        assert_contains(e.msg, "SASL mechanism SCRAM-SHA-512 is not supported by lambdaops's "
+                        "wire client (PLAIN only)");
+        kwire_quorum_done(&q);
+        close(lfd);
+}
+
+/* ---- TLS ------------------------------------------------------------------- */
+
+#define SEC(t) (&(struct kwire_sec){ .tls = (t) })
+
+/* Certificates made once by the openssl CLI for the TLS tests. */
+static struct tu_tls_certs tls_certs;
+static bool tls_ready;
+
+static struct kwire_tls *tls_client(const char *ca, bool verify)
+{
+        struct kwire_tls_cfg c = { .ca_location = ca, .verify = verify };
+        struct err e;
+        struct kwire_tls *t;
+
+        err_clear(&e);
+        t = kwire_tls_new(&c, &e);
+        if (!t)
+                fail_msg("kwire_tls_new: %s", e.msg);
+        return t;
+}
+
+static void tls_need(void)
+{
+        if (!tls_ready) {
+                assert_int_equal(tu_tls_certs_make(&tls_certs), 0);
+                tls_ready = true;
+        }
+}
+
+/* ApiVersions + DescribeQuorum through TLS, verified against the right CA,
+ * by IP address and by name (SNI and name verification). */
+static void test_tls_ok(void **state)
+{
+        static const char *const hosts[] = { "127.0.0.1", "localhost" };
+
+        tls_need();
+        for (size_t i = 0; i < LO_ARRAY_LEN(hosts); i++) {
+                struct kwire_tls *t = tls_client(tls_certs.ca, true);
+                struct tu_tls_front f;
+                struct responder r;
+                struct coll_ctx ctx;
+                struct kwire_quorum q;
+                struct err e;
+
+                r_start(&r, state, RM_OK, 2);
+                assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
+                ctx_init(&ctx, 5000, -1);
+                err_clear(&e);
+                if (kwire_describe_quorum(hosts[i], f.port, SEC(t), &ctx, &q, &e) != 0)
+                        fail_msg("%s: %s", hosts[i], e.msg);
+                tu_tls_front_stop(&f);
+                r_join(&r);
+                assert_true(f.handshake_ok);
+                /* SNI carries names, never IP addresses. */
+                assert_string_equal(f.sni, i == 0 ? "" : "localhost");
+                assert_int_equal(r.dq_version, 2);
+                check_quorum_common(&q, 2);
+                kwire_quorum_done(&q);
+                kwire_tls_free(t);
+        }
+}
+
+static void test_tls_wrong_ca(void **state)
+{
+        struct kwire_tls *t = tls_client(NULL, true);
+        struct tu_tls_front f;
+        struct responder r;
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+
+        tls_need();
+        kwire_tls_free(t);
+        t = tls_client(tls_certs.other_ca, true);
+        assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, 0), 0);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        tu_tls_front_stop(&f);
+        assert_int_equal(e.code, KWIRE_E_TLS);
+        assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
+        assert_contains(e.msg, "certificate verify failed: unable to get local issuer certificate");
+        assert_false(f.handshake_ok);
+        kwire_quorum_done(&q);
+        kwire_tls_free(t);
+
+        /* The right CA, but a certificate for another name. */
+        {
+                struct tu_tls_certs alt = tls_certs;
+
+                str_copy(alt.cert, tls_certs.other_cert, sizeof alt.cert);
+                str_copy(alt.key, tls_certs.other_key, sizeof alt.key);
+                t = tls_client(tls_certs.ca, true);
+                assert_int_equal(tu_tls_front_start(&f, &alt, TU_TLS_RELAY, 0), 0);
+                ctx_init(&ctx, 5000, -1);
+                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+                tu_tls_front_stop(&f);
+                assert_int_equal(e.code, KWIRE_E_TLS);
+                assert_contains(e.msg, "certificate verify failed: IP address mismatch");
+                kwire_quorum_done(&q);
+                kwire_tls_free(t);
+        }
+
+        /* Verification off (ssl_verify: false): the wrong CA is accepted. */
+        t = tls_client(tls_certs.other_ca, false);
+        r_start(&r, state, RM_OK, 1);
+        assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
+        ctx_init(&ctx, 5000, -1);
+        if (kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e) != 0)
+                fail_msg("verify off: %s", e.msg);
+        tu_tls_front_stop(&f);
+        r_join(&r);
+        check_quorum_common(&q, 1);
+        kwire_quorum_done(&q);
+        kwire_tls_free(t);
+}
+
+static void test_tls_stalled_handshake(void **state)
+{
+        struct kwire_tls *t;
+        struct tu_tls_front f;
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+
+        (void)state;
+        tls_need();
+        t = tls_client(tls_certs.ca, true);
+        assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
+        ctx_init(&ctx, 300, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        tu_tls_front_stop(&f);
+        assert_int_equal(e.code, KWIRE_E_TIMEOUT);
+        assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
+        assert_contains(e.msg, "timed out after 300 ms");
+        kwire_quorum_done(&q);
+
+        /* Quit interrupts a stalled handshake too. */
+        {
+                int sp[2];
+
+                assert_int_equal(pipe(sp), 0);
+                assert_int_equal(write(sp[1], "x", 1), 1);
+                assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
+                ctx_init(&ctx, 5000, sp[0]);
+                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e),
+                                 -1);
+                tu_tls_front_stop(&f);
+                assert_int_equal(e.code, KWIRE_E_STOPPING);
+                kwire_quorum_done(&q);
+                close(sp[0]);
+                close(sp[1]);
+        }
+        kwire_tls_free(t);
+}
+
+static void test_tls_mismatch(void **state)
+{
+        struct kwire_tls *t;
+        struct tu_tls_front f;
+        struct coll_ctx ctx;
+        struct kwire_quorum q;
+        struct err e;
+
+        (void)state;
+        tls_need();
+        /* TLS client, plaintext listener. */
+        t = tls_client(tls_certs.ca, true);
+        assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_PLAIN_CLOSE, 0), 0);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        tu_tls_front_stop(&f);
+        assert_int_equal(e.code, KWIRE_E_TLS);
+        assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
+        assert_contains(e.msg, "the broker closed the connection (is it a plaintext listener?)");
+        kwire_quorum_done(&q);
+        kwire_tls_free(t);
+
+        /* Plaintext client, TLS listener. */
+        assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, 0), 0);
+        ctx_init(&ctx, 5000, -1);
+        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, NULL, &ctx, &q, &e), -1);
+        tu_tls_front_stop(&f);
+        assert_false(f.handshake_ok);
+        assert_contains(e.msg, "closed the connection without answering ApiVersions "
+                        "(TLS or SASL listener?");
+        assert_contains(e.msg, "127.0.0.1:");
+        kwire_quorum_done(&q);
+}
+
+static void test_tls_bad_files(void **state)
+{
+        struct kwire_tls_cfg c = { .verify = true };
+        struct err e;
+
+        (void)state;
+        tls_need();
+        c.ca_location = "/nonexistent/ca.pem";
+        assert_null(kwire_tls_new(&c, &e));
+        assert_int_equal(e.code, KWIRE_E_TLS);
+        assert_contains(e.msg, "ssl_ca_location /nonexistent/ca.pem: cannot load");
+        c.ca_location = tls_certs.ca;
+        c.cert_location = tls_certs.cert;
+        c.key_location = tls_certs.ca;          /* a certificate, not a key */
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "ssl_key_location ");
+        assert_contains(e.msg, "cannot load");
+        c.key_location = tls_certs.key;
+        c.cert_location = tls_certs.ca;         /* the CA's certificate: not this key's */
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "does not match ssl_certificate_location");
+        c.cert_location = tls_certs.cert;
+        kwire_tls_free(kwire_tls_new(&c, &e));
+
+        /* An encrypted key: with its password (ssl_key_password_env/_file
+         * resolved by the collector), without, and with a wrong one. */
+        c.key_location = tls_certs.enc_key;
+        c.key_password = tls_certs.enc_password;
+        {
+                struct kwire_tls *t = kwire_tls_new(&c, &e);
+
+                if (!t)
+                        fail_msg("encrypted key with its password: %s", e.msg);
+                kwire_tls_free(t);
+        }
+        c.key_password = NULL;
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "cannot load (encrypted, and no ssl_key_password_env/_file?)");
+        c.key_password = "wrong-pass";
+        assert_null(kwire_tls_new(&c, &e));
+        assert_contains(e.msg, "ssl_key_location ");
+        assert_null(strstr(e.msg, "wrong-pass"));
+}
+
+static int tls_group_teardown(void **state)
+{
+        (void)state;
+        if (tls_ready)
+                tu_tls_certs_remove(&tls_certs);
+        tls_ready = false;
+        return 0;
 }
 
 int main(void)
@@ -1798,6 +2210,13 @@ int main(void)
                 cmocka_unit_test(test_net_wrong_corr),
                 cmocka_unit_test(test_net_refused),
                 cmocka_unit_test(test_net_stop),
+                cmocka_unit_test(test_sasl_plain),
+                cmocka_unit_test(test_sasl_other_mechanism),
+                cmocka_unit_test(test_tls_ok),
+                cmocka_unit_test(test_tls_wrong_ca),
+                cmocka_unit_test(test_tls_stalled_handshake),
+                cmocka_unit_test(test_tls_mismatch),
+                cmocka_unit_test(test_tls_bad_files),
         };
 
         return cmocka_run_group_tests(tests, net_setup, net_teardown);
