@@ -21,6 +21,18 @@ CREATE TABLE raw.orders (
         source_lsn      bigint,
         loaded_at       timestamptz NOT NULL DEFAULT now()
 );
+-- The batch job's landing table: one day's changed rows, then merged into
+-- raw.orders by one INSERT ... ON CONFLICT (MERGE on Snowflake).
+CREATE TABLE raw.orders_stage (
+        id              bigint NOT NULL,
+        customer_id     bigint NOT NULL,
+        status          text NOT NULL,
+        amount          numeric(12, 2) NOT NULL,
+        created_at      timestamptz NOT NULL,
+        updated_at      timestamptz NOT NULL,
+        deleted         boolean NOT NULL,
+        source_lsn      bigint
+);
 CREATE TABLE raw.customers (
         id              bigint PRIMARY KEY,
         email           text NOT NULL,
@@ -32,7 +44,8 @@ CREATE TABLE raw.customers (
 RESET ROLE;
 
 GRANT USAGE ON SCHEMA raw TO spark;
-GRANT SELECT, INSERT, UPDATE, DELETE ON raw.orders, raw.customers TO spark;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON raw.orders, raw.orders_stage, raw.customers TO spark;
+GRANT USAGE ON SCHEMA raw TO dbt;
 GRANT CONNECT ON DATABASE warehouse TO spark, lambdaops;
 GRANT USAGE ON SCHEMA marts TO lambdaops;
 -- Tables dbt creates later in marts are readable by lambdaops too.
