@@ -71,9 +71,45 @@ static bool subproc_reap(pid_t pid, int64_t wait_ms, int *status)
         }
 }
 
+/* environ with o->env's NAME=value entries added (replacing the same
+ * names). Owned array of borrowed strings. */
+static char **subproc_env(char *const *add)
+{
+        size_t n = 0, k = 0, m = 0;
+        char **env;
+
+        while (environ && environ[n])
+                n++;
+        while (add[m])
+                m++;
+        env = xcalloc(n + m + 1, sizeof *env);
+        for (size_t i = 0; i < n; i++) {
+                bool replaced = false;
+
+                for (size_t j = 0; j < m && !replaced; j++) {
+                        size_t len = strcspn(add[j], "=");
+
+                        replaced = strncmp(environ[i], add[j], len) == 0 &&
+                                   environ[i][len] == '=';
+                }
+                if (!replaced)
+                        env[k++] = environ[i];
+        }
+        for (size_t j = 0; j < m; j++)
+                env[k++] = add[j];
+        return env;
+}
+
 int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop_fd,
               struct subproc_result *res, struct err *err)
 {
+        return subproc_run_ex(argv, NULL, max_out, timeout_ms, stop_fd, res, err);
+}
+
+int subproc_run_ex(char *const argv[], const struct subproc_opts *o, size_t max_out,
+                   int64_t timeout_ms, int stop_fd, struct subproc_result *res, struct err *err)
+{
+        char **env = NULL;
         posix_spawn_file_actions_t fa;
         int p[2], status = 0, rc;
         int64_t t0 = clock_mono_ms(), end = timeout_ms > 0 ? t0 + timeout_ms : INT64_MAX;
@@ -97,8 +133,11 @@ int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
-        rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+        if (o && o->env)
+                env = subproc_env(o->env);
+        rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, env ? env : environ);
         posix_spawn_file_actions_destroy(&fa);
+        free(env);
         close(p[1]);
         if (rc != 0) {
                 close(p[0]);
@@ -130,6 +169,8 @@ int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop
                                 ssize_t r = read(p[0], buf, sizeof buf);
 
                                 if (r > 0) {
+                                        if (o && o->on_output)
+                                                o->on_output(o->arg, buf, (size_t)r);
                                         subproc_keep(res, max_out, buf, (size_t)r);
                                         continue;
                                 }

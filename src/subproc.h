@@ -35,4 +35,21 @@ int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop
               struct subproc_result *res, struct err *err);
 void subproc_result_done(struct subproc_result *r);
 
+/* Extras of subproc_run_ex. */
+struct subproc_opts {
+        char *const *env;       /* NULL-terminated "NAME=value" added to (or replacing
+                                   in) our environment, or NULL */
+        /* Called with each chunk of output as it arrives (stdout and stderr
+         * interleaved), before it is kept in res->out; NULL = none. Runs on
+         * the calling thread. */
+        void (*on_output)(void *arg, const char *buf, size_t n);
+        void *arg;
+};
+
+/* subproc_run with options (o may be NULL: exactly subproc_run), e.g. for
+ * `lambdaops up`, which shows a step's output while it runs. */
+int subproc_run_ex(char *const argv[], const struct subproc_opts *o, size_t max_out,
+                   int64_t timeout_ms, int stop_fd, struct subproc_result *res,
+                   struct err *err);
+
 #endif
