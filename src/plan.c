@@ -526,11 +526,15 @@ static int load_top(struct pload *l, const yaml_node_t *root)
                 if (load_stage(l, node(l, v->data.sequence.items.start[i]), i, &p->stages[i]) != 0)
                         return -1;
         }
-        for (size_t i = 0; i < p->n_stages; i++)
-                for (size_t j = 0; j < p->stages[i].n_gates; j++)
-                        if (!p->config)
-                                return lerr(l, root, "gates need \"config\": the lambdaops "
-                                            "config whose sources they read");
+        for (size_t i = 0; i < p->n_stages && !p->config; i++)
+                if (p->stages[i].n_gates) {
+                        const struct plan_gate *g = &p->stages[i].gates[0];
+
+                        err_set(l->err, EINVAL, "%s:%d:%d: gate \"%s\": gates need \"config\" "
+                                "(the lambdaops config whose sources they read)", l->file,
+                                g->line, g->col, g->name);
+                        return -1;
+                }
         return 0;
 }
 
