@@ -51,6 +51,14 @@ def secret_env(name, secret, key):
             secret_key_ref=k8s.V1SecretKeySelector(name=secret, key=key)))
 
 
+def optional_secret_env(name, secret, key):
+    """Like secret_env, but the pod starts without the Secret or the key."""
+    return k8s.V1EnvVar(
+        name=name,
+        value_from=k8s.V1EnvVarSource(
+            secret_key_ref=k8s.V1SecretKeySelector(name=secret, key=key, optional=True)))
+
+
 # dbt pods get the repository by a one-shot git-sync init container.
 REPO_VOLUME = k8s.V1Volume(name="repo", empty_dir=k8s.V1EmptyDirVolumeSource())
 REPO_MOUNT = k8s.V1VolumeMount(name="repo", mount_path="/git")
@@ -67,17 +75,23 @@ DBT_DIR = "/git/repo/deploy/dbt"
 
 def dbt_task(task_id, command):
     target = "{{ var.value.get('batch_target', 'postgres') }}"
+    # `image` is a templated field: the adapter image follows batch_target.
+    image = ("{{ '%s' if var.value.get('batch_target', 'postgres') == 'snowflake' else '%s' }}"
+             % (DBT_SNOWFLAKE_IMAGE, DBT_IMAGE))
     return KubernetesPodOperator(
         task_id=task_id,
         name=task_id.replace("_", "-"),
         namespace=NAMESPACE,
-        image=DBT_IMAGE,
+        image=image,
         cmds=["dbt"],
         arguments=[command, "--project-dir", DBT_DIR, "--profiles-dir", DBT_DIR,
                    "--target", target],
         env_vars=[
             k8s.V1EnvVar(name="DBT_TARGET", value=target),
-            secret_env("DBT_PASSWORD", "dbt-credentials", "DBT_PASSWORD"),
+            secret_env("DBT_PASSWORD", "postgres-credentials", "DBT_PASSWORD"),
+            # batch_target: snowflake (optional Secret snowflake-credentials)
+            optional_secret_env("SNOWFLAKE_ACCOUNT", "snowflake-credentials", "SNOWFLAKE_ACCOUNT"),
+            optional_secret_env("SNOWFLAKE_USER", "snowflake-credentials", "SNOWFLAKE_USER"),
         ],
         init_containers=[GIT_CLONE],
         volumes=[REPO_VOLUME],
@@ -124,8 +138,8 @@ with DAG(
         cmds=["lambdaops"],
         arguments=["-c", "/etc/lambdaops/lambdaops.yaml", "check"],
         env_vars=[
-            secret_env("CH_LAMBDAOPS_PASSWORD", "lambdaops-credentials", "CH_LAMBDAOPS_PASSWORD"),
-            secret_env("LAMBDAOPS_PG_PASSWORD", "lambdaops-credentials", "LAMBDAOPS_PG_PASSWORD"),
+            secret_env("CH_LAMBDAOPS_PASSWORD", "clickhouse-credentials", "CH_LAMBDAOPS_PASSWORD"),
+            secret_env("LAMBDAOPS_PASSWORD", "postgres-credentials", "LAMBDAOPS_PASSWORD"),
         ],
         volumes=[k8s.V1Volume(
             name="config",
