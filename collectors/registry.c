@@ -3,6 +3,7 @@
  * are looked up here by collector_find().
  */
 #include "airflow.h"
+#include "bringup.h"
 #include "clickhouse.h"
 #include "collector.h"
 #include "kafka.h"
@@ -23,5 +24,6 @@ const struct collector_ops *const collector_registry[] = {
         &coll_schema_registry_ops,
         &coll_airflow_ops,
         &coll_prometheus_ops,
+        &coll_bringup_ops,
         NULL,
 };

@@ -1,5 +1,5 @@
 /*
- * bringup: `lambdaops plan|up|down`. See bringup.h for the contract and
+ * bringup_cli: `lambdaops plan|up|down`. See bringup_cli.h for the contract and
  * plan.h for the plan and the progress file.
  *
  * One runner at a time per plan: the progress file records our PID and
@@ -8,7 +8,9 @@
  * wait both watch, so the current child is stopped and the stage recorded
  * "failed: interrupted".
  */
-#include "bringup.h"
+/* POSIX_SPAWN_SETSID is a GNU extension (glibc 2.26). */
+#define _GNU_SOURCE
+#include "bringup_cli.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -18,6 +20,7 @@
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,16 +211,22 @@ static void j_set_str(cJSON *o, const char *k, const char *v)
         j_set(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
+/* Sets k ("started_at") to the RFC 3339 time and its "_ms" twin
+ * ("started_ms") to the wall-clock milliseconds, or both to null. */
 static void j_set_time(cJSON *o, const char *k, int64_t wall)
 {
-        char ts[40];
+        char ts[40], kms[40];
+        size_t n = strlen(k);
 
+        snprintf(kms, sizeof kms, "%.*s_ms", (int)(n > 3 ? n - 3 : n), k);
         if (wall <= 0) {
                 j_set(o, k, cJSON_CreateNull());
+                j_set(o, kms, cJSON_CreateNull());
                 return;
         }
         fmt_rfc3339(wall, ts, sizeof ts);
         j_set_str(o, k, ts);
+        j_set(o, kms, cJSON_CreateNumber((double)wall));
 }
 
 static void bu_write(struct runner *r)
@@ -267,8 +276,8 @@ static void bu_prog_init(struct runner *r)
 static void bu_stage_reset(cJSON *s, enum stage_state st)
 {
         j_set_str(s, "state", stage_state_name(st));
-        j_set(s, "started_at", cJSON_CreateNull());
-        j_set(s, "finished_at", cJSON_CreateNull());
+        j_set_time(s, "started_at", 0);
+        j_set_time(s, "finished_at", 0);
         j_set(s, "error", cJSON_CreateNull());
         j_set(s, "current_step", cJSON_CreateNull());
         j_set(s, "steps", cJSON_CreateArray());
@@ -816,6 +825,31 @@ static int bu_run(struct runner *r, size_t first, size_t last)
         return rc == STEP_CANCELLED ? BRINGUP_EXIT_CANCELLED : BRINGUP_EXIT_FAILED;
 }
 
+extern char **environ;
+
+/* BRINGUP_DETACH_ENV set: start ourselves again (without it) in a new
+ * session, with the same argv and descriptors, and return at once. The
+ * Bring-up pane's start key runs us like this (through a short-lived
+ * posix_spawn it waits for), so the runner is re-parented away from the
+ * TUI and never becomes its zombie. */
+static int bu_detach(char **argv)
+{
+        posix_spawnattr_t at;
+        pid_t pid;
+        int rc;
+
+        unsetenv(BRINGUP_DETACH_ENV);
+        posix_spawnattr_init(&at);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID);
+        rc = posix_spawn(&pid, "/proc/self/exe", NULL, &at, argv, environ);
+        posix_spawnattr_destroy(&at);
+        if (rc != 0) {
+                fprintf(stderr, "lambdaops: cannot start the runner: %s\n", strerror(rc));
+                return BRINGUP_EXIT_FAILED;
+        }
+        return BRINGUP_EXIT_OK;
+}
+
 int bringup_main(int argc, char **argv)
 {
         struct bu_opts o;
@@ -828,6 +862,8 @@ int bringup_main(int argc, char **argv)
         rc = bu_parse(argc, argv, &o);
         if (rc >= 0)
                 return rc;
+        if (getenv(BRINGUP_DETACH_ENV))
+                return bu_detach(argv);
         setlocale(LC_ALL, "");
         setlocale(LC_NUMERIC, "C");
         memset(&r, 0, sizeof r);

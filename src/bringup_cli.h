@@ -1,5 +1,5 @@
 /*
- * bringup: the `lambdaops plan`, `up` and `down` commands (src/plan.h has
+ * bringup_cli: the `lambdaops plan`, `up` and `down` commands (src/plan.h has
  * the plan and the progress file). `up` runs the plan's stages in order:
  * every step through the action machinery (read-only refusal, typed
  * confirmation of dangerous steps, one audit line per step), then waits on
@@ -12,8 +12,8 @@
  *
  * Main thread only; it starts collector threads for the gates.
  */
-#ifndef LO_SRC_BRINGUP_H
-#define LO_SRC_BRINGUP_H
+#ifndef LO_SRC_BRINGUP_CLI_H
+#define LO_SRC_BRINGUP_CLI_H
 
 #include <stdbool.h>
 
@@ -28,6 +28,10 @@
 
 /* The default plan file, relative to the current directory. */
 #define BRINGUP_DEFAULT_PLAN "deploy/plan.yaml"
+
+/* Set in the environment: `up`/`down` start the runner detached (a new
+ * session, re-parented) and exit 0 at once; the Bring-up pane uses it. */
+#define BRINGUP_DETACH_ENV "LAMBDAOPS_DETACH"
 
 /* True when the command word of argv (the first word that is not an
  * option or an option's value) is plan, up or down. */

@@ -25,7 +25,7 @@
 
 #include "action.h"
 #include "app.h"
-#include "bringup.h"
+#include "bringup_cli.h"
 #include "config.h"
 #include "util.h"
 

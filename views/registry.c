@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "airflow.h"
+#include "bringup.h"
 #include "clickhouse.h"
 #include "kafka.h"
 #include "kafka_connect.h"
@@ -23,6 +24,7 @@ const struct view_ops *const view_registry[] = {
         &view_metrics_ops,
         &view_connect_ops,
         &view_kafka_ops,
+        &view_bringup_ops,
         NULL,
 };
 
