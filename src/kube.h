@@ -66,6 +66,10 @@ struct kube_config {
         char  *exec_api_version;
         bool   exec_provide_cluster_info;
         int64_t exec_timeout_ms;
+        /* where the TLS material came from, for handshake errors:
+         * "certificate-authority /etc/k/ca.crt", "client-key-data of user
+         * \"sre\"", or NULL */
+        char *ca_source, *cert_source, *key_source;
 };
 
 /* Loads and merges the files, resolves the context. NULL with err set
@@ -77,6 +81,21 @@ struct kube_config *kube_config_parse(const char *yaml, size_t len, const char *
                                       const char *dir, const char *context,
                                       struct err *err);
 void kube_config_free(struct kube_config *kc);  /* NULL-safe */
+
+/* An exec plugin's answer (ExecCredential status). */
+struct kube_exec_cred {
+        char   *token;          /* owned, or NULL */
+        char   *cert_pem;       /* clientCertificateData (plain PEM), or NULL */
+        char   *key_pem;        /* clientKeyData (plain PEM), or NULL */
+        int64_t expiry_ms;      /* expirationTimestamp (epoch ms), or -1 = none */
+};
+/* Parses an ExecCredential printed by `command` (named in errors, which
+ * never quote a credential); its apiVersion must equal `api_version`. 0, or
+ * -1 with err. Pure. */
+int kube_exec_cred_parse(const char *json, size_t len, const char *command,
+                         const char *api_version, struct kube_exec_cred *out,
+                         struct err *err);
+void kube_exec_cred_done(struct kube_exec_cred *c);     /* NULL-safe */
 
 /* --- requests ------------------------------------------------------------- */
 
@@ -101,7 +120,9 @@ struct cJSON *kube_get_json(struct kube_client *c, const struct coll_ctx *ctx,
                             const char *path, struct err *err);
 
 /* Called for each list item; the item is borrowed for the call. Return 0
- * to go on, non-zero to stop the list (that value is returned). */
+ * to go on, non-zero to stop the list (that value is returned).
+ * item is NULL once when the list restarts after a 410 (expired continue
+ * token): drop what was collected so far, the items come again. */
 typedef int (*kube_item_fn)(const struct cJSON *item, void *user);
 
 /* Lists `path` (a collection, no query) with `query` ("labelSelector=..."
@@ -131,6 +152,9 @@ struct kube_informer *kube_informer_new(struct kube_client *c, const char *path,
                                         const char *query, bool watch,
                                         const struct kube_model_ops *ops, void *user);
 void kube_informer_free(struct kube_informer *inf);     /* NULL-safe */
+/* The watch's timeoutSeconds (default 300): the server ends the stream
+ * then and the informer resumes from the last resourceVersion. */
+void kube_informer_set_watch_timeout(struct kube_informer *inf, int seconds);
 
 /* Brings the cache up to date within ctx: the first call (and after a 410
  * or a lost stream that cannot resume) lists; later calls read the watch

@@ -21,8 +21,11 @@ struct subproc_result {
         int    exit_code;       /* exit status; 128 + signal when killed; -1 not run */
         bool   timed_out;       /* the deadline passed and we killed it */
         bool   truncated;       /* output went past max_out (the rest was read and dropped) */
-        char  *out;             /* owned, NUL-terminated: stdout and stderr interleaved */
+        char  *out;             /* owned, NUL-terminated: stdout and stderr interleaved
+                                   (stdout only with subproc_run_env's split_stderr) */
         size_t len;
+        char  *err_out;         /* owned: stderr when split_stderr, else NULL */
+        size_t err_len;
         int64_t duration_ms;
 };
 
@@ -35,10 +38,18 @@ int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop
               struct subproc_result *res, struct err *err);
 void subproc_result_done(struct subproc_result *r);
 
+/* subproc_run with an environment: the child gets ours plus env_extra
+ * ("NAME=value", NULL-terminated, may be NULL), where an env_extra entry
+ * replaces an inherited variable of the same name. split_stderr captures
+ * stderr separately into res->err_out (same cap) so that stdout stays
+ * parseable (exec credential plugins print JSON there). */
+int subproc_run_env(char *const argv[], char *const env_extra[], bool split_stderr,
+                    size_t max_out, int64_t timeout_ms, int stop_fd,
+                    struct subproc_result *res, struct err *err);
+
 /* Extras of subproc_run_ex. */
 struct subproc_opts {
-        char *const *env;       /* NULL-terminated "NAME=value" added to (or replacing
-                                   in) our environment, or NULL */
+        char *const *env;       /* as subproc_run_env's env_extra, or NULL */
         /* Called with each chunk of output as it arrives (stdout and stderr
          * interleaved), before it is kept in res->out; NULL = none. Runs on
          * the calling thread. */
