@@ -867,7 +867,7 @@ SEED_BUCKETS = len({(g - 1) * 10 // 3600 for g in range(1, 10001)})
 
 PG_ENV = {"DEBEZIUM_PASSWORD": "dbz-test-pw", "LAMBDAOPS_PASSWORD": "lo-test-pw",
           "SPARK_PASSWORD": "spark-test-pw", "DBT_PASSWORD": "dbt-test-pw",
-          "AIRFLOW_DB_PASSWORD": "af-test-pw"}
+          "AIRFLOW_DB_PASSWORD": "af-test-pw", "LOADGEN_PASSWORD": "load-test-pw"}
 
 
 def psql(port, db, sql=None, file=None, user="postgres", env=None, csv=False):
@@ -939,8 +939,16 @@ def check_postgres(port):
     pg_expect(port, "shop", "SELECT count(*) > 0 FROM pg_logical_slot_peek_binary_changes("
               "'debezium_shop', NULL, NULL, 'proto_version', '1', 'publication_names', "
               "'dbz_publication')", "t", "changes decoded through dbz_publication")
-    psql(port, "shop", "DELETE FROM orders WHERE id > 10000")
     psql(port, "shop", "SELECT pg_drop_replication_slot('debezium_shop')")
+    # The load generator's transaction, as its role (pgbench runs this file).
+    rc, _, err = psql(port, "shop", file=os.path.join(DEPLOY, "loadgen", "order.sql"), user="loadgen",
+                      env={"PGPASSWORD": PG_ENV["LOADGEN_PASSWORD"]})
+    if rc != 0:
+        fail("deploy/loadgen/order.sql", "fails as role loadgen: %s" % err)
+    else:
+        pg_expect(port, "shop", "SELECT count(*) FROM orders WHERE id > 10000", "2",
+                  "deploy/loadgen/order.sql inserted its order as loadgen (plus the decoding probe)")
+    psql(port, "shop", "DELETE FROM orders WHERE id > 10000")
     # lambdaops is read-only.
     rc, _, err = psql(port, "warehouse", "CREATE TABLE marts.x (i int)", user="lambdaops",
                       env={"PGPASSWORD": PG_ENV["LAMBDAOPS_PASSWORD"]})

@@ -12,6 +12,7 @@
 \getenv spark_password SPARK_PASSWORD
 \getenv dbt_password DBT_PASSWORD
 \getenv airflow_password AIRFLOW_DB_PASSWORD
+\getenv loadgen_password LOADGEN_PASSWORD
 
 -- Debezium: logical replication from `shop` (REPLICATION attribute; table
 -- SELECT is granted in 03-publication.sql).
@@ -25,6 +26,8 @@ ALTER ROLE lambdaops SET default_transaction_read_only = on;
 CREATE ROLE spark WITH LOGIN PASSWORD :'spark_password';
 -- dbt: builds staging/intermediate/marts in the warehouse.
 CREATE ROLE dbt WITH LOGIN PASSWORD :'dbt_password';
+-- The load generator (deploy/loadgen): inserts orders, nothing else.
+CREATE ROLE loadgen WITH LOGIN PASSWORD :'loadgen_password';
 -- Airflow's metadata database.
 CREATE ROLE airflow WITH LOGIN PASSWORD :'airflow_password';
 

@@ -24,7 +24,9 @@ def write_batch(df, batch_id, ch_url, ch_password):
     """Writes one micro-batch to ClickHouse. A retried batch inserts the
     same block again, which ReplicatedMergeTree's insert deduplication
     drops; the lambdaops reconcile check catches anything else."""
-    df = df.persist()
+    # 4 inserts per batch, not one per Kafka partition (24): fewer, larger
+    # ClickHouse parts (2 inserts/s at a 2 s trigger).
+    df = df.coalesce(4).persist()
     rows = df.count()
     if rows > 0:
         (df.write.format("jdbc")
