@@ -16,7 +16,10 @@
 #   - the progress file: states, exit codes, gate values, output tail;
 #   - one audit line per step with the context and the argv;
 #   - down runs the down steps in reverse stage order;
-#   - SIGTERM during a step stops the child and records "interrupted".
+#   - SIGTERM during a step stops the child and records "interrupted";
+#   - the REAL kubectl against tests/fake_kube.py: up applies a ConfigMap
+#     (the fake's log has the POST, the next step reads it back into the
+#     output tail), down deletes it (DELETE logged, kubectl get: NotFound).
 #
 # Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the source tree).
 
@@ -28,9 +31,11 @@ T=$(mktemp -d /tmp/lo-bringup.XXXXXX)
 fails=0
 HTTPD_PID=
 UP_PID=
+KUBE_PID=
+REAL_KUBECTL=$(command -v kubectl)
 
 cleanup() {
-        for p in $HTTPD_PID $UP_PID; do
+        for p in $HTTPD_PID $UP_PID $KUBE_PID; do
                 kill "$p" 2>/dev/null
                 wait "$p" 2>/dev/null
         done
@@ -304,6 +309,80 @@ same "SIGTERM recorded" <(python3 -c "import json; p=json.load(open('$SPROG')); 
 if [ -n "$SLEEP_PID" ] && ! kill -0 "$SLEEP_PID" 2>/dev/null; then ok "the step's child is gone"; else
         bad "the step's child ($SLEEP_PID) survived"; fi
 has "SIGTERM retry hint" "$T/out" "Retry with: lambdaops up --plan $T/deploy/slow.yaml --from wait"
+
+# --- the real kubectl against the fake Kubernetes API server ------------------------
+
+if [ -z "$REAL_KUBECTL" ]; then
+        bad "kubectl is not installed (scripts/deps.sh installs it)"
+else
+        mkdir -p "$T/kube"
+        python3 "$S/tests/fake_kube.py" --port-file "$T/kube/port" --log "$T/kube/log" \
+                --fixtures "$S/tests/fixtures/kube/base" 2>"$T/kube/server.err" &
+        KUBE_PID=$!
+        deadline=$(($(now_ms) + 10000))
+        until [ -s "$T/kube/port" ]; do
+                if [ "$(now_ms)" -ge "$deadline" ]; then bad "fake_kube.py did not start"; break; fi
+                sleep 0.05
+        done
+        cat >"$T/kube/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster: {server: "http://127.0.0.1:$(cat "$T/kube/port")"}
+users:
+- name: tester
+  user: {token: not-checked}
+contexts:
+- name: kind-fake
+  context: {cluster: fake, user: tester}
+current-context: kind-fake
+EOF
+        cat >"$T/kube/cm.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: lo-bringup
+  namespace: ingestion
+data:
+  stage: kafka
+EOF
+        cat >"$T/kube/kube.yaml" <<EOF
+version: 1
+vars:
+  context: kind-fake
+  kubectl: $REAL_KUBECTL
+stages:
+  - name: config
+    steps:
+      - run: ["\${kubectl}", --context, "\${context}", --cache-dir, "\${deploy}/cache", apply, -f, "\${deploy}/cm.yaml"]
+        env: {KUBECONFIG: "\${deploy}/kubeconfig"}
+        timeout: 60s
+      - run: ["\${kubectl}", --context, "\${context}", --cache-dir, "\${deploy}/cache", get, configmap, lo-bringup, -n, ingestion, -o, "jsonpath={.data.stage}"]
+        env: {KUBECONFIG: "\${deploy}/kubeconfig"}
+        mutating: false
+        timeout: 60s
+    down:
+      - run: ["\${kubectl}", --context, "\${context}", --cache-dir, "\${deploy}/cache", delete, -f, "\${deploy}/cm.yaml"]
+        env: {KUBECONFIG: "\${deploy}/kubeconfig"}
+        timeout: 60s
+EOF
+        KPROG="$T/state/lambdaops/bringup/kube.json"
+        run "up with the real kubectl" 0 up --plan "$T/kube/kube.yaml" --yes
+        has "kubectl's own output" "$T/out" "configmap/lo-bringup created"
+        if grep -q '"method": "POST", "path": "/api/v1/namespaces/ingestion/configmaps"' "$T/kube/log"; then
+                ok "the fake API server got the POST"; else bad "no POST in the fake's log"; fi
+        same "the read-back step's output tail" <(python3 -c "import json; print(json.load(open('$KPROG'))['stages'][0]['output_tail'])") "['kafka']"
+        run "down with the real kubectl" 0 down --plan "$T/kube/kube.yaml" --yes
+        if grep -q '"method": "DELETE", "path": "/api/v1/namespaces/ingestion/configmaps/lo-bringup"' "$T/kube/log"; then
+                ok "the fake API server got the DELETE"; else bad "no DELETE in the fake's log"; fi
+        if KUBECONFIG="$T/kube/kubeconfig" timeout 60 "$REAL_KUBECTL" --cache-dir "$T/kube/cache" \
+                get configmap lo-bringup -n ingestion </dev/null >"$T/out" 2>&1; then
+                bad "the ConfigMap survived down"
+        else
+                has "kubectl get after down: NotFound" "$T/out" 'configmaps "lo-bringup" not found'
+        fi
+fi
 
 if [ "$fails" -ne 0 ]; then
         echo "$fails check(s) failed"
