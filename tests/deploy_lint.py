@@ -788,7 +788,16 @@ def check_python():
                 py_compile.compile(f, cfile=os.path.join(td, "x.pyc"), doraise=True)
             except py_compile.PyCompileError as e:
                 fail(rel(f), "does not compile: %s" % e.msg.strip())
-    ok("python: %d files compile" % len(files))
+    # Images and ConfigMaps the DAG's pods use: pinned, and defined.
+    for f in files:
+        if "/airflow/dags/" not in f:
+            continue
+        src = open(f).read()
+        for img in re.findall(r'^[A-Z_]*IMAGE = "([^"]+)"', src, re.M):
+            image_pinned(rel(f), img)
+        if not re.search(r'^[A-Z_]*IMAGE = "', src, re.M):
+            fail(rel(f), "no *_IMAGE constants (pods of the DAG must use pinned images)")
+    ok("python: %d files compile; the DAG's images are pinned" % len(files))
     return files
 
 
