@@ -48,6 +48,7 @@ enum bu_cmd { BU_PLAN, BU_UP, BU_DOWN };
 struct bu_opts {
         enum bu_cmd  cmd;
         const char  *plan, *from, *only;
+        const char  *config;            /* -c/--config: instead of the plan's config */
         bool         dry_run, yes, read_only;
 };
 
@@ -82,7 +83,7 @@ static void bu_on_signal(int sig)
 
 /* --- the command line -------------------------------------------------------- */
 
-enum { OPT_PLAN = 300, OPT_FROM, OPT_ONLY, OPT_DRY, OPT_YES, OPT_RO };
+enum { OPT_PLAN = 300, OPT_FROM, OPT_ONLY, OPT_DRY, OPT_YES, OPT_RO, OPT_CONFIG };
 
 static const struct option bu_longopts[] = {
         { "plan",      required_argument, NULL, OPT_PLAN },
@@ -91,6 +92,7 @@ static const struct option bu_longopts[] = {
         { "dry-run",   no_argument,       NULL, OPT_DRY },
         { "yes",       no_argument,       NULL, OPT_YES },
         { "read-only", no_argument,       NULL, OPT_RO },
+        { "config",    required_argument, NULL, OPT_CONFIG },
         { "help",      no_argument,       NULL, 'h' },
         { NULL, 0, NULL, 0 },
 };
@@ -126,14 +128,15 @@ static void bu_help(FILE *f)
 {
         fputs("Usage: lambdaops plan [--plan FILE]\n"
               "       lambdaops up   [--plan FILE] [--from STAGE | --only STAGE] [--dry-run] "
-              "[--yes] [--read-only]\n"
+              "[--yes] [--read-only] [-c CONFIG]\n"
               "       lambdaops down [--plan FILE] [--from STAGE | --only STAGE] [--dry-run] "
               "[--yes] [--read-only]\n"
               "\n"
               "plan prints every stage with its exact commands, gates and down steps.\n"
               "up runs the stages in order, waits for each stage's gates, records progress\n"
               "and resumes from the first stage not done; down runs the down steps in\n"
-              "reverse order. The plan defaults to " BRINGUP_DEFAULT_PLAN ".\n"
+              "reverse order. The plan defaults to " BRINGUP_DEFAULT_PLAN "; -c CONFIG\n"
+              "replaces the plan's config (the sources its gates read).\n"
               "\n"
               "Exit status: 0 done, 1 failed, 2 cancelled or interrupted, 64 usage,\n"
               "66 no plan file, 75 no terminal and no --yes, 77 read-only, 78 invalid\n"
@@ -157,7 +160,7 @@ static int bu_parse(int argc, char **argv, struct bu_opts *o)
         o->plan = BRINGUP_DEFAULT_PLAN;
         optind = 1;
         opterr = 0;
-        while ((ch = getopt_long(argc, argv, ":h", bu_longopts, NULL)) != -1) {
+        while ((ch = getopt_long(argc, argv, ":hc:", bu_longopts, NULL)) != -1) {
                 switch (ch) {
                 case OPT_PLAN: o->plan = optarg; break;
                 case OPT_FROM: o->from = optarg; break;
@@ -165,6 +168,8 @@ static int bu_parse(int argc, char **argv, struct bu_opts *o)
                 case OPT_DRY: o->dry_run = true; break;
                 case OPT_YES: o->yes = true; break;
                 case OPT_RO: o->read_only = true; break;
+                case 'c':
+                case OPT_CONFIG: o->config = optarg; break;
                 case 'h':
                         bu_help(stdout);
                         return 0;
@@ -189,7 +194,7 @@ static int bu_parse(int argc, char **argv, struct bu_opts *o)
                 o->cmd = BU_DOWN;
         else
                 return bu_usage("unknown command", word);
-        if (o->cmd == BU_PLAN && (o->from || o->only || o->dry_run || o->yes))
+        if (o->cmd == BU_PLAN && (o->from || o->only || o->dry_run || o->yes || o->config))
                 return bu_usage("plan takes only --plan", NULL);
         if (o->from && o->only)
                 return bu_usage("--from and --only exclude each other", NULL);
@@ -887,6 +892,10 @@ int bringup_main(int argc, char **argv)
                 return BRINGUP_EXIT_OK;
         }
         r.context = plan_var(r.plan, "context");
+        if (o.config) {
+                free(r.plan->config);
+                r.plan->config = xstrdup(o.config);
+        }
         /* A dry run needs no config: it only prints. */
         if (r.plan->config && !o.dry_run) {
                 r.cfg = config_load_file(r.plan->config, &err);

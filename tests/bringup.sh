@@ -210,6 +210,8 @@ up refused 77 read-only: actions are disabled"
 : >"$T/audit.jsonl"
 
 run "up --plan with a missing file" 66 up --plan "$T/nope.yaml" --yes
+run "up -c with a missing config" 78 up --plan "$P" -c "$T/nope.yaml" --yes
+has "names the missing config" "$T/err" "$T/nope.yaml"
 run "up --from an unknown stage" 64 up --plan "$P" --from nope --yes
 has "names the unknown stage" "$T/err" "no stage \"nope\" in $P"
 
