@@ -17,6 +17,8 @@
 #   - one audit line per step with the context and the argv;
 #   - down runs the down steps in reverse stage order;
 #   - SIGTERM during a step stops the child and records "interrupted";
+#   - on a terminal (script(1)): the [y/N] question, the context typed for a
+#     dangerous step; a wrong one or "n" cancels (exit 2), audited;
 #   - the REAL kubectl against tests/fake_kube.py: up applies a ConfigMap
 #     (the fake's log has the POST, the next step reads it back into the
 #     output tail), down deletes it (DELETE logged, kubectl get: NotFound).
@@ -311,6 +313,45 @@ same "SIGTERM recorded" <(python3 -c "import json; p=json.load(open('$SPROG')); 
 if [ -n "$SLEEP_PID" ] && ! kill -0 "$SLEEP_PID" 2>/dev/null; then ok "the step's child is gone"; else
         bad "the step's child ($SLEEP_PID) survived"; fi
 has "SIGTERM retry hint" "$T/out" "Retry with: lambdaops up --plan $T/deploy/slow.yaml --from wait"
+
+# --- prompts on a terminal (script(1) gives lambdaops a pty) ---------------------------
+
+cat >"$T/deploy/tty.yaml" <<'EOF'
+version: 1
+vars: {context: kind-tty}
+stages:
+  - name: a
+    steps:
+      - run: [echo, safe]
+      - run: [echo, dangerous]
+        dangerous: true
+EOF
+: >"$T/state/lambdaops/audit.jsonl"
+printf 'y\nkind-tty\n' | script -qec "'$B' up --plan '$T/deploy/tty.yaml'" /dev/null >"$T/out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && ok "terminal: y and the typed context run it (exit 0)" || bad "terminal: exit $rc, want 0"
+has "terminal: the question" "$T/out" "up: run stages a..a of $T/deploy/tty.yaml on context kind-tty? [y/N]"
+has "terminal: the dangerous step asks for the context" "$T/out" "This step is dangerous. Type kind-tty to run it:"
+has "terminal: the dangerous step ran" "$T/out" "$ echo dangerous"
+printf 'y\nkind-other\n' | script -qec "'$B' up --plan '$T/deploy/tty.yaml' --from a" /dev/null >"$T/out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && ok "terminal: a wrong context cancels (exit 2)" || bad "terminal: exit $rc, want 2"
+has "terminal: cancelled at the prompt" "$T/out" "stage a failed: step 2: cancelled at the prompt"
+printf 'n\n' | script -qec "'$B' up --plan '$T/deploy/tty.yaml' --from a" /dev/null >"$T/out" 2>&1
+rc=$?
+[ "$rc" = 2 ] && ok "terminal: n at the question (exit 2)" || bad "terminal: exit $rc, want 2"
+# no config in this plan: the audit log is the state dir's audit.jsonl
+python3 - "$T/state/lambdaops/audit.jsonl" >"$T/audit.txt" <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    print(a["action"], a["outcome"], a["context"])
+PY
+same "terminal: audit lines" "$T/audit.txt" "up:a:step 1 ok kind-tty
+up:a:step 2 ok kind-tty
+up:a:step 1 ok kind-tty
+up:a:step 2 cancelled kind-tty
+up cancelled kind-tty"
 
 # --- the real kubectl against the fake Kubernetes API server ------------------------
 
