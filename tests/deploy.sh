@@ -32,6 +32,7 @@ mkdir -p "$TMP/lint"
 
 rc=0
 python3 "$SRC/tests/deploy_lint.py" --root "$SRC" --pg-port "$PG_PORT" --pg-bin "$LO_PG_BIN" \
+        --pg-data "$TMP/pg/db" \
         --ch-port "$CH_PORT" --lambdaops "$BIN" --tmp "$TMP/lint" || rc=1
 
 # The validator must catch what it claims to: each broken copy of deploy/

@@ -928,9 +928,27 @@ def check_postgres(port):
     pg_expect(port, "postgres", "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database "
               "WHERE datname IN ('shop', 'warehouse', 'iceberg', 'airflow')",
               "airflow,iceberg,shop,warehouse", "databases")
-    # The roles log in with the passwords from the environment (scram).
-    for role, var in (("debezium", "DEBEZIUM_PASSWORD"), ("lambdaops", "LAMBDAOPS_PASSWORD")):
-        pg_expect(port, "shop", "SELECT current_user", role, "%s logs in with $%s" % (role, var),
+    # From here on every role but postgres needs its password (the test
+    # server was initialised with trust): the bootstrap set them from the
+    # environment through \getenv.
+    if PG_DATA:
+        hba = os.path.join(PG_DATA, "pg_hba.conf")
+        with open(hba, "w") as fh:      # rewritten in place: owner and mode stay
+            fh.write("host all postgres 127.0.0.1/32 trust\n"
+                     "host all all 127.0.0.1/32 scram-sha-256\n")
+        psql(port, "postgres", "SELECT pg_reload_conf()")
+        rc, _, err = psql(port, "shop", "SELECT 1", user="debezium", env={"PGPASSWORD": "wrong"})
+        if rc == 0 or "password authentication failed" not in err:
+            fail("postgres", "a wrong password was accepted after switching to scram: %s" % err)
+        else:
+            ok("postgres: scram-sha-256 enforced for the pipeline roles (a wrong password is refused)")
+    else:
+        skip("postgres passwords", "no --pg-data: logins are checked under trust only")
+    for role, var in (("debezium", "DEBEZIUM_PASSWORD"), ("lambdaops", "LAMBDAOPS_PASSWORD"),
+                      ("spark", "SPARK_PASSWORD"), ("dbt", "DBT_PASSWORD"),
+                      ("airflow", "AIRFLOW_DB_PASSWORD"), ("loadgen", "LOADGEN_PASSWORD")):
+        db = {"spark": "iceberg", "dbt": "warehouse", "airflow": "airflow"}.get(role, "shop")
+        pg_expect(port, db, "SELECT current_user", role, "%s logs in to %s with $%s" % (role, db, var),
                   user=role, env={"PGPASSWORD": PG_ENV[var]})
     # Debezium's heartbeat query, as the debezium role.
     pg_expect(port, "shop", "INSERT INTO public.debezium_heartbeat (id, ts) VALUES (1, now()) "
@@ -1340,11 +1358,12 @@ def check_binary(binary, stage_names, pg_port, ch_port, tmp):
 # --- main ---------------------------------------------------------------------------
 
 def main():
-    global ROOT, DEPLOY, PG_BIN, LAMBDAOPS_CFG_RECONCILE
+    global ROOT, DEPLOY, PG_BIN, PG_DATA, LAMBDAOPS_CFG_RECONCILE
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
     ap.add_argument("--pg-port", type=int)
     ap.add_argument("--pg-bin", default="")
+    ap.add_argument("--pg-data", default="")
     ap.add_argument("--ch-port", type=int)
     ap.add_argument("--lambdaops", default="")
     ap.add_argument("--tmp", required=True)
@@ -1352,6 +1371,7 @@ def main():
     ROOT = os.path.abspath(a.root)
     DEPLOY = os.path.join(ROOT, "deploy")
     PG_BIN = a.pg_bin
+    PG_DATA = a.pg_data
 
     files = load_yaml_files()
     manifests, kus, other = classify(files)
