@@ -2,7 +2,7 @@
  * expr: a small expression language over JSON documents (cJSON), for
  * bring-up gates now and alert rules and runbook checks later. The
  * language is fixed in /work/notes/plan-format.md and documented in the
- * plan reference (docs/bring-up.md or docs/plan-reference.md):
+ * plan reference (docs/bring-up.md, "Plan file and commands"):
  *
  *   literals   12  1.5  "text"  'text'  true  false  null  [1, "a"]
  *   paths      quorum.leader_id   groups[0].lag   a["x-y"]   list[-1]
