@@ -37,6 +37,7 @@ python3 "$SRC/tests/deploy_lint.py" --root "$SRC" --pg-port "$PG_PORT" --pg-bin 
 
 # The validator must catch what it claims to: each broken copy of deploy/
 # (one fault each, static checks only) must fail with that fault named.
+mkdir -p "$TMP/lint"
 mutant() {
         local name=$1 file=$2 from=$3 to=$4 want=$5 out
         rm -rf "$TMP/m" && mkdir -p "$TMP/m" && cp -r "$SRC/deploy" "$TMP/m/deploy"
@@ -88,6 +89,10 @@ mutant yaml-syntax airflow/values.yaml "executor: KubernetesExecutor" "executor:
         "YAML does not parse" || rc=1
 mutant unpublished-nodeport connect/connect.yaml "nodePort: 30083" "nodePort: 30084" \
         "nodePort 30084 is not published by kind-config.yaml" || rc=1
+mutant bad-relabel-regex monitoring/prometheus.yaml "regex: kafka-exporter, action: keep" \
+        "regex: kafka-(exporter, action: keep" "promtool check config" || rc=1
+mutant kustomize-missing-file postgres/kustomization.yaml "      - 04-warehouse.sql" "      - 05-missing.sql" \
+        "kubectl kustomize failed" || rc=1
 mutant config-inline-password lambdaops.yaml "password_env: CH_LAMBDAOPS_PASSWORD" "password: x" \
         "source speed-ch: password holds a secret inline" || rc=1
 
