@@ -39,7 +39,8 @@ python3 "$SRC/tests/deploy_lint.py" --root "$SRC" --pg-port "$PG_PORT" --pg-bin 
 # (one fault each, static checks only) must fail with that fault named.
 mkdir -p "$TMP/lint"
 mutant() {
-        local name=$1 file=$2 from=$3 to=$4 want=$5 out
+        local name=$1 file=$2 from=$3 to=$4 want=$5 out tools=--no-tools
+        case $want in "promtool"*|"kubectl kustomize"*) tools= ;; esac
         rm -rf "$TMP/m" && mkdir -p "$TMP/m" && cp -r "$SRC/deploy" "$TMP/m/deploy"
         python3 - "$TMP/m/deploy/$file" "$from" "$to" <<'PY' || { echo "FAIL mutant $name: '$3' not found in $2"; return 1; }
 import sys
@@ -49,7 +50,7 @@ if a not in s:
     sys.exit(1)
 open(p, "w").write(s.replace(a, b, 1))
 PY
-        out=$(python3 "$SRC/tests/deploy_lint.py" --root "$TMP/m" --tmp "$TMP/lint" 2>&1)
+        out=$(python3 "$SRC/tests/deploy_lint.py" --root "$TMP/m" --tmp "$TMP/lint" $tools 2>&1)
         if [ $? -eq 0 ] || ! grep -qF -- "$want" <<<"$out"; then
                 echo "FAIL mutant $name: the validator did not report: $want"
                 grep '^FAIL' <<<"$out" | head -5
