@@ -94,6 +94,8 @@ mutant bad-relabel-regex monitoring/prometheus.yaml "regex: kafka-exporter, acti
         "regex: kafka-(exporter, action: keep" "promtool check config" || rc=1
 mutant kustomize-missing-file postgres/kustomization.yaml "      - 04-warehouse.sql" "      - 05-missing.sql" \
         "kubectl kustomize failed" || rc=1
+mutant raft-naming kafka/jmx-exporter.yaml "name: kafka_server_raft_metrics_\$1" \
+        "name: kafka_raft_\$1" "kafka_server_raft_metrics_current_leader is not exported" || rc=1
 mutant config-inline-password lambdaops.yaml "password_env: CH_LAMBDAOPS_PASSWORD" "password: x" \
         "source speed-ch: password holds a secret inline" || rc=1
 

@@ -628,6 +628,96 @@ def check_prometheus_config(manifests, tmp):
            % (len(c.get("scrape_configs") or []), n_sd))
 
 
+# Real MBean attributes as jmx_exporter formats them for matching
+# ("domain<key=value, ...><>attribute: value"), one per metric the pipeline
+# relies on.
+JMX_SAMPLES = {
+    "kafka.yml": [
+        "kafka.server<type=raft-metrics><>current-leader: 1.0",
+        "kafka.server<type=raft-metrics><>current-epoch: 7.0",
+        "kafka.server<type=raft-metrics><>high-watermark: 1234.0",
+        "kafka.server<type=raft-metrics><>log-end-offset: 1234.0",
+        "kafka.server<type=raft-metrics><>current-state: leader",
+        "kafka.server<type=ReplicaManager, name=UnderReplicatedPartitions><>Value: 0.0",
+        "kafka.server<type=ReplicaManager, name=UnderMinIsrPartitionCount><>Value: 0.0",
+        "kafka.controller<type=KafkaController, name=ActiveControllerCount><>Value: 1.0",
+        "kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec, topic=shop.public.orders><>Count: 99.0",
+        "kafka.server<type=BrokerTopicMetrics, name=MessagesInPerSec><>Count: 99.0",
+    ],
+    "connect.yml": [
+        "kafka.connect<type=connector-metrics, connector=debezium-shop><>status: running",
+        "kafka.connect<type=connector-task-metrics, connector=s3-sink, task=0><>status: running",
+        "debezium.postgres<type=connector-metrics, context=streaming, server=shop><>MilliSecondsBehindSource: 12.0",
+    ],
+}
+
+
+def jmx_apply(rules, lowercase, sample):
+    """jmx_exporter's rule matching for one sample: patterns are not
+    anchored (it compiles "^.*(?:" + pattern + ").*$"); the first rule that
+    matches names the metric ($n substituted, invalid characters to '_',
+    lower-cased when asked) and its labels."""
+    for r in rules:
+        m = re.fullmatch(r"^.*(?:" + r["pattern"] + r").*$", sample)
+        if not m:
+            continue
+
+        def fill(t):
+            return re.sub(r"\$(\d)", lambda g: m.group(int(g.group(1))), t)
+        name = re.sub(r"[^a-zA-Z0-9:_]", "_", fill(r["name"]))
+        labels = {k: fill(v) for k, v in (r.get("labels") or {}).items()}
+        return (name.lower() if lowercase else name), labels
+    return None, None
+
+
+def check_jmx_rules(manifests, sources):
+    """The exporter rules produce the names that lambdaops reads: the raft
+    metrics its prometheus collector queries for the quorum, and every
+    kafka_/debezium_ metric of the PromQL in deploy/lambdaops.yaml."""
+    produced = {}
+    for f, i, d in manifests:
+        if d.get("kind") != "ConfigMap":
+            continue
+        for key, text in (d.get("data") or {}).items():
+            if key not in JMX_SAMPLES and not key.endswith(".yml"):
+                continue
+            if "rules:" not in text:
+                continue
+            where = "%s %s" % (rel(f), key)
+            cfg = yaml.safe_load(text)
+            for r in cfg.get("rules") or []:
+                try:
+                    re.compile(r["pattern"])
+                except re.error as e:
+                    fail(where, "pattern %r does not compile: %s" % (r["pattern"], e))
+                    return
+            for s in JMX_SAMPLES.get(key, []):
+                name, labels = jmx_apply(cfg["rules"], cfg.get("lowercaseOutputName"), s)
+                if not name:
+                    fail(where, "no rule exports %s" % s)
+                    continue
+                produced.setdefault(name, []).append(labels)
+    # the prometheus collector's quorum query (collectors/prometheus.c prom_raft_query)
+    for attr in ("current_leader", "current_epoch", "high_watermark", "log_end_offset", "current_state"):
+        if "kafka_server_raft_metrics_" + attr not in produced:
+            fail("deploy/kafka/jmx-exporter.yaml", "kafka_server_raft_metrics_%s is not exported" % attr)
+    if {"state": "leader"} not in produced.get("kafka_server_raft_metrics_current_state", []):
+        fail("deploy/kafka/jmx-exporter.yaml", "current_state has no state=\"leader\" label")
+    others = ("kafka_consumergroup_", "kubelet_", "up")
+    for s in sources.values():
+        if s.get("kind") != "prometheus":
+            continue
+        for q in s.get("queries") or []:
+            for m in re.findall(r"\b((?:kafka|debezium)_[a-z0-9_]+)", q["expr"]):
+                if m.startswith(others):
+                    continue
+                if m not in produced:
+                    fail("deploy/lambdaops.yaml", "query %s reads %s, which no exporter rule produces"
+                         % (q["name"], m))
+    ok("jmx: exporter rules produce the raft metrics and every kafka_/debezium_ metric lambdaops queries "
+       "(%d names)" % len(produced))
+
+
 # --- plan.yaml -----------------------------------------------------------------
 
 DURATION = re.compile(r"^\d+(\.\d{1,6})?(ms|s|m|h|d)$")
@@ -1456,6 +1546,7 @@ def main():
     ctx["chart_nodeports"] = CHART_NODEPORTS
     check_kind_config(other.get("kind") or {}, ctx)
     sources = check_lambdaops_configs(other.get("lambdaops") or {})
+    check_jmx_rules(manifests, sources)
     LAMBDAOPS_CFG_RECONCILE = next((s for s in sources.values() if s.get("kind") == "reconcile"), None)
     if not LAMBDAOPS_CFG_RECONCILE:
         fail("deploy/lambdaops.yaml", "no reconcile source")
