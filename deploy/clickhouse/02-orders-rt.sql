@@ -4,7 +4,7 @@
 -- block retried by Spark after a failure is dropped by block
 -- deduplication (insert_deduplicate, on by default for Replicated tables).
 
--- requires: ClickHouse >= 20.10 (ON CLUSTER through Keeper; ReplicatedMergeTree with {shard}/{replica} macros)
+-- requires: ClickHouse >= 21.8 (ClickHouse Keeper for ON CLUSTER and ReplicatedMergeTree; 18.16 would need ZooKeeper)
 -- requires: ClickHouse >= 19.6 (TTL)
 -- on-18.16: rewrite
 CREATE TABLE IF NOT EXISTS speed.orders_rt ON CLUSTER speed

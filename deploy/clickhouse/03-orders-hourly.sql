@@ -4,7 +4,7 @@
 -- because unmerged parts may hold several rows for one hour. This is the
 -- table lambdaops reconciles against the warehouse's marts.orders_hourly.
 
--- requires: ClickHouse >= 20.10 (ON CLUSTER through Keeper; ReplicatedSummingMergeTree with macros)
+-- requires: ClickHouse >= 21.8 (ClickHouse Keeper for ON CLUSTER and ReplicatedSummingMergeTree)
 -- on-18.16: rewrite
 CREATE TABLE IF NOT EXISTS speed.orders_hourly_rt ON CLUSTER speed
 (
@@ -16,7 +16,7 @@ ENGINE = ReplicatedSummingMergeTree('/clickhouse/tables/{shard}/speed/orders_hou
 PARTITION BY toYYYYMM(bucket)
 ORDER BY bucket;
 
--- requires: ClickHouse >= 20.10 (ON CLUSTER through Keeper)
+-- requires: ClickHouse >= 21.8 (ON CLUSTER through ClickHouse Keeper)
 -- on-18.16: rewrite
 CREATE MATERIALIZED VIEW IF NOT EXISTS speed.orders_hourly_mv ON CLUSTER speed
 TO speed.orders_hourly_rt
@@ -29,7 +29,7 @@ GROUP BY bucket;
 
 -- Streaming progress as the speed job sees it (one row per micro-batch):
 -- lets a reconcile check or a dashboard tell "no data" from "job stopped".
--- requires: ClickHouse >= 20.10 (ON CLUSTER through Keeper; ReplicatedMergeTree with macros)
+-- requires: ClickHouse >= 21.8 (ClickHouse Keeper for ON CLUSTER and ReplicatedMergeTree)
 -- requires: ClickHouse >= 19.6 (TTL)
 -- on-18.16: rewrite
 CREATE TABLE IF NOT EXISTS speed.batches ON CLUSTER speed
