@@ -904,6 +904,12 @@ def check_lambdaops_configs(cfgs):
                     fail(where, "source %s: credentials in %s" % (n, k))
         if f.endswith("deploy/lambdaops.yaml"):
             sources = {s.get("name"): s for s in c.get("sources") or []}
+            for s in sources.values():
+                # kind bringup: `plan` is relative to where lambdaops runs
+                # (the repository root in docs/bring-up.md)
+                if s.get("kind") == "bringup" and not os.path.isfile(os.path.join(ROOT, str(s.get("plan")))):
+                    fail(where, "source %s: plan %s does not exist relative to the repository root"
+                         % (s.get("name"), s.get("plan")))
     ok("config: secrets only via *_env, every variable defined by deploy/secrets/*.env.example")
     return sources
 
