@@ -44,6 +44,7 @@ Exit 0 when everything passed (SKIPs allowed), 1 otherwise.
 """
 
 import argparse
+import ast
 import glob
 import json
 import os
@@ -1174,16 +1175,55 @@ def check_dbt_on_postgres(port, models):
     (from shop), builds the dbt models in dependency order as dbt does
     (views for staging/intermediate, tables for marts, as role dbt) and runs
     their schema and singular tests."""
+    spark_env = {"PGPASSWORD": PG_ENV["SPARK_PASSWORD"]}
     okc, err = copy_rows(port, "shop", "SELECT id, customer_id, status, amount, created_at, updated_at, "
-                         "false, id FROM orders", port, "warehouse", "raw.orders",
+                         "false, id FROM orders", port, "warehouse", "raw.orders_stage",
                          "id, customer_id, status, amount, created_at, updated_at, deleted, source_lsn",
-                         user_to="spark", env_to={"PGPASSWORD": PG_ENV["SPARK_PASSWORD"]})
-    okc2, err2 = copy_rows(port, "shop", "SELECT id, email, country, created_at, false FROM customers",
-                           port, "warehouse", "raw.customers", "id, email, country, created_at, deleted")
+                         user_to="spark", env_to=spark_env)
+    okc2, err2 = copy_rows(port, "shop", "SELECT id, email, country, created_at, false, id FROM customers",
+                           port, "warehouse", "raw.customers_stage",
+                           "id, email, country, created_at, deleted, source_lsn",
+                           user_to="spark", env_to=spark_env)
     if not (okc and okc2):
-        fail("dbt", "loading raw tables: %s %s" % (err, err2))
+        fail("dbt", "loading the stage tables: %s %s" % (err, err2))
         return False
-    ok("dbt: raw.orders loaded as role spark (the batch job's grants)")
+    # The batch job's own upsert statements (deploy/spark/batch_job.py,
+    # taken from its source: pyspark is not needed for them), as role spark,
+    # twice: the second run must change nothing.
+    src = open(os.path.join(DEPLOY, "spark", "batch_job.py")).read()
+    tree = ast.parse(src)
+    ns = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "upsert_sql" or \
+                isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "TABLES" for t in node.targets):
+            exec(compile(ast.Module(body=[node], type_ignores=[]), "batch_job.py", "exec"), ns)
+    if "upsert_sql" not in ns or "TABLES" not in ns:
+        fail("deploy/spark/batch_job.py", "upsert_sql() or TABLES not found")
+        return False
+    for attempt in (1, 2):
+        for table, spec in ns["TABLES"].items():
+            rc, _, err = psql(port, "warehouse", ns["upsert_sql"]("postgres", table, spec["columns"]),
+                              user="spark", env=spark_env)
+            if rc != 0:
+                fail("deploy/spark/batch_job.py", "upsert into raw.%s on PostgreSQL: %s" % (table, err))
+                return False
+    pg_expect(port, "warehouse", "SELECT (SELECT count(*) FROM raw.orders), (SELECT sum(amount) FROM raw.orders), "
+              "(SELECT count(*) FROM raw.customers)", "10000|%s|1000" % SEED_SUM,
+              "batch job upserts (run twice) into raw.orders|sum|raw.customers")
+    # An older change (lower source LSN) never overwrites a newer one.
+    psql(port, "warehouse", "TRUNCATE raw.orders_stage", user="spark", env=spark_env)
+    psql(port, "warehouse", "INSERT INTO raw.orders_stage SELECT id, customer_id, 'cancelled', 0, created_at, "
+         "updated_at, false, source_lsn - 1 FROM raw.orders WHERE id = 1", user="spark", env=spark_env)
+    psql(port, "warehouse", ns["upsert_sql"]("postgres", "orders", ns["TABLES"]["orders"]["columns"]),
+         user="spark", env=spark_env)
+    pg_expect(port, "warehouse", "SELECT status, amount FROM raw.orders WHERE id = 1", "paid|0.37",
+              "an older change does not overwrite a newer one")
+    psql(port, "warehouse", "UPDATE raw.orders_stage SET source_lsn = source_lsn + 2, amount = 0.37",
+         user="spark", env=spark_env)
+    psql(port, "warehouse", ns["upsert_sql"]("postgres", "orders", ns["TABLES"]["orders"]["columns"]),
+         user="spark", env=spark_env)
+    pg_expect(port, "warehouse", "SELECT status, amount, source_lsn FROM raw.orders WHERE id = 1",
+              "cancelled|0.37|2", "a newer change replaces the row")
     proj = yaml.safe_load(open(os.path.join(DEPLOY, "dbt", "dbt_project.yml")))
     cfg = get(proj, "models." + proj["name"]) or {}
     schema_of = {}

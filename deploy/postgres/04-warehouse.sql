@@ -39,12 +39,22 @@ CREATE TABLE raw.customers (
         country         char(2) NOT NULL,
         created_at      timestamptz NOT NULL,
         deleted         boolean NOT NULL DEFAULT false,
+        source_lsn      bigint,
         loaded_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE raw.customers_stage (
+        id              bigint NOT NULL,
+        email           text NOT NULL,
+        country         char(2) NOT NULL,
+        created_at      timestamptz NOT NULL,
+        deleted         boolean NOT NULL,
+        source_lsn      bigint
 );
 RESET ROLE;
 
 GRANT USAGE ON SCHEMA raw TO spark;
-GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON raw.orders, raw.orders_stage, raw.customers TO spark;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON raw.orders, raw.orders_stage, raw.customers,
+        raw.customers_stage TO spark;
 GRANT USAGE ON SCHEMA raw TO dbt;
 GRANT CONNECT ON DATABASE warehouse TO spark, lambdaops;
 GRANT USAGE ON SCHEMA marts TO lambdaops;

@@ -1,6 +1,7 @@
 """Batch layer: one day of raw CDC Parquet (written to S3 by the S3 sink)
-merged into the Iceberg table lake.shop.orders, then that day's changed
-rows upserted into the warehouse (raw.orders) for dbt.
+merged into the Iceberg tables lake.shop.orders and lake.shop.customers,
+then that day's changed rows upserted into the warehouse (raw.orders,
+raw.customers) for dbt.
 
     batch_job.py --date 2026-01-01 --target postgres|snowflake
 
@@ -17,44 +18,62 @@ from pyspark.sql import functions as F
 sys.path.insert(0, "/opt/lambdaops/spark")
 from common import env  # noqa: E402
 
-RAW = "s3a://lake/raw/shop.public.orders"
-TABLE = "lake.shop.orders"
+RAW = "s3a://lake/raw"
 
-# Warehouse targets: JDBC URL, driver, user/password variables, and the
-# upsert from the landing table into raw.orders.
+# The CDC tables: Debezium topic, Iceberg table, columns (name, Spark SQL
+# type) after the unwrap transform, and the warehouse table they land in.
+TABLES = {
+    "orders": {
+        "topic": "shop.public.orders",
+        "iceberg": "lake.shop.orders",
+        "partitioned_by": "days(created_at)",
+        "columns": [("id", "bigint"), ("customer_id", "bigint"), ("status", "string"),
+                    ("amount", "decimal(12,2)"), ("created_at", "timestamp"),
+                    ("updated_at", "timestamp")],
+    },
+    "customers": {
+        "topic": "shop.public.customers",
+        "iceberg": "lake.shop.customers",
+        "partitioned_by": None,
+        "columns": [("id", "bigint"), ("email", "string"), ("country", "string"),
+                    ("created_at", "timestamp")],
+    },
+}
+
+
+def upsert_sql(target, table, cols):
+    """The statement that merges raw.<table>_stage into raw.<table>: the
+    newer change (by source LSN) wins."""
+    names = [c for c, _ in cols] + ["deleted", "source_lsn"]
+    if target == "postgres":
+        sets = ", ".join("%s = EXCLUDED.%s" % (c, c) for c in names if c != "id")
+        return ("INSERT INTO raw.{t} ({cols}) SELECT {cols} FROM raw.{t}_stage "
+                "ON CONFLICT (id) DO UPDATE SET {sets}, loaded_at = now() "
+                "WHERE raw.{t}.source_lsn IS NULL OR EXCLUDED.source_lsn > raw.{t}.source_lsn"
+                ).format(t=table, cols=", ".join(names), sets=sets)
+    up = [c.upper() for c in names]
+    sets = ", ".join("%s = s.%s" % (c, c) for c in up if c != "ID")
+    return ("MERGE INTO RAW.{t} t USING RAW.{t}_STAGE s ON t.ID = s.ID "
+            "WHEN MATCHED AND (t.SOURCE_LSN IS NULL OR s.SOURCE_LSN > t.SOURCE_LSN) THEN UPDATE SET "
+            "{sets}, LOADED_AT = CURRENT_TIMESTAMP() "
+            "WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
+            ).format(t=table.upper(), sets=sets, cols=", ".join(up),
+                     vals=", ".join("s." + c for c in up))
+
+
+# Warehouse targets: JDBC URL, driver, user and password variables.
 TARGETS = {
     "postgres": {
         "url": "jdbc:postgresql://postgres.data.svc:5432/warehouse",
         "driver": "org.postgresql.Driver",
         "user": "spark",
         "password_env": "SPARK_PASSWORD",
-        "stage": "raw.orders_stage",
-        "merge": (
-            "INSERT INTO raw.orders (id, customer_id, status, amount, created_at,"
-            " updated_at, deleted, source_lsn) "
-            "SELECT id, customer_id, status, amount, created_at, updated_at, deleted,"
-            " source_lsn FROM raw.orders_stage "
-            "ON CONFLICT (id) DO UPDATE SET customer_id = EXCLUDED.customer_id,"
-            " status = EXCLUDED.status, amount = EXCLUDED.amount,"
-            " updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted,"
-            " source_lsn = EXCLUDED.source_lsn, loaded_at = now() "
-            "WHERE raw.orders.source_lsn IS NULL OR EXCLUDED.source_lsn > raw.orders.source_lsn"),
     },
     "snowflake": {
         "url_env": "SNOWFLAKE_JDBC_URL",
         "driver": "net.snowflake.client.jdbc.SnowflakeDriver",
         "user_env": "SNOWFLAKE_USER",
         "password_env": "SNOWFLAKE_PASSWORD",
-        "stage": "RAW.ORDERS_STAGE",
-        "merge": (
-            "MERGE INTO RAW.ORDERS t USING RAW.ORDERS_STAGE s ON t.ID = s.ID "
-            "WHEN MATCHED AND (t.SOURCE_LSN IS NULL OR s.SOURCE_LSN > t.SOURCE_LSN) THEN UPDATE SET"
-            " CUSTOMER_ID = s.CUSTOMER_ID, STATUS = s.STATUS, AMOUNT = s.AMOUNT,"
-            " UPDATED_AT = s.UPDATED_AT, DELETED = s.DELETED, SOURCE_LSN = s.SOURCE_LSN,"
-            " LOADED_AT = CURRENT_TIMESTAMP() "
-            "WHEN NOT MATCHED THEN INSERT (ID, CUSTOMER_ID, STATUS, AMOUNT, CREATED_AT,"
-            " UPDATED_AT, DELETED, SOURCE_LSN) VALUES (s.ID, s.CUSTOMER_ID, s.STATUS,"
-            " s.AMOUNT, s.CREATED_AT, s.UPDATED_AT, s.DELETED, s.SOURCE_LSN)"),
     },
 }
 
@@ -94,49 +113,52 @@ def run_sql(spark, url, user, password, statement):
         conn.close()
 
 
+def day_changes(spark, spec, day):
+    """The day's change events of one table, the newest per id."""
+    path = "%s/%s" % (RAW, spec["topic"])
+    df = spark.read.option("basePath", path).parquet("%s/dt=%s" % (path, day))
+    cols = []
+    for name, typ in spec["columns"]:
+        c = F.col(name)
+        cols.append((F.to_timestamp(c) if typ == "timestamp" else c.cast(typ)).alias(name))
+    cols.append((F.col("__deleted") == F.lit("true")).alias("deleted"))
+    cols.append(F.col("__lsn").cast("long").alias("source_lsn"))
+    newest = Window.partitionBy("id").orderBy(F.col("source_lsn").desc())
+    return (df.select(*cols).withColumn("rn", F.row_number().over(newest))
+            .where("rn = 1").drop("rn"))
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("--date", required=True, help="the day to load, YYYY-MM-DD (UTC)")
     ap.add_argument("--target", choices=sorted(TARGETS), default="postgres")
     args = ap.parse_args(argv)
 
-    spark = session()
-    spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.shop")
-    spark.sql(f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-                    id BIGINT, customer_id BIGINT, status STRING,
-                    amount DECIMAL(12,2), created_at TIMESTAMP, updated_at TIMESTAMP,
-                    deleted BOOLEAN, source_lsn BIGINT)
-                  USING iceberg PARTITIONED BY (days(created_at))""")
-
-    day = (spark.read.option("basePath", RAW).parquet(f"{RAW}/dt={args.date}")
-           .select(F.col("id").cast("long").alias("id"),
-                   F.col("customer_id").cast("long").alias("customer_id"),
-                   F.col("status"),
-                   F.col("amount").cast("decimal(12,2)").alias("amount"),
-                   F.to_timestamp("created_at").alias("created_at"),
-                   F.to_timestamp("updated_at").alias("updated_at"),
-                   (F.col("__deleted") == F.lit("true")).alias("deleted"),
-                   F.col("__lsn").cast("long").alias("source_lsn")))
-    # The newest change of each order of the day wins.
-    newest = Window.partitionBy("id").orderBy(F.col("source_lsn").desc())
-    changes = (day.withColumn("rn", F.row_number().over(newest))
-               .where("rn = 1").drop("rn"))
-    changes.createOrReplaceTempView("changes")
-    spark.sql(f"""MERGE INTO {TABLE} t USING changes s ON t.id = s.id
-                  WHEN MATCHED AND s.source_lsn > t.source_lsn THEN UPDATE SET *
-                  WHEN NOT MATCHED THEN INSERT *""")
-
     target = TARGETS[args.target]
     url = target.get("url") or env(target["url_env"])
     user = target.get("user") or env(target["user_env"])
     password = env(target["password_env"])
-    (changes.write.format("jdbc")
-        .option("url", url).option("driver", target["driver"])
-        .option("dbtable", target["stage"])
-        .option("user", user).option("password", password)
-        .option("truncate", "true").option("batchsize", "10000")
-        .mode("overwrite").save())
-    run_sql(spark, url, user, password, target["merge"])
+
+    spark = session()
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.shop")
+    for table, spec in TABLES.items():
+        ddl = ", ".join("%s %s" % (c, t.upper()) for c, t in spec["columns"])
+        spark.sql("CREATE TABLE IF NOT EXISTS %s (%s, deleted BOOLEAN, source_lsn BIGINT) USING iceberg%s"
+                  % (spec["iceberg"], ddl,
+                     " PARTITIONED BY (%s)" % spec["partitioned_by"] if spec["partitioned_by"] else ""))
+        changes = day_changes(spark, spec, args.date)
+        view = "changes_" + table
+        changes.createOrReplaceTempView(view)
+        spark.sql("""MERGE INTO %s t USING %s s ON t.id = s.id
+                     WHEN MATCHED AND s.source_lsn > t.source_lsn THEN UPDATE SET *
+                     WHEN NOT MATCHED THEN INSERT *""" % (spec["iceberg"], view))
+        (changes.write.format("jdbc")
+            .option("url", url).option("driver", target["driver"])
+            .option("dbtable", "raw.%s_stage" % table)
+            .option("user", user).option("password", password)
+            .option("truncate", "true").option("batchsize", "10000")
+            .mode("overwrite").save())
+        run_sql(spark, url, user, password, upsert_sql(args.target, table, spec["columns"]))
     spark.stop()
 
 
