@@ -3,6 +3,7 @@
  * are looked up here by collector_find().
  */
 #include "airflow.h"
+#include "bringup.h"
 #include "clickhouse.h"
 #include "collector.h"
 #include "kafka.h"
@@ -27,5 +28,6 @@ const struct collector_ops *const collector_registry[] = {
         &coll_prometheus_ops,
         &coll_kubernetes_ops,
         &coll_spark_ops,
+        &coll_bringup_ops,
         NULL,
 };

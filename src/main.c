@@ -25,6 +25,7 @@
 
 #include "action.h"
 #include "app.h"
+#include "bringup_cli.h"
 #include "config.h"
 #include "kubeact.h"
 #include "util.h"
@@ -84,6 +85,12 @@ static void main_usage(FILE *f)
               "                    request or command; ARG is the action's argument (scale:\n"
               "                    replicas, upgrade: chart, rollback: revision, logs:\n"
               "                    container); audited (docs/actions.md)\n"
+              "  plan [--plan FILE] print the bring-up plan: stages, exact commands, gates\n"
+              "  up [--plan FILE] [--from STAGE|--only STAGE] [--dry-run] [--yes]\n"
+              "                    run the plan's stages in order, waiting on each stage's\n"
+              "                    gates; resumes from the first stage not done\n"
+              "  down [--plan FILE] [--from STAGE|--only STAGE] [--dry-run] [--yes]\n"
+              "                    run the stages' down steps in reverse order\n"
               "  help              show this help\n"
               "  version           show the version\n"
               "\n"
@@ -449,6 +456,9 @@ int main(int argc, char **argv)
         char *path;
         int rc;
 
+        /* plan/up/down load their plan (and its config) themselves. */
+        if (bringup_is_command(argc, argv))
+                return bringup_main(argc, argv);
         rc = main_parse(argc, argv, &o);
         if (rc >= 0)
                 return rc;

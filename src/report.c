@@ -104,7 +104,7 @@ static void report_add_num(cJSON *o, const char *key, double v)
                 cJSON_AddNumberToObject(o, key, v);
 }
 
-static cJSON *report_json_source(const struct snapshot *s, const struct source_cfg *src)
+cJSON *report_json_source(const struct snapshot *s, const struct source_cfg *src)
 {
         cJSON *o = cJSON_CreateObject();
         char msg[256];

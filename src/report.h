@@ -35,6 +35,12 @@ struct cJSON *report_json(const struct snapshot *const *snaps,
                           const struct source_cfg *srcs, size_t n,
                           int64_t now_wall_ms);
 
+/* One source's object of that document ("kind", "status", "error",
+ * "collected_at", "poll_ms" and the kind's keys; no "name"); s NULL = never
+ * answered. Owned (cJSON_Delete it). Gates of `lambdaops up` evaluate
+ * their expressions against it. */
+struct cJSON *report_json_source(const struct snapshot *s, const struct source_cfg *src);
+
 /* The `check` line without its newline, e.g.
  * "LAMBDAOPS WARNING - 2 sources, 1 warn: ... | 'orders-db'=1234B".
  * Returns an owned string; *exit_code (may be NULL) gets 0..3. */

@@ -88,7 +88,7 @@ static char **subproc_env(char *const extra[])
 
 /* Reads what is there from a non-blocking fd into out/len; sets *eof. */
 static void subproc_drain(int fd, char **out, size_t *len, size_t max, bool *truncated,
-                          bool *eof)
+                          bool *eof, const struct subproc_opts *o)
 {
         char buf[4096];
 
@@ -97,6 +97,9 @@ static void subproc_drain(int fd, char **out, size_t *len, size_t max, bool *tru
 
                 if (r > 0) {
                         size_t n = (size_t)r, room = max - *len;
+
+                        if (o && o->on_output)
+                                o->on_output(o->arg, buf, n);
 
                         if (n > room) {
                                 *truncated = true;
@@ -124,9 +127,28 @@ int subproc_run(char *const argv[], size_t max_out, int64_t timeout_ms, int stop
         return subproc_run_env(argv, NULL, false, max_out, timeout_ms, stop_fd, res, err);
 }
 
+static int subproc_run_core(char *const argv[], char *const env_extra[], bool split_stderr,
+                            const struct subproc_opts *o, size_t max_out, int64_t timeout_ms,
+                            int stop_fd, struct subproc_result *res, struct err *err);
+
 int subproc_run_env(char *const argv[], char *const env_extra[], bool split_stderr,
                     size_t max_out, int64_t timeout_ms, int stop_fd,
                     struct subproc_result *res, struct err *err)
+{
+        return subproc_run_core(argv, env_extra, split_stderr, NULL, max_out, timeout_ms,
+                                stop_fd, res, err);
+}
+
+int subproc_run_ex(char *const argv[], const struct subproc_opts *o, size_t max_out,
+                   int64_t timeout_ms, int stop_fd, struct subproc_result *res, struct err *err)
+{
+        return subproc_run_core(argv, o ? o->env : NULL, false, o, max_out, timeout_ms, stop_fd,
+                                res, err);
+}
+
+static int subproc_run_core(char *const argv[], char *const env_extra[], bool split_stderr,
+                            const struct subproc_opts *o, size_t max_out, int64_t timeout_ms,
+                            int stop_fd, struct subproc_result *res, struct err *err)
 {
         posix_spawn_file_actions_t fa;
         int p[2], q[2] = { -1, -1 }, status = 0, rc;
@@ -199,10 +221,10 @@ int subproc_run_env(char *const argv[], char *const env_extra[], bool split_stde
                 }
                 if (n > 0 && !eof && (pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
                         subproc_drain(p[0], &res->out, &res->len, max_out, &res->truncated,
-                                      &eof);
+                                      &eof, o);
                 if (n > 0 && !eof2 && (pf[1].revents & (POLLIN | POLLHUP | POLLERR)))
                         subproc_drain(q[0], &res->err_out, &res->err_len, max_out,
-                                      &res->truncated, &eof2);
+                                      &res->truncated, &eof2, o);
         }
         close(p[0]);
         if (split_stderr)

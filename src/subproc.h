@@ -47,4 +47,20 @@ int subproc_run_env(char *const argv[], char *const env_extra[], bool split_stde
                     size_t max_out, int64_t timeout_ms, int stop_fd,
                     struct subproc_result *res, struct err *err);
 
+/* Extras of subproc_run_ex. */
+struct subproc_opts {
+        char *const *env;       /* as subproc_run_env's env_extra, or NULL */
+        /* Called with each chunk of output as it arrives (stdout and stderr
+         * interleaved), before it is kept in res->out; NULL = none. Runs on
+         * the calling thread. */
+        void (*on_output)(void *arg, const char *buf, size_t n);
+        void *arg;
+};
+
+/* subproc_run with options (o may be NULL: exactly subproc_run), e.g. for
+ * `lambdaops up`, which shows a step's output while it runs. */
+int subproc_run_ex(char *const argv[], const struct subproc_opts *o, size_t max_out,
+                   int64_t timeout_ms, int stop_fd, struct subproc_result *res,
+                   struct err *err);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "airflow.h"
+#include "bringup.h"
 #include "clickhouse.h"
 #include "kafka.h"
 #include "kafka_connect.h"
@@ -27,6 +28,7 @@ const struct view_ops *const view_registry[] = {
         &view_kafka_ops,
         &view_cluster_ops,
         &view_spark_ops,
+        &view_bringup_ops,
         NULL,
 };
 

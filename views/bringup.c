@@ -1,0 +1,355 @@
+/*
+ * Bring-up pane: the stages of every source of kind "bringup" (one plan
+ * each).
+ *
+ * Above the table, a line per plan: its path, how many stages are done,
+ * the runner (pid, running or not), and the live output tail of the step
+ * that is running (its last lines). The table has one row per stage: its
+ * state in colour (done ok, running/waiting info, failed crit, skipped
+ * dim), elapsed time, steps done of all, the gates (each gate's current
+ * value while waiting, "2/2 ok" when they held), and the error or title.
+ * Enter opens the stage: every step with its exact argv, exit code and
+ * duration, every gate with its expression, current value and error, and
+ * the output tail. The keys S, R, K, X are the kind's actions
+ * (collectors/bringup.c); the TUI runs them through the action dialog.
+ *
+ * rows(), preamble() and detail() are pure (see view.h).
+ */
+#include "view.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bringup.h"
+#include "util.h"
+
+/* Lines of the running step's output shown above the table. */
+#define BUV_TAIL_PREAMBLE 6
+
+static const struct column view_bringup_columns[] = {
+        [BUV_STAGE]   = { "STAGE",    -2, 10, COL_LEFT },
+        [BUV_STATE]   = { "STATE",     8,  0, COL_LEFT },
+        [BUV_ELAPSED] = { "ELAPSED",   8,  0, COL_RIGHT },
+        [BUV_STEPS]   = { "STEPS",     6,  0, COL_RIGHT },
+        [BUV_GATES]   = { "GATES",    -4, 16, COL_LEFT },
+        [BUV_NOTE]    = { "ERROR / TITLE", -4, 16, COL_LEFT },
+        [BUV__COUNT]  = { NULL, 0, 0, COL_LEFT },
+};
+
+static bool buv_is_bu(const struct source_cfg *src)
+{
+        return src->ops && src->ops->name && strcmp(src->ops->name, "bringup") == 0;
+}
+
+static const cJSON *buv_doc(const struct snapshot *s)
+{
+        const struct bringup_data *bd = s ? s->data : NULL;
+
+        return bd ? bd->doc : NULL;
+}
+
+static const cJSON *buv_get(const cJSON *o, const char *k)
+{
+        return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+static const char *buv_str(const cJSON *o, const char *k)
+{
+        const cJSON *v = buv_get(o, k);
+
+        return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Same, "?" when absent (for printing). */
+static const char *buv_txt(const cJSON *o, const char *k)
+{
+        const char *v = buv_str(o, k);
+
+        return v ? v : "?";
+}
+
+static enum theme_role buv_state_role(const char *s)
+{
+        if (!s)
+                return ROLE_UNKNOWN;
+        if (!strcmp(s, "done"))
+                return ROLE_OK;
+        if (!strcmp(s, "failed"))
+                return ROLE_CRIT;
+        if (!strcmp(s, "running") || !strcmp(s, "waiting"))
+                return ROLE_INFO;
+        return ROLE_DIM;
+}
+
+static enum severity buv_state_sev(const char *s)
+{
+        return s && !strcmp(s, "failed") ? SEV_CRIT : SEV_OK;
+}
+
+static void buv_ms(const cJSON *v, char *buf, size_t n)
+{
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0)
+                fmt_duration_ms((int64_t)v->valuedouble, buf, n);
+        else
+                str_copy(buf, "-", n);
+}
+
+/* "2/3": steps with exit code 0 (or skipped) of all. */
+static void buv_steps(const cJSON *st, char *buf, size_t n)
+{
+        const cJSON *it;
+        int all = 0, ok = 0;
+
+        cJSON_ArrayForEach(it, buv_get(st, "steps")) {
+                const cJSON *ec = buv_get(it, "exit_code");
+
+                all++;
+                ok += cJSON_IsNumber(ec) && ec->valuedouble == 0;
+        }
+        if (all)
+                snprintf(buf, n, "%d/%d", ok, all);
+        else
+                str_copy(buf, "-", n);
+}
+
+/* The gates column: the first gate not holding with its value (or error),
+ * else "N/N ok", else "-". */
+static void buv_gates(const cJSON *st, char *buf, size_t n, enum theme_role *role)
+{
+        const cJSON *it;
+        int all = 0, ok = 0;
+
+        *role = ROLE_DIM;
+        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
+                all++;
+                ok += cJSON_IsTrue(buv_get(it, "ok"));
+        }
+        if (!all) {
+                str_copy(buf, "-", n);
+                return;
+        }
+        if (ok == all) {
+                snprintf(buf, n, "%d/%d ok", ok, all);
+                *role = ROLE_OK;
+                return;
+        }
+        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
+                const char *v = buv_str(it, "value"), *e = buv_str(it, "error");
+
+                if (cJSON_IsTrue(buv_get(it, "ok")))
+                        continue;
+                if (!v && !e) {
+                        snprintf(buf, n, "%d/%d ok", ok, all);
+                        return;
+                }
+                snprintf(buf, n, "%s: %s", buv_txt(it, "name"), e ? e : v);
+                *role = e ? ROLE_WARN : ROLE_DEFAULT;
+                return;
+        }
+}
+
+static void view_bringup_rows(const struct view_data *d, struct table_rows *out)
+{
+        for (size_t i = 0; i < d->n; i++) {
+                const struct source_cfg *src = &d->srcs[i];
+                const cJSON *doc, *st;
+
+                if (!buv_is_bu(src))
+                        continue;
+                doc = buv_doc(d->snaps[i]);
+                cJSON_ArrayForEach(st, buv_get(doc, "stages")) {
+                        struct table_row *row = table_rows_add(out);
+                        const char *state = buv_str(st, "state"), *err = buv_str(st, "error");
+                        const char *title = buv_str(st, "title");
+                        enum theme_role gr;
+                        char buf[TABLE_CELL_MAX];
+
+                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name,
+                                 buv_txt(st, "name"));
+                        row->sev = buv_state_sev(state);
+                        table_cell_set(row, BUV_STAGE, ROLE_DEFAULT, "%s", buv_txt(st, "name"));
+                        table_cell_set(row, BUV_STATE, buv_state_role(state), "%s",
+                                       state ? state : "?");
+                        buv_ms(buv_get(st, "elapsed_ms"), buf, sizeof buf);
+                        table_cell_set(row, BUV_ELAPSED, ROLE_DEFAULT, "%s", buf);
+                        buv_steps(st, buf, sizeof buf);
+                        table_cell_set(row, BUV_STEPS, ROLE_DEFAULT, "%s", buf);
+                        buv_gates(st, buf, sizeof buf, &gr);
+                        table_cell_set(row, BUV_GATES, gr, "%s", buf);
+                        if (err)
+                                table_cell_set(row, BUV_NOTE, ROLE_CRIT, "%s", err);
+                        else
+                                table_cell_set(row, BUV_NOTE, ROLE_DIM, "%s", title ? title : "");
+                }
+        }
+}
+
+static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
+{
+        for (size_t i = 0; i < d->n; i++) {
+                const struct source_cfg *src = &d->srcs[i];
+                const struct snapshot *s = d->snaps[i];
+                const cJSON *doc, *runner, *st, *pid, *running = NULL;
+                char age[32];
+                enum theme_role role;
+
+                if (!buv_is_bu(src))
+                        continue;
+                tlines_add(out, ROLE_TITLE, "%s", src->name);
+                if (!s) {
+                        tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+                        continue;
+                }
+                if (s->status == COLL_DOWN) {
+                        tlines_seg(out, ROLE_CRIT, "  %s", s->error);
+                        continue;
+                }
+                doc = buv_doc(s);
+                runner = buv_get(doc, "runner");
+                pid = buv_get(runner, "pid");
+                tlines_seg(out, ROLE_DEFAULT, "  %s: %d/%d stages done", buv_txt(doc, "plan"),
+                           (int)buv_get(doc, "stages_done")->valuedouble,
+                           (int)buv_get(doc, "stages_total")->valuedouble);
+                if (cJSON_IsTrue(buv_get(runner, "alive")))
+                        tlines_seg(out, ROLE_INFO, "  runner pid %d running",
+                                   (int)pid->valuedouble);
+                else
+                        tlines_seg(out, ROLE_DIM, "  no runner (S starts one)");
+                view_fmt_age(s, d->now_mono, age, sizeof age, &role);
+                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
+                if (s->error[0])
+                        tlines_add(out, ROLE_WARN, "  %s", s->error);
+                cJSON_ArrayForEach(st, buv_get(doc, "stages")) {
+                        const char *state = buv_str(st, "state");
+
+                        if (state && (!strcmp(state, "running") || !strcmp(state, "waiting"))) {
+                                running = st;
+                                break;
+                        }
+                }
+                if (running) {
+                        const cJSON *tail = buv_get(running, "output_tail"), *l;
+                        int n = cJSON_GetArraySize(tail), k = 0;
+                        const cJSON *cs = buv_get(running, "current_step");
+
+                        if (cJSON_IsNumber(cs))
+                                tlines_add(out, ROLE_DIM, "  %s step %d output:",
+                                           buv_txt(running, "name"), (int)cs->valuedouble);
+                        else
+                                tlines_add(out, ROLE_DIM, "  %s: waiting on gates",
+                                           buv_txt(running, "name"));
+                        cJSON_ArrayForEach(l, tail)
+                                if (k++ >= n - BUV_TAIL_PREAMBLE && cJSON_IsString(l))
+                                        tlines_add(out, ROLE_DEFAULT, "  | %s", l->valuestring);
+                }
+        }
+}
+
+static void view_bringup_detail(const struct view_data *d, const char *id, struct tlines *out)
+{
+        const char *tab = strchr(id, '\t');
+
+        if (!tab)
+                return;
+        for (size_t i = 0; i < d->n; i++) {
+                const struct source_cfg *src = &d->srcs[i];
+                const cJSON *st;
+
+                if (!buv_is_bu(src) || strncmp(src->name, id, (size_t)(tab - id)) != 0 ||
+                    src->name[tab - id] != '\0')
+                        continue;
+                cJSON_ArrayForEach(st, buv_get(buv_doc(d->snaps[i]), "stages")) {
+                        const char *name = buv_str(st, "name"), *state = buv_str(st, "state");
+                        const cJSON *it, *tail;
+                        char buf[64];
+
+                        if (!name || strcmp(name, tab + 1) != 0)
+                                continue;
+                        tlines_add(out, ROLE_TITLE, "stage %s", name);
+                        if (buv_str(st, "title"))
+                                tlines_seg(out, ROLE_DIM, "  %s", buv_str(st, "title"));
+                        tlines_kv(out, "state", buv_state_role(state), "%s", state ? state : "?");
+                        tlines_kv(out, "started", ROLE_DEFAULT, "%s",
+                                  buv_str(st, "started_at") ? buv_str(st, "started_at") : "-");
+                        tlines_kv(out, "finished", ROLE_DEFAULT, "%s",
+                                  buv_str(st, "finished_at") ? buv_str(st, "finished_at") : "-");
+                        buv_ms(buv_get(st, "elapsed_ms"), buf, sizeof buf);
+                        tlines_kv(out, "elapsed", ROLE_DEFAULT, "%s", buf);
+                        if (buv_str(st, "error"))
+                                tlines_kv(out, "error", ROLE_CRIT, "%s", buv_str(st, "error"));
+                        tlines_add(out, ROLE_DEFAULT, "%s", "");
+                        tlines_add(out, ROLE_TITLE, "steps");
+                        cJSON_ArrayForEach(it, buv_get(st, "steps")) {
+                                const cJSON *ec = buv_get(it, "exit_code");
+                                char dur[32];
+
+                                buv_ms(buv_get(it, "duration_ms"), dur, sizeof dur);
+                                tlines_add(out, ROLE_DEFAULT, "  %d. %s",
+                                           (int)buv_get(it, "n")->valuedouble,
+                                           buv_txt(it, "argv"));
+                                if (cJSON_IsTrue(buv_get(it, "skipped")))
+                                        tlines_seg(out, ROLE_DIM, "  skipped (already done)");
+                                else if (cJSON_IsNumber(ec))
+                                        tlines_seg(out, ec->valuedouble == 0 ? ROLE_OK : ROLE_CRIT,
+                                                   "  exit %d, %s", (int)ec->valuedouble, dur);
+                                else
+                                        tlines_seg(out, ROLE_DIM, "  not run");
+                        }
+                        if (cJSON_GetArraySize(buv_get(st, "gates")) > 0) {
+                                tlines_add(out, ROLE_DEFAULT, "%s", "");
+                                tlines_add(out, ROLE_TITLE, "gates");
+                        }
+                        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
+                                const char *v = buv_str(it, "value"), *e = buv_str(it, "error");
+                                bool ok = cJSON_IsTrue(buv_get(it, "ok"));
+
+                                tlines_add(out, ok ? ROLE_OK : ROLE_DEFAULT, "  %s",
+                                           buv_txt(it, "name"));
+                                tlines_seg(out, ROLE_DIM, "  (%s)", buv_txt(it, "source"));
+                                tlines_seg(out, ok ? ROLE_OK : ROLE_DIM, "  %s",
+                                           ok ? "ok" : "not yet");
+                                tlines_kv(out, "  expr", ROLE_DEFAULT, "%s", buv_txt(it, "expr"));
+                                tlines_kv(out, "  value", ROLE_DEFAULT, "%s", v ? v : "-");
+                                if (e)
+                                        tlines_kv(out, "  error", ROLE_WARN, "%s", e);
+                        }
+                        tail = buv_get(st, "output_tail");
+                        if (cJSON_GetArraySize(tail) > 0) {
+                                tlines_add(out, ROLE_DEFAULT, "%s", "");
+                                tlines_add(out, ROLE_TITLE, "output (last %d lines)",
+                                           cJSON_GetArraySize(tail));
+                        }
+                        cJSON_ArrayForEach(it, tail)
+                                if (cJSON_IsString(it))
+                                        tlines_add(out, ROLE_DEFAULT, "  | %s", it->valuestring);
+                        return;
+                }
+        }
+}
+
+static const struct view_key view_bringup_keys[] = {
+        { 'S', "S", "start or resume the bring-up: lambdaops up --yes as its own process "
+          "(plan, then y)", "start" },
+        { 'R', "R", "retry the selected stage: lambdaops up --from STAGE (plan, then y)",
+          "retry" },
+        { 'K', "K", "skip the selected stage: mark it skipped in the progress file "
+          "(confirmation, audited)", "skip" },
+        { 'X', "X", "abort the running bring-up: SIGTERM to the runner (confirmation)",
+          "abort" },
+        { 0, NULL, NULL, NULL },
+};
+
+const struct view_ops view_bringup_ops = {
+        .name = "bringup",
+        .title = "Bring-up",
+        .collector = "bringup",
+        .columns = view_bringup_columns,
+        .rows = view_bringup_rows,
+        .preamble = view_bringup_preamble,
+        .detail = view_bringup_detail,
+        .detail_help = "stage detail",
+        .keys = view_bringup_keys,
+        .empty = "no bring-up plan: add a source of kind bringup with plan: deploy/plan.yaml",
+};
