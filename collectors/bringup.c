@@ -43,7 +43,7 @@ extern char **environ;
 
 static const struct cfg_key bringup_keys[] = {
         { "plan", CFG_STR, offsetof(struct bringup_cfg, plan), true,
-          "path of the plan file (deploy/plan.yaml), relative to where lambdaops runs" },
+          "path of the plan file; a relative one is relative to this config file's directory" },
         { NULL, 0, 0, false, NULL },
 };
 
@@ -222,11 +222,27 @@ static void bu_destroy(void *state)
         free(state);
 }
 
+/* The plan's path: as written when absolute, else relative to the
+ * directory of the config file that names it (so `plan: plan.yaml` next
+ * to the config works from any working directory). Owned. */
+static char *bu_plan_path(const struct source_cfg *src)
+{
+        const struct bringup_cfg *cfg = src->kind_cfg;
+        const char *cpath = src->cfg ? src->cfg->path : NULL;
+        const char *slash = cpath ? strrchr(cpath, '/') : NULL;
+
+        if (cfg->plan[0] == '/' || !cpath || strcmp(cpath, "<string>") == 0)
+                return xstrdup(cfg->plan);
+        if (!slash)
+                return xstrdup(cfg->plan);
+        return xasprintf("%.*s/%s", (int)(slash - cpath), cpath, cfg->plan);
+}
+
 static enum coll_status bu_poll(void *state, const struct coll_ctx *ctx, void **data,
                                 struct err *err)
 {
         const struct source_cfg *src = ((const struct bu_state *)state)->src;
-        const struct bringup_cfg *cfg = src->kind_cfg;
+        char *ppath = bu_plan_path(src);
         struct bringup_data *bd;
         struct plan *p;
         cJSON *prog;
@@ -236,7 +252,8 @@ static enum coll_status bu_poll(void *state, const struct coll_ctx *ctx, void **
 
         (void)ctx;
         err_clear(&e);
-        p = plan_load_file(cfg->plan, &missing, &e);
+        p = plan_load_file(ppath, &missing, &e);
+        free(ppath);
         if (!p) {
                 err_set(err, e.code ? e.code : EINVAL, "%s", e.msg);
                 return COLL_DOWN;
@@ -351,11 +368,12 @@ static void bu_priv_free(void *v)
 static struct plan *bu_act_load(const struct action_ctx *x, cJSON **prog, char **prog_path,
                                 struct err *err)
 {
-        const struct bringup_cfg *cfg = x->src->kind_cfg;
-        struct plan *p = plan_load_file(cfg->plan, NULL, err);
+        char *ppath = bu_plan_path(x->src);
+        struct plan *p = plan_load_file(ppath, NULL, err);
         bool missing;
         struct err e;
 
+        free(ppath);
         if (!p)
                 return NULL;
         *prog_path = plan_progress_path(p->name);
@@ -375,7 +393,6 @@ static struct plan *bu_act_load(const struct action_ctx *x, cJSON **prog, char *
 static int bu_prep_up(const struct action_ctx *x, struct action_plan *plan, const char *from,
                       struct err *err)
 {
-        const struct bringup_cfg *cfg = x->src->kind_cfg;
         char exe[PATH_MAX], *ppath = NULL;
         cJSON *prog = NULL;
         struct plan *p = bu_act_load(x, &prog, &ppath, err);
@@ -394,7 +411,7 @@ static int bu_prep_up(const struct action_ctx *x, struct action_plan *plan, cons
         } else if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0) {
                 err_set(err, errno, "cannot find the lambdaops binary: %s", strerror(errno));
         } else {
-                char *argv[] = { exe, "up", "--plan", cfg->plan, "--yes", "--from",
+                char *argv[] = { exe, "up", "--plan", p->path, "--yes", "--from",
                                  (char *)from, NULL };
 
                 exe[n] = '\0';

@@ -906,10 +906,9 @@ def check_lambdaops_configs(cfgs):
         if f.endswith("deploy/lambdaops.yaml"):
             sources = {s.get("name"): s for s in c.get("sources") or []}
             for s in sources.values():
-                # kind bringup: `plan` is relative to where lambdaops runs
-                # (the repository root in docs/bring-up.md)
-                if s.get("kind") == "bringup" and not os.path.isfile(os.path.join(ROOT, str(s.get("plan")))):
-                    fail(where, "source %s: plan %s does not exist relative to the repository root"
+                # kind bringup: `plan` is relative to the config file's directory
+                if s.get("kind") == "bringup" and not os.path.isfile(os.path.join(os.path.dirname(f), str(s.get("plan")))):
+                    fail(where, "source %s: plan %s does not exist relative to the config file"
                          % (s.get("name"), s.get("plan")))
     ok("config: secrets only via *_env, every variable defined by deploy/secrets/*.env.example")
     return sources

@@ -49,6 +49,8 @@ for tool in kind kubectl; do
 done
 DEAD=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
+# `plan: plan.yaml` is relative to this config file, not to the working
+# directory (the console runs from the build dir): the plan line proves it.
 cat >"$T/deploy/lambdaops.yaml" <<EOF
 environment: tui-bringup
 refresh: 1s
@@ -56,7 +58,7 @@ audit_log: $T/audit.jsonl
 sources:
   - name: up
     kind: bringup
-    plan: $T/deploy/plan.yaml
+    plan: plan.yaml
     interval: 1s
   - name: kafka
     kind: kafka_connect
