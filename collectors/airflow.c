@@ -1231,18 +1231,6 @@ static void af_data_free_op(void *data)
         af_data_free(data);
 }
 
-static void af_json_time(cJSON *o, const char *k, int64_t ms)
-{
-        char buf[40];
-
-        if (ms < 0) {
-                cJSON_AddNullToObject(o, k);
-                return;
-        }
-        fmt_rfc3339(ms, buf, sizeof buf);
-        cJSON_AddStringToObject(o, k, buf);
-}
-
 static void af_json_num(cJSON *o, const char *k, double v)
 {
         if (isfinite(v))
@@ -1258,9 +1246,9 @@ static cJSON *af_run_json(const struct af_run *r)
         json_add_str(o, "run_id", r->run_id);
         json_add_str(o, "state", r->state);
         json_add_str(o, "run_type", r->run_type);
-        af_json_time(o, "logical_date", r->logical_date);
-        af_json_time(o, "start", r->start);
-        af_json_time(o, "end", r->end);
+        json_add_time(o, "logical_date", r->logical_date);
+        json_add_time(o, "start", r->start);
+        json_add_time(o, "end", r->end);
         af_json_num(o, "duration_s", r->duration_s);
         return o;
 }

@@ -1422,18 +1422,6 @@ static void ks_data_free_op(void *data)
  * Readers (pure; any thread)
  */
 
-static void ks_json_time(cJSON *o, const char *k, int64_t ms)
-{
-        char buf[40];
-
-        if (ms < 0) {
-                cJSON_AddNullToObject(o, k);
-                return;
-        }
-        fmt_rfc3339(ms, buf, sizeof buf);
-        cJSON_AddStringToObject(o, k, buf);
-}
-
 static void ks_to_json(const void *data, cJSON *obj)
 {
         const struct kubernetes_data *d = data;
@@ -1526,7 +1514,7 @@ static void ks_to_json(const void *data, cJSON *obj)
                 json_add_str(o, "reason", e->reason);
                 json_add_str(o, "message", e->message);
                 json_add_num(o, "count", e->count >= 0, e->count);
-                ks_json_time(o, "last_seen", e->last_seen_ms);
+                json_add_time(o, "last_seen", e->last_seen_ms);
                 cJSON_AddItemToArray(arr, o);
         }
 

@@ -1418,18 +1418,6 @@ static void spark_data_free_op(void *data)
         spark_data_free(data);
 }
 
-static void spark_json_time(cJSON *o, const char *k, int64_t ms)
-{
-        char buf[40];
-
-        if (ms < 0) {
-                cJSON_AddNullToObject(o, k);
-                return;
-        }
-        fmt_rfc3339(ms, buf, sizeof buf);
-        cJSON_AddStringToObject(o, k, buf);
-}
-
 static void spark_json_count(cJSON *o, const char *k, int v)
 {
         json_add_num(o, k, v >= 0, v);
@@ -1457,8 +1445,8 @@ static void spark_to_json(const void *data, struct cJSON *obj)
                 json_add_str(o, "error", a->error);
                 json_add_str(o, "app_id", a->app_id);
                 json_add_str(o, "type", a->type);
-                spark_json_time(o, "submitted_at", a->submitted_ms);
-                spark_json_time(o, "terminated_at", a->terminated_ms);
+                json_add_time(o, "submitted_at", a->submitted_ms);
+                json_add_time(o, "terminated_at", a->terminated_ms);
                 if (r->have_streaming) {
                         cJSON *s = cJSON_AddObjectToObject(o, "streaming");
 
@@ -1487,8 +1475,8 @@ static void spark_to_json(const void *data, struct cJSON *obj)
                 json_add_str(o, "name", s->name);
                 json_add_str(o, "schedule", s->schedule);
                 cJSON_AddBoolToObject(o, "suspend", s->suspend);
-                spark_json_time(o, "last_run", s->last_run_ms);
-                spark_json_time(o, "next_run", s->next_run_ms);
+                json_add_time(o, "last_run", s->last_run_ms);
+                json_add_time(o, "next_run", s->next_run_ms);
                 json_add_text(o, "schedule_state", s->schedule_state);
                 json_add_text(o, "last_run_name", s->last_run_name);
                 cJSON_AddItemToArray(sa, o);

@@ -2,6 +2,7 @@
  * jsonout: null-aware cJSON adders. See jsonout.h.
  */
 #include "jsonout.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -25,4 +26,16 @@ void json_add_num(cJSON *o, const char *k, bool have, double v)
                 cJSON_AddNumberToObject(o, k, v);
         else
                 cJSON_AddNullToObject(o, k);
+}
+
+void json_add_time(cJSON *o, const char *k, int64_t ms)
+{
+        char buf[40];
+
+        if (ms < 0) {
+                cJSON_AddNullToObject(o, k);
+                return;
+        }
+        fmt_rfc3339(ms, buf, sizeof buf);
+        cJSON_AddStringToObject(o, k, buf);
 }

@@ -6,6 +6,7 @@
 #define LO_SRC_JSONOUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct cJSON;
 
@@ -15,5 +16,7 @@ void json_add_str(struct cJSON *o, const char *k, const char *v);
 void json_add_text(struct cJSON *o, const char *k, const char *v);
 /* Adds v as a number, or null when !have or v is NaN or infinite. */
 void json_add_num(struct cJSON *o, const char *k, bool have, double v);
+/* Adds wall-clock ms as an RFC 3339 string, or null when ms < 0 (unknown). */
+void json_add_time(struct cJSON *o, const char *k, int64_t ms);
 
 #endif
