@@ -182,7 +182,10 @@ static long sr_error_code(const cJSON *j)
 {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "error_code");
 
-        return cJSON_IsNumber(c) ? (long)c->valuedouble : 0;
+        /* In range before the cast: a huge value is undefined behaviour
+         * (fuzz_connect found 4e65). */
+        return cJSON_IsNumber(c) && c->valuedouble >= 0 && c->valuedouble <= 1e9
+               ? (long)c->valuedouble : 0;
 }
 
 void sr_http_error(long status, const char *body, size_t len, const char *content_type,

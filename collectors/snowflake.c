@@ -200,7 +200,8 @@ static int sf_json_int(const cJSON *o, const char *k, int dflt)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
-        return cJSON_IsNumber(v) ? (int)v->valuedouble : dflt;
+        return cJSON_IsNumber(v) && v->valuedouble >= -2147483648.0 &&
+               v->valuedouble <= 2147483647.0 ? (int)v->valuedouble : dflt;
 }
 
 /* resultSetMetaData → columns and partitions. */
@@ -237,7 +238,8 @@ static int sf_parse_meta(const struct sql_jval *mv, struct sf_result *res, struc
                 res->scale[i] = scale;
                 i++;
         }
-        res->num_rows = cJSON_IsNumber(nr) ? (int64_t)nr->valuedouble : -1;
+        res->num_rows = cJSON_IsNumber(nr) && nr->valuedouble >= 0 && nr->valuedouble <= 9e15
+                        ? (int64_t)nr->valuedouble : -1;
         if (cJSON_IsArray(pi) && cJSON_GetArraySize(pi) > 0) {
                 res->nparts = (size_t)cJSON_GetArraySize(pi);
                 res->part_rows = xcalloc(res->nparts, sizeof *res->part_rows);

@@ -28,6 +28,17 @@
 /* Lines of the running step's output shown above the table. */
 #define BUV_TAIL_PREAMBLE 6
 
+/* A number of the bring-up document as an int; out-of-range values (a
+ * hand-edited progress file) and non-numbers are -1, never a cast's
+ * undefined behaviour. */
+static int buv_int(const cJSON *v)
+{
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= -2147483648.0 &&
+                                    v->valuedouble <= 2147483647.0))
+                return -1;
+        return (int)v->valuedouble;
+}
+
 static const struct column view_bringup_columns[] = {
         [BUV_STAGE]   = { "STAGE",    -2, 10, COL_LEFT },
         [BUV_STATE]   = { "STATE",     8,  0, COL_LEFT },
@@ -90,7 +101,7 @@ static enum severity buv_state_sev(const char *s)
 
 static void buv_ms(const cJSON *v, char *buf, size_t n)
 {
-        if (cJSON_IsNumber(v) && v->valuedouble >= 0)
+        if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 9e15)
                 fmt_duration_ms((int64_t)v->valuedouble, buf, n);
         else
                 str_copy(buf, "-", n);
@@ -210,11 +221,11 @@ static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
                 runner = buv_get(doc, "runner");
                 pid = buv_get(runner, "pid");
                 tlines_seg(out, ROLE_DEFAULT, "  %s: %d/%d stages done", buv_txt(doc, "plan"),
-                           (int)buv_get(doc, "stages_done")->valuedouble,
-                           (int)buv_get(doc, "stages_total")->valuedouble);
+                           buv_int(buv_get(doc, "stages_done")),
+                           buv_int(buv_get(doc, "stages_total")));
                 if (cJSON_IsTrue(buv_get(runner, "alive")))
                         tlines_seg(out, ROLE_INFO, "  runner pid %d running",
-                                   (int)pid->valuedouble);
+                                   buv_int(pid));
                 else
                         tlines_seg(out, ROLE_DIM, "  no runner (S starts one)");
                 view_fmt_age(s, d->now_mono, age, sizeof age, &role);
@@ -236,7 +247,7 @@ static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
 
                         if (cJSON_IsNumber(cs))
                                 tlines_add(out, ROLE_DIM, "  %s step %d output:",
-                                           buv_txt(running, "name"), (int)cs->valuedouble);
+                                           buv_txt(running, "name"), buv_int(cs));
                         else
                                 tlines_add(out, ROLE_DIM, "  %s: waiting on gates",
                                            buv_txt(running, "name"));
@@ -287,13 +298,13 @@ static void view_bringup_detail(const struct view_data *d, const char *id, struc
 
                                 buv_ms(buv_get(it, "duration_ms"), dur, sizeof dur);
                                 tlines_add(out, ROLE_DEFAULT, "  %d. %s",
-                                           (int)buv_get(it, "n")->valuedouble,
+                                           buv_int(buv_get(it, "n")),
                                            buv_txt(it, "argv"));
                                 if (cJSON_IsTrue(buv_get(it, "skipped")))
                                         tlines_seg(out, ROLE_DIM, "  skipped (already done)");
                                 else if (cJSON_IsNumber(ec))
                                         tlines_seg(out, ec->valuedouble == 0 ? ROLE_OK : ROLE_CRIT,
-                                                   "  exit %d, %s", (int)ec->valuedouble, dur);
+                                                   "  exit %d, %s", buv_int(ec), dur);
                                 else
                                         tlines_seg(out, ROLE_DIM, "  not run");
                         }
