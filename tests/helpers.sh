@@ -51,3 +51,7 @@ keys() {
         shift
         "${TM[@]}" send-keys -t "$s" "$@"
 }
+
+# Fixture times ({{now-5m}}, tests/fixture_time.py) are relative to this
+# test's start: the fixture servers it starts inherit the one anchor.
+export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
