@@ -50,6 +50,7 @@ int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls)
         char portfile[300], script[512], cert[300], key[300];
         int64_t deadline;
 
+        tu_fixture_now();       /* the server expands fixtures at this test's anchor */
         memset(h, 0, sizeof *h);
         snprintf(h->dir, sizeof h->dir, "/tmp/lo-httpd.XXXXXX");
         if (!mkdtemp(h->dir))

@@ -210,6 +210,7 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
         int argc = 0, i;
         int64_t deadline;
 
+        tu_fixture_now();       /* the server expands fixtures at this test's anchor */
         memset(k, 0, sizeof *k);
         k->flags = flags;
         snprintf(k->dir, sizeof k->dir, "/tmp/lo-kube.XXXXXX");
