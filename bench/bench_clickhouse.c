@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clickhouse.h"
-#include "collector.h"
-#include "config.h"
-#include "http.h"
-#include "util.h"
+#include "collectors/clickhouse.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "clients/http.h"
+#include "core/util.h"
 
 static double bench_cpu_ms(void)
 {

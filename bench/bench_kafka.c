@@ -55,10 +55,10 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kafka.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka.h"
+#include "core/util.h"
 
 struct bench_opts {
         int topics, parts, groups, polls, sample, per_group_topics;

@@ -24,9 +24,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "kube.h"
-#include "util.h"
+#include "core/collector.h"
+#include "clients/kube/kube.h"
+#include "core/util.h"
 
 /* What the Cluster pane keeps per pod. */
 struct bench_pod {

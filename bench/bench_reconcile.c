@@ -25,9 +25,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "reconcile.h"
-#include "sql.h"
-#include "util.h"
+#include "collectors/reconcile.h"
+#include "clients/sql.h"
+#include "core/util.h"
 
 #define H 3600000LL
 #define T0 1577836800000LL      /* 2020-01-01T00:00:00Z */

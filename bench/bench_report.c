@@ -15,11 +15,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "postgres.h"
-#include "report.h"
-#include "snapshot.h"
-#include "util.h"
+#include "core/config.h"
+#include "collectors/postgres.h"
+#include "core/report.h"
+#include "core/snapshot.h"
+#include "core/util.h"
 
 static double now_s(void)
 {

@@ -18,13 +18,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kafka.h"
-#include "ring.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka.h"
+#include "core/ring.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static double bench_now_ms(void)
 {

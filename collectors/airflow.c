@@ -52,7 +52,7 @@
  *   overdue_s         per DAG, see above
  *   import_errors     warn: the DAG file has import errors
  */
-#include "airflow.h"
+#include "collectors/airflow.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -67,14 +67,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "action.h"
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "jsonout.h"
-#include "ring.h"
-#include "util.h"
+#include "actions/action.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/jsonout.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define AF_MAX_RUN_PAGES  5     /* per DAG and poll: 500 runs in 24 h is plenty */
 #define AF_MAX_TASK_PAGES 5

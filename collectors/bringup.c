@@ -12,7 +12,7 @@
  * skipped; X sends SIGTERM to the runner PID recorded there. K and R refuse
  * while a runner is alive, S refuses a second runner.
  */
-#include "bringup.h"
+#include "collectors/bringup.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -30,14 +30,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "action.h"
-#include "bringup_cli.h"
-#include "config.h"
-#include "expr.h"
-#include "health.h"
-#include "jsonout.h"
-#include "plan.h"
-#include "util.h"
+#include "actions/action.h"
+#include "bringup/bringup_cli.h"
+#include "core/config.h"
+#include "bringup/expr.h"
+#include "core/health.h"
+#include "core/jsonout.h"
+#include "bringup/plan.h"
+#include "core/util.h"
 
 extern char **environ;
 

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "collector.h"
+#include "core/collector.h"
 
 struct cJSON;
 struct plan;

@@ -66,7 +66,7 @@
  *   replica_queue, replica_delay_s   per replicated table
  *   is_readonly, is_session_expired  crit per replicated table
  */
-#include "clickhouse.h"
+#include "collectors/clickhouse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -82,13 +82,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "jsonout.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/jsonout.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define CH_DEFAULT_DELAY_PARTS 150      /* parts_to_delay_insert before 23.6 */
 #define CH_SLOW_N              10

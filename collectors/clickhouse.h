@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "http.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "clients/http.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 extern const struct collector_ops coll_clickhouse_ops;
 

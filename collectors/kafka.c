@@ -81,7 +81,7 @@
  *                                                 metric group_status
  *   per voter/observer  lag (records)             quorum_follower_lag
  */
-#include "kafka.h"
+#include "collectors/kafka.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -101,13 +101,13 @@
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "kafka_wire.h"
-#include "lag_eval.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/kafka/kafka_wire.h"
+#include "core/lag_eval.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define KAFKA_SLICE_MS          1000    /* longest single blocking librdkafka call */
 #define KAFKA_MAX_WORKERS       16      /* high watermark threads per poll */

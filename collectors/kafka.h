@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "config.h"
-#include "lag_eval.h"
-#include "ring.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/lag_eval.h"
+#include "core/ring.h"
 
 struct rd_kafka_metadata;
 struct kwire_quorum;

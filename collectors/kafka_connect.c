@@ -42,7 +42,7 @@
  *   unassigned_tasks       tasks UNASSIGNED (no worker runs them)
  *   a FAILED connector instance is always crit.
  */
-#include "kafka_connect.h"
+#include "collectors/kafka_connect.h"
 
 #include <errno.h>
 #include <math.h>
@@ -54,13 +54,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "action.h"
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "jsonout.h"
-#include "util.h"
+#include "actions/action.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/jsonout.h"
+#include "core/util.h"
 
 #define KC_TRACE_MAX       (64 * 1024)  /* bytes of a trace we keep */
 #define KC_JSON_TRACE_LINES 5           /* lines of a trace in the JSON report */

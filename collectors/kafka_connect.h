@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "config.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/util.h"
 
 extern const struct collector_ops coll_kafka_connect_ops;
 

@@ -59,7 +59,7 @@
  * eta_lost_s = safe_wal_size / retained_rate, both positive, where
  * retained_rate is the least-squares slope of retained_bytes over 5 minutes.
  */
-#include "postgres.h"
+#include "collectors/postgres.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -74,13 +74,13 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "jsonout.h"
-#include "pgconn.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/jsonout.h"
+#include "clients/pgconn.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define PG_RATE_WINDOW_MS (5 * 60 * 1000)
 #define PG_ETA_CRIT_S     3600.0

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "ring.h"
+#include "core/collector.h"
+#include "core/ring.h"
 
 extern const struct collector_ops coll_postgres_ops;
 

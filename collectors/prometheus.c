@@ -28,7 +28,7 @@
  * Alerts: per series, value >= crit → crit, >= warn → warn (metric
  * "query", subject the series name); a failed query → warn.
  */
-#include "prometheus.h"
+#include "collectors/prometheus.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,12 +41,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define PROM_E_TRANSPORT 2001
 #define PROM_E_NOTPROM   2002

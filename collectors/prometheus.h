@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "config.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 extern const struct collector_ops coll_prometheus_ops;
 

@@ -38,7 +38,7 @@
  * batch rank first), else among `within` buckets; ties go to the earlier
  * key. The mismatch count of each poll is kept in a ring for the pane.
  */
-#include "reconcile.h"
+#include "collectors/reconcile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -51,11 +51,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "health.h"
-#include "jsonout.h"
-#include "sql.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/jsonout.h"
+#include "clients/sql.h"
+#include "core/util.h"
 
 #define REC_MAX_ROWS_DEFAULT 1000000
 #define REC_SLACK            1e-12

@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "config.h"
-#include "ring.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/ring.h"
+#include "clients/sql.h"
 
 extern const struct collector_ops coll_reconcile_ops;
 

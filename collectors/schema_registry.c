@@ -21,7 +21,7 @@
  * its previous details and makes the poll DEGRADED. No alerts beyond the
  * common status ones: compatibility is policy, not health.
  */
-#include "schema_registry.h"
+#include "collectors/schema_registry.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -32,13 +32,13 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "jsonout.h"
-#include "kafka_connect.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/jsonout.h"
+#include "collectors/kafka_connect.h"
+#include "core/util.h"
 
 static const struct cfg_key sr_keys[] = {
         { "url",           CFG_STR,        offsetof(struct sr_cfg, url),           true,

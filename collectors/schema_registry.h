@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/util.h"
 
 extern const struct collector_ops coll_schema_registry_ops;
 

@@ -33,7 +33,7 @@
  * are scanned row by row (sql_json_*), so a large partition never becomes
  * one cJSON tree.
  */
-#include "snowflake.h"
+#include "collectors/snowflake.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -51,10 +51,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/util.h"
 
 #define SF_JWT_LIFETIME_S  (59 * 60)    /* Snowflake accepts at most 1 h */
 #define SF_JWT_REFRESH_S   (5 * 60)     /* remake this long before exp */

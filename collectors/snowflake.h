@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "clients/sql.h"
 
 struct evp_pkey_st;             /* OpenSSL's EVP_PKEY */
 

@@ -18,7 +18,7 @@
  *      (in the state, copied into the data) for sparklines and for the
  *      processing-below-input window (spark_behind_ms).
  */
-#include "spark.h"
+#include "collectors/spark.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,15 +32,15 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "http.h"
-#include "jsonout.h"
-#include "kube.h"
-#include "kubeact.h"
-#include "kubernetes.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/http.h"
+#include "core/jsonout.h"
+#include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubeact.h"
+#include "collectors/kubernetes/kubernetes.h"
+#include "core/util.h"
 
 #define SPARK_API "/apis/sparkoperator.k8s.io/v1beta2"
 #define SPARK_MIN_SLICE_MS 200  /* a driver gets at least this much of the poll */

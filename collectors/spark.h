@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "collector.h"
-#include "health.h"
-#include "ring.h"
-#include "theme.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/health.h"
+#include "core/ring.h"
+#include "core/theme.h"
+#include "core/util.h"
 
 struct cJSON;
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "airflow.h"
-#include "util.h"
+#include "collectors/airflow.h"
+#include "core/util.h"
 
 /* Checked in every build type (NDEBUG must not hide a finding). */
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)

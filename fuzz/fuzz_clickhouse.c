@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clickhouse.h"
-#include "util.h"
+#include "collectors/clickhouse.h"
+#include "core/util.h"
 
 /* Checked in every build type (NDEBUG must not hide a finding). */
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

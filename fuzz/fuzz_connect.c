@@ -14,9 +14,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "kafka_connect.h"
-#include "schema_registry.h"
-#include "util.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/schema_registry.h"
+#include "core/util.h"
 
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "util.h"
+#include "bringup/expr.h"
+#include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kafka_wire.h"
-#include "util.h"
+#include "clients/kafka/kafka_wire.h"
+#include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,12 +15,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "health.h"
-#include "kubernetes.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/kubernetes/kubernetes.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "postgres.h"
-#include "util.h"
+#include "collectors/postgres.h"
+#include "core/util.h"
 
 #define FZ_MAX_COLS 64
 #define FZ_MAX_ROWS 256

@@ -23,10 +23,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "health.h"
-#include "prometheus.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/prometheus.h"
+#include "core/util.h"
 
 /* Checked in every build type (NDEBUG must not hide a finding). */
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snowflake.h"
-#include "sql.h"
-#include "util.h"
+#include "collectors/snowflake.h"
+#include "clients/sql.h"
+#include "core/util.h"
 
 struct fz_count {
         size_t ncols, rows;

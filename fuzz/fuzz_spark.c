@@ -16,12 +16,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "health.h"
-#include "snapshot.h"
-#include "spark.h"
-#include "util.h"
-#include "view.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/snapshot.h"
+#include "collectors/spark.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "theme.h"
-#include "util.h"
+#include "core/theme.h"
+#include "core/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

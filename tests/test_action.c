@@ -20,13 +20,13 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "action.h"
-#include "collector.h"
-#include "config.h"
-#include "kafka_connect.h"
-#include "subproc.h"
+#include "actions/action.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka_connect.h"
+#include "core/subproc.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 static char tmpdir[128];
 

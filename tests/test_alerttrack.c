@@ -12,10 +12,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alerttrack.h"
-#include "config.h"
-#include "util.h"
-#include "view.h"
+#include "core/alerttrack.h"
+#include "core/config.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static struct alert mk(enum severity sev, const char *src, const char *metric,
                        const char *subject, double value)

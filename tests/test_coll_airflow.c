@@ -19,14 +19,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "airflow.h"
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "snapshot.h"
+#include "collectors/airflow.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/snapshot.h"
 #include "tu.h"
-#include "util.h"
-#include "view.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 

@@ -23,14 +23,14 @@
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "kafka.h"
-#include "kafka_wire.h"
-#include "lag_eval.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/kafka.h"
+#include "clients/kafka/kafka_wire.h"
+#include "core/lag_eval.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -20,13 +20,13 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "kube.h"
-#include "kubernetes.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubernetes.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 #define REF_TIME "2024-05-01T10:30:00Z"
 

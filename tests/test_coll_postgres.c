@@ -20,12 +20,12 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "postgres.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/postgres.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ---- fixture rows ------------------------------------------------------ */
 

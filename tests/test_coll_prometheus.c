@@ -18,14 +18,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "prometheus.h"
-#include "snapshot.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/prometheus.h"
+#include "core/snapshot.h"
 #include "tu.h"
-#include "util.h"
-#include "view.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "schema_registry.h"
+#include "core/config.h"
+#include "collectors/schema_registry.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 static char *fixture(const char *name, size_t *len)
 {

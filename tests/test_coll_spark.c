@@ -18,13 +18,13 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "ring.h"
-#include "spark.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/ring.h"
+#include "collectors/spark.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 #define PROXY "raw/api/v1/namespaces/processing/services/"
 #define SPEED_ID "spark-9f1c2a7e4b3d4e8fa1b2c3d4e5f60718"

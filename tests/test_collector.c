@@ -30,10 +30,10 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "snapshot.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/snapshot.h"
+#include "core/util.h"
 
 enum fake_mode { FAKE_OK, FAKE_FAIL, FAKE_DEGRADED, FAKE_BLOCK };
 

@@ -19,12 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "config.h"
-#include "postgres.h"
-#include "prometheus.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/postgres.h"
+#include "collectors/prometheus.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 #define FIXDIR "tests/fixtures/config/"
 #define MiB (1024.0 * 1024)

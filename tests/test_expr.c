@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "expr.h"
-#include "util.h"
+#include "bringup/expr.h"
+#include "core/util.h"
 
 static const char *const doc_text =
         "{\"name\":\"kafka\",\"kind\":\"kafka\",\"status\":\"ok\",\"error\":null,"

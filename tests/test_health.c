@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "snapshot.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/snapshot.h"
 
 static const struct threshold_def fake_defs[] = {
         { "lag_bytes", THR_BYTES, 0, 0, "bytes" },

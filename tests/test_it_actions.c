@@ -28,14 +28,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "action.h"
-#include "airflow.h"
-#include "collector.h"
-#include "config.h"
-#include "kafka_connect.h"
+#include "actions/action.h"
+#include "collectors/airflow.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka_connect.h"
 #include "tu.h"
 #include "tu_http.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct tu_httpd srv;
 static char tmpdir[128];

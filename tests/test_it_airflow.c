@@ -29,12 +29,12 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "airflow.h"
-#include "collector.h"
-#include "config.h"
+#include "collectors/airflow.h"
+#include "core/collector.h"
+#include "core/config.h"
 #include "tu.h"
 #include "tu_http.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct tu_httpd srv;
 static int64_t now_ms;

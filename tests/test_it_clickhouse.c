@@ -46,15 +46,15 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "clickhouse.h"
-#include "collector.h"
-#include "config.h"
-#include "http.h"
-#include "snapshot.h"
+#include "collectors/clickhouse.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "clients/http.h"
+#include "core/snapshot.h"
 #include "tu.h"
 #include "tu_ch.h"
 #include "tu_http.h"
-#include "util.h"
+#include "core/util.h"
 
 #define IT_TIMEOUT_MS 2000
 #define IT_MARGIN_MS  1500      /* correctness bound, not a speed target */

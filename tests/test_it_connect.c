@@ -30,14 +30,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kafka_connect.h"
-#include "schema_registry.h"
-#include "snapshot.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/schema_registry.h"
+#include "core/snapshot.h"
 #include "tu.h"
 #include "tu_http.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct tu_httpd srv;
 static int stop_pipe[2];

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "clients/http.h"
 #include "tu.h"
 #include "tu_http.h"
 

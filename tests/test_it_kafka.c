@@ -40,13 +40,13 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kafka.h"
-#include "lag_eval.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka.h"
+#include "core/lag_eval.h"
 #include "tu.h"
 #include "tu_kafka.h"
-#include "util.h"
+#include "core/util.h"
 
 /* Sanitizer hooks, read by ASan/LSan only when this binary is built with
  * them. librdkafka 2.0.2 leaks one 176-byte object allocated in

@@ -25,10 +25,10 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "kube.h"
+#include "clients/kube/kube.h"
 #include "tu.h"
 #include "tu_kube.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct coll_ctx ctx_ms(int64_t ms)
 {

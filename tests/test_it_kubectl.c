@@ -38,10 +38,10 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "subproc.h"
+#include "core/subproc.h"
 #include "tu.h"
 #include "tu_kube.h"
-#include "util.h"
+#include "core/util.h"
 
 struct fx {
         struct tu_kube k;

@@ -33,14 +33,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kube.h"
-#include "kubernetes.h"
-#include "snapshot.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubernetes.h"
+#include "core/snapshot.h"
 #include "tu.h"
 #include "tu_kube.h"
-#include "util.h"
+#include "core/util.h"
 
 #define REF_TIME "2024-05-01T10:30:00Z"
 

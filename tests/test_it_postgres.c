@@ -37,12 +37,12 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "postgres.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/postgres.h"
 #include "tu.h"
 #include "tu_pg.h"
-#include "util.h"
+#include "core/util.h"
 
 #define IT_TIMEOUT_MS 1500
 #define IT_MARGIN_MS  1500      /* correctness bound, not a speed target */

@@ -25,14 +25,14 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "prometheus.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/prometheus.h"
 #include "tu.h"
 #include "tu_http.h"
 #include "tu_prom.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct tu_httpd srv;
 static struct tu_prom prom;

@@ -49,14 +49,14 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "collector.h"
-#include "config.h"
-#include "reconcile.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/reconcile.h"
+#include "clients/sql.h"
 #include "tu.h"
 #include "tu_ch.h"
 #include "tu_pg.h"
-#include "util.h"
+#include "core/util.h"
 
 extern char **environ;
 

@@ -33,14 +33,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "config.h"
-#include "reconcile.h"
-#include "snowflake.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/reconcile.h"
+#include "collectors/snowflake.h"
+#include "clients/sql.h"
 #include "tu.h"
 #include "tu_http.h"
-#include "util.h"
+#include "core/util.h"
 
 #define HANDLE "01b3c6e2-0605-7a1f-0000-4a2100d3b1f2"
 

@@ -26,12 +26,12 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "spark.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/spark.h"
 #include "tu.h"
 #include "tu_kube.h"
-#include "util.h"
+#include "core/util.h"
 
 #define PROXY(svc) "/api/v1/namespaces/processing/services/" svc ":4040/proxy"
 #define SPEED_ID "spark-9f1c2a7e4b3d4e8fa1b2c3d4e5f60718"

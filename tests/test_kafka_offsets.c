@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "kafka_wire.h"
+#include "core/collector.h"
+#include "clients/kafka/kafka_wire.h"
 #include "tu_kafka.h"
-#include "util.h"
+#include "core/util.h"
 
 #define assert_contains(hay, needle)                                            \
         do {                                                                    \

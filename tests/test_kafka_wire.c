@@ -31,11 +31,11 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "collector.h"
-#include "kafka_wire.h"
+#include "core/collector.h"
+#include "clients/kafka/kafka_wire.h"
 #include "tu.h"
 #include "tu_tls.h"
-#include "util.h"
+#include "core/util.h"
 
 #define assert_contains(hay, needle)                                            \
         do {                                                                    \

@@ -21,10 +21,10 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "kube.h"
-#include "subproc.h"
+#include "clients/kube/kube.h"
+#include "core/subproc.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 static char fixdir[4096];
 

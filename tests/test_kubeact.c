@@ -19,10 +19,10 @@
 
 #include <cmocka.h>
 
-#include "action.h"
-#include "config.h"
-#include "kubeact.h"
-#include "util.h"
+#include "actions/action.h"
+#include "core/config.h"
+#include "collectors/kubernetes/kubeact.h"
+#include "core/util.h"
 
 static const char cfg_yaml[] =
         "environment: test\n"

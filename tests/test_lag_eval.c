@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "lag_eval.h"
-#include "ring.h"
+#include "core/lag_eval.h"
+#include "core/ring.h"
 
 /* Window of 5 commits, no min-distance, full window required. */
 static void cfg5(struct lag_window *w, double min_complete)

@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "expr.h"
-#include "plan.h"
+#include "bringup/expr.h"
+#include "bringup/plan.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 /* Loads tests/fixtures/plan/NAME from memory under the name `as`. */
 static struct plan *load_as(const char *name, const char *as, struct err *err)

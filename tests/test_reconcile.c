@@ -26,15 +26,15 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "reconcile.h"
-#include "snapshot.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/reconcile.h"
+#include "core/snapshot.h"
+#include "clients/sql.h"
 #include "tu.h"
-#include "util.h"
-#include "view.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define H 3600000LL
 

@@ -19,14 +19,14 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "app.h"
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "report.h"
-#include "snapshot.h"
+#include "core/app.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/report.h"
+#include "core/snapshot.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 #define NOW 1700000000123LL     /* 2023-11-14T22:13:20.123Z */
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ring.h"
+#include "core/ring.h"
 
 static void test_empty(void **state)
 {

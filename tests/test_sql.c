@@ -21,12 +21,12 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "snowflake.h"
-#include "sql.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/snowflake.h"
+#include "clients/sql.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 /* 2024-05-01T10:00:00Z */
 #define T10 1714557600000LL

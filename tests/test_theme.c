@@ -19,9 +19,9 @@
 
 #include <cmocka.h>
 
-#include "theme.h"
+#include "core/theme.h"
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 static struct theme_style parse_ok(const char *s)
 {

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/util.h"
 
 struct ok_case {
         const char *in;

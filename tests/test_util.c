@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "util.h"
+#include "core/util.h"
 
 static void check_bytes(double v, const char *want)
 {

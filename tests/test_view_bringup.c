@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "bringup.h"
-#include "plan.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "collectors/bringup.h"
+#include "bringup/plan.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static const char *const plan_yaml =
         "version: 1\n"

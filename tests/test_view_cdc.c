@@ -21,15 +21,15 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "kafka_connect.h"
-#include "postgres.h"
-#include "ring.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/postgres.h"
+#include "core/ring.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define NOW 5000000
 #define MiB (1024.0 * 1024)

@@ -14,13 +14,13 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "config.h"
-#include "kube.h"
-#include "kubernetes.h"
-#include "snapshot.h"
+#include "core/config.h"
+#include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubernetes.h"
+#include "core/snapshot.h"
 #include "tu.h"
-#include "util.h"
-#include "view.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define NOW 1000000
 #define REF_TIME "2024-05-01T10:30:00Z"

@@ -24,14 +24,14 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "kafka.h"
-#include "prometheus.h"
-#include "ring.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "collectors/kafka.h"
+#include "collectors/prometheus.h"
+#include "core/ring.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define NOW 5000000
 

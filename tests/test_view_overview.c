@@ -16,13 +16,13 @@
 
 #include <cmocka.h>
 
-#include "collector.h"
-#include "config.h"
-#include "health.h"
-#include "ring.h"
-#include "snapshot.h"
-#include "util.h"
-#include "view.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/health.h"
+#include "core/ring.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define NOW 1000000         /* monotonic ms of the frame */
 

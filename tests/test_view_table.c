@@ -17,13 +17,13 @@
 
 #include <cmocka.h>
 
-#include "health.h"
-#include "ring.h"
-#include "snapshot.h"
+#include "core/health.h"
+#include "core/ring.h"
+#include "core/snapshot.h"
 #include "tu.h"
-#include "tui.h"
-#include "util.h"
-#include "view.h"
+#include "tui/tui.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static const struct column cols[] = {
         { "A", 5, 0, COL_LEFT },

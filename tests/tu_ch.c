@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "http.h"
+#include "core/collector.h"
+#include "clients/http.h"
 #include "tu_pg.h"
-#include "util.h"
+#include "core/util.h"
 
 #define TU_CH_SERVER  "/usr/sbin/clickhouse-server"
 #define TU_CH_SETPRIV "/usr/bin/setpriv"

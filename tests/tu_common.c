@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "core/util.h"
 
 const char *tu_src_path(const char *rel)
 {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 extern char **environ;
 

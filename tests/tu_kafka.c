@@ -11,7 +11,7 @@
 #include <string.h>
 #include <threads.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* ThreadSanitizer and librdkafka. Debian's librdkafka uses C11 threads
  * (thrd_create, mtx_lock, cnd_wait, call_once), which glibc implements on

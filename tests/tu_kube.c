@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 extern char **environ;
 

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define TU_PG_BIN "/usr/lib/postgresql/15/bin"
 

@@ -22,9 +22,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "collector.h"
-#include "http.h"
-#include "util.h"
+#include "core/collector.h"
+#include "clients/http.h"
+#include "core/util.h"
 
 #define TU_PROM_BIN "/usr/bin/prometheus"
 

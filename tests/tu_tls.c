@@ -17,8 +17,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "subproc.h"
-#include "util.h"
+#include "core/subproc.h"
+#include "core/util.h"
 
 static int tls_run(char *const argv[])
 {

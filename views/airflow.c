@@ -17,7 +17,7 @@
  *
  * rows(), preamble() and detail() are pure (see view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "airflow.h"
-#include "ring.h"
-#include "util.h"
+#include "collectors/airflow.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define AFV_SPARK_W 10
 

@@ -6,15 +6,15 @@
  * come from the UI's alert tracker (src/alerttrack.h); rows() and detail()
  * are pure.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "collector.h"
-#include "config.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/config.h"
+#include "core/util.h"
 
 #define AL_TREND_WINDOW_MS (5 * 60 * 1000)
 

@@ -15,15 +15,15 @@
  *
  * rows(), preamble() and detail() are pure (see view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bringup.h"
-#include "util.h"
+#include "collectors/bringup.h"
+#include "core/util.h"
 
 /* Lines of the running step's output shown above the table. */
 #define BUV_TAIL_PREAMBLE 6

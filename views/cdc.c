@@ -14,17 +14,17 @@
  * rows(), preamble() and detail() are pure (see view.h); `i` toggles
  * "inactive slots only".
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka_connect.h"
-#include "postgres.h"
-#include "ring.h"
-#include "util.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/postgres.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define CDC_SPARK_W 12
 

@@ -23,7 +23,7 @@
  *
  * rows(), preamble() and detail() are pure (see view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clickhouse.h"
-#include "ring.h"
-#include "util.h"
+#include "collectors/clickhouse.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define CHV_SPARK_W 12
 

@@ -35,7 +35,7 @@
  * TUI needs ids for selection, mouse and actions). rows() stays complete
  * and pure for tests and for anyone else calling it.
  */
-#include "kubernetes.h"
+#include "collectors/kubernetes/kubernetes.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -44,8 +44,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
-#include "view.h"
+#include "core/util.h"
+#include "views/view.h"
 
 static const struct column kcv_pod_columns[] = {
         [KCP_SOURCE]    = { "SOURCE",     -1,  6, COL_LEFT },

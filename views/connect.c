@@ -21,17 +21,17 @@
  * rows(), preamble() and detail() are pure (see view.h); draw() only picks
  * the column table of the current sub-view.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka_connect.h"
-#include "postgres.h"
-#include "schema_registry.h"
-#include "util.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/postgres.h"
+#include "collectors/schema_registry.h"
+#include "core/util.h"
 
 static const struct column view_connect_columns[] = {
         [CONV_SOURCE] = { "SOURCE",    -1,  8, COL_LEFT },

@@ -42,7 +42,7 @@
  * rows(), preamble() and detail() are pure (see view.h). Unknown values
  * print "-", never 0.
  */
-#include "kafka.h"
+#include "collectors/kafka.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -50,10 +50,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prometheus.h"
-#include "ring.h"
-#include "util.h"
-#include "view.h"
+#include "collectors/prometheus.h"
+#include "core/ring.h"
+#include "core/util.h"
+#include "views/view.h"
 
 #define KV_SPARK_W 12
 

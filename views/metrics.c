@@ -12,7 +12,7 @@
  *
  * rows() and preamble() are pure (see view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prometheus.h"
-#include "ring.h"
-#include "util.h"
+#include "collectors/prometheus.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define MV_SPARK_W 16
 

@@ -6,15 +6,15 @@
  * the snapshot carries, the source's thresholds and alerts, and a larger
  * history chart. rows() and detail() are pure; see view.h.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "collector.h"
-#include "ring.h"
-#include "util.h"
+#include "core/collector.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define OV_SPARK_W 12
 

@@ -12,16 +12,16 @@
  * buckets dimmed; then the duplicated keys, the alerts and a chart of the
  * mismatch history. rows(), preamble() and detail() are pure (view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile.h"
-#include "ring.h"
-#include "util.h"
+#include "collectors/reconcile.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 #define RECV_SPARK_W    12
 #define RECV_MEASURES   6       /* measures shown per bucket line */

@@ -2,19 +2,19 @@
  * The pane registry, in tab order: one line per pane. The TUI numbers tabs
  * from this array (1 = first), `:name` and `--view NAME` look names up here.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <string.h>
 
-#include "airflow.h"
-#include "bringup.h"
-#include "clickhouse.h"
-#include "kafka.h"
-#include "kafka_connect.h"
-#include "kubernetes.h"
-#include "prometheus.h"
-#include "reconcile.h"
-#include "spark.h"
+#include "collectors/airflow.h"
+#include "collectors/bringup.h"
+#include "collectors/clickhouse.h"
+#include "collectors/kafka.h"
+#include "collectors/kafka_connect.h"
+#include "collectors/kubernetes/kubernetes.h"
+#include "collectors/prometheus.h"
+#include "collectors/reconcile.h"
+#include "collectors/spark.h"
 
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,

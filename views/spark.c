@@ -17,7 +17,7 @@
  *
  * rows(), preamble() and detail() are pure (see view.h).
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
-#include "spark.h"
-#include "util.h"
+#include "core/ring.h"
+#include "collectors/spark.h"
+#include "core/util.h"
 
 #define SPV_SPARK_W 8
 #define SPV_CHART_H 4

@@ -5,7 +5,7 @@
  * state here, so the panes' rows()/detail() output is testable as strings
  * (tests/test_view_*.c). The curses half is views/table_draw.c.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "ring.h"
-#include "util.h"
+#include "core/config.h"
+#include "core/ring.h"
+#include "core/util.h"
 
 /* --- glyphs ------------------------------------------------------------- */
 

@@ -6,12 +6,12 @@
  * right), preamble lines with a rule under them, and detail pages, all with
  * theme roles. UI thread only.
  */
-#include "view.h"
+#include "views/view.h"
 
 #include <curses.h>
 #include <string.h>
 
-#include "theme.h"
+#include "core/theme.h"
 
 /* Room for a clipped cell: every cell may be a 3-byte glyph. */
 #define DRAW_BUF (TABLE_CELL_MAX * 4)

@@ -23,11 +23,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "alerttrack.h"
-#include "health.h"
-#include "snapshot.h"
-#include "theme.h"
+#include "core/config.h"
+#include "core/alerttrack.h"
+#include "core/health.h"
+#include "core/snapshot.h"
+#include "core/theme.h"
 
 struct _win_st;                 /* curses WINDOW, kept out of pure users */
 struct ring;

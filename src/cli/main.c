@@ -1,0 +1,548 @@
+/*
+ * main: the command line. Parses options and the command word, finds and
+ * loads the config, sets up process-wide state that must exist before any
+ * thread starts (libcurl, SIGPIPE, locale, the wake pipe), then hands over
+ * to the TUI (tui.c) or to the one-shot reports (report.c).
+ *
+ * Runs on the main thread only. Exit codes: 0 ok, 64 usage error, 78 config
+ * error; `check` returns the Nagios code 0..3; the TUI returns its own code.
+ * This is the only place allowed to end the process on a startup problem
+ * (style.md, tier 3 errors).
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "actions/action.h"
+#include "core/app.h"
+#include "bringup/bringup_cli.h"
+#include "core/config.h"
+#include "collectors/kubernetes/kubeact.h"
+#include "core/util.h"
+
+#define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
+
+enum main_cmd { CMD_TUI, CMD_STATUS, CMD_CHECK, CMD_CONFIG_CHECK, CMD_HELP, CMD_VERSION,
+                CMD_ACT };
+
+struct main_opts {
+        const char   *config;
+        const char   *view;
+        const char   *theme;
+        bool          read_only, ascii, no_color, json;
+        enum main_cmd cmd;
+        /* act SOURCE ACTION TARGET [ARG] [--conf JSON] [--yes] [--dry-run] */
+        const char   *act_source, *act_action, *act_target, *act_conf, *act_arg;
+        bool          yes, dry_run;
+};
+
+enum { OPT_VIEW = 256, OPT_READ_ONLY, OPT_THEME, OPT_ASCII, OPT_NO_COLOR, OPT_JSON, OPT_YES,
+       OPT_DRY_RUN, OPT_CONF };
+
+static const struct option main_longopts[] = {
+        { "config",    required_argument, NULL, 'c' },
+        { "view",      required_argument, NULL, OPT_VIEW },
+        { "read-only", no_argument,       NULL, OPT_READ_ONLY },
+        { "theme",     required_argument, NULL, OPT_THEME },
+        { "ascii",     no_argument,       NULL, OPT_ASCII },
+        { "no-color",  no_argument,       NULL, OPT_NO_COLOR },
+        { "json",      no_argument,       NULL, OPT_JSON },
+        { "yes",       no_argument,       NULL, OPT_YES },
+        { "dry-run",   no_argument,       NULL, OPT_DRY_RUN },
+        { "conf",      required_argument, NULL, OPT_CONF },
+        { "help",      no_argument,       NULL, 'h' },
+        { "version",   no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+};
+
+static void main_usage(FILE *f)
+{
+        fputs("Usage: lambdaops [options] [command]\n"
+              "\n"
+              "An operations console for the Lambda data pipeline.\n"
+              "\n"
+              "Commands:\n"
+              "  (none)            open the interactive console (TUI)\n"
+              "  status [--json]   poll every source once, in parallel, and print the\n"
+              "                    result as a table, or as JSON (docs/status-json.md)\n"
+              "  check             poll once and print one Nagios-style line; the exit\n"
+              "                    code is the overall state (0 ok, 1 warn, 2 crit, 3 unknown)\n"
+              "  config check      validate the config file and exit\n"
+              "  act SOURCE ACTION TARGET [ARG] [--conf JSON] [--yes] [--dry-run]\n"
+              "                    run one action (restart, pause, trigger, scale, logs,\n"
+              "                    ...) on one connector, DAG, workload, pod, release or\n"
+              "                    SparkApplication of SOURCE, after showing the exact\n"
+              "                    request or command; ARG is the action's argument (scale:\n"
+              "                    replicas, upgrade: chart, rollback: revision, logs:\n"
+              "                    container); audited (docs/actions.md)\n"
+              "  plan [--plan FILE] print the bring-up plan: stages, exact commands, gates\n"
+              "  up [--plan FILE] [--from STAGE|--only STAGE] [--dry-run] [--yes]\n"
+              "                    run the plan's stages in order, waiting on each stage's\n"
+              "                    gates; resumes from the first stage not done\n"
+              "  down [--plan FILE] [--from STAGE|--only STAGE] [--dry-run] [--yes]\n"
+              "                    run the stages' down steps in reverse order\n"
+              "  help              show this help\n"
+              "  version           show the version\n"
+              "\n"
+              "Options:\n"
+              "  -c, --config FILE  use this config file\n"
+              "      --view NAME    open the console on this pane (overview, cdc, ...)\n"
+              "      --read-only    never run actions that change anything\n"
+              "      --theme NAME   theme name in themes/, or a path to a YAML theme\n"
+              "      --ascii        draw with ASCII only (no UTF-8 box or block glyphs)\n"
+              "      --no-color     no colours (also when NO_COLOR is set)\n"
+              "      --json         with `status`: print JSON\n"
+              "      --yes          with `act`: do not prompt (needed without a terminal)\n"
+              "      --dry-run      with `act`: print the request or argv, run nothing\n"
+              "      --conf JSON    with `act trigger`: the DAG run's conf object\n"
+              "  -h, --help         show this help\n"
+              "  -V, --version      show the version\n"
+              "\n"
+              "Config search order (the first that exists wins):\n"
+              "  1. -c/--config FILE\n"
+              "  2. $LAMBDAOPS_CONFIG\n"
+              "  3. ./lambdaops.yaml\n"
+              "  4. $XDG_CONFIG_HOME/lambdaops/config.yaml (default ~/.config/lambdaops/config.yaml)\n"
+              "\n"
+              "Exit status:\n"
+              "  0   success (`status` returns 0 whenever it ran, whatever the health)\n"
+              "  1   `check`: warning (a warn alert, nothing crit, every source answered)\n"
+              "  2   `check`: critical (a crit alert; a source that is down is crit)\n"
+              "  3   `check`: unknown (nothing crit, some source did not answer in time)\n"
+              "  1   `act`: the action failed; 2: answered no at the prompt\n"
+              "  66  `act`: unknown source, action or target\n"
+              "  75  `act`: no --yes and stdin is not a terminal\n"
+              "  77  `act`: refused, read-only mode (--read-only or read_only: true)\n"
+              "  64  usage error (unknown option or command)\n"
+              "  78  configuration error (no config, or FILE:LINE:COL: message on stderr)\n"
+              "\n"
+              "See lambdaops(1), docs/config.md and docs/status-json.md.\n", f);
+}
+
+static int main_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int main_usage_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("lambdaops: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputs("\nTry 'lambdaops --help'.\n", stderr);
+        return LO_EXIT_USAGE;
+}
+
+/* Fills *o from argv. Returns -1 on success, otherwise the exit code. */
+static int main_parse(int argc, char **argv, struct main_opts *o)
+{
+        int ch, nargs;
+        char **args;
+
+        memset(o, 0, sizeof *o);
+        opterr = 0;     /* we print our own messages, with our exit code */
+        while ((ch = getopt_long(argc, argv, ":c:hV", main_longopts, NULL)) != -1) {
+                switch (ch) {
+                case 'c':
+                        o->config = optarg;
+                        break;
+                case OPT_VIEW:
+                        o->view = optarg;
+                        break;
+                case OPT_READ_ONLY:
+                        o->read_only = true;
+                        break;
+                case OPT_THEME:
+                        o->theme = optarg;
+                        break;
+                case OPT_ASCII:
+                        o->ascii = true;
+                        break;
+                case OPT_NO_COLOR:
+                        o->no_color = true;
+                        break;
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_YES:
+                        o->yes = true;
+                        break;
+                case OPT_DRY_RUN:
+                        o->dry_run = true;
+                        break;
+                case OPT_CONF:
+                        o->act_conf = optarg;
+                        break;
+                case 'h':
+                        o->cmd = CMD_HELP;
+                        return -1;
+                case 'V':
+                        o->cmd = CMD_VERSION;
+                        return -1;
+                case ':':
+                        return main_usage_error("option '%s' needs a value", argv[optind - 1]);
+                case '?':
+                default:
+                        if (optopt && optopt < 256) {
+                                char s[3] = { '-', (char)optopt, '\0' };
+                                return main_usage_error("unknown option '%s'", s);
+                        }
+                        return main_usage_error("unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        args = argv + optind;
+        nargs = argc - optind;
+        if (nargs == 0)
+                o->cmd = CMD_TUI;
+        else if (strcmp(args[0], "status") == 0 && nargs == 1)
+                o->cmd = CMD_STATUS;
+        else if (strcmp(args[0], "check") == 0 && nargs == 1)
+                o->cmd = CMD_CHECK;
+        else if (strcmp(args[0], "act") == 0 && (nargs == 4 || nargs == 5)) {
+                o->cmd = CMD_ACT;
+                o->act_source = args[1];
+                o->act_action = args[2];
+                o->act_target = args[3];
+                o->act_arg = nargs == 5 ? args[4] : NULL;
+        } else if (strcmp(args[0], "act") == 0)
+                return main_usage_error("act: expected 'act SOURCE ACTION TARGET [ARG]'");
+        else if (strcmp(args[0], "config") == 0 && nargs == 2 && strcmp(args[1], "check") == 0)
+                o->cmd = CMD_CONFIG_CHECK;
+        else if (strcmp(args[0], "help") == 0 && nargs == 1)
+                o->cmd = CMD_HELP;
+        else if (strcmp(args[0], "version") == 0 && nargs == 1)
+                o->cmd = CMD_VERSION;
+        else if (strcmp(args[0], "config") == 0)
+                return main_usage_error("%s: expected 'config check'", nargs > 1 ? args[1] : "config");
+        else if (nargs > 1 && (!strcmp(args[0], "status") || !strcmp(args[0], "check") ||
+                               !strcmp(args[0], "help") || !strcmp(args[0], "version")))
+                return main_usage_error("unexpected argument '%s'", args[1]);
+        else
+                return main_usage_error("unknown command '%s'", args[0]);
+        if (o->json && o->cmd != CMD_STATUS)
+                return main_usage_error("--json only applies to 'status'");
+        if ((o->yes || o->dry_run || o->act_conf) && o->cmd != CMD_ACT)
+                return main_usage_error("--yes, --dry-run and --conf only apply to 'act'");
+        return -1;
+}
+
+/* The wake pipe: non-blocking on both ends (a full pipe already means "wake
+ * up", and the UI drains it without blocking) and close-on-exec. */
+static int main_wake_pipe(int fds[2])
+{
+        if (pipe(fds) != 0)
+                return -1;
+        for (int i = 0; i < 2; i++) {
+                int fl = fcntl(fds[i], F_GETFL);
+
+                if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
+                    fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0) {
+                        close(fds[0]);
+                        close(fds[1]);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static bool main_locale_is_utf8(void)
+{
+        const char *cs = nl_langinfo(CODESET);
+
+        return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* --- act ---------------------------------------------------------------- */
+
+static void main_act_audit(const struct app *a, const struct main_opts *o, const char *path,
+                           const struct source_cfg *src, const struct action_plan *plan,
+                           const char *request, enum action_outcome out, long status,
+                           int64_t dur, const char *error)
+{
+        struct action_audit au = {
+                .environment = a->cfg->environment, .source = o->act_source,
+                .kind = src ? src->kind : NULL, .action = o->act_action,
+                .target = o->act_target, .via = "cli", .request = request,
+                .context = plan && plan->context ? plan->context
+                                                 : kubeact_source_context_cfg(src),
+                .cmds = plan ? plan->cmds : NULL, .n_cmds = plan ? plan->n_cmds : 0,
+                .dry_run = o->dry_run, .outcome = out, .status = status,
+                .duration_ms = dur, .error = error,
+        };
+        struct err e;
+
+        err_clear(&e);
+        if (action_audit(path, &au, &e) != 0)
+                fprintf(stderr, "lambdaops: %s\n", e.msg);
+}
+
+/* Asks on the terminal. Dangerous actions need the word typed: the plan's
+ * Kubernetes context when it has one, else the source name. */
+static bool main_act_confirm(const struct action_def *d, const char *source)
+{
+        char line[256];
+
+        if (d->flags & ACTION_F_DANGEROUS)
+                fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
+        else
+                fprintf(stderr, "Run it? [y/N] ");
+        fflush(stderr);
+        if (!fgets(line, sizeof line, stdin))
+                return false;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (d->flags & ACTION_F_DANGEROUS)
+                return strcmp(line, source) == 0;
+        return strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcmp(line, "yes") == 0;
+}
+
+/* Prints the names of the source's actions after "; its actions:". */
+static void main_act_name(const struct action_def *d, void *user)
+{
+        int *n = user;
+
+        fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
+}
+
+/* `lambdaops act SOURCE ACTION TARGET [ARG]`: exit codes in main_usage and
+ * docs/actions.md. Every way out is audited, refusals included. */
+static int main_act(struct app *a, const struct main_opts *o)
+{
+        const struct source_cfg *src = config_source(a->cfg, o->act_source);
+        const struct action_def *d = NULL;
+        char *path = action_audit_path(a->cfg), *text, *summary, word[256];
+        const char *arg = o->act_arg ? o->act_arg : o->act_conf;
+        struct action_plan plan;
+        struct action_result res;
+        struct err err;
+        int64_t t0 = clock_mono_ms();
+        int rc, n = 0;
+
+        err_clear(&err);
+        if (!src) {
+                fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
+                main_act_audit(a, o, path, NULL, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               "unknown source");
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        d = action_lookup(a->cfg, src, o->act_action);
+        if (!d) {
+                fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'", src->name,
+                        src->kind, o->act_action);
+                action_each(a->cfg, src, main_act_name, &n);
+                fputc('\n', stderr);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               "unknown action");
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        if (o->act_conf && !(d->flags & ACTION_F_CONF)) {
+                free(path);
+                return main_usage_error("act: --conf does not apply to '%s'", d->name);
+        }
+        if (o->act_arg && (d->flags & ACTION_F_CONF) && o->act_conf) {
+                free(path);
+                return main_usage_error("act: give the conf as ARG or --conf, not both");
+        }
+        if (o->act_arg && !(d->flags & (ACTION_F_ARG | ACTION_F_CONF))) {
+                free(path);
+                return main_usage_error("act: '%s' takes no argument", d->name);
+        }
+        if (!action_target_ok(d, o->act_target, &err)) {
+                fprintf(stderr, "lambdaops: act: %s\n", err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_NOINPUT;
+        }
+        if ((d->flags & ACTION_F_ARG) && !(d->flags & ACTION_F_ARG_OPT) && (!arg || !*arg)) {
+                err_set(&err, EINVAL, "%s needs an argument: %s", d->name,
+                        d->arg_label ? d->arg_label : "ARG");
+        } else if (d->check_arg && arg && *arg) {
+                d->check_arg(d, arg, &err);
+        }
+        if (err.msg[0]) {
+                fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_USAGE, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_USAGE;
+        }
+        if (a->read_only && !action_allowed(d, true, &err)) {
+                fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
+                        err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
+                               err.msg);
+                free(path);
+                return ACT_EXIT_READONLY;
+        }
+        if (!o->dry_run && !o->yes && !(d->flags & ACTION_F_NOCONFIRM) &&
+            !isatty(STDIN_FILENO)) {
+                fprintf(stderr, "lambdaops: act: stdin is not a terminal: pass --yes to run "
+                        "without a prompt (or --dry-run)\n");
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOTTY, -1,
+                               "no --yes and stdin is not a terminal");
+                free(path);
+                return ACT_EXIT_NOTTY;
+        }
+        if (action_prepare(d, src, o->act_target, arg, o->dry_run, &plan, &err) != 0) {
+                fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
+                        o->act_target, err.msg);
+                main_act_audit(a, o, path, src, NULL, NULL, ACT_FAILED, 0,
+                               clock_mono_ms() - t0, err.msg);
+                free(path);
+                return ACT_EXIT_FAILED;
+        }
+        text = action_plan_text(&plan);
+        summary = action_plan_summary(&plan);
+        if (o->dry_run || !(d->flags & ACTION_F_NOCONFIRM)) {
+                printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title,
+                       src->name, o->act_target, text);
+                fflush(stdout);
+        }
+        free(text);
+        if (o->dry_run) {
+                main_act_audit(a, o, path, src, &plan, summary, ACT_OK, 0,
+                               clock_mono_ms() - t0, NULL);
+                rc = ACT_EXIT_OK;
+                goto out;
+        }
+        str_copy(word, plan.context ? plan.context : src->name, sizeof word);
+        if (!o->yes && !(d->flags & ACTION_F_NOCONFIRM) && !main_act_confirm(d, word)) {
+                fprintf(stderr, "lambdaops: act: cancelled\n");
+                main_act_audit(a, o, path, src, &plan, summary, ACT_CANCELLED, 0,
+                               clock_mono_ms() - t0, NULL);
+                rc = ACT_EXIT_CANCELLED;
+                goto out;
+        }
+        t0 = clock_mono_ms();
+        action_run(d, src, o->act_target, arg, &plan, &res);
+        if (res.output)
+                printf("%s\n", res.output);
+        if (res.outcome == ACT_OK)
+                printf("%s: ok\n", d->name);
+        else
+                fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
+                        res.err.msg[0] ? res.err.msg : "unknown error");
+        main_act_audit(a, o, path, src, &plan, res.requests ? res.requests : summary,
+                       res.outcome, res.status, clock_mono_ms() - t0,
+                       res.outcome == ACT_OK ? NULL : res.err.msg);
+        rc = res.outcome == ACT_OK ? ACT_EXIT_OK : ACT_EXIT_FAILED;
+        action_result_done(&res);
+out:
+        free(summary);
+        action_plan_done(&plan);
+        free(path);
+        return rc;
+}
+
+int main(int argc, char **argv)
+{
+        struct main_opts o;
+        struct app a;
+        struct err err;
+        struct sigaction sa;
+        const char *nc;
+        char *path;
+        int rc;
+
+        /* plan/up/down load their plan (and its config) themselves. */
+        if (bringup_is_command(argc, argv))
+                return bringup_main(argc, argv);
+        rc = main_parse(argc, argv, &o);
+        if (rc >= 0)
+                return rc;
+        if (o.cmd == CMD_HELP) {
+                main_usage(stdout);
+                return 0;
+        }
+        if (o.cmd == CMD_VERSION) {
+                printf("lambdaops %s\n", LO_VERSION);
+                return 0;
+        }
+
+        /* Wide characters for ncursesw, but numbers always with a '.' (our
+         * own printf formatting and the JSON must not follow the locale). */
+        setlocale(LC_ALL, "");
+        setlocale(LC_NUMERIC, "C");
+
+        err_clear(&err);
+        path = config_find(o.config, &err);
+        if (!path) {
+                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : "no config file found");
+                return LO_EXIT_CONFIG;
+        }
+        memset(&a, 0, sizeof a);
+        a.wake_pipe[0] = a.wake_pipe[1] = -1;
+        a.cfg = config_load_file(path, &err);
+        if (!a.cfg) {
+                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
+                free(path);
+                return LO_EXIT_CONFIG;
+        }
+        if (o.cmd == CMD_CONFIG_CHECK) {
+                printf("%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
+                       a.cfg->n_sources == 1 ? "" : "s");
+                free(path);
+                config_free(a.cfg);
+                return 0;
+        }
+        free(path);
+
+        /* Process-wide set-up, before any collector thread exists. */
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPIPE, &sa, NULL);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "lambdaops: libcurl initialisation failed\n");
+                config_free(a.cfg);
+                return 1;
+        }
+        if (main_wake_pipe(a.wake_pipe) != 0) {
+                fprintf(stderr, "lambdaops: pipe: %s\n", strerror(errno));
+                config_free(a.cfg);
+                curl_global_cleanup();
+                return 1;
+        }
+
+        nc = getenv("NO_COLOR");
+        a.read_only = a.cfg->read_only || o.read_only;
+        a.ascii = o.ascii || !main_locale_is_utf8();
+        a.no_color = o.no_color || (nc && *nc);
+        a.theme_override = o.theme;
+
+        switch (o.cmd) {
+        case CMD_STATUS:
+                rc = report_status(&a, o.json);
+                break;
+        case CMD_CHECK:
+                rc = report_check(&a);
+                break;
+        case CMD_ACT:
+                rc = main_act(&a, &o);
+                break;
+        case CMD_TUI:
+        default:
+                app_start_collectors(&a, false);
+                rc = tui_run(&a, o.view);
+                app_stop_collectors(&a);
+                break;
+        }
+
+        close(a.wake_pipe[0]);
+        close(a.wake_pipe[1]);
+        config_free(a.cfg);
+        curl_global_cleanup();
+        return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * pgconn: one non-blocking libpq connection bounded by a poll's deadline.
+ * Extracted from the PostgreSQL collector so that other users (the SQL
+ * runner behind reconciliation) connect, query and fail the same way.
+ *
+ * A struct pgconn belongs to one thread (the collector thread that embeds
+ * it); libpq handles are never shared. Every wait goes through
+ * coll_wait_fd(), so a dead server fails fast, a hung one at the deadline,
+ * and quit interrupts at once. Messages are cleaned (pg_errmsg_clean) and
+ * carry no password: the dsn's and the resolved password are redacted.
+ */
+#ifndef LO_SRC_PGCONN_H
+#define LO_SRC_PGCONN_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "core/collector.h"
+#include "collectors/postgres.h"
+#include "core/util.h"
+
+struct pgconn {
+        PGconn  *conn;                  /* NULL when not connected */
+        int      version;               /* PQserverVersion of conn */
+        char     host[128], port[16];   /* target of the last attempt, for messages */
+        const struct pg_cfg *cfg;       /* borrowed; outlives the connection */
+        int64_t  timeout_ms;            /* statement_timeout and messages */
+        const char *options;            /* borrowed extra "-c k=v ..." or NULL */
+};
+
+/* Sets up `pc` (not connected). cfg and options are borrowed for the life
+ * of pc. The session gets pg_conn_params()'s settings (read-only,
+ * statement_timeout = timeout_ms, application name) plus `options`
+ * (e.g. "-c TimeZone=UTC"). Any thread; then only that thread. */
+void pgconn_init(struct pgconn *pc, const struct pg_cfg *cfg, int64_t timeout_ms,
+                 const char *options);
+/* Closes any connection and connects within ctx's deadline. Resolves the
+ * password (password_env/_file) for the connect only. Returns 0, or -1
+ * with err set (code ECONNREFUSED, ETIMEDOUT, ECANCELED, EACCES, EINVAL). */
+int pgconn_open(struct pgconn *pc, const struct coll_ctx *ctx, struct err *err);
+/* Runs one statement (extended protocol: exactly one statement; nparams
+ * text parameters, NULL for SQL NULL). Returns a PGRES_TUPLES_OK result the
+ * caller PQclear()s, or NULL with err set. I/O failures close the
+ * connection (err->code ECONNRESET for a broken one, ETIMEDOUT,
+ * ECANCELED); an SQL error leaves it open (EPROTO, message prefixed with
+ * "<what> query: " unless what is NULL). */
+PGresult *pgconn_exec(struct pgconn *pc, const struct coll_ctx *ctx, const char *what,
+                      const char *sql, int nparams, const char *const *params,
+                      struct err *err);
+/* Like pgconn_exec without parameters, but streams: libpq's single-row
+ * mode hands `row` one result per row (PQntuples 1) and, at the end, the
+ * final result with no rows (column metadata only), so memory stays flat
+ * however many rows arrive. The results are borrowed for the call. A
+ * callback returning -1 (err set) stops the query and closes the
+ * connection. Returns 0 or -1 with err set as for pgconn_exec. */
+int pgconn_stream(struct pgconn *pc, const struct coll_ctx *ctx, const char *what,
+                  const char *sql, int (*row)(void *ud, const PGresult *res, struct err *err),
+                  void *ud, struct err *err);
+/* Closes the connection (if any); pc can be opened again. */
+void pgconn_close(struct pgconn *pc);
+
+#endif
