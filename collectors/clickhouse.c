@@ -86,6 +86,7 @@
 #include "core/config.h"
 #include "core/health.h"
 #include "clients/http.h"
+#include "clients/sql.h"
 #include "core/jsonout.h"
 #include "core/ring.h"
 #include "core/util.h"
@@ -2013,6 +2014,76 @@ static void ch_summary(const void *data, char *buf, size_t n)
                          (long long)d->parts_to_delay_insert);
 }
 
+/* The SQL runner of reconciliation (collector_ops.sql): coll_clickhouse_query()
+ * does the HTTP, auth, settings and error parsing; we ask the server's time zone
+ * once per runner (DateTime text is wall time in that zone) and decode. */
+struct sql_ch {
+        const struct ch_cfg *cfg;       /* borrowed */
+        struct http_client *http;
+        char *tz;                       /* server time zone; NULL until known */
+};
+
+static void *sql_ch_open(const struct source_cfg *src, int64_t timeout_ms)
+{
+        struct sql_ch *h = xcalloc(1, sizeof *h);
+
+        (void)timeout_ms;       /* the client sets max_execution_time from the deadline */
+        h->cfg = src->kind_cfg;
+        h->http = coll_clickhouse_client(h->cfg);
+        return h;
+}
+
+static int sql_ch_run(void *hv, const struct coll_ctx *ctx, const char *sql,
+                      const struct sql_sink *sink, struct err *err)
+{
+        struct sql_ch *h = hv;
+        struct http_response resp;
+        int rc;
+
+        if (!h->http) {
+                err_set(err, ENOMEM, "cannot create an HTTP client");
+                return -1;
+        }
+        if (!h->tz) {
+                struct sql_result r = { 0 };
+                struct sql_sink rs = sql_result_sink(&r);
+                const struct sql_cell *c;
+
+                if (coll_clickhouse_query(h->http, h->cfg, ctx, "SELECT timezone() AS tz", &resp,
+                                          err) < 0)
+                        return -1;
+                rc = sql_ch_decode(resp.body, resp.len, NULL, &rs, err);
+                http_response_done(&resp);
+                c = sql_result_cell(&r, 0, 0);
+                if (rc == 0 && c && !c->null && c->text)
+                        h->tz = xstrdup(c->text);
+                sql_result_done(&r);
+                if (!h->tz) {
+                        if (rc == 0)
+                                err_set(err, EPROTO, "ClickHouse did not say its time zone");
+                        return -1;
+                }
+        }
+        if (coll_clickhouse_query(h->http, h->cfg, ctx, sql, &resp, err) < 0)
+                return -1;
+        rc = sql_ch_decode(resp.body, resp.len, h->tz, sink, err);
+        http_response_done(&resp);
+        return rc;
+}
+
+static void sql_ch_close(void *hv)
+{
+        struct sql_ch *h = hv;
+
+        if (!h)
+                return;
+        http_client_free(h->http);
+        free(h->tz);
+        free(h);
+}
+
+static const struct sql_runner ch_sql_runner = { sql_ch_open, sql_ch_run, sql_ch_close };
+
 const struct collector_ops coll_clickhouse_ops = {
         .name = "clickhouse",
         .title = "ClickHouse",
@@ -2032,4 +2103,5 @@ const struct collector_ops coll_clickhouse_ops = {
         .summary = ch_summary,
         .key_metric_name = "query p95 (5m)",
         .key_metric_unit = THR_MS,
+        .sql = &ch_sql_runner,
 };

@@ -10,18 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clients/pgconn.h"
 #include "core/collector.h"
 #include "core/ring.h"
 
 extern const struct collector_ops coll_postgres_ops;
 
-/* Kind-specific config (collector_ops.keys fill it). */
-struct pg_cfg {
-        char *dsn;              /* libpq conninfo; may contain a password (masked everywhere) */
-        char *password_env;     /* env var holding the password */
-        char *password_file;    /* file holding the password */
-        char *sslmode;          /* optional override, default from dsn/libpq */
-};
 
 struct pg_slot {
         char   *name;
@@ -96,11 +90,6 @@ struct pg_data {
 
 /* Parses "XXXXXXXX/XXXXXXXX" into a 64-bit position. Returns 0 or -1. Pure. */
 int pg_lsn_parse(const char *s, uint64_t *out);
-/* Copies a conninfo string (keyword or URI form) with any password value
- * replaced by "***": `password=...` keywords (quoted or not), URI user
- * info `postgresql://user:pw@host` and a `?password=` URI parameter.
- * Works on malformed strings too. Owned; NULL in, NULL out. Any thread. */
-char *pg_dsn_mask(const char *dsn);
 void pg_data_free(struct pg_data *d);   /* NULL-safe */
 
 /* --- for tests: the pure parts of the collector ------------------------ */
@@ -134,23 +123,5 @@ struct pg_history *pg_history_new(void);
 void pg_history_free(struct pg_history *h);             /* NULL-safe */
 void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms);
 
-/* A libpq error message made short and actionable: first line only, the
- * "connection to server at ... failed:" and "FATAL:" prefixes dropped, and
- * hints for the common cases (refused, bad password, no password, unknown
- * host or database). host/port name the target (may be NULL). */
-void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
-                     char *out, size_t n);
-/* The conninfo keywords the collector connects with (NULL-terminated
- * parallel arrays, owned; free with pg_conn_params_free): everything in
- * cfg->dsn, then password (when given), sslmode, fallback_application_name
- * "lambdaops" and options adding default_transaction_read_only=on and
- * statement_timeout=<timeout_ms>. Returns -1 with err set when the dsn does
- * not parse (the message never contains the dsn's password). */
-int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
-                   char ***keys, char ***vals, struct err *err);
-void pg_conn_params_free(char **keys, char **vals);
-/* Replaces, in msg (n bytes), every password found in dsn, and `password`
- * when non-NULL, with "***". Pure; any thread (used by src/pgconn.c). */
-void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
 
 #endif

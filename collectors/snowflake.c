@@ -996,6 +996,41 @@ static void sf_summary(const void *data, char *buf, size_t n)
         snprintf(buf, n, "Snowflake %s, %s round trip", d->version ? d->version : "?", b);
 }
 
+/* The SQL runner of reconciliation (collector_ops.sql). */
+struct sql_sf {
+        struct sf_client *c;
+        int64_t timeout_ms;
+};
+
+static void *sql_sf_open(const struct source_cfg *src, int64_t timeout_ms)
+{
+        struct sql_sf *h = xcalloc(1, sizeof *h);
+
+        h->c = coll_snowflake_client_new(src);
+        h->timeout_ms = timeout_ms;
+        return h;
+}
+
+static int sql_sf_run(void *hv, const struct coll_ctx *ctx, const char *sql,
+                      const struct sql_sink *sink, struct err *err)
+{
+        struct sql_sf *h = hv;
+
+        return coll_snowflake_query(h->c, ctx, sql, h->timeout_ms, sink, err);
+}
+
+static void sql_sf_close(void *hv)
+{
+        struct sql_sf *h = hv;
+
+        if (!h)
+                return;
+        coll_snowflake_client_free(h->c);
+        free(h);
+}
+
+static const struct sql_runner sf_sql_runner = { sql_sf_open, sql_sf_run, sql_sf_close };
+
 const struct collector_ops coll_snowflake_ops = {
         .name = "snowflake",
         .title = "Snowflake",
@@ -1015,4 +1050,5 @@ const struct collector_ops coll_snowflake_ops = {
         .summary = sf_summary,
         .key_metric_name = "round trip",
         .key_metric_unit = THR_MS,
+        .sql = &sf_sql_runner,
 };

@@ -12,11 +12,13 @@
  */
 #include "clients/pgconn.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 
@@ -292,5 +294,319 @@ int pgconn_stream(struct pgconn *pc, const struct coll_ctx *ctx, const char *wha
                 PQclear(bad);
                 return -1;
         }
+        return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Connection strings and messages (pure; used by the PostgreSQL collector
+ * and the SQL runner too)
+ */
+
+struct pg_span {
+        size_t off, len;
+};
+
+#define PG_MAX_SPANS 8
+
+static bool pg_key_is(const char *k, size_t n, const char *want)
+{
+        return strlen(want) == n && strncasecmp(k, want, n) == 0;
+}
+
+/* Finds the parts of a conninfo string that hold a password, following
+ * libpq's lexical rules loosely and erring towards masking more. */
+static size_t pg_dsn_secrets(const char *dsn, struct pg_span *sp, size_t max)
+{
+        size_t n = 0, i = 0, len = strlen(dsn);
+
+        if (strncasecmp(dsn, "postgresql://", 13) == 0 || strncasecmp(dsn, "postgres://", 11) == 0) {
+                size_t p = strstr(dsn, "://") - dsn + 3;
+                size_t q = p + strcspn(dsn + p, "?");
+                size_t at = (size_t)-1;
+
+                for (size_t j = p; j < q; j++)
+                        if (dsn[j] == '@')
+                                at = j;
+                if (at != (size_t)-1) {
+                        for (size_t j = p; j < at; j++)
+                                if (dsn[j] == ':') {
+                                        if (n < max)
+                                                sp[n++] = (struct pg_span){ j + 1, at - j - 1 };
+                                        break;
+                                }
+                }
+                while (q < len) {
+                        size_t k = q + 1, e = k + strcspn(dsn + k, "&"), eq;
+
+                        eq = k + strcspn(dsn + k, "=&");
+                        if (eq < e && pg_key_is(dsn + k, eq - k, "password") && n < max)
+                                sp[n++] = (struct pg_span){ eq + 1, e - eq - 1 };
+                        q = e;
+                }
+                return n;
+        }
+        while (i < len) {
+                size_t k, kl, v;
+
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                k = i;
+                while (i < len && dsn[i] != '=' && !isspace((unsigned char)dsn[i]))
+                        i++;
+                kl = i - k;
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                if (i >= len || dsn[i] != '=') {
+                        /* Malformed ("password secret"): hide the rest. */
+                        if (pg_key_is(dsn + k, kl, "password") && i < len && n < max) {
+                                /* Spans must stay ordered and disjoint: the
+                                 * rest is hidden, so stop here. */
+                                sp[n++] = (struct pg_span){ i, len - i };
+                                break;
+                        }
+                        if (kl == 0)
+                                break;
+                        continue;
+                }
+                i++;
+                while (i < len && isspace((unsigned char)dsn[i]))
+                        i++;
+                v = i;
+                if (i < len && dsn[i] == '\'') {
+                        for (i++; i < len && dsn[i] != '\''; i++)
+                                if (dsn[i] == '\\' && i + 1 < len)
+                                        i++;
+                        if (i < len)
+                                i++;
+                } else {
+                        for (; i < len && !isspace((unsigned char)dsn[i]); i++)
+                                if (dsn[i] == '\\' && i + 1 < len)
+                                        i++;
+                }
+                if (pg_key_is(dsn + k, kl, "password") && n < max)
+                        sp[n++] = (struct pg_span){ v, i - v };
+        }
+        return n;
+}
+
+char *pg_dsn_mask(const char *dsn)
+{
+        struct pg_span sp[PG_MAX_SPANS];
+        size_t n, len, o = 0, from = 0;
+        char *out;
+
+        if (!dsn)
+                return NULL;
+        n = pg_dsn_secrets(dsn, sp, PG_MAX_SPANS);
+        len = strlen(dsn);
+        out = xmalloc(len + 3 * n + 1);
+        for (size_t i = 0; i < n; i++) {
+                memcpy(out + o, dsn + from, sp[i].off - from);
+                o += sp[i].off - from;
+                memcpy(out + o, "***", 3);
+                o += 3;
+                from = sp[i].off + sp[i].len;
+        }
+        memcpy(out + o, dsn + from, len - from);
+        out[o + len - from] = '\0';
+        return out;
+}
+
+/* Replaces every occurrence of secret (when non-empty) in msg with "***". */
+static void pg_redact(char *msg, size_t n, const char *secret)
+{
+        size_t slen = secret ? strlen(secret) : 0, from = 0;
+        char *p;
+
+        if (slen == 0)
+                return;
+        /* Search on after each replacement, so a secret that occurs in
+         * "***" itself cannot loop forever. */
+        while (from < strlen(msg) && (p = strstr(msg + from, secret)) != NULL) {
+                char *tmp = xasprintf("%.*s***%s", (int)(p - msg), msg, p + slen);
+
+                from = (size_t)(p - msg) + 3;
+                str_copy(msg, tmp, n);
+                free(tmp);
+        }
+}
+
+void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
+{
+        struct pg_span sp[PG_MAX_SPANS];
+        size_t k = dsn ? pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) : 0;
+
+        for (size_t i = 0; i < k; i++) {
+                char *s = xstrndup(dsn + sp[i].off, sp[i].len);
+
+                /* Quoted values show up unquoted in messages. */
+                if (sp[i].len >= 2 && s[0] == '\'') {
+                        memmove(s, s + 1, sp[i].len - 1);
+                        s[sp[i].len - 2] = '\0';
+                }
+                pg_redact(msg, n, s);
+                free(s);
+        }
+        if (password)
+                pg_redact(msg, n, password);
+}
+
+/* ------------------------------------------------------------------------
+ * Error messages (pure)
+ */
+
+static bool pg_starts(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                     char *out, size_t n)
+{
+        char line[256], where[160];
+        const char *s, *p;
+        size_t len;
+
+        s = libpq_msg ? libpq_msg : "";
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+                s++;
+        len = strcspn(s, "\n");
+        if (len >= sizeof line)
+                len = sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = '\0';
+        while (len > 0 && isspace((unsigned char)line[len - 1]))
+                line[--len] = '\0';
+        s = line;
+        if (pg_starts(s, "connection to server") && (p = strstr(s, " failed: ")) != NULL)
+                s = p + 9;
+        for (;;) {
+                if (pg_starts(s, "FATAL:") || pg_starts(s, "ERROR:"))
+                        s += 6;
+                else if (pg_starts(s, "PANIC:"))
+                        s += 6;
+                else
+                        break;
+                while (*s == ' ')
+                        s++;
+        }
+        if (host && *host)
+                snprintf(where, sizeof where, "%s:%s", host, port && *port ? port : "5432");
+        else
+                str_copy(where, "the server", sizeof where);
+
+        if (!*s)
+                snprintf(out, n, "%s: unknown libpq error", where);
+        else if (strstr(s, "Connection refused"))
+                snprintf(out, n, "connection refused: is PostgreSQL running at %s?", where);
+        else if (strstr(s, "password authentication failed"))
+                snprintf(out, n, "%s at %s (check password_env/password_file)", s, where);
+        else if (strstr(s, "no password supplied"))
+                snprintf(out, n, "%s asks for a password but none is configured "
+                         "(set password_env or password_file)", where);
+        else if (strstr(s, "could not translate host name"))
+                snprintf(out, n, "%s", s);
+        else if (strstr(s, "server closed the connection unexpectedly"))
+                snprintf(out, n, "%s closed the connection unexpectedly "
+                         "(server restarted or crashed?)", where);
+        else if (strstr(s, "timeout expired") || strstr(s, "Connection timed out"))
+                snprintf(out, n, "connecting to %s timed out (firewall, or wrong host?)", where);
+        else
+                snprintf(out, n, "%s: %s", where, s);
+}
+
+/* ------------------------------------------------------------------------
+ * Connection parameters (pure)
+ */
+
+struct pg_kv {
+        char **k, **v;
+        size_t n, cap;
+};
+
+static void pg_kv_set(struct pg_kv *kv, const char *k, const char *v)
+{
+        for (size_t i = 0; i < kv->n; i++)
+                if (strcmp(kv->k[i], k) == 0) {
+                        free(kv->v[i]);
+                        kv->v[i] = xstrdup(v);
+                        return;
+                }
+        if (kv->n + 2 > kv->cap) {
+                kv->cap = kv->cap ? 2 * kv->cap : 32;
+                kv->k = xrealloc(kv->k, kv->cap * sizeof *kv->k);
+                kv->v = xrealloc(kv->v, kv->cap * sizeof *kv->v);
+        }
+        kv->k[kv->n] = xstrdup(k);
+        kv->v[kv->n] = xstrdup(v);
+        kv->n++;
+        kv->k[kv->n] = kv->v[kv->n] = NULL;
+}
+
+static const char *pg_kv_get(const struct pg_kv *kv, const char *k)
+{
+        for (size_t i = 0; i < kv->n; i++)
+                if (strcmp(kv->k[i], k) == 0)
+                        return kv->v[i];
+        return NULL;
+}
+
+void pg_conn_params_free(char **keys, char **vals)
+{
+        for (size_t i = 0; keys && keys[i]; i++) {
+                free(keys[i]);
+                if (vals[i]) {
+                        explicit_bzero(vals[i], strlen(vals[i]));
+                        free(vals[i]);
+                }
+        }
+        free(keys);
+        free(vals);
+}
+
+int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                   char ***keys, char ***vals, struct err *err)
+{
+        struct pg_kv kv = { 0 };
+        PQconninfoOption *opts, *o;
+        char *perr = NULL, *options;
+        const char *old;
+
+        *keys = *vals = NULL;
+        opts = PQconninfoParse(cfg->dsn ? cfg->dsn : "", &perr);
+        if (!opts) {
+                char msg[256];
+
+                if (perr) {
+                        pg_errmsg_clean(perr, NULL, NULL, msg, sizeof msg);
+                        /* Drop the "the server: " our cleaner adds. */
+                        if (pg_starts(msg, "the server: "))
+                                memmove(msg, msg + 12, strlen(msg + 12) + 1);
+                } else {
+                        str_copy(msg, "out of memory", sizeof msg);
+                }
+                pg_redact_dsn(msg, sizeof msg, cfg->dsn, password);
+                err_set(err, EINVAL, "dsn is not a valid libpq connection string: %s", msg);
+                PQfreemem(perr);
+                return -1;
+        }
+        for (o = opts; o->keyword; o++)
+                if (o->val)
+                        pg_kv_set(&kv, o->keyword, o->val);
+        PQconninfoFree(opts);
+        if (password)
+                pg_kv_set(&kv, "password", password);
+        if (cfg->sslmode && *cfg->sslmode)
+                pg_kv_set(&kv, "sslmode", cfg->sslmode);
+        if (!pg_kv_get(&kv, "fallback_application_name"))
+                pg_kv_set(&kv, "fallback_application_name", "lambdaops");
+        old = pg_kv_get(&kv, "options");
+        options = xasprintf("%s%s-c default_transaction_read_only=on -c statement_timeout=%lld",
+                            old ? old : "", old && *old ? " " : "",
+                            (long long)(timeout_ms > 0 ? timeout_ms : 0));
+        pg_kv_set(&kv, "options", options);
+        free(options);
+        *keys = kv.k;
+        *vals = kv.v;
         return 0;
 }

@@ -12,13 +12,47 @@
 #ifndef LO_SRC_PGCONN_H
 #define LO_SRC_PGCONN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
 
 #include "core/collector.h"
-#include "collectors/postgres.h"
 #include "core/util.h"
+
+/* Where and how to connect: the `kind: postgres` config (the collector's
+ * keys fill it), and the SQL runner's. */
+struct pg_cfg {
+        char *dsn;              /* libpq conninfo; may contain a password (masked everywhere) */
+        char *password_env;     /* env var holding the password */
+        char *password_file;    /* file holding the password */
+        char *sslmode;          /* optional override, default from dsn/libpq */
+};
+
+/* Copies a conninfo string (keyword or URI form) with any password value
+ * replaced by "***": `password=...` keywords (quoted or not), URI user
+ * info `postgresql://user:pw@host` and a `?password=` URI parameter.
+ * Works on malformed strings too. Owned; NULL in, NULL out. Any thread. */
+char *pg_dsn_mask(const char *dsn);
+
+/* A libpq error message made short and actionable: first line only, the
+ * "connection to server at ... failed:" and "FATAL:" prefixes dropped, and
+ * hints for the common cases (refused, bad password, no password, unknown
+ * host or database). host/port name the target (may be NULL). */
+void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                     char *out, size_t n);
+/* The conninfo keywords the collector connects with (NULL-terminated
+ * parallel arrays, owned; free with pg_conn_params_free): everything in
+ * cfg->dsn, then password (when given), sslmode, fallback_application_name
+ * "lambdaops" and options adding default_transaction_read_only=on and
+ * statement_timeout=<timeout_ms>. Returns -1 with err set when the dsn does
+ * not parse (the message never contains the dsn's password). */
+int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                   char ***keys, char ***vals, struct err *err);
+void pg_conn_params_free(char **keys, char **vals);
+/* Replaces, in msg (n bytes), every password found in dsn, and `password`
+ * when non-NULL, with "***". Pure; any thread (used by src/clients/pgconn.c). */
+void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
 
 struct pgconn {
         PGconn  *conn;                  /* NULL when not connected */

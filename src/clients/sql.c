@@ -28,11 +28,7 @@
 #include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
-#include "collectors/clickhouse.h"
-#include "clients/http.h"
 #include "clients/pgconn.h"
-#include "collectors/postgres.h"
-#include "collectors/snowflake.h"
 
 #define SQL_JSON_DEPTH 64               /* nesting the scanner follows */
 #define SQL_TZ_MAX     (1u << 20)       /* bytes in a TZif file */
@@ -1255,127 +1251,13 @@ out:
         return rc;
 }
 
-/* The runner: coll_clickhouse_query() (collectors/clickhouse.c) does the
- * HTTP, auth, settings and error parsing; we ask the server's time zone
- * once per runner (DateTime text is wall time in that zone) and decode. */
-struct sql_ch {
-        const struct ch_cfg *cfg;       /* borrowed */
-        struct http_client *http;
-        char *tz;                       /* server time zone; NULL until known */
-};
-
-static void *sql_ch_open(const struct source_cfg *src, int64_t timeout_ms)
-{
-        struct sql_ch *h = xcalloc(1, sizeof *h);
-
-        (void)timeout_ms;       /* the client sets max_execution_time from the deadline */
-        h->cfg = src->kind_cfg;
-        h->http = coll_clickhouse_client(h->cfg);
-        return h;
-}
-
-static int sql_ch_run(void *hv, const struct coll_ctx *ctx, const char *sql,
-                      const struct sql_sink *sink, struct err *err)
-{
-        struct sql_ch *h = hv;
-        struct http_response resp;
-        int rc;
-
-        if (!h->http) {
-                err_set(err, ENOMEM, "cannot create an HTTP client");
-                return -1;
-        }
-        if (!h->tz) {
-                struct sql_result r = { 0 };
-                struct sql_sink rs = sql_result_sink(&r);
-                const struct sql_cell *c;
-
-                if (coll_clickhouse_query(h->http, h->cfg, ctx, "SELECT timezone() AS tz", &resp,
-                                          err) < 0)
-                        return -1;
-                rc = sql_ch_decode(resp.body, resp.len, NULL, &rs, err);
-                http_response_done(&resp);
-                c = sql_result_cell(&r, 0, 0);
-                if (rc == 0 && c && !c->null && c->text)
-                        h->tz = xstrdup(c->text);
-                sql_result_done(&r);
-                if (!h->tz) {
-                        if (rc == 0)
-                                err_set(err, EPROTO, "ClickHouse did not say its time zone");
-                        return -1;
-                }
-        }
-        if (coll_clickhouse_query(h->http, h->cfg, ctx, sql, &resp, err) < 0)
-                return -1;
-        rc = sql_ch_decode(resp.body, resp.len, h->tz, sink, err);
-        http_response_done(&resp);
-        return rc;
-}
-
-static void sql_ch_close(void *hv)
-{
-        struct sql_ch *h = hv;
-
-        if (!h)
-                return;
-        http_client_free(h->http);
-        free(h->tz);
-        free(h);
-}
-
-/* ------------------------------------------------------------------------
- * Snowflake (collectors/snowflake.c does the work)
- */
-
-struct sql_sf {
-        struct sf_client *c;
-        int64_t timeout_ms;
-};
-
-static void *sql_sf_open(const struct source_cfg *src, int64_t timeout_ms)
-{
-        struct sql_sf *h = xcalloc(1, sizeof *h);
-
-        h->c = coll_snowflake_client_new(src);
-        h->timeout_ms = timeout_ms;
-        return h;
-}
-
-static int sql_sf_run(void *hv, const struct coll_ctx *ctx, const char *sql,
-                      const struct sql_sink *sink, struct err *err)
-{
-        struct sql_sf *h = hv;
-
-        return coll_snowflake_query(h->c, ctx, sql, h->timeout_ms, sink, err);
-}
-
-static void sql_sf_close(void *hv)
-{
-        struct sql_sf *h = hv;
-
-        if (!h)
-                return;
-        coll_snowflake_client_free(h->c);
-        free(h);
-}
-
 /* ------------------------------------------------------------------------
  * Runner registry and connections
  */
 
-struct sql_runner {
-        const char *kind;
-        void *(*open)(const struct source_cfg *src, int64_t timeout_ms);
-        int   (*run)(void *h, const struct coll_ctx *ctx, const char *sql,
-                     const struct sql_sink *sink, struct err *err);
-        void  (*close)(void *h);
-};
-
-static const struct sql_runner sql_runners[] = {
-        { "postgres", sql_pg_open, sql_pg_run, sql_pg_close },
-        { "clickhouse", sql_ch_open, sql_ch_run, sql_ch_close },
-        { "snowflake", sql_sf_open, sql_sf_run, sql_sf_close },
-};
+/* The PostgreSQL runner (collectors/postgres.c points its collector_ops.sql
+ * here); ClickHouse's and Snowflake's are in their collectors. */
+const struct sql_runner sql_pg_runner = { sql_pg_open, sql_pg_run, sql_pg_close };
 
 const char *const sql_kinds[] = {
         "postgres",
@@ -1384,12 +1266,12 @@ const char *const sql_kinds[] = {
         NULL,
 };
 
+/* A kind's runner: the collector_ops.sql of its collector. */
 static const struct sql_runner *sql_runner_find(const char *kind)
 {
-        for (size_t i = 0; kind && i < LO_ARRAY_LEN(sql_runners); i++)
-                if (strcmp(sql_runners[i].kind, kind) == 0)
-                        return &sql_runners[i];
-        return NULL;
+        const struct collector_ops *ops = kind ? collector_find(kind) : NULL;
+
+        return ops ? ops->sql : NULL;
 }
 
 bool sql_kind_queryable(const char *kind)

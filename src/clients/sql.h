@@ -22,9 +22,10 @@
  * and NULL in any column.
  *
  * Runners (sql_conn_new picks one by kind): "postgres" (libpq through
- * src/pgconn.c, one statement, session TimeZone=UTC and DateStyle=ISO),
- * "clickhouse" (HTTP, FORMAT JSON, through collectors/clickhouse.h) and
- * "snowflake" (SQL API v2, collectors/snowflake.h). Queries are sent verbatim: nothing is spliced
+ * src/clients/pgconn.c, one statement, session TimeZone=UTC and DateStyle=ISO),
+ * "clickhouse" (HTTP, FORMAT JSON, in collectors/clickhouse.c) and
+ * "snowflake" (SQL API v2, collectors/snowflake.c), found through
+ * collector_ops.sql. Queries are sent verbatim: nothing is spliced
  * into them and they take no parameters.
  *
  * Threads: a struct sql_conn belongs to the thread that made it (it owns a
@@ -87,7 +88,20 @@ const struct sql_cell *sql_result_cell(const struct sql_result *r, size_t row, s
 
 struct sql_conn;
 
-/* The kinds that can run SQL, NULL-terminated ("postgres", ...). */
+/* How one kind of source runs SQL. A collector that can run queries points
+ * its collector_ops.sql at one: the PostgreSQL runner is sql_pg_runner
+ * (through src/clients/pgconn.c); ClickHouse's and Snowflake's are in
+ * their collectors. open() is lazy (no I/O); run() streams into sink. */
+struct sql_runner {
+        void *(*open)(const struct source_cfg *src, int64_t timeout_ms);
+        int   (*run)(void *h, const struct coll_ctx *ctx, const char *sql,
+                     const struct sql_sink *sink, struct err *err);
+        void  (*close)(void *h);
+};
+extern const struct sql_runner sql_pg_runner;
+
+/* The kinds that can run SQL, NULL-terminated ("postgres", ...): those
+ * whose collector sets collector_ops.sql. */
 extern const char *const sql_kinds[];
 /* True when sources of this kind can run queries. Any thread. */
 bool sql_kind_queryable(const char *kind);

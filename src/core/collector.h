@@ -28,6 +28,7 @@
 #include "core/util.h"
 
 struct action_def;
+struct sql_runner;
 struct cJSON;
 
 /* Passed to poll: what the poll may block on and until when. */
@@ -84,6 +85,10 @@ struct collector_ops {
         /* Optional operator actions on this kind's rows (src/action.h),
          * NULL-name-terminated; NULL = none. */
         const struct action_def *actions;
+
+        /* Optional: runs SQL for reconciliation (src/clients/sql.h); NULL =
+         * this kind cannot be queried. */
+        const struct sql_runner *sql;
 };
 
 /* NULL-terminated registry (collectors/registry.c). */
