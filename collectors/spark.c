@@ -1621,4 +1621,5 @@ const struct collector_ops coll_spark_ops = {
         .key_metric_name = "failed applications",
         .key_metric_unit = THR_COUNT,
         .actions = spark_actions,
+        .action_kind = &kubeact_spark_kind,
 };

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,12 +253,7 @@ int kubeact_source_conn(const struct source_cfg *src, char **kubeconfig, char **
 
 bool kubeact_context_dangerous(const struct config *cfg, const char *context)
 {
-        if (!cfg || !context || !*context)
-                return false;
-        for (size_t i = 0; i < cfg->danger_contexts.n; i++)
-                if (fnmatch(cfg->danger_contexts.v[i], context, 0) == 0)
-                        return true;
-        return false;
+        return action_context_dangerous(cfg, context);
 }
 
 /* --- what every kubectl/helm action shares --------------------------------- */
@@ -1065,3 +1059,31 @@ static bool kubeact_is_ours(const struct action_def *d)
                         return true;
         return false;
 }
+
+/* --- the plug-ins (collector_ops.action_kind) ------------------------------ */
+
+/* The context of the source's connection (kubeconfig's current-context when
+ * none is configured). */
+static int kubeact_context_read(const struct source_cfg *src, char **context, struct err *err)
+{
+        char *kubeconfig = NULL;
+        int rc = kubeact_source_conn(src, &kubeconfig, context, err);
+
+        free(kubeconfig);
+        return rc;
+}
+
+const struct action_kind kubeact_kube_kind = {
+        .user_check = kubeact_user_check,
+        .user_defs = kubeact_user_defs,
+        .user_applies = kubeact_user_applies,
+        .target_ok = kubeact_target_ok,
+        .context_cfg = kubeact_source_context_cfg,
+        .context_read = kubeact_context_read,
+};
+
+const struct action_kind kubeact_spark_kind = {
+        .user_applies = kubeact_user_applies,
+        .target_ok = kubeact_target_ok,
+        .context_cfg = kubeact_source_context_cfg,
+};

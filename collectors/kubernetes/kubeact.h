@@ -33,6 +33,13 @@
 extern const struct action_def kube_actions[];
 extern const struct action_def spark_actions[];
 
+/* The action plug-ins of the two kinds (collector_ops.action_kind):
+ * Kubernetes owns the config's `actions:` list and reads its connection's
+ * context for the TUI's danger warning; Spark's actions work through its
+ * `kubernetes:` source. */
+extern const struct action_kind kubeact_kube_kind;
+extern const struct action_kind kubeact_spark_kind;
+
 /* Lines of `kubectl logs --tail=N`. */
 #define KUBEACT_LOG_TAIL 2000
 
@@ -64,7 +71,8 @@ int kubeact_source_conn(const struct source_cfg *src, char **kubeconfig, char **
  * read), or NULL. Borrowed. */
 const char *kubeact_source_context_cfg(const struct source_cfg *src);
 
-/* True when `context` matches one of cfg->danger_contexts (fnmatch). */
+/* True when `context` matches one of cfg->danger_contexts (fnmatch); the
+ * same as action_context_dangerous. */
 bool kubeact_context_dangerous(const struct config *cfg, const char *context);
 
 /* The variables of a user-defined argv template. */

@@ -1722,4 +1722,5 @@ const struct collector_ops coll_kubernetes_ops = {
         .key_metric_name = "pods not ready",
         .key_metric_unit = THR_COUNT,
         .actions = kube_actions,
+        .action_kind = &kubeact_kube_kind,
 };

@@ -19,6 +19,7 @@
 #include "actions/action.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -37,7 +38,6 @@
 #include "core/config.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
-#include "collectors/kubernetes/kubeact.h"
 #include "core/subproc.h"
 #include "core/util.h"
 
@@ -382,12 +382,43 @@ const struct action_def *action_for_key(const struct collector_ops *ops, int key
         return NULL;
 }
 
-/* User-defined actions apply to kubernetes and spark sources. */
+const struct action_kind *action_kind_find(const char *kind)
+{
+        const struct collector_ops *ops = kind ? collector_find(kind) : NULL;
+
+        return ops ? ops->action_kind : NULL;
+}
+
+bool action_user_applies(const struct action_def *d, const char *kind)
+{
+        const struct action_kind *k = action_kind_find(kind);
+
+        return k && k->user_applies && k->user_applies(d, kind);
+}
+
+const char *action_source_context(const struct source_cfg *src)
+{
+        const struct action_kind *k = action_kind_find(src ? src->kind : NULL);
+
+        return k && k->context_cfg ? k->context_cfg(src) : NULL;
+}
+
+bool action_context_dangerous(const struct config *cfg, const char *context)
+{
+        if (!cfg || !context || !*context)
+                return false;
+        for (size_t i = 0; i < cfg->danger_contexts.n; i++)
+                if (fnmatch(cfg->danger_contexts.v[i], context, 0) == 0)
+                        return true;
+        return false;
+}
+
+/* User-defined actions apply where their kind's plug-in says. */
 static bool action_user_kind(const struct source_cfg *src, const struct action_def *d)
 {
         if (!src || !src->kind)
                 return false;
-        return kubeact_user_applies(d, src->kind);
+        return action_user_applies(d, src->kind);
 }
 
 void action_each(const struct config *cfg, const struct source_cfg *src,
@@ -449,9 +480,16 @@ const struct action_def *action_lookup_key(const struct config *cfg,
         return f.best ? f.best : f.first;
 }
 
+/* Every action plug-in checks the actions it knows (and passes the rest). */
 bool action_target_ok(const struct action_def *d, const char *target, struct err *err)
 {
-        return kubeact_target_ok(d, target, err);
+        for (size_t i = 0; collector_registry[i]; i++) {
+                const struct action_kind *k = collector_registry[i]->action_kind;
+
+                if (k && k->target_ok && !k->target_ok(d, target, err))
+                        return false;
+        }
+        return true;
 }
 
 bool action_allowed(const struct action_def *d, bool read_only, struct err *err)

@@ -180,8 +180,9 @@ struct action_def {
 const struct action_def *action_find(const struct collector_ops *ops, const char *name);
 /* The action bound to TUI key `key` for this kind, or NULL. */
 const struct action_def *action_for_key(const struct collector_ops *ops, int key);
-/* The actions a source offers: its kind's table, then (for kubernetes and
- * spark sources) the config's user-defined `actions:` of a matching scope.
+/* The actions a source offers: its kind's table, then the config's
+ * user-defined `actions:` that its kind's action plug-in says apply
+ * (action_user_applies).
  * By name, or NULL. */
 const struct action_def *action_lookup(const struct config *cfg, const struct source_cfg *src,
                                        const char *name);
@@ -196,6 +197,17 @@ void action_each(const struct config *cfg, const struct source_cfg *src,
 /* False (and a reason) when the action does not apply to target (a
  * kubectl action's scope: "restart applies to statefulset, deployment"). */
 bool action_target_ok(const struct action_def *d, const char *target, struct err *err);
+/* The action plug-in of sources of `kind` (collector_ops.action_kind), or
+ * NULL. */
+const struct action_kind *action_kind_find(const char *kind);
+/* True when d, a user-defined action of the config, applies to sources of
+ * `kind` (its action plug-in says so). */
+bool action_user_applies(const struct action_def *d, const char *kind);
+/* The context the source's actions work on as configured (its plug-in's
+ * context_cfg; no file read), or NULL. src may be NULL. Borrowed. */
+const char *action_source_context(const struct source_cfg *src);
+/* True when `context` matches one of cfg->danger_contexts (fnmatch). */
+bool action_context_dangerous(const struct config *cfg, const char *context);
 /* False (and a reason) when the action may not run: mutating in read-only. */
 bool action_allowed(const struct action_def *d, bool read_only, struct err *err);
 

@@ -27,7 +27,6 @@
 #include "core/app.h"
 #include "bringup/bringup_cli.h"
 #include "core/config.h"
-#include "collectors/kubernetes/kubeact.h"
 #include "core/util.h"
 
 #define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
@@ -274,7 +273,7 @@ static void main_act_audit(const struct app *a, const struct main_opts *o, const
                 .kind = src ? src->kind : NULL, .action = o->act_action,
                 .target = o->act_target, .via = "cli", .request = request,
                 .context = plan && plan->context ? plan->context
-                                                 : kubeact_source_context_cfg(src),
+                                                 : action_source_context(src),
                 .cmds = plan ? plan->cmds : NULL, .n_cmds = plan ? plan->n_cmds : 0,
                 .dry_run = o->dry_run, .outcome = out, .status = status,
                 .duration_ms = dur, .error = error,

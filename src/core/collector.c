@@ -38,6 +38,17 @@ struct collector {
         int64_t          last_ok_at;
 };
 
+const struct action_kind *collector_user_actions(void)
+{
+        for (size_t i = 0; collector_registry[i]; i++) {
+                const struct action_kind *k = collector_registry[i]->action_kind;
+
+                if (k && k->user_defs)
+                        return k;
+        }
+        return NULL;
+}
+
 const struct collector_ops *collector_find(const char *kind)
 {
         for (size_t i = 0; collector_registry[i]; i++)

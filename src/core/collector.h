@@ -28,8 +28,36 @@
 #include "core/util.h"
 
 struct action_def;
+struct cfg_action;
 struct sql_runner;
 struct cJSON;
+
+/* A kind of action that a collector plugs in (collector_ops.action_kind),
+ * e.g. the kubectl/helm actions of collectors/kubernetes/kubeact.c: what
+ * the config loader, the action machinery, the TUI and the CLI need from
+ * it, found through the registry (src/actions/action.h wraps it), never by
+ * the kind's name. Every member is optional. */
+struct action_kind {
+        /* Checks one entry of the config's `actions:` list: -1 with err and
+         * *key set to the offending key name. The first kind in the registry
+         * with user_defs owns that list. Main thread. */
+        int  (*user_check)(const struct cfg_action *a, const char **key, struct err *err);
+        /* The action table of cfg's `actions:` (owned; free()), or NULL. */
+        const struct action_def *(*user_defs)(const struct config *cfg);
+        /* True when d, one of user_defs' actions, applies to sources of `kind`. */
+        bool (*user_applies)(const struct action_def *d, const char *kind);
+        /* False (and a reason) when d does not apply to the row `target`;
+         * true for actions that are not this kind's. Pure. */
+        bool (*target_ok)(const struct action_def *d, const char *target, struct err *err);
+        /* The context the source's actions work on as configured (no file
+         * read), or NULL. Borrowed. Shown in confirmations and audited. */
+        const char *(*context_cfg)(const struct source_cfg *src);
+        /* The context as the source's connection sees it (may read a local
+         * file, e.g. a kubeconfig's current-context): owned in *context;
+         * 0 or -1 with err. Set by kinds whose sources own a connection; the
+         * TUI header warns about the first one in a danger context. */
+        int  (*context_read)(const struct source_cfg *src, char **context, struct err *err);
+};
 
 /* Passed to poll: what the poll may block on and until when. */
 struct coll_ctx {
@@ -85,6 +113,8 @@ struct collector_ops {
         /* Optional operator actions on this kind's rows (src/action.h),
          * NULL-name-terminated; NULL = none. */
         const struct action_def *actions;
+        /* Optional: the kind's action plug-in (above); NULL = none. */
+        const struct action_kind *action_kind;
 
         /* Optional: runs SQL for reconciliation (src/clients/sql.h); NULL =
          * this kind cannot be queried. */
@@ -94,6 +124,9 @@ struct collector_ops {
 /* NULL-terminated registry (collectors/registry.c). */
 extern const struct collector_ops *const collector_registry[];
 const struct collector_ops *collector_find(const char *kind);
+/* The action plug-in that owns the config's `actions:` list: the first in
+ * the registry with user_defs, or NULL. */
+const struct action_kind *collector_user_actions(void);
 
 struct collector;
 

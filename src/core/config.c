@@ -35,7 +35,6 @@
 #include <yaml.h>
 
 #include "core/collector.h"
-#include "collectors/kubernetes/kubeact.h"
 #include "core/util.h"
 
 #define CFG_MAX_DEPTH   64              /* nested collections */
@@ -1396,6 +1395,7 @@ static const struct cfg_key top_action_keys[] = {
  * own checks (scope, key, ${...} variables) and the action table. */
 static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
 {
+        const struct action_kind *k = collector_user_actions();
         struct err e;
 
         if (ynode_null(v))
@@ -1414,7 +1414,7 @@ static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
                 if (!map_get(el, "mutating", NULL))
                         a->mutating = true;
                 err_clear(&e);
-                if (kubeact_user_check(a, &bad, &e) < 0) {
+                if (k && k->user_check && k->user_check(a, &bad, &e) < 0) {
                         size_t w;
 
                         if (bad)
@@ -1426,7 +1426,7 @@ static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
                         return perr(p, at ? at : el, "actions[%zu].%s", i, e.msg);
                 }
         }
-        c->user_actions = kubeact_user_defs(c);
+        c->user_actions = k ? k->user_defs(c) : NULL;
         return 0;
 }
 

@@ -52,7 +52,6 @@
 #include "actions/action.h"
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kubernetes/kubeact.h"
 #include "core/snapshot.h"
 #include "core/theme.h"
 #include "core/util.h"
@@ -469,7 +468,7 @@ static void tui_act_audit(struct tui *t, enum action_outcome o, const char *requ
                 .via = "tui", .request = request, .dry_run = false, .outcome = o,
                 .status = status, .duration_ms = dur, .error = error,
                 .context = x->shown.context ? x->shown.context
-                                            : kubeact_source_context_cfg(x->src),
+                                            : action_source_context(x->src),
                 .cmds = x->shown.cmds,
                 .n_cmds = x->shown.n_cmds,
         };
@@ -532,7 +531,7 @@ static void tui_act_page(struct tui *t, enum action_outcome o, long status, int6
         tlines_seg(&t->pager, ROLE_DIM, "  (Esc closes, / searches)");
         if (x->shown.context)
                 tlines_kv(&t->pager, "context",
-                          kubeact_context_dangerous(t->a->cfg, x->shown.context)
+                          action_context_dangerous(t->a->cfg, x->shown.context)
                                   ? ROLE_CRIT : ROLE_DEFAULT, "%s", x->shown.context);
         tlines_add(&t->pager, ROLE_DEFAULT, "%s", "");
         tlines_kv(&t->pager, "outcome", o == ACT_OK ? ROLE_OK : ROLE_ERROR, "%s",
@@ -1117,8 +1116,9 @@ static void tui_list_views(FILE *f)
         fputc('\n', f);
 }
 
-/* The first kubernetes source whose context matches danger_contexts: its
- * configured context, else the kubeconfig's current-context (a local file
+/* The first source owning a connection (its action plug-in has
+ * context_read: Kubernetes) whose context matches danger_contexts: its
+ * configured context, else the one its connection file names (a local file
  * read, once, before the screen opens). */
 static void tui_danger_init(struct tui *t)
 {
@@ -1128,18 +1128,18 @@ static void tui_danger_init(struct tui *t)
                 return;
         for (size_t i = 0; i < cfg->n_sources && !t->danger_ctx[0]; i++) {
                 const struct source_cfg *src = &cfg->sources[i];
-                const char *ctx = kubeact_source_context_cfg(src);
-                char *kc = NULL, *rctx = NULL;
+                const struct action_kind *k = action_kind_find(src->kind);
+                const char *ctx = action_source_context(src);
+                char *rctx = NULL;
                 struct err e;
 
-                if (!src->kind || strcmp(src->kind, "kubernetes") != 0)
+                if (!k || !k->context_read)
                         continue;
                 err_clear(&e);
-                if (!ctx && kubeact_source_conn(src, &kc, &rctx, &e) == 0)
+                if (!ctx && k->context_read(src, &rctx, &e) == 0)
                         ctx = rctx;
-                if (ctx && kubeact_context_dangerous(cfg, ctx))
+                if (ctx && action_context_dangerous(cfg, ctx))
                         str_copy(t->danger_ctx, ctx, sizeof t->danger_ctx);
-                free(kc);
                 free(rctx);
         }
 }

@@ -25,7 +25,6 @@
 #include "actions/action.h"
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kubernetes/kubeact.h"
 #include "core/snapshot.h"
 #include "core/theme.h"
 #include "core/util.h"
@@ -416,12 +415,12 @@ static void draw_action(struct tui *t, const struct rect *pane)
                            x->src->name, x->src->kind);
         if (x->shown.context || t->danger_ctx[0]) {
                 const char *c = x->shown.context ? x->shown.context
-                                                 : kubeact_source_context_cfg(x->src);
+                                                 : action_source_context(x->src);
                 if (c)
-                        tlines_add(&l, kubeact_context_dangerous(t->a->cfg, c) ? ROLE_ERROR
+                        tlines_add(&l, action_context_dangerous(t->a->cfg, c) ? ROLE_ERROR
                                                                                : ROLE_INFO,
                                    "context %s%s", c,
-                                   kubeact_context_dangerous(t->a->cfg, c)
+                                   action_context_dangerous(t->a->cfg, c)
                                            ? "  (a danger context)" : "");
         }
         tlines_add(&l, ROLE_DEFAULT, "%s", "");
@@ -608,7 +607,7 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
                 for (const struct action_def *d = k ? k->actions : NULL; d && d->name; d++)
                         help_act(d, &h);
                 for (const struct action_def *d = t->a->cfg->user_actions; d && d->name; d++)
-                        if (kubeact_user_applies(d, ops->collector))
+                        if (action_user_applies(d, ops->collector))
                                 help_act(d, &h);
         }
 
