@@ -28,6 +28,7 @@
 #include "bringup/bringup_cli.h"
 #include "core/config.h"
 #include "core/util.h"
+#include "tui/tui.h"
 
 #define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
 

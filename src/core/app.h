@@ -27,12 +27,8 @@ void app_start_collectors(struct app *a, bool once);
 /* Stops and joins every collector (bounded, see collector_stop_all). */
 void app_stop_collectors(struct app *a);
 
-/* Interactive console; returns the process exit code. Main/UI thread only.
- * `view` is the pane to open on (NULL = overview). Defined in src/tui.c. */
-int tui_run(struct app *a, const char *view);
-
 /* `status` and `check`: poll every source once in parallel, then print.
- * Return the process exit code. Defined in src/report.c. */
+ * Return the process exit code. Defined in src/core/report.c. */
 int report_status(struct app *a, bool json);
 int report_check(struct app *a);
 

@@ -1,7 +1,7 @@
 /*
- * tui: internal interface between the TUI shell's event loop (src/tui.c)
- * and its screen drawing (src/tui_draw.c). The public entry point is
- * tui_run() in app.h. Everything here belongs to the UI thread, the only
+ * tui: the TUI's entry point (tui_run), and the internal interface between
+ * the TUI shell's event loop (src/tui/tui.c) and its screen drawing
+ * (src/tui/tui_draw.c). Everything here belongs to the UI thread, the only
  * thread that touches curses.
  */
 #ifndef LO_SRC_TUI_H
@@ -127,6 +127,10 @@ struct tui {
         struct alert_tracker track;     /* alert episodes across frames */
         enum severity overall;
 };
+
+/* Interactive console; returns the process exit code. Main/UI thread only.
+ * `view` is the pane to open on (NULL = overview). */
+int tui_run(struct app *a, const char *view);
 
 /* Tables defined in tui.c (read by the help page and the footer). */
 extern const struct tui_key tui_keys[];
