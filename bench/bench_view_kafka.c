@@ -25,6 +25,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/kafka.h"
 
 static double bench_now_ms(void)
 {

@@ -23,7 +23,6 @@ struct cJSON;
 struct plan;
 
 extern const struct collector_ops coll_bringup_ops;
-extern const struct view_ops view_bringup_ops;
 
 struct bringup_cfg {
         char *plan;             /* path of the plan file */
@@ -41,7 +40,5 @@ struct bringup_data {
 struct cJSON *bringup_doc(const struct plan *p, const struct cJSON *prog, int64_t now_ms,
                           bool runner_alive);
 
-/* Column indexes of the pane. */
-enum { BUV_STAGE, BUV_STATE, BUV_ELAPSED, BUV_STEPS, BUV_GATES, BUV_NOTE, BUV__COUNT };
 
 #endif

@@ -126,15 +126,5 @@ extern const char prom_raft_query[];
 /* --- the Metrics pane (views/metrics.c) ---------------------------------- */
 
 struct view_ops;
-struct view_data;
-struct table_rows;
-struct tlines;
-
-extern const struct view_ops view_metrics_ops;
-
-enum { MV_SOURCE, MV_NAME, MV_VALUE, MV_UNIT, MV_HIST, MV_STATE, MV__COUNT };
-
-void view_metrics_rows(const struct view_data *d, struct table_rows *out);
-void view_metrics_preamble(const struct view_data *d, struct tlines *out);
 
 #endif

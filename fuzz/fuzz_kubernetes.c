@@ -21,6 +21,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/cluster.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

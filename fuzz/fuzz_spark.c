@@ -22,6 +22,7 @@
 #include "collectors/spark.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/spark.h"
 
 #define FZ_CHECK(c) do { if (!(c)) abort(); } while (0)
 

@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/alerts.h"
 
 static struct alert mk(enum severity sev, const char *src, const char *metric,
                        const char *subject, double value)

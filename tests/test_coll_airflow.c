@@ -27,6 +27,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/airflow.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 

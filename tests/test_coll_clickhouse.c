@@ -30,6 +30,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/clickhouse.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -28,6 +28,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/connect.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -26,6 +26,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/metrics.h"
 
 static char *fixture(const char *name, size_t *len)
 {

@@ -35,6 +35,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/reconcile.h"
 
 #define H 3600000LL
 

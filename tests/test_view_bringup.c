@@ -21,6 +21,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/bringup.h"
 
 static const char *const plan_yaml =
         "version: 1\n"

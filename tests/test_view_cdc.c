@@ -30,6 +30,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/cdc.h"
 
 #define NOW 5000000
 #define MiB (1024.0 * 1024)

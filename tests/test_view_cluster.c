@@ -21,6 +21,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/cluster.h"
 
 #define NOW 1000000
 #define REF_TIME "2024-05-01T10:30:00Z"

@@ -32,6 +32,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/kafka.h"
 
 #define NOW 5000000
 

@@ -23,6 +23,7 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/overview.h"
 
 #define NOW 1000000         /* monotonic ms of the frame */
 

@@ -25,6 +25,7 @@
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/spark.h"
 
 #define PROXY "raw/api/v1/namespaces/processing/services/"
 #define SPEED_ID "spark-9f1c2a7e4b3d4e8fa1b2c3d4e5f60718"

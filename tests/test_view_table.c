@@ -24,6 +24,8 @@
 #include "tui/tui.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/overview.h"
+#include "views/cdc.h"
 
 static const struct column cols[] = {
         { "A", 5, 0, COL_LEFT },

@@ -7,6 +7,7 @@
  * are pure.
  */
 #include "views/view.h"
+#include "views/alerts.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -16,6 +16,7 @@
  * rows(), preamble() and detail() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/bringup.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -15,6 +15,7 @@
  * "inactive slots only".
  */
 #include "views/view.h"
+#include "views/cdc.h"
 
 #include <math.h>
 #include <stdio.h>

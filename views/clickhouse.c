@@ -24,6 +24,7 @@
  * rows(), preamble() and detail() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/clickhouse.h"
 
 #include <math.h>
 #include <stdint.h>

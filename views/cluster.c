@@ -46,6 +46,7 @@
 
 #include "core/util.h"
 #include "views/view.h"
+#include "views/cluster.h"
 
 static const struct column kcv_pod_columns[] = {
         [KCP_SOURCE]    = { "SOURCE",     -1,  6, COL_LEFT },

@@ -22,6 +22,7 @@
  * the column table of the current sub-view.
  */
 #include "views/view.h"
+#include "views/connect.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -54,6 +54,7 @@
 #include "core/ring.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/kafka.h"
 
 #define KV_SPARK_W 12
 

@@ -13,6 +13,7 @@
  * rows() and preamble() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/metrics.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -7,6 +7,8 @@
  * history chart. rows() and detail() are pure; see view.h.
  */
 #include "views/view.h"
+#include "views/overview.h"
+#include "views/alerts.h"
 
 #include <math.h>
 #include <stdio.h>

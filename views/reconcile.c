@@ -13,6 +13,7 @@
  * mismatch history. rows(), preamble() and detail() are pure (view.h).
  */
 #include "views/view.h"
+#include "views/reconcile.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,6 +3,18 @@
  * from this array (1 = first), `:name` and `--view NAME` look names up here.
  */
 #include "views/view.h"
+#include "views/airflow.h"
+#include "views/clickhouse.h"
+#include "views/kafka.h"
+#include "views/connect.h"
+#include "views/metrics.h"
+#include "views/reconcile.h"
+#include "views/spark.h"
+#include "views/cluster.h"
+#include "views/bringup.h"
+#include "views/overview.h"
+#include "views/cdc.h"
+#include "views/alerts.h"
 
 #include <string.h>
 

@@ -18,6 +18,7 @@
  * rows(), preamble() and detail() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/spark.h"
 
 #include <math.h>
 #include <stdint.h>

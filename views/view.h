@@ -262,32 +262,4 @@ void table_draw(struct view *v, struct _win_st *win, const struct rect *r,
 void tlines_draw(struct _win_st *win, const struct rect *r, const struct tlines *l, int top,
                  bool ascii);
 
-/* --- the panes ---------------------------------------------------------- */
-
-extern const struct view_ops view_overview_ops;
-extern const struct view_ops view_cdc_ops;
-extern const struct view_ops view_alerts_ops;
-
-/* Column indexes, for tests and for the panes' own code. */
-enum { OV_SOURCE, OV_KIND, OV_STATUS, OV_METRIC, OV_TREND, OV_AGE, OV_POLL, OV_SUMMARY,
-       OV_ERROR, OV__COUNT };
-enum { CDC_SOURCE, CDC_SLOT, CDC_PLUGIN, CDC_ACTIVE, CDC_LAG, CDC_TREND, CDC_RETAINED,
-       CDC_WAL, CDC_SAFE, CDC_HIST, CDC__COUNT };
-
-enum { AL_SEV, AL_SINCE, AL_SOURCE, AL_SUBJECT, AL_METRIC, AL_VALUE, AL_TREND, AL_MESSAGE,
-       AL__COUNT };
-
-/* CDC pane toggles (view_data.flags). */
-#define VIEW_CDC_F_INACTIVE 0x1u        /* only slots without a consumer */
-
-void view_overview_rows(const struct view_data *d, struct table_rows *out);
-void view_overview_detail(const struct view_data *d, const char *id, struct tlines *out);
-void view_cdc_rows(const struct view_data *d, struct table_rows *out);
-void view_alerts_rows(const struct view_data *d, struct table_rows *out);
-void view_alerts_detail(const struct view_data *d, const char *id, struct tlines *out);
-/* Up to `max` lines naming the worst active alerts, for other panes. */
-void view_alerts_brief(const struct view_data *d, size_t max, struct tlines *out);
-void view_cdc_preamble(const struct view_data *d, struct tlines *out);
-void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *out);
-
 #endif
