@@ -384,6 +384,19 @@ class Store:
         self.html = False
         self.forbidden = set()
 
+    def wait(self, timeout):
+        """self.cond.wait(timeout) for a caller that holds cond once and
+        re-checks its predicate: it may return early (like a spurious wakeup)
+        and up to 20 ms after a notify.  Condition.wait(timeout) itself hangs
+        under libfaketime 0.9.10 with a shifted clock (the timed semaphore
+        wait gets a deadline on the faked monotonic clock), while time.sleep
+        works; the tests run this server under faketime."""
+        self.cond.release()
+        try:
+            time.sleep(max(0.0, min(timeout, 0.02)))
+        finally:
+            self.cond.acquire()
+
     def key(self, obj):
         md = obj.get("metadata") or {}
         return (obj["kind"], md.get("namespace", "") if KIND_NAMESPACED[obj["kind"]] else "",
@@ -1177,7 +1190,7 @@ class Handler(BaseHTTPRequestHandler):
                                 w.bookmark_now = True
                                 break
                             left = min(left, bl)
-                        store.cond.wait(left)
+                        store.wait(left)
                     if w.dropped:
                         break
                     if w.expired:
