@@ -3,7 +3,9 @@
 #   TM=(tmux -L SOCKET ...)   the tmux command for its private server
 #   T=DIR                     its temp dir (screens are written there)
 #   fails=0                   the failure count that bad() increments
-#   WAIT_MS                   optional: wait_for's default deadline (10000)
+#   WAIT_MS                   optional: the default deadline of wait_for and
+#                             wait_cmd (60000: generous, so that a loaded
+#                             machine is not a failure; a match returns at once)
 
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -13,7 +15,7 @@ screen() { "${TM[@]}" capture-pane -p -t "$1" 2>/dev/null; }
 # wait_for SESSION WHAT REGEX [MS]: polls the screen until REGEX shows up,
 # printing the screen when the deadline passes.
 wait_for() {
-        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-${WAIT_MS:-10000}}))
+        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-${WAIT_MS:-60000}}))
         while :; do
                 screen "$s" >"$T/screen"
                 if grep -qE -- "$re" "$T/screen"; then
@@ -29,9 +31,9 @@ wait_for() {
         done
 }
 
-# wait_cmd WHAT CMD...: polls until CMD succeeds, 10 s at most.
+# wait_cmd WHAT CMD...: polls until CMD succeeds, WAIT_MS (60 s) at most.
 wait_cmd() {
-        local what=$1 deadline=$(($(now_ms) + 10000))
+        local what=$1 deadline=$(($(now_ms) + ${WAIT_MS:-60000}))
         shift
         while :; do
                 if "$@" >/dev/null 2>&1; then
