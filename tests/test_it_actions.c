@@ -60,7 +60,7 @@ static void route(struct routes *r, const char *method, const char *path, const 
                 char rel[256];
 
                 snprintf(rel, sizeof rel, "tests/fixtures/%s", body + 1);
-                text = tu_read_file(tu_src_path(rel), NULL);
+                text = tu_read_fixture(tu_src_path(rel), NULL);
                 if (!text)
                         fail_msg("missing fixture %s", rel);
         }
@@ -316,20 +316,47 @@ static void test_job_worker(void **state)
         assert_int_equal(res.outcome, ACT_OK);
         assert_int_equal(res.status, 202);
         action_result_done(&res);
-        /* Freed before done: cancelled through the stop pipe, bounded. */
-        routes_init(&r);
-        route(&r, "PUT", "/connectors/pg-cdc/pause", NULL, 202, "");
-        cJSON_AddNumberToObject(cJSON_GetArrayItem(r.arr, 0), "delay_ms", 2500);
-        routes_apply(&r);
-        action_plan_init(&plan);
-        action_plan_add(&plan, "PUT", "http://x/connectors/pg-cdc/pause", NULL);
+        /* Freed before done: cancelled through the stop pipe. The server
+         * holds its answer for ten minutes and the source's timeout is ten
+         * minutes: only the cancel can end the request, which is freed once
+         * the server has it (mid-request). The one-minute bound leaves room
+         * for a loaded machine. */
         {
-                int64_t t0 = clock_mono_ms();
-                j = action_job_start(d, &c->sources[0], "pg-cdc", NULL, ACT_PHASE_RUN, &plan,
+                char *y = xasprintf("sources:\n  - name: connect-slow\n    kind: kafka_connect\n"
+                                    "    url: %s/\n    timeout: 10m\n", srv.base_url);
+                struct config *slow = config_load_string(y, strlen(y), "<it>", &e);
+                int64_t t0;
+                cJSON *log;
+                int n;
+
+                free(y);
+                assert_non_null(slow);
+                routes_init(&r);
+                route(&r, "PUT", "/connectors/pg-cdc/pause", NULL, 202, "");
+                cJSON_AddNumberToObject(cJSON_GetArrayItem(r.arr, 0), "delay_ms", 600000);
+                routes_apply(&r);
+                clear_log();
+                action_plan_init(&plan);
+                action_plan_add(&plan, "PUT", "http://x/connectors/pg-cdc/pause", NULL);
+                j = action_job_start(d, &slow->sources[0], "pg-cdc", NULL, ACT_PHASE_RUN, &plan,
                                      -1);
-                usleep(100 * 1000);
+                assert_non_null(j);
+                for (t0 = clock_mono_ms();; usleep(20 * 1000)) {
+                        log = requests();
+                        n = cJSON_GetArraySize(log);
+                        cJSON_Delete(log);
+                        if (n > 0)
+                                break;
+                        if (clock_mono_ms() - t0 > 60000)
+                                fail_msg("the server never got the pause request");
+                }
+                assert_false(action_job_done(j));
+                t0 = clock_mono_ms();
                 action_job_free(j);
-                assert_true(clock_mono_ms() - t0 < 2000);
+                print_message("job freed mid-request: %lld ms\n",
+                              (long long)(clock_mono_ms() - t0));
+                assert_true(clock_mono_ms() - t0 < 60000);
+                config_free(slow);
         }
         close(wake[0]);
         close(wake[1]);
