@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -394,6 +395,22 @@ static int run_cli(const char *cfg, const char *args, char **out)
 }
 
 /* The audit log's lines, parsed. */
+/* "2026-11-26T14:01:02.123Z" (UTC, as the audit log writes it) -> Unix ms,
+ * parsed here with timegm (not lambdaops' parser); -1 if not that shape. */
+static int64_t utc_ms(const char *t)
+{
+        struct tm tm = { 0 };
+        int ms, n = 0;
+
+        if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
+                         &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &n) != 7 ||
+            n != 24 || t[n] != '\0')
+                return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
 static cJSON *audit_lines(void)
 {
         char path[256], *s, *line, *save = NULL;
@@ -442,6 +459,7 @@ static void test_cli_act(void **state)
         const cJSON *l;
         FILE *f;
         int rc;
+        int64_t t0, t1;
 
         (void)state;
         snprintf(ap, sizeof ap, "%s/audit.jsonl", tmpdir);
@@ -459,7 +477,9 @@ static void test_cli_act(void **state)
 
         /* --yes runs it. */
         clear_log();
+        t0 = clock_wall_ms();
         rc = run_cli(cfg, "act connect-1 pause pg-cdc --yes", &out);
+        t1 = clock_wall_ms();
         assert_int_equal(rc, 0);
         free(out);
         log = requests();
@@ -477,6 +497,8 @@ static void test_cli_act(void **state)
         assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(l, "dry_run")));
         assert_int_equal((int)jnum(l, "status"), 202);
         assert_true(jnum(l, "duration_ms") >= 0);
+        /* The audit time is UTC (whatever TZ says), written during the run. */
+        assert_in_range(utc_ms(jstr(l, "time")), t0, t1);
         cJSON_Delete(au);
 
         /* --dry-run sends nothing and prints the exact request. */
