@@ -57,3 +57,47 @@ keys() {
 # Fixture times ({{now-5m}}, tests/fixture_time.py) are relative to this
 # test's start: the fixture servers it starts inherit the one anchor.
 export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
+
+# --- Processes: nothing a test starts may outlive it, however it ends.
+# lo_guard DIR: when this shell is gone (exit, signal, even SIGKILL, when no
+# trap runs), tests/proc_guard.py kills every process whose command line
+# mentions DIR (with its process group), the groups given to lo_spawn and
+# lo_track_group, and removes DIR. Call right after mktemp. The guard is
+# detached (not in this shell's process tree, stdio on /dev/null).
+lo_guard() {
+        LO_GUARD_LIST=$1/.lo-guard
+        : >"$LO_GUARD_LIST"
+        python3 "$(dirname "${BASH_SOURCE[0]}")/proc_guard.py" --pid $$ --list "$LO_GUARD_LIST" \
+                d "$1" r "$1" </dev/null >/dev/null 2>&1
+}
+lo_track_group() { [ -n "${LO_GUARD_LIST:-}" ] && echo "g $1" >>"$LO_GUARD_LIST"; }
+
+# lo_spawn LOG CMD...: starts CMD in the background in its own session and
+# process group (setsid; its PID is the group ID, in LO_PID), stdin from
+# /dev/null, stdout and stderr appended to LOG (never this test's output,
+# which ctest reads through a pipe), registered with the guard.
+lo_spawn() {
+        local log=$1
+        shift
+        setsid "$@" </dev/null >>"$log" 2>&1 &
+        LO_PID=$!
+        lo_track_group "$LO_PID"
+}
+
+# lo_stop PID [SIGNAL [MS]]: SIGNAL (TERM) to PID, polls up to MS (5000) for
+# it to exit, then SIGKILL to its whole process group; reaps it. Empty PID:
+# nothing.
+lo_stop() {
+        local pid=$1 sig=${2:-TERM} deadline
+        [ -n "$pid" ] || return 0
+        deadline=$(($(date +%s%3N) + ${3:-5000}))
+        kill -CONT -- "-$pid" 2>/dev/null
+        kill "-$sig" "$pid" 2>/dev/null
+        while kill -0 "$pid" 2>/dev/null && [ "$(date +%s%3N)" -lt "$deadline" ]; do
+                sleep 0.05
+        done
+        kill -KILL -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        [ -n "${LO_GUARD_LIST:-}" ] && [ -f "$LO_GUARD_LIST" ] && echo "u $pid" >>"$LO_GUARD_LIST"
+        return 0
+}
