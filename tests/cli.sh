@@ -38,6 +38,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 ok()   { printf 'ok   %s\n' "$1"; }
 bad()  { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -301,7 +302,7 @@ import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
 print(s.getsockname()[1], flush=True)
 time.sleep(600)
-' >"$T/hang.port" &
+' "$T/hang" >"$T/hang.port" 2>/dev/null </dev/null &
 pids+=("$!")
 for _ in $(seq 1 50); do
         [ -s "$T/hang.port" ] && break

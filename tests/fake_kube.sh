@@ -52,6 +52,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 if ! command -v kubectl >/dev/null; then
         echo "kubectl not installed (scripts/deps.sh installs it)"
@@ -76,7 +77,7 @@ token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
 python3 "$SRC/tests/fake_kube.py" --port-file "$T/port" --log "$T/log" --exit-with-parent \
         --fixtures "$SRC/tests/fixtures/kube/base" --tls --cert "$T/server.pem" \
-        --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" 2>"$T/server.err" &
+        --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" </dev/null >"$T/server.out" 2>"$T/server.err" &
 srv=$!
 deadline=$(($(now_ms) + 10000))
 while [ ! -s "$T/port" ] && [ "$(now_ms)" -lt "$deadline" ] && kill -0 "$srv" 2>/dev/null; do

@@ -44,6 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # Routes: tests/fixtures/airflow/tui_v1_routes.json, whose dates are
 # {{now-3h0m5s}} tokens that the fixture server expands at this test's
@@ -112,7 +113,7 @@ wait_span() {
 }
 
 python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
-        --port-file "$T/port" &
+        --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do

@@ -47,6 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # fmt_age S: the Cluster pane's text for an age of S seconds (kcv_age in
 # views/cluster.c: 0s, 59s, 1m05s, 4h30m, 1d00h, 100d).

@@ -50,6 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 KUBECTL=$(command -v kubectl)
 if [ -z "$KUBECTL" ]; then

@@ -46,6 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # at OFFSET_S: the fixture time OFFSET_S seconds after the anchor, as the
 # detail pages print it (UTC, without the milliseconds).
@@ -55,7 +56,7 @@ at() { date -u -d "@$((LO_FIXTURE_NOW + $1))" +%Y-%m-%dT%H:%M:%S; }
 
 python3 "$S/tests/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
         --fixtures "$S/tests/fixtures/kube/base" --fixtures "$S/tests/fixtures/kube/spark" \
-        2>"$T/server.err" &
+        </dev/null >"$T/server.out" 2>"$T/server.err" &
 SRV_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do
