@@ -373,7 +373,7 @@ static void test_runtime(void **state)
         for (int i = 0; i < 2; i++) {
                 struct snapshot *s;
 
-                assert_true(collector_wait_gen(cs[i], 2, clock_mono_ms() + 5000));
+                assert_true(collector_wait_gen(cs[i], 2, clock_mono_ms() + 60000));
                 s = collector_latest(cs[i], NULL);
                 assert_non_null(s);
                 assert_int_equal(s->status, COLL_OK);
@@ -388,7 +388,9 @@ static void test_runtime(void **state)
                 int64_t t0 = clock_mono_ms();
 
                 collector_stop_all(cs, 2);
-                assert_true(clock_mono_ms() - t0 < 1500);
+                /* Returns (a bound for a loaded machine, not a speed target:
+                 * quit during a hung poll is test_collector's). */
+                assert_true(clock_mono_ms() - t0 < 60000);
         }
         config_free(c);
 }
