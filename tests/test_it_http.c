@@ -206,6 +206,30 @@ static int slow_requests(struct fx *f)
         return n;
 }
 
+/* A request that starts when the poll's deadline has already passed (an
+ * earlier request used it up) fails at once, sends nothing, and its error
+ * names the URL like a timeout inside the transfer. */
+static void test_deadline_already_passed(void **state)
+{
+        struct fx *f = *state;
+        struct http_response r;
+        struct err e;
+        char *u = url(f, "/slow");
+        struct http_request req = { .url = u };
+        char want[256];
+        int before = slow_requests(f);
+
+        fx_ctx(f, 300);
+        f->ctx.deadline_mono = clock_mono_ms() - 1;
+        assert_int_equal(http_do(f->c, &f->ctx, &req, &r, &e), -1);
+        assert_null(r.body);
+        assert_int_equal(r.status, 0);
+        snprintf(want, sizeof want, "%s: timed out after 300 ms", u);
+        assert_string_equal(e.msg, want);
+        assert_int_equal(slow_requests(f), before);
+        free(u);
+}
+
 struct stopper_arg {
         struct fx *f;
         int before;             /* slow_requests() before the request */
@@ -358,6 +382,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_get_ok),
+                cmocka_unit_test(test_deadline_already_passed),
                 cmocka_unit_test(test_post_bearer_and_basic),
                 cmocka_unit_test(test_error_status_is_a_response),
                 cmocka_unit_test(test_sequence),
