@@ -84,19 +84,31 @@ lo_pg_start() {
 }
 
 lo_pg_stop() {
-        local dir=$1 pid i
+        local dir=$1 pid i p left db
         [ -f "$dir/pg/db/postmaster.pid" ] || return 0
+        db=$(cd "$dir/pg/db" && pwd -P)
         pid=$(head -n 1 "$dir/pg/db/postmaster.pid")
-        _lo_pg_as_owner "$LO_PG_BIN/pg_ctl" -D "$dir/pg/db" -m fast -w -t 10 stop >/dev/null 2>&1 && return 0
-        # Hung (or SIGSTOPped): resume it and kill by PID.
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-                kill -CONT "$pid" 2>/dev/null
-                kill -KILL "$pid" 2>/dev/null
-                for i in $(seq 1 50); do
-                        kill -0 "$pid" 2>/dev/null || break
-                        sleep 0.1
-                done
+        if ! _lo_pg_as_owner "$LO_PG_BIN/pg_ctl" -D "$dir/pg/db" -m fast -w -t 10 stop >/dev/null 2>&1; then
+                # Hung (or SIGSTOPped): resume it and kill by PID.
+                if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+                        kill -CONT "$pid" 2>/dev/null
+                        kill -KILL "$pid" 2>/dev/null
+                fi
         fi
+        # Backends start sessions of their own, so they are in no group of the
+        # postmaster's; a stopped or orphaned one runs on in the data dir (its
+        # working directory). Resume and kill those too, then wait for them.
+        for i in $(seq 1 100); do
+                left=
+                for p in /proc/[0-9]*; do
+                        [ "$(readlink "$p/cwd" 2>/dev/null)" = "$db" ] || continue
+                        left=1
+                        kill -CONT "${p#/proc/}" 2>/dev/null
+                        kill -KILL "${p#/proc/}" 2>/dev/null
+                done
+                [ -z "$left" ] && break
+                sleep 0.1
+        done
         return 0
 }
 

@@ -46,6 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 export XDG_STATE_HOME="$T/state"
 PROG="$T/state/lambdaops/bringup/plan.json"
@@ -97,7 +98,7 @@ PY
 connectors 1
 : >"$T/requests.log"
 python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
-        --port-file "$T/port" &
+        --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do
@@ -360,7 +361,7 @@ if [ -z "$REAL_KUBECTL" ]; then
 else
         mkdir -p "$T/kube"
         python3 "$S/tests/fake_kube.py" --port-file "$T/kube/port" --log "$T/kube/log" \
-                --fixtures "$S/tests/fixtures/kube/base" 2>"$T/kube/server.err" &
+                --fixtures "$S/tests/fixtures/kube/base" </dev/null >"$T/kube/server.out" 2>"$T/kube/server.err" &
         KUBE_PID=$!
         deadline=$(($(now_ms) + 10000))
         until [ -s "$T/kube/port" ]; do

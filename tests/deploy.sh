@@ -31,6 +31,7 @@ cleanup() {
         rm -rf "$TMP"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$TMP/.lo-guard" d "$TMP" r "$TMP" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 PG_PORT=$(lo_pg_start "$TMP") || { echo "deploy.sh: PostgreSQL did not start" >&2; exit 1; }
 CH_PORT=$(lo_ch_start "$TMP") || { echo "deploy.sh: ClickHouse did not start" >&2; exit 1; }

@@ -24,7 +24,9 @@ API request without valid auth gets 401 (a Status object).  /_fake/* never
 needs auth.
 
 Fixture directory layout (--fixtures may repeat; later dirs override earlier
-objects with the same kind/namespace/name):
+objects with the same kind/namespace/name).  Every fixture file (objects, raw,
+logs) may hold relative times, {{now-3d2h30m}} and the like, expanded when
+read at the test's anchor LO_FIXTURE_NOW (syntax: tests/fixture_time.py):
   DIR/objects/*.json   each a JSON array of full Kubernetes objects
                        (apiVersion, kind, metadata.name, metadata.namespace
                        when namespaced, ...).  Routed by kind: Namespace,
@@ -35,7 +37,9 @@ objects with the same kind/namespace/name):
                        SparkApplication, ScheduledSparkApplication
                        (sparkoperator.k8s.io/v1beta2).  metadata.uid,
                        resourceVersion, creationTimestamp (and generation)
-                       are assigned when missing.
+                       are assigned when missing (creationTimestamp: the
+                       anchor for fixtures, the time of the write for
+                       objects created through the API).
   DIR/raw/<path>.json  answers GET /<path> verbatim (any query), e.g.
                        raw/api/v1/namespaces/processing/services/
                        speed-ui-svc:4040/proxy/api/v1/applications.json
@@ -46,7 +50,9 @@ objects with the same kind/namespace/name):
   DIR/logs/<ns>/<pod>.<container>.log          for ?container=<container>
   DIR/logs/<ns>/<pod>[.<container>].previous.log   for ?previous=true
                        Without a file the log is 20 synthetic lines
-                       "<RFC3339> <pod>/<container> line N".
+                       "<RFC3339> <pod>/<container> line N", line N
+                       stamped N s after the pod's status.startTime (the
+                       anchor when it has none).
 
 Served API: discovery (/version, /api, /apis, /api/v1, /apis/G/V; legacy
 documents only -- kubectl falls back from aggregated discovery by the
@@ -105,6 +111,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_time  # noqa: E402  (tests/fixture_time.py)
+
 # plural, kind, group, version, namespaced, shortNames, subresources
 RESOURCES = [
     ("namespaces", "Namespace", "", "v1", False, ["ns"], ["status"]),
@@ -152,6 +161,20 @@ LOG_LOCK = threading.Lock()
 
 def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def anchor_iso(offset_s=0):
+    """The fixture anchor (LO_FIXTURE_NOW) plus offset_s, as RFC 3339."""
+    return fixture_time.render(fixture_time.anchor() + offset_s, "")
+
+
+def read_fixture(path, mode="r"):
+    """A fixture file's content with its {{now...}} tokens expanded."""
+    if mode == "rb":
+        with open(path, "rb") as f:
+            return fixture_time.expand(f.read())
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return fixture_time.expand(f.read())
 
 
 def status_obj(code, reason, message, details=None):
@@ -384,6 +407,19 @@ class Store:
         self.html = False
         self.forbidden = set()
 
+    def wait(self, timeout):
+        """self.cond.wait(timeout) for a caller that holds cond once and
+        re-checks its predicate: it may return early (like a spurious wakeup)
+        and up to 20 ms after a notify.  Condition.wait(timeout) itself hangs
+        under libfaketime 0.9.10 with a shifted clock (the timed semaphore
+        wait gets a deadline on the faked monotonic clock), while time.sleep
+        works; the tests run this server under faketime."""
+        self.cond.release()
+        try:
+            time.sleep(max(0.0, min(timeout, 0.02)))
+        finally:
+            self.cond.acquire()
+
     def key(self, obj):
         md = obj.get("metadata") or {}
         return (obj["kind"], md.get("namespace", "") if KIND_NAMESPACED[obj["kind"]] else "",
@@ -420,7 +456,8 @@ class Store:
                            {"name": md["name"], "kind": KIND_PLURAL[kind]})
         om = (old or {}).get("metadata", {})
         md.setdefault("uid", om.get("uid") or str(uuid.uuid4()))
-        md.setdefault("creationTimestamp", om.get("creationTimestamp") or now_iso())
+        md.setdefault("creationTimestamp", om.get("creationTimestamp") or
+                      (anchor_iso() if initial else now_iso()))
         if kind in ("StatefulSet", "Deployment", "ReplicaSet", "SparkApplication",
                     "ScheduledSparkApplication"):
             gen = om.get("generation", 1)
@@ -470,11 +507,10 @@ class Store:
 def load_fixtures(store, dirs):
     for d in dirs:
         for path in sorted(glob.glob(os.path.join(d, "objects", "*.json"))):
-            with open(path, encoding="utf-8") as f:
-                try:
-                    arr = json.load(f)
-                except ValueError as e:
-                    sys.exit("fake_kube: %s: %s" % (path, e))
+            try:
+                arr = json.loads(read_fixture(path))
+            except ValueError as e:
+                sys.exit("fake_kube: %s: %s" % (path, e))
             if not isinstance(arr, list):
                 sys.exit("fake_kube: %s: not a JSON array" % path)
             for obj in arr:
@@ -504,7 +540,7 @@ def synth_pods(store, n):
                               "conditions": [{"type": "Ready", "status": "True",
                                               "reason": "KubeletReady"}],
                               "nodeInfo": {"kubeletVersion": "v1.29.4"}}}, initial=True)
-    t0 = "2026-11-20T08:00:00Z"
+    t0 = anchor_iso(-(3 * 86400 + 4 * 3600 + 30 * 60))     # started 3d04h30m ago
     for i in range(n):
         ns = namespaces[i % len(namespaces)]
         app = apps[i % len(apps)]
@@ -1008,8 +1044,7 @@ class Handler(BaseHTTPRequestHandler):
                 [os.path.join(d, "raw", rel)]
             for base in cands:
                 if os.path.isfile(base + ".json"):
-                    with open(base + ".json", "rb") as f:
-                        data = f.read()
+                    data = read_fixture(base + ".json", "rb")
                     code = 200
                     if os.path.isfile(base + ".status"):
                         with open(base + ".status") as f:
@@ -1177,7 +1212,7 @@ class Handler(BaseHTTPRequestHandler):
                                 w.bookmark_now = True
                                 break
                             left = min(left, bl)
-                        store.cond.wait(left)
+                        store.wait(left)
                     if w.dropped:
                         break
                     if w.expired:
@@ -1436,8 +1471,7 @@ class Handler(BaseHTTPRequestHandler):
             for c in cands:
                 p = c + (".previous" if previous else "") + ".log"
                 if os.path.isfile(p):
-                    with open(p, encoding="utf-8", errors="replace") as f:
-                        text = f.read()
+                    text = read_fixture(p)
                     break
             if text is not None:
                 break
@@ -1451,8 +1485,15 @@ class Handler(BaseHTTPRequestHandler):
                     raise ApiError(400, "BadRequest", 'previous terminated container "%s" in '
                                    'pod "%s" not found' % (cname, name))
             tag = "previous " if previous else ""
-            text = "".join("2026-11-20T08:00:%02dZ %s/%s %sline %d\n" % (i, name, cname, tag, i)
-                           for i in range(1, 21))
+            t0 = fixture_time.anchor()
+            try:
+                t0 = int(datetime.datetime.strptime(
+                    (pod.get("status") or {}).get("startTime") or "", "%Y-%m-%dT%H:%M:%SZ").replace(
+                    tzinfo=datetime.timezone.utc).timestamp())
+            except (TypeError, ValueError):
+                pass
+            text = "".join("%s %s/%s %sline %d\n" % (fixture_time.render(t0 + i, ""), name, cname,
+                                                      tag, i) for i in range(1, 21))
         tail = self.query.get("tailLines")
         if tail not in (None, ""):
             try:

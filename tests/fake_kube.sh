@@ -18,7 +18,9 @@
 #   - delete of a pod whose name has shell metacharacters (kubectl passes it
 #     through; the DELETE path carries it verbatim);
 #   - create -f of a SparkApplication, twice (AlreadyExists);
-#   - logs --previous --tail and -c CONTAINER;
+#   - logs --previous --tail and -c CONTAINER (the fixture log's and the
+#     synthetic lines' times follow from the test's anchor LO_FIXTURE_NOW:
+#     the pods started {{now-30m}});
 #   - with python3 (what kubectl does not exercise): paging snapshot and
 #     expired continue tokens, watch events/BOOKMARK/ERROR 410/timeout/drop,
 #     HTML mode and 403s of the test-control endpoints.
@@ -36,6 +38,11 @@ srv=
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
 now_ms() { date +%s%3N; }
+# Fixture times ({{now-30m}}, tests/fixture_time.py) are relative to this
+# test's start; the server inherits the one anchor.
+export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
+# at OFFSET_S: RFC 3339 of the anchor plus OFFSET_S seconds.
+at() { date -u -d "@$((LO_FIXTURE_NOW + $1))" +%Y-%m-%dT%H:%M:%SZ; }
 
 cleanup() {
         if [ -n "$srv" ]; then
@@ -45,6 +52,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 if ! command -v kubectl >/dev/null; then
         echo "kubectl not installed (scripts/deps.sh installs it)"
@@ -69,7 +77,7 @@ token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
 python3 "$SRC/tests/fake_kube.py" --port-file "$T/port" --log "$T/log" --exit-with-parent \
         --fixtures "$SRC/tests/fixtures/kube/base" --tls --cert "$T/server.pem" \
-        --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" 2>"$T/server.err" &
+        --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" </dev/null >"$T/server.out" 2>"$T/server.err" &
 srv=$!
 deadline=$(($(now_ms) + 10000))
 while [ ! -s "$T/port" ] && [ "$(now_ms)" -lt "$deadline" ] && kill -0 "$srv" 2>/dev/null; do
@@ -257,14 +265,14 @@ fi
 # --- logs -------------------------------------------------------------------
 if k "$T/kc-cert" logs kafka-2 -n ingestion --previous --tail=2; then
         expect "logs --previous --tail=2: the fixture's last two lines" \
-                "2026-11-20T07:59:59Z ERROR java.lang.OutOfMemoryError: Java heap space|2026-11-20T08:00:00Z INFO shutting down" \
+                "$(at -1801) ERROR java.lang.OutOfMemoryError: Java heap space|$(at -1800) INFO shutting down" \
                 "$(paste -sd'|' "$T/out")"
 else
         bad "logs --previous failed"; sed 's/^/    | /' "$T/err"
 fi
 if k "$T/kc-cert" logs connect-7d9f5c6b8-abcde -n ingestion -c jmx-exporter --tail=1; then
         expect "logs -c jmx-exporter --tail=1" \
-                "2026-11-20T08:00:20Z connect-7d9f5c6b8-abcde/jmx-exporter line 20" "$(cat "$T/out")"
+                "$(at -1780) connect-7d9f5c6b8-abcde/jmx-exporter line 20" "$(cat "$T/out")"
 else
         bad "logs -c failed"; sed 's/^/    | /' "$T/err"
 fi

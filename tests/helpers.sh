@@ -3,7 +3,9 @@
 #   TM=(tmux -L SOCKET ...)   the tmux command for its private server
 #   T=DIR                     its temp dir (screens are written there)
 #   fails=0                   the failure count that bad() increments
-#   WAIT_MS                   optional: wait_for's default deadline (10000)
+#   WAIT_MS                   optional: the default deadline of wait_for and
+#                             wait_cmd (60000: generous, so that a loaded
+#                             machine is not a failure; a match returns at once)
 
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -13,7 +15,7 @@ screen() { "${TM[@]}" capture-pane -p -t "$1" 2>/dev/null; }
 # wait_for SESSION WHAT REGEX [MS]: polls the screen until REGEX shows up,
 # printing the screen when the deadline passes.
 wait_for() {
-        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-${WAIT_MS:-10000}}))
+        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-${WAIT_MS:-60000}}))
         while :; do
                 screen "$s" >"$T/screen"
                 if grep -qE -- "$re" "$T/screen"; then
@@ -29,9 +31,9 @@ wait_for() {
         done
 }
 
-# wait_cmd WHAT CMD...: polls until CMD succeeds, 10 s at most.
+# wait_cmd WHAT CMD...: polls until CMD succeeds, WAIT_MS (60 s) at most.
 wait_cmd() {
-        local what=$1 deadline=$(($(now_ms) + 10000))
+        local what=$1 deadline=$(($(now_ms) + ${WAIT_MS:-60000}))
         shift
         while :; do
                 if "$@" >/dev/null 2>&1; then
@@ -55,3 +57,47 @@ keys() {
 # Fixture times ({{now-5m}}, tests/fixture_time.py) are relative to this
 # test's start: the fixture servers it starts inherit the one anchor.
 export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
+
+# --- Processes: nothing a test starts may outlive it, however it ends.
+# lo_guard DIR: when this shell is gone (exit, signal, even SIGKILL, when no
+# trap runs), tests/proc_guard.py kills every process whose command line
+# mentions DIR (with its process group), the groups given to lo_spawn and
+# lo_track_group, and removes DIR. Call right after mktemp. The guard is
+# detached (not in this shell's process tree, stdio on /dev/null).
+lo_guard() {
+        LO_GUARD_LIST=$1/.lo-guard
+        : >"$LO_GUARD_LIST"
+        python3 "$(dirname "${BASH_SOURCE[0]}")/proc_guard.py" --pid $$ --list "$LO_GUARD_LIST" \
+                d "$1" r "$1" </dev/null >/dev/null 2>&1
+}
+lo_track_group() { [ -n "${LO_GUARD_LIST:-}" ] && echo "g $1" >>"$LO_GUARD_LIST"; }
+
+# lo_spawn LOG CMD...: starts CMD in the background in its own session and
+# process group (setsid; its PID is the group ID, in LO_PID), stdin from
+# /dev/null, stdout and stderr appended to LOG (never this test's output,
+# which ctest reads through a pipe), registered with the guard.
+lo_spawn() {
+        local log=$1
+        shift
+        setsid "$@" </dev/null >>"$log" 2>&1 &
+        LO_PID=$!
+        lo_track_group "$LO_PID"
+}
+
+# lo_stop PID [SIGNAL [MS]]: SIGNAL (TERM) to PID, polls up to MS (5000) for
+# it to exit, then SIGKILL to its whole process group; reaps it. Empty PID:
+# nothing.
+lo_stop() {
+        local pid=$1 sig=${2:-TERM} deadline
+        [ -n "$pid" ] || return 0
+        deadline=$(($(date +%s%3N) + ${3:-5000}))
+        kill -CONT -- "-$pid" 2>/dev/null
+        kill "-$sig" "$pid" 2>/dev/null
+        while kill -0 "$pid" 2>/dev/null && [ "$(date +%s%3N)" -lt "$deadline" ]; do
+                sleep 0.05
+        done
+        kill -KILL -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        [ -n "${LO_GUARD_LIST:-}" ] && [ -f "$LO_GUARD_LIST" ] && echo "u $pid" >>"$LO_GUARD_LIST"
+        return 0
+}

@@ -56,6 +56,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -67,7 +68,8 @@ start_sandbox() {
         shift
         t0=$(now_ms)
         : >"$T/$tag.out"
-        env LO_SANDBOX_BIN="$B" "$@" bash "$SRC/scripts/sandbox.sh" --no-console \
+        # its own group and its dir, for the guard (a SIGKILLed test runs no trap)
+        setsid env LO_SANDBOX_BIN="$B" "$@" bash "$SRC/scripts/sandbox.sh" --no-console \
                 >"$T/$tag.out" 2>"$T/$tag.err" </dev/null &
         SB=$!
         deadline=$((t0 + 60000))
@@ -84,6 +86,7 @@ start_sandbox() {
         fi
         ok "$tag: LAMBDAOPS_CONFIG line after $(($(now_ms) - t0)) ms"
         SBDIR=$(dirname "$CFG")
+        printf 'g %s\nd %s\n' "$SB" "$SBDIR" >>"$T/.lo-guard"
         cp "$SBDIR/pids" "$T/$tag.pids"
         sed 's/^/    | /' "$T/$tag.err"
         if [ "$(wc -l <"$T/$tag.out")" = 1 ]; then
@@ -104,6 +107,7 @@ stop_sandbox() {
         t0=$(now_ms)
         kill -TERM "$SB"
         wait "$SB"
+        echo "u $SB" >>"$T/.lo-guard"
         SB=
         ok "$tag: sandbox exited $(($(now_ms) - t0)) ms after SIGTERM"
         left=

@@ -537,16 +537,16 @@ static void test_view_rows_join(void **state)
         pd->slots[0].active = true;
         sp->data = pd;
         sp->status = COLL_OK;
-        sp->collected_mono = clock_mono_ms();
+        sp->collected_mono = 1000000;      /* a fixed monotonic frame: fresh data */
         sk->data = d;
         sk->status = COLL_OK;
-        sk->collected_mono = clock_mono_ms();
+        sk->collected_mono = 1000000;
         snaps[0] = sp;
         snaps[1] = sk;
         vd.srcs = c->sources;
         vd.snaps = snaps;
         vd.n = 2;
-        vd.now_mono = clock_mono_ms();
+        vd.now_mono = 1000000;
         vd.width = 120;
         table_rows_init(&rows);
         view_connect_ops.rows(&vd, &rows);

@@ -28,7 +28,22 @@
 #include "tu.h"
 #include "core/util.h"
 
+/* The clock of these tests: the fixtures' relative times ({{now-30m}},
+ * tests/fixture_time.py) are expanded at it and ages are taken against it. */
 #define REF_TIME "2024-05-01T10:30:00Z"
+
+/* A fixture file (path under the source tree) with its times expanded at
+ * REF_TIME; owned. */
+static char *read_fixture_at_ref(const char *rel)
+{
+        char *raw = tu_read_file(tu_src_path(rel), NULL), *s;
+
+        if (!raw)
+                fail_msg("missing %s", rel);
+        s = tu_fixture_expand(raw, kube_time_ms(REF_TIME) / 1000);
+        free(raw);
+        return s;
+}
 
 static const char *const fixture_files[] = {
         "nodes.json", "workloads.json", "pods.json", "storage.json", "events.json",
@@ -64,9 +79,7 @@ static cJSON *fixture(const char *name)
         cJSON *j;
 
         snprintf(rel, sizeof rel, "tests/fixtures/kube/cluster/objects/%s", name);
-        s = tu_read_file(tu_src_path(rel), NULL);
-        if (!s)
-                fail_msg("missing %s", rel);
+        s = read_fixture_at_ref(rel);
         j = cJSON_Parse(s);
         free(s);
         assert_non_null(j);
@@ -383,7 +396,7 @@ static void test_json_exact(void **state)
         struct config *c = load_cfg(cfg_yaml);
         struct kubernetes_components *comps = comps_of(c);
         struct kubernetes_data *d = build(comps);
-        char *exp = tu_read_file(tu_src_path("tests/fixtures/kube/cluster/expected.json"), NULL);
+        char *exp = read_fixture_at_ref("tests/fixtures/kube/cluster/expected.json");
         cJSON *want = cJSON_Parse(exp), *got = cJSON_CreateObject();
         char *g, *w;
 

@@ -34,15 +34,25 @@
 #define CDC(rel) PROXY "cdc-enricher-ui-svc:4040/proxy/" rel
 #define BATCH(rel) PROXY "batch-report-ui-svc:4040/proxy/" rel
 
+/* The clock of these tests, 2026-11-27T12:30:00Z: the fixtures' relative
+ * times ({{now-1d2h30m}}, tests/fixture_time.py) are expanded at it, and it
+ * is the collector's wall clock (spark_data.now). */
+#define NOW_S 1795782600LL
+
+/* A fixture file with its times expanded at NOW_S; owned. */
 static char *fixture(const char *name, size_t *len)
 {
         char rel[512];
-        char *s;
+        char *raw, *s;
 
         snprintf(rel, sizeof rel, "tests/fixtures/kube/spark/%s", name);
-        s = tu_read_file(tu_src_path(rel), len);
-        if (!s)
+        raw = tu_read_file(tu_src_path(rel), NULL);
+        if (!raw)
                 fail_msg("missing fixture %s", rel);
+        s = tu_fixture_expand(raw, NOW_S);
+        free(raw);
+        if (len)
+                *len = strlen(s);
         return s;
 }
 
@@ -82,7 +92,7 @@ static struct spark_data *load_apps(void)
                 free(s);
         }
         cJSON_Delete(arr);
-        d->now = 1795694400000LL;       /* 2026-11-26T12:00:00Z */
+        d->now = NOW_S * 1000;
         return d;
 }
 
@@ -248,11 +258,11 @@ static void test_models(void **state)
         /* scheduled */
         assert_int_equal(d->n_scheds, 2);
         assert_string_equal(d->scheds[0].name, "nightly-compact");
-        assert_string_equal(d->scheds[0].schedule, "0 2 * * *");
+        assert_string_equal(d->scheds[0].schedule, "@every 72h");
         assert_false(d->scheds[0].suspend);
         assert_string_equal(d->scheds[0].schedule_state, "Scheduled");
         assert_true(d->scheds[0].last_run_ms == 1795658400000LL);
-        assert_true(d->scheds[0].next_run_ms == 1795744800000LL);
+        assert_true(d->scheds[0].next_run_ms == 1795917600000LL);      /* 11-29T02:00 */
         assert_string_equal(d->scheds[0].last_run_name, "daily-agg");
         assert_true(d->scheds[1].suspend);
         assert_string_equal(d->scheds[1].schedule_state, "FailedValidation");
@@ -613,8 +623,8 @@ static void test_json_exact(void **state)
                 "\"failed_jobs\":null,\"failed_stages\":null,\"driver_error\":null}],"
                 "\"scheduled\":["
                 "{\"namespace\":\"processing\",\"name\":\"nightly-compact\","
-                "\"schedule\":\"0 2 * * *\",\"suspend\":false,"
-                "\"last_run\":\"2026-11-26T02:00:00.000Z\",\"next_run\":\"2026-11-27T02:00:00.000Z\","
+                "\"schedule\":\"@every 72h\",\"suspend\":false,"
+                "\"last_run\":\"2026-11-26T02:00:00.000Z\",\"next_run\":\"2026-11-29T02:00:00.000Z\","
                 "\"schedule_state\":\"Scheduled\",\"last_run_name\":\"daily-agg\"},"
                 "{\"namespace\":\"processing\",\"name\":\"weekly-backfill\","
                 "\"schedule\":\"every 7d\",\"suspend\":true,\"last_run\":null,\"next_run\":null,"

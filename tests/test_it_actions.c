@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -60,7 +61,7 @@ static void route(struct routes *r, const char *method, const char *path, const 
                 char rel[256];
 
                 snprintf(rel, sizeof rel, "tests/fixtures/%s", body + 1);
-                text = tu_read_file(tu_src_path(rel), NULL);
+                text = tu_read_fixture(tu_src_path(rel), NULL);
                 if (!text)
                         fail_msg("missing fixture %s", rel);
         }
@@ -316,20 +317,47 @@ static void test_job_worker(void **state)
         assert_int_equal(res.outcome, ACT_OK);
         assert_int_equal(res.status, 202);
         action_result_done(&res);
-        /* Freed before done: cancelled through the stop pipe, bounded. */
-        routes_init(&r);
-        route(&r, "PUT", "/connectors/pg-cdc/pause", NULL, 202, "");
-        cJSON_AddNumberToObject(cJSON_GetArrayItem(r.arr, 0), "delay_ms", 2500);
-        routes_apply(&r);
-        action_plan_init(&plan);
-        action_plan_add(&plan, "PUT", "http://x/connectors/pg-cdc/pause", NULL);
+        /* Freed before done: cancelled through the stop pipe. The server
+         * holds its answer for ten minutes and the source's timeout is ten
+         * minutes: only the cancel can end the request, which is freed once
+         * the server has it (mid-request). The one-minute bound leaves room
+         * for a loaded machine. */
         {
-                int64_t t0 = clock_mono_ms();
-                j = action_job_start(d, &c->sources[0], "pg-cdc", NULL, ACT_PHASE_RUN, &plan,
+                char *y = xasprintf("sources:\n  - name: connect-slow\n    kind: kafka_connect\n"
+                                    "    url: %s/\n    timeout: 10m\n", srv.base_url);
+                struct config *slow = config_load_string(y, strlen(y), "<it>", &e);
+                int64_t t0;
+                cJSON *log;
+                int n;
+
+                free(y);
+                assert_non_null(slow);
+                routes_init(&r);
+                route(&r, "PUT", "/connectors/pg-cdc/pause", NULL, 202, "");
+                cJSON_AddNumberToObject(cJSON_GetArrayItem(r.arr, 0), "delay_ms", 600000);
+                routes_apply(&r);
+                clear_log();
+                action_plan_init(&plan);
+                action_plan_add(&plan, "PUT", "http://x/connectors/pg-cdc/pause", NULL);
+                j = action_job_start(d, &slow->sources[0], "pg-cdc", NULL, ACT_PHASE_RUN, &plan,
                                      -1);
-                usleep(100 * 1000);
+                assert_non_null(j);
+                for (t0 = clock_mono_ms();; usleep(20 * 1000)) {
+                        log = requests();
+                        n = cJSON_GetArraySize(log);
+                        cJSON_Delete(log);
+                        if (n > 0)
+                                break;
+                        if (clock_mono_ms() - t0 > 60000)
+                                fail_msg("the server never got the pause request");
+                }
+                assert_false(action_job_done(j));
+                t0 = clock_mono_ms();
                 action_job_free(j);
-                assert_true(clock_mono_ms() - t0 < 2000);
+                print_message("job freed mid-request: %lld ms\n",
+                              (long long)(clock_mono_ms() - t0));
+                assert_true(clock_mono_ms() - t0 < 60000);
+                config_free(slow);
         }
         close(wake[0]);
         close(wake[1]);
@@ -367,6 +395,22 @@ static int run_cli(const char *cfg, const char *args, char **out)
 }
 
 /* The audit log's lines, parsed. */
+/* "2026-11-26T14:01:02.123Z" (UTC, as the audit log writes it) -> Unix ms,
+ * parsed here with timegm (not lambdaops' parser); -1 if not that shape. */
+static int64_t utc_ms(const char *t)
+{
+        struct tm tm = { 0 };
+        int ms, n = 0;
+
+        if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
+                         &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &n) != 7 ||
+            n != 24 || t[n] != '\0')
+                return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
 static cJSON *audit_lines(void)
 {
         char path[256], *s, *line, *save = NULL;
@@ -415,6 +459,7 @@ static void test_cli_act(void **state)
         const cJSON *l;
         FILE *f;
         int rc;
+        int64_t t0, t1;
 
         (void)state;
         snprintf(ap, sizeof ap, "%s/audit.jsonl", tmpdir);
@@ -432,7 +477,9 @@ static void test_cli_act(void **state)
 
         /* --yes runs it. */
         clear_log();
+        t0 = clock_wall_ms();
         rc = run_cli(cfg, "act connect-1 pause pg-cdc --yes", &out);
+        t1 = clock_wall_ms();
         assert_int_equal(rc, 0);
         free(out);
         log = requests();
@@ -450,6 +497,8 @@ static void test_cli_act(void **state)
         assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(l, "dry_run")));
         assert_int_equal((int)jnum(l, "status"), 202);
         assert_true(jnum(l, "duration_ms") >= 0);
+        /* The audit time is UTC (whatever TZ says), written during the run. */
+        assert_in_range(utc_ms(jstr(l, "time")), t0, t1);
         cJSON_Delete(au);
 
         /* --dry-run sends nothing and prints the exact request. */

@@ -2,7 +2,9 @@
  * The Airflow collector against a fixture server (tests/fixture_httpd.py)
  * that answers as Airflow 2 (/api/v1, Basic auth) and Airflow 3 (/api/v2,
  * JWT from POST /auth/token) do, per apis.md §6. Dates are generated
- * relative to the wall clock so the 24 h window and lateness are exact.
+ * relative to the test's anchor (tu_fixture_now(), whole seconds) so the
+ * 24 h window is exact, the JSON times are known strings, and lateness is
+ * bounded by the wall clock read before and after the poll.
  *
  *   v1: auto-detection (/api/v2/version 404, /api/v1/version 200), Basic
  *       auth as the server saw it, DAG list pagination (102 DAGs over two
@@ -249,6 +251,8 @@ static cJSON *v1_routes(bool etl_b_500)
         }
         route_json(routes, "GET", "/api/v1/dags/etl_a/dagRuns", run_q_v1, 200,
                    envelope("dag_runs", r, 150));
+        /* Page 2: a2_019 started 23h49m before the anchor (inside 24 h while
+         * the poll is less than 11 min after it), a2_020 24h01m (outside). */
         r = cJSON_CreateArray();
         for (int i = 0; i < 50; i++) {
                 char id[32];
@@ -360,12 +364,15 @@ static void test_v1(void **state)
         struct err err;
         const struct af_dag *g;
         cJSON *log, *o, *j;
-        char *s, *want;
+        char *s, *want, *w;
+        int64_t t0, t1;
 
         (void)state;
         set_routes(v1_routes(false));
         cJSON_Delete(requests());
+        t0 = clock_wall_ms();
         assert_int_equal(it_poll(st, src, &d, &err), COLL_OK);
+        t1 = clock_wall_ms();
         assert_int_equal(d->api, AF_API_V1);
         assert_string_equal(d->version, "2.9.1");
         assert_int_equal(d->total_dags, 102);
@@ -391,13 +398,39 @@ static void test_v1(void **state)
         assert_int_equal(g->runs_24h[AF_RUN_RUNNING], 1);
         assert_int_equal(g->runs_24h[AF_RUN_FAILED], 1);
         assert_int_equal(g->runs_24h[AF_RUN_SUCCESS], 1);
-        assert_true(g->overdue_s >= 7200 && g->overdue_s <= 7210);
+        /* Due 2 h before the anchor; the collector's clock read between t0
+         * and t1: overdue_s = (now - due) / 1000 within those bounds. */
+        assert_in_range(g->overdue_s, (t0 - (now_ms - 2 * HOUR)) / 1000,
+                        (t1 - (now_ms - 2 * HOUR)) / 1000);
 
-        /* The exact JSON of nightly_compact (overdue_s pinned first). */
+        /* The exact JSON of nightly_compact (overdue_s pinned first): the
+         * last run is the queued one, its logical date 1 min before the
+         * anchor (expanded independently of lambdaops' formatter). */
         ((struct af_dag *)g)->overdue_s = 7200;
         o = cJSON_CreateObject();
         coll_airflow_ops.to_json(d, o);
         j = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "dags"), 2);
+        s = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "last_run"));
+        w = tu_fixture_expand("{\"run_id\":\"manual__run4\",\"state\":\"queued\","
+                              "\"run_type\":\"scheduled\","
+                              "\"logical_date\":\"{{now-1m|%Y-%m-%dT%H:%M:%S.000Z}}\","
+                              "\"start\":null,\"end\":null,\"duration_s\":null}",
+                              now_ms / 1000);
+        assert_string_equal(s, w);
+        free(s);
+        free(w);
+        /* etl_a's last run: started 5 min before the anchor, 2 min long. */
+        s = cJSON_PrintUnformatted(cJSON_GetObjectItem(
+                cJSON_GetArrayItem(cJSON_GetObjectItem(o, "dags"), 0), "last_run"));
+        w = tu_fixture_expand("{\"run_id\":\"a1_000\",\"state\":\"success\","
+                              "\"run_type\":\"scheduled\","
+                              "\"logical_date\":\"{{now-6m|%Y-%m-%dT%H:%M:%S.000Z}}\","
+                              "\"start\":\"{{now-5m|%Y-%m-%dT%H:%M:%S.000Z}}\","
+                              "\"end\":\"{{now-3m|%Y-%m-%dT%H:%M:%S.000Z}}\","
+                              "\"duration_s\":120}", now_ms / 1000);
+        assert_string_equal(s, w);
+        free(s);
+        free(w);
         cJSON_DeleteItemFromObject(j, "last_run");
         s = cJSON_PrintUnformatted(j);
         want = "{\"dag_id\":\"nightly_compact\",\"paused\":false,\"schedule\":\"0 2 * * *\","
@@ -656,7 +689,7 @@ static int setup(void **state)
 {
         (void)state;
         setenv("LO_IT_AF_PW", "secret", 1);
-        now_ms = clock_wall_ms();
+        now_ms = tu_fixture_now() * 1000;
         return tu_httpd_start(&srv, "{\"routes\": []}", false);
 }
 

@@ -48,7 +48,7 @@ static char *fx(const char *rel)
         char *s;
 
         snprintf(path, sizeof path, "tests/fixtures/%s", rel);
-        s = tu_read_file(tu_src_path(path), NULL);
+        s = tu_read_fixture(tu_src_path(path), NULL);
         if (!s)
                 fail_msg("missing fixture %s", path);
         return s;
@@ -373,7 +373,7 @@ static void test_runtime(void **state)
         for (int i = 0; i < 2; i++) {
                 struct snapshot *s;
 
-                assert_true(collector_wait_gen(cs[i], 2, clock_mono_ms() + 5000));
+                assert_true(collector_wait_gen(cs[i], 2, clock_mono_ms() + 60000));
                 s = collector_latest(cs[i], NULL);
                 assert_non_null(s);
                 assert_int_equal(s->status, COLL_OK);
@@ -388,7 +388,9 @@ static void test_runtime(void **state)
                 int64_t t0 = clock_mono_ms();
 
                 collector_stop_all(cs, 2);
-                assert_true(clock_mono_ms() - t0 < 1500);
+                /* Returns (a bound for a loaded machine, not a speed target:
+                 * quit during a hung poll is test_collector's). */
+                assert_true(clock_mono_ms() - t0 < 60000);
         }
         config_free(c);
 }
@@ -430,6 +432,7 @@ static void test_schema_registry(void **state)
         struct err e;
         char *json, *log;
         cJSON *o;
+        int64_t t0, t1;
 
         (void)state;
         routes_init(&r);
@@ -475,8 +478,18 @@ static void test_schema_registry(void **state)
         c = load("schema_registry", "    max_requests: 11\n", "2s");
         st = c->sources[0].ops->create(&c->sources[0]);
         clear_log();
+        t0 = clock_wall_ms();
         assert_int_equal(poll_once(&c->sources[0], st, &data, &e, NULL), COLL_OK);
+        t1 = clock_wall_ms();
         d = data;
+        /* "read at" on the subject page: the wall clock of this poll for the
+         * subjects read, never for the others. */
+        for (size_t i = 0; i < d->n_subjects; i++) {
+                if (d->subjects[i].known)
+                        assert_in_range(d->subjects[i].read_at, t0, t1);
+                else
+                        assert_int_equal(d->subjects[i].read_at, 0);
+        }
         log = tu_httpd_requests(&srv);
         /* /subjects, /config, deleted-value (1: 40401), orders-key (3),
          * orders-value (3); 2 left < 3 for the next subject */

@@ -365,7 +365,7 @@ static void test_exec_plugin(void **state)
         struct kube_client *c;
         struct err e;
         const char *kpath;
-        char path[400], *info;
+        char path[400], *info, *t;
         cJSON *ji;
 
         (void)state;
@@ -373,8 +373,10 @@ static void test_exec_plugin(void **state)
         kpath = exec_setup(&k, NULL);
         kc = load(kpath, NULL, 5000);
 
-        /* Cached until expirationTimestamp. */
-        exec_answer(&k, k.token, "2099-01-01T00:00:00Z");
+        /* Cached until expirationTimestamp (a day ahead). */
+        t = tu_fixture_expand("{{now+1d}}", tu_fixture_now());
+        exec_answer(&k, k.token, t);
+        free(t);
         c = kube_client_new(kc, &e);
         for (int i = 0; i < 4; i++)
                 assert_int_equal(get_status(c), 200);
@@ -395,9 +397,11 @@ static void test_exec_plugin(void **state)
         free(info);
         kube_client_free(c);
 
-        /* Expired: run again for every request. */
+        /* Expired (a day ago): run again for every request. */
         exec_setup(&k, NULL);
-        exec_answer(&k, k.token, "2020-01-01T00:00:00Z");
+        t = tu_fixture_expand("{{now-1d}}", tu_fixture_now());
+        exec_answer(&k, k.token, t);
+        free(t);
         c = kube_client_new(kc, &e);
         for (int i = 0; i < 3; i++)
                 assert_int_equal(get_status(c), 200);
@@ -431,11 +435,12 @@ static void test_exec_client_cert(void **state)
         struct kube_informer *inf;
         struct coll_ctx ctx = ctx_ms(10000);
         struct err e;
-        char script[400], kpath[400], text[2048], *log;
+        char script[400], kpath[400], text[2048], *log, *past;
         int n = 0;
 
         (void)state;
         start(&k, TU_KUBE_TLS, NULL);
+        past = tu_fixture_expand("{{now-1d}}", tu_fixture_now());      /* expired */
         snprintf(script, sizeof script, "%s/plugin.sh", k.dir);
         snprintf(text, sizeof text,
                  "#!/bin/sh\n"
@@ -443,10 +448,11 @@ static void test_exec_client_cert(void **state)
                  "pem() { awk '{printf \"%%s\\\\n\", $0}' \"$1\"; }\n"
                  "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",'\n"
                  "printf '\"kind\":\"ExecCredential\",\"status\":{'\n"
-                 "printf '\"expirationTimestamp\":\"2020-01-01T00:00:00Z\",'\n"
+                 "printf '\"expirationTimestamp\":\"%s\",'\n"
                  "printf '\"clientCertificateData\":\"%%s\",' \"$(pem '%s')\"\n"
                  "printf '\"clientKeyData\":\"%%s\"}}' \"$(pem '%s')\"\n",
-                 k.client_cert, k.client_key);
+                 past, k.client_cert, k.client_key);
+        free(past);
         write_file(script, text, 0700);
         snprintf(kpath, sizeof kpath, "%s/kubeconfig-exec-cert", k.dir);
         snprintf(text, sizeof text,

@@ -42,8 +42,6 @@
 #include "tu_kube.h"
 #include "core/util.h"
 
-#define REF_TIME "2024-05-01T10:30:00Z"
-
 static struct tu_kube k;
 static int stop_pipe[2];
 static char fixdir[512];
@@ -171,9 +169,11 @@ static void test_status_exact(void **state)
         d = data;
         assert_string_equal(d->context, "fake");
         assert_string_equal(d->server, k.base_url);
-        d->collected_ms = kube_time_ms(REF_TIME);       /* ages against a fixed clock */
+        /* Ages against the clock the fixtures' relative times ({{now-30m}})
+         * were expanded at, on both sides. */
+        d->collected_ms = tu_fixture_now() * 1000;
         kubernetes_data_finish(d);
-        exp = tu_read_file(tu_src_path("tests/fixtures/kube/cluster/expected.json"), NULL);
+        exp = tu_read_fixture(tu_src_path("tests/fixtures/kube/cluster/expected.json"), NULL);
         want = cJSON_Parse(exp);
         cJSON_ReplaceItemInObject(want, "server", cJSON_CreateString(k.base_url));
         got = cJSON_CreateObject();
@@ -209,10 +209,10 @@ static void test_status_exact(void **state)
 
 static const char crashing_kafka0[] =
         "[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"kafka-0\","
-        "\"namespace\":\"pipeline\",\"creationTimestamp\":\"2024-05-01T09:59:50Z\","
+        "\"namespace\":\"pipeline\",\"creationTimestamp\":\"{{now-30m10s}}\","
         "\"labels\":{\"app.kubernetes.io/name\":\"kafka\"}},"
         "\"spec\":{\"nodeName\":\"node-a\",\"containers\":[{\"name\":\"kafka\"}]},"
-        "\"status\":{\"phase\":\"Running\",\"startTime\":\"2024-05-01T10:00:00Z\","
+        "\"status\":{\"phase\":\"Running\",\"startTime\":\"{{now-30m}}\","
         "\"containerStatuses\":[{\"name\":\"kafka\",\"ready\":false,\"restartCount\":3,"
         "\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}},"
         "\"lastState\":{\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}]";
@@ -233,7 +233,12 @@ static void test_watch_change(void **state)
         assert_null(p->reason);
         src->ops->data_free(data);
         lists = tu_kube_count(&k, "GET", "/api/v1/pods");
-        assert_int_equal(tu_kube_post(&k, "/_fake/objects", crashing_kafka0), 0);
+        {
+                char *obj = tu_fixture_expand(crashing_kafka0, tu_fixture_now());
+
+                assert_int_equal(tu_kube_post(&k, "/_fake/objects", obj), 0);
+                free(obj);
+        }
         deadline = clock_mono_ms() + 10000;
         for (;;) {
                 enum coll_status s = poll_once(src, st, &data, &e, NULL);
@@ -266,8 +271,8 @@ static void test_watch_change(void **state)
         config_free(c);
         /* Put kafka-0 back for the next tests. */
         {
-                char *s = tu_read_file(tu_src_path("tests/fixtures/kube/cluster/objects/pods.json"),
-                                       NULL);
+                char *s = tu_read_fixture(tu_src_path("tests/fixtures/kube/cluster/objects/"
+                                                      "pods.json"), NULL);
                 assert_int_equal(tu_kube_post(&k, "/_fake/objects", s), 0);
                 free(s);
         }
@@ -303,7 +308,8 @@ static void wait_restarts(const struct source_cfg *src, void *st, int restarts)
 
 static char *kafka0_with(int restarts)
 {
-        char *s = xstrdup(crashing_kafka0), *p = strstr(s, "\"restartCount\":3");
+        char *s = tu_fixture_expand(crashing_kafka0, tu_fixture_now());
+        char *p = strstr(s, "\"restartCount\":3");
 
         assert_non_null(p);
         p[strlen("\"restartCount\":")] = (char)('0' + restarts);
@@ -335,7 +341,7 @@ static void test_watch_drop_expire(void **state)
         wait_restarts(src, st, 6);
         src->ops->destroy(st);
         config_free(c);
-        obj = tu_read_file(tu_src_path("tests/fixtures/kube/cluster/objects/pods.json"), NULL);
+        obj = tu_read_fixture(tu_src_path("tests/fixtures/kube/cluster/objects/pods.json"), NULL);
         assert_int_equal(tu_kube_post(&k, "/_fake/objects", obj), 0);
         free(obj);
 }

@@ -45,7 +45,9 @@
 #include "core/util.h"
 
 #define IT_TIMEOUT_MS 1500
-#define IT_MARGIN_MS  1500      /* correctness bound, not a speed target */
+/* Slack over a timeout for a loaded machine: tells "ended at its timeout"
+ * from "hung" (the runs it bounds would otherwise not end). */
+#define IT_MARGIN_MS  30000
 
 static struct tu_pg pg;
 static pid_t recv_pid = -1;
@@ -184,7 +186,7 @@ static int group_teardown(void **st)
 static void test_slots_publications_senders(void **st)
 {
         const struct source_cfg *src = &cfg->sources[0];
-        int64_t deadline = clock_mono_ms() + 15000;
+        int64_t deadline = clock_mono_ms() + 60000;
         struct pg_data *d = NULL;
         const struct pg_slot *a, *i;
         struct err err;
@@ -410,12 +412,19 @@ static void test_hung_postmaster(void **st)
         assert_non_null(strstr(err.msg, "timed out"));
         assert_non_null(strstr(err.msg, "connecting to 127.0.0.1:"));
 
-        /* Quit interrupts at once. */
+        /* Quit interrupts a poll with a ten-minute timeout long before it
+         * (the one-minute bound leaves room for a loaded machine). */
         assert_int_equal(pipe(stop), 0);
         assert_int_equal(write(stop[1], &b, 1), 1);
-        assert_int_equal(it_poll(fresh, src, stop[0], &d, &err, &ms), COLL_DOWN);
-        print_message("hung postmaster + quit: returned after %lld ms\n", (long long)ms);
-        assert_true(ms < 300);
+        {
+                struct source_cfg slow = *src;
+
+                slow.timeout_ms = 600000;
+                assert_int_equal(it_poll(fresh, &slow, stop[0], &d, &err, &ms), COLL_DOWN);
+        }
+        print_message("hung postmaster + quit: returned after %lld ms: %s\n", (long long)ms,
+                      err.msg);
+        assert_true(ms < 60000);
         close(stop[0]);
         close(stop[1]);
 
@@ -445,9 +454,10 @@ static void test_stop_and_restart(void **st)
         snprintf(where, sizeof where, "127.0.0.1:%d", pg.port);
         assert_non_null(strstr(err.msg, "connection refused"));
         assert_non_null(strstr(err.msg, where));
-        /* Still down, still fast. */
+        /* Still down, still refused (not a timeout). */
         assert_int_equal(it_poll(state, src, -1, &d, &err, &ms), COLL_DOWN);
         assert_true(ms <= IT_TIMEOUT_MS + IT_MARGIN_MS);
+        assert_non_null(strstr(err.msg, "connection refused"));
 
         assert_int_equal(tu_pg_restart(&pg), 0);
         assert_int_equal(it_poll(state, src, -1, &d, &err, &ms), COLL_OK);
@@ -470,7 +480,7 @@ static void test_stop_and_restart(void **st)
 static void test_runtime_and_stop_all_while_hung(void **st)
 {
         char *dsn = tu_pg_dsn(&pg, NULL);
-        struct config *c = it_config("rt-pg", dsn, NULL, "200ms", "5s");
+        struct config *c = it_config("rt-pg", dsn, NULL, "200ms", "10m");
         struct collector *cs[1];
         struct snapshot *s;
         const struct pg_data *d;
@@ -483,7 +493,7 @@ static void test_runtime_and_stop_all_while_hung(void **st)
         coll_postgres_ops.destroy(state);       /* only the runtime's session remains */
         state = NULL;
         cs[0] = collector_start(&c->sources[0], -1, false);
-        assert_true(collector_wait_gen(cs[0], 3, clock_mono_ms() + 10000));
+        assert_true(collector_wait_gen(cs[0], 3, clock_mono_ms() + 60000));
         s = collector_latest(cs[0], &gen);
         assert_non_null(s);
         assert_true(gen >= 3);
@@ -502,7 +512,7 @@ static void test_runtime_and_stop_all_while_hung(void **st)
         assert_int_equal(kill(be, SIGSTOP), 0);
         gen = collector_gen(cs[0]);
         collector_refresh(cs[0]);
-        /* The collector is stuck in a poll (timeout is 5 s): at 200 ms
+        /* The collector is stuck in a poll (timeout is 10 min): at 200 ms
          * intervals it would publish several generations in 700 ms; stuck,
          * at most one poll that had its rows before SIGSTOP gets out. */
         assert_false(collector_wait_gen(cs[0], gen + 2, clock_mono_ms() + 700));
@@ -513,7 +523,9 @@ static void test_runtime_and_stop_all_while_hung(void **st)
         kill(pg.pid, SIGCONT);
         print_message("collector_stop_all with a hung server: %lld ms\n", (long long)ms);
         assert_null(cs[0]);
-        assert_true(ms <= 1000);
+        /* Long before the poll's ten-minute timeout (the one-minute bound
+         * leaves room for a loaded machine). */
+        assert_true(ms < 60000);
         config_free(c);
         state = coll_postgres_ops.create(&cfg->sources[0]);
 }

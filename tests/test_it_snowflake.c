@@ -12,8 +12,9 @@
  * (tests/fixtures/snowflake/rsa_key.pub, generated once with `openssl
  * genpkey`), and the claims: iss = ACCOUNT.USER.SHA256:<fingerprint> where
  * the fingerprint in rsa_key.fp was computed by the openssl command line
- * (see README.md there), sub = ACCOUNT.USER, iat ~ now, 0 < exp - iat <=
- * 3600. A tampered token must fail the same check. The encrypted PKCS#8 key
+ * (see README.md there), sub = ACCOUNT.USER, iat between the test's start
+ * and the moment the server logged the request (tokens are reused), exp =
+ * iat + 59 min (Snowflake accepts at most 1 h). A tampered token must fail the same check. The encrypted PKCS#8 key
  * (passphrase "lambdaops-test") signs verifiably too; a wrong passphrase,
  * no passphrase and an EC key are clear errors. Finally a reconcile check
  * whose both sides are Snowflake sources runs through the collector.
@@ -49,6 +50,7 @@ struct fx {
         int stop[2];
         size_t seen;            /* request log lines already looked at */
         char fp[80];            /* fingerprint from rsa_key.fp (openssl CLI) */
+        int64_t start_s;        /* wall s before the first request */
 };
 
 static struct fx *F;
@@ -58,7 +60,7 @@ static char *fixture(const char *name)
         char rel[256], *s;
 
         snprintf(rel, sizeof rel, "tests/fixtures/snowflake/%s", name);
-        s = tu_read_file(tu_src_path(rel), NULL);
+        s = tu_read_fixture(tu_src_path(rel), NULL);
         if (!s)
                 fail_msg("cannot read %s", rel);
         return s;
@@ -206,7 +208,8 @@ static cJSON *jwt_verify(const char *jwt)
 static const char *check_jwt(const cJSON *req)
 {
         const char *auth = req_hdr(req, "authorization");
-        int64_t now = clock_wall_ms() / 1000;
+        /* The server's time of the request (Unix s, fixture_httpd.py). */
+        double logged = cJSON_GetObjectItem(req, "t")->valuedouble;
         char iss[160];
         cJSON *c;
         double iat, exp;
@@ -222,9 +225,9 @@ static const char *check_jwt(const cJSON *req)
         assert_string_equal(cJSON_GetObjectItem(c, "sub")->valuestring, "XY12345.LAMBDAOPS_SVC");
         iat = cJSON_GetObjectItem(c, "iat")->valuedouble;
         exp = cJSON_GetObjectItem(c, "exp")->valuedouble;
-        assert_true(iat >= (double)(now - 60) && iat <= (double)(now + 1));
-        assert_true(exp > iat && exp - iat <= 3600);
-        assert_true(exp > (double)now);
+        /* Made during this test, before the request it came with. */
+        assert_true(iat >= (double)F->start_s && iat <= logged);
+        assert_true(exp - iat == 59 * 60);
         cJSON_Delete(c);
         return auth + 7;
 }
@@ -363,15 +366,19 @@ static void test_sync_and_jwt(void **state)
         config_free(c);
 }
 
+/* result_p0.json + result_p1.json: hourly buckets 4h30m .. 30m before the
+ * fixture anchor ({{now-4h30m|s}} tokens). */
 static void check_five_rows(const struct sql_result *r)
 {
+        int64_t first = (tu_fixture_now() - 4 * 3600 - 1800) * 1000;
+
         assert_int_equal(r->nrows, 5);
         assert_int_equal(r->ncols, 3);
         assert_int_equal(r->cols[0].type, SQL_T_TIME);
         assert_int_equal(r->cols[1].type, SQL_T_INT);
         assert_int_equal(r->cols[2].type, SQL_T_NUM);
         for (size_t i = 0; i < 5; i++) {
-                assert_int_equal(sql_result_cell(r, i, 0)->i, 1714554000000LL + (int64_t)i * 3600000);
+                assert_int_equal(sql_result_cell(r, i, 0)->i, first + (int64_t)i * 3600000);
                 assert_int_equal(sql_result_cell(r, i, 1)->i, 10 * (int64_t)(i + 1));
         }
         assert_string_equal(sql_result_cell(r, 1, 2)->text, "200.50");
@@ -578,18 +585,27 @@ static void test_config_checks(void **state)
 }
 
 /* A reconcile check with Snowflake on both sides, through the collector:
- * every bucket of the two-partition result matches itself. */
+ * every bucket of the two-partition result matches itself. With settle
+ * 1h the newest bucket (30 min before the anchor) is in flight and the
+ * four others (1h30m and older) are judged. */
 static void test_reconcile_over_snowflake(void **state)
 {
         struct config *c = sf_config("  - name: chk\n    kind: reconcile\n    timeout: 5s\n"
                                      "    speed: {source: sf, query: \"SELECT 1\"}\n"
                                      "    batch: {source: sf-oauth, query: \"SELECT 2\"}\n"
+                                     "    key: [bucket]\n    measures: [n, amount]\n"
+                                     "  - name: chk-settle\n    kind: reconcile\n"
+                                     "    timeout: 5s\n    settle: 1h\n"
+                                     "    speed: {source: sf, query: \"SELECT 1\"}\n"
+                                     "    batch: {source: sf-oauth, query: \"SELECT 2\"}\n"
                                      "    key: [bucket]\n    measures: [n, amount]\n");
         const struct source_cfg *src = config_source(c, "chk");
-        void *st = coll_reconcile_ops.create(src);
+        const struct source_cfg *src2 = config_source(c, "chk-settle");
+        void *st = coll_reconcile_ops.create(src), *st2;
         struct coll_ctx ctx = ctx_for(5000);
         struct reconcile_data *d = NULL;
         struct err e;
+        int64_t t0, t1;
 
         (void)state;
         setenv("LO_TEST_SF_TOKEN", "oauth-tok-123", 1);
@@ -600,9 +616,24 @@ static void test_reconcile_over_snowflake(void **state)
         assert_int_equal(coll_reconcile_ops.poll(st, &ctx, (void **)&d, &e), COLL_OK);
         assert_int_equal(d->compared, 5);
         assert_int_equal(d->matched, 5);
+        assert_int_equal(d->in_flight, 0);
         assert_int_equal(d->rows[REC_SPEED], 5);
         assert_int_equal(d->rows[REC_BATCH], 5);
         coll_reconcile_ops.data_free(d);
+
+        st2 = coll_reconcile_ops.create(src2);
+        ctx = ctx_for(5000);
+        t0 = clock_wall_ms();
+        assert_int_equal(coll_reconcile_ops.poll(st2, &ctx, (void **)&d, &e), COLL_OK);
+        t1 = clock_wall_ms();
+        assert_in_range(d->now_ms, t0, t1);
+        assert_int_equal(d->settle_ms, 3600000);
+        assert_int_equal(d->compared, 4);
+        assert_int_equal(d->matched, 4);
+        assert_int_equal(d->in_flight, 1);
+        assert_int_equal(d->missing_in_speed + d->missing_in_batch + d->mismatched, 0);
+        coll_reconcile_ops.data_free(d);
+        coll_reconcile_ops.destroy(st2);
 
         /* The batch side's token is rejected: that check fails, saying so. */
         routes("POST /api/v2/statements 200 result_p0.json\n"
@@ -626,6 +657,7 @@ static int setup(void **state)
 
         (void)state;
         F = xcalloc(1, sizeof *F);
+        F->start_s = clock_wall_ms() / 1000;
         if (tu_httpd_start(&F->srv, "{\"routes\": []}", false) != 0)
                 return -1;
         if (pipe(F->stop) != 0)

@@ -264,8 +264,8 @@ static void test_fixture(void **state)
                 size_t len;
                 cJSON *arr, *o;
 
-                s = tu_read_file(tu_src_path("tests/fixtures/kube/spark/objects/"
-                                             "sparkapplications.json"), &len);
+                s = tu_read_fixture(tu_src_path("tests/fixtures/kube/spark/objects/"
+                                                "sparkapplications.json"), &len);
                 arr = cJSON_ParseWithLength(s, len);
                 free(s);
                 cJSON_ArrayForEach(o, arr) {

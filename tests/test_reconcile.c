@@ -4,8 +4,10 @@
  * sinks by hand, or through the ClickHouse and PostgreSQL decoders.
  *
  * Covered: every class; tolerance boundaries exactly, absolute and
- * percent; summation noise; settle boundaries; keys from different time
- * zones and number types aligning; composite keys; NULL measures (NULL =
+ * percent; summation noise; settle boundaries; bucket keys across an hour
+ * boundary, a midnight, a month end (leap day) and both DST changes of a
+ * server zone, judged at set clocks, the same whatever the process's TZ;
+ * keys from different time zones and number types aligning; composite keys; NULL measures (NULL =
  * NULL, NULL vs value); duplicated keys left out and named; the worst
  * bucket; the exact JSON; column errors (missing, ambiguous, non-numeric,
  * key kinds that disagree, max_rows); config validation of the kind;
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -417,6 +420,123 @@ static void test_settle_boundary(void **state)
         assert_int_equal(d->in_flight, 0);
         assert_int_equal(d->missing_in_batch, 3);
         reconcile_data_free(d);
+}
+
+/* ---- calendar boundaries ------------------------------------------------------- */
+
+/* Hourly buckets (the queries bucket; the engine keys by UTC instant) across
+ * a midnight that is also a month end (2024-02-29, a leap day), judged at set
+ * clocks on either side of a bucket boundary, with settle 1h. The speed side
+ * comes from ClickHouse as zone-less DateTime of a server in Europe/Berlin
+ * around both 2024 DST changes (31 March 02:00 -> 03:00, 27 October 03:00 ->
+ * 02:00), the batch side as UTC: each pair is one instant. Run once with TZ
+ * unset and once with TZ=America/New_York (its own DST dates differ): the
+ * process zone must change nothing. */
+static char *boundary_json(int64_t now)
+{
+        static const char *const k[] = { "bucket" };
+        static const char *const m[] = { "n" };
+        struct reconcile_spec sp = { k, 1, m, 1, NULL, H, 0 };
+        struct reconcile_engine *e = coll_reconcile_engine_new(&sp);
+        struct sql_sink speed = coll_reconcile_sink(e, REC_SPEED);
+        /* Berlin wall time: +01:00 before 31 March 02:00 and after 27 October
+         * 03:00 (the second 02:xx), +02:00 between. */
+        const char *ch = "{\"meta\":[{\"name\":\"bucket\",\"type\":\"DateTime\"},"
+                         "{\"name\":\"n\",\"type\":\"UInt64\"}],\"data\":["
+                         "{\"bucket\":\"2024-02-29 23:00:00\",\"n\":\"1\"},"   /* 22:00Z */
+                         "{\"bucket\":\"2024-03-01 00:00:00\",\"n\":\"2\"},"   /* 23:00Z, 29th */
+                         "{\"bucket\":\"2024-03-01 01:00:00\",\"n\":\"3\"},"   /* 00:00Z */
+                         "{\"bucket\":\"2024-03-01 02:00:00\",\"n\":\"4\"},"   /* 01:00Z */
+                         "{\"bucket\":\"2024-03-31 01:00:00\",\"n\":\"5\"},"   /* 00:00Z */
+                         "{\"bucket\":\"2024-03-31 03:00:00\",\"n\":\"6\"},"   /* 01:00Z */
+                         "{\"bucket\":\"2024-10-27 01:00:00\",\"n\":\"7\"},"   /* 26th 23:00Z */
+                         "{\"bucket\":\"2024-10-27 03:00:00\",\"n\":\"8\"}]}"; /* 02:00Z */
+        struct reconcile_data *d;
+        struct err err;
+        char *js;
+
+        assert_int_equal(sql_ch_decode(ch, strlen(ch), "Europe/Berlin", &speed, &err), 0);
+        feed(e, REC_BATCH, "bucket:time n:int",
+             "2024-02-29T22:00:00Z|1\n2024-02-29T23:00:00Z|2\n2024-03-01T00:00:00Z|3\n"
+             "2024-03-01T01:00:00Z|4\n2024-03-31T00:00:00Z|5\n2024-03-31T01:00:00Z|6\n"
+             "2024-10-26T23:00:00Z|7\n2024-10-27T02:00:00Z|8\n");
+        d = coll_reconcile_finish(e, now, &err);
+        coll_reconcile_engine_free(e);
+        assert_int_equal(d->n_buckets, 8);
+        assert_int_equal(d->missing_in_speed + d->missing_in_batch + d->mismatched, 0);
+        js = json_of(d);
+        reconcile_data_free(d);
+        return js;
+}
+
+static void check_boundaries(void)
+{
+        char *js;
+
+        /* 2024-03-01 01:00:00Z: the 00:00Z bucket (the first of March) is
+         * exactly settle old and judged; 01:00Z is in flight. */
+        js = boundary_json(t("2024-03-01T01:00:00Z"));
+        assert_non_null(strstr(js, "\"compared\":3,"));
+        assert_non_null(strstr(js, "\"in_flight\":5,"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-02-29T23:00:00.000Z\"},"
+                               "\"speed\":{\"n\":2},\"batch\":{\"n\":2},\"class\":\"match\"}"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-01T00:00:00.000Z\"},"
+                               "\"speed\":{\"n\":3},\"batch\":{\"n\":3},\"class\":\"match\"}"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-01T01:00:00.000Z\"},"
+                               "\"speed\":{\"n\":4},\"batch\":{\"n\":4},"
+                               "\"class\":\"in_flight\"}"));
+        cJSON_free(js);
+        /* One ms before: the first of March's first bucket is in flight too. */
+        js = boundary_json(t("2024-03-01T00:59:59.999Z"));
+        assert_non_null(strstr(js, "\"compared\":2,"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-01T00:00:00.000Z\"},"
+                               "\"speed\":{\"n\":3},\"batch\":{\"n\":3},"
+                               "\"class\":\"in_flight\"}"));
+        cJSON_free(js);
+        /* Across the spring change: 03:00 Berlin is one hour after 01:00,
+         * and that hour is judged exactly one settle after it began. */
+        js = boundary_json(t("2024-03-31T02:00:00Z"));
+        assert_non_null(strstr(js, "\"compared\":6,\"mismatched\":0,\"missing_in_speed\":0,"
+                               "\"missing_in_batch\":0,\"in_flight\":2,"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-31T01:00:00.000Z\"},"
+                               "\"speed\":{\"n\":6},\"batch\":{\"n\":6},\"class\":\"match\"}"));
+        cJSON_free(js);
+        /* Across the autumn change: the second 02:00 (03:00 Berlin) is
+         * 02:00Z; at 02:59:59.999Z it is still in flight, 01:00 Berlin
+         * (the 26th, 23:00Z) is judged. */
+        js = boundary_json(t("2024-10-27T02:59:59.999Z"));
+        assert_non_null(strstr(js, "\"compared\":7,"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-10-26T23:00:00.000Z\"},"
+                               "\"speed\":{\"n\":7},\"batch\":{\"n\":7},\"class\":\"match\"}"));
+        assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-10-27T02:00:00.000Z\"},"
+                               "\"speed\":{\"n\":8},\"batch\":{\"n\":8},"
+                               "\"class\":\"in_flight\"}"));
+        cJSON_free(js);
+}
+
+static void test_calendar_boundaries(void **state)
+{
+        char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+        char *js_utc, *js_ny;
+
+        (void)state;
+        unsetenv("TZ");
+        tzset();
+        check_boundaries();
+        js_utc = boundary_json(t("2024-03-31T02:00:00Z"));
+        setenv("TZ", "America/New_York", 1);
+        tzset();
+        check_boundaries();
+        js_ny = boundary_json(t("2024-03-31T02:00:00Z"));
+        assert_string_equal(js_ny, js_utc);
+        cJSON_free(js_utc);
+        cJSON_free(js_ny);
+        if (old)
+                setenv("TZ", old, 1);
+        else
+                unsetenv("TZ");
+        tzset();
+        free(old);
 }
 
 /* ---- key alignment ------------------------------------------------------------ */
@@ -874,6 +994,7 @@ int main(void)
                 cmocka_unit_test(test_tolerance_parse),
                 cmocka_unit_test(test_abs_vs_pct_worst),
                 cmocka_unit_test(test_settle_boundary),
+                cmocka_unit_test(test_calendar_boundaries),
                 cmocka_unit_test(test_time_zones_across_decoders),
                 cmocka_unit_test(test_number_and_composite_keys),
                 cmocka_unit_test(test_column_errors),

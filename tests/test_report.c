@@ -386,7 +386,9 @@ static void test_report_commands(void **state)
         out = capture(report_status, &a, true, &rc);
         took = clock_mono_ms() - t0;
         assert_int_equal(rc, 0);
-        assert_true(took >= 1200 && took < 3000);
+        /* Waited for the mute source, then not for its hour: the upper
+         * bound leaves a loaded machine a minute. */
+        assert_true(took >= 1200 && took < 60000);
         assert_non_null(strstr(out, "\"overall\":\"unknown\""));
         assert_non_null(strstr(out, "\"live\":{\"kind\":\"fake\",\"status\":\"ok\",\"error\":null,"));
         assert_non_null(strstr(out, "\"mute\":{\"kind\":\"mute\",\"status\":\"unknown\","

@@ -24,6 +24,8 @@
 #include "views/cluster.h"
 
 #define NOW 1000000
+/* The wall clock of these tests: the fixtures' relative times
+ * ({{now-30m}}, tests/fixture_time.py) are expanded at it. */
 #define REF_TIME "2024-05-01T10:30:00Z"
 
 static const char *const files[] = {
@@ -42,14 +44,16 @@ static struct kubernetes_data *build(const struct kubernetes_components *comps)
         d->server = xstrdup("https://127.0.0.1:6443");
         d->collected_ms = kube_time_ms(REF_TIME);
         for (size_t f = 0; f < LO_ARRAY_LEN(files); f++) {
-                char rel[128], *s;
+                char rel[128], *s, *x;
                 cJSON *arr, *o;
 
                 snprintf(rel, sizeof rel, "tests/fixtures/kube/cluster/objects/%s", files[f]);
                 s = tu_read_file(tu_src_path(rel), NULL);
                 assert_non_null(s);
-                arr = cJSON_Parse(s);
+                x = tu_fixture_expand(s, kube_time_ms(REF_TIME) / 1000);
                 free(s);
+                arr = cJSON_Parse(x);
+                free(x);
                 cJSON_ArrayForEach(o, arr) {
                         const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(o, "kind"));
 

@@ -36,15 +36,25 @@ static struct source_cfg src;
 static struct threshold thr[8];
 static struct snapshot *snap;
 
+/* The wall clock of these tests, 2026-11-27T12:30:00Z: the fixtures'
+ * relative times ({{now-1d2h30m}}, tests/fixture_time.py) are expanded at
+ * it, and it is the collector's clock (spark_data.now). */
+#define NOW_S 1795782600LL
+
+/* A fixture file with its times expanded at NOW_S; owned. */
 static char *fixture(const char *name, size_t *len)
 {
         char rel[512];
-        char *s;
+        char *raw, *s;
 
         snprintf(rel, sizeof rel, "tests/fixtures/kube/spark/%s", name);
-        s = tu_read_file(tu_src_path(rel), len);
-        if (!s)
+        raw = tu_read_file(tu_src_path(rel), NULL);
+        if (!raw)
                 fail_msg("missing fixture %s", rel);
+        s = tu_fixture_expand(raw, NOW_S);
+        free(raw);
+        if (len)
+                *len = strlen(s);
         return s;
 }
 
@@ -101,7 +111,7 @@ static struct spark_data *build(void)
                 free(sc);
         }
         cJSON_Delete(arr);
-        d->now = 1795694400000LL;       /* 2026-11-26T12:00:00Z */
+        d->now = NOW_S * 1000;
 
         a = app(d, "speed-layer");
         a->rest.asked = true;
@@ -159,7 +169,7 @@ static int setup(void **state)
         snap = snapshot_new(&src);
         snap->status = COLL_DEGRADED;
         str_copy(snap->error, "1 driver UI(s) unreadable", sizeof snap->error);
-        snap->collected_at = 1795694400000LL;
+        snap->collected_at = NOW_S * 1000;
         snap->collected_mono = NOW_MONO - 2000;
         snap->seq = 3;
         snap->data = build();
@@ -258,7 +268,7 @@ static void test_rows(void **state)
         assert_int_equal(ROLE(r, i, SPV_PROC), ROLE_WARN);
         assert_string_equal(CELL(r, i, SPV_BATCH), "1.2s");
         assert_string_equal(CELL(r, i, SPV_DELAY), "-");
-        assert_string_equal(CELL(r, i, SPV_AGE), "2h00m");
+        assert_string_equal(CELL(r, i, SPV_AGE), "1d02h");     /* created now-1d2h30m */
         assert_string_equal(CELL(r, i, SPV_ERROR), "");
         assert_int_equal(strlen(CELL(r, i, SPV_IN_H)), 8);
         assert_string_equal(CELL(r, i, SPV_IN_H), "########");      /* flat: sits high */
@@ -315,12 +325,14 @@ static void test_scheduled_rows(void **state)
         assert_int_equal(r.n, 2);
         assert_string_equal(r.v[0].id, "spark\tscheduled:processing/nightly-compact");
         assert_string_equal(CELL(r, 0, SPS_NAME), "nightly-compact");
-        assert_string_equal(CELL(r, 0, SPS_SCHEDULE), "0 2 * * *");
+        assert_string_equal(CELL(r, 0, SPS_SCHEDULE), "@every 72h");
         assert_string_equal(CELL(r, 0, SPS_STATE), "Scheduled");
         assert_int_equal(ROLE(r, 0, SPS_STATE), ROLE_OK);
         assert_string_equal(CELL(r, 0, SPS_SUSPEND), "no");
-        assert_string_equal(CELL(r, 0, SPS_LAST), "10h00m ago");
-        assert_string_equal(CELL(r, 0, SPS_NEXT), "in 14h00m");
+        assert_string_equal(CELL(r, 0, SPS_LAST), "1d10h ago");        /* now-1d10h30m */
+        assert_int_equal(ROLE(r, 0, SPS_LAST), ROLE_DEFAULT);
+        assert_string_equal(CELL(r, 0, SPS_NEXT), "in 1d13h");         /* now+1d13h30m */
+        assert_int_equal(ROLE(r, 0, SPS_NEXT), ROLE_DEFAULT);
         assert_string_equal(CELL(r, 0, SPS_LASTNAME), "daily-agg");
         assert_int_equal(r.v[0].sev, SEV_OK);
         assert_string_equal(CELL(r, 1, SPS_STATE), "FailedValidation");
@@ -461,8 +473,10 @@ static void test_detail_sched(void **state)
         struct tlines l;
         static const char *const want[] = {
                 "ScheduledSparkApplication processing/nightly-compact  (spark)",
-                "  schedule             0 2 * * *",
+                "  schedule             @every 72h",
                 "  schedule state       Scheduled",
+                "  last run             2026-11-26T02:00:00.000Z",
+                "  next run             2026-11-29T02:00:00.000Z",
                 "  last run name        daily-agg",
                 "  last run state       COMPLETED",
         };

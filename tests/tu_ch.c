@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -23,6 +22,7 @@
 #include "clients/http.h"
 #include "tu_pg.h"
 #include "core/util.h"
+#include "tu_proc.h"
 
 #define TU_CH_SERVER  "/usr/sbin/clickhouse-server"
 #define TU_CH_SETPRIV "/usr/bin/setpriv"
@@ -255,6 +255,8 @@ static int tu_ch_spawn(struct tu_ch *ch)
                 int st;
 
                 if (waitpid(ch->pid, &st, WNOHANG) == ch->pid) {
+                        kill(-ch->pid, SIGKILL);
+                        tu_proc_forget(ch->pid);
                         ch->pid = 0;
                         return -1;
                 }
@@ -287,6 +289,7 @@ int tu_ch_start(struct tu_ch *ch, unsigned flags)
                 fprintf(stderr, "tu_ch: mkdtemp: %s\n", strerror(errno));
                 return -1;
         }
+        tu_proc_track_dir(ch->dir);
         chmod(ch->dir, 0755);
         snprintf(ch->datadir, sizeof ch->datadir, "%s/data", ch->dir);
         snprintf(ch->conf, sizeof ch->conf, "%s/config.xml", ch->dir);
@@ -317,25 +320,21 @@ int tu_ch_start(struct tu_ch *ch, unsigned flags)
                         fprintf(stderr, "tu_ch: cannot write %s\n", ch->conf);
                         return -1;
                 }
-                if (tu_ch_spawn(ch) == 0)
+                if (tu_ch_spawn(ch) == 0) {
+                        tu_proc_fault("ch", ch->pid, ch->dir);
                         return 0;
+                }
         }
         fprintf(stderr, "tu_ch: server did not start, see %s\n", ch->log);
         return -1;
 }
 
+/* sig to the server, SIGKILL to its process group after 10 s. */
 static int tu_ch_end(struct tu_ch *ch, int sig)
 {
-        pid_t pid = ch->pid;
-
-        if (pid <= 0)
+        if (ch->pid <= 0)
                 return 0;
-        kill(pid, SIGCONT);
-        kill(pid, sig);
-        if (tu_wait(pid, 10000) == -1) {
-                kill(pid, SIGKILL);
-                tu_wait(pid, 5000);
-        }
+        tu_proc_stop(ch->pid, sig, 10000);
         ch->pid = 0;
         return 0;
 }
@@ -364,21 +363,11 @@ int tu_ch_restart(struct tu_ch *ch)
         return -1;
 }
 
-static int tu_ch_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-        (void)sb;
-        (void)flag;
-        (void)ftw;
-        remove(path);
-        return 0;
-}
-
 void tu_ch_destroy(struct tu_ch *ch)
 {
         if (!ch || !ch->dir[0])
                 return;
         tu_ch_stop(ch);
-        if (!getenv("LO_TEST_KEEP"))
-                nftw(ch->dir, tu_ch_rm, 16, FTW_DEPTH | FTW_PHYS);
+        tu_proc_remove_dir(ch->dir);
         ch->dir[0] = '\0';
 }

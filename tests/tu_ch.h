@@ -7,8 +7,9 @@
  * users.xml with log_queries=1 for the `default` user (empty password) and
  * a user `lo_pw` whose password is TU_CH_PASSWORD, in a temp dir whose data
  * dir belongs to the clickhouse user; then starts the server through
- * setpriv (posix_spawn, no shell) and waits for /ping. The server is ended
- * by its PID. Helpers send SQL over the product's HTTP client (src/http.h)
+ * setpriv (tu_proc_spawn: no shell, its own process group, output in
+ * server.log) and waits for /ping. The server is ended by its process group
+ * (tu_proc.h: also when a test fails or dies). Helpers send SQL over the product's HTTP client (src/http.h)
  * as `default`, with query_id "lambdaops-tu-N" so that the collector leaves
  * them out of its latency figures as it does its own queries.
  * Call from one thread (the test's main thread).
@@ -39,9 +40,9 @@ struct tu_ch {
 /* Writes the config and starts the server. Returns 0 or -1 (with a message
  * on stderr). */
 int tu_ch_start(struct tu_ch *ch, unsigned flags);
-/* SIGTERM by PID and wait (SIGKILL after 10 s). 0 or -1. */
+/* SIGTERM and wait (SIGKILL to its process group after 10 s). 0 or -1. */
 int tu_ch_stop(struct tu_ch *ch);
-/* SIGKILL by PID and wait: a crash. */
+/* SIGKILL to its process group and wait: a crash. */
 int tu_ch_kill(struct tu_ch *ch);
 /* Starts the stopped server again on the same data dir and ports. */
 int tu_ch_restart(struct tu_ch *ch);

@@ -1,7 +1,8 @@
 /*
  * Fixture HTTP server harness. Spawns python3 tests/fixture_httpd.py with
- * posix_spawn (no shell), waits for its port file with a deadline, and stops
- * it by PID. Test-only.
+ * tu_proc_spawn (no shell, its own process group, output in DIR/server.log),
+ * waits for its port file with a deadline, and stops it by its process group
+ * (tu_proc.h: also when a test fails or dies). Test-only.
  */
 #include "tu_http.h"
 
@@ -16,6 +17,7 @@
 
 #include "tu.h"
 #include "core/util.h"
+#include "tu_proc.h"
 
 extern char **environ;
 
@@ -47,19 +49,23 @@ static int tu_http_run(char *const argv[])
 
 int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls)
 {
-        char portfile[300], script[512], cert[300], key[300];
+        char portfile[300], script[512], cert[300], key[300], srvlog[300];
         int64_t deadline;
 
         tu_fixture_now();       /* the server expands fixtures at this test's anchor */
         memset(h, 0, sizeof *h);
         snprintf(h->dir, sizeof h->dir, "/tmp/lo-httpd.XXXXXX");
-        if (!mkdtemp(h->dir))
+        if (!mkdtemp(h->dir)) {
+                h->dir[0] = '\0';
                 return -1;
+        }
+        tu_proc_track_dir(h->dir);
         snprintf(h->routes, sizeof h->routes, "%s/routes.json", h->dir);
         snprintf(h->log, sizeof h->log, "%s/requests.log", h->dir);
         snprintf(portfile, sizeof portfile, "%s/port", h->dir);
         snprintf(cert, sizeof cert, "%s/cert.pem", h->dir);
         snprintf(key, sizeof key, "%s/key.pem", h->dir);
+        snprintf(srvlog, sizeof srvlog, "%s/server.log", h->dir);
         snprintf(script, sizeof script, "%s", tu_src_path("tests/fixture_httpd.py"));
         if (tu_http_write(h->routes, routes_json) != 0 || tu_http_write(h->log, "") != 0)
                 return -1;
@@ -72,15 +78,18 @@ int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls)
                         fprintf(stderr, "tu_httpd: openssl req failed\n");
                         return -1;
                 }
-                char *const argv[] = { "python3", script, "--routes", h->routes, "--log", h->log,
+                const char *argv[] = { "python3", script, "--routes", h->routes, "--log", h->log,
                         "--port-file", portfile, "--cert", cert, "--key", key, NULL };
-                if (posix_spawnp(&h->pid, "python3", NULL, NULL, argv, environ) != 0)
-                        return -1;
+                h->pid = tu_proc_spawn(argv, srvlog, true);
         } else {
-                char *const argv[] = { "python3", script, "--routes", h->routes, "--log", h->log,
+                const char *argv[] = { "python3", script, "--routes", h->routes, "--log", h->log,
                         "--port-file", portfile, NULL };
-                if (posix_spawnp(&h->pid, "python3", NULL, NULL, argv, environ) != 0)
-                        return -1;
+                h->pid = tu_proc_spawn(argv, srvlog, true);
+        }
+        if (h->pid < 0) {
+                h->pid = 0;
+                tu_httpd_stop(h);
+                return -1;
         }
         deadline = clock_mono_ms() + 10000;
         while (clock_mono_ms() < deadline) {
@@ -90,9 +99,12 @@ int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls)
                         free(p);
                         snprintf(h->base_url, sizeof h->base_url, "%s://127.0.0.1:%d",
                                  tls ? "https" : "http", h->port);
+                        tu_proc_fault("httpd", h->pid, h->dir);
                         return 0;
                 }
                 if (waitpid(h->pid, NULL, WNOHANG) == h->pid) {
+                        kill(-h->pid, SIGKILL);
+                        tu_proc_forget(h->pid);
                         h->pid = 0;
                         break;
                 }
@@ -116,13 +128,11 @@ char *tu_httpd_requests(struct tu_httpd *h)
 void tu_httpd_stop(struct tu_httpd *h)
 {
         if (h->pid > 0) {
-                kill(h->pid, SIGTERM);
-                waitpid(h->pid, NULL, 0);
+                tu_proc_stop(h->pid, SIGTERM, 5000);
                 h->pid = 0;
         }
         if (h->dir[0]) {
-                char *const argv[] = { "rm", "-rf", h->dir, NULL };
-                tu_http_run(argv);
+                tu_proc_remove_dir(h->dir);
                 h->dir[0] = '\0';
         }
 }

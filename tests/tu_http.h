@@ -25,7 +25,8 @@ int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls);
 int tu_httpd_set_routes(struct tu_httpd *h, const char *routes_json);
 /* The request log (JSON lines); owned string. */
 char *tu_httpd_requests(struct tu_httpd *h);
-/* Stops by PID, waits for it, removes the temp dir. */
+/* Stops it (SIGTERM, SIGKILL to its process group after 5 s), waits for
+ * it, removes the temp dir. */
 void tu_httpd_stop(struct tu_httpd *h);
 
 #endif

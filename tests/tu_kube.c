@@ -1,8 +1,9 @@
 /*
  * Fake kube-apiserver harness. Generates TLS material with the openssl CLI
  * (posix_spawn, no shell), writes kubeconfig files, spawns python3
- * tests/fake_kube.py, waits for its port file with a deadline, and stops it
- * by PID. Test-only.
+ * tests/fake_kube.py with tu_proc_spawn (its own process group, output in
+ * DIR/server.log), waits for its port file with a deadline, and stops it by
+ * its process group (tu_proc.h: also when a test fails or dies). Test-only.
  */
 #include "tu_kube.h"
 
@@ -21,6 +22,7 @@
 
 #include "tu.h"
 #include "core/util.h"
+#include "tu_proc.h"
 
 extern char **environ;
 
@@ -205,7 +207,7 @@ static int tu_kube_kubeconfigs(struct tu_kube *k)
 int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsigned flags,
                        const char *const *extra_args)
 {
-        char portfile[300], script[512], scert[300], skey[300];
+        char portfile[300], script[512], scert[300], skey[300], srvlog[300];
         const char *argv[128];
         int argc = 0, i;
         int64_t deadline;
@@ -219,10 +221,12 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
                 fprintf(stderr, "tu_kube: mkdtemp failed\n");
                 return -1;
         }
+        tu_proc_track_dir(k->dir);
         snprintf(k->log, sizeof k->log, "%s/requests.log", k->dir);
         snprintf(portfile, sizeof portfile, "%s/port", k->dir);
         snprintf(scert, sizeof scert, "%s/server.pem", k->dir);
         snprintf(skey, sizeof skey, "%s/server.key", k->dir);
+        snprintf(srvlog, sizeof srvlog, "%s/server.log", k->dir);
         snprintf(script, sizeof script, "%s", tu_src_path("tests/fake_kube.py"));
         if (tu_kube_write(k->log, "") != 0)
                 goto fail;
@@ -258,7 +262,8 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
         for (i = 0; extra_args && extra_args[i] && argc < 126; i++)
                 argv[argc++] = extra_args[i];
         argv[argc] = NULL;
-        if (posix_spawnp(&k->pid, "python3", NULL, NULL, (char *const *)argv, environ) != 0) {
+        k->pid = tu_proc_spawn(argv, srvlog, true);
+        if (k->pid < 0) {
                 k->pid = 0;
                 fprintf(stderr, "tu_kube: cannot spawn python3\n");
                 goto fail;
@@ -275,9 +280,12 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
                                 fprintf(stderr, "tu_kube: cannot write kubeconfigs\n");
                                 goto fail;
                         }
+                        tu_proc_fault("kube", k->pid, k->dir);
                         return 0;
                 }
                 if (waitpid(k->pid, NULL, WNOHANG) == k->pid) {
+                        kill(-k->pid, SIGKILL);
+                        tu_proc_forget(k->pid);
                         k->pid = 0;
                         break;
                 }
@@ -405,13 +413,11 @@ int tu_kube_count(struct tu_kube *k, const char *method, const char *path)
 void tu_kube_stop(struct tu_kube *k)
 {
         if (k->pid > 0) {
-                kill(k->pid, SIGTERM);
-                waitpid(k->pid, NULL, 0);
+                tu_proc_stop(k->pid, SIGTERM, 5000);
                 k->pid = 0;
         }
         if (k->dir[0]) {
-                char *const argv[] = { "rm", "-rf", k->dir, NULL };
-                tu_kube_run(argv);
+                tu_proc_remove_dir(k->dir);
                 k->dir[0] = '\0';
         }
 }

@@ -104,7 +104,8 @@ char *tu_kube_requests(struct tu_kube *k);
 /* Number of logged requests with exactly this method and path (query
  * ignored); -1 when the log cannot be read. */
 int tu_kube_count(struct tu_kube *k, const char *method, const char *path);
-/* Stops by PID, waits for it, removes the temp dir. Safe to call twice. */
+/* Stops it (SIGTERM, SIGKILL to its process group after 5 s), waits for
+ * it, removes the temp dir. Safe to call twice. */
 void tu_kube_stop(struct tu_kube *k);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "tu_proc.h"
 
 #define TU_PG_BIN "/usr/lib/postgresql/15/bin"
 
@@ -37,22 +38,7 @@ static void tu_sleep_ms(int ms)
 
 pid_t tu_spawn(const char *const argv[], const char *log)
 {
-        posix_spawn_file_actions_t fa;
-        pid_t pid;
-        int rc;
-
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, log ? log : "/dev/null",
-                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) {
-                fprintf(stderr, "tu_spawn %s: %s\n", argv[0], strerror(rc));
-                return -1;
-        }
-        return pid;
+        return tu_proc_spawn(argv, log, false);
 }
 
 int tu_wait(pid_t pid, int64_t timeout_ms)
@@ -75,44 +61,48 @@ int tu_wait(pid_t pid, int64_t timeout_ms)
 
 void tu_kill(pid_t pid)
 {
-        if (pid <= 0)
-                return;
-        kill(pid, SIGTERM);
-        if (tu_wait(pid, 3000) == -1) {
-                kill(pid, SIGKILL);
-                tu_wait(pid, 3000);
-        }
+        if (pid > 0)
+                tu_proc_stop(pid, SIGTERM, 3000);
 }
 
-/* Runs a PostgreSQL server binary (as postgres when we are root) and waits
- * up to 60 s. Returns its exit code or -1. */
+/* argv of a PostgreSQL binary: as postgres when we are root, through
+ * setpriv, which execs it (no process in between: the PID is the binary's). */
+static void tu_pg_argv(const char *argv[], size_t cap, const char *const args[])
+{
+        size_t n = 0;
+
+        if (geteuid() == 0) {
+                argv[n++] = "/usr/bin/setpriv";
+                argv[n++] = "--reuid=postgres";
+                argv[n++] = "--regid=postgres";
+                argv[n++] = "--init-groups";
+        }
+        for (size_t i = 0; args[i] && n + 1 < cap; i++)
+                argv[n++] = args[i];
+        argv[n] = NULL;
+}
+
+/* Runs a PostgreSQL tool in its own process group and waits up to 60 s.
+ * Returns its exit code or -1. */
 static int tu_pg_run(const struct tu_pg *pg, const char *const args[])
 {
         const char *argv[32];
         char log[400];
-        size_t n = 0;
         int st;
         pid_t pid;
 
-        if (geteuid() == 0) {
-                argv[n++] = "/usr/sbin/runuser";
-                argv[n++] = "-u";
-                argv[n++] = "postgres";
-                argv[n++] = "--";
-        }
-        for (size_t i = 0; args[i] && n + 1 < LO_ARRAY_LEN(argv); i++)
-                argv[n++] = args[i];
-        argv[n] = NULL;
+        tu_pg_argv(argv, LO_ARRAY_LEN(argv), args);
         snprintf(log, sizeof log, "%s/tools.log", pg->pgdir);
         pid = tu_spawn(argv, log);
         if (pid < 0)
                 return -1;
         st = tu_wait(pid, 60000);
         if (st == -1) {
-                kill(pid, SIGKILL);
-                tu_wait(pid, 3000);
+                tu_proc_stop(pid, SIGKILL, 0);
                 return -1;
         }
+        kill(-pid, SIGKILL);    /* anything it left in its group */
+        tu_proc_forget(pid);
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -131,38 +121,55 @@ static int tu_free_port(void)
         return port;
 }
 
-static pid_t tu_pg_read_pid(const struct tu_pg *pg)
+/* Starts the postmaster directly (its own process group, output to
+ * pgdir/log) and waits until it accepts connections. 0 or -1. */
+static int tu_pg_server_start(struct tu_pg *pg)
 {
-        char path[400];
-        FILE *f;
-        long pid = 0;
+        char port[16], sock[340], log[400], extra[512], conn[128];
+        const char *args[64] = { TU_PG_BIN "/postgres", "-D", pg->datadir, "-p", port, "-k", sock,
+                                 "-c", "listen_addresses=127.0.0.1", "-c", "wal_level=logical",
+                                 "-c", "max_replication_slots=10", "-c", "max_wal_senders=10",
+                                 "-c", "fsync=off", "-c", "autovacuum=off", NULL };
+        const char *argv[72];
+        size_t n = 0;
+        int64_t until;
+        char *save = NULL;
 
-        snprintf(path, sizeof path, "%s/postmaster.pid", pg->datadir);
-        f = fopen(path, "r");
-        if (!f)
-                return 0;
-        if (fscanf(f, "%ld", &pid) != 1)
-                pid = 0;
-        fclose(f);
-        return (pid_t)pid;
-}
-
-static int tu_pg_ctl_start(struct tu_pg *pg)
-{
-        char opts[1024], log[400];
-        const char *args[] = { TU_PG_BIN "/pg_ctl", "-D", pg->datadir, "-l", log, "-w", "-t", "30",
-                               "-o", opts, "start", NULL };
-
+        while (args[n])
+                n++;
+        snprintf(extra, sizeof extra, "%s", pg->extra ? pg->extra : "");
+        for (char *t = strtok_r(extra, " \t", &save); t && n + 1 < LO_ARRAY_LEN(args);
+             t = strtok_r(NULL, " \t", &save))
+                args[n++] = t;
+        args[n] = NULL;
+        snprintf(port, sizeof port, "%d", pg->port);
+        snprintf(sock, sizeof sock, "%s", pg->pgdir);
         snprintf(log, sizeof log, "%s/log", pg->pgdir);
-        snprintf(opts, sizeof opts,
-                 "-p %d -c listen_addresses=127.0.0.1 -k %s -c wal_level=logical "
-                 "-c max_replication_slots=10 -c max_wal_senders=10 -c fsync=off "
-                 "-c autovacuum=off %s",
-                 pg->port, pg->pgdir, pg->extra ? pg->extra : "");
-        if (tu_pg_run(pg, args) != 0)
+        snprintf(conn, sizeof conn, "host=127.0.0.1 port=%d dbname=postgres user=postgres "
+                 "connect_timeout=5", pg->port);
+        tu_pg_argv(argv, LO_ARRAY_LEN(argv), args);
+        pg->pid = tu_spawn(argv, log);
+        if (pg->pid < 0) {
+                pg->pid = 0;
                 return -1;
-        pg->pid = tu_pg_read_pid(pg);
-        return pg->pid > 0 ? 0 : -1;
+        }
+        until = clock_mono_ms() + 60000;
+        while (clock_mono_ms() < until) {
+                int st;
+
+                if (PQping(conn) == PQPING_OK)
+                        return 0;
+                if (waitpid(pg->pid, &st, WNOHANG) == pg->pid) {       /* e.g. port taken */
+                        kill(-pg->pid, SIGKILL);
+                        tu_proc_forget(pg->pid);
+                        pg->pid = 0;
+                        return -1;
+                }
+                tu_sleep_ms(20);
+        }
+        tu_proc_stop(pg->pid, SIGKILL, 0);
+        pg->pid = 0;
+        return -1;
 }
 
 int tu_pg_start(struct tu_pg *pg)
@@ -176,6 +183,7 @@ int tu_pg_start(struct tu_pg *pg)
                 fprintf(stderr, "tu_pg: mkdtemp: %s\n", strerror(errno));
                 return -1;
         }
+        tu_proc_track_dir(pg->dir);
         chmod(pg->dir, 0755);
         snprintf(pg->pgdir, sizeof pg->pgdir, "%s/pg", pg->dir);
         snprintf(pg->datadir, sizeof pg->datadir, "%s/db", pg->pgdir);
@@ -197,8 +205,10 @@ int tu_pg_start(struct tu_pg *pg)
         }
         for (int i = 0; i < 3; i++) {
                 pg->port = tu_free_port();
-                if (pg->port > 0 && tu_pg_ctl_start(pg) == 0)
+                if (pg->port > 0 && tu_pg_server_start(pg) == 0) {
+                        tu_proc_fault("pg", pg->pid, pg->dir);
                         return 0;
+                }
         }
         fprintf(stderr, "tu_pg: server did not start, see %s/log\n", pg->pgdir);
         return -1;
@@ -206,18 +216,18 @@ int tu_pg_start(struct tu_pg *pg)
 
 int tu_pg_stop(struct tu_pg *pg)
 {
-        const char *args[] = { TU_PG_BIN "/pg_ctl", "-D", pg->datadir, "-m", "fast", "-w",
-                               "-t", "10", "stop", NULL };
-        pid_t pid = pg->pid;
-
-        if (pid <= 0)
+        if (pg->pid <= 0)
                 return 0;
-        kill(pid, SIGCONT);
-        if (tu_pg_run(pg, args) != 0) {
-                kill(pid, SIGKILL);
-                for (int i = 0; i < 300 && kill(pid, 0) == 0; i++)
-                        tu_sleep_ms(10);
-        }
+        /* Backends run in sessions of their own (not the postmaster's
+         * group) in the data dir: resume any a test stopped, so they act on
+         * the shutdown; SIGINT: fast shutdown, SIGKILL to the postmaster's
+         * group after 10 s; then SIGKILL to any process still in the data
+         * dir (a backend whose postmaster is gone). */
+        tu_proc_signal_dir(pg->datadir, SIGCONT);
+        tu_proc_stop(pg->pid, SIGINT, 10000);
+        for (int64_t until = clock_mono_ms() + 5000;
+             tu_proc_signal_dir(pg->datadir, SIGKILL) > 0 && clock_mono_ms() < until;)
+                tu_sleep_ms(10);
         pg->pid = 0;
         return 0;
 }
@@ -226,16 +236,7 @@ int tu_pg_restart(struct tu_pg *pg)
 {
         if (pg->pid > 0)
                 tu_pg_stop(pg);
-        return tu_pg_ctl_start(pg);
-}
-
-static int tu_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-        (void)sb;
-        (void)flag;
-        (void)ftw;
-        remove(path);
-        return 0;
+        return tu_pg_server_start(pg);
 }
 
 void tu_pg_destroy(struct tu_pg *pg)
@@ -243,8 +244,7 @@ void tu_pg_destroy(struct tu_pg *pg)
         if (!pg || !pg->dir[0])
                 return;
         tu_pg_stop(pg);
-        if (!getenv("LO_TEST_KEEP"))
-                nftw(pg->dir, tu_rm, 16, FTW_DEPTH | FTW_PHYS);
+        tu_proc_remove_dir(pg->dir);
         pg->dir[0] = '\0';
 }
 

@@ -1,12 +1,14 @@
 /*
  * tu_pg: a throwaway PostgreSQL server for integration tests. Test-only.
  *
- * tu_pg_start() makes a temp dir, runs initdb and starts the server on
- * 127.0.0.1 on a free port with wal_level=logical, fsync=off and
- * autovacuum=off (so WAL positions move only when a test writes). As root,
- * initdb and pg_ctl run as the `postgres` user through runuser; otherwise as
- * the caller. Every child is started with posix_spawn (no shell) and ended by
- * its PID. Helpers run SQL over libpq as user postgres, database postgres.
+ * tu_pg_start() makes a temp dir, runs initdb and starts the postmaster
+ * directly on 127.0.0.1 on a free port with wal_level=logical, fsync=off
+ * and autovacuum=off (so WAL positions move only when a test writes). As
+ * root, initdb and postgres run as the `postgres` user through setpriv
+ * (which execs them: pg.pid is the postmaster). Every child is started with
+ * tu_proc_spawn (no shell, its own process group, output in the temp dir)
+ * and ended by its group (tu_proc.h: also when a test fails or dies).
+ * Helpers run SQL over libpq as user postgres, database postgres.
  * Call from one thread (the test's main thread).
  */
 #ifndef LO_TESTS_TU_PG_H
@@ -30,7 +32,8 @@ struct tu_pg {
 /* Creates the cluster and starts it. Returns 0 or -1 (with a message on
  * stderr). pg->extra may be set before the call. */
 int tu_pg_start(struct tu_pg *pg);
-/* Fast shutdown (SIGCONT + SIGKILL by PID when pg_ctl fails). 0 or -1. */
+/* Fast shutdown (SIGINT), SIGKILL to the process group after 10 s and to
+ * whatever the postmaster left in it. 0 or -1. */
 int tu_pg_stop(struct tu_pg *pg);
 /* Starts the stopped server again on the same data dir and port. */
 int tu_pg_restart(struct tu_pg *pg);
@@ -52,13 +55,14 @@ int tu_pg_hba_prepend(const struct tu_pg *pg, const char *line);
  * every second). Returns its PID or -1. Stop it with tu_kill(). */
 pid_t tu_pg_recvlogical(const struct tu_pg *pg, const char *slot, const char *pub);
 
-/* posix_spawn of argv[0] (a path) with stdin from /dev/null and stdout and
- * stderr appended to `log` (NULL: /dev/null). Returns the PID or -1. */
+/* tu_proc_spawn of argv[0] (a path): its own process group, stdin from
+ * /dev/null, stdout and stderr appended to `log` (NULL: /dev/null).
+ * Returns the PID or -1. */
 pid_t tu_spawn(const char *const argv[], const char *log);
 /* Waits for a child to exit, up to timeout_ms. Returns its wait status,
  * or -1 on timeout or error. */
 int tu_wait(pid_t pid, int64_t timeout_ms);
-/* SIGTERM, then SIGKILL after 3 s; reaps. No-op for pid <= 0. */
+/* SIGTERM, then SIGKILL to its group after 3 s; reaps. No-op for pid <= 0. */
 void tu_kill(pid_t pid);
 
 #endif

@@ -1,16 +1,16 @@
 /*
- * Real Prometheus harness. Spawns /usr/bin/prometheus with posix_spawn (no
- * shell) on a free 127.0.0.1 port with its TSDB in a temp dir, waits for
- * /-/ready and for query results through the project's own HTTP client,
- * each against a deadline, and stops it by PID. Test-only.
+ * Real Prometheus harness. Spawns /usr/bin/prometheus with tu_proc_spawn (no
+ * shell, its own process group, output in DIR/log) on a free 127.0.0.1 port
+ * with its TSDB in a temp dir, waits for /-/ready and for query results
+ * through the project's own HTTP client, each against a deadline, and stops
+ * it by its process group (tu_proc.h: also when a test fails or dies).
+ * Test-only.
  */
 #include "tu_prom.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +25,9 @@
 #include "core/collector.h"
 #include "clients/http.h"
 #include "core/util.h"
+#include "tu_proc.h"
 
 #define TU_PROM_BIN "/usr/bin/prometheus"
-
-extern char **environ;
 
 bool tu_prom_available(void)
 {
@@ -104,15 +103,17 @@ static char *tu_prom_get(const char *url)
 int tu_prom_start(struct tu_prom *p, const char *scrape_configs)
 {
         char cfg[300], data[300], log[300], a1[340], a2[340], a3[64];
-        char *argv[] = { TU_PROM_BIN, a1, a2, a3, "--log.level=warn", NULL };
-        posix_spawn_file_actions_t fa;
+        const char *argv[] = { TU_PROM_BIN, a1, a2, a3, "--log.level=warn", NULL };
         int64_t deadline;
         FILE *f;
 
         memset(p, 0, sizeof *p);
         snprintf(p->dir, sizeof p->dir, "/tmp/lo-prom.XXXXXX");
-        if (!mkdtemp(p->dir))
+        if (!mkdtemp(p->dir)) {
+                p->dir[0] = '\0';
                 return -1;
+        }
+        tu_proc_track_dir(p->dir);
         snprintf(cfg, sizeof cfg, "%s/prometheus.yml", p->dir);
         snprintf(data, sizeof data, "%s/data", p->dir);
         snprintf(log, sizeof log, "%s/log", p->dir);
@@ -127,16 +128,12 @@ int tu_prom_start(struct tu_prom *p, const char *scrape_configs)
         snprintf(a1, sizeof a1, "--config.file=%s", cfg);
         snprintf(a2, sizeof a2, "--storage.tsdb.path=%s", data);
         snprintf(a3, sizeof a3, "--web.listen-address=127.0.0.1:%d", p->port);
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (posix_spawn(&p->pid, TU_PROM_BIN, &fa, NULL, argv, environ) != 0) {
-                posix_spawn_file_actions_destroy(&fa);
+        p->pid = tu_proc_spawn(argv, log, false);
+        if (p->pid < 0) {
                 fprintf(stderr, "tu_prom: cannot spawn %s\n", TU_PROM_BIN);
                 p->pid = 0;
                 return -1;
         }
-        posix_spawn_file_actions_destroy(&fa);
         deadline = clock_mono_ms() + 20000;
         for (;;) {
                 char *u = xasprintf("%s/-/ready", p->url), *b = tu_prom_get(u);
@@ -144,9 +141,17 @@ int tu_prom_start(struct tu_prom *p, const char *scrape_configs)
                 free(u);
                 if (b) {
                         free(b);
+                        tu_proc_fault("prom", p->pid, p->dir);
                         return 0;
                 }
-                if (clock_mono_ms() > deadline || waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+                if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+                        kill(-p->pid, SIGKILL);
+                        tu_proc_forget(p->pid);
+                        p->pid = 0;
+                        fprintf(stderr, "tu_prom: prometheus exited (see %s)\n", log);
+                        return -1;
+                }
+                if (clock_mono_ms() > deadline) {
                         fprintf(stderr, "tu_prom: prometheus not ready (see %s)\n", log);
                         return -1;
                 }
@@ -197,25 +202,11 @@ int tu_prom_wait(struct tu_prom *p, const char *query, int64_t deadline_mono)
 void tu_prom_stop(struct tu_prom *p)
 {
         if (p->pid > 0) {
-                int64_t deadline = clock_mono_ms() + 5000;
-
-                kill(p->pid, SIGTERM);
-                while (waitpid(p->pid, NULL, WNOHANG) == 0) {
-                        if (clock_mono_ms() > deadline) {
-                                kill(p->pid, SIGKILL);
-                                waitpid(p->pid, NULL, 0);
-                                break;
-                        }
-                        tu_prom_nap();
-                }
+                tu_proc_stop(p->pid, SIGTERM, 5000);
                 p->pid = 0;
         }
         if (p->dir[0]) {
-                char *argv[] = { "rm", "-rf", p->dir, NULL };
-                pid_t pid;
-
-                if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) == 0)
-                        waitpid(pid, NULL, 0);
+                tu_proc_remove_dir(p->dir);
                 p->dir[0] = '\0';
         }
 }

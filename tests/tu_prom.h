@@ -1,7 +1,8 @@
 /*
  * Real Prometheus harness (Debian's prometheus 2.42) for the prometheus
- * collector tests: a temp dir, a free loopback port, posix_spawn, stop by
- * PID. Test-only; one server per struct.
+ * collector tests: a temp dir, a free loopback port, tu_proc_spawn (own
+ * process group, output in DIR/log), stop by process group. Test-only; one
+ * server per struct.
  */
 #ifndef LO_TESTS_TU_PROM_H
 #define LO_TESTS_TU_PROM_H
@@ -27,7 +28,8 @@ int tu_prom_start(struct tu_prom *p, const char *scrape_configs);
 /* Polls `query` until it returns a non-empty result, or the deadline
  * (monotonic ms) passes. Returns 0 or -1. */
 int tu_prom_wait(struct tu_prom *p, const char *query, int64_t deadline_mono);
-/* Stops by PID (TERM, then KILL after 5 s), waits, removes the temp dir. */
+/* Stops it (TERM, then KILL to its process group after 5 s), waits,
+ * removes the temp dir. */
 void tu_prom_stop(struct tu_prom *p);
 
 #endif

@@ -55,6 +55,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -68,7 +69,7 @@ screen() {
 # wait_for SESSION WHAT REGEX [TIMEOUT_MS]: polls the screen until REGEX
 # (grep -E) matches, or fails with the last screen.
 wait_for() {
-        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-10000}))
+        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-60000}))
         while :; do
                 screen "$s" >"$T/screen"
                 if grep -qE -- "$re" "$T/screen"; then
@@ -86,7 +87,7 @@ wait_for() {
 
 # wait_gone SESSION WHAT REGEX [TIMEOUT_MS]: polls until REGEX is absent.
 wait_gone() {
-        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-10000}))
+        local s=$1 what=$2 re=$3 deadline=$(($(now_ms) + ${4:-60000}))
         while :; do
                 screen "$s" >"$T/screen"
                 if ! grep -qE -- "$re" "$T/screen"; then
@@ -104,7 +105,7 @@ wait_gone() {
 
 # wait_file FILE [TIMEOUT_MS]
 wait_file() {
-        local deadline=$(($(now_ms) + ${2:-10000}))
+        local deadline=$(($(now_ms) + ${2:-60000}))
         while [ ! -s "$1" ]; do
                 [ "$(now_ms)" -ge "$deadline" ] && return 1
                 sleep 0.1
@@ -210,7 +211,7 @@ EOF
 
 wait_for main "header shows app and environment" '^ lambdaops │ tui-test'
 wait_for main "overview lists the source" '^ orders-db +postgres'
-wait_for main "source reaches ok" '^ orders-db +postgres +ok ' 15000
+wait_for main "source reaches ok" '^ orders-db +postgres +ok '
 wait_for main "overall state in the header" '● (OK|WARN|CRIT|UNKNOWN)'
 wait_for main "tab bar" '1 Overview +2 CDC'
 wait_for main "footer hints come from the key table" 'q quit +\? help'

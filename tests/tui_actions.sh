@@ -37,6 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # The number of restart requests in the fixture's log.
 restarts() {
@@ -108,7 +109,7 @@ print(json.dumps({"routes": r}))
 PY
 : >"$T/requests.log"
 python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
-        --port-file "$T/port" &
+        --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do

@@ -38,6 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 export XDG_STATE_HOME="$T/state"
 PROG="$T/state/lambdaops/bringup/plan.json"

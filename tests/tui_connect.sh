@@ -13,7 +13,8 @@
 #     slot block, the task's trace ("Caused by: ... PSQLException"), paged
 #     with PgDn; Esc back;
 #   - `s`: Schema Registry subjects with compatibility, "(global)" for one
-#     that inherits; `s` back;
+#     that inherits; Enter on orders-key: its page, "read at" (UTC) between
+#     the test's start and now; Esc, `s` back;
 #   - `q` exits 0.
 # The pane is printed so CI logs show what a person sees.
 #
@@ -40,6 +41,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the fixture server ---------------------------------------------------------
 
@@ -66,7 +68,7 @@ print(json.dumps({"routes": r}))
 PY
 : >"$T/requests.log"
 python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
-        --port-file "$T/port" &
+        --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do
@@ -139,6 +141,21 @@ keys main s
 wait_for main "s: Schema Registry subjects" 'Schema Registry subjects \(s: connectors\)'
 wait_for main "subject with its own level" 'registry +orders-key +1 +1 +41 +AVRO +FULL'
 wait_for main "subject inheriting global" 'registry +orders-value +3 +3 +42 +AVRO +BACKWARD \(global\)'
+# The subject page: "read at" is lambdaops' clock when it read the
+# subject, in UTC: between this test's start (the anchor) and now.
+keys main g Enter
+wait_for main "Enter opens the subject page" '^Subject orders-key +on registry'
+wait_for main "subject page: its own level" 'compatibility +FULL \(subject level\)'
+wait_for main "subject page: read time in UTC" 'read at +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+read_at=$(grep -oE 'read at +[^ ]+' "$T/screen" | awk '{print $3}')
+read_s=$(date -u -d "$read_at" +%s 2>/dev/null || echo 0)
+if [ "$read_s" -ge "$LO_FIXTURE_NOW" ] && [ "$read_s" -le "$(date +%s)" ]; then
+        ok "read at $read_at: after the test's start, not in the future"
+else
+        bad "read at '$read_at' not within [$LO_FIXTURE_NOW, now] (UTC)"
+fi
+keys main Escape
+wait_for main "Esc back to the subjects" 'registry +orders-value'
 keys main s
 wait_for main "s: back to connectors" 'connect +pg-cdc'
 

@@ -48,6 +48,7 @@ trap cleanup EXIT
 
 WAIT_MS=15000
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the mock cluster -----------------------------------------------------------
 

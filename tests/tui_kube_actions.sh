@@ -50,6 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 KUBECTL=$(command -v kubectl)
 if [ -z "$KUBECTL" ]; then
@@ -241,7 +242,10 @@ keys main / k a f k a - 2 Enter
 wait_for main "filter keeps kafka-2" 'filter /kafka-2: 1 of'
 wait_for main "footer offers logs and delete for a pod" 'D delete +l logs +L logs-previous'
 keys main l
-wait_for main "l: the log opens in the pager" 'kafka-2/kafka line 20'
+# the server's synthetic log: line N stamped N s after the pod's startTime,
+# {{now-30m}} in tests/fixtures/kube/base
+wait_for main "l: the log opens in the pager" \
+        "^ *$(date -u -d "@$((LO_FIXTURE_NOW - 1800 + 20))" +%Y-%m-%dT%H:%M:%SZ) kafka-2/kafka line 20"
 wait_cmd "server: GET of the log with tailLines=2000" \
         test "$(count_query GET /api/v1/namespaces/ingestion/pods/kafka-2/log tailLines=2000)" = 1
 wait_cmd "audit log: logs ok" audit_is 3 logs ok

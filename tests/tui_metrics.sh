@@ -60,6 +60,7 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the exposition files, served by the fixture server ------------------------
 
@@ -89,7 +90,7 @@ json.dump({"routes": [{"path": "/m1", "body": m1, "headers": h},
 PY
 
 python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
-        --port-file "$T/port" &
+        --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do

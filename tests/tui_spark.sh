@@ -6,14 +6,20 @@
 # SparkApplications in all 11 states, two ScheduledSparkApplications, and
 # the Spark REST answers of the running drivers through the service proxy
 # (one Structured Streaming app, one DStream app, one batch app, one driver
-# whose proxy path answers 503). Reads the screen with capture-pane:
+# whose proxy path answers 503). The fixtures' times are relative to the
+# test's start (LO_FIXTURE_NOW, tests/fixture_time.py): applications created
+# 1d02h30m ago, speed-layer submitted 1d02h29m57s ago, nightly-compact last
+# run 1d10h30m ago and next run in 1d13h30m, so every age on screen stays
+# the same for half an hour. Reads the screen with capture-pane:
 #   - `--view spark`: the source line (14 applications, 4 running, 2
 #     streaming, 3 failed, 2 scheduled), failing states first, the state
 #     text of each of the 11 states, rates of the streaming apps, "?" and
-#     the 503 for the unreadable driver;
-#   - Enter on speed-layer: its page with executors, failed jobs and
-#     stages, the streaming figures; Esc back;
-#   - `s`: the scheduled applications; `s` back;
+#     the 503 for the unreadable driver, AGE 1d02h on every row;
+#   - Enter on speed-layer: its page with the submission time, age,
+#     executors, failed jobs (with their times) and stages, the streaming
+#     figures; Esc back;
+#   - `s`: the scheduled applications, last run "1d10h ago", next run
+#     "in 1d13h"; `s` back;
 #   - `q` exits 0.
 # The pane is printed so CI logs show what a person sees.
 #
@@ -40,12 +46,17 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/helpers.sh"
+lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
+
+# at OFFSET_S: the fixture time OFFSET_S seconds after the anchor, as the
+# detail pages print it (UTC, without the milliseconds).
+at() { date -u -d "@$((LO_FIXTURE_NOW + $1))" +%Y-%m-%dT%H:%M:%S; }
 
 # --- the fake API server ----------------------------------------------------------
 
 python3 "$S/tests/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
         --fixtures "$S/tests/fixtures/kube/base" --fixtures "$S/tests/fixtures/kube/spark" \
-        2>"$T/server.err" &
+        </dev/null >"$T/server.out" 2>"$T/server.err" &
 SRV_PID=$!
 deadline=$(($(now_ms) + 10000))
 until [ -s "$T/port" ]; do
@@ -121,6 +132,13 @@ wait_for main "DStream rates and delay" 'cdc-enricher +RUNNING +1 +cdc-enricher-
 wait_for main "unreadable driver: unknown, with why" 'broken-driver +RUNNING +1 +broken-driver-driver +1/0 +\? .*driver UI: GET jobs: HTTP 503'
 wait_for main "batch app: no streaming" 'batch-report +RUNNING +1 +batch-report-driver +2/0 +- '
 screen main >"$T/pane.txt"
+# AGE: created {{now-1d2h30m}}, the column before ERROR
+n=$(grep -cE '^ +processing +[a-z-]+ +.* 1d02h( |$)' "$T/pane.txt")
+if [ "$n" = 14 ]; then
+        ok "AGE 1d02h on all 14 applications"
+else
+        bad "AGE 1d02h on $n of 14 applications"
+fi
 echo "---- Spark pane (capture-pane) ----"
 sed 's/[[:space:]]*$//' "$T/pane.txt"
 echo "-----------------------------------"
@@ -132,7 +150,10 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11; do keys main j; done
 keys main Enter
 wait_for main "Enter opens speed-layer" '^ ?SparkApplication processing/speed-layer +\(spark\)'
 wait_for main "driver executors" 'executors +2 active, 1 dead; tasks 3 active, 5 failed, 1118 completed'
+wait_for main "submitted at the fixture's {{now-1d2h29m57s}}" "last submitted +$(at -95397)\.000Z"
+wait_for main "age of the application" '^ +age +1d02h *$'
 wait_for main "failed jobs" 'failed jobs +2'
+wait_for main "failed job 41 at {{now-1d1h59m56s}}.120" "job 41 +$(at -93596)\.120Z"
 wait_for main "failed stage" 'stage 81\.0'
 keys main NPage
 wait_for main "streaming figures" 'Structured Streaming \(/metrics/json gauges\)'
@@ -144,7 +165,7 @@ keys main Escape
 wait_for main "Esc back to the table" 'speed-layer +RUNNING'
 
 keys main s
-wait_for main "s: scheduled applications" 'nightly-compact +0 2 \* \* \* +Scheduled +no +.* ago +in .* daily-agg'
+wait_for main "s: scheduled applications, last and next run" 'nightly-compact +@every 72h +Scheduled +no +1d10h ago +in 1d13h +daily-agg'
 wait_for main "failed validation" 'weekly-backfill +every 7d +FailedValidation +yes'
 keys main s
 wait_for main "s: back to applications" 'speed-layer +RUNNING'

@@ -198,7 +198,12 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         memset(resp, 0, sizeof *resp);
         sink.max = req->max_body ? req->max_body : (size_t)64 << 20;
         if (left <= 0) {
-                err_set(err, 1, "timed out after %lld ms", (long long)ctx->timeout_ms);
+                /* The deadline passed before this request (an earlier one
+                 * of the poll used it up): the same message as a timeout
+                 * inside the transfer, so the error always names the URL. */
+                masked = http_url_mask(req->url);
+                err_set(err, 4, "%s: timed out after %lld ms", masked, (long long)ctx->timeout_ms);
+                free(masked);
                 return -1;
         }
         if (coll_stopping(ctx)) {
