@@ -89,7 +89,7 @@ openssl req -x509 -CA "$D/ca.pem" -CAkey "$D/ca.key" "${ec[@]}" -subj /CN=lo-ben
         { echo "${0##*/}: openssl failed" >&2; exit 1; }
 
 t0=$(date +%s%N)
-python3 "$SRC/tests/fake_kube.py" --port-file "$D/port" --log /dev/null --pods "$PODS" \
+python3 "$SRC/tests/lib/fake_kube.py" --port-file "$D/port" --log /dev/null --pods "$PODS" \
         --tls --cert "$D/server.pem" --key "$D/server.key" --client-ca "$D/ca.pem" \
         --bookmark-interval 30 2>"$D/server.err" &
 PID=$!

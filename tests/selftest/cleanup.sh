@@ -27,7 +27,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TB=$(dirname "$B")/tests
 T=$(mktemp -d /tmp/lo-test-cleanup.XXXXXX)
 fails=0
@@ -35,7 +35,7 @@ RUN_PID=
 CAT_PID=
 
 # shellcheck source=helpers.sh
-. "$SRC/tests/helpers.sh"
+. "$SRC/tests/lib/helpers.sh"
 
 cleanup() {
         [ -n "$RUN_PID" ] && kill -KILL "$RUN_PID" 2>/dev/null
@@ -271,13 +271,13 @@ fi
 # trap runs) or that ends normally with its trap.
 cat >"$T/sh-test.sh" <<'EOF'
 set -u
-. "$1/tests/helpers.sh"
+. "$1/tests/lib/helpers.sh"
 T=$(mktemp -d /tmp/lo-test-cleanup-sh.XXXXXX)
 trap 'lo_stop "$LO_PID"; rm -rf "$T"' EXIT
 lo_guard "$T"
 : >"$T/routes.json"
 # the server with a child in its group that does not mention T
-lo_spawn "$T/server.log" bash -c 'sleep 600 & exec python3 "$@"' _ "$1/tests/fixture_httpd.py" \
+lo_spawn "$T/server.log" bash -c 'sleep 600 & exec python3 "$@"' _ "$1/tests/lib/fixture_httpd.py" \
         --routes "$T/routes.json" --log "$T/requests.log" --port-file "$T/port"
 setsid_pid=$LO_PID
 echo "started pgid=$setsid_pid dir=$T"

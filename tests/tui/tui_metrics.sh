@@ -25,7 +25,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 PROM=/usr/bin/prometheus
 T=$(mktemp -d /tmp/lo-tui-prom.XXXXXX)
 SOCK="lo-tui-prom-$$"
@@ -59,7 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the exposition files, served by the fixture server ------------------------
@@ -89,7 +89,7 @@ json.dump({"routes": [{"path": "/m1", "body": m1, "headers": h},
                       {"path": "/m2", "body": m2, "headers": h}]}, open(sys.argv[1], "w"))
 PY
 
-python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
+python3 "$S/tests/lib/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
         --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))

@@ -28,7 +28,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-spark.XXXXXX)
 SOCK="lo-tui-spark-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # at OFFSET_S: the fixture time OFFSET_S seconds after the anchor, as the
@@ -54,7 +54,7 @@ at() { date -u -d "@$((LO_FIXTURE_NOW + $1))" +%Y-%m-%dT%H:%M:%S; }
 
 # --- the fake API server ----------------------------------------------------------
 
-python3 "$S/tests/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
+python3 "$S/tests/lib/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
         --fixtures "$S/tests/fixtures/kube/base" --fixtures "$S/tests/fixtures/kube/spark" \
         </dev/null >"$T/server.out" 2>"$T/server.err" &
 SRV_PID=$!

@@ -26,7 +26,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-af.XXXXXX)
 SOCK="lo-tui-af-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -43,7 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # Routes: tests/fixtures/airflow/tui_v1_routes.json, whose dates are
@@ -66,7 +66,7 @@ cp "$S/tests/fixtures/airflow/tui_v1_routes.json" "$T/routes.json"
 # that the fixture server uses (tests/fixture_time.py), not by lambdaops.
 at() {
         python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import fixture_time; print(fixture_time.expand(sys.argv[2]))' \
-                "$S/tests" "$1"
+                "$S/tests/lib" "$1"
 }
 # fmt_dur SECONDS: how lambdaops prints a span (fmt_duration_ms in
 # src/util.c's contract: 42s, 3m04s, 2h05m, 3d04h).
@@ -112,7 +112,7 @@ wait_span() {
         done
 }
 
-python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
+python3 "$S/tests/lib/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
         --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
@@ -147,7 +147,7 @@ if [ "$rc" = 0 ]; then ok "status --json exits 0"; else bad "status --json: exit
 # Expected values come from the tokens (tests/fixture_time.py); overdue_s
 # from the span between the anchor and the command's start and end
 # (lambdaops read its clock in between).
-python3 - "$S/tests" "$T/status.json" "$t0" "$t1" <<'PY' || fails=$((fails + 1))
+python3 - "$S/tests/lib" "$T/status.json" "$t0" "$t1" <<'PY' || fails=$((fails + 1))
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import fixture_time

@@ -30,7 +30,7 @@
 
 set -u
 
-SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-fake-kube.XXXXXX)
 fails=0
 srv=
@@ -52,7 +52,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
-python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
+python3 "$SRC/tests/lib/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 if ! command -v kubectl >/dev/null; then
         echo "kubectl not installed (scripts/deps.sh installs it)"
@@ -75,7 +75,7 @@ openssl req -x509 -CA "$T/ca.pem" -CAkey "$T/ca.key" "${ec[@]}" \
 }
 token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
-python3 "$SRC/tests/fake_kube.py" --port-file "$T/port" --log "$T/log" --exit-with-parent \
+python3 "$SRC/tests/lib/fake_kube.py" --port-file "$T/port" --log "$T/log" --exit-with-parent \
         --fixtures "$SRC/tests/fixtures/kube/base" --tls --cert "$T/server.pem" \
         --key "$T/server.key" --client-ca "$T/ca.pem" --token "$token" </dev/null >"$T/server.out" 2>"$T/server.err" &
 srv=$!

@@ -32,7 +32,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-kube.XXXXXX)
 SOCK="lo-tui-kube-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -49,7 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 KUBECTL=$(command -v kubectl)
@@ -124,7 +124,7 @@ quit() {
 # --- the fake API server ------------------------------------------------------------
 
 : >"$T/requests.log"
-python3 "$S/tests/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
+python3 "$S/tests/lib/fake_kube.py" --port-file "$T/port" --log "$T/requests.log" \
         --fixtures "$S/tests/fixtures/kube/base" --fixtures "$S/tests/fixtures/kube/spark" \
         >"$T/server.out" 2>&1 &
 SRV_PID=$!

@@ -47,7 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 WAIT_MS=15000
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the mock cluster -----------------------------------------------------------

@@ -227,7 +227,7 @@ int tu_kube_start_args(struct tu_kube *k, const char *const *fixture_dirs, unsig
         snprintf(scert, sizeof scert, "%s/server.pem", k->dir);
         snprintf(skey, sizeof skey, "%s/server.key", k->dir);
         snprintf(srvlog, sizeof srvlog, "%s/server.log", k->dir);
-        snprintf(script, sizeof script, "%s", tu_src_path("tests/fake_kube.py"));
+        snprintf(script, sizeof script, "%s", tu_src_path("tests/lib/fake_kube.py"));
         if (tu_kube_write(k->log, "") != 0)
                 goto fail;
         if ((flags & TU_KUBE_TLS) && tu_kube_certs(k) != 0)

@@ -6,7 +6,7 @@
 # runs the SQL on the real servers (see its docstring for the list).
 set -uo pipefail
 
-SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${LO_BINARY:-}
 # shellcheck source=../scripts/pglib.sh
 . "$SRC/scripts/pglib.sh"
@@ -31,14 +31,14 @@ cleanup() {
         rm -rf "$TMP"
 }
 trap cleanup EXIT
-python3 "$SRC/tests/proc_guard.py" --pid $$ --list "$TMP/.lo-guard" d "$TMP" r "$TMP" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
+python3 "$SRC/tests/lib/proc_guard.py" --pid $$ --list "$TMP/.lo-guard" d "$TMP" r "$TMP" </dev/null >/dev/null 2>&1  # nothing started here outlives the test, even on SIGKILL
 
 PG_PORT=$(lo_pg_start "$TMP") || { echo "deploy.sh: PostgreSQL did not start" >&2; exit 1; }
 CH_PORT=$(lo_ch_start "$TMP") || { echo "deploy.sh: ClickHouse did not start" >&2; exit 1; }
 mkdir -p "$TMP/lint"
 
 rc=0
-"$PY" "$SRC/tests/deploy_lint.py" --root "$SRC" --pg-port "$PG_PORT" --pg-bin "$LO_PG_BIN" \
+"$PY" "$SRC/tests/lib/deploy_lint.py" --root "$SRC" --pg-port "$PG_PORT" --pg-bin "$LO_PG_BIN" \
         --pg-data "$TMP/pg/db" \
         --ch-port "$CH_PORT" --lambdaops "$BIN" --tmp "$TMP/lint" || rc=1
 
@@ -57,7 +57,7 @@ if a not in s:
     sys.exit(1)
 open(p, "w").write(s.replace(a, b, 1))
 PY
-        out=$("$PY" "$SRC/tests/deploy_lint.py" --root "$TMP/m" --tmp "$TMP/lint" $tools 2>&1)
+        out=$("$PY" "$SRC/tests/lib/deploy_lint.py" --root "$TMP/m" --tmp "$TMP/lint" $tools 2>&1)
         if [ $? -eq 0 ] || ! grep -qF -- "$want" <<<"$out"; then
                 echo "FAIL mutant $name: the validator did not report: $want"
                 grep '^FAIL' <<<"$out" | head -5

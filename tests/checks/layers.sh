@@ -131,7 +131,7 @@ check_tree() {
         return $rc
 }
 
-SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 if [ "${1:-}" = "--check" ]; then
         check_tree "${2:-$SRC}"

@@ -29,7 +29,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-cluster.XXXXXX)
 SOCK="lo-tui-cluster-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -46,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # fmt_age S: the Cluster pane's text for an age of S seconds (kcv_age in
@@ -100,7 +100,7 @@ start_kube() {
         local n=$1 deadline
         shift
         mkdir -p "$T/$n"
-        python3 "$S/tests/fake_kube.py" --port-file "$T/$n/port" --log "$T/$n/requests.log" \
+        python3 "$S/tests/lib/fake_kube.py" --port-file "$T/$n/port" --log "$T/$n/requests.log" \
                 "$@" >"$T/$n/server.log" 2>&1 &
         PIDS+=($!)
         deadline=$(($(now_ms) + 15000))

@@ -91,7 +91,7 @@ static void guard_init(void)
         done = true;
         owner = getpid();
         atexit(tu_proc_atexit);
-        snprintf(script, sizeof script, "%s", tu_src_path("tests/proc_guard.py"));
+        snprintf(script, sizeof script, "%s", tu_src_path("tests/lib/proc_guard.py"));
         snprintf(pgrp, sizeof pgrp, "%d", (int)getpgrp());
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
                 fprintf(stderr, "tu_proc: socketpair: %s\n", strerror(errno));

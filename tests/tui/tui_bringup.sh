@@ -25,7 +25,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-bringup.XXXXXX)
 SOCK="lo-tui-bringup-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 export XDG_STATE_HOME="$T/state"

@@ -28,7 +28,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-bringup.XXXXXX)
 fails=0
 HTTPD_PID=
@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 export XDG_STATE_HOME="$T/state"
@@ -97,7 +97,7 @@ PY
 }
 connectors 1
 : >"$T/requests.log"
-python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
+python3 "$S/tests/lib/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
         --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))
@@ -360,7 +360,7 @@ if [ -z "$REAL_KUBECTL" ]; then
         bad "kubectl is not installed (scripts/deps.sh installs it)"
 else
         mkdir -p "$T/kube"
-        python3 "$S/tests/fake_kube.py" --port-file "$T/kube/port" --log "$T/kube/log" \
+        python3 "$S/tests/lib/fake_kube.py" --port-file "$T/kube/port" --log "$T/kube/log" \
                 --fixtures "$S/tests/fixtures/kube/base" </dev/null >"$T/kube/server.out" 2>"$T/kube/server.err" &
         KUBE_PID=$!
         deadline=$(($(now_ms) + 10000))

@@ -53,7 +53,7 @@ static void test_python_agrees(void **state)
         snprintf(cmd, sizeof cmd,
                  "python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import fixture_time as f; "
                  "[print(f.expand(l.rstrip(\"\\n\"), %lld)) for l in sys.stdin]' '%s' <<'EOF'\n",
-                 ANCHOR, tu_src_path("tests"));
+                 ANCHOR, tu_src_path("tests/lib"));
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 strcat(cmd, cases[i][0]);
                 strcat(cmd, "\n");

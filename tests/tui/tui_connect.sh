@@ -23,7 +23,7 @@
 set -u
 
 B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+S=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d /tmp/lo-tui-connect.XXXXXX)
 SOCK="lo-tui-connect-$$"
 TM=(tmux -L "$SOCK" -f "$T/tmux.conf")
@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. "$(dirname "$0")/helpers.sh"
+. "$(dirname "$0")/../lib/helpers.sh"
 lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 
 # --- the fixture server ---------------------------------------------------------
@@ -67,7 +67,7 @@ r = [
 print(json.dumps({"routes": r}))
 PY
 : >"$T/requests.log"
-python3 "$S/tests/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
+python3 "$S/tests/lib/fixture_httpd.py" --routes "$T/routes.json" --log "$T/requests.log" \
         --port-file "$T/port" </dev/null >>"$T/httpd.log" 2>&1 &
 HTTPD_PID=$!
 deadline=$(($(now_ms) + 10000))

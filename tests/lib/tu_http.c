@@ -66,7 +66,7 @@ int tu_httpd_start(struct tu_httpd *h, const char *routes_json, bool tls)
         snprintf(cert, sizeof cert, "%s/cert.pem", h->dir);
         snprintf(key, sizeof key, "%s/key.pem", h->dir);
         snprintf(srvlog, sizeof srvlog, "%s/server.log", h->dir);
-        snprintf(script, sizeof script, "%s", tu_src_path("tests/fixture_httpd.py"));
+        snprintf(script, sizeof script, "%s", tu_src_path("tests/lib/fixture_httpd.py"));
         if (tu_http_write(h->routes, routes_json) != 0 || tu_http_write(h->log, "") != 0)
                 return -1;
         if (tls) {
