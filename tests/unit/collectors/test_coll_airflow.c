@@ -4,8 +4,8 @@
  * Airflow 3 /api/v2 answers, problem+json and FastAPI errors, an nginx
  * HTML page, a truncated body). Covers time parsing, state colours, every
  * parser with exact values at a fixed `now`, lateness, the JSON output
- * (exact), the alert rules (exact), config validation, and the Airflow
- * pane's pure parts (rows, detail) on the same data. No server, no curses.
+ * (exact), the alert rules (exact) and config validation. No server, no
+ * curses. The Airflow pane is tested in tests/unit/views/test_view_airflow.c.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -26,8 +26,6 @@
 #include "core/snapshot.h"
 #include "tu.h"
 #include "core/util.h"
-#include "views/view.h"
-#include "views/airflow.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 
@@ -492,73 +490,6 @@ static void test_config(void **state)
         assert_non_null(strstr(err.msg, "without /api/v1"));
 }
 
-static void test_view(void **state)
-{
-        struct config *cfg = load_config(NULL);
-        struct snapshot *s = snapshot_new(&cfg->sources[0]);
-        const struct snapshot *snaps[1];
-        struct af_data *d = v1_data();
-        struct alert_list al;
-        struct view_data vd = { 0 };
-        struct table_rows rows;
-        struct tlines tl;
-        char line[512];
-        bool found = false;
-
-        (void)state;
-        s->status = COLL_OK;
-        s->collected_mono = clock_mono_ms();
-        s->data = d;
-        snaps[0] = s;
-        alert_list_init(&al);
-        coll_airflow_ops.alerts(&cfg->sources[0], d, &al);
-        vd.srcs = cfg->sources;
-        vd.snaps = snaps;
-        vd.n = 1;
-        vd.alerts = &al;
-        vd.now_mono = clock_mono_ms();
-        vd.ascii = true;
-        table_rows_init(&rows);
-        view_airflow_rows(&vd, &rows);
-        assert_int_equal(rows.n, 4);
-        assert_string_equal(rows.v[0].cell[AFV_DAG].text, "nightly_compact");
-        assert_string_equal(rows.v[0].cell[AFV_STATE].text, "running");
-        assert_int_equal(rows.v[0].cell[AFV_STATE].role, ROLE_OK);
-        assert_string_equal(rows.v[0].cell[AFV_LAST].text, "1h59m ago");
-        assert_string_equal(rows.v[0].cell[AFV_FAIL24].text, "1");
-        assert_int_equal(rows.v[0].cell[AFV_FAIL24].role, ROLE_WARN);
-        assert_string_equal(rows.v[0].cell[AFV_RUNNING].text, "1/1");
-        assert_string_equal(rows.v[1].cell[AFV_DAG].text, "reconcile_hourly");
-        assert_string_equal(rows.v[1].cell[AFV_OVERDUE].text, "2h00m");
-        assert_int_equal(rows.v[1].cell[AFV_OVERDUE].role, ROLE_CRIT);
-        assert_int_equal(rows.v[1].sev, SEV_CRIT);
-        assert_string_equal(rows.v[2].cell[AFV_DAG].text, "adhoc_backfill (paused)");
-        assert_string_equal(rows.v[0].id, "af\tnightly_compact");
-        table_rows_done(&rows);
-
-        tlines_init(&tl);
-        view_airflow_detail(&vd, "af\tnightly_compact", &tl);
-        for (size_t i = 0; i < tl.n; i++) {
-                tline_text(&tl.v[i], line, sizeof line);
-                if (strstr(line, "t_failed[3]  try 2  1m01s"))
-                        found = true;
-        }
-        assert_true(found);
-        tline_text(&tl.v[0], line, sizeof line);
-        assert_string_equal(line, "DAG nightly_compact  (af)");
-        tlines_done(&tl);
-
-        tlines_init(&tl);
-        view_airflow_preamble(&vd, &tl);
-        tline_text(&tl.v[0], line, sizeof line);
-        assert_non_null(strstr(line, "Airflow 2.9.1 (api v1)  4 DAGs (1 paused)  0 last run "
-                               "failed  1 failed runs 24h  1 running  1 overdue"));
-        tlines_done(&tl);
-        alert_list_done(&al);
-        snapshot_unref(s);
-        config_free(cfg);
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -575,7 +506,6 @@ int main(void)
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_alerts),
                 cmocka_unit_test(test_config),
-                cmocka_unit_test(test_view),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
