@@ -4,7 +4,8 @@
  * scalar, matrix, empty, a bad_data error) and a raft-metrics answer mixing
  * jmx_exporter and Strimzi names with a leader, a follower and an observer.
  * Also the JSON of an unavailable quorum, alerts, the queries list and its
- * warn/crit per unit, config validation and the Metrics pane's rows. No server, no curses.
+ * warn/crit per unit and config validation. No server, no curses. The
+ * Metrics pane is tested in tests/unit/views/test_view_metrics.c.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -25,8 +26,6 @@
 #include "core/snapshot.h"
 #include "tu.h"
 #include "core/util.h"
-#include "views/view.h"
-#include "views/metrics.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -255,18 +254,14 @@ static void test_config(void **state)
         }
 }
 
-static void test_json_alerts_view(void **state)
+static void test_json_alerts(void **state)
 {
         struct err err = { 0 };
         struct config *c = load("    queries:\n      - {name: lag, expr: sum(x), warn: 100}\n"
                                 "      - {name: p99, expr: y, unit: ms, crit: 250ms}\n"
                                 "      - {name: bad, expr: \"sum(\"}\n", &err);
         struct prom_data *d = xcalloc(1, sizeof *d);
-        struct snapshot *snap;
-        const struct snapshot *snaps[1];
         struct alert_list al;
-        struct view_data vd = { 0 };
-        struct table_rows rows;
         cJSON *o;
         char *s;
 
@@ -309,30 +304,8 @@ static void test_json_alerts_view(void **state)
         assert_string_equal(al.v[1].message, "p99 300 ms >= crit 250");
         assert_string_equal(al.v[2].message, "query bad failed: bad_data: parse error");
 
-        snap = snapshot_new(&c->sources[0]);
-        snap->status = COLL_DEGRADED;
-        snap->collected_mono = clock_mono_ms();
-        snap->data = d;
-        snaps[0] = snap;
-        vd.srcs = c->sources;
-        vd.snaps = snaps;
-        vd.n = 1;
-        vd.alerts = &al;
-        vd.now_mono = clock_mono_ms();
-        vd.ascii = true;
-        table_rows_init(&rows);
-        view_metrics_rows(&vd, &rows);
-        assert_int_equal(rows.n, 3);
-        assert_string_equal(rows.v[0].cell[MV_VALUE].text, "150");
-        assert_int_equal(rows.v[0].cell[MV_VALUE].role, ROLE_WARN);
-        assert_string_equal(rows.v[1].cell[MV_VALUE].text, "300ms");
-        assert_int_equal(rows.v[1].cell[MV_VALUE].role, ROLE_CRIT);
-        assert_int_equal(rows.v[1].sev, SEV_CRIT);
-        assert_string_equal(rows.v[2].cell[MV_STATE].text, "bad_data: parse error");
-        assert_string_equal(rows.v[2].cell[MV_VALUE].text, "-");
-        table_rows_done(&rows);
         alert_list_done(&al);
-        snapshot_unref(snap);
+        prom_data_free(d);
         config_free(c);
 }
 
@@ -344,7 +317,7 @@ int main(void)
                 cmocka_unit_test(test_quorum),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_config),
-                cmocka_unit_test(test_json_alerts_view),
+                cmocka_unit_test(test_json_alerts),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
