@@ -7,7 +7,7 @@
 #
 #   bench/bench_kube.sh [-B BUILD_DIR] [-p PODS] [-r RUNS] [-w WATCH_S] [-c CHURN]
 #
-# Starts tests/fake_kube.py with PODS synthetic pods (default 5000, ~3.7 KB
+# Starts tests/lib/fake_kube.py with PODS synthetic pods (default 5000, ~3.7 KB
 # of JSON each, 6 namespaces, ~80 nodes, 4% CrashLoopBackOff) over TLS with
 # a client certificate (a fresh CA from the openssl CLI), then:
 #   (a) BUILD_DIR/bench/bench_kube: RUNS fresh informers on /api/v1/pods

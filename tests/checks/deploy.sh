@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # sh_deploy: validates deploy/ (the pipeline as code) without a cluster.
 # Starts a throwaway PostgreSQL 15 and ClickHouse 18.16 (127.0.0.1, free
-# ports, a temp dir, stopped by PID) and runs tests/deploy_lint.py, which
+# ports, a temp dir, stopped by PID) and runs tests/lib/deploy_lint.py, which
 # checks every manifest, the plan, the configs, the Python and dbt code, and
 # runs the SQL on the real servers (see its docstring for the list).
 set -uo pipefail
 
 SRC=${LO_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${LO_BINARY:-}
-# shellcheck source=../scripts/pglib.sh
+# shellcheck source=../../scripts/pglib.sh
 . "$SRC/scripts/pglib.sh"
-# shellcheck source=../scripts/chlib.sh
+# shellcheck source=../../scripts/chlib.sh
 . "$SRC/scripts/chlib.sh"
 
 # The python3 that has PyYAML: Debian's python3-yaml (scripts/deps.sh) is

@@ -18,7 +18,7 @@
 # Then the checks are run on copies of the tree with a deliberate upward
 # include and a core naming a kind, which must fail.
 #
-# By hand: bash tests/layers.sh [--check DIR]   (DIR: a source tree)
+# By hand: bash tests/checks/layers.sh [--check DIR]   (DIR: a source tree)
 set -u
 
 LAYERS="core clients actions bringup collectors views tui cli"

@@ -4,7 +4,7 @@
 # kind, kubectl and helm are recording scripts on PATH (each appends its
 # argv to calls.log; `kind get kubeconfig` exits 1 until `kind create` ran,
 # so the idempotence probe is exercised). Gates read real collectors:
-# tests/fixture_httpd.py (started here, stopped by its PID) answers as a
+# tests/lib/fixture_httpd.py (started here, stopped by its PID) answers as a
 # Kafka Connect 3.7 worker, and one source points at a closed port.
 #   - --dry-run prints every command and runs none;
 #   - no terminal and no --yes: 75; --read-only: 77, audited;
@@ -19,7 +19,7 @@
 #   - SIGTERM during a step stops the child and records "interrupted";
 #   - on a terminal (script(1)): the [y/N] question, the context typed for a
 #     dangerous step; a wrong one or "n" cancels (exit 2), audited;
-#   - the REAL kubectl against tests/fake_kube.py: up applies a ConfigMap
+#   - the REAL kubectl against tests/lib/fake_kube.py: up applies a ConfigMap
 #     (the fake's log has the POST, the next step reads it back into the
 #     output tail), down deletes it (DELETE logged, kubectl get: NotFound).
 #

@@ -194,7 +194,7 @@ has "check line" "$T/out" '^LAMBDAOPS CRITICAL - 1 source: '
 
 # ---- part 2: a real PostgreSQL --------------------------------------------
 
-# shellcheck source=../scripts/pglib.sh
+# shellcheck source=../../scripts/pglib.sh
 . "$SRC/scripts/pglib.sh"
 if [ ! -x "${LO_PG_BIN:-}/initdb" ]; then
         echo "SKIP part 2: PostgreSQL server binaries not found"

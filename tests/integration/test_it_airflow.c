@@ -1,5 +1,5 @@
 /*
- * The Airflow collector against a fixture server (tests/fixture_httpd.py)
+ * The Airflow collector against a fixture server (tests/lib/fixture_httpd.py)
  * that answers as Airflow 2 (/api/v1, Basic auth) and Airflow 3 (/api/v2,
  * JWT from POST /auth/token) do, per apis.md §6. Dates are generated
  * relative to the test's anchor (tu_fixture_now(), whole seconds) so the

@@ -1,6 +1,6 @@
 /*
  * Integration tests for the ClickHouse collector against a real
- * clickhouse-server 18.16 started by tests/tu_ch.c on free loopback ports.
+ * clickhouse-server 18.16 started by tests/lib/tu_ch.c on free loopback ports.
  * The tests run in order and share one collector state (so they also cover
  * rediscovery after a restart with the same state object):
  *   1. a known workload (sleeps of known lengths, quick queries, two failing

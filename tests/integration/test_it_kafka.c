@@ -1,6 +1,6 @@
 /*
  * Integration tests for the Kafka collector against librdkafka's mock
- * cluster (3 brokers, started in this process by tests/tu_kafka.c).
+ * cluster (3 brokers, started in this process by tests/lib/tu_kafka.c).
  *
  * Topics: orders (3 partitions, leaders 1, 2, 3), payments (2, leaders 1
  * and 2), events (1, leader 1; the status timeline), dark (1 partition

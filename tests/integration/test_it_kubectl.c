@@ -1,8 +1,8 @@
 /*
  * Integration tests of the kubectl/helm actions: the real lambdaops binary
  * runs `act` with the REAL kubectl installed here (/usr/bin/kubectl, or
- * $LO_KUBECTL) against tests/fake_kube.py over TLS with a client
- * certificate (tests/tu_kube.h). kubectl gets --kubeconfig, --context and
+ * $LO_KUBECTL) against tests/lib/fake_kube.py over TLS with a client
+ * certificate (tests/lib/tu_kube.h). kubectl gets --kubeconfig, --context and
  * --cache-dir in the temp dir, and HOME is the temp dir, so ~/.kube is
  * never touched. The fake server logs every request kubectl makes; each
  * case asserts those requests:

@@ -1,6 +1,6 @@
 /*
  * Integration tests for the `kind: kubernetes` collector against the fake
- * API server (tests/fake_kube.py through tests/tu_kube.h) over https with a
+ * API server (tests/lib/fake_kube.py through tests/lib/tu_kube.h) over https with a
  * bearer token, serving tests/fixtures/kube/cluster:
  *   1. the status JSON exactly (tests/fixtures/kube/cluster/expected.json,
  *      the same truth as the unit test), and the lists it asked for;

@@ -1,6 +1,6 @@
 /*
  * Integration tests for the PostgreSQL collector against a real
- * PostgreSQL 15 started by tests/tu_pg.c on a free loopback port.
+ * PostgreSQL 15 started by tests/lib/tu_pg.c on a free loopback port.
  *
  * Setup: tables orders and customers, publication lo_pub (both tables) and
  * lo_all (FOR ALL TABLES), logical slots lo_active (kept active by

@@ -1,6 +1,6 @@
 /*
  * The Prometheus collector against a real Prometheus (Debian's 2.42,
- * tests/tu_prom.c) scraping two static exposition files served by the
+ * tests/lib/tu_prom.c) scraping two static exposition files served by the
  * fixture server: controller 1 with jmx_exporter's default raft names
  * (kafka_server_raft_metrics_*, the leader) and controller 2 with Strimzi's
  * (kafka_server_raftmetrics_*, a follower 42 records behind), plus a

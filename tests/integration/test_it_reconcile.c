@@ -1,6 +1,6 @@
 /*
- * Reconciliation against a REAL PostgreSQL 15 (batch, tests/tu_pg.c) and a
- * REAL ClickHouse 18.16 (speed, tests/tu_ch.c), both started on free
+ * Reconciliation against a REAL PostgreSQL 15 (batch, tests/lib/tu_pg.c) and a
+ * REAL ClickHouse 18.16 (speed, tests/lib/tu_ch.c), both started on free
  * loopback ports, with seeded data whose answer is known:
  *
  *   ClickHouse orders_rt(ts DateTime('UTC'), amount Nullable(Decimal(12,2)))

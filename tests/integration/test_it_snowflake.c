@@ -1,6 +1,6 @@
 /*
  * The Snowflake source and SQL runner against a local fixture server
- * (tests/fixture_httpd.py) that implements the SQL API v2 statements
+ * (tests/lib/fixture_httpd.py) that implements the SQL API v2 statements
  * endpoint as documented (shared/reference/apis.md §9) with the bodies in
  * tests/fixtures/snowflake: sync 200, async 202 then polled, a result in
  * two partitions, a 422 SQL error, a 401 rejected token, a statement still

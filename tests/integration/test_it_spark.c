@@ -1,6 +1,6 @@
 /*
- * Spark collector against the fake API server (tests/fake_kube.py via
- * tests/tu_kube.h) with the fixture set tests/fixtures/kube/spark/:
+ * Spark collector against the fake API server (tests/lib/fake_kube.py via
+ * tests/lib/tu_kube.h) with the fixture set tests/fixtures/kube/spark/:
  * SparkApplications in every state of applicationState.state and two
  * ScheduledSparkApplications in namespace processing, and the Spark REST
  * answers of the running drivers through the service proxy -- one

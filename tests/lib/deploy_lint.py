@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """deploy_lint.py: validates deploy/ (the pipeline as code) without a cluster.
 
-Called by tests/deploy.sh, which starts a throwaway PostgreSQL 15 and
+Called by tests/checks/deploy.sh, which starts a throwaway PostgreSQL 15 and
 ClickHouse 18.16 and passes their ports. Checks, each printed as it runs:
 
   yaml      every *.yaml/*.yml parses (all documents); every document is a

@@ -26,7 +26,7 @@ needs auth.
 Fixture directory layout (--fixtures may repeat; later dirs override earlier
 objects with the same kind/namespace/name).  Every fixture file (objects, raw,
 logs) may hold relative times, {{now-3d2h30m}} and the like, expanded when
-read at the test's anchor LO_FIXTURE_NOW (syntax: tests/fixture_time.py):
+read at the test's anchor LO_FIXTURE_NOW (syntax: tests/lib/fixture_time.py):
   DIR/objects/*.json   each a JSON array of full Kubernetes objects
                        (apiVersion, kind, metadata.name, metadata.namespace
                        when namespaced, ...).  Routed by kind: Namespace,
@@ -112,7 +112,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixture_time  # noqa: E402  (tests/fixture_time.py)
+import fixture_time  # noqa: E402  (tests/lib/fixture_time.py)
 
 # plural, kind, group, version, namespaced, shortNames, subresources
 RESOURCES = [

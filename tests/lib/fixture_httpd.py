@@ -17,7 +17,7 @@ query string. "times" limits how often a route answers (for sequences: list
 the first answer with times 1 before the steady one). No route: 404 JSON.
 
 Relative times: the routes file may hold {{now-3h|FORMAT}} tokens
-(tests/fixture_time.py) anywhere, in "json" values, "body" texts or bare
+(tests/lib/fixture_time.py) anywhere, in "json" values, "body" texts or bare
 numbers ({{now-90s|s}}); they are expanded when the file is loaded, at the
 anchor LO_FIXTURE_NOW that the test exported, so a served date is the same
 on every request and agrees with what the test computes.
@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import fixture_time  # noqa: E402  (tests/fixture_time.py)
+import fixture_time  # noqa: E402  (tests/lib/fixture_time.py)
 
 LOCK = threading.Lock()
 USED = {}

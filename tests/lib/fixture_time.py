@@ -12,7 +12,7 @@ loaded, relative to the test's start.
 
 The anchor is LO_FIXTURE_NOW (Unix seconds) when set, so that every fixture
 server of one test and the test itself agree on one moment; the C side is
-tu_fixture_expand() in tests/tu_common.c, with the same syntax and results.
+tu_fixture_expand() in tests/lib/tu_common.c, with the same syntax and results.
 Without LO_FIXTURE_NOW the anchor is the first call's time.
 """
 import datetime

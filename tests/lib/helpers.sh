@@ -1,5 +1,6 @@
-# tests/helpers.sh: shared by the tmux-driven tests (tests/tui_*.sh); sourced,
-# not run (tests/CMakeLists.txt skips it). The caller sets, before use:
+# tests/lib/helpers.sh: shared by the shell tests (the tmux-driven
+# tests/tui/tui_*.sh and others); sourced, not run (tests/lib/ holds no
+# tests). The caller sets, before use:
 #   TM=(tmux -L SOCKET ...)   the tmux command for its private server
 #   T=DIR                     its temp dir (screens are written there)
 #   fails=0                   the failure count that bad() increments
@@ -54,13 +55,13 @@ keys() {
         "${TM[@]}" send-keys -t "$s" "$@"
 }
 
-# Fixture times ({{now-5m}}, tests/fixture_time.py) are relative to this
+# Fixture times ({{now-5m}}, tests/lib/fixture_time.py) are relative to this
 # test's start: the fixture servers it starts inherit the one anchor.
 export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
 
 # --- Processes: nothing a test starts may outlive it, however it ends.
 # lo_guard DIR: when this shell is gone (exit, signal, even SIGKILL, when no
-# trap runs), tests/proc_guard.py kills every process whose command line
+# trap runs), tests/lib/proc_guard.py kills every process whose command line
 # mentions DIR (with its process group), the groups given to lo_spawn and
 # lo_track_group, and removes DIR. Call right after mktemp. The guard is
 # detached (not in this shell's process tree, stdio on /dev/null).

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Kills what a test started once the test process is gone, however it ended.
 
-Test-only. Started by the C harness (tests/tu_proc.c) and by the shell tests
-(lo_guard in tests/helpers.sh). It detaches at once (double fork, its own
+Test-only. Started by the C harness (tests/lib/tu_proc.c) and by the shell tests
+(lo_guard in tests/lib/helpers.sh). It detaches at once (double fork, its own
 session, stdio on /dev/null, no other inherited descriptor), so it neither
 dies with the test's process tree nor holds ctest's output pipe, then waits:
 

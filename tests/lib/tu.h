@@ -1,5 +1,5 @@
 /*
- * Test utilities shared by the cmocka suites (tests/tu_*.c). Test-only.
+ * Test utilities shared by the cmocka suites (tests/lib/tu_*.c). Test-only.
  */
 #ifndef LO_TESTS_TU_H
 #define LO_TESTS_TU_H
@@ -13,7 +13,7 @@ const char *tu_src_path(const char *rel);
 /* Reads a whole file; owned; NULL on error. *len may be NULL. */
 char *tu_read_file(const char *path, size_t *len);
 
-/* Relative times in fixtures (the syntax is in tests/fixture_time.py):
+/* Relative times in fixtures (the syntax is in tests/lib/fixture_time.py):
  * {{now}}, {{now-11d3h}}, {{now+90s}}, {{now-5m|FORMAT}} with FORMAT a
  * strftime format in UTC, or s / ms for Unix seconds / milliseconds.
  *

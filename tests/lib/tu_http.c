@@ -1,5 +1,5 @@
 /*
- * Fixture HTTP server harness. Spawns python3 tests/fixture_httpd.py with
+ * Fixture HTTP server harness. Spawns python3 tests/lib/fixture_httpd.py with
  * tu_proc_spawn (no shell, its own process group, output in DIR/server.log),
  * waits for its port file with a deadline, and stops it by its process group
  * (tu_proc.h: also when a test fails or dies). Test-only.

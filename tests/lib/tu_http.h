@@ -1,5 +1,5 @@
 /*
- * Fixture HTTP server harness (tests/fixture_httpd.py) for REST collector
+ * Fixture HTTP server harness (tests/lib/fixture_httpd.py) for REST collector
  * tests. Test-only; one server per struct.
  */
 #ifndef LO_TESTS_TU_HTTP_H

@@ -1,7 +1,7 @@
 /*
  * Fake kube-apiserver harness. Generates TLS material with the openssl CLI
  * (posix_spawn, no shell), writes kubeconfig files, spawns python3
- * tests/fake_kube.py with tu_proc_spawn (its own process group, output in
+ * tests/lib/fake_kube.py with tu_proc_spawn (its own process group, output in
  * DIR/server.log), waits for its port file with a deadline, and stops it by
  * its process group (tu_proc.h: also when a test fails or dies). Test-only.
  */

@@ -1,5 +1,5 @@
 /*
- * Fake kube-apiserver harness (tests/fake_kube.py) for the Kubernetes
+ * Fake kube-apiserver harness (tests/lib/fake_kube.py) for the Kubernetes
  * client, the kubernetes/spark collectors and the kubectl actions.
  * Test-only; one server per struct.
  *
@@ -36,7 +36,7 @@
  *
  * The server implements list/watch/get/create/replace/patch/delete, the
  * scale and log subresources and discovery like a real API server (see the
- * top of tests/fake_kube.py). Test controls (tu_kube_post, no auth):
+ * top of tests/lib/fake_kube.py). Test controls (tu_kube_post, no auth):
  *   /_fake/objects  JSON array of objects: upsert, emits ADDED/MODIFIED
  *   /_fake/delete   JSON array of {"kind","namespace","name"}: emits DELETED
  *   /_fake/expire   open/next watches get ERROR 410, continue tokens 410

@@ -13,7 +13,7 @@
  *  - a registry of live groups and temp dirs: an atexit handler stops the
  *    ones a test left (a failed cmocka assert longjmps past the test's own
  *    teardown) and removes the dirs;
- *  - a guard process (tests/proc_guard.py, detached: not in the test's
+ *  - a guard process (tests/lib/proc_guard.py, detached: not in the test's
  *    process tree, stdio on /dev/null) learns every group and dir over a
  *    socket and, when the test process is gone (exit, abort, SIGKILL: the
  *    socket reaches end of file), SIGKILLs what is still registered and
@@ -21,7 +21,7 @@
  *    working directory is in one.
  * Groups are ended by their ID, never by a program name.
  *
- * Fault hook for tests/cleanup.sh: with LO_TU_FAULT=KIND:MODE, the harness
+ * Fault hook for tests/selftest/cleanup.sh: with LO_TU_FAULT=KIND:MODE, the harness
  * of KIND (pg, ch, prom, httpd, kube) calls tu_proc_fault after a server
  * has started, which prints "LO_TU_FAULT KIND pgid=N dir=DIR" on stderr and
  * then: assert  fails the running cmocka test (fail_msg),

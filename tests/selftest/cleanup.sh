@@ -2,7 +2,7 @@
 #
 # cleanup.sh: no server a test starts outlives the test, however the test
 # ends, and none holds the test's output pipe. The C harnesses' fault hook
-# (LO_TU_FAULT=KIND:MODE, tests/tu_proc.h) makes an integration test binary
+# (LO_TU_FAULT=KIND:MODE, tests/lib/tu_proc.h) makes an integration test binary
 # fail right after a server started; it prints "LO_TU_FAULT KIND pgid=N
 # dir=DIR". Each case runs the binary with its output through a FIFO into
 # cat (as ctest reads it through a pipe) and then checks, with generous
@@ -18,7 +18,7 @@
 #   - pg:hang, a backend SIGSTOPped (it ignores SIGTERM), the postmaster
 #     SIGKILLed (backend orphaned), then the test SIGKILLed;
 #   - ch, kube, httpd, prom: hang + SIGKILL;
-#   - the shell side (tests/helpers.sh): a script with lo_guard and lo_spawn
+#   - the shell side (tests/lib/helpers.sh): a script with lo_guard and lo_spawn
 #     SIGKILLed (no trap runs), and one that exits normally.
 #
 # Env: LO_BINARY (the lambdaops binary; the test binaries are in tests/
@@ -34,7 +34,7 @@ fails=0
 RUN_PID=
 CAT_PID=
 
-# shellcheck source=helpers.sh
+# shellcheck source=../lib/helpers.sh
 . "$SRC/tests/lib/helpers.sh"
 
 cleanup() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# fake_kube.sh: the real kubectl against tests/fake_kube.py, to prove the
+# fake_kube.sh: the real kubectl against tests/lib/fake_kube.py, to prove the
 # fake API server is faithful enough for the kube client, the collectors and
 # the kubectl actions that are tested against it.
 #
@@ -38,7 +38,7 @@ srv=
 ok()  { printf 'ok   %s\n' "$1"; }
 bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
 now_ms() { date +%s%3N; }
-# Fixture times ({{now-30m}}, tests/fixture_time.py) are relative to this
+# Fixture times ({{now-30m}}, tests/lib/fixture_time.py) are relative to this
 # test's start; the server inherits the one anchor.
 export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
 # at OFFSET_S: RFC 3339 of the anchor plus OFFSET_S seconds.

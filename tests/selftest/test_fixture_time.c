@@ -1,6 +1,6 @@
 /*
- * The relative-time tokens of test fixtures (tests/fixture_time.py and
- * tu_fixture_expand in tests/tu_common.c): exact expansions at a fixed
+ * The relative-time tokens of test fixtures (tests/lib/fixture_time.py and
+ * tu_fixture_expand in tests/lib/tu_common.c): exact expansions at a fixed
  * anchor, and the Python side gives byte-for-byte the same text.
  */
 #include <setjmp.h>

@@ -40,7 +40,7 @@ fails=0
 pids=()
 pg_started=0
 
-# shellcheck source=../scripts/pglib.sh
+# shellcheck source=../../scripts/pglib.sh
 . "$SRC/scripts/pglib.sh"
 
 cleanup() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # tui_actions.sh: the action dialog of the real console, in tmux, against
-# tests/fixture_httpd.py (started here, stopped by its PID) serving a
+# tests/lib/fixture_httpd.py (started here, stopped by its PID) serving a
 # Connect 3.7 worker whose pg-cdc connector is RUNNING with a FAILED task.
 #   - the pg-cdc row selected (filter), `R`: the dialog shows the plan, the
 #     exact POST restart URL; `y`: the result page says ok / 202, the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # tui_airflow.sh: drives the real console's Airflow pane in tmux against the
-# fixture server (tests/fixture_httpd.py) answering as Airflow 2's /api/v1
+# fixture server (tests/lib/fixture_httpd.py) answering as Airflow 2's /api/v1
 # with Basic auth: three DAGs whose dates are relative to the test's start
 # (see the routes below), so every time-dependent value is asserted exactly.
 #   - `status --json`: each DAG's last run (its UTC times), runs in 24 h
@@ -63,7 +63,7 @@ lo_guard "$T"     # what this test starts does not outlive it, even on SIGKILL
 cp "$S/tests/fixtures/airflow/tui_v1_routes.json" "$T/routes.json"
 
 # at FIXTURE_TIME_TOKEN: the token expanded at the anchor, by the same code
-# that the fixture server uses (tests/fixture_time.py), not by lambdaops.
+# that the fixture server uses (tests/lib/fixture_time.py), not by lambdaops.
 at() {
         python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import fixture_time; print(fixture_time.expand(sys.argv[2]))' \
                 "$S/tests/lib" "$1"
@@ -144,7 +144,7 @@ LO_TUI_AF_PW=secret "$B" -c "$T/cfg.yaml" status --json >"$T/status.json" 2>"$T/
 rc=$?
 t1=$(now_ms)
 if [ "$rc" = 0 ]; then ok "status --json exits 0"; else bad "status --json: exit $rc: $(cat "$T/status.err")"; fi
-# Expected values come from the tokens (tests/fixture_time.py); overdue_s
+# Expected values come from the tokens (tests/lib/fixture_time.py); overdue_s
 # from the span between the anchor and the command's start and end
 # (lambdaops read its clock in between).
 python3 - "$S/tests/lib" "$T/status.json" "$t0" "$t1" <<'PY' || fails=$((fails + 1))

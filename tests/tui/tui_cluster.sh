@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 #
 # tui_cluster.sh: drives the real console's Cluster pane in tmux against
-# the fake API server (tests/fake_kube.py over plain http, started here and
+# the fake API server (tests/lib/fake_kube.py over plain http, started here and
 # stopped by its PID) serving tests/fixtures/kube/cluster, and reads the
 # screen with capture-pane. The fixtures' times are relative to the test's
-# start (LO_FIXTURE_NOW, tests/fixture_time.py), so every age is known:
+# start (LO_FIXTURE_NOW, tests/lib/fixture_time.py), so every age is known:
 # the ones of a day or more ("30d10h", offsets half an hour off the hour)
 # are checked as they are; younger ones ("30m07s") change while the test
 # runs and are checked against the time of the capture (wait_age).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # tui_connect.sh: drives the real console's Connect pane in tmux against
-# tests/fixture_httpd.py (started here, stopped by its PID) serving a
+# tests/lib/fixture_httpd.py (started here, stopped by its PID) serving a
 # Connect 3.7 worker (every connector and task state, a RUNNING Debezium
 # connector with a FAILED task and its trace) and a Schema Registry, and
 # reads the screen with capture-pane. A postgres source on a closed port

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #
 # tui_kube_actions.sh: the kubectl actions of the real console, in tmux, with
-# the REAL kubectl against tests/fake_kube.py (plain http here; TLS and
-# client certificates are covered by tests/test_it_kubectl.c), started here
+# the REAL kubectl against tests/lib/fake_kube.py (plain http here; TLS and
+# client certificates are covered by tests/integration/test_it_kubectl.c), started here
 # and stopped by its PID, loaded with tests/fixtures/kube/base.
 #   - danger_contexts ["fa*"] matches the context "fake": the header is
 #     painted in the error role (red background escape) and says CONTEXT fake;

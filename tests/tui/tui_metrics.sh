@@ -4,7 +4,7 @@
 # real Prometheus (Debian's prometheus, started here on a free loopback
 # port with its TSDB in a temp dir, stopped by its PID), which scrapes two
 # static exposition files served by the fixture server
-# (tests/fixture_httpd.py): controller 1 with jmx_exporter's raft names
+# (tests/lib/fixture_httpd.py): controller 1 with jmx_exporter's raft names
 # (kafka_server_raft_metrics_*, the leader, epoch 7, high watermark 4242)
 # and controller 2 with Strimzi's (kafka_server_raftmetrics_*, a follower
 # 42 records behind), plus consumer lag 120 + 30 and 2 under-replicated

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 #
 # tui_spark.sh: drives the real console's Spark pane in tmux against the
-# fake API server tests/fake_kube.py (started here on a free loopback port,
+# fake API server tests/lib/fake_kube.py (started here on a free loopback port,
 # stopped by its PID) with tests/fixtures/kube/base + tests/fixtures/kube/spark:
 # SparkApplications in all 11 states, two ScheduledSparkApplications, and
 # the Spark REST answers of the running drivers through the service proxy
 # (one Structured Streaming app, one DStream app, one batch app, one driver
 # whose proxy path answers 503). The fixtures' times are relative to the
-# test's start (LO_FIXTURE_NOW, tests/fixture_time.py): applications created
+# test's start (LO_FIXTURE_NOW, tests/lib/fixture_time.py): applications created
 # 1d02h30m ago, speed-layer submitted 1d02h29m57s ago, nightly-compact last
 # run 1d10h30m ago and next run in 1d13h30m, so every age on screen stays
 # the same for half an hour. Reads the screen with capture-pane:

@@ -35,7 +35,7 @@
 #define BATCH(rel) PROXY "batch-report-ui-svc:4040/proxy/" rel
 
 /* The clock of these tests, 2026-11-27T12:30:00Z: the fixtures' relative
- * times ({{now-1d2h30m}}, tests/fixture_time.py) are expanded at it, and it
+ * times ({{now-1d2h30m}}, tests/lib/fixture_time.py) are expanded at it, and it
  * is the collector's wall clock (spark_data.now). */
 #define NOW_S 1795782600LL
 

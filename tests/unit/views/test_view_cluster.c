@@ -25,7 +25,7 @@
 
 #define NOW 1000000
 /* The wall clock of these tests: the fixtures' relative times
- * ({{now-30m}}, tests/fixture_time.py) are expanded at it. */
+ * ({{now-30m}}, tests/lib/fixture_time.py) are expanded at it. */
 #define REF_TIME "2024-05-01T10:30:00Z"
 
 static const char *const files[] = {

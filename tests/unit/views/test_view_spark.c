@@ -37,7 +37,7 @@ static struct threshold thr[8];
 static struct snapshot *snap;
 
 /* The wall clock of these tests, 2026-11-27T12:30:00Z: the fixtures'
- * relative times ({{now-1d2h30m}}, tests/fixture_time.py) are expanded at
+ * relative times ({{now-1d2h30m}}, tests/lib/fixture_time.py) are expanded at
  * it, and it is the collector's clock (spark_data.now). */
 #define NOW_S 1795782600LL
 

@@ -7,7 +7,7 @@
  * the public schemas (each byte group commented); decoders read responses
  * written out the same way, and must fail cleanly on every truncation and
  * on a trailing byte. The client runs against librdkafka's mock cluster
- * (tests/tu_kafka.c): exact committed offsets for groups on different
+ * (tests/lib/tu_kafka.c): exact committed offsets for groups on different
  * coordinators, a coordinator that is down, no bootstrap broker.
  */
 #include <setjmp.h>
@@ -859,7 +859,7 @@ static void test_fetch_mock(void **state)
 
         (void)state;
 #ifdef LO_TSAN
-        skip();         /* librdkafka's own races; see tests/tsan.supp */
+        skip();         /* librdkafka's own races; see tests/lib/tsan.supp */
 #endif
         assert_int_equal(tu_kafka_start(&k, 3), 0);
         assert_int_equal(tu_kafka_topic(&k, "t", 4, 1, NULL), 0);

@@ -29,7 +29,7 @@
 #include "core/util.h"
 
 /* The clock of these tests: the fixtures' relative times ({{now-30m}},
- * tests/fixture_time.py) are expanded at it and ages are taken against it. */
+ * tests/lib/fixture_time.py) are expanded at it and ages are taken against it. */
 #define REF_TIME "2024-05-01T10:30:00Z"
 
 /* A fixture file (path under the source tree) with its times expanded at
