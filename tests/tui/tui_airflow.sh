@@ -134,7 +134,7 @@ sources:
     user: admin
     password_env: LO_TUI_AF_PW
     interval: 2s
-    # generous: `status` below must get its one poll through on a loaded
+    # generous: "status" below must get its one poll through on a loaded
     # machine (the fixture server answers at once otherwise)
     timeout: 30s
 EOF
