@@ -1,5 +1,5 @@
 /*
- * Integration tests for the REST actions (src/action.h) against
+ * Integration tests for the REST actions (src/actions/action.h) against
  * tests/lib/fixture_httpd.py, asserted from the server's request log and from
  * the audit log the real binary (`lambdaops act`) writes:
  *   1. Connect 3.x restart: one POST with includeTasks/onlyFailed, 202 + a

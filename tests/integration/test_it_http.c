@@ -1,5 +1,5 @@
 /*
- * src/http.c against a real HTTP(S) server (tests/lib/fixture_httpd.py): status
+ * src/clients/http.c against a real HTTP(S) server (tests/lib/fixture_httpd.py): status
  * codes, headers and auth as the server saw them, deadlines, quit, the body
  * cap, TLS verification, and URL masking.
  */

@@ -1,5 +1,5 @@
 /*
- * test_it_kube: src/kube.c against the fake API server (tests/lib/fake_kube.py
+ * test_it_kube: src/clients/kube/kube.c against the fake API server (tests/lib/fake_kube.py
  * via tests/lib/tu_kube.h): https with a client certificate and a wrong CA,
  * bearer token, tokenFile re-read, exec credential plugins (cached until
  * expirationTimestamp, re-run after it and after a 401, failing, hanging,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stateful fake kube-apiserver for tests and benchmarks (test-only).
 
-No API server can run here, so the Kubernetes client (src/kube.c), the
+No API server can run here, so the Kubernetes client (src/clients/kube/kube.c), the
 kubernetes/spark collectors and the kubectl actions are tested against this
 server, which follows the real API semantics of shared/reference/apis.md
 section 1 closely enough for the real kubectl 1.27-1.33.  python3 stdlib only.

@@ -9,7 +9,7 @@
  * dir belongs to the clickhouse user; then starts the server through
  * setpriv (tu_proc_spawn: no shell, its own process group, output in
  * server.log) and waits for /ping. The server is ended by its process group
- * (tu_proc.h: also when a test fails or dies). Helpers send SQL over the product's HTTP client (src/http.h)
+ * (tu_proc.h: also when a test fails or dies). Helpers send SQL over the product's HTTP client (src/clients/http.h)
  * as `default`, with query_id "lambdaops-tu-N" so that the collector leaves
  * them out of its latency figures as it does its own queries.
  * Call from one thread (the test's main thread).

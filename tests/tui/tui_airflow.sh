@@ -69,7 +69,7 @@ at() {
                 "$S/tests/lib" "$1"
 }
 # fmt_dur SECONDS: how lambdaops prints a span (fmt_duration_ms in
-# src/util.c's contract: 42s, 3m04s, 2h05m, 3d04h).
+# src/core/util.c's contract: 42s, 3m04s, 2h05m, 3d04h).
 fmt_dur() {
         local s=$1
         if [ "$s" -lt 60 ]; then echo "${s}s"

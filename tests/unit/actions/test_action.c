@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/action.c and src/subproc.c: the audit line (every
+ * Unit tests for src/actions/action.c and src/core/subproc.c: the audit line (every
  * field, parsed back with cJSON), the audit file (created 0600 with its
  * directories, appended to, one line per call), the read-only policy, the
  * audit path rules, plan text and masking, the action tables of the REST

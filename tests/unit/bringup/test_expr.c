@@ -1,5 +1,5 @@
 /*
- * test_expr: the expression language of src/expr.h against one fixed JSON
+ * test_expr: the expression language of src/bringup/expr.h against one fixed JSON
  * document. Every operator, function and literal with its exact result as
  * compact JSON; precedence; null semantics; paths with indexes (negative
  * too) and quoted keys; predicates with relative paths; and the exact

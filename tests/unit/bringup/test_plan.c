@@ -1,5 +1,5 @@
 /*
- * test_plan: the plan loader (src/plan.h) on tests/fixtures/plan/: the good
+ * test_plan: the plan loader (src/bringup/plan.h) on tests/fixtures/plan/: the good
  * plan's every field; each bad plan's exact FILE:LINE:COL message; ${var}
  * substitution per word; the exact `lambdaops plan` text; which stages `up`
  * runs given a progress file (resume, --from, --only, skipped, unknown);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/sql.c and the Snowflake decoders: how each backend's
+ * Unit tests for src/clients/sql.c and the Snowflake decoders: how each backend's
  * text becomes typed cells, from fixtures captured or shaped after the real
  * servers (tests/fixtures/reconcile/pg_types.tsv, ch_types_18.json -- the
  * output of Debian's ClickHouse 18.16 with timezone Asia/Tokyo --,

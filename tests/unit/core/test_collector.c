@@ -1,5 +1,5 @@
 /*
- * test_collector: the per-source thread runtime (src/collector.c) driven by
+ * test_collector: the per-source thread runtime (src/core/collector.c) driven by
  * a fake kind defined here. The fake's behaviour is switched through
  * atomics in a control block that the source's kind_cfg points at.
  *

@@ -1,5 +1,5 @@
 /*
- * Tests for src/config.c: malformed files (exact message and location),
+ * Tests for src/core/config.c: malformed files (exact message and location),
  * good files (every parsed value, defaults and overrides), the search order
  * of config_find, and secret resolution.
  */

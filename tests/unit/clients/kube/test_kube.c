@@ -1,5 +1,5 @@
 /*
- * test_kube: the pure parts of src/kube.h. kubeconfig files from
+ * test_kube: the pure parts of src/clients/kube/kube.h. kubeconfig files from
  * tests/fixtures/kube/config/ merged in order (first definition wins,
  * current-context from the first file that sets it, $KUBECONFIG skips
  * missing files), context selection, every credential form (token,

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/kubeact.c: the exact argv of every built-in kubectl
+ * Unit tests for collectors/kubernetes/kubeact.c: the exact argv of every built-in kubectl
  * and helm action and of user-defined templates (a pod named with shell
  * metacharacters reaches kubectl as one unchanged word), ${...}
  * substitution per word (values are never re-split or re-expanded), the
