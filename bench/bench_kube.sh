@@ -7,7 +7,7 @@
 #
 #   bench/bench_kube.sh [-B BUILD_DIR] [-p PODS] [-r RUNS] [-w WATCH_S] [-c CHURN]
 #
-# Starts tests/fake_kube.py with PODS synthetic pods (default 5000, ~3.7 KB
+# Starts tests/lib/fake_kube.py with PODS synthetic pods (default 5000, ~3.7 KB
 # of JSON each, 6 namespaces, ~80 nodes, 4% CrashLoopBackOff) over TLS with
 # a client certificate (a fresh CA from the openssl CLI), then:
 #   (a) BUILD_DIR/bench/bench_kube: RUNS fresh informers on /api/v1/pods
@@ -89,7 +89,7 @@ openssl req -x509 -CA "$D/ca.pem" -CAkey "$D/ca.key" "${ec[@]}" -subj /CN=lo-ben
         { echo "${0##*/}: openssl failed" >&2; exit 1; }
 
 t0=$(date +%s%N)
-python3 "$SRC/tests/fake_kube.py" --port-file "$D/port" --log /dev/null --pods "$PODS" \
+python3 "$SRC/tests/lib/fake_kube.py" --port-file "$D/port" --log /dev/null --pods "$PODS" \
         --tls --cert "$D/server.pem" --key "$D/server.key" --client-ca "$D/ca.pem" \
         --bookmark-interval 30 2>"$D/server.err" &
 PID=$!

@@ -15,7 +15,7 @@ PKGS=(
   python3 openssl               # fixture HTTP(S) server for REST collector tests
   clickhouse-server clickhouse-client   # real ClickHouse 18.16 for tests and benchmarks
   prometheus                    # real Prometheus 2.42 for the prometheus collector tests
-  python3-yaml                  # tests/deploy_lint.py parses deploy/**/*.yaml
+  python3-yaml                  # tests/lib/deploy_lint.py parses deploy/**/*.yaml
   faketime                      # the suite again a year ahead and across a DST change
 )
 

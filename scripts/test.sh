@@ -18,10 +18,10 @@ ONLY=${LO_TEST_ONLY:-}
 LOAD=${LO_TEST_LOAD:-0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# A leak inside librdkafka itself is suppressed; see tests/lsan.supp.
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
-# Races inside librdkafka itself are suppressed; see tests/tsan.supp.
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp}
+# A leak inside librdkafka itself is suppressed; see tests/lib/lsan.supp.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lib/lsan.supp:print_suppressions=0}
+# Races inside librdkafka itself are suppressed; see tests/lib/tsan.supp.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/lib/tsan.supp}
 
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
