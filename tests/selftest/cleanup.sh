@@ -108,9 +108,11 @@ start() {
         RUN_PID=$!
 }
 
-# marker NAME KIND: waits for the fault line; sets PGID and SDIR.
+# marker NAME KIND: waits for the fault line; sets PGID and SDIR. A test
+# that has already ended (the abort case) may have written the line that cat
+# has not copied yet: then it waits for cat to reach the end first.
 marker() {
-        local deadline=$(($(now_ms) + 60000)) line
+        local deadline=$(($(now_ms) + 60000)) line ended=
         while :; do
                 line=$(grep -m 1 "^LO_TU_FAULT $2 " "$T/$1.out")
                 if [ -n "$line" ]; then
@@ -118,7 +120,16 @@ marker() {
                         SDIR=$(sed -n 's/.* dir=//p' <<<"$line")
                         [ -n "$PGID" ] && [ -n "$SDIR" ] && return 0
                 fi
-                if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$RUN_PID" 2>/dev/null; then
+                if [ -z "$ended" ] && ! kill -0 "$RUN_PID" 2>/dev/null; then
+                        # one more look once cat has copied all there was
+                        # (or the deadline says something still holds the pipe)
+                        while kill -0 "$CAT_PID" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
+                                sleep 0.05
+                        done
+                        ended=1
+                        continue
+                fi
+                if [ "$(now_ms)" -ge "$deadline" ] || [ -n "$ended" ]; then
                         bad "$1: no LO_TU_FAULT $2 line (did the server start?)"
                         sed 's/^/    | /' "$T/$1.out" | tail -20
                         return 1
