@@ -155,6 +155,8 @@ struct kubernetes_release {             /* one Helm release revision (a Secret's
 
 /* Drops a reference to any model above; frees on the last. NULL-safe. */
 void kubernetes_model_unref(void *model);
+/* Takes one more reference to a model (an informer's, for a poll). */
+void kubernetes_model_ref(void *model);
 
 /* Component selectors, parsed once. */
 struct kubernetes_components;
