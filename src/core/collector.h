@@ -124,6 +124,9 @@ struct collector_ops {
 /* NULL-terminated registry (collectors/registry.c). */
 extern const struct collector_ops *const collector_registry[];
 const struct collector_ops *collector_find(const char *kind);
+/* The i-th kind of the registry (0-based), NULL past the last: how the
+ * layers below the collectors enumerate them (src/core/collector_registry.c). */
+const struct collector_ops *collector_nth(size_t i);
 /* The action plug-in that owns the config's `actions:` list: the first in
  * the registry with user_defs, or NULL. */
 const struct action_kind *collector_user_actions(void);
