@@ -28,6 +28,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubernetes.h"
 #include "core/subproc.h"
 #include "core/util.h"
 
@@ -259,7 +260,7 @@ bool kubeact_context_dangerous(const struct config *cfg, const char *context)
 /* --- what every kubectl/helm action shares --------------------------------- */
 
 struct kubeact_env {
-        const struct config *cfg;
+        const struct kubernetes_top_cfg *top;   /* the top-level keys, or NULL */
         char *kubeconfig;       /* owned or NULL */
         char *context;          /* owned */
         struct kubeact_target t;
@@ -274,12 +275,12 @@ static void env_done(struct kubeact_env *e)
 
 static const char *env_kubectl(const struct kubeact_env *e)
 {
-        return e->cfg && e->cfg->kubectl && *e->cfg->kubectl ? e->cfg->kubectl : "kubectl";
+        return e->top && e->top->kubectl && *e->top->kubectl ? e->top->kubectl : "kubectl";
 }
 
 static const char *env_helm(const struct kubeact_env *e)
 {
-        return e->cfg && e->cfg->helm && *e->cfg->helm ? e->cfg->helm : "helm";
+        return e->top && e->top->helm && *e->top->helm ? e->top->helm : "helm";
 }
 
 /* Parses the target, checks the scope and the argument, resolves the
@@ -290,7 +291,7 @@ static int env_make(const struct action_ctx *x, struct action_plan *p, struct ku
         const struct action_def *d = x->def;
 
         memset(e, 0, sizeof *e);
-        e->cfg = x->src ? x->src->cfg : NULL;
+        e->top = config_kind_cfg(x->src ? x->src->cfg : NULL, &coll_kubernetes_ops);
         if (!d) {
                 err_set(err, EINVAL, "no action");
                 return -1;
@@ -326,9 +327,9 @@ static void kubectl_prefix(const struct kubeact_env *e, struct kubeact_argv *a, 
         }
         argv_add(a, "--context");
         argv_add(a, e->context);
-        if (e->cfg && e->cfg->kubectl_cache_dir && *e->cfg->kubectl_cache_dir) {
+        if (e->top && e->top->kubectl_cache_dir && *e->top->kubectl_cache_dir) {
                 argv_add(a, "--cache-dir");
-                argv_add(a, e->cfg->kubectl_cache_dir);
+                argv_add(a, e->top->kubectl_cache_dir);
         }
         if (ns && e->t.ns[0]) {
                 argv_add(a, "-n");

@@ -79,6 +79,17 @@ static const struct cfg_key ks_keys[] = {
         { NULL, 0, 0, false, NULL },
 };
 
+/* Top-level keys (collector_ops.config_keys), for the actions of kubeact.c. */
+static const struct cfg_key ks_top_keys[] = {
+        { "kubectl", CFG_STR, offsetof(struct kubernetes_top_cfg, kubectl), false,
+          "the kubectl binary (default: kubectl on PATH)" },
+        { "helm", CFG_STR, offsetof(struct kubernetes_top_cfg, helm), false,
+          "the helm binary (default: helm on PATH)" },
+        { "kubectl_cache_dir", CFG_STR, offsetof(struct kubernetes_top_cfg, kubectl_cache_dir),
+          false, "--cache-dir for kubectl (default: kubectl's)" },
+        { NULL, 0, 0, false, NULL },
+};
+
 static const struct threshold_def ks_thresholds[] = {
         { "pod_failing",      THR_COUNT, 1.0, NAN,
           "a pod waiting in CrashLoopBackOff, ImagePullBackOff, ErrImagePull, "
@@ -973,4 +984,6 @@ const struct collector_ops coll_kubernetes_ops = {
         .key_metric_unit = THR_COUNT,
         .actions = kube_actions,
         .action_kind = &kubeact_kube_kind,
+        .config_keys = ks_top_keys,
+        .config_size = sizeof(struct kubernetes_top_cfg),
 };

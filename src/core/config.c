@@ -1363,9 +1363,11 @@ static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *s
 
 /* --- top level ------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = { "environment", "refresh", "theme", "read_only",
-                                        "audit_log", "kubectl", "helm", "kubectl_cache_dir",
-                                        "actions", "danger_contexts", "sources" };
+/* The core's top-level keys; the kinds' own (collector_ops.config_keys)
+ * come between the two parts in "did you mean". */
+static const char *const top_keys_head[] = { "environment", "refresh", "theme", "read_only",
+                                             "audit_log" };
+static const char *const top_keys_tail[] = { "actions", "danger_contexts", "sources" };
 
 /* The top-level `actions:` list, parsed with the kind-key machinery into
  * struct config (docs/actions.md, user-defined actions). */
@@ -1377,7 +1379,7 @@ static const struct cfg_key top_action_keys[] = {
         { "actions[].title", CFG_STR, offsetof(struct cfg_action, title), false,
           "what the dialog says" },
         { "actions[].scope", CFG_STR, offsetof(struct cfg_action, scope), true,
-          "pod, statefulset, deployment, release, sparkapplication or node" },
+          "what the action applies to: a scope of the action plug-in" },
         { "actions[].key", CFG_STR, offsetof(struct cfg_action, key), false,
           "one character: the TUI key" },
         { "actions[].argv", CFG_STRLIST, offsetof(struct cfg_action, argv), true,
@@ -1430,20 +1432,67 @@ static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
         return 0;
 }
 
+/* One zeroed struct per registered kind with top-level keys, and those
+ * keys offered as candidates. */
+static void config_kind_tops_new(struct config *c, struct cands *tc)
+{
+        const struct collector_ops *ops;
+
+        for (size_t i = 0; (ops = collector_nth(i)) != NULL; i++)
+                if (ops->config_keys)
+                        c->n_kind_tops++;
+        c->kind_tops = xcalloc(c->n_kind_tops ? c->n_kind_tops : 1, sizeof *c->kind_tops);
+        c->n_kind_tops = 0;
+        for (size_t i = 0; (ops = collector_nth(i)) != NULL; i++) {
+                if (!ops->config_keys)
+                        continue;
+                c->kind_tops[c->n_kind_tops].ops = ops;
+                c->kind_tops[c->n_kind_tops++].cfg = xcalloc(1, ops->config_size ? ops->config_size : 1);
+                for (size_t j = 0; ops->config_keys[j].name; j++)
+                        if (key_top(ops->config_keys[j].name))
+                                cands_add(tc, ops->config_keys[j].name);
+        }
+}
+
+/* A top-level key some kind owns: parsed into its struct. 1 when it was
+ * one (0 parsed, -1 on error in *rc), 0 when no kind owns it. */
+static int config_kind_key(struct pctx *p, struct config *c, const struct ynode *k,
+                           const struct ynode *v, int *rc)
+{
+        for (size_t i = 0; i < c->n_kind_tops; i++) {
+                const struct cfg_key *keys = c->kind_tops[i].ops->config_keys;
+
+                for (size_t j = 0; keys[j].name; j++)
+                        if (key_top(keys[j].name) && strcmp(keys[j].name, k->str) == 0) {
+                                *rc = kind_value(p, keys, &keys[j], keys[j].name, v,
+                                                 c->kind_tops[i].cfg);
+                                return 1;
+                        }
+        }
+        return 0;
+}
+
 static int config_build(struct pctx *p, struct config *c, const struct ynode *root)
 {
         struct cands tc = { .n = 0 };
         char b[64], s[192];
+        int rc;
 
         if (root->type != YN_MAP)
                 return perr(p, root, "top level must be a mapping (environment, refresh, theme, "
                             "read_only, sources), got %s", ynode_what(root));
-        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys); i++)
-                cands_add(&tc, top_keys[i]);
+        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys_head); i++)
+                cands_add(&tc, top_keys_head[i]);
+        config_kind_tops_new(c, &tc);
+        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys_tail); i++)
+                cands_add(&tc, top_keys_tail[i]);
         for (size_t i = 0; i < root->n; i += 2) {
                 const struct ynode *k = root->kids[i], *v = root->kids[i + 1];
 
-                if (strcmp(k->str, "environment") == 0) {
+                if (config_kind_key(p, c, k, v, &rc)) {
+                        if (rc < 0)
+                                return -1;
+                } else if (strcmp(k->str, "environment") == 0) {
                         if (get_str(p, "environment", v, &c->environment) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "refresh") == 0) {
@@ -1458,15 +1507,6 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                                 return -1;
                 } else if (strcmp(k->str, "audit_log") == 0) {
                         if (get_str(p, "audit_log", v, &c->audit_log) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "kubectl") == 0) {
-                        if (get_str(p, "kubectl", v, &c->kubectl) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "helm") == 0) {
-                        if (get_str(p, "helm", v, &c->helm) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "kubectl_cache_dir") == 0) {
-                        if (get_str(p, "kubectl_cache_dir", v, &c->kubectl_cache_dir) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "actions") == 0) {
                         if (top_actions(p, c, v) < 0)
@@ -1635,15 +1675,25 @@ void config_free(struct config *c)
         free(c->environment);
         free(c->theme);
         free(c->audit_log);
-        free(c->kubectl);
-        free(c->helm);
-        free(c->kubectl_cache_dir);
+        for (size_t i = 0; i < c->n_kind_tops; i++) {
+                fields_free(c->kind_tops[i].ops->config_keys, "", c->kind_tops[i].cfg);
+                free(c->kind_tops[i].cfg);
+        }
+        free(c->kind_tops);
         fields_free(top_action_keys, "", (char *)c);
         for (size_t i = 0; i < c->danger_contexts.n; i++)
                 free(c->danger_contexts.v[i]);
         free(c->danger_contexts.v);
         free((void *)c->user_actions);
         free(c);
+}
+
+const void *config_kind_cfg(const struct config *c, const struct collector_ops *ops)
+{
+        for (size_t i = 0; c && i < c->n_kind_tops; i++)
+                if (c->kind_tops[i].ops == ops)
+                        return c->kind_tops[i].cfg;
+        return NULL;
 }
 
 const struct source_cfg *config_source(const struct config *c, const char *name)
