@@ -20,6 +20,7 @@
 
 #include "actions/action.h"
 #include "core/config.h"
+#include "core/fsdir.h"
 #include "bringup/expr.h"
 #include "core/util.h"
 
@@ -969,20 +970,13 @@ cJSON *plan_progress_read(const char *path, bool *missing, struct err *err)
 /* mkdir -p with 0700 for the parents of path. */
 static int mkdirs_for(const char *path, struct err *err)
 {
-        char *d = xstrdup(path);
+        char *d;
 
-        for (char *q = d + 1; *q; q++) {
-                if (*q != '/')
-                        continue;
-                *q = '\0';
-                if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-                        err_set(err, errno, "mkdir %s: %s", d, strerror(errno));
-                        free(d);
-                        return -1;
-                }
-                *q = '/';
+        if (fsdir_make_parents(path, 0700, &d) != 0) {
+                err_set(err, errno, "mkdir %s: %s", d, strerror(errno));
+                free(d);
+                return -1;
         }
-        free(d);
         return 0;
 }
 
