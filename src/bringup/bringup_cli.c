@@ -16,7 +16,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -85,36 +84,26 @@ static void bu_on_signal(int sig)
 
 enum { OPT_PLAN = 300, OPT_FROM, OPT_ONLY, OPT_DRY, OPT_YES, OPT_RO, OPT_CONFIG };
 
-static const struct option bu_longopts[] = {
-        { "plan",      required_argument, NULL, OPT_PLAN },
-        { "from",      required_argument, NULL, OPT_FROM },
-        { "only",      required_argument, NULL, OPT_ONLY },
-        { "dry-run",   no_argument,       NULL, OPT_DRY },
-        { "yes",       no_argument,       NULL, OPT_YES },
-        { "read-only", no_argument,       NULL, OPT_RO },
-        { "config",    required_argument, NULL, OPT_CONFIG },
-        { "help",      no_argument,       NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+static const struct opt_def bu_optdefs[] = {
+        { "plan",      0,   true,  OPT_PLAN },
+        { "from",      0,   true,  OPT_FROM },
+        { "only",      0,   true,  OPT_ONLY },
+        { "dry-run",   0,   false, OPT_DRY },
+        { "yes",       0,   false, OPT_YES },
+        { "read-only", 0,   false, OPT_RO },
+        { "config",    'c', true,  OPT_CONFIG },
+        { "help",      'h', false, 'h' },
+        { NULL, 0, false, 0 },
 };
 
-static bool bu_takes_value(const char *a)
-{
-        static const char *const v[] = { "--plan", "--from", "--only", "-c", "--config",
-                                         "--view", "--theme", "--conf", NULL };
-
-        for (int i = 0; v[i]; i++)
-                if (!strcmp(a, v[i]))
-                        return true;
-        return false;
-}
-
-bool bringup_is_command(int argc, char **argv)
+bool bringup_is_command(int argc, char **argv, const struct opt_def *main_defs)
 {
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "--"))
                         return false;
                 if (argv[i][0] == '-') {
-                        if (bu_takes_value(argv[i]))
+                        if (opt_takes_value(bu_optdefs, argv[i]) ||
+                            (main_defs && opt_takes_value(main_defs, argv[i])))
                                 i++;
                         continue;
                 }
@@ -153,37 +142,42 @@ static int bu_usage(const char *msg, const char *arg)
 /* Returns -1 when parsed, else the exit code. */
 static int bu_parse(int argc, char **argv, struct bu_opts *o)
 {
+        struct opt_parser op;
         const char *word = NULL;
         int ch;
 
         memset(o, 0, sizeof *o);
         o->plan = BRINGUP_DEFAULT_PLAN;
-        optind = 1;
-        opterr = 0;
-        while ((ch = getopt_long(argc, argv, ":hc:", bu_longopts, NULL)) != -1) {
+        opt_init(&op, argc, argv, bu_optdefs);
+        while ((ch = opt_next(&op)) != OPT_END) {
                 switch (ch) {
-                case OPT_PLAN: o->plan = optarg; break;
-                case OPT_FROM: o->from = optarg; break;
-                case OPT_ONLY: o->only = optarg; break;
+                case OPT_PLAN: o->plan = op.arg; break;
+                case OPT_FROM: o->from = op.arg; break;
+                case OPT_ONLY: o->only = op.arg; break;
                 case OPT_DRY: o->dry_run = true; break;
                 case OPT_YES: o->yes = true; break;
                 case OPT_RO: o->read_only = true; break;
-                case 'c':
-                case OPT_CONFIG: o->config = optarg; break;
+                case OPT_CONFIG: o->config = op.arg; break;
                 case 'h':
+                        opt_done(&op);
                         bu_help(stdout);
                         return 0;
-                case ':':
-                        return bu_usage("option needs a value:", argv[optind - 1]);
+                case OPT_ERR_VALUE:
+                        opt_done(&op);
+                        return bu_usage("option needs a value:", op.bad);
                 default:
-                        return bu_usage("unknown option", argv[optind - 1]);
+                        opt_done(&op);
+                        return bu_usage("unknown option", op.bad);
                 }
         }
-        for (int i = optind; i < argc; i++) {
-                if (word)
+        for (int i = opt_operands(&op); i < argc; i++) {
+                if (word) {
+                        opt_done(&op);
                         return bu_usage("unexpected argument", argv[i]);
+                }
                 word = argv[i];
         }
+        opt_done(&op);
         if (!word)
                 return bu_usage("expected plan, up or down", NULL);
         if (!strcmp(word, "plan"))
