@@ -129,7 +129,7 @@ struct kubernetes_data *kubernetes_data_new(void)
         return d;
 }
 
-static void ks_unref_all(void **v, size_t n)
+static void kubernetes_unref_all(void **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 kubernetes_model_unref(v[i]);
@@ -140,19 +140,19 @@ void kubernetes_data_free(struct kubernetes_data *d)
 {
         if (!d)
                 return;
-        ks_unref_all((void **)d->nodes, d->n_nodes);
-        ks_unref_all((void **)d->workloads, d->n_workloads);
-        ks_unref_all((void **)d->pods, d->n_pods);
-        ks_unref_all((void **)d->pvcs, d->n_pvcs);
-        ks_unref_all((void **)d->events, d->n_events);
-        ks_unref_all((void **)d->releases, d->n_releases);
+        kubernetes_unref_all((void **)d->nodes, d->n_nodes);
+        kubernetes_unref_all((void **)d->workloads, d->n_workloads);
+        kubernetes_unref_all((void **)d->pods, d->n_pods);
+        kubernetes_unref_all((void **)d->pvcs, d->n_pvcs);
+        kubernetes_unref_all((void **)d->events, d->n_events);
+        kubernetes_unref_all((void **)d->releases, d->n_releases);
         free(d->context);
         free(d->server);
         free(d);
 }
 
 /* Appends to a pointer array whose capacity doubles at powers of two. */
-static void ks_push(void ***v, size_t *n, void *m)
+static void kubernetes_push(void ***v, size_t *n, void *m)
 {
         if (!m)
                 return;
@@ -163,88 +163,88 @@ static void ks_push(void ***v, size_t *n, void *m)
 
 void kubernetes_data_add_node(struct kubernetes_data *d, struct kubernetes_node *m)
 {
-        ks_push((void ***)&d->nodes, &d->n_nodes, m);
+        kubernetes_push((void ***)&d->nodes, &d->n_nodes, m);
 }
 
 void kubernetes_data_add_workload(struct kubernetes_data *d, struct kubernetes_workload *m)
 {
-        ks_push((void ***)&d->workloads, &d->n_workloads, m);
+        kubernetes_push((void ***)&d->workloads, &d->n_workloads, m);
 }
 
 void kubernetes_data_add_pod(struct kubernetes_data *d, struct kubernetes_pod *m)
 {
-        ks_push((void ***)&d->pods, &d->n_pods, m);
+        kubernetes_push((void ***)&d->pods, &d->n_pods, m);
 }
 
 void kubernetes_data_add_pvc(struct kubernetes_data *d, struct kubernetes_pvc *m)
 {
-        ks_push((void ***)&d->pvcs, &d->n_pvcs, m);
+        kubernetes_push((void ***)&d->pvcs, &d->n_pvcs, m);
 }
 
 void kubernetes_data_add_event(struct kubernetes_data *d, struct kubernetes_event *m)
 {
-        ks_push((void ***)&d->events, &d->n_events, m);
+        kubernetes_push((void ***)&d->events, &d->n_events, m);
 }
 
 void kubernetes_data_add_release(struct kubernetes_data *d, struct kubernetes_release *m)
 {
-        ks_push((void ***)&d->releases, &d->n_releases, m);
+        kubernetes_push((void ***)&d->releases, &d->n_releases, m);
 }
 
-static int ks_strcmp0(const char *a, const char *b)
+static int kubernetes_strcmp0(const char *a, const char *b)
 {
         return strcmp(a ? a : "", b ? b : "");
 }
 
-static int ks_cmp_nsname(const char *ans, const char *an, const char *bns, const char *bn)
+static int kubernetes_cmp_nsname(const char *ans, const char *an, const char *bns, const char *bn)
 {
-        int c = ks_strcmp0(ans, bns);
+        int c = kubernetes_strcmp0(ans, bns);
 
-        return c ? c : ks_strcmp0(an, bn);
+        return c ? c : kubernetes_strcmp0(an, bn);
 }
 
-static int ks_cmp_node(const void *a, const void *b)
+static int kubernetes_cmp_node(const void *a, const void *b)
 {
         const struct kubernetes_node *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_strcmp0(x->name, y->name);
+        return kubernetes_strcmp0(x->name, y->name);
 }
 
-static int ks_cmp_pod(const void *a, const void *b)
+static int kubernetes_cmp_pod(const void *a, const void *b)
 {
         const struct kubernetes_pod *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_wl(const void *a, const void *b)
+static int kubernetes_cmp_wl(const void *a, const void *b)
 {
         const struct kubernetes_workload *x = *(void *const *)a, *y = *(void *const *)b;
-        int c = ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        int c = kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 
-        return c ? c : ks_strcmp0(x->kind, y->kind);
+        return c ? c : kubernetes_strcmp0(x->kind, y->kind);
 }
 
-static int ks_cmp_pvc(const void *a, const void *b)
+static int kubernetes_cmp_pvc(const void *a, const void *b)
 {
         const struct kubernetes_pvc *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_event(const void *a, const void *b)
+static int kubernetes_cmp_event(const void *a, const void *b)
 {
         const struct kubernetes_event *x = *(void *const *)a, *y = *(void *const *)b;
 
         if (x->last_seen_ms != y->last_seen_ms)
                 return x->last_seen_ms > y->last_seen_ms ? -1 : 1;     /* unknown (-1) last */
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_rel(const void *a, const void *b)
+static int kubernetes_cmp_rel(const void *a, const void *b)
 {
         const struct kubernetes_release *x = *(void *const *)a, *y = *(void *const *)b;
-        int c = ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        int c = kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 
         if (c)
                 return c;
@@ -266,24 +266,24 @@ void kubernetes_data_finish(struct kubernetes_data *d)
         size_t k = 0;
 
         if (d->n_nodes > 1)
-                qsort(d->nodes, d->n_nodes, sizeof *d->nodes, ks_cmp_node);
+                qsort(d->nodes, d->n_nodes, sizeof *d->nodes, kubernetes_cmp_node);
         if (d->n_pods > 1)
-                qsort(d->pods, d->n_pods, sizeof *d->pods, ks_cmp_pod);
+                qsort(d->pods, d->n_pods, sizeof *d->pods, kubernetes_cmp_pod);
         if (d->n_workloads > 1)
-                qsort(d->workloads, d->n_workloads, sizeof *d->workloads, ks_cmp_wl);
+                qsort(d->workloads, d->n_workloads, sizeof *d->workloads, kubernetes_cmp_wl);
         if (d->n_pvcs > 1)
-                qsort(d->pvcs, d->n_pvcs, sizeof *d->pvcs, ks_cmp_pvc);
+                qsort(d->pvcs, d->n_pvcs, sizeof *d->pvcs, kubernetes_cmp_pvc);
         if (d->n_events > 1)
-                qsort(d->events, d->n_events, sizeof *d->events, ks_cmp_event);
+                qsort(d->events, d->n_events, sizeof *d->events, kubernetes_cmp_event);
         if (d->n_releases > 1)
-                qsort(d->releases, d->n_releases, sizeof *d->releases, ks_cmp_rel);
+                qsort(d->releases, d->n_releases, sizeof *d->releases, kubernetes_cmp_rel);
 
         /* Releases: the first (highest) revision of each name. */
         for (size_t i = 0; i < d->n_releases; i++) {
                 struct kubernetes_release *r = d->releases[i];
 
-                if (k && ks_cmp_nsname(d->releases[k - 1]->ns, d->releases[k - 1]->name, r->ns,
-                                       r->name) == 0) {
+                if (k && kubernetes_cmp_nsname(d->releases[k - 1]->ns, d->releases[k - 1]->name,
+                                               r->ns, r->name) == 0) {
                         kubernetes_model_unref(r);
                         continue;
                 }
@@ -321,7 +321,7 @@ void kubernetes_data_finish(struct kubernetes_data *d)
  */
 
 /* `watch`: true unless written false/no/off. -1 when not a boolean. */
-static int ks_watch_on(const struct kubernetes_cfg *c)
+static int kubernetes_watch_on(const struct kubernetes_cfg *c)
 {
         const char *w = c->watch;
 
@@ -332,12 +332,12 @@ static int ks_watch_on(const struct kubernetes_cfg *c)
         return -1;
 }
 
-static int ks_validate(const struct source_cfg *src, struct err *err)
+static int kubernetes_validate(const struct source_cfg *src, struct err *err)
 {
         const struct kubernetes_cfg *c = src->kind_cfg;
         struct kubernetes_components *comps;
 
-        if (ks_watch_on(c) < 0) {
+        if (kubernetes_watch_on(c) < 0) {
                 err_set(err, EINVAL, "watch: expected true or false, got \"%.40s\"",
                         c->watch);
                 return -1;
@@ -430,7 +430,7 @@ struct ks_state {
         size_t n_infs;
 };
 
-static void *ks_make(const cJSON *obj, void *user)
+static void *kubernetes_make(const cJSON *obj, void *user)
 {
         const struct ks_user *u = user;
 
@@ -452,11 +452,11 @@ static void *ks_make(const cJSON *obj, void *user)
 }
 
 static const struct kube_model_ops ks_model_ops = {
-        .make = ks_make,
+        .make = kubernetes_make,
         .free = kubernetes_model_unref,
 };
 
-static void *ks_create(const struct source_cfg *src)
+static void *kubernetes_create(const struct source_cfg *src)
 {
         struct ks_state *st = xcalloc(1, sizeof *st);
         struct err e;
@@ -472,7 +472,7 @@ static void *ks_create(const struct source_cfg *src)
         return st;
 }
 
-static void ks_drop_client(struct ks_state *st)
+static void kubernetes_drop_client(struct ks_state *st)
 {
         for (size_t i = 0; i < st->n_infs; i++) {
                 kube_informer_free(st->infs[i].inf);
@@ -487,18 +487,18 @@ static void ks_drop_client(struct ks_state *st)
         st->kc = NULL;
 }
 
-static void ks_destroy(void *state)
+static void kubernetes_destroy(void *state)
 {
         struct ks_state *st = state;
 
         if (!st)
                 return;
-        ks_drop_client(st);
+        kubernetes_drop_client(st);
         kubernetes_components_free(st->comps);
         free(st);
 }
 
-static void ks_add_inf(struct ks_state *st, size_t r, const char *ns)
+static void kubernetes_add_inf(struct ks_state *st, size_t r, const char *ns)
 {
         const struct ks_res *res = &ks_res[r];
         struct ks_inf *x;
@@ -517,13 +517,13 @@ static void ks_add_inf(struct ks_state *st, size_t r, const char *ns)
         x = &st->infs[st->n_infs++];
         x->res = res;
         x->ns = ns && res->namespaced ? xstrdup(ns) : NULL;
-        x->inf = kube_informer_new(st->client, path, res->query, ks_watch_on(st->cfg) != 0,
+        x->inf = kube_informer_new(st->client, path, res->query, kubernetes_watch_on(st->cfg) != 0,
                                    &ks_model_ops, &st->users[r]);
         free(path);
 }
 
 /* Resolves the kubeconfig and builds the client and informers. */
-static int ks_connect(struct ks_state *st, struct err *err)
+static int kubernetes_connect(struct ks_state *st, struct err *err)
 {
         const struct kubernetes_cfg *c = st->cfg;
         struct kube_opts o;
@@ -540,17 +540,17 @@ static int ks_connect(struct ks_state *st, struct err *err)
         }
         for (size_t r = 0; r < LO_ARRAY_LEN(ks_res); r++) {
                 if (!ks_res[r].namespaced || !c->namespaces.n) {
-                        ks_add_inf(st, r, NULL);
+                        kubernetes_add_inf(st, r, NULL);
                         continue;
                 }
                 for (size_t i = 0; i < c->namespaces.n; i++)
-                        ks_add_inf(st, r, c->namespaces.v[i]);
+                        kubernetes_add_inf(st, r, c->namespaces.v[i]);
         }
         return 0;
 }
 
 /* The data's "was it ever read" flag for x's resource. */
-static bool *ks_have(const struct ks_inf *x, struct kubernetes_data *d)
+static bool *kubernetes_have(const struct ks_inf *x, struct kubernetes_data *d)
 {
         switch (x->res->type) {
         case KS_NODE:
@@ -569,7 +569,7 @@ static bool *ks_have(const struct ks_inf *x, struct kubernetes_data *d)
         return &d->have_pods;
 }
 
-static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
+static void kubernetes_collect(const struct ks_inf *x, struct kubernetes_data *d)
 {
         size_t n = x->inf ? kube_informer_count(x->inf) : 0;
         struct kube_informer_stats stats;
@@ -578,7 +578,7 @@ static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
         if (x->inf)
                 kube_informer_stats(x->inf, &stats);
         if (!stats.lists)               /* never listed: unknown, not empty */
-                *ks_have(x, d) = false;
+                *kubernetes_have(x, d) = false;
 
         for (size_t i = 0; i < n; i++) {
                 void *m = kube_informer_at(x->inf, i, NULL);
@@ -609,8 +609,8 @@ static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
         }
 }
 
-static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status kubernetes_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                        struct err *err)
 {
         struct ks_state *st = state;
         struct kubernetes_data *d;
@@ -618,7 +618,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         size_t failed = 0, skipped = 0;
         bool give_up = false;
 
-        if (!st->client && ks_connect(st, err) != 0)
+        if (!st->client && kubernetes_connect(st, err) != 0)
                 return COLL_DOWN;
         err_clear(&first);
         for (size_t i = 0; i < st->n_infs; i++) {
@@ -654,7 +654,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
                         "be read");
                 /* Nothing answered: read the kubeconfig again next time (a
                  * rotated token, a moved endpoint); the caches re-list. */
-                ks_drop_client(st);
+                kubernetes_drop_client(st);
                 return COLL_DOWN;
         }
         d = kubernetes_data_new();
@@ -662,7 +662,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         d->server = xstrdup(st->kc->server);
         d->collected_ms = clock_wall_ms();
         for (size_t i = 0; i < st->n_infs; i++)
-                ks_collect(&st->infs[i], d);
+                kubernetes_collect(&st->infs[i], d);
         kubernetes_data_finish(d);
         *data = d;
         if (failed) {
@@ -674,7 +674,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         return COLL_OK;
 }
 
-static void ks_data_free_op(void *data)
+static void kubernetes_data_free_op(void *data)
 {
         kubernetes_data_free(data);
 }
@@ -683,7 +683,7 @@ static void ks_data_free_op(void *data)
  * Readers (pure; any thread)
  */
 
-static void ks_to_json(const void *data, cJSON *obj)
+static void kubernetes_to_json(const void *data, cJSON *obj)
 {
         const struct kubernetes_data *d = data;
         cJSON *arr, *o, *c;
@@ -794,8 +794,8 @@ static void ks_to_json(const void *data, cJSON *obj)
         }
 }
 
-static enum severity ks_thr_sev(const struct source_cfg *src, const char *metric, double v,
-                                double *limit)
+static enum severity kubernetes_thr_sev(const struct source_cfg *src, const char *metric, double v,
+                                        double *limit)
 {
         const struct threshold *t = config_threshold(src, metric);
 
@@ -821,15 +821,15 @@ struct ks_cap {
         enum severity worst;
 };
 
-static bool ks_cap_take(struct ks_cap *c, enum severity sev)
+static bool kubernetes_cap_take(struct ks_cap *c, enum severity sev)
 {
         if (sev > c->worst)
                 c->worst = sev;
         return ++c->n <= KS_ALERTS_MAX;
 }
 
-static void ks_cap_done(const struct ks_cap *c, const struct source_cfg *src,
-                        struct alert_list *out)
+static void kubernetes_cap_done(const struct ks_cap *c, const struct source_cfg *src,
+                                struct alert_list *out)
 {
         if (c->n > KS_ALERTS_MAX)
                 health_add(out, c->worst, src, c->metric, "(more)", c->n - KS_ALERTS_MAX, NAN,
@@ -837,7 +837,8 @@ static void ks_cap_done(const struct ks_cap *c, const struct source_cfg *src,
                            c->what, c->n);
 }
 
-static void ks_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void kubernetes_alerts(const struct source_cfg *src, const void *data,
+                              struct alert_list *out)
 {
         const struct kubernetes_data *d = data;
         struct ks_cap cf = { "pod_failing", "pods failing", 0, SEV_OK };
@@ -856,8 +857,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 char list[96] = "";
 
                 if (n->ready != 1) {
-                        sev = ks_thr_sev(src, "node_not_ready", 1, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cn, sev))
+                        sev = kubernetes_thr_sev(src, "node_not_ready", 1, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cn, sev))
                                 health_add(out, sev, src, "node_not_ready", n->name, 1, lim,
                                            "node %s is %s: its pods are not being run or "
                                            "reported", n->name,
@@ -870,8 +871,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                                          np > 1 ? ", " : "", kubernetes_node_conds[k]);
                         }
                 if (np) {
-                        sev = ks_thr_sev(src, "node_pressure", np, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cp, sev))
+                        sev = kubernetes_thr_sev(src, "node_pressure", np, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cp, sev))
                                 health_add(out, sev, src, "node_pressure", n->name, np, lim,
                                            "node %s: %s", n->name, list);
                 }
@@ -881,8 +882,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
 
                 snprintf(subj, sizeof subj, "%s/%s", p->ns ? p->ns : "", p->name);
                 if (p->failing) {
-                        sev = ks_thr_sev(src, "pod_failing", 1, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cf, sev))
+                        sev = kubernetes_thr_sev(src, "pod_failing", 1, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cf, sev))
                                 health_add(out, sev, src, "pod_failing", subj, 1, lim,
                                            "pod %s is %s%s%s (%d restarts)%s%s", subj,
                                            p->reason, p->last_reason ? ", last exit " : "",
@@ -891,8 +892,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                                            p->component ? p->component : "");
                 }
                 if (p->restarts > 0) {
-                        sev = ks_thr_sev(src, "pod_restarts", p->restarts, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cr, sev))
+                        sev = kubernetes_thr_sev(src, "pod_restarts", p->restarts, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cr, sev))
                                 health_add(out, sev, src, "pod_restarts", subj, p->restarts,
                                            lim, "pod %s restarted %d times%s%s", subj,
                                            p->restarts, p->last_reason ? ", last exit " : "",
@@ -907,10 +908,10 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 if (missing <= 0)
                         continue;
                 snprintf(subj, sizeof subj, "%s/%s", w->ns ? w->ns : "", w->name);
-                sev = ks_thr_sev(src, "workload_missing", missing, &lim);
+                sev = kubernetes_thr_sev(src, "workload_missing", missing, &lim);
                 if (w->ready == 0)
                         sev = SEV_CRIT;
-                if (sev != SEV_OK && ks_cap_take(&cw, sev))
+                if (sev != SEV_OK && kubernetes_cap_take(&cw, sev))
                         health_add(out, sev, src, "workload_missing", subj, missing, lim,
                                    "%s %s has %d of %d replicas ready%s", w->kind, subj, w->ready,
                                    w->desired, w->ready == 0 ? ": none is serving" : "");
@@ -922,32 +923,32 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 if (!strcmp(ph, "Bound"))
                         continue;
                 snprintf(subj, sizeof subj, "%s/%s", v->ns ? v->ns : "", v->name);
-                sev = ks_thr_sev(src, "pvc_not_bound", 1, &lim);
+                sev = kubernetes_thr_sev(src, "pvc_not_bound", 1, &lim);
                 if (!strcmp(ph, "Lost"))
                         sev = SEV_CRIT;
-                if (sev != SEV_OK && ks_cap_take(&cv, sev))
+                if (sev != SEV_OK && kubernetes_cap_take(&cv, sev))
                         health_add(out, sev, src, "pvc_not_bound", subj, 1, lim,
                                    "PVC %s is %s%s", subj, ph, !strcmp(ph, "Lost")
                                    ? ": its volume is gone" : " (not Bound)");
         }
         health_check(out, src, "warning_events", "", d->warnings_recent,
                      "Warning events in 15 min");
-        ks_cap_done(&cn, src, out);
-        ks_cap_done(&cp, src, out);
-        ks_cap_done(&cf, src, out);
-        ks_cap_done(&cr, src, out);
-        ks_cap_done(&cw, src, out);
-        ks_cap_done(&cv, src, out);
+        kubernetes_cap_done(&cn, src, out);
+        kubernetes_cap_done(&cp, src, out);
+        kubernetes_cap_done(&cf, src, out);
+        kubernetes_cap_done(&cr, src, out);
+        kubernetes_cap_done(&cw, src, out);
+        kubernetes_cap_done(&cv, src, out);
 }
 
-static double ks_key_metric(const void *data)
+static double kubernetes_key_metric(const void *data)
 {
         const struct kubernetes_data *d = data;
 
         return d->pods_not_ready;
 }
 
-static void ks_summary(const void *data, char *buf, size_t n)
+static void kubernetes_summary(const void *data, char *buf, size_t n)
 {
         const struct kubernetes_data *d = data;
 
@@ -971,15 +972,15 @@ const struct collector_ops coll_kubernetes_ops = {
         .keys = ks_keys,
         .cfg_size = sizeof(struct kubernetes_cfg),
         .thresholds = ks_thresholds,
-        .validate = ks_validate,
-        .create = ks_create,
-        .destroy = ks_destroy,
-        .poll = ks_poll,
-        .data_free = ks_data_free_op,
-        .to_json = ks_to_json,
-        .alerts = ks_alerts,
-        .key_metric = ks_key_metric,
-        .summary = ks_summary,
+        .validate = kubernetes_validate,
+        .create = kubernetes_create,
+        .destroy = kubernetes_destroy,
+        .poll = kubernetes_poll,
+        .data_free = kubernetes_data_free_op,
+        .to_json = kubernetes_to_json,
+        .alerts = kubernetes_alerts,
+        .key_metric = kubernetes_key_metric,
+        .summary = kubernetes_summary,
         .key_metric_name = "pods not ready",
         .key_metric_unit = THR_COUNT,
         .actions = kube_actions,
