@@ -104,7 +104,7 @@ static const char *config_cands_list(const struct cands *c, char *buf, size_t n)
 
 /* `(did you mean "x"?)` when one is close, else `(LABEL: a, b, c)`. */
 static const char *config_suggest(const struct cands *c, const char *in, const char *label,
-                           char *buf, size_t n)
+                                  char *buf, size_t n)
 {
         const char *m = config_cands_closest(c, in);
         char list[192];
@@ -126,7 +126,8 @@ static void config_kinds_cands(struct cands *c)
 /* --- typed values ------------------------------------------------------------ */
 
 /* A non-null scalar, or an error "KEY: expected WHAT, got ...". */
-static int config_want_scalar(struct pctx *p, const char *key, const struct ynode *v, const char *what)
+static int config_want_scalar(struct pctx *p, const char *key, const struct ynode *v,
+                              const char *what)
 {
         if (v->type != YN_SCALAR)
                 return perr(p, v, "%s: expected %s, got %s", key, what, config_ynode_what(v));
@@ -188,7 +189,7 @@ static int config_get_int(struct pctx *p, const char *key, const struct ynode *v
 }
 
 static int config_get_quantity(struct pctx *p, const char *key, const struct ynode *v, bool is_size,
-                        int64_t *out)
+                               int64_t *out)
 {
         struct err e;
 
@@ -210,8 +211,8 @@ static void config_fmt_bound(int64_t ms, char *buf, size_t n)
                 }
 }
 
-static int config_get_duration_in(struct pctx *p, const char *key, const struct ynode *v, int64_t lo,
-                           int64_t hi, int64_t *out)
+static int config_get_duration_in(struct pctx *p, const char *key, const struct ynode *v,
+                                  int64_t lo, int64_t hi, int64_t *out)
 {
         char a[32], b[32], s[64];
 
@@ -227,7 +228,7 @@ static int config_get_duration_in(struct pctx *p, const char *key, const struct 
 }
 
 static int config_get_strlist(struct pctx *p, const char *key, const struct ynode *v,
-                       struct cfg_strlist *out)
+                              struct cfg_strlist *out)
 {
         if (v->type != YN_SEQ) {
                 if (config_ynode_null(v))
@@ -266,7 +267,7 @@ static void config_fmt_thr(const struct threshold_def *d, double v, char *buf, s
 
 /* One warn or crit value: off/null, or a number in the def's unit. */
 static int config_thr_value(struct pctx *p, const struct threshold_def *d, const char *which,
-                     const struct ynode *v, double *out)
+                            const struct ynode *v, double *out)
 {
         char key[96], b[64];
         int64_t q;
@@ -344,7 +345,8 @@ static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const 
                         } else {
                                 return perr(p, wk, "%s: unknown key \"%s\" %s", d->name,
                                             config_show(wk->str, b, sizeof b),
-                                            config_suggest(&wc, wk->str, "valid keys", s, sizeof s));
+                                            config_suggest(&wc, wk->str, "valid keys", s,
+                                                           sizeof s));
                         }
                 }
                 if (!isnan(t->warn) && !isnan(t->crit) && t->warn > t->crit) {
@@ -362,7 +364,8 @@ static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const 
 
 static const char *const common_keys[] = { "name", "kind", "interval", "timeout", "thresholds" };
 
-static const struct ynode *config_map_get(const struct ynode *m, const char *key, const struct ynode **k)
+static const struct ynode *config_map_get(const struct ynode *m, const char *key,
+                                          const struct ynode **k)
 {
         for (size_t i = 0; i < m->n; i += 2)
                 if (strcmp(m->kids[i]->str, key) == 0) {
@@ -401,9 +404,10 @@ static bool config_ends_with(const char *s, const char *suffix)
 }
 
 static int config_map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const char *label, const struct ynode *v, void *base);
-static int config_maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                         const char *label, const struct ynode *v, void *base);
+                            const char *label, const struct ynode *v, void *base);
+static int config_maplist_value(struct pctx *p, const struct cfg_key *keys,
+                                const struct cfg_key *ck, const char *label,
+                                const struct ynode *v, void *base);
 
 /* A key of the source's own mapping (not "speed.query", not "queries[]"). */
 static bool config_key_top(const char *name)
@@ -413,7 +417,7 @@ static bool config_key_top(const char *name)
 
 /* A mapping of names to scalars, kept as text. */
 static int config_get_strmap(struct pctx *p, const char *key, const struct ynode *v,
-                      struct cfg_strmap *out)
+                             struct cfg_strmap *out)
 {
         if (v->type != YN_MAP) {
                 if (config_ynode_null(v))
@@ -445,7 +449,7 @@ static int config_get_strmap(struct pctx *p, const char *key, const struct ynode
  * CFG_MAPLIST); `label` names the key in messages ("speed.query",
  * "queries[2].expr"). */
 static int config_kind_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                      const char *label, const struct ynode *v, void *base_)
+                             const char *label, const struct ynode *v, void *base_)
 {
         char *base = base_;
 
@@ -470,13 +474,15 @@ static int config_kind_value(struct pctx *p, const struct cfg_key *keys, const s
         case CFG_INT:
                 return config_get_int(p, label, v, (int64_t *)(void *)(base + ck->off));
         case CFG_STRLIST:
-                return config_get_strlist(p, label, v, (struct cfg_strlist *)(void *)(base + ck->off));
+                return config_get_strlist(p, label, v,
+                                          (struct cfg_strlist *)(void *)(base + ck->off));
         case CFG_MAP:
                 return config_map_value(p, keys, ck, label, v, base);
         case CFG_MAPLIST:
                 return config_maplist_value(p, keys, ck, label, v, base);
         case CFG_STRMAP:
-                return config_get_strmap(p, label, v, (struct cfg_strmap *)(void *)(base + ck->off));
+                return config_get_strmap(p, label, v,
+                                         (struct cfg_strmap *)(void *)(base + ck->off));
         case CFG_SOURCE: {
                 struct cfg_source_ref *r = (void *)(base + ck->off);
 
@@ -496,7 +502,7 @@ static int config_kind_value(struct pctx *p, const struct cfg_key *keys, const s
 
 /* The entry "<parent>.<name>" of the table, or NULL. */
 static const struct cfg_key *config_sub_key(const struct cfg_key *keys, const char *parent,
-                                     const char *name)
+                                            const char *name)
 {
         size_t pl = strlen(parent);
 
@@ -524,7 +530,7 @@ static void config_sub_cands(const struct cfg_key *keys, const char *parent, str
  * `base`. Shared by CFG_MAP (parent "speed") and the elements of a
  * CFG_MAPLIST (parent "queries[]"); `label` names the mapping in messages. */
 static int config_sub_map(struct pctx *p, const struct cfg_key *keys, const char *parent,
-                   const char *label, const struct ynode *v, void *base)
+                          const char *label, const struct ynode *v, void *base)
 {
         struct cands sc = { .n = 0 };
         char b[64], s[224];
@@ -556,7 +562,7 @@ static int config_sub_map(struct pctx *p, const struct cfg_key *keys, const char
 
 /* A CFG_MAP key: a mapping checked against the table's "<key>.*" entries. */
 static int config_map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const char *label, const struct ynode *v, void *base)
+                            const char *label, const struct ynode *v, void *base)
 {
         if (config_ynode_null(v))
                 return perr(p, v, "%s: missing value", label);
@@ -577,8 +583,9 @@ static size_t config_elem_size(const struct cfg_key *keys, const char *list)
 
 /* A CFG_MAPLIST key: a list of mappings, each checked against the table's
  * "<key>[].*" entries into one element; CFG_UNIQUE values must differ. */
-static int config_maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                         const char *label, const struct ynode *v, void *base)
+static int config_maplist_value(struct pctx *p, const struct cfg_key *keys,
+                                const struct cfg_key *ck, const char *label,
+                                const struct ynode *v, void *base)
 {
         struct cfg_maplist *l = (void *)((char *)base + ck->off);
         size_t sz = config_elem_size(keys, ck->name);
@@ -622,8 +629,8 @@ static int config_maplist_value(struct pctx *p, const struct cfg_key *keys, cons
                                 u = config_map_get(v->kids[i], sub, NULL);
                                 first = config_map_get(v->kids[j], sub, NULL);
                                 return perr(p, u, "%s.%s: duplicate \"%s\" (first defined at "
-                                            "line %d)", el_label, sub, config_show(mine, b, sizeof b),
-                                            first->line);
+                                            "line %d)", el_label, sub,
+                                            config_show(mine, b, sizeof b), first->line);
                         }
                 }
         }
@@ -674,7 +681,8 @@ static int config_source_validate(struct pctx *p, const struct source_cfg *src)
         err_clear(&e);
         if (src->ops->validate(src, &e) < 0)
                 return config_perr_at(p, src->line, src->col, "source \"%s\": %s",
-                               config_show(src->name, b, sizeof b), e.msg[0] ? e.msg : "invalid");
+                                      config_show(src->name, b, sizeof b),
+                                      e.msg[0] ? e.msg : "invalid");
         return 0;
 }
 
@@ -704,7 +712,8 @@ static int config_source_parse(struct pctx *p, struct config *c, const struct yn
                 return perr(p, nv, "name: must not be empty");
         if (!config_name_ok(nv->str))
                 return perr(p, nv, "name: invalid source name \"%s\" "
-                            "(use letters, digits, '.', '_' and '-')", config_show(nv->str, b, sizeof b));
+                            "(use letters, digits, '.', '_' and '-')",
+                            config_show(nv->str, b, sizeof b));
         for (size_t i = 0; i + 1 < c->n_sources; i++)
                 if (strcmp(c->sources[i].name, nv->str) == 0)
                         return perr(p, nv, "duplicate source name \"%s\" "
@@ -764,13 +773,13 @@ static int config_source_parse(struct pctx *p, struct config *c, const struct yn
                         continue;
                 if (strcmp(k->str, "interval") == 0) {
                         if (config_get_duration_in(p, "interval", v, INTERVAL_MIN, INTERVAL_MAX,
-                                            &src->interval_ms) < 0)
+                                                   &src->interval_ms) < 0)
                                 return -1;
                         continue;
                 }
                 if (strcmp(k->str, "timeout") == 0) {
                         if (config_get_duration_in(p, "timeout", v, TIMEOUT_MIN, TIMEOUT_MAX,
-                                            &src->timeout_ms) < 0)
+                                                   &src->timeout_ms) < 0)
                                 return -1;
                         continue;
                 }
@@ -824,11 +833,12 @@ static int config_source_resolve(struct pctx *p, struct config *c, struct source
                 r->src = config_source(c, r->name);
                 if (!r->src)
                         return config_perr_at(p, r->line, r->col, "%s: no source named \"%s\" %s",
-                                       keys[i].name, config_show(r->name, b, sizeof b),
-                                       config_suggest(&nc, r->name, "sources", s, sizeof s));
+                                              keys[i].name, config_show(r->name, b, sizeof b),
+                                              config_suggest(&nc, r->name, "sources", s, sizeof s));
                 if (r->src == src)
-                        return config_perr_at(p, r->line, r->col, "%s: source \"%s\" cannot refer to "
-                                       "itself", keys[i].name, config_show(r->name, b, sizeof b));
+                        return config_perr_at(p, r->line, r->col,
+                                              "%s: source \"%s\" cannot refer to itself",
+                                              keys[i].name, config_show(r->name, b, sizeof b));
         }
         return 0;
 }
@@ -919,7 +929,8 @@ static void config_kind_tops_new(struct config *c, struct cands *tc)
                 if (!ops->config_keys)
                         continue;
                 c->kind_tops[c->n_kind_tops].ops = ops;
-                c->kind_tops[c->n_kind_tops++].cfg = xcalloc(1, ops->config_size ? ops->config_size : 1);
+                c->kind_tops[c->n_kind_tops++].cfg =
+                        xcalloc(1, ops->config_size ? ops->config_size : 1);
                 for (size_t j = 0; ops->config_keys[j].name; j++)
                         if (config_key_top(ops->config_keys[j].name))
                                 config_cands_add(tc, ops->config_keys[j].name);
@@ -937,7 +948,7 @@ static int config_kind_key(struct pctx *p, struct config *c, const struct ynode 
                 for (size_t j = 0; keys[j].name; j++)
                         if (config_key_top(keys[j].name) && strcmp(keys[j].name, k->str) == 0) {
                                 *rc = config_kind_value(p, keys, &keys[j], keys[j].name, v,
-                                                 c->kind_tops[i].cfg);
+                                                        c->kind_tops[i].cfg);
                                 return 1;
                         }
         }
@@ -969,7 +980,7 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                                 return -1;
                 } else if (strcmp(k->str, "refresh") == 0) {
                         if (config_get_duration_in(p, "refresh", v, REFRESH_MIN, REFRESH_MAX,
-                                            &c->refresh_ms) < 0)
+                                                   &c->refresh_ms) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "theme") == 0) {
                         if (config_get_str(p, "theme", v, &c->theme) < 0)
@@ -1003,7 +1014,8 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
 
                                 if (!config_has_source_refs(src->ops->keys))
                                         continue;
-                                if (config_source_resolve(p, c, src) < 0 || config_source_validate(p, src) < 0)
+                                if (config_source_resolve(p, c, src) < 0 ||
+                                    config_source_validate(p, src) < 0)
                                         return -1;
                         }
                 } else {

@@ -86,7 +86,8 @@ bool config_ynode_null(const struct ynode *y)
 /* `off` (unquoted) or null: a disabled threshold. */
 bool config_ynode_off(const struct ynode *y)
 {
-        return config_ynode_null(y) || (y->type == YN_SCALAR && y->plain && strcmp(y->str, "off") == 0);
+        return config_ynode_null(y) || (y->type == YN_SCALAR && y->plain &&
+                                        strcmp(y->str, "off") == 0);
 }
 
 const char *config_ynode_what(const struct ynode *y)
@@ -116,7 +117,8 @@ static char config_char_at(const char *buf, size_t len, size_t index)
         return 0;
 }
 
-static void config_syntax_error(struct pctx *p, const yaml_parser_t *ps, const char *buf, size_t len)
+static void config_syntax_error(struct pctx *p, const yaml_parser_t *ps, const char *buf,
+                                size_t len)
 {
         const char *problem = ps->problem ? ps->problem : "unknown problem";
         int line = 1, col = 1;
@@ -138,20 +140,22 @@ static void config_syntax_error(struct pctx *p, const yaml_parser_t *ps, const c
                 }
                 if (ps->problem_value >= 0)
                         config_perr_at(p, line, col, "invalid input: %s (byte 0x%02x)", problem,
-                                (unsigned)ps->problem_value & 0xffu);
+                                       (unsigned)ps->problem_value & 0xffu);
                 else
                         config_perr_at(p, line, col, "invalid input: %s", problem);
                 return;
         default:
                 line = (int)ps->problem_mark.line + 1;
                 col = (int)ps->problem_mark.column + 1;
-                if (config_char_at(buf, len, ps->problem_mark.index) == '\t' && !strstr(problem, "tab"))
-                        config_perr_at(p, line, col, "YAML syntax error: %s (tabs are not allowed for "
-                                "indentation)", problem);
+                if (config_char_at(buf, len, ps->problem_mark.index) == '\t' &&
+                    !strstr(problem, "tab"))
+                        config_perr_at(p, line, col,
+                                       "YAML syntax error: %s (tabs are not allowed for "
+                                       "indentation)", problem);
                 else if (ps->context)
                         config_perr_at(p, line, col, "YAML syntax error: %s (%s at %d:%d)", problem,
-                                ps->context, (int)ps->context_mark.line + 1,
-                                (int)ps->context_mark.column + 1);
+                                       ps->context, (int)ps->context_mark.line + 1,
+                                       (int)ps->context_mark.column + 1);
                 else
                         config_perr_at(p, line, col, "YAML syntax error: %s", problem);
                 return;
@@ -223,7 +227,8 @@ struct ynode *config_tree_build(struct pctx *p, const char *buf, size_t len)
         bool done = false, failed = false;
 
         if (len > CFG_MAX_BYTES) {
-                config_perr_at(p, 1, 1, "configuration is larger than %d KiB", CFG_MAX_BYTES / 1024);
+                config_perr_at(p, 1, 1, "configuration is larger than %d KiB",
+                               CFG_MAX_BYTES / 1024);
                 return NULL;
         }
         if (!yaml_parser_initialize(&ps)) {
@@ -248,7 +253,8 @@ struct ynode *config_tree_build(struct pctx *p, const char *buf, size_t len)
                         break;
                 case YAML_DOCUMENT_START_EVENT:
                         if (++docs > 1) {
-                                config_perr_at(p, line, col, "multiple YAML documents are not supported");
+                                config_perr_at(p, line, col,
+                                               "multiple YAML documents are not supported");
                                 failed = true;
                         }
                         break;
@@ -272,7 +278,8 @@ struct ynode *config_tree_build(struct pctx *p, const char *buf, size_t len)
                                 tag = ev.data.mapping_start.tag;
                         }
                         if (anchor) {
-                                config_perr_at(p, line, col, "anchors and aliases are not supported");
+                                config_perr_at(p, line, col,
+                                               "anchors and aliases are not supported");
                                 failed = true;
                                 break;
                         }
@@ -289,8 +296,8 @@ struct ynode *config_tree_build(struct pctx *p, const char *buf, size_t len)
                         }
                         if (ev.type != YAML_SCALAR_EVENT && depth == CFG_MAX_DEPTH) {
                                 config_perr_at(p, line, col,
-                                        "nesting deeper than %d levels is not supported",
-                                        CFG_MAX_DEPTH);
+                                               "nesting deeper than %d levels is not supported",
+                                               CFG_MAX_DEPTH);
                                 failed = true;
                                 break;
                         }
