@@ -968,7 +968,7 @@ cJSON *plan_progress_read(const char *path, bool *missing, struct err *err)
 }
 
 /* mkdir -p with 0700 for the parents of path. */
-static int mkdirs_for(const char *path, struct err *err)
+static int plan_mkdirs_for(const char *path, struct err *err)
 {
         char *d;
 
@@ -990,7 +990,7 @@ int plan_progress_write(const char *path, const cJSON *prog, struct err *err)
                 err_set(err, ENOMEM, "progress: cannot format JSON");
                 return -1;
         }
-        if (mkdirs_for(path, err) != 0) {
+        if (plan_mkdirs_for(path, err) != 0) {
                 cJSON_free(text);
                 return -1;
         }
