@@ -8,10 +8,10 @@
  * express but we do not want is refused while the tree is built: anchors and
  * aliases, tags, several documents, NUL characters, keys that are not plain
  * strings, duplicate keys in one mapping and nesting deeper than
- * CFG_MAX_DEPTH. Pass two walks the tree against tables: the fixed top-level
- * and per-source keys here, and each kind's `cfg_key` and `threshold_def`
- * tables from its collector_ops, so a new collector kind needs no code in
- * this file. The first problem found stops the load; unknown names get a
+ * CFG_MAX_DEPTH (config_yaml.c). Pass two walks the tree against tables: the
+ * fixed top-level and per-source keys here, and each kind's `cfg_key` and
+ * `threshold_def` tables and its own top-level keys (config_keys) from its
+ * collector_ops, so a new collector kind needs no code in this file. The first problem found stops the load; unknown names get a
  * "did you mean" from the same candidate lists that are printed otherwise.
  *
  * Secrets never pass through here: *_env / *_file keys are stored as the

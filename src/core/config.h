@@ -183,7 +183,7 @@ struct config {
         struct cfg_maplist actions;     /* struct cfg_action elements */
         struct cfg_strlist danger_contexts;     /* fnmatch globs */
         const struct action_def *user_actions;  /* owned: one per actions[] entry
-                                                   (src/kubeact.h), NULL-name-
+                                                   (action_kind.user_defs), NULL-name-
                                                    terminated; NULL when none */
         struct source_cfg *sources;
         size_t   n_sources;
