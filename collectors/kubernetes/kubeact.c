@@ -28,6 +28,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "clients/kube/kube.h"
+#include "collectors/kubernetes/kubernetes.h"
 #include "core/subproc.h"
 #include "core/util.h"
 
@@ -41,7 +42,7 @@ struct kubeact_argv {
         size_t  n, cap;
 };
 
-static void argv_add(struct kubeact_argv *a, const char *w)
+static void kubeact_argv_add(struct kubeact_argv *a, const char *w)
 {
         if (a->n + 2 > a->cap) {
                 a->cap = a->cap ? a->cap * 2 : 16;
@@ -51,10 +52,10 @@ static void argv_add(struct kubeact_argv *a, const char *w)
         a->v[a->n] = NULL;
 }
 
-static void argv_addf(struct kubeact_argv *a, const char *fmt, ...)
+static void kubeact_argv_addf(struct kubeact_argv *a, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
-static void argv_addf(struct kubeact_argv *a, const char *fmt, ...)
+static void kubeact_argv_addf(struct kubeact_argv *a, const char *fmt, ...)
 {
         va_list ap;
         char *s;
@@ -67,11 +68,11 @@ static void argv_addf(struct kubeact_argv *a, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(s, (size_t)len + 1, fmt, ap);
         va_end(ap);
-        argv_add(a, s);
+        kubeact_argv_add(a, s);
         free(s);
 }
 
-static void argv_free(struct kubeact_argv *a)
+static void kubeact_argv_free(struct kubeact_argv *a)
 {
         for (size_t i = 0; i < a->n; i++)
                 free(a->v[i]);
@@ -80,10 +81,10 @@ static void argv_free(struct kubeact_argv *a)
 }
 
 /* Adds the words as one plan step and empties a. */
-static void argv_plan(struct kubeact_argv *a, struct action_plan *p, int64_t timeout_ms)
+static void kubeact_argv_plan(struct kubeact_argv *a, struct action_plan *p, int64_t timeout_ms)
 {
         action_plan_add_argv(p, a->v, timeout_ms);
-        argv_free(a);
+        kubeact_argv_free(a);
 }
 
 /* --- targets and scopes ------------------------------------------------- */
@@ -138,7 +139,7 @@ int kubeact_target_parse(const char *scope, const char *target, struct kubeact_t
 }
 
 /* True when `kind` is one of the comma-separated words of scope. */
-static bool scope_has(const char *scope, const char *kind)
+static bool kubeact_scope_has(const char *scope, const char *kind)
 {
         size_t kl = strlen(kind);
 
@@ -162,7 +163,7 @@ bool kubeact_target_ok(const struct action_def *d, const char *target, struct er
                 return true;
         if (kubeact_target_parse(d->scope, target, &t, err) != 0)
                 return false;
-        if (!scope_has(d->scope, t.kind)) {
+        if (!kubeact_scope_has(d->scope, t.kind)) {
                 char sc[96];
 
                 str_copy(sc, d->scope, sizeof sc);
@@ -259,38 +260,38 @@ bool kubeact_context_dangerous(const struct config *cfg, const char *context)
 /* --- what every kubectl/helm action shares --------------------------------- */
 
 struct kubeact_env {
-        const struct config *cfg;
+        const struct kubernetes_top_cfg *top;   /* the top-level keys, or NULL */
         char *kubeconfig;       /* owned or NULL */
         char *context;          /* owned */
         struct kubeact_target t;
 };
 
-static void env_done(struct kubeact_env *e)
+static void kubeact_env_done(struct kubeact_env *e)
 {
         free(e->kubeconfig);
         free(e->context);
         memset(e, 0, sizeof *e);
 }
 
-static const char *env_kubectl(const struct kubeact_env *e)
+static const char *kubeact_env_kubectl(const struct kubeact_env *e)
 {
-        return e->cfg && e->cfg->kubectl && *e->cfg->kubectl ? e->cfg->kubectl : "kubectl";
+        return e->top && e->top->kubectl && *e->top->kubectl ? e->top->kubectl : "kubectl";
 }
 
-static const char *env_helm(const struct kubeact_env *e)
+static const char *kubeact_env_helm(const struct kubeact_env *e)
 {
-        return e->cfg && e->cfg->helm && *e->cfg->helm ? e->cfg->helm : "helm";
+        return e->top && e->top->helm && *e->top->helm ? e->top->helm : "helm";
 }
 
 /* Parses the target, checks the scope and the argument, resolves the
  * connection, and sets the plan's context. */
-static int env_make(const struct action_ctx *x, struct action_plan *p, struct kubeact_env *e,
-                    struct err *err)
+static int kubeact_env_make(const struct action_ctx *x, struct action_plan *p,
+                            struct kubeact_env *e, struct err *err)
 {
         const struct action_def *d = x->def;
 
         memset(e, 0, sizeof *e);
-        e->cfg = x->src ? x->src->cfg : NULL;
+        e->top = config_kind_cfg(x->src ? x->src->cfg : NULL, &coll_kubernetes_ops);
         if (!d) {
                 err_set(err, EINVAL, "no action");
                 return -1;
@@ -317,35 +318,35 @@ static int env_make(const struct action_ctx *x, struct action_plan *p, struct ku
 }
 
 /* KUBECTL [--kubeconfig F] --context C [--cache-dir D] [-n NS] */
-static void kubectl_prefix(const struct kubeact_env *e, struct kubeact_argv *a, bool ns)
+static void kubeact_kubectl_prefix(const struct kubeact_env *e, struct kubeact_argv *a, bool ns)
 {
-        argv_add(a, env_kubectl(e));
+        kubeact_argv_add(a, kubeact_env_kubectl(e));
         if (e->kubeconfig) {
-                argv_add(a, "--kubeconfig");
-                argv_add(a, e->kubeconfig);
+                kubeact_argv_add(a, "--kubeconfig");
+                kubeact_argv_add(a, e->kubeconfig);
         }
-        argv_add(a, "--context");
-        argv_add(a, e->context);
-        if (e->cfg && e->cfg->kubectl_cache_dir && *e->cfg->kubectl_cache_dir) {
-                argv_add(a, "--cache-dir");
-                argv_add(a, e->cfg->kubectl_cache_dir);
+        kubeact_argv_add(a, "--context");
+        kubeact_argv_add(a, e->context);
+        if (e->top && e->top->kubectl_cache_dir && *e->top->kubectl_cache_dir) {
+                kubeact_argv_add(a, "--cache-dir");
+                kubeact_argv_add(a, e->top->kubectl_cache_dir);
         }
         if (ns && e->t.ns[0]) {
-                argv_add(a, "-n");
-                argv_add(a, e->t.ns);
+                kubeact_argv_add(a, "-n");
+                kubeact_argv_add(a, e->t.ns);
         }
 }
 
 /* ... -n NS --kube-context C [--kubeconfig F] */
-static void helm_suffix(const struct kubeact_env *e, struct kubeact_argv *a)
+static void kubeact_helm_suffix(const struct kubeact_env *e, struct kubeact_argv *a)
 {
-        argv_add(a, "-n");
-        argv_add(a, e->t.ns);
-        argv_add(a, "--kube-context");
-        argv_add(a, e->context);
+        kubeact_argv_add(a, "-n");
+        kubeact_argv_add(a, e->t.ns);
+        kubeact_argv_add(a, "--kube-context");
+        kubeact_argv_add(a, e->context);
         if (e->kubeconfig) {
-                argv_add(a, "--kubeconfig");
-                argv_add(a, e->kubeconfig);
+                kubeact_argv_add(a, "--kubeconfig");
+                kubeact_argv_add(a, e->kubeconfig);
         }
 }
 
@@ -415,135 +416,136 @@ static int kubeact_check_container(const struct action_def *d, const char *arg,
         return 0;
 }
 
-static int prep_restart(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_restart(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        kubectl_prefix(&e, &a, true);
-        argv_add(&a, "rollout");
-        argv_add(&a, "restart");
-        argv_addf(&a, "%s/%s", e.t.kind, e.t.name);
-        argv_plan(&a, p, 0);
-        env_done(&e);
+        kubeact_kubectl_prefix(&e, &a, true);
+        kubeact_argv_add(&a, "rollout");
+        kubeact_argv_add(&a, "restart");
+        kubeact_argv_addf(&a, "%s/%s", e.t.kind, e.t.name);
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static int prep_scale(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_scale(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        kubectl_prefix(&e, &a, true);
-        argv_add(&a, "scale");
-        argv_addf(&a, "%s/%s", e.t.kind, e.t.name);
-        argv_addf(&a, "--replicas=%s", x->arg);
-        argv_plan(&a, p, 0);
-        env_done(&e);
+        kubeact_kubectl_prefix(&e, &a, true);
+        kubeact_argv_add(&a, "scale");
+        kubeact_argv_addf(&a, "%s/%s", e.t.kind, e.t.name);
+        kubeact_argv_addf(&a, "--replicas=%s", x->arg);
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static int prep_delete(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_delete(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        kubectl_prefix(&e, &a, true);
-        argv_add(&a, "delete");
-        argv_addf(&a, "pod/%s", e.t.name);
-        argv_add(&a, "--wait=false");
-        argv_plan(&a, p, 0);
-        env_done(&e);
+        kubeact_kubectl_prefix(&e, &a, true);
+        kubeact_argv_add(&a, "delete");
+        kubeact_argv_addf(&a, "pod/%s", e.t.name);
+        kubeact_argv_add(&a, "--wait=false");
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static void logs_argv(const struct kubeact_env *e, struct kubeact_argv *a, const char *pod,
-                      bool previous, const char *container)
+static void kubeact_logs_argv(const struct kubeact_env *e, struct kubeact_argv *a, const char *pod,
+                              bool previous, const char *container)
 {
-        kubectl_prefix(e, a, true);
-        argv_add(a, "logs");
-        argv_addf(a, "pod/%s", pod);
-        argv_addf(a, "--tail=%d", KUBEACT_LOG_TAIL);
+        kubeact_kubectl_prefix(e, a, true);
+        kubeact_argv_add(a, "logs");
+        kubeact_argv_addf(a, "pod/%s", pod);
+        kubeact_argv_addf(a, "--tail=%d", KUBEACT_LOG_TAIL);
         if (previous)
-                argv_add(a, "--previous");
+                kubeact_argv_add(a, "--previous");
         if (container && *container) {
-                argv_add(a, "-c");
-                argv_add(a, container);
+                kubeact_argv_add(a, "-c");
+                kubeact_argv_add(a, container);
         }
 }
 
-static int prep_logs_any(const struct action_ctx *x, struct action_plan *p, bool previous,
-                         struct err *err)
+static int kubeact_prep_logs_any(const struct action_ctx *x, struct action_plan *p, bool previous,
+                                 struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        logs_argv(&e, &a, e.t.name, previous, x->arg);
-        argv_plan(&a, p, KUBEACT_LOG_TIMEOUT_MS);
-        env_done(&e);
+        kubeact_logs_argv(&e, &a, e.t.name, previous, x->arg);
+        kubeact_argv_plan(&a, p, KUBEACT_LOG_TIMEOUT_MS);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static int prep_logs(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_logs(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
-        return prep_logs_any(x, p, false, err);
+        return kubeact_prep_logs_any(x, p, false, err);
 }
 
-static int prep_logs_prev(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_logs_prev(const struct action_ctx *x, struct action_plan *p,
+                                  struct err *err)
 {
-        return prep_logs_any(x, p, true, err);
+        return kubeact_prep_logs_any(x, p, true, err);
 }
 
-static int prep_rollback(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_rollback(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        argv_add(&a, env_helm(&e));
-        argv_add(&a, "rollback");
-        argv_add(&a, e.t.name);
+        kubeact_argv_add(&a, kubeact_env_helm(&e));
+        kubeact_argv_add(&a, "rollback");
+        kubeact_argv_add(&a, e.t.name);
         if (x->arg && *x->arg)
-                argv_add(&a, x->arg);
-        helm_suffix(&e, &a);
-        argv_add(&a, "--wait");
-        argv_plan(&a, p, 0);
-        env_done(&e);
+                kubeact_argv_add(&a, x->arg);
+        kubeact_helm_suffix(&e, &a);
+        kubeact_argv_add(&a, "--wait");
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static int prep_upgrade(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_upgrade(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
-        argv_add(&a, env_helm(&e));
-        argv_add(&a, "upgrade");
-        argv_add(&a, e.t.name);
-        argv_add(&a, x->arg);
-        argv_add(&a, "--reuse-values");
-        helm_suffix(&e, &a);
-        argv_plan(&a, p, 0);
-        env_done(&e);
+        kubeact_argv_add(&a, kubeact_env_helm(&e));
+        kubeact_argv_add(&a, "upgrade");
+        kubeact_argv_add(&a, e.t.name);
+        kubeact_argv_add(&a, x->arg);
+        kubeact_argv_add(&a, "--reuse-values");
+        kubeact_helm_suffix(&e, &a);
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_env_done(&e);
         return 0;
 }
 
 /* --- spark ------------------------------------------------------------------------ */
 
 /* `kubectl get sparkapplication/NAME -o json`, parsed. NULL with err. */
-static cJSON *spark_get(const struct action_ctx *x, const struct kubeact_env *e,
-                        struct err *err)
+static cJSON *kubeact_spark_get(const struct action_ctx *x, const struct kubeact_env *e,
+                                struct err *err)
 {
         struct kubeact_argv a = { 0 };
         struct subproc_result r;
@@ -555,18 +557,18 @@ static cJSON *spark_get(const struct action_ctx *x, const struct kubeact_env *e,
                 if (left < 1000)
                         left = 1000;
         }
-        kubectl_prefix(e, &a, true);
-        argv_add(&a, "get");
-        argv_addf(&a, "sparkapplication/%s", e->t.name);
-        argv_add(&a, "-o");
-        argv_add(&a, "json");
+        kubeact_kubectl_prefix(e, &a, true);
+        kubeact_argv_add(&a, "get");
+        kubeact_argv_addf(&a, "sparkapplication/%s", e->t.name);
+        kubeact_argv_add(&a, "-o");
+        kubeact_argv_add(&a, "json");
         /* stderr apart: a kubectl warning must not break the JSON. */
         if (subproc_run_env(a.v, NULL, true, 0, left, x->cc ? x->cc->stop_fd : -1, &r,
                             err) != 0) {
-                argv_free(&a);
+                kubeact_argv_free(&a);
                 return NULL;
         }
-        argv_free(&a);
+        kubeact_argv_free(&a);
         if (r.timed_out || r.exit_code != 0) {
                 const char *m = r.err_out && r.err_len ? r.err_out : r.out ? r.out : "";
                 size_t l = strcspn(m, "\n");
@@ -589,7 +591,7 @@ struct spark_file {
         char *dir, *path;
 };
 
-static void spark_file_free(void *p)
+static void kubeact_spark_file_free(void *p)
 {
         struct spark_file *f = p;
 
@@ -604,7 +606,7 @@ static void spark_file_free(void *p)
 
 /* The object without what the server owns: status and the metadata a
  * create must not carry. */
-static void spark_clean(cJSON *obj)
+static void kubeact_spark_clean(cJSON *obj)
 {
         static const char *const meta[] = { "resourceVersion", "uid", "creationTimestamp",
                                             "managedFields", "generation", "selfLink",
@@ -617,7 +619,7 @@ static void spark_clean(cJSON *obj)
                 cJSON_DeleteItemFromObjectCaseSensitive(m, meta[i]);
 }
 
-static int spark_write(const cJSON *obj, struct spark_file **out, struct err *err)
+static int kubeact_spark_write(const cJSON *obj, struct spark_file **out, struct err *err)
 {
         const char *tmp = getenv("TMPDIR");
         struct spark_file *f = xcalloc(1, sizeof *f);
@@ -658,11 +660,11 @@ static int spark_write(const cJSON *obj, struct spark_file **out, struct err *er
         return 0;
 fail:
         free(txt);
-        spark_file_free(f);
+        kubeact_spark_file_free(f);
         return -1;
 }
 
-static int prep_resubmit(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_resubmit(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
@@ -670,7 +672,7 @@ static int prep_resubmit(const struct action_ctx *x, struct action_plan *p, stru
         const char *path;
         char *dry = NULL;
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
         if (x->dry_run) {
                 /* Nothing runs in a dry run, the read included. */
@@ -681,57 +683,58 @@ static int prep_resubmit(const struct action_ctx *x, struct action_plan *p, stru
                                     "creationTimestamp and managedFields, and written to a "
                                     "private file when run for real");
         } else {
-                cJSON *obj = spark_get(x, &e, err);
+                cJSON *obj = kubeact_spark_get(x, &e, err);
 
                 if (!obj) {
-                        env_done(&e);
+                        kubeact_env_done(&e);
                         return -1;
                 }
-                spark_clean(obj);
-                if (spark_write(obj, &f, err) != 0) {
+                kubeact_spark_clean(obj);
+                if (kubeact_spark_write(obj, &f, err) != 0) {
                         cJSON_Delete(obj);
-                        env_done(&e);
+                        kubeact_env_done(&e);
                         return -1;
                 }
                 cJSON_Delete(obj);
                 p->priv = f;
-                p->priv_free = spark_file_free;
+                p->priv_free = kubeact_spark_file_free;
                 path = f->path;
                 p->note = xasprintf("the object (without status and server metadata) was "
                                     "saved to %s", path);
         }
-        kubectl_prefix(&e, &a, true);
-        argv_add(&a, "delete");
-        argv_addf(&a, "sparkapplication/%s", e.t.name);
-        argv_add(&a, "--wait=true");
-        argv_plan(&a, p, 0);
-        kubectl_prefix(&e, &a, true);
-        argv_add(&a, "create");
-        argv_add(&a, "-f");
-        argv_add(&a, path);
-        argv_plan(&a, p, 0);
+        kubeact_kubectl_prefix(&e, &a, true);
+        kubeact_argv_add(&a, "delete");
+        kubeact_argv_addf(&a, "sparkapplication/%s", e.t.name);
+        kubeact_argv_add(&a, "--wait=true");
+        kubeact_argv_plan(&a, p, 0);
+        kubeact_kubectl_prefix(&e, &a, true);
+        kubeact_argv_add(&a, "create");
+        kubeact_argv_add(&a, "-f");
+        kubeact_argv_add(&a, path);
+        kubeact_argv_plan(&a, p, 0);
         free(dry);
-        env_done(&e);
+        kubeact_env_done(&e);
         return 0;
 }
 
-static int prep_driver_logs(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_driver_logs(const struct action_ctx *x, struct action_plan *p,
+                                    struct err *err)
 {
         struct kubeact_env e;
         struct kubeact_argv a = { 0 };
         char pod[254];
 
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
         /* The operator names the driver NAME-driver unless the spec says
          * otherwise; the application's status says which pod it is. */
         snprintf(pod, sizeof pod, "%.240s-driver", e.t.name);
         if (!x->dry_run) {
-                cJSON *obj = spark_get(x, &e, err);
+                cJSON *obj = kubeact_spark_get(x, &e, err);
                 const cJSON *st, *di, *pn;
 
                 if (!obj) {
-                        env_done(&e);
+                        kubeact_env_done(&e);
                         return -1;
                 }
                 st = cJSON_GetObjectItemCaseSensitive(obj, "status");
@@ -741,40 +744,42 @@ static int prep_driver_logs(const struct action_ctx *x, struct action_plan *p, s
                         str_copy(pod, pn->valuestring, sizeof pod);
                 cJSON_Delete(obj);
         }
-        logs_argv(&e, &a, pod, false, NULL);
-        argv_plan(&a, p, KUBEACT_LOG_TIMEOUT_MS);
-        env_done(&e);
+        kubeact_logs_argv(&e, &a, pod, false, NULL);
+        kubeact_argv_plan(&a, p, KUBEACT_LOG_TIMEOUT_MS);
+        kubeact_env_done(&e);
         return 0;
 }
 
 const struct action_def kube_actions[] = {
         { .name = "restart", .title = "rollout restart", .scope = "statefulset,deployment",
-          .key = 'R', .flags = ACTION_F_MUTATING, .prepare = prep_restart,
+          .key = 'R', .flags = ACTION_F_MUTATING, .prepare = kubeact_prep_restart,
           .run = action_run_cmds },
         { .name = "scale", .title = "scale", .scope = "statefulset,deployment", .key = 'S',
           .flags = ACTION_F_MUTATING | ACTION_F_ARG, .arg_label = "replicas",
-          .check_arg = kubeact_check_replicas, .prepare = prep_scale, .run = action_run_cmds },
+          .check_arg = kubeact_check_replicas, .prepare = kubeact_prep_scale,
+          .run = action_run_cmds },
         { .name = "delete", .title = "delete pod", .scope = "pod", .key = 'D',
-          .flags = ACTION_F_MUTATING | ACTION_F_DANGEROUS, .prepare = prep_delete,
+          .flags = ACTION_F_MUTATING | ACTION_F_DANGEROUS, .prepare = kubeact_prep_delete,
           .run = action_run_cmds },
         { .name = "logs", .title = "pod logs", .scope = "pod", .key = 'l',
           .flags = ACTION_F_ARG | ACTION_F_ARG_OPT | ACTION_F_NOCONFIRM | ACTION_F_TAIL,
           .arg_label = "container (empty: the default one)",
-          .check_arg = kubeact_check_container, .prepare = prep_logs, .run = action_run_cmds },
+          .check_arg = kubeact_check_container, .prepare = kubeact_prep_logs,
+          .run = action_run_cmds },
         { .name = "logs-previous", .title = "logs of the previous container", .scope = "pod",
           .key = 'L',
           .flags = ACTION_F_ARG | ACTION_F_ARG_OPT | ACTION_F_NOCONFIRM | ACTION_F_TAIL,
           .arg_label = "container (empty: the default one)",
-          .check_arg = kubeact_check_container, .prepare = prep_logs_prev,
+          .check_arg = kubeact_check_container, .prepare = kubeact_prep_logs_prev,
           .run = action_run_cmds },
         { .name = "rollback", .title = "helm rollback", .scope = "release", .key = 'B',
           .flags = ACTION_F_MUTATING | ACTION_F_DANGEROUS | ACTION_F_ARG | ACTION_F_ARG_OPT,
           .arg_label = "revision (empty: the previous one)",
-          .check_arg = kubeact_check_revision, .prepare = prep_rollback,
+          .check_arg = kubeact_check_revision, .prepare = kubeact_prep_rollback,
           .run = action_run_cmds },
         { .name = "upgrade", .title = "helm upgrade --reuse-values", .scope = "release",
           .key = 'U', .flags = ACTION_F_MUTATING | ACTION_F_DANGEROUS | ACTION_F_ARG,
-          .arg_label = "chart", .check_arg = kubeact_check_chart, .prepare = prep_upgrade,
+          .arg_label = "chart", .check_arg = kubeact_check_chart, .prepare = kubeact_prep_upgrade,
           .run = action_run_cmds },
         { .name = NULL },
 };
@@ -782,10 +787,10 @@ const struct action_def kube_actions[] = {
 const struct action_def spark_actions[] = {
         { .name = "resubmit", .title = "delete and resubmit", .scope = "sparkapplication",
           .key = 'R', .flags = ACTION_F_MUTATING | ACTION_F_DANGEROUS,
-          .prepare = prep_resubmit, .run = action_run_cmds },
+          .prepare = kubeact_prep_resubmit, .run = action_run_cmds },
         { .name = "driver-logs", .title = "driver logs", .scope = "sparkapplication",
           .key = 'l', .flags = ACTION_F_NOCONFIRM | ACTION_F_TAIL,
-          .prepare = prep_driver_logs, .run = action_run_cmds },
+          .prepare = kubeact_prep_driver_logs, .run = action_run_cmds },
         { .name = NULL },
 };
 
@@ -796,7 +801,7 @@ static const char *const kubeact_vars_names[] = { "namespace", "name", "kind", "
 static const char *const kubeact_scopes[] = { "pod", "statefulset", "deployment", "release",
                                               "sparkapplication", "node" };
 
-static const char *vars_get(const struct kubeact_vars *v, size_t i)
+static const char *kubeact_vars_get(const struct kubeact_vars *v, size_t i)
 {
         const char *s = NULL;
 
@@ -846,7 +851,7 @@ char *kubeact_subst(const char *word, const struct kubeact_vars *vars, struct er
                         free(out);
                         return NULL;
                 }
-                val = vars ? vars_get(vars, i) : "";
+                val = vars ? kubeact_vars_get(vars, i) : "";
                 vl = strlen(val);
                 while (len + vl + 1 > cap)
                         out = xrealloc(out, cap *= 2);
@@ -911,7 +916,7 @@ int kubeact_user_check(const struct cfg_action *a, const char **key, struct err 
                                 return -1;
                         }
                         if (a->key && strlen(a->key) == 1 && d->key == a->key[0] &&
-                            scope_has(d->scope, a->scope)) {
+                            kubeact_scope_has(d->scope, a->scope)) {
                                 *key = "key";
                                 err_set(err, EINVAL, "key: '%s' is the built-in action %s "
                                         "on a %s", a->key, d->name, a->scope);
@@ -953,7 +958,7 @@ int kubeact_user_check(const struct cfg_action *a, const char **key, struct err 
         return 0;
 }
 
-static int prep_user(const struct action_ctx *x, struct action_plan *p, struct err *err)
+static int kubeact_prep_user(const struct action_ctx *x, struct action_plan *p, struct err *err)
 {
         const struct cfg_action *ca = x->def ? x->def->data : NULL;
         struct kubeact_env e;
@@ -966,7 +971,7 @@ static int prep_user(const struct action_ctx *x, struct action_plan *p, struct e
                 err_set(err, EINVAL, "not a user-defined action");
                 return -1;
         }
-        if (env_make(x, p, &e, err) != 0)
+        if (kubeact_env_make(x, p, &e, err) != 0)
                 return -1;
         kcfg_default = e.kubeconfig;
         if (!kcfg_default) {
@@ -987,26 +992,26 @@ static int prep_user(const struct action_ctx *x, struct action_plan *p, struct e
 
                 /* The configured binaries stand in for the bare names. */
                 if (i == 0 && strcmp(ca->argv.v[0], "kubectl") == 0) {
-                        argv_add(&a, env_kubectl(&e));
+                        kubeact_argv_add(&a, kubeact_env_kubectl(&e));
                         continue;
                 }
                 if (i == 0 && strcmp(ca->argv.v[0], "helm") == 0) {
-                        argv_add(&a, env_helm(&e));
+                        kubeact_argv_add(&a, kubeact_env_helm(&e));
                         continue;
                 }
                 w = kubeact_subst(ca->argv.v[i], &v, err);
                 if (!w) {
-                        argv_free(&a);
+                        kubeact_argv_free(&a);
                         free(home_cfg);
-                        env_done(&e);
+                        kubeact_env_done(&e);
                         return -1;
                 }
-                argv_add(&a, w);
+                kubeact_argv_add(&a, w);
                 free(w);
         }
-        argv_plan(&a, p, 0);
+        kubeact_argv_plan(&a, p, 0);
         free(home_cfg);
-        env_done(&e);
+        kubeact_env_done(&e);
         return 0;
 }
 
@@ -1031,7 +1036,7 @@ const struct action_def *kubeact_user_defs(const struct config *cfg)
                              (kubeact_uses_arg(a) ? ACTION_F_ARG : 0);
                 d[i].arg_label = "${arg}";
                 d[i].data = a;
-                d[i].prepare = prep_user;
+                d[i].prepare = kubeact_prep_user;
                 d[i].run = action_run_cmds;
         }
         return d;
@@ -1041,7 +1046,7 @@ bool kubeact_user_applies(const struct action_def *d, const char *src_kind)
 {
         bool spark;
 
-        if (!d || !d->data || d->prepare != prep_user || !src_kind)
+        if (!d || !d->data || d->prepare != kubeact_prep_user || !src_kind)
                 return false;
         spark = strcmp(d->scope, "sparkapplication") == 0;
         return spark ? strcmp(src_kind, "spark") == 0 : strcmp(src_kind, "kubernetes") == 0;
@@ -1049,7 +1054,7 @@ bool kubeact_user_applies(const struct action_def *d, const char *src_kind)
 
 static bool kubeact_is_ours(const struct action_def *d)
 {
-        if (d->prepare == prep_user)
+        if (d->prepare == kubeact_prep_user)
                 return true;
         for (const struct action_def *k = kube_actions; k->name; k++)
                 if (k == d)

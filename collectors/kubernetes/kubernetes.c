@@ -59,9 +59,6 @@
 
 #define KS_ALERTS_MAX     20            /* per-object alerts per rule */
 #define KS_RECENT_MS      (15 * 60 * 1000)      /* "recent" Warning events */
-#define KS_MAX_CONT       32            /* containers kept per pod */
-#define KS_MAX_COND       12            /* conditions kept per pod */
-#define KS_SEL_MAX        16            /* requirements per selector */
 
 static const struct cfg_key ks_keys[] = {
         { "kubeconfig",   CFG_STR,      offsetof(struct kubernetes_cfg, kubeconfig),      false,
@@ -79,6 +76,17 @@ static const struct cfg_key ks_keys[] = {
           "true (default): list once, then follow watch streams; false: re-list each poll" },
         { "exec_timeout", CFG_DURATION, offsetof(struct kubernetes_cfg, exec_timeout_ms), false,
           "bound on an exec credential plugin (default 10s)" },
+        { NULL, 0, 0, false, NULL },
+};
+
+/* Top-level keys (collector_ops.config_keys), for the actions of kubeact.c. */
+static const struct cfg_key ks_top_keys[] = {
+        { "kubectl", CFG_STR, offsetof(struct kubernetes_top_cfg, kubectl), false,
+          "the kubectl binary (default: kubectl on PATH)" },
+        { "helm", CFG_STR, offsetof(struct kubernetes_top_cfg, helm), false,
+          "the helm binary (default: helm on PATH)" },
+        { "kubectl_cache_dir", CFG_STR, offsetof(struct kubernetes_top_cfg, kubectl_cache_dir),
+          false, "--cache-dir for kubectl (default: kubectl's)" },
         { NULL, 0, 0, false, NULL },
 };
 
@@ -109,753 +117,6 @@ const char *const kubernetes_node_conds[4] = {
 };
 
 /* ------------------------------------------------------------------------
- * JSON access (pure)
- */
-
-static const cJSON *ks_get(const cJSON *o, const char *k)
-{
-        return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
-}
-
-static const cJSON *ks_arr(const cJSON *a)
-{
-        return cJSON_IsArray(a) ? a : NULL;
-}
-
-static const char *ks_s(const cJSON *o, const char *k)
-{
-        const cJSON *v = ks_get(o, k);
-
-        return cJSON_IsString(v) && v->valuestring && v->valuestring[0] ? v->valuestring : NULL;
-}
-
-/* An integer field in [0, INT32_MAX]; `def` when missing or not one. */
-static int ks_int(const cJSON *o, const char *k, int def)
-{
-        const cJSON *v = ks_get(o, k);
-
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
-            v->valuedouble > 2147483647.0)
-                return def;
-        return (int)v->valuedouble;
-}
-
-static bool ks_true(const cJSON *o, const char *k)
-{
-        return cJSON_IsTrue(ks_get(o, k));
-}
-
-static int64_t ks_time(const cJSON *o, const char *k)
-{
-        const char *s = ks_s(o, k);
-
-        return s ? kube_time_ms(s) : -1;
-}
-
-static double ks_qty(const cJSON *o, const char *k)
-{
-        const char *s = ks_s(o, k);
-        double v;
-
-        if (!s || kube_quantity(s, &v) != 0 || !isfinite(v))
-                return NAN;
-        return v;
-}
-
-/* ------------------------------------------------------------------------
- * Packing: a model is one allocation -- the struct, its arrays, then its
- * strings. Builders run twice: once measuring (buf NULL), once copying.
- */
-
-struct ks_pack {
-        char  *buf;             /* NULL while measuring */
-        size_t need, used;
-};
-
-#define KS_ALIGN(n) (((n) + 15) & ~(size_t)15)
-
-/* Copies s (cut to max bytes on a UTF-8 boundary); NULL for NULL or "". */
-static const char *ks_pstr(struct ks_pack *p, const char *s, size_t max)
-{
-        size_t n;
-        char *o;
-
-        if (!s || !*s)
-                return NULL;
-        n = strlen(s);
-        if (n > max) {
-                n = max;
-                while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-                        n--;
-        }
-        if (!p->buf) {
-                p->need += n + 1;
-                return NULL;
-        }
-        o = p->buf + p->used;
-        memcpy(o, s, n);
-        o[n] = '\0';
-        p->used += n + 1;
-        return o;
-}
-
-/* "a/b" ("?" for a missing half); NULL when both are missing. */
-static const char *ks_pfmt2(struct ks_pack *p, const char *a, const char *b)
-{
-        char tmp[320];
-
-        if (!a && !b)
-                return NULL;
-        snprintf(tmp, sizeof tmp, "%s/%s", a ? a : "?", b ? b : "?");
-        return ks_pstr(p, tmp, sizeof tmp);
-}
-
-/* Allocates the model: `head` bytes of struct and arrays, then strings. */
-static void *ks_palloc(struct ks_pack *p, size_t head)
-{
-        char *m = xcalloc(1, KS_ALIGN(head) + p->need + 1);
-
-        p->buf = m + KS_ALIGN(head);
-        p->used = 0;
-        return m;
-}
-
-void kubernetes_model_unref(void *model)
-{
-        atomic_int *refs = model;
-
-        if (model && atomic_fetch_sub(refs, 1) == 1)
-                free(model);
-}
-
-static void ks_ref(void *model)
-{
-        atomic_fetch_add((atomic_int *)model, 1);
-}
-
-/* ------------------------------------------------------------------------
- * Label selectors (equality-based): a=b, a==b, a!=b, a (exists), !a
- */
-
-enum ks_op { KS_EQ, KS_NE, KS_EXISTS, KS_ABSENT };
-
-struct ks_req {
-        char *key, *val;        /* owned; val NULL for exists/absent */
-        enum ks_op op;
-};
-
-struct ks_sel {
-        const char *name;       /* borrowed from the config */
-        struct ks_req req[KS_SEL_MAX];
-        int n;
-};
-
-struct kubernetes_components {
-        struct ks_sel *v;
-        size_t n;
-};
-
-static bool ks_label_char(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.' || c == '/';
-}
-
-static char *ks_trim(const char *s, size_t n)
-{
-        while (n && (*s == ' ' || *s == '\t')) {
-                s++;
-                n--;
-        }
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-                n--;
-        return xstrndup(s, n);
-}
-
-static bool ks_token_ok(const char *s, bool empty_ok)
-{
-        if (!*s)
-                return empty_ok;
-        for (; *s; s++)
-                if (!ks_label_char(*s))
-                        return false;
-        return true;
-}
-
-static void ks_sel_done(struct ks_sel *s)
-{
-        for (int i = 0; i < s->n; i++) {
-                free(s->req[i].key);
-                free(s->req[i].val);
-        }
-        s->n = 0;
-}
-
-/* Parses text into s. 0, or -1 with a reason in why. */
-static int ks_sel_parse(const char *text, struct ks_sel *s, char *why, size_t wn)
-{
-        const char *p = text;
-
-        s->n = 0;
-        if (!text || !*text) {
-                snprintf(why, wn, "empty selector");
-                return -1;
-        }
-        while (*p) {
-                const char *end = strchr(p, ','), *op;
-                size_t len = end ? (size_t)(end - p) : strlen(p);
-                char *part = ks_trim(p, len), *k, *v = NULL;
-                struct ks_req *r;
-                enum ks_op o;
-
-                if (s->n == KS_SEL_MAX) {
-                        free(part);
-                        snprintf(why, wn, "more than %d requirements", KS_SEL_MAX);
-                        goto bad;
-                }
-                if ((op = strstr(part, "!=")) != NULL) {
-                        o = KS_NE;
-                        k = ks_trim(part, (size_t)(op - part));
-                        v = ks_trim(op + 2, strlen(op + 2));
-                } else if ((op = strstr(part, "==")) != NULL) {
-                        o = KS_EQ;
-                        k = ks_trim(part, (size_t)(op - part));
-                        v = ks_trim(op + 2, strlen(op + 2));
-                } else if ((op = strchr(part, '=')) != NULL) {
-                        o = KS_EQ;
-                        k = ks_trim(part, (size_t)(op - part));
-                        v = ks_trim(op + 1, strlen(op + 1));
-                } else if (part[0] == '!') {
-                        o = KS_ABSENT;
-                        k = ks_trim(part + 1, strlen(part + 1));
-                } else {
-                        o = KS_EXISTS;
-                        k = xstrdup(part);
-                }
-                if (!ks_token_ok(k, false) || (v && !ks_token_ok(v, true))) {
-                        snprintf(why, wn, "\"%.64s\" is not a=b, a!=b, a or !a (set-based "
-                                 "selectors such as \"in (...)\" are not supported)", part);
-                        free(part);
-                        free(k);
-                        free(v);
-                        goto bad;
-                }
-                free(part);
-                r = &s->req[s->n++];
-                r->key = k;
-                r->val = v;
-                r->op = o;
-                if (!end)
-                        break;
-                p = end + 1;
-                if (!*p) {
-                        snprintf(why, wn, "trailing ','");
-                        goto bad;
-                }
-        }
-        return 0;
-bad:
-        ks_sel_done(s);
-        return -1;
-}
-
-static bool ks_sel_match(const struct ks_sel *s, const cJSON *labels)
-{
-        for (int i = 0; i < s->n; i++) {
-                const struct ks_req *r = &s->req[i];
-                const cJSON *l = cJSON_IsObject(labels)
-                                 ? cJSON_GetObjectItemCaseSensitive(labels, r->key) : NULL;
-                const char *v = cJSON_IsString(l) ? l->valuestring : NULL;
-
-                switch (r->op) {
-                case KS_EQ:
-                        if (!v || strcmp(v, r->val) != 0)
-                                return false;
-                        break;
-                case KS_NE:
-                        if (v && strcmp(v, r->val) == 0)
-                                return false;
-                        break;
-                case KS_EXISTS:
-                        if (!v)
-                                return false;
-                        break;
-                case KS_ABSENT:
-                        if (v)
-                                return false;
-                        break;
-                }
-        }
-        return s->n > 0;
-}
-
-bool kubernetes_selector_match(const char *selector, const cJSON *labels)
-{
-        struct ks_sel s = { 0 };
-        char why[160];
-        bool m;
-
-        if (ks_sel_parse(selector, &s, why, sizeof why) != 0)
-                return false;
-        m = ks_sel_match(&s, labels);
-        ks_sel_done(&s);
-        return m;
-}
-
-struct kubernetes_components *kubernetes_components_new(const struct cfg_strmap *m,
-                                                        struct err *err)
-{
-        struct kubernetes_components *c = xcalloc(1, sizeof *c);
-        char why[200];
-
-        if (!m || !m->n)
-                return c;
-        c->v = xcalloc(m->n, sizeof *c->v);
-        for (size_t i = 0; i < m->n; i++) {
-                if (ks_sel_parse(m->vals[i], &c->v[i], why, sizeof why) != 0) {
-                        err_set(err, EINVAL, "components.%s: %s", m->keys[i], why);
-                        kubernetes_components_free(c);
-                        return NULL;
-                }
-                c->v[i].name = m->keys[i];
-                c->n++;
-        }
-        return c;
-}
-
-void kubernetes_components_free(struct kubernetes_components *c)
-{
-        if (!c)
-                return;
-        for (size_t i = 0; i < c->n; i++)
-                ks_sel_done(&c->v[i]);
-        free(c->v);
-        free(c);
-}
-
-const char *kubernetes_component_of(const struct kubernetes_components *c, const cJSON *labels)
-{
-        for (size_t i = 0; c && labels && i < c->n; i++)
-                if (ks_sel_match(&c->v[i], labels))
-                        return c->v[i].name;
-        return NULL;
-}
-
-/* ------------------------------------------------------------------------
- * Model builders (pure)
- */
-
-static const char *const ks_failing_reasons[] = {
-        "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
-        "CreateContainerError", "InvalidImageName", "RunContainerError", "ErrImageNeverPull",
-        "PreCreateHookError", "PostStartHookError",
-};
-
-static bool ks_failing(const char *reason)
-{
-        for (size_t i = 0; reason && i < LO_ARRAY_LEN(ks_failing_reasons); i++)
-                if (strcmp(reason, ks_failing_reasons[i]) == 0)
-                        return true;
-        return false;
-}
-
-static const cJSON *ks_meta(const cJSON *obj)
-{
-        const cJSON *m = ks_get(obj, "metadata");
-
-        return ks_s(m, "name") ? m : NULL;
-}
-
-/* The state object of a container status: sets *name and returns it. */
-static const cJSON *ks_state(const cJSON *st, const char **name)
-{
-        static const char *const names[] = { "waiting", "running", "terminated" };
-
-        for (size_t i = 0; i < LO_ARRAY_LEN(names); i++) {
-                const cJSON *s = ks_get(st, names[i]);
-
-                if (cJSON_IsObject(s)) {
-                        *name = names[i];
-                        return s;
-                }
-        }
-        *name = NULL;
-        return NULL;
-}
-
-/* Fills the pod (both passes); cont/cond arrays are written only when set. */
-static void ks_pod_fill(struct ks_pack *p, const cJSON *obj, const cJSON *meta,
-                        const struct kubernetes_components *comps, struct kubernetes_pod *pod)
-{
-        const cJSON *spec = ks_get(obj, "spec"), *status = ks_get(obj, "status");
-        const cJSON *owners = ks_get(meta, "ownerReferences"), *o, *owner = NULL;
-        const cJSON *conds = ks_get(status, "conditions"), *c;
-        static const char *const lists[] = { "initContainerStatuses", "containerStatuses" };
-        const char *failing = NULL, *waiting = NULL, *term = NULL, *init_bad = NULL;
-        const char *last = NULL, *last_failing = NULL;
-        const cJSON *speccont = ks_get(spec, "containers");
-
-        pod->ns = ks_pstr(p, ks_s(meta, "namespace"), 253);
-        pod->name = ks_pstr(p, ks_s(meta, "name"), 253);
-        pod->component = kubernetes_component_of(comps, ks_get(meta, "labels"));
-        pod->phase = ks_pstr(p, ks_s(status, "phase"), 32);
-        pod->node = ks_pstr(p, ks_s(spec, "nodeName"), 253);
-        pod->message = ks_pstr(p, ks_s(status, "message"), 256);
-        pod->terminating = ks_s(meta, "deletionTimestamp") != NULL;
-        pod->start_ms = ks_time(status, "startTime");
-        if (pod->start_ms < 0)
-                pod->start_ms = ks_time(meta, "creationTimestamp");
-        cJSON_ArrayForEach(o, ks_arr(owners)) {
-                if (!owner || ks_true(o, "controller"))
-                        owner = o;
-                if (ks_true(o, "controller"))
-                        break;
-        }
-        pod->owner_kind = ks_pstr(p, ks_s(owner, "kind"), 64);
-        pod->owner_name = ks_pstr(p, ks_s(owner, "name"), 253);
-
-        pod->n_cont = 0;
-        pod->containers = 0;
-        pod->ready_containers = 0;
-        pod->restarts = 0;
-        for (size_t l = 0; l < LO_ARRAY_LEN(lists); l++) {
-                const cJSON *arr = ks_get(status, lists[l]), *cs;
-
-                cJSON_ArrayForEach(cs, ks_arr(arr)) {
-                        const char *sname, *reason;
-                        const cJSON *st = ks_state(ks_get(cs, "state"), &sname);
-                        const cJSON *lt = ks_get(ks_get(cs, "lastState"), "terminated");
-                        bool init = l == 0, ready = ks_true(cs, "ready");
-                        int restarts = ks_int(cs, "restartCount", 0);
-
-                        if (!cJSON_IsObject(cs))
-                                continue;
-                        reason = ks_s(st, "reason");
-                        if (!init) {
-                                pod->containers++;
-                                pod->ready_containers += ready;
-                                pod->restarts += restarts;
-                                if (ks_s(lt, "reason") && (!last || (ks_failing(reason) &&
-                                                                      !last_failing))) {
-                                        last = ks_s(lt, "reason");
-                                        if (ks_failing(reason))
-                                                last_failing = last;
-                                }
-                        }
-                        if (sname && strcmp(sname, "waiting") == 0 && reason) {
-                                if (ks_failing(reason) && !failing)
-                                        failing = reason;
-                                else if (init && strcmp(reason, "PodInitializing") != 0 &&
-                                         !init_bad)
-                                        init_bad = reason;
-                                else if (!init && !waiting)
-                                        waiting = reason;
-                        } else if (sname && strcmp(sname, "terminated") == 0 && reason) {
-                                if (init && ks_int(st, "exitCode", 0) != 0 && !init_bad)
-                                        init_bad = reason;
-                                else if (!init && !term)
-                                        term = reason;
-                        }
-                        if (pod->n_cont < KS_MAX_CONT) {
-                                if (pod->cont) {
-                                        struct kubernetes_container *k = &pod->cont[pod->n_cont];
-
-                                        k->init = init;
-                                        k->ready = ready;
-                                        k->restarts = restarts;
-                                        k->state = sname;
-                                        k->last_exit = ks_int(lt, "exitCode", -1);
-                                }
-                                {
-                                        const char *nm = ks_pstr(p, ks_s(cs, "name"), 63);
-                                        const char *rs = ks_pstr(p, reason, 64);
-                                        const char *lr = ks_pstr(p, ks_s(lt, "reason"), 64);
-
-                                        if (pod->cont) {
-                                                pod->cont[pod->n_cont].name = nm;
-                                                pod->cont[pod->n_cont].reason = rs;
-                                                pod->cont[pod->n_cont].last_reason = lr;
-                                        }
-                                }
-                                pod->n_cont++;
-                        }
-                }
-        }
-        if (cJSON_IsArray(speccont) && cJSON_GetArraySize(speccont) > pod->containers)
-                pod->containers = cJSON_GetArraySize(speccont);
-
-        /* The one reason a console shows, most telling first. */
-        {
-                const char *r = NULL;
-
-                if (pod->terminating)
-                        r = "Terminating";
-                else if (failing)
-                        r = failing;
-                else if (ks_s(status, "reason"))
-                        r = ks_s(status, "reason");
-                else if (init_bad)
-                        r = init_bad;
-                else if (waiting)
-                        r = waiting;
-                else if (term)
-                        r = term;
-                pod->failing = failing != NULL && !pod->terminating;
-                pod->reason = ks_pstr(p, r, 64);
-                pod->last_reason = ks_pstr(p, last, 64);
-        }
-
-        pod->n_cond = 0;
-        cJSON_ArrayForEach(c, ks_arr(conds)) {
-                const char *t = ks_pstr(p, ks_s(c, "type"), 48);
-                const char *s = ks_pstr(p, ks_s(c, "status"), 16);
-                const char *r = ks_pstr(p, ks_s(c, "reason"), 64);
-
-                if (pod->n_cond >= KS_MAX_COND || !ks_s(c, "type"))
-                        continue;
-                if (pod->cond) {
-                        pod->cond[pod->n_cond].type = t;
-                        pod->cond[pod->n_cond].status = s;
-                        pod->cond[pod->n_cond].reason = r;
-                }
-                pod->n_cond++;
-        }
-}
-
-struct kubernetes_pod *kubernetes_pod_make(const cJSON *obj,
-                                           const struct kubernetes_components *comps)
-{
-        const cJSON *meta = ks_meta(obj);
-        struct kubernetes_pod tmp, *pod;
-        struct ks_pack p = { 0 };
-        size_t head;
-
-        if (!meta)
-                return NULL;
-        memset(&tmp, 0, sizeof tmp);
-        ks_pod_fill(&p, obj, meta, comps, &tmp);
-        head = KS_ALIGN(sizeof *pod) + KS_ALIGN(tmp.n_cont * sizeof *pod->cont) +
-               tmp.n_cond * sizeof *pod->cond;
-        pod = ks_palloc(&p, head);
-        pod->cont = (void *)((char *)pod + KS_ALIGN(sizeof *pod));
-        pod->cond = (void *)((char *)pod->cont + KS_ALIGN(tmp.n_cont * sizeof *pod->cont));
-        ks_pod_fill(&p, obj, meta, comps, pod);
-        if (!pod->n_cont)
-                pod->cont = NULL;
-        if (!pod->n_cond)
-                pod->cond = NULL;
-        atomic_init(&pod->refs, 1);
-        return pod;
-}
-
-static void ks_node_fill(struct ks_pack *p, const cJSON *obj, const cJSON *meta,
-                         struct kubernetes_node *n)
-{
-        const cJSON *status = ks_get(obj, "status"), *c;
-        const cJSON *alloc = ks_get(status, "allocatable");
-
-        n->name = ks_pstr(p, ks_s(meta, "name"), 253);
-        n->version = ks_pstr(p, ks_s(ks_get(status, "nodeInfo"), "kubeletVersion"), 64);
-        n->created_ms = ks_time(meta, "creationTimestamp");
-        n->unschedulable = ks_true(ks_get(obj, "spec"), "unschedulable");
-        n->cpu = ks_qty(alloc, "cpu");
-        n->memory = ks_qty(alloc, "memory");
-        n->ready = -1;
-        n->pressure = 0;
-        cJSON_ArrayForEach(c, ks_arr(ks_get(status, "conditions"))) {
-                const char *t = ks_s(c, "type"), *s = ks_s(c, "status");
-
-                if (!t || !s)
-                        continue;
-                if (strcmp(t, "Ready") == 0) {
-                        n->ready = strcmp(s, "True") == 0 ? 1 : strcmp(s, "False") == 0 ? 0 : -1;
-                        continue;
-                }
-                for (size_t i = 0; i < LO_ARRAY_LEN(kubernetes_node_conds); i++)
-                        if (strcmp(t, kubernetes_node_conds[i]) == 0 && strcmp(s, "True") == 0)
-                                n->pressure |= 1u << i;
-        }
-}
-
-struct kubernetes_node *kubernetes_node_make(const cJSON *obj)
-{
-        const cJSON *meta = ks_meta(obj);
-        struct kubernetes_node tmp, *n;
-        struct ks_pack p = { 0 };
-
-        if (!meta)
-                return NULL;
-        memset(&tmp, 0, sizeof tmp);
-        ks_node_fill(&p, obj, meta, &tmp);
-        n = ks_palloc(&p, sizeof *n);
-        ks_node_fill(&p, obj, meta, n);
-        atomic_init(&n->refs, 1);
-        return n;
-}
-
-static void ks_wl_fill(struct ks_pack *p, const cJSON *obj, const cJSON *meta, const char *kind,
-                       const struct kubernetes_components *comps, struct kubernetes_workload *w)
-{
-        const cJSON *spec = ks_get(obj, "spec"), *status = ks_get(obj, "status");
-        const char *comp;
-
-        w->kind = kind;
-        w->ns = ks_pstr(p, ks_s(meta, "namespace"), 253);
-        w->name = ks_pstr(p, ks_s(meta, "name"), 253);
-        comp = kubernetes_component_of(comps, ks_get(meta, "labels"));
-        if (!comp)
-                comp = kubernetes_component_of(comps, ks_get(ks_get(ks_get(spec, "template"),
-                                                                    "metadata"), "labels"));
-        w->component = comp;
-        /* Zero-valued fields are omitted (omitempty): missing is 0. */
-        w->desired = ks_int(spec, "replicas", 0);
-        w->ready = ks_int(status, "readyReplicas", 0);
-        w->updated = ks_int(status, "updatedReplicas", 0);
-        w->available = ks_int(status, "availableReplicas", 0);
-        w->created_ms = ks_time(meta, "creationTimestamp");
-}
-
-struct kubernetes_workload *kubernetes_workload_make(const cJSON *obj, const char *kind,
-                                                     const struct kubernetes_components *comps)
-{
-        const cJSON *meta = ks_meta(obj);
-        struct kubernetes_workload tmp, *w;
-        struct ks_pack p = { 0 };
-        const char *k = ks_s(obj, "kind");
-
-        if (!meta)
-                return NULL;
-        /* List items carry no kind; watch objects do. */
-        if (k && strcmp(k, "StatefulSet") == 0)
-                kind = "StatefulSet";
-        else if (k && strcmp(k, "Deployment") == 0)
-                kind = "Deployment";
-        if (!kind)
-                return NULL;
-        kind = strcmp(kind, "StatefulSet") == 0 ? "StatefulSet" : "Deployment";
-        memset(&tmp, 0, sizeof tmp);
-        ks_wl_fill(&p, obj, meta, kind, comps, &tmp);
-        w = ks_palloc(&p, sizeof *w);
-        ks_wl_fill(&p, obj, meta, kind, comps, w);
-        atomic_init(&w->refs, 1);
-        return w;
-}
-
-static void ks_pvc_fill(struct ks_pack *p, const cJSON *obj, const cJSON *meta,
-                        const struct kubernetes_components *comps, struct kubernetes_pvc *v)
-{
-        const cJSON *spec = ks_get(obj, "spec"), *status = ks_get(obj, "status");
-
-        v->ns = ks_pstr(p, ks_s(meta, "namespace"), 253);
-        v->name = ks_pstr(p, ks_s(meta, "name"), 253);
-        v->component = kubernetes_component_of(comps, ks_get(meta, "labels"));
-        v->phase = ks_pstr(p, ks_s(status, "phase"), 32);
-        v->capacity = ks_qty(ks_get(status, "capacity"), "storage");
-        v->requested = ks_qty(ks_get(ks_get(spec, "resources"), "requests"), "storage");
-        v->storage_class = ks_pstr(p, ks_s(spec, "storageClassName"), 253);
-        v->volume = ks_pstr(p, ks_s(spec, "volumeName"), 253);
-        v->created_ms = ks_time(meta, "creationTimestamp");
-}
-
-struct kubernetes_pvc *kubernetes_pvc_make(const cJSON *obj,
-                                           const struct kubernetes_components *comps)
-{
-        const cJSON *meta = ks_meta(obj);
-        struct kubernetes_pvc tmp, *v;
-        struct ks_pack p = { 0 };
-
-        if (!meta)
-                return NULL;
-        memset(&tmp, 0, sizeof tmp);
-        ks_pvc_fill(&p, obj, meta, comps, &tmp);
-        v = ks_palloc(&p, sizeof *v);
-        ks_pvc_fill(&p, obj, meta, comps, v);
-        atomic_init(&v->refs, 1);
-        return v;
-}
-
-static void ks_event_fill(struct ks_pack *p, const cJSON *obj, const cJSON *meta,
-                          struct kubernetes_event *e)
-{
-        const cJSON *inv = ks_get(obj, "involvedObject"), *series = ks_get(obj, "series");
-        int c;
-
-        if (!cJSON_IsObject(inv))
-                inv = ks_get(obj, "regarding");         /* events.k8s.io/v1 shape */
-        e->ns = ks_pstr(p, ks_s(meta, "namespace"), 253);
-        e->name = ks_pstr(p, ks_s(meta, "name"), 253);
-        e->object = ks_pfmt2(p, ks_s(inv, "kind"), ks_s(inv, "name"));
-        e->reason = ks_pstr(p, ks_s(obj, "reason"), 128);
-        e->message = ks_pstr(p, ks_s(obj, "message") ? ks_s(obj, "message")
-                                                     : ks_s(obj, "note"), 512);
-        c = ks_int(obj, "count", -1);
-        if (c < 0)
-                c = ks_int(series, "count", -1);
-        if (c < 0)
-                c = ks_int(obj, "deprecatedCount", -1);
-        e->count = c;
-        /* lastTimestamp is null for new-style events: then the series' last
-         * observation, then the event's own time. */
-        e->last_seen_ms = ks_time(obj, "lastTimestamp");
-        if (e->last_seen_ms < 0)
-                e->last_seen_ms = ks_time(series, "lastObservedTime");
-        if (e->last_seen_ms < 0)
-                e->last_seen_ms = ks_time(obj, "eventTime");
-        if (e->last_seen_ms < 0)
-                e->last_seen_ms = ks_time(obj, "deprecatedLastTimestamp");
-}
-
-struct kubernetes_event *kubernetes_event_make(const cJSON *obj)
-{
-        const cJSON *meta = ks_meta(obj);
-        struct kubernetes_event tmp, *e;
-        struct ks_pack p = { 0 };
-        const char *type = ks_s(obj, "type");
-
-        /* The fieldSelector asks for Warnings; a server ignoring it must not
-         * fill the list with Normal events. */
-        if (!meta || (type && strcmp(type, "Warning") != 0))
-                return NULL;
-        memset(&tmp, 0, sizeof tmp);
-        ks_event_fill(&p, obj, meta, &tmp);
-        e = ks_palloc(&p, sizeof *e);
-        ks_event_fill(&p, obj, meta, e);
-        atomic_init(&e->refs, 1);
-        return e;
-}
-
-static void ks_rel_fill(struct ks_pack *p, const cJSON *meta, const cJSON *labels,
-                        struct kubernetes_release *r)
-{
-        const char *v = ks_s(labels, "version");
-        char *end = NULL;
-        long n = v ? strtol(v, &end, 10) : -1;
-
-        r->ns = ks_pstr(p, ks_s(meta, "namespace"), 253);
-        r->name = ks_pstr(p, ks_s(labels, "name"), 253);
-        r->status = ks_pstr(p, ks_s(labels, "status"), 32);
-        r->revision = v && end && !*end && n >= 0 && n <= 1000000000 ? (int)n : -1;
-        r->created_ms = ks_time(meta, "creationTimestamp");
-}
-
-struct kubernetes_release *kubernetes_release_make(const cJSON *obj)
-{
-        const cJSON *meta = ks_meta(obj), *labels = ks_get(meta, "labels");
-        struct kubernetes_release tmp, *r;
-        struct ks_pack p = { 0 };
-        const char *owner = ks_s(labels, "owner");
-
-        if (!meta || !owner || strcmp(owner, "helm") != 0 || !ks_s(labels, "name"))
-                return NULL;
-        memset(&tmp, 0, sizeof tmp);
-        ks_rel_fill(&p, meta, labels, &tmp);
-        r = ks_palloc(&p, sizeof *r);
-        ks_rel_fill(&p, meta, labels, r);
-        atomic_init(&r->refs, 1);
-        return r;
-}
-
-/* ------------------------------------------------------------------------
  * Published data
  */
 
@@ -868,7 +129,7 @@ struct kubernetes_data *kubernetes_data_new(void)
         return d;
 }
 
-static void ks_unref_all(void **v, size_t n)
+static void kubernetes_unref_all(void **v, size_t n)
 {
         for (size_t i = 0; i < n; i++)
                 kubernetes_model_unref(v[i]);
@@ -879,19 +140,19 @@ void kubernetes_data_free(struct kubernetes_data *d)
 {
         if (!d)
                 return;
-        ks_unref_all((void **)d->nodes, d->n_nodes);
-        ks_unref_all((void **)d->workloads, d->n_workloads);
-        ks_unref_all((void **)d->pods, d->n_pods);
-        ks_unref_all((void **)d->pvcs, d->n_pvcs);
-        ks_unref_all((void **)d->events, d->n_events);
-        ks_unref_all((void **)d->releases, d->n_releases);
+        kubernetes_unref_all((void **)d->nodes, d->n_nodes);
+        kubernetes_unref_all((void **)d->workloads, d->n_workloads);
+        kubernetes_unref_all((void **)d->pods, d->n_pods);
+        kubernetes_unref_all((void **)d->pvcs, d->n_pvcs);
+        kubernetes_unref_all((void **)d->events, d->n_events);
+        kubernetes_unref_all((void **)d->releases, d->n_releases);
         free(d->context);
         free(d->server);
         free(d);
 }
 
 /* Appends to a pointer array whose capacity doubles at powers of two. */
-static void ks_push(void ***v, size_t *n, void *m)
+static void kubernetes_push(void ***v, size_t *n, void *m)
 {
         if (!m)
                 return;
@@ -902,88 +163,88 @@ static void ks_push(void ***v, size_t *n, void *m)
 
 void kubernetes_data_add_node(struct kubernetes_data *d, struct kubernetes_node *m)
 {
-        ks_push((void ***)&d->nodes, &d->n_nodes, m);
+        kubernetes_push((void ***)&d->nodes, &d->n_nodes, m);
 }
 
 void kubernetes_data_add_workload(struct kubernetes_data *d, struct kubernetes_workload *m)
 {
-        ks_push((void ***)&d->workloads, &d->n_workloads, m);
+        kubernetes_push((void ***)&d->workloads, &d->n_workloads, m);
 }
 
 void kubernetes_data_add_pod(struct kubernetes_data *d, struct kubernetes_pod *m)
 {
-        ks_push((void ***)&d->pods, &d->n_pods, m);
+        kubernetes_push((void ***)&d->pods, &d->n_pods, m);
 }
 
 void kubernetes_data_add_pvc(struct kubernetes_data *d, struct kubernetes_pvc *m)
 {
-        ks_push((void ***)&d->pvcs, &d->n_pvcs, m);
+        kubernetes_push((void ***)&d->pvcs, &d->n_pvcs, m);
 }
 
 void kubernetes_data_add_event(struct kubernetes_data *d, struct kubernetes_event *m)
 {
-        ks_push((void ***)&d->events, &d->n_events, m);
+        kubernetes_push((void ***)&d->events, &d->n_events, m);
 }
 
 void kubernetes_data_add_release(struct kubernetes_data *d, struct kubernetes_release *m)
 {
-        ks_push((void ***)&d->releases, &d->n_releases, m);
+        kubernetes_push((void ***)&d->releases, &d->n_releases, m);
 }
 
-static int ks_strcmp0(const char *a, const char *b)
+static int kubernetes_strcmp0(const char *a, const char *b)
 {
         return strcmp(a ? a : "", b ? b : "");
 }
 
-static int ks_cmp_nsname(const char *ans, const char *an, const char *bns, const char *bn)
+static int kubernetes_cmp_nsname(const char *ans, const char *an, const char *bns, const char *bn)
 {
-        int c = ks_strcmp0(ans, bns);
+        int c = kubernetes_strcmp0(ans, bns);
 
-        return c ? c : ks_strcmp0(an, bn);
+        return c ? c : kubernetes_strcmp0(an, bn);
 }
 
-static int ks_cmp_node(const void *a, const void *b)
+static int kubernetes_cmp_node(const void *a, const void *b)
 {
         const struct kubernetes_node *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_strcmp0(x->name, y->name);
+        return kubernetes_strcmp0(x->name, y->name);
 }
 
-static int ks_cmp_pod(const void *a, const void *b)
+static int kubernetes_cmp_pod(const void *a, const void *b)
 {
         const struct kubernetes_pod *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_wl(const void *a, const void *b)
+static int kubernetes_cmp_wl(const void *a, const void *b)
 {
         const struct kubernetes_workload *x = *(void *const *)a, *y = *(void *const *)b;
-        int c = ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        int c = kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 
-        return c ? c : ks_strcmp0(x->kind, y->kind);
+        return c ? c : kubernetes_strcmp0(x->kind, y->kind);
 }
 
-static int ks_cmp_pvc(const void *a, const void *b)
+static int kubernetes_cmp_pvc(const void *a, const void *b)
 {
         const struct kubernetes_pvc *x = *(void *const *)a, *y = *(void *const *)b;
 
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_event(const void *a, const void *b)
+static int kubernetes_cmp_event(const void *a, const void *b)
 {
         const struct kubernetes_event *x = *(void *const *)a, *y = *(void *const *)b;
 
         if (x->last_seen_ms != y->last_seen_ms)
                 return x->last_seen_ms > y->last_seen_ms ? -1 : 1;     /* unknown (-1) last */
-        return ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        return kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 }
 
-static int ks_cmp_rel(const void *a, const void *b)
+static int kubernetes_cmp_rel(const void *a, const void *b)
 {
         const struct kubernetes_release *x = *(void *const *)a, *y = *(void *const *)b;
-        int c = ks_cmp_nsname(x->ns, x->name, y->ns, y->name);
+        int c = kubernetes_cmp_nsname(x->ns, x->name, y->ns, y->name);
 
         if (c)
                 return c;
@@ -1005,24 +266,24 @@ void kubernetes_data_finish(struct kubernetes_data *d)
         size_t k = 0;
 
         if (d->n_nodes > 1)
-                qsort(d->nodes, d->n_nodes, sizeof *d->nodes, ks_cmp_node);
+                qsort(d->nodes, d->n_nodes, sizeof *d->nodes, kubernetes_cmp_node);
         if (d->n_pods > 1)
-                qsort(d->pods, d->n_pods, sizeof *d->pods, ks_cmp_pod);
+                qsort(d->pods, d->n_pods, sizeof *d->pods, kubernetes_cmp_pod);
         if (d->n_workloads > 1)
-                qsort(d->workloads, d->n_workloads, sizeof *d->workloads, ks_cmp_wl);
+                qsort(d->workloads, d->n_workloads, sizeof *d->workloads, kubernetes_cmp_wl);
         if (d->n_pvcs > 1)
-                qsort(d->pvcs, d->n_pvcs, sizeof *d->pvcs, ks_cmp_pvc);
+                qsort(d->pvcs, d->n_pvcs, sizeof *d->pvcs, kubernetes_cmp_pvc);
         if (d->n_events > 1)
-                qsort(d->events, d->n_events, sizeof *d->events, ks_cmp_event);
+                qsort(d->events, d->n_events, sizeof *d->events, kubernetes_cmp_event);
         if (d->n_releases > 1)
-                qsort(d->releases, d->n_releases, sizeof *d->releases, ks_cmp_rel);
+                qsort(d->releases, d->n_releases, sizeof *d->releases, kubernetes_cmp_rel);
 
         /* Releases: the first (highest) revision of each name. */
         for (size_t i = 0; i < d->n_releases; i++) {
                 struct kubernetes_release *r = d->releases[i];
 
-                if (k && ks_cmp_nsname(d->releases[k - 1]->ns, d->releases[k - 1]->name, r->ns,
-                                       r->name) == 0) {
+                if (k && kubernetes_cmp_nsname(d->releases[k - 1]->ns, d->releases[k - 1]->name,
+                                               r->ns, r->name) == 0) {
                         kubernetes_model_unref(r);
                         continue;
                 }
@@ -1060,7 +321,7 @@ void kubernetes_data_finish(struct kubernetes_data *d)
  */
 
 /* `watch`: true unless written false/no/off. -1 when not a boolean. */
-static int ks_watch_on(const struct kubernetes_cfg *c)
+static int kubernetes_watch_on(const struct kubernetes_cfg *c)
 {
         const char *w = c->watch;
 
@@ -1071,12 +332,12 @@ static int ks_watch_on(const struct kubernetes_cfg *c)
         return -1;
 }
 
-static int ks_validate(const struct source_cfg *src, struct err *err)
+static int kubernetes_validate(const struct source_cfg *src, struct err *err)
 {
         const struct kubernetes_cfg *c = src->kind_cfg;
         struct kubernetes_components *comps;
 
-        if (ks_watch_on(c) < 0) {
+        if (kubernetes_watch_on(c) < 0) {
                 err_set(err, EINVAL, "watch: expected true or false, got \"%.40s\"",
                         c->watch);
                 return -1;
@@ -1169,7 +430,7 @@ struct ks_state {
         size_t n_infs;
 };
 
-static void *ks_make(const cJSON *obj, void *user)
+static void *kubernetes_make(const cJSON *obj, void *user)
 {
         const struct ks_user *u = user;
 
@@ -1191,11 +452,11 @@ static void *ks_make(const cJSON *obj, void *user)
 }
 
 static const struct kube_model_ops ks_model_ops = {
-        .make = ks_make,
+        .make = kubernetes_make,
         .free = kubernetes_model_unref,
 };
 
-static void *ks_create(const struct source_cfg *src)
+static void *kubernetes_create(const struct source_cfg *src)
 {
         struct ks_state *st = xcalloc(1, sizeof *st);
         struct err e;
@@ -1211,7 +472,7 @@ static void *ks_create(const struct source_cfg *src)
         return st;
 }
 
-static void ks_drop_client(struct ks_state *st)
+static void kubernetes_drop_client(struct ks_state *st)
 {
         for (size_t i = 0; i < st->n_infs; i++) {
                 kube_informer_free(st->infs[i].inf);
@@ -1226,18 +487,18 @@ static void ks_drop_client(struct ks_state *st)
         st->kc = NULL;
 }
 
-static void ks_destroy(void *state)
+static void kubernetes_destroy(void *state)
 {
         struct ks_state *st = state;
 
         if (!st)
                 return;
-        ks_drop_client(st);
+        kubernetes_drop_client(st);
         kubernetes_components_free(st->comps);
         free(st);
 }
 
-static void ks_add_inf(struct ks_state *st, size_t r, const char *ns)
+static void kubernetes_add_inf(struct ks_state *st, size_t r, const char *ns)
 {
         const struct ks_res *res = &ks_res[r];
         struct ks_inf *x;
@@ -1256,13 +517,13 @@ static void ks_add_inf(struct ks_state *st, size_t r, const char *ns)
         x = &st->infs[st->n_infs++];
         x->res = res;
         x->ns = ns && res->namespaced ? xstrdup(ns) : NULL;
-        x->inf = kube_informer_new(st->client, path, res->query, ks_watch_on(st->cfg) != 0,
+        x->inf = kube_informer_new(st->client, path, res->query, kubernetes_watch_on(st->cfg) != 0,
                                    &ks_model_ops, &st->users[r]);
         free(path);
 }
 
 /* Resolves the kubeconfig and builds the client and informers. */
-static int ks_connect(struct ks_state *st, struct err *err)
+static int kubernetes_connect(struct ks_state *st, struct err *err)
 {
         const struct kubernetes_cfg *c = st->cfg;
         struct kube_opts o;
@@ -1279,17 +540,17 @@ static int ks_connect(struct ks_state *st, struct err *err)
         }
         for (size_t r = 0; r < LO_ARRAY_LEN(ks_res); r++) {
                 if (!ks_res[r].namespaced || !c->namespaces.n) {
-                        ks_add_inf(st, r, NULL);
+                        kubernetes_add_inf(st, r, NULL);
                         continue;
                 }
                 for (size_t i = 0; i < c->namespaces.n; i++)
-                        ks_add_inf(st, r, c->namespaces.v[i]);
+                        kubernetes_add_inf(st, r, c->namespaces.v[i]);
         }
         return 0;
 }
 
 /* The data's "was it ever read" flag for x's resource. */
-static bool *ks_have(const struct ks_inf *x, struct kubernetes_data *d)
+static bool *kubernetes_have(const struct ks_inf *x, struct kubernetes_data *d)
 {
         switch (x->res->type) {
         case KS_NODE:
@@ -1308,7 +569,7 @@ static bool *ks_have(const struct ks_inf *x, struct kubernetes_data *d)
         return &d->have_pods;
 }
 
-static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
+static void kubernetes_collect(const struct ks_inf *x, struct kubernetes_data *d)
 {
         size_t n = x->inf ? kube_informer_count(x->inf) : 0;
         struct kube_informer_stats stats;
@@ -1317,14 +578,14 @@ static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
         if (x->inf)
                 kube_informer_stats(x->inf, &stats);
         if (!stats.lists)               /* never listed: unknown, not empty */
-                *ks_have(x, d) = false;
+                *kubernetes_have(x, d) = false;
 
         for (size_t i = 0; i < n; i++) {
                 void *m = kube_informer_at(x->inf, i, NULL);
 
                 if (!m)
                         continue;
-                ks_ref(m);
+                kubernetes_model_ref(m);
                 switch (x->res->type) {
                 case KS_NODE:
                         kubernetes_data_add_node(d, m);
@@ -1348,8 +609,8 @@ static void ks_collect(const struct ks_inf *x, struct kubernetes_data *d)
         }
 }
 
-static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status kubernetes_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                        struct err *err)
 {
         struct ks_state *st = state;
         struct kubernetes_data *d;
@@ -1357,7 +618,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         size_t failed = 0, skipped = 0;
         bool give_up = false;
 
-        if (!st->client && ks_connect(st, err) != 0)
+        if (!st->client && kubernetes_connect(st, err) != 0)
                 return COLL_DOWN;
         err_clear(&first);
         for (size_t i = 0; i < st->n_infs; i++) {
@@ -1393,7 +654,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
                         "be read");
                 /* Nothing answered: read the kubeconfig again next time (a
                  * rotated token, a moved endpoint); the caches re-list. */
-                ks_drop_client(st);
+                kubernetes_drop_client(st);
                 return COLL_DOWN;
         }
         d = kubernetes_data_new();
@@ -1401,7 +662,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         d->server = xstrdup(st->kc->server);
         d->collected_ms = clock_wall_ms();
         for (size_t i = 0; i < st->n_infs; i++)
-                ks_collect(&st->infs[i], d);
+                kubernetes_collect(&st->infs[i], d);
         kubernetes_data_finish(d);
         *data = d;
         if (failed) {
@@ -1413,7 +674,7 @@ static enum coll_status ks_poll(void *state, const struct coll_ctx *ctx, void **
         return COLL_OK;
 }
 
-static void ks_data_free_op(void *data)
+static void kubernetes_data_free_op(void *data)
 {
         kubernetes_data_free(data);
 }
@@ -1422,7 +683,7 @@ static void ks_data_free_op(void *data)
  * Readers (pure; any thread)
  */
 
-static void ks_to_json(const void *data, cJSON *obj)
+static void kubernetes_to_json(const void *data, cJSON *obj)
 {
         const struct kubernetes_data *d = data;
         cJSON *arr, *o, *c;
@@ -1533,8 +794,8 @@ static void ks_to_json(const void *data, cJSON *obj)
         }
 }
 
-static enum severity ks_thr_sev(const struct source_cfg *src, const char *metric, double v,
-                                double *limit)
+static enum severity kubernetes_thr_sev(const struct source_cfg *src, const char *metric, double v,
+                                        double *limit)
 {
         const struct threshold *t = config_threshold(src, metric);
 
@@ -1560,15 +821,15 @@ struct ks_cap {
         enum severity worst;
 };
 
-static bool ks_cap_take(struct ks_cap *c, enum severity sev)
+static bool kubernetes_cap_take(struct ks_cap *c, enum severity sev)
 {
         if (sev > c->worst)
                 c->worst = sev;
         return ++c->n <= KS_ALERTS_MAX;
 }
 
-static void ks_cap_done(const struct ks_cap *c, const struct source_cfg *src,
-                        struct alert_list *out)
+static void kubernetes_cap_done(const struct ks_cap *c, const struct source_cfg *src,
+                                struct alert_list *out)
 {
         if (c->n > KS_ALERTS_MAX)
                 health_add(out, c->worst, src, c->metric, "(more)", c->n - KS_ALERTS_MAX, NAN,
@@ -1576,7 +837,8 @@ static void ks_cap_done(const struct ks_cap *c, const struct source_cfg *src,
                            c->what, c->n);
 }
 
-static void ks_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void kubernetes_alerts(const struct source_cfg *src, const void *data,
+                              struct alert_list *out)
 {
         const struct kubernetes_data *d = data;
         struct ks_cap cf = { "pod_failing", "pods failing", 0, SEV_OK };
@@ -1595,8 +857,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 char list[96] = "";
 
                 if (n->ready != 1) {
-                        sev = ks_thr_sev(src, "node_not_ready", 1, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cn, sev))
+                        sev = kubernetes_thr_sev(src, "node_not_ready", 1, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cn, sev))
                                 health_add(out, sev, src, "node_not_ready", n->name, 1, lim,
                                            "node %s is %s: its pods are not being run or "
                                            "reported", n->name,
@@ -1609,8 +871,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                                          np > 1 ? ", " : "", kubernetes_node_conds[k]);
                         }
                 if (np) {
-                        sev = ks_thr_sev(src, "node_pressure", np, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cp, sev))
+                        sev = kubernetes_thr_sev(src, "node_pressure", np, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cp, sev))
                                 health_add(out, sev, src, "node_pressure", n->name, np, lim,
                                            "node %s: %s", n->name, list);
                 }
@@ -1620,8 +882,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
 
                 snprintf(subj, sizeof subj, "%s/%s", p->ns ? p->ns : "", p->name);
                 if (p->failing) {
-                        sev = ks_thr_sev(src, "pod_failing", 1, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cf, sev))
+                        sev = kubernetes_thr_sev(src, "pod_failing", 1, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cf, sev))
                                 health_add(out, sev, src, "pod_failing", subj, 1, lim,
                                            "pod %s is %s%s%s (%d restarts)%s%s", subj,
                                            p->reason, p->last_reason ? ", last exit " : "",
@@ -1630,8 +892,8 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                                            p->component ? p->component : "");
                 }
                 if (p->restarts > 0) {
-                        sev = ks_thr_sev(src, "pod_restarts", p->restarts, &lim);
-                        if (sev != SEV_OK && ks_cap_take(&cr, sev))
+                        sev = kubernetes_thr_sev(src, "pod_restarts", p->restarts, &lim);
+                        if (sev != SEV_OK && kubernetes_cap_take(&cr, sev))
                                 health_add(out, sev, src, "pod_restarts", subj, p->restarts,
                                            lim, "pod %s restarted %d times%s%s", subj,
                                            p->restarts, p->last_reason ? ", last exit " : "",
@@ -1646,10 +908,10 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 if (missing <= 0)
                         continue;
                 snprintf(subj, sizeof subj, "%s/%s", w->ns ? w->ns : "", w->name);
-                sev = ks_thr_sev(src, "workload_missing", missing, &lim);
+                sev = kubernetes_thr_sev(src, "workload_missing", missing, &lim);
                 if (w->ready == 0)
                         sev = SEV_CRIT;
-                if (sev != SEV_OK && ks_cap_take(&cw, sev))
+                if (sev != SEV_OK && kubernetes_cap_take(&cw, sev))
                         health_add(out, sev, src, "workload_missing", subj, missing, lim,
                                    "%s %s has %d of %d replicas ready%s", w->kind, subj, w->ready,
                                    w->desired, w->ready == 0 ? ": none is serving" : "");
@@ -1661,32 +923,32 @@ static void ks_alerts(const struct source_cfg *src, const void *data, struct ale
                 if (!strcmp(ph, "Bound"))
                         continue;
                 snprintf(subj, sizeof subj, "%s/%s", v->ns ? v->ns : "", v->name);
-                sev = ks_thr_sev(src, "pvc_not_bound", 1, &lim);
+                sev = kubernetes_thr_sev(src, "pvc_not_bound", 1, &lim);
                 if (!strcmp(ph, "Lost"))
                         sev = SEV_CRIT;
-                if (sev != SEV_OK && ks_cap_take(&cv, sev))
+                if (sev != SEV_OK && kubernetes_cap_take(&cv, sev))
                         health_add(out, sev, src, "pvc_not_bound", subj, 1, lim,
                                    "PVC %s is %s%s", subj, ph, !strcmp(ph, "Lost")
                                    ? ": its volume is gone" : " (not Bound)");
         }
         health_check(out, src, "warning_events", "", d->warnings_recent,
                      "Warning events in 15 min");
-        ks_cap_done(&cn, src, out);
-        ks_cap_done(&cp, src, out);
-        ks_cap_done(&cf, src, out);
-        ks_cap_done(&cr, src, out);
-        ks_cap_done(&cw, src, out);
-        ks_cap_done(&cv, src, out);
+        kubernetes_cap_done(&cn, src, out);
+        kubernetes_cap_done(&cp, src, out);
+        kubernetes_cap_done(&cf, src, out);
+        kubernetes_cap_done(&cr, src, out);
+        kubernetes_cap_done(&cw, src, out);
+        kubernetes_cap_done(&cv, src, out);
 }
 
-static double ks_key_metric(const void *data)
+static double kubernetes_key_metric(const void *data)
 {
         const struct kubernetes_data *d = data;
 
         return d->pods_not_ready;
 }
 
-static void ks_summary(const void *data, char *buf, size_t n)
+static void kubernetes_summary(const void *data, char *buf, size_t n)
 {
         const struct kubernetes_data *d = data;
 
@@ -1710,17 +972,19 @@ const struct collector_ops coll_kubernetes_ops = {
         .keys = ks_keys,
         .cfg_size = sizeof(struct kubernetes_cfg),
         .thresholds = ks_thresholds,
-        .validate = ks_validate,
-        .create = ks_create,
-        .destroy = ks_destroy,
-        .poll = ks_poll,
-        .data_free = ks_data_free_op,
-        .to_json = ks_to_json,
-        .alerts = ks_alerts,
-        .key_metric = ks_key_metric,
-        .summary = ks_summary,
+        .validate = kubernetes_validate,
+        .create = kubernetes_create,
+        .destroy = kubernetes_destroy,
+        .poll = kubernetes_poll,
+        .data_free = kubernetes_data_free_op,
+        .to_json = kubernetes_to_json,
+        .alerts = kubernetes_alerts,
+        .key_metric = kubernetes_key_metric,
+        .summary = kubernetes_summary,
         .key_metric_name = "pods not ready",
         .key_metric_unit = THR_COUNT,
         .actions = kube_actions,
         .action_kind = &kubeact_kube_kind,
+        .config_keys = ks_top_keys,
+        .config_size = sizeof(struct kubernetes_top_cfg),
 };

@@ -51,6 +51,15 @@ struct kubernetes_cfg {
         int64_t exec_timeout_ms;        /* exec credential plugin bound; 0 = 10 s */
 };
 
+/* The top-level keys the kind owns (collector_ops.config_keys): the
+ * programs the kubectl/helm actions of kubeact.c run. Read back with
+ * config_kind_cfg(cfg, &coll_kubernetes_ops). */
+struct kubernetes_top_cfg {
+        char *kubectl;                  /* kubectl binary; NULL = "kubectl" (PATH) */
+        char *helm;                     /* helm binary; NULL = "helm" (PATH) */
+        char *kubectl_cache_dir;        /* --cache-dir for kubectl; NULL = kubectl's */
+};
+
 /* --- models (immutable; `refs` first in every one) ------------------------ */
 
 struct kubernetes_container {
@@ -155,6 +164,8 @@ struct kubernetes_release {             /* one Helm release revision (a Secret's
 
 /* Drops a reference to any model above; frees on the last. NULL-safe. */
 void kubernetes_model_unref(void *model);
+/* Takes one more reference to a model (an informer's, for a poll). */
+void kubernetes_model_ref(void *model);
 
 /* Component selectors, parsed once. */
 struct kubernetes_components;

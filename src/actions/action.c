@@ -36,6 +36,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
+#include "core/fsdir.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
 #include "core/subproc.h"
@@ -585,31 +586,13 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
 /* mkdir -p of path's parent directory, new levels 0700. */
 static int action_mkdirs(const char *path, struct err *err)
 {
-        char *d = xstrdup(path);
-        char *slash = strrchr(d, '/');
+        char *d;
 
-        if (!slash || slash == d) {
+        if (fsdir_make_parents(path, 0700, &d) != 0) {
+                err_set(err, errno, "audit log: cannot create %s: %s", d, strerror(errno));
                 free(d);
-                return 0;
+                return -1;
         }
-        *slash = '\0';
-        for (char *p = d + 1; ; p++) {
-                char c = *p;
-
-                if (c != '/' && c != '\0')
-                        continue;
-                *p = '\0';
-                if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-                        err_set(err, errno, "audit log: cannot create %s: %s", d,
-                                strerror(errno));
-                        free(d);
-                        return -1;
-                }
-                *p = c;
-                if (c == '\0')
-                        break;
-        }
-        free(d);
         return 0;
 }
 

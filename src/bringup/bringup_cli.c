@@ -16,7 +16,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -70,7 +69,7 @@ struct runner {
 static volatile sig_atomic_t bu_interrupted;
 static int bu_stop_pipe[2] = { -1, -1 };
 
-static void bu_on_signal(int sig)
+static void bringup_on_signal(int sig)
 {
         char b = 1;
         ssize_t w;
@@ -85,36 +84,26 @@ static void bu_on_signal(int sig)
 
 enum { OPT_PLAN = 300, OPT_FROM, OPT_ONLY, OPT_DRY, OPT_YES, OPT_RO, OPT_CONFIG };
 
-static const struct option bu_longopts[] = {
-        { "plan",      required_argument, NULL, OPT_PLAN },
-        { "from",      required_argument, NULL, OPT_FROM },
-        { "only",      required_argument, NULL, OPT_ONLY },
-        { "dry-run",   no_argument,       NULL, OPT_DRY },
-        { "yes",       no_argument,       NULL, OPT_YES },
-        { "read-only", no_argument,       NULL, OPT_RO },
-        { "config",    required_argument, NULL, OPT_CONFIG },
-        { "help",      no_argument,       NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+static const struct opt_def bu_optdefs[] = {
+        { "plan",      0,   true,  OPT_PLAN },
+        { "from",      0,   true,  OPT_FROM },
+        { "only",      0,   true,  OPT_ONLY },
+        { "dry-run",   0,   false, OPT_DRY },
+        { "yes",       0,   false, OPT_YES },
+        { "read-only", 0,   false, OPT_RO },
+        { "config",    'c', true,  OPT_CONFIG },
+        { "help",      'h', false, 'h' },
+        { NULL, 0, false, 0 },
 };
 
-static bool bu_takes_value(const char *a)
-{
-        static const char *const v[] = { "--plan", "--from", "--only", "-c", "--config",
-                                         "--view", "--theme", "--conf", NULL };
-
-        for (int i = 0; v[i]; i++)
-                if (!strcmp(a, v[i]))
-                        return true;
-        return false;
-}
-
-bool bringup_is_command(int argc, char **argv)
+bool bringup_is_command(int argc, char **argv, const struct opt_def *main_defs)
 {
         for (int i = 1; i < argc; i++) {
                 if (!strcmp(argv[i], "--"))
                         return false;
                 if (argv[i][0] == '-') {
-                        if (bu_takes_value(argv[i]))
+                        if (opt_takes_value(bu_optdefs, argv[i]) ||
+                            (main_defs && opt_takes_value(main_defs, argv[i])))
                                 i++;
                         continue;
                 }
@@ -124,7 +113,7 @@ bool bringup_is_command(int argc, char **argv)
         return false;
 }
 
-static void bu_help(FILE *f)
+static void bringup_help(FILE *f)
 {
         fputs("Usage: lambdaops plan [--plan FILE]\n"
               "       lambdaops up   [--plan FILE] [--from STAGE | --only STAGE] [--dry-run] "
@@ -143,7 +132,7 @@ static void bu_help(FILE *f)
               "plan or config.\n", f);
 }
 
-static int bu_usage(const char *msg, const char *arg)
+static int bringup_usage(const char *msg, const char *arg)
 {
         fprintf(stderr, "lambdaops: %s%s%s%s\nTry 'lambdaops plan --help'.\n", msg,
                 arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
@@ -151,41 +140,46 @@ static int bu_usage(const char *msg, const char *arg)
 }
 
 /* Returns -1 when parsed, else the exit code. */
-static int bu_parse(int argc, char **argv, struct bu_opts *o)
+static int bringup_parse(int argc, char **argv, struct bu_opts *o)
 {
+        struct opt_parser op;
         const char *word = NULL;
         int ch;
 
         memset(o, 0, sizeof *o);
         o->plan = BRINGUP_DEFAULT_PLAN;
-        optind = 1;
-        opterr = 0;
-        while ((ch = getopt_long(argc, argv, ":hc:", bu_longopts, NULL)) != -1) {
+        opt_init(&op, argc, argv, bu_optdefs);
+        while ((ch = opt_next(&op)) != OPT_END) {
                 switch (ch) {
-                case OPT_PLAN: o->plan = optarg; break;
-                case OPT_FROM: o->from = optarg; break;
-                case OPT_ONLY: o->only = optarg; break;
+                case OPT_PLAN: o->plan = op.arg; break;
+                case OPT_FROM: o->from = op.arg; break;
+                case OPT_ONLY: o->only = op.arg; break;
                 case OPT_DRY: o->dry_run = true; break;
                 case OPT_YES: o->yes = true; break;
                 case OPT_RO: o->read_only = true; break;
-                case 'c':
-                case OPT_CONFIG: o->config = optarg; break;
+                case OPT_CONFIG: o->config = op.arg; break;
                 case 'h':
-                        bu_help(stdout);
+                        opt_done(&op);
+                        bringup_help(stdout);
                         return 0;
-                case ':':
-                        return bu_usage("option needs a value:", argv[optind - 1]);
+                case OPT_ERR_VALUE:
+                        opt_done(&op);
+                        return bringup_usage("option needs a value:", op.bad);
                 default:
-                        return bu_usage("unknown option", argv[optind - 1]);
+                        opt_done(&op);
+                        return bringup_usage("unknown option", op.bad);
                 }
         }
-        for (int i = optind; i < argc; i++) {
-                if (word)
-                        return bu_usage("unexpected argument", argv[i]);
+        for (int i = opt_operands(&op); i < argc; i++) {
+                if (word) {
+                        opt_done(&op);
+                        return bringup_usage("unexpected argument", argv[i]);
+                }
                 word = argv[i];
         }
+        opt_done(&op);
         if (!word)
-                return bu_usage("expected plan, up or down", NULL);
+                return bringup_usage("expected plan, up or down", NULL);
         if (!strcmp(word, "plan"))
                 o->cmd = BU_PLAN;
         else if (!strcmp(word, "up"))
@@ -193,17 +187,17 @@ static int bu_parse(int argc, char **argv, struct bu_opts *o)
         else if (!strcmp(word, "down"))
                 o->cmd = BU_DOWN;
         else
-                return bu_usage("unknown command", word);
+                return bringup_usage("unknown command", word);
         if (o->cmd == BU_PLAN && (o->from || o->only || o->dry_run || o->yes || o->config))
-                return bu_usage("plan takes only --plan", NULL);
+                return bringup_usage("plan takes only --plan", NULL);
         if (o->from && o->only)
-                return bu_usage("--from and --only exclude each other", NULL);
+                return bringup_usage("--from and --only exclude each other", NULL);
         return -1;
 }
 
 /* --- progress ------------------------------------------------------------------ */
 
-static void j_set(cJSON *o, const char *k, cJSON *v)
+static void bringup_j_set(cJSON *o, const char *k, cJSON *v)
 {
         if (cJSON_GetObjectItemCaseSensitive(o, k))
                 cJSON_ReplaceItemInObjectCaseSensitive(o, k, v);
@@ -211,44 +205,44 @@ static void j_set(cJSON *o, const char *k, cJSON *v)
                 cJSON_AddItemToObject(o, k, v);
 }
 
-static void j_set_str(cJSON *o, const char *k, const char *v)
+static void bringup_j_set_str(cJSON *o, const char *k, const char *v)
 {
-        j_set(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+        bringup_j_set(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
 /* Sets k ("started_at") to the RFC 3339 time and its "_ms" twin
  * ("started_ms") to the wall-clock milliseconds, or both to null. */
-static void j_set_time(cJSON *o, const char *k, int64_t wall)
+static void bringup_j_set_time(cJSON *o, const char *k, int64_t wall)
 {
         char ts[40], kms[40];
         size_t n = strlen(k);
 
         snprintf(kms, sizeof kms, "%.*s_ms", (int)(n > 3 ? n - 3 : n), k);
         if (wall <= 0) {
-                j_set(o, k, cJSON_CreateNull());
-                j_set(o, kms, cJSON_CreateNull());
+                bringup_j_set(o, k, cJSON_CreateNull());
+                bringup_j_set(o, kms, cJSON_CreateNull());
                 return;
         }
         fmt_rfc3339(wall, ts, sizeof ts);
-        j_set_str(o, k, ts);
-        j_set(o, kms, cJSON_CreateNumber((double)wall));
+        bringup_j_set_str(o, k, ts);
+        bringup_j_set(o, kms, cJSON_CreateNumber((double)wall));
 }
 
-static void bu_write(struct runner *r)
+static void bringup_write(struct runner *r)
 {
         struct err e;
 
         if (r->o->dry_run)
                 return;
         err_clear(&e);
-        j_set_time(r->prog, "updated_at", clock_wall_ms());
+        bringup_j_set_time(r->prog, "updated_at", clock_wall_ms());
         if (plan_progress_write(r->prog_path, r->prog, &e) != 0)
                 fprintf(stderr, "lambdaops: progress: %s\n", e.msg);
         r->last_write = clock_mono_ms();
 }
 
 /* The stages array in plan order, keeping what an earlier run recorded. */
-static void bu_prog_init(struct runner *r)
+static void bringup_prog_init(struct runner *r)
 {
         cJSON *old = r->prog, *stages = cJSON_CreateArray();
         struct err e;
@@ -267,31 +261,31 @@ static void bu_prog_init(struct runner *r)
                 cJSON *s = plan_progress_stage(old, name);
 
                 s = s ? cJSON_Duplicate(s, true) : cJSON_CreateObject();
-                j_set_str(s, "name", name);
+                bringup_j_set_str(s, "name", name);
                 if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "state")))
-                        j_set_str(s, "state", "pending");
+                        bringup_j_set_str(s, "state", "pending");
                 cJSON_AddItemToArray(stages, s);
         }
-        j_set(old, "stages", stages);
-        j_set_str(old, "plan", r->plan->path);
-        j_set_str(old, "name", r->plan->name);
+        bringup_j_set(old, "stages", stages);
+        bringup_j_set_str(old, "plan", r->plan->path);
+        bringup_j_set_str(old, "name", r->plan->name);
         r->prog = old;
 }
 
-static void bu_stage_reset(cJSON *s, enum stage_state st)
+static void bringup_stage_reset(cJSON *s, enum stage_state st)
 {
-        j_set_str(s, "state", stage_state_name(st));
-        j_set_time(s, "started_at", 0);
-        j_set_time(s, "finished_at", 0);
-        j_set(s, "error", cJSON_CreateNull());
-        j_set(s, "current_step", cJSON_CreateNull());
-        j_set(s, "steps", cJSON_CreateArray());
-        j_set(s, "gates", cJSON_CreateArray());
-        j_set(s, "output_tail", cJSON_CreateArray());
+        bringup_j_set_str(s, "state", stage_state_name(st));
+        bringup_j_set_time(s, "started_at", 0);
+        bringup_j_set_time(s, "finished_at", 0);
+        bringup_j_set(s, "error", cJSON_CreateNull());
+        bringup_j_set(s, "current_step", cJSON_CreateNull());
+        bringup_j_set(s, "steps", cJSON_CreateArray());
+        bringup_j_set(s, "gates", cJSON_CreateArray());
+        bringup_j_set(s, "output_tail", cJSON_CreateArray());
 }
 
 /* The last BRINGUP_TAIL_LINES lines of the output so far, as an array. */
-static cJSON *bu_tail_json(const struct runner *r)
+static cJSON *bringup_tail_json(const struct runner *r)
 {
         cJSON *a = cJSON_CreateArray();
         size_t n = r->tail_len, start = 0, lines = 0;
@@ -320,7 +314,7 @@ static cJSON *bu_tail_json(const struct runner *r)
         return a;
 }
 
-static void bu_on_output(void *arg, const char *buf, size_t n)
+static void bringup_on_output(void *arg, const char *buf, size_t n)
 {
         struct runner *r = arg;
         size_t keep;
@@ -337,16 +331,16 @@ static void bu_on_output(void *arg, const char *buf, size_t n)
                 r->tail_len = keep + n;
         }
         if (r->cur_stage && clock_mono_ms() - r->last_write >= BRINGUP_WRITE_EVERY_MS) {
-                j_set(r->cur_stage, "output_tail", bu_tail_json(r));
-                bu_write(r);
+                bringup_j_set(r->cur_stage, "output_tail", bringup_tail_json(r));
+                bringup_write(r);
         }
 }
 
 /* --- steps ------------------------------------------------------------------------ */
 
-static void bu_audit(struct runner *r, const char *action, const char *stage,
-                     const char *request, char **argv, enum action_outcome out, long status,
-                     int64_t dur, const char *error)
+static void bringup_audit(struct runner *r, const char *action, const char *stage,
+                          const char *request, char **argv, enum action_outcome out, long status,
+                          int64_t dur, const char *error)
 {
         struct action_cmd cmd = { .argv = argv, .argc = 0 };
         struct action_audit au = {
@@ -365,7 +359,7 @@ static void bu_audit(struct runner *r, const char *action, const char *stage,
                 fprintf(stderr, "lambdaops: audit: %s\n", e.msg);
 }
 
-static bool bu_confirm_typed(const char *what, const char *word)
+static bool bringup_confirm_typed(const char *what, const char *word)
 {
         char line[256];
 
@@ -381,11 +375,11 @@ enum step_rc { STEP_OK, STEP_FAILED, STEP_CANCELLED };
 
 /* Runs step idx (0-based) of stage st; `verb` is "up" or "down". Records it
  * in the stage's progress object s; err says what failed. */
-static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, cJSON *s,
-                                const struct plan_step *step, size_t idx, const char *verb,
-                                struct err *err)
+static enum step_rc bringup_run_step(struct runner *r, const struct plan_stage *st, cJSON *s,
+                                     const struct plan_step *step, size_t idx, const char *verb,
+                                     struct err *err)
 {
-        struct subproc_opts so = { .env = step->env, .on_output = bu_on_output, .arg = r };
+        struct subproc_opts so = { .env = step->env, .on_output = bringup_on_output, .arg = r };
         struct subproc_result sr;
         char **argv, *text, action[160];
         cJSON *rec = cJSON_CreateObject();
@@ -403,13 +397,13 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
                 return STEP_FAILED;
         }
         text = action_argv_text(argv);
-        j_set_str(rec, "argv", text);
-        j_set(rec, "exit_code", cJSON_CreateNull());
-        j_set(rec, "duration_ms", cJSON_CreateNull());
-        j_set(rec, "skipped", cJSON_CreateFalse());
-        j_set(s, "current_step", cJSON_CreateNumber((double)(idx + 1)));
+        bringup_j_set_str(rec, "argv", text);
+        bringup_j_set(rec, "exit_code", cJSON_CreateNull());
+        bringup_j_set(rec, "duration_ms", cJSON_CreateNull());
+        bringup_j_set(rec, "skipped", cJSON_CreateFalse());
+        bringup_j_set(s, "current_step", cJSON_CreateNumber((double)(idx + 1)));
         r->tail_len = 0;
-        j_set(s, "output_tail", cJSON_CreateArray());
+        bringup_j_set(s, "output_tail", cJSON_CreateArray());
         if (step->skip_if_exit0.n) {
                 char **probe = plan_subst(r->plan, step->skip_if_exit0.v, &e);
 
@@ -420,13 +414,13 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
 
                         printf("step %zu: skipped, already done (%s exited 0)\n", idx + 1, pt);
                         free(pt);
-                        j_set(rec, "skipped", cJSON_CreateTrue());
-                        j_set(rec, "exit_code", cJSON_CreateNumber(0));
+                        bringup_j_set(rec, "skipped", cJSON_CreateTrue());
+                        bringup_j_set(rec, "exit_code", cJSON_CreateNumber(0));
                         subproc_result_done(&sr);
                         plan_argv_free(probe);
                         free(text);
                         plan_argv_free(argv);
-                        bu_write(r);
+                        bringup_write(r);
                         return STEP_OK;
                 }
                 if (probe)
@@ -438,9 +432,9 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
                 const char *word = r->context ? r->context : st->name;
                 char *what = xasprintf("%s: %s", action, text);
 
-                if (!bu_confirm_typed(what, word)) {
+                if (!bringup_confirm_typed(what, word)) {
                         free(what);
-                        bu_audit(r, action, st->name, text, argv, ACT_CANCELLED, 0, -1, NULL);
+                        bringup_audit(r, action, st->name, text, argv, ACT_CANCELLED, 0, -1, NULL);
                         err_set(err, ECANCELED, "step %zu: cancelled at the prompt", idx + 1);
                         free(text);
                         plan_argv_free(argv);
@@ -450,19 +444,19 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
         }
         printf("$ %s\n", text);
         fflush(stdout);
-        bu_write(r);
+        bringup_write(r);
         t0 = clock_mono_ms();
         if (subproc_run_ex(argv, &so, 0, step->timeout_ms, bu_stop_pipe[0], &sr, &e) != 0) {
                 err_set(err, e.code, "step %zu (%s): %s", idx + 1, argv[0], e.msg);
-                bu_audit(r, action, st->name, text, argv, ACT_FAILED, 127,
-                         clock_mono_ms() - t0, e.msg);
-                j_set(rec, "exit_code", cJSON_CreateNumber(127));
+                bringup_audit(r, action, st->name, text, argv, ACT_FAILED, 127,
+                              clock_mono_ms() - t0, e.msg);
+                bringup_j_set(rec, "exit_code", cJSON_CreateNumber(127));
                 rc = STEP_FAILED;
         } else {
                 if (sr.len && sr.out[sr.len - 1] != '\n')
                         putchar('\n');
-                j_set(rec, "exit_code", cJSON_CreateNumber(sr.exit_code));
-                j_set(rec, "duration_ms", cJSON_CreateNumber((double)sr.duration_ms));
+                bringup_j_set(rec, "exit_code", cJSON_CreateNumber(sr.exit_code));
+                bringup_j_set(rec, "duration_ms", cJSON_CreateNumber((double)sr.duration_ms));
                 if (bu_interrupted) {
                         err_set(err, EINTR, "interrupted");
                         rc = STEP_CANCELLED;
@@ -478,13 +472,13 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
                                 argv[0], sr.exit_code);
                         rc = STEP_FAILED;
                 }
-                bu_audit(r, action, st->name, text, argv,
-                         rc == STEP_OK ? ACT_OK : ACT_FAILED, sr.exit_code, sr.duration_ms,
-                         rc == STEP_OK ? NULL : err->msg);
+                bringup_audit(r, action, st->name, text, argv,
+                              rc == STEP_OK ? ACT_OK : ACT_FAILED, sr.exit_code, sr.duration_ms,
+                              rc == STEP_OK ? NULL : err->msg);
                 subproc_result_done(&sr);
         }
-        j_set(s, "output_tail", bu_tail_json(r));
-        bu_write(r);
+        bringup_j_set(s, "output_tail", bringup_tail_json(r));
+        bringup_write(r);
         free(text);
         plan_argv_free(argv);
         return rc;
@@ -492,7 +486,7 @@ static enum step_rc bu_run_step(struct runner *r, const struct plan_stage *st, c
 
 /* --- gates ------------------------------------------------------------------------ */
 
-static void bu_drain(int fd)
+static void bringup_drain(int fd)
 {
         char buf[64];
 
@@ -502,8 +496,8 @@ static void bu_drain(int fd)
 
 /* Waits until gate g holds or its timeout. Returns STEP_OK, STEP_FAILED
  * (timed out, err says with the last value) or STEP_CANCELLED. */
-static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_gate *g,
-                                 struct err *err)
+static enum step_rc bringup_wait_gate(struct runner *r, cJSON *s, const struct plan_gate *g,
+                                      struct err *err)
 {
         const struct source_cfg *src = config_source(r->cfg, g->source);
         cJSON *rec = cJSON_CreateObject();
@@ -523,7 +517,7 @@ static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_g
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s, "gates"), rec);
         printf("gate %s: waiting for %s: %s\n", g->name, g->source, expr_text(g->expr));
         fflush(stdout);
-        bu_write(r);
+        bringup_write(r);
         c = collector_start(src, r->wake[1], false);
         for (;;) {
                 uint64_t gen = 0;
@@ -539,8 +533,8 @@ static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_g
                         if (snap->status == COLL_DOWN || snap->status == COLL_UNKNOWN) {
                                 text = xasprintf("source down: %s",
                                                  snap->error[0] ? snap->error : "no answer");
-                                j_set(rec, "value", cJSON_CreateNull());
-                                j_set_str(rec, "error", text);
+                                bringup_j_set(rec, "value", cJSON_CreateNull());
+                                bringup_j_set_str(rec, "error", text);
                         } else {
                                 cJSON *doc = report_json_source(snap, src), *v;
                                 struct err e;
@@ -550,16 +544,16 @@ static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_g
                                 v = expr_eval(g->expr, doc, &e);
                                 ok = expr_true(v);
                                 text = expr_explain(g->expr, doc);
-                                j_set_str(rec, "value", text);
+                                bringup_j_set_str(rec, "value", text);
                                 if (v)
-                                        j_set(rec, "error", cJSON_CreateNull());
+                                        bringup_j_set(rec, "error", cJSON_CreateNull());
                                 else
-                                        j_set_str(rec, "error", e.msg);
+                                        bringup_j_set_str(rec, "error", e.msg);
                                 cJSON_Delete(v);
                                 cJSON_Delete(doc);
                         }
-                        j_set(rec, "ok", cJSON_CreateBool(ok));
-                        bu_write(r);
+                        bringup_j_set(rec, "ok", cJSON_CreateBool(ok));
+                        bringup_write(r);
                 }
                 snapshot_unref(snap);
                 if (ok) {
@@ -599,7 +593,7 @@ static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_g
                 if (wait < 1)
                         wait = 1;
                 if (poll(pf, 2, (int)wait) > 0 && (pf[0].revents & POLLIN))
-                        bu_drain(r->wake[0]);
+                        bringup_drain(r->wake[0]);
         }
         collector_stop_all(&c, 1);
         fflush(stdout);
@@ -610,48 +604,48 @@ static enum step_rc bu_wait_gate(struct runner *r, cJSON *s, const struct plan_g
 
 /* --- up / down ----------------------------------------------------------------- */
 
-static void bu_retry_hint(struct runner *r, const char *verb, const char *stage)
+static void bringup_retry_hint(struct runner *r, const char *verb, const char *stage)
 {
         printf("Retry with: lambdaops %s --plan %s --from %s\n", verb, r->plan->path, stage);
 }
 
 /* Runs one stage of `up`. */
-static enum step_rc bu_up_stage(struct runner *r, size_t i, struct err *err)
+static enum step_rc bringup_up_stage(struct runner *r, size_t i, struct err *err)
 {
         const struct plan_stage *st = &r->plan->stages[i];
         cJSON *s = plan_progress_stage(r->prog, st->name);
         enum step_rc rc = STEP_OK;
 
         r->cur_stage = s;
-        bu_stage_reset(s, ST_RUNNING);
-        j_set_time(s, "started_at", clock_wall_ms());
+        bringup_stage_reset(s, ST_RUNNING);
+        bringup_j_set_time(s, "started_at", clock_wall_ms());
         printf("\n== stage %zu/%zu %s%s%s\n", i + 1, r->plan->n_stages, st->name,
                st->title ? ": " : "", st->title ? st->title : "");
         fflush(stdout);
-        bu_write(r);
+        bringup_write(r);
         for (size_t k = 0; k < st->n_steps && rc == STEP_OK; k++)
-                rc = bu_run_step(r, st, s, &st->steps[k], k, "up", err);
-        j_set(s, "current_step", cJSON_CreateNull());
+                rc = bringup_run_step(r, st, s, &st->steps[k], k, "up", err);
+        bringup_j_set(s, "current_step", cJSON_CreateNull());
         if (rc == STEP_OK && st->n_gates) {
-                j_set_str(s, "state", "waiting");
-                bu_write(r);
+                bringup_j_set_str(s, "state", "waiting");
+                bringup_write(r);
                 for (size_t k = 0; k < st->n_gates && rc == STEP_OK; k++)
-                        rc = bu_wait_gate(r, s, &st->gates[k], err);
+                        rc = bringup_wait_gate(r, s, &st->gates[k], err);
         }
-        j_set_time(s, "finished_at", clock_wall_ms());
+        bringup_j_set_time(s, "finished_at", clock_wall_ms());
         if (rc == STEP_OK) {
-                j_set_str(s, "state", "done");
+                bringup_j_set_str(s, "state", "done");
                 printf("stage %s: done\n", st->name);
         } else {
-                j_set_str(s, "state", "failed");
-                j_set_str(s, "error", err->msg);
+                bringup_j_set_str(s, "state", "failed");
+                bringup_j_set_str(s, "error", err->msg);
         }
         r->cur_stage = NULL;
-        bu_write(r);
+        bringup_write(r);
         return rc;
 }
 
-static enum step_rc bu_down_stage(struct runner *r, size_t i, struct err *err)
+static enum step_rc bringup_down_stage(struct runner *r, size_t i, struct err *err)
 {
         const struct plan_stage *st = &r->plan->stages[i];
         cJSON *s = plan_progress_stage(r->prog, st->name);
@@ -660,26 +654,26 @@ static enum step_rc bu_down_stage(struct runner *r, size_t i, struct err *err)
         printf("\n== down %s\n", st->name);
         fflush(stdout);
         r->cur_stage = s;
-        bu_stage_reset(s, ST_RUNNING);
-        j_set_time(s, "started_at", clock_wall_ms());
-        bu_write(r);
+        bringup_stage_reset(s, ST_RUNNING);
+        bringup_j_set_time(s, "started_at", clock_wall_ms());
+        bringup_write(r);
         for (size_t k = 0; k < st->n_down && rc == STEP_OK; k++)
-                rc = bu_run_step(r, st, s, &st->down[k], k, "down", err);
-        j_set(s, "current_step", cJSON_CreateNull());
+                rc = bringup_run_step(r, st, s, &st->down[k], k, "down", err);
+        bringup_j_set(s, "current_step", cJSON_CreateNull());
         if (rc == STEP_OK) {
                 /* Torn down: nothing of it runs any more. */
-                bu_stage_reset(s, ST_PENDING);
+                bringup_stage_reset(s, ST_PENDING);
         } else {
-                j_set_time(s, "finished_at", clock_wall_ms());
-                j_set_str(s, "state", "failed");
-                j_set_str(s, "error", err->msg);
+                bringup_j_set_time(s, "finished_at", clock_wall_ms());
+                bringup_j_set_str(s, "state", "failed");
+                bringup_j_set_str(s, "error", err->msg);
         }
         r->cur_stage = NULL;
-        bu_write(r);
+        bringup_write(r);
         return rc;
 }
 
-static void bu_dry_run(const struct runner *r, size_t first, size_t last, bool down)
+static void bringup_dry_run(const struct runner *r, size_t first, size_t last, bool down)
 {
         for (size_t n = 0; n <= last - first; n++) {
                 size_t i = down ? last - n : first + n;
@@ -706,7 +700,7 @@ static void bu_dry_run(const struct runner *r, size_t first, size_t last, bool d
 }
 
 /* A runner recorded in the progress file that is still alive, or 0. */
-static pid_t bu_other_runner(const cJSON *prog)
+static pid_t bringup_other_runner(const cJSON *prog)
 {
         const cJSON *pid = cJSON_GetObjectItemCaseSensitive(prog, "pid");
         const cJSON *run = cJSON_GetObjectItemCaseSensitive(prog, "running");
@@ -719,7 +713,7 @@ static pid_t bu_other_runner(const cJSON *prog)
         return 0;
 }
 
-static bool bu_confirm_yn(const char *q)
+static bool bringup_confirm_yn(const char *q)
 {
         char line[64];
 
@@ -731,7 +725,7 @@ static bool bu_confirm_yn(const char *q)
         return !strcmp(line, "y") || !strcmp(line, "Y") || !strcmp(line, "yes");
 }
 
-static int bu_setup_signals(void)
+static int bringup_setup_signals(void)
 {
         struct sigaction sa;
 
@@ -742,7 +736,7 @@ static int bu_setup_signals(void)
                 fcntl(bu_stop_pipe[i], F_SETFL, fcntl(bu_stop_pipe[i], F_GETFL) | O_NONBLOCK);
         }
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = bu_on_signal;
+        sa.sa_handler = bringup_on_signal;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
@@ -751,7 +745,7 @@ static int bu_setup_signals(void)
         return 0;
 }
 
-static int bu_run(struct runner *r, size_t first, size_t last)
+static int bringup_run(struct runner *r, size_t first, size_t last)
 {
         const struct bu_opts *o = r->o;
         bool down = o->cmd == BU_DOWN;
@@ -762,10 +756,10 @@ static int bu_run(struct runner *r, size_t first, size_t last)
         size_t failed_at = first;
 
         if (o->dry_run) {
-                bu_dry_run(r, first, last, down);
+                bringup_dry_run(r, first, last, down);
                 return BRINGUP_EXIT_OK;
         }
-        other = bu_other_runner(r->prog);
+        other = bringup_other_runner(r->prog);
         if (other) {
                 fprintf(stderr, "lambdaops: %s: another runner (pid %ld) is working on %s; "
                         "abort it first\n", verb, (long)other, r->plan->path);
@@ -778,24 +772,25 @@ static int bu_run(struct runner *r, size_t first, size_t last)
                 if (!isatty(STDIN_FILENO)) {
                         fprintf(stderr, "lambdaops: %s: stdin is not a terminal: pass --yes to "
                                 "run without a prompt (or --dry-run)\n", verb);
-                        bu_audit(r, verb, r->plan->stages[first].name, NULL, NULL, ACT_REFUSED,
-                                 BRINGUP_EXIT_NOTTY, -1, "no --yes and stdin is not a terminal");
+                        bringup_audit(r, verb, r->plan->stages[first].name, NULL, NULL,
+                                      ACT_REFUSED, BRINGUP_EXIT_NOTTY, -1,
+                                      "no --yes and stdin is not a terminal");
                         return BRINGUP_EXIT_NOTTY;
                 }
                 q = xasprintf("%s: run stages %s..%s of %s%s%s?", verb,
                               r->plan->stages[down ? last : first].name,
                               r->plan->stages[down ? first : last].name, r->plan->path,
                               r->context ? " on context " : "", r->context ? r->context : "");
-                yes = bu_confirm_yn(q);
+                yes = bringup_confirm_yn(q);
                 free(q);
                 if (!yes) {
                         fprintf(stderr, "lambdaops: %s: cancelled\n", verb);
-                        bu_audit(r, verb, r->plan->stages[first].name, NULL, NULL,
-                                 ACT_CANCELLED, 0, -1, NULL);
+                        bringup_audit(r, verb, r->plan->stages[first].name, NULL, NULL,
+                                      ACT_CANCELLED, 0, -1, NULL);
                         return BRINGUP_EXIT_CANCELLED;
                 }
         }
-        if (bu_setup_signals() != 0 || pipe(r->wake) != 0) {
+        if (bringup_setup_signals() != 0 || pipe(r->wake) != 0) {
                 fprintf(stderr, "lambdaops: %s: pipe: %s\n", verb, strerror(errno));
                 return BRINGUP_EXIT_FAILED;
         }
@@ -803,10 +798,10 @@ static int bu_run(struct runner *r, size_t first, size_t last)
                 fcntl(r->wake[i], F_SETFD, FD_CLOEXEC);
                 fcntl(r->wake[i], F_SETFL, fcntl(r->wake[i], F_GETFL) | O_NONBLOCK);
         }
-        j_set(r->prog, "pid", cJSON_CreateNumber((double)getpid()));
-        j_set(r->prog, "running", cJSON_CreateTrue());
-        j_set_str(r->prog, "command", verb);
-        bu_write(r);
+        bringup_j_set(r->prog, "pid", cJSON_CreateNumber((double)getpid()));
+        bringup_j_set(r->prog, "running", cJSON_CreateTrue());
+        bringup_j_set_str(r->prog, "command", verb);
+        bringup_write(r);
         err_clear(&err);
         for (size_t n = 0; n <= last - first && rc == STEP_OK; n++) {
                 size_t i = down ? last - n : first + n;
@@ -814,10 +809,10 @@ static int bu_run(struct runner *r, size_t first, size_t last)
                 if (down && !r->plan->stages[i].n_down)
                         continue;
                 failed_at = i;
-                rc = down ? bu_down_stage(r, i, &err) : bu_up_stage(r, i, &err);
+                rc = down ? bringup_down_stage(r, i, &err) : bringup_up_stage(r, i, &err);
         }
-        j_set(r->prog, "running", cJSON_CreateFalse());
-        bu_write(r);
+        bringup_j_set(r->prog, "running", cJSON_CreateFalse());
+        bringup_write(r);
         close(r->wake[0]);
         close(r->wake[1]);
         if (rc == STEP_OK) {
@@ -826,7 +821,7 @@ static int bu_run(struct runner *r, size_t first, size_t last)
         }
         fprintf(stderr, "lambdaops: %s: stage %s failed: %s\n", verb,
                 r->plan->stages[failed_at].name, err.msg);
-        bu_retry_hint(r, verb, r->plan->stages[failed_at].name);
+        bringup_retry_hint(r, verb, r->plan->stages[failed_at].name);
         return rc == STEP_CANCELLED ? BRINGUP_EXIT_CANCELLED : BRINGUP_EXIT_FAILED;
 }
 
@@ -837,7 +832,7 @@ extern char **environ;
  * Bring-up pane's start key runs us like this (through a short-lived
  * posix_spawn it waits for), so the runner is re-parented away from the
  * TUI and never becomes its zombie. */
-static int bu_detach(char **argv)
+static int bringup_detach(char **argv)
 {
         posix_spawnattr_t at;
         pid_t pid;
@@ -864,11 +859,11 @@ int bringup_main(int argc, char **argv)
         size_t first = 0, last = 0;
         int rc, sel;
 
-        rc = bu_parse(argc, argv, &o);
+        rc = bringup_parse(argc, argv, &o);
         if (rc >= 0)
                 return rc;
         if (getenv(BRINGUP_DETACH_ENV))
-                return bu_detach(argv);
+                return bringup_detach(argv);
         setlocale(LC_ALL, "");
         setlocale(LC_NUMERIC, "C");
         memset(&r, 0, sizeof r);
@@ -908,7 +903,7 @@ int bringup_main(int argc, char **argv)
         }
         r.audit_path = action_audit_path(r.cfg);
         r.prog_path = plan_progress_path(r.plan->name);
-        bu_prog_init(&r);
+        bringup_prog_init(&r);
         sel = 1;
         if (o.cmd == BU_DOWN && !o.only && !o.from) {
                 first = 0;
@@ -933,16 +928,16 @@ int bringup_main(int argc, char **argv)
         } else if ((o.read_only || (r.cfg && r.cfg->read_only)) && !o.dry_run) {
                 fprintf(stderr, "lambdaops: %s: refused: read-only mode (--read-only or "
                         "read_only: true)\n", o.cmd == BU_DOWN ? "down" : "up");
-                bu_audit(&r, o.cmd == BU_DOWN ? "down" : "up", r.plan->stages[first].name, NULL,
-                         NULL, ACT_REFUSED, BRINGUP_EXIT_READONLY, -1,
-                         "read-only: actions are disabled");
+                bringup_audit(&r, o.cmd == BU_DOWN ? "down" : "up", r.plan->stages[first].name,
+                              NULL, NULL, ACT_REFUSED, BRINGUP_EXIT_READONLY, -1,
+                              "read-only: actions are disabled");
                 rc = BRINGUP_EXIT_READONLY;
         } else {
                 if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                         fprintf(stderr, "lambdaops: libcurl initialisation failed\n");
                         rc = BRINGUP_EXIT_FAILED;
                 } else {
-                        rc = bu_run(&r, first, last);
+                        rc = bringup_run(&r, first, last);
                         curl_global_cleanup();
                 }
         }

@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 
+#include "core/opt.h"
+
 #define BRINGUP_EXIT_OK        0
 #define BRINGUP_EXIT_FAILED    1
 #define BRINGUP_EXIT_CANCELLED 2
@@ -34,8 +36,10 @@
 #define BRINGUP_DETACH_ENV "LAMBDAOPS_DETACH"
 
 /* True when the command word of argv (the first word that is not an
- * option or an option's value) is plan, up or down. */
-bool bringup_is_command(int argc, char **argv);
+ * option or an option's value) is plan, up or down. `main_defs` (may be
+ * NULL) are the caller's own options: theirs and plan/up/down's that take
+ * a value skip it. */
+bool bringup_is_command(int argc, char **argv, const struct opt_def *main_defs);
 /* Runs `lambdaops [opts] plan|up|down [opts]`; returns the exit code. */
 int bringup_main(int argc, char **argv);
 

@@ -20,6 +20,7 @@
 
 #include "actions/action.h"
 #include "core/config.h"
+#include "core/fsdir.h"
 #include "bringup/expr.h"
 #include "core/util.h"
 
@@ -967,22 +968,15 @@ cJSON *plan_progress_read(const char *path, bool *missing, struct err *err)
 }
 
 /* mkdir -p with 0700 for the parents of path. */
-static int mkdirs_for(const char *path, struct err *err)
+static int plan_mkdirs_for(const char *path, struct err *err)
 {
-        char *d = xstrdup(path);
+        char *d;
 
-        for (char *q = d + 1; *q; q++) {
-                if (*q != '/')
-                        continue;
-                *q = '\0';
-                if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-                        err_set(err, errno, "mkdir %s: %s", d, strerror(errno));
-                        free(d);
-                        return -1;
-                }
-                *q = '/';
+        if (fsdir_make_parents(path, 0700, &d) != 0) {
+                err_set(err, errno, "mkdir %s: %s", d, strerror(errno));
+                free(d);
+                return -1;
         }
-        free(d);
         return 0;
 }
 
@@ -996,7 +990,7 @@ int plan_progress_write(const char *path, const cJSON *prog, struct err *err)
                 err_set(err, ENOMEM, "progress: cannot format JSON");
                 return -1;
         }
-        if (mkdirs_for(path, err) != 0) {
+        if (plan_mkdirs_for(path, err) != 0) {
                 cJSON_free(text);
                 return -1;
         }

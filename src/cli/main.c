@@ -12,7 +12,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -27,6 +26,7 @@
 #include "core/app.h"
 #include "bringup/bringup_cli.h"
 #include "core/config.h"
+#include "core/opt.h"
 #include "core/util.h"
 #include "tui/tui.h"
 
@@ -49,20 +49,20 @@ struct main_opts {
 enum { OPT_VIEW = 256, OPT_READ_ONLY, OPT_THEME, OPT_ASCII, OPT_NO_COLOR, OPT_JSON, OPT_YES,
        OPT_DRY_RUN, OPT_CONF };
 
-static const struct option main_longopts[] = {
-        { "config",    required_argument, NULL, 'c' },
-        { "view",      required_argument, NULL, OPT_VIEW },
-        { "read-only", no_argument,       NULL, OPT_READ_ONLY },
-        { "theme",     required_argument, NULL, OPT_THEME },
-        { "ascii",     no_argument,       NULL, OPT_ASCII },
-        { "no-color",  no_argument,       NULL, OPT_NO_COLOR },
-        { "json",      no_argument,       NULL, OPT_JSON },
-        { "yes",       no_argument,       NULL, OPT_YES },
-        { "dry-run",   no_argument,       NULL, OPT_DRY_RUN },
-        { "conf",      required_argument, NULL, OPT_CONF },
-        { "help",      no_argument,       NULL, 'h' },
-        { "version",   no_argument,       NULL, 'V' },
-        { NULL, 0, NULL, 0 },
+static const struct opt_def main_optdefs[] = {
+        { "config",    'c', true,  'c' },
+        { "view",      0,   true,  OPT_VIEW },
+        { "read-only", 0,   false, OPT_READ_ONLY },
+        { "theme",     0,   true,  OPT_THEME },
+        { "ascii",     0,   false, OPT_ASCII },
+        { "no-color",  0,   false, OPT_NO_COLOR },
+        { "json",      0,   false, OPT_JSON },
+        { "yes",       0,   false, OPT_YES },
+        { "dry-run",   0,   false, OPT_DRY_RUN },
+        { "conf",      0,   true,  OPT_CONF },
+        { "help",      'h', false, 'h' },
+        { "version",   'V', false, 'V' },
+        { NULL, 0, false, 0 },
 };
 
 static void main_usage(FILE *f)
@@ -146,24 +146,25 @@ static int main_usage_error(const char *fmt, ...)
 /* Fills *o from argv. Returns -1 on success, otherwise the exit code. */
 static int main_parse(int argc, char **argv, struct main_opts *o)
 {
+        struct opt_parser op;
         int ch, nargs;
         char **args;
 
         memset(o, 0, sizeof *o);
-        opterr = 0;     /* we print our own messages, with our exit code */
-        while ((ch = getopt_long(argc, argv, ":c:hV", main_longopts, NULL)) != -1) {
+        opt_init(&op, argc, argv, main_optdefs);
+        while ((ch = opt_next(&op)) != OPT_END) {
                 switch (ch) {
                 case 'c':
-                        o->config = optarg;
+                        o->config = op.arg;
                         break;
                 case OPT_VIEW:
-                        o->view = optarg;
+                        o->view = op.arg;
                         break;
                 case OPT_READ_ONLY:
                         o->read_only = true;
                         break;
                 case OPT_THEME:
-                        o->theme = optarg;
+                        o->theme = op.arg;
                         break;
                 case OPT_ASCII:
                         o->ascii = true;
@@ -181,27 +182,32 @@ static int main_parse(int argc, char **argv, struct main_opts *o)
                         o->dry_run = true;
                         break;
                 case OPT_CONF:
-                        o->act_conf = optarg;
+                        o->act_conf = op.arg;
                         break;
                 case 'h':
                         o->cmd = CMD_HELP;
+                        opt_done(&op);
                         return -1;
                 case 'V':
                         o->cmd = CMD_VERSION;
+                        opt_done(&op);
                         return -1;
-                case ':':
-                        return main_usage_error("option '%s' needs a value", argv[optind - 1]);
-                case '?':
+                case OPT_ERR_VALUE:
+                        opt_done(&op);
+                        return main_usage_error("option '%s' needs a value", op.bad);
+                case OPT_ERR_UNKNOWN:
                 default:
-                        if (optopt && optopt < 256) {
-                                char s[3] = { '-', (char)optopt, '\0' };
+                        opt_done(&op);
+                        if (op.bad_short) {
+                                char s[3] = { '-', (char)op.bad_short, '\0' };
                                 return main_usage_error("unknown option '%s'", s);
                         }
-                        return main_usage_error("unknown option '%s'", argv[optind - 1]);
+                        return main_usage_error("unknown option '%s'", op.bad);
                 }
         }
-        args = argv + optind;
-        nargs = argc - optind;
+        args = argv + opt_operands(&op);
+        nargs = argc - opt_operands(&op);
+        opt_done(&op);
         if (nargs == 0)
                 o->cmd = CMD_TUI;
         else if (strcmp(args[0], "status") == 0 && nargs == 1)
@@ -457,7 +463,7 @@ int main(int argc, char **argv)
         int rc;
 
         /* plan/up/down load their plan (and its config) themselves. */
-        if (bringup_is_command(argc, argv))
+        if (bringup_is_command(argc, argv, main_optdefs))
                 return bringup_main(argc, argv);
         rc = main_parse(argc, argv, &o);
         if (rc >= 0)

@@ -101,8 +101,11 @@ struct sql_runner {
 extern const struct sql_runner sql_pg_runner;
 
 /* The kinds that can run SQL, NULL-terminated ("postgres", ...): those
- * whose collector sets collector_ops.sql. */
-extern const char *const sql_kinds[];
+ * whose collector sets collector_ops.sql, in registry order. Static
+ * storage, built on the first call; any thread. */
+const char *const *sql_kind_names(void);
+/* The same list, for the callers that index it as an array. */
+#define sql_kinds (sql_kind_names())
 /* True when sources of this kind can run queries. Any thread. */
 bool sql_kind_queryable(const char *kind);
 

@@ -33,7 +33,7 @@ struct sql_runner;
 struct cJSON;
 
 /* A kind of action that a collector plugs in (collector_ops.action_kind),
- * e.g. the kubectl/helm actions of collectors/kubernetes/kubeact.c: what
+ * e.g. the actions of collectors/kubernetes/kubeact.c: what
  * the config loader, the action machinery, the TUI and the CLI need from
  * it, found through the registry (src/actions/action.h wraps it), never by
  * the kind's name. Every member is optional. */
@@ -119,11 +119,23 @@ struct collector_ops {
         /* Optional: runs SQL for reconciliation (src/clients/sql.h); NULL =
          * this kind cannot be queried. */
         const struct sql_runner *sql;
+
+        /* Optional: top-level config keys this kind owns (say, the programs
+         * its action plug-in runs), a NULL-name-terminated table parsed like
+         * `keys` (same types, same messages) into a zeroed struct of
+         * config_size bytes that the config keeps per kind; the kind reads
+         * it back with config_kind_cfg(). Offered by "did you mean" after
+         * the core's audit_log, in registry order. NULL = none. */
+        const struct cfg_key *config_keys;
+        size_t config_size;
 };
 
 /* NULL-terminated registry (collectors/registry.c). */
 extern const struct collector_ops *const collector_registry[];
 const struct collector_ops *collector_find(const char *kind);
+/* The i-th kind of the registry (0-based), NULL past the last: how the
+ * layers below the collectors enumerate them (src/core/collector_registry.c). */
+const struct collector_ops *collector_nth(size_t i);
 /* The action plug-in that owns the config's `actions:` list: the first in
  * the registry with user_defs, or NULL. */
 const struct action_kind *collector_user_actions(void);

@@ -8,10 +8,10 @@
  * express but we do not want is refused while the tree is built: anchors and
  * aliases, tags, several documents, NUL characters, keys that are not plain
  * strings, duplicate keys in one mapping and nesting deeper than
- * CFG_MAX_DEPTH. Pass two walks the tree against tables: the fixed top-level
- * and per-source keys here, and each kind's `cfg_key` and `threshold_def`
- * tables from its collector_ops, so a new collector kind needs no code in
- * this file. The first problem found stops the load; unknown names get a
+ * CFG_MAX_DEPTH (config_yaml.c). Pass two walks the tree against tables: the
+ * fixed top-level and per-source keys here, and each kind's `cfg_key` and
+ * `threshold_def` tables and its own top-level keys (config_keys) from its
+ * collector_ops, so a new collector kind needs no code in this file. The first problem found stops the load; unknown names get a
  * "did you mean" from the same candidate lists that are printed otherwise.
  *
  * Secrets never pass through here: *_env / *_file keys are stored as the
@@ -36,16 +36,9 @@
 
 #include "core/collector.h"
 #include "core/util.h"
+#include "core/config_internal.h"
 
-#define CFG_MAX_DEPTH   64              /* nested collections */
-#define CFG_MAX_BYTES   (1024 * 1024)   /* a config larger than this is a mistake */
-#define SECRET_MAX      (64 * 1024)     /* bytes in a secret file */
-#define SHOW_MAX        40              /* bytes of user text quoted in a message */
 #define MAX_CANDS       64              /* names offered by "did you mean" */
-#define FRAC_MAX        6               /* decimal places in durations and sizes */
-
-#define DUR_UNITS       "ms, s, m, h or d"
-#define SIZE_UNITS      "B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
 
 /* Bounds of the common durations, in ms. */
 #define REFRESH_MIN     100
@@ -55,354 +48,6 @@
 #define TIMEOUT_MIN     1
 #define TIMEOUT_MAX     (10 * 60 * 1000)
 
-/* --- YAML tree ------------------------------------------------------------ */
-
-enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
-
-struct ynode {
-        enum ynode_type  type;
-        int              line, col;     /* 1-based start mark */
-        char            *str;           /* scalar text, owned, no NUL inside */
-        size_t           len;
-        bool             plain;         /* unquoted scalar */
-        struct ynode   **kids;          /* seq: items; map: key, value, key, value... */
-        size_t           n, cap;
-};
-
-/* One load: where messages go and what they are prefixed with. */
-struct pctx {
-        const char *file;
-        struct err *err;
-};
-
-static void ynode_free(struct ynode *y)
-{
-        if (!y)
-                return;
-        for (size_t i = 0; i < y->n; i++)
-                ynode_free(y->kids[i]);
-        free(y->kids);
-        free(y->str);
-        free(y);
-}
-
-static void ynode_add(struct ynode *parent, struct ynode *kid)
-{
-        if (parent->n == parent->cap) {
-                parent->cap = parent->cap ? parent->cap * 2 : 8;
-                parent->kids = xrealloc(parent->kids, parent->cap * sizeof *parent->kids);
-        }
-        parent->kids[parent->n++] = kid;
-}
-
-/* Copies user text for a message: at most SHOW_MAX bytes, cut on a UTF-8
- * boundary, control characters replaced, "..." when shortened. */
-static const char *show(const char *s, char *buf, size_t n)
-{
-        size_t len = strlen(s), i, o = 0;
-        bool cut = len > SHOW_MAX;
-
-        if (cut) {
-                len = SHOW_MAX;
-                while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
-                        len--;
-        }
-        for (i = 0; i < len && o + 4 < n; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                buf[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-        }
-        if (cut && o + 4 <= n) {
-                memcpy(buf + o, "...", 3);
-                o += 3;
-        }
-        buf[o] = '\0';
-        return buf;
-}
-
-/* Sets err to "FILE:LINE:COL: message". Always returns -1. */
-static int perr_at(struct pctx *p, int line, int col, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int perr_at(struct pctx *p, int line, int col, const char *fmt, ...)
-{
-        char msg[256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        err_set(p->err, 1, "%s:%d:%d: %s", p->file, line, col, msg);
-        return -1;
-}
-
-#define perr(p, node, ...) perr_at((p), (node)->line, (node)->col, __VA_ARGS__)
-
-static bool ynode_null(const struct ynode *y)
-{
-        if (y->type != YN_SCALAR || !y->plain)
-                return false;
-        return y->len == 0 || strcmp(y->str, "~") == 0 || strcmp(y->str, "null") == 0 ||
-               strcmp(y->str, "Null") == 0 || strcmp(y->str, "NULL") == 0;
-}
-
-/* `off` (unquoted) or null: a disabled threshold. */
-static bool ynode_off(const struct ynode *y)
-{
-        return ynode_null(y) || (y->type == YN_SCALAR && y->plain && strcmp(y->str, "off") == 0);
-}
-
-static const char *ynode_what(const struct ynode *y)
-{
-        switch (y->type) {
-        case YN_MAP:
-                return "a mapping";
-        case YN_SEQ:
-                return "a list";
-        case YN_SCALAR:
-        default:
-                return ynode_null(y) ? "nothing" : "a scalar";
-        }
-}
-
-/* The byte at character offset `index` of UTF-8 text (libyaml marks count
- * characters, after any byte-order mark), or 0 when out of range. */
-static char char_at(const char *buf, size_t len, size_t index)
-{
-        size_t i = 0, n = 0;
-
-        if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-                i = 3;
-        for (; i < len; i++)
-                if (((unsigned char)buf[i] & 0xC0) != 0x80 && n++ == index)
-                        return buf[i];
-        return 0;
-}
-
-static void syntax_error(struct pctx *p, const yaml_parser_t *ps, const char *buf, size_t len)
-{
-        const char *problem = ps->problem ? ps->problem : "unknown problem";
-        int line = 1, col = 1;
-
-        switch (ps->error) {
-        case YAML_MEMORY_ERROR:
-                perr_at(p, 1, 1, "out of memory while parsing");
-                return;
-        case YAML_READER_ERROR:
-                /* The reader reports a byte offset, not a mark. */
-                for (size_t i = 0; i < ps->problem_offset && i < len; i++) {
-                        unsigned char ch = (unsigned char)buf[i];
-                        if (ch == '\n') {
-                                line++;
-                                col = 1;
-                        } else if ((ch & 0xC0) != 0x80) {
-                                col++;
-                        }
-                }
-                if (ps->problem_value >= 0)
-                        perr_at(p, line, col, "invalid input: %s (byte 0x%02x)", problem,
-                                (unsigned)ps->problem_value & 0xffu);
-                else
-                        perr_at(p, line, col, "invalid input: %s", problem);
-                return;
-        default:
-                line = (int)ps->problem_mark.line + 1;
-                col = (int)ps->problem_mark.column + 1;
-                if (char_at(buf, len, ps->problem_mark.index) == '\t' && !strstr(problem, "tab"))
-                        perr_at(p, line, col, "YAML syntax error: %s (tabs are not allowed for "
-                                "indentation)", problem);
-                else if (ps->context)
-                        perr_at(p, line, col, "YAML syntax error: %s (%s at %d:%d)", problem,
-                                ps->context, (int)ps->context_mark.line + 1,
-                                (int)ps->context_mark.column + 1);
-                else
-                        perr_at(p, line, col, "YAML syntax error: %s", problem);
-                return;
-        }
-}
-
-struct keyref {
-        const struct ynode *key;
-        size_t idx;
-};
-
-static int keyref_cmp(const void *a, const void *b)
-{
-        const struct keyref *x = a, *y = b;
-        int c = strcmp(x->key->str, y->key->str);
-
-        if (c)
-                return c;
-        return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Checks a finished mapping: keys are non-empty scalars and unique. Reports
- * the duplicate that comes first in the document. */
-static int map_check(struct pctx *p, const struct ynode *m)
-{
-        struct keyref *refs;
-        size_t nk = m->n / 2, i;
-        const struct keyref *dup = NULL, *first = NULL;
-        char b[64];
-
-        for (i = 0; i < nk; i++) {
-                const struct ynode *k = m->kids[2 * i];
-                if (k->type != YN_SCALAR)
-                        return perr(p, k, "keys must be strings, not %s", ynode_what(k));
-                if (k->len == 0 || ynode_null(k))
-                        return perr(p, k, "empty key");
-        }
-        if (nk < 2)
-                return 0;
-        refs = xmalloc(nk * sizeof *refs);
-        for (i = 0; i < nk; i++)
-                refs[i] = (struct keyref){ m->kids[2 * i], i };
-        qsort(refs, nk, sizeof *refs, keyref_cmp);
-        for (i = 1; i < nk; i++) {
-                /* refs[i] is a second occurrence when it equals a group start. */
-                if (strcmp(refs[i].key->str, refs[i - 1].key->str) != 0)
-                        continue;
-                if (i >= 2 && strcmp(refs[i - 1].key->str, refs[i - 2].key->str) == 0)
-                        continue;
-                if (!dup || refs[i].idx < dup->idx) {
-                        dup = &refs[i];
-                        first = &refs[i - 1];
-                }
-        }
-        if (dup)
-                perr(p, dup->key, "duplicate key \"%s\" (first at line %d, column %d)",
-                     show(dup->key->str, b, sizeof b), first->key->line, first->key->col);
-        free(refs);
-        return dup ? -1 : 0;
-}
-
-/* Pass one: YAML text → tree. Returns the root, or NULL with p->err set. */
-static struct ynode *tree_build(struct pctx *p, const char *buf, size_t len)
-{
-        yaml_parser_t ps;
-        yaml_event_t ev;
-        struct ynode *root = NULL, *stack[CFG_MAX_DEPTH];
-        int depth = 0, docs = 0;
-        bool done = false, failed = false;
-
-        if (len > CFG_MAX_BYTES) {
-                perr_at(p, 1, 1, "configuration is larger than %d KiB", CFG_MAX_BYTES / 1024);
-                return NULL;
-        }
-        if (!yaml_parser_initialize(&ps)) {
-                perr_at(p, 1, 1, "out of memory while parsing");
-                return NULL;
-        }
-        yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
-        while (!done && !failed) {
-                struct ynode *y = NULL;
-                int line, col;
-
-                if (!yaml_parser_parse(&ps, &ev)) {
-                        syntax_error(p, &ps, buf, len);
-                        failed = true;
-                        break;
-                }
-                line = (int)ev.start_mark.line + 1;
-                col = (int)ev.start_mark.column + 1;
-                switch (ev.type) {
-                case YAML_STREAM_END_EVENT:
-                        done = true;
-                        break;
-                case YAML_DOCUMENT_START_EVENT:
-                        if (++docs > 1) {
-                                perr_at(p, line, col, "multiple YAML documents are not supported");
-                                failed = true;
-                        }
-                        break;
-                case YAML_ALIAS_EVENT:
-                        perr_at(p, line, col, "anchors and aliases are not supported");
-                        failed = true;
-                        break;
-                case YAML_SCALAR_EVENT:
-                case YAML_SEQUENCE_START_EVENT:
-                case YAML_MAPPING_START_EVENT: {
-                        const yaml_char_t *anchor, *tag;
-
-                        if (ev.type == YAML_SCALAR_EVENT) {
-                                anchor = ev.data.scalar.anchor;
-                                tag = ev.data.scalar.tag;
-                        } else if (ev.type == YAML_SEQUENCE_START_EVENT) {
-                                anchor = ev.data.sequence_start.anchor;
-                                tag = ev.data.sequence_start.tag;
-                        } else {
-                                anchor = ev.data.mapping_start.anchor;
-                                tag = ev.data.mapping_start.tag;
-                        }
-                        if (anchor) {
-                                perr_at(p, line, col, "anchors and aliases are not supported");
-                                failed = true;
-                                break;
-                        }
-                        if (tag) {
-                                perr_at(p, line, col, "tags are not supported");
-                                failed = true;
-                                break;
-                        }
-                        if (ev.type == YAML_SCALAR_EVENT &&
-                            memchr(ev.data.scalar.value, 0, ev.data.scalar.length)) {
-                                perr_at(p, line, col, "NUL characters are not allowed");
-                                failed = true;
-                                break;
-                        }
-                        if (ev.type != YAML_SCALAR_EVENT && depth == CFG_MAX_DEPTH) {
-                                perr_at(p, line, col,
-                                        "nesting deeper than %d levels is not supported",
-                                        CFG_MAX_DEPTH);
-                                failed = true;
-                                break;
-                        }
-                        y = xcalloc(1, sizeof *y);
-                        y->line = line;
-                        y->col = col;
-                        if (ev.type == YAML_SCALAR_EVENT) {
-                                y->type = YN_SCALAR;
-                                y->len = ev.data.scalar.length;
-                                y->str = xstrndup((const char *)ev.data.scalar.value, y->len);
-                                y->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-                        } else {
-                                y->type = ev.type == YAML_MAPPING_START_EVENT ? YN_MAP : YN_SEQ;
-                        }
-                        /* Attach at once so that one free of root cleans up. */
-                        if (depth > 0)
-                                ynode_add(stack[depth - 1], y);
-                        else if (!root)
-                                root = y;
-                        else
-                                ynode_free(y);  /* unreachable: one document only */
-                        if (y->type != YN_SCALAR)
-                                stack[depth++] = y;
-                        break;
-                }
-                case YAML_SEQUENCE_END_EVENT:
-                case YAML_MAPPING_END_EVENT:
-                        if (depth > 0) {
-                                y = stack[--depth];
-                                if (y->type == YN_MAP && map_check(p, y) < 0)
-                                        failed = true;
-                        }
-                        break;
-                default:
-                        break;
-                }
-                yaml_event_delete(&ev);
-        }
-        yaml_parser_delete(&ps);
-        if (failed) {
-                ynode_free(root);
-                return NULL;
-        }
-        if (!root || ynode_null(root)) {
-                perr_at(p, 1, 1, "configuration is empty");
-                ynode_free(root);
-                return NULL;
-        }
-        return root;
-}
-
 /* --- names and suggestions ------------------------------------------------ */
 
 struct cands {
@@ -410,7 +55,7 @@ struct cands {
         size_t n;
 };
 
-static void cands_add(struct cands *c, const char *s)
+static void config_cands_add(struct cands *c, const char *s)
 {
         if (c->n < MAX_CANDS)
                 c->v[c->n++] = s;
@@ -419,7 +64,7 @@ static void cands_add(struct cands *c, const char *s)
 /* The candidate closest to `in`, or NULL when none is close: an edit
  * distance of at most 2 (or a third of the candidate's length), smaller than
  * both lengths; failing that, one being a prefix of the other. */
-static const char *cands_closest(const struct cands *c, const char *in)
+static const char *config_cands_closest(const struct cands *c, const char *in)
 {
         const char *best = NULL;
         int best_score = 1000;
@@ -443,7 +88,7 @@ static const char *cands_closest(const struct cands *c, const char *in)
         return best;
 }
 
-static const char *cands_list(const struct cands *c, char *buf, size_t n)
+static const char *config_cands_list(const struct cands *c, char *buf, size_t n)
 {
         size_t o = 0;
 
@@ -458,215 +103,43 @@ static const char *cands_list(const struct cands *c, char *buf, size_t n)
 }
 
 /* `(did you mean "x"?)` when one is close, else `(LABEL: a, b, c)`. */
-static const char *suggest(const struct cands *c, const char *in, const char *label,
-                           char *buf, size_t n)
+static const char *config_suggest(const struct cands *c, const char *in, const char *label,
+                                  char *buf, size_t n)
 {
-        const char *m = cands_closest(c, in);
+        const char *m = config_cands_closest(c, in);
         char list[192];
 
         if (m)
                 snprintf(buf, n, "(did you mean \"%s\"?)", m);
         else
-                snprintf(buf, n, "(%s: %s)", label, cands_list(c, list, sizeof list));
+                snprintf(buf, n, "(%s: %s)", label, config_cands_list(c, list, sizeof list));
         return buf;
 }
 
-static void kinds_cands(struct cands *c)
+static void config_kinds_cands(struct cands *c)
 {
         c->n = 0;
         for (size_t i = 0; collector_registry[i]; i++)
-                cands_add(c, collector_registry[i]->name);
-}
-
-/* --- unit parsers ----------------------------------------------------------- */
-
-struct unit {
-        const char *name;
-        int64_t     mult;
-};
-
-static const struct unit dur_units[] = {
-        { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
-        { "d", 24 * 3600 * 1000 }, { NULL, 0 },
-};
-
-static const struct unit size_units[] = {
-        { "B", 1 },
-        { "KB", 1000 }, { "MB", 1000 * 1000 }, { "GB", 1000 * 1000 * 1000 },
-        { "TB", 1000LL * 1000 * 1000 * 1000 },
-        { "KiB", 1LL << 10 }, { "MiB", 1LL << 20 }, { "GiB", 1LL << 30 }, { "TiB", 1LL << 40 },
-        { NULL, 0 },
-};
-
-static int strcasecmp_ascii(const char *a, const char *b)
-{
-        for (;; a++, b++) {
-                int x = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a;
-                int y = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
-                if (x != y || !x)
-                        return x - y;
-        }
-}
-
-/* Shared by durations and sizes: "<digits>[.<digits>]<unit>". Durations
- * need a unit and a whole number of ms; sizes may be a bare integer and
- * round to the nearest byte. Exact integer arithmetic throughout. */
-static int parse_quantity(const char *s, bool is_size, int64_t *out, struct err *err)
-{
-        const char *what = is_size ? "size" : "duration";
-        const char *units = is_size ? SIZE_UNITS : DUR_UNITS;
-        const struct unit *tab = is_size ? size_units : dur_units, *u = NULL;
-        const char *c = s;
-        int64_t ip = 0, frac = 0, pow10 = 1, v, fv;
-        int nfrac = 0;
-        char b[64];
-
-        if (!s || !*s) {
-                err_set(err, EINVAL, "empty %s; expected a number and a unit (%s)", what, units);
-                return -1;
-        }
-        show(s, b, sizeof b);
-        if (strpbrk(s, " \t\r\n\f\v")) {
-                err_set(err, EINVAL, "invalid %s \"%s\": spaces are not allowed", what, b);
-                return -1;
-        }
-        if (*c == '-') {
-                err_set(err, EINVAL, "invalid %s \"%s\": negative values are not allowed", what, b);
-                return -1;
-        }
-        if (*c < '0' || *c > '9') {
-                err_set(err, EINVAL, "invalid %s \"%s\": expected a number and a unit (%s)",
-                        what, b, units);
-                return -1;
-        }
-        for (; *c >= '0' && *c <= '9'; c++) {
-                if (ip > (INT64_MAX - (*c - '0')) / 10)
-                        goto too_large;
-                ip = ip * 10 + (*c - '0');
-        }
-        if (*c == '.') {
-                c++;
-                if (*c < '0' || *c > '9')
-                        goto malformed;
-                for (; *c >= '0' && *c <= '9'; c++) {
-                        if (++nfrac > FRAC_MAX) {
-                                err_set(err, EINVAL,
-                                        "invalid %s \"%s\": too many decimal places (at most %d)",
-                                        what, b, FRAC_MAX);
-                                return -1;
-                        }
-                        frac = frac * 10 + (*c - '0');
-                        pow10 *= 10;
-                }
-        }
-        if (*c == '.')
-                goto malformed;
-        if (!*c) {
-                if (!is_size) {
-                        err_set(err, EINVAL, "invalid duration \"%s\": missing unit (%s)", b,
-                                units);
-                        return -1;
-                }
-                if (nfrac) {
-                        err_set(err, EINVAL, "invalid size \"%s\": a number without a unit is "
-                                "whole bytes; add a unit (%s)", b, units);
-                        return -1;
-                }
-                *out = ip;
-                return 0;
-        }
-        for (size_t i = 0; tab[i].name; i++)
-                if (strcmp(c, tab[i].name) == 0)
-                        u = &tab[i];
-        if (!u) {
-                char ub[64];
-
-                show(c, ub, sizeof ub);
-                for (size_t i = 0; tab[i].name; i++)
-                        if (strcasecmp_ascii(c, tab[i].name) == 0) {
-                                err_set(err, EINVAL, "invalid %s \"%s\": unknown unit \"%s\" "
-                                        "(did you mean \"%s\"?)", what, b, ub, tab[i].name);
-                                return -1;
-                        }
-                if ((c[0] == 'e' || c[0] == 'E') &&
-                    (c[1] == '+' || c[1] == '-' || (c[1] >= '0' && c[1] <= '9'))) {
-                        err_set(err, EINVAL, "invalid %s \"%s\": exponents are not allowed",
-                                what, b);
-                        return -1;
-                }
-                err_set(err, EINVAL, "invalid %s \"%s\": unknown unit \"%s\" (use %s)", what, b, ub,
-                        units);
-                return -1;
-        }
-        /* frac < 10^FRAC_MAX and mult <= 2^40, so frac * mult fits. */
-        fv = frac * u->mult;
-        if (!is_size && fv % pow10 != 0) {
-                err_set(err, EINVAL, "invalid duration \"%s\": finer than a millisecond", b);
-                return -1;
-        }
-        fv = is_size ? (fv + pow10 / 2) / pow10 : fv / pow10;
-        if (__builtin_mul_overflow(ip, u->mult, &v) || __builtin_add_overflow(v, fv, &v))
-                goto too_large;
-        *out = v;
-        return 0;
-
-too_large:
-        err_set(err, ERANGE, "invalid %s \"%s\": too large", what, b);
-        return -1;
-malformed:
-        err_set(err, EINVAL, "invalid %s \"%s\": malformed number", what, b);
-        return -1;
-}
-
-int config_parse_duration(const char *s, int64_t *ms, struct err *err)
-{
-        return parse_quantity(s, false, ms, err);
-}
-
-int config_parse_size(const char *s, int64_t *bytes, struct err *err)
-{
-        return parse_quantity(s, true, bytes, err);
-}
-
-/* A non-negative decimal such as "100" or "2.5" (thresholds in counts and
- * rates). strtod alone would take "inf", "0x1p3" and leading spaces. */
-static int parse_number(const char *s, double *out)
-{
-        const char *c = s;
-
-        if (*c < '0' || *c > '9')
-                return -1;
-        while (*c >= '0' && *c <= '9')
-                c++;
-        if (*c == '.') {
-                c++;
-                if (*c < '0' || *c > '9')
-                        return -1;
-                while (*c >= '0' && *c <= '9')
-                        c++;
-        }
-        if (*c)
-                return -1;
-        *out = strtod(s, NULL);
-        return isfinite(*out) ? 0 : -1;
+                config_cands_add(c, collector_registry[i]->name);
 }
 
 /* --- typed values ------------------------------------------------------------ */
 
 /* A non-null scalar, or an error "KEY: expected WHAT, got ...". */
-static int want_scalar(struct pctx *p, const char *key, const struct ynode *v, const char *what)
+static int config_want_scalar(struct pctx *p, const char *key, const struct ynode *v,
+                              const char *what)
 {
         if (v->type != YN_SCALAR)
-                return perr(p, v, "%s: expected %s, got %s", key, what, ynode_what(v));
-        if (ynode_null(v))
+                return perr(p, v, "%s: expected %s, got %s", key, what, config_ynode_what(v));
+        if (config_ynode_null(v))
                 return perr(p, v, "%s: missing value", key);
         return 0;
 }
 
 /* A non-empty string, copied. */
-static int get_str(struct pctx *p, const char *key, const struct ynode *v, char **out)
+static int config_get_str(struct pctx *p, const char *key, const struct ynode *v, char **out)
 {
-        if (want_scalar(p, key, v, "a string") < 0)
+        if (config_want_scalar(p, key, v, "a string") < 0)
                 return -1;
         if (v->len == 0)
                 return perr(p, v, "%s: must not be empty", key);
@@ -675,11 +148,11 @@ static int get_str(struct pctx *p, const char *key, const struct ynode *v, char 
         return 0;
 }
 
-static int get_bool(struct pctx *p, const char *key, const struct ynode *v, bool *out)
+static int config_get_bool(struct pctx *p, const char *key, const struct ynode *v, bool *out)
 {
         char b[64];
 
-        if (want_scalar(p, key, v, "true or false") < 0)
+        if (config_want_scalar(p, key, v, "true or false") < 0)
                 return -1;
         if (v->plain && strcmp(v->str, "true") == 0)
                 *out = true;
@@ -689,78 +162,78 @@ static int get_bool(struct pctx *p, const char *key, const struct ynode *v, bool
                 return perr(p, v, "%s: expected true or false without quotes", key);
         else
                 return perr(p, v, "%s: expected true or false, got \"%s\"", key,
-                            show(v->str, b, sizeof b));
+                            config_show(v->str, b, sizeof b));
         return 0;
 }
 
-static int get_int(struct pctx *p, const char *key, const struct ynode *v, int64_t *out)
+static int config_get_int(struct pctx *p, const char *key, const struct ynode *v, int64_t *out)
 {
         const char *c;
         char *end;
         char b[64];
         long long n;
 
-        if (want_scalar(p, key, v, "an integer") < 0)
+        if (config_want_scalar(p, key, v, "an integer") < 0)
                 return -1;
         c = v->str[0] == '-' ? v->str + 1 : v->str;
         if (*c < '0' || *c > '9' || strspn(c, "0123456789") != strlen(c))
                 return perr(p, v, "%s: expected an integer, got \"%s\"", key,
-                            show(v->str, b, sizeof b));
+                            config_show(v->str, b, sizeof b));
         errno = 0;
         n = strtoll(v->str, &end, 10);
         if (errno == ERANGE)
                 return perr(p, v, "%s: integer \"%s\" is too large", key,
-                            show(v->str, b, sizeof b));
+                            config_show(v->str, b, sizeof b));
         *out = n;
         return 0;
 }
 
-static int get_quantity(struct pctx *p, const char *key, const struct ynode *v, bool is_size,
-                        int64_t *out)
+static int config_get_quantity(struct pctx *p, const char *key, const struct ynode *v, bool is_size,
+                               int64_t *out)
 {
         struct err e;
 
-        if (want_scalar(p, key, v, is_size ? "a size" : "a duration") < 0)
+        if (config_want_scalar(p, key, v, is_size ? "a size" : "a duration") < 0)
                 return -1;
-        if (parse_quantity(v->str, is_size, out, &e) < 0)
+        if (config_parse_quantity(v->str, is_size, out, &e) < 0)
                 return perr(p, v, "%s: %s", key, e.msg);
         return 0;
 }
 
 /* A bound as it would be written in the file: "100ms", "10m", "1d". */
-static void fmt_bound(int64_t ms, char *buf, size_t n)
+static void config_fmt_bound(int64_t ms, char *buf, size_t n)
 {
-        for (size_t i = LO_ARRAY_LEN(dur_units) - 1; i-- > 0;)
-                if (ms % dur_units[i].mult == 0) {
-                        snprintf(buf, n, "%lld%s", (long long)(ms / dur_units[i].mult),
-                                 dur_units[i].name);
+        for (size_t i = LO_ARRAY_LEN(config_dur_units) - 1; i-- > 0;)
+                if (ms % config_dur_units[i].mult == 0) {
+                        snprintf(buf, n, "%lld%s", (long long)(ms / config_dur_units[i].mult),
+                                 config_dur_units[i].name);
                         return;
                 }
 }
 
-static int get_duration_in(struct pctx *p, const char *key, const struct ynode *v, int64_t lo,
-                           int64_t hi, int64_t *out)
+static int config_get_duration_in(struct pctx *p, const char *key, const struct ynode *v,
+                                  int64_t lo, int64_t hi, int64_t *out)
 {
         char a[32], b[32], s[64];
 
-        if (get_quantity(p, key, v, false, out) < 0)
+        if (config_get_quantity(p, key, v, false, out) < 0)
                 return -1;
         if (*out < lo || *out > hi) {
-                fmt_bound(lo, a, sizeof a);
-                fmt_bound(hi, b, sizeof b);
+                config_fmt_bound(lo, a, sizeof a);
+                config_fmt_bound(hi, b, sizeof b);
                 return perr(p, v, "%s: must be between %s and %s (got \"%s\")", key, a, b,
-                            show(v->str, s, sizeof s));
+                            config_show(v->str, s, sizeof s));
         }
         return 0;
 }
 
-static int get_strlist(struct pctx *p, const char *key, const struct ynode *v,
-                       struct cfg_strlist *out)
+static int config_get_strlist(struct pctx *p, const char *key, const struct ynode *v,
+                              struct cfg_strlist *out)
 {
         if (v->type != YN_SEQ) {
-                if (ynode_null(v))
+                if (config_ynode_null(v))
                         return perr(p, v, "%s: missing value", key);
-                return perr(p, v, "%s: expected a list, got %s", key, ynode_what(v));
+                return perr(p, v, "%s: expected a list, got %s", key, config_ynode_what(v));
         }
         for (size_t i = 0; i < out->n; i++)
                 free(out->v[i]);
@@ -771,7 +244,7 @@ static int get_strlist(struct pctx *p, const char *key, const struct ynode *v,
                 char k[96];
 
                 snprintf(k, sizeof k, "%s[%zu]", key, i);
-                if (get_str(p, k, v->kids[i], &out->v[out->n]) < 0)
+                if (config_get_str(p, k, v->kids[i], &out->v[out->n]) < 0)
                         return -1;
                 out->n++;
         }
@@ -780,7 +253,7 @@ static int get_strlist(struct pctx *p, const char *key, const struct ynode *v,
 
 /* --- thresholds ---------------------------------------------------------------- */
 
-static void fmt_thr(const struct threshold_def *d, double v, char *buf, size_t n)
+static void config_fmt_thr(const struct threshold_def *d, double v, char *buf, size_t n)
 {
         if (isnan(v))
                 snprintf(buf, n, "off");
@@ -793,49 +266,49 @@ static void fmt_thr(const struct threshold_def *d, double v, char *buf, size_t n
 }
 
 /* One warn or crit value: off/null, or a number in the def's unit. */
-static int thr_value(struct pctx *p, const struct threshold_def *d, const char *which,
-                     const struct ynode *v, double *out)
+static int config_thr_value(struct pctx *p, const struct threshold_def *d, const char *which,
+                            const struct ynode *v, double *out)
 {
         char key[96], b[64];
         int64_t q;
 
         snprintf(key, sizeof key, "%s.%s", d->name, which);
-        if (ynode_off(v)) {
+        if (config_ynode_off(v)) {
                 *out = NAN;
                 return 0;
         }
         switch (d->unit) {
         case THR_BYTES:
         case THR_MS:
-                if (get_quantity(p, key, v, d->unit == THR_BYTES, &q) < 0)
+                if (config_get_quantity(p, key, v, d->unit == THR_BYTES, &q) < 0)
                         return -1;
                 *out = (double)q;
                 return 0;
         case THR_COUNT:
         case THR_RATE:
         default:
-                if (want_scalar(p, key, v, "a number") < 0)
+                if (config_want_scalar(p, key, v, "a number") < 0)
                         return -1;
-                if (parse_number(v->str, out) < 0)
+                if (config_parse_number(v->str, out) < 0)
                         return perr(p, v, "%s: expected a non-negative number, got \"%s\"", key,
-                                    show(v->str, b, sizeof b));
+                                    config_show(v->str, b, sizeof b));
                 return 0;
         }
 }
 
-static int thr_parse(struct pctx *p, const struct source_cfg *src, const struct ynode *m)
+static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const struct ynode *m)
 {
         const struct threshold_def *defs = src->ops->thresholds;
         struct cands tc = { .n = 0 }, wc = { .v = { "warn", "crit" }, .n = 2 };
         char b[64], s[192];
 
-        if (ynode_null(m))
+        if (config_ynode_null(m))
                 return 0;
         if (m->type != YN_MAP)
                 return perr(p, m, "thresholds: expected a mapping of metric: "
-                            "{warn: X, crit: Y}, got %s", ynode_what(m));
+                            "{warn: X, crit: Y}, got %s", config_ynode_what(m));
         for (size_t i = 0; defs && defs[i].name; i++)
-                cands_add(&tc, defs[i].name);
+                config_cands_add(&tc, defs[i].name);
         for (size_t i = 0; i < m->n; i += 2) {
                 const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
                 const struct threshold_def *d = NULL;
@@ -848,36 +321,37 @@ static int thr_parse(struct pctx *p, const struct source_cfg *src, const struct 
                                 t = &src->thresholds[j];
                 if (!t)
                         return perr(p, k, "unknown threshold \"%s\" for kind %s %s",
-                                    show(k->str, b, sizeof b), src->ops->name,
-                                    suggest(&tc, k->str, "known", s, sizeof s));
+                                    config_show(k->str, b, sizeof b), src->ops->name,
+                                    config_suggest(&tc, k->str, "known", s, sizeof s));
                 d = t->def;
-                if (ynode_off(v)) {
+                if (config_ynode_off(v)) {
                         t->warn = t->crit = NAN;
                         continue;
                 }
                 if (v->type != YN_MAP)
                         return perr(p, v, "%s: expected {warn: X, crit: Y} or off, got %s", d->name,
-                                    v->type == YN_SCALAR ? "a single value" : ynode_what(v));
+                                    v->type == YN_SCALAR ? "a single value" : config_ynode_what(v));
                 for (size_t j = 0; j < v->n; j += 2) {
                         const struct ynode *wk = v->kids[j], *wv = v->kids[j + 1];
 
                         if (strcmp(wk->str, "warn") == 0) {
-                                if (thr_value(p, d, "warn", wv, &t->warn) < 0)
+                                if (config_thr_value(p, d, "warn", wv, &t->warn) < 0)
                                         return -1;
                                 def_warn = false;
                         } else if (strcmp(wk->str, "crit") == 0) {
-                                if (thr_value(p, d, "crit", wv, &t->crit) < 0)
+                                if (config_thr_value(p, d, "crit", wv, &t->crit) < 0)
                                         return -1;
                                 def_crit = false;
                         } else {
                                 return perr(p, wk, "%s: unknown key \"%s\" %s", d->name,
-                                            show(wk->str, b, sizeof b),
-                                            suggest(&wc, wk->str, "valid keys", s, sizeof s));
+                                            config_show(wk->str, b, sizeof b),
+                                            config_suggest(&wc, wk->str, "valid keys", s,
+                                                           sizeof s));
                         }
                 }
                 if (!isnan(t->warn) && !isnan(t->crit) && t->warn > t->crit) {
-                        fmt_thr(d, t->warn, x, sizeof x);
-                        fmt_thr(d, t->crit, y, sizeof y);
+                        config_fmt_thr(d, t->warn, x, sizeof x);
+                        config_fmt_thr(d, t->crit, y, sizeof y);
                         return perr(p, v, "%s: warn (%s%s) is above crit (%s%s)", d->name, x,
                                     def_warn ? ", the default" : "", y,
                                     def_crit ? ", the default" : "");
@@ -890,7 +364,8 @@ static int thr_parse(struct pctx *p, const struct source_cfg *src, const struct 
 
 static const char *const common_keys[] = { "name", "kind", "interval", "timeout", "thresholds" };
 
-static const struct ynode *map_get(const struct ynode *m, const char *key, const struct ynode **k)
+static const struct ynode *config_map_get(const struct ynode *m, const char *key,
+                                          const struct ynode **k)
 {
         for (size_t i = 0; i < m->n; i += 2)
                 if (strcmp(m->kids[i]->str, key) == 0) {
@@ -901,7 +376,7 @@ static const struct ynode *map_get(const struct ynode *m, const char *key, const
         return NULL;
 }
 
-static bool name_ok(const char *s)
+static bool config_name_ok(const char *s)
 {
         for (; *s; s++)
                 if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -910,7 +385,7 @@ static bool name_ok(const char *s)
         return true;
 }
 
-static bool env_name_ok(const char *s)
+static bool config_env_name_ok(const char *s)
 {
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
                 return false;
@@ -921,32 +396,33 @@ static bool env_name_ok(const char *s)
         return true;
 }
 
-static bool ends_with(const char *s, const char *suffix)
+static bool config_ends_with(const char *s, const char *suffix)
 {
         size_t a = strlen(s), b = strlen(suffix);
 
         return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const char *label, const struct ynode *v, void *base);
-static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                         const char *label, const struct ynode *v, void *base);
+static int config_map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                            const char *label, const struct ynode *v, void *base);
+static int config_maplist_value(struct pctx *p, const struct cfg_key *keys,
+                                const struct cfg_key *ck, const char *label,
+                                const struct ynode *v, void *base);
 
 /* A key of the source's own mapping (not "speed.query", not "queries[]"). */
-static bool key_top(const char *name)
+static bool config_key_top(const char *name)
 {
         return !strpbrk(name, ".[");
 }
 
 /* A mapping of names to scalars, kept as text. */
-static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
-                      struct cfg_strmap *out)
+static int config_get_strmap(struct pctx *p, const char *key, const struct ynode *v,
+                             struct cfg_strmap *out)
 {
         if (v->type != YN_MAP) {
-                if (ynode_null(v))
+                if (config_ynode_null(v))
                         return perr(p, v, "%s: missing value", key);
-                return perr(p, v, "%s: expected a mapping, got %s", key, ynode_what(v));
+                return perr(p, v, "%s: expected a mapping, got %s", key, config_ynode_what(v));
         }
         for (size_t i = 0; i < out->n; i++) {
                 free(out->keys[i]);
@@ -960,8 +436,8 @@ static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
         for (size_t i = 0; i < v->n; i += 2) {
                 char k[96], b[64];
 
-                snprintf(k, sizeof k, "%s.%s", key, show(v->kids[i]->str, b, sizeof b));
-                if (get_str(p, k, v->kids[i + 1], &out->vals[out->n]) < 0)
+                snprintf(k, sizeof k, "%s.%s", key, config_show(v->kids[i]->str, b, sizeof b));
+                if (config_get_str(p, k, v->kids[i + 1], &out->vals[out->n]) < 0)
                         return -1;
                 out->keys[out->n++] = xstrdup(v->kids[i]->str);
         }
@@ -972,45 +448,47 @@ static int get_strmap(struct pctx *p, const char *key, const struct ynode *v,
  * CFG_MAPLIST. `keys` is the whole table (for the sub-keys of a CFG_MAP or
  * CFG_MAPLIST); `label` names the key in messages ("speed.query",
  * "queries[2].expr"). */
-static int kind_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                      const char *label, const struct ynode *v, void *base_)
+static int config_kind_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                             const char *label, const struct ynode *v, void *base_)
 {
         char *base = base_;
 
         switch (ck->type) {
         case CFG_STR:
         case CFG_UNIQUE:
-                return get_str(p, label, v, (char **)(void *)(base + ck->off));
+                return config_get_str(p, label, v, (char **)(void *)(base + ck->off));
         case CFG_SECRET_REF:
-                if (get_str(p, label, v, (char **)(void *)(base + ck->off)) < 0)
+                if (config_get_str(p, label, v, (char **)(void *)(base + ck->off)) < 0)
                         return -1;
                 /* Never echo the value: people do paste the password here. */
-                if (ends_with(ck->name, "_env") && !env_name_ok(v->str))
+                if (config_ends_with(ck->name, "_env") && !config_env_name_ok(v->str))
                         return perr(p, v, "%s: expected the name of an environment variable "
                                     "(letters, digits and _), not the secret itself", label);
                 return 0;
         case CFG_DURATION:
-                return get_quantity(p, label, v, false, (int64_t *)(void *)(base + ck->off));
+                return config_get_quantity(p, label, v, false, (int64_t *)(void *)(base + ck->off));
         case CFG_SIZE:
-                return get_quantity(p, label, v, true, (int64_t *)(void *)(base + ck->off));
+                return config_get_quantity(p, label, v, true, (int64_t *)(void *)(base + ck->off));
         case CFG_BOOL:
-                return get_bool(p, label, v, (bool *)(void *)(base + ck->off));
+                return config_get_bool(p, label, v, (bool *)(void *)(base + ck->off));
         case CFG_INT:
-                return get_int(p, label, v, (int64_t *)(void *)(base + ck->off));
+                return config_get_int(p, label, v, (int64_t *)(void *)(base + ck->off));
         case CFG_STRLIST:
-                return get_strlist(p, label, v, (struct cfg_strlist *)(void *)(base + ck->off));
+                return config_get_strlist(p, label, v,
+                                          (struct cfg_strlist *)(void *)(base + ck->off));
         case CFG_MAP:
-                return map_value(p, keys, ck, label, v, base);
+                return config_map_value(p, keys, ck, label, v, base);
         case CFG_MAPLIST:
-                return maplist_value(p, keys, ck, label, v, base);
+                return config_maplist_value(p, keys, ck, label, v, base);
         case CFG_STRMAP:
-                return get_strmap(p, label, v, (struct cfg_strmap *)(void *)(base + ck->off));
+                return config_get_strmap(p, label, v,
+                                         (struct cfg_strmap *)(void *)(base + ck->off));
         case CFG_SOURCE: {
                 struct cfg_source_ref *r = (void *)(base + ck->off);
 
                 if (strstr(ck->name, "[]"))
                         break;  /* only the kind struct's references are resolved */
-                if (get_str(p, label, v, &r->name) < 0)
+                if (config_get_str(p, label, v, &r->name) < 0)
                         return -1;
                 r->line = v->line;
                 r->col = v->col;
@@ -1023,8 +501,8 @@ static int kind_value(struct pctx *p, const struct cfg_key *keys, const struct c
 }
 
 /* The entry "<parent>.<name>" of the table, or NULL. */
-static const struct cfg_key *sub_key(const struct cfg_key *keys, const char *parent,
-                                     const char *name)
+static const struct cfg_key *config_sub_key(const struct cfg_key *keys, const char *parent,
+                                            const char *name)
 {
         size_t pl = strlen(parent);
 
@@ -1037,7 +515,7 @@ static const struct cfg_key *sub_key(const struct cfg_key *keys, const char *par
 
 /* The direct sub-keys of `parent` ("speed.source" for "speed"), as names
  * after the dot, for "did you mean". */
-static void sub_cands(const struct cfg_key *keys, const char *parent, struct cands *c)
+static void config_sub_cands(const struct cfg_key *keys, const char *parent, struct cands *c)
 {
         size_t pl = strlen(parent);
 
@@ -1045,54 +523,54 @@ static void sub_cands(const struct cfg_key *keys, const char *parent, struct can
         for (size_t i = 0; keys[i].name; i++)
                 if (strncmp(keys[i].name, parent, pl) == 0 && keys[i].name[pl] == '.' &&
                     !strchr(keys[i].name + pl + 1, '.'))
-                        cands_add(c, keys[i].name + pl + 1);
+                        config_cands_add(c, keys[i].name + pl + 1);
 }
 
 /* A mapping checked against the table's "<parent>.*" entries, values into
  * `base`. Shared by CFG_MAP (parent "speed") and the elements of a
  * CFG_MAPLIST (parent "queries[]"); `label` names the mapping in messages. */
-static int sub_map(struct pctx *p, const struct cfg_key *keys, const char *parent,
-                   const char *label, const struct ynode *v, void *base)
+static int config_sub_map(struct pctx *p, const struct cfg_key *keys, const char *parent,
+                          const char *label, const struct ynode *v, void *base)
 {
         struct cands sc = { .n = 0 };
         char b[64], s[224];
 
         if (v->type != YN_MAP)
-                return perr(p, v, "%s: expected a mapping, got %s", label, ynode_what(v));
-        sub_cands(keys, parent, &sc);
+                return perr(p, v, "%s: expected a mapping, got %s", label, config_ynode_what(v));
+        config_sub_cands(keys, parent, &sc);
         for (size_t i = 0; i < v->n; i += 2) {
                 const struct ynode *k = v->kids[i];
-                const struct cfg_key *sk = sub_key(keys, parent, k->str);
+                const struct cfg_key *sk = config_sub_key(keys, parent, k->str);
                 char sl[160];
 
                 if (!sk)
                         return perr(p, k, "%s: unknown key \"%s\" %s", label,
-                                    show(k->str, b, sizeof b),
-                                    suggest(&sc, k->str, "valid keys", s, sizeof s));
+                                    config_show(k->str, b, sizeof b),
+                                    config_suggest(&sc, k->str, "valid keys", s, sizeof s));
                 snprintf(sl, sizeof sl, "%s.%s", label, k->str);
-                if (kind_value(p, keys, sk, sl, v->kids[i + 1], base) < 0)
+                if (config_kind_value(p, keys, sk, sl, v->kids[i + 1], base) < 0)
                         return -1;
         }
         for (size_t i = 0; i < sc.n; i++) {
-                const struct cfg_key *sk = sub_key(keys, parent, sc.v[i]);
+                const struct cfg_key *sk = config_sub_key(keys, parent, sc.v[i]);
 
-                if (sk->required && !map_get(v, sc.v[i], NULL))
+                if (sk->required && !config_map_get(v, sc.v[i], NULL))
                         return perr(p, v, "%s: missing required key \"%s\"", label, sc.v[i]);
         }
         return 0;
 }
 
 /* A CFG_MAP key: a mapping checked against the table's "<key>.*" entries. */
-static int map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                     const char *label, const struct ynode *v, void *base)
+static int config_map_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
+                            const char *label, const struct ynode *v, void *base)
 {
-        if (ynode_null(v))
+        if (config_ynode_null(v))
                 return perr(p, v, "%s: missing value", label);
-        return sub_map(p, keys, ck->name, label, v, base);
+        return config_sub_map(p, keys, ck->name, label, v, base);
 }
 
 /* The element size of the CFG_MAPLIST `list`: its "<list>[]" entry. */
-static size_t elem_size(const struct cfg_key *keys, const char *list)
+static size_t config_elem_size(const struct cfg_key *keys, const char *list)
 {
         size_t l = strlen(list);
 
@@ -1105,20 +583,21 @@ static size_t elem_size(const struct cfg_key *keys, const char *list)
 
 /* A CFG_MAPLIST key: a list of mappings, each checked against the table's
  * "<key>[].*" entries into one element; CFG_UNIQUE values must differ. */
-static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struct cfg_key *ck,
-                         const char *label, const struct ynode *v, void *base)
+static int config_maplist_value(struct pctx *p, const struct cfg_key *keys,
+                                const struct cfg_key *ck, const char *label,
+                                const struct ynode *v, void *base)
 {
         struct cfg_maplist *l = (void *)((char *)base + ck->off);
-        size_t sz = elem_size(keys, ck->name);
+        size_t sz = config_elem_size(keys, ck->name);
         char parent[128], b[64];
 
         if (!sz || strlen(ck->name) + 3 > sizeof parent)
                 return perr(p, v, "%s: unsupported key type", label);
         if (v->type != YN_SEQ) {
-                if (ynode_null(v))
+                if (config_ynode_null(v))
                         return perr(p, v, "%s: missing value", label);
                 return perr(p, v, "%s: expected a list of mappings, got %s", label,
-                            ynode_what(v));
+                            config_ynode_what(v));
         }
         snprintf(parent, sizeof parent, "%s[]", ck->name);
         /* Zeroed and counted at once, so config_free() cleans up any failure. */
@@ -1128,7 +607,7 @@ static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struc
                 char *el = (char *)l->v + i * sz, el_label[160];
 
                 snprintf(el_label, sizeof el_label, "%s[%zu]", label, i);
-                if (sub_map(p, keys, parent, el_label, v->kids[i], el) < 0)
+                if (config_sub_map(p, keys, parent, el_label, v->kids[i], el) < 0)
                         return -1;
                 for (size_t k = 0; keys[k].name; k++) {
                         const struct ynode *u, *first;
@@ -1147,18 +626,18 @@ static int maplist_value(struct pctx *p, const struct cfg_key *keys, const struc
 
                                 if (!other || strcmp(mine, other) != 0)
                                         continue;
-                                u = map_get(v->kids[i], sub, NULL);
-                                first = map_get(v->kids[j], sub, NULL);
+                                u = config_map_get(v->kids[i], sub, NULL);
+                                first = config_map_get(v->kids[j], sub, NULL);
                                 return perr(p, u, "%s.%s: duplicate \"%s\" (first defined at "
-                                            "line %d)", el_label, sub, show(mine, b, sizeof b),
-                                            first->line);
+                                            "line %d)", el_label, sub,
+                                            config_show(mine, b, sizeof b), first->line);
                         }
                 }
         }
         return 0;
 }
 
-static bool has_source_refs(const struct cfg_key *keys)
+static bool config_has_source_refs(const struct cfg_key *keys)
 {
         for (size_t i = 0; keys && keys[i].name; i++)
                 if (keys[i].type == CFG_SOURCE)
@@ -1167,14 +646,14 @@ static bool has_source_refs(const struct cfg_key *keys)
 }
 
 /* "X_env" and "X_file" both set → error at whichever comes later. */
-static int secret_pairs(struct pctx *p, const struct cfg_key *keys, const struct ynode *m)
+static int config_secret_pairs(struct pctx *p, const struct cfg_key *keys, const struct ynode *m)
 {
         for (size_t i = 0; keys[i].name; i++) {
                 const struct ynode *ke = NULL, *kf = NULL, *later;
                 char stem[64], fname[80];
                 size_t sl;
 
-                if (keys[i].type != CFG_SECRET_REF || !ends_with(keys[i].name, "_env"))
+                if (keys[i].type != CFG_SECRET_REF || !config_ends_with(keys[i].name, "_env"))
                         continue;
                 sl = strlen(keys[i].name) - 4;
                 if (sl >= sizeof stem)
@@ -1182,7 +661,7 @@ static int secret_pairs(struct pctx *p, const struct cfg_key *keys, const struct
                 memcpy(stem, keys[i].name, sl);
                 stem[sl] = '\0';
                 snprintf(fname, sizeof fname, "%s_file", stem);
-                if (!map_get(m, keys[i].name, &ke) || !map_get(m, fname, &kf))
+                if (!config_map_get(m, keys[i].name, &ke) || !config_map_get(m, fname, &kf))
                         continue;
                 later = ke->line > kf->line || (ke->line == kf->line && ke->col > kf->col)
                         ? ke : kf;
@@ -1192,7 +671,7 @@ static int secret_pairs(struct pctx *p, const struct cfg_key *keys, const struct
 }
 
 /* The kind's own cross-key checks, reported at the source's start. */
-static int source_validate(struct pctx *p, const struct source_cfg *src)
+static int config_source_validate(struct pctx *p, const struct source_cfg *src)
 {
         struct err e;
         char b[64];
@@ -1201,12 +680,13 @@ static int source_validate(struct pctx *p, const struct source_cfg *src)
                 return 0;
         err_clear(&e);
         if (src->ops->validate(src, &e) < 0)
-                return perr_at(p, src->line, src->col, "source \"%s\": %s",
-                               show(src->name, b, sizeof b), e.msg[0] ? e.msg : "invalid");
+                return config_perr_at(p, src->line, src->col, "source \"%s\": %s",
+                                      config_show(src->name, b, sizeof b),
+                                      e.msg[0] ? e.msg : "invalid");
         return 0;
 }
 
-static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
+static int config_source_parse(struct pctx *p, struct config *c, const struct ynode *m)
 {
         struct source_cfg *src = &c->sources[c->n_sources++];
         const struct ynode *nv, *kv;
@@ -1220,45 +700,46 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
         src->col = m->col;
         if (m->type != YN_MAP)
                 return perr(p, m, "each source must be a mapping (name, kind, ...), got %s",
-                            ynode_what(m));
+                            config_ynode_what(m));
 
         /* name and kind first: every later message depends on them. */
-        nv = map_get(m, "name", NULL);
+        nv = config_map_get(m, "name", NULL);
         if (!nv)
                 return perr(p, m, "source is missing required key \"name\"");
-        if (want_scalar(p, "name", nv, "a string") < 0)
+        if (config_want_scalar(p, "name", nv, "a string") < 0)
                 return -1;
         if (nv->len == 0)
                 return perr(p, nv, "name: must not be empty");
-        if (!name_ok(nv->str))
+        if (!config_name_ok(nv->str))
                 return perr(p, nv, "name: invalid source name \"%s\" "
-                            "(use letters, digits, '.', '_' and '-')", show(nv->str, b, sizeof b));
+                            "(use letters, digits, '.', '_' and '-')",
+                            config_show(nv->str, b, sizeof b));
         for (size_t i = 0; i + 1 < c->n_sources; i++)
                 if (strcmp(c->sources[i].name, nv->str) == 0)
                         return perr(p, nv, "duplicate source name \"%s\" "
-                                    "(first defined at line %d)", show(nv->str, b, sizeof b),
+                                    "(first defined at line %d)", config_show(nv->str, b, sizeof b),
                                     c->sources[i].line);
         src->name = xstrdup(nv->str);
 
-        kinds_cands(&kc);
-        kv = map_get(m, "kind", NULL);
+        config_kinds_cands(&kc);
+        kv = config_map_get(m, "kind", NULL);
         if (!kv)
                 return perr(p, m, "source \"%s\" is missing required key \"kind\" "
-                            "(known kinds: %s)", show(src->name, b, sizeof b),
-                            cands_list(&kc, s, sizeof s));
-        if (want_scalar(p, "kind", kv, "a string") < 0)
+                            "(known kinds: %s)", config_show(src->name, b, sizeof b),
+                            config_cands_list(&kc, s, sizeof s));
+        if (config_want_scalar(p, "kind", kv, "a string") < 0)
                 return -1;
         src->ops = collector_find(kv->str);
         if (!src->ops) {
-                const char *m2 = cands_closest(&kc, kv->str);
+                const char *m2 = config_cands_closest(&kc, kv->str);
                 char l[160];
 
-                cands_list(&kc, l, sizeof l);
+                config_cands_list(&kc, l, sizeof l);
                 if (m2)
                         return perr(p, kv, "unknown kind \"%s\" (did you mean \"%s\"?); "
-                                    "known kinds: %s", show(kv->str, b, sizeof b), m2, l);
+                                    "known kinds: %s", config_show(kv->str, b, sizeof b), m2, l);
                 return perr(p, kv, "unknown kind \"%s\"; known kinds: %s",
-                            show(kv->str, b, sizeof b), l);
+                            config_show(kv->str, b, sizeof b), l);
         }
         src->kind = xstrdup(src->ops->name);
 
@@ -1279,10 +760,10 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
 
         kc.n = 0;
         for (size_t i = 0; i < LO_ARRAY_LEN(common_keys); i++)
-                cands_add(&kc, common_keys[i]);
+                config_cands_add(&kc, common_keys[i]);
         for (size_t i = 0; keys && keys[i].name; i++)
-                if (key_top(keys[i].name))
-                        cands_add(&kc, keys[i].name);
+                if (config_key_top(keys[i].name))
+                        config_cands_add(&kc, keys[i].name);
 
         for (size_t i = 0; i < m->n; i += 2) {
                 const struct ynode *k = m->kids[i], *v = m->kids[i + 1];
@@ -1291,56 +772,56 @@ static int source_parse(struct pctx *p, struct config *c, const struct ynode *m)
                 if (strcmp(k->str, "name") == 0 || strcmp(k->str, "kind") == 0)
                         continue;
                 if (strcmp(k->str, "interval") == 0) {
-                        if (get_duration_in(p, "interval", v, INTERVAL_MIN, INTERVAL_MAX,
-                                            &src->interval_ms) < 0)
+                        if (config_get_duration_in(p, "interval", v, INTERVAL_MIN, INTERVAL_MAX,
+                                                   &src->interval_ms) < 0)
                                 return -1;
                         continue;
                 }
                 if (strcmp(k->str, "timeout") == 0) {
-                        if (get_duration_in(p, "timeout", v, TIMEOUT_MIN, TIMEOUT_MAX,
-                                            &src->timeout_ms) < 0)
+                        if (config_get_duration_in(p, "timeout", v, TIMEOUT_MIN, TIMEOUT_MAX,
+                                                   &src->timeout_ms) < 0)
                                 return -1;
                         continue;
                 }
                 if (strcmp(k->str, "thresholds") == 0) {
-                        if (thr_parse(p, src, v) < 0)
+                        if (config_thr_parse(p, src, v) < 0)
                                 return -1;
                         continue;
                 }
                 for (size_t j = 0; keys && keys[j].name; j++)
-                        if (strcmp(keys[j].name, k->str) == 0 && key_top(keys[j].name))
+                        if (strcmp(keys[j].name, k->str) == 0 && config_key_top(keys[j].name))
                                 ck = &keys[j];
                 if (!ck)
                         return perr(p, k, "unknown key \"%s\" for kind %s %s",
-                                    show(k->str, b, sizeof b), src->kind,
-                                    suggest(&kc, k->str, "valid keys", s, sizeof s));
-                if (kind_value(p, keys, ck, ck->name, v, src->kind_cfg) < 0)
+                                    config_show(k->str, b, sizeof b), src->kind,
+                                    config_suggest(&kc, k->str, "valid keys", s, sizeof s));
+                if (config_kind_value(p, keys, ck, ck->name, v, src->kind_cfg) < 0)
                         return -1;
         }
 
         for (size_t j = 0; keys && keys[j].name; j++)
-                if (keys[j].required && key_top(keys[j].name) &&
-                    !map_get(m, keys[j].name, NULL))
+                if (keys[j].required && config_key_top(keys[j].name) &&
+                    !config_map_get(m, keys[j].name, NULL))
                         return perr(p, m, "source \"%s\" is missing required key \"%s\" (kind %s)",
-                                    show(src->name, b, sizeof b), keys[j].name, src->kind);
-        if (keys && secret_pairs(p, keys, m) < 0)
+                                    config_show(src->name, b, sizeof b), keys[j].name, src->kind);
+        if (keys && config_secret_pairs(p, keys, m) < 0)
                 return -1;
         /* With references to other sources, validate() waits until every
-         * source is loaded (source_validate from config_build). */
-        if (!has_source_refs(keys))
-                return source_validate(p, src);
+         * source is loaded (config_source_validate from config_build). */
+        if (!config_has_source_refs(keys))
+                return config_source_validate(p, src);
         return 0;
 }
 
 /* Resolves the source's CFG_SOURCE keys against every loaded source. */
-static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *src)
+static int config_source_resolve(struct pctx *p, struct config *c, struct source_cfg *src)
 {
         const struct cfg_key *keys = src->ops->keys;
         struct cands nc = { .n = 0 };
         char b[64], s[224];
 
         for (size_t i = 0; i < c->n_sources; i++)
-                cands_add(&nc, c->sources[i].name);
+                config_cands_add(&nc, c->sources[i].name);
         for (size_t i = 0; keys && keys[i].name; i++) {
                 struct cfg_source_ref *r;
 
@@ -1351,21 +832,24 @@ static int source_resolve(struct pctx *p, struct config *c, struct source_cfg *s
                         continue;
                 r->src = config_source(c, r->name);
                 if (!r->src)
-                        return perr_at(p, r->line, r->col, "%s: no source named \"%s\" %s",
-                                       keys[i].name, show(r->name, b, sizeof b),
-                                       suggest(&nc, r->name, "sources", s, sizeof s));
+                        return config_perr_at(p, r->line, r->col, "%s: no source named \"%s\" %s",
+                                              keys[i].name, config_show(r->name, b, sizeof b),
+                                              config_suggest(&nc, r->name, "sources", s, sizeof s));
                 if (r->src == src)
-                        return perr_at(p, r->line, r->col, "%s: source \"%s\" cannot refer to "
-                                       "itself", keys[i].name, show(r->name, b, sizeof b));
+                        return config_perr_at(p, r->line, r->col,
+                                              "%s: source \"%s\" cannot refer to itself",
+                                              keys[i].name, config_show(r->name, b, sizeof b));
         }
         return 0;
 }
 
 /* --- top level ------------------------------------------------------------------------ */
 
-static const char *const top_keys[] = { "environment", "refresh", "theme", "read_only",
-                                        "audit_log", "kubectl", "helm", "kubectl_cache_dir",
-                                        "actions", "danger_contexts", "sources" };
+/* The core's top-level keys; the kinds' own (collector_ops.config_keys)
+ * come between the two parts in "did you mean". */
+static const char *const top_keys_head[] = { "environment", "refresh", "theme", "read_only",
+                                             "audit_log" };
+static const char *const top_keys_tail[] = { "actions", "danger_contexts", "sources" };
 
 /* The top-level `actions:` list, parsed with the kind-key machinery into
  * struct config (docs/actions.md, user-defined actions). */
@@ -1377,7 +861,7 @@ static const struct cfg_key top_action_keys[] = {
         { "actions[].title", CFG_STR, offsetof(struct cfg_action, title), false,
           "what the dialog says" },
         { "actions[].scope", CFG_STR, offsetof(struct cfg_action, scope), true,
-          "pod, statefulset, deployment, release, sparkapplication or node" },
+          "what the action applies to: a scope of the action plug-in" },
         { "actions[].key", CFG_STR, offsetof(struct cfg_action, key), false,
           "one character: the TUI key" },
         { "actions[].argv", CFG_STRLIST, offsetof(struct cfg_action, argv), true,
@@ -1393,14 +877,14 @@ static const struct cfg_key top_action_keys[] = {
 
 /* `actions:`: the list, the defaults of the booleans, then each entry's
  * own checks (scope, key, ${...} variables) and the action table. */
-static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
+static int config_top_actions(struct pctx *p, struct config *c, const struct ynode *v)
 {
         const struct action_kind *k = collector_user_actions();
         struct err e;
 
-        if (ynode_null(v))
+        if (config_ynode_null(v))
                 return 0;
-        if (kind_value(p, top_action_keys, &top_action_keys[0], "actions", v, c) < 0)
+        if (config_kind_value(p, top_action_keys, &top_action_keys[0], "actions", v, c) < 0)
                 return -1;
         for (size_t i = 0; i < c->actions.n; i++) {
                 struct cfg_action *a = (struct cfg_action *)c->actions.v + i;
@@ -1409,16 +893,16 @@ static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
 
                 a->line = el->line;
                 a->col = el->col;
-                if (!map_get(el, "confirm", NULL))
+                if (!config_map_get(el, "confirm", NULL))
                         a->confirm = true;
-                if (!map_get(el, "mutating", NULL))
+                if (!config_map_get(el, "mutating", NULL))
                         a->mutating = true;
                 err_clear(&e);
                 if (k && k->user_check && k->user_check(a, &bad, &e) < 0) {
                         size_t w;
 
                         if (bad)
-                                at = map_get(el, bad, NULL);
+                                at = config_map_get(el, bad, NULL);
                         /* "argv[2]: ..." points at that word. */
                         if (at && at->type == YN_SEQ && sscanf(e.msg, "argv[%zu]", &w) == 1 &&
                             w < at->n)
@@ -1430,73 +914,113 @@ static int top_actions(struct pctx *p, struct config *c, const struct ynode *v)
         return 0;
 }
 
+/* One zeroed struct per registered kind with top-level keys, and those
+ * keys offered as candidates. */
+static void config_kind_tops_new(struct config *c, struct cands *tc)
+{
+        const struct collector_ops *ops;
+
+        for (size_t i = 0; (ops = collector_nth(i)) != NULL; i++)
+                if (ops->config_keys)
+                        c->n_kind_tops++;
+        c->kind_tops = xcalloc(c->n_kind_tops ? c->n_kind_tops : 1, sizeof *c->kind_tops);
+        c->n_kind_tops = 0;
+        for (size_t i = 0; (ops = collector_nth(i)) != NULL; i++) {
+                if (!ops->config_keys)
+                        continue;
+                c->kind_tops[c->n_kind_tops].ops = ops;
+                c->kind_tops[c->n_kind_tops++].cfg =
+                        xcalloc(1, ops->config_size ? ops->config_size : 1);
+                for (size_t j = 0; ops->config_keys[j].name; j++)
+                        if (config_key_top(ops->config_keys[j].name))
+                                config_cands_add(tc, ops->config_keys[j].name);
+        }
+}
+
+/* A top-level key some kind owns: parsed into its struct. 1 when it was
+ * one (0 parsed, -1 on error in *rc), 0 when no kind owns it. */
+static int config_kind_key(struct pctx *p, struct config *c, const struct ynode *k,
+                           const struct ynode *v, int *rc)
+{
+        for (size_t i = 0; i < c->n_kind_tops; i++) {
+                const struct cfg_key *keys = c->kind_tops[i].ops->config_keys;
+
+                for (size_t j = 0; keys[j].name; j++)
+                        if (config_key_top(keys[j].name) && strcmp(keys[j].name, k->str) == 0) {
+                                *rc = config_kind_value(p, keys, &keys[j], keys[j].name, v,
+                                                        c->kind_tops[i].cfg);
+                                return 1;
+                        }
+        }
+        return 0;
+}
+
 static int config_build(struct pctx *p, struct config *c, const struct ynode *root)
 {
         struct cands tc = { .n = 0 };
         char b[64], s[192];
+        int rc;
 
         if (root->type != YN_MAP)
                 return perr(p, root, "top level must be a mapping (environment, refresh, theme, "
-                            "read_only, sources), got %s", ynode_what(root));
-        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys); i++)
-                cands_add(&tc, top_keys[i]);
+                            "read_only, sources), got %s", config_ynode_what(root));
+        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys_head); i++)
+                config_cands_add(&tc, top_keys_head[i]);
+        config_kind_tops_new(c, &tc);
+        for (size_t i = 0; i < LO_ARRAY_LEN(top_keys_tail); i++)
+                config_cands_add(&tc, top_keys_tail[i]);
         for (size_t i = 0; i < root->n; i += 2) {
                 const struct ynode *k = root->kids[i], *v = root->kids[i + 1];
 
-                if (strcmp(k->str, "environment") == 0) {
-                        if (get_str(p, "environment", v, &c->environment) < 0)
+                if (config_kind_key(p, c, k, v, &rc)) {
+                        if (rc < 0)
+                                return -1;
+                } else if (strcmp(k->str, "environment") == 0) {
+                        if (config_get_str(p, "environment", v, &c->environment) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "refresh") == 0) {
-                        if (get_duration_in(p, "refresh", v, REFRESH_MIN, REFRESH_MAX,
-                                            &c->refresh_ms) < 0)
+                        if (config_get_duration_in(p, "refresh", v, REFRESH_MIN, REFRESH_MAX,
+                                                   &c->refresh_ms) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "theme") == 0) {
-                        if (get_str(p, "theme", v, &c->theme) < 0)
+                        if (config_get_str(p, "theme", v, &c->theme) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "read_only") == 0) {
-                        if (get_bool(p, "read_only", v, &c->read_only) < 0)
+                        if (config_get_bool(p, "read_only", v, &c->read_only) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "audit_log") == 0) {
-                        if (get_str(p, "audit_log", v, &c->audit_log) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "kubectl") == 0) {
-                        if (get_str(p, "kubectl", v, &c->kubectl) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "helm") == 0) {
-                        if (get_str(p, "helm", v, &c->helm) < 0)
-                                return -1;
-                } else if (strcmp(k->str, "kubectl_cache_dir") == 0) {
-                        if (get_str(p, "kubectl_cache_dir", v, &c->kubectl_cache_dir) < 0)
+                        if (config_get_str(p, "audit_log", v, &c->audit_log) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "actions") == 0) {
-                        if (top_actions(p, c, v) < 0)
+                        if (config_top_actions(p, c, v) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "danger_contexts") == 0) {
-                        if (!ynode_null(v) &&
-                            get_strlist(p, "danger_contexts", v, &c->danger_contexts) < 0)
+                        if (!config_ynode_null(v) &&
+                            config_get_strlist(p, "danger_contexts", v, &c->danger_contexts) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "sources") == 0) {
-                        if (ynode_null(v))
+                        if (config_ynode_null(v))
                                 continue;       /* "sources:" alone is an empty list */
                         if (v->type != YN_SEQ)
                                 return perr(p, v, "sources: expected a list, got %s",
-                                            ynode_what(v));
+                                            config_ynode_what(v));
                         c->sources = xcalloc(v->n ? v->n : 1, sizeof *c->sources);
                         for (size_t j = 0; j < v->n; j++)
-                                if (source_parse(p, c, v->kids[j]) < 0)
+                                if (config_source_parse(p, c, v->kids[j]) < 0)
                                         return -1;
                         /* Second pass: references between sources. */
                         for (size_t j = 0; j < c->n_sources; j++) {
                                 struct source_cfg *src = &c->sources[j];
 
-                                if (!has_source_refs(src->ops->keys))
+                                if (!config_has_source_refs(src->ops->keys))
                                         continue;
-                                if (source_resolve(p, c, src) < 0 || source_validate(p, src) < 0)
+                                if (config_source_resolve(p, c, src) < 0 ||
+                                    config_source_validate(p, src) < 0)
                                         return -1;
                         }
                 } else {
-                        return perr(p, k, "unknown key \"%s\" %s", show(k->str, b, sizeof b),
-                                    suggest(&tc, k->str, "valid keys", s, sizeof s));
+                        return perr(p, k, "unknown key \"%s\" %s", config_show(k->str, b, sizeof b),
+                                    config_suggest(&tc, k->str, "valid keys", s, sizeof s));
                 }
         }
         return 0;
@@ -1509,7 +1033,7 @@ struct config *config_load_string(const char *yaml, size_t len, const char *name
         struct ynode *root;
 
         err_clear(err);
-        root = tree_build(&p, yaml ? yaml : "", yaml ? len : 0);
+        root = config_tree_build(&p, yaml ? yaml : "", yaml ? len : 0);
         if (!root)
                 return NULL;
         c = xcalloc(1, sizeof *c);
@@ -1522,7 +1046,7 @@ struct config *config_load_string(const char *yaml, size_t len, const char *name
                 config_free(c);
                 c = NULL;
         }
-        ynode_free(root);
+        config_ynode_free(root);
         return c;
 }
 
@@ -1564,7 +1088,7 @@ struct config *config_load_file(const char *path, struct err *err)
 /* True when the entry `name` lives in `scope`: "" for the kind struct
  * ("url", "speed.query"), "queries[]" for an element of that list
  * ("queries[].expr", "queries[].labels.x", not "queries[].b[].c"). */
-static bool in_scope(const char *name, const char *scope)
+static bool config_in_scope(const char *name, const char *scope)
 {
         const char *last = NULL;
 
@@ -1576,13 +1100,13 @@ static bool in_scope(const char *name, const char *scope)
                strncmp(name, scope, (size_t)(last + 2 - name)) == 0;
 }
 
-/* Frees what the entries of `scope` own inside `base` (see in_scope). */
-static void fields_free(const struct cfg_key *keys, const char *scope, char *base)
+/* Frees what the entries of `scope` own inside `base` (see config_in_scope). */
+static void config_fields_free(const struct cfg_key *keys, const char *scope, char *base)
 {
         for (size_t j = 0; keys[j].name; j++) {
                 const struct cfg_key *ck = &keys[j];
 
-                if (!in_scope(ck->name, scope))
+                if (!config_in_scope(ck->name, scope))
                         continue;
                 if (ck->type == CFG_STR || ck->type == CFG_SECRET_REF || ck->type == CFG_UNIQUE) {
                         free(*(char **)(void *)(base + ck->off));
@@ -1605,11 +1129,11 @@ static void fields_free(const struct cfg_key *keys, const char *scope, char *bas
                         free(((struct cfg_source_ref *)(void *)(base + ck->off))->name);
                 } else if (ck->type == CFG_MAPLIST) {
                         struct cfg_maplist *l = (void *)(base + ck->off);
-                        size_t sz = elem_size(keys, ck->name);
+                        size_t sz = config_elem_size(keys, ck->name);
                         char *sub = xasprintf("%s[]", ck->name);
 
                         for (size_t k = 0; k < l->n; k++)
-                                fields_free(keys, sub, (char *)l->v + k * sz);
+                                config_fields_free(keys, sub, (char *)l->v + k * sz);
                         free(sub);
                         free(l->v);
                 }
@@ -1624,7 +1148,7 @@ void config_free(struct config *c)
                 struct source_cfg *s = &c->sources[i];
 
                 if (s->kind_cfg && s->ops && s->ops->keys)
-                        fields_free(s->ops->keys, "", s->kind_cfg);
+                        config_fields_free(s->ops->keys, "", s->kind_cfg);
                 free(s->kind_cfg);
                 free(s->thresholds);
                 free(s->name);
@@ -1635,15 +1159,25 @@ void config_free(struct config *c)
         free(c->environment);
         free(c->theme);
         free(c->audit_log);
-        free(c->kubectl);
-        free(c->helm);
-        free(c->kubectl_cache_dir);
-        fields_free(top_action_keys, "", (char *)c);
+        for (size_t i = 0; i < c->n_kind_tops; i++) {
+                config_fields_free(c->kind_tops[i].ops->config_keys, "", c->kind_tops[i].cfg);
+                free(c->kind_tops[i].cfg);
+        }
+        free(c->kind_tops);
+        config_fields_free(top_action_keys, "", (char *)c);
         for (size_t i = 0; i < c->danger_contexts.n; i++)
                 free(c->danger_contexts.v[i]);
         free(c->danger_contexts.v);
         free((void *)c->user_actions);
         free(c);
+}
+
+const void *config_kind_cfg(const struct config *c, const struct collector_ops *ops)
+{
+        for (size_t i = 0; c && i < c->n_kind_tops; i++)
+                if (c->kind_tops[i].ops == ops)
+                        return c->kind_tops[i].cfg;
+        return NULL;
 }
 
 const struct source_cfg *config_source(const struct config *c, const char *name)
@@ -1660,141 +1194,4 @@ const struct threshold *config_threshold(const struct source_cfg *s, const char 
                 if (strcmp(s->thresholds[i].def->name, metric) == 0)
                         return &s->thresholds[i];
         return NULL;
-}
-
-/* --- finding the file ----------------------------------------------------------------- */
-
-/* 0 when path names something that is not a directory; else -1 with errno. */
-static int usable(const char *path)
-{
-        struct stat st;
-
-        if (stat(path, &st) < 0)
-                return -1;
-        if (S_ISDIR(st.st_mode)) {
-                errno = EISDIR;
-                return -1;
-        }
-        return 0;
-}
-
-char *config_find(const char *explicit_path, struct err *err)
-{
-        const char *env = getenv("LAMBDAOPS_CONFIG");
-        const char *xdg = getenv("XDG_CONFIG_HOME");
-        const char *home = getenv("HOME");
-        char *user = NULL;
-
-        err_clear(err);
-        if (explicit_path) {
-                if (usable(explicit_path) < 0) {
-                        err_set(err, errno, "config file %s: %s", explicit_path, strerror(errno));
-                        return NULL;
-                }
-                return xstrdup(explicit_path);
-        }
-        if (env && *env) {
-                if (usable(env) < 0) {
-                        err_set(err, errno, "config file %s (from $LAMBDAOPS_CONFIG): %s", env,
-                                strerror(errno));
-                        return NULL;
-                }
-                return xstrdup(env);
-        }
-        if (usable("lambdaops.yaml") == 0)
-                return xstrdup("lambdaops.yaml");
-        if (xdg && *xdg)
-                user = xasprintf("%s/lambdaops/config.yaml", xdg);
-        else if (home && *home)
-                user = xasprintf("%s/.config/lambdaops/config.yaml", home);
-        if (user && usable(user) == 0)
-                return user;
-        err_set(err, ENOENT, "no config file found; searched $LAMBDAOPS_CONFIG (unset), "
-                "./lambdaops.yaml%s%s (use -c FILE or set LAMBDAOPS_CONFIG)",
-                user ? ", " : "", user ? user : "");
-        free(user);
-        return NULL;
-}
-
-/* --- secrets ------------------------------------------------------------------------------- */
-
-/* Frees a buffer that held secret bytes after wiping it. */
-static void secret_drop(char *p, size_t n)
-{
-        if (p) {
-                explicit_bzero(p, n);
-                free(p);
-        }
-}
-
-char *config_secret_resolve(const char *env_name, const char *file_path, struct err *err)
-{
-        FILE *f;
-        char *buf, *out;
-        size_t n = 0, r;
-
-        err_clear(err);
-        if (env_name && file_path) {
-                err_set(err, EINVAL, "a secret is configured both as an environment variable (%s) "
-                        "and as a file (%s); use one", env_name, file_path);
-                return NULL;
-        }
-        if (env_name) {
-                const char *v = getenv(env_name);
-
-                if (!v) {
-                        err_set(err, ENOENT, "environment variable %s is not set", env_name);
-                        return NULL;
-                }
-                if (!*v) {
-                        err_set(err, ENOENT, "environment variable %s is empty", env_name);
-                        return NULL;
-                }
-                return xstrdup(v);
-        }
-        if (!file_path)
-                return NULL;
-
-        /* Group/world-readable files are accepted; the docs advise 0600. */
-        f = fopen(file_path, "rb");
-        if (!f) {
-                err_set(err, errno, "cannot read secret file %s: %s", file_path, strerror(errno));
-                return NULL;
-        }
-        buf = xmalloc(SECRET_MAX + 2);
-        while ((r = fread(buf + n, 1, SECRET_MAX + 1 - n, f)) > 0 && n + r <= SECRET_MAX)
-                n += r;
-        if (ferror(f)) {
-                int e = errno ? errno : EIO;
-
-                err_set(err, e, "cannot read secret file %s: %s", file_path, strerror(e));
-                fclose(f);
-                secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
-        fclose(f);
-        if (r > 0) {
-                err_set(err, EFBIG, "secret file %s is larger than %d KiB", file_path,
-                        SECRET_MAX / 1024);
-                secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
-        if (n > 0 && buf[n - 1] == '\n') {
-                n--;
-                if (n > 0 && buf[n - 1] == '\r')
-                        n--;
-        }
-        if (n == 0) {
-                err_set(err, EINVAL, "secret file %s is empty", file_path);
-                secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
-        if (memchr(buf, '\0', n)) {
-                err_set(err, EINVAL, "secret file %s contains a NUL byte", file_path);
-                secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
-        out = xstrndup(buf, n);
-        secret_drop(buf, SECRET_MAX + 2);
-        return out;
 }

@@ -133,7 +133,7 @@ struct threshold {
 
 struct source_cfg {
         const struct config *cfg;         /* the config it belongs to (top-level
-                                             keys: kubectl, helm, ...); NULL when
+                                             keys, config_kind_cfg()); NULL when
                                              built by hand */
         char    *name;
         char    *kind;
@@ -150,8 +150,8 @@ struct source_cfg {
 struct cfg_action {
         char   *name;           /* the CLI word; unique */
         char   *title;          /* NULL = name */
-        char   *scope;          /* pod, statefulset, deployment, release,
-                                   sparkapplication, node */
+        char   *scope;          /* a scope of the action plug-in
+                                   (collector_ops.action_kind) */
         char   *key;            /* one character, or NULL = CLI only */
         struct cfg_strlist argv;/* the template; ${...} substituted per word */
         bool    confirm;        /* default true */
@@ -162,6 +162,13 @@ struct cfg_action {
 
 struct action_def;
 
+/* The top-level keys one kind owns (collector_ops.config_keys), parsed. */
+struct config_kind_top {
+        const struct collector_ops *ops;
+        void    *cfg;           /* owned: ops->config_size bytes, zeroed when
+                                   none of its keys is given */
+};
+
 struct config {
         char    *path;          /* file it came from, or "<string>" */
         char    *environment;   /* default "default" */
@@ -170,13 +177,13 @@ struct config {
         bool     read_only;     /* default false */
         char    *audit_log;     /* audit file path; NULL = the state dir default
                                    (src/action.h action_audit_path) */
-        char    *kubectl;       /* kubectl binary; default "kubectl" (PATH) */
-        char    *helm;          /* helm binary; default "helm" (PATH) */
-        char    *kubectl_cache_dir;     /* --cache-dir for kubectl; NULL = kubectl's */
+        struct config_kind_top *kind_tops;      /* owned: one per registered kind
+                                                   with config_keys */
+        size_t   n_kind_tops;
         struct cfg_maplist actions;     /* struct cfg_action elements */
         struct cfg_strlist danger_contexts;     /* fnmatch globs */
         const struct action_def *user_actions;  /* owned: one per actions[] entry
-                                                   (src/kubeact.h), NULL-name-
+                                                   (action_kind.user_defs), NULL-name-
                                                    terminated; NULL when none */
         struct source_cfg *sources;
         size_t   n_sources;
@@ -196,6 +203,9 @@ struct config *config_load_string(const char *yaml, size_t len, const char *name
 void config_free(struct config *c);      /* NULL-safe */
 
 const struct source_cfg *config_source(const struct config *c, const char *name);
+/* The struct of the top-level keys `ops` owns (collector_ops.config_keys),
+ * or NULL when c is NULL, built by hand, or ops owns none. Borrowed. */
+const void *config_kind_cfg(const struct config *c, const struct collector_ops *ops);
 /* The configured threshold for `metric` on this source, or NULL. */
 const struct threshold *config_threshold(const struct source_cfg *s, const char *metric);
 

@@ -22,11 +22,11 @@
 set -u
 
 LAYERS="core clients actions bringup collectors views tui cli"
-# Service kinds (and their plug-ins) the core must not name. Bare "spark"
-# is left out: the theme role "spark" is the sparklines' colour. (The
-# top-level config keys kubectl, helm and kubectl_cache_dir, program paths
-# of the action plug-in, are still parsed by the core.)
-KINDS='kafka|postgres|postgresql|kubernetes|kubeact|clickhouse|snowflake|airflow|prometheus|schema_registry|kafka_connect|pgconn|reconcile|spark_[a-z_]*'
+# Service kinds (and their plug-ins and programs) the core must not name.
+# Bare "spark" is left out: the theme role "spark" is the sparklines'
+# colour. The top-level keys kubectl, helm and kubectl_cache_dir belong to
+# the Kubernetes collector (collector_ops.config_keys).
+KINDS='kafka|postgres|postgresql|kubernetes|kubeact|kubectl|helm|clickhouse|snowflake|airflow|prometheus|schema_registry|kafka_connect|pgconn|reconcile|spark_[a-z_]*'
 
 layer_rank() {
         local i=0 l
@@ -196,6 +196,11 @@ t "the check fails on the core naming a kind"
 copy_tree
 printf 'static const char *lo_k = "kubernetes"; /* kafka in a comment is fine */\n' >> "$tmp/t/src/core/ring.c"
 expect_fail "with src/core/ring.c naming \"kubernetes\"" 'names a service kind'
+
+t "the check fails on the core naming kubectl"
+copy_tree
+printf 'static const char *lo_k = "kubectl_cache_dir";\n' >> "$tmp/t/src/core/ring.c"
+expect_fail "with src/core/ring.c naming \"kubectl_cache_dir\"" 'names a service kind'
 
 t "comments may name kinds"
 copy_tree
