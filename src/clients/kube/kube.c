@@ -14,6 +14,7 @@
  */
 #include "clients/kube/kube.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -596,6 +597,179 @@ int kube_list(struct kube_client *c, const struct coll_ctx *ctx, const char *pat
         else
                 free(rv);
         return rc;
+}
+
+/* --- pure helpers ------------------------------------------------------------ */
+
+int kube_quantity(const char *s, double *out)
+{
+        static const struct { const char *suf; double mul; } sufs[] = {
+                { "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
+                { "Ti", 1099511627776.0 }, { "Pi", 1125899906842624.0 },
+                { "Ei", 1152921504606846976.0 },
+                { "n", 1e-9 }, { "u", 1e-6 }, { "m", 1e-3 }, { "", 1.0 },
+                { "k", 1e3 }, { "M", 1e6 }, { "G", 1e9 }, { "T", 1e12 },
+                { "P", 1e15 }, { "E", 1e18 },
+        };
+        const char *p = s, *num;
+        char buf[64];
+        size_t digits = 0, nl;
+        double v;
+
+        if (!s || !out)
+                return -1;
+        if (*p == '+' || *p == '-')
+                p++;
+        num = p;
+        while (isdigit((unsigned char)*p)) {
+                p++;
+                digits++;
+        }
+        if (*p == '.') {
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        p++;
+                        digits++;
+                }
+        }
+        if (digits == 0)
+                return -1;
+        nl = (size_t)(p - s);
+        if (nl >= sizeof buf)
+                return -1;
+        memcpy(buf, s, nl);
+        buf[nl] = '\0';
+        (void)num;
+        v = strtod(buf, NULL);
+        /* Decimal exponent: e/E followed by an optional sign and digits up
+         * to the end ("1e3"); a bare "E" is the exa suffix. */
+        if ((*p == 'e' || *p == 'E') && p[1]) {
+                const char *q = p + 1;
+                char *end;
+                long ex;
+
+                if (*q == '+' || *q == '-')
+                        q++;
+                if (isdigit((unsigned char)*q)) {
+                        errno = 0;
+                        ex = strtol(p + 1, &end, 10);
+                        if (*end || errno || ex > 308 || ex < -308)
+                                return -1;
+                        snprintf(buf, sizeof buf, "1e%ld", ex);
+                        *out = v * strtod(buf, NULL);
+                        return 0;
+                }
+        }
+        for (size_t i = 0; i < LO_ARRAY_LEN(sufs); i++) {
+                if (strcmp(p, sufs[i].suf) == 0) {
+                        *out = v * sufs[i].mul;
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t kube_days(int64_t y, int m, int d)
+{
+        int64_t era, yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+static int kube_num(const char *s, int n)
+{
+        int v = 0;
+
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)s[i]))
+                        return -1;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v;
+}
+
+int64_t kube_time_ms(const char *s)
+{
+        static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        int y, mo, d, h, mi, se, ms = 0;
+        const char *p;
+        int64_t t, off = 0;
+
+        if (!s || strlen(s) < 20)
+                return -1;
+        y = kube_num(s, 4);
+        mo = kube_num(s + 5, 2);
+        d = kube_num(s + 8, 2);
+        h = kube_num(s + 11, 2);
+        mi = kube_num(s + 14, 2);
+        se = kube_num(s + 17, 2);
+        if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+            mi < 0 || mi > 59 || se < 0 || se > 60 || s[4] != '-' || s[7] != '-' ||
+            (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+                return -1;
+        if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+                return -1;
+        p = s + 19;
+        if (*p == '.') {
+                int scale = 100, nd = 0;
+
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        ms += (*p - '0') * scale;
+                        scale /= 10;
+                        p++;
+                        nd++;
+                }
+                if (nd == 0)
+                        return -1;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                int oh = kube_num(p + 1, 2), om = p[3] == ':' ? kube_num(p + 4, 2) : -1;
+
+                if (oh < 0 || oh > 23 || om < 0 || om > 59)
+                        return -1;
+                off = (int64_t)(oh * 60 + om) * 60000;
+                if (*p == '+')
+                        off = -off;
+                p += 6;
+        } else {
+                return -1;
+        }
+        if (*p)
+                return -1;
+        t = ((kube_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + se;
+        t = t * 1000 + ms + off;
+        return t < 0 ? -1 : t;
+}
+
+char *kube_escape(const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = s ? strlen(s) : 0, o = 0;
+        char *out = xmalloc(n * 3 + 1);
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+                        out[o++] = (char)c;
+                } else {
+                        out[o++] = '%';
+                        out[o++] = hex[c >> 4];
+                        out[o++] = hex[c & 15];
+                }
+        }
+        out[o] = '\0';
+        return out;
 }
 
 /* --- informers ------------------------------------------------------------------- */
