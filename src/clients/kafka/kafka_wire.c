@@ -256,6 +256,19 @@ static int rd_finish(struct kwire_rd *r, const char *what, int version, struct e
         return -1;
 }
 
+/* Starts reading a response: the header's correlation id (returned) and,
+ * in a flexible version (header v1), its tagged fields. */
+static int32_t kwire_rd_resp_header(struct kwire_rd *r, const void *buf, size_t len, bool flex)
+{
+        int32_t corr;
+
+        kwire_rd_init(r, buf, len);
+        corr = kwire_rd_i32(r, "correlation_id");
+        if (flex)
+                kwire_rd_tags(r, "header tagged fields");
+        return corr;
+}
+
 void kwire_api_versions_done(struct kwire_api_versions *av)
 {
         if (!av)
@@ -273,10 +286,9 @@ int kwire_dec_api_versions(const void *buf, size_t len, int16_t version,
 
         assert(version >= 0 && version <= 3);
         memset(out, 0, sizeof *out);
-        kwire_rd_init(&r, buf, len);
         /* The response header is v0 (correlation id only) in every version,
          * so that a client can always read it. */
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, false);
         out->error_code = kwire_rd_i16(&r, "error_code");
         /* A broker that does not speak our version answers in v0. */
         if (!r.bad && out->error_code == KWIRE_ERR_UNSUPPORTED_VERSION)
@@ -440,10 +452,8 @@ int kwire_dec_describe_quorum(const void *buf, size_t len, int16_t version,
         memset(out, 0, sizeof *out);
         out->version = version;
         out->leader_id = -1;
-        kwire_rd_init(&r, buf, len);
         /* Response header v1: correlation id and tagged fields. */
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
-        kwire_rd_tags(&r, "header tagged fields");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, true);
         out->error_code = kwire_rd_i16(&r, "error_code");
         if (version >= 2 && kwire_rd_string(&r, "error_message", true, true, &s))
                 out->error_message = kwire_str_dup(s);
@@ -514,10 +524,7 @@ int kwire_dec_find_coordinator(const void *buf, size_t len, int16_t version,
         assert(version >= 0 && version <= 4);
         memset(out, 0, sizeof *out);
         out->version = version;
-        kwire_rd_init(&r, buf, len);
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
-        if (flex)
-                kwire_rd_tags(&r, "header tagged fields");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, flex);
         if (version >= 1)
                 out->throttle_ms = kwire_rd_i32(&r, "throttle_time_ms");
         if (version >= 4) {
@@ -636,10 +643,7 @@ int kwire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
         assert(version >= 1 && version <= 8);
         memset(out, 0, sizeof *out);
         out->version = version;
-        kwire_rd_init(&r, buf, len);
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
-        if (flex)
-                kwire_rd_tags(&r, "header tagged fields");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, flex);
         if (version >= 3)
                 out->throttle_ms = kwire_rd_i32(&r, "throttle_time_ms");
         if (version >= 8) {
@@ -702,10 +706,7 @@ int kwire_dec_metadata(const void *buf, size_t len, int16_t version,
         memset(out, 0, sizeof *out);
         out->version = version;
         out->controller_id = -1;
-        kwire_rd_init(&r, buf, len);
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
-        if (flex)
-                kwire_rd_tags(&r, "header tagged fields");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, flex);
         if (version >= 3)
                 out->throttle_ms = kwire_rd_i32(&r, "throttle_time_ms");
         /* node, host, port, rack, [tags] */
@@ -760,8 +761,7 @@ int kwire_dec_sasl_handshake(const void *buf, size_t len, int16_t version,
         assert(version >= 0 && version <= 1);
         memset(out, 0, sizeof *out);
         kwire_wr_init(&list);
-        kwire_rd_init(&r, buf, len);
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, false);
         out->error_code = kwire_rd_i16(&r, "error_code");
         n = kwire_rd_array(&r, "mechanisms", false, 2);
         for (int32_t i = 0; i < n && !r.bad; i++) {
@@ -793,10 +793,7 @@ int kwire_dec_sasl_authenticate(const void *buf, size_t len, int16_t version,
 
         assert(version >= 0 && version <= 2);
         memset(out, 0, sizeof *out);
-        kwire_rd_init(&r, buf, len);
-        out->correlation_id = kwire_rd_i32(&r, "correlation_id");
-        if (flex)
-                kwire_rd_tags(&r, "header tagged fields");
+        out->correlation_id = kwire_rd_resp_header(&r, buf, len, flex);
         out->error_code = kwire_rd_i16(&r, "error_code");
         if (kwire_rd_string(&r, "error_message", flex, true, &s))
                 out->error_message = kwire_str_dup(s);
