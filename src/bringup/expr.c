@@ -335,6 +335,26 @@ static bool expect(struct parser *p, enum tok t, const char *what)
 
 static struct node *parse_expr(struct parser *p);
 
+/* The items of a call or a list up to `close` ("a, b, c)"), added to n as
+ * its kids; n ends at `close`. False on a syntax error (reported). */
+static bool parse_items(struct parser *p, struct node *n, enum tok close, const char *what)
+{
+        if (p->tok != close) {
+                for (;;) {
+                        struct node *a = parse_expr(p);
+
+                        if (!a)
+                                return false;
+                        node_add(n, a);
+                        if (p->tok != T_COMMA)
+                                break;
+                        lex(p);
+                }
+        }
+        n->end = p->tend;
+        return expect(p, close, what);
+}
+
 /* Left-deep chains (a+b+c..., a.b.c...) grow the tree without nesting the
  * parser; bound the tree itself so that evaluation and freeing recurse a
  * bounded number of levels. Frees n and returns NULL when too deep. */
@@ -441,22 +461,7 @@ static struct node *parse_call(struct parser *p, const char *name, int start)
         }
         n->fn = (enum fn)f;
         lex(p);         /* '(' */
-        if (p->tok != T_RPAREN) {
-                for (;;) {
-                        struct node *a = parse_expr(p);
-
-                        if (!a) {
-                                node_free(n);
-                                return NULL;
-                        }
-                        node_add(n, a);
-                        if (p->tok != T_COMMA)
-                                break;
-                        lex(p);
-                }
-        }
-        n->end = p->tend;
-        if (!expect(p, T_RPAREN, "',' or ')'")) {
+        if (!parse_items(p, n, T_RPAREN, "',' or ')'")) {
                 node_free(n);
                 return NULL;
         }
@@ -525,22 +530,7 @@ static struct node *parse_primary(struct parser *p)
         case T_LBRACK:
                 n = node_new(N_LIST, start);
                 lex(p);
-                if (p->tok != T_RBRACK) {
-                        for (;;) {
-                                struct node *a = parse_expr(p);
-
-                                if (!a) {
-                                        node_free(n);
-                                        return NULL;
-                                }
-                                node_add(n, a);
-                                if (p->tok != T_COMMA)
-                                        break;
-                                lex(p);
-                        }
-                }
-                n->end = p->tend;
-                if (!expect(p, T_RBRACK, "',' or ']'")) {
+                if (!parse_items(p, n, T_RBRACK, "',' or ']'")) {
                         node_free(n);
                         return NULL;
                 }
@@ -617,17 +607,18 @@ static struct node *bin(enum tok op, int col, struct node *l, struct node *r)
         return n;
 }
 
-static struct node *parse_mul(struct parser *p)
+/* The rest of a left-associative chain `l (op r)*` whose operators are a
+ * or b and whose operands `next` parses. NULL (l freed) on an error. */
+static struct node *parse_chain(struct parser *p, struct node *l,
+                                struct node *(*next)(struct parser *p), enum tok a, enum tok b)
 {
-        struct node *l = parse_unary(p);
-
-        while (l && (p->tok == T_STAR || p->tok == T_SLASH)) {
+        while (l && (p->tok == a || p->tok == b)) {
                 enum tok op = p->tok;
                 int col = p->tstart + 1;
                 struct node *r;
 
                 lex(p);
-                r = parse_unary(p);
+                r = next(p);
                 if (!r) {
                         node_free(l);
                         return NULL;
@@ -637,24 +628,14 @@ static struct node *parse_mul(struct parser *p)
         return l;
 }
 
+static struct node *parse_mul(struct parser *p)
+{
+        return parse_chain(p, parse_unary(p), parse_unary, T_STAR, T_SLASH);
+}
+
 static struct node *parse_add(struct parser *p)
 {
-        struct node *l = parse_mul(p);
-
-        while (l && (p->tok == T_PLUS || p->tok == T_MINUS)) {
-                enum tok op = p->tok;
-                int col = p->tstart + 1;
-                struct node *r;
-
-                lex(p);
-                r = parse_mul(p);
-                if (!r) {
-                        node_free(l);
-                        return NULL;
-                }
-                l = bound(p, bin(op, col, l, r));
-        }
-        return l;
+        return parse_chain(p, parse_mul(p), parse_mul, T_PLUS, T_MINUS);
 }
 
 bool expr_is_cmp(enum tok t)
@@ -711,21 +692,7 @@ static struct node *parse_not(struct parser *p)
 
 static struct node *parse_and(struct parser *p)
 {
-        struct node *l = parse_not(p);
-
-        while (l && p->tok == T_AND) {
-                int col = p->tstart + 1;
-                struct node *r;
-
-                lex(p);
-                r = parse_not(p);
-                if (!r) {
-                        node_free(l);
-                        return NULL;
-                }
-                l = bound(p, bin(T_AND, col, l, r));
-        }
-        return l;
+        return parse_chain(p, parse_not(p), parse_not, T_AND, T_AND);
 }
 
 static struct node *parse_expr(struct parser *p)
@@ -734,20 +701,7 @@ static struct node *parse_expr(struct parser *p)
 
         if (!enter(p))
                 return NULL;
-        l = parse_and(p);
-        while (l && p->tok == T_OR) {
-                int col = p->tstart + 1;
-                struct node *r;
-
-                lex(p);
-                r = parse_and(p);
-                if (!r) {
-                        node_free(l);
-                        l = NULL;
-                        break;
-                }
-                l = bound(p, bin(T_OR, col, l, r));
-        }
+        l = parse_chain(p, parse_and(p), parse_and, T_OR, T_OR);
         p->depth--;
         if (p->failed) {
                 node_free(l);
