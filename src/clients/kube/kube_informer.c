@@ -29,17 +29,17 @@
 
 /* --- informers ------------------------------------------------------------------- */
 
-struct kinf_entry {
+struct kube_informer_entry {
         char *key;
         void *model;
 };
 
-struct kinf_vec {
-        struct kinf_entry *v;
+struct kube_informer_vec {
+        struct kube_informer_entry *v;
         size_t n, cap;
 };
 
-enum kinf_wstate {
+enum kube_informer_wstate {
         KW_NONE,                /* nothing to report */
         KW_EXPIRED,             /* ERROR 410 or HTTP 410: re-list */
         KW_ERROR,               /* ERROR event, bad event, non-200 */
@@ -52,7 +52,7 @@ struct kube_informer {
         int  watch_seconds;
         const struct kube_model_ops *ops;
         void *user;
-        struct kinf_vec cache;
+        struct kube_informer_vec cache;
         char *rv;
         bool need_list;
         struct kube_informer_stats st;
@@ -68,12 +68,12 @@ struct kube_informer {
         long   status;          /* HTTP status of the watch, 0 before headers */
         char  *errbody;
         size_t errlen;
-        enum kinf_wstate wstate;
+        enum kube_informer_wstate wstate;
         struct err werr;
         const struct coll_ctx *ctx;     /* during a sync */
 };
 
-static void kinf_vec_clear(struct kube_informer *inf, struct kinf_vec *v)
+static void kube_informer_vec_clear(struct kube_informer *inf, struct kube_informer_vec *v)
 {
         for (size_t i = 0; i < v->n; i++) {
                 free(v->v[i].key);
@@ -85,7 +85,7 @@ static void kinf_vec_clear(struct kube_informer *inf, struct kinf_vec *v)
 }
 
 /* Index of key, or -(insertion point) - 1. */
-static ssize_t kinf_find(const struct kinf_vec *v, const char *key)
+static ssize_t kube_informer_find(const struct kube_informer_vec *v, const char *key)
 {
         size_t lo = 0, hi = v->n;
 
@@ -104,10 +104,10 @@ static ssize_t kinf_find(const struct kinf_vec *v, const char *key)
 }
 
 /* Stores model under key (both owned), replacing any older one. */
-static void kinf_put(struct kube_informer *inf, char *key, void *model)
+static void kube_informer_put(struct kube_informer *inf, char *key, void *model)
 {
-        struct kinf_vec *v = &inf->cache;
-        ssize_t i = kinf_find(v, key);
+        struct kube_informer_vec *v = &inf->cache;
+        ssize_t i = kube_informer_find(v, key);
         size_t at;
 
         if (i >= 0) {
@@ -123,14 +123,14 @@ static void kinf_put(struct kube_informer *inf, char *key, void *model)
                 v->v = xrealloc(v->v, v->cap * sizeof *v->v);
         }
         memmove(v->v + at + 1, v->v + at, (v->n - at) * sizeof *v->v);
-        v->v[at] = (struct kinf_entry){ .key = key, .model = model };
+        v->v[at] = (struct kube_informer_entry){ .key = key, .model = model };
         v->n++;
 }
 
-static void kinf_del(struct kube_informer *inf, const char *key)
+static void kube_informer_del(struct kube_informer *inf, const char *key)
 {
-        struct kinf_vec *v = &inf->cache;
-        ssize_t i = kinf_find(v, key);
+        struct kube_informer_vec *v = &inf->cache;
+        ssize_t i = kube_informer_find(v, key);
 
         if (i < 0)
                 return;
@@ -142,7 +142,7 @@ static void kinf_del(struct kube_informer *inf, const char *key)
 }
 
 /* "namespace/name" or "name" (owned), NULL without a name. */
-static char *kinf_key(const cJSON *obj)
+static char *kube_informer_key(const cJSON *obj)
 {
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
         const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "namespace"));
@@ -153,7 +153,7 @@ static char *kinf_key(const cJSON *obj)
         return ns && ns[0] ? xasprintf("%s/%s", ns, nm) : xstrdup(nm);
 }
 
-static void kinf_set_rv(struct kube_informer *inf, const cJSON *obj)
+static void kube_informer_set_rv(struct kube_informer *inf, const cJSON *obj)
 {
         const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion"));
@@ -190,7 +190,7 @@ void kube_informer_set_watch_timeout(struct kube_informer *inf, int seconds)
                 inf->watch_seconds = seconds;
 }
 
-static void kinf_watch_stop(struct kube_informer *inf)
+static void kube_informer_watch_stop(struct kube_informer *inf)
 {
         if (inf->easy) {
                 curl_multi_remove_handle(inf->multi, inf->easy);
@@ -217,10 +217,10 @@ void kube_informer_free(struct kube_informer *inf)
 {
         if (!inf)
                 return;
-        kinf_watch_stop(inf);
+        kube_informer_watch_stop(inf);
         if (inf->multi)
                 curl_multi_cleanup(inf->multi);
-        kinf_vec_clear(inf, &inf->cache);
+        kube_informer_vec_clear(inf, &inf->cache);
         free(inf->rv);
         free(inf->path);
         free(inf->query);
@@ -256,30 +256,30 @@ void kube_informer_stats(const struct kube_informer *inf, struct kube_informer_s
 
 /* --- list -------------------------------------------------------------------------- */
 
-struct kinf_listing {
+struct kube_informer_listing {
         struct kube_informer *inf;
-        struct kinf_vec fresh;
+        struct kube_informer_vec fresh;
 };
 
-static int kinf_cmp(const void *a, const void *b)
+static int kube_informer_cmp(const void *a, const void *b)
 {
-        const struct kinf_entry *x = a, *y = b;
+        const struct kube_informer_entry *x = a, *y = b;
 
         return strcmp(x->key, y->key);
 }
 
-static int kinf_list_item(const cJSON *item, void *user)
+static int kube_informer_list_item(const cJSON *item, void *user)
 {
-        struct kinf_listing *l = user;
+        struct kube_informer_listing *l = user;
         struct kube_informer *inf = l->inf;
         char *key;
         void *m;
 
         if (!item) {            /* the list restarts */
-                kinf_vec_clear(inf, &l->fresh);
+                kube_informer_vec_clear(inf, &l->fresh);
                 return 0;
         }
-        key = kinf_key(item);
+        key = kube_informer_key(item);
         if (!key)
                 return 0;
         m = inf->ops->make(item, inf->user);
@@ -291,23 +291,24 @@ static int kinf_list_item(const cJSON *item, void *user)
                 l->fresh.cap = l->fresh.cap ? l->fresh.cap * 2 : 64;
                 l->fresh.v = xrealloc(l->fresh.v, l->fresh.cap * sizeof *l->fresh.v);
         }
-        l->fresh.v[l->fresh.n++] = (struct kinf_entry){ .key = key, .model = m };
+        l->fresh.v[l->fresh.n++] = (struct kube_informer_entry){ .key = key, .model = m };
         return 0;
 }
 
-static int kinf_list(struct kube_informer *inf, const struct coll_ctx *ctx, struct err *err)
+static int kube_informer_list(struct kube_informer *inf, const struct coll_ctx *ctx,
+                              struct err *err)
 {
-        struct kinf_listing l = { .inf = inf };
+        struct kube_informer_listing l = { .inf = inf };
         char *rv = NULL;
         size_t k = 0;
 
         if (kube_list_pages(inf->c, ctx, inf->path, inf->query, KUBE_PAGE_DEFAULT,
-                            kinf_list_item, &l, &rv, &inf->st.pages, err)) {
-                kinf_vec_clear(inf, &l.fresh);
+                            kube_informer_list_item, &l, &rv, &inf->st.pages, err)) {
+                kube_informer_vec_clear(inf, &l.fresh);
                 return -1;
         }
         if (l.fresh.n > 1)     /* qsort(NULL, 0) is undefined (UBSan) */
-                qsort(l.fresh.v, l.fresh.n, sizeof *l.fresh.v, kinf_cmp);
+                qsort(l.fresh.v, l.fresh.n, sizeof *l.fresh.v, kube_informer_cmp);
         /* A list never repeats a key; if a server does, the last one wins. */
         for (size_t i = 0; i < l.fresh.n; i++) {
                 if (k > 0 && strcmp(l.fresh.v[k - 1].key, l.fresh.v[i].key) == 0) {
@@ -319,7 +320,7 @@ static int kinf_list(struct kube_informer *inf, const struct coll_ctx *ctx, stru
                 l.fresh.v[k++] = l.fresh.v[i];
         }
         l.fresh.n = k;
-        kinf_vec_clear(inf, &inf->cache);
+        kube_informer_vec_clear(inf, &inf->cache);
         inf->cache = l.fresh;
         free(inf->rv);
         inf->rv = rv;
@@ -330,10 +331,12 @@ static int kinf_list(struct kube_informer *inf, const struct coll_ctx *ctx, stru
 
 /* --- watch ---------------------------------------------------------------------------- */
 
-static void kinf_werr(struct kube_informer *inf, enum kinf_wstate s, const char *fmt, ...)
+static void kube_informer_werr(struct kube_informer *inf, enum kube_informer_wstate s,
+                               const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-static void kinf_werr(struct kube_informer *inf, enum kinf_wstate s, const char *fmt, ...)
+static void kube_informer_werr(struct kube_informer *inf, enum kube_informer_wstate s,
+                               const char *fmt, ...)
 {
         va_list ap;
 
@@ -346,60 +349,60 @@ static void kinf_werr(struct kube_informer *inf, enum kinf_wstate s, const char 
         va_end(ap);
 }
 
-static void kinf_event(struct kube_informer *inf, const char *buf, size_t len)
+static void kube_informer_event(struct kube_informer *inf, const char *buf, size_t len)
 {
         cJSON *ev = cJSON_ParseWithLength(buf, len);
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
         cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
 
         if (!type || !cJSON_IsObject(obj)) {
-                kinf_werr(inf, KW_ERROR, "watch %s: an event is not {\"type\",\"object\"} JSON",
-                          inf->path);
+                kube_informer_werr(inf, KW_ERROR, "watch %s: an event is not "
+                                   "{\"type\",\"object\"} JSON", inf->path);
                 cJSON_Delete(ev);
                 return;
         }
         if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-                char *key = kinf_key(obj);
+                char *key = kube_informer_key(obj);
 
                 if (key) {
                         void *m = inf->ops->make(obj, inf->user);
 
                         if (m) {
-                                kinf_put(inf, key, m);
+                                kube_informer_put(inf, key, m);
                         } else {
-                                kinf_del(inf, key);
+                                kube_informer_del(inf, key);
                                 free(key);
                         }
                 }
-                kinf_set_rv(inf, obj);
+                kube_informer_set_rv(inf, obj);
                 inf->st.events++;
         } else if (strcmp(type, "DELETED") == 0) {
-                char *key = kinf_key(obj);
+                char *key = kube_informer_key(obj);
 
                 if (key)
-                        kinf_del(inf, key);
+                        kube_informer_del(inf, key);
                 free(key);
-                kinf_set_rv(inf, obj);
+                kube_informer_set_rv(inf, obj);
                 inf->st.events++;
         } else if (strcmp(type, "BOOKMARK") == 0) {
-                kinf_set_rv(inf, obj);
+                kube_informer_set_rv(inf, obj);
         } else if (strcmp(type, "ERROR") == 0) {
                 const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
                 const char *msg = cJSON_GetStringValue(
                         cJSON_GetObjectItemCaseSensitive(obj, "message"));
 
                 if (cJSON_IsNumber(code) && code->valueint == 410)
-                        kinf_werr(inf, KW_EXPIRED, "watch %s: 410 Expired", inf->path);
+                        kube_informer_werr(inf, KW_EXPIRED, "watch %s: 410 Expired", inf->path);
                 else
-                        kinf_werr(inf, KW_ERROR, "watch %s: ERROR %d: %.150s", inf->path,
-                                  cJSON_IsNumber(code) ? code->valueint : 0,
-                                  msg ? msg : "(no message)");
+                        kube_informer_werr(inf, KW_ERROR, "watch %s: ERROR %d: %.150s", inf->path,
+                                           cJSON_IsNumber(code) ? code->valueint : 0,
+                                           msg ? msg : "(no message)");
         }
         /* Unknown types are skipped, as client-go does not know them either. */
         cJSON_Delete(ev);
 }
 
-static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
+static size_t kube_informer_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
         struct kube_informer *inf = ud;
         size_t n = size * nmemb, start = 0;
@@ -425,8 +428,8 @@ static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
                         size_t add = i - start;
 
                         if (inf->line_len + add > KUBE_LINE_MAX) {
-                                kinf_werr(inf, KW_ERROR, "watch %s: an event is larger than "
-                                          "16 MiB", inf->path);
+                                kube_informer_werr(inf, KW_ERROR, "watch %s: an event is "
+                                                   "larger than 16 MiB", inf->path);
                                 return 0;
                         }
                         if (inf->line_len + add + 1 > inf->line_cap) {
@@ -435,10 +438,10 @@ static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
                         }
                         memcpy(inf->line + inf->line_len, ptr + start, add);
                         inf->line_len += add;
-                        kinf_event(inf, inf->line, inf->line_len);
+                        kube_informer_event(inf, inf->line, inf->line_len);
                         inf->line_len = 0;
                 } else if (i > start) {
-                        kinf_event(inf, ptr + start, i - start);
+                        kube_informer_event(inf, ptr + start, i - start);
                 }
                 start = i + 1;
         }
@@ -448,8 +451,8 @@ static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
                 size_t add = n - start;
 
                 if (inf->line_len + add > KUBE_LINE_MAX) {
-                        kinf_werr(inf, KW_ERROR, "watch %s: an event is larger than 16 MiB",
-                                  inf->path);
+                        kube_informer_werr(inf, KW_ERROR, "watch %s: an event is larger "
+                                           "than 16 MiB", inf->path);
                         return 0;
                 }
                 if (inf->line_len + add > inf->line_cap) {
@@ -471,7 +474,7 @@ static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
         return n;
 }
 
-static void kinf_tls(CURL *e, const struct http_tls *t)
+static void kube_informer_tls(CURL *e, const struct http_tls *t)
 {
         struct curl_blob b;
 
@@ -494,8 +497,8 @@ static void kinf_tls(CURL *e, const struct http_tls *t)
         }
 }
 
-static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ctx,
-                            struct err *err)
+static int kube_informer_watch_start(struct kube_informer *inf, const struct coll_ctx *ctx,
+                                     struct err *err)
 {
         struct kube_client *c = inf->c;
         const struct kube_config *kc = c->kc;
@@ -503,7 +506,7 @@ static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ct
         char *url, *rv;
         int64_t ct = ctx->timeout_ms > 0 ? ctx->timeout_ms : 10000;
 
-        kinf_watch_stop(inf);
+        kube_informer_watch_stop(inf);
         if (kube_bearer(c, ctx, &bearer, err))
                 return -1;
         if (!inf->multi) {
@@ -537,13 +540,13 @@ static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ct
         curl_easy_setopt(inf->easy, CURLOPT_TIMEOUT_MS, (long)(inf->watch_seconds + 60) * 1000L);
         curl_easy_setopt(inf->easy, CURLOPT_TCP_KEEPALIVE, 1L);
         curl_easy_setopt(inf->easy, CURLOPT_ERRORBUFFER, inf->errbuf);
-        curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, kinf_write);
+        curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, kube_informer_write);
         curl_easy_setopt(inf->easy, CURLOPT_WRITEDATA, inf);
         curl_easy_setopt(inf->easy, CURLOPT_USERAGENT, "lambdaops/" LO_VERSION);
         curl_easy_setopt(inf->easy, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(inf->easy, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(inf->easy, CURLOPT_ACCEPT_ENCODING, "");
-        kinf_tls(inf->easy, &c->tls);
+        kube_informer_tls(inf->easy, &c->tls);
         if (c->connect_to) {
                 inf->connect_to = curl_slist_append(NULL, c->connect_to);
                 curl_easy_setopt(inf->easy, CURLOPT_CONNECT_TO, inf->connect_to);
@@ -561,13 +564,13 @@ static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ct
         }
         if (curl_multi_add_handle(inf->multi, inf->easy) != CURLM_OK) {
                 err_set(err, EIO, "watch %s: cannot start", inf->path);
-                kinf_watch_stop(inf);
+                kube_informer_watch_stop(inf);
                 return -1;
         }
         return 0;
 }
 
-enum kinf_pump {
+enum kube_informer_pump {
         KP_RUNNING,     /* stream open, nothing more to read now */
         KP_CLEAN_END,   /* the server ended the stream (timeoutSeconds) */
         KP_DROPPED,     /* transport failure */
@@ -577,8 +580,9 @@ enum kinf_pump {
 };
 
 /* Reads what the watch stream has ready, within ctx. */
-static enum kinf_pump kinf_pump(struct kube_informer *inf, const struct coll_ctx *ctx,
-                                struct err *err)
+static enum kube_informer_pump kube_informer_pump(struct kube_informer *inf,
+                                                  const struct coll_ctx *ctx,
+                                                  struct err *err)
 {
         int64_t settle_end = clock_mono_ms() + KUBE_WATCH_SETTLE_MS;
 
@@ -665,19 +669,19 @@ int kube_informer_sync(struct kube_informer *inf, const struct coll_ctx *ctx,
                 return -1;
         }
         if (!inf->watch) {
-                return kinf_list(inf, ctx, err);
+                return kube_informer_list(inf, ctx, err);
         }
         for (int round = 0; round < 4; round++) {
-                enum kinf_pump p;
+                enum kube_informer_pump p;
 
                 if (inf->need_list) {
-                        kinf_watch_stop(inf);
-                        if (kinf_list(inf, ctx, err))
+                        kube_informer_watch_stop(inf);
+                        if (kube_informer_list(inf, ctx, err))
                                 return -1;
                 }
-                if (!inf->easy && kinf_watch_start(inf, ctx, err))
+                if (!inf->easy && kube_informer_watch_start(inf, ctx, err))
                         return -1;
-                p = kinf_pump(inf, ctx, err);
+                p = kube_informer_pump(inf, ctx, err);
                 switch (p) {
                 case KP_RUNNING:
                         return 0;
@@ -685,21 +689,21 @@ int kube_informer_sync(struct kube_informer *inf, const struct coll_ctx *ctx,
                         return -1;
                 case KP_CLEAN_END:
                         inf->st.rewatches++;
-                        kinf_watch_stop(inf);
+                        kube_informer_watch_stop(inf);
                         continue;
                 case KP_EXPIRED:
                         inf->st.expired++;
                         inf->need_list = true;
                         continue;
                 case KP_ERROR:
-                        kinf_watch_stop(inf);
+                        kube_informer_watch_stop(inf);
                         inf->need_list = true;
                         return -1;
                 case KP_DROPPED:
                         /* A stream that worked resumes from the last RV;
                          * one that never got going means the server or RV
                          * is gone: list again. */
-                        kinf_watch_stop(inf);
+                        kube_informer_watch_stop(inf);
                         if (retried_drop)
                                 inf->need_list = true;
                         retried_drop = true;
