@@ -28,13 +28,13 @@
  * serving all coordinators at once. */
 #define KWIRE_PIPE_WINDOW       1
 
-struct pipe_req {                       /* one request sent on a pipe */
+struct kwire_pipe_req {                 /* one request sent on a pipe */
         int32_t  corr;
         size_t   first, n;              /* the caller's request indexes it carries */
         size_t   end;                   /* its frame ends at this offset of pipe.out */
 };
 
-struct pipe {                           /* one connection with requests in flight */
+struct kwire_pipe {                     /* one connection with requests in flight */
         struct kwire_io io;
         bool     live;                  /* connected, not failed */
         const char *what;               /* API name, for messages */
@@ -46,18 +46,18 @@ struct pipe {                           /* one connection with requests in fligh
         uint8_t *body;                  /* owned; the frame being read */
         size_t   blen, bgot;
         size_t   window;                /* requests in flight at most */
-        struct pipe_req *q;             /* owned; answered in order */
+        struct kwire_pipe_req *q;       /* owned; answered in order */
         size_t   nq, capq, head;
         struct err err;                 /* why it failed */
 };
 
-typedef int (*pipe_frame_fn)(struct pipe *p, const struct pipe_req *rq, const uint8_t *buf,
-                             size_t len, void *arg);
+typedef int (*kwire_pipe_frame_fn)(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
+                                   const uint8_t *buf, size_t len, void *arg);
 
-static void pipe_fail(struct pipe *p, int code, const char *fmt, ...)
+static void kwire_pipe_fail(struct kwire_pipe *p, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-static void pipe_fail(struct pipe *p, int code, const char *fmt, ...)
+static void kwire_pipe_fail(struct kwire_pipe *p, int code, const char *fmt, ...)
 {
         va_list ap;
 
@@ -70,37 +70,37 @@ static void pipe_fail(struct pipe *p, int code, const char *fmt, ...)
         p->err.code = code;
 }
 
-static void pipe_add(struct pipe *p, int32_t corr, size_t first, size_t n)
+static void kwire_pipe_add(struct kwire_pipe *p, int32_t corr, size_t first, size_t n)
 {
         if (p->nq == p->capq) {
                 p->capq = p->capq ? 2 * p->capq : 8;
                 p->q = xrealloc(p->q, p->capq * sizeof *p->q);
         }
-        p->q[p->nq++] = (struct pipe_req){ .corr = corr, .first = first, .n = n };
+        p->q[p->nq++] = (struct kwire_pipe_req){ .corr = corr, .first = first, .n = n };
 }
 
 /* The request added last ends here (call after encoding it). */
-static void pipe_sealed(struct pipe *p)
+static void kwire_pipe_sealed(struct kwire_pipe *p)
 {
         p->q[p->nq - 1].end = p->out.len;
 }
 
-static bool pipe_busy(const struct pipe *p)
+static bool kwire_pipe_busy(const struct kwire_pipe *p)
 {
         return p->live && p->head < p->nq;
 }
 
 /* Where sending stops for now: the end of the last request in the window. */
-static size_t pipe_limit(const struct pipe *p)
+static size_t kwire_pipe_limit(const struct kwire_pipe *p)
 {
         return p->head + p->window - 1 < p->nq ? p->q[p->head + p->window - 1].end : p->out.len;
 }
 
 /* Sends what it can and reads what has come, handing every complete frame
  * to fn, without blocking. */
-static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
+static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, void *arg)
 {
-        size_t limit = pipe_limit(p);
+        size_t limit = kwire_pipe_limit(p);
 
         while (p->live && p->sent < limit) {
                 ssize_t k = p->io.send(&p->io, p->out.buf + p->sent, limit - p->sent,
@@ -113,14 +113,14 @@ static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
                 } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                         break;
                 } else if (k < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-                        pipe_fail(p, KWIRE_E_NET, "sending %s to %s: the broker closed the "
-                                  "connection", p->what, p->io.peer);
+                        kwire_pipe_fail(p, KWIRE_E_NET, "sending %s to %s: the broker closed the "
+                                        "connection", p->what, p->io.peer);
                 } else {
-                        pipe_fail(p, KWIRE_E_NET, "sending %s to %s: %s", p->what, p->io.peer,
-                                  k < 0 ? strerror(errno) : "no progress");
+                        kwire_pipe_fail(p, KWIRE_E_NET, "sending %s to %s: %s", p->what, p->io.peer,
+                                        k < 0 ? strerror(errno) : "no progress");
                 }
         }
-        while (pipe_busy(p)) {
+        while (kwire_pipe_busy(p)) {
                 uint8_t *dst = p->hgot < 4 ? p->hdr + p->hgot : p->body + p->bgot;
                 size_t want = p->hgot < 4 ? 4 - p->hgot : p->blen - p->bgot;
                 ssize_t k = p->io.recv(&p->io, dst, want, &p->rwant);
@@ -131,19 +131,19 @@ static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
                         break;
                 if (k == 0 || (k < 0 && errno == ECONNRESET)) {
                         if (p->hgot == 0)
-                                pipe_fail(p, KWIRE_E_NET, "%s closed the connection without "
-                                          "answering %s (%s)", p->io.peer, p->what,
-                                          p->io.impl ? "SASL listener?"
+                                kwire_pipe_fail(p, KWIRE_E_NET, "%s closed the connection without "
+                                                "answering %s (%s)", p->io.peer, p->what,
+                                                p->io.impl ? "SASL listener?"
                                                      : "TLS or SASL listener?");
                         else
-                                pipe_fail(p, KWIRE_E_PROTO, "truncated %s response from %s: "
-                                          "the broker closed the connection", p->what,
-                                          p->io.peer);
+                                kwire_pipe_fail(p, KWIRE_E_PROTO, "truncated %s response from %s: "
+                                                "the broker closed the connection", p->what,
+                                                p->io.peer);
                         break;
                 }
                 if (k < 0) {
-                        pipe_fail(p, KWIRE_E_NET, "reading the %s response from %s: %s",
-                                  p->what, p->io.peer, strerror(errno));
+                        kwire_pipe_fail(p, KWIRE_E_NET, "reading the %s response from %s: %s",
+                                        p->what, p->io.peer, strerror(errno));
                         break;
                 }
                 if (p->hgot < 4) {
@@ -156,10 +156,10 @@ static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
                                                   (uint32_t)p->hdr[1] << 16 |
                                                   (uint32_t)p->hdr[2] << 8 | (uint32_t)p->hdr[3]);
                         if (size < 4 || size > KWIRE_MAX_RESPONSE) {
-                                pipe_fail(p, KWIRE_E_PROTO, "%s response from %s announces "
-                                          "%lld bytes (valid 4..%d): garbage, or not a Kafka "
-                                          "listener of this protocol", p->what, p->io.peer,
-                                          (long long)size, KWIRE_MAX_RESPONSE);
+                                kwire_pipe_fail(p, KWIRE_E_PROTO, "%s response from %s announces "
+                                                "%lld bytes (valid 4..%d): garbage, or not a Kafka "
+                                                "listener of this protocol", p->what, p->io.peer,
+                                                (long long)size, KWIRE_MAX_RESPONSE);
                                 break;
                         }
                         p->blen = (size_t)size;
@@ -182,8 +182,8 @@ static void pipe_progress(struct pipe *p, pipe_frame_fn fn, void *arg)
 
 /* Runs the pipes until every request is answered, a pipe fails, the
  * deadline passes or quit is requested (those fail the pipes still busy). */
-static void pipes_run(struct pipe **ps, size_t n, const struct coll_ctx *ctx,
-                      pipe_frame_fn fn, void *arg)
+static void kwire_pipes_run(struct kwire_pipe **ps, size_t n, const struct coll_ctx *ctx,
+                            kwire_pipe_frame_fn fn, void *arg)
 {
         struct pollfd *pf = xcalloc(n + 1, sizeof *pf);
 
@@ -193,13 +193,14 @@ static void pipes_run(struct pipe **ps, size_t n, const struct coll_ctx *ctx,
                 int r;
 
                 for (size_t i = 0; i < n; i++)
-                        pipe_progress(ps[i], fn, arg);
+                        kwire_pipe_progress(ps[i], fn, arg);
                 for (size_t i = 0; i < n; i++) {
-                        if (!pipe_busy(ps[i]))
+                        if (!kwire_pipe_busy(ps[i]))
                                 continue;
                         pf[k].fd = ps[i]->io.fd;
                         pf[k].events = (short)(POLLIN | ps[i]->rwant |
-                                               (ps[i]->sent < pipe_limit(ps[i]) ? ps[i]->swant : 0));
+                                               (ps[i]->sent < kwire_pipe_limit(ps[i])
+                                                ? ps[i]->swant : 0));
                         pf[k].revents = 0;
                         k++;
                 }
@@ -208,14 +209,16 @@ static void pipes_run(struct pipe **ps, size_t n, const struct coll_ctx *ctx,
                 left = ctx->deadline_mono - clock_mono_ms();
                 if (left <= 0 || coll_stopping(ctx)) {
                         for (size_t i = 0; i < n; i++)
-                                if (pipe_busy(ps[i])) {
+                                if (kwire_pipe_busy(ps[i])) {
                                         if (left <= 0)
-                                                pipe_fail(ps[i], KWIRE_E_TIMEOUT, "%s on %s: timed "
-                                                          "out after %lld ms", ps[i]->what,
-                                                          ps[i]->io.peer,
-                                                          (long long)ctx->timeout_ms);
+                                                kwire_pipe_fail(ps[i], KWIRE_E_TIMEOUT,
+                                                                "%s on %s: timed out after "
+                                                                "%lld ms", ps[i]->what,
+                                                                ps[i]->io.peer,
+                                                                (long long)ctx->timeout_ms);
                                         else
-                                                pipe_fail(ps[i], KWIRE_E_STOPPING, "stopping");
+                                                kwire_pipe_fail(ps[i], KWIRE_E_STOPPING,
+                                                                "stopping");
                                 }
                         break;
                 }
@@ -225,15 +228,16 @@ static void pipes_run(struct pipe **ps, size_t n, const struct coll_ctx *ctx,
                 r = poll(pf, ctx->stop_fd >= 0 ? k + 1 : k, left > 1000 ? 1000 : (int)left);
                 if (r < 0 && errno != EINTR) {
                         for (size_t i = 0; i < n; i++)
-                                if (pipe_busy(ps[i]))
-                                        pipe_fail(ps[i], KWIRE_E_NET, "poll: %s", strerror(errno));
+                                if (kwire_pipe_busy(ps[i]))
+                                        kwire_pipe_fail(ps[i], KWIRE_E_NET, "poll: %s",
+                                                        strerror(errno));
                         break;
                 }
         }
         free(pf);
 }
 
-static void pipe_init(struct pipe *p, const char *what)
+static void kwire_pipe_init(struct kwire_pipe *p, const char *what)
 {
         memset(p, 0, sizeof *p);
         p->io.fd = -1;
@@ -245,7 +249,7 @@ static void pipe_init(struct pipe *p, const char *what)
 }
 
 /* Prepares p for another API over the same connection. */
-static void pipe_reuse(struct pipe *p, const char *what)
+static void kwire_pipe_reuse(struct kwire_pipe *p, const char *what)
 {
         p->what = what;
         p->out.len = 0;
@@ -255,19 +259,19 @@ static void pipe_reuse(struct pipe *p, const char *what)
 
 /* Decodes the frame answering rq into out (see kwire_dec_response); on
  * failure p fails with the reason and out is released. */
-static int pipe_response(struct pipe *p, const struct pipe_req *rq, int16_t key,
-                         int16_t version, const uint8_t *buf, size_t len, void *out)
+static int kwire_pipe_response(struct kwire_pipe *p, const struct kwire_pipe_req *rq, int16_t key,
+                               int16_t version, const uint8_t *buf, size_t len, void *out)
 {
         struct err e;
 
         err_clear(&e);
         if (kwire_dec_response(key, version, buf, len, rq->corr, p->io.peer, out, &e) == 0)
                 return 0;
-        pipe_fail(p, e.code, "%s", e.msg);
+        kwire_pipe_fail(p, e.code, "%s", e.msg);
         return -1;
 }
 
-static void pipe_done(struct pipe *p)
+static void kwire_pipe_done(struct kwire_pipe *p)
 {
         if (p->io.close && p->io.fd >= 0)
                 p->io.close(&p->io);
@@ -285,7 +289,7 @@ static void pipe_done(struct pipe *p)
 struct fo_coord {                       /* one coordinator and its connection */
         char    *host;                  /* owned */
         int32_t  port;
-        struct pipe *pipe;              /* the bootstrap pipe, or owned */
+        struct kwire_pipe *pipe;        /* the bootstrap pipe, or owned */
 };
 
 struct fo {
@@ -352,13 +356,13 @@ static void fo_coordinator(struct fo *f, size_t i, const struct kwire_coordinato
         f->coord[i] = (int32_t)fo_coord_add(f, c->host, c->port);
 }
 
-static int fo_on_coordinator(struct pipe *p, const struct pipe_req *rq, const uint8_t *buf,
-                             size_t len, void *arg)
+static int fo_on_coordinator(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
+                             const uint8_t *buf, size_t len, void *arg)
 {
         struct fo *f = arg;
         struct kwire_coordinators cs;
 
-        if (pipe_response(p, rq, KWIRE_FIND_COORDINATOR, f->fcv, buf, len, &cs))
+        if (kwire_pipe_response(p, rq, KWIRE_FIND_COORDINATOR, f->fcv, buf, len, &cs))
                 return -1;
         if (f->fcv < 4) {
                 fo_coordinator(f, f->order[rq->first], &cs.c[0], p->io.peer);
@@ -376,14 +380,14 @@ static int fo_on_coordinator(struct pipe *p, const struct pipe_req *rq, const ui
         return 0;
 }
 
-static int fo_on_offsets(struct pipe *p, const struct pipe_req *rq, const uint8_t *buf,
-                         size_t len, void *arg)
+static int fo_on_offsets(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
+                         const uint8_t *buf, size_t len, void *arg)
 {
         struct fo *f = arg;
         struct kwire_offsets res;
         struct err e;
 
-        if (pipe_response(p, rq, KWIRE_OFFSET_FETCH, f->ofv, buf, len, &res))
+        if (kwire_pipe_response(p, rq, KWIRE_OFFSET_FETCH, f->ofv, buf, len, &res))
                 return -1;
         for (size_t j = rq->first; j < rq->first + rq->n; j++) {
                 size_t i = f->order[j];
@@ -417,7 +421,7 @@ static int fo_on_offsets(struct pipe *p, const struct pipe_req *rq, const uint8_
 }
 
 /* Connects to the first bootstrap broker that answers ApiVersions. */
-static int fo_bootstrap(struct pipe *bp, const struct kwire_endpoint *boot, size_t n_boot,
+static int fo_bootstrap(struct kwire_pipe *bp, const struct kwire_endpoint *boot, size_t n_boot,
                         const struct kwire_sec *sec, const struct coll_ctx *ctx,
                         struct kwire_api_versions *av,
                         size_t *bi, struct err *err)
@@ -454,7 +458,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
 {
         struct fo f = { .reqs = reqs, .n = n, .cb = cb, .arg = arg };
         struct kwire_api_versions av;
-        struct pipe bp, **ps = NULL;
+        struct kwire_pipe bp, **ps = NULL;
         struct err e;
         size_t k, n_ps = 0, bi = 0;
         bool bp_used = false;
@@ -466,7 +470,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         f.order = xmalloc(n * sizeof *f.order);
         for (size_t i = 0; i < n; i++)
                 f.coord[i] = -1;
-        pipe_init(&bp, "FindCoordinator");
+        kwire_pipe_init(&bp, "FindCoordinator");
         memset(&av, 0, sizeof av);
         err_clear(&e);
         if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, &e)) {
@@ -498,25 +502,25 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
 
                 for (size_t j = 0; j < k; j++)
                         keys[j] = reqs[f.order[j]].group;
-                pipe_add(&bp, bp.io.next_corr, 0, k);
+                kwire_pipe_add(&bp, bp.io.next_corr, 0, k);
                 kwire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++, KWIRE_CLIENT_ID,
                                            keys, k);
-                pipe_sealed(&bp);
+                kwire_pipe_sealed(&bp);
                 free(keys);
         } else {
                 for (size_t j = 0; j < k; j++) {
                         const char *key = reqs[f.order[j]].group;
 
-                        pipe_add(&bp, bp.io.next_corr, j, 1);
+                        kwire_pipe_add(&bp, bp.io.next_corr, j, 1);
                         kwire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++,
                                                    KWIRE_CLIENT_ID, &key, 1);
-                        pipe_sealed(&bp);
+                        kwire_pipe_sealed(&bp);
                 }
         }
         {
-                struct pipe *one = &bp;
+                struct kwire_pipe *one = &bp;
 
-                pipes_run(&one, 1, ctx, fo_on_coordinator, &f);
+                kwire_pipes_run(&one, 1, ctx, fo_on_coordinator, &f);
         }
         for (size_t i = 0; i < n; i++)
                 if (!f.done[i] && f.coord[i] < 0) {
@@ -541,11 +545,11 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                     strcmp(co->host, boot[bi].host) == 0) {
                         co->pipe = &bp;
                         bp_used = true;
-                        pipe_reuse(&bp, "OffsetFetch");
+                        kwire_pipe_reuse(&bp, "OffsetFetch");
                         continue;
                 }
                 co->pipe = xmalloc(sizeof *co->pipe);
-                pipe_init(co->pipe, "OffsetFetch");
+                kwire_pipe_init(co->pipe, "OffsetFetch");
                 if (left <= 0) {
                         err_set(&co->pipe->err, KWIRE_E_TIMEOUT, "connect to %s:%d: no time "
                                 "left in this poll", co->host, (int)co->port);
@@ -563,7 +567,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         /* OffsetFetch: requests grouped by coordinator in f.order. */
         k = 0;
         for (size_t c = 0; c < f.n_coords; c++) {
-                struct pipe *p = f.coords[c].pipe;
+                struct kwire_pipe *p = f.coords[c].pipe;
                 size_t from = k;
 
                 for (size_t i = 0; i < n; i++)
@@ -583,16 +587,16 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                         g = xcalloc(m, sizeof *g);
                         for (size_t x = 0; x < m; x++)
                                 g[x] = reqs[f.order[j + x]];
-                        pipe_add(p, p->io.next_corr, j, m);
+                        kwire_pipe_add(p, p->io.next_corr, j, m);
                         kwire_enc_offset_fetch(&p->out, f.ofv, p->io.next_corr++,
                                                KWIRE_CLIENT_ID, g, m);
-                        pipe_sealed(p);
+                        kwire_pipe_sealed(p);
                         free(g);
                         j += m;
                 }
                 ps[n_ps++] = p;
         }
-        pipes_run(ps, n_ps, ctx, fo_on_offsets, &f);
+        kwire_pipes_run(ps, n_ps, ctx, fo_on_offsets, &f);
         for (size_t x = 0; x < n_ps; x++)
                 for (size_t q = ps[x]->head; q < ps[x]->nq; q++)
                         for (size_t j = ps[x]->q[q].first; j < ps[x]->q[q].first + ps[x]->q[q].n; j++)
@@ -600,14 +604,14 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
 done:
         for (size_t c = 0; c < f.n_coords; c++) {
                 if (f.coords[c].pipe && f.coords[c].pipe != &bp) {
-                        pipe_done(f.coords[c].pipe);
+                        kwire_pipe_done(f.coords[c].pipe);
                         free(f.coords[c].pipe);
                 }
                 free(f.coords[c].host);
         }
         free(f.coords);
         free(ps);
-        pipe_done(&bp);
+        kwire_pipe_done(&bp);
         kwire_api_versions_done(&av);
         free(f.done);
         free(f.coord);
@@ -621,7 +625,7 @@ int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
                          struct err *err)
 {
         struct kwire_api_versions av;
-        struct pipe bp;
+        struct kwire_pipe bp;
         struct kwire_wr w;
         uint8_t *resp = NULL;
         size_t len, bi = 0;
@@ -631,7 +635,7 @@ int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
         memset(out, 0, sizeof *out);
         memset(&av, 0, sizeof av);
         kwire_wr_init(&w);
-        pipe_init(&bp, "Metadata");
+        kwire_pipe_init(&bp, "Metadata");
         if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, err))
                 goto done;
         mv = kwire_pick_version(&av, KWIRE_METADATA, 1, 12);
@@ -651,7 +655,7 @@ int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
 done:
         free(resp);
         kwire_wr_done(&w);
-        pipe_done(&bp);
+        kwire_pipe_done(&bp);
         kwire_api_versions_done(&av);
         return rc;
 }

@@ -60,8 +60,8 @@ static void plain_close(struct kwire_io *io)
 
 /* Waits for io->fd; on failure sets err with `doing` ("connect to") and the
  * peer: timeout, stopping or a poll error. */
-static int io_wait(const struct kwire_io *io, int fd, const struct coll_ctx *ctx,
-                   short ev, const char *doing, struct err *err)
+static int kwire_io_wait(const struct kwire_io *io, int fd, const struct coll_ctx *ctx,
+                         short ev, const char *doing, struct err *err)
 {
         struct err e;
         int r;
@@ -80,8 +80,8 @@ static int io_wait(const struct kwire_io *io, int fd, const struct coll_ctx *ctx
         return -1;
 }
 
-static int io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
-                       const uint8_t *buf, size_t n, const char *what, struct err *err)
+static int kwire_io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
+                             const uint8_t *buf, size_t n, const char *what, struct err *err)
 {
         char doing[64];
         size_t done = 0;
@@ -98,7 +98,7 @@ static int io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        if (io_wait(io, io->fd, ctx, want, doing, err))
+                        if (kwire_io_wait(io, io->fd, ctx, want, doing, err))
                                 return -1;
                         continue;
                 }
@@ -115,8 +115,8 @@ static int io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
 
 /* Reads up to n bytes, stopping early only at EOF (or a reset, which reads
  * the same to the caller). Returns the bytes read, or -1 with err set. */
-static ssize_t io_recv_full(struct kwire_io *io, const struct coll_ctx *ctx,
-                            uint8_t *buf, size_t n, const char *doing, struct err *err)
+static ssize_t kwire_io_recv_full(struct kwire_io *io, const struct coll_ctx *ctx,
+                                  uint8_t *buf, size_t n, const char *doing, struct err *err)
 {
         size_t got = 0;
 
@@ -133,7 +133,7 @@ static ssize_t io_recv_full(struct kwire_io *io, const struct coll_ctx *ctx,
                 if (errno == EINTR)
                         continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                        if (io_wait(io, io->fd, ctx, want, doing, err))
+                        if (kwire_io_wait(io, io->fd, ctx, want, doing, err))
                                 return -1;
                         continue;
                 }
@@ -144,8 +144,8 @@ static ssize_t io_recv_full(struct kwire_io *io, const struct coll_ctx *ctx,
 }
 
 /* One size-prefixed response: *out (owned, without the prefix) and *len. */
-static int io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
-                         const char *what, uint8_t **out, size_t *len, struct err *err)
+static int kwire_io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
+                               const char *what, uint8_t **out, size_t *len, struct err *err)
 {
         char doing[64];
         uint8_t hdr[4];
@@ -156,7 +156,7 @@ static int io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
         *out = NULL;
         *len = 0;
         snprintf(doing, sizeof doing, "reading the %s response from", what);
-        k = io_recv_full(io, ctx, hdr, 4, doing, err);
+        k = kwire_io_recv_full(io, ctx, hdr, 4, doing, err);
         if (k < 0)
                 return -1;
         if (k == 0) {
@@ -188,7 +188,7 @@ static int io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
                 return -1;
         }
         buf = xmalloc((size_t)size);
-        k = io_recv_full(io, ctx, buf, (size_t)size, doing, err);
+        k = kwire_io_recv_full(io, ctx, buf, (size_t)size, doing, err);
         if (k < 0) {
                 free(buf);
                 return -1;
@@ -211,9 +211,9 @@ int kwire_io_roundtrip(struct kwire_io *io, const struct coll_ctx *ctx, const ch
                        const struct kwire_wr *w, uint8_t **resp, size_t *len,
                        struct err *err)
 {
-        if (io_send_all(io, ctx, w->buf, w->len, what, err))
+        if (kwire_io_send_all(io, ctx, w->buf, w->len, what, err))
                 return -1;
-        return io_read_frame(io, ctx, what, resp, len, err);
+        return kwire_io_read_frame(io, ctx, what, resp, len, err);
 }
 
 int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
@@ -305,7 +305,7 @@ int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
                 goto done;
         if (out->error_code != KWIRE_ERR_NONE) {
                 kwire_err_broker(err, "DescribeQuorum", io->peer, out->error_code,
-                           out->error_message);
+                                 out->error_message);
                 goto done;
         }
         if (!out->has_partition) {
@@ -323,7 +323,7 @@ int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
         }
         if (out->part_error_code != KWIRE_ERR_NONE) {
                 kwire_err_broker(err, "DescribeQuorum", io->peer, out->part_error_code,
-                           out->part_error_message);
+                                 out->part_error_message);
                 goto done;
         }
         rc = 0;
@@ -334,7 +334,7 @@ done:
         return rc;
 }
 
-static void io_init_plain(struct kwire_io *io, const char *host, int port)
+static void kwire_io_init_plain(struct kwire_io *io, const char *host, int port)
 {
         memset(io, 0, sizeof *io);
         io->fd = -1;
@@ -377,7 +377,7 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
         char ps[16];
         int rc, last = ECONNREFUSED, one = 1;
 
-        io_init_plain(io, host ? host : "", port);
+        kwire_io_init_plain(io, host ? host : "", port);
         if (!host || !*host || port <= 0 || port > 65535) {
                 err_set(err, KWIRE_E_NET, "invalid broker address %s", io->peer);
                 return -1;
@@ -413,7 +413,7 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
                                 close(fd);
                                 continue;
                         }
-                        if (io_wait(io, fd, ctx, POLLOUT, "connect to", err)) {
+                        if (kwire_io_wait(io, fd, ctx, POLLOUT, "connect to", err)) {
                                 close(fd);
                                 freeaddrinfo(res);
                                 return -1;
@@ -667,8 +667,9 @@ static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls
                         return 0;
                 e = SSL_get_error(t->ssl, k);
                 if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                        if (io_wait(io, io->fd, ctx, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                    "TLS handshake with", err))
+                        if (kwire_io_wait(io, io->fd, ctx,
+                                          e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+                                          "TLS handshake with", err))
                                 return -1;
                         continue;
                 }
@@ -761,12 +762,12 @@ static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
         w.len = 0;
         kwire_enc_sasl_authenticate(&w, (int16_t)sv, corr, KWIRE_CLIENT_ID, tok, tl);
         explicit_bzero(tok, tl);
-        rc = io_send_all(io, ctx, w.buf, w.len, "SaslAuthenticate", err);
+        rc = kwire_io_send_all(io, ctx, w.buf, w.len, "SaslAuthenticate", err);
         explicit_bzero(w.buf, w.len);
         if (rc)
                 goto done;
         rc = -1;
-        if (io_read_frame(io, ctx, "SaslAuthenticate", &resp, &len, err))
+        if (kwire_io_read_frame(io, ctx, "SaslAuthenticate", &resp, &len, err))
                 goto done;
         if (kwire_dec_response(KWIRE_SASL_AUTHENTICATE, (int16_t)sv, resp, len, corr,
                                io->peer, &rep, err))
