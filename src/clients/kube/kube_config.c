@@ -1,7 +1,7 @@
 /*
  * kube_config: kubeconfig loading (libyaml), merging and context
- * resolution; ExecCredential parsing; the pure helpers of kube.h
- * (quantities, RFC 3339 times, query escaping). See kube.h.
+ * resolution; ExecCredential parsing. See kube.h (its pure helpers,
+ * quantities, RFC 3339 times and query escaping, are in kube.c).
  *
  * Merging follows kubectl: the files of a ':'-separated list are read in
  * order, the first file to define a cluster, user or context name wins,
