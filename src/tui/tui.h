@@ -1,7 +1,7 @@
 /*
  * tui: the TUI's entry point (tui_run), and the internal interface between
- * the TUI shell's event loop (src/tui/tui.c) and its screen drawing
- * (src/tui/tui_draw.c). Everything here belongs to the UI thread, the only
+ * the TUI shell's event loop (src/tui/tui.c), its action dialog
+ * (src/tui/tui_act.c) and its screen drawing (src/tui/tui_draw.c). Everything here belongs to the UI thread, the only
  * thread that touches curses.
  */
 #ifndef LO_SRC_TUI_H
@@ -21,6 +21,7 @@
 #define TUI_MAX_VIEWS 16
 #define TUI_MIN_W 40            /* below this, only the "too small" message */
 #define TUI_MIN_H 10
+#define TUI_KEY_ESC 27
 
 enum tui_mode {
         TUI_NORMAL,             /* keys go to the key tables */
@@ -154,5 +155,22 @@ const struct source_cfg *tui_act_row(struct tui *t, char *target, size_t n);
 /* Finds pat (any case) in the pager from line `from` going `dir` (+1/-1),
  * wrapping. The line, or -1. Pure. */
 int tui_pager_find(const struct tlines *l, const char *pat, int from, int dir);
+
+/* Key helpers of tui.c the dialog uses too. */
+struct view *tui_view(struct tui *t);   /* the current pane */
+bool tui_is_backspace(int ch);
+bool tui_is_enter(int ch);
+
+/* The action dialog (tui_act.c). */
+/* Ends the dialog (a job still running is stopped through its stop pipe). */
+void tui_act_close(struct tui *t);
+/* Collects a finished phase. Returns true when the screen changed. UI
+ * thread; never waits. */
+bool tui_act_poll(struct tui *t);
+/* An action key in the table or detail page. False when the selected row's
+ * kind has no action on this key (the global keys get it then). */
+bool tui_act_key(struct tui *t, int ch);
+/* Keys while the dialog is open (TUI_ACTION). */
+void tui_on_act_key(struct tui *t, int ch);
 
 #endif

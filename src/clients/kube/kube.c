@@ -1,19 +1,15 @@
 /*
- * kube: requests, paged lists and list+watch informers against one
- * Kubernetes API server (see kube.h; kubeconfig parsing is in
- * kube_config.c).
+ * kube: the client of one Kubernetes API server (see kube.h): routing,
+ * credentials (token, tokenFile, exec plugins), requests, paged lists, and
+ * the value helpers for models. Informers are in kube_informer.c, what
+ * they share with this file in kube_internal.h; kubeconfig parsing is in
+ * kube_config.c.
  *
- * Requests go through src/http.h. A watch needs a connection that lives
- * across polls and is read without blocking, so each informer keeps its
- * own libcurl multi handle with one easy handle: a sync runs
- * curl_multi_perform/curl_multi_poll (with the quit fd as an extra fd)
- * only while data is ready, and the write callback cuts the stream into
- * newline-delimited JSON events and applies them to the cache at once.
- * The cache is a sorted array of { "namespace/name", model }: lookups are
- * binary searches, and only the caller's compact models are kept.
+ * Requests go through clients/http.h.
  */
 #include "clients/kube/kube.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -25,35 +21,13 @@
 #include <cJSON.h>
 #include <openssl/evp.h>
 
+#include "clients/kube/kube_internal.h"
 #include "core/subproc.h"
 
-#define KUBE_PAGE_DEFAULT       500
-#define KUBE_WATCH_SECONDS      300
-#define KUBE_LINE_MAX           ((size_t)16 << 20)      /* one watch event */
-#define KUBE_ERRBODY_MAX        65536
 #define KUBE_EXEC_OUT_MAX       ((size_t)1 << 20)
 #define KUBE_EXEC_MARGIN_MS     10000   /* refresh an exec credential this early */
-#define KUBE_WATCH_SETTLE_MS    500     /* wait for a new watch's headers */
 
-struct kube_client {
-        const struct kube_config *kc;   /* borrowed */
-        struct http_client *http;
-        struct http_tls tls;            /* kc's, with an exec certificate if any */
-        char   *base;                   /* URL prefix for requests */
-        char   *connect_to;             /* with tls-server-name, or NULL */
-        /* exec plugin credential, cached until its expiry */
-        struct kube_exec_cred cred;
-        bool    have_cred;
-        int64_t cred_at_ms;             /* wall clock when obtained */
-        /* tokenFile, re-read when the file changes */
-        char   *file_token;
-        dev_t   tf_dev;
-        ino_t   tf_ino;
-        off_t   tf_size;
-        struct timespec tf_mtime;
-};
-
-static void kube_wipe_free(char *s)
+void kube_wipe_free(char *s)
 {
         if (s) {
                 memset(s, 0, strlen(s));
@@ -340,8 +314,8 @@ static int kube_token_file(struct kube_client *c, struct err *err)
 }
 
 /* The bearer token to send now (borrowed), or NULL; -1 on failure. */
-static int kube_bearer(struct kube_client *c, const struct coll_ctx *ctx, const char **out,
-                       struct err *err)
+int kube_bearer(struct kube_client *c, const struct coll_ctx *ctx, const char **out,
+                struct err *err)
 {
         const struct kube_config *kc = c->kc;
 
@@ -363,7 +337,7 @@ static int kube_bearer(struct kube_client *c, const struct coll_ctx *ctx, const 
 /* --- requests ------------------------------------------------------------------ */
 
 /* Appends where the TLS material came from to a handshake error. */
-static void kube_tls_hint(const struct kube_config *kc, struct err *err)
+void kube_tls_hint(const struct kube_config *kc, struct err *err)
 {
         char hint[200], *advice;
 
@@ -507,9 +481,9 @@ struct cJSON *kube_get_json(struct kube_client *c, const struct coll_ctx *ctx,
 }
 
 /* kube_list with a page counter. */
-static int kube_list_pages(struct kube_client *c, const struct coll_ctx *ctx,
-                           const char *path, const char *query, int limit, kube_item_fn fn,
-                           void *user, char **rv, uint64_t *pages, struct err *err)
+int kube_list_pages(struct kube_client *c, const struct coll_ctx *ctx,
+                    const char *path, const char *query, int limit, kube_item_fn fn,
+                    void *user, char **rv, uint64_t *pages, struct err *err)
 {
         char *cont = NULL;
         bool restarted = false;
@@ -598,684 +572,175 @@ int kube_list(struct kube_client *c, const struct coll_ctx *ctx, const char *pat
         return rc;
 }
 
-/* --- informers ------------------------------------------------------------------- */
+/* --- pure helpers ------------------------------------------------------------ */
 
-struct kinf_entry {
-        char *key;
-        void *model;
-};
-
-struct kinf_vec {
-        struct kinf_entry *v;
-        size_t n, cap;
-};
-
-enum kinf_wstate {
-        KW_NONE,                /* nothing to report */
-        KW_EXPIRED,             /* ERROR 410 or HTTP 410: re-list */
-        KW_ERROR,               /* ERROR event, bad event, non-200 */
-};
-
-struct kube_informer {
-        struct kube_client *c;
-        char *path, *query;
-        bool watch;
-        int  watch_seconds;
-        const struct kube_model_ops *ops;
-        void *user;
-        struct kinf_vec cache;
-        char *rv;
-        bool need_list;
-        struct kube_informer_stats st;
-        /* the watch stream */
-        CURLM *multi;
-        CURL  *easy;
-        struct curl_slist *hdrs;
-        struct curl_slist *connect_to;
-        char  *auth_hdr;        /* secret: wiped on free */
-        char   errbuf[CURL_ERROR_SIZE];
-        char  *line;
-        size_t line_len, line_cap;
-        long   status;          /* HTTP status of the watch, 0 before headers */
-        char  *errbody;
-        size_t errlen;
-        enum kinf_wstate wstate;
-        struct err werr;
-        const struct coll_ctx *ctx;     /* during a sync */
-};
-
-static void kinf_vec_clear(struct kube_informer *inf, struct kinf_vec *v)
+int kube_quantity(const char *s, double *out)
 {
-        for (size_t i = 0; i < v->n; i++) {
-                free(v->v[i].key);
-                if (inf->ops->free)
-                        inf->ops->free(v->v[i].model);
-        }
-        free(v->v);
-        memset(v, 0, sizeof *v);
-}
+        static const struct { const char *suf; double mul; } sufs[] = {
+                { "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
+                { "Ti", 1099511627776.0 }, { "Pi", 1125899906842624.0 },
+                { "Ei", 1152921504606846976.0 },
+                { "n", 1e-9 }, { "u", 1e-6 }, { "m", 1e-3 }, { "", 1.0 },
+                { "k", 1e3 }, { "M", 1e6 }, { "G", 1e9 }, { "T", 1e12 },
+                { "P", 1e15 }, { "E", 1e18 },
+        };
+        const char *p = s, *num;
+        char buf[64];
+        size_t digits = 0, nl;
+        double v;
 
-/* Index of key, or -(insertion point) - 1. */
-static ssize_t kinf_find(const struct kinf_vec *v, const char *key)
-{
-        size_t lo = 0, hi = v->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(v->v[mid].key, key);
-
-                if (c == 0)
-                        return (ssize_t)mid;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return -(ssize_t)lo - 1;
-}
-
-/* Stores model under key (both owned), replacing any older one. */
-static void kinf_put(struct kube_informer *inf, char *key, void *model)
-{
-        struct kinf_vec *v = &inf->cache;
-        ssize_t i = kinf_find(v, key);
-        size_t at;
-
-        if (i >= 0) {
-                if (inf->ops->free)
-                        inf->ops->free(v->v[i].model);
-                v->v[i].model = model;
-                free(key);
-                return;
-        }
-        at = (size_t)(-i - 1);
-        if (v->n == v->cap) {
-                v->cap = v->cap ? v->cap * 2 : 64;
-                v->v = xrealloc(v->v, v->cap * sizeof *v->v);
-        }
-        memmove(v->v + at + 1, v->v + at, (v->n - at) * sizeof *v->v);
-        v->v[at] = (struct kinf_entry){ .key = key, .model = model };
-        v->n++;
-}
-
-static void kinf_del(struct kube_informer *inf, const char *key)
-{
-        struct kinf_vec *v = &inf->cache;
-        ssize_t i = kinf_find(v, key);
-
-        if (i < 0)
-                return;
-        free(v->v[i].key);
-        if (inf->ops->free)
-                inf->ops->free(v->v[i].model);
-        memmove(v->v + i, v->v + i + 1, (v->n - (size_t)i - 1) * sizeof *v->v);
-        v->n--;
-}
-
-/* "namespace/name" or "name" (owned), NULL without a name. */
-static char *kinf_key(const cJSON *obj)
-{
-        const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-        const char *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "namespace"));
-        const char *nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "name"));
-
-        if (!nm || !nm[0])
-                return NULL;
-        return ns && ns[0] ? xasprintf("%s/%s", ns, nm) : xstrdup(nm);
-}
-
-static void kinf_set_rv(struct kube_informer *inf, const cJSON *obj)
-{
-        const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion"));
-
-        if (rv && rv[0] && (!inf->rv || strcmp(inf->rv, rv) != 0)) {
-                free(inf->rv);
-                inf->rv = xstrdup(rv);
-        }
-}
-
-struct kube_informer *kube_informer_new(struct kube_client *c, const char *path,
-                                        const char *query, bool watch,
-                                        const struct kube_model_ops *ops, void *user)
-{
-        struct kube_informer *inf;
-
-        if (!c || !path || !ops || !ops->make)
-                return NULL;
-        inf = xcalloc(1, sizeof *inf);
-        inf->c = c;
-        inf->path = xstrdup(path);
-        inf->query = query && query[0] ? xstrdup(query) : NULL;
-        inf->watch = watch;
-        inf->ops = ops;
-        inf->user = user;
-        inf->need_list = true;
-        inf->watch_seconds = KUBE_WATCH_SECONDS;
-        return inf;
-}
-
-void kube_informer_set_watch_timeout(struct kube_informer *inf, int seconds)
-{
-        if (inf && seconds > 0)
-                inf->watch_seconds = seconds;
-}
-
-static void kinf_watch_stop(struct kube_informer *inf)
-{
-        if (inf->easy) {
-                curl_multi_remove_handle(inf->multi, inf->easy);
-                curl_easy_cleanup(inf->easy);
-                inf->easy = NULL;
-        }
-        curl_slist_free_all(inf->hdrs);
-        inf->hdrs = NULL;
-        curl_slist_free_all(inf->connect_to);
-        inf->connect_to = NULL;
-        kube_wipe_free(inf->auth_hdr);
-        inf->auth_hdr = NULL;
-        free(inf->line);
-        inf->line = NULL;
-        inf->line_len = inf->line_cap = 0;
-        free(inf->errbody);
-        inf->errbody = NULL;
-        inf->errlen = 0;
-        inf->status = 0;
-        inf->st.watching = false;
-}
-
-void kube_informer_free(struct kube_informer *inf)
-{
-        if (!inf)
-                return;
-        kinf_watch_stop(inf);
-        if (inf->multi)
-                curl_multi_cleanup(inf->multi);
-        kinf_vec_clear(inf, &inf->cache);
-        free(inf->rv);
-        free(inf->path);
-        free(inf->query);
-        free(inf);
-}
-
-size_t kube_informer_count(const struct kube_informer *inf)
-{
-        return inf ? inf->cache.n : 0;
-}
-
-void *kube_informer_at(const struct kube_informer *inf, size_t i, const char **key)
-{
-        if (!inf || i >= inf->cache.n) {
-                if (key)
-                        *key = NULL;
-                return NULL;
-        }
-        if (key)
-                *key = inf->cache.v[i].key;
-        return inf->cache.v[i].model;
-}
-
-void kube_informer_stats(const struct kube_informer *inf, struct kube_informer_stats *out)
-{
-        memset(out, 0, sizeof *out);
-        if (!inf)
-                return;
-        *out = inf->st;
-        out->watching = inf->easy != NULL;
-        out->resource_version = inf->rv;
-}
-
-/* --- list -------------------------------------------------------------------------- */
-
-struct kinf_listing {
-        struct kube_informer *inf;
-        struct kinf_vec fresh;
-};
-
-static int kinf_cmp(const void *a, const void *b)
-{
-        const struct kinf_entry *x = a, *y = b;
-
-        return strcmp(x->key, y->key);
-}
-
-static int kinf_list_item(const cJSON *item, void *user)
-{
-        struct kinf_listing *l = user;
-        struct kube_informer *inf = l->inf;
-        char *key;
-        void *m;
-
-        if (!item) {            /* the list restarts */
-                kinf_vec_clear(inf, &l->fresh);
-                return 0;
-        }
-        key = kinf_key(item);
-        if (!key)
-                return 0;
-        m = inf->ops->make(item, inf->user);
-        if (!m) {
-                free(key);
-                return 0;
-        }
-        if (l->fresh.n == l->fresh.cap) {
-                l->fresh.cap = l->fresh.cap ? l->fresh.cap * 2 : 64;
-                l->fresh.v = xrealloc(l->fresh.v, l->fresh.cap * sizeof *l->fresh.v);
-        }
-        l->fresh.v[l->fresh.n++] = (struct kinf_entry){ .key = key, .model = m };
-        return 0;
-}
-
-static int kinf_list(struct kube_informer *inf, const struct coll_ctx *ctx, struct err *err)
-{
-        struct kinf_listing l = { .inf = inf };
-        char *rv = NULL;
-        size_t k = 0;
-
-        if (kube_list_pages(inf->c, ctx, inf->path, inf->query, KUBE_PAGE_DEFAULT,
-                            kinf_list_item, &l, &rv, &inf->st.pages, err)) {
-                kinf_vec_clear(inf, &l.fresh);
+        if (!s || !out)
                 return -1;
+        if (*p == '+' || *p == '-')
+                p++;
+        num = p;
+        while (isdigit((unsigned char)*p)) {
+                p++;
+                digits++;
         }
-        if (l.fresh.n > 1)     /* qsort(NULL, 0) is undefined (UBSan) */
-                qsort(l.fresh.v, l.fresh.n, sizeof *l.fresh.v, kinf_cmp);
-        /* A list never repeats a key; if a server does, the last one wins. */
-        for (size_t i = 0; i < l.fresh.n; i++) {
-                if (k > 0 && strcmp(l.fresh.v[k - 1].key, l.fresh.v[i].key) == 0) {
-                        free(l.fresh.v[k - 1].key);
-                        if (inf->ops->free)
-                                inf->ops->free(l.fresh.v[k - 1].model);
-                        k--;
+        if (*p == '.') {
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        p++;
+                        digits++;
                 }
-                l.fresh.v[k++] = l.fresh.v[i];
         }
-        l.fresh.n = k;
-        kinf_vec_clear(inf, &inf->cache);
-        inf->cache = l.fresh;
-        free(inf->rv);
-        inf->rv = rv;
-        inf->st.lists++;
-        inf->need_list = false;
-        return 0;
-}
-
-/* --- watch ---------------------------------------------------------------------------- */
-
-static void kinf_werr(struct kube_informer *inf, enum kinf_wstate s, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void kinf_werr(struct kube_informer *inf, enum kinf_wstate s, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (inf->wstate != KW_NONE)
-                return;
-        inf->wstate = s;
-        inf->werr.code = EPROTO;
-        va_start(ap, fmt);
-        vsnprintf(inf->werr.msg, sizeof inf->werr.msg, fmt, ap);
-        va_end(ap);
-}
-
-static void kinf_event(struct kube_informer *inf, const char *buf, size_t len)
-{
-        cJSON *ev = cJSON_ParseWithLength(buf, len);
-        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
-        cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
-
-        if (!type || !cJSON_IsObject(obj)) {
-                kinf_werr(inf, KW_ERROR, "watch %s: an event is not {\"type\",\"object\"} JSON",
-                          inf->path);
-                cJSON_Delete(ev);
-                return;
-        }
-        if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-                char *key = kinf_key(obj);
-
-                if (key) {
-                        void *m = inf->ops->make(obj, inf->user);
-
-                        if (m) {
-                                kinf_put(inf, key, m);
-                        } else {
-                                kinf_del(inf, key);
-                                free(key);
-                        }
-                }
-                kinf_set_rv(inf, obj);
-                inf->st.events++;
-        } else if (strcmp(type, "DELETED") == 0) {
-                char *key = kinf_key(obj);
-
-                if (key)
-                        kinf_del(inf, key);
-                free(key);
-                kinf_set_rv(inf, obj);
-                inf->st.events++;
-        } else if (strcmp(type, "BOOKMARK") == 0) {
-                kinf_set_rv(inf, obj);
-        } else if (strcmp(type, "ERROR") == 0) {
-                const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
-                const char *msg = cJSON_GetStringValue(
-                        cJSON_GetObjectItemCaseSensitive(obj, "message"));
-
-                if (cJSON_IsNumber(code) && code->valueint == 410)
-                        kinf_werr(inf, KW_EXPIRED, "watch %s: 410 Expired", inf->path);
-                else
-                        kinf_werr(inf, KW_ERROR, "watch %s: ERROR %d: %.150s", inf->path,
-                                  cJSON_IsNumber(code) ? code->valueint : 0,
-                                  msg ? msg : "(no message)");
-        }
-        /* Unknown types are skipped, as client-go does not know them either. */
-        cJSON_Delete(ev);
-}
-
-static size_t kinf_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-        struct kube_informer *inf = ud;
-        size_t n = size * nmemb, start = 0;
-
-        if (inf->status == 0)
-                curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->status);
-        if (inf->status != 200) {
-                size_t room = KUBE_ERRBODY_MAX - inf->errlen, k = n < room ? n : room;
-
-                inf->errbody = xrealloc(inf->errbody, inf->errlen + k + 1);
-                memcpy(inf->errbody + inf->errlen, ptr, k);
-                inf->errlen += k;
-                inf->errbody[inf->errlen] = '\0';
-                return n;
-        }
-        if (inf->wstate != KW_NONE)
-                return 0;
-        /* Complete lines straight from ptr when nothing is pending. */
-        for (size_t i = 0; i < n && inf->wstate == KW_NONE; i++) {
-                if (ptr[i] != '\n')
-                        continue;
-                if (inf->line_len) {
-                        size_t add = i - start;
-
-                        if (inf->line_len + add > KUBE_LINE_MAX) {
-                                kinf_werr(inf, KW_ERROR, "watch %s: an event is larger than "
-                                          "16 MiB", inf->path);
-                                return 0;
-                        }
-                        if (inf->line_len + add + 1 > inf->line_cap) {
-                                inf->line_cap = inf->line_len + add + 1;
-                                inf->line = xrealloc(inf->line, inf->line_cap);
-                        }
-                        memcpy(inf->line + inf->line_len, ptr + start, add);
-                        inf->line_len += add;
-                        kinf_event(inf, inf->line, inf->line_len);
-                        inf->line_len = 0;
-                } else if (i > start) {
-                        kinf_event(inf, ptr + start, i - start);
-                }
-                start = i + 1;
-        }
-        if (inf->wstate != KW_NONE)
-                return 0;
-        if (start < n) {
-                size_t add = n - start;
-
-                if (inf->line_len + add > KUBE_LINE_MAX) {
-                        kinf_werr(inf, KW_ERROR, "watch %s: an event is larger than 16 MiB",
-                                  inf->path);
-                        return 0;
-                }
-                if (inf->line_len + add > inf->line_cap) {
-                        size_t cap = inf->line_cap ? inf->line_cap : 4096;
-                        while (cap < inf->line_len + add)
-                                cap *= 2;
-                        inf->line = xrealloc(inf->line, cap);
-                        inf->line_cap = cap;
-                }
-                memcpy(inf->line + inf->line_len, ptr + start, add);
-                inf->line_len += add;
-        }
-        if (inf->line_len == 0 && inf->line_cap > 65536) {
-                /* Give back a buffer that a rare huge event grew. */
-                free(inf->line);
-                inf->line = NULL;
-                inf->line_cap = 0;
-        }
-        return n;
-}
-
-static void kinf_tls(CURL *e, const struct http_tls *t)
-{
-        struct curl_blob b;
-
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, t->insecure ? 0L : 1L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, t->insecure ? 0L : 2L);
-        if (t->ca_pem) {
-                b = (struct curl_blob){ .data = (void *)t->ca_pem, .len = strlen(t->ca_pem),
-                                        .flags = CURL_BLOB_COPY };
-                curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
-        }
-        if (t->cert_pem) {
-                b = (struct curl_blob){ .data = (void *)t->cert_pem,
-                                        .len = strlen(t->cert_pem), .flags = CURL_BLOB_COPY };
-                curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
-        }
-        if (t->key_pem) {
-                b = (struct curl_blob){ .data = (void *)t->key_pem, .len = strlen(t->key_pem),
-                                        .flags = CURL_BLOB_COPY };
-                curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
-        }
-}
-
-static int kinf_watch_start(struct kube_informer *inf, const struct coll_ctx *ctx,
-                            struct err *err)
-{
-        struct kube_client *c = inf->c;
-        const struct kube_config *kc = c->kc;
-        const char *bearer = NULL;
-        char *url, *rv;
-        int64_t ct = ctx->timeout_ms > 0 ? ctx->timeout_ms : 10000;
-
-        kinf_watch_stop(inf);
-        if (kube_bearer(c, ctx, &bearer, err))
+        if (digits == 0)
                 return -1;
-        if (!inf->multi) {
-                inf->multi = curl_multi_init();
-                if (!inf->multi) {
-                        err_set(err, ENOMEM, "watch %s: cannot create a libcurl handle",
-                                inf->path);
-                        return -1;
-                }
-        }
-        inf->easy = curl_easy_init();
-        if (!inf->easy) {
-                err_set(err, ENOMEM, "watch %s: cannot create a libcurl handle", inf->path);
+        nl = (size_t)(p - s);
+        if (nl >= sizeof buf)
                 return -1;
-        }
-        rv = inf->rv ? kube_escape(inf->rv) : NULL;
-        url = xasprintf("%s%s?%s%swatch=1%s%s&allowWatchBookmarks=true&timeoutSeconds=%d",
-                        c->base, inf->path, inf->query ? inf->query : "",
-                        inf->query ? "&" : "", rv ? "&resourceVersion=" : "", rv ? rv : "",
-                        inf->watch_seconds);
-        free(rv);
-        inf->errbuf[0] = '\0';
-        inf->wstate = KW_NONE;
-        err_clear(&inf->werr);
-        curl_easy_setopt(inf->easy, CURLOPT_URL, url);
-        free(url);
-        curl_easy_setopt(inf->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(inf->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ct);
-        /* Backstop for a silently dead peer: the server ends the stream
-         * after timeoutSeconds anyway. */
-        curl_easy_setopt(inf->easy, CURLOPT_TIMEOUT_MS, (long)(inf->watch_seconds + 60) * 1000L);
-        curl_easy_setopt(inf->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(inf->easy, CURLOPT_ERRORBUFFER, inf->errbuf);
-        curl_easy_setopt(inf->easy, CURLOPT_WRITEFUNCTION, kinf_write);
-        curl_easy_setopt(inf->easy, CURLOPT_WRITEDATA, inf);
-        curl_easy_setopt(inf->easy, CURLOPT_USERAGENT, "lambdaops/" LO_VERSION);
-        curl_easy_setopt(inf->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(inf->easy, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(inf->easy, CURLOPT_ACCEPT_ENCODING, "");
-        kinf_tls(inf->easy, &c->tls);
-        if (c->connect_to) {
-                inf->connect_to = curl_slist_append(NULL, c->connect_to);
-                curl_easy_setopt(inf->easy, CURLOPT_CONNECT_TO, inf->connect_to);
-        }
-        inf->hdrs = curl_slist_append(NULL, "Accept: application/json");
-        if (bearer) {
-                inf->auth_hdr = xasprintf("Authorization: Bearer %s", bearer);
-                inf->hdrs = curl_slist_append(inf->hdrs, inf->auth_hdr);
-        }
-        curl_easy_setopt(inf->easy, CURLOPT_HTTPHEADER, inf->hdrs);
-        if (kc->username) {
-                curl_easy_setopt(inf->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-                curl_easy_setopt(inf->easy, CURLOPT_USERNAME, kc->username);
-                curl_easy_setopt(inf->easy, CURLOPT_PASSWORD, kc->password ? kc->password : "");
-        }
-        if (curl_multi_add_handle(inf->multi, inf->easy) != CURLM_OK) {
-                err_set(err, EIO, "watch %s: cannot start", inf->path);
-                kinf_watch_stop(inf);
-                return -1;
-        }
-        return 0;
-}
+        memcpy(buf, s, nl);
+        buf[nl] = '\0';
+        (void)num;
+        v = strtod(buf, NULL);
+        /* Decimal exponent: e/E followed by an optional sign and digits up
+         * to the end ("1e3"); a bare "E" is the exa suffix. */
+        if ((*p == 'e' || *p == 'E') && p[1]) {
+                const char *q = p + 1;
+                char *end;
+                long ex;
 
-enum kinf_pump {
-        KP_RUNNING,     /* stream open, nothing more to read now */
-        KP_CLEAN_END,   /* the server ended the stream (timeoutSeconds) */
-        KP_DROPPED,     /* transport failure */
-        KP_EXPIRED,     /* 410: re-list */
-        KP_ERROR,       /* err set */
-        KP_STOP,        /* quit requested */
-};
-
-/* Reads what the watch stream has ready, within ctx. */
-static enum kinf_pump kinf_pump(struct kube_informer *inf, const struct coll_ctx *ctx,
-                                struct err *err)
-{
-        int64_t settle_end = clock_mono_ms() + KUBE_WATCH_SETTLE_MS;
-
-        for (int iter = 0; iter < 100000; iter++) {
-                struct curl_waitfd wfd = { .fd = ctx->stop_fd, .events = CURL_WAIT_POLLIN };
-                int running = 0, numfds = 0, left;
-                int64_t now, wait;
-                CURLMsg *m;
-                CURLcode res = CURLE_OK;
-                bool done = false;
-
-                curl_multi_perform(inf->multi, &running);
-                while ((m = curl_multi_info_read(inf->multi, &left))) {
-                        if (m->msg == CURLMSG_DONE && m->easy_handle == inf->easy) {
-                                done = true;
-                                res = m->data.result;
-                        }
-                }
-                if (inf->status == 0 && inf->easy)
-                        curl_easy_getinfo(inf->easy, CURLINFO_RESPONSE_CODE, &inf->status);
-                if (inf->wstate == KW_EXPIRED)
-                        return KP_EXPIRED;
-                if (inf->wstate == KW_ERROR) {
-                        *err = inf->werr;
-                        return KP_ERROR;
-                }
-                if (done) {
-                        if (inf->status == 410)
-                                return KP_EXPIRED;
-                        if (inf->status != 0 && inf->status != 200) {
-                                cJSON *d = inf->errbody ? cJSON_Parse(inf->errbody) : NULL;
-                                const char *msg = cJSON_GetStringValue(
-                                        cJSON_GetObjectItemCaseSensitive(d, "message"));
-
-                                err_set(err, (int)inf->status, "watch %s: %ld %s%s%.150s",
-                                        inf->path, inf->status,
-                                        http_status_text(inf->status), msg ? ": " : "",
-                                        msg ? msg : "");
-                                cJSON_Delete(d);
-                                return KP_ERROR;
-                        }
-                        if (res == CURLE_OK)
-                                return KP_CLEAN_END;
-                        err_set(err, EIO, "watch %s: %s", inf->path,
-                                inf->errbuf[0] ? inf->errbuf : curl_easy_strerror(res));
-                        kube_tls_hint(inf->c->kc, err);
-                        return KP_DROPPED;
-                }
-                if (coll_stopping(ctx)) {
-                        err_set(err, ECANCELED, "stopping");
-                        return KP_STOP;
-                }
-                now = clock_mono_ms();
-                if (now >= ctx->deadline_mono)
-                        return KP_RUNNING;
-                /* Before the headers of a new stream arrive, wait a little
-                 * (bounded) so the first events come in this sync; after
-                 * that only take what is already there. */
-                wait = inf->status == 0 && now < settle_end ? settle_end - now : 0;
-                if (wait > ctx->deadline_mono - now)
-                        wait = ctx->deadline_mono - now;
-                if (wait > 50)
-                        wait = 50;
-                if (curl_multi_poll(inf->multi, ctx->stop_fd >= 0 ? &wfd : NULL,
-                                    ctx->stop_fd >= 0 ? 1 : 0, (int)wait, &numfds) != CURLM_OK)
-                        return KP_RUNNING;
-                if (ctx->stop_fd >= 0 && (wfd.revents & CURL_WAIT_POLLIN)) {
-                        err_set(err, ECANCELED, "stopping");
-                        return KP_STOP;
-                }
-                if (numfds == 0 && wait == 0)
-                        return KP_RUNNING;
-        }
-        return KP_RUNNING;
-}
-
-int kube_informer_sync(struct kube_informer *inf, const struct coll_ctx *ctx,
-                       struct err *err)
-{
-        bool retried_drop = false;
-
-        if (!inf) {
-                err_set(err, EINVAL, "kube: no informer");
-                return -1;
-        }
-        if (!inf->watch) {
-                return kinf_list(inf, ctx, err);
-        }
-        for (int round = 0; round < 4; round++) {
-                enum kinf_pump p;
-
-                if (inf->need_list) {
-                        kinf_watch_stop(inf);
-                        if (kinf_list(inf, ctx, err))
+                if (*q == '+' || *q == '-')
+                        q++;
+                if (isdigit((unsigned char)*q)) {
+                        errno = 0;
+                        ex = strtol(p + 1, &end, 10);
+                        if (*end || errno || ex > 308 || ex < -308)
                                 return -1;
-                }
-                if (!inf->easy && kinf_watch_start(inf, ctx, err))
-                        return -1;
-                p = kinf_pump(inf, ctx, err);
-                switch (p) {
-                case KP_RUNNING:
+                        snprintf(buf, sizeof buf, "1e%ld", ex);
+                        *out = v * strtod(buf, NULL);
                         return 0;
-                case KP_STOP:
-                        return -1;
-                case KP_CLEAN_END:
-                        inf->st.rewatches++;
-                        kinf_watch_stop(inf);
-                        continue;
-                case KP_EXPIRED:
-                        inf->st.expired++;
-                        inf->need_list = true;
-                        continue;
-                case KP_ERROR:
-                        kinf_watch_stop(inf);
-                        inf->need_list = true;
-                        return -1;
-                case KP_DROPPED:
-                        /* A stream that worked resumes from the last RV;
-                         * one that never got going means the server or RV
-                         * is gone: list again. */
-                        kinf_watch_stop(inf);
-                        if (retried_drop)
-                                inf->need_list = true;
-                        retried_drop = true;
-                        continue;
                 }
         }
-        return 0;
+        for (size_t i = 0; i < LO_ARRAY_LEN(sufs); i++) {
+                if (strcmp(p, sufs[i].suf) == 0) {
+                        *out = v * sufs[i].mul;
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t kube_days(int64_t y, int m, int d)
+{
+        int64_t era, yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = y - era * 400;
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + doe - 719468;
+}
+
+static int kube_num(const char *s, int n)
+{
+        int v = 0;
+
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)s[i]))
+                        return -1;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v;
+}
+
+int64_t kube_time_ms(const char *s)
+{
+        static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        int y, mo, d, h, mi, se, ms = 0;
+        const char *p;
+        int64_t t, off = 0;
+
+        if (!s || strlen(s) < 20)
+                return -1;
+        y = kube_num(s, 4);
+        mo = kube_num(s + 5, 2);
+        d = kube_num(s + 8, 2);
+        h = kube_num(s + 11, 2);
+        mi = kube_num(s + 14, 2);
+        se = kube_num(s + 17, 2);
+        if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+            mi < 0 || mi > 59 || se < 0 || se > 60 || s[4] != '-' || s[7] != '-' ||
+            (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+                return -1;
+        if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+                return -1;
+        p = s + 19;
+        if (*p == '.') {
+                int scale = 100, nd = 0;
+
+                p++;
+                while (isdigit((unsigned char)*p)) {
+                        ms += (*p - '0') * scale;
+                        scale /= 10;
+                        p++;
+                        nd++;
+                }
+                if (nd == 0)
+                        return -1;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                p++;
+        } else if (*p == '+' || *p == '-') {
+                int oh = kube_num(p + 1, 2), om = p[3] == ':' ? kube_num(p + 4, 2) : -1;
+
+                if (oh < 0 || oh > 23 || om < 0 || om > 59)
+                        return -1;
+                off = (int64_t)(oh * 60 + om) * 60000;
+                if (*p == '+')
+                        off = -off;
+                p += 6;
+        } else {
+                return -1;
+        }
+        if (*p)
+                return -1;
+        t = ((kube_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + se;
+        t = t * 1000 + ms + off;
+        return t < 0 ? -1 : t;
+}
+
+char *kube_escape(const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = s ? strlen(s) : 0, o = 0;
+        char *out = xmalloc(n * 3 + 1);
+
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+                        out[o++] = (char)c;
+                } else {
+                        out[o++] = '%';
+                        out[o++] = hex[c >> 4];
+                        out[o++] = hex[c & 15];
+                }
+        }
+        out[o] = '\0';
+        return out;
 }

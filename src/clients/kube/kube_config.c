@@ -1,7 +1,7 @@
 /*
  * kube_config: kubeconfig loading (libyaml), merging and context
- * resolution; ExecCredential parsing; the pure helpers of kube.h
- * (quantities, RFC 3339 times, query escaping). See kube.h.
+ * resolution; ExecCredential parsing. See kube.h (its pure helpers,
+ * quantities, RFC 3339 times and query escaping, are in kube.c).
  *
  * Merging follows kubectl: the files of a ':'-separated list are read in
  * order, the first file to define a cluster, user or context name wins,
@@ -30,14 +30,14 @@
 #include <openssl/x509.h>
 #include <yaml.h>
 
-#define KC_MAX_FILE     (16u << 20)     /* a kubeconfig or PEM file */
+#define KUBE_CONFIG_MAX_FILE (16u << 20)      /* a kubeconfig or PEM file */
 
 /* --- small helpers ------------------------------------------------------- */
 
 /* Reads a whole regular file (owned, NUL-terminated) or NULL with errno
  * set. A FIFO or device (e.g. /dev/stdin) is refused rather than read, so
  * loading can never block. */
-static char *kc_read_file(const char *path, size_t max, size_t *len)
+static char *kube_config_read_file(const char *path, size_t max, size_t *len)
 {
         int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         struct stat st = { 0 };
@@ -86,7 +86,7 @@ static char *kc_read_file(const char *path, size_t max, size_t *len)
         return buf;
 }
 
-static char *kc_dirname(const char *path)
+static char *kube_config_dirname(const char *path)
 {
         const char *s = strrchr(path, '/');
 
@@ -98,7 +98,7 @@ static char *kc_dirname(const char *path)
 }
 
 /* path as is when absolute, else dir/path. Owned. */
-static char *kc_resolve(const char *dir, const char *path)
+static char *kube_config_resolve(const char *dir, const char *path)
 {
         if (path[0] == '/' || !dir || !dir[0])
                 return xstrdup(path);
@@ -107,7 +107,7 @@ static char *kc_resolve(const char *dir, const char *path)
 
 /* Decodes standard base64 (whitespace ignored, padding required). Owned,
  * NUL-terminated; NULL when not base64. */
-static char *kc_base64(const char *s, size_t *outlen)
+static char *kube_config_base64(const char *s, size_t *outlen)
 {
         size_t n = strlen(s), k = 0, pad = 0;
         char *clean = xmalloc(n + 1), *out;
@@ -147,17 +147,17 @@ static char *kc_base64(const char *s, size_t *outlen)
         return out;
 }
 
-enum kc_pem { KC_PEM_CA, KC_PEM_CERT, KC_PEM_KEY };
+enum kube_config_pem { KUBE_CONFIG_PEM_CA, KUBE_CONFIG_PEM_CERT, KUBE_CONFIG_PEM_KEY };
 
 /* True when pem holds what `kind` needs, as OpenSSL reads it. */
-static bool kc_pem_ok(const char *pem, size_t len, enum kc_pem kind)
+static bool kube_config_pem_ok(const char *pem, size_t len, enum kube_config_pem kind)
 {
         BIO *b = BIO_new_mem_buf(pem, (int)len);
         bool ok = false;
 
         if (!b)
                 return false;
-        if (kind == KC_PEM_KEY) {
+        if (kind == KUBE_CONFIG_PEM_KEY) {
                 EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
                 ok = k != NULL;
                 EVP_PKEY_free(k);
@@ -171,40 +171,40 @@ static bool kc_pem_ok(const char *pem, size_t len, enum kc_pem kind)
         return ok;
 }
 
-static const char *kc_pem_what(enum kc_pem kind)
+static const char *kube_config_pem_what(enum kube_config_pem kind)
 {
-        return kind == KC_PEM_KEY ? "a PEM private key" : "a PEM certificate";
+        return kind == KUBE_CONFIG_PEM_KEY ? "a PEM private key" : "a PEM certificate";
 }
 
 /* --- YAML access ------------------------------------------------------------ */
 
-struct kc_file {
+struct kube_config_file {
         yaml_document_t doc;
         bool   loaded;
         char  *path;
         char  *dir;
 };
 
-struct kc_named {
+struct kube_config_named {
         const char  *name;      /* borrowed from the document */
         yaml_node_t *node;      /* the cluster/user/context mapping, or NULL */
         size_t       file;
 };
 
-struct kc_list {
-        struct kc_named *v;
+struct kube_config_list {
+        struct kube_config_named *v;
         size_t n;
 };
 
-struct kc_set {
-        struct kc_file *files;
+struct kube_config_set {
+        struct kube_config_file *files;
         size_t nfiles;
-        struct kc_list clusters, users, contexts;
+        struct kube_config_list clusters, users, contexts;
         const char *current;    /* borrowed */
         const char *label;      /* the list, for messages */
 };
 
-static yaml_node_t *kc_get(yaml_document_t *d, yaml_node_t *map, const char *key)
+static yaml_node_t *kube_config_get(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
         if (!map || map->type != YAML_MAPPING_NODE)
                 return NULL;
@@ -220,9 +220,9 @@ static yaml_node_t *kc_get(yaml_document_t *d, yaml_node_t *map, const char *key
 }
 
 /* A scalar's text, NULL when absent or null; *bad when not a scalar. */
-static const char *kc_str(yaml_document_t *d, yaml_node_t *map, const char *key, bool *bad)
+static const char *kube_config_str(yaml_document_t *d, yaml_node_t *map, const char *key, bool *bad)
 {
-        yaml_node_t *v = kc_get(d, map, key);
+        yaml_node_t *v = kube_config_get(d, map, key);
 
         if (!v)
                 return NULL;
@@ -239,10 +239,10 @@ static const char *kc_str(yaml_document_t *d, yaml_node_t *map, const char *key,
 }
 
 /* 1 true, 0 false or absent, -1 not a boolean. */
-static int kc_bool(yaml_document_t *d, yaml_node_t *map, const char *key)
+static int kube_config_bool(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
         bool bad = false;
-        const char *s = kc_str(d, map, key, &bad);
+        const char *s = kube_config_str(d, map, key, &bad);
 
         if (bad)
                 return -1;
@@ -255,7 +255,8 @@ static int kc_bool(yaml_document_t *d, yaml_node_t *map, const char *key)
         return -1;
 }
 
-static const struct kc_named *kc_find(const struct kc_list *l, const char *name)
+static const struct kube_config_named *kube_config_find(const struct kube_config_list *l,
+                                                        const char *name)
 {
         for (size_t i = 0; i < l->n; i++)
                 if (strcmp(l->v[i].name, name) == 0)
@@ -264,7 +265,7 @@ static const struct kc_named *kc_find(const struct kc_list *l, const char *name)
 }
 
 /* "a, b, c" (at most ~150 characters, then "..."), or "none". Owned. */
-static char *kc_names(const struct kc_list *l)
+static char *kube_config_names(const struct kube_config_list *l)
 {
         char buf[160];
         size_t o = 0;
@@ -287,12 +288,13 @@ static char *kc_names(const struct kc_list *l)
 
 /* Adds the entries of one top-level list (clusters/users/contexts) of file
  * fi; the first definition of a name wins. */
-static int kc_collect(struct kc_set *s, size_t fi, const char *key, const char *inner,
-                      struct kc_list *l, struct err *err)
+static int kube_config_collect(struct kube_config_set *s, size_t fi, const char *key,
+                               const char *inner, struct kube_config_list *l,
+                               struct err *err)
 {
-        struct kc_file *f = &s->files[fi];
+        struct kube_config_file *f = &s->files[fi];
         yaml_document_t *d = &f->doc;
-        yaml_node_t *seq = kc_get(d, yaml_document_get_root_node(d), key);
+        yaml_node_t *seq = kube_config_get(d, yaml_document_get_root_node(d), key);
         size_t idx = 0;
 
         if (!seq || (seq->type == YAML_SCALAR_NODE && seq->data.scalar.length == 0))
@@ -317,13 +319,13 @@ static int kc_collect(struct kc_set *s, size_t fi, const char *key, const char *
                                 "with name and %s", f->path, key, idx, inner);
                         return -1;
                 }
-                name = kc_str(d, e, "name", &bad);
+                name = kube_config_str(d, e, "name", &bad);
                 if (!name || bad) {
                         err_set(err, EINVAL, "kubeconfig %s:%zu: %s[%zu]: missing name",
                                 f->path, e->start_mark.line + 1, key, idx);
                         return -1;
                 }
-                body = kc_get(d, e, inner);
+                body = kube_config_get(d, e, inner);
                 if (body && body->type != YAML_MAPPING_NODE &&
                     !(body->type == YAML_SCALAR_NODE && body->data.scalar.length == 0)) {
                         err_set(err, EINVAL, "kubeconfig %s:%zu: %s \"%s\": %s must be a "
@@ -333,17 +335,17 @@ static int kc_collect(struct kc_set *s, size_t fi, const char *key, const char *
                 }
                 if (body && body->type != YAML_MAPPING_NODE)
                         body = NULL;
-                if (kc_find(l, name))
+                if (kube_config_find(l, name))
                         continue;
                 l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-                l->v[l->n++] = (struct kc_named){ .name = name, .node = body, .file = fi };
+                l->v[l->n++] = (struct kube_config_named){ .name = name, .node = body, .file = fi };
         }
         return 0;
 }
 
 /* kubectl refuses a mapping that repeats a key; so do we, rather than
  * silently using one of them. */
-static int kc_dup_keys(struct kc_file *f, struct err *err)
+static int kube_config_dup_keys(struct kube_config_file *f, struct err *err)
 {
         yaml_document_t *d = &f->doc;
 
@@ -375,10 +377,10 @@ static int kc_dup_keys(struct kc_file *f, struct err *err)
 }
 
 /* Parses one file's text into s->files[fi] and merges its entries. */
-static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *path,
-                  const char *dir, struct err *err)
+static int kube_config_add(struct kube_config_set *s, const char *yaml, size_t len,
+                           const char *path, const char *dir, struct err *err)
 {
-        struct kc_file *f;
+        struct kube_config_file *f;
         yaml_parser_t p;
         yaml_node_t *root;
         size_t fi = s->nfiles;
@@ -389,7 +391,7 @@ static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *pa
         f = &s->files[s->nfiles++];
         memset(f, 0, sizeof *f);
         f->path = xstrdup(path);
-        f->dir = dir ? xstrdup(dir) : kc_dirname(path);
+        f->dir = dir ? xstrdup(dir) : kube_config_dirname(path);
         if (!yaml_parser_initialize(&p)) {
                 err_set(err, ENOMEM, "kubeconfig %s: cannot initialise the YAML parser", path);
                 return -1;
@@ -412,13 +414,13 @@ static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *pa
                         "be a mapping with clusters, users and contexts)", path);
                 return -1;
         }
-        if (kc_dup_keys(f, err))
+        if (kube_config_dup_keys(f, err))
                 return -1;
-        if (kc_collect(s, fi, "clusters", "cluster", &s->clusters, err) ||
-            kc_collect(s, fi, "users", "user", &s->users, err) ||
-            kc_collect(s, fi, "contexts", "context", &s->contexts, err))
+        if (kube_config_collect(s, fi, "clusters", "cluster", &s->clusters, err) ||
+            kube_config_collect(s, fi, "users", "user", &s->users, err) ||
+            kube_config_collect(s, fi, "contexts", "context", &s->contexts, err))
                 return -1;
-        cur = kc_str(&f->doc, root, "current-context", &bad);
+        cur = kube_config_str(&f->doc, root, "current-context", &bad);
         if (bad) {
                 err_set(err, EINVAL, "kubeconfig %s: current-context must be a string", path);
                 return -1;
@@ -428,7 +430,7 @@ static int kc_add(struct kc_set *s, const char *yaml, size_t len, const char *pa
         return 0;
 }
 
-static void kc_set_done(struct kc_set *s)
+static void kube_config_set_done(struct kube_config_set *s)
 {
         for (size_t i = 0; i < s->nfiles; i++) {
                 if (s->files[i].loaded)
@@ -492,11 +494,11 @@ void kube_config_free(struct kube_config *kc)
 /* Loads one piece of TLS material: `key` (a path) or `key`-data (base64),
  * the data winning as in kubectl. *pem and *source set (owned) when
  * present. what = "cluster" or "user", name its name. */
-static int kc_tls(struct kc_set *s, const struct kc_named *e, const char *what,
-                  const char *key, enum kc_pem kind, char **pem, char **source,
-                  struct err *err)
+static int kube_config_tls(struct kube_config_set *s, const struct kube_config_named *e,
+                           const char *what, const char *key, enum kube_config_pem kind,
+                           char **pem, char **source, struct err *err)
 {
-        struct kc_file *f = &s->files[e->file];
+        struct kube_config_file *f = &s->files[e->file];
         char datakey[64];
         bool bad = false;
         const char *path, *data;
@@ -504,15 +506,15 @@ static int kc_tls(struct kc_set *s, const struct kc_named *e, const char *what,
         char *buf, *label;
 
         snprintf(datakey, sizeof datakey, "%s-data", key);
-        path = kc_str(&f->doc, e->node, key, &bad);
-        data = kc_str(&f->doc, e->node, datakey, &bad);
+        path = kube_config_str(&f->doc, e->node, key, &bad);
+        data = kube_config_str(&f->doc, e->node, datakey, &bad);
         if (bad) {
                 err_set(err, EINVAL, "kubeconfig %s: %s \"%s\": %s and %s must be strings",
                         f->path, what, e->name, key, datakey);
                 return -1;
         }
         if (data) {
-                buf = kc_base64(data, &len);
+                buf = kube_config_base64(data, &len);
                 if (!buf) {
                         err_set(err, EINVAL, "kubeconfig %s: %s \"%s\": %s: not base64",
                                 f->path, what, e->name, datakey);
@@ -521,9 +523,9 @@ static int kc_tls(struct kc_set *s, const struct kc_named *e, const char *what,
                 label = xstrdup(datakey);
                 *source = xasprintf("%s of %s \"%s\"", datakey, what, e->name);
         } else if (path) {
-                char *full = kc_resolve(f->dir, path);
+                char *full = kube_config_resolve(f->dir, path);
 
-                buf = kc_read_file(full, KC_MAX_FILE, &len);
+                buf = kube_config_read_file(full, KUBE_CONFIG_MAX_FILE, &len);
                 if (!buf) {
                         err_set(err, errno, "kubeconfig %s: %s \"%s\": %s %s: cannot read: %s",
                                 f->path, what, e->name, key, full, strerror(errno));
@@ -536,9 +538,9 @@ static int kc_tls(struct kc_set *s, const struct kc_named *e, const char *what,
         } else {
                 return 0;
         }
-        if (!kc_pem_ok(buf, len, kind)) {
+        if (!kube_config_pem_ok(buf, len, kind)) {
                 err_set(err, EINVAL, "kubeconfig %s: %s \"%s\": %s: not %s", f->path, what,
-                        e->name, label, kc_pem_what(kind));
+                        e->name, label, kube_config_pem_what(kind));
                 memset(buf, 0, len);
                 free(buf);
                 free(label);
@@ -551,8 +553,8 @@ static int kc_tls(struct kc_set *s, const struct kc_named *e, const char *what,
         return 0;
 }
 
-static int kc_server(const char *url, const char *file, const char *cluster, char **out,
-                     struct err *err)
+static int kube_config_server(const char *url, const char *file, const char *cluster, char **out,
+                              struct err *err)
 {
         size_t n;
 
@@ -573,32 +575,32 @@ static int kc_server(const char *url, const char *file, const char *cluster, cha
         return 0;
 }
 
-static int kc_cluster(struct kc_set *s, struct kube_config *kc, const char *server,
-                      struct err *err)
+static int kube_config_cluster(struct kube_config_set *s, struct kube_config *kc,
+                               const char *server, struct err *err)
 {
-        const struct kc_named *e = kc_find(&s->clusters, kc->cluster);
-        struct kc_file *f;
+        const struct kube_config_named *e = kube_config_find(&s->clusters, kc->cluster);
+        struct kube_config_file *f;
         const char *srv, *sni;
         bool bad = false;
         int ins;
         char *ca = NULL;
 
         if (!e) {
-                char *have = kc_names(&s->clusters);
+                char *have = kube_config_names(&s->clusters);
                 err_set(err, ENOENT, "kubeconfig %s: context \"%s\": cluster \"%s\" not found "
                         "(have: %s)", kc->path, kc->context, kc->cluster, have);
                 free(have);
                 return -1;
         }
         f = &s->files[e->file];
-        srv = kc_str(&f->doc, e->node, "server", &bad);
-        sni = kc_str(&f->doc, e->node, "tls-server-name", &bad);
+        srv = kube_config_str(&f->doc, e->node, "server", &bad);
+        sni = kube_config_str(&f->doc, e->node, "tls-server-name", &bad);
         if (bad) {
                 err_set(err, EINVAL, "kubeconfig %s: cluster \"%s\": server and "
                         "tls-server-name must be strings", f->path, e->name);
                 return -1;
         }
-        if (kc_get(&f->doc, e->node, "proxy-url")) {
+        if (kube_config_get(&f->doc, e->node, "proxy-url")) {
                 err_set(err, EINVAL, "kubeconfig %s: cluster \"%s\": proxy-url is not "
                         "supported: set HTTPS_PROXY in the environment instead", f->path,
                         e->name);
@@ -612,18 +614,18 @@ static int kc_cluster(struct kc_set *s, struct kube_config *kc, const char *serv
                 }
                 server = srv;
         }
-        if (kc_server(server, f->path, e->name, &kc->server, err))
+        if (kube_config_server(server, f->path, e->name, &kc->server, err))
                 return -1;
         kc->tls_server_name = xstrdup(sni);
-        ins = kc_bool(&f->doc, e->node, "insecure-skip-tls-verify");
+        ins = kube_config_bool(&f->doc, e->node, "insecure-skip-tls-verify");
         if (ins < 0) {
                 err_set(err, EINVAL, "kubeconfig %s: cluster \"%s\": "
                         "insecure-skip-tls-verify must be true or false", f->path, e->name);
                 return -1;
         }
         kc->tls.insecure = ins == 1;
-        if (kc_tls(s, e, "cluster", "certificate-authority", KC_PEM_CA, &ca, &kc->ca_source,
-                   err))
+        if (kube_config_tls(s, e, "cluster", "certificate-authority", KUBE_CONFIG_PEM_CA, &ca,
+                            &kc->ca_source, err))
                 return -1;
         kc->tls.ca_pem = ca;
         if (ca && kc->tls.insecure) {
@@ -635,7 +637,7 @@ static int kc_cluster(struct kc_set *s, struct kube_config *kc, const char *serv
         return 0;
 }
 
-static char **kc_strv_push(char **v, size_t *n, char *s)
+static char **kube_config_strv_push(char **v, size_t *n, char *s)
 {
         v = xrealloc(v, (*n + 2) * sizeof *v);
         v[(*n)++] = s;
@@ -643,10 +645,10 @@ static char **kc_strv_push(char **v, size_t *n, char *s)
         return v;
 }
 
-static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
-                   struct kube_config *kc, struct err *err)
+static int kube_config_exec(struct kube_config_set *s, const struct kube_config_named *e,
+                            yaml_node_t *ex, struct kube_config *kc, struct err *err)
 {
-        struct kc_file *f = &s->files[e->file];
+        struct kube_config_file *f = &s->files[e->file];
         yaml_document_t *d = &f->doc;
         const char *cmd, *api, *mode, *hint;
         yaml_node_t *args, *env;
@@ -659,10 +661,10 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
                         f->path, e->name);
                 return -1;
         }
-        cmd = kc_str(d, ex, "command", &bad);
-        api = kc_str(d, ex, "apiVersion", &bad);
-        mode = kc_str(d, ex, "interactiveMode", &bad);
-        hint = kc_str(d, ex, "installHint", &bad);
+        cmd = kube_config_str(d, ex, "command", &bad);
+        api = kube_config_str(d, ex, "apiVersion", &bad);
+        mode = kube_config_str(d, ex, "interactiveMode", &bad);
+        hint = kube_config_str(d, ex, "installHint", &bad);
         if (bad || !cmd) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": exec needs a command "
                         "(a string)", f->path, e->name);
@@ -692,7 +694,7 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
                                 "Always", f->path, e->name, mode);
                 return -1;
         }
-        pci = kc_bool(d, ex, "provideClusterInfo");
+        pci = kube_config_bool(d, ex, "provideClusterInfo");
         if (pci < 0) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": exec provideClusterInfo "
                         "must be true or false", f->path, e->name);
@@ -701,11 +703,11 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
         kc->exec_provide_cluster_info = pci == 1;
         /* kubectl: a command with a '/' is relative to the kubeconfig's
          * directory; a bare name is looked up in PATH. */
-        kc->exec_command = strchr(cmd, '/') ? kc_resolve(f->dir, cmd) : xstrdup(cmd);
+        kc->exec_command = strchr(cmd, '/') ? kube_config_resolve(f->dir, cmd) : xstrdup(cmd);
         kc->exec_api_version = xstrdup(api);
         kc->exec_install_hint = xstrdup(hint);
-        kc->exec_args = kc_strv_push(NULL, &n, xstrdup(kc->exec_command));
-        args = kc_get(d, ex, "args");
+        kc->exec_args = kube_config_strv_push(NULL, &n, xstrdup(kc->exec_command));
+        args = kube_config_get(d, ex, "args");
         if (args && args->type == YAML_SEQUENCE_NODE) {
                 for (yaml_node_item_t *it = args->data.sequence.items.start;
                      it < args->data.sequence.items.top; it++) {
@@ -716,8 +718,8 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
                                         "must be strings", f->path, e->name);
                                 return -1;
                         }
-                        kc->exec_args = kc_strv_push(kc->exec_args, &n,
-                                                     xstrdup((const char *)a->data.scalar.value));
+                        kc->exec_args = kube_config_strv_push(
+                                kc->exec_args, &n, xstrdup((const char *)a->data.scalar.value));
                 }
         } else if (args && !(args->type == YAML_SCALAR_NODE && args->data.scalar.length == 0)) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": exec args must be a list",
@@ -725,13 +727,13 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
                 return -1;
         }
         n = 0;
-        env = kc_get(d, ex, "env");
+        env = kube_config_get(d, ex, "env");
         if (env && env->type == YAML_SEQUENCE_NODE) {
                 for (yaml_node_item_t *it = env->data.sequence.items.start;
                      it < env->data.sequence.items.top; it++) {
                         yaml_node_t *v = yaml_document_get_node(d, *it);
-                        const char *nm = kc_str(d, v, "name", &bad);
-                        const char *val = kc_str(d, v, "value", &bad);
+                        const char *nm = kube_config_str(d, v, "name", &bad);
+                        const char *val = kube_config_str(d, v, "value", &bad);
 
                         if (!v || v->type != YAML_MAPPING_NODE || bad || !nm || !nm[0] ||
                             strchr(nm, '=')) {
@@ -739,8 +741,8 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
                                         "entries need a name and a value", f->path, e->name);
                                 return -1;
                         }
-                        kc->exec_env = kc_strv_push(kc->exec_env, &n,
-                                                    xasprintf("%s=%s", nm, val ? val : ""));
+                        kc->exec_env = kube_config_strv_push(
+                                kc->exec_env, &n, xasprintf("%s=%s", nm, val ? val : ""));
                 }
         } else if (env && !(env->type == YAML_SCALAR_NODE && env->data.scalar.length == 0)) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": exec env must be a list",
@@ -752,10 +754,10 @@ static int kc_exec(struct kc_set *s, const struct kc_named *e, yaml_node_t *ex,
         return 0;
 }
 
-static int kc_user(struct kc_set *s, struct kube_config *kc, struct err *err)
+static int kube_config_user(struct kube_config_set *s, struct kube_config *kc, struct err *err)
 {
-        const struct kc_named *e;
-        struct kc_file *f;
+        const struct kube_config_named *e;
+        struct kube_config_file *f;
         yaml_document_t *d;
         const char *tok, *tokf, *un, *pw;
         yaml_node_t *ex;
@@ -764,9 +766,9 @@ static int kc_user(struct kc_set *s, struct kube_config *kc, struct err *err)
 
         if (!kc->user)
                 return 0;       /* anonymous */
-        e = kc_find(&s->users, kc->user);
+        e = kube_config_find(&s->users, kc->user);
         if (!e) {
-                char *have = kc_names(&s->users);
+                char *have = kube_config_names(&s->users);
                 err_set(err, ENOENT, "kubeconfig %s: context \"%s\": user \"%s\" not found "
                         "(have: %s)", kc->path, kc->context, kc->user, have);
                 free(have);
@@ -774,28 +776,28 @@ static int kc_user(struct kc_set *s, struct kube_config *kc, struct err *err)
         }
         f = &s->files[e->file];
         d = &f->doc;
-        if (kc_get(d, e->node, "auth-provider")) {
+        if (kube_config_get(d, e->node, "auth-provider")) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": auth-provider is not "
                         "supported (it was removed from kubectl): use an exec plugin",
                         f->path, e->name);
                 return -1;
         }
-        if (kc_get(d, e->node, "as") || kc_get(d, e->node, "as-groups") ||
-            kc_get(d, e->node, "as-uid")) {
+        if (kube_config_get(d, e->node, "as") || kube_config_get(d, e->node, "as-groups") ||
+            kube_config_get(d, e->node, "as-uid")) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": impersonation (as, "
                         "as-groups) is not supported", f->path, e->name);
                 return -1;
         }
-        tok = kc_str(d, e->node, "token", &bad);
-        tokf = kc_str(d, e->node, "tokenFile", &bad);
-        un = kc_str(d, e->node, "username", &bad);
-        pw = kc_str(d, e->node, "password", &bad);
+        tok = kube_config_str(d, e->node, "token", &bad);
+        tokf = kube_config_str(d, e->node, "tokenFile", &bad);
+        un = kube_config_str(d, e->node, "username", &bad);
+        pw = kube_config_str(d, e->node, "password", &bad);
         if (bad) {
                 err_set(err, EINVAL, "kubeconfig %s: user \"%s\": token, tokenFile, username "
                         "and password must be strings", f->path, e->name);
                 return -1;
         }
-        ex = kc_get(d, e->node, "exec");
+        ex = kube_config_get(d, e->node, "exec");
         if (ex && ex->type == YAML_SCALAR_NODE && ex->data.scalar.length == 0)
                 ex = NULL;
         if ((tok || tokf) + (un || pw) + (ex != NULL) > 1) {
@@ -809,18 +811,19 @@ static int kc_user(struct kc_set *s, struct kube_config *kc, struct err *err)
         if (tok)
                 kc->token = xstrdup(tok);       /* token wins over tokenFile */
         else if (tokf)
-                kc->token_file = kc_resolve(f->dir, tokf);
+                kc->token_file = kube_config_resolve(f->dir, tokf);
         if (un || pw) {
                 kc->username = xstrdup(un ? un : "");
                 kc->password = xstrdup(pw ? pw : "");
         }
-        if (ex && kc_exec(s, e, ex, kc, err))
+        if (ex && kube_config_exec(s, e, ex, kc, err))
                 return -1;
-        if (kc_tls(s, e, "user", "client-certificate", KC_PEM_CERT, &cert, &kc->cert_source,
-                   err))
+        if (kube_config_tls(s, e, "user", "client-certificate", KUBE_CONFIG_PEM_CERT, &cert,
+                            &kc->cert_source, err))
                 return -1;
         kc->tls.cert_pem = cert;
-        if (kc_tls(s, e, "user", "client-key", KC_PEM_KEY, &key, &kc->key_source, err))
+        if (kube_config_tls(s, e, "user", "client-key", KUBE_CONFIG_PEM_KEY, &key, &kc->key_source,
+                            err))
                 return -1;
         kc->tls.key_pem = key;
         if (!cert != !key) {
@@ -832,36 +835,36 @@ static int kc_user(struct kc_set *s, struct kube_config *kc, struct err *err)
         return 0;
 }
 
-static struct kube_config *kc_resolve_ctx(struct kc_set *s, const char *context,
-                                          const struct kube_opts *o, struct err *err)
+static struct kube_config *kube_config_resolve_ctx(struct kube_config_set *s, const char *context,
+                                                   const struct kube_opts *o, struct err *err)
 {
         struct kube_config *kc;
-        const struct kc_named *c;
-        struct kc_file *f;
+        const struct kube_config_named *c;
+        struct kube_config_file *f;
         const char *cl, *us, *ns;
         bool bad = false;
 
         if (!context || !context[0])
                 context = s->current;
         if (!context) {
-                char *have = kc_names(&s->contexts);
+                char *have = kube_config_names(&s->contexts);
                 err_set(err, ENOENT, "kubeconfig %s: no current-context: choose a context "
                         "(have: %s)", s->label, have);
                 free(have);
                 return NULL;
         }
-        c = kc_find(&s->contexts, context);
+        c = kube_config_find(&s->contexts, context);
         if (!c) {
-                char *have = kc_names(&s->contexts);
+                char *have = kube_config_names(&s->contexts);
                 err_set(err, ENOENT, "kubeconfig %s: context \"%s\" not found (have: %s)",
                         s->label, context, have);
                 free(have);
                 return NULL;
         }
         f = &s->files[c->file];
-        cl = kc_str(&f->doc, c->node, "cluster", &bad);
-        us = kc_str(&f->doc, c->node, "user", &bad);
-        ns = kc_str(&f->doc, c->node, "namespace", &bad);
+        cl = kube_config_str(&f->doc, c->node, "cluster", &bad);
+        us = kube_config_str(&f->doc, c->node, "user", &bad);
+        ns = kube_config_str(&f->doc, c->node, "namespace", &bad);
         if (bad || !cl) {
                 err_set(err, EINVAL, "kubeconfig %s: context \"%s\" needs a cluster (and "
                         "user, namespace as strings)", f->path, c->name);
@@ -874,7 +877,7 @@ static struct kube_config *kc_resolve_ctx(struct kc_set *s, const char *context,
         kc->namespace_ = ns && ns[0] ? xstrdup(ns) : NULL;
         kc->path = xstrdup(f->path);
         kc->exec_timeout_ms = o && o->exec_timeout_ms > 0 ? o->exec_timeout_ms : 10000;
-        if (kc_cluster(s, kc, o ? o->server : NULL, err) || kc_user(s, kc, err)) {
+        if (kube_config_cluster(s, kc, o ? o->server : NULL, err) || kube_config_user(s, kc, err)) {
                 kube_config_free(kc);
                 return NULL;
         }
@@ -885,18 +888,19 @@ struct kube_config *kube_config_parse(const char *yaml, size_t len, const char *
                                       const char *dir, const char *context,
                                       struct err *err)
 {
-        struct kc_set s = { .label = name ? name : "<kubeconfig>" };
+        struct kube_config_set s = { .label = name ? name : "<kubeconfig>" };
         struct kube_config *kc = NULL;
 
-        if (kc_add(&s, yaml ? yaml : "", yaml ? len : 0, s.label, dir ? dir : ".", err) == 0)
-                kc = kc_resolve_ctx(&s, context, NULL, err);
-        kc_set_done(&s);
+        if (kube_config_add(&s, yaml ? yaml : "", yaml ? len : 0, s.label, dir ? dir : ".",
+                            err) == 0)
+                kc = kube_config_resolve_ctx(&s, context, NULL, err);
+        kube_config_set_done(&s);
         return kc;
 }
 
 struct kube_config *kube_config_load(const struct kube_opts *o, struct err *err)
 {
-        struct kc_set s = { 0 };
+        struct kube_config_set s = { 0 };
         struct kube_config *kc = NULL;
         const char *list = o ? o->kubeconfig : NULL;
         bool from_env = false;
@@ -924,7 +928,7 @@ struct kube_config *kube_config_load(const struct kube_opts *o, struct err *err)
                 char *text;
 
                 tried++;
-                text = kc_read_file(p, KC_MAX_FILE, &len);
+                text = kube_config_read_file(p, KUBE_CONFIG_MAX_FILE, &len);
                 if (!text) {
                         /* kubectl skips missing files of $KUBECONFIG. */
                         if (from_env && errno == ENOENT)
@@ -933,7 +937,7 @@ struct kube_config *kube_config_load(const struct kube_opts *o, struct err *err)
                                 strerror(errno), dflt ? " (set kubeconfig or KUBECONFIG)" : "");
                         goto out;
                 }
-                if (kc_add(&s, text, len, p, NULL, err)) {
+                if (kube_config_add(&s, text, len, p, NULL, err)) {
                         free(text);
                         goto out;
                 }
@@ -944,9 +948,9 @@ struct kube_config *kube_config_load(const struct kube_opts *o, struct err *err)
                         tried ? "none of these files exists" : "empty path");
                 goto out;
         }
-        kc = kc_resolve_ctx(&s, o ? o->context : NULL, o, err);
+        kc = kube_config_resolve_ctx(&s, o ? o->context : NULL, o, err);
 out:
-        kc_set_done(&s);
+        kube_config_set_done(&s);
         free(copy);
         free(dflt);
         return kc;
@@ -1026,12 +1030,14 @@ int kube_exec_cred_parse(const char *json, size_t len, const char *command,
                         out->cert_pem ? "clientKeyData" : "clientCertificateData");
                 goto bad;
         }
-        if (out->cert_pem && !kc_pem_ok(out->cert_pem, strlen(out->cert_pem), KC_PEM_CERT)) {
+        if (out->cert_pem &&
+            !kube_config_pem_ok(out->cert_pem, strlen(out->cert_pem), KUBE_CONFIG_PEM_CERT)) {
                 err_set(err, EINVAL, "exec plugin %s: status.clientCertificateData: not a PEM "
                         "certificate", command);
                 goto bad;
         }
-        if (out->key_pem && !kc_pem_ok(out->key_pem, strlen(out->key_pem), KC_PEM_KEY)) {
+        if (out->key_pem &&
+            !kube_config_pem_ok(out->key_pem, strlen(out->key_pem), KUBE_CONFIG_PEM_KEY)) {
                 err_set(err, EINVAL, "exec plugin %s: status.clientKeyData: not a PEM private "
                         "key", command);
                 goto bad;
@@ -1056,177 +1062,4 @@ bad:
         kube_exec_cred_done(out);
         cJSON_Delete(doc);
         return -1;
-}
-
-/* --- pure helpers ------------------------------------------------------------ */
-
-int kube_quantity(const char *s, double *out)
-{
-        static const struct { const char *suf; double mul; } sufs[] = {
-                { "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
-                { "Ti", 1099511627776.0 }, { "Pi", 1125899906842624.0 },
-                { "Ei", 1152921504606846976.0 },
-                { "n", 1e-9 }, { "u", 1e-6 }, { "m", 1e-3 }, { "", 1.0 },
-                { "k", 1e3 }, { "M", 1e6 }, { "G", 1e9 }, { "T", 1e12 },
-                { "P", 1e15 }, { "E", 1e18 },
-        };
-        const char *p = s, *num;
-        char buf[64];
-        size_t digits = 0, nl;
-        double v;
-
-        if (!s || !out)
-                return -1;
-        if (*p == '+' || *p == '-')
-                p++;
-        num = p;
-        while (isdigit((unsigned char)*p)) {
-                p++;
-                digits++;
-        }
-        if (*p == '.') {
-                p++;
-                while (isdigit((unsigned char)*p)) {
-                        p++;
-                        digits++;
-                }
-        }
-        if (digits == 0)
-                return -1;
-        nl = (size_t)(p - s);
-        if (nl >= sizeof buf)
-                return -1;
-        memcpy(buf, s, nl);
-        buf[nl] = '\0';
-        (void)num;
-        v = strtod(buf, NULL);
-        /* Decimal exponent: e/E followed by an optional sign and digits up
-         * to the end ("1e3"); a bare "E" is the exa suffix. */
-        if ((*p == 'e' || *p == 'E') && p[1]) {
-                const char *q = p + 1;
-                char *end;
-                long ex;
-
-                if (*q == '+' || *q == '-')
-                        q++;
-                if (isdigit((unsigned char)*q)) {
-                        errno = 0;
-                        ex = strtol(p + 1, &end, 10);
-                        if (*end || errno || ex > 308 || ex < -308)
-                                return -1;
-                        snprintf(buf, sizeof buf, "1e%ld", ex);
-                        *out = v * strtod(buf, NULL);
-                        return 0;
-                }
-        }
-        for (size_t i = 0; i < LO_ARRAY_LEN(sufs); i++) {
-                if (strcmp(p, sufs[i].suf) == 0) {
-                        *out = v * sufs[i].mul;
-                        return 0;
-                }
-        }
-        return -1;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t kc_days(int64_t y, int m, int d)
-{
-        int64_t era, yoe, doy, doe;
-
-        y -= m <= 2;
-        era = (y >= 0 ? y : y - 399) / 400;
-        yoe = y - era * 400;
-        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + doe - 719468;
-}
-
-static int kc_num(const char *s, int n)
-{
-        int v = 0;
-
-        for (int i = 0; i < n; i++) {
-                if (!isdigit((unsigned char)s[i]))
-                        return -1;
-                v = v * 10 + (s[i] - '0');
-        }
-        return v;
-}
-
-int64_t kube_time_ms(const char *s)
-{
-        static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-        int y, mo, d, h, mi, se, ms = 0;
-        const char *p;
-        int64_t t, off = 0;
-
-        if (!s || strlen(s) < 20)
-                return -1;
-        y = kc_num(s, 4);
-        mo = kc_num(s + 5, 2);
-        d = kc_num(s + 8, 2);
-        h = kc_num(s + 11, 2);
-        mi = kc_num(s + 14, 2);
-        se = kc_num(s + 17, 2);
-        if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
-            mi < 0 || mi > 59 || se < 0 || se > 60 || s[4] != '-' || s[7] != '-' ||
-            (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
-                return -1;
-        if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-                return -1;
-        p = s + 19;
-        if (*p == '.') {
-                int scale = 100, nd = 0;
-
-                p++;
-                while (isdigit((unsigned char)*p)) {
-                        ms += (*p - '0') * scale;
-                        scale /= 10;
-                        p++;
-                        nd++;
-                }
-                if (nd == 0)
-                        return -1;
-        }
-        if (*p == 'Z' || *p == 'z') {
-                p++;
-        } else if (*p == '+' || *p == '-') {
-                int oh = kc_num(p + 1, 2), om = p[3] == ':' ? kc_num(p + 4, 2) : -1;
-
-                if (oh < 0 || oh > 23 || om < 0 || om > 59)
-                        return -1;
-                off = (int64_t)(oh * 60 + om) * 60000;
-                if (*p == '+')
-                        off = -off;
-                p += 6;
-        } else {
-                return -1;
-        }
-        if (*p)
-                return -1;
-        t = ((kc_days(y, mo, d) * 24 + h) * 60 + mi) * 60 + se;
-        t = t * 1000 + ms + off;
-        return t < 0 ? -1 : t;
-}
-
-char *kube_escape(const char *s)
-{
-        static const char hex[] = "0123456789ABCDEF";
-        size_t n = s ? strlen(s) : 0, o = 0;
-        char *out = xmalloc(n * 3 + 1);
-
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
-                        out[o++] = (char)c;
-                } else {
-                        out[o++] = '%';
-                        out[o++] = hex[c >> 4];
-                        out[o++] = hex[c & 15];
-                }
-        }
-        out[o] = '\0';
-        return out;
 }
