@@ -2,7 +2,7 @@
 #
 # bench/first_frame.sh: time from spawning the console until its first
 # frame (the header line "lambdaops | <environment> ...") is on the screen
-# (issue target: <= 100 ms). Runs the real binary in a fresh tmux window
+# (target: <= 100 ms). Runs the real binary in a fresh tmux window
 # each time and polls capture-pane as fast as tmux answers (a few ms per
 # poll), so the figure includes tmux creating the window and the poll
 # granularity: it is an upper bound. The same harness timing a program that

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # bench/idle.sh: CPU and memory of the console while it idles on the
-# sandbox (issue target: <= 1% of one core and <= 20 MB RSS over 60 s at
+# sandbox (target: <= 1% of one core and <= 20 MB RSS over 60 s at
 # 1 s refresh). Runs the real binary in a detached tmux pane (the TUI needs
 # a terminal), lets it settle, then reads /proc/PID/stat (utime + stime) at
 # the start and end of the window and /proc/PID/status (VmRSS) every

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # bench/status.sh: wall time of `lambdaops status --json` against the
-# sandbox (issue target: <= 200 ms). Uses hyperfine when installed,
+# sandbox (target: <= 200 ms). Uses hyperfine when installed,
 # otherwise a loop timed with date +%s%N. Prints the figures; asserts
 # nothing.
 #

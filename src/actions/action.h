@@ -1,6 +1,7 @@
 /*
  * action: the machinery every operator action goes through -- the REST
- * actions of Kafka Connect and Airflow now, kubectl/helm later (issue 5).
+ * actions of Kafka Connect and Airflow, and the kubectl/helm actions that
+ * the Kubernetes collector plugs in (collector_ops.action_kind).
  *
  * An action is a `const struct action_def` in its collector's table
  * (collector_ops.actions). It runs in two phases, both OFF the UI thread:

@@ -6,8 +6,7 @@
  *
  * Runs on the main thread only. Exit codes: 0 ok, 64 usage error, 78 config
  * error; `check` returns the Nagios code 0..3; the TUI returns its own code.
- * This is the only place allowed to end the process on a startup problem
- * (style.md, tier 3 errors).
+ * This is the only place allowed to end the process on a startup problem.
  */
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * The Airflow collector against a fixture server (tests/lib/fixture_httpd.py)
  * that answers as Airflow 2 (/api/v1, Basic auth) and Airflow 3 (/api/v2,
- * JWT from POST /auth/token) do, per apis.md §6. Dates are generated
+ * JWT from POST /auth/token) do, per Airflow's REST API reference. Dates are generated
  * relative to the test's anchor (tu_fixture_now(), whole seconds) so the
  * 24 h window is exact, the JSON times are known strings, and lateness is
  * bounded by the wall clock read before and after the poll.
@@ -157,7 +157,7 @@ static cJSON *envelope(const char *key, cJSON *items, int total)
         return o;
 }
 
-/* Every TaskInstance state of apis.md §6.3 (null included). */
+/* Every TaskInstance state of Airflow's REST API reference (null included). */
 static cJSON *all_tasks(const char *dag_id, const char *run_id)
 {
         static const char *const states[] = {

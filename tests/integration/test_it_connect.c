@@ -1,6 +1,6 @@
 /*
  * Integration tests for the Kafka Connect and Schema Registry collectors
- * against tests/lib/fixture_httpd.py serving answers shaped after apis.md §3/§4
+ * against tests/lib/fixture_httpd.py serving answers shaped after the Kafka Connect and Schema Registry REST API references
  * (the fixtures in tests/fixtures/connect and tests/fixtures/schema_registry):
  *   1. Connect 2.3+: the expanded listing, every connector and task state,
  *      the FAILED task's trace; one request for the list (+ GET /), Basic

@@ -1,7 +1,7 @@
 /*
  * The Snowflake source and SQL runner against a local fixture server
  * (tests/lib/fixture_httpd.py) that implements the SQL API v2 statements
- * endpoint as documented (shared/reference/apis.md §9) with the bodies in
+ * endpoint as documented (Snowflake's SQL API v2 reference) with the bodies in
  * tests/fixtures/snowflake: sync 200, async 202 then polled, a result in
  * two partitions, a 422 SQL error, a 401 rejected token, a statement still
  * running at the deadline, OAuth tokens.

@@ -3,7 +3,7 @@
 
 No API server can run here, so the Kubernetes client (src/clients/kube/kube.c), the
 kubernetes/spark collectors and the kubectl actions are tested against this
-server, which follows the real API semantics of shared/reference/apis.md
+server, which follows the real API semantics of the Kubernetes API reference
 section 1 closely enough for the real kubectl 1.27-1.33.  python3 stdlib only.
 
 Usage:

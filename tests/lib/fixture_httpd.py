@@ -3,7 +3,7 @@
 
 Serves canned responses for services that cannot run here (Kubernetes API,
 Airflow, Spark, Kafka Connect, Schema Registry, Snowflake), shaped after the
-real APIs in shared/reference/apis.md. Binds 127.0.0.1 on a free port, writes
+real APIs' public references. Binds 127.0.0.1 on a free port, writes
 the port to --port-file, logs every request as one JSON line to --log.
 
 Routes file (JSON, re-read on every request so a test can change answers

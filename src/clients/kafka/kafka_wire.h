@@ -7,7 +7,7 @@
  *
  *   1. a bounded reader and a growable writer for the primitive types;
  *   2. pure encoders and decoders for ApiVersions (18) v0-v3,
- *      DescribeQuorum (55) v0-v2 (apis.md §2.1), FindCoordinator v0-v4 and
+ *      DescribeQuorum (55) v0-v2 (KIP-595 and KIP-836), FindCoordinator v0-v4 and
  *      OffsetFetch v1-v8;
  *   3. a small client that connects, negotiates and asks, every wait going
  *      through coll_wait_fd() so it honours the source timeout and quit.

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the Airflow collector's pure parts, on the fixtures in
- * tests/fixtures/airflow (shaped after apis.md §6: Airflow 2 /api/v1 and
+ * tests/fixtures/airflow (shaped after Airflow's REST API reference: Airflow 2 /api/v1 and
  * Airflow 3 /api/v2 answers, problem+json and FastAPI errors, an nginx
  * HTML page, a truncated body). Covers time parsing, state colours, every
  * parser with exact values at a fixed `now`, lateness, the JSON output
@@ -101,7 +101,7 @@ static void test_time(void **state)
 
 static void test_states(void **state)
 {
-        /* Every DagRun and TaskInstance state of apis.md §6.3. */
+        /* Every DagRun and TaskInstance state of Airflow's REST API reference. */
         static const struct {
                 const char *s;
                 enum severity sev;

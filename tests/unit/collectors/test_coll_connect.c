@@ -1,5 +1,5 @@
 /*
- * Kafka Connect collector, pure parts, on fixtures shaped after apis.md §3
+ * Kafka Connect collector, pure parts, on fixtures shaped after the Kafka Connect REST API reference
  * (tests/fixtures/connect/): the expanded listing with every connector and
  * task state (a RUNNING Debezium connector with a FAILED task and its
  * trace), the pre-2.3 name list with per-connector status/config, bad

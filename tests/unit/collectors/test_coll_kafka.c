@@ -295,7 +295,7 @@ static void test_filter(void **state)
 
 static void test_quorum_from_wire(void **state)
 {
-        /* apis.md §2.1's v1 example. */
+        /* The tests' example quorum, v1. */
         struct kwire_replica voters[] = {
                 { .id = 3000, .log_end_offset = 482113, .last_fetch_ms = -1,
                   .last_caught_up_ms = 1714557600123 },

@@ -1,6 +1,6 @@
 /*
  * Unit tests for the Prometheus collector's pure parts, on the fixtures in
- * tests/fixtures/prometheus (the API shapes of apis.md §8.1: vector,
+ * tests/fixtures/prometheus (the API shapes of Prometheus's HTTP API reference: vector,
  * scalar, matrix, empty, a bad_data error) and a raft-metrics answer mixing
  * jmx_exporter and Strimzi names with a leader, a follower and an observer.
  * Also the JSON of an unavailable quorum, alerts, the queries list and its

@@ -1,6 +1,6 @@
 /*
- * Schema Registry collector, pure parts, on fixtures shaped after apis.md
- * §4 (tests/fixtures/schema_registry/): subjects, versions, latest (AVRO
+ * Schema Registry collector, pure parts, on fixtures shaped after the Schema Registry REST API reference
+ * (tests/fixtures/schema_registry/): subjects, versions, latest (AVRO
  * when schemaType is omitted, PROTOBUF), global/subject config incl. 404
  * 40408 (inherits) and 40401 (subject not found), error texts, bad bodies,
  * and config validation.

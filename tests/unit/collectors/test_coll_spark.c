@@ -1,7 +1,7 @@
 /*
  * Spark collector, pure parts, on the fixture set tests/fixtures/kube/spark/
  * (SparkApplications in all 11 states of applicationState.state, two
- * ScheduledSparkApplications, and the driver REST answers of apis.md §5 as
+ * ScheduledSparkApplications, and the driver REST answers of Spark's monitoring REST API reference as
  * served through the service proxy): compact models, the jobs / stages /
  * executors / metrics/json / streaming/statistics parsers, bad bodies, the
  * processing-below-input window, to_json exactly and the alerts exactly.

@@ -1,9 +1,9 @@
 /*
  * test_lag_eval: consumer-lag evaluation on hand-built sequences. Each
- * Burrow rule of algorithms.md §3.1 with its exact status, the boundaries
+ * of Burrow's consumer lag evaluation rules with its exact status, the boundaries
  * at the window edges (stop at exactly the span, a lag-zero commit or a
  * rewind sliding out of the window, the head ring forgetting a caught-up
- * head), the order of the rules, the group roll-up; lag in seconds (§3.2)
+ * head), the order of the rules, the group roll-up; lag in seconds (as kafka-lag-exporter interpolates it)
  * on a known produced timeline with exact values, flat line, idle gap,
  * zero lag, single point, head reset; and the trend. Pure.
  */

@@ -1,7 +1,7 @@
 /*
  * test_coll_kubernetes: the pure parts of the `kind: kubernetes` collector
  * -- model builders fed the fixture objects of tests/fixtures/kube/cluster
- * (shapes from apis.md §1.6: a CrashLoopBackOff pod whose lastState is
+ * (shapes from the Kubernetes API reference (Pod status): a CrashLoopBackOff pod whose lastState is
  * OOMKilled, omitempty workload status, events whose lastTimestamp is null,
  * Helm release Secrets), label selector matching, quantities, the status
  * JSON exactly (tests/fixtures/kube/cluster/expected.json, nulls included),
