@@ -19,6 +19,7 @@
  */
 #include "views/view.h"
 #include "views/airflow.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -46,22 +47,9 @@ static const struct column view_airflow_columns[] = {
         [AFV__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool afv_is_af(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "airflow") == 0;
-}
-
 static const struct af_data *afv_data(const struct snapshot *s)
 {
         return s ? (const struct af_data *)s->data : NULL;
-}
-
-static void afv_dur(double s, char *buf, size_t n)
-{
-        if (!isfinite(s))
-                str_copy(buf, "-", n);
-        else
-                fmt_duration_ms((int64_t)llround(s * 1000.0), buf, n);
 }
 
 static void afv_ago(int64_t now, int64_t t, char *buf, size_t n)
@@ -106,19 +94,14 @@ static void afv_row(const struct view_data *d, const struct source_cfg *src,
                                                         : g->last_run.logical_date,
                         buf, sizeof buf);
                 table_cell_set(row, AFV_LAST, ROLE_DEFAULT, "%s", buf);
-                afv_dur(g->last_run.duration_s, buf, sizeof buf);
+                fmt_seconds_or_dash(g->last_run.duration_s, buf, sizeof buf);
                 table_cell_set(row, AFV_DUR, ROLE_DEFAULT, "%s", buf);
         } else {
                 table_cell_set(row, AFV_STATE, ROLE_DIM, "%s", g->runs_read ? "no runs" : "?");
                 table_cell_set(row, AFV_LAST, ROLE_DIM, "-");
                 table_cell_set(row, AFV_DUR, ROLE_DIM, "-");
         }
-        {
-                char sp[AFV_SPARK_W * 4 + 1];
-
-                spark_ring(&g->dur_hist, AFV_SPARK_W, d->ascii, sp, sizeof sp);
-                table_cell_set(row, AFV_TREND, ROLE_SPARK, "%s", sp);
-        }
+        common_spark_cell(row, AFV_TREND, &g->dur_hist, AFV_SPARK_W, d->ascii);
         if (g->runs_read) {
                 fs = g->paused ? SEV_OK : view_threshold_sev(src, "failed_runs_24h",
                                                              g->runs_24h[AF_RUN_FAILED]);
@@ -152,7 +135,7 @@ void view_airflow_rows(const struct view_data *d, struct table_rows *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct af_data *ad = afv_data(s);
 
-                if (!afv_is_af(src) || !ad)
+                if (!common_is_kind(src, "airflow") || !ad)
                         continue;
                 for (int pass = 0; pass < 2; pass++)
                         for (size_t j = 0; j < ad->n_dags; j++) {
@@ -172,21 +155,9 @@ static void afv_source_line(const struct view_data *d, const struct source_cfg *
 {
         const struct af_data *ad = afv_data(s);
         int failed = 0, f24 = 0, running = 0, overdue = 0, paused = 0;
-        enum theme_role role;
-        char age[64];
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, ad, COMMON_AGE_BARE))
                 return;
-        }
-        view_fmt_age(s, d->now_mono, age, sizeof age, &role);
-        if (s->status == COLL_DOWN || !ad) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
-                return;
-        }
         for (size_t i = 0; i < ad->n_dags; i++) {
                 const struct af_dag *g = &ad->dags[i];
 
@@ -206,7 +177,7 @@ static void afv_source_line(const struct view_data *d, const struct source_cfg *
         tlines_seg(out, f24 ? ROLE_WARN : ROLE_DIM, "  %d failed runs 24h", f24);
         tlines_seg(out, running ? ROLE_OK : ROLE_DIM, "  %d running", running);
         tlines_seg(out, overdue ? ROLE_WARN : ROLE_DIM, "  %d overdue", overdue);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
         for (size_t i = 0; i < ad->n_notes; i++)
                 tlines_add(out, ROLE_WARN, "  note: %s", ad->notes[i]);
 }
@@ -216,7 +187,7 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
         size_t n = 0;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!afv_is_af(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "airflow"))
                         continue;
                 n++;
                 afv_source_line(d, &d->srcs[i], d->snaps[i], out);
@@ -242,7 +213,6 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         const struct source_cfg *src = NULL;
         const struct af_dag *g = NULL;
         char sname[64], buf[64], b2[64], b3[32];
-        size_t na = 0;
 
         if (!tab) {
                 tlines_add(out, ROLE_DIM, "no such DAG");
@@ -250,7 +220,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         }
         snprintf(sname, sizeof sname, "%.*s", (int)(tab - id), id);
         for (size_t i = 0; i < d->n && !src; i++)
-                if (afv_is_af(&d->srcs[i]) && strcmp(d->srcs[i].name, sname) == 0) {
+                if (common_is_kind(&d->srcs[i], "airflow") && strcmp(d->srcs[i].name, sname) == 0) {
                         src = &d->srcs[i];
                         ad = afv_data(d->snaps[i]);
                 }
@@ -298,7 +268,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
 
                 afv_time(r->logical_date, buf, sizeof buf);
                 afv_time(r->start, b2, sizeof b2);
-                afv_dur(r->duration_s, b3, sizeof b3);
+                fmt_seconds_or_dash(r->duration_s, b3, sizeof b3);
                 tlines_add(out, af_state_role(r->state), "  %-16s", r->state ? r->state : "none");
                 tlines_seg(out, ROLE_DEFAULT, " %-24.24s %-20.19s %9s  %s", buf, b2, b3,
                            r->run_id);
@@ -317,7 +287,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 for (size_t i = 0; g->tasks_read && i < g->n_failed_tasks; i++) {
                         const struct af_task *t = &g->failed_tasks[i];
 
-                        afv_dur(t->duration_s, b3, sizeof b3);
+                        fmt_seconds_or_dash(t->duration_s, b3, sizeof b3);
                         tlines_add(out, af_state_role(t->state), "  %-16s", t->state);
                         if (t->map_index >= 0)
                                 tlines_seg(out, ROLE_DEFAULT, " %s[%d]  try %d  %s", t->task_id,
@@ -328,19 +298,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 }
         }
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, sname) != 0 || strcmp(a->subject, g->dag_id) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+        common_alerts(out, d, sname, g->dag_id);
 }
 
 /* Actions of airflow (collectors/airflow.c), run by the TUI on the selected

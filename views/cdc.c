@@ -16,6 +16,7 @@
  */
 #include "views/view.h"
 #include "views/cdc.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -42,11 +43,6 @@ static const struct column view_cdc_columns[] = {
         [CDC_HIST]     = { "LAG HISTORY", CDC_SPARK_W, 0, COL_LEFT },
         [CDC__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
-
-static bool cdc_is_pg(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "postgres") == 0;
-}
 
 /* The pg data of a source's snapshot, or NULL. */
 static const struct pg_data *cdc_data(const struct snapshot *s)
@@ -161,8 +157,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_SAFE, ROLE_DIM, "-");
         }
-        spark_ring(&sl->lag_hist, CDC_SPARK_W, d->ascii, buf, sizeof buf);
-        table_cell_set(row, CDC_HIST, ROLE_SPARK, "%s", buf);
+        common_spark_cell(row, CDC_HIST, &sl->lag_hist, CDC_SPARK_W, d->ascii);
 
         row->sev = view_alert_sev(d->alerts, it->src->name, name);
         row->sev = view_worst(row->sev, lag_sev);
@@ -180,7 +175,7 @@ void view_cdc_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct pg_data *pd;
 
-                if (!cdc_is_pg(&d->srcs[i]) || !(pd = cdc_data(d->snaps[i])))
+                if (!common_is_kind(&d->srcs[i], "postgres") || !(pd = cdc_data(d->snaps[i])))
                         continue;
                 for (size_t j = 0; j < pd->n_slots; j++) {
                         if ((d->flags & VIEW_CDC_F_INACTIVE) && pd->slots[j].active)
@@ -202,16 +197,6 @@ void view_cdc_rows(const struct view_data *d, struct table_rows *out)
         free(items);
 }
 
-static void cdc_age_seg(struct tlines *out, const struct snapshot *s, int64_t now)
-{
-        enum theme_role role;
-        char buf[64];
-
-        view_fmt_age(s, now, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
-}
-
 void view_cdc_preamble(const struct view_data *d, struct tlines *out)
 {
         size_t npg = 0;
@@ -222,22 +207,12 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
                 const struct pg_data *pd = cdc_data(s);
                 char buf[64];
 
-                if (!cdc_is_pg(src))
+                if (!common_is_kind(src, "postgres"))
                         continue;
                 npg++;
-                tlines_add(out, ROLE_TITLE, "%s", src->name);
-                if (!s || s->status == COLL_UNKNOWN) {
-                        tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+                if (!common_source_head(out, d, src, s, pd, COMMON_AGE_LABEL))
                         continue;
-                }
-                if (s->status == COLL_DOWN || !pd) {
-                        tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                                   coll_status_name(s->status),
-                                   s->error[0] ? s->error : "no data");
-                        cdc_age_seg(out, s, d->now_mono);
-                        continue;
-                }
-                cdc_age_seg(out, s, d->now_mono);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
                 /* "15.18 (Debian ...)" -> "15.18"; the detail page has it all. */
                 tlines_seg(out, ROLE_DEFAULT, "  PostgreSQL %.*s",
                            pd->server_version ? (int)strcspn(pd->server_version, " ") : 1,
@@ -255,8 +230,7 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
                 }
                 tlines_seg(out, ROLE_DEFAULT, "  slots %zu/%d  senders %zu/%d", pd->n_slots,
                            pd->max_replication_slots, pd->n_senders, pd->max_wal_senders);
-                if (s->status == COLL_DEGRADED && s->error[0])
-                        tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+                common_degraded(out, s);
         }
         if (!npg)
                 tlines_add(out, ROLE_DIM, "no postgres sources configured");
@@ -267,14 +241,6 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
 static const char *cdc_lsn(const char *lsn)
 {
         return lsn[0] ? lsn : "-";
-}
-
-static void cdc_fmt_ms(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                snprintf(buf, n, "-");
-        else
-                fmt_duration_ms(ms, buf, n);
 }
 
 /* The WAL sender streaming `slot` (pg_stat_replication joined on the slot's
@@ -324,9 +290,9 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
                   cdc_lsn(se->write_lsn));
         tlines_kv(out, "flush / replay LSN", ROLE_DEFAULT, "%s / %s", cdc_lsn(se->flush_lsn),
                   cdc_lsn(se->replay_lsn));
-        cdc_fmt_ms(se->write_lag_ms, w, sizeof w);
-        cdc_fmt_ms(se->flush_lag_ms, f, sizeof f);
-        cdc_fmt_ms(se->replay_lag_ms, r, sizeof r);
+        fmt_duration_or_dash(se->write_lag_ms, w, sizeof w);
+        fmt_duration_or_dash(se->flush_lag_ms, f, sizeof f);
+        fmt_duration_or_dash(se->replay_lag_ms, r, sizeof r);
         sev = view_threshold_sev(src, "sender_lag_ms",
                                  se->replay_lag_ms < 0 ? NAN : (double)se->replay_lag_ms);
         tlines_kv(out, "lag write / flush", ROLE_DEFAULT, "%s / %s", w, f);
@@ -425,7 +391,7 @@ static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
         enum { H = 8 };
         double v[RING_CAP], lo = NAN, hi = NAN;
         size_t n = ring_values(&sl->lag_hist, v, RING_CAP);
-        char rows[H][RING_CAP * 4 + 1], *lines[H], a[32], b[32];
+        char a[32], b[32];
 
         for (size_t i = 0; i < n; i++) {
                 if (isnan(lo) || v[i] < lo)
@@ -443,15 +409,24 @@ static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
         fmt_bytes(hi, b, sizeof b);
         tlines_seg(out, ROLE_DIM, "  (%zu samples, min %s, max %s)", n, a, b);
         /* As wide as the history (newest at the right), at most the pane. */
-        if (width > (int)n)
-                width = (int)n;
-        if (width < 8)
-                width = 8;
-        for (int i = 0; i < H; i++)
-                lines[i] = rows[i];
-        spark_chart(v, n, width, H, ascii, lines, sizeof rows[0]);
-        for (int i = 0; i < H; i++)
-                tlines_add(out, ROLE_SPARK, "  %s", rows[i]);
+        common_chart(out, v, n, common_chart_width(width, n), H, ascii, "  ");
+}
+
+/* The alerts of a slot page: the slot's, and the lag of its WAL sender. */
+struct cdc_about {
+        const char *source, *slot;
+        char sender[128];       /* the sender's subject; "" = no sender */
+};
+
+static bool cdc_alert_about(const struct alert *a, const void *arg)
+{
+        const struct cdc_about *ab = arg;
+
+        if (strcmp(a->source, ab->source) != 0)
+                return false;
+        return strcmp(a->subject, ab->slot) == 0 ||
+               (ab->sender[0] && strcmp(a->metric, "sender_lag_ms") == 0 &&
+                strcmp(a->subject, ab->sender) == 0);
 }
 
 void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -461,12 +436,12 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         const struct pg_data *pd;
         const struct pg_slot *sl = NULL;
         const struct pg_sender *sender;
-        char subj[128] = "";
+        struct cdc_about ab = { NULL, NULL, "" };
         const char *tab = strchr(id, '\t');
         const char *slot = tab ? tab + 1 : "";
         enum severity sev;
         char buf[64], b2[64];
-        size_t srclen = tab ? (size_t)(tab - id) : strlen(id), na = 0;
+        size_t srclen = tab ? (size_t)(tab - id) : strlen(id);
 
         for (size_t i = 0; i < d->n; i++) {
                 if (strlen(d->srcs[i].name) == srclen &&
@@ -483,7 +458,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         tlines_add(out, ROLE_TITLE, "Slot %s", slot);
         tlines_seg(out, ROLE_DIM, "  on %.*s", (int)srclen, id);
         if (s)
-                cdc_age_seg(out, s, d->now_mono);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         if (!src || !sl) {
                 tlines_add(out, ROLE_WARN, "  this slot is not in the latest data%s%s",
                            s && s->error[0] ? ": " : " (dropped?)", s && s->error[0] ? s->error
@@ -546,25 +521,12 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         cdc_detail_connectors(d, src, slot, out);
         cdc_detail_pubs(pd, out);
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
+        ab.source = src->name;
+        ab.slot = slot;
         sender = cdc_sender(pd, slot);
         if (sender)
-                cdc_sender_subject(sender, subj, sizeof subj);
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-                if (strcmp(a->source, src->name) != 0)
-                        continue;
-                if (strcmp(a->subject, slot) != 0 &&
-                    !(sender && strcmp(a->metric, "sender_lag_ms") == 0 &&
-                      strcmp(a->subject, subj) == 0))
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+                cdc_sender_subject(sender, ab.sender, sizeof ab.sender);
+        common_alerts_if(out, d, cdc_alert_about, &ab);
 
         cdc_detail_chart(sl, d->width - 4, d->ascii, out);
 }

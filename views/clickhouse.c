@@ -25,6 +25,7 @@
  */
 #include "views/view.h"
 #include "views/clickhouse.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -53,11 +54,6 @@ static const struct column view_clickhouse_columns[] = {
 static const char *const chv_show_names[] = {
         "all", "tables", "replicas", "merges", "slow queries",
 };
-
-static bool chv_is_ch(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "clickhouse") == 0;
-}
 
 static const struct ch_data *chv_data(const struct snapshot *s)
 {
@@ -98,16 +94,6 @@ static void chv_fmt_num(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.1fM", v / 1e6);
         else
                 snprintf(buf, n, "%.1fG", v / 1e9);
-}
-
-static void chv_age_seg(struct tlines *out, const struct snapshot *s, int64_t now)
-{
-        enum theme_role role;
-        char buf[64];
-
-        view_fmt_age(s, now, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
 }
 
 /* Severity of a table's fullest partition: the threshold, and crit at the
@@ -182,10 +168,7 @@ static void chv_table_row(const struct view_data *d, const struct source_cfg *sr
         else
                 chv_fmt_num(t->rows >= 0 ? (double)t->rows : NAN, buf, sizeof buf);
         table_cell_set(row, CHV_ROWS, ROLE_DEFAULT, "%s", buf);
-        if (t->bytes >= 0)
-                fmt_bytes((double)t->bytes, buf, sizeof buf);
-        else
-                str_copy(buf, "-", sizeof buf);
+        fmt_bytes_or_dash(t->bytes >= 0 ? (double)t->bytes : NAN, buf, sizeof buf);
         table_cell_set(row, CHV_SIZE, ROLE_DEFAULT, "%s", buf);
         if (sev == SEV_CRIT && t->max_parts_per_partition >= cd->parts_to_delay_insert)
                 table_cell_set(row, CHV_STATE, ROLE_CRIT, "inserts delayed");
@@ -297,7 +280,7 @@ void view_clickhouse_rows(const struct view_data *d, struct table_rows *out)
                         const struct snapshot *s = d->snaps[i];
                         const struct ch_data *cd = chv_data(s);
 
-                        if (!chv_is_ch(src) || !cd)
+                        if (!common_is_kind(src, "clickhouse") || !cd)
                                 continue;
                         if (kind == VIEW_CH_SHOW_TABLES)
                                 for (size_t j = 0; j < cd->n_tables; j++)
@@ -355,18 +338,9 @@ static void chv_source_block(const struct view_data *d, const struct source_cfg 
         char buf[64], b2[64];
         enum severity sev;
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, cd, COMMON_AGE_LABEL))
                 return;
-        }
-        if (s->status == COLL_DOWN || !cd) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                chv_age_seg(out, s, d->now_mono);
-                return;
-        }
-        chv_age_seg(out, s, d->now_mono);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         tlines_seg(out, ROLE_DEFAULT, "  ClickHouse %s", cd->version ? cd->version : "?");
         if (cd->uptime_s >= 0) {
                 fmt_duration_ms(cd->uptime_s * 1000, buf, sizeof buf);
@@ -377,8 +351,7 @@ static void chv_source_block(const struct view_data *d, const struct source_cfg 
                 tlines_seg(out, ROLE_DEFAULT, "  memory %s", buf);
                 chv_spark_seg(out, &cd->mem_hist, d->ascii);
         }
-        if (s->status == COLL_DEGRADED && s->error[0])
-                tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+        common_degraded(out, s);
 
         if (cd->query_log) {
                 tlines_add(out, ROLE_DIM, "  %8s %9s %9s %9s %9s", "latency", "p50", "p95",
@@ -406,10 +379,7 @@ static void chv_source_block(const struct view_data *d, const struct source_cfg 
                    "  %s failed/s", buf);
         chv_spark_seg(out, &cd->failed_hist, d->ascii);
         chv_fmt_num(cd->inserted_rows_per_sec, buf, sizeof buf);
-        if (isfinite(cd->inserted_bytes_per_sec))
-                fmt_bytes(cd->inserted_bytes_per_sec, b2, sizeof b2);
-        else
-                str_copy(b2, "-", sizeof b2);
+        fmt_bytes_or_dash(cd->inserted_bytes_per_sec, b2, sizeof b2);
         tlines_seg(out, ROLE_DEFAULT, "  ingest %s rows/s %s/s", buf, b2);
         chv_spark_seg(out, &cd->rows_hist, d->ascii);
         if (cd->merges >= 0)
@@ -425,7 +395,7 @@ void view_clickhouse_preamble(const struct view_data *d, struct tlines *out)
         unsigned show = d->flags & VIEW_CH_SHOW_MASK;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!chv_is_ch(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "clickhouse"))
                         continue;
                 n++;
                 chv_source_block(d, &d->srcs[i], d->snaps[i], out);
@@ -451,26 +421,6 @@ static bool chv_split_id(const char *id, char *src, size_t ns, char *kind, size_
         snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
         *key = t2 + 1;
         return true;
-}
-
-static void chv_detail_alerts(const struct view_data *d, const char *src, const char *subject,
-                              struct tlines *out)
-{
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src) != 0 || strcmp(a->subject, subject) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
 }
 
 /* Wraps text to lines of at most w cells (UTF-8 aware, breaking at spaces
@@ -555,7 +505,7 @@ static void chv_detail_table(const struct view_data *d, const struct source_cfg 
         }
         if (!nm)
                 tlines_add(out, ROLE_DIM, "  none");
-        chv_detail_alerts(d, src->name, key, out);
+        common_alerts(out, d, src->name, key);
 }
 
 static void chv_detail_replica(const struct view_data *d, const struct source_cfg *src,
@@ -593,7 +543,7 @@ static void chv_detail_replica(const struct view_data *d, const struct source_cf
         } else {
                 tlines_kv(out, "absolute delay", ROLE_DIM, "- (not reported by this version)");
         }
-        chv_detail_alerts(d, src->name, key, out);
+        common_alerts(out, d, src->name, key);
 }
 
 static void chv_detail_merge(const struct source_cfg *src, const struct ch_data *cd,

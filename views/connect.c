@@ -22,6 +22,7 @@
  * the column table of the current sub-view.
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/connect.h"
 
 #include <math.h>
@@ -56,11 +57,6 @@ static const struct column view_connect_sr_columns[] = {
         [SRV_COMPAT]   = { "COMPATIBILITY", -2, 18, COL_LEFT },
         [SRV__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
-
-static bool conv_is(const struct source_cfg *src, const char *kind)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, kind) == 0;
-}
 
 static const struct kc_data *conv_kc(const struct snapshot *s)
 {
@@ -125,7 +121,7 @@ static void conv_link(const struct view_data *d, const struct kc_data *kd,
         if (!c->debezium_pg || !kd->postgres_source)
                 return;
         for (size_t i = 0; i < d->n; i++)
-                if (conv_is(&d->srcs[i], "postgres") &&
+                if (common_is_kind(&d->srcs[i], "postgres") &&
                     strcmp(d->srcs[i].name, kd->postgres_source) == 0) {
                         l->pg_src = &d->srcs[i];
                         l->pg_snap = d->snaps[i];
@@ -190,7 +186,7 @@ static void conv_connector_rows(const struct view_data *d, struct table_rows *ou
                 const struct snapshot *s = d->snaps[i];
                 const struct kc_data *kd = conv_kc(s);
 
-                if (!conv_is(src, "kafka_connect") || !kd)
+                if (!common_is_kind(src, "kafka_connect") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_conns; j++) {
                         const struct kc_connector *c = &kd->conns[j];
@@ -226,7 +222,7 @@ static void conv_subject_rows(const struct view_data *d, struct table_rows *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct sr_data *sd = conv_sr(s);
 
-                if (!conv_is(src, "schema_registry") || !sd)
+                if (!common_is_kind(src, "schema_registry") || !sd)
                         continue;
                 for (size_t j = 0; j < sd->n_subjects; j++) {
                         const struct sr_subject *sj = &sd->subjects[j];
@@ -275,13 +271,8 @@ void view_connect_rows(const struct view_data *d, struct table_rows *out)
 static void conv_head(const struct view_data *d, const struct source_cfg *src,
                       const struct snapshot *s, struct tlines *out)
 {
-        enum theme_role role;
-        char buf[64];
-
         tlines_add(out, ROLE_TITLE, "%s", src->name);
-        view_fmt_age(s, d->now_mono, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         if (s && s->status == COLL_DOWN)
                 tlines_seg(out, ROLE_CRIT, "  down: %s", s->error);
         else if (s && s->status == COLL_DEGRADED)
@@ -297,7 +288,7 @@ void view_connect_preamble(const struct view_data *d, struct tlines *out)
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
 
-                if (!sr && conv_is(src, "kafka_connect")) {
+                if (!sr && common_is_kind(src, "kafka_connect")) {
                         const struct kc_data *kd = conv_kc(s);
                         char sum[160];
 
@@ -313,7 +304,7 @@ void view_connect_preamble(const struct view_data *d, struct tlines *out)
                                 tlines_seg(out, ROLE_DIM, "  slots from %s", kd->postgres_source);
                         if (!kd->expanded)
                                 tlines_seg(out, ROLE_DIM, "  (pre-2.3: per-connector requests)");
-                } else if (sr && conv_is(src, "schema_registry")) {
+                } else if (sr && common_is_kind(src, "schema_registry")) {
                         const struct sr_data *sd = conv_sr(s);
 
                         n++;
@@ -378,26 +369,6 @@ static void conv_trace(struct tlines *out, const char *trace, int width, enum th
                 } while (i < len);
                 p = eol ? eol + 1 : p + len;
         }
-}
-
-static void conv_alerts(const struct view_data *d, const char *src, const char *subject,
-                        struct tlines *out)
-{
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src) != 0 || strcmp(a->subject, subject) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
 }
 
 static void conv_detail_slot(const struct view_data *d, const struct kc_data *kd,
@@ -489,7 +460,7 @@ static void conv_detail_connector(const struct view_data *d, const struct source
                 else
                         tlines_add(out, ROLE_DIM, "    no trace");
         }
-        conv_alerts(d, src->name, c->name, out);
+        common_alerts(out, d, src->name, c->name);
 }
 
 static void conv_detail_subject(const struct source_cfg *src, const struct sr_data *sd,
@@ -541,11 +512,11 @@ void view_connect_detail(const struct view_data *d, const char *id, struct tline
 
                 if (strcmp(src->name, sname) != 0)
                         continue;
-                if (conv_is(src, "kafka_connect") && conv_kc(s)) {
+                if (common_is_kind(src, "kafka_connect") && conv_kc(s)) {
                         conv_detail_connector(d, src, conv_kc(s), tab + 1, out);
                         return;
                 }
-                if (conv_is(src, "schema_registry") && conv_sr(s)) {
+                if (common_is_kind(src, "schema_registry") && conv_sr(s)) {
                         conv_detail_subject(src, conv_sr(s), tab + 1, out);
                         return;
                 }

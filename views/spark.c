@@ -18,6 +18,7 @@
  * rows(), preamble() and detail() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/spark.h"
 
 #include <math.h>
@@ -63,11 +64,6 @@ static const struct column view_spark_sched_columns[] = {
         [SPS_REASON]   = { "REASON",       -2, 10, COL_LEFT },
         [SPS__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
-
-static bool spv_is_spark(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "spark") == 0;
-}
 
 static const struct spark_data *spv_data(const struct snapshot *s)
 {
@@ -125,7 +121,6 @@ static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
         enum severity sev = spark_state_sev(a->state);
         int xf = a->exec_by_state[SPARK_EX_FAILED];
         char buf[TABLE_CELL_MAX], subj[128];
-        char sp[SPV_SPARK_W * 4 + 1];
 
         spark_row_id(src->name, a->namespace_, a->name, row->id, sizeof row->id);
         snprintf(subj, sizeof subj, "%.63s/%.63s", a->namespace_, a->name);
@@ -165,10 +160,8 @@ static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
                 table_cell_set(row, SPV_BATCH, ROLE_DIM, "%s", q);
                 table_cell_set(row, SPV_DELAY, ROLE_DIM, "%s", q);
         }
-        spark_ring(&a->in_hist, SPV_SPARK_W, d->ascii, sp, sizeof sp);
-        table_cell_set(row, SPV_IN_H, ROLE_SPARK, "%s", sp);
-        spark_ring(&a->proc_hist, SPV_SPARK_W, d->ascii, sp, sizeof sp);
-        table_cell_set(row, SPV_PROC_H, ROLE_SPARK, "%s", sp);
+        common_spark_cell(row, SPV_IN_H, &a->in_hist, SPV_SPARK_W, d->ascii);
+        common_spark_cell(row, SPV_PROC_H, &a->proc_hist, SPV_SPARK_W, d->ascii);
         spv_age(sd->now, a->created_ms, buf, sizeof buf);
         table_cell_set(row, SPV_AGE, ROLE_DEFAULT, "%s", buf);
         if (a->error) {
@@ -234,7 +227,7 @@ void view_spark_rows(const struct view_data *d, struct table_rows *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct spark_data *sd = spv_data(s);
 
-                if (!spv_is_spark(src) || !sd)
+                if (!common_is_kind(src, "spark") || !sd)
                         continue;
                 if (sched) {
                         for (size_t j = 0; j < sd->n_scheds; j++)
@@ -262,21 +255,9 @@ static void spv_source_line(const struct view_data *d, const struct source_cfg *
 {
         const struct spark_data *sd = spv_data(s);
         size_t running = 0, failed = 0, streaming = 0, behind = 0;
-        enum theme_role role;
-        char age[64];
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, sd, COMMON_AGE_BARE))
                 return;
-        }
-        view_fmt_age(s, d->now_mono, age, sizeof age, &role);
-        if (s->status == COLL_DOWN || !sd) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
-                return;
-        }
         for (size_t i = 0; i < sd->n_apps; i++) {
                 const struct spark_app *a = &sd->apps[i];
 
@@ -293,9 +274,8 @@ static void spv_source_line(const struct view_data *d, const struct source_cfg *
         tlines_seg(out, failed ? ROLE_CRIT : ROLE_OK, "  %zu failed", failed);
         tlines_seg(out, behind ? ROLE_WARN : ROLE_DIM, "  %zu behind", behind);
         tlines_seg(out, ROLE_DEFAULT, "  %zu scheduled", sd->n_scheds);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
-        if (s->status == COLL_DEGRADED && s->error[0])
-                tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
+        common_degraded(out, s);
         for (size_t i = 0; i < sd->n_notes; i++)
                 tlines_add(out, ROLE_WARN, "  note: %s", sd->notes[i]);
 }
@@ -305,7 +285,7 @@ void view_spark_preamble(const struct view_data *d, struct tlines *out)
         size_t n = 0;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!spv_is_spark(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "spark"))
                         continue;
                 n++;
                 spv_source_line(d, &d->srcs[i], d->snaps[i], out);
@@ -354,44 +334,14 @@ static void spv_chart(const struct view_data *d, struct tlines *out, const char 
         double v[RING_CAP];
         size_t n = ring_values(r, v, RING_CAP);
         int w = d->width > 16 ? d->width - 8 : 60;
-        char *lines[SPV_CHART_H];
-        size_t lsz;
         char last[32];
 
         if (w > RING_CAP)
                 w = RING_CAP;
-        lsz = (size_t)w * 4 + 1;
         spv_rate(ring_last(r), last, sizeof last);
         tlines_add(out, ROLE_DEFAULT, "  %s (now %s/s, %zu polls)", title, last, n);
-        if (!n)
-                return;
-        for (int i = 0; i < SPV_CHART_H; i++)
-                lines[i] = xmalloc(lsz);
-        spark_chart(v, n, w, SPV_CHART_H, d->ascii, lines, lsz);
-        for (int i = 0; i < SPV_CHART_H; i++) {
-                tlines_add(out, ROLE_SPARK, "    %s", lines[i]);
-                free(lines[i]);
-        }
-}
-
-static void spv_alerts(const struct view_data *d, const char *sname, const char *subj,
-                       struct tlines *out)
-{
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *al = &d->alerts->v[i];
-
-                if (strcmp(al->source, sname) != 0 || strcmp(al->subject, subj) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(al->sev), "  %-5s", severity_name(al->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", al->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+        if (n)
+                common_chart(out, v, n, w, SPV_CHART_H, d->ascii, "    ");
 }
 
 static void spv_detail_rest(const struct view_data *d, const struct spark_app *a,
@@ -522,7 +472,7 @@ static void spv_detail_app(const struct view_data *d, const struct source_cfg *s
                          a->error);
         }
         spv_detail_rest(d, a, out);
-        spv_alerts(d, src->name, subj, out);
+        common_alerts(out, d, src->name, subj);
 }
 
 static void spv_detail_sched(const struct view_data *d, const struct source_cfg *src,
@@ -553,7 +503,7 @@ static void spv_detail_sched(const struct view_data *d, const struct source_cfg 
         if (last)
                 tlines_kv(out, "last run state", spark_state_role(last->state), "%s",
                           last->state == SPARK_ST_NEW ? "(new)" : last->state_text);
-        spv_alerts(d, src->name, subj, out);
+        common_alerts(out, d, src->name, subj);
 }
 
 void view_spark_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -581,7 +531,7 @@ void view_spark_detail(const struct view_data *d, const char *id, struct tlines 
                 const struct source_cfg *src = &d->srcs[i];
                 const struct spark_data *sd = spv_data(d->snaps[i]);
 
-                if (!spv_is_spark(src) || strcmp(src->name, sname) != 0)
+                if (!common_is_kind(src, "spark") || strcmp(src->name, sname) != 0)
                         continue;
                 for (size_t j = 0; sd && sched && j < sd->n_scheds; j++)
                         if (strcmp(sd->scheds[j].namespace_, ns) == 0 &&
