@@ -54,6 +54,7 @@
 #include "core/ring.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/common.h"
 #include "views/kafka.h"
 
 #define KV_SPARK_W 12
@@ -115,35 +116,12 @@ const struct column *view_kafka_columns(unsigned flags)
         }
 }
 
-static bool kv_is_kafka(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "kafka") == 0;
-}
-
 static const struct kafka_data *kv_data(const struct snapshot *s)
 {
         return s ? (const struct kafka_data *)s->data : NULL;
 }
 
 /* ---- formatting ---------------------------------------------------------- */
-
-/* An offset, count or lag; "-" when unknown (< 0). */
-static void kv_fmt_i64(int64_t v, char *buf, size_t n)
-{
-        if (v < 0)
-                str_copy(buf, "-", n);
-        else
-                snprintf(buf, n, "%lld", (long long)v);
-}
-
-/* An age or duration in ms; "-" when unknown (< 0). */
-static void kv_fmt_ms(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_duration_ms(ms, buf, n);
-}
 
 /* Lag in seconds: "3m04s", "> 5m00s" (only a lower bound), "-". */
 static void kv_fmt_lag_s(double s, double at_least, char *buf, size_t n)
@@ -342,7 +320,7 @@ static void kv_group_row(const struct view_data *d, const struct kv_gref *r,
         table_cell_set(row, KVG_STATUS, kv_status_role(g->status), "%s", buf);
         if (g->lag >= 0)
                 sl = view_threshold_sev(r->src, "group_lag", (double)g->lag);
-        kv_fmt_i64(g->lag, buf, sizeof buf);
+        fmt_count_or_dash(g->lag, buf, sizeof buf);
         if (g->lag >= 0 && g->n_unknown)
                 strncat(buf, "+?", sizeof buf - strlen(buf) - 1);
         table_cell_set(row, KVG_LAG, g->lag < 0 ? ROLE_DIM : view_sev_role(sl), "%s", buf);
@@ -358,8 +336,7 @@ static void kv_group_row(const struct view_data *d, const struct kv_gref *r,
                        g->trend.dir == LAG_DIR_FALLING_BEHIND && buf[0] != '-' ? ROLE_WARN
                        : buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
         table_cell_set(row, KVG_PARTS, ROLE_DEFAULT, "%zu", g->n_parts);
-        spark_ring(&g->lag_hist, KV_SPARK_W, d->ascii, buf, sizeof buf);
-        table_cell_set(row, KVG_HIST, ROLE_SPARK, "%s", buf);
+        common_spark_cell(row, KVG_HIST, &g->lag_hist, KV_SPARK_W, d->ascii);
         row->sev = view_worst(view_worst(sl, ss), st);
         row->sev = view_worst(row->sev, view_alert_sev(d->alerts, r->src->name, g->name));
         row->stale = snapshot_is_stale(r->s, d->now_mono) != 0;
@@ -374,7 +351,7 @@ static void kv_group_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct kafka_data *kd = kv_data(d->snaps[i]);
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_groups; j++) {
                         if (n == cap) {
@@ -561,18 +538,18 @@ static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
 
                 table_cell_set(row, KVB_QUORUM, leader ? ROLE_OK : ROLE_DEFAULT, "%s",
                                leader ? "leader" : voter ? "voter" : "observer");
-                kv_fmt_i64(rp->log_end_offset, buf, sizeof buf);
+                fmt_count_or_dash(rp->log_end_offset, buf, sizeof buf);
                 table_cell_set(row, KVB_LEO, rp->log_end_offset < 0 ? ROLE_DIM : ROLE_DEFAULT,
                                "%s", buf);
                 if (rp->lag >= 0 && !leader)
                         ls = view_threshold_sev(src, "quorum_follower_lag", (double)rp->lag);
-                kv_fmt_i64(rp->lag, buf, sizeof buf);
+                fmt_count_or_dash(rp->lag, buf, sizeof buf);
                 table_cell_set(row, KVB_QLAG, rp->lag < 0 ? ROLE_DIM : view_sev_role(ls), "%s",
                                buf);
                 sev = view_worst(sev, ls);
-                kv_fmt_ms(rp->last_fetch_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_fetch_age_ms, buf, sizeof buf);
                 table_cell_set(row, KVB_FETCH, buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
-                kv_fmt_ms(rp->last_caught_up_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_caught_up_age_ms, buf, sizeof buf);
                 table_cell_set(row, KVB_CAUGHT, buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s",
                                buf);
         } else {
@@ -593,7 +570,7 @@ static void kv_node_rows(const struct view_data *d, struct table_rows *out)
                 int32_t *ids;
                 size_t n;
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
                 q = kv_quorum(d, &d->srcs[i], kd, &tmp, &from);
                 n = kv_node_ids(kd, q, &ids);
@@ -647,7 +624,7 @@ static void kv_topic_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct kafka_data *kd = kv_data(d->snaps[i]);
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_topics; j++)
                         kv_topic_row(d, &d->srcs[i], d->snaps[i], &kd->topics[j],
@@ -740,7 +717,7 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
                 kv_fmt_group_status(w, buf, sizeof buf);
                 tlines_seg(out, ROLE_DIM, "  worst group ");
                 tlines_seg(out, kv_status_role(w->status), "%s %s", w->name, buf);
-                kv_fmt_i64(w->lag, buf, sizeof buf);
+                fmt_count_or_dash(w->lag, buf, sizeof buf);
                 kv_fmt_lag_s(w->lag_seconds, w->lag_seconds_min, b2, sizeof b2);
                 tlines_seg(out, ROLE_DEFAULT, " lag %s (%s)", buf, b2);
         } else {
@@ -769,7 +746,7 @@ static void kv_quorum_lines(const struct view_data *d, const struct source_cfg *
         if (from) {
                 /* No epoch history here: the metrics give only the current
                  * epoch, and the header line has it. */
-                kv_fmt_i64(q->high_watermark, buf, sizeof buf);
+                fmt_count_or_dash(q->high_watermark, buf, sizeof buf);
                 tlines_add(out, ROLE_DIM, "  %s: quorum from Prometheus %s: high watermark ",
                            src->name, from);
                 tlines_seg(out, ROLE_DEFAULT, "%s", buf);
@@ -785,7 +762,7 @@ static void kv_quorum_lines(const struct view_data *d, const struct source_cfg *
                            q->reason[0] ? q->reason : "unknown");
                 return;
         }
-        kv_fmt_i64(q->high_watermark, buf, sizeof buf);
+        fmt_count_or_dash(q->high_watermark, buf, sizeof buf);
         tlines_add(out, ROLE_DIM, "  %s: quorum high watermark ", src->name);
         tlines_seg(out, ROLE_DEFAULT, "%s", buf);
         tlines_seg(out, ROLE_DIM, "  voters %zu  observers %zu", q->n_voters, q->n_observers);
@@ -811,7 +788,7 @@ void view_kafka_preamble(const struct view_data *d, struct tlines *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct kafka_data *kd;
 
-                if (!kv_is_kafka(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "kafka"))
                         continue;
                 n++;
                 kv_source_line(d, &d->srcs[i], d->snaps[i], out);
@@ -890,9 +867,9 @@ static void kv_part_line(const struct view_data *d, const struct kafka_group_par
 {
         char c[32], h[32], l[32], s[48], sp[TABLE_CELL_MAX];
 
-        kv_fmt_i64(gp->committed, c, sizeof c);
-        kv_fmt_i64(gp->high_watermark, h, sizeof h);
-        kv_fmt_i64(gp->lag, l, sizeof l);
+        fmt_count_or_dash(gp->committed, c, sizeof c);
+        fmt_count_or_dash(gp->high_watermark, h, sizeof h);
+        fmt_count_or_dash(gp->lag, l, sizeof l);
         kv_fmt_lag_s(gp->lag_seconds, gp->lag_seconds_min, s, sizeof s);
         kv_spark_i64(gp->lag_hist, gp->n_hist, d->ascii, sp, sizeof sp);
         tlines_add(out, ROLE_DEFAULT, "  %-24.24s %5d %12s %12s %10s %9s ", gp->topic,
@@ -930,7 +907,7 @@ static void kv_detail_group(const struct view_data *d, const struct source_cfg *
                 tlines_kv(&h, "members", ROLE_DIM, "-");
         kv_fmt_group_status(g, buf, sizeof buf);
         tlines_kv(&h, "status", kv_status_role(g->status), "%s", buf);
-        kv_fmt_i64(g->lag, buf, sizeof buf);
+        fmt_count_or_dash(g->lag, buf, sizeof buf);
         tlines_kv(&h, "lag", g->lag < 0 ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
         if (g->n_unknown)
                 tlines_seg(&h, ROLE_WARN, "  (%zu partitions unknown)", g->n_unknown);
@@ -999,7 +976,7 @@ static void kv_detail_topic(const struct source_cfg *src, const struct kafka_dat
 
                 if (!kv_page_want(p))
                         continue;
-                kv_fmt_i64(pt->high_watermark, buf, sizeof buf);
+                fmt_count_or_dash(pt->high_watermark, buf, sizeof buf);
                 if (pt->leader >= 0)
                         snprintf(l, sizeof l, "%d", (int)pt->leader);
                 else
@@ -1045,13 +1022,13 @@ static void kv_detail_node(const struct source_cfg *src, const struct kafka_data
         if (rp) {
                 tlines_kv(&h, "quorum role", ROLE_DEFAULT, "%s",
                           kd->quorum.leader_id == id ? "leader" : voter ? "voter" : "observer");
-                kv_fmt_i64(rp->log_end_offset, buf, sizeof buf);
+                fmt_count_or_dash(rp->log_end_offset, buf, sizeof buf);
                 tlines_kv(&h, "log end offset", ROLE_DEFAULT, "%s", buf);
-                kv_fmt_i64(rp->lag, buf, sizeof buf);
+                fmt_count_or_dash(rp->lag, buf, sizeof buf);
                 tlines_kv(&h, "lag", ROLE_DEFAULT, "%s", buf);
-                kv_fmt_ms(rp->last_fetch_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_fetch_age_ms, buf, sizeof buf);
                 tlines_kv(&h, "last fetch", ROLE_DEFAULT, "%s ago", buf);
-                kv_fmt_ms(rp->last_caught_up_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_caught_up_age_ms, buf, sizeof buf);
                 tlines_kv(&h, "last caught up", ROLE_DEFAULT, "%s ago", buf);
         } else if (!kd->quorum.available) {
                 tlines_kv(&h, "quorum", ROLE_WARN, "unavailable: %s", kd->quorum.reason);
@@ -1081,7 +1058,7 @@ size_t view_kafka_detail_window(const struct view_data *d, const char *id, size_
                 return p.at;
         }
         for (size_t i = 0; i < d->n; i++)
-                if (kv_is_kafka(&d->srcs[i]) && strcmp(d->srcs[i].name, sname) == 0) {
+                if (common_is_kind(&d->srcs[i], "kafka") && strcmp(d->srcs[i].name, sname) == 0) {
                         src = &d->srcs[i];
                         s = d->snaps[i];
                 }
@@ -1123,21 +1100,12 @@ static void view_kafka_draw(struct view *v, struct _win_st *win, const struct re
         if (v->detail) {
                 struct tlines l;
                 size_t total;
-                int maxtop;
 
                 tlines_init(&l);
                 total = view_kafka_detail_window(d, v->detail_id, 0, 0, &l);
-                maxtop = (int)total - r->h;
-                if (maxtop < 0)
-                        maxtop = 0;
-                if (v->detail_top > maxtop)
-                        v->detail_top = maxtop;
-                if (v->detail_top < 0)
-                        v->detail_top = 0;
+                common_detail_scroll(v, total, r->h);
                 view_kafka_detail_window(d, v->detail_id, (size_t)v->detail_top,
                                          r->h > 0 ? (size_t)r->h : 0, &l);
-                v->detail_n = total;
-                v->detail_h = r->h;
                 tlines_draw(win, r, &l, 0, d->ascii);
                 tlines_done(&l);
                 return;

@@ -13,6 +13,7 @@
  * rows() and preamble() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/metrics.h"
 
 #include <math.h>
@@ -36,11 +37,6 @@ static const struct column view_metrics_columns[] = {
         [MV_STATE]  = { "STATE",    -3, 12, COL_LEFT },
         [MV__COUNT] = { NULL, 0, 0, COL_LEFT },
 };
-
-static bool mv_is_prom(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "prometheus") == 0;
-}
 
 /* Latencies keep their precision below a minute ("1.5s", "0.25ms"), where
  * whole seconds would hide a p99 of 1.9 s; longer ones as elsewhere. */
@@ -92,13 +88,13 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct prom_data *pd = s ? s->data : NULL;
 
-                if (!mv_is_prom(src) || !pd)
+                if (!common_is_kind(src, "prometheus") || !pd)
                         continue;
                 for (size_t j = 0; j < pd->n_series; j++) {
                         const struct prom_series *ps = &pd->series[j];
                         struct table_row *row = table_rows_add(out);
                         enum severity sev = mv_sev(ps);
-                        char buf[64], sp[MV_SPARK_W * 4 + 1];
+                        char buf[64];
 
                         snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, ps->name);
                         table_cell_set(row, MV_SOURCE, ROLE_DEFAULT, "%s", src->name);
@@ -106,8 +102,7 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
                         mv_fmt(ps->unit, ps->value, buf, sizeof buf);
                         table_cell_set(row, MV_VALUE, view_sev_role(sev), "%s", buf);
                         table_cell_set(row, MV_UNIT, ROLE_DIM, "%s", ps->unit);
-                        spark_ring(&ps->hist, MV_SPARK_W, d->ascii, sp, sizeof sp);
-                        table_cell_set(row, MV_HIST, ROLE_SPARK, "%s", sp);
+                        common_spark_cell(row, MV_HIST, &ps->hist, MV_SPARK_W, d->ascii);
                         if (ps->error)
                                 table_cell_set(row, MV_STATE, ROLE_CRIT, "%s", ps->error);
                         else
@@ -144,22 +139,17 @@ void view_metrics_preamble(const struct view_data *d, struct tlines *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct prom_data *pd = s ? s->data : NULL;
                 const struct prom_quorum *q;
-                enum theme_role role;
-                char age[64];
 
-                if (!mv_is_prom(src))
+                if (!common_is_kind(src, "prometheus"))
                         continue;
                 n++;
                 tlines_add(out, ROLE_TITLE, "%s", src->name);
-                if (!s || s->status == COLL_UNKNOWN) {
-                        tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+                if (common_waiting(out, s))
                         continue;
-                }
-                view_fmt_age(s, d->now_mono, age, sizeof age, &role);
                 tlines_seg(out, view_status_role(s->status), "  %s", coll_status_name(s->status));
                 if (s->error[0])
                         tlines_seg(out, view_status_role(s->status), ": %s", s->error);
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
                 if (!pd || !pd->quorum_asked)
                         continue;
                 q = &pd->quorum;

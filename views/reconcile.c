@@ -13,6 +13,7 @@
  * mismatch history. rows(), preamble() and detail() are pure (view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/reconcile.h"
 
 #include <math.h>
@@ -40,11 +41,6 @@ static const struct column view_reconcile_columns[] = {
         [RECV_HIST]       = { "HISTORY", RECV_SPARK_W, 0, COL_LEFT },
         [RECV__COUNT]     = { NULL, 0, 0, COL_LEFT },
 };
-
-static bool recv_is_check(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "reconcile") == 0;
-}
 
 static const struct reconcile_data *recv_data(const struct snapshot *s)
 {
@@ -163,8 +159,7 @@ static void recv_row(const struct view_data *d, const struct source_cfg *src,
                 recv_fmt_worst(rd, buf, sizeof buf);
                 table_cell_set(row, RECV_WORST, rd->has_worst ? view_sev_role(ms) : ROLE_DIM,
                                "%s", buf);
-                spark_ring(&rd->hist, RECV_SPARK_W, d->ascii, buf, sizeof buf);
-                table_cell_set(row, RECV_HIST, ROLE_SPARK, "%s", buf);
+                common_spark_cell(row, RECV_HIST, &rd->hist, RECV_SPARK_W, d->ascii);
         }
         row->sev = view_alert_sev(d->alerts, src->name, NULL);
         row->sev = view_worst(row->sev, ms);
@@ -175,7 +170,7 @@ static void recv_row(const struct view_data *d, const struct source_cfg *src,
 void view_reconcile_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++)
-                if (recv_is_check(&d->srcs[i]))
+                if (common_is_kind(&d->srcs[i], "reconcile"))
                         recv_row(d, &d->srcs[i], d->snaps[i], table_rows_add(out));
 }
 
@@ -189,7 +184,7 @@ void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
                 const struct snapshot *s = d->snaps[i];
                 char b[32];
 
-                if (!recv_is_check(src))
+                if (!common_is_kind(src, "reconcile"))
                         continue;
                 n++;
                 tlines_add(out, ROLE_TITLE, "%s", src->name);
@@ -232,7 +227,6 @@ static void recv_detail_chart(const struct reconcile_data *rd, int width, bool a
         enum { H = 6 };
         double v[RING_CAP], hi = 0;
         size_t n = ring_values(&rd->hist, v, RING_CAP);
-        char rows[H][RING_CAP * 4 + 1], *lines[H];
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Mismatched buckets per poll");
@@ -244,15 +238,7 @@ static void recv_detail_chart(const struct reconcile_data *rd, int width, bool a
                 if (v[i] > hi)
                         hi = v[i];
         tlines_seg(out, ROLE_DIM, "  (%zu polls, max %.0f, now %.0f)", n, hi, v[n - 1]);
-        if (width > (int)n)
-                width = (int)n;
-        if (width < 8)
-                width = 8;
-        for (int i = 0; i < H; i++)
-                lines[i] = rows[i];
-        spark_chart(v, n, width, H, ascii, lines, sizeof rows[0]);
-        for (int i = 0; i < H; i++)
-                tlines_add(out, ROLE_SPARK, "  %s", rows[i]);
+        common_chart(out, v, n, common_chart_width(width, n), H, ascii, "  ");
 }
 
 void view_reconcile_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -261,12 +247,11 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         const struct snapshot *s = NULL;
         const struct reconcile_data *rd;
         const struct reconcile_cfg *c;
-        size_t *idx, n, na = 0, shown_bad = 0;
+        size_t *idx, n, shown_bad = 0;
         char buf[64];
-        enum theme_role role;
 
         for (size_t i = 0; i < d->n; i++)
-                if (recv_is_check(&d->srcs[i]) && strcmp(d->srcs[i].name, id) == 0) {
+                if (common_is_kind(&d->srcs[i], "reconcile") && strcmp(d->srcs[i].name, id) == 0) {
                         src = &d->srcs[i];
                         s = d->snaps[i];
                 }
@@ -278,9 +263,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         c = src->kind_cfg;
         tlines_seg(out, ROLE_DIM, "  speed %s vs batch %s", c->speed.source.name,
                    c->batch.source.name);
-        view_fmt_age(s, d->now_mono, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         rd = recv_data(s);
         if (s && s->error[0])
                 tlines_add(out, s->status == COLL_DOWN ? ROLE_CRIT : ROLE_WARN, "  %s: %s",
@@ -348,19 +331,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         if (!rd->n_buckets)
                 tlines_add(out, ROLE_DIM, "  no buckets: both queries returned no rows");
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src->name) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+        common_alerts(out, d, src->name, NULL);
         recv_detail_chart(rd, d->width - 4, d->ascii, out);
 }
 
