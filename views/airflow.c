@@ -47,12 +47,12 @@ static const struct column view_airflow_columns[] = {
         [AFV__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct af_data *afv_data(const struct snapshot *s)
+static const struct af_data *view_airflow_data(const struct snapshot *s)
 {
         return s ? (const struct af_data *)s->data : NULL;
 }
 
-static void afv_ago(int64_t now, int64_t t, char *buf, size_t n)
+static void view_airflow_ago(int64_t now, int64_t t, char *buf, size_t n)
 {
         char d[32];
 
@@ -64,16 +64,17 @@ static void afv_ago(int64_t now, int64_t t, char *buf, size_t n)
         snprintf(buf, n, "%s ago", d);
 }
 
-static bool afv_last_failed(const struct af_dag *g)
+static bool view_airflow_last_failed(const struct af_dag *g)
 {
         return g->have_last && af_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void afv_row(const struct view_data *d, const struct source_cfg *src,
-                    const struct snapshot *s, const struct af_data *ad, const struct af_dag *g,
-                    struct table_row *row)
+static void view_airflow_row(const struct view_data *d, const struct source_cfg *src,
+                             const struct snapshot *s, const struct af_data *ad,
+                             const struct af_dag *g,
+                             struct table_row *row)
 {
         enum severity sev = SEV_OK, fs, os;
         char buf[64];
@@ -90,9 +91,9 @@ static void afv_row(const struct view_data *d, const struct source_cfg *src,
                                st);
                 if (!g->paused)
                         sev = af_state_sev(st);
-                afv_ago(ad->now, g->last_run.start >= 0 ? g->last_run.start
+                view_airflow_ago(ad->now, g->last_run.start >= 0 ? g->last_run.start
                                                         : g->last_run.logical_date,
-                        buf, sizeof buf);
+                                 buf, sizeof buf);
                 table_cell_set(row, AFV_LAST, ROLE_DEFAULT, "%s", buf);
                 fmt_seconds_or_dash(g->last_run.duration_s, buf, sizeof buf);
                 table_cell_set(row, AFV_DUR, ROLE_DEFAULT, "%s", buf);
@@ -133,27 +134,27 @@ void view_airflow_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct af_data *ad = afv_data(s);
+                const struct af_data *ad = view_airflow_data(s);
 
                 if (!common_is_kind(src, "airflow") || !ad)
                         continue;
                 for (int pass = 0; pass < 2; pass++)
                         for (size_t j = 0; j < ad->n_dags; j++) {
                                 const struct af_dag *g = &ad->dags[j];
-                                bool bad = !g->paused && afv_last_failed(g);
+                                bool bad = !g->paused && view_airflow_last_failed(g);
 
                                 if (bad == (pass == 0))
-                                        afv_row(d, src, s, ad, g, table_rows_add(out));
+                                        view_airflow_row(d, src, s, ad, g, table_rows_add(out));
                         }
         }
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void afv_source_line(const struct view_data *d, const struct source_cfg *src,
-                            const struct snapshot *s, struct tlines *out)
+static void view_airflow_source_line(const struct view_data *d, const struct source_cfg *src,
+                                     const struct snapshot *s, struct tlines *out)
 {
-        const struct af_data *ad = afv_data(s);
+        const struct af_data *ad = view_airflow_data(s);
         int failed = 0, f24 = 0, running = 0, overdue = 0, paused = 0;
 
         if (!common_source_head(out, d, src, s, ad, COMMON_AGE_BARE))
@@ -162,7 +163,7 @@ static void afv_source_line(const struct view_data *d, const struct source_cfg *
                 const struct af_dag *g = &ad->dags[i];
 
                 paused += g->paused;
-                failed += !g->paused && afv_last_failed(g);
+                failed += !g->paused && view_airflow_last_failed(g);
                 f24 += g->runs_24h[AF_RUN_FAILED];
                 running += g->running;
                 overdue += g->overdue_s > 0 &&
@@ -190,7 +191,7 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
                 if (!common_is_kind(&d->srcs[i], "airflow"))
                         continue;
                 n++;
-                afv_source_line(d, &d->srcs[i], d->snaps[i], out);
+                view_airflow_source_line(d, &d->srcs[i], d->snaps[i], out);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no airflow sources configured");
@@ -198,7 +199,7 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail -------------------------------------------------------------- */
 
-static void afv_time(int64_t ms, char *buf, size_t n)
+static void view_airflow_time(int64_t ms, char *buf, size_t n)
 {
         if (ms < 0)
                 str_copy(buf, "-", n);
@@ -222,7 +223,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         for (size_t i = 0; i < d->n && !src; i++)
                 if (common_is_kind(&d->srcs[i], "airflow") && strcmp(d->srcs[i].name, sname) == 0) {
                         src = &d->srcs[i];
-                        ad = afv_data(d->snaps[i]);
+                        ad = view_airflow_data(d->snaps[i]);
                 }
         for (size_t j = 0; ad && j < ad->n_dags && !g; j++)
                 if (strncmp(ad->dags[j].dag_id, tab + 1, 90) == 0 &&
@@ -239,7 +240,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         tlines_kv(out, "paused", g->paused ? ROLE_WARN : ROLE_DEFAULT, "%s",
                   g->paused ? "yes" : "no");
         tlines_kv(out, "schedule", ROLE_DEFAULT, "%s", g->schedule ? g->schedule : "none");
-        afv_time(g->next_due, buf, sizeof buf);
+        view_airflow_time(g->next_due, buf, sizeof buf);
         tlines_kv(out, "next run due", ROLE_DEFAULT, "%s", buf);
         if (g->overdue_s > 0) {
                 fmt_duration_ms(g->overdue_s * 1000, buf, sizeof buf);
@@ -266,8 +267,8 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         for (size_t i = 0; g->runs_read && i < g->n_recent; i++) {
                 const struct af_run *r = &g->recent[i];
 
-                afv_time(r->logical_date, buf, sizeof buf);
-                afv_time(r->start, b2, sizeof b2);
+                view_airflow_time(r->logical_date, buf, sizeof buf);
+                view_airflow_time(r->start, b2, sizeof b2);
                 fmt_seconds_or_dash(r->duration_s, b3, sizeof b3);
                 tlines_add(out, af_state_role(r->state), "  %-16s", r->state ? r->state : "none");
                 tlines_seg(out, ROLE_DEFAULT, " %-24.24s %-20.19s %9s  %s", buf, b2, b3,

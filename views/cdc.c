@@ -45,12 +45,12 @@ static const struct column view_cdc_columns[] = {
 };
 
 /* The pg data of a source's snapshot, or NULL. */
-static const struct pg_data *cdc_data(const struct snapshot *s)
+static const struct pg_data *view_cdc_data(const struct snapshot *s)
 {
         return s ? (const struct pg_data *)s->data : NULL;
 }
 
-static enum severity cdc_wal_status_sev(const char *ws)
+static enum severity view_cdc_wal_status_sev(const char *ws)
 {
         if (!ws)
                 return SEV_OK;
@@ -62,7 +62,7 @@ static enum severity cdc_wal_status_sev(const char *ws)
 }
 
 /* "↑ 1.2 KiB/s" (growing), "↓ 512 B/s", "→ 0 B/s"; "-" without a rate. */
-static void cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
+static void view_cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
 {
         const struct glyphs *g = view_glyphs(ascii);
         char b[32];
@@ -79,15 +79,15 @@ static void cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
         snprintf(buf, n, "%s %s/s", rate > 0 ? g->up : g->down, b);
 }
 
-struct cdc_item {
+struct view_cdc_item {
         const struct source_cfg *src;
         const struct snapshot   *snap;
         const struct pg_slot    *slot;
 };
 
-static int cdc_item_cmp(const void *pa, const void *pb)
+static int view_cdc_item_cmp(const void *pa, const void *pb)
 {
-        const struct cdc_item *a = pa, *b = pb;
+        const struct view_cdc_item *a = pa, *b = pb;
         int c;
 
         if (a->slot->has_lag != b->slot->has_lag)
@@ -100,7 +100,8 @@ static int cdc_item_cmp(const void *pa, const void *pb)
         return strcmp(a->slot->name ? a->slot->name : "", b->slot->name ? b->slot->name : "");
 }
 
-static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct table_row *row)
+static void view_cdc_row(const struct view_data *d, const struct view_cdc_item *it,
+                         struct table_row *row)
 {
         const struct pg_slot *sl = it->slot;
         const char *name = sl->name ? sl->name : "?";
@@ -128,7 +129,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_LAG, ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
         table_cell_set(row, CDC_TREND, isfinite(sl->lag_rate) && sl->lag_rate >= 0.5 ? ROLE_DEFAULT
                                                                                    : ROLE_DIM,
                        "%s", buf);
@@ -140,7 +141,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_RETAINED, ROLE_DIM, "-");
         }
-        ws_sev = cdc_wal_status_sev(sl->wal_status);
+        ws_sev = view_cdc_wal_status_sev(sl->wal_status);
         table_cell_set(row, CDC_WAL, sl->wal_status ? view_sev_role(ws_sev) : ROLE_DIM, "%s",
                        sl->wal_status ? sl->wal_status : "-");
 
@@ -169,13 +170,13 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
 
 void view_cdc_rows(const struct view_data *d, struct table_rows *out)
 {
-        struct cdc_item *items = NULL;
+        struct view_cdc_item *items = NULL;
         size_t n = 0, cap = 0;
 
         for (size_t i = 0; i < d->n; i++) {
                 const struct pg_data *pd;
 
-                if (!common_is_kind(&d->srcs[i], "postgres") || !(pd = cdc_data(d->snaps[i])))
+                if (!common_is_kind(&d->srcs[i], "postgres") || !(pd = view_cdc_data(d->snaps[i])))
                         continue;
                 for (size_t j = 0; j < pd->n_slots; j++) {
                         if ((d->flags & VIEW_CDC_F_INACTIVE) && pd->slots[j].active)
@@ -191,9 +192,9 @@ void view_cdc_rows(const struct view_data *d, struct table_rows *out)
                 }
         }
         if (n > 1)
-                qsort(items, n, sizeof *items, cdc_item_cmp);
+                qsort(items, n, sizeof *items, view_cdc_item_cmp);
         for (size_t i = 0; i < n; i++)
-                cdc_row(d, &items[i], table_rows_add(out));
+                view_cdc_row(d, &items[i], table_rows_add(out));
         free(items);
 }
 
@@ -204,7 +205,7 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct pg_data *pd = cdc_data(s);
+                const struct pg_data *pd = view_cdc_data(s);
                 char buf[64];
 
                 if (!common_is_kind(src, "postgres"))
@@ -238,14 +239,14 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_PROMPT, "showing inactive slots only (i shows all)");
 }
 
-static const char *cdc_lsn(const char *lsn)
+static const char *view_cdc_lsn(const char *lsn)
 {
         return lsn[0] ? lsn : "-";
 }
 
 /* The WAL sender streaming `slot` (pg_stat_replication joined on the slot's
  * active_pid by the collector), or NULL. */
-static const struct pg_sender *cdc_sender(const struct pg_data *pd, const char *slot)
+static const struct pg_sender *view_cdc_sender(const struct pg_data *pd, const char *slot)
 {
         for (size_t i = 0; i < pd->n_senders; i++)
                 if (pd->senders[i].slot_name && strcmp(pd->senders[i].slot_name, slot) == 0)
@@ -255,7 +256,7 @@ static const struct pg_sender *cdc_sender(const struct pg_data *pd, const char *
 
 /* The subject the collector gives a sender's alerts: its application name,
  * else "pid N". */
-static void cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
+static void view_cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
 {
         if (se->application_name && *se->application_name)
                 str_copy(buf, se->application_name, n);
@@ -263,10 +264,10 @@ static void cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
                 snprintf(buf, n, "pid %d", se->pid);
 }
 
-static void cdc_detail_sender(const struct view_data *d, const struct source_cfg *src,
-                              const struct pg_data *pd, const char *slot, struct tlines *out)
+static void view_cdc_detail_sender(const struct view_data *d, const struct source_cfg *src,
+                                   const struct pg_data *pd, const char *slot, struct tlines *out)
 {
-        const struct pg_sender *se = cdc_sender(pd, slot);
+        const struct pg_sender *se = view_cdc_sender(pd, slot);
         char w[32], f[32], r[32];
         enum severity sev;
 
@@ -286,10 +287,10 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
                                                                                  : ROLE_WARN,
                   "%s", se->state ? se->state : "-");
         tlines_kv(out, "sync state", ROLE_DEFAULT, "%s", se->sync_state ? se->sync_state : "-");
-        tlines_kv(out, "sent / write LSN", ROLE_DEFAULT, "%s / %s", cdc_lsn(se->sent_lsn),
-                  cdc_lsn(se->write_lsn));
-        tlines_kv(out, "flush / replay LSN", ROLE_DEFAULT, "%s / %s", cdc_lsn(se->flush_lsn),
-                  cdc_lsn(se->replay_lsn));
+        tlines_kv(out, "sent / write LSN", ROLE_DEFAULT, "%s / %s", view_cdc_lsn(se->sent_lsn),
+                  view_cdc_lsn(se->write_lsn));
+        tlines_kv(out, "flush / replay LSN", ROLE_DEFAULT, "%s / %s", view_cdc_lsn(se->flush_lsn),
+                  view_cdc_lsn(se->replay_lsn));
         fmt_duration_or_dash(se->write_lag_ms, w, sizeof w);
         fmt_duration_or_dash(se->flush_lag_ms, f, sizeof f);
         fmt_duration_or_dash(se->replay_lag_ms, r, sizeof r);
@@ -304,8 +305,8 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
  * whose `postgres` is this source, with a Debezium PostgreSQL connector on
  * this slot. Joined here from the snapshots the pane already holds, so the
  * slot's lag and the connector's task states read side by side. */
-static void cdc_detail_connectors(const struct view_data *d, const struct source_cfg *src,
-                                  const char *slot, struct tlines *out)
+static void view_cdc_detail_connectors(const struct view_data *d, const struct source_cfg *src,
+                                       const char *slot, struct tlines *out)
 {
         size_t shown = 0;
 
@@ -353,7 +354,7 @@ static void cdc_detail_connectors(const struct view_data *d, const struct source
                            "connector to this slot)");
 }
 
-static void cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
+static void view_cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
 {
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Publications");
@@ -385,8 +386,8 @@ static void cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
         }
 }
 
-static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
-                             struct tlines *out)
+static void view_cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
+                                  struct tlines *out)
 {
         enum { H = 8 };
         double v[RING_CAP], lo = NAN, hi = NAN;
@@ -413,14 +414,14 @@ static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
 }
 
 /* The alerts of a slot page: the slot's, and the lag of its WAL sender. */
-struct cdc_about {
+struct view_cdc_about {
         const char *source, *slot;
         char sender[128];       /* the sender's subject; "" = no sender */
 };
 
-static bool cdc_alert_about(const struct alert *a, const void *arg)
+static bool view_cdc_alert_about(const struct alert *a, const void *arg)
 {
-        const struct cdc_about *ab = arg;
+        const struct view_cdc_about *ab = arg;
 
         if (strcmp(a->source, ab->source) != 0)
                 return false;
@@ -436,7 +437,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         const struct pg_data *pd;
         const struct pg_slot *sl = NULL;
         const struct pg_sender *sender;
-        struct cdc_about ab = { NULL, NULL, "" };
+        struct view_cdc_about ab = { NULL, NULL, "" };
         const char *tab = strchr(id, '\t');
         const char *slot = tab ? tab + 1 : "";
         enum severity sev;
@@ -450,7 +451,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                         s = d->snaps[i];
                 }
         }
-        pd = cdc_data(s);
+        pd = view_cdc_data(s);
         for (size_t j = 0; pd && j < pd->n_slots; j++)
                 if (pd->slots[j].name && strcmp(pd->slots[j].name, slot) == 0)
                         sl = &pd->slots[j];
@@ -478,9 +479,9 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                 tlines_kv(out, "active", sev == SEV_OK ? ROLE_WARN : view_sev_role(sev),
                           "no (seen inactive for %s)", buf);
         }
-        tlines_kv(out, "restart_lsn", ROLE_DEFAULT, "%s", cdc_lsn(sl->restart_lsn));
+        tlines_kv(out, "restart_lsn", ROLE_DEFAULT, "%s", view_cdc_lsn(sl->restart_lsn));
         tlines_kv(out, "confirmed_flush_lsn", ROLE_DEFAULT, "%s",
-                  cdc_lsn(sl->confirmed_flush_lsn));
+                  view_cdc_lsn(sl->confirmed_flush_lsn));
         if (sl->has_lag) {
                 sev = view_threshold_sev(src, "slot_lag_bytes", (double)sl->lag_bytes);
                 fmt_bytes((double)sl->lag_bytes, buf, sizeof buf);
@@ -489,7 +490,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         } else {
                 tlines_kv(out, "lag", ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
         tlines_kv(out, "lag trend", ROLE_DEFAULT, "%s", buf);
         if (sl->has_retained) {
                 sev = view_threshold_sev(src, "retained_bytes", (double)sl->retained_bytes);
@@ -498,9 +499,10 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         } else {
                 tlines_kv(out, "retained", ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_retained ? sl->retained_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_retained ? sl->retained_rate : NAN, d->ascii, buf, sizeof buf);
         tlines_kv(out, "retained trend", ROLE_DEFAULT, "%s", buf);
-        tlines_kv(out, "wal_status", sl->wal_status ? view_sev_role(cdc_wal_status_sev(sl->wal_status))
+        tlines_kv(out, "wal_status",
+                  sl->wal_status ? view_sev_role(view_cdc_wal_status_sev(sl->wal_status))
                                                     : ROLE_DIM,
                   "%s", sl->wal_status ? sl->wal_status : "- (PostgreSQL < 13)");
         if (sl->has_safe_wal_size) {
@@ -517,18 +519,18 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                 tlines_kv(out, "WAL lost in", ROLE_DIM, "not projected (not growing or unlimited)");
         }
 
-        cdc_detail_sender(d, src, pd, slot, out);
-        cdc_detail_connectors(d, src, slot, out);
-        cdc_detail_pubs(pd, out);
+        view_cdc_detail_sender(d, src, pd, slot, out);
+        view_cdc_detail_connectors(d, src, slot, out);
+        view_cdc_detail_pubs(pd, out);
 
         ab.source = src->name;
         ab.slot = slot;
-        sender = cdc_sender(pd, slot);
+        sender = view_cdc_sender(pd, slot);
         if (sender)
-                cdc_sender_subject(sender, ab.sender, sizeof ab.sender);
-        common_alerts_if(out, d, cdc_alert_about, &ab);
+                view_cdc_sender_subject(sender, ab.sender, sizeof ab.sender);
+        common_alerts_if(out, d, view_cdc_alert_about, &ab);
 
-        cdc_detail_chart(sl, d->width - 4, d->ascii, out);
+        view_cdc_detail_chart(sl, d->width - 4, d->ascii, out);
 }
 
 static int view_cdc_key(struct view *v, int ch)

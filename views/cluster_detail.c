@@ -18,8 +18,8 @@
 
 /* Splits "SOURCE\tTARGET" into the source name, kind, namespace and name.
  * Nodes have ns "". */
-static bool kcv_split_id(const char *id, char *src, size_t ns_, char *kind, size_t nk,
-                         char *ns, size_t nn, const char **name)
+static bool view_cluster_split_id(const char *id, char *src, size_t ns_, char *kind, size_t nk,
+                                  char *ns, size_t nn, const char **name)
 {
         const char *t = strchr(id, '\t'), *a, *b;
 
@@ -46,41 +46,41 @@ static bool kcv_split_id(const char *id, char *src, size_t ns_, char *kind, size
 
 /* Row ids are clipped at TABLE_ID_MAX - 1 bytes: a clipped id names the
  * first object whose name starts with what is left. */
-static bool kcv_is(const char *ns, const char *name, const char *want_ns, const char *want,
-                   bool clipped)
+static bool view_cluster_is(const char *ns, const char *name, const char *want_ns, const char *want,
+                            bool clipped)
 {
-        if (strcmp(kcv_or(ns, "-"), want_ns))
+        if (strcmp(view_cluster_or(ns, "-"), want_ns))
                 return false;
         if (clipped)
-                return !strncmp(kcv_or(name, "-"), want, strlen(want));
-        return !strcmp(kcv_or(name, "-"), want);
+                return !strncmp(view_cluster_or(name, "-"), want, strlen(want));
+        return !strcmp(view_cluster_or(name, "-"), want);
 }
 
-static void kcv_detail_pod(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd, const struct source_cfg *src,
-                           const struct kubernetes_pod *p, struct tlines *out)
+static void view_cluster_detail_pod(const struct view_data *d, const struct snapshot *s,
+                                    const struct kubernetes_data *kd, const struct source_cfg *src,
+                                    const struct kubernetes_pod *p, struct tlines *out)
 {
         enum theme_role role;
         enum severity sev;
-        const char *st = kcv_pod_status(src, p, &role, &sev);
+        const char *st = view_cluster_pod_status(src, p, &role, &sev);
         char buf[64];
 
         tlines_kv(out, "component", p->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(p->component, "-"));
+                  view_cluster_or(p->component, "-"));
         tlines_kv(out, "status", role, "%s", st);
-        tlines_kv(out, "phase", ROLE_DEFAULT, "%s", kcv_or(p->phase, "-"));
+        tlines_kv(out, "phase", ROLE_DEFAULT, "%s", view_cluster_or(p->phase, "-"));
         tlines_kv(out, "ready", p->ready_containers < p->containers ? ROLE_WARN : ROLE_OK,
                   "%d/%d containers", p->ready_containers, p->containers);
         tlines_kv(out, "restarts", ROLE_DEFAULT, "%d", p->restarts);
         tlines_kv(out, "last termination", p->last_reason ? ROLE_WARN : ROLE_DIM, "%s",
-                  kcv_or(p->last_reason, "-"));
+                  view_cluster_or(p->last_reason, "-"));
         tlines_kv(out, "node", p->node ? ROLE_DEFAULT : ROLE_WARN, "%s",
-                  kcv_or(p->node, "not scheduled"));
-        kcv_age(d, s, kd, p->start_ms, buf, sizeof buf);
+                  view_cluster_or(p->node, "not scheduled"));
+        view_cluster_age(d, s, kd, p->start_ms, buf, sizeof buf);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
         if (p->owner_kind)
                 tlines_kv(out, "owner", ROLE_DEFAULT, "%s/%s", p->owner_kind,
-                          kcv_or(p->owner_name, "-"));
+                          view_cluster_or(p->owner_name, "-"));
         if (p->terminating)
                 tlines_kv(out, "deletion", ROLE_WARN, "terminating");
         if (p->message)
@@ -94,7 +94,7 @@ static void kcv_detail_pod(const struct view_data *d, const struct snapshot *s,
                 bool ok = c->status && !strcmp(c->status, "True");
 
                 tlines_add(out, ROLE_DEFAULT, "    %-28s ", c->type);
-                tlines_seg(out, ok ? ROLE_OK : ROLE_WARN, "%-8s", kcv_or(c->status, "-"));
+                tlines_seg(out, ok ? ROLE_OK : ROLE_WARN, "%-8s", view_cluster_or(c->status, "-"));
                 if (c->reason)
                         tlines_seg(out, ROLE_DIM, " %s", c->reason);
         }
@@ -111,23 +111,25 @@ static void kcv_detail_pod(const struct view_data *d, const struct snapshot *s,
                         snprintf(last, sizeof last, "%s (exit %d)", c->last_reason, c->last_exit);
                 else
                         str_copy(last, "-", sizeof last);
-                tlines_add(out, ROLE_DEFAULT, "  %-24.24s %-5s ", kcv_or(c->name, "-"),
+                tlines_add(out, ROLE_DEFAULT, "  %-24.24s %-5s ", view_cluster_or(c->name, "-"),
                            c->init ? "init" : "");
                 tlines_seg(out, c->ready ? ROLE_OK : ROLE_WARN, "%-6s", c->ready ? "yes" : "no");
-                tlines_seg(out, ROLE_DEFAULT, " %8d %-11s ", c->restarts, kcv_or(c->state, "-"));
+                tlines_seg(out, ROLE_DEFAULT, " %8d %-11s ", c->restarts,
+                           view_cluster_or(c->state, "-"));
                 tlines_seg(out, c->reason && c->state && !strcmp(c->state, "waiting")
-                           ? ROLE_CRIT : ROLE_DEFAULT, "%-26.26s", kcv_or(c->reason, "-"));
+                           ? ROLE_CRIT : ROLE_DEFAULT, "%-26.26s", view_cluster_or(c->reason, "-"));
                 tlines_seg(out, c->last_reason ? ROLE_WARN : ROLE_DIM, " %s", last);
         }
 }
 
 /* A pod belongs to a workload: a StatefulSet owns it directly; a
  * Deployment through a ReplicaSet named "<deployment>-<hash>". */
-static bool kcv_owned(const struct kubernetes_workload *w, const struct kubernetes_pod *p)
+static bool view_cluster_owned(const struct kubernetes_workload *w, const struct kubernetes_pod *p)
 {
         size_t n;
 
-        if (!p->owner_kind || !p->owner_name || strcmp(kcv_or(p->ns, ""), kcv_or(w->ns, "")))
+        if (!p->owner_kind || !p->owner_name ||
+            strcmp(view_cluster_or(p->ns, ""), view_cluster_or(w->ns, "")))
                 return false;
         if (!strcmp(w->kind, "StatefulSet"))
                 return !strcmp(p->owner_kind, "StatefulSet") && !strcmp(p->owner_name, w->name);
@@ -137,20 +139,20 @@ static bool kcv_owned(const struct kubernetes_workload *w, const struct kubernet
                !strchr(p->owner_name + n + 1, '-');
 }
 
-static void kcv_detail_wl(const struct view_data *d, const struct snapshot *s,
-                          const struct kubernetes_data *kd, const struct source_cfg *src,
-                          const struct kubernetes_workload *w, struct tlines *out)
+static void view_cluster_detail_wl(const struct view_data *d, const struct snapshot *s,
+                                   const struct kubernetes_data *kd, const struct source_cfg *src,
+                                   const struct kubernetes_workload *w, struct tlines *out)
 {
         char buf[64];
         size_t n = 0;
 
         tlines_kv(out, "component", w->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(w->component, "-"));
+                  view_cluster_or(w->component, "-"));
         tlines_kv(out, "ready", w->ready < w->desired ? ROLE_WARN : ROLE_OK, "%d/%d", w->ready,
                   w->desired);
         tlines_kv(out, "updated", ROLE_DEFAULT, "%d", w->updated);
         tlines_kv(out, "available", ROLE_DEFAULT, "%d", w->available);
-        kcv_age(d, s, kd, w->created_ms, buf, sizeof buf);
+        view_cluster_age(d, s, kd, w->created_ms, buf, sizeof buf);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "  %-40s %5s %-18s %8s %-10s %s", "POD", "READY", "STATUS",
@@ -162,40 +164,41 @@ static void kcv_detail_wl(const struct view_data *d, const struct snapshot *s,
                 const char *st;
                 char rd[16];
 
-                if (!kcv_owned(w, p))
+                if (!view_cluster_owned(w, p))
                         continue;
                 n++;
-                st = kcv_pod_status(src, p, &role, &sev);
+                st = view_cluster_pod_status(src, p, &role, &sev);
                 snprintf(rd, sizeof rd, "%d/%d", p->ready_containers, p->containers);
                 tlines_add(out, ROLE_DEFAULT, "  %-40.40s %5s ", p->name, rd);
                 tlines_seg(out, role, "%-18.18s", st);
                 tlines_seg(out, ROLE_DEFAULT, " %8d ", p->restarts);
                 tlines_seg(out, p->last_reason ? ROLE_WARN : ROLE_DIM, "%-10.10s",
-                           kcv_or(p->last_reason, "-"));
-                tlines_seg(out, ROLE_DEFAULT, " %s", kcv_or(p->node, "-"));
+                           view_cluster_or(p->last_reason, "-"));
+                tlines_seg(out, ROLE_DEFAULT, " %s", view_cluster_or(p->node, "-"));
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "  no pods of this %s in the data", w->kind);
 }
 
-static void kcv_detail_node(const struct view_data *d, const struct snapshot *s,
-                            const struct kubernetes_data *kd,
-                            const struct kubernetes_node *nd, struct tlines *out)
+static void view_cluster_detail_node(const struct view_data *d, const struct snapshot *s,
+                                     const struct kubernetes_data *kd,
+                                     const struct kubernetes_node *nd, struct tlines *out)
 {
         char buf[96];
         int pods = 0, not_ready = 0, failing = 0;
 
-        tlines_kv(out, "ready", nd->ready == 1 ? ROLE_OK : ROLE_CRIT, "%s", kcv_node_ready(nd));
-        kcv_pressure(nd, buf, sizeof buf);
+        tlines_kv(out, "ready", nd->ready == 1 ? ROLE_OK : ROLE_CRIT, "%s",
+                  view_cluster_node_ready(nd));
+        view_cluster_pressure(nd, buf, sizeof buf);
         tlines_kv(out, "pressure", nd->pressure ? ROLE_WARN : ROLE_DIM, "%s", buf);
-        kcv_cpu(nd->cpu, buf, sizeof buf);
+        view_cluster_cpu(nd->cpu, buf, sizeof buf);
         tlines_kv(out, "allocatable cpu", ROLE_DEFAULT, "%s", buf);
         fmt_bytes_or_dash(nd->memory, buf, sizeof buf);
         tlines_kv(out, "allocatable memory", ROLE_DEFAULT, "%s", buf);
         tlines_kv(out, "schedulable", nd->unschedulable ? ROLE_WARN : ROLE_OK, "%s",
                   nd->unschedulable ? "no (cordoned)" : "yes");
-        tlines_kv(out, "kubelet", ROLE_DEFAULT, "%s", kcv_or(nd->version, "-"));
-        kcv_age(d, s, kd, nd->created_ms, buf, sizeof buf);
+        tlines_kv(out, "kubelet", ROLE_DEFAULT, "%s", view_cluster_or(nd->version, "-"));
+        view_cluster_age(d, s, kd, nd->created_ms, buf, sizeof buf);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
         for (size_t i = 0; i < kd->n_pods; i++) {
                 const struct kubernetes_pod *p = kd->pods[i];
@@ -211,40 +214,42 @@ static void kcv_detail_node(const struct view_data *d, const struct snapshot *s,
         tlines_seg(out, failing ? ROLE_CRIT : ROLE_DIM, "  failing %d", failing);
 }
 
-static void kcv_detail_pvc(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd, const struct kubernetes_pvc *v,
-                           struct tlines *out)
+static void view_cluster_detail_pvc(const struct view_data *d, const struct snapshot *s,
+                                    const struct kubernetes_data *kd,
+                                    const struct kubernetes_pvc *v,
+                                    struct tlines *out)
 {
         char buf[64];
 
         tlines_kv(out, "component", v->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(v->component, "-"));
-        tlines_kv(out, "phase", kcv_pvc_role(v->phase), "%s", kcv_or(v->phase, "-"));
+                  view_cluster_or(v->component, "-"));
+        tlines_kv(out, "phase", view_cluster_pvc_role(v->phase), "%s",
+                  view_cluster_or(v->phase, "-"));
         fmt_bytes_or_dash(v->capacity, buf, sizeof buf);
         tlines_kv(out, "capacity", ROLE_DEFAULT, "%s", buf);
         fmt_bytes_or_dash(v->requested, buf, sizeof buf);
         tlines_kv(out, "requested", ROLE_DEFAULT, "%s", buf);
-        tlines_kv(out, "storage class", ROLE_DEFAULT, "%s", kcv_or(v->storage_class, "-"));
-        tlines_kv(out, "volume", ROLE_DEFAULT, "%s", kcv_or(v->volume, "-"));
-        kcv_age(d, s, kd, v->created_ms, buf, sizeof buf);
+        tlines_kv(out, "storage class", ROLE_DEFAULT, "%s", view_cluster_or(v->storage_class, "-"));
+        tlines_kv(out, "volume", ROLE_DEFAULT, "%s", view_cluster_or(v->volume, "-"));
+        view_cluster_age(d, s, kd, v->created_ms, buf, sizeof buf);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
 }
 
-static void kcv_detail_event(const struct view_data *d, const struct snapshot *s,
-                             const struct kubernetes_data *kd,
-                             const struct kubernetes_event *e, struct tlines *out)
+static void view_cluster_detail_event(const struct view_data *d, const struct snapshot *s,
+                                      const struct kubernetes_data *kd,
+                                      const struct kubernetes_event *e, struct tlines *out)
 {
         char buf[64];
-        const char *m = kcv_or(e->message, "-");
+        const char *m = view_cluster_or(e->message, "-");
         size_t len = strlen(m);
 
-        tlines_kv(out, "object", ROLE_DEFAULT, "%s", kcv_or(e->object, "-"));
-        tlines_kv(out, "reason", ROLE_WARN, "%s", kcv_or(e->reason, "-"));
+        tlines_kv(out, "object", ROLE_DEFAULT, "%s", view_cluster_or(e->object, "-"));
+        tlines_kv(out, "reason", ROLE_WARN, "%s", view_cluster_or(e->reason, "-"));
         if (e->count >= 0)
                 tlines_kv(out, "count", ROLE_DEFAULT, "%d", e->count);
         else
                 tlines_kv(out, "count", ROLE_DIM, "-");
-        kcv_age(d, s, kd, e->last_seen_ms, buf, sizeof buf);
+        view_cluster_age(d, s, kd, e->last_seen_ms, buf, sizeof buf);
         tlines_kv(out, "last seen", ROLE_DEFAULT, "%s%s", buf, e->last_seen_ms >= 0 ? " ago" : "");
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         /* The whole message, wrapped at 100 bytes. */
@@ -252,9 +257,9 @@ static void kcv_detail_event(const struct view_data *d, const struct snapshot *s
                 tlines_add(out, ROLE_DEFAULT, "  %.100s", m + i);
 }
 
-static void kcv_detail_rel(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd,
-                           const struct kubernetes_release *rl, struct tlines *out)
+static void view_cluster_detail_rel(const struct view_data *d, const struct snapshot *s,
+                                    const struct kubernetes_data *kd,
+                                    const struct kubernetes_release *rl, struct tlines *out)
 {
         char buf[64];
 
@@ -262,8 +267,9 @@ static void kcv_detail_rel(const struct view_data *d, const struct snapshot *s,
                 tlines_kv(out, "revision", ROLE_DEFAULT, "%d", rl->revision);
         else
                 tlines_kv(out, "revision", ROLE_DIM, "-");
-        tlines_kv(out, "status", kcv_release_role(rl->status), "%s", kcv_or(rl->status, "-"));
-        kcv_age(d, s, kd, rl->created_ms, buf, sizeof buf);
+        tlines_kv(out, "status", view_cluster_release_role(rl->status), "%s",
+                  view_cluster_or(rl->status, "-"));
+        view_cluster_age(d, s, kd, rl->created_ms, buf, sizeof buf);
         tlines_kv(out, "deployed", ROLE_DEFAULT, "%s ago", buf);
 }
 
@@ -277,7 +283,8 @@ void view_cluster_detail(const struct view_data *d, const char *id, struct tline
         bool found = false, clipped;
 
         clipped = strlen(id) >= TABLE_ID_MAX - 1;
-        if (!kcv_split_id(id, sname, sizeof sname, kind, sizeof kind, ns, sizeof ns, &name)) {
+        if (!view_cluster_split_id(id, sname, sizeof sname, kind, sizeof kind, ns, sizeof ns,
+                                   &name)) {
                 tlines_add(out, ROLE_WARN, "no such row");
                 return;
         }
@@ -286,7 +293,7 @@ void view_cluster_detail(const struct view_data *d, const char *id, struct tline
                         src = &d->srcs[i];
                         s = d->snaps[i];
                 }
-        kd = kcv_data(s);
+        kd = view_cluster_data(s);
         if (!strcmp(kind, "node"))
                 tlines_add(out, ROLE_TITLE, "Node %s", name);
         else
@@ -299,46 +306,46 @@ void view_cluster_detail(const struct view_data *d, const char *id, struct tline
         }
         if (!strcmp(kind, "pod")) {
                 for (size_t i = 0; i < kd->n_pods && !found; i++)
-                        if (kcv_is(kd->pods[i]->ns, kd->pods[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_pod(d, s, kd, src, kd->pods[i], out);
+                        if (view_cluster_is(kd->pods[i]->ns, kd->pods[i]->name, ns, name,
+                                            clipped)) {
+                                view_cluster_detail_pod(d, s, kd, src, kd->pods[i], out);
                                 found = true;
                         }
         } else if (!strcmp(kind, "statefulset") || !strcmp(kind, "deployment")) {
                 for (size_t i = 0; i < kd->n_workloads && !found; i++) {
                         const struct kubernetes_workload *w = kd->workloads[i];
 
-                        if (kcv_is(w->ns, w->name, ns, name, clipped) &&
-                            !strcmp(kcv_wl_kind(w), kind)) {
-                                kcv_detail_wl(d, s, kd, src, w, out);
+                        if (view_cluster_is(w->ns, w->name, ns, name, clipped) &&
+                            !strcmp(view_cluster_wl_kind(w), kind)) {
+                                view_cluster_detail_wl(d, s, kd, src, w, out);
                                 found = true;
                         }
                 }
         } else if (!strcmp(kind, "node")) {
                 for (size_t i = 0; i < kd->n_nodes && !found; i++)
-                        if (kcv_is(NULL, kd->nodes[i]->name, "-", name, clipped)) {
-                                kcv_detail_node(d, s, kd, kd->nodes[i], out);
+                        if (view_cluster_is(NULL, kd->nodes[i]->name, "-", name, clipped)) {
+                                view_cluster_detail_node(d, s, kd, kd->nodes[i], out);
                                 found = true;
                         }
         } else if (!strcmp(kind, "pvc")) {
                 for (size_t i = 0; i < kd->n_pvcs && !found; i++)
-                        if (kcv_is(kd->pvcs[i]->ns, kd->pvcs[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_pvc(d, s, kd, kd->pvcs[i], out);
+                        if (view_cluster_is(kd->pvcs[i]->ns, kd->pvcs[i]->name, ns, name,
+                                            clipped)) {
+                                view_cluster_detail_pvc(d, s, kd, kd->pvcs[i], out);
                                 found = true;
                         }
         } else if (!strcmp(kind, "event")) {
                 for (size_t i = 0; i < kd->n_events && !found; i++)
-                        if (kcv_is(kd->events[i]->ns, kd->events[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_event(d, s, kd, kd->events[i], out);
+                        if (view_cluster_is(kd->events[i]->ns, kd->events[i]->name, ns, name,
+                                            clipped)) {
+                                view_cluster_detail_event(d, s, kd, kd->events[i], out);
                                 found = true;
                         }
         } else if (!strcmp(kind, "release")) {
                 for (size_t i = 0; i < kd->n_releases && !found; i++)
-                        if (kcv_is(kd->releases[i]->ns, kd->releases[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_rel(d, s, kd, kd->releases[i], out);
+                        if (view_cluster_is(kd->releases[i]->ns, kd->releases[i]->name, ns, name,
+                                            clipped)) {
+                                view_cluster_detail_rel(d, s, kd, kd->releases[i], out);
                                 found = true;
                         }
         }

@@ -13,26 +13,26 @@
 #include "views/view.h"
 
 /* The Kubernetes model of a snapshot, or NULL. */
-const struct kubernetes_data *kcv_data(const struct snapshot *s);
+const struct kubernetes_data *view_cluster_data(const struct snapshot *s);
 /* s unless NULL or "", else def. */
-const char *kcv_or(const char *s, const char *def);
+const char *view_cluster_or(const char *s, const char *def);
 /* Age of a wall time `at_ms` as of now: the snapshot's wall clock plus the
  * monotonic time since it was taken. "-" when unknown. */
-void kcv_age(const struct view_data *d, const struct snapshot *s,
-             const struct kubernetes_data *kd, int64_t at_ms, char *buf, size_t n);
+void view_cluster_age(const struct view_data *d, const struct snapshot *s,
+                      const struct kubernetes_data *kd, int64_t at_ms, char *buf, size_t n);
 /* CPU cores: "2", "0.25"; "-" when unknown. */
-void kcv_cpu(double v, char *buf, size_t n);
+void view_cluster_cpu(double v, char *buf, size_t n);
 /* The node's pressure conditions that are True, comma-separated, or "-". */
-void kcv_pressure(const struct kubernetes_node *nd, char *buf, size_t n);
+void view_cluster_pressure(const struct kubernetes_node *nd, char *buf, size_t n);
 /* "Ready", "NotReady", "Unknown". */
-const char *kcv_node_ready(const struct kubernetes_node *nd);
+const char *view_cluster_node_ready(const struct kubernetes_node *nd);
 /* The status shown for a pod, its role and severity. */
-const char *kcv_pod_status(const struct source_cfg *src, const struct kubernetes_pod *p,
-                           enum theme_role *role, enum severity *sev);
+const char *view_cluster_pod_status(const struct source_cfg *src, const struct kubernetes_pod *p,
+                                    enum theme_role *role, enum severity *sev);
 /* The role of a Helm release status and of a PVC phase. */
-enum theme_role kcv_release_role(const char *st);
-enum theme_role kcv_pvc_role(const char *ph);
+enum theme_role view_cluster_release_role(const char *st);
+enum theme_role view_cluster_pvc_role(const char *ph);
 /* The KIND of a workload in row ids: "statefulset" or "deployment". */
-const char *kcv_wl_kind(const struct kubernetes_workload *w);
+const char *view_cluster_wl_kind(const struct kubernetes_workload *w);
 
 #endif

@@ -40,7 +40,7 @@ static const struct column view_metrics_columns[] = {
 
 /* Latencies keep their precision below a minute ("1.5s", "0.25ms"), where
  * whole seconds would hide a p99 of 1.9 s; longer ones as elsewhere. */
-static void mv_fmt_ms(double ms, char *buf, size_t n)
+static void view_metrics_fmt_ms(double ms, char *buf, size_t n)
 {
         if (fabs(ms) < 1000.0 && ms != floor(ms))
                 snprintf(buf, n, "%.3gms", ms);
@@ -50,7 +50,7 @@ static void mv_fmt_ms(double ms, char *buf, size_t n)
                 view_fmt_metric(THR_MS, ms, buf, n);
 }
 
-static void mv_fmt(const char *unit, double v, char *buf, size_t n)
+static void view_metrics_fmt(const char *unit, double v, char *buf, size_t n)
 {
         if (isnan(v))
                 str_copy(buf, "-", n);
@@ -59,7 +59,7 @@ static void mv_fmt(const char *unit, double v, char *buf, size_t n)
         else if (strcmp(unit, "bytes") == 0)
                 fmt_bytes(v, buf, n);
         else if (strcmp(unit, "ms") == 0 || strcmp(unit, "s") == 0)
-                mv_fmt_ms(unit[0] == 's' ? v * 1000.0 : v, buf, n);
+                view_metrics_fmt_ms(unit[0] == 's' ? v * 1000.0 : v, buf, n);
         else if (strcmp(unit, "rate") == 0)
                 snprintf(buf, n, "%.2f/s", v);
         else if (v == floor(v) && fabs(v) < 1e15)
@@ -68,7 +68,7 @@ static void mv_fmt(const char *unit, double v, char *buf, size_t n)
                 snprintf(buf, n, "%.3g", v);
 }
 
-static enum severity mv_sev(const struct prom_series *s)
+static enum severity view_metrics_sev(const struct prom_series *s)
 {
         if (s->error)
                 return SEV_WARN;
@@ -93,13 +93,13 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
                 for (size_t j = 0; j < pd->n_series; j++) {
                         const struct prom_series *ps = &pd->series[j];
                         struct table_row *row = table_rows_add(out);
-                        enum severity sev = mv_sev(ps);
+                        enum severity sev = view_metrics_sev(ps);
                         char buf[64];
 
                         snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, ps->name);
                         table_cell_set(row, MV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, MV_NAME, ROLE_DEFAULT, "%s", ps->name);
-                        mv_fmt(ps->unit, ps->value, buf, sizeof buf);
+                        view_metrics_fmt(ps->unit, ps->value, buf, sizeof buf);
                         table_cell_set(row, MV_VALUE, view_sev_role(sev), "%s", buf);
                         table_cell_set(row, MV_UNIT, ROLE_DIM, "%s", ps->unit);
                         common_spark_cell(row, MV_HIST, &ps->hist, MV_SPARK_W, d->ascii);
@@ -115,8 +115,8 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
         }
 }
 
-static void mv_members(struct tlines *out, const char *what, const struct prom_member *m,
-                       size_t n)
+static void view_metrics_members(struct tlines *out, const char *what, const struct prom_member *m,
+                                 size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 char id[24], leo[32], lag[32];
@@ -160,8 +160,8 @@ void view_metrics_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_DEFAULT, "  KRaft quorum (raft metrics): leader %lld  epoch "
                            "%lld  high watermark %lld", (long long)q->leader_id,
                            (long long)q->leader_epoch, (long long)q->high_watermark);
-                mv_members(out, "voter", q->voters, q->n_voters);
-                mv_members(out, "observer", q->observers, q->n_observers);
+                view_metrics_members(out, "voter", q->voters, q->n_voters);
+                view_metrics_members(out, "observer", q->observers, q->n_observers);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no prometheus sources configured");

@@ -42,12 +42,12 @@ static const struct column view_reconcile_columns[] = {
         [RECV__COUNT]     = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct reconcile_data *recv_data(const struct snapshot *s)
+static const struct reconcile_data *view_reconcile_data(const struct snapshot *s)
 {
         return s ? (const struct reconcile_data *)s->data : NULL;
 }
 
-static enum theme_role recv_class_role(enum reconcile_class c)
+static enum theme_role view_reconcile_class_role(enum reconcile_class c)
 {
         switch (c) {
         case REC_MATCH:            return ROLE_OK;
@@ -61,7 +61,7 @@ static enum theme_role recv_class_role(enum reconcile_class c)
 }
 
 /* A measure value: integers without a fraction, else up to 10 digits. */
-static void recv_fmt_num(double v, bool sign, char *buf, size_t n)
+static void view_reconcile_fmt_num(double v, bool sign, char *buf, size_t n)
 {
         if (v == floor(v) && fabs(v) < 1e15)
                 snprintf(buf, n, sign ? "%+.0f" : "%.0f", v);
@@ -70,26 +70,27 @@ static void recv_fmt_num(double v, bool sign, char *buf, size_t n)
 }
 
 /* "speed / batch / +delta (+0.50%)" for measure m of bucket b. */
-static void recv_fmt_measure(const struct reconcile_data *rd, const struct reconcile_bucket *b,
-                             size_t m, char *buf, size_t n)
+static void view_reconcile_fmt_measure(const struct reconcile_data *rd,
+                                       const struct reconcile_bucket *b,
+                                       size_t m, char *buf, size_t n)
 {
         char s[40], t[40], dl[40], pc[32] = "";
         double v, delta, pct;
         bool isnull, has_pct;
 
         if (coll_reconcile_value(rd, b, REC_SPEED, m, &v, &isnull))
-                recv_fmt_num(v, false, s, sizeof s);
+                view_reconcile_fmt_num(v, false, s, sizeof s);
         else
                 str_copy(s, isnull ? "NULL" : "-", sizeof s);
         if (coll_reconcile_value(rd, b, REC_BATCH, m, &v, &isnull))
-                recv_fmt_num(v, false, t, sizeof t);
+                view_reconcile_fmt_num(v, false, t, sizeof t);
         else
                 str_copy(t, isnull ? "NULL" : "-", sizeof t);
         if (coll_reconcile_delta(rd, b, m, &delta, &pct, &has_pct)) {
                 if (delta == 0) {
                         str_copy(dl, "0", sizeof dl);
                 } else {
-                        recv_fmt_num(delta, true, dl, sizeof dl);
+                        view_reconcile_fmt_num(delta, true, dl, sizeof dl);
                         if (has_pct)
                                 snprintf(pc, sizeof pc, " (%+.2f%%)", pct);
                 }
@@ -100,7 +101,7 @@ static void recv_fmt_measure(const struct reconcile_data *rd, const struct recon
 }
 
 /* "2024-05-01T10:00:00.000Z amount +5.01 (+0.50%)". */
-static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
+static void view_reconcile_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
 {
         const struct reconcile_bucket *b;
         char key[96], dl[40], pc[32] = "";
@@ -114,7 +115,7 @@ static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
         b = &rd->buckets[rd->worst_bucket];
         coll_reconcile_key_text(rd, b, key, sizeof key);
         if (coll_reconcile_delta(rd, b, rd->worst_measure, &delta, &pct, &has_pct)) {
-                recv_fmt_num(delta, true, dl, sizeof dl);
+                view_reconcile_fmt_num(delta, true, dl, sizeof dl);
                 if (has_pct)
                         snprintf(pc, sizeof pc, " (%+.2f%%)", pct);
         } else {
@@ -123,10 +124,10 @@ static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
         snprintf(buf, n, "%s %s %s%s", key, rd->measures[rd->worst_measure], dl, pc);
 }
 
-static void recv_row(const struct view_data *d, const struct source_cfg *src,
-                     const struct snapshot *s, struct table_row *row)
+static void view_reconcile_row(const struct view_data *d, const struct source_cfg *src,
+                               const struct snapshot *s, struct table_row *row)
 {
-        const struct reconcile_data *rd = recv_data(s);
+        const struct reconcile_data *rd = view_reconcile_data(s);
         enum coll_status st = s ? s->status : COLL_UNKNOWN;
         enum severity ms = SEV_OK, xs = SEV_OK;
         char buf[TABLE_CELL_MAX];
@@ -156,7 +157,7 @@ static void recv_row(const struct view_data *d, const struct source_cfg *src,
                                rd->missing_in_batch ? view_sev_role(xs) : ROLE_DEFAULT, "%zu",
                                rd->missing_in_batch);
                 table_cell_set(row, RECV_IN_FLIGHT, ROLE_DIM, "%zu", rd->in_flight);
-                recv_fmt_worst(rd, buf, sizeof buf);
+                view_reconcile_fmt_worst(rd, buf, sizeof buf);
                 table_cell_set(row, RECV_WORST, rd->has_worst ? view_sev_role(ms) : ROLE_DIM,
                                "%s", buf);
                 common_spark_cell(row, RECV_HIST, &rd->hist, RECV_SPARK_W, d->ascii);
@@ -171,7 +172,7 @@ void view_reconcile_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++)
                 if (common_is_kind(&d->srcs[i], "reconcile"))
-                        recv_row(d, &d->srcs[i], d->snaps[i], table_rows_add(out));
+                        view_reconcile_row(d, &d->srcs[i], d->snaps[i], table_rows_add(out));
 }
 
 void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
@@ -205,7 +206,7 @@ void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
 
 /* Bucket indexes in display order: newest first; past the cap, the
  * buckets that are not `match` first. Returns how many (<= cap). */
-static size_t recv_order(const struct reconcile_data *rd, size_t *idx, size_t cap)
+static size_t view_reconcile_order(const struct reconcile_data *rd, size_t *idx, size_t cap)
 {
         size_t n = 0;
 
@@ -221,8 +222,8 @@ static size_t recv_order(const struct reconcile_data *rd, size_t *idx, size_t ca
         return n;
 }
 
-static void recv_detail_chart(const struct reconcile_data *rd, int width, bool ascii,
-                              struct tlines *out)
+static void view_reconcile_detail_chart(const struct reconcile_data *rd, int width, bool ascii,
+                                        struct tlines *out)
 {
         enum { H = 6 };
         double v[RING_CAP], hi = 0;
@@ -264,7 +265,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         tlines_seg(out, ROLE_DIM, "  speed %s vs batch %s", c->speed.source.name,
                    c->batch.source.name);
         common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
-        rd = recv_data(s);
+        rd = view_reconcile_data(s);
         if (s && s->error[0])
                 tlines_add(out, s->status == COLL_DOWN ? ROLE_CRIT : ROLE_WARN, "  %s: %s",
                            coll_status_name(s->status), s->error);
@@ -276,7 +277,8 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         tlines_add(out, ROLE_DEFAULT, "  compared %zu: ", rd->compared);
         tlines_seg(out, ROLE_OK, "%zu match", rd->matched);
         tlines_seg(out, ROLE_DEFAULT, ", %zu within", rd->within);
-        tlines_seg(out, rd->mismatched ? ROLE_CRIT : ROLE_DEFAULT, ", %zu mismatch", rd->mismatched);
+        tlines_seg(out, rd->mismatched ? ROLE_CRIT : ROLE_DEFAULT, ", %zu mismatch",
+                   rd->mismatched);
         tlines_seg(out, rd->missing_in_speed + rd->missing_in_batch ? ROLE_WARN : ROLE_DEFAULT,
                    "   missing in speed %zu, in batch %zu", rd->missing_in_speed,
                    rd->missing_in_batch);
@@ -299,7 +301,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
                 tlines_seg(out, ROLE_COLUMN, "  %-*s", RECV_MEASURE_W, h);
         }
         idx = xcalloc(RECV_DETAIL_MAX, sizeof *idx);
-        n = recv_order(rd, idx, RECV_DETAIL_MAX);
+        n = view_reconcile_order(rd, idx, RECV_DETAIL_MAX);
         for (size_t i = 0; i < n; i++) {
                 const struct reconcile_bucket *b = &rd->buckets[idx[i]];
 
@@ -308,14 +310,14 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         }
         for (size_t i = 0; i < n; i++) {
                 const struct reconcile_bucket *b = &rd->buckets[idx[i]];
-                enum theme_role r = recv_class_role(b->cls);
+                enum theme_role r = view_reconcile_class_role(b->cls);
                 char key[128], mv[TSEG_MAX];
 
                 coll_reconcile_key_text(rd, b, key, sizeof key);
                 tlines_add(out, b->cls == REC_IN_FLIGHT ? ROLE_DIM : ROLE_DEFAULT, "  %-26s", key);
                 tlines_seg(out, r, " %-16s", coll_reconcile_class_name(b->cls));
                 for (size_t m = 0; m < rd->n_measures && m < RECV_MEASURES; m++) {
-                        recv_fmt_measure(rd, b, m, mv, sizeof mv);
+                        view_reconcile_fmt_measure(rd, b, m, mv, sizeof mv);
                         tlines_seg(out, b->cls == REC_MATCH ? ROLE_DEFAULT : r, "  %-*s",
                                    RECV_MEASURE_W, mv);
                 }
@@ -332,7 +334,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
                 tlines_add(out, ROLE_DIM, "  no buckets: both queries returned no rows");
 
         common_alerts(out, d, src->name, NULL);
-        recv_detail_chart(rd, d->width - 4, d->ascii, out);
+        view_reconcile_detail_chart(rd, d->width - 4, d->ascii, out);
 }
 
 const struct view_ops view_reconcile_ops = {
