@@ -652,12 +652,10 @@ void view_clickhouse_detail(const struct view_data *d, const char *id, struct tl
 
 static int view_clickhouse_key(struct view *v, int ch)
 {
-        unsigned show;
-
         if (ch != 's')
                 return VIEW_IGNORED;
-        show = ((v->flags & VIEW_CH_SHOW_MASK) + 1) % LO_ARRAY_LEN(view_clickhouse_show_names);
-        v->flags = (v->flags & ~VIEW_CH_SHOW_MASK) | show;
+        common_flags_cycle(&v->flags, VIEW_CH_SHOW_MASK, 0,
+                           LO_ARRAY_LEN(view_clickhouse_show_names));
         return VIEW_HANDLED | VIEW_REDRAW;
 }
 

@@ -969,18 +969,14 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
 
 static int view_cluster_key(struct view *v, int ch)
 {
-        unsigned x;
-
         if (ch == 'v') {
-                x = (view_cluster_show(v->flags) + 1) % VIEW_CLUSTER__SHOWS;
-                v->flags = (v->flags & ~VIEW_CLUSTER_SHOW_MASK) | x;
-                v->sel = v->top = 0;
-                v->sel_id[0] = '\0';
+                common_flags_cycle(&v->flags, VIEW_CLUSTER_SHOW_MASK, 0, VIEW_CLUSTER__SHOWS);
+                common_table_reset(v);
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         if (ch == 's' && view_cluster_show(v->flags) == VIEW_CLUSTER_PODS) {
-                x = (view_cluster_sort(v->flags) + 1) % LO_ARRAY_LEN(view_cluster_sort_names);
-                v->flags = (v->flags & ~VIEW_CLUSTER_SORT_MASK) | (x << VIEW_CLUSTER_SORT_SHIFT);
+                common_flags_cycle(&v->flags, VIEW_CLUSTER_SORT_MASK, VIEW_CLUSTER_SORT_SHIFT,
+                                   LO_ARRAY_LEN(view_cluster_sort_names));
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         return VIEW_IGNORED;

@@ -141,6 +141,40 @@ void common_chart(struct tlines *out, const double *v, size_t n, int width, int 
         free(lines);
 }
 
+/* ---- sub-views and keys ------------------------------------------------------ */
+
+void common_draw_columns(struct view *v, struct _win_st *win, const struct rect *r,
+                         const struct view_data *d, const struct column *columns,
+                         const char *empty)
+{
+        const struct view_ops *saved = v->ops;
+        struct view_ops tmp = *saved;
+
+        tmp.draw = NULL;
+        tmp.columns = columns;
+        if (empty)
+                tmp.empty = empty;
+        v->ops = &tmp;
+        view_draw_generic(v, win, r, d);
+        v->ops = saved;
+}
+
+void common_flags_cycle(unsigned *flags, unsigned mask, unsigned shift, unsigned n)
+{
+        unsigned x = (*flags & mask) >> shift;
+
+        if (x >= n)
+                x = 0;
+        x = (x + 1) % n;
+        *flags = (*flags & ~mask) | (x << shift);
+}
+
+void common_table_reset(struct view *v)
+{
+        v->sel = v->top = 0;
+        v->sel_id[0] = '\0';
+}
+
 /* ---- detail pages ------------------------------------------------------------ */
 
 void common_detail_scroll(struct view *v, size_t total, int h)

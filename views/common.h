@@ -5,8 +5,9 @@
  * sparkline cells and history charts, and the detail page's scroll clamp.
  *
  * Everything here is pure (no curses, no globals) like the rows(),
- * preamble() and detail() functions that call it, except
- * common_detail_scroll(), which updates a pane's UI state.
+ * preamble() and detail() functions that call it, except the sub-view and
+ * key helpers and common_detail_scroll(), which work on a pane's UI state
+ * on the UI thread.
  */
 #ifndef LO_VIEWS_COMMON_H
 #define LO_VIEWS_COMMON_H
@@ -72,6 +73,19 @@ int common_chart_width(int width, size_t n);
  * each, in ROLE_SPARK after `indent`. */
 void common_chart(struct tlines *out, const double *v, size_t n, int width, int height,
                   bool ascii, const char *indent);
+
+/* --- sub-views and keys (UI thread) -------------------------------------- */
+
+/* The generic pane (view_draw_generic) with `columns`, and `empty` unless
+ * NULL, in place of the pane's own: how a pane draws its current sub-view. */
+void common_draw_columns(struct view *v, struct _win_st *win, const struct rect *r,
+                         const struct view_data *d, const struct column *columns,
+                         const char *empty);
+/* Moves the field `mask` of *flags (its lowest bit at `shift`) to the next
+ * of n values, after n - 1 back to 0; a value out of range counts as 0. */
+void common_flags_cycle(unsigned *flags, unsigned mask, unsigned shift, unsigned n);
+/* The table lists something else: back to its first row, no selection. */
+void common_table_reset(struct view *v);
 
 /* --- detail pages -------------------------------------------------------- */
 

@@ -539,27 +539,20 @@ static int view_connect_key(struct view *v, int ch)
         if (ch != 's')
                 return VIEW_IGNORED;
         v->flags ^= VIEW_CONNECT_F_SR;
-        v->sel = v->top = 0;
-        v->sel_id[0] = '\0';
+        common_table_reset(v);
         return VIEW_HANDLED | VIEW_REDRAW;
 }
 
-/* The generic pane with the column table of the current sub-view. The ops
- * copy lives for this call only; UI thread. */
+/* The generic pane with the column table of the current sub-view. UI
+ * thread. */
 static void view_connect_draw(struct view *v, struct _win_st *win, const struct rect *r,
                               const struct view_data *d)
 {
-        const struct view_ops *saved = v->ops;
-        struct view_ops tmp = *saved;
-
-        tmp.draw = NULL;
-        if (d->flags & VIEW_CONNECT_F_SR) {
-                tmp.columns = view_connect_sr_columns;
-                tmp.empty = "no Schema Registry subjects";
-        }
-        v->ops = &tmp;
-        view_draw_generic(v, win, r, d);
-        v->ops = saved;
+        if (d->flags & VIEW_CONNECT_F_SR)
+                common_draw_columns(v, win, r, d, view_connect_sr_columns,
+                                    "no Schema Registry subjects");
+        else
+                common_draw_columns(v, win, r, d, v->ops->columns, NULL);
 }
 
 static const struct view_key view_connect_keys[] = {

@@ -1097,9 +1097,6 @@ void view_kafka_detail(const struct view_data *d, const char *id, struct tlines 
 static void view_kafka_draw(struct view *v, struct _win_st *win, const struct rect *r,
                             const struct view_data *d)
 {
-        const struct view_ops *ops = v->ops;
-        struct view_ops o;
-
         if (v->detail) {
                 struct tlines l;
                 size_t total;
@@ -1113,28 +1110,20 @@ static void view_kafka_draw(struct view *v, struct _win_st *win, const struct re
                 tlines_done(&l);
                 return;
         }
-        o = *ops;
-        o.columns = view_kafka_columns(d->flags);
-        v->ops = &o;
-        view_draw_generic(v, win, r, d);
-        v->ops = ops;
+        common_draw_columns(v, win, r, d, view_kafka_columns(d->flags), NULL);
 }
 
 static int view_kafka_key(struct view *v, int ch)
 {
-        unsigned x;
-
         if (ch == 'v') {
-                x = ((v->flags & VIEW_KAFKA_SHOW_MASK) + 1) % LO_ARRAY_LEN(view_kafka_show_names);
-                v->flags = (v->flags & ~VIEW_KAFKA_SHOW_MASK) | x;
-                v->sel = v->top = 0;
-                v->sel_id[0] = '\0';
+                common_flags_cycle(&v->flags, VIEW_KAFKA_SHOW_MASK, 0,
+                                   LO_ARRAY_LEN(view_kafka_show_names));
+                common_table_reset(v);
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         if (ch == 's' && (v->flags & VIEW_KAFKA_SHOW_MASK) == VIEW_KAFKA_SHOW_GROUPS) {
-                x = (((v->flags & VIEW_KAFKA_SORT_MASK) >> 2) + 1) %
-                    LO_ARRAY_LEN(view_kafka_sort_names);
-                v->flags = (v->flags & ~VIEW_KAFKA_SORT_MASK) | (x << 2);
+                common_flags_cycle(&v->flags, VIEW_KAFKA_SORT_MASK, 2,
+                                   LO_ARRAY_LEN(view_kafka_sort_names));
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         return VIEW_IGNORED;
