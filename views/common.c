@@ -177,16 +177,20 @@ void common_table_reset(struct view *v)
 
 /* ---- detail pages ------------------------------------------------------------ */
 
-void common_detail_scroll(struct view *v, size_t total, int h)
+int common_clamp_top(int top, size_t total, int h)
 {
         int maxtop = (int)total - h;
 
         if (maxtop < 0)
                 maxtop = 0;
-        if (v->detail_top > maxtop)
-                v->detail_top = maxtop;
-        if (v->detail_top < 0)
-                v->detail_top = 0;
+        if (top > maxtop)
+                top = maxtop;
+        return top < 0 ? 0 : top;
+}
+
+void common_detail_scroll(struct view *v, size_t total, int h)
+{
+        v->detail_top = common_clamp_top(v->detail_top, total, h);
         v->detail_n = total;
         v->detail_h = h;
 }

@@ -89,6 +89,10 @@ void common_table_reset(struct view *v);
 
 /* --- detail pages -------------------------------------------------------- */
 
+/* The first line to show of a page of `total` lines, `h` at a time, when
+ * `top` was asked for: no further down than the last page, no higher than
+ * the first line. */
+int common_clamp_top(int top, size_t total, int h);
 /* Keeps v->detail_top within a page of `total` lines shown `h` at a time
  * and records both in v (detail_n, detail_h). UI thread. */
 void common_detail_scroll(struct view *v, size_t total, int h);
