@@ -79,7 +79,7 @@ static void view_airflow_row(const struct view_data *d, const struct source_cfg 
         enum severity sev = SEV_OK, fs, os;
         char buf[64];
 
-        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, g->dag_id);
+        common_row_id(row, src->name, g->dag_id);
         table_cell_set(row, AFV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, AFV_DAG, g->paused ? ROLE_DIM : ROLE_DEFAULT, "%s%s", g->dag_id,
                        g->paused ? " (paused)" : "");
@@ -212,6 +212,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         const char *tab = strchr(id, '\t');
         const struct af_data *ad = NULL;
         const struct source_cfg *src = NULL;
+        const struct snapshot *s;
         const struct af_dag *g = NULL;
         char sname[64], buf[64], b2[64], b3[32];
 
@@ -220,11 +221,8 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 return;
         }
         snprintf(sname, sizeof sname, "%.*s", (int)(tab - id), id);
-        for (size_t i = 0; i < d->n && !src; i++)
-                if (common_is_kind(&d->srcs[i], "airflow") && strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        ad = view_airflow_data(d->snaps[i]);
-                }
+        src = common_source(d, "airflow", sname, &s);
+        ad = view_airflow_data(s);
         for (size_t j = 0; ad && j < ad->n_dags && !g; j++)
                 if (strncmp(ad->dags[j].dag_id, tab + 1, 90) == 0 &&
                     strlen(tab + 1) == (strlen(ad->dags[j].dag_id) < 90

@@ -17,6 +17,7 @@
  */
 #include "views/view.h"
 #include "views/bringup.h"
+#include "views/common.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -179,8 +180,7 @@ static void view_bringup_rows(const struct view_data *d, struct table_rows *out)
                         enum theme_role gr;
                         char buf[TABLE_CELL_MAX];
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name,
-                                 view_bringup_txt(st, "name"));
+                        common_row_id(row, src->name, view_bringup_txt(st, "name"));
                         row->sev = view_bringup_state_sev(state);
                         table_cell_set(row, BUV_STAGE, ROLE_DEFAULT, "%s",
                                        view_bringup_txt(st, "name"));

@@ -627,11 +627,7 @@ void view_clickhouse_detail(const struct view_data *d, const char *id, struct tl
                 tlines_add(out, ROLE_WARN, "no such row");
                 return;
         }
-        for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
+        src = common_source(d, NULL, sname, &s);
         cd = view_clickhouse_data(s);
         if (!src || !cd) {
                 tlines_add(out, ROLE_TITLE, "%s", key);

@@ -288,11 +288,7 @@ void view_cluster_detail(const struct view_data *d, const char *id, struct tline
                 tlines_add(out, ROLE_WARN, "no such row");
                 return;
         }
-        for (size_t i = 0; i < d->n; i++)
-                if (common_is_kind(&d->srcs[i], "kubernetes") && !strcmp(d->srcs[i].name, sname)) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
+        src = common_source(d, "kubernetes", sname, &s);
         kd = view_cluster_data(s);
         if (!strcmp(kind, "node"))
                 tlines_add(out, ROLE_TITLE, "Node %s", name);

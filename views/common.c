@@ -18,6 +18,23 @@ bool common_is_kind(const struct source_cfg *src, const char *kind)
         return src->ops && src->ops->name && strcmp(src->ops->name, kind) == 0;
 }
 
+const struct source_cfg *common_source(const struct view_data *d, const char *kind,
+                                       const char *name, const struct snapshot **snap)
+{
+        if (snap)
+                *snap = NULL;
+        for (size_t i = 0; i < d->n; i++) {
+                const struct source_cfg *src = &d->srcs[i];
+
+                if (strcmp(src->name, name) != 0 || (kind && !common_is_kind(src, kind)))
+                        continue;
+                if (snap)
+                        *snap = d->snaps[i];
+                return src;
+        }
+        return NULL;
+}
+
 /* ---- the status of a source ---------------------------------------------- */
 
 void common_age_seg(struct tlines *out, const struct snapshot *s, int64_t now_mono,
@@ -62,7 +79,7 @@ void common_degraded(struct tlines *out, const struct snapshot *s)
                 tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
 }
 
-/* ---- the Alerts block ----------------------------------------------------- */
+/* ---- the Alerts block ---------------------------------------------------- */
 
 void common_alerts_if(struct tlines *out, const struct view_data *d,
                       common_alert_match *match, const void *arg)
@@ -104,7 +121,14 @@ void common_alerts(struct tlines *out, const struct view_data *d, const char *so
         common_alerts_if(out, d, common_alert_about, &ab);
 }
 
-/* ---- sparklines ------------------------------------------------------------ */
+/* ---- rows ---------------------------------------------------------------- */
+
+void common_row_id(struct table_row *row, const char *source, const char *key)
+{
+        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", source, key);
+}
+
+/* ---- sparklines ---------------------------------------------------------- */
 
 void common_spark_cell(struct table_row *row, int col, const struct ring *r, int width,
                        bool ascii)
@@ -141,7 +165,7 @@ void common_chart(struct tlines *out, const double *v, size_t n, int width, int 
         free(lines);
 }
 
-/* ---- sub-views and keys ------------------------------------------------------ */
+/* ---- sub-views and keys -------------------------------------------------- */
 
 void common_draw_columns(struct view *v, struct _win_st *win, const struct rect *r,
                          const struct view_data *d, const struct column *columns,
@@ -175,7 +199,7 @@ void common_table_reset(struct view *v)
         v->sel_id[0] = '\0';
 }
 
-/* ---- detail pages ------------------------------------------------------------ */
+/* ---- detail pages -------------------------------------------------------- */
 
 int common_clamp_top(int top, size_t total, int h)
 {

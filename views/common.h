@@ -22,7 +22,13 @@
  * ("postgres", "kafka", ...). */
 bool common_is_kind(const struct source_cfg *src, const char *kind);
 
-/* --- the status of a source --------------------------------------------- */
+/* The configured source named `name`, of collector `kind` unless NULL, and
+ * in *snap (unless snap is NULL) its snapshot; NULL and *snap NULL when
+ * there is none. */
+const struct source_cfg *common_source(const struct view_data *d, const char *kind,
+                                       const char *name, const struct snapshot **snap);
+
+/* --- the status of a source ----------------------------------------------- */
 
 /* How the age of a snapshot reads in a status line. */
 enum common_age {
@@ -48,7 +54,7 @@ bool common_source_head(struct tlines *out, const struct view_data *d,
  * error. */
 void common_degraded(struct tlines *out, const struct snapshot *s);
 
-/* --- the Alerts block of detail pages ------------------------------------ */
+/* --- the Alerts block of detail pages ------------------------------------- */
 
 typedef bool common_alert_match(const struct alert *a, const void *arg);
 
@@ -60,7 +66,12 @@ void common_alerts_if(struct tlines *out, const struct view_data *d,
 void common_alerts(struct tlines *out, const struct view_data *d, const char *source,
                    const char *subject);
 
-/* --- sparklines ---------------------------------------------------------- */
+/* --- rows ----------------------------------------------------------------- */
+
+/* The id of a row "SOURCE\tKEY", both clipped to what an id holds. */
+void common_row_id(struct table_row *row, const char *source, const char *key);
+
+/* --- sparklines ----------------------------------------------------------- */
 
 /* Cell `col` of a row: the sparkline of ring `r`, `width` cells (at most
  * TABLE_CELL_MAX / 4 - 1), in ROLE_SPARK. */
@@ -74,7 +85,7 @@ int common_chart_width(int width, size_t n);
 void common_chart(struct tlines *out, const double *v, size_t n, int width, int height,
                   bool ascii, const char *indent);
 
-/* --- sub-views and keys (UI thread) -------------------------------------- */
+/* --- sub-views and keys (UI thread) --------------------------------------- */
 
 /* The generic pane (view_draw_generic) with `columns`, and `empty` unless
  * NULL, in place of the pane's own: how a pane draws its current sub-view. */
@@ -87,7 +98,7 @@ void common_flags_cycle(unsigned *flags, unsigned mask, unsigned shift, unsigned
 /* The table lists something else: back to its first row, no selection. */
 void common_table_reset(struct view *v);
 
-/* --- detail pages -------------------------------------------------------- */
+/* --- detail pages --------------------------------------------------------- */
 
 /* The first line to show of a page of `total` lines, `h` at a time, when
  * `top` was asked for: no further down than the last page, no higher than

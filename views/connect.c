@@ -121,12 +121,7 @@ static void view_connect_link(const struct view_data *d, const struct kc_data *k
         memset(l, 0, sizeof *l);
         if (!c->debezium_pg || !kd->postgres_source)
                 return;
-        for (size_t i = 0; i < d->n; i++)
-                if (common_is_kind(&d->srcs[i], "postgres") &&
-                    strcmp(d->srcs[i].name, kd->postgres_source) == 0) {
-                        l->pg_src = &d->srcs[i];
-                        l->pg_snap = d->snaps[i];
-                }
+        l->pg_src = common_source(d, "postgres", kd->postgres_source, &l->pg_snap);
         pd = l->pg_snap ? (const struct pg_data *)l->pg_snap->data : NULL;
         for (size_t i = 0; pd && c->slot && i < pd->n_slots; i++)
                 if (pd->slots[i].name && strcmp(pd->slots[i].name, c->slot) == 0)
@@ -194,7 +189,7 @@ static void view_connect_connector_rows(const struct view_data *d, struct table_
                         struct table_row *row = table_rows_add(out);
                         enum severity sev = view_connect_conn_sev(src, c);
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, c->name);
+                        common_row_id(row, src->name, c->name);
                         table_cell_set(row, CONV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, CONV_NAME, ROLE_DEFAULT, "%s", c->name);
                         table_cell_set(row, CONV_TYPE, c->type ? ROLE_DEFAULT : ROLE_DIM, "%s",
@@ -229,7 +224,7 @@ static void view_connect_subject_rows(const struct view_data *d, struct table_ro
                         const struct sr_subject *sj = &sd->subjects[j];
                         struct table_row *row = table_rows_add(out);
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, sj->name);
+                        common_row_id(row, src->name, sj->name);
                         table_cell_set(row, SRV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, SRV_SUBJECT, ROLE_DEFAULT, "%s", sj->name);
                         if (!sj->known) {

@@ -1060,11 +1060,7 @@ size_t view_kafka_detail_window(const struct view_data *d, const char *id, size_
                 tlines_done(&h);
                 return p.at;
         }
-        for (size_t i = 0; i < d->n; i++)
-                if (common_is_kind(&d->srcs[i], "kafka") && strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
+        src = common_source(d, "kafka", sname, &s);
         kd = view_kafka_data(s);
         if (!src || !kd) {
                 tlines_add(&h, ROLE_TITLE, "%s", key);

@@ -96,7 +96,7 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
                         enum severity sev = view_metrics_sev(ps);
                         char buf[64];
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, ps->name);
+                        common_row_id(row, src->name, ps->name);
                         table_cell_set(row, MV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, MV_NAME, ROLE_DEFAULT, "%s", ps->name);
                         view_metrics_fmt(ps->unit, ps->value, buf, sizeof buf);

@@ -109,12 +109,7 @@ void view_overview_detail(const struct view_data *d, const char *id, struct tlin
         enum theme_role role;
         char buf[256], t[64];
 
-        for (size_t i = 0; i < d->n; i++) {
-                if (strcmp(d->srcs[i].name, id) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
-        }
+        src = common_source(d, NULL, id, &s);
         if (!src) {
                 tlines_add(out, ROLE_WARN, "source %s is no longer configured", id);
                 return;

@@ -251,11 +251,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         size_t *idx, n, shown_bad = 0;
         char buf[64];
 
-        for (size_t i = 0; i < d->n; i++)
-                if (common_is_kind(&d->srcs[i], "reconcile") && strcmp(d->srcs[i].name, id) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
+        src = common_source(d, "reconcile", id, &s);
         tlines_add(out, ROLE_TITLE, "Check %s", id);
         if (!src) {
                 tlines_add(out, ROLE_WARN, "  no such check");
