@@ -199,14 +199,6 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail -------------------------------------------------------------- */
 
-static void view_airflow_time(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_rfc3339(ms, buf, n);
-}
-
 void view_airflow_detail(const struct view_data *d, const char *id, struct tlines *out)
 {
         const char *tab = strchr(id, '\t');
@@ -238,7 +230,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         tlines_kv(out, "paused", g->paused ? ROLE_WARN : ROLE_DEFAULT, "%s",
                   g->paused ? "yes" : "no");
         tlines_kv(out, "schedule", ROLE_DEFAULT, "%s", g->schedule ? g->schedule : "none");
-        view_airflow_time(g->next_due, buf, sizeof buf);
+        fmt_rfc3339_or_dash(g->next_due, buf, sizeof buf);
         tlines_kv(out, "next run due", ROLE_DEFAULT, "%s", buf);
         if (g->overdue_s > 0) {
                 fmt_duration_ms(g->overdue_s * 1000, buf, sizeof buf);
@@ -265,8 +257,8 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         for (size_t i = 0; g->runs_read && i < g->n_recent; i++) {
                 const struct af_run *r = &g->recent[i];
 
-                view_airflow_time(r->logical_date, buf, sizeof buf);
-                view_airflow_time(r->start, b2, sizeof b2);
+                fmt_rfc3339_or_dash(r->logical_date, buf, sizeof buf);
+                fmt_rfc3339_or_dash(r->start, b2, sizeof b2);
                 fmt_seconds_or_dash(r->duration_s, b3, sizeof b3);
                 tlines_add(out, af_state_role(r->state), "  %-16s", r->state ? r->state : "none");
                 tlines_seg(out, ROLE_DEFAULT, " %-24.24s %-20.19s %9s  %s", buf, b2, b3,

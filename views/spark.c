@@ -300,14 +300,6 @@ void view_spark_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail -------------------------------------------------------------- */
 
-static void view_spark_time(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_rfc3339(ms, buf, n);
-}
-
 /* Long text, line by line, in pieces that fit a segment. */
 static void view_spark_text(struct tlines *out, enum theme_role role, const char *s)
 {
@@ -380,7 +372,7 @@ static void view_spark_detail_rest(const struct view_data *d, const struct spark
         else
                 tlines_kv(out, "failed jobs", ROLE_DIM, "unknown");
         for (size_t i = 0; i < r->n_jobs; i++) {
-                view_spark_time(r->jobs[i].completed_ms, b1, sizeof b1);
+                fmt_rfc3339_or_dash(r->jobs[i].completed_ms, b1, sizeof b1);
                 tlines_add(out, ROLE_WARN, "    job %lld", (long long)r->jobs[i].id);
                 tlines_seg(out, ROLE_DEFAULT, "  %s  %d failed tasks  %.160s", b1,
                            r->jobs[i].failed_tasks, r->jobs[i].name ? r->jobs[i].name : "");
@@ -393,7 +385,7 @@ static void view_spark_detail_rest(const struct view_data *d, const struct spark
         for (size_t i = 0; i < r->n_stages; i++) {
                 const struct spark_stage *sg = &r->stages[i];
 
-                view_spark_time(sg->completed_ms, b1, sizeof b1);
+                fmt_rfc3339_or_dash(sg->completed_ms, b1, sizeof b1);
                 tlines_add(out, ROLE_WARN, "    stage %lld.%lld", (long long)sg->id,
                            (long long)sg->attempt);
                 tlines_seg(out, ROLE_DEFAULT, "  %s  %.160s", b1, sg->name ? sg->name : "");
@@ -459,9 +451,9 @@ static void view_spark_detail_app(const struct view_data *d, const struct source
                   a->exec_by_state[SPARK_EX_RUNNING], a->exec_by_state[SPARK_EX_PENDING],
                   a->exec_by_state[SPARK_EX_COMPLETED], a->exec_by_state[SPARK_EX_FAILED],
                   a->exec_by_state[SPARK_EX_UNKNOWN]);
-        view_spark_time(a->submitted_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(a->submitted_ms, b1, sizeof b1);
         tlines_kv(out, "last submitted", ROLE_DEFAULT, "%s", b1);
-        view_spark_time(a->terminated_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(a->terminated_ms, b1, sizeof b1);
         tlines_kv(out, "terminated", ROLE_DEFAULT, "%s", b1);
         view_spark_age(sd->now, a->created_ms, b2, sizeof b2);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", b2);
@@ -494,9 +486,9 @@ static void view_spark_detail_sched(const struct view_data *d, const struct sour
                   "%s", c->schedule_state && *c->schedule_state ? c->schedule_state : "(new)");
         if (c->reason)
                 tlines_kv(out, "reason", ROLE_DEFAULT, "%s", c->reason);
-        view_spark_time(c->last_run_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(c->last_run_ms, b1, sizeof b1);
         tlines_kv(out, "last run", ROLE_DEFAULT, "%s", b1);
-        view_spark_time(c->next_run_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(c->next_run_ms, b1, sizeof b1);
         tlines_kv(out, "next run", ROLE_DEFAULT, "%s", b1);
         tlines_kv(out, "last run name", ROLE_DEFAULT, "%s",
                   c->last_run_name ? c->last_run_name : "-");

@@ -197,6 +197,14 @@ void fmt_count_or_dash(int64_t v, char *buf, size_t n)
                 snprintf(buf, n, "%lld", (long long)v);
 }
 
+void fmt_rfc3339_or_dash(int64_t wall_ms, char *buf, size_t n)
+{
+        if (wall_ms < 0)
+                str_copy(buf, "-", n);
+        else
+                fmt_rfc3339(wall_ms, buf, n);
+}
+
 void str_copy(char *dst, const char *src, size_t n)
 {
         size_t len;

@@ -46,6 +46,8 @@ void fmt_duration_or_dash(int64_t ms, char *buf, size_t n);
 void fmt_seconds_or_dash(double s, char *buf, size_t n);
 void fmt_bytes_or_dash(double bytes, char *buf, size_t n);
 void fmt_count_or_dash(int64_t v, char *buf, size_t n);
+/* fmt_rfc3339, or "-" for a time < 0 (unknown). */
+void fmt_rfc3339_or_dash(int64_t wall_ms, char *buf, size_t n);
 
 /* Copies at most n-1 bytes and always terminates (n > 0). */
 void str_copy(char *dst, const char *src, size_t n);
