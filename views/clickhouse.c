@@ -414,20 +414,6 @@ void view_clickhouse_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail ------------------------------------------------------------- */
 
-/* Splits "SRC\tKIND\tKEY". */
-static bool view_clickhouse_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
-                                     const char **key)
-{
-        const char *t1 = strchr(id, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-
-        if (!t1 || !t2)
-                return false;
-        snprintf(src, ns, "%.*s", (int)(t1 - id), id);
-        snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
-        *key = t2 + 1;
-        return true;
-}
-
 /* Wraps text to lines of at most w cells (UTF-8 aware, breaking at spaces
  * where possible). */
 static void view_clickhouse_wrap(struct tlines *out, const char *text, int w, enum theme_role role)
@@ -623,7 +609,7 @@ void view_clickhouse_detail(const struct view_data *d, const char *id, struct tl
         char sname[96], kind[16];
         const char *key;
 
-        if (!view_clickhouse_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
+        if (!common_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
                 tlines_add(out, ROLE_WARN, "no such row");
                 return;
         }

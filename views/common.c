@@ -128,6 +128,19 @@ void common_row_id(struct table_row *row, const char *source, const char *key)
         snprintf(row->id, sizeof row->id, "%.63s\t%.90s", source, key);
 }
 
+bool common_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
+                     const char **key)
+{
+        const char *t1 = strchr(id, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+
+        if (!t1 || !t2)
+                return false;
+        snprintf(src, ns, "%.*s", (int)(t1 - id), id);
+        snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+        *key = t2 + 1;
+        return true;
+}
+
 /* ---- sparklines ---------------------------------------------------------- */
 
 void common_spark_cell(struct table_row *row, int col, const struct ring *r, int width,

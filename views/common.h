@@ -71,6 +71,11 @@ void common_alerts(struct tlines *out, const struct view_data *d, const char *so
 /* The id of a row "SOURCE\tKEY", both clipped to what an id holds. */
 void common_row_id(struct table_row *row, const char *source, const char *key);
 
+/* Splits a row id "SOURCE\tKIND\tKEY": the source and the kind into the
+ * buffers (clipped), *key to KEY. False when a tab is missing. */
+bool common_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
+                     const char **key);
+
 /* --- sparklines ----------------------------------------------------------- */
 
 /* Cell `col` of a row: the sparkline of ring `r`, `width` cells (at most

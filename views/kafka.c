@@ -842,19 +842,6 @@ static void view_kafka_page_take(struct view_kafka_page *p, const struct tlines 
         }
 }
 
-static bool view_kafka_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
-                                const char **key)
-{
-        const char *t1 = strchr(id, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-
-        if (!t1 || !t2)
-                return false;
-        snprintf(src, ns, "%.*s", (int)(t1 - id), id);
-        snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
-        *key = t2 + 1;
-        return true;
-}
-
 /* A row key (clipped to 80 bytes in row ids) names `name`. */
 static bool view_kafka_key_is(const char *name, const char *key)
 {
@@ -1054,7 +1041,7 @@ size_t view_kafka_detail_window(const struct view_data *d, const char *id, size_
         struct tlines h;
 
         tlines_init(&h);
-        if (!view_kafka_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
+        if (!common_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
                 tlines_add(&h, ROLE_WARN, "no such row");
                 view_kafka_page_take(&p, &h);
                 tlines_done(&h);
