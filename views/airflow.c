@@ -19,6 +19,7 @@
  */
 #include "views/view.h"
 #include "views/airflow.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -46,25 +47,12 @@ static const struct column view_airflow_columns[] = {
         [AFV__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool afv_is_af(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "airflow") == 0;
-}
-
-static const struct af_data *afv_data(const struct snapshot *s)
+static const struct af_data *view_airflow_data(const struct snapshot *s)
 {
         return s ? (const struct af_data *)s->data : NULL;
 }
 
-static void afv_dur(double s, char *buf, size_t n)
-{
-        if (!isfinite(s))
-                str_copy(buf, "-", n);
-        else
-                fmt_duration_ms((int64_t)llround(s * 1000.0), buf, n);
-}
-
-static void afv_ago(int64_t now, int64_t t, char *buf, size_t n)
+static void view_airflow_ago(int64_t now, int64_t t, char *buf, size_t n)
 {
         char d[32];
 
@@ -76,21 +64,22 @@ static void afv_ago(int64_t now, int64_t t, char *buf, size_t n)
         snprintf(buf, n, "%s ago", d);
 }
 
-static bool afv_last_failed(const struct af_dag *g)
+static bool view_airflow_last_failed(const struct af_dag *g)
 {
         return g->have_last && af_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void afv_row(const struct view_data *d, const struct source_cfg *src,
-                    const struct snapshot *s, const struct af_data *ad, const struct af_dag *g,
-                    struct table_row *row)
+static void view_airflow_row(const struct view_data *d, const struct source_cfg *src,
+                             const struct snapshot *s, const struct af_data *ad,
+                             const struct af_dag *g,
+                             struct table_row *row)
 {
         enum severity sev = SEV_OK, fs, os;
         char buf[64];
 
-        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, g->dag_id);
+        common_row_id(row, src->name, g->dag_id);
         table_cell_set(row, AFV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, AFV_DAG, g->paused ? ROLE_DIM : ROLE_DEFAULT, "%s%s", g->dag_id,
                        g->paused ? " (paused)" : "");
@@ -102,23 +91,18 @@ static void afv_row(const struct view_data *d, const struct source_cfg *src,
                                st);
                 if (!g->paused)
                         sev = af_state_sev(st);
-                afv_ago(ad->now, g->last_run.start >= 0 ? g->last_run.start
+                view_airflow_ago(ad->now, g->last_run.start >= 0 ? g->last_run.start
                                                         : g->last_run.logical_date,
-                        buf, sizeof buf);
+                                 buf, sizeof buf);
                 table_cell_set(row, AFV_LAST, ROLE_DEFAULT, "%s", buf);
-                afv_dur(g->last_run.duration_s, buf, sizeof buf);
+                fmt_seconds_or_dash(g->last_run.duration_s, buf, sizeof buf);
                 table_cell_set(row, AFV_DUR, ROLE_DEFAULT, "%s", buf);
         } else {
                 table_cell_set(row, AFV_STATE, ROLE_DIM, "%s", g->runs_read ? "no runs" : "?");
                 table_cell_set(row, AFV_LAST, ROLE_DIM, "-");
                 table_cell_set(row, AFV_DUR, ROLE_DIM, "-");
         }
-        {
-                char sp[AFV_SPARK_W * 4 + 1];
-
-                spark_ring(&g->dur_hist, AFV_SPARK_W, d->ascii, sp, sizeof sp);
-                table_cell_set(row, AFV_TREND, ROLE_SPARK, "%s", sp);
-        }
+        common_spark_cell(row, AFV_TREND, &g->dur_hist, AFV_SPARK_W, d->ascii);
         if (g->runs_read) {
                 fs = g->paused ? SEV_OK : view_threshold_sev(src, "failed_runs_24h",
                                                              g->runs_24h[AF_RUN_FAILED]);
@@ -150,48 +134,36 @@ void view_airflow_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct af_data *ad = afv_data(s);
+                const struct af_data *ad = view_airflow_data(s);
 
-                if (!afv_is_af(src) || !ad)
+                if (!common_is_kind(src, "airflow") || !ad)
                         continue;
                 for (int pass = 0; pass < 2; pass++)
                         for (size_t j = 0; j < ad->n_dags; j++) {
                                 const struct af_dag *g = &ad->dags[j];
-                                bool bad = !g->paused && afv_last_failed(g);
+                                bool bad = !g->paused && view_airflow_last_failed(g);
 
                                 if (bad == (pass == 0))
-                                        afv_row(d, src, s, ad, g, table_rows_add(out));
+                                        view_airflow_row(d, src, s, ad, g, table_rows_add(out));
                         }
         }
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void afv_source_line(const struct view_data *d, const struct source_cfg *src,
-                            const struct snapshot *s, struct tlines *out)
+static void view_airflow_source_line(const struct view_data *d, const struct source_cfg *src,
+                                     const struct snapshot *s, struct tlines *out)
 {
-        const struct af_data *ad = afv_data(s);
+        const struct af_data *ad = view_airflow_data(s);
         int failed = 0, f24 = 0, running = 0, overdue = 0, paused = 0;
-        enum theme_role role;
-        char age[64];
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, ad, COMMON_AGE_BARE))
                 return;
-        }
-        view_fmt_age(s, d->now_mono, age, sizeof age, &role);
-        if (s->status == COLL_DOWN || !ad) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
-                return;
-        }
         for (size_t i = 0; i < ad->n_dags; i++) {
                 const struct af_dag *g = &ad->dags[i];
 
                 paused += g->paused;
-                failed += !g->paused && afv_last_failed(g);
+                failed += !g->paused && view_airflow_last_failed(g);
                 f24 += g->runs_24h[AF_RUN_FAILED];
                 running += g->running;
                 overdue += g->overdue_s > 0 &&
@@ -206,7 +178,7 @@ static void afv_source_line(const struct view_data *d, const struct source_cfg *
         tlines_seg(out, f24 ? ROLE_WARN : ROLE_DIM, "  %d failed runs 24h", f24);
         tlines_seg(out, running ? ROLE_OK : ROLE_DIM, "  %d running", running);
         tlines_seg(out, overdue ? ROLE_WARN : ROLE_DIM, "  %d overdue", overdue);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
         for (size_t i = 0; i < ad->n_notes; i++)
                 tlines_add(out, ROLE_WARN, "  note: %s", ad->notes[i]);
 }
@@ -216,10 +188,10 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
         size_t n = 0;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!afv_is_af(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "airflow"))
                         continue;
                 n++;
-                afv_source_line(d, &d->srcs[i], d->snaps[i], out);
+                view_airflow_source_line(d, &d->srcs[i], d->snaps[i], out);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no airflow sources configured");
@@ -227,33 +199,22 @@ void view_airflow_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail -------------------------------------------------------------- */
 
-static void afv_time(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_rfc3339(ms, buf, n);
-}
-
 void view_airflow_detail(const struct view_data *d, const char *id, struct tlines *out)
 {
         const char *tab = strchr(id, '\t');
         const struct af_data *ad = NULL;
         const struct source_cfg *src = NULL;
+        const struct snapshot *s;
         const struct af_dag *g = NULL;
         char sname[64], buf[64], b2[64], b3[32];
-        size_t na = 0;
 
         if (!tab) {
                 tlines_add(out, ROLE_DIM, "no such DAG");
                 return;
         }
         snprintf(sname, sizeof sname, "%.*s", (int)(tab - id), id);
-        for (size_t i = 0; i < d->n && !src; i++)
-                if (afv_is_af(&d->srcs[i]) && strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        ad = afv_data(d->snaps[i]);
-                }
+        src = common_source(d, "airflow", sname, &s);
+        ad = view_airflow_data(s);
         for (size_t j = 0; ad && j < ad->n_dags && !g; j++)
                 if (strncmp(ad->dags[j].dag_id, tab + 1, 90) == 0 &&
                     strlen(tab + 1) == (strlen(ad->dags[j].dag_id) < 90
@@ -269,7 +230,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         tlines_kv(out, "paused", g->paused ? ROLE_WARN : ROLE_DEFAULT, "%s",
                   g->paused ? "yes" : "no");
         tlines_kv(out, "schedule", ROLE_DEFAULT, "%s", g->schedule ? g->schedule : "none");
-        afv_time(g->next_due, buf, sizeof buf);
+        fmt_rfc3339_or_dash(g->next_due, buf, sizeof buf);
         tlines_kv(out, "next run due", ROLE_DEFAULT, "%s", buf);
         if (g->overdue_s > 0) {
                 fmt_duration_ms(g->overdue_s * 1000, buf, sizeof buf);
@@ -296,9 +257,9 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         for (size_t i = 0; g->runs_read && i < g->n_recent; i++) {
                 const struct af_run *r = &g->recent[i];
 
-                afv_time(r->logical_date, buf, sizeof buf);
-                afv_time(r->start, b2, sizeof b2);
-                afv_dur(r->duration_s, b3, sizeof b3);
+                fmt_rfc3339_or_dash(r->logical_date, buf, sizeof buf);
+                fmt_rfc3339_or_dash(r->start, b2, sizeof b2);
+                fmt_seconds_or_dash(r->duration_s, b3, sizeof b3);
                 tlines_add(out, af_state_role(r->state), "  %-16s", r->state ? r->state : "none");
                 tlines_seg(out, ROLE_DEFAULT, " %-24.24s %-20.19s %9s  %s", buf, b2, b3,
                            r->run_id);
@@ -317,7 +278,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 for (size_t i = 0; g->tasks_read && i < g->n_failed_tasks; i++) {
                         const struct af_task *t = &g->failed_tasks[i];
 
-                        afv_dur(t->duration_s, b3, sizeof b3);
+                        fmt_seconds_or_dash(t->duration_s, b3, sizeof b3);
                         tlines_add(out, af_state_role(t->state), "  %-16s", t->state);
                         if (t->map_index >= 0)
                                 tlines_seg(out, ROLE_DEFAULT, " %s[%d]  try %d  %s", t->task_id,
@@ -328,19 +289,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 }
         }
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, sname) != 0 || strcmp(a->subject, g->dag_id) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+        common_alerts(out, d, sname, g->dag_id);
 }
 
 /* Actions of airflow (collectors/airflow.c), run by the TUI on the selected

@@ -88,7 +88,8 @@ void view_alerts_rows(const struct view_data *d, struct table_rows *out)
                         row->sev = a->sev;
                 }
                 table_cell_set(row, AL_SOURCE, resolved ? ROLE_DIM : ROLE_DEFAULT, "%s", a->source);
-                table_cell_set(row, AL_SUBJECT, resolved ? ROLE_DIM : ROLE_DEFAULT, "%s", a->subject);
+                table_cell_set(row, AL_SUBJECT, resolved ? ROLE_DIM : ROLE_DEFAULT, "%s",
+                               a->subject);
                 table_cell_set(row, AL_METRIC, ROLE_DIM, "%s", a->metric);
                 view_fmt_metric(view_alerts_unit(d, a), a->value, buf, sizeof buf);
                 table_cell_set(row, AL_VALUE, resolved ? ROLE_DIM : ROLE_DEFAULT, "%s",

@@ -17,6 +17,7 @@
  */
 #include "views/view.h"
 #include "views/bringup.h"
+#include "views/common.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@
 /* A number of the bring-up document as an int; out-of-range values (a
  * hand-edited progress file) and non-numbers are -1, never a cast's
  * undefined behaviour. */
-static int buv_int(const cJSON *v)
+static int view_bringup_int(const cJSON *v)
 {
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= -2147483648.0 &&
                                     v->valuedouble <= 2147483647.0))
@@ -50,39 +51,39 @@ static const struct column view_bringup_columns[] = {
         [BUV__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool buv_is_bu(const struct source_cfg *src)
+static bool view_bringup_is_bu(const struct source_cfg *src)
 {
         return src->ops && src->ops->name && strcmp(src->ops->name, "bringup") == 0;
 }
 
-static const cJSON *buv_doc(const struct snapshot *s)
+static const cJSON *view_bringup_doc(const struct snapshot *s)
 {
         const struct bringup_data *bd = s ? s->data : NULL;
 
         return bd ? bd->doc : NULL;
 }
 
-static const cJSON *buv_get(const cJSON *o, const char *k)
+static const cJSON *view_bringup_get(const cJSON *o, const char *k)
 {
         return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
 }
 
-static const char *buv_str(const cJSON *o, const char *k)
+static const char *view_bringup_str(const cJSON *o, const char *k)
 {
-        const cJSON *v = buv_get(o, k);
+        const cJSON *v = view_bringup_get(o, k);
 
         return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* Same, "?" when absent (for printing). */
-static const char *buv_txt(const cJSON *o, const char *k)
+static const char *view_bringup_txt(const cJSON *o, const char *k)
 {
-        const char *v = buv_str(o, k);
+        const char *v = view_bringup_str(o, k);
 
         return v ? v : "?";
 }
 
-static enum theme_role buv_state_role(const char *s)
+static enum theme_role view_bringup_state_role(const char *s)
 {
         if (!s)
                 return ROLE_UNKNOWN;
@@ -95,12 +96,12 @@ static enum theme_role buv_state_role(const char *s)
         return ROLE_DIM;
 }
 
-static enum severity buv_state_sev(const char *s)
+static enum severity view_bringup_state_sev(const char *s)
 {
         return s && !strcmp(s, "failed") ? SEV_CRIT : SEV_OK;
 }
 
-static void buv_ms(const cJSON *v, char *buf, size_t n)
+static void view_bringup_ms(const cJSON *v, char *buf, size_t n)
 {
         if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 9e15)
                 fmt_duration_ms((int64_t)v->valuedouble, buf, n);
@@ -109,13 +110,13 @@ static void buv_ms(const cJSON *v, char *buf, size_t n)
 }
 
 /* "2/3": steps with exit code 0 (or skipped) of all. */
-static void buv_steps(const cJSON *st, char *buf, size_t n)
+static void view_bringup_steps(const cJSON *st, char *buf, size_t n)
 {
         const cJSON *it;
         int all = 0, ok = 0;
 
-        cJSON_ArrayForEach(it, buv_get(st, "steps")) {
-                const cJSON *ec = buv_get(it, "exit_code");
+        cJSON_ArrayForEach(it, view_bringup_get(st, "steps")) {
+                const cJSON *ec = view_bringup_get(it, "exit_code");
 
                 all++;
                 ok += cJSON_IsNumber(ec) && ec->valuedouble == 0;
@@ -128,15 +129,15 @@ static void buv_steps(const cJSON *st, char *buf, size_t n)
 
 /* The gates column: the first gate not holding with its value (or error),
  * else "N/N ok", else "-". */
-static void buv_gates(const cJSON *st, char *buf, size_t n, enum theme_role *role)
+static void view_bringup_gates(const cJSON *st, char *buf, size_t n, enum theme_role *role)
 {
         const cJSON *it;
         int all = 0, ok = 0;
 
         *role = ROLE_DIM;
-        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
+        cJSON_ArrayForEach(it, view_bringup_get(st, "gates")) {
                 all++;
-                ok += cJSON_IsTrue(buv_get(it, "ok"));
+                ok += cJSON_IsTrue(view_bringup_get(it, "ok"));
         }
         if (!all) {
                 str_copy(buf, "-", n);
@@ -147,16 +148,16 @@ static void buv_gates(const cJSON *st, char *buf, size_t n, enum theme_role *rol
                 *role = ROLE_OK;
                 return;
         }
-        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
-                const char *v = buv_str(it, "value"), *e = buv_str(it, "error");
+        cJSON_ArrayForEach(it, view_bringup_get(st, "gates")) {
+                const char *v = view_bringup_str(it, "value"), *e = view_bringup_str(it, "error");
 
-                if (cJSON_IsTrue(buv_get(it, "ok")))
+                if (cJSON_IsTrue(view_bringup_get(it, "ok")))
                         continue;
                 if (!v && !e) {
                         snprintf(buf, n, "%d/%d ok", ok, all);
                         return;
                 }
-                snprintf(buf, n, "%s: %s", buv_txt(it, "name"), e ? e : v);
+                snprintf(buf, n, "%s: %s", view_bringup_txt(it, "name"), e ? e : v);
                 *role = e ? ROLE_WARN : ROLE_DEFAULT;
                 return;
         }
@@ -168,27 +169,28 @@ static void view_bringup_rows(const struct view_data *d, struct table_rows *out)
                 const struct source_cfg *src = &d->srcs[i];
                 const cJSON *doc, *st;
 
-                if (!buv_is_bu(src))
+                if (!view_bringup_is_bu(src))
                         continue;
-                doc = buv_doc(d->snaps[i]);
-                cJSON_ArrayForEach(st, buv_get(doc, "stages")) {
+                doc = view_bringup_doc(d->snaps[i]);
+                cJSON_ArrayForEach(st, view_bringup_get(doc, "stages")) {
                         struct table_row *row = table_rows_add(out);
-                        const char *state = buv_str(st, "state"), *err = buv_str(st, "error");
-                        const char *title = buv_str(st, "title");
+                        const char *state = view_bringup_str(st, "state");
+                        const char *err = view_bringup_str(st, "error");
+                        const char *title = view_bringup_str(st, "title");
                         enum theme_role gr;
                         char buf[TABLE_CELL_MAX];
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name,
-                                 buv_txt(st, "name"));
-                        row->sev = buv_state_sev(state);
-                        table_cell_set(row, BUV_STAGE, ROLE_DEFAULT, "%s", buv_txt(st, "name"));
-                        table_cell_set(row, BUV_STATE, buv_state_role(state), "%s",
+                        common_row_id(row, src->name, view_bringup_txt(st, "name"));
+                        row->sev = view_bringup_state_sev(state);
+                        table_cell_set(row, BUV_STAGE, ROLE_DEFAULT, "%s",
+                                       view_bringup_txt(st, "name"));
+                        table_cell_set(row, BUV_STATE, view_bringup_state_role(state), "%s",
                                        state ? state : "?");
-                        buv_ms(buv_get(st, "elapsed_ms"), buf, sizeof buf);
+                        view_bringup_ms(view_bringup_get(st, "elapsed_ms"), buf, sizeof buf);
                         table_cell_set(row, BUV_ELAPSED, ROLE_DEFAULT, "%s", buf);
-                        buv_steps(st, buf, sizeof buf);
+                        view_bringup_steps(st, buf, sizeof buf);
                         table_cell_set(row, BUV_STEPS, ROLE_DEFAULT, "%s", buf);
-                        buv_gates(st, buf, sizeof buf, &gr);
+                        view_bringup_gates(st, buf, sizeof buf, &gr);
                         table_cell_set(row, BUV_GATES, gr, "%s", buf);
                         if (err)
                                 table_cell_set(row, BUV_NOTE, ROLE_CRIT, "%s", err);
@@ -207,7 +209,7 @@ static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
                 char age[32];
                 enum theme_role role;
 
-                if (!buv_is_bu(src))
+                if (!view_bringup_is_bu(src))
                         continue;
                 tlines_add(out, ROLE_TITLE, "%s", src->name);
                 if (!s) {
@@ -218,23 +220,24 @@ static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
                         tlines_seg(out, ROLE_CRIT, "  %s", s->error);
                         continue;
                 }
-                doc = buv_doc(s);
-                runner = buv_get(doc, "runner");
-                pid = buv_get(runner, "pid");
-                tlines_seg(out, ROLE_DEFAULT, "  %s: %d/%d stages done", buv_txt(doc, "plan"),
-                           buv_int(buv_get(doc, "stages_done")),
-                           buv_int(buv_get(doc, "stages_total")));
-                if (cJSON_IsTrue(buv_get(runner, "alive")))
+                doc = view_bringup_doc(s);
+                runner = view_bringup_get(doc, "runner");
+                pid = view_bringup_get(runner, "pid");
+                tlines_seg(out, ROLE_DEFAULT, "  %s: %d/%d stages done",
+                           view_bringup_txt(doc, "plan"),
+                           view_bringup_int(view_bringup_get(doc, "stages_done")),
+                           view_bringup_int(view_bringup_get(doc, "stages_total")));
+                if (cJSON_IsTrue(view_bringup_get(runner, "alive")))
                         tlines_seg(out, ROLE_INFO, "  runner pid %d running",
-                                   buv_int(pid));
+                                   view_bringup_int(pid));
                 else
                         tlines_seg(out, ROLE_DIM, "  no runner (S starts one)");
                 view_fmt_age(s, d->now_mono, age, sizeof age, &role);
                 tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
                 if (s->error[0])
                         tlines_add(out, ROLE_WARN, "  %s", s->error);
-                cJSON_ArrayForEach(st, buv_get(doc, "stages")) {
-                        const char *state = buv_str(st, "state");
+                cJSON_ArrayForEach(st, view_bringup_get(doc, "stages")) {
+                        const char *state = view_bringup_str(st, "state");
 
                         if (state && (!strcmp(state, "running") || !strcmp(state, "waiting"))) {
                                 running = st;
@@ -242,16 +245,16 @@ static void view_bringup_preamble(const struct view_data *d, struct tlines *out)
                         }
                 }
                 if (running) {
-                        const cJSON *tail = buv_get(running, "output_tail"), *l;
+                        const cJSON *tail = view_bringup_get(running, "output_tail"), *l;
                         int n = cJSON_GetArraySize(tail), k = 0;
-                        const cJSON *cs = buv_get(running, "current_step");
+                        const cJSON *cs = view_bringup_get(running, "current_step");
 
                         if (cJSON_IsNumber(cs))
                                 tlines_add(out, ROLE_DIM, "  %s step %d output:",
-                                           buv_txt(running, "name"), buv_int(cs));
+                                           view_bringup_txt(running, "name"), view_bringup_int(cs));
                         else
                                 tlines_add(out, ROLE_DIM, "  %s: waiting on gates",
-                                           buv_txt(running, "name"));
+                                           view_bringup_txt(running, "name"));
                         cJSON_ArrayForEach(l, tail)
                                 if (k++ >= n - BUV_TAIL_PREAMBLE && cJSON_IsString(l))
                                         tlines_add(out, ROLE_DEFAULT, "  | %s", l->valuestring);
@@ -269,65 +272,71 @@ static void view_bringup_detail(const struct view_data *d, const char *id, struc
                 const struct source_cfg *src = &d->srcs[i];
                 const cJSON *st;
 
-                if (!buv_is_bu(src) || strncmp(src->name, id, (size_t)(tab - id)) != 0 ||
+                if (!view_bringup_is_bu(src) || strncmp(src->name, id, (size_t)(tab - id)) != 0 ||
                     src->name[tab - id] != '\0')
                         continue;
-                cJSON_ArrayForEach(st, buv_get(buv_doc(d->snaps[i]), "stages")) {
-                        const char *name = buv_str(st, "name"), *state = buv_str(st, "state");
+                cJSON_ArrayForEach(st, view_bringup_get(view_bringup_doc(d->snaps[i]), "stages")) {
+                        const char *name = view_bringup_str(st, "name");
+                        const char *state = view_bringup_str(st, "state"), *at;
                         const cJSON *it, *tail;
                         char buf[64];
 
                         if (!name || strcmp(name, tab + 1) != 0)
                                 continue;
                         tlines_add(out, ROLE_TITLE, "stage %s", name);
-                        if (buv_str(st, "title"))
-                                tlines_seg(out, ROLE_DIM, "  %s", buv_str(st, "title"));
-                        tlines_kv(out, "state", buv_state_role(state), "%s", state ? state : "?");
-                        tlines_kv(out, "started", ROLE_DEFAULT, "%s",
-                                  buv_str(st, "started_at") ? buv_str(st, "started_at") : "-");
-                        tlines_kv(out, "finished", ROLE_DEFAULT, "%s",
-                                  buv_str(st, "finished_at") ? buv_str(st, "finished_at") : "-");
-                        buv_ms(buv_get(st, "elapsed_ms"), buf, sizeof buf);
+                        if (view_bringup_str(st, "title"))
+                                tlines_seg(out, ROLE_DIM, "  %s", view_bringup_str(st, "title"));
+                        tlines_kv(out, "state", view_bringup_state_role(state), "%s",
+                                  state ? state : "?");
+                        at = view_bringup_str(st, "started_at");
+                        tlines_kv(out, "started", ROLE_DEFAULT, "%s", at ? at : "-");
+                        at = view_bringup_str(st, "finished_at");
+                        tlines_kv(out, "finished", ROLE_DEFAULT, "%s", at ? at : "-");
+                        view_bringup_ms(view_bringup_get(st, "elapsed_ms"), buf, sizeof buf);
                         tlines_kv(out, "elapsed", ROLE_DEFAULT, "%s", buf);
-                        if (buv_str(st, "error"))
-                                tlines_kv(out, "error", ROLE_CRIT, "%s", buv_str(st, "error"));
+                        if (view_bringup_str(st, "error"))
+                                tlines_kv(out, "error", ROLE_CRIT, "%s",
+                                          view_bringup_str(st, "error"));
                         tlines_add(out, ROLE_DEFAULT, "%s", "");
                         tlines_add(out, ROLE_TITLE, "steps");
-                        cJSON_ArrayForEach(it, buv_get(st, "steps")) {
-                                const cJSON *ec = buv_get(it, "exit_code");
+                        cJSON_ArrayForEach(it, view_bringup_get(st, "steps")) {
+                                const cJSON *ec = view_bringup_get(it, "exit_code");
                                 char dur[32];
 
-                                buv_ms(buv_get(it, "duration_ms"), dur, sizeof dur);
+                                view_bringup_ms(view_bringup_get(it, "duration_ms"), dur,
+                                                sizeof dur);
                                 tlines_add(out, ROLE_DEFAULT, "  %d. %s",
-                                           buv_int(buv_get(it, "n")),
-                                           buv_txt(it, "argv"));
-                                if (cJSON_IsTrue(buv_get(it, "skipped")))
+                                           view_bringup_int(view_bringup_get(it, "n")),
+                                           view_bringup_txt(it, "argv"));
+                                if (cJSON_IsTrue(view_bringup_get(it, "skipped")))
                                         tlines_seg(out, ROLE_DIM, "  skipped (already done)");
                                 else if (cJSON_IsNumber(ec))
                                         tlines_seg(out, ec->valuedouble == 0 ? ROLE_OK : ROLE_CRIT,
-                                                   "  exit %d, %s", buv_int(ec), dur);
+                                                   "  exit %d, %s", view_bringup_int(ec), dur);
                                 else
                                         tlines_seg(out, ROLE_DIM, "  not run");
                         }
-                        if (cJSON_GetArraySize(buv_get(st, "gates")) > 0) {
+                        if (cJSON_GetArraySize(view_bringup_get(st, "gates")) > 0) {
                                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                                 tlines_add(out, ROLE_TITLE, "gates");
                         }
-                        cJSON_ArrayForEach(it, buv_get(st, "gates")) {
-                                const char *v = buv_str(it, "value"), *e = buv_str(it, "error");
-                                bool ok = cJSON_IsTrue(buv_get(it, "ok"));
+                        cJSON_ArrayForEach(it, view_bringup_get(st, "gates")) {
+                                const char *v = view_bringup_str(it, "value");
+                                const char *e = view_bringup_str(it, "error");
+                                bool ok = cJSON_IsTrue(view_bringup_get(it, "ok"));
 
                                 tlines_add(out, ok ? ROLE_OK : ROLE_DEFAULT, "  %s",
-                                           buv_txt(it, "name"));
-                                tlines_seg(out, ROLE_DIM, "  (%s)", buv_txt(it, "source"));
+                                           view_bringup_txt(it, "name"));
+                                tlines_seg(out, ROLE_DIM, "  (%s)", view_bringup_txt(it, "source"));
                                 tlines_seg(out, ok ? ROLE_OK : ROLE_DIM, "  %s",
                                            ok ? "ok" : "not yet");
-                                tlines_kv(out, "  expr", ROLE_DEFAULT, "%s", buv_txt(it, "expr"));
+                                tlines_kv(out, "  expr", ROLE_DEFAULT, "%s",
+                                          view_bringup_txt(it, "expr"));
                                 tlines_kv(out, "  value", ROLE_DEFAULT, "%s", v ? v : "-");
                                 if (e)
                                         tlines_kv(out, "  error", ROLE_WARN, "%s", e);
                         }
-                        tail = buv_get(st, "output_tail");
+                        tail = view_bringup_get(st, "output_tail");
                         if (cJSON_GetArraySize(tail) > 0) {
                                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                                 tlines_add(out, ROLE_TITLE, "output (last %d lines)",

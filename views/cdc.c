@@ -16,6 +16,7 @@
  */
 #include "views/view.h"
 #include "views/cdc.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,18 +44,13 @@ static const struct column view_cdc_columns[] = {
         [CDC__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool cdc_is_pg(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "postgres") == 0;
-}
-
 /* The pg data of a source's snapshot, or NULL. */
-static const struct pg_data *cdc_data(const struct snapshot *s)
+static const struct pg_data *view_cdc_data(const struct snapshot *s)
 {
         return s ? (const struct pg_data *)s->data : NULL;
 }
 
-static enum severity cdc_wal_status_sev(const char *ws)
+static enum severity view_cdc_wal_status_sev(const char *ws)
 {
         if (!ws)
                 return SEV_OK;
@@ -66,7 +62,7 @@ static enum severity cdc_wal_status_sev(const char *ws)
 }
 
 /* "↑ 1.2 KiB/s" (growing), "↓ 512 B/s", "→ 0 B/s"; "-" without a rate. */
-static void cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
+static void view_cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
 {
         const struct glyphs *g = view_glyphs(ascii);
         char b[32];
@@ -83,15 +79,15 @@ static void cdc_fmt_rate(double rate, bool ascii, char *buf, size_t n)
         snprintf(buf, n, "%s %s/s", rate > 0 ? g->up : g->down, b);
 }
 
-struct cdc_item {
+struct view_cdc_item {
         const struct source_cfg *src;
         const struct snapshot   *snap;
         const struct pg_slot    *slot;
 };
 
-static int cdc_item_cmp(const void *pa, const void *pb)
+static int view_cdc_item_cmp(const void *pa, const void *pb)
 {
-        const struct cdc_item *a = pa, *b = pb;
+        const struct view_cdc_item *a = pa, *b = pb;
         int c;
 
         if (a->slot->has_lag != b->slot->has_lag)
@@ -104,7 +100,8 @@ static int cdc_item_cmp(const void *pa, const void *pb)
         return strcmp(a->slot->name ? a->slot->name : "", b->slot->name ? b->slot->name : "");
 }
 
-static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct table_row *row)
+static void view_cdc_row(const struct view_data *d, const struct view_cdc_item *it,
+                         struct table_row *row)
 {
         const struct pg_slot *sl = it->slot;
         const char *name = sl->name ? sl->name : "?";
@@ -132,7 +129,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_LAG, ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
         table_cell_set(row, CDC_TREND, isfinite(sl->lag_rate) && sl->lag_rate >= 0.5 ? ROLE_DEFAULT
                                                                                    : ROLE_DIM,
                        "%s", buf);
@@ -144,7 +141,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_RETAINED, ROLE_DIM, "-");
         }
-        ws_sev = cdc_wal_status_sev(sl->wal_status);
+        ws_sev = view_cdc_wal_status_sev(sl->wal_status);
         table_cell_set(row, CDC_WAL, sl->wal_status ? view_sev_role(ws_sev) : ROLE_DIM, "%s",
                        sl->wal_status ? sl->wal_status : "-");
 
@@ -161,8 +158,7 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
         } else {
                 table_cell_set(row, CDC_SAFE, ROLE_DIM, "-");
         }
-        spark_ring(&sl->lag_hist, CDC_SPARK_W, d->ascii, buf, sizeof buf);
-        table_cell_set(row, CDC_HIST, ROLE_SPARK, "%s", buf);
+        common_spark_cell(row, CDC_HIST, &sl->lag_hist, CDC_SPARK_W, d->ascii);
 
         row->sev = view_alert_sev(d->alerts, it->src->name, name);
         row->sev = view_worst(row->sev, lag_sev);
@@ -174,13 +170,13 @@ static void cdc_row(const struct view_data *d, const struct cdc_item *it, struct
 
 void view_cdc_rows(const struct view_data *d, struct table_rows *out)
 {
-        struct cdc_item *items = NULL;
+        struct view_cdc_item *items = NULL;
         size_t n = 0, cap = 0;
 
         for (size_t i = 0; i < d->n; i++) {
                 const struct pg_data *pd;
 
-                if (!cdc_is_pg(&d->srcs[i]) || !(pd = cdc_data(d->snaps[i])))
+                if (!common_is_kind(&d->srcs[i], "postgres") || !(pd = view_cdc_data(d->snaps[i])))
                         continue;
                 for (size_t j = 0; j < pd->n_slots; j++) {
                         if ((d->flags & VIEW_CDC_F_INACTIVE) && pd->slots[j].active)
@@ -196,20 +192,10 @@ void view_cdc_rows(const struct view_data *d, struct table_rows *out)
                 }
         }
         if (n > 1)
-                qsort(items, n, sizeof *items, cdc_item_cmp);
+                qsort(items, n, sizeof *items, view_cdc_item_cmp);
         for (size_t i = 0; i < n; i++)
-                cdc_row(d, &items[i], table_rows_add(out));
+                view_cdc_row(d, &items[i], table_rows_add(out));
         free(items);
-}
-
-static void cdc_age_seg(struct tlines *out, const struct snapshot *s, int64_t now)
-{
-        enum theme_role role;
-        char buf[64];
-
-        view_fmt_age(s, now, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
 }
 
 void view_cdc_preamble(const struct view_data *d, struct tlines *out)
@@ -219,25 +205,15 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct pg_data *pd = cdc_data(s);
+                const struct pg_data *pd = view_cdc_data(s);
                 char buf[64];
 
-                if (!cdc_is_pg(src))
+                if (!common_is_kind(src, "postgres"))
                         continue;
                 npg++;
-                tlines_add(out, ROLE_TITLE, "%s", src->name);
-                if (!s || s->status == COLL_UNKNOWN) {
-                        tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+                if (!common_source_head(out, d, src, s, pd, COMMON_AGE_LABEL))
                         continue;
-                }
-                if (s->status == COLL_DOWN || !pd) {
-                        tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                                   coll_status_name(s->status),
-                                   s->error[0] ? s->error : "no data");
-                        cdc_age_seg(out, s, d->now_mono);
-                        continue;
-                }
-                cdc_age_seg(out, s, d->now_mono);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
                 /* "15.18 (Debian ...)" -> "15.18"; the detail page has it all. */
                 tlines_seg(out, ROLE_DEFAULT, "  PostgreSQL %.*s",
                            pd->server_version ? (int)strcspn(pd->server_version, " ") : 1,
@@ -255,8 +231,7 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
                 }
                 tlines_seg(out, ROLE_DEFAULT, "  slots %zu/%d  senders %zu/%d", pd->n_slots,
                            pd->max_replication_slots, pd->n_senders, pd->max_wal_senders);
-                if (s->status == COLL_DEGRADED && s->error[0])
-                        tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+                common_degraded(out, s);
         }
         if (!npg)
                 tlines_add(out, ROLE_DIM, "no postgres sources configured");
@@ -264,22 +239,14 @@ void view_cdc_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_PROMPT, "showing inactive slots only (i shows all)");
 }
 
-static const char *cdc_lsn(const char *lsn)
+static const char *view_cdc_lsn(const char *lsn)
 {
         return lsn[0] ? lsn : "-";
 }
 
-static void cdc_fmt_ms(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                snprintf(buf, n, "-");
-        else
-                fmt_duration_ms(ms, buf, n);
-}
-
 /* The WAL sender streaming `slot` (pg_stat_replication joined on the slot's
  * active_pid by the collector), or NULL. */
-static const struct pg_sender *cdc_sender(const struct pg_data *pd, const char *slot)
+static const struct pg_sender *view_cdc_sender(const struct pg_data *pd, const char *slot)
 {
         for (size_t i = 0; i < pd->n_senders; i++)
                 if (pd->senders[i].slot_name && strcmp(pd->senders[i].slot_name, slot) == 0)
@@ -289,7 +256,7 @@ static const struct pg_sender *cdc_sender(const struct pg_data *pd, const char *
 
 /* The subject the collector gives a sender's alerts: its application name,
  * else "pid N". */
-static void cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
+static void view_cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
 {
         if (se->application_name && *se->application_name)
                 str_copy(buf, se->application_name, n);
@@ -297,10 +264,10 @@ static void cdc_sender_subject(const struct pg_sender *se, char *buf, size_t n)
                 snprintf(buf, n, "pid %d", se->pid);
 }
 
-static void cdc_detail_sender(const struct view_data *d, const struct source_cfg *src,
-                              const struct pg_data *pd, const char *slot, struct tlines *out)
+static void view_cdc_detail_sender(const struct view_data *d, const struct source_cfg *src,
+                                   const struct pg_data *pd, const char *slot, struct tlines *out)
 {
-        const struct pg_sender *se = cdc_sender(pd, slot);
+        const struct pg_sender *se = view_cdc_sender(pd, slot);
         char w[32], f[32], r[32];
         enum severity sev;
 
@@ -320,13 +287,13 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
                                                                                  : ROLE_WARN,
                   "%s", se->state ? se->state : "-");
         tlines_kv(out, "sync state", ROLE_DEFAULT, "%s", se->sync_state ? se->sync_state : "-");
-        tlines_kv(out, "sent / write LSN", ROLE_DEFAULT, "%s / %s", cdc_lsn(se->sent_lsn),
-                  cdc_lsn(se->write_lsn));
-        tlines_kv(out, "flush / replay LSN", ROLE_DEFAULT, "%s / %s", cdc_lsn(se->flush_lsn),
-                  cdc_lsn(se->replay_lsn));
-        cdc_fmt_ms(se->write_lag_ms, w, sizeof w);
-        cdc_fmt_ms(se->flush_lag_ms, f, sizeof f);
-        cdc_fmt_ms(se->replay_lag_ms, r, sizeof r);
+        tlines_kv(out, "sent / write LSN", ROLE_DEFAULT, "%s / %s", view_cdc_lsn(se->sent_lsn),
+                  view_cdc_lsn(se->write_lsn));
+        tlines_kv(out, "flush / replay LSN", ROLE_DEFAULT, "%s / %s", view_cdc_lsn(se->flush_lsn),
+                  view_cdc_lsn(se->replay_lsn));
+        fmt_duration_or_dash(se->write_lag_ms, w, sizeof w);
+        fmt_duration_or_dash(se->flush_lag_ms, f, sizeof f);
+        fmt_duration_or_dash(se->replay_lag_ms, r, sizeof r);
         sev = view_threshold_sev(src, "sender_lag_ms",
                                  se->replay_lag_ms < 0 ? NAN : (double)se->replay_lag_ms);
         tlines_kv(out, "lag write / flush", ROLE_DEFAULT, "%s / %s", w, f);
@@ -338,8 +305,8 @@ static void cdc_detail_sender(const struct view_data *d, const struct source_cfg
  * whose `postgres` is this source, with a Debezium PostgreSQL connector on
  * this slot. Joined here from the snapshots the pane already holds, so the
  * slot's lag and the connector's task states read side by side. */
-static void cdc_detail_connectors(const struct view_data *d, const struct source_cfg *src,
-                                  const char *slot, struct tlines *out)
+static void view_cdc_detail_connectors(const struct view_data *d, const struct source_cfg *src,
+                                       const char *slot, struct tlines *out)
 {
         size_t shown = 0;
 
@@ -387,7 +354,7 @@ static void cdc_detail_connectors(const struct view_data *d, const struct source
                            "connector to this slot)");
 }
 
-static void cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
+static void view_cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
 {
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Publications");
@@ -419,13 +386,13 @@ static void cdc_detail_pubs(const struct pg_data *pd, struct tlines *out)
         }
 }
 
-static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
-                             struct tlines *out)
+static void view_cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
+                                  struct tlines *out)
 {
         enum { H = 8 };
         double v[RING_CAP], lo = NAN, hi = NAN;
         size_t n = ring_values(&sl->lag_hist, v, RING_CAP);
-        char rows[H][RING_CAP * 4 + 1], *lines[H], a[32], b[32];
+        char a[32], b[32];
 
         for (size_t i = 0; i < n; i++) {
                 if (isnan(lo) || v[i] < lo)
@@ -443,15 +410,24 @@ static void cdc_detail_chart(const struct pg_slot *sl, int width, bool ascii,
         fmt_bytes(hi, b, sizeof b);
         tlines_seg(out, ROLE_DIM, "  (%zu samples, min %s, max %s)", n, a, b);
         /* As wide as the history (newest at the right), at most the pane. */
-        if (width > (int)n)
-                width = (int)n;
-        if (width < 8)
-                width = 8;
-        for (int i = 0; i < H; i++)
-                lines[i] = rows[i];
-        spark_chart(v, n, width, H, ascii, lines, sizeof rows[0]);
-        for (int i = 0; i < H; i++)
-                tlines_add(out, ROLE_SPARK, "  %s", rows[i]);
+        common_chart(out, v, n, common_chart_width(width, n), H, ascii, "  ");
+}
+
+/* The alerts of a slot page: the slot's, and the lag of its WAL sender. */
+struct view_cdc_about {
+        const char *source, *slot;
+        char sender[128];       /* the sender's subject; "" = no sender */
+};
+
+static bool view_cdc_alert_about(const struct alert *a, const void *arg)
+{
+        const struct view_cdc_about *ab = arg;
+
+        if (strcmp(a->source, ab->source) != 0)
+                return false;
+        return strcmp(a->subject, ab->slot) == 0 ||
+               (ab->sender[0] && strcmp(a->metric, "sender_lag_ms") == 0 &&
+                strcmp(a->subject, ab->sender) == 0);
 }
 
 void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -461,12 +437,12 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         const struct pg_data *pd;
         const struct pg_slot *sl = NULL;
         const struct pg_sender *sender;
-        char subj[128] = "";
+        struct view_cdc_about ab = { NULL, NULL, "" };
         const char *tab = strchr(id, '\t');
         const char *slot = tab ? tab + 1 : "";
         enum severity sev;
         char buf[64], b2[64];
-        size_t srclen = tab ? (size_t)(tab - id) : strlen(id), na = 0;
+        size_t srclen = tab ? (size_t)(tab - id) : strlen(id);
 
         for (size_t i = 0; i < d->n; i++) {
                 if (strlen(d->srcs[i].name) == srclen &&
@@ -475,7 +451,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                         s = d->snaps[i];
                 }
         }
-        pd = cdc_data(s);
+        pd = view_cdc_data(s);
         for (size_t j = 0; pd && j < pd->n_slots; j++)
                 if (pd->slots[j].name && strcmp(pd->slots[j].name, slot) == 0)
                         sl = &pd->slots[j];
@@ -483,7 +459,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         tlines_add(out, ROLE_TITLE, "Slot %s", slot);
         tlines_seg(out, ROLE_DIM, "  on %.*s", (int)srclen, id);
         if (s)
-                cdc_age_seg(out, s, d->now_mono);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         if (!src || !sl) {
                 tlines_add(out, ROLE_WARN, "  this slot is not in the latest data%s%s",
                            s && s->error[0] ? ": " : " (dropped?)", s && s->error[0] ? s->error
@@ -503,9 +479,9 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                 tlines_kv(out, "active", sev == SEV_OK ? ROLE_WARN : view_sev_role(sev),
                           "no (seen inactive for %s)", buf);
         }
-        tlines_kv(out, "restart_lsn", ROLE_DEFAULT, "%s", cdc_lsn(sl->restart_lsn));
+        tlines_kv(out, "restart_lsn", ROLE_DEFAULT, "%s", view_cdc_lsn(sl->restart_lsn));
         tlines_kv(out, "confirmed_flush_lsn", ROLE_DEFAULT, "%s",
-                  cdc_lsn(sl->confirmed_flush_lsn));
+                  view_cdc_lsn(sl->confirmed_flush_lsn));
         if (sl->has_lag) {
                 sev = view_threshold_sev(src, "slot_lag_bytes", (double)sl->lag_bytes);
                 fmt_bytes((double)sl->lag_bytes, buf, sizeof buf);
@@ -514,7 +490,7 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         } else {
                 tlines_kv(out, "lag", ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_lag ? sl->lag_rate : NAN, d->ascii, buf, sizeof buf);
         tlines_kv(out, "lag trend", ROLE_DEFAULT, "%s", buf);
         if (sl->has_retained) {
                 sev = view_threshold_sev(src, "retained_bytes", (double)sl->retained_bytes);
@@ -523,9 +499,10 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
         } else {
                 tlines_kv(out, "retained", ROLE_DIM, "-");
         }
-        cdc_fmt_rate(sl->has_retained ? sl->retained_rate : NAN, d->ascii, buf, sizeof buf);
+        view_cdc_fmt_rate(sl->has_retained ? sl->retained_rate : NAN, d->ascii, buf, sizeof buf);
         tlines_kv(out, "retained trend", ROLE_DEFAULT, "%s", buf);
-        tlines_kv(out, "wal_status", sl->wal_status ? view_sev_role(cdc_wal_status_sev(sl->wal_status))
+        tlines_kv(out, "wal_status",
+                  sl->wal_status ? view_sev_role(view_cdc_wal_status_sev(sl->wal_status))
                                                     : ROLE_DIM,
                   "%s", sl->wal_status ? sl->wal_status : "- (PostgreSQL < 13)");
         if (sl->has_safe_wal_size) {
@@ -542,31 +519,18 @@ void view_cdc_detail(const struct view_data *d, const char *id, struct tlines *o
                 tlines_kv(out, "WAL lost in", ROLE_DIM, "not projected (not growing or unlimited)");
         }
 
-        cdc_detail_sender(d, src, pd, slot, out);
-        cdc_detail_connectors(d, src, slot, out);
-        cdc_detail_pubs(pd, out);
+        view_cdc_detail_sender(d, src, pd, slot, out);
+        view_cdc_detail_connectors(d, src, slot, out);
+        view_cdc_detail_pubs(pd, out);
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        sender = cdc_sender(pd, slot);
+        ab.source = src->name;
+        ab.slot = slot;
+        sender = view_cdc_sender(pd, slot);
         if (sender)
-                cdc_sender_subject(sender, subj, sizeof subj);
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-                if (strcmp(a->source, src->name) != 0)
-                        continue;
-                if (strcmp(a->subject, slot) != 0 &&
-                    !(sender && strcmp(a->metric, "sender_lag_ms") == 0 &&
-                      strcmp(a->subject, subj) == 0))
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+                view_cdc_sender_subject(sender, ab.sender, sizeof ab.sender);
+        common_alerts_if(out, d, view_cdc_alert_about, &ab);
 
-        cdc_detail_chart(sl, d->width - 4, d->ascii, out);
+        view_cdc_detail_chart(sl, d->width - 4, d->ascii, out);
 }
 
 static int view_cdc_key(struct view *v, int ch)

@@ -25,6 +25,7 @@
  */
 #include "views/view.h"
 #include "views/clickhouse.h"
+#include "views/common.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -50,22 +51,17 @@ static const struct column view_clickhouse_columns[] = {
         [CHV__COUNT] = { NULL, 0, 0, COL_LEFT },
 };
 
-static const char *const chv_show_names[] = {
+static const char *const view_clickhouse_show_names[] = {
         "all", "tables", "replicas", "merges", "slow queries",
 };
 
-static bool chv_is_ch(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "clickhouse") == 0;
-}
-
-static const struct ch_data *chv_data(const struct snapshot *s)
+static const struct ch_data *view_clickhouse_data(const struct snapshot *s)
 {
         return s ? (const struct ch_data *)s->data : NULL;
 }
 
 /* "850us"-free latency: "0ms", "4.5ms", "12ms", "1.25s"; "-" for NAN. */
-static void chv_fmt_ms(double ms, char *buf, size_t n)
+static void view_clickhouse_fmt_ms(double ms, char *buf, size_t n)
 {
         if (!isfinite(ms))
                 snprintf(buf, n, "-");
@@ -80,7 +76,7 @@ static void chv_fmt_ms(double ms, char *buf, size_t n)
 }
 
 /* "3.2", "0", "0.05", "1.2k", "3.4M"; "-" for NAN. */
-static void chv_fmt_num(double v, char *buf, size_t n)
+static void view_clickhouse_fmt_num(double v, char *buf, size_t n)
 {
         if (!isfinite(v))
                 snprintf(buf, n, "-");
@@ -100,28 +96,21 @@ static void chv_fmt_num(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.1fG", v / 1e9);
 }
 
-static void chv_age_seg(struct tlines *out, const struct snapshot *s, int64_t now)
-{
-        enum theme_role role;
-        char buf[64];
-
-        view_fmt_age(s, now, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
-}
-
 /* Severity of a table's fullest partition: the threshold, and crit at the
  * server's parts_to_delay_insert. */
-static enum severity chv_parts_sev(const struct source_cfg *src, const struct ch_data *cd,
-                                   const struct ch_table *t)
+static enum severity view_clickhouse_parts_sev(const struct source_cfg *src,
+                                               const struct ch_data *cd,
+                                               const struct ch_table *t)
 {
-        if (cd->parts_to_delay_insert > 0 && t->max_parts_per_partition >= cd->parts_to_delay_insert)
+        if (cd->parts_to_delay_insert > 0 &&
+            t->max_parts_per_partition >= cd->parts_to_delay_insert)
                 return SEV_CRIT;
         return view_threshold_sev(src, "max_parts_per_partition",
                                   (double)t->max_parts_per_partition);
 }
 
-static enum severity chv_replica_sev(const struct source_cfg *src, const struct ch_replica *r)
+static enum severity view_clickhouse_replica_sev(const struct source_cfg *src,
+                                                 const struct ch_replica *r)
 {
         enum severity s = SEV_OK;
 
@@ -136,7 +125,7 @@ static enum severity chv_replica_sev(const struct source_cfg *src, const struct 
 }
 
 /* A short stable key for a slow query: its time and a hash of its text. */
-static void chv_slow_key(const struct ch_slow_query *q, char *buf, size_t n)
+static void view_clickhouse_slow_key(const struct ch_slow_query *q, char *buf, size_t n)
 {
         uint32_t h = 2166136261u;
 
@@ -146,7 +135,7 @@ static void chv_slow_key(const struct ch_slow_query *q, char *buf, size_t n)
 }
 
 /* A row key (clipped to 80 bytes in row ids) names `name`. */
-static bool chv_key_is(const char *name, const char *key)
+static bool view_clickhouse_key_is(const char *name, const char *key)
 {
         size_t nl = strlen(name), kl = strlen(key);
 
@@ -156,21 +145,22 @@ static bool chv_key_is(const char *name, const char *key)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void chv_row_id(struct table_row *row, const char *src, const char *kind, const char *key)
+static void view_clickhouse_row_id(struct table_row *row, const char *src, const char *kind,
+                                   const char *key)
 {
         /* Source names are short; keys are clipped to what fits. */
         snprintf(row->id, sizeof row->id, "%.63s\t%.7s\t%.80s", src, kind, key);
 }
 
-static void chv_table_row(const struct view_data *d, const struct source_cfg *src,
-                          const struct snapshot *s, const struct ch_data *cd,
-                          const struct ch_table *t, struct table_row *row)
+static void view_clickhouse_table_row(const struct view_data *d, const struct source_cfg *src,
+                                      const struct snapshot *s, const struct ch_data *cd,
+                                      const struct ch_table *t, struct table_row *row)
 {
         char name[TABLE_CELL_MAX], buf[64];
-        enum severity sev = chv_parts_sev(src, cd, t);
+        enum severity sev = view_clickhouse_parts_sev(src, cd, t);
 
         snprintf(name, sizeof name, "%s.%s", t->database, t->table);
-        chv_row_id(row, src->name, "table", name);
+        view_clickhouse_row_id(row, src->name, "table", name);
         table_cell_set(row, CHV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, CHV_KIND, ROLE_DIM, "table");
         table_cell_set(row, CHV_NAME, ROLE_DEFAULT, "%s", name);
@@ -180,12 +170,9 @@ static void chv_table_row(const struct view_data *d, const struct source_cfg *sr
         if (t->rows >= 0 && t->rows < 10000)
                 snprintf(buf, sizeof buf, "%lld", (long long)t->rows);
         else
-                chv_fmt_num(t->rows >= 0 ? (double)t->rows : NAN, buf, sizeof buf);
+                view_clickhouse_fmt_num(t->rows >= 0 ? (double)t->rows : NAN, buf, sizeof buf);
         table_cell_set(row, CHV_ROWS, ROLE_DEFAULT, "%s", buf);
-        if (t->bytes >= 0)
-                fmt_bytes((double)t->bytes, buf, sizeof buf);
-        else
-                str_copy(buf, "-", sizeof buf);
+        fmt_bytes_or_dash(t->bytes >= 0 ? (double)t->bytes : NAN, buf, sizeof buf);
         table_cell_set(row, CHV_SIZE, ROLE_DEFAULT, "%s", buf);
         if (sev == SEV_CRIT && t->max_parts_per_partition >= cd->parts_to_delay_insert)
                 table_cell_set(row, CHV_STATE, ROLE_CRIT, "inserts delayed");
@@ -197,15 +184,15 @@ static void chv_table_row(const struct view_data *d, const struct source_cfg *sr
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void chv_replica_row(const struct view_data *d, const struct source_cfg *src,
-                            const struct snapshot *s, const struct ch_replica *r,
-                            struct table_row *row)
+static void view_clickhouse_replica_row(const struct view_data *d, const struct source_cfg *src,
+                                        const struct snapshot *s, const struct ch_replica *r,
+                                        struct table_row *row)
 {
         char name[TABLE_CELL_MAX], q[32], dl[32];
-        enum severity sev = chv_replica_sev(src, r);
+        enum severity sev = view_clickhouse_replica_sev(src, r);
 
         snprintf(name, sizeof name, "%s.%s", r->database, r->table);
-        chv_row_id(row, src->name, "replica", name);
+        view_clickhouse_row_id(row, src->name, "replica", name);
         table_cell_set(row, CHV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, CHV_KIND, ROLE_DIM, "replica");
         table_cell_set(row, CHV_NAME, ROLE_DEFAULT, "%s", name);
@@ -227,14 +214,14 @@ static void chv_replica_row(const struct view_data *d, const struct source_cfg *
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void chv_merge_row(const struct view_data *d, const struct source_cfg *src,
-                          const struct snapshot *s, const struct ch_merge *m,
-                          struct table_row *row)
+static void view_clickhouse_merge_row(const struct view_data *d, const struct source_cfg *src,
+                                      const struct snapshot *s, const struct ch_merge *m,
+                                      struct table_row *row)
 {
         char name[TABLE_CELL_MAX], buf[64], el[32];
 
         snprintf(name, sizeof name, "%s.%s", m->database, m->table);
-        chv_row_id(row, src->name, "merge", m->result_part ? m->result_part : name);
+        view_clickhouse_row_id(row, src->name, "merge", m->result_part ? m->result_part : name);
         table_cell_set(row, CHV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, CHV_KIND, ROLE_DIM, "merge");
         table_cell_set(row, CHV_NAME, ROLE_DEFAULT, "%s -> %s", name,
@@ -257,20 +244,20 @@ static void chv_merge_row(const struct view_data *d, const struct source_cfg *sr
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void chv_slow_row(const struct view_data *d, const struct source_cfg *src,
-                         const struct snapshot *s, const struct ch_data *cd,
-                         const struct ch_slow_query *q, struct table_row *row)
+static void view_clickhouse_slow_row(const struct view_data *d, const struct source_cfg *src,
+                                     const struct snapshot *s, const struct ch_data *cd,
+                                     const struct ch_slow_query *q, struct table_row *row)
 {
         char key[48], dur[32], ago[32];
         int64_t age_ms = cd->window_end > 0 && q->at > 0 ? cd->window_end * 1000 - q->at : -1;
         enum severity sev = view_threshold_sev(src, "latency_p99_ms", (double)q->duration_ms);
 
-        chv_slow_key(q, key, sizeof key);
-        chv_row_id(row, src->name, "slow", key);
+        view_clickhouse_slow_key(q, key, sizeof key);
+        view_clickhouse_row_id(row, src->name, "slow", key);
         table_cell_set(row, CHV_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, CHV_KIND, ROLE_DIM, "slow");
         table_cell_set(row, CHV_NAME, ROLE_DEFAULT, "%s", q->query ? q->query : "");
-        chv_fmt_ms((double)q->duration_ms, dur, sizeof dur);
+        view_clickhouse_fmt_ms((double)q->duration_ms, dur, sizeof dur);
         if (age_ms >= 0) {
                 fmt_duration_ms(age_ms < 1000 ? 0 : age_ms, ago, sizeof ago);
                 table_cell_set(row, CHV_STATE, sev == SEV_OK ? ROLE_DEFAULT : view_sev_role(sev),
@@ -295,40 +282,41 @@ void view_clickhouse_rows(const struct view_data *d, struct table_rows *out)
                 for (size_t i = 0; i < d->n; i++) {
                         const struct source_cfg *src = &d->srcs[i];
                         const struct snapshot *s = d->snaps[i];
-                        const struct ch_data *cd = chv_data(s);
+                        const struct ch_data *cd = view_clickhouse_data(s);
 
-                        if (!chv_is_ch(src) || !cd)
+                        if (!common_is_kind(src, "clickhouse") || !cd)
                                 continue;
                         if (kind == VIEW_CH_SHOW_TABLES)
                                 for (size_t j = 0; j < cd->n_tables; j++)
-                                        chv_table_row(d, src, s, cd, &cd->tables[j],
-                                                      table_rows_add(out));
+                                        view_clickhouse_table_row(d, src, s, cd, &cd->tables[j],
+                                                                  table_rows_add(out));
                         else if (kind == VIEW_CH_SHOW_REPLICAS)
                                 for (size_t j = 0; j < cd->n_replicas; j++)
-                                        chv_replica_row(d, src, s, &cd->replicas[j],
-                                                        table_rows_add(out));
+                                        view_clickhouse_replica_row(d, src, s, &cd->replicas[j],
+                                                                    table_rows_add(out));
                         else if (kind == VIEW_CH_SHOW_MERGES)
                                 for (size_t j = 0; j < cd->n_merge_list; j++)
-                                        chv_merge_row(d, src, s, &cd->merge_list[j],
-                                                      table_rows_add(out));
+                                        view_clickhouse_merge_row(d, src, s, &cd->merge_list[j],
+                                                                  table_rows_add(out));
                         else
                                 for (size_t j = 0; j < cd->n_slow; j++)
-                                        chv_slow_row(d, src, s, cd, &cd->slow[j],
-                                                     table_rows_add(out));
+                                        view_clickhouse_slow_row(d, src, s, cd, &cd->slow[j],
+                                                                 table_rows_add(out));
                 }
         }
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void chv_lat_line(struct tlines *out, const struct source_cfg *src, const char *name,
-                         const struct ch_latency *l)
+static void view_clickhouse_lat_line(struct tlines *out, const struct source_cfg *src,
+                                     const char *name,
+                                     const struct ch_latency *l)
 {
         char a[32], b[32], c[32];
 
-        chv_fmt_ms(l->count > 0 ? l->p50 : NAN, a, sizeof a);
-        chv_fmt_ms(l->count > 0 ? l->p95 : NAN, b, sizeof b);
-        chv_fmt_ms(l->count > 0 ? l->p99 : NAN, c, sizeof c);
+        view_clickhouse_fmt_ms(l->count > 0 ? l->p50 : NAN, a, sizeof a);
+        view_clickhouse_fmt_ms(l->count > 0 ? l->p95 : NAN, b, sizeof b);
+        view_clickhouse_fmt_ms(l->count > 0 ? l->p99 : NAN, c, sizeof c);
         tlines_add(out, ROLE_DIM, "  %8s", name);
         tlines_seg(out, l->count > 0 ? ROLE_DEFAULT : ROLE_DIM, " %9s", a);
         tlines_seg(out, l->count > 0 ? view_sev_role(view_threshold_sev(src, "latency_p95_ms",
@@ -340,7 +328,7 @@ static void chv_lat_line(struct tlines *out, const struct source_cfg *src, const
         tlines_seg(out, ROLE_DEFAULT, " %9lld", (long long)(l->count > 0 ? l->count : 0));
 }
 
-static void chv_spark_seg(struct tlines *out, const struct ring *r, bool ascii)
+static void view_clickhouse_spark_seg(struct tlines *out, const struct ring *r, bool ascii)
 {
         char buf[CHV_SPARK_W * 4 + 1];
 
@@ -348,25 +336,16 @@ static void chv_spark_seg(struct tlines *out, const struct ring *r, bool ascii)
         tlines_seg(out, ROLE_SPARK, " %s", buf);
 }
 
-static void chv_source_block(const struct view_data *d, const struct source_cfg *src,
-                             const struct snapshot *s, struct tlines *out)
+static void view_clickhouse_source_block(const struct view_data *d, const struct source_cfg *src,
+                                         const struct snapshot *s, struct tlines *out)
 {
-        const struct ch_data *cd = chv_data(s);
+        const struct ch_data *cd = view_clickhouse_data(s);
         char buf[64], b2[64];
         enum severity sev;
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, cd, COMMON_AGE_LABEL))
                 return;
-        }
-        if (s->status == COLL_DOWN || !cd) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                chv_age_seg(out, s, d->now_mono);
-                return;
-        }
-        chv_age_seg(out, s, d->now_mono);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         tlines_seg(out, ROLE_DEFAULT, "  ClickHouse %s", cd->version ? cd->version : "?");
         if (cd->uptime_s >= 0) {
                 fmt_duration_ms(cd->uptime_s * 1000, buf, sizeof buf);
@@ -375,43 +354,39 @@ static void chv_source_block(const struct view_data *d, const struct source_cfg 
         if (cd->memory_bytes >= 0) {
                 fmt_bytes((double)cd->memory_bytes, buf, sizeof buf);
                 tlines_seg(out, ROLE_DEFAULT, "  memory %s", buf);
-                chv_spark_seg(out, &cd->mem_hist, d->ascii);
+                view_clickhouse_spark_seg(out, &cd->mem_hist, d->ascii);
         }
-        if (s->status == COLL_DEGRADED && s->error[0])
-                tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+        common_degraded(out, s);
 
         if (cd->query_log) {
                 tlines_add(out, ROLE_DIM, "  %8s %9s %9s %9s %9s", "latency", "p50", "p95",
                            "p99", "queries");
-                chv_lat_line(out, src, "1m", &cd->lat[CH_W1M]);
-                chv_lat_line(out, src, "5m", &cd->lat[CH_W5M]);
-                chv_lat_line(out, src, "15m", &cd->lat[CH_W15M]);
+                view_clickhouse_lat_line(out, src, "1m", &cd->lat[CH_W1M]);
+                view_clickhouse_lat_line(out, src, "5m", &cd->lat[CH_W5M]);
+                view_clickhouse_lat_line(out, src, "15m", &cd->lat[CH_W15M]);
                 tlines_add(out, ROLE_DIM, "  1m history  p50");
-                chv_spark_seg(out, &cd->p50_hist, d->ascii);
+                view_clickhouse_spark_seg(out, &cd->p50_hist, d->ascii);
                 tlines_seg(out, ROLE_DIM, "  p95");
-                chv_spark_seg(out, &cd->p95_hist, d->ascii);
+                view_clickhouse_spark_seg(out, &cd->p95_hist, d->ascii);
                 tlines_seg(out, ROLE_DIM, "  p99");
-                chv_spark_seg(out, &cd->p99_hist, d->ascii);
+                view_clickhouse_spark_seg(out, &cd->p99_hist, d->ascii);
         } else {
                 tlines_add(out, ROLE_WARN, "  query_log: false -- latency unknown (set "
                            "log_queries=1 and a <query_log> section); rates from system.events");
         }
 
-        chv_fmt_num(cd->queries_per_sec, buf, sizeof buf);
+        view_clickhouse_fmt_num(cd->queries_per_sec, buf, sizeof buf);
         tlines_add(out, ROLE_DEFAULT, "  %s q/s", buf);
-        chv_spark_seg(out, &cd->qps_hist, d->ascii);
+        view_clickhouse_spark_seg(out, &cd->qps_hist, d->ascii);
         sev = view_threshold_sev(src, "failed_per_sec", cd->failed_per_sec);
-        chv_fmt_num(cd->failed_per_sec, buf, sizeof buf);
+        view_clickhouse_fmt_num(cd->failed_per_sec, buf, sizeof buf);
         tlines_seg(out, isfinite(cd->failed_per_sec) ? view_sev_role(sev) : ROLE_DIM,
                    "  %s failed/s", buf);
-        chv_spark_seg(out, &cd->failed_hist, d->ascii);
-        chv_fmt_num(cd->inserted_rows_per_sec, buf, sizeof buf);
-        if (isfinite(cd->inserted_bytes_per_sec))
-                fmt_bytes(cd->inserted_bytes_per_sec, b2, sizeof b2);
-        else
-                str_copy(b2, "-", sizeof b2);
+        view_clickhouse_spark_seg(out, &cd->failed_hist, d->ascii);
+        view_clickhouse_fmt_num(cd->inserted_rows_per_sec, buf, sizeof buf);
+        fmt_bytes_or_dash(cd->inserted_bytes_per_sec, b2, sizeof b2);
         tlines_seg(out, ROLE_DEFAULT, "  ingest %s rows/s %s/s", buf, b2);
-        chv_spark_seg(out, &cd->rows_hist, d->ascii);
+        view_clickhouse_spark_seg(out, &cd->rows_hist, d->ascii);
         if (cd->merges >= 0)
                 tlines_seg(out, ROLE_DEFAULT, "  merges %d", cd->merges);
         else
@@ -425,57 +400,23 @@ void view_clickhouse_preamble(const struct view_data *d, struct tlines *out)
         unsigned show = d->flags & VIEW_CH_SHOW_MASK;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!chv_is_ch(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "clickhouse"))
                         continue;
                 n++;
-                chv_source_block(d, &d->srcs[i], d->snaps[i], out);
+                view_clickhouse_source_block(d, &d->srcs[i], d->snaps[i], out);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no clickhouse sources configured");
-        else if (show && show < LO_ARRAY_LEN(chv_show_names))
+        else if (show && show < LO_ARRAY_LEN(view_clickhouse_show_names))
                 tlines_add(out, ROLE_PROMPT, "showing %s only (s cycles: all, tables, replicas, "
-                           "merges, slow queries)", chv_show_names[show]);
+                           "merges, slow queries)", view_clickhouse_show_names[show]);
 }
 
 /* ---- detail ------------------------------------------------------------- */
 
-/* Splits "SRC\tKIND\tKEY". */
-static bool chv_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
-                         const char **key)
-{
-        const char *t1 = strchr(id, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-
-        if (!t1 || !t2)
-                return false;
-        snprintf(src, ns, "%.*s", (int)(t1 - id), id);
-        snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
-        *key = t2 + 1;
-        return true;
-}
-
-static void chv_detail_alerts(const struct view_data *d, const char *src, const char *subject,
-                              struct tlines *out)
-{
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src) != 0 || strcmp(a->subject, subject) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
-}
-
 /* Wraps text to lines of at most w cells (UTF-8 aware, breaking at spaces
  * where possible). */
-static void chv_wrap(struct tlines *out, const char *text, int w, enum theme_role role)
+static void view_clickhouse_wrap(struct tlines *out, const char *text, int w, enum theme_role role)
 {
         const char *p = text;
 
@@ -504,8 +445,9 @@ static void chv_wrap(struct tlines *out, const char *text, int w, enum theme_rol
         }
 }
 
-static void chv_detail_table(const struct view_data *d, const struct source_cfg *src,
-                             const struct ch_data *cd, const char *key, struct tlines *out)
+static void view_clickhouse_detail_table(const struct view_data *d, const struct source_cfg *src,
+                                         const struct ch_data *cd, const char *key,
+                                         struct tlines *out)
 {
         const struct ch_table *t = NULL;
         char name[TABLE_CELL_MAX], buf[64];
@@ -514,7 +456,7 @@ static void chv_detail_table(const struct view_data *d, const struct source_cfg 
 
         for (size_t i = 0; i < cd->n_tables && !t; i++) {
                 snprintf(name, sizeof name, "%s.%s", cd->tables[i].database, cd->tables[i].table);
-                if (chv_key_is(name, key))
+                if (view_clickhouse_key_is(name, key))
                         t = &cd->tables[i];
         }
         tlines_add(out, ROLE_TITLE, "Table %s", key);
@@ -525,7 +467,7 @@ static void chv_detail_table(const struct view_data *d, const struct source_cfg 
                 return;
         }
         tlines_kv(out, "active parts", ROLE_DEFAULT, "%lld", (long long)t->active_parts);
-        sev = chv_parts_sev(src, cd, t);
+        sev = view_clickhouse_parts_sev(src, cd, t);
         tlines_kv(out, "max parts/partition", view_sev_role(sev), "%lld",
                   (long long)t->max_parts_per_partition);
         tlines_seg(out, ROLE_DIM, "  in partition %s", t->max_partition ? t->max_partition : "?");
@@ -555,11 +497,12 @@ static void chv_detail_table(const struct view_data *d, const struct source_cfg 
         }
         if (!nm)
                 tlines_add(out, ROLE_DIM, "  none");
-        chv_detail_alerts(d, src->name, key, out);
+        common_alerts(out, d, src->name, key);
 }
 
-static void chv_detail_replica(const struct view_data *d, const struct source_cfg *src,
-                               const struct ch_data *cd, const char *key, struct tlines *out)
+static void view_clickhouse_detail_replica(const struct view_data *d, const struct source_cfg *src,
+                                           const struct ch_data *cd, const char *key,
+                                           struct tlines *out)
 {
         const struct ch_replica *r = NULL;
         char name[TABLE_CELL_MAX], buf[32];
@@ -567,7 +510,7 @@ static void chv_detail_replica(const struct view_data *d, const struct source_cf
         for (size_t i = 0; i < cd->n_replicas && !r; i++) {
                 snprintf(name, sizeof name, "%s.%s", cd->replicas[i].database,
                          cd->replicas[i].table);
-                if (chv_key_is(name, key))
+                if (view_clickhouse_key_is(name, key))
                         r = &cd->replicas[i];
         }
         tlines_add(out, ROLE_TITLE, "Replicated table %s", key);
@@ -593,17 +536,18 @@ static void chv_detail_replica(const struct view_data *d, const struct source_cf
         } else {
                 tlines_kv(out, "absolute delay", ROLE_DIM, "- (not reported by this version)");
         }
-        chv_detail_alerts(d, src->name, key, out);
+        common_alerts(out, d, src->name, key);
 }
 
-static void chv_detail_merge(const struct source_cfg *src, const struct ch_data *cd,
-                             const char *key, struct tlines *out)
+static void view_clickhouse_detail_merge(const struct source_cfg *src, const struct ch_data *cd,
+                                         const char *key, struct tlines *out)
 {
         const struct ch_merge *m = NULL;
         char buf[32];
 
         for (size_t i = 0; i < cd->n_merge_list && !m; i++)
-                if (cd->merge_list[i].result_part && chv_key_is(cd->merge_list[i].result_part, key))
+                if (cd->merge_list[i].result_part &&
+                    view_clickhouse_key_is(cd->merge_list[i].result_part, key))
                         m = &cd->merge_list[i];
         tlines_add(out, ROLE_TITLE, "Merge into %s", key);
         tlines_seg(out, ROLE_DIM, "  on %s", src->name);
@@ -624,14 +568,15 @@ static void chv_detail_merge(const struct source_cfg *src, const struct ch_data 
         }
 }
 
-static void chv_detail_slow(const struct view_data *d, const struct source_cfg *src,
-                            const struct ch_data *cd, const char *key, struct tlines *out)
+static void view_clickhouse_detail_slow(const struct view_data *d, const struct source_cfg *src,
+                                        const struct ch_data *cd, const char *key,
+                                        struct tlines *out)
 {
         const struct ch_slow_query *q = NULL;
         char k[48], buf[40];
 
         for (size_t i = 0; i < cd->n_slow && !q; i++) {
-                chv_slow_key(&cd->slow[i], k, sizeof k);
+                view_clickhouse_slow_key(&cd->slow[i], k, sizeof k);
                 if (strcmp(k, key) == 0)
                         q = &cd->slow[i];
         }
@@ -641,7 +586,7 @@ static void chv_detail_slow(const struct view_data *d, const struct source_cfg *
                 tlines_add(out, ROLE_DIM, "  no longer among the slowest of the last 15 minutes");
                 return;
         }
-        chv_fmt_ms((double)q->duration_ms, buf, sizeof buf);
+        view_clickhouse_fmt_ms((double)q->duration_ms, buf, sizeof buf);
         tlines_kv(out, "duration", view_sev_role(view_threshold_sev(src, "latency_p99_ms",
                                                                     (double)q->duration_ms)),
                   "%s", buf);
@@ -653,7 +598,7 @@ static void chv_detail_slow(const struct view_data *d, const struct source_cfg *
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Query");
         tlines_seg(out, ROLE_DIM, "  (whitespace collapsed, secrets masked, shortened)");
-        chv_wrap(out, q->query ? q->query : "", d->width - 6, ROLE_DEFAULT);
+        view_clickhouse_wrap(out, q->query ? q->query : "", d->width - 6, ROLE_DEFAULT);
 }
 
 void view_clickhouse_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -664,16 +609,12 @@ void view_clickhouse_detail(const struct view_data *d, const char *id, struct tl
         char sname[96], kind[16];
         const char *key;
 
-        if (!chv_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
+        if (!common_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
                 tlines_add(out, ROLE_WARN, "no such row");
                 return;
         }
-        for (size_t i = 0; i < d->n; i++)
-                if (strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
-        cd = chv_data(s);
+        src = common_source(d, NULL, sname, &s);
+        cd = view_clickhouse_data(s);
         if (!src || !cd) {
                 tlines_add(out, ROLE_TITLE, "%s", key);
                 tlines_seg(out, ROLE_DIM, "  on %s", sname);
@@ -682,23 +623,21 @@ void view_clickhouse_detail(const struct view_data *d, const char *id, struct tl
                 return;
         }
         if (strcmp(kind, "table") == 0)
-                chv_detail_table(d, src, cd, key, out);
+                view_clickhouse_detail_table(d, src, cd, key, out);
         else if (strcmp(kind, "replica") == 0)
-                chv_detail_replica(d, src, cd, key, out);
+                view_clickhouse_detail_replica(d, src, cd, key, out);
         else if (strcmp(kind, "merge") == 0)
-                chv_detail_merge(src, cd, key, out);
+                view_clickhouse_detail_merge(src, cd, key, out);
         else
-                chv_detail_slow(d, src, cd, key, out);
+                view_clickhouse_detail_slow(d, src, cd, key, out);
 }
 
 static int view_clickhouse_key(struct view *v, int ch)
 {
-        unsigned show;
-
         if (ch != 's')
                 return VIEW_IGNORED;
-        show = ((v->flags & VIEW_CH_SHOW_MASK) + 1) % LO_ARRAY_LEN(chv_show_names);
-        v->flags = (v->flags & ~VIEW_CH_SHOW_MASK) | show;
+        common_flags_cycle(&v->flags, VIEW_CH_SHOW_MASK, 0,
+                           LO_ARRAY_LEN(view_clickhouse_show_names));
         return VIEW_HANDLED | VIEW_REDRAW;
 }
 

@@ -23,7 +23,8 @@
  *
  * Enter opens a detail page built from the model alone (nothing is
  * fetched): a pod's conditions and containers, a workload with its pods, a
- * node with its pod counts, a PVC, an event's full message, a release.
+ * node with its pod counts, a PVC, an event's full message, a release
+ * (views/cluster_detail.c; views/cluster_int.h has what both files share).
  *
  * Row ids are "SOURCE\tTARGET" with TARGET "NAMESPACE/KIND/NAME" (KIND:
  * pod, statefulset, deployment, pvc, event, release) or "node/NAME"; the
@@ -47,8 +48,10 @@
 #include "core/util.h"
 #include "views/view.h"
 #include "views/cluster.h"
+#include "views/cluster_int.h"
+#include "views/common.h"
 
-static const struct column kcv_pod_columns[] = {
+static const struct column view_cluster_pod_columns[] = {
         [KCP_SOURCE]    = { "SOURCE",     -1,  6, COL_LEFT },
         [KCP_COMPONENT] = { "COMPONENT",  -1,  9, COL_LEFT },
         [KCP_NS]        = { "NAMESPACE",  -1,  9, COL_LEFT },
@@ -62,7 +65,7 @@ static const struct column kcv_pod_columns[] = {
         [KCP__COUNT]    = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct column kcv_wl_columns[] = {
+static const struct column view_cluster_wl_columns[] = {
         [KCW_SOURCE]    = { "SOURCE",     -1,  6, COL_LEFT },
         [KCW_COMPONENT] = { "COMPONENT",  -1,  9, COL_LEFT },
         [KCW_NS]        = { "NAMESPACE",  -1,  9, COL_LEFT },
@@ -75,7 +78,7 @@ static const struct column kcv_wl_columns[] = {
         [KCW__COUNT]    = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct column kcv_node_columns[] = {
+static const struct column view_cluster_node_columns[] = {
         [KCN_SOURCE]     = { "SOURCE",     -1,  6, COL_LEFT },
         [KCN_NAME]       = { "NAME",       -3, 16, COL_LEFT },
         [KCN_READY]      = { "READY",       8,  0, COL_LEFT },
@@ -88,7 +91,7 @@ static const struct column kcv_node_columns[] = {
         [KCN__COUNT]     = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct column kcv_pvc_columns[] = {
+static const struct column view_cluster_pvc_columns[] = {
         [KCV_SOURCE]    = { "SOURCE",     -1,  6, COL_LEFT },
         [KCV_COMPONENT] = { "COMPONENT",  -1,  9, COL_LEFT },
         [KCV_NS]        = { "NAMESPACE",  -1,  9, COL_LEFT },
@@ -101,7 +104,7 @@ static const struct column kcv_pvc_columns[] = {
         [KCV__COUNT]    = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct column kcv_event_columns[] = {
+static const struct column view_cluster_event_columns[] = {
         [KCE_SOURCE]  = { "SOURCE",     -1,  6, COL_LEFT },
         [KCE_LAST]    = { "LAST SEEN",   9,  0, COL_RIGHT },
         [KCE_NS]      = { "NAMESPACE",  -1,  9, COL_LEFT },
@@ -112,7 +115,7 @@ static const struct column kcv_event_columns[] = {
         [KCE__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static const struct column kcv_rel_columns[] = {
+static const struct column view_cluster_rel_columns[] = {
         [KCR_SOURCE]   = { "SOURCE",     -1,  6, COL_LEFT },
         [KCR_NS]       = { "NAMESPACE",  -1,  9, COL_LEFT },
         [KCR_NAME]     = { "RELEASE",    -3, 16, COL_LEFT },
@@ -122,52 +125,47 @@ static const struct column kcv_rel_columns[] = {
         [KCR__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
 
-static const char *const kcv_show_names[VIEW_CLUSTER__SHOWS] = {
+static const char *const view_cluster_show_names[VIEW_CLUSTER__SHOWS] = {
         "pods", "workloads", "nodes", "PVCs", "Warning events", "Helm releases",
 };
-static const char *const kcv_sort_names[] = { "component", "restarts", "age", "severity" };
+static const char *const view_cluster_sort_names[] = { "component", "restarts", "age", "severity" };
 
-static unsigned kcv_show(unsigned flags)
+static unsigned view_cluster_show(unsigned flags)
 {
         unsigned s = flags & VIEW_CLUSTER_SHOW_MASK;
 
         return s < VIEW_CLUSTER__SHOWS ? s : VIEW_CLUSTER_PODS;
 }
 
-static unsigned kcv_sort(unsigned flags)
+static unsigned view_cluster_sort(unsigned flags)
 {
         return (flags & VIEW_CLUSTER_SORT_MASK) >> VIEW_CLUSTER_SORT_SHIFT;
 }
 
 const struct column *view_cluster_columns(unsigned flags)
 {
-        switch (kcv_show(flags)) {
+        switch (view_cluster_show(flags)) {
         case VIEW_CLUSTER_WORKLOADS:
-                return kcv_wl_columns;
+                return view_cluster_wl_columns;
         case VIEW_CLUSTER_NODES:
-                return kcv_node_columns;
+                return view_cluster_node_columns;
         case VIEW_CLUSTER_PVCS:
-                return kcv_pvc_columns;
+                return view_cluster_pvc_columns;
         case VIEW_CLUSTER_EVENTS:
-                return kcv_event_columns;
+                return view_cluster_event_columns;
         case VIEW_CLUSTER_RELEASES:
-                return kcv_rel_columns;
+                return view_cluster_rel_columns;
         default:
-                return kcv_pod_columns;
+                return view_cluster_pod_columns;
         }
 }
 
-static bool kcv_is_k8s(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "kubernetes") == 0;
-}
-
-static const struct kubernetes_data *kcv_data(const struct snapshot *s)
+const struct kubernetes_data *view_cluster_data(const struct snapshot *s)
 {
         return s ? (const struct kubernetes_data *)s->data : NULL;
 }
 
-static const char *kcv_or(const char *s, const char *def)
+const char *view_cluster_or(const char *s, const char *def)
 {
         return s && *s ? s : def;
 }
@@ -176,8 +174,8 @@ static const char *kcv_or(const char *s, const char *def)
 
 /* Age of a wall time `at_ms` as of now: the snapshot's wall clock plus the
  * monotonic time since it was taken. "-" when unknown. */
-static void kcv_age(const struct view_data *d, const struct snapshot *s,
-                    const struct kubernetes_data *kd, int64_t at_ms, char *buf, size_t n)
+void view_cluster_age(const struct view_data *d, const struct snapshot *s,
+                      const struct kubernetes_data *kd, int64_t at_ms, char *buf, size_t n)
 {
         int64_t now = kd->collected_ms, ms;
 
@@ -196,7 +194,7 @@ static void kcv_age(const struct view_data *d, const struct snapshot *s,
                 fmt_duration_ms(ms / 1000 * 1000, buf, n);
 }
 
-static void kcv_cpu(double v, char *buf, size_t n)
+void view_cluster_cpu(double v, char *buf, size_t n)
 {
         if (!isfinite(v))
                 str_copy(buf, "-", n);
@@ -206,15 +204,7 @@ static void kcv_cpu(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.2f", v);
 }
 
-static void kcv_bytes(double v, char *buf, size_t n)
-{
-        if (!isfinite(v))
-                str_copy(buf, "-", n);
-        else
-                fmt_bytes(v, buf, n);
-}
-
-static void kcv_pressure(const struct kubernetes_node *nd, char *buf, size_t n)
+void view_cluster_pressure(const struct kubernetes_node *nd, char *buf, size_t n)
 {
         buf[0] = '\0';
         for (size_t k = 0; k < LO_ARRAY_LEN(kubernetes_node_conds); k++)
@@ -225,16 +215,16 @@ static void kcv_pressure(const struct kubernetes_node *nd, char *buf, size_t n)
                 str_copy(buf, "-", n);
 }
 
-static const char *kcv_node_ready(const struct kubernetes_node *nd)
+const char *view_cluster_node_ready(const struct kubernetes_node *nd)
 {
         return nd->ready == 1 ? "Ready" : nd->ready == 0 ? "NotReady" : "Unknown";
 }
 
 /* The status shown for a pod, its role and severity. */
-static const char *kcv_pod_status(const struct source_cfg *src, const struct kubernetes_pod *p,
-                                  enum theme_role *role, enum severity *sev)
+const char *view_cluster_pod_status(const struct source_cfg *src, const struct kubernetes_pod *p,
+                                    enum theme_role *role, enum severity *sev)
 {
-        const char *ph = kcv_or(p->phase, "Unknown");
+        const char *ph = view_cluster_or(p->phase, "Unknown");
         const char *st = p->reason ? p->reason : ph;
 
         *sev = SEV_OK;
@@ -258,7 +248,7 @@ static const char *kcv_pod_status(const struct source_cfg *src, const struct kub
         return st;
 }
 
-static int kcv_pod_rank(const struct kubernetes_pod *p)
+static int view_cluster_pod_rank(const struct kubernetes_pod *p)
 {
         if (p->failing)
                 return 3;
@@ -269,7 +259,7 @@ static int kcv_pod_rank(const struct kubernetes_pod *p)
         return 0;
 }
 
-static enum theme_role kcv_release_role(const char *st)
+enum theme_role view_cluster_release_role(const char *st)
 {
         if (!st)
                 return ROLE_UNKNOWN;
@@ -282,7 +272,7 @@ static enum theme_role kcv_release_role(const char *st)
         return ROLE_DIM;
 }
 
-static enum theme_role kcv_pvc_role(const char *ph)
+enum theme_role view_cluster_pvc_role(const char *ph)
 {
         if (!ph)
                 return ROLE_UNKNOWN;
@@ -295,7 +285,7 @@ static enum theme_role kcv_pvc_role(const char *ph)
 
 /* ---- refs: what a sub-view lists, in display order ----------------------- */
 
-struct kcv_ref {
+struct view_cluster_ref {
         const struct source_cfg *src;
         const struct snapshot *s;
         const struct kubernetes_data *kd;
@@ -303,128 +293,129 @@ struct kcv_ref {
         size_t order;           /* source, then the collector's order */
 };
 
-struct kcv_refs {
-        struct kcv_ref *v;
+struct view_cluster_refs {
+        struct view_cluster_ref *v;
         size_t n, cap;
 };
 
-static void kcv_refs_add(struct kcv_refs *r, const struct source_cfg *src,
-                         const struct snapshot *s, const struct kubernetes_data *kd,
-                         const void *m)
+static void view_cluster_refs_add(struct view_cluster_refs *r, const struct source_cfg *src,
+                                  const struct snapshot *s, const struct kubernetes_data *kd,
+                                  const void *m)
 {
         if (r->n == r->cap) {
                 r->cap = r->cap ? 2 * r->cap : 64;
                 r->v = xrealloc(r->v, r->cap * sizeof *r->v);
         }
-        r->v[r->n] = (struct kcv_ref){ src, s, kd, m, r->n };
+        r->v[r->n] = (struct view_cluster_ref){ src, s, kd, m, r->n };
         r->n++;
 }
 
-static int kcv_cmp_order(const struct kcv_ref *a, const struct kcv_ref *b)
+static int view_cluster_cmp_order(const struct view_cluster_ref *a,
+                                  const struct view_cluster_ref *b)
 {
         return a->order < b->order ? -1 : a->order > b->order;
 }
 
-static int kcv_cmp_comp(const char *a, const char *b)
+static int view_cluster_cmp_comp(const char *a, const char *b)
 {
         if (!a != !b)
                 return a ? -1 : 1;      /* no component last */
         return a ? strcmp(a, b) : 0;
 }
 
-static int kcv_cmp_pod_comp(const void *pa, const void *pb)
+static int view_cluster_cmp_pod_comp(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
+        const struct view_cluster_ref *a = pa, *b = pb;
         const struct kubernetes_pod *x = a->m, *y = b->m;
-        int c = kcv_cmp_comp(x->component, y->component);
+        int c = view_cluster_cmp_comp(x->component, y->component);
 
-        return c ? c : kcv_cmp_order(a, b);
+        return c ? c : view_cluster_cmp_order(a, b);
 }
 
-static int kcv_cmp_pod_restarts(const void *pa, const void *pb)
+static int view_cluster_cmp_pod_restarts(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
+        const struct view_cluster_ref *a = pa, *b = pb;
         const struct kubernetes_pod *x = a->m, *y = b->m;
 
         if (x->restarts != y->restarts)
                 return x->restarts > y->restarts ? -1 : 1;
-        return kcv_cmp_order(a, b);
+        return view_cluster_cmp_order(a, b);
 }
 
-static int kcv_cmp_pod_age(const void *pa, const void *pb)
+static int view_cluster_cmp_pod_age(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
+        const struct view_cluster_ref *a = pa, *b = pb;
         const struct kubernetes_pod *x = a->m, *y = b->m;
 
         if (x->start_ms != y->start_ms)
                 return x->start_ms > y->start_ms ? -1 : 1;      /* youngest first */
-        return kcv_cmp_order(a, b);
+        return view_cluster_cmp_order(a, b);
 }
 
-static int kcv_cmp_pod_sev(const void *pa, const void *pb)
+static int view_cluster_cmp_pod_sev(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
-        int ra = kcv_pod_rank(a->m), rb = kcv_pod_rank(b->m);
+        const struct view_cluster_ref *a = pa, *b = pb;
+        int ra = view_cluster_pod_rank(a->m), rb = view_cluster_pod_rank(b->m);
 
         if (ra != rb)
                 return ra > rb ? -1 : 1;
-        return kcv_cmp_pod_restarts(pa, pb);
+        return view_cluster_cmp_pod_restarts(pa, pb);
 }
 
-static int kcv_cmp_wl(const void *pa, const void *pb)
+static int view_cluster_cmp_wl(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
+        const struct view_cluster_ref *a = pa, *b = pb;
         const struct kubernetes_workload *x = a->m, *y = b->m;
-        int c = kcv_cmp_comp(x->component, y->component);
+        int c = view_cluster_cmp_comp(x->component, y->component);
 
-        return c ? c : kcv_cmp_order(a, b);
+        return c ? c : view_cluster_cmp_order(a, b);
 }
 
-static int kcv_cmp_pvc(const void *pa, const void *pb)
+static int view_cluster_cmp_pvc(const void *pa, const void *pb)
 {
-        const struct kcv_ref *a = pa, *b = pb;
+        const struct view_cluster_ref *a = pa, *b = pb;
         const struct kubernetes_pvc *x = a->m, *y = b->m;
-        int c = kcv_cmp_comp(x->component, y->component);
+        int c = view_cluster_cmp_comp(x->component, y->component);
 
-        return c ? c : kcv_cmp_order(a, b);
+        return c ? c : view_cluster_cmp_order(a, b);
 }
 
 /* The refs of the sub-view in d->flags, sorted. */
-static void kcv_collect(const struct view_data *d, struct kcv_refs *r)
+static void view_cluster_collect(const struct view_data *d, struct view_cluster_refs *r)
 {
-        unsigned show = kcv_show(d->flags);
+        unsigned show = view_cluster_show(d->flags);
 
         for (size_t i = 0; i < d->n; i++) {
-                const struct kubernetes_data *kd = kcv_data(d->snaps[i]);
+                const struct kubernetes_data *kd = view_cluster_data(d->snaps[i]);
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
 
-                if (!kcv_is_k8s(src) || !kd)
+                if (!common_is_kind(src, "kubernetes") || !kd)
                         continue;
                 switch (show) {
                 case VIEW_CLUSTER_WORKLOADS:
                         for (size_t j = 0; j < kd->n_workloads; j++)
-                                kcv_refs_add(r, src, s, kd, kd->workloads[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->workloads[j]);
                         break;
                 case VIEW_CLUSTER_NODES:
                         for (size_t j = 0; j < kd->n_nodes; j++)
-                                kcv_refs_add(r, src, s, kd, kd->nodes[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->nodes[j]);
                         break;
                 case VIEW_CLUSTER_PVCS:
                         for (size_t j = 0; j < kd->n_pvcs; j++)
-                                kcv_refs_add(r, src, s, kd, kd->pvcs[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->pvcs[j]);
                         break;
                 case VIEW_CLUSTER_EVENTS:
                         for (size_t j = 0; j < kd->n_events; j++)
-                                kcv_refs_add(r, src, s, kd, kd->events[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->events[j]);
                         break;
                 case VIEW_CLUSTER_RELEASES:
                         for (size_t j = 0; j < kd->n_releases; j++)
-                                kcv_refs_add(r, src, s, kd, kd->releases[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->releases[j]);
                         break;
                 default:
                         for (size_t j = 0; j < kd->n_pods; j++)
-                                kcv_refs_add(r, src, s, kd, kd->pods[j]);
+                                view_cluster_refs_add(r, src, s, kd, kd->pods[j]);
                         break;
                 }
         }
@@ -432,24 +423,24 @@ static void kcv_collect(const struct view_data *d, struct kcv_refs *r)
                 return;
         switch (show) {
         case VIEW_CLUSTER_WORKLOADS:
-                qsort(r->v, r->n, sizeof *r->v, kcv_cmp_wl);
+                qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_wl);
                 break;
         case VIEW_CLUSTER_PVCS:
-                qsort(r->v, r->n, sizeof *r->v, kcv_cmp_pvc);
+                qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_pvc);
                 break;
         case VIEW_CLUSTER_PODS:
-                switch (kcv_sort(d->flags)) {
+                switch (view_cluster_sort(d->flags)) {
                 case VIEW_CLUSTER_SORT_RESTARTS:
-                        qsort(r->v, r->n, sizeof *r->v, kcv_cmp_pod_restarts);
+                        qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_pod_restarts);
                         break;
                 case VIEW_CLUSTER_SORT_AGE:
-                        qsort(r->v, r->n, sizeof *r->v, kcv_cmp_pod_age);
+                        qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_pod_age);
                         break;
                 case VIEW_CLUSTER_SORT_SEVERITY:
-                        qsort(r->v, r->n, sizeof *r->v, kcv_cmp_pod_sev);
+                        qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_pod_sev);
                         break;
                 default:
-                        qsort(r->v, r->n, sizeof *r->v, kcv_cmp_pod_comp);
+                        qsort(r->v, r->n, sizeof *r->v, view_cluster_cmp_pod_comp);
                         break;
                 }
                 break;
@@ -460,12 +451,12 @@ static void kcv_collect(const struct view_data *d, struct kcv_refs *r)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-static const char *kcv_wl_kind(const struct kubernetes_workload *w)
+const char *view_cluster_wl_kind(const struct kubernetes_workload *w)
 {
         return w->kind && !strcmp(w->kind, "StatefulSet") ? "statefulset" : "deployment";
 }
 
-static void kcv_id(unsigned show, const struct kcv_ref *r, char *id, size_t n)
+static void view_cluster_id(unsigned show, const struct view_cluster_ref *r, char *id, size_t n)
 {
         const char *src = r->src->name, *ns = NULL, *kind = NULL, *name = NULL;
 
@@ -475,7 +466,7 @@ static void kcv_id(unsigned show, const struct kcv_ref *r, char *id, size_t n)
                 return;
         case VIEW_CLUSTER_WORKLOADS: {
                 const struct kubernetes_workload *w = r->m;
-                ns = w->ns; kind = kcv_wl_kind(w); name = w->name;
+                ns = w->ns; kind = view_cluster_wl_kind(w); name = w->name;
                 break;
         }
         case VIEW_CLUSTER_PVCS: {
@@ -499,24 +490,25 @@ static void kcv_id(unsigned show, const struct kcv_ref *r, char *id, size_t n)
                 break;
         }
         }
-        snprintf(id, n, "%s\t%s/%s/%s", src, kcv_or(ns, "-"), kind, kcv_or(name, "-"));
+        snprintf(id, n, "%s\t%s/%s/%s", src, view_cluster_or(ns, "-"), kind,
+                 view_cluster_or(name, "-"));
 }
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void kcv_pod_row(const struct view_data *d, const struct kcv_ref *r,
-                        struct table_row *row)
+static void view_cluster_pod_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                 struct table_row *row)
 {
         const struct kubernetes_pod *p = r->m;
         enum theme_role role;
         enum severity sev, sr = SEV_OK;
-        const char *st = kcv_pod_status(r->src, p, &role, &sev);
+        const char *st = view_cluster_pod_status(r->src, p, &role, &sev);
         char buf[48];
 
         table_cell_set(row, KCP_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
         table_cell_set(row, KCP_COMPONENT, p->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(p->component, "-"));
-        table_cell_set(row, KCP_NS, ROLE_DEFAULT, "%s", kcv_or(p->ns, "-"));
+                       view_cluster_or(p->component, "-"));
+        table_cell_set(row, KCP_NS, ROLE_DEFAULT, "%s", view_cluster_or(p->ns, "-"));
         table_cell_set(row, KCP_NAME, ROLE_DEFAULT, "%s", p->name);
         table_cell_set(row, KCP_READY, p->ready_containers < p->containers ? ROLE_WARN
                        : ROLE_DEFAULT, "%d/%d", p->ready_containers, p->containers);
@@ -526,16 +518,16 @@ static void kcv_pod_row(const struct view_data *d, const struct kcv_ref *r,
         table_cell_set(row, KCP_RESTARTS, sr != SEV_OK ? view_sev_role(sr) : ROLE_DEFAULT, "%d",
                        p->restarts);
         table_cell_set(row, KCP_LAST, p->last_reason ? ROLE_WARN : ROLE_DIM, "%s",
-                       kcv_or(p->last_reason, "-"));
+                       view_cluster_or(p->last_reason, "-"));
         table_cell_set(row, KCP_NODE, p->node ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(p->node, "-"));
-        kcv_age(d, r->s, r->kd, p->start_ms, buf, sizeof buf);
+                       view_cluster_or(p->node, "-"));
+        view_cluster_age(d, r->s, r->kd, p->start_ms, buf, sizeof buf);
         table_cell_set(row, KCP_AGE, ROLE_DEFAULT, "%s", buf);
         row->sev = view_worst(sev, sr);
 }
 
-static void kcv_wl_row(const struct view_data *d, const struct kcv_ref *r,
-                       struct table_row *row)
+static void view_cluster_wl_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                struct table_row *row)
 {
         const struct kubernetes_workload *w = r->m;
         enum severity sev = SEV_OK;
@@ -549,8 +541,8 @@ static void kcv_wl_row(const struct view_data *d, const struct kcv_ref *r,
         }
         table_cell_set(row, KCW_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
         table_cell_set(row, KCW_COMPONENT, w->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(w->component, "-"));
-        table_cell_set(row, KCW_NS, ROLE_DEFAULT, "%s", kcv_or(w->ns, "-"));
+                       view_cluster_or(w->component, "-"));
+        table_cell_set(row, KCW_NS, ROLE_DEFAULT, "%s", view_cluster_or(w->ns, "-"));
         table_cell_set(row, KCW_KIND, ROLE_DEFAULT, "%s", w->kind);
         table_cell_set(row, KCW_NAME, ROLE_DEFAULT, "%s", w->name);
         table_cell_set(row, KCW_READY, w->ready < w->desired ? view_sev_role(sev) : ROLE_OK,
@@ -558,13 +550,13 @@ static void kcv_wl_row(const struct view_data *d, const struct kcv_ref *r,
         table_cell_set(row, KCW_UPDATED, w->updated < w->desired ? ROLE_WARN : ROLE_DEFAULT,
                        "%d", w->updated);
         table_cell_set(row, KCW_AVAILABLE, ROLE_DEFAULT, "%d", w->available);
-        kcv_age(d, r->s, r->kd, w->created_ms, buf, sizeof buf);
+        view_cluster_age(d, r->s, r->kd, w->created_ms, buf, sizeof buf);
         table_cell_set(row, KCW_AGE, ROLE_DEFAULT, "%s", buf);
         row->sev = sev;
 }
 
-static void kcv_node_row(const struct view_data *d, const struct kcv_ref *r,
-                         struct table_row *row)
+static void view_cluster_node_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                  struct table_row *row)
 {
         const struct kubernetes_node *nd = r->m;
         enum severity sev = SEV_OK;
@@ -577,107 +569,108 @@ static void kcv_node_row(const struct view_data *d, const struct kcv_ref *r,
         table_cell_set(row, KCN_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
         table_cell_set(row, KCN_NAME, ROLE_DEFAULT, "%s", nd->name);
         table_cell_set(row, KCN_READY, nd->ready == 1 ? ROLE_OK : ROLE_CRIT, "%s",
-                       kcv_node_ready(nd));
-        kcv_pressure(nd, buf, sizeof buf);
+                       view_cluster_node_ready(nd));
+        view_cluster_pressure(nd, buf, sizeof buf);
         table_cell_set(row, KCN_CONDITIONS, nd->pressure ? ROLE_WARN : ROLE_DIM, "%s", buf);
-        kcv_cpu(nd->cpu, buf, sizeof buf);
+        view_cluster_cpu(nd->cpu, buf, sizeof buf);
         table_cell_set(row, KCN_CPU, ROLE_DEFAULT, "%s", buf);
-        kcv_bytes(nd->memory, buf, sizeof buf);
+        fmt_bytes_or_dash(nd->memory, buf, sizeof buf);
         table_cell_set(row, KCN_MEMORY, ROLE_DEFAULT, "%s", buf);
         table_cell_set(row, KCN_SCHED, nd->unschedulable ? ROLE_WARN : ROLE_DIM, "%s",
                        nd->unschedulable ? "cordoned" : "-");
-        table_cell_set(row, KCN_VERSION, ROLE_DEFAULT, "%s", kcv_or(nd->version, "-"));
-        kcv_age(d, r->s, r->kd, nd->created_ms, buf, sizeof buf);
+        table_cell_set(row, KCN_VERSION, ROLE_DEFAULT, "%s", view_cluster_or(nd->version, "-"));
+        view_cluster_age(d, r->s, r->kd, nd->created_ms, buf, sizeof buf);
         table_cell_set(row, KCN_AGE, ROLE_DEFAULT, "%s", buf);
         row->sev = sev;
 }
 
-static void kcv_pvc_row(const struct view_data *d, const struct kcv_ref *r,
-                        struct table_row *row)
+static void view_cluster_pvc_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                 struct table_row *row)
 {
         const struct kubernetes_pvc *v = r->m;
-        enum theme_role role = kcv_pvc_role(v->phase);
+        enum theme_role role = view_cluster_pvc_role(v->phase);
         char buf[48];
 
         table_cell_set(row, KCV_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
         table_cell_set(row, KCV_COMPONENT, v->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(v->component, "-"));
-        table_cell_set(row, KCV_NS, ROLE_DEFAULT, "%s", kcv_or(v->ns, "-"));
+                       view_cluster_or(v->component, "-"));
+        table_cell_set(row, KCV_NS, ROLE_DEFAULT, "%s", view_cluster_or(v->ns, "-"));
         table_cell_set(row, KCV_NAME, ROLE_DEFAULT, "%s", v->name);
-        table_cell_set(row, KCV_PHASE, role, "%s", kcv_or(v->phase, "-"));
-        kcv_bytes(isfinite(v->capacity) ? v->capacity : v->requested, buf, sizeof buf);
+        table_cell_set(row, KCV_PHASE, role, "%s", view_cluster_or(v->phase, "-"));
+        fmt_bytes_or_dash(isfinite(v->capacity) ? v->capacity : v->requested, buf, sizeof buf);
         table_cell_set(row, KCV_CAPACITY, isfinite(v->capacity) ? ROLE_DEFAULT : ROLE_DIM, "%s",
                        buf);
         table_cell_set(row, KCV_CLASS, v->storage_class ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(v->storage_class, "-"));
+                       view_cluster_or(v->storage_class, "-"));
         table_cell_set(row, KCV_VOLUME, v->volume ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                       kcv_or(v->volume, "-"));
-        kcv_age(d, r->s, r->kd, v->created_ms, buf, sizeof buf);
+                       view_cluster_or(v->volume, "-"));
+        view_cluster_age(d, r->s, r->kd, v->created_ms, buf, sizeof buf);
         table_cell_set(row, KCV_AGE, ROLE_DEFAULT, "%s", buf);
         row->sev = role == ROLE_CRIT ? SEV_CRIT : role == ROLE_OK ? SEV_OK : SEV_WARN;
 }
 
-static void kcv_event_row(const struct view_data *d, const struct kcv_ref *r,
-                          struct table_row *row)
+static void view_cluster_event_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                   struct table_row *row)
 {
         const struct kubernetes_event *e = r->m;
         char buf[48];
 
         table_cell_set(row, KCE_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
-        kcv_age(d, r->s, r->kd, e->last_seen_ms, buf, sizeof buf);
+        view_cluster_age(d, r->s, r->kd, e->last_seen_ms, buf, sizeof buf);
         table_cell_set(row, KCE_LAST, e->last_seen_ms < 0 ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
-        table_cell_set(row, KCE_NS, ROLE_DEFAULT, "%s", kcv_or(e->ns, "-"));
-        table_cell_set(row, KCE_OBJECT, ROLE_DEFAULT, "%s", kcv_or(e->object, "-"));
-        table_cell_set(row, KCE_REASON, ROLE_WARN, "%s", kcv_or(e->reason, "-"));
+        table_cell_set(row, KCE_NS, ROLE_DEFAULT, "%s", view_cluster_or(e->ns, "-"));
+        table_cell_set(row, KCE_OBJECT, ROLE_DEFAULT, "%s", view_cluster_or(e->object, "-"));
+        table_cell_set(row, KCE_REASON, ROLE_WARN, "%s", view_cluster_or(e->reason, "-"));
         if (e->count >= 0)
                 table_cell_set(row, KCE_COUNT, ROLE_DEFAULT, "%d", e->count);
         else
                 table_cell_set(row, KCE_COUNT, ROLE_DIM, "-");
-        table_cell_set(row, KCE_MESSAGE, ROLE_DEFAULT, "%s", kcv_or(e->message, ""));
+        table_cell_set(row, KCE_MESSAGE, ROLE_DEFAULT, "%s", view_cluster_or(e->message, ""));
 }
 
-static void kcv_rel_row(const struct view_data *d, const struct kcv_ref *r,
-                        struct table_row *row)
+static void view_cluster_rel_row(const struct view_data *d, const struct view_cluster_ref *r,
+                                 struct table_row *row)
 {
         const struct kubernetes_release *rl = r->m;
-        enum theme_role role = kcv_release_role(rl->status);
+        enum theme_role role = view_cluster_release_role(rl->status);
         char buf[48];
 
         table_cell_set(row, KCR_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
-        table_cell_set(row, KCR_NS, ROLE_DEFAULT, "%s", kcv_or(rl->ns, "-"));
+        table_cell_set(row, KCR_NS, ROLE_DEFAULT, "%s", view_cluster_or(rl->ns, "-"));
         table_cell_set(row, KCR_NAME, ROLE_DEFAULT, "%s", rl->name);
         if (rl->revision >= 0)
                 table_cell_set(row, KCR_REVISION, ROLE_DEFAULT, "%d", rl->revision);
         else
                 table_cell_set(row, KCR_REVISION, ROLE_DIM, "-");
-        table_cell_set(row, KCR_STATUS, role, "%s", kcv_or(rl->status, "-"));
-        kcv_age(d, r->s, r->kd, rl->created_ms, buf, sizeof buf);
+        table_cell_set(row, KCR_STATUS, role, "%s", view_cluster_or(rl->status, "-"));
+        view_cluster_age(d, r->s, r->kd, rl->created_ms, buf, sizeof buf);
         table_cell_set(row, KCR_AGE, ROLE_DEFAULT, "%s", buf);
         row->sev = role == ROLE_CRIT ? SEV_CRIT : role == ROLE_WARN ? SEV_WARN : SEV_OK;
 }
 
-static void kcv_row(const struct view_data *d, unsigned show, const struct kcv_ref *r,
-                    struct table_row *row)
+static void view_cluster_row(const struct view_data *d, unsigned show,
+                             const struct view_cluster_ref *r,
+                             struct table_row *row)
 {
-        kcv_id(show, r, row->id, sizeof row->id);
+        view_cluster_id(show, r, row->id, sizeof row->id);
         switch (show) {
         case VIEW_CLUSTER_WORKLOADS:
-                kcv_wl_row(d, r, row);
+                view_cluster_wl_row(d, r, row);
                 break;
         case VIEW_CLUSTER_NODES:
-                kcv_node_row(d, r, row);
+                view_cluster_node_row(d, r, row);
                 break;
         case VIEW_CLUSTER_PVCS:
-                kcv_pvc_row(d, r, row);
+                view_cluster_pvc_row(d, r, row);
                 break;
         case VIEW_CLUSTER_EVENTS:
-                kcv_event_row(d, r, row);
+                view_cluster_event_row(d, r, row);
                 break;
         case VIEW_CLUSTER_RELEASES:
-                kcv_rel_row(d, r, row);
+                view_cluster_rel_row(d, r, row);
                 break;
         default:
-                kcv_pod_row(d, r, row);
+                view_cluster_pod_row(d, r, row);
                 break;
         }
         row->stale = snapshot_is_stale(r->s, d->now_mono) != 0;
@@ -685,18 +678,18 @@ static void kcv_row(const struct view_data *d, unsigned show, const struct kcv_r
 
 void view_cluster_rows(const struct view_data *d, struct table_rows *out)
 {
-        struct kcv_refs r = { 0 };
-        unsigned show = kcv_show(d->flags);
+        struct view_cluster_refs r = { 0 };
+        unsigned show = view_cluster_show(d->flags);
 
-        kcv_collect(d, &r);
+        view_cluster_collect(d, &r);
         for (size_t i = 0; i < r.n; i++)
-                kcv_row(d, show, &r.v[i], table_rows_add(out));
+                view_cluster_row(d, show, &r.v[i], table_rows_add(out));
         free(r.v);
 }
 
 /* ---- the filter on model fields (what the cells show) --------------------- */
 
-static bool kcv_has(const char *hay, const char *needle)
+static bool view_cluster_has(const char *hay, const char *needle)
 {
         size_t nl = strlen(needle);
 
@@ -708,54 +701,60 @@ static bool kcv_has(const char *hay, const char *needle)
         return false;
 }
 
-static bool kcv_match(unsigned show, const struct kcv_ref *r, const char *f)
+static bool view_cluster_match(unsigned show, const struct view_cluster_ref *r, const char *f)
 {
-        if (kcv_has(r->src->name, f))
+        if (view_cluster_has(r->src->name, f))
                 return true;
         switch (show) {
         case VIEW_CLUSTER_WORKLOADS: {
                 const struct kubernetes_workload *w = r->m;
-                return kcv_has(w->component, f) || kcv_has(w->ns, f) || kcv_has(w->name, f) ||
-                       kcv_has(w->kind, f);
+                return view_cluster_has(w->component, f) || view_cluster_has(w->ns, f) ||
+                       view_cluster_has(w->name, f) ||
+                       view_cluster_has(w->kind, f);
         }
         case VIEW_CLUSTER_NODES: {
                 const struct kubernetes_node *nd = r->m;
                 char buf[96];
-                kcv_pressure(nd, buf, sizeof buf);
-                return kcv_has(nd->name, f) || kcv_has(kcv_node_ready(nd), f) ||
-                       kcv_has(buf, f) || kcv_has(nd->version, f) ||
-                       (nd->unschedulable && kcv_has("cordoned", f));
+                view_cluster_pressure(nd, buf, sizeof buf);
+                return view_cluster_has(nd->name, f) ||
+                       view_cluster_has(view_cluster_node_ready(nd), f) ||
+                       view_cluster_has(buf, f) || view_cluster_has(nd->version, f) ||
+                       (nd->unschedulable && view_cluster_has("cordoned", f));
         }
         case VIEW_CLUSTER_PVCS: {
                 const struct kubernetes_pvc *v = r->m;
-                return kcv_has(v->component, f) || kcv_has(v->ns, f) || kcv_has(v->name, f) ||
-                       kcv_has(v->phase, f) || kcv_has(v->storage_class, f) ||
-                       kcv_has(v->volume, f);
+                return view_cluster_has(v->component, f) || view_cluster_has(v->ns, f) ||
+                       view_cluster_has(v->name, f) ||
+                       view_cluster_has(v->phase, f) || view_cluster_has(v->storage_class, f) ||
+                       view_cluster_has(v->volume, f);
         }
         case VIEW_CLUSTER_EVENTS: {
                 const struct kubernetes_event *e = r->m;
-                return kcv_has(e->ns, f) || kcv_has(e->object, f) || kcv_has(e->reason, f) ||
-                       kcv_has(e->message, f);
+                return view_cluster_has(e->ns, f) || view_cluster_has(e->object, f) ||
+                       view_cluster_has(e->reason, f) ||
+                       view_cluster_has(e->message, f);
         }
         case VIEW_CLUSTER_RELEASES: {
                 const struct kubernetes_release *rl = r->m;
-                return kcv_has(rl->ns, f) || kcv_has(rl->name, f) || kcv_has(rl->status, f);
+                return view_cluster_has(rl->ns, f) || view_cluster_has(rl->name, f) ||
+                       view_cluster_has(rl->status, f);
         }
         default: {
                 const struct kubernetes_pod *p = r->m;
-                return kcv_has(p->component, f) || kcv_has(p->ns, f) || kcv_has(p->name, f) ||
-                       kcv_has(p->reason ? p->reason : p->phase, f) ||
-                       kcv_has(p->last_reason, f) || kcv_has(p->node, f);
+                return view_cluster_has(p->component, f) || view_cluster_has(p->ns, f) ||
+                       view_cluster_has(p->name, f) ||
+                       view_cluster_has(p->reason ? p->reason : p->phase, f) ||
+                       view_cluster_has(p->last_reason, f) || view_cluster_has(p->node, f);
         }
         }
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void kcv_source_line(const struct view_data *d, const struct source_cfg *src,
-                            const struct snapshot *s, struct tlines *out)
+static void view_cluster_source_line(const struct view_data *d, const struct source_cfg *src,
+                                     const struct snapshot *s, struct tlines *out)
 {
-        const struct kubernetes_data *kd = kcv_data(s);
+        const struct kubernetes_data *kd = view_cluster_data(s);
         enum theme_role role;
         char buf[64];
 
@@ -768,8 +767,8 @@ static void kcv_source_line(const struct view_data *d, const struct source_cfg *
                         tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  no data yet");
                 return;
         }
-        tlines_seg(out, ROLE_DEFAULT, "  context %s", kcv_or(kd->context, "-"));
-        tlines_seg(out, ROLE_DIM, "  %s", kcv_or(kd->server, "-"));
+        tlines_seg(out, ROLE_DEFAULT, "  context %s", view_cluster_or(kd->context, "-"));
+        tlines_seg(out, ROLE_DIM, "  %s", view_cluster_or(kd->server, "-"));
         if (kd->have_nodes)
                 tlines_seg(out, kd->nodes_ready < (int)kd->n_nodes ? ROLE_CRIT : ROLE_DEFAULT,
                            "  nodes ready %d/%zu", kd->nodes_ready, kd->n_nodes);
@@ -792,8 +791,9 @@ static void kcv_source_line(const struct view_data *d, const struct source_cfg *
 
 /* "components  kafka 2/3  connect 0/1 failing 1 ...": per configured
  * component (in config order), its pods ready of those not finished. */
-static void kcv_component_line(const struct source_cfg *src, const struct kubernetes_data *kd,
-                               struct tlines *out)
+static void view_cluster_component_line(const struct source_cfg *src,
+                                        const struct kubernetes_data *kd,
+                                        struct tlines *out)
 {
         const struct kubernetes_cfg *c = src->kind_cfg;
         size_t n = c ? c->components.n : 0;
@@ -831,384 +831,53 @@ static void kcv_component_line(const struct source_cfg *src, const struct kubern
 
 void view_cluster_preamble(const struct view_data *d, struct tlines *out)
 {
-        unsigned show = kcv_show(d->flags), sort = kcv_sort(d->flags);
+        unsigned show = view_cluster_show(d->flags), sort = view_cluster_sort(d->flags);
         size_t n = 0;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!kcv_is_k8s(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "kubernetes"))
                         continue;
                 n++;
-                kcv_source_line(d, &d->srcs[i], d->snaps[i], out);
-                if (kcv_data(d->snaps[i]))
-                        kcv_component_line(&d->srcs[i], kcv_data(d->snaps[i]), out);
+                view_cluster_source_line(d, &d->srcs[i], d->snaps[i], out);
+                if (view_cluster_data(d->snaps[i]))
+                        view_cluster_component_line(&d->srcs[i], view_cluster_data(d->snaps[i]),
+                                                    out);
         }
         if (!n) {
                 tlines_add(out, ROLE_DIM, "no kubernetes sources configured");
                 return;
         }
-        if (sort >= LO_ARRAY_LEN(kcv_sort_names))
+        if (sort >= LO_ARRAY_LEN(view_cluster_sort_names))
                 sort = 0;
         if (show == VIEW_CLUSTER_PODS)
                 tlines_add(out, ROLE_PROMPT, "pods by %s (v: workloads, nodes, PVCs, events, "
                            "releases; s: sort by component, restarts, age, severity)",
-                           kcv_sort_names[sort]);
+                           view_cluster_sort_names[sort]);
         else
                 tlines_add(out, ROLE_PROMPT, "%s (v cycles: pods, workloads, nodes, PVCs, "
-                           "events, releases)", kcv_show_names[show]);
-}
-
-/* ---- detail -------------------------------------------------------------- */
-
-/* Splits "SOURCE\tTARGET" into the source name, kind, namespace and name.
- * Nodes have ns "". */
-static bool kcv_split_id(const char *id, char *src, size_t ns_, char *kind, size_t nk,
-                         char *ns, size_t nn, const char **name)
-{
-        const char *t = strchr(id, '\t'), *a, *b;
-
-        if (!t)
-                return false;
-        snprintf(src, ns_, "%.*s", (int)(t - id), id);
-        a = strchr(t + 1, '/');
-        if (!a)
-                return false;
-        if (!strncmp(t + 1, "node/", 5)) {
-                str_copy(kind, "node", nk);
-                ns[0] = '\0';
-                *name = a + 1;
-                return true;
-        }
-        b = strchr(a + 1, '/');
-        if (!b)
-                return false;
-        snprintf(ns, nn, "%.*s", (int)(a - t - 1), t + 1);
-        snprintf(kind, nk, "%.*s", (int)(b - a - 1), a + 1);
-        *name = b + 1;
-        return true;
-}
-
-/* Row ids are clipped at TABLE_ID_MAX - 1 bytes: a clipped id names the
- * first object whose name starts with what is left. */
-static bool kcv_is(const char *ns, const char *name, const char *want_ns, const char *want,
-                   bool clipped)
-{
-        if (strcmp(kcv_or(ns, "-"), want_ns))
-                return false;
-        if (clipped)
-                return !strncmp(kcv_or(name, "-"), want, strlen(want));
-        return !strcmp(kcv_or(name, "-"), want);
-}
-
-static void kcv_detail_pod(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd, const struct source_cfg *src,
-                           const struct kubernetes_pod *p, struct tlines *out)
-{
-        enum theme_role role;
-        enum severity sev;
-        const char *st = kcv_pod_status(src, p, &role, &sev);
-        char buf[64];
-
-        tlines_kv(out, "component", p->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(p->component, "-"));
-        tlines_kv(out, "status", role, "%s", st);
-        tlines_kv(out, "phase", ROLE_DEFAULT, "%s", kcv_or(p->phase, "-"));
-        tlines_kv(out, "ready", p->ready_containers < p->containers ? ROLE_WARN : ROLE_OK,
-                  "%d/%d containers", p->ready_containers, p->containers);
-        tlines_kv(out, "restarts", ROLE_DEFAULT, "%d", p->restarts);
-        tlines_kv(out, "last termination", p->last_reason ? ROLE_WARN : ROLE_DIM, "%s",
-                  kcv_or(p->last_reason, "-"));
-        tlines_kv(out, "node", p->node ? ROLE_DEFAULT : ROLE_WARN, "%s",
-                  kcv_or(p->node, "not scheduled"));
-        kcv_age(d, s, kd, p->start_ms, buf, sizeof buf);
-        tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
-        if (p->owner_kind)
-                tlines_kv(out, "owner", ROLE_DEFAULT, "%s/%s", p->owner_kind,
-                          kcv_or(p->owner_name, "-"));
-        if (p->terminating)
-                tlines_kv(out, "deletion", ROLE_WARN, "terminating");
-        if (p->message)
-                tlines_kv(out, "message", ROLE_WARN, "%s", p->message);
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "  Conditions");
-        if (!p->n_cond)
-                tlines_add(out, ROLE_DIM, "    none reported");
-        for (size_t i = 0; i < p->n_cond; i++) {
-                const struct kubernetes_cond *c = &p->cond[i];
-                bool ok = c->status && !strcmp(c->status, "True");
-
-                tlines_add(out, ROLE_DEFAULT, "    %-28s ", c->type);
-                tlines_seg(out, ok ? ROLE_OK : ROLE_WARN, "%-8s", kcv_or(c->status, "-"));
-                if (c->reason)
-                        tlines_seg(out, ROLE_DIM, " %s", c->reason);
-        }
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "  %-24s %-5s %-6s %8s %-11s %-26s %s", "CONTAINER", "INIT",
-                   "READY", "RESTARTS", "STATE", "REASON", "LAST EXIT");
-        if (!p->n_cont)
-                tlines_add(out, ROLE_DIM, "    no container statuses yet");
-        for (size_t i = 0; i < p->n_cont; i++) {
-                const struct kubernetes_container *c = &p->cont[i];
-                char last[96];
-
-                if (c->last_reason)
-                        snprintf(last, sizeof last, "%s (exit %d)", c->last_reason, c->last_exit);
-                else
-                        str_copy(last, "-", sizeof last);
-                tlines_add(out, ROLE_DEFAULT, "  %-24.24s %-5s ", kcv_or(c->name, "-"),
-                           c->init ? "init" : "");
-                tlines_seg(out, c->ready ? ROLE_OK : ROLE_WARN, "%-6s", c->ready ? "yes" : "no");
-                tlines_seg(out, ROLE_DEFAULT, " %8d %-11s ", c->restarts, kcv_or(c->state, "-"));
-                tlines_seg(out, c->reason && c->state && !strcmp(c->state, "waiting")
-                           ? ROLE_CRIT : ROLE_DEFAULT, "%-26.26s", kcv_or(c->reason, "-"));
-                tlines_seg(out, c->last_reason ? ROLE_WARN : ROLE_DIM, " %s", last);
-        }
-}
-
-/* A pod belongs to a workload: a StatefulSet owns it directly; a
- * Deployment through a ReplicaSet named "<deployment>-<hash>". */
-static bool kcv_owned(const struct kubernetes_workload *w, const struct kubernetes_pod *p)
-{
-        size_t n;
-
-        if (!p->owner_kind || !p->owner_name || strcmp(kcv_or(p->ns, ""), kcv_or(w->ns, "")))
-                return false;
-        if (!strcmp(w->kind, "StatefulSet"))
-                return !strcmp(p->owner_kind, "StatefulSet") && !strcmp(p->owner_name, w->name);
-        n = strlen(w->name);
-        return !strcmp(p->owner_kind, "ReplicaSet") && !strncmp(p->owner_name, w->name, n) &&
-               p->owner_name[n] == '-' && p->owner_name[n + 1] &&
-               !strchr(p->owner_name + n + 1, '-');
-}
-
-static void kcv_detail_wl(const struct view_data *d, const struct snapshot *s,
-                          const struct kubernetes_data *kd, const struct source_cfg *src,
-                          const struct kubernetes_workload *w, struct tlines *out)
-{
-        char buf[64];
-        size_t n = 0;
-
-        tlines_kv(out, "component", w->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(w->component, "-"));
-        tlines_kv(out, "ready", w->ready < w->desired ? ROLE_WARN : ROLE_OK, "%d/%d", w->ready,
-                  w->desired);
-        tlines_kv(out, "updated", ROLE_DEFAULT, "%d", w->updated);
-        tlines_kv(out, "available", ROLE_DEFAULT, "%d", w->available);
-        kcv_age(d, s, kd, w->created_ms, buf, sizeof buf);
-        tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "  %-40s %5s %-18s %8s %-10s %s", "POD", "READY", "STATUS",
-                   "RESTARTS", "LAST EXIT", "NODE");
-        for (size_t i = 0; i < kd->n_pods; i++) {
-                const struct kubernetes_pod *p = kd->pods[i];
-                enum theme_role role;
-                enum severity sev;
-                const char *st;
-                char rd[16];
-
-                if (!kcv_owned(w, p))
-                        continue;
-                n++;
-                st = kcv_pod_status(src, p, &role, &sev);
-                snprintf(rd, sizeof rd, "%d/%d", p->ready_containers, p->containers);
-                tlines_add(out, ROLE_DEFAULT, "  %-40.40s %5s ", p->name, rd);
-                tlines_seg(out, role, "%-18.18s", st);
-                tlines_seg(out, ROLE_DEFAULT, " %8d ", p->restarts);
-                tlines_seg(out, p->last_reason ? ROLE_WARN : ROLE_DIM, "%-10.10s",
-                           kcv_or(p->last_reason, "-"));
-                tlines_seg(out, ROLE_DEFAULT, " %s", kcv_or(p->node, "-"));
-        }
-        if (!n)
-                tlines_add(out, ROLE_DIM, "  no pods of this %s in the data", w->kind);
-}
-
-static void kcv_detail_node(const struct view_data *d, const struct snapshot *s,
-                            const struct kubernetes_data *kd,
-                            const struct kubernetes_node *nd, struct tlines *out)
-{
-        char buf[96];
-        int pods = 0, not_ready = 0, failing = 0;
-
-        tlines_kv(out, "ready", nd->ready == 1 ? ROLE_OK : ROLE_CRIT, "%s", kcv_node_ready(nd));
-        kcv_pressure(nd, buf, sizeof buf);
-        tlines_kv(out, "pressure", nd->pressure ? ROLE_WARN : ROLE_DIM, "%s", buf);
-        kcv_cpu(nd->cpu, buf, sizeof buf);
-        tlines_kv(out, "allocatable cpu", ROLE_DEFAULT, "%s", buf);
-        kcv_bytes(nd->memory, buf, sizeof buf);
-        tlines_kv(out, "allocatable memory", ROLE_DEFAULT, "%s", buf);
-        tlines_kv(out, "schedulable", nd->unschedulable ? ROLE_WARN : ROLE_OK, "%s",
-                  nd->unschedulable ? "no (cordoned)" : "yes");
-        tlines_kv(out, "kubelet", ROLE_DEFAULT, "%s", kcv_or(nd->version, "-"));
-        kcv_age(d, s, kd, nd->created_ms, buf, sizeof buf);
-        tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
-        for (size_t i = 0; i < kd->n_pods; i++) {
-                const struct kubernetes_pod *p = kd->pods[i];
-
-                if (!p->node || strcmp(p->node, nd->name))
-                        continue;
-                pods++;
-                not_ready += kubernetes_pod_not_ready(p);
-                failing += p->failing;
-        }
-        tlines_kv(out, "pods", ROLE_DEFAULT, "%d", pods);
-        tlines_seg(out, not_ready ? ROLE_WARN : ROLE_DIM, "  not ready %d", not_ready);
-        tlines_seg(out, failing ? ROLE_CRIT : ROLE_DIM, "  failing %d", failing);
-}
-
-static void kcv_detail_pvc(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd, const struct kubernetes_pvc *v,
-                           struct tlines *out)
-{
-        char buf[64];
-
-        tlines_kv(out, "component", v->component ? ROLE_DEFAULT : ROLE_DIM, "%s",
-                  kcv_or(v->component, "-"));
-        tlines_kv(out, "phase", kcv_pvc_role(v->phase), "%s", kcv_or(v->phase, "-"));
-        kcv_bytes(v->capacity, buf, sizeof buf);
-        tlines_kv(out, "capacity", ROLE_DEFAULT, "%s", buf);
-        kcv_bytes(v->requested, buf, sizeof buf);
-        tlines_kv(out, "requested", ROLE_DEFAULT, "%s", buf);
-        tlines_kv(out, "storage class", ROLE_DEFAULT, "%s", kcv_or(v->storage_class, "-"));
-        tlines_kv(out, "volume", ROLE_DEFAULT, "%s", kcv_or(v->volume, "-"));
-        kcv_age(d, s, kd, v->created_ms, buf, sizeof buf);
-        tlines_kv(out, "age", ROLE_DEFAULT, "%s", buf);
-}
-
-static void kcv_detail_event(const struct view_data *d, const struct snapshot *s,
-                             const struct kubernetes_data *kd,
-                             const struct kubernetes_event *e, struct tlines *out)
-{
-        char buf[64];
-        const char *m = kcv_or(e->message, "-");
-        size_t len = strlen(m);
-
-        tlines_kv(out, "object", ROLE_DEFAULT, "%s", kcv_or(e->object, "-"));
-        tlines_kv(out, "reason", ROLE_WARN, "%s", kcv_or(e->reason, "-"));
-        if (e->count >= 0)
-                tlines_kv(out, "count", ROLE_DEFAULT, "%d", e->count);
-        else
-                tlines_kv(out, "count", ROLE_DIM, "-");
-        kcv_age(d, s, kd, e->last_seen_ms, buf, sizeof buf);
-        tlines_kv(out, "last seen", ROLE_DEFAULT, "%s%s", buf, e->last_seen_ms >= 0 ? " ago" : "");
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        /* The whole message, wrapped at 100 bytes. */
-        for (size_t i = 0; i < len; i += 100)
-                tlines_add(out, ROLE_DEFAULT, "  %.100s", m + i);
-}
-
-static void kcv_detail_rel(const struct view_data *d, const struct snapshot *s,
-                           const struct kubernetes_data *kd,
-                           const struct kubernetes_release *rl, struct tlines *out)
-{
-        char buf[64];
-
-        if (rl->revision >= 0)
-                tlines_kv(out, "revision", ROLE_DEFAULT, "%d", rl->revision);
-        else
-                tlines_kv(out, "revision", ROLE_DIM, "-");
-        tlines_kv(out, "status", kcv_release_role(rl->status), "%s", kcv_or(rl->status, "-"));
-        kcv_age(d, s, kd, rl->created_ms, buf, sizeof buf);
-        tlines_kv(out, "deployed", ROLE_DEFAULT, "%s ago", buf);
-}
-
-void view_cluster_detail(const struct view_data *d, const char *id, struct tlines *out)
-{
-        char sname[96], kind[24], ns[96];
-        const struct source_cfg *src = NULL;
-        const struct snapshot *s = NULL;
-        const struct kubernetes_data *kd;
-        const char *name;
-        bool found = false, clipped;
-
-        clipped = strlen(id) >= TABLE_ID_MAX - 1;
-        if (!kcv_split_id(id, sname, sizeof sname, kind, sizeof kind, ns, sizeof ns, &name)) {
-                tlines_add(out, ROLE_WARN, "no such row");
-                return;
-        }
-        for (size_t i = 0; i < d->n; i++)
-                if (kcv_is_k8s(&d->srcs[i]) && !strcmp(d->srcs[i].name, sname)) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
-        kd = kcv_data(s);
-        if (!strcmp(kind, "node"))
-                tlines_add(out, ROLE_TITLE, "Node %s", name);
-        else
-                tlines_add(out, ROLE_TITLE, "%s %s/%s", kind, ns, name);
-        tlines_seg(out, ROLE_DIM, "  on %s", sname);
-        if (!src || !kd) {
-                tlines_add(out, ROLE_WARN, "  no data from this source%s%s",
-                           s && s->error[0] ? ": " : "", s && s->error[0] ? s->error : "");
-                return;
-        }
-        if (!strcmp(kind, "pod")) {
-                for (size_t i = 0; i < kd->n_pods && !found; i++)
-                        if (kcv_is(kd->pods[i]->ns, kd->pods[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_pod(d, s, kd, src, kd->pods[i], out);
-                                found = true;
-                        }
-        } else if (!strcmp(kind, "statefulset") || !strcmp(kind, "deployment")) {
-                for (size_t i = 0; i < kd->n_workloads && !found; i++) {
-                        const struct kubernetes_workload *w = kd->workloads[i];
-
-                        if (kcv_is(w->ns, w->name, ns, name, clipped) &&
-                            !strcmp(kcv_wl_kind(w), kind)) {
-                                kcv_detail_wl(d, s, kd, src, w, out);
-                                found = true;
-                        }
-                }
-        } else if (!strcmp(kind, "node")) {
-                for (size_t i = 0; i < kd->n_nodes && !found; i++)
-                        if (kcv_is(NULL, kd->nodes[i]->name, "-", name, clipped)) {
-                                kcv_detail_node(d, s, kd, kd->nodes[i], out);
-                                found = true;
-                        }
-        } else if (!strcmp(kind, "pvc")) {
-                for (size_t i = 0; i < kd->n_pvcs && !found; i++)
-                        if (kcv_is(kd->pvcs[i]->ns, kd->pvcs[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_pvc(d, s, kd, kd->pvcs[i], out);
-                                found = true;
-                        }
-        } else if (!strcmp(kind, "event")) {
-                for (size_t i = 0; i < kd->n_events && !found; i++)
-                        if (kcv_is(kd->events[i]->ns, kd->events[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_event(d, s, kd, kd->events[i], out);
-                                found = true;
-                        }
-        } else if (!strcmp(kind, "release")) {
-                for (size_t i = 0; i < kd->n_releases && !found; i++)
-                        if (kcv_is(kd->releases[i]->ns, kd->releases[i]->name, ns, name,
-                                   clipped)) {
-                                kcv_detail_rel(d, s, kd, kd->releases[i], out);
-                                found = true;
-                        }
-        }
-        if (!found)
-                tlines_add(out, ROLE_WARN, "  this %s is not in the latest data", kind);
+                           "events, releases)", view_cluster_show_names[show]);
 }
 
 /* ---- drawing and keys (UI thread) ---------------------------------------- */
 
-/* What kcv_lazy_rows fills; set by view_cluster_draw for one call. The UI
+/* What view_cluster_lazy_rows fills; set by view_cluster_draw for one call. The UI
  * thread is the only caller, and rows() of a table pane has no context
  * argument. */
 static struct {
-        const struct kcv_refs *refs;
+        const struct view_cluster_refs *refs;
         size_t from, to;        /* rows formatted in full */
-} kcv_lazy;
+} view_cluster_lazy;
 
-static void kcv_lazy_rows(const struct view_data *d, struct table_rows *out)
+static void view_cluster_lazy_rows(const struct view_data *d, struct table_rows *out)
 {
-        unsigned show = kcv_show(d->flags);
-        const struct kcv_refs *r = kcv_lazy.refs;
+        unsigned show = view_cluster_show(d->flags);
+        const struct view_cluster_refs *r = view_cluster_lazy.refs;
 
         for (size_t i = 0; r && i < r->n; i++) {
                 struct table_row *row;
 
-                if (i >= kcv_lazy.from && i < kcv_lazy.to) {
-                        kcv_row(d, show, &r->v[i], table_rows_add(out));
+                if (i >= view_cluster_lazy.from && i < view_cluster_lazy.to) {
+                        view_cluster_row(d, show, &r->v[i], table_rows_add(out));
                         continue;
                 }
                 /* Off screen: only the id (selection, mouse, actions read it). */
@@ -1223,7 +892,7 @@ static void kcv_lazy_rows(const struct view_data *d, struct table_rows *out)
                         row->cell[c].text[0] = '\0';
                 row->sev = SEV_OK;
                 row->stale = false;
-                kcv_id(show, &r->v[i], row->id, sizeof row->id);
+                view_cluster_id(show, &r->v[i], row->id, sizeof row->id);
         }
 }
 
@@ -1231,8 +900,8 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
                               const struct view_data *d)
 {
         const struct view_ops *ops = v->ops;
-        unsigned show = kcv_show(d->flags);
-        struct kcv_refs all = { 0 }, refs = { 0 };
+        unsigned show = view_cluster_show(d->flags);
+        struct view_cluster_refs all = { 0 }, refs = { 0 };
         struct view_ops o;
         struct tlines l;
         char filter[sizeof v->filter], empty[200], id[TABLE_ID_MAX];
@@ -1245,12 +914,12 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
                 return;
         }
         /* The refs the table lists, filtered on the models' fields. */
-        kcv_collect(d, &all);
+        view_cluster_collect(d, &all);
         if (v->filter[0]) {
                 for (size_t i = 0; i < all.n; i++)
-                        if (kcv_match(show, &all.v[i], v->filter))
-                                kcv_refs_add(&refs, all.v[i].src, all.v[i].s, all.v[i].kd,
-                                             all.v[i].m);
+                        if (view_cluster_match(show, &all.v[i], v->filter))
+                                view_cluster_refs_add(&refs, all.v[i].src, all.v[i].s, all.v[i].kd,
+                                                      all.v[i].m);
                 free(all.v);
         } else {
                 refs = all;
@@ -1265,7 +934,7 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
         tlines_done(&l);
         body = r->h - used - 1;
         for (size_t i = 0; v->sel_id[0] && i < refs.n && !found; i++) {
-                kcv_id(show, &refs.v[i], id, sizeof id);
+                view_cluster_id(show, &refs.v[i], id, sizeof id);
                 if (!strcmp(id, v->sel_id)) {
                         sel = i;
                         found = true;
@@ -1274,13 +943,13 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
         if (!found && refs.n && sel >= refs.n)
                 sel = refs.n - 1;
         table_scroll(refs.n, body, &sel, &top);
-        kcv_lazy.refs = &refs;
-        kcv_lazy.from = top;
-        kcv_lazy.to = top + (size_t)(body > 0 ? body : 0);
+        view_cluster_lazy.refs = &refs;
+        view_cluster_lazy.from = top;
+        view_cluster_lazy.to = top + (size_t)(body > 0 ? body : 0);
 
         o = *ops;
         o.columns = view_cluster_columns(d->flags);
-        o.rows = kcv_lazy_rows;
+        o.rows = view_cluster_lazy_rows;
         if (v->filter[0] && all.n && !refs.n) {
                 snprintf(empty, sizeof empty, "no rows match /%s (Esc clears the filter)",
                          v->filter);
@@ -1294,24 +963,20 @@ static void view_cluster_draw(struct view *v, struct _win_st *win, const struct 
         v->ops = ops;
         memcpy(v->filter, filter, sizeof filter);
         v->total = all.n;               /* rows before the filter, for the status line */
-        kcv_lazy.refs = NULL;
+        view_cluster_lazy.refs = NULL;
         free(refs.v);
 }
 
 static int view_cluster_key(struct view *v, int ch)
 {
-        unsigned x;
-
         if (ch == 'v') {
-                x = (kcv_show(v->flags) + 1) % VIEW_CLUSTER__SHOWS;
-                v->flags = (v->flags & ~VIEW_CLUSTER_SHOW_MASK) | x;
-                v->sel = v->top = 0;
-                v->sel_id[0] = '\0';
+                common_flags_cycle(&v->flags, VIEW_CLUSTER_SHOW_MASK, 0, VIEW_CLUSTER__SHOWS);
+                common_table_reset(v);
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
-        if (ch == 's' && kcv_show(v->flags) == VIEW_CLUSTER_PODS) {
-                x = (kcv_sort(v->flags) + 1) % LO_ARRAY_LEN(kcv_sort_names);
-                v->flags = (v->flags & ~VIEW_CLUSTER_SORT_MASK) | (x << VIEW_CLUSTER_SORT_SHIFT);
+        if (ch == 's' && view_cluster_show(v->flags) == VIEW_CLUSTER_PODS) {
+                common_flags_cycle(&v->flags, VIEW_CLUSTER_SORT_MASK, VIEW_CLUSTER_SORT_SHIFT,
+                                   LO_ARRAY_LEN(view_cluster_sort_names));
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         return VIEW_IGNORED;
@@ -1327,7 +992,7 @@ const struct view_ops view_cluster_ops = {
         .name = "cluster",
         .title = "Cluster",
         .collector = "kubernetes",
-        .columns = kcv_pod_columns,
+        .columns = view_cluster_pod_columns,
         .rows = view_cluster_rows,
         .preamble = view_cluster_preamble,
         .detail = view_cluster_detail,

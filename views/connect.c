@@ -22,6 +22,7 @@
  * the column table of the current sub-view.
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/connect.h"
 
 #include <math.h>
@@ -57,22 +58,17 @@ static const struct column view_connect_sr_columns[] = {
         [SRV__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool conv_is(const struct source_cfg *src, const char *kind)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, kind) == 0;
-}
-
-static const struct kc_data *conv_kc(const struct snapshot *s)
+static const struct kc_data *view_connect_kc(const struct snapshot *s)
 {
         return s ? (const struct kc_data *)s->data : NULL;
 }
 
-static const struct sr_data *conv_sr(const struct snapshot *s)
+static const struct sr_data *view_connect_sr(const struct snapshot *s)
 {
         return s ? (const struct sr_data *)s->data : NULL;
 }
 
-static enum severity conv_state_sev(const struct source_cfg *src, const char *state)
+static enum severity view_connect_state_sev(const struct source_cfg *src, const char *state)
 {
         if (!state)
                 return SEV_OK;
@@ -83,7 +79,7 @@ static enum severity conv_state_sev(const struct source_cfg *src, const char *st
         return view_threshold_sev(src, "connector_not_running", 1);
 }
 
-static enum theme_role conv_state_role(const char *state)
+static enum theme_role view_connect_state_role(const char *state)
 {
         if (!state)
                 return ROLE_UNKNOWN;
@@ -94,9 +90,10 @@ static enum theme_role conv_state_role(const char *state)
         return ROLE_WARN;
 }
 
-static enum severity conv_conn_sev(const struct source_cfg *src, const struct kc_connector *c)
+static enum severity view_connect_conn_sev(const struct source_cfg *src,
+                                           const struct kc_connector *c)
 {
-        enum severity s = conv_state_sev(src, c->state);
+        enum severity s = view_connect_state_sev(src, c->state);
         int unassigned = 0;
 
         if (c->failed_tasks > 0)
@@ -110,26 +107,21 @@ static enum severity conv_conn_sev(const struct source_cfg *src, const struct kc
 
 /* The linked slot: the postgres source (and its snapshot) named by the
  * Connect source, and the slot of the connector in it. */
-struct conv_link {
+struct view_connect_link {
         const struct source_cfg *pg_src;        /* NULL when none configured/found */
         const struct snapshot   *pg_snap;
         const struct pg_slot    *slot;          /* NULL when not in the snapshot */
 };
 
-static void conv_link(const struct view_data *d, const struct kc_data *kd,
-                      const struct kc_connector *c, struct conv_link *l)
+static void view_connect_link(const struct view_data *d, const struct kc_data *kd,
+                              const struct kc_connector *c, struct view_connect_link *l)
 {
         const struct pg_data *pd;
 
         memset(l, 0, sizeof *l);
         if (!c->debezium_pg || !kd->postgres_source)
                 return;
-        for (size_t i = 0; i < d->n; i++)
-                if (conv_is(&d->srcs[i], "postgres") &&
-                    strcmp(d->srcs[i].name, kd->postgres_source) == 0) {
-                        l->pg_src = &d->srcs[i];
-                        l->pg_snap = d->snaps[i];
-                }
+        l->pg_src = common_source(d, "postgres", kd->postgres_source, &l->pg_snap);
         pd = l->pg_snap ? (const struct pg_data *)l->pg_snap->data : NULL;
         for (size_t i = 0; pd && c->slot && i < pd->n_slots; i++)
                 if (pd->slots[i].name && strcmp(pd->slots[i].name, c->slot) == 0)
@@ -138,18 +130,18 @@ static void conv_link(const struct view_data *d, const struct kc_data *kd,
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void conv_slot_cell(const struct view_data *d, const struct kc_data *kd,
-                           const struct kc_connector *c, struct table_row *row,
-                           enum severity *sev)
+static void view_connect_slot_cell(const struct view_data *d, const struct kc_data *kd,
+                                   const struct kc_connector *c, struct table_row *row,
+                                   enum severity *sev)
 {
-        struct conv_link l;
+        struct view_connect_link l;
         char b[32];
 
         if (!c->debezium_pg) {
                 table_cell_set(row, CONV_SLOT, ROLE_DIM, "-");
                 return;
         }
-        conv_link(d, kd, c, &l);
+        view_connect_link(d, kd, c, &l);
         if (!kd->postgres_source) {
                 table_cell_set(row, CONV_SLOT, ROLE_DEFAULT, "%s", c->slot);
         } else if (!l.pg_snap || !l.pg_snap->data) {
@@ -171,7 +163,7 @@ static void conv_slot_cell(const struct view_data *d, const struct kc_data *kd,
         }
 }
 
-static int conv_row_cmp(const void *pa, const void *pb)
+static int view_connect_row_cmp(const void *pa, const void *pb)
 {
         const struct table_row *a = pa, *b = pb;
 
@@ -181,28 +173,28 @@ static int conv_row_cmp(const void *pa, const void *pb)
         return strcmp(a->id, b->id);
 }
 
-static void conv_connector_rows(const struct view_data *d, struct table_rows *out)
+static void view_connect_connector_rows(const struct view_data *d, struct table_rows *out)
 {
         size_t first = out->n;
 
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct kc_data *kd = conv_kc(s);
+                const struct kc_data *kd = view_connect_kc(s);
 
-                if (!conv_is(src, "kafka_connect") || !kd)
+                if (!common_is_kind(src, "kafka_connect") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_conns; j++) {
                         const struct kc_connector *c = &kd->conns[j];
                         struct table_row *row = table_rows_add(out);
-                        enum severity sev = conv_conn_sev(src, c);
+                        enum severity sev = view_connect_conn_sev(src, c);
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, c->name);
+                        common_row_id(row, src->name, c->name);
                         table_cell_set(row, CONV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, CONV_NAME, ROLE_DEFAULT, "%s", c->name);
                         table_cell_set(row, CONV_TYPE, c->type ? ROLE_DEFAULT : ROLE_DIM, "%s",
                                        c->type ? c->type : "-");
-                        table_cell_set(row, CONV_STATE, conv_state_role(c->state), "%s",
+                        table_cell_set(row, CONV_STATE, view_connect_state_role(c->state), "%s",
                                        c->state ? c->state : c->error ? "error" : "?");
                         table_cell_set(row, CONV_TASKS, ROLE_DEFAULT, "%d/%zu", c->running_tasks,
                                        c->n_tasks);
@@ -210,29 +202,29 @@ static void conv_connector_rows(const struct view_data *d, struct table_rows *ou
                                        "%d", c->failed_tasks);
                         table_cell_set(row, CONV_WORKER, ROLE_DEFAULT, "%s",
                                        c->worker ? c->worker : "-");
-                        conv_slot_cell(d, kd, c, row, &sev);
+                        view_connect_slot_cell(d, kd, c, row, &sev);
                         row->sev = view_worst(sev, view_alert_sev(d->alerts, src->name, c->name));
                         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
                 }
         }
         if (out->n - first > 1)
-                qsort(out->v + first, out->n - first, sizeof *out->v, conv_row_cmp);
+                qsort(out->v + first, out->n - first, sizeof *out->v, view_connect_row_cmp);
 }
 
-static void conv_subject_rows(const struct view_data *d, struct table_rows *out)
+static void view_connect_subject_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct sr_data *sd = conv_sr(s);
+                const struct sr_data *sd = view_connect_sr(s);
 
-                if (!conv_is(src, "schema_registry") || !sd)
+                if (!common_is_kind(src, "schema_registry") || !sd)
                         continue;
                 for (size_t j = 0; j < sd->n_subjects; j++) {
                         const struct sr_subject *sj = &sd->subjects[j];
                         struct table_row *row = table_rows_add(out);
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, sj->name);
+                        common_row_id(row, src->name, sj->name);
                         table_cell_set(row, SRV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, SRV_SUBJECT, ROLE_DEFAULT, "%s", sj->name);
                         if (!sj->known) {
@@ -265,23 +257,18 @@ static void conv_subject_rows(const struct view_data *d, struct table_rows *out)
 void view_connect_rows(const struct view_data *d, struct table_rows *out)
 {
         if (d->flags & VIEW_CONNECT_F_SR)
-                conv_subject_rows(d, out);
+                view_connect_subject_rows(d, out);
         else
-                conv_connector_rows(d, out);
+                view_connect_connector_rows(d, out);
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void conv_head(const struct view_data *d, const struct source_cfg *src,
-                      const struct snapshot *s, struct tlines *out)
+static void view_connect_head(const struct view_data *d, const struct source_cfg *src,
+                              const struct snapshot *s, struct tlines *out)
 {
-        enum theme_role role;
-        char buf[64];
-
         tlines_add(out, ROLE_TITLE, "%s", src->name);
-        view_fmt_age(s, d->now_mono, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
         if (s && s->status == COLL_DOWN)
                 tlines_seg(out, ROLE_CRIT, "  down: %s", s->error);
         else if (s && s->status == COLL_DEGRADED)
@@ -297,12 +284,12 @@ void view_connect_preamble(const struct view_data *d, struct tlines *out)
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
 
-                if (!sr && conv_is(src, "kafka_connect")) {
-                        const struct kc_data *kd = conv_kc(s);
+                if (!sr && common_is_kind(src, "kafka_connect")) {
+                        const struct kc_data *kd = view_connect_kc(s);
                         char sum[160];
 
                         n++;
-                        conv_head(d, src, s, out);
+                        view_connect_head(d, src, s, out);
                         if (!kd)
                                 continue;
                         tlines_seg(out, ROLE_DEFAULT, "  Connect %s",
@@ -313,11 +300,11 @@ void view_connect_preamble(const struct view_data *d, struct tlines *out)
                                 tlines_seg(out, ROLE_DIM, "  slots from %s", kd->postgres_source);
                         if (!kd->expanded)
                                 tlines_seg(out, ROLE_DIM, "  (pre-2.3: per-connector requests)");
-                } else if (sr && conv_is(src, "schema_registry")) {
-                        const struct sr_data *sd = conv_sr(s);
+                } else if (sr && common_is_kind(src, "schema_registry")) {
+                        const struct sr_data *sd = view_connect_sr(s);
 
                         n++;
-                        conv_head(d, src, s, out);
+                        view_connect_head(d, src, s, out);
                         if (!sd)
                                 continue;
                         tlines_seg(out, ROLE_DEFAULT, "  global %s  %zu subjects",
@@ -337,7 +324,8 @@ void view_connect_preamble(const struct view_data *d, struct tlines *out)
 
 /* One trace line per tline, tabs as four spaces, long lines wrapped to the
  * pane width (on UTF-8 boundaries). */
-static void conv_trace(struct tlines *out, const char *trace, int width, enum theme_role role)
+static void view_connect_trace(struct tlines *out, const char *trace, int width,
+                               enum theme_role role)
 {
         const char *p = trace;
         int w = width - 6;
@@ -380,30 +368,10 @@ static void conv_trace(struct tlines *out, const char *trace, int width, enum th
         }
 }
 
-static void conv_alerts(const struct view_data *d, const char *src, const char *subject,
-                        struct tlines *out)
+static void view_connect_detail_slot(const struct view_data *d, const struct kc_data *kd,
+                                     const struct kc_connector *c, struct tlines *out)
 {
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src) != 0 || strcmp(a->subject, subject) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
-}
-
-static void conv_detail_slot(const struct view_data *d, const struct kc_data *kd,
-                             const struct kc_connector *c, struct tlines *out)
-{
-        struct conv_link l;
+        struct view_connect_link l;
         char b[32], r[32];
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
@@ -412,7 +380,7 @@ static void conv_detail_slot(const struct view_data *d, const struct kc_data *kd
         tlines_kv(out, "publication", ROLE_DEFAULT, "%s", c->publication);
         tlines_kv(out, "topic prefix", c->topic_prefix ? ROLE_DEFAULT : ROLE_DIM, "%s",
                   c->topic_prefix ? c->topic_prefix : "-");
-        conv_link(d, kd, c, &l);
+        view_connect_link(d, kd, c, &l);
         if (!kd->postgres_source) {
                 tlines_add(out, ROLE_DIM, "  set `postgres:` on this source to see the slot's lag");
         } else if (!l.pg_snap || !l.pg_snap->data) {
@@ -444,12 +412,13 @@ static void conv_detail_slot(const struct view_data *d, const struct kc_data *kd
                         tlines_seg(out, ROLE_DIM, "  wal %s", l.slot->wal_status);
         }
         for (size_t i = 0; i < c->n_tasks; i++)
-                tlines_kv(out, "", conv_state_role(c->tasks[i].state), "task %d %s",
+                tlines_kv(out, "", view_connect_state_role(c->tasks[i].state), "task %d %s",
                           c->tasks[i].id, c->tasks[i].state ? c->tasks[i].state : "?");
 }
 
-static void conv_detail_connector(const struct view_data *d, const struct source_cfg *src,
-                                  const struct kc_data *kd, const char *name, struct tlines *out)
+static void view_connect_detail_connector(const struct view_data *d, const struct source_cfg *src,
+                                          const struct kc_data *kd, const char *name,
+                                          struct tlines *out)
 {
         const struct kc_connector *c = kc_find(kd, name);
 
@@ -459,7 +428,7 @@ static void conv_detail_connector(const struct view_data *d, const struct source
                 tlines_add(out, ROLE_WARN, "  not in the latest data (deleted?)");
                 return;
         }
-        tlines_kv(out, "state", conv_state_role(c->state), "%s", c->state ? c->state : "?");
+        tlines_kv(out, "state", view_connect_state_role(c->state), "%s", c->state ? c->state : "?");
         if (c->state && strcmp(c->state, "RUNNING") == 0 && c->failed_tasks)
                 tlines_seg(out, ROLE_CRIT, "  but %d task(s) FAILED: Connect never restarts "
                            "tasks by itself", c->failed_tasks);
@@ -471,29 +440,30 @@ static void conv_detail_connector(const struct view_data *d, const struct source
         if (c->error)
                 tlines_kv(out, "error", ROLE_WARN, "%s", c->error);
         if (c->debezium_pg)
-                conv_detail_slot(d, kd, c, out);
+                view_connect_detail_slot(d, kd, c, out);
         if (c->trace) {
                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                 tlines_add(out, ROLE_TITLE, "Connector trace");
-                conv_trace(out, c->trace, d->width, ROLE_CRIT);
+                view_connect_trace(out, c->trace, d->width, ROLE_CRIT);
         }
         for (size_t i = 0; i < c->n_tasks; i++) {
                 const struct kc_task *t = &c->tasks[i];
 
                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                 tlines_add(out, ROLE_TITLE, "Task %d", t->id);
-                tlines_seg(out, conv_state_role(t->state), "  %s", t->state ? t->state : "?");
+                tlines_seg(out, view_connect_state_role(t->state), "  %s",
+                           t->state ? t->state : "?");
                 tlines_seg(out, ROLE_DIM, "  on %s", t->worker ? t->worker : "?");
                 if (t->trace)
-                        conv_trace(out, t->trace, d->width, ROLE_DEFAULT);
+                        view_connect_trace(out, t->trace, d->width, ROLE_DEFAULT);
                 else
                         tlines_add(out, ROLE_DIM, "    no trace");
         }
-        conv_alerts(d, src->name, c->name, out);
+        common_alerts(out, d, src->name, c->name);
 }
 
-static void conv_detail_subject(const struct source_cfg *src, const struct sr_data *sd,
-                                const char *name, struct tlines *out)
+static void view_connect_detail_subject(const struct source_cfg *src, const struct sr_data *sd,
+                                        const char *name, struct tlines *out)
 {
         const struct sr_subject *sj = NULL;
         char at[40];
@@ -541,12 +511,12 @@ void view_connect_detail(const struct view_data *d, const char *id, struct tline
 
                 if (strcmp(src->name, sname) != 0)
                         continue;
-                if (conv_is(src, "kafka_connect") && conv_kc(s)) {
-                        conv_detail_connector(d, src, conv_kc(s), tab + 1, out);
+                if (common_is_kind(src, "kafka_connect") && view_connect_kc(s)) {
+                        view_connect_detail_connector(d, src, view_connect_kc(s), tab + 1, out);
                         return;
                 }
-                if (conv_is(src, "schema_registry") && conv_sr(s)) {
-                        conv_detail_subject(src, conv_sr(s), tab + 1, out);
+                if (common_is_kind(src, "schema_registry") && view_connect_sr(s)) {
+                        view_connect_detail_subject(src, view_connect_sr(s), tab + 1, out);
                         return;
                 }
                 tlines_add(out, ROLE_TITLE, "%s", tab + 1);
@@ -564,27 +534,20 @@ static int view_connect_key(struct view *v, int ch)
         if (ch != 's')
                 return VIEW_IGNORED;
         v->flags ^= VIEW_CONNECT_F_SR;
-        v->sel = v->top = 0;
-        v->sel_id[0] = '\0';
+        common_table_reset(v);
         return VIEW_HANDLED | VIEW_REDRAW;
 }
 
-/* The generic pane with the column table of the current sub-view. The ops
- * copy lives for this call only; UI thread. */
+/* The generic pane with the column table of the current sub-view. UI
+ * thread. */
 static void view_connect_draw(struct view *v, struct _win_st *win, const struct rect *r,
                               const struct view_data *d)
 {
-        const struct view_ops *saved = v->ops;
-        struct view_ops tmp = *saved;
-
-        tmp.draw = NULL;
-        if (d->flags & VIEW_CONNECT_F_SR) {
-                tmp.columns = view_connect_sr_columns;
-                tmp.empty = "no Schema Registry subjects";
-        }
-        v->ops = &tmp;
-        view_draw_generic(v, win, r, d);
-        v->ops = saved;
+        if (d->flags & VIEW_CONNECT_F_SR)
+                common_draw_columns(v, win, r, d, view_connect_sr_columns,
+                                    "no Schema Registry subjects");
+        else
+                common_draw_columns(v, win, r, d, v->ops->columns, NULL);
 }
 
 static const struct view_key view_connect_keys[] = {

@@ -54,6 +54,7 @@
 #include "core/ring.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/common.h"
 #include "views/kafka.h"
 
 #define KV_SPARK_W 12
@@ -100,8 +101,8 @@ static const struct column view_kafka_topic_columns[] = {
         [KVT__COUNT]  = { NULL, 0, 0, COL_LEFT },
 };
 
-static const char *const kv_show_names[] = { "groups", "brokers + quorum", "topics" };
-static const char *const kv_sort_names[] = { "lag", "lag seconds", "status" };
+static const char *const view_kafka_show_names[] = { "groups", "brokers + quorum", "topics" };
+static const char *const view_kafka_sort_names[] = { "lag", "lag seconds", "status" };
 
 const struct column *view_kafka_columns(unsigned flags)
 {
@@ -115,38 +116,15 @@ const struct column *view_kafka_columns(unsigned flags)
         }
 }
 
-static bool kv_is_kafka(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "kafka") == 0;
-}
-
-static const struct kafka_data *kv_data(const struct snapshot *s)
+static const struct kafka_data *view_kafka_data(const struct snapshot *s)
 {
         return s ? (const struct kafka_data *)s->data : NULL;
 }
 
 /* ---- formatting ---------------------------------------------------------- */
 
-/* An offset, count or lag; "-" when unknown (< 0). */
-static void kv_fmt_i64(int64_t v, char *buf, size_t n)
-{
-        if (v < 0)
-                str_copy(buf, "-", n);
-        else
-                snprintf(buf, n, "%lld", (long long)v);
-}
-
-/* An age or duration in ms; "-" when unknown (< 0). */
-static void kv_fmt_ms(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_duration_ms(ms, buf, n);
-}
-
 /* Lag in seconds: "3m04s", "> 5m00s" (only a lower bound), "-". */
-static void kv_fmt_lag_s(double s, double at_least, char *buf, size_t n)
+static void view_kafka_fmt_lag_s(double s, double at_least, char *buf, size_t n)
 {
         char t[32];
 
@@ -163,7 +141,7 @@ static void kv_fmt_lag_s(double s, double at_least, char *buf, size_t n)
 }
 
 /* messages/s: "0", "0.50", "12.5", "340", "12.3k", "1.2M"; "-" NAN. */
-static void kv_fmt_rate(double v, char *buf, size_t n)
+static void view_kafka_fmt_rate(double v, char *buf, size_t n)
 {
         if (!isfinite(v))
                 snprintf(buf, n, "-");
@@ -181,7 +159,7 @@ static void kv_fmt_rate(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.1fM", v / 1e6);
 }
 
-static enum theme_role kv_status_role(enum lag_status s)
+static enum theme_role view_kafka_status_role(enum lag_status s)
 {
         switch (s) {
         case LAG_OK:
@@ -198,15 +176,15 @@ static enum theme_role kv_status_role(enum lag_status s)
         }
 }
 
-static enum severity kv_status_sev(enum lag_status s)
+static enum severity view_kafka_status_sev(enum lag_status s)
 {
-        enum theme_role r = kv_status_role(s);
+        enum theme_role r = view_kafka_status_role(s);
 
         return r == ROLE_CRIT ? SEV_CRIT : r == ROLE_WARN ? SEV_WARN : SEV_OK;
 }
 
 /* A group's status as shown: "err (stall)" names the worst partition. */
-static void kv_fmt_group_status(const struct kafka_group *g, char *buf, size_t n)
+static void view_kafka_fmt_group_status(const struct kafka_group *g, char *buf, size_t n)
 {
         if (g->status == LAG_ERR && g->worst > LAG_ERR)
                 snprintf(buf, n, "err (%s)", lag_status_name(g->worst));
@@ -216,13 +194,13 @@ static void kv_fmt_group_status(const struct kafka_group *g, char *buf, size_t n
 
 /* The rank `s` sorts status by: the worst partition status when the group
  * is err, else the group status. */
-static int kv_group_rank(const struct kafka_group *g)
+static int view_kafka_group_rank(const struct kafka_group *g)
 {
         return g->status == LAG_ERR ? (int)g->worst : (int)g->status;
 }
 
 /* "↓ ETA 3m04s", "↑ +12.5/s", "→ steady"; "-" with fewer than two samples. */
-static void kv_fmt_trend(const struct kafka_group *g, bool ascii, char *buf, size_t n)
+static void view_kafka_fmt_trend(const struct kafka_group *g, bool ascii, char *buf, size_t n)
 {
         const struct glyphs *gl = view_glyphs(ascii);
         char t[32];
@@ -241,7 +219,7 @@ static void kv_fmt_trend(const struct kafka_group *g, bool ascii, char *buf, siz
                 }
                 break;
         case LAG_DIR_FALLING_BEHIND:
-                kv_fmt_rate(g->trend.behind_rate, t, sizeof t);
+                view_kafka_fmt_rate(g->trend.behind_rate, t, sizeof t);
                 snprintf(buf, n, "%s +%s/s", gl->up, t);
                 break;
         default:
@@ -250,7 +228,7 @@ static void kv_fmt_trend(const struct kafka_group *g, bool ascii, char *buf, siz
         }
 }
 
-static void kv_spark_i64(const int64_t *v, size_t n, bool ascii, char *buf, size_t bn)
+static void view_kafka_spark_i64(const int64_t *v, size_t n, bool ascii, char *buf, size_t bn)
 {
         double x[KAFKA_SPARK_N];
 
@@ -261,21 +239,22 @@ static void kv_spark_i64(const int64_t *v, size_t n, bool ascii, char *buf, size
         spark_line(x, n, KV_SPARK_W, ascii, buf, bn);
 }
 
-static void kv_row_id(struct table_row *row, const char *src, const char *kind, const char *key)
+static void view_kafka_row_id(struct table_row *row, const char *src, const char *kind,
+                              const char *key)
 {
         snprintf(row->id, sizeof row->id, "%.63s\t%.6s\t%.80s", src, kind, key);
 }
 
 /* ---- groups -------------------------------------------------------------- */
 
-struct kv_gref {
+struct view_kafka_gref {
         const struct source_cfg *src;
         const struct snapshot *s;
         const struct kafka_group *g;
         size_t order;                   /* source, then the collector's order */
 };
 
-static int kv_cmp_i64_desc(int64_t a, int64_t b)
+static int view_kafka_cmp_i64_desc(int64_t a, int64_t b)
 {
         /* Unknown (< 0) last. */
         if ((a < 0) != (b < 0))
@@ -283,7 +262,7 @@ static int kv_cmp_i64_desc(int64_t a, int64_t b)
         return a > b ? -1 : a < b ? 1 : 0;
 }
 
-static int kv_cmp_seconds(const struct kafka_group *a, const struct kafka_group *b)
+static int view_kafka_cmp_seconds(const struct kafka_group *a, const struct kafka_group *b)
 {
         /* Known seconds first, largest first; then lower bounds; then unknown. */
         int ka = isfinite(a->lag_seconds) ? 2 : isfinite(a->lag_seconds_min) ? 1 : 0;
@@ -298,51 +277,51 @@ static int kv_cmp_seconds(const struct kafka_group *a, const struct kafka_group 
         return 0;
 }
 
-static int kv_cmp_lag(const void *pa, const void *pb)
+static int view_kafka_cmp_lag(const void *pa, const void *pb)
 {
-        const struct kv_gref *a = pa, *b = pb;
-        int c = kv_cmp_i64_desc(a->g->lag, b->g->lag);
+        const struct view_kafka_gref *a = pa, *b = pb;
+        int c = view_kafka_cmp_i64_desc(a->g->lag, b->g->lag);
 
         if (!c)
                 c = a->order < b->order ? -1 : a->order > b->order;
         return c;
 }
 
-static int kv_cmp_sec(const void *pa, const void *pb)
+static int view_kafka_cmp_sec(const void *pa, const void *pb)
 {
-        const struct kv_gref *a = pa, *b = pb;
-        int c = kv_cmp_seconds(a->g, b->g);
+        const struct view_kafka_gref *a = pa, *b = pb;
+        int c = view_kafka_cmp_seconds(a->g, b->g);
 
-        return c ? c : kv_cmp_lag(pa, pb);
+        return c ? c : view_kafka_cmp_lag(pa, pb);
 }
 
-static int kv_cmp_status(const void *pa, const void *pb)
+static int view_kafka_cmp_status(const void *pa, const void *pb)
 {
-        const struct kv_gref *a = pa, *b = pb;
-        int ra = kv_group_rank(a->g), rb = kv_group_rank(b->g);
+        const struct view_kafka_gref *a = pa, *b = pb;
+        int ra = view_kafka_group_rank(a->g), rb = view_kafka_group_rank(b->g);
 
         if (ra != rb)
                 return ra > rb ? -1 : 1;
-        return kv_cmp_lag(pa, pb);
+        return view_kafka_cmp_lag(pa, pb);
 }
 
-static void kv_group_row(const struct view_data *d, const struct kv_gref *r,
-                         struct table_row *row)
+static void view_kafka_group_row(const struct view_data *d, const struct view_kafka_gref *r,
+                                 struct table_row *row)
 {
         const struct kafka_group *g = r->g;
         char buf[TABLE_CELL_MAX];
-        enum severity sl = SEV_OK, ss = SEV_OK, st = kv_status_sev(g->status);
+        enum severity sl = SEV_OK, ss = SEV_OK, st = view_kafka_status_sev(g->status);
 
-        kv_row_id(row, r->src->name, "group", g->name);
+        view_kafka_row_id(row, r->src->name, "group", g->name);
         table_cell_set(row, KVG_SOURCE, ROLE_DEFAULT, "%s", r->src->name);
         table_cell_set(row, KVG_GROUP, ROLE_DEFAULT, "%s", g->name);
         table_cell_set(row, KVG_STATE, g->state ? ROLE_DEFAULT : ROLE_DIM, "%s",
                        g->state ? g->state : "-");
-        kv_fmt_group_status(g, buf, sizeof buf);
-        table_cell_set(row, KVG_STATUS, kv_status_role(g->status), "%s", buf);
+        view_kafka_fmt_group_status(g, buf, sizeof buf);
+        table_cell_set(row, KVG_STATUS, view_kafka_status_role(g->status), "%s", buf);
         if (g->lag >= 0)
                 sl = view_threshold_sev(r->src, "group_lag", (double)g->lag);
-        kv_fmt_i64(g->lag, buf, sizeof buf);
+        fmt_count_or_dash(g->lag, buf, sizeof buf);
         if (g->lag >= 0 && g->n_unknown)
                 strncat(buf, "+?", sizeof buf - strlen(buf) - 1);
         table_cell_set(row, KVG_LAG, g->lag < 0 ? ROLE_DIM : view_sev_role(sl), "%s", buf);
@@ -350,54 +329,54 @@ static void kv_group_row(const struct view_data *d, const struct kv_gref *r,
                 ss = view_threshold_sev(r->src, "group_lag_seconds", g->lag_seconds);
         else if (isfinite(g->lag_seconds_min))
                 ss = view_threshold_sev(r->src, "group_lag_seconds", g->lag_seconds_min);
-        kv_fmt_lag_s(g->lag_seconds, g->lag_seconds_min, buf, sizeof buf);
+        view_kafka_fmt_lag_s(g->lag_seconds, g->lag_seconds_min, buf, sizeof buf);
         table_cell_set(row, KVG_SECONDS, buf[0] == '-' ? ROLE_DIM : view_sev_role(ss), "%s",
                        buf);
-        kv_fmt_trend(g, d->ascii, buf, sizeof buf);
+        view_kafka_fmt_trend(g, d->ascii, buf, sizeof buf);
         table_cell_set(row, KVG_TREND,
                        g->trend.dir == LAG_DIR_FALLING_BEHIND && buf[0] != '-' ? ROLE_WARN
                        : buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
         table_cell_set(row, KVG_PARTS, ROLE_DEFAULT, "%zu", g->n_parts);
-        spark_ring(&g->lag_hist, KV_SPARK_W, d->ascii, buf, sizeof buf);
-        table_cell_set(row, KVG_HIST, ROLE_SPARK, "%s", buf);
+        common_spark_cell(row, KVG_HIST, &g->lag_hist, KV_SPARK_W, d->ascii);
         row->sev = view_worst(view_worst(sl, ss), st);
         row->sev = view_worst(row->sev, view_alert_sev(d->alerts, r->src->name, g->name));
         row->stale = snapshot_is_stale(r->s, d->now_mono) != 0;
 }
 
-static void kv_group_rows(const struct view_data *d, struct table_rows *out)
+static void view_kafka_group_rows(const struct view_data *d, struct table_rows *out)
 {
-        struct kv_gref *v = NULL;
+        struct view_kafka_gref *v = NULL;
         size_t n = 0, cap = 0;
         unsigned sort = d->flags & VIEW_KAFKA_SORT_MASK;
 
         for (size_t i = 0; i < d->n; i++) {
-                const struct kafka_data *kd = kv_data(d->snaps[i]);
+                const struct kafka_data *kd = view_kafka_data(d->snaps[i]);
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_groups; j++) {
                         if (n == cap) {
                                 cap = cap ? 2 * cap : 32;
                                 v = xrealloc(v, cap * sizeof *v);
                         }
-                        v[n] = (struct kv_gref){ &d->srcs[i], d->snaps[i], &kd->groups[j], n };
+                        v[n] = (struct view_kafka_gref){ &d->srcs[i], d->snaps[i], &kd->groups[j],
+                                                         n };
                         n++;
                 }
         }
         if (n)
-                qsort(v, n, sizeof *v, sort == VIEW_KAFKA_SORT_SECONDS ? kv_cmp_sec
-                                       : sort == VIEW_KAFKA_SORT_STATUS ? kv_cmp_status
-                                       : kv_cmp_lag);
+                qsort(v, n, sizeof *v, sort == VIEW_KAFKA_SORT_SECONDS ? view_kafka_cmp_sec
+                                       : sort == VIEW_KAFKA_SORT_STATUS ? view_kafka_cmp_status
+                                       : view_kafka_cmp_lag);
         for (size_t i = 0; i < n; i++)
-                kv_group_row(d, &v[i], table_rows_add(out));
+                view_kafka_group_row(d, &v[i], table_rows_add(out));
         free(v);
 }
 
 /* ---- brokers + quorum ---------------------------------------------------- */
 
-static void kv_from_prom(const struct prom_member *m, size_t n, struct kafka_replica **out,
-                         size_t *nout)
+static void view_kafka_from_prom(const struct prom_member *m, size_t n, struct kafka_replica **out,
+                                 size_t *nout)
 {
         *out = xcalloc(n ? n : 1, sizeof **out);
         *nout = 0;
@@ -420,10 +399,10 @@ static void kv_from_prom(const struct prom_member *m, size_t n, struct kafka_rep
  * quorum with a leader, that one converted into *tmp (free it with
  * kafka_quorum_done; always safe) with *from set to the prometheus source's
  * name (else NULL). */
-static const struct kafka_quorum *kv_quorum(const struct view_data *d,
-                                            const struct source_cfg *src,
-                                            const struct kafka_data *kd,
-                                            struct kafka_quorum *tmp, const char **from)
+static const struct kafka_quorum *view_kafka_quorum(const struct view_data *d,
+                                                    const struct source_cfg *src,
+                                                    const struct kafka_data *kd,
+                                                    struct kafka_quorum *tmp, const char **from)
 {
         const struct kafka_cfg *c = src->kind_cfg;
 
@@ -450,17 +429,17 @@ static const struct kafka_quorum *kv_quorum(const struct view_data *d,
                 tmp->leader_epoch = pq->leader_epoch >= 0 && pq->leader_epoch <= INT32_MAX
                                     ? (int32_t)pq->leader_epoch : -1;
                 tmp->high_watermark = pq->high_watermark;
-                kv_from_prom(pq->voters, pq->n_voters, &tmp->voters, &tmp->n_voters);
-                kv_from_prom(pq->observers, pq->n_observers, &tmp->observers,
-                             &tmp->n_observers);
+                view_kafka_from_prom(pq->voters, pq->n_voters, &tmp->voters, &tmp->n_voters);
+                view_kafka_from_prom(pq->observers, pq->n_observers, &tmp->observers,
+                                     &tmp->n_observers);
                 *from = d->srcs[i].name;
                 return tmp;
         }
         return &kd->quorum;
 }
 
-static const struct kafka_replica *kv_replica(const struct kafka_quorum *q, int32_t id,
-                                              bool *voter)
+static const struct kafka_replica *view_kafka_replica(const struct kafka_quorum *q, int32_t id,
+                                                      bool *voter)
 {
         for (size_t i = 0; i < q->n_voters; i++)
                 if (q->voters[i].id == id) {
@@ -475,7 +454,7 @@ static const struct kafka_replica *kv_replica(const struct kafka_quorum *q, int3
         return NULL;
 }
 
-static const struct kafka_broker *kv_broker(const struct kafka_data *kd, int32_t id)
+static const struct kafka_broker *view_kafka_broker(const struct kafka_data *kd, int32_t id)
 {
         for (size_t i = 0; i < kd->n_brokers; i++)
                 if (kd->brokers[i].id == id)
@@ -483,7 +462,7 @@ static const struct kafka_broker *kv_broker(const struct kafka_data *kd, int32_t
         return NULL;
 }
 
-static int kv_cmp_id(const void *a, const void *b)
+static int view_kafka_cmp_id(const void *a, const void *b)
 {
         int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
 
@@ -492,8 +471,8 @@ static int kv_cmp_id(const void *a, const void *b)
 
 /* Every node id: brokers, voters and observers, ascending, no duplicates.
  * Returns the count; *out is owned. */
-static size_t kv_node_ids(const struct kafka_data *kd, const struct kafka_quorum *q,
-                          int32_t **out)
+static size_t view_kafka_node_ids(const struct kafka_data *kd, const struct kafka_quorum *q,
+                                  int32_t **out)
 {
         size_t n = 0, max = kd->n_brokers + q->n_voters + q->n_observers, k = 0;
         int32_t *v = xmalloc((max ? max : 1) * sizeof *v);
@@ -504,7 +483,7 @@ static size_t kv_node_ids(const struct kafka_data *kd, const struct kafka_quorum
                 v[n++] = q->voters[i].id;
         for (size_t i = 0; i < q->n_observers; i++)
                 v[n++] = q->observers[i].id;
-        qsort(v, n, sizeof *v, kv_cmp_id);
+        qsort(v, n, sizeof *v, view_kafka_cmp_id);
         for (size_t i = 0; i < n; i++)
                 if (!k || v[k - 1] != v[i])
                         v[k++] = v[i];
@@ -512,25 +491,25 @@ static size_t kv_node_ids(const struct kafka_data *kd, const struct kafka_quorum
         return k;
 }
 
-static enum theme_role kv_up_role(const struct kafka_broker *b)
+static enum theme_role view_kafka_up_role(const struct kafka_broker *b)
 {
         if (!b->in_metadata || b->up == 0)
                 return ROLE_CRIT;
         return b->up > 0 ? ROLE_OK : ROLE_UNKNOWN;
 }
 
-static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
-                        const struct snapshot *s, const struct kafka_data *kd,
-                        const struct kafka_quorum *q, int32_t id, struct table_row *row)
+static void view_kafka_node_row(const struct view_data *d, const struct source_cfg *src,
+                                const struct snapshot *s, const struct kafka_data *kd,
+                                const struct kafka_quorum *q, int32_t id, struct table_row *row)
 {
-        const struct kafka_broker *b = kv_broker(kd, id);
+        const struct kafka_broker *b = view_kafka_broker(kd, id);
         bool voter = false;
-        const struct kafka_replica *rp = kv_replica(q, id, &voter);
+        const struct kafka_replica *rp = view_kafka_replica(q, id, &voter);
         char buf[64];
         enum severity sev = SEV_OK;
 
         snprintf(buf, sizeof buf, "%d", (int)id);
-        kv_row_id(row, src->name, "node", buf);
+        view_kafka_row_id(row, src->name, "node", buf);
         table_cell_set(row, KVB_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, KVB_ID, ROLE_DEFAULT, "%d", (int)id);
         if (b) {
@@ -538,9 +517,9 @@ static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
                                b->port);
                 table_cell_set(row, KVB_RACK, b->rack ? ROLE_DEFAULT : ROLE_DIM, "%s",
                                b->rack ? b->rack : "-");
-                table_cell_set(row, KVB_UP, kv_up_role(b), "%s",
+                table_cell_set(row, KVB_UP, view_kafka_up_role(b), "%s",
                                b->in_metadata ? kafka_broker_up_name(b->up) : "left");
-                if (kv_up_role(b) == ROLE_CRIT)
+                if (view_kafka_up_role(b) == ROLE_CRIT)
                         sev = SEV_CRIT;
                 if (isfinite(b->rtt_ms))
                         table_cell_set(row, KVB_RTT, ROLE_DEFAULT, "%.1fms", b->rtt_ms);
@@ -561,18 +540,18 @@ static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
 
                 table_cell_set(row, KVB_QUORUM, leader ? ROLE_OK : ROLE_DEFAULT, "%s",
                                leader ? "leader" : voter ? "voter" : "observer");
-                kv_fmt_i64(rp->log_end_offset, buf, sizeof buf);
+                fmt_count_or_dash(rp->log_end_offset, buf, sizeof buf);
                 table_cell_set(row, KVB_LEO, rp->log_end_offset < 0 ? ROLE_DIM : ROLE_DEFAULT,
                                "%s", buf);
                 if (rp->lag >= 0 && !leader)
                         ls = view_threshold_sev(src, "quorum_follower_lag", (double)rp->lag);
-                kv_fmt_i64(rp->lag, buf, sizeof buf);
+                fmt_count_or_dash(rp->lag, buf, sizeof buf);
                 table_cell_set(row, KVB_QLAG, rp->lag < 0 ? ROLE_DIM : view_sev_role(ls), "%s",
                                buf);
                 sev = view_worst(sev, ls);
-                kv_fmt_ms(rp->last_fetch_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_fetch_age_ms, buf, sizeof buf);
                 table_cell_set(row, KVB_FETCH, buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
-                kv_fmt_ms(rp->last_caught_up_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_caught_up_age_ms, buf, sizeof buf);
                 table_cell_set(row, KVB_CAUGHT, buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s",
                                buf);
         } else {
@@ -583,23 +562,23 @@ static void kv_node_row(const struct view_data *d, const struct source_cfg *src,
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void kv_node_rows(const struct view_data *d, struct table_rows *out)
+static void view_kafka_node_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++) {
-                const struct kafka_data *kd = kv_data(d->snaps[i]);
+                const struct kafka_data *kd = view_kafka_data(d->snaps[i]);
                 const struct kafka_quorum *q;
                 struct kafka_quorum tmp;
                 const char *from;
                 int32_t *ids;
                 size_t n;
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
-                q = kv_quorum(d, &d->srcs[i], kd, &tmp, &from);
-                n = kv_node_ids(kd, q, &ids);
+                q = view_kafka_quorum(d, &d->srcs[i], kd, &tmp, &from);
+                n = view_kafka_node_ids(kd, q, &ids);
                 for (size_t j = 0; j < n; j++)
-                        kv_node_row(d, &d->srcs[i], d->snaps[i], kd, q, ids[j],
-                                    table_rows_add(out));
+                        view_kafka_node_row(d, &d->srcs[i], d->snaps[i], kd, q, ids[j],
+                                            table_rows_add(out));
                 free(ids);
                 kafka_quorum_done(&tmp);
         }
@@ -607,16 +586,16 @@ static void kv_node_rows(const struct view_data *d, struct table_rows *out)
 
 /* ---- topics -------------------------------------------------------------- */
 
-static void kv_topic_row(const struct view_data *d, const struct source_cfg *src,
-                         const struct snapshot *s, const struct kafka_topic *t,
-                         struct table_row *row)
+static void view_kafka_topic_row(const struct view_data *d, const struct source_cfg *src,
+                                 const struct snapshot *s, const struct kafka_topic *t,
+                                 struct table_row *row)
 {
         enum severity su = view_threshold_sev(src, "under_replicated", t->under_replicated);
         enum severity so = view_threshold_sev(src, "offline", t->offline);
         double x[KAFKA_SPARK_N];
         char buf[TABLE_CELL_MAX];
 
-        kv_row_id(row, src->name, "topic", t->name);
+        view_kafka_row_id(row, src->name, "topic", t->name);
         table_cell_set(row, KVT_SOURCE, ROLE_DEFAULT, "%s", src->name);
         table_cell_set(row, KVT_TOPIC, ROLE_DEFAULT, "%s", t->name);
         table_cell_set(row, KVT_PARTS, ROLE_DEFAULT, "%d", t->partitions);
@@ -627,7 +606,7 @@ static void kv_topic_row(const struct view_data *d, const struct source_cfg *src
                        t->offline);
         table_cell_set(row, KVT_SHRINK, t->isr_shrinks ? ROLE_WARN : ROLE_DEFAULT, "%d",
                        t->isr_shrinks);
-        kv_fmt_rate(t->messages_per_sec, buf, sizeof buf);
+        view_kafka_fmt_rate(t->messages_per_sec, buf, sizeof buf);
         if (t->hwm_unknown && isfinite(t->messages_per_sec))
                 strncat(buf, "+?", sizeof buf - strlen(buf) - 1);
         table_cell_set(row, KVT_RATE, isfinite(t->messages_per_sec) ? ROLE_DEFAULT : ROLE_DIM,
@@ -642,16 +621,16 @@ static void kv_topic_row(const struct view_data *d, const struct source_cfg *src
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void kv_topic_rows(const struct view_data *d, struct table_rows *out)
+static void view_kafka_topic_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++) {
-                const struct kafka_data *kd = kv_data(d->snaps[i]);
+                const struct kafka_data *kd = view_kafka_data(d->snaps[i]);
 
-                if (!kv_is_kafka(&d->srcs[i]) || !kd)
+                if (!common_is_kind(&d->srcs[i], "kafka") || !kd)
                         continue;
                 for (size_t j = 0; j < kd->n_topics; j++)
-                        kv_topic_row(d, &d->srcs[i], d->snaps[i], &kd->topics[j],
-                                     table_rows_add(out));
+                        view_kafka_topic_row(d, &d->srcs[i], d->snaps[i], &kd->topics[j],
+                                             table_rows_add(out));
         }
 }
 
@@ -659,13 +638,13 @@ void view_kafka_rows(const struct view_data *d, struct table_rows *out)
 {
         switch (d->flags & VIEW_KAFKA_SHOW_MASK) {
         case VIEW_KAFKA_SHOW_BROKERS:
-                kv_node_rows(d, out);
+                view_kafka_node_rows(d, out);
                 break;
         case VIEW_KAFKA_SHOW_TOPICS:
-                kv_topic_rows(d, out);
+                view_kafka_topic_rows(d, out);
                 break;
         default:
-                kv_group_rows(d, out);
+                view_kafka_group_rows(d, out);
                 break;
         }
 }
@@ -673,21 +652,21 @@ void view_kafka_rows(const struct view_data *d, struct table_rows *out)
 /* ---- preamble ------------------------------------------------------------ */
 
 /* The worst group: highest status rank, then largest lag; NULL if none. */
-static const struct kafka_group *kv_worst_group(const struct kafka_data *kd)
+static const struct kafka_group *view_kafka_worst_group(const struct kafka_data *kd)
 {
         const struct kafka_group *w = NULL;
 
         for (size_t i = 0; i < kd->n_groups; i++) {
                 const struct kafka_group *g = &kd->groups[i];
-                int r = kv_group_rank(g), wr = w ? kv_group_rank(w) : -1;
+                int r = view_kafka_group_rank(g), wr = w ? view_kafka_group_rank(w) : -1;
 
-                if (!w || r > wr || (r == wr && kv_cmp_i64_desc(g->lag, w->lag) < 0))
+                if (!w || r > wr || (r == wr && view_kafka_cmp_i64_desc(g->lag, w->lag) < 0))
                         w = g;
         }
         return w;
 }
 
-static void kv_quorum_seg(struct tlines *out, const struct kafka_quorum *q)
+static void view_kafka_quorum_seg(struct tlines *out, const struct kafka_quorum *q)
 {
         if (!q->available) {
                 tlines_seg(out, ROLE_WARN, "  quorum unavailable: %s",
@@ -705,10 +684,10 @@ static void kv_quorum_seg(struct tlines *out, const struct kafka_quorum *q)
                 tlines_seg(out, ROLE_DIM, " epoch -");
 }
 
-static void kv_source_line(const struct view_data *d, const struct source_cfg *src,
-                           const struct snapshot *s, struct tlines *out)
+static void view_kafka_source_line(const struct view_data *d, const struct source_cfg *src,
+                                   const struct snapshot *s, struct tlines *out)
 {
-        const struct kafka_data *kd = kv_data(s);
+        const struct kafka_data *kd = view_kafka_data(s);
         const struct kafka_group *w;
         const struct kafka_quorum *q;
         struct kafka_quorum tmp;
@@ -729,19 +708,19 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
                    "  brokers %d/%zu up", kd->brokers_up, kd->n_brokers);
         /* Short things first, so a narrow terminal clips only the reason
          * (the brokers sub-view and the notes repeat it in full). */
-        q = kv_quorum(d, src, kd, &tmp, &from);
+        q = view_kafka_quorum(d, src, kd, &tmp, &from);
         if (q->available)
-                kv_quorum_seg(out, q);
+                view_kafka_quorum_seg(out, q);
         if (from)
                 tlines_seg(out, ROLE_DIM, " (from Prometheus %s)", from);
         kafka_quorum_done(&tmp);
-        w = kv_worst_group(kd);
+        w = view_kafka_worst_group(kd);
         if (w) {
-                kv_fmt_group_status(w, buf, sizeof buf);
+                view_kafka_fmt_group_status(w, buf, sizeof buf);
                 tlines_seg(out, ROLE_DIM, "  worst group ");
-                tlines_seg(out, kv_status_role(w->status), "%s %s", w->name, buf);
-                kv_fmt_i64(w->lag, buf, sizeof buf);
-                kv_fmt_lag_s(w->lag_seconds, w->lag_seconds_min, b2, sizeof b2);
+                tlines_seg(out, view_kafka_status_role(w->status), "%s %s", w->name, buf);
+                fmt_count_or_dash(w->lag, buf, sizeof buf);
+                view_kafka_fmt_lag_s(w->lag_seconds, w->lag_seconds_min, b2, sizeof b2);
                 tlines_seg(out, ROLE_DEFAULT, " lag %s (%s)", buf, b2);
         } else {
                 tlines_seg(out, ROLE_DIM, "  no groups");
@@ -750,7 +729,7 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
         tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
                    role == ROLE_STALE ? "" : "age ", buf);
         if (!kd->quorum.available && !from)
-                kv_quorum_seg(out, &kd->quorum);
+                view_kafka_quorum_seg(out, &kd->quorum);
         if (s->error[0])
                 tlines_seg(out, ROLE_WARN, "  %s", s->error);
         if (kd->cluster_id)
@@ -758,18 +737,18 @@ static void kv_source_line(const struct view_data *d, const struct source_cfg *s
 }
 
 /* Quorum block of the brokers sub-view. */
-static void kv_quorum_lines(const struct view_data *d, const struct source_cfg *src,
-                            const struct kafka_data *kd, struct tlines *out)
+static void view_kafka_quorum_lines(const struct view_data *d, const struct source_cfg *src,
+                                    const struct kafka_data *kd, struct tlines *out)
 {
         struct kafka_quorum tmp;
         const char *from;
-        const struct kafka_quorum *q = kv_quorum(d, src, kd, &tmp, &from);
+        const struct kafka_quorum *q = view_kafka_quorum(d, src, kd, &tmp, &from);
         char buf[64];
 
         if (from) {
                 /* No epoch history here: the metrics give only the current
                  * epoch, and the header line has it. */
-                kv_fmt_i64(q->high_watermark, buf, sizeof buf);
+                fmt_count_or_dash(q->high_watermark, buf, sizeof buf);
                 tlines_add(out, ROLE_DIM, "  %s: quorum from Prometheus %s: high watermark ",
                            src->name, from);
                 tlines_seg(out, ROLE_DEFAULT, "%s", buf);
@@ -785,7 +764,7 @@ static void kv_quorum_lines(const struct view_data *d, const struct source_cfg *
                            q->reason[0] ? q->reason : "unknown");
                 return;
         }
-        kv_fmt_i64(q->high_watermark, buf, sizeof buf);
+        fmt_count_or_dash(q->high_watermark, buf, sizeof buf);
         tlines_add(out, ROLE_DIM, "  %s: quorum high watermark ", src->name);
         tlines_seg(out, ROLE_DEFAULT, "%s", buf);
         tlines_seg(out, ROLE_DIM, "  voters %zu  observers %zu", q->n_voters, q->n_observers);
@@ -811,15 +790,15 @@ void view_kafka_preamble(const struct view_data *d, struct tlines *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct kafka_data *kd;
 
-                if (!kv_is_kafka(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "kafka"))
                         continue;
                 n++;
-                kv_source_line(d, &d->srcs[i], d->snaps[i], out);
-                kd = kv_data(d->snaps[i]);
+                view_kafka_source_line(d, &d->srcs[i], d->snaps[i], out);
+                kd = view_kafka_data(d->snaps[i]);
                 if (!kd)
                         continue;
                 if (show == VIEW_KAFKA_SHOW_BROKERS)
-                        kv_quorum_lines(d, &d->srcs[i], kd, out);
+                        view_kafka_quorum_lines(d, &d->srcs[i], kd, out);
                 for (size_t j = 0; j < kd->n_notes; j++)
                         tlines_add(out, ROLE_DIM, "  note: %s", kd->notes[j]);
         }
@@ -827,57 +806,44 @@ void view_kafka_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_DIM, "no kafka sources configured");
                 return;
         }
-        if (show >= LO_ARRAY_LEN(kv_show_names))
+        if (show >= LO_ARRAY_LEN(view_kafka_show_names))
                 show = 0;
-        if (sort >= LO_ARRAY_LEN(kv_sort_names))
+        if (sort >= LO_ARRAY_LEN(view_kafka_sort_names))
                 sort = 0;
         if (show == VIEW_KAFKA_SHOW_GROUPS)
                 tlines_add(out, ROLE_PROMPT, "groups by %s (v: brokers + quorum, topics; "
-                           "s: sort by lag, lag seconds, status)", kv_sort_names[sort]);
+                           "s: sort by lag, lag seconds, status)", view_kafka_sort_names[sort]);
         else
                 tlines_add(out, ROLE_PROMPT, "%s (v cycles: groups, brokers + quorum, topics)",
-                           kv_show_names[show]);
+                           view_kafka_show_names[show]);
 }
 
 /* ---- detail -------------------------------------------------------------- */
 
 /* Lines of a detail page, keeping only [from, from + count). */
-struct kv_page {
+struct view_kafka_page {
         struct tlines *out;
         size_t from, count, at;         /* at: index of the next line */
 };
 
-static bool kv_page_want(const struct kv_page *p)
+static bool view_kafka_page_want(const struct view_kafka_page *p)
 {
         return p->at >= p->from && p->at - p->from < p->count;
 }
 
 /* Moves the lines of `l` (built in full: headers are short) into the page. */
-static void kv_page_take(struct kv_page *p, const struct tlines *l)
+static void view_kafka_page_take(struct view_kafka_page *p, const struct tlines *l)
 {
         for (size_t i = 0; i < l->n; i++, p->at++) {
-                if (!kv_page_want(p))
+                if (!view_kafka_page_want(p))
                         continue;
                 tlines_add(p->out, ROLE_DEFAULT, "%s", "");
                 p->out->v[p->out->n - 1] = l->v[i];
         }
 }
 
-static bool kv_split_id(const char *id, char *src, size_t ns, char *kind, size_t nk,
-                        const char **key)
-{
-        const char *t1 = strchr(id, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-
-        if (!t1 || !t2)
-                return false;
-        snprintf(src, ns, "%.*s", (int)(t1 - id), id);
-        snprintf(kind, nk, "%.*s", (int)(t2 - t1 - 1), t1 + 1);
-        *key = t2 + 1;
-        return true;
-}
-
 /* A row key (clipped to 80 bytes in row ids) names `name`. */
-static bool kv_key_is(const char *name, const char *key)
+static bool view_kafka_key_is(const char *name, const char *key)
 {
         size_t nl = strlen(name), kl = strlen(key);
 
@@ -885,24 +851,25 @@ static bool kv_key_is(const char *name, const char *key)
                         : kl == 80 && strncmp(name, key, 80) == 0;
 }
 
-static void kv_part_line(const struct view_data *d, const struct kafka_group_part *gp,
-                         struct tlines *out)
+static void view_kafka_part_line(const struct view_data *d, const struct kafka_group_part *gp,
+                                 struct tlines *out)
 {
         char c[32], h[32], l[32], s[48], sp[TABLE_CELL_MAX];
 
-        kv_fmt_i64(gp->committed, c, sizeof c);
-        kv_fmt_i64(gp->high_watermark, h, sizeof h);
-        kv_fmt_i64(gp->lag, l, sizeof l);
-        kv_fmt_lag_s(gp->lag_seconds, gp->lag_seconds_min, s, sizeof s);
-        kv_spark_i64(gp->lag_hist, gp->n_hist, d->ascii, sp, sizeof sp);
+        fmt_count_or_dash(gp->committed, c, sizeof c);
+        fmt_count_or_dash(gp->high_watermark, h, sizeof h);
+        fmt_count_or_dash(gp->lag, l, sizeof l);
+        view_kafka_fmt_lag_s(gp->lag_seconds, gp->lag_seconds_min, s, sizeof s);
+        view_kafka_spark_i64(gp->lag_hist, gp->n_hist, d->ascii, sp, sizeof sp);
         tlines_add(out, ROLE_DEFAULT, "  %-24.24s %5d %12s %12s %10s %9s ", gp->topic,
                    (int)gp->partition, c, h, l, s);
-        tlines_seg(out, kv_status_role(gp->status), "%-7s ", lag_status_name(gp->status));
+        tlines_seg(out, view_kafka_status_role(gp->status), "%-7s ", lag_status_name(gp->status));
         tlines_seg(out, ROLE_SPARK, "%s", sp);
 }
 
-static void kv_detail_group(const struct view_data *d, const struct source_cfg *src,
-                            const struct kafka_data *kd, const char *key, struct kv_page *p)
+static void view_kafka_detail_group(const struct view_data *d, const struct source_cfg *src,
+                                    const struct kafka_data *kd, const char *key,
+                                    struct view_kafka_page *p)
 {
         const struct kafka_group *g = NULL;
         struct tlines h;
@@ -911,14 +878,14 @@ static void kv_detail_group(const struct view_data *d, const struct source_cfg *
         size_t nx;
 
         for (size_t i = 0; i < kd->n_groups && !g; i++)
-                if (kv_key_is(kd->groups[i].name, key))
+                if (view_kafka_key_is(kd->groups[i].name, key))
                         g = &kd->groups[i];
         tlines_init(&h);
         tlines_add(&h, ROLE_TITLE, "Group %s", key);
         tlines_seg(&h, ROLE_DIM, "  on %s", src->name);
         if (!g) {
                 tlines_add(&h, ROLE_WARN, "  this group is not in the latest data");
-                kv_page_take(p, &h);
+                view_kafka_page_take(p, &h);
                 tlines_done(&h);
                 return;
         }
@@ -928,15 +895,15 @@ static void kv_detail_group(const struct view_data *d, const struct source_cfg *
                 tlines_kv(&h, "members", ROLE_DEFAULT, "%d", g->members);
         else
                 tlines_kv(&h, "members", ROLE_DIM, "-");
-        kv_fmt_group_status(g, buf, sizeof buf);
-        tlines_kv(&h, "status", kv_status_role(g->status), "%s", buf);
-        kv_fmt_i64(g->lag, buf, sizeof buf);
+        view_kafka_fmt_group_status(g, buf, sizeof buf);
+        tlines_kv(&h, "status", view_kafka_status_role(g->status), "%s", buf);
+        fmt_count_or_dash(g->lag, buf, sizeof buf);
         tlines_kv(&h, "lag", g->lag < 0 ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
         if (g->n_unknown)
                 tlines_seg(&h, ROLE_WARN, "  (%zu partitions unknown)", g->n_unknown);
-        kv_fmt_lag_s(g->lag_seconds, g->lag_seconds_min, buf, sizeof buf);
+        view_kafka_fmt_lag_s(g->lag_seconds, g->lag_seconds_min, buf, sizeof buf);
         tlines_kv(&h, "lag seconds", buf[0] == '-' ? ROLE_DIM : ROLE_DEFAULT, "%s", buf);
-        kv_fmt_trend(g, d->ascii, buf, sizeof buf);
+        view_kafka_fmt_trend(g, d->ascii, buf, sizeof buf);
         tlines_kv(&h, "trend", ROLE_DEFAULT, "%s", buf);
         nx = ring_values(&g->lag_hist, x, RING_CAP);
         spark_line(x, nx, 40, d->ascii, sp, sizeof sp);
@@ -945,39 +912,39 @@ static void kv_detail_group(const struct view_data *d, const struct source_cfg *
         tlines_add(&h, ROLE_DEFAULT, "%s", "");
         tlines_add(&h, ROLE_TITLE, "  %-24s %5s %12s %12s %10s %9s %-7s %s", "TOPIC", "PART",
                    "COMMITTED", "HIGH WM", "LAG", "LAG TIME", "STATUS", "LAG HISTORY");
-        kv_page_take(p, &h);
+        view_kafka_page_take(p, &h);
         tlines_done(&h);
         /* One line per partition, formatted only when on the page. */
         if (p->at < p->from && p->from - p->at >= g->n_parts) {
                 p->at += g->n_parts;
         } else {
                 for (size_t i = 0; i < g->n_parts; i++, p->at++)
-                        if (kv_page_want(p))
-                                kv_part_line(d, &g->parts[i], p->out);
+                        if (view_kafka_page_want(p))
+                                view_kafka_part_line(d, &g->parts[i], p->out);
         }
         if (!g->n_parts) {
-                if (kv_page_want(p))
+                if (view_kafka_page_want(p))
                         tlines_add(p->out, ROLE_DIM, "  no committed offsets");
                 p->at++;
         }
 }
 
-static void kv_detail_topic(const struct source_cfg *src, const struct kafka_data *kd,
-                            const char *key, struct kv_page *p)
+static void view_kafka_detail_topic(const struct source_cfg *src, const struct kafka_data *kd,
+                                    const char *key, struct view_kafka_page *p)
 {
         const struct kafka_topic *t = NULL;
         struct tlines h;
         char buf[64];
 
         for (size_t i = 0; i < kd->n_topics && !t; i++)
-                if (kv_key_is(kd->topics[i].name, key))
+                if (view_kafka_key_is(kd->topics[i].name, key))
                         t = &kd->topics[i];
         tlines_init(&h);
         tlines_add(&h, ROLE_TITLE, "Topic %s", key);
         tlines_seg(&h, ROLE_DIM, "  on %s", src->name);
         if (!t) {
                 tlines_add(&h, ROLE_WARN, "  this topic is not in the latest data");
-                kv_page_take(p, &h);
+                view_kafka_page_take(p, &h);
                 tlines_done(&h);
                 return;
         }
@@ -986,20 +953,20 @@ static void kv_detail_topic(const struct source_cfg *src, const struct kafka_dat
         tlines_kv(&h, "under-replicated", t->under_replicated ? ROLE_WARN : ROLE_OK, "%d",
                   t->under_replicated);
         tlines_kv(&h, "offline", t->offline ? ROLE_CRIT : ROLE_OK, "%d", t->offline);
-        kv_fmt_rate(t->messages_per_sec, buf, sizeof buf);
+        view_kafka_fmt_rate(t->messages_per_sec, buf, sizeof buf);
         tlines_kv(&h, "messages/s", ROLE_DEFAULT, "%s", buf);
         tlines_add(&h, ROLE_DEFAULT, "%s", "");
         tlines_add(&h, ROLE_TITLE, "  %5s %6s %8s %4s %12s", "PART", "LEADER", "REPLICAS", "ISR",
                    "HIGH WM");
-        kv_page_take(p, &h);
+        view_kafka_page_take(p, &h);
         tlines_done(&h);
         for (int i = 0; i < t->partitions; i++, p->at++) {
                 const struct kafka_partition *pt = &t->parts[i];
                 char l[16];
 
-                if (!kv_page_want(p))
+                if (!view_kafka_page_want(p))
                         continue;
-                kv_fmt_i64(pt->high_watermark, buf, sizeof buf);
+                fmt_count_or_dash(pt->high_watermark, buf, sizeof buf);
                 if (pt->leader >= 0)
                         snprintf(l, sizeof l, "%d", (int)pt->leader);
                 else
@@ -1015,13 +982,13 @@ static void kv_detail_topic(const struct source_cfg *src, const struct kafka_dat
         }
 }
 
-static void kv_detail_node(const struct source_cfg *src, const struct kafka_data *kd,
-                           const char *key, struct kv_page *p)
+static void view_kafka_detail_node(const struct source_cfg *src, const struct kafka_data *kd,
+                                   const char *key, struct view_kafka_page *p)
 {
         int32_t id = (int32_t)strtol(key, NULL, 10);
-        const struct kafka_broker *b = kv_broker(kd, id);
+        const struct kafka_broker *b = view_kafka_broker(kd, id);
         bool voter = false;
-        const struct kafka_replica *rp = kv_replica(&kd->quorum, id, &voter);
+        const struct kafka_replica *rp = view_kafka_replica(&kd->quorum, id, &voter);
         struct tlines h;
         char buf[64];
 
@@ -1032,7 +999,7 @@ static void kv_detail_node(const struct source_cfg *src, const struct kafka_data
                 tlines_kv(&h, "address", ROLE_DEFAULT, "%s:%d", b->host ? b->host : "?", b->port);
                 tlines_kv(&h, "rack", b->rack ? ROLE_DEFAULT : ROLE_DIM, "%s",
                           b->rack ? b->rack : "-");
-                tlines_kv(&h, "up", kv_up_role(b), "%s%s", kafka_broker_up_name(b->up),
+                tlines_kv(&h, "up", view_kafka_up_role(b), "%s%s", kafka_broker_up_name(b->up),
                           b->in_metadata ? "" : " (no longer in the metadata)");
                 if (isfinite(b->rtt_ms))
                         tlines_kv(&h, "round trip", ROLE_DEFAULT, "%.1fms", b->rtt_ms);
@@ -1045,27 +1012,27 @@ static void kv_detail_node(const struct source_cfg *src, const struct kafka_data
         if (rp) {
                 tlines_kv(&h, "quorum role", ROLE_DEFAULT, "%s",
                           kd->quorum.leader_id == id ? "leader" : voter ? "voter" : "observer");
-                kv_fmt_i64(rp->log_end_offset, buf, sizeof buf);
+                fmt_count_or_dash(rp->log_end_offset, buf, sizeof buf);
                 tlines_kv(&h, "log end offset", ROLE_DEFAULT, "%s", buf);
-                kv_fmt_i64(rp->lag, buf, sizeof buf);
+                fmt_count_or_dash(rp->lag, buf, sizeof buf);
                 tlines_kv(&h, "lag", ROLE_DEFAULT, "%s", buf);
-                kv_fmt_ms(rp->last_fetch_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_fetch_age_ms, buf, sizeof buf);
                 tlines_kv(&h, "last fetch", ROLE_DEFAULT, "%s ago", buf);
-                kv_fmt_ms(rp->last_caught_up_age_ms, buf, sizeof buf);
+                fmt_duration_or_dash(rp->last_caught_up_age_ms, buf, sizeof buf);
                 tlines_kv(&h, "last caught up", ROLE_DEFAULT, "%s ago", buf);
         } else if (!kd->quorum.available) {
                 tlines_kv(&h, "quorum", ROLE_WARN, "unavailable: %s", kd->quorum.reason);
         } else {
                 tlines_kv(&h, "quorum", ROLE_DIM, "not a voter or observer");
         }
-        kv_page_take(p, &h);
+        view_kafka_page_take(p, &h);
         tlines_done(&h);
 }
 
 size_t view_kafka_detail_window(const struct view_data *d, const char *id, size_t from,
                                 size_t count, struct tlines *out)
 {
-        struct kv_page p = { out, from, count, 0 };
+        struct view_kafka_page p = { out, from, count, 0 };
         const struct source_cfg *src = NULL;
         const struct snapshot *s = NULL;
         const struct kafka_data *kd;
@@ -1074,34 +1041,30 @@ size_t view_kafka_detail_window(const struct view_data *d, const char *id, size_
         struct tlines h;
 
         tlines_init(&h);
-        if (!kv_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
+        if (!common_split_id(id, sname, sizeof sname, kind, sizeof kind, &key)) {
                 tlines_add(&h, ROLE_WARN, "no such row");
-                kv_page_take(&p, &h);
+                view_kafka_page_take(&p, &h);
                 tlines_done(&h);
                 return p.at;
         }
-        for (size_t i = 0; i < d->n; i++)
-                if (kv_is_kafka(&d->srcs[i]) && strcmp(d->srcs[i].name, sname) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
-        kd = kv_data(s);
+        src = common_source(d, "kafka", sname, &s);
+        kd = view_kafka_data(s);
         if (!src || !kd) {
                 tlines_add(&h, ROLE_TITLE, "%s", key);
                 tlines_seg(&h, ROLE_DIM, "  on %s", sname);
                 tlines_add(&h, ROLE_WARN, "  no data from this source%s%s",
                            s && s->error[0] ? ": " : "", s && s->error[0] ? s->error : "");
-                kv_page_take(&p, &h);
+                view_kafka_page_take(&p, &h);
                 tlines_done(&h);
                 return p.at;
         }
         tlines_done(&h);
         if (strcmp(kind, "group") == 0)
-                kv_detail_group(d, src, kd, key, &p);
+                view_kafka_detail_group(d, src, kd, key, &p);
         else if (strcmp(kind, "topic") == 0)
-                kv_detail_topic(src, kd, key, &p);
+                view_kafka_detail_topic(src, kd, key, &p);
         else
-                kv_detail_node(src, kd, key, &p);
+                view_kafka_detail_node(src, kd, key, &p);
         return p.at;
 }
 
@@ -1117,52 +1080,33 @@ void view_kafka_detail(const struct view_data *d, const char *id, struct tlines 
 static void view_kafka_draw(struct view *v, struct _win_st *win, const struct rect *r,
                             const struct view_data *d)
 {
-        const struct view_ops *ops = v->ops;
-        struct view_ops o;
-
         if (v->detail) {
                 struct tlines l;
                 size_t total;
-                int maxtop;
 
                 tlines_init(&l);
                 total = view_kafka_detail_window(d, v->detail_id, 0, 0, &l);
-                maxtop = (int)total - r->h;
-                if (maxtop < 0)
-                        maxtop = 0;
-                if (v->detail_top > maxtop)
-                        v->detail_top = maxtop;
-                if (v->detail_top < 0)
-                        v->detail_top = 0;
+                common_detail_scroll(v, total, r->h);
                 view_kafka_detail_window(d, v->detail_id, (size_t)v->detail_top,
                                          r->h > 0 ? (size_t)r->h : 0, &l);
-                v->detail_n = total;
-                v->detail_h = r->h;
                 tlines_draw(win, r, &l, 0, d->ascii);
                 tlines_done(&l);
                 return;
         }
-        o = *ops;
-        o.columns = view_kafka_columns(d->flags);
-        v->ops = &o;
-        view_draw_generic(v, win, r, d);
-        v->ops = ops;
+        common_draw_columns(v, win, r, d, view_kafka_columns(d->flags), NULL);
 }
 
 static int view_kafka_key(struct view *v, int ch)
 {
-        unsigned x;
-
         if (ch == 'v') {
-                x = ((v->flags & VIEW_KAFKA_SHOW_MASK) + 1) % LO_ARRAY_LEN(kv_show_names);
-                v->flags = (v->flags & ~VIEW_KAFKA_SHOW_MASK) | x;
-                v->sel = v->top = 0;
-                v->sel_id[0] = '\0';
+                common_flags_cycle(&v->flags, VIEW_KAFKA_SHOW_MASK, 0,
+                                   LO_ARRAY_LEN(view_kafka_show_names));
+                common_table_reset(v);
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         if (ch == 's' && (v->flags & VIEW_KAFKA_SHOW_MASK) == VIEW_KAFKA_SHOW_GROUPS) {
-                x = (((v->flags & VIEW_KAFKA_SORT_MASK) >> 2) + 1) % LO_ARRAY_LEN(kv_sort_names);
-                v->flags = (v->flags & ~VIEW_KAFKA_SORT_MASK) | (x << 2);
+                common_flags_cycle(&v->flags, VIEW_KAFKA_SORT_MASK, 2,
+                                   LO_ARRAY_LEN(view_kafka_sort_names));
                 return VIEW_HANDLED | VIEW_REDRAW;
         }
         return VIEW_IGNORED;

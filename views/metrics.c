@@ -13,6 +13,7 @@
  * rows() and preamble() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/metrics.h"
 
 #include <math.h>
@@ -37,14 +38,9 @@ static const struct column view_metrics_columns[] = {
         [MV__COUNT] = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool mv_is_prom(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "prometheus") == 0;
-}
-
 /* Latencies keep their precision below a minute ("1.5s", "0.25ms"), where
  * whole seconds would hide a p99 of 1.9 s; longer ones as elsewhere. */
-static void mv_fmt_ms(double ms, char *buf, size_t n)
+static void view_metrics_fmt_ms(double ms, char *buf, size_t n)
 {
         if (fabs(ms) < 1000.0 && ms != floor(ms))
                 snprintf(buf, n, "%.3gms", ms);
@@ -54,7 +50,7 @@ static void mv_fmt_ms(double ms, char *buf, size_t n)
                 view_fmt_metric(THR_MS, ms, buf, n);
 }
 
-static void mv_fmt(const char *unit, double v, char *buf, size_t n)
+static void view_metrics_fmt(const char *unit, double v, char *buf, size_t n)
 {
         if (isnan(v))
                 str_copy(buf, "-", n);
@@ -63,7 +59,7 @@ static void mv_fmt(const char *unit, double v, char *buf, size_t n)
         else if (strcmp(unit, "bytes") == 0)
                 fmt_bytes(v, buf, n);
         else if (strcmp(unit, "ms") == 0 || strcmp(unit, "s") == 0)
-                mv_fmt_ms(unit[0] == 's' ? v * 1000.0 : v, buf, n);
+                view_metrics_fmt_ms(unit[0] == 's' ? v * 1000.0 : v, buf, n);
         else if (strcmp(unit, "rate") == 0)
                 snprintf(buf, n, "%.2f/s", v);
         else if (v == floor(v) && fabs(v) < 1e15)
@@ -72,7 +68,7 @@ static void mv_fmt(const char *unit, double v, char *buf, size_t n)
                 snprintf(buf, n, "%.3g", v);
 }
 
-static enum severity mv_sev(const struct prom_series *s)
+static enum severity view_metrics_sev(const struct prom_series *s)
 {
         if (s->error)
                 return SEV_WARN;
@@ -92,22 +88,21 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct prom_data *pd = s ? s->data : NULL;
 
-                if (!mv_is_prom(src) || !pd)
+                if (!common_is_kind(src, "prometheus") || !pd)
                         continue;
                 for (size_t j = 0; j < pd->n_series; j++) {
                         const struct prom_series *ps = &pd->series[j];
                         struct table_row *row = table_rows_add(out);
-                        enum severity sev = mv_sev(ps);
-                        char buf[64], sp[MV_SPARK_W * 4 + 1];
+                        enum severity sev = view_metrics_sev(ps);
+                        char buf[64];
 
-                        snprintf(row->id, sizeof row->id, "%.63s\t%.90s", src->name, ps->name);
+                        common_row_id(row, src->name, ps->name);
                         table_cell_set(row, MV_SOURCE, ROLE_DEFAULT, "%s", src->name);
                         table_cell_set(row, MV_NAME, ROLE_DEFAULT, "%s", ps->name);
-                        mv_fmt(ps->unit, ps->value, buf, sizeof buf);
+                        view_metrics_fmt(ps->unit, ps->value, buf, sizeof buf);
                         table_cell_set(row, MV_VALUE, view_sev_role(sev), "%s", buf);
                         table_cell_set(row, MV_UNIT, ROLE_DIM, "%s", ps->unit);
-                        spark_ring(&ps->hist, MV_SPARK_W, d->ascii, sp, sizeof sp);
-                        table_cell_set(row, MV_HIST, ROLE_SPARK, "%s", sp);
+                        common_spark_cell(row, MV_HIST, &ps->hist, MV_SPARK_W, d->ascii);
                         if (ps->error)
                                 table_cell_set(row, MV_STATE, ROLE_CRIT, "%s", ps->error);
                         else
@@ -120,8 +115,8 @@ void view_metrics_rows(const struct view_data *d, struct table_rows *out)
         }
 }
 
-static void mv_members(struct tlines *out, const char *what, const struct prom_member *m,
-                       size_t n)
+static void view_metrics_members(struct tlines *out, const char *what, const struct prom_member *m,
+                                 size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 char id[24], leo[32], lag[32];
@@ -144,22 +139,17 @@ void view_metrics_preamble(const struct view_data *d, struct tlines *out)
                 const struct snapshot *s = d->snaps[i];
                 const struct prom_data *pd = s ? s->data : NULL;
                 const struct prom_quorum *q;
-                enum theme_role role;
-                char age[64];
 
-                if (!mv_is_prom(src))
+                if (!common_is_kind(src, "prometheus"))
                         continue;
                 n++;
                 tlines_add(out, ROLE_TITLE, "%s", src->name);
-                if (!s || s->status == COLL_UNKNOWN) {
-                        tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+                if (common_waiting(out, s))
                         continue;
-                }
-                view_fmt_age(s, d->now_mono, age, sizeof age, &role);
                 tlines_seg(out, view_status_role(s->status), "  %s", coll_status_name(s->status));
                 if (s->error[0])
                         tlines_seg(out, view_status_role(s->status), ": %s", s->error);
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
+                common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
                 if (!pd || !pd->quorum_asked)
                         continue;
                 q = &pd->quorum;
@@ -170,8 +160,8 @@ void view_metrics_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_DEFAULT, "  KRaft quorum (raft metrics): leader %lld  epoch "
                            "%lld  high watermark %lld", (long long)q->leader_id,
                            (long long)q->leader_epoch, (long long)q->high_watermark);
-                mv_members(out, "voter", q->voters, q->n_voters);
-                mv_members(out, "observer", q->observers, q->n_observers);
+                view_metrics_members(out, "voter", q->voters, q->n_voters);
+                view_metrics_members(out, "observer", q->observers, q->n_observers);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no prometheus sources configured");

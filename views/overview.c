@@ -7,6 +7,7 @@
  * history chart. rows() and detail() are pure; see view.h.
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/overview.h"
 #include "views/alerts.h"
 
@@ -53,10 +54,9 @@ void view_overview_rows(const struct view_data *d, struct table_rows *out)
                                 s ? s->key_value : NAN, buf, sizeof buf);
                 table_cell_set(row, OV_METRIC, ROLE_DEFAULT, "%s", buf);
                 if (s)
-                        spark_ring(&s->key_hist, OV_SPARK_W, d->ascii, buf, sizeof buf);
+                        common_spark_cell(row, OV_TREND, &s->key_hist, OV_SPARK_W, d->ascii);
                 else
-                        buf[0] = '\0';
-                table_cell_set(row, OV_TREND, ROLE_SPARK, "%s", buf);
+                        table_cell_set(row, OV_TREND, ROLE_SPARK, "%s", "");
 
                 view_fmt_age(s, d->now_mono, buf, sizeof buf, &age_role);
                 table_cell_set(row, OV_AGE, age_role, "%s", buf);
@@ -92,21 +92,12 @@ static void view_overview_chart(struct tlines *l, const struct ring *r, int widt
 {
         double v[RING_CAP];
         size_t n = ring_values(r, v, RING_CAP);
-        char rows[6][RING_CAP * 4 + 1], *lines[6];
 
         if (!n) {
                 tlines_add(l, ROLE_DIM, "  no samples yet");
                 return;
         }
-        if (width > (int)n)
-                width = (int)n;
-        if (width < 8)
-                width = 8;
-        for (int i = 0; i < 6; i++)
-                lines[i] = rows[i];
-        spark_chart(v, n, width, 6, ascii, lines, sizeof rows[0]);
-        for (int i = 0; i < 6; i++)
-                tlines_add(l, ROLE_SPARK, "  %s", rows[i]);
+        common_chart(l, v, n, common_chart_width(width, n), 6, ascii, "  ");
 }
 
 void view_overview_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -117,14 +108,8 @@ void view_overview_detail(const struct view_data *d, const char *id, struct tlin
         enum coll_status st;
         enum theme_role role;
         char buf[256], t[64];
-        size_t na = 0;
 
-        for (size_t i = 0; i < d->n; i++) {
-                if (strcmp(d->srcs[i].name, id) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
-        }
+        src = common_source(d, NULL, id, &s);
         if (!src) {
                 tlines_add(out, ROLE_WARN, "source %s is no longer configured", id);
                 return;
@@ -184,18 +169,7 @@ void view_overview_detail(const struct view_data *d, const char *id, struct tlin
                 }
         }
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-                if (strcmp(a->source, src->name) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
+        common_alerts(out, d, src->name, NULL);
 
         if (s) {
                 tlines_add(out, ROLE_DEFAULT, "%s", "");

@@ -13,6 +13,7 @@
  * mismatch history. rows(), preamble() and detail() are pure (view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/reconcile.h"
 
 #include <math.h>
@@ -41,17 +42,12 @@ static const struct column view_reconcile_columns[] = {
         [RECV__COUNT]     = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool recv_is_check(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "reconcile") == 0;
-}
-
-static const struct reconcile_data *recv_data(const struct snapshot *s)
+static const struct reconcile_data *view_reconcile_data(const struct snapshot *s)
 {
         return s ? (const struct reconcile_data *)s->data : NULL;
 }
 
-static enum theme_role recv_class_role(enum reconcile_class c)
+static enum theme_role view_reconcile_class_role(enum reconcile_class c)
 {
         switch (c) {
         case REC_MATCH:            return ROLE_OK;
@@ -65,7 +61,7 @@ static enum theme_role recv_class_role(enum reconcile_class c)
 }
 
 /* A measure value: integers without a fraction, else up to 10 digits. */
-static void recv_fmt_num(double v, bool sign, char *buf, size_t n)
+static void view_reconcile_fmt_num(double v, bool sign, char *buf, size_t n)
 {
         if (v == floor(v) && fabs(v) < 1e15)
                 snprintf(buf, n, sign ? "%+.0f" : "%.0f", v);
@@ -74,26 +70,27 @@ static void recv_fmt_num(double v, bool sign, char *buf, size_t n)
 }
 
 /* "speed / batch / +delta (+0.50%)" for measure m of bucket b. */
-static void recv_fmt_measure(const struct reconcile_data *rd, const struct reconcile_bucket *b,
-                             size_t m, char *buf, size_t n)
+static void view_reconcile_fmt_measure(const struct reconcile_data *rd,
+                                       const struct reconcile_bucket *b,
+                                       size_t m, char *buf, size_t n)
 {
         char s[40], t[40], dl[40], pc[32] = "";
         double v, delta, pct;
         bool isnull, has_pct;
 
         if (coll_reconcile_value(rd, b, REC_SPEED, m, &v, &isnull))
-                recv_fmt_num(v, false, s, sizeof s);
+                view_reconcile_fmt_num(v, false, s, sizeof s);
         else
                 str_copy(s, isnull ? "NULL" : "-", sizeof s);
         if (coll_reconcile_value(rd, b, REC_BATCH, m, &v, &isnull))
-                recv_fmt_num(v, false, t, sizeof t);
+                view_reconcile_fmt_num(v, false, t, sizeof t);
         else
                 str_copy(t, isnull ? "NULL" : "-", sizeof t);
         if (coll_reconcile_delta(rd, b, m, &delta, &pct, &has_pct)) {
                 if (delta == 0) {
                         str_copy(dl, "0", sizeof dl);
                 } else {
-                        recv_fmt_num(delta, true, dl, sizeof dl);
+                        view_reconcile_fmt_num(delta, true, dl, sizeof dl);
                         if (has_pct)
                                 snprintf(pc, sizeof pc, " (%+.2f%%)", pct);
                 }
@@ -104,7 +101,7 @@ static void recv_fmt_measure(const struct reconcile_data *rd, const struct recon
 }
 
 /* "2024-05-01T10:00:00.000Z amount +5.01 (+0.50%)". */
-static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
+static void view_reconcile_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
 {
         const struct reconcile_bucket *b;
         char key[96], dl[40], pc[32] = "";
@@ -118,7 +115,7 @@ static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
         b = &rd->buckets[rd->worst_bucket];
         coll_reconcile_key_text(rd, b, key, sizeof key);
         if (coll_reconcile_delta(rd, b, rd->worst_measure, &delta, &pct, &has_pct)) {
-                recv_fmt_num(delta, true, dl, sizeof dl);
+                view_reconcile_fmt_num(delta, true, dl, sizeof dl);
                 if (has_pct)
                         snprintf(pc, sizeof pc, " (%+.2f%%)", pct);
         } else {
@@ -127,10 +124,10 @@ static void recv_fmt_worst(const struct reconcile_data *rd, char *buf, size_t n)
         snprintf(buf, n, "%s %s %s%s", key, rd->measures[rd->worst_measure], dl, pc);
 }
 
-static void recv_row(const struct view_data *d, const struct source_cfg *src,
-                     const struct snapshot *s, struct table_row *row)
+static void view_reconcile_row(const struct view_data *d, const struct source_cfg *src,
+                               const struct snapshot *s, struct table_row *row)
 {
-        const struct reconcile_data *rd = recv_data(s);
+        const struct reconcile_data *rd = view_reconcile_data(s);
         enum coll_status st = s ? s->status : COLL_UNKNOWN;
         enum severity ms = SEV_OK, xs = SEV_OK;
         char buf[TABLE_CELL_MAX];
@@ -160,11 +157,10 @@ static void recv_row(const struct view_data *d, const struct source_cfg *src,
                                rd->missing_in_batch ? view_sev_role(xs) : ROLE_DEFAULT, "%zu",
                                rd->missing_in_batch);
                 table_cell_set(row, RECV_IN_FLIGHT, ROLE_DIM, "%zu", rd->in_flight);
-                recv_fmt_worst(rd, buf, sizeof buf);
+                view_reconcile_fmt_worst(rd, buf, sizeof buf);
                 table_cell_set(row, RECV_WORST, rd->has_worst ? view_sev_role(ms) : ROLE_DIM,
                                "%s", buf);
-                spark_ring(&rd->hist, RECV_SPARK_W, d->ascii, buf, sizeof buf);
-                table_cell_set(row, RECV_HIST, ROLE_SPARK, "%s", buf);
+                common_spark_cell(row, RECV_HIST, &rd->hist, RECV_SPARK_W, d->ascii);
         }
         row->sev = view_alert_sev(d->alerts, src->name, NULL);
         row->sev = view_worst(row->sev, ms);
@@ -175,8 +171,8 @@ static void recv_row(const struct view_data *d, const struct source_cfg *src,
 void view_reconcile_rows(const struct view_data *d, struct table_rows *out)
 {
         for (size_t i = 0; i < d->n; i++)
-                if (recv_is_check(&d->srcs[i]))
-                        recv_row(d, &d->srcs[i], d->snaps[i], table_rows_add(out));
+                if (common_is_kind(&d->srcs[i], "reconcile"))
+                        view_reconcile_row(d, &d->srcs[i], d->snaps[i], table_rows_add(out));
 }
 
 void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
@@ -189,7 +185,7 @@ void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
                 const struct snapshot *s = d->snaps[i];
                 char b[32];
 
-                if (!recv_is_check(src))
+                if (!common_is_kind(src, "reconcile"))
                         continue;
                 n++;
                 tlines_add(out, ROLE_TITLE, "%s", src->name);
@@ -210,7 +206,7 @@ void view_reconcile_preamble(const struct view_data *d, struct tlines *out)
 
 /* Bucket indexes in display order: newest first; past the cap, the
  * buckets that are not `match` first. Returns how many (<= cap). */
-static size_t recv_order(const struct reconcile_data *rd, size_t *idx, size_t cap)
+static size_t view_reconcile_order(const struct reconcile_data *rd, size_t *idx, size_t cap)
 {
         size_t n = 0;
 
@@ -226,13 +222,12 @@ static size_t recv_order(const struct reconcile_data *rd, size_t *idx, size_t ca
         return n;
 }
 
-static void recv_detail_chart(const struct reconcile_data *rd, int width, bool ascii,
-                              struct tlines *out)
+static void view_reconcile_detail_chart(const struct reconcile_data *rd, int width, bool ascii,
+                                        struct tlines *out)
 {
         enum { H = 6 };
         double v[RING_CAP], hi = 0;
         size_t n = ring_values(&rd->hist, v, RING_CAP);
-        char rows[H][RING_CAP * 4 + 1], *lines[H];
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
         tlines_add(out, ROLE_TITLE, "Mismatched buckets per poll");
@@ -244,15 +239,7 @@ static void recv_detail_chart(const struct reconcile_data *rd, int width, bool a
                 if (v[i] > hi)
                         hi = v[i];
         tlines_seg(out, ROLE_DIM, "  (%zu polls, max %.0f, now %.0f)", n, hi, v[n - 1]);
-        if (width > (int)n)
-                width = (int)n;
-        if (width < 8)
-                width = 8;
-        for (int i = 0; i < H; i++)
-                lines[i] = rows[i];
-        spark_chart(v, n, width, H, ascii, lines, sizeof rows[0]);
-        for (int i = 0; i < H; i++)
-                tlines_add(out, ROLE_SPARK, "  %s", rows[i]);
+        common_chart(out, v, n, common_chart_width(width, n), H, ascii, "  ");
 }
 
 void view_reconcile_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -261,15 +248,10 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         const struct snapshot *s = NULL;
         const struct reconcile_data *rd;
         const struct reconcile_cfg *c;
-        size_t *idx, n, na = 0, shown_bad = 0;
+        size_t *idx, n, shown_bad = 0;
         char buf[64];
-        enum theme_role role;
 
-        for (size_t i = 0; i < d->n; i++)
-                if (recv_is_check(&d->srcs[i]) && strcmp(d->srcs[i].name, id) == 0) {
-                        src = &d->srcs[i];
-                        s = d->snaps[i];
-                }
+        src = common_source(d, "reconcile", id, &s);
         tlines_add(out, ROLE_TITLE, "Check %s", id);
         if (!src) {
                 tlines_add(out, ROLE_WARN, "  no such check");
@@ -278,10 +260,8 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         c = src->kind_cfg;
         tlines_seg(out, ROLE_DIM, "  speed %s vs batch %s", c->speed.source.name,
                    c->batch.source.name);
-        view_fmt_age(s, d->now_mono, buf, sizeof buf, &role);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s%s",
-                   role == ROLE_STALE ? "" : "age ", buf);
-        rd = recv_data(s);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_LABEL);
+        rd = view_reconcile_data(s);
         if (s && s->error[0])
                 tlines_add(out, s->status == COLL_DOWN ? ROLE_CRIT : ROLE_WARN, "  %s: %s",
                            coll_status_name(s->status), s->error);
@@ -293,7 +273,8 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         tlines_add(out, ROLE_DEFAULT, "  compared %zu: ", rd->compared);
         tlines_seg(out, ROLE_OK, "%zu match", rd->matched);
         tlines_seg(out, ROLE_DEFAULT, ", %zu within", rd->within);
-        tlines_seg(out, rd->mismatched ? ROLE_CRIT : ROLE_DEFAULT, ", %zu mismatch", rd->mismatched);
+        tlines_seg(out, rd->mismatched ? ROLE_CRIT : ROLE_DEFAULT, ", %zu mismatch",
+                   rd->mismatched);
         tlines_seg(out, rd->missing_in_speed + rd->missing_in_batch ? ROLE_WARN : ROLE_DEFAULT,
                    "   missing in speed %zu, in batch %zu", rd->missing_in_speed,
                    rd->missing_in_batch);
@@ -316,7 +297,7 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
                 tlines_seg(out, ROLE_COLUMN, "  %-*s", RECV_MEASURE_W, h);
         }
         idx = xcalloc(RECV_DETAIL_MAX, sizeof *idx);
-        n = recv_order(rd, idx, RECV_DETAIL_MAX);
+        n = view_reconcile_order(rd, idx, RECV_DETAIL_MAX);
         for (size_t i = 0; i < n; i++) {
                 const struct reconcile_bucket *b = &rd->buckets[idx[i]];
 
@@ -325,14 +306,14 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         }
         for (size_t i = 0; i < n; i++) {
                 const struct reconcile_bucket *b = &rd->buckets[idx[i]];
-                enum theme_role r = recv_class_role(b->cls);
+                enum theme_role r = view_reconcile_class_role(b->cls);
                 char key[128], mv[TSEG_MAX];
 
                 coll_reconcile_key_text(rd, b, key, sizeof key);
                 tlines_add(out, b->cls == REC_IN_FLIGHT ? ROLE_DIM : ROLE_DEFAULT, "  %-26s", key);
                 tlines_seg(out, r, " %-16s", coll_reconcile_class_name(b->cls));
                 for (size_t m = 0; m < rd->n_measures && m < RECV_MEASURES; m++) {
-                        recv_fmt_measure(rd, b, m, mv, sizeof mv);
+                        view_reconcile_fmt_measure(rd, b, m, mv, sizeof mv);
                         tlines_seg(out, b->cls == REC_MATCH ? ROLE_DEFAULT : r, "  %-*s",
                                    RECV_MEASURE_W, mv);
                 }
@@ -348,20 +329,8 @@ void view_reconcile_detail(const struct view_data *d, const char *id, struct tli
         if (!rd->n_buckets)
                 tlines_add(out, ROLE_DIM, "  no buckets: both queries returned no rows");
 
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *a = &d->alerts->v[i];
-
-                if (strcmp(a->source, src->name) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(a->sev), "  %-5s", severity_name(a->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", a->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
-        recv_detail_chart(rd, d->width - 4, d->ascii, out);
+        common_alerts(out, d, src->name, NULL);
+        view_reconcile_detail_chart(rd, d->width - 4, d->ascii, out);
 }
 
 const struct view_ops view_reconcile_ops = {

@@ -18,6 +18,7 @@
  * rows(), preamble() and detail() are pure (see view.h).
  */
 #include "views/view.h"
+#include "views/common.h"
 #include "views/spark.h"
 
 #include <math.h>
@@ -64,18 +65,13 @@ static const struct column view_spark_sched_columns[] = {
         [SPS__COUNT]   = { NULL, 0, 0, COL_LEFT },
 };
 
-static bool spv_is_spark(const struct source_cfg *src)
-{
-        return src->ops && src->ops->name && strcmp(src->ops->name, "spark") == 0;
-}
-
-static const struct spark_data *spv_data(const struct snapshot *s)
+static const struct spark_data *view_spark_data(const struct snapshot *s)
 {
         return s ? (const struct spark_data *)s->data : NULL;
 }
 
 /* 12.3, 4.5k, 1.2M; NAN "-" */
-static void spv_rate(double v, char *buf, size_t n)
+static void view_spark_rate(double v, char *buf, size_t n)
 {
         if (isnan(v))
                 str_copy(buf, "-", n);
@@ -87,7 +83,7 @@ static void spv_rate(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.1fM", v / 1e6);
 }
 
-static void spv_ms(double v, char *buf, size_t n)
+static void view_spark_ms(double v, char *buf, size_t n)
 {
         if (isnan(v))
                 str_copy(buf, "-", n);
@@ -99,7 +95,7 @@ static void spv_ms(double v, char *buf, size_t n)
                 fmt_duration_ms((int64_t)llround(v), buf, n);
 }
 
-static void spv_age(int64_t now, int64_t t, char *buf, size_t n)
+static void view_spark_age(int64_t now, int64_t t, char *buf, size_t n)
 {
         if (t < 0 || now < 0)
                 str_copy(buf, "-", n);
@@ -108,7 +104,7 @@ static void spv_age(int64_t now, int64_t t, char *buf, size_t n)
 }
 
 /* First line of s (errors can be long stack traces). */
-static void spv_first_line(const char *s, char *buf, size_t n)
+static void view_spark_first_line(const char *s, char *buf, size_t n)
 {
         size_t k = strcspn(s, "\r\n");
 
@@ -117,15 +113,14 @@ static void spv_first_line(const char *s, char *buf, size_t n)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
-                        const struct snapshot *s, const struct spark_data *sd,
-                        const struct spark_app *a, struct table_row *row)
+static void view_spark_app_row(const struct view_data *d, const struct source_cfg *src,
+                               const struct snapshot *s, const struct spark_data *sd,
+                               const struct spark_app *a, struct table_row *row)
 {
         const struct spark_rest *r = &a->rest;
         enum severity sev = spark_state_sev(a->state);
         int xf = a->exec_by_state[SPARK_EX_FAILED];
         char buf[TABLE_CELL_MAX], subj[128];
-        char sp[SPV_SPARK_W * 4 + 1];
 
         spark_row_id(src->name, a->namespace_, a->name, row->id, sizeof row->id);
         snprintf(subj, sizeof subj, "%.63s/%.63s", a->namespace_, a->name);
@@ -146,13 +141,13 @@ static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
                 enum severity ds = view_threshold_sev(src, "scheduling_delay_ms",
                                                       r->streaming.sched_delay_ms);
 
-                spv_rate(r->streaming.input_rate, buf, sizeof buf);
+                view_spark_rate(r->streaming.input_rate, buf, sizeof buf);
                 table_cell_set(row, SPV_IN, ROLE_DEFAULT, "%s", buf);
-                spv_rate(r->streaming.processing_rate, buf, sizeof buf);
+                view_spark_rate(r->streaming.processing_rate, buf, sizeof buf);
                 table_cell_set(row, SPV_PROC, behind ? ROLE_WARN : ROLE_DEFAULT, "%s", buf);
-                spv_ms(r->streaming.batch_ms, buf, sizeof buf);
+                view_spark_ms(r->streaming.batch_ms, buf, sizeof buf);
                 table_cell_set(row, SPV_BATCH, ROLE_DEFAULT, "%s", buf);
-                spv_ms(r->streaming.sched_delay_ms, buf, sizeof buf);
+                view_spark_ms(r->streaming.sched_delay_ms, buf, sizeof buf);
                 table_cell_set(row, SPV_DELAY, isnan(r->streaming.sched_delay_ms) ? ROLE_DIM
                                : view_sev_role(ds), "%s", buf);
                 if (ds != SEV_UNKNOWN)
@@ -165,14 +160,12 @@ static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
                 table_cell_set(row, SPV_BATCH, ROLE_DIM, "%s", q);
                 table_cell_set(row, SPV_DELAY, ROLE_DIM, "%s", q);
         }
-        spark_ring(&a->in_hist, SPV_SPARK_W, d->ascii, sp, sizeof sp);
-        table_cell_set(row, SPV_IN_H, ROLE_SPARK, "%s", sp);
-        spark_ring(&a->proc_hist, SPV_SPARK_W, d->ascii, sp, sizeof sp);
-        table_cell_set(row, SPV_PROC_H, ROLE_SPARK, "%s", sp);
-        spv_age(sd->now, a->created_ms, buf, sizeof buf);
+        common_spark_cell(row, SPV_IN_H, &a->in_hist, SPV_SPARK_W, d->ascii);
+        common_spark_cell(row, SPV_PROC_H, &a->proc_hist, SPV_SPARK_W, d->ascii);
+        view_spark_age(sd->now, a->created_ms, buf, sizeof buf);
         table_cell_set(row, SPV_AGE, ROLE_DEFAULT, "%s", buf);
         if (a->error) {
-                spv_first_line(a->error, buf, sizeof buf);
+                view_spark_first_line(a->error, buf, sizeof buf);
                 table_cell_set(row, SPV_ERROR, spark_state_sev(a->state) == SEV_CRIT
                                ? ROLE_CRIT : ROLE_WARN, "%s", buf);
         } else if (r->error) {
@@ -182,9 +175,9 @@ static void spv_app_row(const struct view_data *d, const struct source_cfg *src,
         row->stale = snapshot_is_stale(s, d->now_mono) != 0;
 }
 
-static void spv_sched_row(const struct view_data *d, const struct source_cfg *src,
-                          const struct snapshot *s, const struct spark_data *sd,
-                          const struct spark_sched *c, struct table_row *row)
+static void view_spark_sched_row(const struct view_data *d, const struct source_cfg *src,
+                                 const struct snapshot *s, const struct spark_data *sd,
+                                 const struct spark_sched *c, struct table_row *row)
 {
         char buf[64], subj[128];
         bool failed = c->schedule_state && strcmp(c->schedule_state, "FailedValidation") == 0;
@@ -202,16 +195,16 @@ static void spv_sched_row(const struct view_data *d, const struct source_cfg *sr
         table_cell_set(row, SPS_SUSPEND, c->suspend ? ROLE_WARN : ROLE_DIM, "%s",
                        c->suspend ? "yes" : "no");
         if (c->last_run_ms >= 0) {
-                spv_age(sd->now, c->last_run_ms, buf, sizeof buf);
+                view_spark_age(sd->now, c->last_run_ms, buf, sizeof buf);
                 table_cell_set(row, SPS_LAST, ROLE_DEFAULT, "%s ago", buf);
         } else {
                 table_cell_set(row, SPS_LAST, ROLE_DIM, "-");
         }
         if (c->next_run_ms >= 0 && c->next_run_ms >= sd->now) {
-                spv_age(c->next_run_ms, sd->now, buf, sizeof buf);
+                view_spark_age(c->next_run_ms, sd->now, buf, sizeof buf);
                 table_cell_set(row, SPS_NEXT, ROLE_DEFAULT, "in %s", buf);
         } else if (c->next_run_ms >= 0) {
-                spv_age(sd->now, c->next_run_ms, buf, sizeof buf);
+                view_spark_age(sd->now, c->next_run_ms, buf, sizeof buf);
                 table_cell_set(row, SPS_NEXT, ROLE_WARN, "%s ago", buf);
         } else {
                 table_cell_set(row, SPS_NEXT, ROLE_DIM, "-");
@@ -232,14 +225,14 @@ void view_spark_rows(const struct view_data *d, struct table_rows *out)
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
                 const struct snapshot *s = d->snaps[i];
-                const struct spark_data *sd = spv_data(s);
+                const struct spark_data *sd = view_spark_data(s);
 
-                if (!spv_is_spark(src) || !sd)
+                if (!common_is_kind(src, "spark") || !sd)
                         continue;
                 if (sched) {
                         for (size_t j = 0; j < sd->n_scheds; j++)
-                                spv_sched_row(d, src, s, sd, &sd->scheds[j],
-                                              table_rows_add(out));
+                                view_spark_sched_row(d, src, s, sd, &sd->scheds[j],
+                                                     table_rows_add(out));
                         continue;
                 }
                 /* failing and warning states first, then the rest; both in
@@ -250,33 +243,21 @@ void view_spark_rows(const struct view_data *d, struct table_rows *out)
                                 bool bad = spark_state_sev(a->state) != SEV_OK;
 
                                 if (bad == (pass == 0))
-                                        spv_app_row(d, src, s, sd, a, table_rows_add(out));
+                                        view_spark_app_row(d, src, s, sd, a, table_rows_add(out));
                         }
         }
 }
 
 /* ---- preamble ------------------------------------------------------------ */
 
-static void spv_source_line(const struct view_data *d, const struct source_cfg *src,
-                            const struct snapshot *s, struct tlines *out)
+static void view_spark_source_line(const struct view_data *d, const struct source_cfg *src,
+                                   const struct snapshot *s, struct tlines *out)
 {
-        const struct spark_data *sd = spv_data(s);
+        const struct spark_data *sd = view_spark_data(s);
         size_t running = 0, failed = 0, streaming = 0, behind = 0;
-        enum theme_role role;
-        char age[64];
 
-        tlines_add(out, ROLE_TITLE, "%s", src->name);
-        if (!s || s->status == COLL_UNKNOWN) {
-                tlines_seg(out, ROLE_UNKNOWN, "  waiting for the first poll");
+        if (!common_source_head(out, d, src, s, sd, COMMON_AGE_BARE))
                 return;
-        }
-        view_fmt_age(s, d->now_mono, age, sizeof age, &role);
-        if (s->status == COLL_DOWN || !sd) {
-                tlines_seg(out, view_status_role(s->status), "  %s: %s",
-                           coll_status_name(s->status), s->error[0] ? s->error : "no data");
-                tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  %s", age);
-                return;
-        }
         for (size_t i = 0; i < sd->n_apps; i++) {
                 const struct spark_app *a = &sd->apps[i];
 
@@ -293,9 +274,8 @@ static void spv_source_line(const struct view_data *d, const struct source_cfg *
         tlines_seg(out, failed ? ROLE_CRIT : ROLE_OK, "  %zu failed", failed);
         tlines_seg(out, behind ? ROLE_WARN : ROLE_DIM, "  %zu behind", behind);
         tlines_seg(out, ROLE_DEFAULT, "  %zu scheduled", sd->n_scheds);
-        tlines_seg(out, role == ROLE_DEFAULT ? ROLE_DIM : role, "  age %s", age);
-        if (s->status == COLL_DEGRADED && s->error[0])
-                tlines_add(out, ROLE_WARN, "  degraded: %s", s->error);
+        common_age_seg(out, s, d->now_mono, COMMON_AGE_PREFIX);
+        common_degraded(out, s);
         for (size_t i = 0; i < sd->n_notes; i++)
                 tlines_add(out, ROLE_WARN, "  note: %s", sd->notes[i]);
 }
@@ -305,10 +285,10 @@ void view_spark_preamble(const struct view_data *d, struct tlines *out)
         size_t n = 0;
 
         for (size_t i = 0; i < d->n; i++) {
-                if (!spv_is_spark(&d->srcs[i]))
+                if (!common_is_kind(&d->srcs[i], "spark"))
                         continue;
                 n++;
-                spv_source_line(d, &d->srcs[i], d->snaps[i], out);
+                view_spark_source_line(d, &d->srcs[i], d->snaps[i], out);
         }
         if (!n)
                 tlines_add(out, ROLE_DIM, "no spark sources configured");
@@ -320,16 +300,8 @@ void view_spark_preamble(const struct view_data *d, struct tlines *out)
 
 /* ---- detail -------------------------------------------------------------- */
 
-static void spv_time(int64_t ms, char *buf, size_t n)
-{
-        if (ms < 0)
-                str_copy(buf, "-", n);
-        else
-                fmt_rfc3339(ms, buf, n);
-}
-
 /* Long text, line by line, in pieces that fit a segment. */
-static void spv_text(struct tlines *out, enum theme_role role, const char *s)
+static void view_spark_text(struct tlines *out, enum theme_role role, const char *s)
 {
         const size_t piece = 120;
 
@@ -348,54 +320,24 @@ static void spv_text(struct tlines *out, enum theme_role role, const char *s)
         }
 }
 
-static void spv_chart(const struct view_data *d, struct tlines *out, const char *title,
-                      const struct ring *r)
+static void view_spark_chart(const struct view_data *d, struct tlines *out, const char *title,
+                             const struct ring *r)
 {
         double v[RING_CAP];
         size_t n = ring_values(r, v, RING_CAP);
         int w = d->width > 16 ? d->width - 8 : 60;
-        char *lines[SPV_CHART_H];
-        size_t lsz;
         char last[32];
 
         if (w > RING_CAP)
                 w = RING_CAP;
-        lsz = (size_t)w * 4 + 1;
-        spv_rate(ring_last(r), last, sizeof last);
+        view_spark_rate(ring_last(r), last, sizeof last);
         tlines_add(out, ROLE_DEFAULT, "  %s (now %s/s, %zu polls)", title, last, n);
-        if (!n)
-                return;
-        for (int i = 0; i < SPV_CHART_H; i++)
-                lines[i] = xmalloc(lsz);
-        spark_chart(v, n, w, SPV_CHART_H, d->ascii, lines, lsz);
-        for (int i = 0; i < SPV_CHART_H; i++) {
-                tlines_add(out, ROLE_SPARK, "    %s", lines[i]);
-                free(lines[i]);
-        }
+        if (n)
+                common_chart(out, v, n, w, SPV_CHART_H, d->ascii, "    ");
 }
 
-static void spv_alerts(const struct view_data *d, const char *sname, const char *subj,
-                       struct tlines *out)
-{
-        size_t na = 0;
-
-        tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Alerts");
-        for (size_t i = 0; d->alerts && i < d->alerts->n; i++) {
-                const struct alert *al = &d->alerts->v[i];
-
-                if (strcmp(al->source, sname) != 0 || strcmp(al->subject, subj) != 0)
-                        continue;
-                tlines_add(out, view_sev_role(al->sev), "  %-5s", severity_name(al->sev));
-                tlines_seg(out, ROLE_DEFAULT, " %s", al->message);
-                na++;
-        }
-        if (!na)
-                tlines_add(out, ROLE_DIM, "  none");
-}
-
-static void spv_detail_rest(const struct view_data *d, const struct spark_app *a,
-                            struct tlines *out)
+static void view_spark_detail_rest(const struct view_data *d, const struct spark_app *a,
+                                   struct tlines *out)
 {
         const struct spark_rest *r = &a->rest;
         const struct spark_streaming *st = &r->streaming;
@@ -430,7 +372,7 @@ static void spv_detail_rest(const struct view_data *d, const struct spark_app *a
         else
                 tlines_kv(out, "failed jobs", ROLE_DIM, "unknown");
         for (size_t i = 0; i < r->n_jobs; i++) {
-                spv_time(r->jobs[i].completed_ms, b1, sizeof b1);
+                fmt_rfc3339_or_dash(r->jobs[i].completed_ms, b1, sizeof b1);
                 tlines_add(out, ROLE_WARN, "    job %lld", (long long)r->jobs[i].id);
                 tlines_seg(out, ROLE_DEFAULT, "  %s  %d failed tasks  %.160s", b1,
                            r->jobs[i].failed_tasks, r->jobs[i].name ? r->jobs[i].name : "");
@@ -443,12 +385,12 @@ static void spv_detail_rest(const struct view_data *d, const struct spark_app *a
         for (size_t i = 0; i < r->n_stages; i++) {
                 const struct spark_stage *sg = &r->stages[i];
 
-                spv_time(sg->completed_ms, b1, sizeof b1);
+                fmt_rfc3339_or_dash(sg->completed_ms, b1, sizeof b1);
                 tlines_add(out, ROLE_WARN, "    stage %lld.%lld", (long long)sg->id,
                            (long long)sg->attempt);
                 tlines_seg(out, ROLE_DEFAULT, "  %s  %.160s", b1, sg->name ? sg->name : "");
                 if (sg->failure)
-                        spv_text(out, ROLE_DIM, sg->failure);
+                        view_spark_text(out, ROLE_DIM, sg->failure);
         }
 
         tlines_add(out, ROLE_DEFAULT, "%s", "");
@@ -463,30 +405,30 @@ static void spv_detail_rest(const struct view_data *d, const struct spark_app *a
                   : "Structured Streaming (/metrics/json gauges)");
         if (st->queries)
                 tlines_kv(out, "queries", ROLE_DEFAULT, "%d", st->queries);
-        spv_rate(st->input_rate, b1, sizeof b1);
-        spv_rate(st->processing_rate, b2, sizeof b2);
+        view_spark_rate(st->input_rate, b1, sizeof b1);
+        view_spark_rate(st->processing_rate, b2, sizeof b2);
         tlines_kv(out, "input", ROLE_DEFAULT, "%s records/s", b1);
         tlines_kv(out, "processed", a->behind_ms > 0 ? ROLE_WARN : ROLE_DEFAULT,
                   "%s records/s", b2);
-        spv_ms(st->batch_ms, b1, sizeof b1);
+        view_spark_ms(st->batch_ms, b1, sizeof b1);
         tlines_kv(out, "batch duration", ROLE_DEFAULT, "%s", b1);
-        spv_ms(st->sched_delay_ms, b1, sizeof b1);
+        view_spark_ms(st->sched_delay_ms, b1, sizeof b1);
         tlines_kv(out, "scheduling delay", ROLE_DEFAULT, "%s", b1);
         if (!isnan(st->proc_time_ms)) {
-                spv_ms(st->proc_time_ms, b1, sizeof b1);
+                view_spark_ms(st->proc_time_ms, b1, sizeof b1);
                 tlines_kv(out, "processing time", ROLE_DEFAULT, "%s per batch", b1);
         }
         if (a->behind_ms > 0) {
                 fmt_duration_ms(a->behind_ms, b1, sizeof b1);
                 tlines_kv(out, "behind input for", ROLE_WARN, "%s", b1);
         }
-        spv_chart(d, out, "input records/s", &a->in_hist);
-        spv_chart(d, out, "processed records/s", &a->proc_hist);
+        view_spark_chart(d, out, "input records/s", &a->in_hist);
+        view_spark_chart(d, out, "processed records/s", &a->proc_hist);
 }
 
-static void spv_detail_app(const struct view_data *d, const struct source_cfg *src,
-                           const struct spark_data *sd, const struct spark_app *a,
-                           struct tlines *out)
+static void view_spark_detail_app(const struct view_data *d, const struct source_cfg *src,
+                                  const struct spark_data *sd, const struct spark_app *a,
+                                  struct tlines *out)
 {
         char b1[64], b2[64], subj[128];
 
@@ -509,25 +451,25 @@ static void spv_detail_app(const struct view_data *d, const struct source_cfg *s
                   a->exec_by_state[SPARK_EX_RUNNING], a->exec_by_state[SPARK_EX_PENDING],
                   a->exec_by_state[SPARK_EX_COMPLETED], a->exec_by_state[SPARK_EX_FAILED],
                   a->exec_by_state[SPARK_EX_UNKNOWN]);
-        spv_time(a->submitted_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(a->submitted_ms, b1, sizeof b1);
         tlines_kv(out, "last submitted", ROLE_DEFAULT, "%s", b1);
-        spv_time(a->terminated_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(a->terminated_ms, b1, sizeof b1);
         tlines_kv(out, "terminated", ROLE_DEFAULT, "%s", b1);
-        spv_age(sd->now, a->created_ms, b2, sizeof b2);
+        view_spark_age(sd->now, a->created_ms, b2, sizeof b2);
         tlines_kv(out, "age", ROLE_DEFAULT, "%s", b2);
         if (a->error) {
                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                 tlines_add(out, ROLE_TITLE, "Error message");
-                spv_text(out, spark_state_sev(a->state) == SEV_CRIT ? ROLE_CRIT : ROLE_WARN,
-                         a->error);
+                view_spark_text(out, spark_state_sev(a->state) == SEV_CRIT ? ROLE_CRIT : ROLE_WARN,
+                                a->error);
         }
-        spv_detail_rest(d, a, out);
-        spv_alerts(d, src->name, subj, out);
+        view_spark_detail_rest(d, a, out);
+        common_alerts(out, d, src->name, subj);
 }
 
-static void spv_detail_sched(const struct view_data *d, const struct source_cfg *src,
-                             const struct spark_data *sd, const struct spark_sched *c,
-                             struct tlines *out)
+static void view_spark_detail_sched(const struct view_data *d, const struct source_cfg *src,
+                                    const struct spark_data *sd, const struct spark_sched *c,
+                                    struct tlines *out)
 {
         char b1[64], subj[128];
         const struct spark_app *last = c->last_run_name
@@ -544,16 +486,16 @@ static void spv_detail_sched(const struct view_data *d, const struct source_cfg 
                   "%s", c->schedule_state && *c->schedule_state ? c->schedule_state : "(new)");
         if (c->reason)
                 tlines_kv(out, "reason", ROLE_DEFAULT, "%s", c->reason);
-        spv_time(c->last_run_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(c->last_run_ms, b1, sizeof b1);
         tlines_kv(out, "last run", ROLE_DEFAULT, "%s", b1);
-        spv_time(c->next_run_ms, b1, sizeof b1);
+        fmt_rfc3339_or_dash(c->next_run_ms, b1, sizeof b1);
         tlines_kv(out, "next run", ROLE_DEFAULT, "%s", b1);
         tlines_kv(out, "last run name", ROLE_DEFAULT, "%s",
                   c->last_run_name ? c->last_run_name : "-");
         if (last)
                 tlines_kv(out, "last run state", spark_state_role(last->state), "%s",
                           last->state == SPARK_ST_NEW ? "(new)" : last->state_text);
-        spv_alerts(d, src->name, subj, out);
+        common_alerts(out, d, src->name, subj);
 }
 
 void view_spark_detail(const struct view_data *d, const char *id, struct tlines *out)
@@ -579,20 +521,20 @@ void view_spark_detail(const struct view_data *d, const char *id, struct tlines 
         snprintf(ns, sizeof ns, "%.*s", (int)(slash - key), key);
         for (size_t i = 0; i < d->n; i++) {
                 const struct source_cfg *src = &d->srcs[i];
-                const struct spark_data *sd = spv_data(d->snaps[i]);
+                const struct spark_data *sd = view_spark_data(d->snaps[i]);
 
-                if (!spv_is_spark(src) || strcmp(src->name, sname) != 0)
+                if (!common_is_kind(src, "spark") || strcmp(src->name, sname) != 0)
                         continue;
                 for (size_t j = 0; sd && sched && j < sd->n_scheds; j++)
                         if (strcmp(sd->scheds[j].namespace_, ns) == 0 &&
                             strcmp(sd->scheds[j].name, slash + 1) == 0) {
-                                spv_detail_sched(d, src, sd, &sd->scheds[j], out);
+                                view_spark_detail_sched(d, src, sd, &sd->scheds[j], out);
                                 return;
                         }
                 for (size_t j = 0; sd && !sched && j < sd->n_apps; j++)
                         if (strcmp(sd->apps[j].namespace_, ns) == 0 &&
                             strcmp(sd->apps[j].name, slash + 1) == 0) {
-                                spv_detail_app(d, src, sd, &sd->apps[j], out);
+                                view_spark_detail_app(d, src, sd, &sd->apps[j], out);
                                 return;
                         }
         }
@@ -606,27 +548,20 @@ static int view_spark_key(struct view *v, int ch)
         if (ch != 's')
                 return VIEW_IGNORED;
         v->flags ^= VIEW_SPARK_F_SCHEDULED;
-        v->sel = v->top = 0;
-        v->sel_id[0] = '\0';
+        common_table_reset(v);
         return VIEW_HANDLED | VIEW_REDRAW;
 }
 
-/* The generic pane with the column table of the current sub-view. The ops
- * copy lives for this call only; UI thread. */
+/* The generic pane with the column table of the current sub-view. UI
+ * thread. */
 static void view_spark_draw(struct view *v, struct _win_st *win, const struct rect *r,
                             const struct view_data *d)
 {
-        const struct view_ops *saved = v->ops;
-        struct view_ops tmp = *saved;
-
-        tmp.draw = NULL;
-        if (d->flags & VIEW_SPARK_F_SCHEDULED) {
-                tmp.columns = view_spark_sched_columns;
-                tmp.empty = "no ScheduledSparkApplications";
-        }
-        v->ops = &tmp;
-        view_draw_generic(v, win, r, d);
-        v->ops = saved;
+        if (d->flags & VIEW_SPARK_F_SCHEDULED)
+                common_draw_columns(v, win, r, d, view_spark_sched_columns,
+                                    "no ScheduledSparkApplications");
+        else
+                common_draw_columns(v, win, r, d, v->ops->columns, NULL);
 }
 
 static const struct view_key view_spark_keys[] = {

@@ -7,6 +7,7 @@
  * theme roles. UI thread only.
  */
 #include "views/view.h"
+#include "views/common.h"
 
 #include <curses.h>
 #include <string.h>
@@ -158,19 +159,10 @@ static void view_draw_detail(struct view *v, WINDOW *win, const struct rect *r,
                              const struct view_data *d)
 {
         struct tlines l;
-        int maxtop;
 
         tlines_init(&l);
         v->ops->detail(d, v->detail_id, &l);
-        maxtop = (int)l.n - r->h;
-        if (maxtop < 0)
-                maxtop = 0;
-        if (v->detail_top > maxtop)
-                v->detail_top = maxtop;
-        if (v->detail_top < 0)
-                v->detail_top = 0;
-        v->detail_n = l.n;
-        v->detail_h = r->h;
+        common_detail_scroll(v, l.n, r->h);
         tlines_draw(win, r, &l, v->detail_top, d->ascii);
         tlines_done(&l);
 }

@@ -9,7 +9,9 @@
  * above the table (preamble) and the Enter detail page are pure too: they
  * produce `struct tlines`. The TUI shell (src/tui*.c) owns the curses
  * screen and draws all of that with table_draw()/tlines_draw(); a pane
- * needs its own draw() only for something a table cannot show.
+ * needs its own draw() only for something a table cannot show. What most
+ * panes draw alike (the source status line, the Alerts block of a detail
+ * page, sparkline cells and charts, sub-view tables) is in views/common.h.
  *
  * Threads: everything here runs on the UI thread, except that the pure
  * functions (rows, preamble, detail, table_*, text_*, spark_*, tlines_*,

@@ -165,6 +165,46 @@ void fmt_duration_ms(int64_t ms, char *buf, size_t n)
                 snprintf(buf, n, "%s%lldd%02lldh", sign, (long long)(s / 86400), (long long)(s % 86400 / 3600));
 }
 
+void fmt_duration_or_dash(int64_t ms, char *buf, size_t n)
+{
+        if (ms < 0)
+                str_copy(buf, "-", n);
+        else
+                fmt_duration_ms(ms, buf, n);
+}
+
+void fmt_seconds_or_dash(double s, char *buf, size_t n)
+{
+        if (!isfinite(s))
+                str_copy(buf, "-", n);
+        else
+                fmt_duration_ms((int64_t)llround(s * 1000.0), buf, n);
+}
+
+void fmt_bytes_or_dash(double bytes, char *buf, size_t n)
+{
+        if (!isfinite(bytes))
+                str_copy(buf, "-", n);
+        else
+                fmt_bytes(bytes, buf, n);
+}
+
+void fmt_count_or_dash(int64_t v, char *buf, size_t n)
+{
+        if (v < 0)
+                str_copy(buf, "-", n);
+        else
+                snprintf(buf, n, "%lld", (long long)v);
+}
+
+void fmt_rfc3339_or_dash(int64_t wall_ms, char *buf, size_t n)
+{
+        if (wall_ms < 0)
+                str_copy(buf, "-", n);
+        else
+                fmt_rfc3339(wall_ms, buf, n);
+}
+
 void str_copy(char *dst, const char *src, size_t n)
 {
         size_t len;

@@ -40,6 +40,14 @@ void fmt_rfc3339(int64_t wall_ms, char *buf, size_t n);
 void fmt_bytes(double bytes, char *buf, size_t n);
 /* "850ms", "12s", "3m04s", "2h05m", "3d04h". */
 void fmt_duration_ms(int64_t ms, char *buf, size_t n);
+/* The same with "-" for an unknown value: a duration or age in ms < 0, a
+ * count < 0, a non-finite number of bytes or seconds. */
+void fmt_duration_or_dash(int64_t ms, char *buf, size_t n);
+void fmt_seconds_or_dash(double s, char *buf, size_t n);
+void fmt_bytes_or_dash(double bytes, char *buf, size_t n);
+void fmt_count_or_dash(int64_t v, char *buf, size_t n);
+/* fmt_rfc3339, or "-" for a time < 0 (unknown). */
+void fmt_rfc3339_or_dash(int64_t wall_ms, char *buf, size_t n);
 
 /* Copies at most n-1 bytes and always terminates (n > 0). */
 void str_copy(char *dst, const char *src, size_t n);

@@ -28,6 +28,7 @@
 #include "core/snapshot.h"
 #include "core/theme.h"
 #include "core/util.h"
+#include "views/common.h"
 #include "views/view.h"
 
 /* Prints s at (y, x) clipped to w cells; returns the cells used. */
@@ -345,15 +346,10 @@ static void draw_status(struct tui *t, int y)
 static void draw_help(struct tui *t, const struct rect *r)
 {
         struct tlines l;
-        int maxtop;
 
         tlines_init(&l);
         tui_help_lines(t, &l);
-        maxtop = (int)l.n - r->h;
-        if (maxtop < 0)
-                maxtop = 0;
-        if (t->help_top > maxtop)
-                t->help_top = maxtop;
+        t->help_top = common_clamp_top(t->help_top, l.n, r->h);
         t->help_h = r->h;
         t->help_n = l.n;
         tlines_draw(stdscr, r, &l, t->help_top, t->ascii);
@@ -516,12 +512,7 @@ static void draw_action(struct tui *t, const struct rect *pane)
 /* An action's result page, scrolled like the help page. */
 static void draw_pager(struct tui *t, const struct rect *r)
 {
-        int maxtop = (int)t->pager.n - r->h;
-
-        if (maxtop < 0)
-                maxtop = 0;
-        if (t->pager_top > maxtop)
-                t->pager_top = maxtop;
+        t->pager_top = common_clamp_top(t->pager_top, t->pager.n, r->h);
         t->pager_h = r->h;
         tlines_draw(stdscr, r, &t->pager, t->pager_top, t->ascii);
         if (!t->pager_pat[0] || t->pager_edit)
