@@ -145,7 +145,7 @@ void view_alerts_detail(const struct view_data *d, const char *id, struct tlines
                 tlines_kv(out, "threshold crossed", ROLE_DEFAULT, "%s", buf);
                 tlines_kv(out, "trend (5 min)", ROLE_DEFAULT, "%s",
                           alerttrack_trend_name(alerttrack_trend(tr, AL_TREND_WINDOW_MS)));
-                spark_ring(&tr->values, 40, d->ascii, buf, sizeof buf);
+                sparkline_ring(&tr->values, 40, d->ascii, buf, sizeof buf);
                 tlines_kv(out, "history", ROLE_SPARK, "%s", buf);
         }
 }

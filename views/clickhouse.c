@@ -332,7 +332,7 @@ static void view_clickhouse_spark_seg(struct tlines *out, const struct ring *r, 
 {
         char buf[CHV_SPARK_W * 4 + 1];
 
-        spark_ring(r, CHV_SPARK_W, ascii, buf, sizeof buf);
+        sparkline_ring(r, CHV_SPARK_W, ascii, buf, sizeof buf);
         tlines_seg(out, ROLE_SPARK, " %s", buf);
 }
 

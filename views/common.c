@@ -149,7 +149,7 @@ void common_spark_cell(struct table_row *row, int col, const struct ring *r, int
         char buf[TABLE_CELL_MAX];
 
         assert(width >= 0 && (size_t)width * 4 + 1 <= sizeof buf);
-        spark_ring(r, width, ascii, buf, sizeof buf);
+        sparkline_ring(r, width, ascii, buf, sizeof buf);
         table_cell_set(row, col, ROLE_SPARK, "%s", buf);
 }
 
@@ -170,7 +170,7 @@ void common_chart(struct tlines *out, const double *v, size_t n, int width, int 
 
         for (int i = 0; i < height; i++)
                 lines[i] = xmalloc(lsz);
-        spark_chart(v, n, width, height, ascii, lines, lsz);
+        sparkline_chart(v, n, width, height, ascii, lines, lsz);
         for (int i = 0; i < height; i++) {
                 tlines_add(out, ROLE_SPARK, "%s%s", indent, lines[i]);
                 free(lines[i]);

@@ -85,7 +85,7 @@ void common_spark_cell(struct table_row *row, int col, const struct ring *r, int
 /* A chart width for n samples in `width` cells: no wider than the
  * samples, no narrower than 8. */
 int common_chart_width(int width, size_t n);
-/* `height` lines of the chart of v[0..n) (see spark_chart), `width` cells
+/* `height` lines of the chart of v[0..n) (see sparkline_chart), `width` cells
  * each, in ROLE_SPARK after `indent`. */
 void common_chart(struct tlines *out, const double *v, size_t n, int width, int height,
                   bool ascii, const char *indent);

@@ -236,7 +236,7 @@ static void view_kafka_spark_i64(const int64_t *v, size_t n, bool ascii, char *b
                 n = KAFKA_SPARK_N;
         for (size_t i = 0; i < n; i++)
                 x[i] = v[i] >= 0 ? (double)v[i] : NAN;
-        spark_line(x, n, KV_SPARK_W, ascii, buf, bn);
+        sparkline_values(x, n, KV_SPARK_W, ascii, buf, bn);
 }
 
 static void view_kafka_row_id(struct table_row *row, const char *src, const char *kind,
@@ -613,7 +613,7 @@ static void view_kafka_topic_row(const struct view_data *d, const struct source_
                        "%s", buf);
         for (size_t i = 0; i < t->n_rate_hist && i < KAFKA_SPARK_N; i++)
                 x[i] = t->rate_hist[i];
-        spark_line(x, t->n_rate_hist < KAFKA_SPARK_N ? t->n_rate_hist : KAFKA_SPARK_N,
+        sparkline_values(x, t->n_rate_hist < KAFKA_SPARK_N ? t->n_rate_hist : KAFKA_SPARK_N,
                    KV_SPARK_W, d->ascii, buf, sizeof buf);
         table_cell_set(row, KVT_HIST, ROLE_SPARK, "%s", buf);
         row->sev = view_worst(su, so);
@@ -906,7 +906,7 @@ static void view_kafka_detail_group(const struct view_data *d, const struct sour
         view_kafka_fmt_trend(g, d->ascii, buf, sizeof buf);
         tlines_kv(&h, "trend", ROLE_DEFAULT, "%s", buf);
         nx = ring_values(&g->lag_hist, x, RING_CAP);
-        spark_line(x, nx, 40, d->ascii, sp, sizeof sp);
+        sparkline_values(x, nx, 40, d->ascii, sp, sizeof sp);
         tlines_kv(&h, "lag history", ROLE_SPARK, "%s", sp);
         tlines_kv(&h, "source", ROLE_DIM, "%s", g->configured ? "configured" : "discovered");
         tlines_add(&h, ROLE_DEFAULT, "%s", "");

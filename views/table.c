@@ -296,7 +296,7 @@ static void spark_put(char *out, size_t outn, size_t *o, const char *g)
         }
 }
 
-void spark_line(const double *v, size_t n, int width, bool ascii, char *out, size_t outn)
+void sparkline_values(const double *v, size_t n, int width, bool ascii, char *out, size_t outn)
 {
         const struct glyphs *g = view_glyphs(ascii);
         size_t o = 0, first;
@@ -327,15 +327,15 @@ void spark_line(const double *v, size_t n, int width, bool ascii, char *out, siz
         out[o] = '\0';
 }
 
-void spark_ring(const struct ring *r, int width, bool ascii, char *out, size_t outn)
+void sparkline_ring(const struct ring *r, int width, bool ascii, char *out, size_t outn)
 {
         double v[RING_CAP];
         size_t n = ring_values(r, v, RING_CAP);
 
-        spark_line(v, n, width, ascii, out, outn);
+        sparkline_values(v, n, width, ascii, out, outn);
 }
 
-void spark_chart(const double *v, size_t n, int width, int height, bool ascii, char **lines,
+void sparkline_chart(const double *v, size_t n, int width, int height, bool ascii, char **lines,
                  size_t linesz)
 {
         const struct glyphs *g = view_glyphs(ascii);

@@ -14,7 +14,7 @@
  * page, sparkline cells and charts, sub-view tables) is in views/common.h.
  *
  * Threads: everything here runs on the UI thread, except that the pure
- * functions (rows, preamble, detail, table_*, text_*, spark_*, tlines_*,
+ * functions (rows, preamble, detail, table_*, text_*, sparkline_*, tlines_*,
  * view_fmt_*) touch no curses and no globals and may run anywhere, e.g. in
  * unit tests. The snapshots in a view_data are borrowed for the call.
  */
@@ -130,11 +130,11 @@ void text_fit(const char *s, int w, enum col_align al, const char *ellipsis, cha
  * padded with spaces on the left. The scale runs from min(0, min v) to
  * max v, so a flat non-zero series sits high and zeros sit at the bottom;
  * NAN samples print as spaces. */
-void spark_line(const double *v, size_t n, int width, bool ascii, char *out, size_t outn);
-void spark_ring(const struct ring *r, int width, bool ascii, char *out, size_t outn);
+void sparkline_values(const double *v, size_t n, int width, bool ascii, char *out, size_t outn);
+void sparkline_ring(const struct ring *r, int width, bool ascii, char *out, size_t outn);
 /* A `height`-row chart of the same scale; lines[0] is the top row. Each
  * line needs width * 4 + 1 bytes. */
-void spark_chart(const double *v, size_t n, int width, int height, bool ascii, char **lines,
+void sparkline_chart(const double *v, size_t n, int width, int height, bool ascii, char **lines,
                  size_t linesz);
 
 /* --- lines of styled segments (preambles, detail pages) ----------------- */

@@ -108,30 +108,30 @@ static void test_sparkline(void **state)
         struct ring r;
 
         (void)state;
-        spark_line(v, 8, 8, false, out, sizeof out);
+        sparkline_values(v, 8, 8, false, out, sizeof out);
         assert_string_equal(out, "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
-        spark_line(v, 8, 8, true, out, sizeof out);
+        sparkline_values(v, 8, 8, true, out, sizeof out);
         assert_string_equal(out, " .:-=+*#");
         /* Newest at the right, padded on the left. */
-        spark_line(v, 8, 10, true, out, sizeof out);
+        sparkline_values(v, 8, 10, true, out, sizeof out);
         assert_string_equal(out, "   .:-=+*#");
         /* Only the newest `width` samples, rescaled: 4..7 over 0..7. */
-        spark_line(v, 8, 4, true, out, sizeof out);
+        sparkline_values(v, 8, 4, true, out, sizeof out);
         assert_string_equal(out, "=+*#");
         /* A flat non-zero series sits at the top, zeros at the bottom. */
-        spark_line(flat, 3, 3, false, out, sizeof out);
+        sparkline_values(flat, 3, 3, false, out, sizeof out);
         assert_string_equal(out, "\u2588\u2588\u2588");
-        spark_line(zero, 2, 2, false, out, sizeof out);
+        sparkline_values(zero, 2, 2, false, out, sizeof out);
         assert_string_equal(out, "\u2581\u2581");
-        spark_line(gap, 3, 3, true, out, sizeof out);
+        sparkline_values(gap, 3, 3, true, out, sizeof out);
         assert_string_equal(out, "= #");
-        spark_line(v, 0, 3, false, out, sizeof out);
+        sparkline_values(v, 0, 3, false, out, sizeof out);
         assert_string_equal(out, "   ");
 
         ring_init(&r);
         for (int i = 0; i < 8; i++)
                 ring_push(&r, i * 1000, i);
-        spark_ring(&r, 8, true, out, sizeof out);
+        sparkline_ring(&r, 8, true, out, sizeof out);
         assert_string_equal(out, " .:-=+*#");
 }
 
@@ -142,10 +142,10 @@ static void test_chart(void **state)
 
         (void)state;
         /* Two rows = 16 eighths: 0, 4, 8, 16 eighths. */
-        spark_chart(v, 4, 5, 2, false, lines, sizeof a);
+        sparkline_chart(v, 4, 5, 2, false, lines, sizeof a);
         assert_string_equal(a, "    \u2588");
         assert_string_equal(b, "  \u2584\u2588\u2588");
-        spark_chart(v, 4, 4, 2, true, lines, sizeof a);
+        sparkline_chart(v, 4, 4, 2, true, lines, sizeof a);
         assert_string_equal(a, "   #");
         assert_string_equal(b, " -##");
 }
