@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "tu.h"
-#include "util.h"
+#include "core/util.h"
 
 extern char **environ;
 
