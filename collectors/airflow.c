@@ -636,20 +636,6 @@ void af_data_free(struct af_data *d)
         free(d);
 }
 
-static void af_note(struct af_data *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void af_note(struct af_data *d, const char *fmt, ...)
-{
-        char buf[256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        d->notes = xrealloc(d->notes, (d->n_notes + 1) * sizeof *d->notes);
-        d->notes[d->n_notes++] = xstrdup(buf);
-}
-
 static int af_dag_cmp(const void *a, const void *b)
 {
         return strcmp(((const struct af_dag *)a)->dag_id, ((const struct af_dag *)b)->dag_id);
@@ -1080,7 +1066,8 @@ static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *c
                                 skipped = d->n_dags - i;
                                 break;
                         }
-                        af_note(d, "%s: %s", g->dag_id, e.msg);
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "%s: %s", g->dag_id, e.msg);
                         status = COLL_DEGRADED;
                         continue;
                 }
@@ -1093,17 +1080,19 @@ static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *c
                                         return COLL_DOWN;
                                 }
                                 if (e.code != AF_E_BUDGET) {
-                                        af_note(d, "%s: failed tasks of %s: %s", g->dag_id,
-                                                g->failed_run_id, e.msg);
+                                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                                    "%s: failed tasks of %s: %s", g->dag_id,
+                                                    g->failed_run_id, e.msg);
                                         status = COLL_DEGRADED;
                                 }
                         }
                 }
         }
         if (skipped) {
-                af_note(d, "request budget (%d per poll) reached: runs of %zu of %zu DAGs not "
-                        "read; narrow `dags` or raise max_requests", st->budget, skipped,
-                        d->n_dags);
+                health_note(&d->notes, &d->n_notes, 0, 256,
+                            "request budget (%d per poll) reached: runs of %zu of %zu DAGs not "
+                            "read; narrow `dags` or raise max_requests", st->budget, skipped,
+                            d->n_dags);
                 status = COLL_DEGRADED;
         }
         if (status == COLL_DEGRADED && d->n_notes)

@@ -766,21 +766,6 @@ void kafka_data_free(struct kafka_data *d)
         free(d);
 }
 
-static void kafka_note(struct kafka_data *d, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static void kafka_note(struct kafka_data *d, const char *fmt, ...)
-{
-        char buf[256];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        d->notes = xrealloc(d->notes, (d->n_notes + 1) * sizeof *d->notes);
-        d->notes[d->n_notes++] = xstrdup(buf);
-}
-
 /* ------------------------------------------------------------------------
  * History (pure given the clock values passed in)
  */
@@ -2987,34 +2972,41 @@ static void kafka_notes(struct kafka_state *st, const struct kafka_pool *pool,
                 const struct kafka_job *j = kafka_pool_job(pool, b->id);
 
                 if (!b->in_metadata)
-                        kafka_note(d, "broker %d (%s:%d) is missing from the cluster metadata",
-                                   (int)b->id, b->host, b->port);
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "broker %d (%s:%d) is missing from the cluster metadata",
+                                    (int)b->id, b->host, b->port);
                 else if (j && b->up == KAFKA_UP_NO)
-                        kafka_note(d, "broker %d (%s:%d) did not answer within %lld ms: high "
-                                   "watermarks of its %d partition%s unknown", (int)b->id, b->host,
-                                   b->port, (long long)ctx->timeout_ms, j->list->cnt,
-                                   j->list->cnt == 1 ? "" : "s");
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "broker %d (%s:%d) did not answer within %lld ms: high "
+                                    "watermarks of its %d partition%s unknown", (int)b->id, b->host,
+                                    b->port, (long long)ctx->timeout_ms, j->list->cnt,
+                                    j->list->cnt == 1 ? "" : "s");
                 else if (j && j->answered < j->list->cnt)
-                        kafka_note(d, "broker %d (%s:%d): high watermarks of %d of its %d "
-                                   "partitions unknown (%s)", (int)b->id, b->host, b->port,
-                                   j->list->cnt - j->answered, j->list->cnt,
-                                   rd_kafka_err2str(j->err));
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "broker %d (%s:%d): high watermarks of %d of its %d "
+                                    "partitions unknown (%s)", (int)b->id, b->host, b->port,
+                                    j->list->cnt - j->answered, j->list->cnt,
+                                    rd_kafka_err2str(j->err));
         }
         if (st->list_note[0])
-                kafka_note(d, "%s", st->list_note);
+                health_note(&d->notes, &d->n_notes, 0, 256,
+                            "%s", st->list_note);
         for (size_t i = 0; i < st->n_groups; i++) {
                 const struct kafka_gstate *gs = &st->groups[i];
 
                 if (gs->answered)
                         continue;
                 if (gs->errmsg[0])
-                        kafka_note(d, "group %s: committed offsets unknown: %s", gs->name, gs->errmsg);
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "group %s: committed offsets unknown: %s", gs->name, gs->errmsg);
                 else
-                        kafka_note(d, "group %s: committed offsets unknown: its coordinator did "
-                                   "not answer within %lld ms", gs->name, (long long)ctx->timeout_ms);
+                        health_note(&d->notes, &d->n_notes, 0, 256,
+                                    "group %s: committed offsets unknown: its coordinator did "
+                                    "not answer within %lld ms", gs->name, (long long)ctx->timeout_ms);
         }
         if (!d->quorum.available)
-                kafka_note(d, "quorum unavailable: %s", d->quorum.reason);
+                health_note(&d->notes, &d->n_notes, 0, 256,
+                            "quorum unavailable: %s", d->quorum.reason);
 }
 
 static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void **out,

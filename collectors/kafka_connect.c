@@ -777,26 +777,6 @@ static void kc_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-/* Severity of `v` against the source's threshold (higher is worse). */
-static enum severity kc_thr_sev(const struct source_cfg *src, const char *metric, double v,
-                                double *limit)
-{
-        const struct threshold *t = config_threshold(src, metric);
-
-        *limit = NAN;
-        if (!t)
-                return SEV_OK;
-        if (!isnan(t->crit) && v >= t->crit) {
-                *limit = t->crit;
-                return SEV_CRIT;
-        }
-        if (!isnan(t->warn) && v >= t->warn) {
-                *limit = t->warn;
-                return SEV_WARN;
-        }
-        return SEV_OK;
-}
-
 static void kc_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct kc_data *d = data;
@@ -819,7 +799,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                          strcmp(state, "UNASSIGNED") == 0 || strcmp(state, "RESTARTING") == 0) {
                         snprintf(what, sizeof what, "connector %s is %s (not RUNNING)%s", c->name,
                                  state, c->debezium_pg ? ": its slot retains WAL meanwhile" : "");
-                        sev = kc_thr_sev(src, "connector_not_running", 1, &lim);
+                        sev = health_threshold_sev(src, "connector_not_running", 1, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "connector_not_running", c->name, 1,
                                            lim, "%s", what);
@@ -831,7 +811,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                                 unassigned++;
                 }
                 if (c->failed_tasks > 0) {
-                        sev = kc_thr_sev(src, "failed_tasks", c->failed_tasks, &lim);
+                        sev = health_threshold_sev(src, "failed_tasks", c->failed_tasks, &lim);
                         if (sev != SEV_OK && strcmp(state, "RUNNING") == 0)
                                 health_add(out, sev, src, "failed_tasks", c->name,
                                            c->failed_tasks, lim,
@@ -848,7 +828,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                                            c->failed_tasks, c->n_tasks);
                 }
                 if (unassigned > 0) {
-                        sev = kc_thr_sev(src, "unassigned_tasks", unassigned, &lim);
+                        sev = health_threshold_sev(src, "unassigned_tasks", unassigned, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "unassigned_tasks", c->name,
                                            unassigned, lim,

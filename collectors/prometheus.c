@@ -887,6 +887,8 @@ static void prom_alerts(const struct source_cfg *src, const void *data, struct a
 
         for (size_t i = 0; i < d->n_series; i++) {
                 const struct prom_series *s = &d->series[i];
+                enum severity sev;
+                double limit;
 
                 if (s->error) {
                         health_add(out, SEV_WARN, src, "query", s->name, NAN, NAN,
@@ -895,12 +897,11 @@ static void prom_alerts(const struct source_cfg *src, const void *data, struct a
                 }
                 if (!isfinite(s->value))
                         continue;
-                if (!isnan(s->crit) && s->value >= s->crit)
-                        health_add(out, SEV_CRIT, src, "query", s->name, s->value, s->crit,
-                                   "%s %g %s >= crit %g", s->name, s->value, s->unit, s->crit);
-                else if (!isnan(s->warn) && s->value >= s->warn)
-                        health_add(out, SEV_WARN, src, "query", s->name, s->value, s->warn,
-                                   "%s %g %s >= warn %g", s->name, s->value, s->unit, s->warn);
+                sev = health_level(s->value, s->warn, s->crit, &limit);
+                if (sev != SEV_OK)
+                        health_add(out, sev, src, "query", s->name, s->value, limit,
+                                   "%s %g %s >= %s %g", s->name, s->value, s->unit,
+                                   severity_name(sev), limit);
         }
 }
 

@@ -426,23 +426,6 @@ void spark_row_id(const char *source, const char *ns, const char *name, char *bu
         snprintf(buf, n, "%.63s\t%.63s/%s", source, ns, name);
 }
 
-static void spark_note(struct spark_data *d, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static void spark_note(struct spark_data *d, const char *fmt, ...)
-{
-        char buf[512];
-        va_list ap;
-
-        if (d->n_notes >= 32)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-        d->notes = xrealloc(d->notes, (d->n_notes + 1) * sizeof *d->notes);
-        d->notes[d->n_notes++] = xstrdup(buf);
-}
-
 /* ------------------------------------------------------------------------
  * driver REST parsers (pure)
  */
@@ -1224,8 +1207,9 @@ static void spark_sync(const struct coll_ctx *ctx, struct spark_inf *si,
                 (*down)++;
         if (!first->msg[0])
                 *first = e;
-        spark_note(d, "%s%s%s: %s%s", what, si->ns ? " in " : "", si->ns ? si->ns : "",
-                   e.msg, si->synced ? " (showing the last good list)" : "");
+        health_note(&d->notes, &d->n_notes, 32, 512,
+                    "%s%s%s: %s%s", what, si->ns ? " in " : "", si->ns ? si->ns : "",
+                    e.msg, si->synced ? " (showing the last good list)" : "");
 }
 
 static enum coll_status spark_poll(void *state, const struct coll_ctx *ctx, void **data,
@@ -1486,25 +1470,6 @@ static void spark_to_json(const void *data, struct cJSON *obj)
                 cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));
 }
 
-static enum severity spark_thr(const struct source_cfg *src, const char *metric, double v,
-                               double *limit)
-{
-        const struct threshold *t = config_threshold(src, metric);
-
-        *limit = NAN;
-        if (!t || isnan(v))
-                return SEV_OK;
-        if (!isnan(t->crit) && v >= t->crit) {
-                *limit = t->crit;
-                return SEV_CRIT;
-        }
-        if (!isnan(t->warn) && v >= t->warn) {
-                *limit = t->warn;
-                return SEV_WARN;
-        }
-        return SEV_OK;
-}
-
 static void spark_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct spark_data *d = data;
@@ -1522,7 +1487,7 @@ static void spark_alerts(const struct source_cfg *src, const void *data, struct 
                         /* the first line: errors can carry a whole stack trace */
                         int el = a->error ? (int)strcspn(a->error, "\r\n") : 0;
 
-                        sev = spark_thr(src, "app_failed", 1, &lim);
+                        sev = health_threshold_sev(src, "app_failed", 1, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "app_failed", subj, 1, lim,
                                            "application %s is %s: %.*s", subj, a->state_text,
@@ -1535,7 +1500,7 @@ static void spark_alerts(const struct source_cfg *src, const void *data, struct 
                 if (a->state != SPARK_ST_RUNNING)
                         continue;
                 if (xf > 0) {
-                        sev = spark_thr(src, "executors_failed", xf, &lim);
+                        sev = health_threshold_sev(src, "executors_failed", xf, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "executors_failed", subj, xf, lim,
                                            "application %s has %d FAILED executor(s) "
@@ -1553,7 +1518,7 @@ static void spark_alerts(const struct source_cfg *src, const void *data, struct 
                                      r->streaming.sched_delay_ms, what);
                 }
                 if (r->have_streaming && a->behind_ms > 0) {
-                        sev = spark_thr(src, "streaming_behind_ms", (double)a->behind_ms, &lim);
+                        sev = health_threshold_sev(src, "streaming_behind_ms", (double)a->behind_ms, &lim);
                         if (sev != SEV_OK) {
                                 fmt_duration_ms(a->behind_ms, ms, sizeof ms);
                                 snprintf(ms2, sizeof ms2, "%.1f", r->streaming.processing_rate);
