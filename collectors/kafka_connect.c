@@ -491,33 +491,13 @@ static int kc_get(struct kc_state *st, const struct coll_ctx *ctx, const char *p
                   struct err *err)
 {
         const struct kc_cfg *c = st->src->kind_cfg;
-        size_t bl = strlen(c->url);
-        char *url;
-        struct http_request req = { 0 };
-        const char *hdrs[] = { "Accept: application/json", NULL };
-        int rc;
+        const struct http_api api = {
+                .base = c->url, .accept = "Accept: application/json",
+                .user = c->user, .password = password,
+                .transport_code = KC_ERR_TRANSPORT, .status_error = kc_http_error,
+        };
 
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        url = xasprintf("%.*s%s", (int)bl, c->url, path);
-        req.url = url;
-        req.headers = hdrs;
-        if (c->user && *c->user) {
-                req.user = c->user;
-                req.password = password ? password : "";
-        }
-        rc = http_do(st->http, ctx, &req, resp, err);
-        free(url);
-        if (rc != 0) {
-                err->code = KC_ERR_TRANSPORT;
-                http_response_done(resp);
-                return -1;
-        }
-        if (resp->status < 200 || resp->status > 299) {
-                kc_http_error(resp->status, resp->body, resp->len, resp->content_type, what, err);
-                return 1;
-        }
-        return 0;
+        return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
 }
 
 /* Pre-2.3 path: status and config of every connector. Returns 0 (maybe

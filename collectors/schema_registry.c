@@ -267,34 +267,14 @@ static int sr_get(struct sr_state *st, const struct coll_ctx *ctx, const char *p
                   const char *what, const char *pw, struct http_response *resp, struct err *err)
 {
         const struct sr_cfg *c = st->src->kind_cfg;
-        size_t bl = strlen(c->url);
-        struct http_request req = { 0 };
-        const char *hdrs[] = { "Accept: application/vnd.schemaregistry.v1+json, "
-                               "application/json", NULL };
-        char *url;
-        int rc;
+        const struct http_api api = {
+                .base = c->url,
+                .accept = "Accept: application/vnd.schemaregistry.v1+json, application/json",
+                .user = c->user, .password = pw,
+                .transport_code = SR_ERR_TRANSPORT, .status_error = sr_http_error,
+        };
 
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        url = xasprintf("%.*s%s", (int)bl, c->url, path);
-        req.url = url;
-        req.headers = hdrs;
-        if (c->user && *c->user) {
-                req.user = c->user;
-                req.password = pw ? pw : "";
-        }
-        rc = http_do(st->http, ctx, &req, resp, err);
-        free(url);
-        if (rc != 0) {
-                err->code = SR_ERR_TRANSPORT;
-                http_response_done(resp);
-                return -1;
-        }
-        if (resp->status < 200 || resp->status > 299) {
-                sr_http_error(resp->status, resp->body, resp->len, resp->content_type, what, err);
-                return 1;
-        }
-        return 0;
+        return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
 }
 
 static const struct sr_subject *sr_cached(const struct sr_state *st, const char *name)

@@ -125,6 +125,40 @@ char *http_url_mask(const char *url)
         return xasprintf("%.*s***%s", (int)(scheme - url), url, at);
 }
 
+int http_get_json_api(struct http_client *c, const struct coll_ctx *ctx,
+                      const struct http_api *api, const char *path, const char *what,
+                      struct http_response *resp, struct err *err)
+{
+        size_t bl = strlen(api->base);
+        struct http_request req = { 0 };
+        const char *hdrs[] = { api->accept, NULL };
+        char *url;
+        int rc;
+
+        while (bl > 0 && api->base[bl - 1] == '/')
+                bl--;
+        url = xasprintf("%.*s%s", (int)bl, api->base, path);
+        req.url = url;
+        req.headers = hdrs;
+        if (api->user && *api->user) {
+                req.user = api->user;
+                req.password = api->password ? api->password : "";
+        }
+        rc = http_do(c, ctx, &req, resp, err);
+        free(url);
+        if (rc != 0) {
+                err->code = api->transport_code;
+                http_response_done(resp);
+                return -1;
+        }
+        if (resp->status < 200 || resp->status > 299) {
+                api->status_error(resp->status, resp->body, resp->len, resp->content_type,
+                                  what, err);
+                return 1;
+        }
+        return 0;
+}
+
 const char *http_status_text(long st)
 {
         switch (st) {
