@@ -515,10 +515,17 @@ static int spark_stage_cmp(const void *pa, const void *pb)
         return a->attempt > b->attempt ? -1 : a->attempt < b->attempt;
 }
 
-int spark_parse_jobs(const char *body, size_t len, struct spark_rest *r, struct err *err)
+/* The FAILED entries of a jobs or stages array (`what`), each filled by
+ * fill() into an element of `size` bytes, newest first by cmp; elements
+ * past SPARK_LIST_MAX are released by drop(). *out gets the array, *n the
+ * entries kept. Returns the number of failed entries, or -1 with err. */
+static int spark_parse_failed(const char *body, size_t len, const char *what, size_t size,
+                              void (*fill)(void *elem, const cJSON *j),
+                              int (*cmp)(const void *, const void *), void (*drop)(void *elem),
+                              void **out, size_t *n_out, struct err *err)
 {
-        cJSON *doc = spark_parse_array(body, len, "jobs", err), *j;
-        struct spark_job *v = NULL;
+        cJSON *doc = spark_parse_array(body, len, what, err), *j;
+        char *v = NULL;
         size_t n = 0;
         int failed = 0;
 
@@ -530,58 +537,84 @@ int spark_parse_jobs(const char *body, size_t len, struct spark_rest *r, struct 
                 if (!cJSON_IsObject(j) || (st && strcmp(st, "FAILED") != 0))
                         continue;
                 failed++;
-                v = xrealloc(v, (n + 1) * sizeof *v);
-                v[n].id = sj_int(j, "jobId", -1);
-                v[n].name = sj_dup(j, "name", 256);
-                v[n].completed_ms = spark_time_parse(sj_str(j, "completionTime"));
-                v[n].failed_tasks = sj_count(j, "numFailedTasks", 0);
+                v = xrealloc(v, (n + 1) * size);
+                fill(v + n * size, j);
                 n++;
         }
         cJSON_Delete(doc);
         if (n)
-                qsort(v, n, sizeof *v, spark_job_cmp);
+                qsort(v, n, size, cmp);
         for (size_t i = SPARK_LIST_MAX; i < n; i++)
-                free(v[i].name);
+                drop(v + i * size);
+        *out = v;
+        *n_out = n < SPARK_LIST_MAX ? n : SPARK_LIST_MAX;
+        return failed;
+}
+
+static void spark_job_fill(void *elem, const cJSON *j)
+{
+        struct spark_job *v = elem;
+
+        v->id = sj_int(j, "jobId", -1);
+        v->name = sj_dup(j, "name", 256);
+        v->completed_ms = spark_time_parse(sj_str(j, "completionTime"));
+        v->failed_tasks = sj_count(j, "numFailedTasks", 0);
+}
+
+static void spark_job_drop(void *elem)
+{
+        free(((struct spark_job *)elem)->name);
+}
+
+static void spark_stage_fill(void *elem, const cJSON *j)
+{
+        struct spark_stage *v = elem;
+
+        v->id = sj_int(j, "stageId", -1);
+        v->attempt = sj_int(j, "attemptId", 0);
+        v->name = sj_dup(j, "name", 256);
+        v->failure = sj_dup(j, "failureReason", SPARK_ERR_MAX);
+        v->completed_ms = spark_time_parse(sj_str(j, "completionTime"));
+}
+
+static void spark_stage_drop(void *elem)
+{
+        struct spark_stage *v = elem;
+
+        free(v->name);
+        free(v->failure);
+}
+
+int spark_parse_jobs(const char *body, size_t len, struct spark_rest *r, struct err *err)
+{
+        void *v;
+        size_t n;
+        int failed = spark_parse_failed(body, len, "jobs", sizeof(struct spark_job),
+                                        spark_job_fill, spark_job_cmp, spark_job_drop,
+                                        &v, &n, err);
+
+        if (failed < 0)
+                return -1;
         spark_rest_jobs_done(r);
         r->jobs = v;
-        r->n_jobs = n < SPARK_LIST_MAX ? n : SPARK_LIST_MAX;
+        r->n_jobs = n;
         r->failed_jobs = failed;
         return 0;
 }
 
 int spark_parse_stages(const char *body, size_t len, struct spark_rest *r, struct err *err)
 {
-        cJSON *doc = spark_parse_array(body, len, "stages", err), *j;
-        struct spark_stage *v = NULL;
-        size_t n = 0;
-        int failed = 0;
+        void *v;
+        size_t n;
+        int failed = spark_parse_failed(body, len, "stages", sizeof(struct spark_stage),
+                                        spark_stage_fill, spark_stage_cmp, spark_stage_drop,
+                                        &v, &n, err);
 
-        if (!doc)
+        if (failed < 0)
                 return -1;
-        cJSON_ArrayForEach(j, doc) {
-                const char *st = sj_str(j, "status");
-
-                if (!cJSON_IsObject(j) || (st && strcmp(st, "FAILED") != 0))
-                        continue;
-                failed++;
-                v = xrealloc(v, (n + 1) * sizeof *v);
-                v[n].id = sj_int(j, "stageId", -1);
-                v[n].attempt = sj_int(j, "attemptId", 0);
-                v[n].name = sj_dup(j, "name", 256);
-                v[n].failure = sj_dup(j, "failureReason", SPARK_ERR_MAX);
-                v[n].completed_ms = spark_time_parse(sj_str(j, "completionTime"));
-                n++;
-        }
-        cJSON_Delete(doc);
-        if (n)
-                qsort(v, n, sizeof *v, spark_stage_cmp);
-        for (size_t i = SPARK_LIST_MAX; i < n; i++) {
-                free(v[i].name);
-                free(v[i].failure);
-        }
         spark_rest_stages_done(r);
         r->stages = v;
-        r->n_stages = n < SPARK_LIST_MAX ? n : SPARK_LIST_MAX;
+        r->n_stages = n;
         r->failed_stages = failed;
         return 0;
 }
