@@ -327,17 +327,24 @@ static cJSON *af_json(const char *body, size_t len, const char *what, struct err
         return root;
 }
 
-static const cJSON *af_list(const cJSON *root, const char *key, const char *what,
-                            size_t *total, struct err *err)
+/* Parses a list answer: its array `key` (root, to cJSON_Delete, in *root)
+ * and the total count in *total, or NULL with err (and *root NULL). */
+static const cJSON *af_list(const char *body, size_t len, const char *key, const char *what,
+                            size_t *total, cJSON **root, struct err *err)
 {
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+        const cJSON *a;
 
+        if (!(*root = af_json(body, len, what, err)))
+                return NULL;
+        a = cJSON_GetObjectItemCaseSensitive(*root, key);
         if (!cJSON_IsArray(a)) {
                 err_set(err, EPROTO, "%s: the answer has no \"%s\" list: is this the Airflow "
                         "stable REST API?", what, key);
+                cJSON_Delete(*root);
+                *root = NULL;
                 return NULL;
         }
-        *total = (size_t)af_jint(root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
+        *total = (size_t)af_jint(*root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
         return a;
 }
 
@@ -414,16 +421,12 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
                   size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
                   struct err *err)
 {
-        cJSON *root = af_json(body, len, "DAG list", err);
-        const cJSON *a, *it;
+        cJSON *root;
+        const cJSON *a = af_list(body, len, "dags", "DAG list", total, &root, err), *it;
 
         *page_n = 0;
-        if (!root)
+        if (!a)
                 return -1;
-        if (!(a = af_list(root, "dags", "DAG list", total, err))) {
-                cJSON_Delete(root);
-                return -1;
-        }
         cJSON_ArrayForEach(it, a) {
                 const char *id = af_jstr(it, "dag_id");
                 struct af_dag *g;
@@ -496,17 +499,13 @@ static void af_run_copy(struct af_run *dst, const struct af_run *src)
 int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
                   size_t *page_n, size_t *total, bool *older, struct err *err)
 {
-        cJSON *root = af_json(body, len, "DAG runs", err);
-        const cJSON *a, *it;
+        cJSON *root;
+        const cJSON *a = af_list(body, len, "dag_runs", "DAG runs", total, &root, err), *it;
 
         *page_n = 0;
         *older = false;
-        if (!root)
+        if (!a)
                 return -1;
-        if (!(a = af_list(root, "dag_runs", "DAG runs", total, err))) {
-                cJSON_Delete(root);
-                return -1;
-        }
         if (first) {
                 af_run_done(&g->last_run);
                 for (size_t i = 0; i < g->n_recent; i++)
@@ -563,16 +562,12 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
 int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
                    size_t *total, struct err *err)
 {
-        cJSON *root = af_json(body, len, "task instances", err);
-        const cJSON *a, *it;
+        cJSON *root;
+        const cJSON *a = af_list(body, len, "task_instances", "task instances", total, &root, err), *it;
 
         *page_n = 0;
-        if (!root)
+        if (!a)
                 return -1;
-        if (!(a = af_list(root, "task_instances", "task instances", total, err))) {
-                cJSON_Delete(root);
-                return -1;
-        }
         cJSON_ArrayForEach(it, a) {
                 const char *st = af_jstr(it, "state"), *id = af_jstr(it, "task_id");
                 struct af_task *t;
