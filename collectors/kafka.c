@@ -2206,6 +2206,35 @@ static void kafka_on_describe(struct kafka_state *st, rd_kafka_event_t *ev)
         }
 }
 
+/* The accumulator's copy of topic name `topic` (interned: one per name). */
+static const char *kafka_acc_name(struct kafka_gstate *gs, const char *topic)
+{
+        char *name = kmap_get(&gs->acc_names, topic);
+
+        if (!name) {
+                name = xstrdup(topic);
+                kmap_put(&gs->acc_names, name, name);
+        }
+        return name;
+}
+
+/* Appends one committed offset to the group's accumulator. */
+static void kafka_acc_push(struct kafka_gstate *gs, const char *name, int32_t partition,
+                           int64_t offset, const void *meta, size_t meta_len)
+{
+        struct kafka_commit *c;
+
+        if (gs->n_acc == gs->cap_acc) {
+                gs->cap_acc = gs->cap_acc ? 2 * gs->cap_acc : 64;
+                gs->acc = xrealloc(gs->acc, gs->cap_acc * sizeof *gs->acc);
+        }
+        c = &gs->acc[gs->n_acc++];
+        c->topic = name;
+        c->partition = partition;
+        c->offset = offset;
+        c->meta_hash = meta && meta_len ? kafka_hash(meta, meta_len) | 1 : 0;
+}
+
 /* Adds the committed offsets (offset >= 0) of one answer (or chunk) to the
  * group's accumulator, topic names interned. Returns how many. */
 static size_t kafka_acc_add(struct kafka_gstate *gs, const rd_kafka_topic_partition_list_t *pl)
@@ -2214,25 +2243,11 @@ static size_t kafka_acc_add(struct kafka_gstate *gs, const rd_kafka_topic_partit
 
         for (int i = 0; pl && i < pl->cnt; i++) {
                 const rd_kafka_topic_partition_t *x = &pl->elems[i];
-                struct kafka_commit *c;
-                char *name;
 
                 if (x->err != RD_KAFKA_RESP_ERR_NO_ERROR || x->offset < 0 || !x->topic)
                         continue;
-                if (!(name = kmap_get(&gs->acc_names, x->topic))) {
-                        name = xstrdup(x->topic);
-                        kmap_put(&gs->acc_names, name, name);
-                }
-                if (gs->n_acc == gs->cap_acc) {
-                        gs->cap_acc = gs->cap_acc ? 2 * gs->cap_acc : 64;
-                        gs->acc = xrealloc(gs->acc, gs->cap_acc * sizeof *gs->acc);
-                }
-                c = &gs->acc[gs->n_acc++];
-                c->topic = name;
-                c->partition = x->partition;
-                c->offset = x->offset;
-                c->meta_hash = x->metadata && x->metadata_size
-                               ? kafka_hash(x->metadata, x->metadata_size) | 1 : 0;
+                kafka_acc_push(gs, kafka_acc_name(gs, x->topic), x->partition, x->offset,
+                               x->metadata, x->metadata_size);
                 n++;
         }
         return n;
@@ -2471,7 +2486,6 @@ static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_off
 
         for (size_t i = g->first_part; i < g->first_part + g->n_parts; i++) {
                 const struct kwire_of_part *x = &res->parts[i];
-                struct kafka_commit *c;
 
                 if (x->error_code != KWIRE_ERR_NONE || x->offset < 0)
                         continue;
@@ -2485,25 +2499,12 @@ static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_off
                                 continue;       /* Kafka topic names are <= 249 bytes */
                         memcpy(buf, t->p, (size_t)t->len);
                         buf[t->len] = '\0';
-                        if (!(name = kmap_get(&gs->acc_names, buf))) {
-                                char *own = xstrdup(buf);
-
-                                kmap_put(&gs->acc_names, own, own);
-                                name = own;
-                        }
+                        name = kafka_acc_name(gs, buf);
                 }
                 if (!name)
                         continue;
-                if (gs->n_acc == gs->cap_acc) {
-                        gs->cap_acc = gs->cap_acc ? 2 * gs->cap_acc : 64;
-                        gs->acc = xrealloc(gs->acc, gs->cap_acc * sizeof *gs->acc);
-                }
-                c = &gs->acc[gs->n_acc++];
-                c->topic = name;
-                c->partition = x->partition;
-                c->offset = x->offset;
-                c->meta_hash = x->metadata.p && x->metadata.len > 0
-                               ? kafka_hash(x->metadata.p, (size_t)x->metadata.len) | 1 : 0;
+                kafka_acc_push(gs, name, x->partition, x->offset, x->metadata.p,
+                               x->metadata.len > 0 ? (size_t)x->metadata.len : 0);
                 n++;
         }
         return n;
