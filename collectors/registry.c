@@ -6,7 +6,7 @@
 #include "collectors/bringup.h"
 #include "collectors/clickhouse.h"
 #include "core/collector.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "collectors/kafka_connect.h"
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/postgres.h"

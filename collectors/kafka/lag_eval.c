@@ -52,7 +52,7 @@
  * than 2^32 messages) first pushes out the oldest entries until it does:
  * the history gets shorter, the verdicts stay exact for what is left.
  */
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 
 #include <math.h>
 #include <stdint.h>

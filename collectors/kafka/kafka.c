@@ -81,7 +81,7 @@
  *                                                 metric group_status
  *   per voter/observer  lag (records)             quorum_follower_lag
  */
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -105,7 +105,7 @@
 #include "core/config.h"
 #include "core/health.h"
 #include "clients/kafka/kafka_wire.h"
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 #include "core/ring.h"
 #include "core/util.h"
 
