@@ -4,7 +4,7 @@
  */
 #include "collectors/airflow.h"
 #include "collectors/bringup.h"
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"
 #include "collectors/kafka/kafka.h"
 #include "collectors/kafka_connect.h"

@@ -66,7 +66,7 @@
  *   replica_queue, replica_delay_s   per replicated table
  *   is_readonly, is_session_expired  crit per replicated table
  */
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 
 #include <ctype.h>
 #include <errno.h>
