@@ -2,7 +2,7 @@
  * The collector registry: one line per service kind. Config `kind:` values
  * are looked up here by collector_find().
  */
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "collectors/bringup.h"
 #include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"

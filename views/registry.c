@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "collectors/bringup.h"
 #include "collectors/clickhouse/clickhouse.h"
 #include "collectors/kafka/kafka.h"

@@ -52,7 +52,7 @@
  *   overdue_s         per DAG, see above
  *   import_errors     warn: the DAG file has import errors
  */
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 
 #include <ctype.h>
 #include <errno.h>
