@@ -75,9 +75,7 @@
 #include "core/jsonout.h"
 #include "core/ring.h"
 #include "core/util.h"
-
-#define AF_MAX_RUN_PAGES  5     /* per DAG and poll: 500 runs in 24 h is plenty */
-#define AF_MAX_TASK_PAGES 5
+#include "collectors/airflow/airflow_int.h"
 
 static const struct cfg_key af_keys[] = {
         { "url",           CFG_STR,        offsetof(struct af_cfg, url),           true,
@@ -169,446 +167,6 @@ enum theme_role af_state_role(const char *state)
 }
 
 /* ------------------------------------------------------------------------
- * Small pure helpers
- */
-
-int64_t af_time_parse(const char *s)
-{
-        struct tm tm;
-        int y, mo, d, h, mi, se, n = 0, oh = 0, om = 0;
-        double frac = 0;
-        const char *p;
-        int64_t t;
-
-        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-            n != 19)
-                return -1;
-        p = s + n;
-        if (*p == '.') {
-                double scale = 0.1;
-
-                for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
-                        frac += (*p - '0') * scale;
-        }
-        if (*p == 'Z' || *p == 'z') {
-                p++;
-        } else if (*p == '+' || *p == '-') {
-                int sign = *p == '-' ? -1 : 1;
-
-                if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
-                        return -1;
-                oh = (p[1] - '0') * 10 + (p[2] - '0');
-                p += 3;
-                if (*p == ':')
-                        p++;
-                if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
-                        om = (p[0] - '0') * 10 + (p[1] - '0');
-                        p += 2;
-                }
-                oh *= sign;
-                om *= sign;
-        } else if (*p != '\0') {
-                return -1;
-        }
-        if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-                return -1;
-        memset(&tm, 0, sizeof tm);
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = h;
-        tm.tm_min = mi;
-        tm.tm_sec = se;
-        t = (int64_t)timegm(&tm);
-        t -= (int64_t)oh * 3600 + (int64_t)om * 60;
-        return t * 1000 + (int64_t)llround(frac * 1000.0);
-}
-
-char *af_url_escape(const char *s)
-{
-        static const char hex[] = "0123456789ABCDEF";
-        size_t n = strlen(s);
-        char *o = xmalloc(n * 3 + 1), *p = o;
-
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-
-                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-                        *p++ = (char)c;
-                } else {
-                        *p++ = '%';
-                        *p++ = hex[c >> 4];
-                        *p++ = hex[c & 15];
-                }
-        }
-        *p = '\0';
-        return o;
-}
-
-int64_t af_overdue_s(const struct af_dag *g, int64_t now)
-{
-        if (g->paused || !g->schedule || g->next_due < 0)
-                return -1;
-        return now > g->next_due ? (now - g->next_due) / 1000 : 0;
-}
-
-static const char *af_jstr(const cJSON *o, const char *k)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-        return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool af_jbool(const cJSON *o, const char *k, bool def)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-        return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
-
-static double af_jnum(const cJSON *o, const char *k, double def)
-{
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-        return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-/* A number clamped to [lo, hi] (def when absent or NaN), safe to cast. */
-static double af_jint(const cJSON *o, const char *k, double def, double lo, double hi)
-{
-        double v = af_jnum(o, k, def);
-
-        if (isnan(v))
-                return def;
-        return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Parses an Airflow JSON answer; an object carrying an error (2.x problem
- * JSON or 3.x "detail") is an error. Returns the root or NULL with err. */
-static cJSON *af_json(const char *body, size_t len, const char *what, struct err *err)
-{
-        const char *p = body;
-        size_t n = len;
-        cJSON *root, *detail;
-
-        while (n > 0 && isspace((unsigned char)*p)) {
-                p++;
-                n--;
-        }
-        if (n == 0) {
-                err_set(err, EPROTO, "%s: empty answer from Airflow", what);
-                return NULL;
-        }
-        if (*p == '<') {
-                err_set(err, EPROTO, "%s: Airflow sent an HTML page, not JSON: is the url the "
-                        "Airflow webserver/API server base (no /api/... path)?", what);
-                return NULL;
-        }
-        root = cJSON_ParseWithLength(p, n);
-        if (!root || !cJSON_IsObject(root)) {
-                err_set(err, EPROTO, "%s: invalid or truncated JSON from Airflow (%zu bytes)",
-                        what, len);
-                cJSON_Delete(root);
-                return NULL;
-        }
-        detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
-        if (detail && (cJSON_GetObjectItemCaseSensitive(root, "title") ||
-                       !cJSON_GetObjectItemCaseSensitive(root, "total_entries"))) {
-                const char *title = af_jstr(root, "title");
-                const cJSON *d0 = cJSON_IsArray(detail) ? cJSON_GetArrayItem(detail, 0) : NULL;
-                const char *msg = cJSON_IsString(detail) ? detail->valuestring
-                                  : d0 ? af_jstr(d0, "msg") : NULL;
-
-                err_set(err, EPROTO, "%s: Airflow error: %s%s%s", what, title ? title : "",
-                        title && msg ? ": " : "", msg ? msg : title ? "" : "(no detail)");
-                cJSON_Delete(root);
-                return NULL;
-        }
-        return root;
-}
-
-/* Parses a list answer: its array `key` (root, to cJSON_Delete, in *root)
- * and the total count in *total, or NULL with err (and *root NULL). */
-static const cJSON *af_list(const char *body, size_t len, const char *key, const char *what,
-                            size_t *total, cJSON **root, struct err *err)
-{
-        const cJSON *a;
-
-        if (!(*root = af_json(body, len, what, err)))
-                return NULL;
-        a = cJSON_GetObjectItemCaseSensitive(*root, key);
-        if (!cJSON_IsArray(a)) {
-                err_set(err, EPROTO, "%s: the answer has no \"%s\" list: is this the Airflow "
-                        "stable REST API?", what, key);
-                cJSON_Delete(*root);
-                *root = NULL;
-                return NULL;
-        }
-        *total = (size_t)af_jint(*root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
-        return a;
-}
-
-/* ------------------------------------------------------------------------
- * Parsers (pure)
- */
-
-static bool af_glob_match(const char *const *globs, size_t n, const char *id)
-{
-        if (n == 0)
-                return true;
-        for (size_t i = 0; i < n; i++)
-                if (fnmatch(globs[i], id, 0) == 0)
-                        return true;
-        return false;
-}
-
-/* The schedule as text: a cron expression, "every 3600s", or a summary. */
-static char *af_schedule(const cJSON *dag, enum af_api api)
-{
-        const cJSON *si = cJSON_GetObjectItemCaseSensitive(dag, "schedule_interval");
-        const char *s;
-
-        if (cJSON_IsObject(si)) {
-                const char *type = af_jstr(si, "__type");
-
-                if ((s = af_jstr(si, "value")) != NULL)
-                        return xstrdup(s);
-                if (type && strcmp(type, "TimeDelta") == 0)
-                        return xasprintf("every %.0fs", af_jnum(si, "days", 0) * 86400 +
-                                         af_jnum(si, "seconds", 0));
-                if (type)
-                        return xstrdup(type);
-        } else if (cJSON_IsString(si)) {
-                return xstrdup(si->valuestring);
-        }
-        s = af_jstr(dag, "timetable_summary");
-        if (!s && api == AF_API_V1 && !cJSON_IsNull(si))
-                s = af_jstr(dag, "timetable_description");
-        if (s && *s && strcmp(s, "None") != 0 && strcmp(s, "null") != 0)
-                return xstrdup(s);
-        return NULL;
-}
-
-static void af_run_done(struct af_run *r)
-{
-        free(r->run_id);
-        free(r->state);
-        free(r->run_type);
-        memset(r, 0, sizeof *r);
-}
-
-static void af_task_done(struct af_task *t)
-{
-        free(t->task_id);
-        free(t->state);
-}
-
-static void af_dag_done(struct af_dag *g)
-{
-        free(g->dag_id);
-        free(g->schedule);
-        af_run_done(&g->last_run);
-        for (size_t i = 0; i < g->n_recent; i++)
-                af_run_done(&g->recent[i]);
-        free(g->recent);
-        free(g->failed_run_id);
-        for (size_t i = 0; i < g->n_failed_tasks; i++)
-                af_task_done(&g->failed_tasks[i]);
-        free(g->failed_tasks);
-}
-
-int af_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
-                  size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
-                  struct err *err)
-{
-        cJSON *root;
-        const cJSON *a = af_list(body, len, "dags", "DAG list", total, &root, err), *it;
-
-        *page_n = 0;
-        if (!a)
-                return -1;
-        cJSON_ArrayForEach(it, a) {
-                const char *id = af_jstr(it, "dag_id");
-                struct af_dag *g;
-                const char *due = NULL;
-                const char *const keys_v2[] = { "next_dagrun_run_after",
-                                                "next_dagrun_data_interval_end" };
-                const char *const keys_v1[] = { "next_dagrun_create_after",
-                                                "next_dagrun_data_interval_end",
-                                                "next_dagrun" };
-
-                (*page_n)++;
-                if (!id || !af_glob_match(globs, n_globs, id))
-                        continue;
-                d->dags = xrealloc(d->dags, (d->n_dags + 1) * sizeof *d->dags);
-                g = &d->dags[d->n_dags++];
-                memset(g, 0, sizeof *g);
-                g->dag_id = xstrdup(id);
-                g->paused = af_jbool(it, "is_paused", false);
-                g->active = cJSON_GetObjectItemCaseSensitive(it, "is_stale")
-                            ? !af_jbool(it, "is_stale", false) : af_jbool(it, "is_active", true);
-                g->import_errors = af_jbool(it, "has_import_errors", false);
-                g->schedule = af_schedule(it, api);
-                if (api == AF_API_V2) {
-                        for (size_t k = 0; k < LO_ARRAY_LEN(keys_v2) && !due; k++)
-                                due = af_jstr(it, keys_v2[k]);
-                } else {
-                        for (size_t k = 0; k < LO_ARRAY_LEN(keys_v1) && !due; k++)
-                                due = af_jstr(it, keys_v1[k]);
-                }
-                g->next_due = af_time_parse(due);
-                g->overdue_s = -1;
-                ring_init(&g->dur_hist);
-        }
-        cJSON_Delete(root);
-        return 0;
-}
-
-static void af_run_from_json(const cJSON *o, struct af_run *r)
-{
-        const char *ld = af_jstr(o, "logical_date");
-        double dur = af_jnum(o, "duration", NAN);
-
-        memset(r, 0, sizeof *r);
-        r->run_id = xstrdup(af_jstr(o, "dag_run_id"));
-        r->state = xstrdup(af_jstr(o, "state"));
-        r->run_type = xstrdup(af_jstr(o, "run_type"));
-        if (!ld)
-                ld = af_jstr(o, "execution_date");
-        if (!ld)
-                ld = af_jstr(o, "run_after");
-        r->logical_date = af_time_parse(ld);
-        r->start = af_time_parse(af_jstr(o, "start_date"));
-        r->end = af_time_parse(af_jstr(o, "end_date"));
-        if (r->start >= 0 && r->end >= r->start)
-                r->duration_s = (double)(r->end - r->start) / 1000.0;
-        else if (isfinite(dur) && r->end >= 0)
-                r->duration_s = dur;
-        else
-                r->duration_s = NAN;
-}
-
-static void af_run_copy(struct af_run *dst, const struct af_run *src)
-{
-        *dst = *src;
-        dst->run_id = xstrdup(src->run_id);
-        dst->state = xstrdup(src->state);
-        dst->run_type = xstrdup(src->run_type);
-}
-
-int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
-                  size_t *page_n, size_t *total, bool *older, struct err *err)
-{
-        cJSON *root;
-        const cJSON *a = af_list(body, len, "dag_runs", "DAG runs", total, &root, err), *it;
-
-        *page_n = 0;
-        *older = false;
-        if (!a)
-                return -1;
-        if (first) {
-                af_run_done(&g->last_run);
-                for (size_t i = 0; i < g->n_recent; i++)
-                        af_run_done(&g->recent[i]);
-                free(g->recent);
-                g->recent = NULL;
-                g->n_recent = 0;
-                g->have_last = false;
-                memset(g->runs_24h, 0, sizeof g->runs_24h);
-                g->running = g->queued = 0;
-                free(g->failed_run_id);
-                g->failed_run_id = NULL;
-        }
-        cJSON_ArrayForEach(it, a) {
-                struct af_run r;
-                enum af_run_state s;
-                int64_t at;
-
-                if (!cJSON_IsObject(it))
-                        continue;
-                (*page_n)++;
-                af_run_from_json(it, &r);
-                if (!r.run_id) {
-                        af_run_done(&r);
-                        continue;
-                }
-                s = af_run_state_parse(r.state);
-                at = r.start >= 0 ? r.start : r.logical_date;
-                if (!g->have_last) {
-                        af_run_copy(&g->last_run, &r);
-                        g->have_last = true;
-                }
-                if (g->n_recent < AF_RECENT) {
-                        if (!g->recent)
-                                g->recent = xcalloc(AF_RECENT, sizeof *g->recent);
-                        af_run_copy(&g->recent[g->n_recent++], &r);
-                }
-                if (at >= 0 && at >= now - AF_DAY_MS)
-                        g->runs_24h[s]++;
-                else if (at >= 0)
-                        *older = true;
-                if (s == AF_RUN_RUNNING)
-                        g->running++;
-                else if (s == AF_RUN_QUEUED)
-                        g->queued++;
-                if (s == AF_RUN_FAILED && !g->failed_run_id)
-                        g->failed_run_id = xstrdup(r.run_id);
-                af_run_done(&r);
-        }
-        cJSON_Delete(root);
-        return 0;
-}
-
-int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
-                   size_t *total, struct err *err)
-{
-        cJSON *root;
-        const cJSON *a = af_list(body, len, "task_instances", "task instances", total, &root, err), *it;
-
-        *page_n = 0;
-        if (!a)
-                return -1;
-        cJSON_ArrayForEach(it, a) {
-                const char *st = af_jstr(it, "state"), *id = af_jstr(it, "task_id");
-                struct af_task *t;
-
-                (*page_n)++;
-                if (!id || !st || (strcmp(st, "failed") != 0 && strcmp(st, "upstream_failed") != 0))
-                        continue;
-                g->failed_tasks = xrealloc(g->failed_tasks,
-                                           (g->n_failed_tasks + 1) * sizeof *g->failed_tasks);
-                t = &g->failed_tasks[g->n_failed_tasks++];
-                t->task_id = xstrdup(id);
-                t->state = xstrdup(st);
-                t->map_index = (int)af_jint(it, "map_index", -1, -1, 1e9);
-                t->try_number = (int)af_jint(it, "try_number", 0, 0, 1e9);
-                t->duration_s = af_jnum(it, "duration", NAN);
-        }
-        g->tasks_read = true;
-        cJSON_Delete(root);
-        return 0;
-}
-
-char *af_parse_token(const char *body, size_t len, struct err *err)
-{
-        cJSON *root = af_json(body, len, "token", err);
-        const char *t;
-        char *tok;
-
-        if (!root)
-                return NULL;
-        t = af_jstr(root, "access_token");
-        if (!t || !*t || strpbrk(t, "\r\n")) {
-                err_set(err, EPROTO, "token: the answer of POST /auth/token has no access_token");
-                cJSON_Delete(root);
-                return NULL;
-        }
-        tok = xstrdup(t);
-        cJSON_Delete(root);
-        return tok;
-}
-
-/* ------------------------------------------------------------------------
  * Data
  */
 
@@ -640,44 +198,12 @@ static int af_dag_cmp(const void *a, const void *b)
  * I/O: the poll (collector thread)
  */
 
-#define AF_E_TRANSPORT 1001     /* no HTTP answer (err->msg says why) */
-#define AF_E_BUDGET    1002     /* request budget used up */
-#define AF_E_AUTH      1003
-#define AF_E_HTTP      1004
-
-struct af_hist {                /* per DAG, across polls */
-        char   *dag_id;
-        struct ring dur;        /* last-run durations, s; t = the run's end, wall ms */
-        int64_t last_end;       /* end of the newest run pushed */
-};
-
-struct af_tcache {              /* failed TIs of a DAG's last failed run */
-        char   *dag_id;
-        char   *run_id;
-        struct af_task *tasks;
-        size_t  n;
-};
-
-struct af_state {
-        const struct source_cfg *src;   /* borrowed; config outlives us */
-        struct http_client *http;
-        enum af_api api;
-        char   *version;
-        char   *token;                  /* v2 JWT, cached */
-        int     requests;               /* this poll */
-        int     budget;
-        struct af_hist *hist;
-        size_t  n_hist;
-        struct af_tcache *tc;
-        size_t  n_tc;
-};
-
-static const char *af_prefix(enum af_api api)
+const char *af_prefix(enum af_api api)
 {
         return api == AF_API_V2 ? "/api/v2" : "/api/v1";
 }
 
-static char *af_url(const struct af_cfg *c, const char *path)
+char *af_url(const struct af_cfg *c, const char *path)
 {
         size_t n = strlen(c->url);
 
@@ -686,7 +212,7 @@ static char *af_url(const struct af_cfg *c, const char *path)
         return xasprintf("%.*s%s", (int)n, c->url, path);
 }
 
-static char *af_password(const struct af_cfg *c, struct err *err)
+char *af_password(const struct af_cfg *c, struct err *err)
 {
         struct err perr;
         char *pw;
@@ -700,7 +226,7 @@ static char *af_password(const struct af_cfg *c, struct err *err)
         return pw ? pw : xstrdup("");
 }
 
-static void af_secret_free(char *s)
+void af_secret_free(char *s)
 {
         if (s) {
                 explicit_bzero(s, strlen(s));
@@ -710,9 +236,9 @@ static void af_secret_free(char *s)
 
 /* One request, counted against the budget. Returns 0 with a response, -1
  * with err (AF_E_TRANSPORT or AF_E_BUDGET). */
-static int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-                   const char *path, const char *body, const char *bearer, const char *user,
-                   const char *pw, struct http_response *resp, struct err *err)
+int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+            const char *path, const char *body, const char *bearer, const char *user,
+            const char *pw, struct http_response *resp, struct err *err)
 {
         struct http_request rq = { 0 };
         char *url;
@@ -739,7 +265,7 @@ static int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *
 }
 
 /* POST /auth/token. Returns 0 with st->token set, or -1 with err. */
-static int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         struct http_response resp;
@@ -775,8 +301,8 @@ static int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err 
 /* An authenticated GET of path (under the API prefix when `api`), with one
  * token refresh on 401 (v2). Returns 0 with a 200 response, or -1 with err
  * (transport, budget, auth, or HTTP with the Airflow error text). */
-static int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
-                  const char *what, struct http_response *resp, struct err *err)
+int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
+           const char *what, struct http_response *resp, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         char *full = xasprintf("%s%s", af_prefix(st->api), path), *pw = NULL;
@@ -825,7 +351,7 @@ static int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *p
 }
 
 /* Finds the API version (api: auto) and the version text. */
-static int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         static const enum af_api order[] = { AF_API_V2, AF_API_V1 };
@@ -1151,7 +677,7 @@ static int af_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *af_create(const struct source_cfg *src)
+void *af_create(const struct source_cfg *src)
 {
         const struct af_cfg *c = src->kind_cfg;
         struct af_state *st = xcalloc(1, sizeof *st);
@@ -1163,7 +689,7 @@ static void *af_create(const struct source_cfg *src)
         return st;
 }
 
-static void af_destroy(void *state)
+void af_destroy(void *state)
 {
         struct af_state *st = state;
 
@@ -1358,379 +884,6 @@ static void af_summary(const void *data, char *buf, size_t n)
         snprintf(buf, n, "%zu DAGs (%d paused), %d last failed, %d failed runs 24h, %d running, "
                  "%d overdue", d->n_dags, paused, failed, f24, running, overdue);
 }
-
-/* ------------------------------------------------------------------------
- * actions (worker thread of src/action.c, or the `act` command)
- *
- * trigger  POST {api}/dags/{d}/dagRuns. v1 body {"conf":{...}}; v2's
- *          TriggerDAGRunPostBody is strict (unknown keys are a 422) and
- *          requires the key logical_date, so {"logical_date":null[,"conf"]}.
- *          --conf must be a JSON object (checked with cJSON before sending).
- * clear    the FAILED task instances of the DAG's last failed run: prepare
- *          finds the run (GET dagRuns?state=failed, newest first) and asks
- *          Airflow itself what would be cleared (clearTaskInstances with
- *          dry_run true); the plan is the same request with dry_run false
- *          and exactly those task ids.
- * pause / unpause  PATCH {api}/dags/{d} {"is_paused":true|false} (v1 with
- *          ?update_mask=is_paused).
- * Prepare detects the API version (a read-only GET) because the URL
- * depends on it; run reuses it from the plan and the JWT logic of af_get.
- */
-
-struct af_act_priv {
-        enum af_api api;
-        char *rel;              /* request path relative to cfg url, with the API prefix */
-};
-
-static void af_act_priv_free(void *p)
-{
-        struct af_act_priv *x = p;
-
-        free(x->rel);
-        free(x);
-}
-
-static struct af_state *af_act_state(const struct source_cfg *src)
-{
-        struct af_state *st = af_create(src);
-
-        st->budget = 1000;
-        return st;
-}
-
-/* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
- * an HTTP answer in resp, -1 with err on transport or auth failure. */
-static int af_act_do(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-                     const char *rel, const char *body, struct http_response *resp,
-                     struct err *err)
-{
-        const struct af_cfg *c = st->src->kind_cfg;
-        char *pw = NULL;
-        int rc = -1;
-
-        for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && af_token(st, ctx, err) != 0)
-                        break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = af_password(c, err)))
-                        break;
-                if (af_send(st, ctx, method, rel, body, st->api == AF_API_V2 ? st->token : NULL,
-                            st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
-                        break;
-                if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
-                        free(st->token);
-                        st->token = NULL;
-                        http_response_done(resp);
-                        continue;
-                }
-                rc = 0;
-                break;
-        }
-        af_secret_free(pw);
-        return rc;
-}
-
-static void af_act_http_error(const struct http_response *resp, const char *what,
-                              struct err *err)
-{
-        struct err e;
-
-        err_clear(&e);
-        cJSON_Delete(af_json(resp->body, resp->len, what, &e));
-        err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%.200s", what, resp->status,
-                http_status_text(resp->status), e.msg[0] ? " -- " : "",
-                e.msg[0] ? e.msg + strlen(what) + 2 : "");
-}
-
-/* Detects the API and adds the one request to the plan. Takes `rel_tail`
- * (after the prefix) and `body` as given. */
-static int af_act_plan(const struct action_ctx *x, struct af_state *st, struct action_plan *plan,
-                       const char *method, const char *rel_tail, const char *body,
-                       struct err *err)
-{
-        struct af_act_priv *pv;
-        char *url;
-
-        if (!st->api && af_detect(st, x->cc, err) != 0)
-                return -1;
-        pv = xcalloc(1, sizeof *pv);
-        pv->api = st->api;
-        pv->rel = xasprintf("%s%s", af_prefix(st->api), rel_tail);
-        url = af_url(x->src->kind_cfg, pv->rel);
-        action_plan_add(plan, method, url, body);
-        free(url);
-        plan->priv = pv;
-        plan->priv_free = af_act_priv_free;
-        return 0;
-}
-
-static int af_act_target(const struct action_ctx *x, struct err *err)
-{
-        if (!x->target || !*x->target) {
-                err_set(err, EINVAL, "no DAG named");
-                return -1;
-        }
-        return 0;
-}
-
-static int af_act_prepare_trigger(const struct action_ctx *x, struct action_plan *plan,
-                                  struct err *err)
-{
-        struct af_state *st;
-        cJSON *conf = NULL, *o;
-        char *dag, *tail, *body;
-        int rc;
-
-        if (af_act_target(x, err) != 0)
-                return -1;
-        if (x->arg && *x->arg) {
-                conf = cJSON_Parse(x->arg);
-                if (!cJSON_IsObject(conf)) {
-                        cJSON_Delete(conf);
-                        err_set(err, EINVAL, "conf must be a JSON object, e.g. "
-                                "{\"date\":\"2024-05-01\"}");
-                        return -1;
-                }
-        }
-        st = af_act_state(x->src);
-        if (!st->api && af_detect(st, x->cc, err) != 0) {
-                cJSON_Delete(conf);
-                af_destroy(st);
-                return -1;
-        }
-        o = cJSON_CreateObject();
-        if (st->api == AF_API_V2)
-                cJSON_AddNullToObject(o, "logical_date");
-        if (conf)
-                cJSON_AddItemToObject(o, "conf", conf);
-        else if (st->api != AF_API_V2)
-                cJSON_AddObjectToObject(o, "conf");
-        body = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        dag = af_url_escape(x->target);
-        tail = xasprintf("/dags/%s/dagRuns", dag);
-        rc = af_act_plan(x, st, plan, "POST", tail, body, err);
-        free(tail);
-        free(dag);
-        free(body);
-        af_destroy(st);
-        return rc;
-}
-
-static int af_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
-                                bool pause, struct err *err)
-{
-        struct af_state *st;
-        char *dag, *tail;
-        int rc = -1;
-
-        if (af_act_target(x, err) != 0)
-                return -1;
-        st = af_act_state(x->src);
-        if (af_detect(st, x->cc, err) == 0) {
-                dag = af_url_escape(x->target);
-                tail = xasprintf("/dags/%s%s", dag,
-                                 st->api == AF_API_V1 ? "?update_mask=is_paused" : "");
-                rc = af_act_plan(x, st, plan, "PATCH", tail,
-                                 pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}", err);
-                free(tail);
-                free(dag);
-        }
-        af_destroy(st);
-        return rc;
-}
-
-static int af_act_prepare_pause_on(const struct action_ctx *x, struct action_plan *plan,
-                                   struct err *err)
-{
-        return af_act_prepare_pause(x, plan, true, err);
-}
-
-static int af_act_prepare_unpause(const struct action_ctx *x, struct action_plan *plan,
-                                  struct err *err)
-{
-        return af_act_prepare_pause(x, plan, false, err);
-}
-
-/* The newest failed run of the DAG: owned run id, or NULL with err. */
-static char *af_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
-                                const char *dag, struct err *err)
-{
-        struct http_response resp;
-        char *path = xasprintf("/dags/%s/dagRuns?state=failed&order_by=%s&limit=1", dag,
-                               st->api == AF_API_V2 ? "-run_after" : "-execution_date");
-        char *run = NULL;
-        cJSON *root;
-
-        if (af_get(st, ctx, path, "GET dagRuns?state=failed", &resp, err) != 0) {
-                free(path);
-                return NULL;
-        }
-        free(path);
-        root = af_json(resp.body, resp.len, "GET dagRuns", err);
-        if (root) {
-                const cJSON *runs = cJSON_GetObjectItemCaseSensitive(root, "dag_runs");
-                const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
-
-                run = xstrdup(af_jstr(r0, "dag_run_id"));
-                if (!run)
-                        err_set(err, ENOENT, "DAG has no failed run: nothing to clear");
-        }
-        cJSON_Delete(root);
-        http_response_done(&resp);
-        return run;
-}
-
-static char *af_act_clear_body(const char *run, const cJSON *task_ids, bool dry)
-{
-        cJSON *o = cJSON_CreateObject();
-        char *s;
-
-        cJSON_AddBoolToObject(o, "dry_run", dry);
-        cJSON_AddStringToObject(o, "dag_run_id", run);
-        if (task_ids)
-                cJSON_AddItemToObject(o, "task_ids", cJSON_Duplicate(task_ids, true));
-        cJSON_AddBoolToObject(o, "only_failed", true);
-        cJSON_AddBoolToObject(o, "reset_dag_runs", true);
-        s = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        return s;
-}
-
-static int af_act_prepare_clear(const struct action_ctx *x, struct action_plan *plan,
-                                struct err *err)
-{
-        struct af_state *st;
-        struct http_response resp;
-        char *dag = NULL, *run = NULL, *body = NULL, *rel = NULL, *tail;
-        cJSON *root = NULL, *ids = NULL;
-        const cJSON *tis, *ti;
-        int rc = -1;
-
-        if (af_act_target(x, err) != 0)
-                return -1;
-        st = af_act_state(x->src);
-        if (af_detect(st, x->cc, err) != 0)
-                goto out;
-        dag = af_url_escape(x->target);
-        if (!(run = af_act_last_failed(st, x->cc, dag, err)))
-                goto out;
-        /* Airflow's own dry run: what would be cleared. */
-        body = af_act_clear_body(run, NULL, true);
-        rel = xasprintf("%s/dags/%s/clearTaskInstances", af_prefix(st->api), dag);
-        if (af_act_do(st, x->cc, "POST", rel, body, &resp, err) != 0)
-                goto out;
-        if (resp.status != 200) {
-                af_act_http_error(&resp, "clearTaskInstances (dry run)", err);
-                http_response_done(&resp);
-                goto out;
-        }
-        root = af_json(resp.body, resp.len, "clearTaskInstances (dry run)", err);
-        http_response_done(&resp);
-        if (!root)
-                goto out;
-        tis = cJSON_GetObjectItemCaseSensitive(root, "task_instances");
-        ids = cJSON_CreateArray();
-        cJSON_ArrayForEach(ti, tis) {
-                const char *id = af_jstr(ti, "task_id");
-                bool dup = false;
-                const cJSON *e;
-
-                if (!id)
-                        continue;
-                cJSON_ArrayForEach(e, ids)
-                        if (strcmp(e->valuestring, id) == 0)
-                                dup = true;
-                if (!dup)
-                        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-                action_plan_preview(plan, "  would clear %s (run %s%s%s)", id, run,
-                                    af_jstr(ti, "state") ? ", " : "",
-                                    af_jstr(ti, "state") ? af_jstr(ti, "state") : "");
-        }
-        if (cJSON_GetArraySize(ids) == 0) {
-                err_set(err, ENOENT, "Airflow's dry run clears nothing in run %s", run);
-                goto out;
-        }
-        free(body);
-        body = af_act_clear_body(run, ids, false);
-        tail = xasprintf("/dags/%s/clearTaskInstances", dag);
-        rc = af_act_plan(x, st, plan, "POST", tail, body, err);
-        free(tail);
-        if (rc == 0)
-                plan->note = xasprintf("run %s: %d task instance(s), from Airflow's dry run:",
-                                       run, cJSON_GetArraySize(ids));
-out:
-        cJSON_Delete(ids);
-        cJSON_Delete(root);
-        free(rel);
-        free(body);
-        free(run);
-        free(dag);
-        af_destroy(st);
-        return rc;
-}
-
-static void af_act_run(const struct action_ctx *x, const struct action_plan *plan,
-                       struct action_result *res)
-{
-        const struct af_act_priv *pv = plan->priv;
-        struct af_state *st;
-        struct http_response resp;
-
-        res->outcome = ACT_FAILED;
-        if (!pv || plan->n != 1) {
-                err_set(&res->err, EINVAL, "no plan to run");
-                return;
-        }
-        st = af_act_state(x->src);
-        st->api = pv->api;
-        action_result_sent(res, plan->reqs[0].method, pv->rel);
-        if (af_act_do(st, x->cc, plan->reqs[0].method, pv->rel, plan->reqs[0].body, &resp,
-                      &res->err) == 0) {
-                res->status = resp.status;
-                if (resp.status >= 200 && resp.status <= 299) {
-                        cJSON *root = cJSON_ParseWithLength(resp.body, resp.len);
-                        const char *rid = af_jstr(root, "dag_run_id");
-                        const cJSON *tis = cJSON_GetObjectItemCaseSensitive(root,
-                                                                            "task_instances");
-                        const cJSON *ti;
-
-                        action_result_out(res, "HTTP %ld %s", resp.status,
-                                          http_status_text(resp.status));
-                        if (rid)
-                                action_result_out(res, "run %s: %s", rid,
-                                                  af_jstr(root, "state") ? af_jstr(root, "state")
-                                                                         : "?");
-                        cJSON_ArrayForEach(ti, tis)
-                                action_result_out(res, "cleared %s",
-                                                  af_jstr(ti, "task_id") ? af_jstr(ti, "task_id")
-                                                                         : "?");
-                        if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(root, "is_paused")))
-                                action_result_out(res, "is_paused: %s",
-                                                  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-                                                          root, "is_paused")) ? "true" : "false");
-                        cJSON_Delete(root);
-                        res->outcome = ACT_OK;
-                } else {
-                        af_act_http_error(&resp, pv->rel, &res->err);
-                }
-                http_response_done(&resp);
-        }
-        af_destroy(st);
-}
-
-static const struct action_def af_actions[] = {
-        { .name = "trigger", .title = "trigger a DAG run", .scope = "dag", .key = 'T',
-          .flags = ACTION_F_MUTATING | ACTION_F_CONF, .prepare = af_act_prepare_trigger,
-          .run = af_act_run },
-        { .name = "clear", .title = "clear the failed tasks of the last failed run",
-          .scope = "dag", .key = 'C', .flags = ACTION_F_MUTATING,
-          .prepare = af_act_prepare_clear, .run = af_act_run },
-        { .name = "pause", .title = "pause a DAG", .scope = "dag", .key = 'P',
-          .flags = ACTION_F_MUTATING, .prepare = af_act_prepare_pause_on, .run = af_act_run },
-        { .name = "unpause", .title = "unpause a DAG", .scope = "dag", .key = 'U',
-          .flags = ACTION_F_MUTATING, .prepare = af_act_prepare_unpause, .run = af_act_run },
-        { 0 }
-};
 
 const struct collector_ops coll_airflow_ops = {
         .name = "airflow",
