@@ -14,7 +14,7 @@
 #include "collectors/reconcile.h"
 #include "collectors/schema_registry.h"
 #include "collectors/snowflake.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 
 const struct collector_ops *const collector_registry[] = {
         &coll_postgres_ops,

@@ -26,7 +26,7 @@
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/prometheus.h"
 #include "collectors/reconcile.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,

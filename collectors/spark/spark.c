@@ -18,7 +18,7 @@
  *      (in the state, copied into the data) for sparklines and for the
  *      processing-below-input window (spark_behind_ms).
  */
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 
 #include <ctype.h>
 #include <errno.h>
