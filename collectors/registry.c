@@ -11,7 +11,7 @@
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/postgres.h"
 #include "collectors/prometheus.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "collectors/schema_registry.h"
 #include "collectors/snowflake.h"
 #include "collectors/spark/spark.h"

@@ -25,7 +25,7 @@
 #include "collectors/kafka_connect.h"
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/prometheus.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "collectors/spark/spark.h"
 
 const struct view_ops *const view_registry[] = {

@@ -38,7 +38,7 @@
  * batch rank first), else among `within` buckets; ties go to the earlier
  * key. The mismatch count of each poll is kept in a ring for the pane.
  */
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 
 #include <ctype.h>
 #include <errno.h>
