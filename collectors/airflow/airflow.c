@@ -181,7 +181,7 @@ void af_data_free(struct af_data *d)
                 return;
         free(d->version);
         for (size_t i = 0; i < d->n_dags; i++)
-                af_dag_done(&d->dags[i]);
+                airflow_dag_done(&d->dags[i]);
         free(d->dags);
         for (size_t i = 0; i < d->n_notes; i++)
                 free(d->notes[i]);
@@ -189,7 +189,7 @@ void af_data_free(struct af_data *d)
         free(d);
 }
 
-static int af_dag_cmp(const void *a, const void *b)
+static int airflow_dag_cmp(const void *a, const void *b)
 {
         return strcmp(((const struct af_dag *)a)->dag_id, ((const struct af_dag *)b)->dag_id);
 }
@@ -198,12 +198,12 @@ static int af_dag_cmp(const void *a, const void *b)
  * I/O: the poll (collector thread)
  */
 
-const char *af_prefix(enum af_api api)
+const char *airflow_prefix(enum af_api api)
 {
         return api == AF_API_V2 ? "/api/v2" : "/api/v1";
 }
 
-char *af_url(const struct af_cfg *c, const char *path)
+char *airflow_url(const struct af_cfg *c, const char *path)
 {
         size_t n = strlen(c->url);
 
@@ -212,7 +212,7 @@ char *af_url(const struct af_cfg *c, const char *path)
         return xasprintf("%.*s%s", (int)n, c->url, path);
 }
 
-char *af_password(const struct af_cfg *c, struct err *err)
+char *airflow_password(const struct af_cfg *c, struct err *err)
 {
         struct err perr;
         char *pw;
@@ -226,7 +226,7 @@ char *af_password(const struct af_cfg *c, struct err *err)
         return pw ? pw : xstrdup("");
 }
 
-void af_secret_free(char *s)
+void airflow_secret_free(char *s)
 {
         if (s) {
                 explicit_bzero(s, strlen(s));
@@ -236,9 +236,9 @@ void af_secret_free(char *s)
 
 /* One request, counted against the budget. Returns 0 with a response, -1
  * with err (AF_E_TRANSPORT or AF_E_BUDGET). */
-int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-            const char *path, const char *body, const char *bearer, const char *user,
-            const char *pw, struct http_response *resp, struct err *err)
+int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                 const char *path, const char *body, const char *bearer, const char *user,
+                 const char *pw, struct http_response *resp, struct err *err)
 {
         struct http_request rq = { 0 };
         char *url;
@@ -250,7 +250,7 @@ int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
                 return -1;
         }
         st->requests++;
-        url = af_url(st->src->kind_cfg, path);
+        url = airflow_url(st->src->kind_cfg, path);
         rq.method = method;
         rq.url = url;
         rq.body = body;
@@ -265,12 +265,12 @@ int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
 }
 
 /* POST /auth/token. Returns 0 with st->token set, or -1 with err. */
-int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         struct http_response resp;
         cJSON *o = cJSON_CreateObject();
-        char *pw = af_password(c, err), *body;
+        char *pw = airflow_password(c, err), *body;
         int rc = -1;
 
         if (!pw) {
@@ -281,7 +281,7 @@ int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
         cJSON_AddStringToObject(o, "password", pw);
         body = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
-        if (af_send(st, ctx, "POST", "/auth/token", body, NULL, NULL, NULL, &resp, err) == 0) {
+        if (airflow_send(st, ctx, "POST", "/auth/token", body, NULL, NULL, NULL, &resp, err) == 0) {
                 if (resp.status == 200 || resp.status == 201) {
                         free(st->token);
                         st->token = af_parse_token(resp.body, resp.len, err);
@@ -293,28 +293,28 @@ int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
                 }
                 http_response_done(&resp);
         }
-        af_secret_free(body);
-        af_secret_free(pw);
+        airflow_secret_free(body);
+        airflow_secret_free(pw);
         return rc;
 }
 
 /* An authenticated GET of path (under the API prefix when `api`), with one
  * token refresh on 401 (v2). Returns 0 with a 200 response, or -1 with err
  * (transport, budget, auth, or HTTP with the Airflow error text). */
-int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
-           const char *what, struct http_response *resp, struct err *err)
+int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
+                const char *what, struct http_response *resp, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
-        char *full = xasprintf("%s%s", af_prefix(st->api), path), *pw = NULL;
+        char *full = xasprintf("%s%s", airflow_prefix(st->api), path), *pw = NULL;
         int rc = -1;
 
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && af_token(st, ctx, err) != 0)
+                if (st->api == AF_API_V2 && !st->token && airflow_token(st, ctx, err) != 0)
                         break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = af_password(c, err)))
+                if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (af_send(st, ctx, "GET", full, NULL, st->api == AF_API_V2 ? st->token : NULL,
-                            st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
+                if (airflow_send(st, ctx, "GET", full, NULL, st->api == AF_API_V2 ? st->token : NULL,
+                                 st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
                 if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
                         /* Expired or revoked: a new token, and this request again. */
@@ -337,7 +337,7 @@ int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
                         struct err e;
 
                         err_clear(&e);
-                        cJSON_Delete(af_json(resp->body, resp->len, what, &e));
+                        cJSON_Delete(airflow_json(resp->body, resp->len, what, &e));
                         err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%s", what, resp->status,
                                 http_status_text(resp->status), e.msg[0] ? " -- " : "",
                                 e.msg[0] ? e.msg + strlen(what) + 2 : "");
@@ -345,13 +345,13 @@ int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
                 http_response_done(resp);
                 break;
         }
-        af_secret_free(pw);
+        airflow_secret_free(pw);
         free(full);
         return rc;
 }
 
 /* Finds the API version (api: auto) and the version text. */
-int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
+int airflow_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         static const enum af_api order[] = { AF_API_V2, AF_API_V1 };
@@ -359,7 +359,7 @@ int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 
         for (size_t i = 0; i < LO_ARRAY_LEN(order); i++) {
                 enum af_api want = order[i];
-                char *path = xasprintf("%s/version", af_prefix(want));
+                char *path = xasprintf("%s/version", airflow_prefix(want));
                 bool fixed = c->api && strcmp(c->api, "auto") != 0;
                 int rc;
 
@@ -367,7 +367,7 @@ int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
                         free(path);
                         continue;
                 }
-                rc = af_send(st, ctx, "GET", path, NULL, NULL, NULL, NULL, &resp, err);
+                rc = airflow_send(st, ctx, "GET", path, NULL, NULL, NULL, NULL, &resp, err);
                 free(path);
                 if (rc != 0)
                         return -1;
@@ -377,7 +377,7 @@ int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
 
                         st->api = want;
                         free(st->version);
-                        st->version = xstrdup(root ? af_jstr(root, "version") : NULL);
+                        st->version = xstrdup(root ? airflow_jstr(root, "version") : NULL);
                         cJSON_Delete(root);
                         http_response_done(&resp);
                         return 0;
@@ -389,7 +389,7 @@ int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err)
         return -1;
 }
 
-static struct af_hist *af_hist_get(struct af_state *st, const char *dag_id)
+static struct af_hist *airflow_hist_get(struct af_state *st, const char *dag_id)
 {
         for (size_t i = 0; i < st->n_hist; i++)
                 if (strcmp(st->hist[i].dag_id, dag_id) == 0)
@@ -403,9 +403,9 @@ static struct af_hist *af_hist_get(struct af_state *st, const char *dag_id)
 
 /* Pushes the finished recent runs newer than what the ring holds (oldest
  * first), so the first poll already has a history. */
-static void af_hist_apply(struct af_state *st, struct af_dag *g)
+static void airflow_hist_apply(struct af_state *st, struct af_dag *g)
 {
-        struct af_hist *h = af_hist_get(st, g->dag_id);
+        struct af_hist *h = airflow_hist_get(st, g->dag_id);
 
         for (size_t i = g->n_recent; i-- > 0; ) {
                 const struct af_run *r = &g->recent[i];
@@ -418,7 +418,7 @@ static void af_hist_apply(struct af_state *st, struct af_dag *g)
         g->dur_hist = h->dur;
 }
 
-static struct af_tcache *af_tc_find(struct af_state *st, const char *dag_id)
+static struct af_tcache *airflow_tc_find(struct af_state *st, const char *dag_id)
 {
         for (size_t i = 0; i < st->n_tc; i++)
                 if (strcmp(st->tc[i].dag_id, dag_id) == 0)
@@ -426,10 +426,10 @@ static struct af_tcache *af_tc_find(struct af_state *st, const char *dag_id)
         return NULL;
 }
 
-static void af_tc_clear(struct af_tcache *t)
+static void airflow_tc_clear(struct af_tcache *t)
 {
         for (size_t i = 0; i < t->n; i++)
-                af_task_done(&t->tasks[i]);
+                airflow_task_done(&t->tasks[i]);
         free(t->tasks);
         free(t->run_id);
         t->tasks = NULL;
@@ -437,7 +437,7 @@ static void af_tc_clear(struct af_tcache *t)
         t->n = 0;
 }
 
-static void af_tasks_copy(struct af_dag *g, const struct af_tcache *t)
+static void airflow_tasks_copy(struct af_dag *g, const struct af_tcache *t)
 {
         g->failed_tasks = xcalloc(t->n ? t->n : 1, sizeof *g->failed_tasks);
         for (size_t i = 0; i < t->n; i++) {
@@ -450,16 +450,16 @@ static void af_tasks_copy(struct af_dag *g, const struct af_tcache *t)
 }
 
 /* Failed TIs of g's last failed run, from the cache or the server. */
-static int af_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_dag *g,
-                    struct err *err)
+static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_dag *g,
+                         struct err *err)
 {
-        struct af_tcache *t = af_tc_find(st, g->dag_id);
+        struct af_tcache *t = airflow_tc_find(st, g->dag_id);
         char *did, *rid;
         size_t off = 0, page_n, total = 0;
         int rc = 0;
 
         if (t && t->run_id && strcmp(t->run_id, g->failed_run_id) == 0) {
-                af_tasks_copy(g, t);
+                airflow_tasks_copy(g, t);
                 return 0;
         }
         did = af_url_escape(g->dag_id);
@@ -469,7 +469,7 @@ static int af_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_d
                 char *path = xasprintf("/dags/%s/dagRuns/%s/taskInstances?limit=%d&offset=%zu",
                                        did, rid, AF_PAGE, off);
 
-                rc = af_get(st, ctx, path, "task instances", &resp, err);
+                rc = airflow_get(st, ctx, path, "task instances", &resp, err);
                 free(path);
                 if (rc == 0) {
                         rc = af_parse_tasks(resp.body, resp.len, g, &page_n, &total, err);
@@ -493,7 +493,7 @@ static int af_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_d
                 memset(t, 0, sizeof *t);
                 t->dag_id = xstrdup(g->dag_id);
         }
-        af_tc_clear(t);
+        airflow_tc_clear(t);
         t->run_id = xstrdup(g->failed_run_id);
         t->tasks = xcalloc(g->n_failed_tasks ? g->n_failed_tasks : 1, sizeof *t->tasks);
         for (size_t i = 0; i < g->n_failed_tasks; i++) {
@@ -505,8 +505,8 @@ static int af_tasks(struct af_state *st, const struct coll_ctx *ctx, struct af_d
         return 0;
 }
 
-static int af_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
-                   struct af_dag *g, struct err *err)
+static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
+                        struct af_dag *g, struct err *err)
 {
         char *did = af_url_escape(g->dag_id);
         size_t off = 0, page_n, total = 0;
@@ -519,7 +519,7 @@ static int af_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_da
                                        AF_PAGE, off, st->api == AF_API_V2 ? "-run_after"
                                                                          : "-execution_date");
 
-                rc = af_get(st, ctx, path, "DAG runs", &resp, err);
+                rc = airflow_get(st, ctx, path, "DAG runs", &resp, err);
                 free(path);
                 if (rc == 0) {
                         rc = af_parse_runs(resp.body, resp.len, d->now, page == 0, g, &page_n,
@@ -539,22 +539,22 @@ static int af_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_da
         return 0;
 }
 
-static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *ctx,
-                                   struct af_data *d, struct err *err)
+static enum coll_status airflow_collect(struct af_state *st, const struct coll_ctx *ctx,
+                                        struct af_data *d, struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         enum coll_status status = COLL_OK;
         size_t off = 0, page_n, total = 0, skipped = 0;
         struct err e;
 
-        if (st->api == AF_API_UNKNOWN && af_detect(st, ctx, err) != 0)
+        if (st->api == AF_API_UNKNOWN && airflow_detect(st, ctx, err) != 0)
                 return COLL_DOWN;
         d->api = st->api;
         d->version = xstrdup(st->version);
         for (;;) {
                 struct http_response resp;
                 char *path = xasprintf("/dags?limit=%d&offset=%zu", AF_PAGE, off);
-                int rc = af_get(st, ctx, path, "DAG list", &resp, err);
+                int rc = airflow_get(st, ctx, path, "DAG list", &resp, err);
 
                 free(path);
                 if (rc != 0)
@@ -571,14 +571,14 @@ static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *c
         }
         d->total_dags = total;
         if (d->n_dags > 1)
-                qsort(d->dags, d->n_dags, sizeof *d->dags, af_dag_cmp);
+                qsort(d->dags, d->n_dags, sizeof *d->dags, airflow_dag_cmp);
 
         for (size_t i = 0; i < d->n_dags; i++) {
                 struct af_dag *g = &d->dags[i];
 
                 g->overdue_s = af_overdue_s(g, d->now);
                 err_clear(&e);
-                if (af_runs(st, ctx, d, g, &e) != 0) {
+                if (airflow_runs(st, ctx, d, g, &e) != 0) {
                         if (e.code == AF_E_TRANSPORT) {
                                 err_set(err, e.code, "%s", e.msg);
                                 return COLL_DOWN;
@@ -592,10 +592,10 @@ static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *c
                         status = COLL_DEGRADED;
                         continue;
                 }
-                af_hist_apply(st, g);
+                airflow_hist_apply(st, g);
                 if (g->failed_run_id) {
                         err_clear(&e);
-                        if (af_tasks(st, ctx, g, &e) != 0) {
+                        if (airflow_tasks(st, ctx, g, &e) != 0) {
                                 if (e.code == AF_E_TRANSPORT) {
                                         err_set(err, e.code, "%s", e.msg);
                                         return COLL_DOWN;
@@ -626,7 +626,7 @@ static enum coll_status af_collect(struct af_state *st, const struct coll_ctx *c
  * collector_ops
  */
 
-static int af_validate(const struct source_cfg *src, struct err *err)
+static int airflow_validate(const struct source_cfg *src, struct err *err)
 {
         const struct af_cfg *c = src->kind_cfg;
         const char *h;
@@ -677,7 +677,7 @@ static int af_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-void *af_create(const struct source_cfg *src)
+void *airflow_create(const struct source_cfg *src)
 {
         const struct af_cfg *c = src->kind_cfg;
         struct af_state *st = xcalloc(1, sizeof *st);
@@ -689,7 +689,7 @@ void *af_create(const struct source_cfg *src)
         return st;
 }
 
-void af_destroy(void *state)
+void airflow_destroy(void *state)
 {
         struct af_state *st = state;
 
@@ -697,20 +697,20 @@ void af_destroy(void *state)
                 return;
         http_client_free(st->http);
         free(st->version);
-        af_secret_free(st->token);
+        airflow_secret_free(st->token);
         for (size_t i = 0; i < st->n_hist; i++)
                 free(st->hist[i].dag_id);
         free(st->hist);
         for (size_t i = 0; i < st->n_tc; i++) {
-                af_tc_clear(&st->tc[i]);
+                airflow_tc_clear(&st->tc[i]);
                 free(st->tc[i].dag_id);
         }
         free(st->tc);
         free(st);
 }
 
-static enum coll_status af_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status airflow_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                     struct err *err)
 {
         struct af_state *st = state;
         struct af_data *d;
@@ -724,7 +724,7 @@ static enum coll_status af_poll(void *state, const struct coll_ctx *ctx, void **
         d = af_data_new();
         d->now = clock_wall_ms();
         st->requests = 0;
-        s = af_collect(st, ctx, d, err);
+        s = airflow_collect(st, ctx, d, err);
         d->requests = st->requests;
         if (s == COLL_DOWN) {
                 /* Detect again next time: the server may have been upgraded. */
@@ -736,12 +736,12 @@ static enum coll_status af_poll(void *state, const struct coll_ctx *ctx, void **
         return s;
 }
 
-static void af_data_free_op(void *data)
+static void airflow_data_free_op(void *data)
 {
         af_data_free(data);
 }
 
-static void af_json_num(cJSON *o, const char *k, double v)
+static void airflow_json_num(cJSON *o, const char *k, double v)
 {
         if (isfinite(v))
                 cJSON_AddNumberToObject(o, k, round(v * 1000.0) / 1000.0);
@@ -749,7 +749,7 @@ static void af_json_num(cJSON *o, const char *k, double v)
                 cJSON_AddNullToObject(o, k);
 }
 
-static cJSON *af_run_json(const struct af_run *r)
+static cJSON *airflow_run_json(const struct af_run *r)
 {
         cJSON *o = cJSON_CreateObject();
 
@@ -759,11 +759,11 @@ static cJSON *af_run_json(const struct af_run *r)
         json_add_time(o, "logical_date", r->logical_date);
         json_add_time(o, "start", r->start);
         json_add_time(o, "end", r->end);
-        af_json_num(o, "duration_s", r->duration_s);
+        airflow_json_num(o, "duration_s", r->duration_s);
         return o;
 }
 
-static void af_to_json(const void *data, struct cJSON *obj)
+static void airflow_to_json(const void *data, struct cJSON *obj)
 {
         const struct af_data *d = data;
         cJSON *arr, *notes;
@@ -779,7 +779,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
                 cJSON_AddBoolToObject(o, "paused", g->paused);
                 json_add_str(o, "schedule", g->schedule);
                 if (g->have_last)
-                        cJSON_AddItemToObject(o, "last_run", af_run_json(&g->last_run));
+                        cJSON_AddItemToObject(o, "last_run", airflow_run_json(&g->last_run));
                 else
                         cJSON_AddNullToObject(o, "last_run");
                 if (g->runs_read) {
@@ -812,7 +812,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
                                 json_add_str(to, "state", ft->state);
                                 cJSON_AddNumberToObject(to, "map_index", ft->map_index);
                                 cJSON_AddNumberToObject(to, "try_number", ft->try_number);
-                                af_json_num(to, "duration_s", ft->duration_s);
+                                airflow_json_num(to, "duration_s", ft->duration_s);
                                 cJSON_AddItemToArray(t, to);
                         }
                 }
@@ -823,7 +823,7 @@ static void af_to_json(const void *data, struct cJSON *obj)
                 cJSON_AddItemToArray(notes, cJSON_CreateString(d->notes[i]));
 }
 
-static void af_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void airflow_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct af_data *d = data;
         char what[192];
@@ -856,7 +856,7 @@ static void af_alerts(const struct source_cfg *src, const void *data, struct ale
         }
 }
 
-static double af_key_metric(const void *data)
+static double airflow_key_metric(const void *data)
 {
         const struct af_data *d = data;
         double n = 0;
@@ -866,7 +866,7 @@ static double af_key_metric(const void *data)
         return n;
 }
 
-static void af_summary(const void *data, char *buf, size_t n)
+static void airflow_summary(const void *data, char *buf, size_t n)
 {
         const struct af_data *d = data;
         int failed = 0, f24 = 0, running = 0, overdue = 0, paused = 0;
@@ -893,15 +893,15 @@ const struct collector_ops coll_airflow_ops = {
         .keys = af_keys,
         .cfg_size = sizeof(struct af_cfg),
         .thresholds = af_thresholds,
-        .validate = af_validate,
-        .create = af_create,
-        .destroy = af_destroy,
-        .poll = af_poll,
-        .data_free = af_data_free_op,
-        .to_json = af_to_json,
-        .alerts = af_alerts,
-        .key_metric = af_key_metric,
-        .summary = af_summary,
+        .validate = airflow_validate,
+        .create = airflow_create,
+        .destroy = airflow_destroy,
+        .poll = airflow_poll,
+        .data_free = airflow_data_free_op,
+        .to_json = airflow_to_json,
+        .alerts = airflow_alerts,
+        .key_metric = airflow_key_metric,
+        .summary = airflow_summary,
         .key_metric_name = "failed runs (24h)",
         .key_metric_unit = THR_COUNT,
         .actions = af_actions,

@@ -18,7 +18,7 @@
  * pause / unpause  PATCH {api}/dags/{d} {"is_paused":true|false} (v1 with
  *          ?update_mask=is_paused).
  * Prepare detects the API version (a read-only GET) because the URL
- * depends on it; run reuses it from the plan and the JWT logic of af_get.
+ * depends on it; run reuses it from the plan and the JWT logic of airflow_get.
  */
 
 struct af_act_priv {
@@ -26,7 +26,7 @@ struct af_act_priv {
         char *rel;              /* request path relative to cfg url, with the API prefix */
 };
 
-static void af_act_priv_free(void *p)
+static void airflow_act_priv_free(void *p)
 {
         struct af_act_priv *x = p;
 
@@ -34,9 +34,9 @@ static void af_act_priv_free(void *p)
         free(x);
 }
 
-static struct af_state *af_act_state(const struct source_cfg *src)
+static struct af_state *airflow_act_state(const struct source_cfg *src)
 {
-        struct af_state *st = af_create(src);
+        struct af_state *st = airflow_create(src);
 
         st->budget = 1000;
         return st;
@@ -44,21 +44,21 @@ static struct af_state *af_act_state(const struct source_cfg *src)
 
 /* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
  * an HTTP answer in resp, -1 with err on transport or auth failure. */
-static int af_act_do(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-                     const char *rel, const char *body, struct http_response *resp,
-                     struct err *err)
+static int airflow_act_do(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                          const char *rel, const char *body, struct http_response *resp,
+                          struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
         char *pw = NULL;
         int rc = -1;
 
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && af_token(st, ctx, err) != 0)
+                if (st->api == AF_API_V2 && !st->token && airflow_token(st, ctx, err) != 0)
                         break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = af_password(c, err)))
+                if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (af_send(st, ctx, method, rel, body, st->api == AF_API_V2 ? st->token : NULL,
-                            st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
+                if (airflow_send(st, ctx, method, rel, body, st->api == AF_API_V2 ? st->token : NULL,
+                                 st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
                 if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
                         free(st->token);
@@ -69,17 +69,17 @@ static int af_act_do(struct af_state *st, const struct coll_ctx *ctx, const char
                 rc = 0;
                 break;
         }
-        af_secret_free(pw);
+        airflow_secret_free(pw);
         return rc;
 }
 
-static void af_act_http_error(const struct http_response *resp, const char *what,
-                              struct err *err)
+static void airflow_act_http_error(const struct http_response *resp, const char *what,
+                                   struct err *err)
 {
         struct err e;
 
         err_clear(&e);
-        cJSON_Delete(af_json(resp->body, resp->len, what, &e));
+        cJSON_Delete(airflow_json(resp->body, resp->len, what, &e));
         err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%.200s", what, resp->status,
                 http_status_text(resp->status), e.msg[0] ? " -- " : "",
                 e.msg[0] ? e.msg + strlen(what) + 2 : "");
@@ -87,27 +87,27 @@ static void af_act_http_error(const struct http_response *resp, const char *what
 
 /* Detects the API and adds the one request to the plan. Takes `rel_tail`
  * (after the prefix) and `body` as given. */
-static int af_act_plan(const struct action_ctx *x, struct af_state *st, struct action_plan *plan,
-                       const char *method, const char *rel_tail, const char *body,
-                       struct err *err)
+static int airflow_act_plan(const struct action_ctx *x, struct af_state *st, struct action_plan *plan,
+                            const char *method, const char *rel_tail, const char *body,
+                            struct err *err)
 {
         struct af_act_priv *pv;
         char *url;
 
-        if (!st->api && af_detect(st, x->cc, err) != 0)
+        if (!st->api && airflow_detect(st, x->cc, err) != 0)
                 return -1;
         pv = xcalloc(1, sizeof *pv);
         pv->api = st->api;
-        pv->rel = xasprintf("%s%s", af_prefix(st->api), rel_tail);
-        url = af_url(x->src->kind_cfg, pv->rel);
+        pv->rel = xasprintf("%s%s", airflow_prefix(st->api), rel_tail);
+        url = airflow_url(x->src->kind_cfg, pv->rel);
         action_plan_add(plan, method, url, body);
         free(url);
         plan->priv = pv;
-        plan->priv_free = af_act_priv_free;
+        plan->priv_free = airflow_act_priv_free;
         return 0;
 }
 
-static int af_act_target(const struct action_ctx *x, struct err *err)
+static int airflow_act_target(const struct action_ctx *x, struct err *err)
 {
         if (!x->target || !*x->target) {
                 err_set(err, EINVAL, "no DAG named");
@@ -116,15 +116,15 @@ static int af_act_target(const struct action_ctx *x, struct err *err)
         return 0;
 }
 
-static int af_act_prepare_trigger(const struct action_ctx *x, struct action_plan *plan,
-                                  struct err *err)
+static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action_plan *plan,
+                                       struct err *err)
 {
         struct af_state *st;
         cJSON *conf = NULL, *o;
         char *dag, *tail, *body;
         int rc;
 
-        if (af_act_target(x, err) != 0)
+        if (airflow_act_target(x, err) != 0)
                 return -1;
         if (x->arg && *x->arg) {
                 conf = cJSON_Parse(x->arg);
@@ -135,10 +135,10 @@ static int af_act_prepare_trigger(const struct action_ctx *x, struct action_plan
                         return -1;
                 }
         }
-        st = af_act_state(x->src);
-        if (!st->api && af_detect(st, x->cc, err) != 0) {
+        st = airflow_act_state(x->src);
+        if (!st->api && airflow_detect(st, x->cc, err) != 0) {
                 cJSON_Delete(conf);
-                af_destroy(st);
+                airflow_destroy(st);
                 return -1;
         }
         o = cJSON_CreateObject();
@@ -152,52 +152,52 @@ static int af_act_prepare_trigger(const struct action_ctx *x, struct action_plan
         cJSON_Delete(o);
         dag = af_url_escape(x->target);
         tail = xasprintf("/dags/%s/dagRuns", dag);
-        rc = af_act_plan(x, st, plan, "POST", tail, body, err);
+        rc = airflow_act_plan(x, st, plan, "POST", tail, body, err);
         free(tail);
         free(dag);
         free(body);
-        af_destroy(st);
+        airflow_destroy(st);
         return rc;
 }
 
-static int af_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
-                                bool pause, struct err *err)
+static int airflow_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
+                                     bool pause, struct err *err)
 {
         struct af_state *st;
         char *dag, *tail;
         int rc = -1;
 
-        if (af_act_target(x, err) != 0)
+        if (airflow_act_target(x, err) != 0)
                 return -1;
-        st = af_act_state(x->src);
-        if (af_detect(st, x->cc, err) == 0) {
+        st = airflow_act_state(x->src);
+        if (airflow_detect(st, x->cc, err) == 0) {
                 dag = af_url_escape(x->target);
                 tail = xasprintf("/dags/%s%s", dag,
                                  st->api == AF_API_V1 ? "?update_mask=is_paused" : "");
-                rc = af_act_plan(x, st, plan, "PATCH", tail,
-                                 pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}", err);
+                rc = airflow_act_plan(x, st, plan, "PATCH", tail,
+                                      pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}", err);
                 free(tail);
                 free(dag);
         }
-        af_destroy(st);
+        airflow_destroy(st);
         return rc;
 }
 
-static int af_act_prepare_pause_on(const struct action_ctx *x, struct action_plan *plan,
-                                   struct err *err)
+static int airflow_act_prepare_pause_on(const struct action_ctx *x, struct action_plan *plan,
+                                        struct err *err)
 {
-        return af_act_prepare_pause(x, plan, true, err);
+        return airflow_act_prepare_pause(x, plan, true, err);
 }
 
-static int af_act_prepare_unpause(const struct action_ctx *x, struct action_plan *plan,
-                                  struct err *err)
+static int airflow_act_prepare_unpause(const struct action_ctx *x, struct action_plan *plan,
+                                       struct err *err)
 {
-        return af_act_prepare_pause(x, plan, false, err);
+        return airflow_act_prepare_pause(x, plan, false, err);
 }
 
 /* The newest failed run of the DAG: owned run id, or NULL with err. */
-static char *af_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
-                                const char *dag, struct err *err)
+static char *airflow_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
+                                     const char *dag, struct err *err)
 {
         struct http_response resp;
         char *path = xasprintf("/dags/%s/dagRuns?state=failed&order_by=%s&limit=1", dag,
@@ -205,17 +205,17 @@ static char *af_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
         char *run = NULL;
         cJSON *root;
 
-        if (af_get(st, ctx, path, "GET dagRuns?state=failed", &resp, err) != 0) {
+        if (airflow_get(st, ctx, path, "GET dagRuns?state=failed", &resp, err) != 0) {
                 free(path);
                 return NULL;
         }
         free(path);
-        root = af_json(resp.body, resp.len, "GET dagRuns", err);
+        root = airflow_json(resp.body, resp.len, "GET dagRuns", err);
         if (root) {
                 const cJSON *runs = cJSON_GetObjectItemCaseSensitive(root, "dag_runs");
                 const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
 
-                run = xstrdup(af_jstr(r0, "dag_run_id"));
+                run = xstrdup(airflow_jstr(r0, "dag_run_id"));
                 if (!run)
                         err_set(err, ENOENT, "DAG has no failed run: nothing to clear");
         }
@@ -224,7 +224,7 @@ static char *af_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
         return run;
 }
 
-static char *af_act_clear_body(const char *run, const cJSON *task_ids, bool dry)
+static char *airflow_act_clear_body(const char *run, const cJSON *task_ids, bool dry)
 {
         cJSON *o = cJSON_CreateObject();
         char *s;
@@ -240,8 +240,8 @@ static char *af_act_clear_body(const char *run, const cJSON *task_ids, bool dry)
         return s;
 }
 
-static int af_act_prepare_clear(const struct action_ctx *x, struct action_plan *plan,
-                                struct err *err)
+static int airflow_act_prepare_clear(const struct action_ctx *x, struct action_plan *plan,
+                                     struct err *err)
 {
         struct af_state *st;
         struct http_response resp;
@@ -250,32 +250,32 @@ static int af_act_prepare_clear(const struct action_ctx *x, struct action_plan *
         const cJSON *tis, *ti;
         int rc = -1;
 
-        if (af_act_target(x, err) != 0)
+        if (airflow_act_target(x, err) != 0)
                 return -1;
-        st = af_act_state(x->src);
-        if (af_detect(st, x->cc, err) != 0)
+        st = airflow_act_state(x->src);
+        if (airflow_detect(st, x->cc, err) != 0)
                 goto out;
         dag = af_url_escape(x->target);
-        if (!(run = af_act_last_failed(st, x->cc, dag, err)))
+        if (!(run = airflow_act_last_failed(st, x->cc, dag, err)))
                 goto out;
         /* Airflow's own dry run: what would be cleared. */
-        body = af_act_clear_body(run, NULL, true);
-        rel = xasprintf("%s/dags/%s/clearTaskInstances", af_prefix(st->api), dag);
-        if (af_act_do(st, x->cc, "POST", rel, body, &resp, err) != 0)
+        body = airflow_act_clear_body(run, NULL, true);
+        rel = xasprintf("%s/dags/%s/clearTaskInstances", airflow_prefix(st->api), dag);
+        if (airflow_act_do(st, x->cc, "POST", rel, body, &resp, err) != 0)
                 goto out;
         if (resp.status != 200) {
-                af_act_http_error(&resp, "clearTaskInstances (dry run)", err);
+                airflow_act_http_error(&resp, "clearTaskInstances (dry run)", err);
                 http_response_done(&resp);
                 goto out;
         }
-        root = af_json(resp.body, resp.len, "clearTaskInstances (dry run)", err);
+        root = airflow_json(resp.body, resp.len, "clearTaskInstances (dry run)", err);
         http_response_done(&resp);
         if (!root)
                 goto out;
         tis = cJSON_GetObjectItemCaseSensitive(root, "task_instances");
         ids = cJSON_CreateArray();
         cJSON_ArrayForEach(ti, tis) {
-                const char *id = af_jstr(ti, "task_id");
+                const char *id = airflow_jstr(ti, "task_id");
                 bool dup = false;
                 const cJSON *e;
 
@@ -287,17 +287,17 @@ static int af_act_prepare_clear(const struct action_ctx *x, struct action_plan *
                 if (!dup)
                         cJSON_AddItemToArray(ids, cJSON_CreateString(id));
                 action_plan_preview(plan, "  would clear %s (run %s%s%s)", id, run,
-                                    af_jstr(ti, "state") ? ", " : "",
-                                    af_jstr(ti, "state") ? af_jstr(ti, "state") : "");
+                                    airflow_jstr(ti, "state") ? ", " : "",
+                                    airflow_jstr(ti, "state") ? airflow_jstr(ti, "state") : "");
         }
         if (cJSON_GetArraySize(ids) == 0) {
                 err_set(err, ENOENT, "Airflow's dry run clears nothing in run %s", run);
                 goto out;
         }
         free(body);
-        body = af_act_clear_body(run, ids, false);
+        body = airflow_act_clear_body(run, ids, false);
         tail = xasprintf("/dags/%s/clearTaskInstances", dag);
-        rc = af_act_plan(x, st, plan, "POST", tail, body, err);
+        rc = airflow_act_plan(x, st, plan, "POST", tail, body, err);
         free(tail);
         if (rc == 0)
                 plan->note = xasprintf("run %s: %d task instance(s), from Airflow's dry run:",
@@ -309,12 +309,12 @@ out:
         free(body);
         free(run);
         free(dag);
-        af_destroy(st);
+        airflow_destroy(st);
         return rc;
 }
 
-static void af_act_run(const struct action_ctx *x, const struct action_plan *plan,
-                       struct action_result *res)
+static void airflow_act_run(const struct action_ctx *x, const struct action_plan *plan,
+                            struct action_result *res)
 {
         const struct af_act_priv *pv = plan->priv;
         struct af_state *st;
@@ -325,15 +325,15 @@ static void af_act_run(const struct action_ctx *x, const struct action_plan *pla
                 err_set(&res->err, EINVAL, "no plan to run");
                 return;
         }
-        st = af_act_state(x->src);
+        st = airflow_act_state(x->src);
         st->api = pv->api;
         action_result_sent(res, plan->reqs[0].method, pv->rel);
-        if (af_act_do(st, x->cc, plan->reqs[0].method, pv->rel, plan->reqs[0].body, &resp,
-                      &res->err) == 0) {
+        if (airflow_act_do(st, x->cc, plan->reqs[0].method, pv->rel, plan->reqs[0].body, &resp,
+                           &res->err) == 0) {
                 res->status = resp.status;
                 if (resp.status >= 200 && resp.status <= 299) {
                         cJSON *root = cJSON_ParseWithLength(resp.body, resp.len);
-                        const char *rid = af_jstr(root, "dag_run_id");
+                        const char *rid = airflow_jstr(root, "dag_run_id");
                         const cJSON *tis = cJSON_GetObjectItemCaseSensitive(root,
                                                                             "task_instances");
                         const cJSON *ti;
@@ -342,11 +342,11 @@ static void af_act_run(const struct action_ctx *x, const struct action_plan *pla
                                           http_status_text(resp.status));
                         if (rid)
                                 action_result_out(res, "run %s: %s", rid,
-                                                  af_jstr(root, "state") ? af_jstr(root, "state")
+                                                  airflow_jstr(root, "state") ? airflow_jstr(root, "state")
                                                                          : "?");
                         cJSON_ArrayForEach(ti, tis)
                                 action_result_out(res, "cleared %s",
-                                                  af_jstr(ti, "task_id") ? af_jstr(ti, "task_id")
+                                                  airflow_jstr(ti, "task_id") ? airflow_jstr(ti, "task_id")
                                                                          : "?");
                         if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(root, "is_paused")))
                                 action_result_out(res, "is_paused: %s",
@@ -355,23 +355,23 @@ static void af_act_run(const struct action_ctx *x, const struct action_plan *pla
                         cJSON_Delete(root);
                         res->outcome = ACT_OK;
                 } else {
-                        af_act_http_error(&resp, pv->rel, &res->err);
+                        airflow_act_http_error(&resp, pv->rel, &res->err);
                 }
                 http_response_done(&resp);
         }
-        af_destroy(st);
+        airflow_destroy(st);
 }
 
 const struct action_def af_actions[] = {
         { .name = "trigger", .title = "trigger a DAG run", .scope = "dag", .key = 'T',
-          .flags = ACTION_F_MUTATING | ACTION_F_CONF, .prepare = af_act_prepare_trigger,
-          .run = af_act_run },
+          .flags = ACTION_F_MUTATING | ACTION_F_CONF, .prepare = airflow_act_prepare_trigger,
+          .run = airflow_act_run },
         { .name = "clear", .title = "clear the failed tasks of the last failed run",
           .scope = "dag", .key = 'C', .flags = ACTION_F_MUTATING,
-          .prepare = af_act_prepare_clear, .run = af_act_run },
+          .prepare = airflow_act_prepare_clear, .run = airflow_act_run },
         { .name = "pause", .title = "pause a DAG", .scope = "dag", .key = 'P',
-          .flags = ACTION_F_MUTATING, .prepare = af_act_prepare_pause_on, .run = af_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_pause_on, .run = airflow_act_run },
         { .name = "unpause", .title = "unpause a DAG", .scope = "dag", .key = 'U',
-          .flags = ACTION_F_MUTATING, .prepare = af_act_prepare_unpause, .run = af_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_unpause, .run = airflow_act_run },
         { 0 }
 };

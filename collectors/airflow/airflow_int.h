@@ -62,25 +62,25 @@ struct af_state {
 };
 
 /* airflow.c */
-const char *af_prefix(enum af_api api);
-char *af_url(const struct af_cfg *c, const char *path);
-char *af_password(const struct af_cfg *c, struct err *err);
-void af_secret_free(char *s);
-int af_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-            const char *path, const char *body, const char *bearer, const char *user,
-            const char *pw, struct http_response *resp, struct err *err);
-int af_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
-int af_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
-           const char *what, struct http_response *resp, struct err *err);
-int af_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
-void *af_create(const struct source_cfg *src);
-void af_destroy(void *state);
+const char *airflow_prefix(enum af_api api);
+char *airflow_url(const struct af_cfg *c, const char *path);
+char *airflow_password(const struct af_cfg *c, struct err *err);
+void airflow_secret_free(char *s);
+int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                 const char *path, const char *body, const char *bearer, const char *user,
+                 const char *pw, struct http_response *resp, struct err *err);
+int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
+int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
+                const char *what, struct http_response *resp, struct err *err);
+int airflow_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
+void *airflow_create(const struct source_cfg *src);
+void airflow_destroy(void *state);
 
 /* airflow_parse.c */
-const char *af_jstr(const cJSON *o, const char *k);
-cJSON *af_json(const char *body, size_t len, const char *what, struct err *err);
-void af_task_done(struct af_task *t);
-void af_dag_done(struct af_dag *g);
+const char *airflow_jstr(const cJSON *o, const char *k);
+cJSON *airflow_json(const char *body, size_t len, const char *what, struct err *err);
+void airflow_task_done(struct af_task *t);
+void airflow_dag_done(struct af_dag *g);
 
 /* airflow_actions.c */
 extern const struct action_def af_actions[];

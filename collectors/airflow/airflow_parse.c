@@ -88,21 +88,21 @@ int64_t af_overdue_s(const struct af_dag *g, int64_t now)
         return now > g->next_due ? (now - g->next_due) / 1000 : 0;
 }
 
-const char *af_jstr(const cJSON *o, const char *k)
+const char *airflow_jstr(const cJSON *o, const char *k)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
         return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static bool af_jbool(const cJSON *o, const char *k, bool def)
+static bool airflow_jbool(const cJSON *o, const char *k, bool def)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
         return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }
 
-static double af_jnum(const cJSON *o, const char *k, double def)
+static double airflow_jnum(const cJSON *o, const char *k, double def)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -110,9 +110,9 @@ static double af_jnum(const cJSON *o, const char *k, double def)
 }
 
 /* A number clamped to [lo, hi] (def when absent or NaN), safe to cast. */
-static double af_jint(const cJSON *o, const char *k, double def, double lo, double hi)
+static double airflow_jint(const cJSON *o, const char *k, double def, double lo, double hi)
 {
-        double v = af_jnum(o, k, def);
+        double v = airflow_jnum(o, k, def);
 
         if (isnan(v))
                 return def;
@@ -121,7 +121,7 @@ static double af_jint(const cJSON *o, const char *k, double def, double lo, doub
 
 /* Parses an Airflow JSON answer; an object carrying an error (2.x problem
  * JSON or 3.x "detail") is an error. Returns the root or NULL with err. */
-cJSON *af_json(const char *body, size_t len, const char *what, struct err *err)
+cJSON *airflow_json(const char *body, size_t len, const char *what, struct err *err)
 {
         const char *p = body;
         size_t n = len;
@@ -150,10 +150,10 @@ cJSON *af_json(const char *body, size_t len, const char *what, struct err *err)
         detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
         if (detail && (cJSON_GetObjectItemCaseSensitive(root, "title") ||
                        !cJSON_GetObjectItemCaseSensitive(root, "total_entries"))) {
-                const char *title = af_jstr(root, "title");
+                const char *title = airflow_jstr(root, "title");
                 const cJSON *d0 = cJSON_IsArray(detail) ? cJSON_GetArrayItem(detail, 0) : NULL;
                 const char *msg = cJSON_IsString(detail) ? detail->valuestring
-                                  : d0 ? af_jstr(d0, "msg") : NULL;
+                                  : d0 ? airflow_jstr(d0, "msg") : NULL;
 
                 err_set(err, EPROTO, "%s: Airflow error: %s%s%s", what, title ? title : "",
                         title && msg ? ": " : "", msg ? msg : title ? "" : "(no detail)");
@@ -165,12 +165,12 @@ cJSON *af_json(const char *body, size_t len, const char *what, struct err *err)
 
 /* Parses a list answer: its array `key` (root, to cJSON_Delete, in *root)
  * and the total count in *total, or NULL with err (and *root NULL). */
-static const cJSON *af_list(const char *body, size_t len, const char *key, const char *what,
-                            size_t *total, cJSON **root, struct err *err)
+static const cJSON *airflow_list(const char *body, size_t len, const char *key, const char *what,
+                                 size_t *total, cJSON **root, struct err *err)
 {
         const cJSON *a;
 
-        if (!(*root = af_json(body, len, what, err)))
+        if (!(*root = airflow_json(body, len, what, err)))
                 return NULL;
         a = cJSON_GetObjectItemCaseSensitive(*root, key);
         if (!cJSON_IsArray(a)) {
@@ -180,7 +180,7 @@ static const cJSON *af_list(const char *body, size_t len, const char *key, const
                 *root = NULL;
                 return NULL;
         }
-        *total = (size_t)af_jint(*root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
+        *total = (size_t)airflow_jint(*root, "total_entries", cJSON_GetArraySize(a), 0, 1e9);
         return a;
 }
 
@@ -188,7 +188,7 @@ static const cJSON *af_list(const char *body, size_t len, const char *key, const
  * Parsers (pure)
  */
 
-static bool af_glob_match(const char *const *globs, size_t n, const char *id)
+static bool airflow_glob_match(const char *const *globs, size_t n, const char *id)
 {
         if (n == 0)
                 return true;
@@ -199,33 +199,33 @@ static bool af_glob_match(const char *const *globs, size_t n, const char *id)
 }
 
 /* The schedule as text: a cron expression, "every 3600s", or a summary. */
-static char *af_schedule(const cJSON *dag, enum af_api api)
+static char *airflow_schedule(const cJSON *dag, enum af_api api)
 {
         const cJSON *si = cJSON_GetObjectItemCaseSensitive(dag, "schedule_interval");
         const char *s;
 
         if (cJSON_IsObject(si)) {
-                const char *type = af_jstr(si, "__type");
+                const char *type = airflow_jstr(si, "__type");
 
-                if ((s = af_jstr(si, "value")) != NULL)
+                if ((s = airflow_jstr(si, "value")) != NULL)
                         return xstrdup(s);
                 if (type && strcmp(type, "TimeDelta") == 0)
-                        return xasprintf("every %.0fs", af_jnum(si, "days", 0) * 86400 +
-                                         af_jnum(si, "seconds", 0));
+                        return xasprintf("every %.0fs", airflow_jnum(si, "days", 0) * 86400 +
+                                         airflow_jnum(si, "seconds", 0));
                 if (type)
                         return xstrdup(type);
         } else if (cJSON_IsString(si)) {
                 return xstrdup(si->valuestring);
         }
-        s = af_jstr(dag, "timetable_summary");
+        s = airflow_jstr(dag, "timetable_summary");
         if (!s && api == AF_API_V1 && !cJSON_IsNull(si))
-                s = af_jstr(dag, "timetable_description");
+                s = airflow_jstr(dag, "timetable_description");
         if (s && *s && strcmp(s, "None") != 0 && strcmp(s, "null") != 0)
                 return xstrdup(s);
         return NULL;
 }
 
-static void af_run_done(struct af_run *r)
+static void airflow_run_done(struct af_run *r)
 {
         free(r->run_id);
         free(r->state);
@@ -233,23 +233,23 @@ static void af_run_done(struct af_run *r)
         memset(r, 0, sizeof *r);
 }
 
-void af_task_done(struct af_task *t)
+void airflow_task_done(struct af_task *t)
 {
         free(t->task_id);
         free(t->state);
 }
 
-void af_dag_done(struct af_dag *g)
+void airflow_dag_done(struct af_dag *g)
 {
         free(g->dag_id);
         free(g->schedule);
-        af_run_done(&g->last_run);
+        airflow_run_done(&g->last_run);
         for (size_t i = 0; i < g->n_recent; i++)
-                af_run_done(&g->recent[i]);
+                airflow_run_done(&g->recent[i]);
         free(g->recent);
         free(g->failed_run_id);
         for (size_t i = 0; i < g->n_failed_tasks; i++)
-                af_task_done(&g->failed_tasks[i]);
+                airflow_task_done(&g->failed_tasks[i]);
         free(g->failed_tasks);
 }
 
@@ -258,13 +258,13 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
                   struct err *err)
 {
         cJSON *root;
-        const cJSON *a = af_list(body, len, "dags", "DAG list", total, &root, err), *it;
+        const cJSON *a = airflow_list(body, len, "dags", "DAG list", total, &root, err), *it;
 
         *page_n = 0;
         if (!a)
                 return -1;
         cJSON_ArrayForEach(it, a) {
-                const char *id = af_jstr(it, "dag_id");
+                const char *id = airflow_jstr(it, "dag_id");
                 struct af_dag *g;
                 const char *due = NULL;
                 const char *const keys_v2[] = { "next_dagrun_run_after",
@@ -274,23 +274,23 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
                                                 "next_dagrun" };
 
                 (*page_n)++;
-                if (!id || !af_glob_match(globs, n_globs, id))
+                if (!id || !airflow_glob_match(globs, n_globs, id))
                         continue;
                 d->dags = xrealloc(d->dags, (d->n_dags + 1) * sizeof *d->dags);
                 g = &d->dags[d->n_dags++];
                 memset(g, 0, sizeof *g);
                 g->dag_id = xstrdup(id);
-                g->paused = af_jbool(it, "is_paused", false);
+                g->paused = airflow_jbool(it, "is_paused", false);
                 g->active = cJSON_GetObjectItemCaseSensitive(it, "is_stale")
-                            ? !af_jbool(it, "is_stale", false) : af_jbool(it, "is_active", true);
-                g->import_errors = af_jbool(it, "has_import_errors", false);
-                g->schedule = af_schedule(it, api);
+                            ? !airflow_jbool(it, "is_stale", false) : airflow_jbool(it, "is_active", true);
+                g->import_errors = airflow_jbool(it, "has_import_errors", false);
+                g->schedule = airflow_schedule(it, api);
                 if (api == AF_API_V2) {
                         for (size_t k = 0; k < LO_ARRAY_LEN(keys_v2) && !due; k++)
-                                due = af_jstr(it, keys_v2[k]);
+                                due = airflow_jstr(it, keys_v2[k]);
                 } else {
                         for (size_t k = 0; k < LO_ARRAY_LEN(keys_v1) && !due; k++)
-                                due = af_jstr(it, keys_v1[k]);
+                                due = airflow_jstr(it, keys_v1[k]);
                 }
                 g->next_due = af_time_parse(due);
                 g->overdue_s = -1;
@@ -300,22 +300,22 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
         return 0;
 }
 
-static void af_run_from_json(const cJSON *o, struct af_run *r)
+static void airflow_run_from_json(const cJSON *o, struct af_run *r)
 {
-        const char *ld = af_jstr(o, "logical_date");
-        double dur = af_jnum(o, "duration", NAN);
+        const char *ld = airflow_jstr(o, "logical_date");
+        double dur = airflow_jnum(o, "duration", NAN);
 
         memset(r, 0, sizeof *r);
-        r->run_id = xstrdup(af_jstr(o, "dag_run_id"));
-        r->state = xstrdup(af_jstr(o, "state"));
-        r->run_type = xstrdup(af_jstr(o, "run_type"));
+        r->run_id = xstrdup(airflow_jstr(o, "dag_run_id"));
+        r->state = xstrdup(airflow_jstr(o, "state"));
+        r->run_type = xstrdup(airflow_jstr(o, "run_type"));
         if (!ld)
-                ld = af_jstr(o, "execution_date");
+                ld = airflow_jstr(o, "execution_date");
         if (!ld)
-                ld = af_jstr(o, "run_after");
+                ld = airflow_jstr(o, "run_after");
         r->logical_date = af_time_parse(ld);
-        r->start = af_time_parse(af_jstr(o, "start_date"));
-        r->end = af_time_parse(af_jstr(o, "end_date"));
+        r->start = af_time_parse(airflow_jstr(o, "start_date"));
+        r->end = af_time_parse(airflow_jstr(o, "end_date"));
         if (r->start >= 0 && r->end >= r->start)
                 r->duration_s = (double)(r->end - r->start) / 1000.0;
         else if (isfinite(dur) && r->end >= 0)
@@ -324,7 +324,7 @@ static void af_run_from_json(const cJSON *o, struct af_run *r)
                 r->duration_s = NAN;
 }
 
-static void af_run_copy(struct af_run *dst, const struct af_run *src)
+static void airflow_run_copy(struct af_run *dst, const struct af_run *src)
 {
         *dst = *src;
         dst->run_id = xstrdup(src->run_id);
@@ -336,16 +336,16 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
                   size_t *page_n, size_t *total, bool *older, struct err *err)
 {
         cJSON *root;
-        const cJSON *a = af_list(body, len, "dag_runs", "DAG runs", total, &root, err), *it;
+        const cJSON *a = airflow_list(body, len, "dag_runs", "DAG runs", total, &root, err), *it;
 
         *page_n = 0;
         *older = false;
         if (!a)
                 return -1;
         if (first) {
-                af_run_done(&g->last_run);
+                airflow_run_done(&g->last_run);
                 for (size_t i = 0; i < g->n_recent; i++)
-                        af_run_done(&g->recent[i]);
+                        airflow_run_done(&g->recent[i]);
                 free(g->recent);
                 g->recent = NULL;
                 g->n_recent = 0;
@@ -363,21 +363,21 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
                 if (!cJSON_IsObject(it))
                         continue;
                 (*page_n)++;
-                af_run_from_json(it, &r);
+                airflow_run_from_json(it, &r);
                 if (!r.run_id) {
-                        af_run_done(&r);
+                        airflow_run_done(&r);
                         continue;
                 }
                 s = af_run_state_parse(r.state);
                 at = r.start >= 0 ? r.start : r.logical_date;
                 if (!g->have_last) {
-                        af_run_copy(&g->last_run, &r);
+                        airflow_run_copy(&g->last_run, &r);
                         g->have_last = true;
                 }
                 if (g->n_recent < AF_RECENT) {
                         if (!g->recent)
                                 g->recent = xcalloc(AF_RECENT, sizeof *g->recent);
-                        af_run_copy(&g->recent[g->n_recent++], &r);
+                        airflow_run_copy(&g->recent[g->n_recent++], &r);
                 }
                 if (at >= 0 && at >= now - AF_DAY_MS)
                         g->runs_24h[s]++;
@@ -389,7 +389,7 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
                         g->queued++;
                 if (s == AF_RUN_FAILED && !g->failed_run_id)
                         g->failed_run_id = xstrdup(r.run_id);
-                af_run_done(&r);
+                airflow_run_done(&r);
         }
         cJSON_Delete(root);
         return 0;
@@ -399,13 +399,13 @@ int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_
                    size_t *total, struct err *err)
 {
         cJSON *root;
-        const cJSON *a = af_list(body, len, "task_instances", "task instances", total, &root, err), *it;
+        const cJSON *a = airflow_list(body, len, "task_instances", "task instances", total, &root, err), *it;
 
         *page_n = 0;
         if (!a)
                 return -1;
         cJSON_ArrayForEach(it, a) {
-                const char *st = af_jstr(it, "state"), *id = af_jstr(it, "task_id");
+                const char *st = airflow_jstr(it, "state"), *id = airflow_jstr(it, "task_id");
                 struct af_task *t;
 
                 (*page_n)++;
@@ -416,9 +416,9 @@ int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_
                 t = &g->failed_tasks[g->n_failed_tasks++];
                 t->task_id = xstrdup(id);
                 t->state = xstrdup(st);
-                t->map_index = (int)af_jint(it, "map_index", -1, -1, 1e9);
-                t->try_number = (int)af_jint(it, "try_number", 0, 0, 1e9);
-                t->duration_s = af_jnum(it, "duration", NAN);
+                t->map_index = (int)airflow_jint(it, "map_index", -1, -1, 1e9);
+                t->try_number = (int)airflow_jint(it, "try_number", 0, 0, 1e9);
+                t->duration_s = airflow_jnum(it, "duration", NAN);
         }
         g->tasks_read = true;
         cJSON_Delete(root);
@@ -427,13 +427,13 @@ int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_
 
 char *af_parse_token(const char *body, size_t len, struct err *err)
 {
-        cJSON *root = af_json(body, len, "token", err);
+        cJSON *root = airflow_json(body, len, "token", err);
         const char *t;
         char *tok;
 
         if (!root)
                 return NULL;
-        t = af_jstr(root, "access_token");
+        t = airflow_jstr(root, "access_token");
         if (!t || !*t || strpbrk(t, "\r\n")) {
                 err_set(err, EPROTO, "token: the answer of POST /auth/token has no access_token");
                 cJSON_Delete(root);
