@@ -128,7 +128,7 @@ static const struct threshold_def ch_thresholds[] = {
  * Running a statement
  */
 
-static void ch_query_id(char *buf, size_t n)
+static void clickhouse_query_id(char *buf, size_t n)
 {
         unsigned char r[8] = { 0 };
         uint64_t x = 0;
@@ -143,7 +143,7 @@ static void ch_query_id(char *buf, size_t n)
 }
 
 /* "<sql> FORMAT JSON" without a trailing ';'. Owned. */
-static char *ch_sql_json(const char *sql)
+static char *clickhouse_sql_json(const char *sql)
 {
         size_t n = strlen(sql);
 
@@ -154,7 +154,7 @@ static char *ch_sql_json(const char *sql)
 
 /* The url with our parameters: "http://h:8123" gets "/?...", a url with a
  * path "?...", one with a query string "&...". Owned. */
-static char *ch_url(const char *base, const struct coll_ctx *ctx, bool settings)
+static char *clickhouse_url(const char *base, const struct coll_ctx *ctx, bool settings)
 {
         const char *host = strstr(base, "://"), *sep;
         int64_t left = ctx->deadline_mono - clock_mono_ms();
@@ -171,7 +171,7 @@ static char *ch_url(const char *base, const struct coll_ctx *ctx, bool settings)
                 sep = "?";
         else
                 sep = "/?";
-        ch_query_id(qid, sizeof qid);
+        clickhouse_query_id(qid, sizeof qid);
         if (!settings)
                 return xasprintf("%s%squery_id=%s", base, sep, qid);
         return xasprintf("%s%squery_id=%s&readonly=2&max_execution_time=%lld", base, sep, qid,
@@ -180,7 +180,7 @@ static char *ch_url(const char *base, const struct coll_ctx *ctx, bool settings)
 
 /* Puts the configured url in place of the request url in transport
  * messages (ours carries query_id and settings). */
-static void ch_fix_url_msg(struct err *err, const char *req_url, const char *base)
+static void clickhouse_fix_url_msg(struct err *err, const char *req_url, const char *base)
 {
         char *rm = http_url_mask(req_url), *bm = http_url_mask(base), *p;
 
@@ -197,10 +197,10 @@ static void ch_fix_url_msg(struct err *err, const char *req_url, const char *bas
 
 /* One request. *settings_refused is set when the server refused our
  * settings (readonly=1 profile). Returns 0 or -1 with err set. */
-static int ch_request(struct http_client *client, const struct ch_cfg *cfg,
-                      const struct coll_ctx *ctx, const char *sql_json, const char *password,
-                      bool settings, struct http_response *out, bool *settings_refused,
-                      struct err *err)
+static int clickhouse_request(struct http_client *client, const struct ch_cfg *cfg,
+                              const struct coll_ctx *ctx, const char *sql_json, const char *password,
+                              bool settings, struct http_response *out, bool *settings_refused,
+                              struct err *err)
 {
         char *user_hdr, *key_hdr = NULL, *url;
         const char *hdrs[3] = { NULL, NULL, NULL };
@@ -220,7 +220,7 @@ static int ch_request(struct http_client *client, const struct ch_cfg *cfg,
                 key_hdr = xasprintf("X-ClickHouse-Key: %s", password);
                 hdrs[1] = key_hdr;
         }
-        url = ch_url(cfg->url, ctx, settings);
+        url = clickhouse_url(cfg->url, ctx, settings);
         req.method = "POST";
         req.url = url;
         req.body = sql_json;
@@ -233,8 +233,8 @@ static int ch_request(struct http_client *client, const struct ch_cfg *cfg,
         }
         free(user_hdr);
         if (rc != 0) {
-                ch_fix_url_msg(err, url, cfg->url);
-                ch_redact(err->msg, sizeof err->msg, password);
+                clickhouse_fix_url_msg(err, url, cfg->url);
+                clickhouse_redact(err->msg, sizeof err->msg, password);
                 err->code = CH_ERR_TRANSPORT;
                 free(url);
                 http_response_done(out);
@@ -250,7 +250,7 @@ static int ch_request(struct http_client *client, const struct ch_cfg *cfg,
         return 0;
 }
 
-static char *ch_password(const struct ch_cfg *cfg, struct err *err)
+static char *clickhouse_password(const struct ch_cfg *cfg, struct err *err)
 {
         struct err perr;
         char *pw;
@@ -264,7 +264,7 @@ static char *ch_password(const struct ch_cfg *cfg, struct err *err)
         return pw ? pw : xstrdup("");
 }
 
-static void ch_password_free(char *pw)
+static void clickhouse_password_free(char *pw)
 {
         if (pw) {
                 explicit_bzero(pw, strlen(pw));
@@ -292,17 +292,17 @@ int coll_clickhouse_query(struct http_client *client, const struct ch_cfg *cfg,
                 err_set(err, CH_ERR_TRANSPORT, "no ClickHouse client or url");
                 return -1;
         }
-        pw = ch_password(cfg, err);
+        pw = clickhouse_password(cfg, err);
         if (!pw)
                 return -1;
-        body = ch_sql_json(sql);
-        rc = ch_request(client, cfg, ctx, body, pw, true, out_json, &refused, err);
+        body = clickhouse_sql_json(sql);
+        rc = clickhouse_request(client, cfg, ctx, body, pw, true, out_json, &refused, err);
         if (rc != 0 && refused) {
                 err_clear(err);
-                rc = ch_request(client, cfg, ctx, body, pw, false, out_json, &refused, err);
+                rc = clickhouse_request(client, cfg, ctx, body, pw, false, out_json, &refused, err);
         }
         free(body);
-        ch_password_free(pw);
+        clickhouse_password_free(pw);
         return rc;
 }
 
@@ -350,16 +350,16 @@ void ch_data_free(struct ch_data *d)
                 return;
         free(d->version);
         for (size_t i = 0; i < d->n_slow; i++)
-                ch_slow_done(&d->slow[i]);
+                clickhouse_slow_done(&d->slow[i]);
         free(d->slow);
         for (size_t i = 0; i < d->n_tables; i++)
-                ch_table_done(&d->tables[i]);
+                clickhouse_table_done(&d->tables[i]);
         free(d->tables);
         for (size_t i = 0; i < d->n_merge_list; i++)
-                ch_merge_done(&d->merge_list[i]);
+                clickhouse_merge_done(&d->merge_list[i]);
         free(d->merge_list);
         for (size_t i = 0; i < d->n_replicas; i++)
-                ch_replica_done(&d->replicas[i]);
+                clickhouse_replica_done(&d->replicas[i]);
         free(d->replicas);
         free(d);
 }
@@ -392,7 +392,7 @@ void ch_history_free(struct ch_history *h)
 }
 
 /* (cur - prev) / dt, or NAN when either is absent or it went backwards. */
-static double ch_delta_rate(int64_t cur, int64_t prev, int64_t minus, double dt_s)
+static double clickhouse_delta_rate(int64_t cur, int64_t prev, int64_t minus, double dt_s)
 {
         double v;
 
@@ -413,16 +413,16 @@ void ch_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_c
                 if (h->have && !restarted && now_ms > h->prev_t && !d->query_log) {
                         double dt = (double)(now_ms - h->prev_t) / 1000.0;
 
-                        d->queries_per_sec = ch_delta_rate(k->query, h->prev.query, own_queries,
-                                                           dt);
+                        d->queries_per_sec = clickhouse_delta_rate(k->query, h->prev.query, own_queries,
+                                                                   dt);
                         if (k->failed >= 0 || (c && c->major >= 20))
-                                d->failed_per_sec = ch_delta_rate(k->failed < 0 ? 0 : k->failed,
-                                                                  h->prev.failed < 0 ? 0
-                                                                  : h->prev.failed, 0, dt);
-                        d->inserted_rows_per_sec = ch_delta_rate(k->ins_rows, h->prev.ins_rows,
-                                                                 0, dt);
-                        d->inserted_bytes_per_sec = ch_delta_rate(k->ins_bytes,
-                                                                  h->prev.ins_bytes, 0, dt);
+                                d->failed_per_sec = clickhouse_delta_rate(k->failed < 0 ? 0 : k->failed,
+                                                                          h->prev.failed < 0 ? 0
+                                                                          : h->prev.failed, 0, dt);
+                        d->inserted_rows_per_sec = clickhouse_delta_rate(k->ins_rows, h->prev.ins_rows,
+                                                                         0, dt);
+                        d->inserted_bytes_per_sec = clickhouse_delta_rate(k->ins_bytes,
+                                                                          h->prev.ins_bytes, 0, dt);
                 }
                 h->have = true;
                 h->prev = *k;
@@ -463,23 +463,23 @@ struct ch_state {
 };
 
 /* Runs sql (borrowed) into resp. Returns 0 or -1 with err set. */
-static int ch_run(struct ch_state *st, const struct coll_ctx *ctx, const char *what,
-                  const char *sql, const char *password, struct http_response *resp,
-                  struct err *err)
+static int clickhouse_run(struct ch_state *st, const struct coll_ctx *ctx, const char *what,
+                          const char *sql, const char *password, struct http_response *resp,
+                          struct err *err)
 {
         const struct ch_cfg *cfg = st->src->kind_cfg;
-        char *body = ch_sql_json(sql);
+        char *body = clickhouse_sql_json(sql);
         bool refused;
         int rc;
 
         st->sent++;
-        rc = ch_request(st->http, cfg, ctx, body, password, !st->no_settings, resp, &refused,
-                        err);
+        rc = clickhouse_request(st->http, cfg, ctx, body, password, !st->no_settings, resp, &refused,
+                                err);
         if (rc != 0 && refused) {
                 st->no_settings = true;
                 st->sent++;
                 err_clear(err);
-                rc = ch_request(st->http, cfg, ctx, body, password, false, resp, &refused, err);
+                rc = clickhouse_request(st->http, cfg, ctx, body, password, false, resp, &refused, err);
         }
         free(body);
         if (rc != 0 && err->code != CH_ERR_TRANSPORT) {
@@ -494,11 +494,11 @@ static int ch_run(struct ch_state *st, const struct coll_ctx *ctx, const char *w
 typedef int (*ch_parse_fn)(const char *, size_t, struct ch_data *, struct err *);
 
 /* One query (takes ownership of sql) + parse. */
-static int ch_step(struct ch_state *st, const struct coll_ctx *ctx, const char *what, char *sql,
-                   const char *password, ch_parse_fn parse, struct ch_data *d, struct err *err)
+static int clickhouse_step(struct ch_state *st, const struct coll_ctx *ctx, const char *what, char *sql,
+                           const char *password, ch_parse_fn parse, struct ch_data *d, struct err *err)
 {
         struct http_response resp;
-        int rc = ch_run(st, ctx, what, sql, password, &resp, err);
+        int rc = clickhouse_run(st, ctx, what, sql, password, &resp, err);
 
         free(sql);
         if (rc != 0)
@@ -508,7 +508,7 @@ static int ch_step(struct ch_state *st, const struct coll_ctx *ctx, const char *
         return rc;
 }
 
-static void ch_degrade(struct err *err, const struct err *e)
+static void clickhouse_degrade(struct err *err, const struct err *e)
 {
         if (!err->msg[0])
                 err_set(err, e->code, "%s", e->msg);
@@ -516,14 +516,14 @@ static void ch_degrade(struct err *err, const struct err *e)
                 err_set(err, err->code, "%s; %s", err->msg, e->msg);
 }
 
-static int ch_discover(struct ch_state *st, const struct coll_ctx *ctx, const char *pw,
-                       struct err *err)
+static int clickhouse_discover(struct ch_state *st, const struct coll_ctx *ctx, const char *pw,
+                               struct err *err)
 {
         struct http_response resp;
         struct ch_caps caps = st->caps;
         struct ch_data *tmp;
 
-        if (ch_run(st, ctx, "system.columns", ch_sql_columns, pw, &resp, err) != 0)
+        if (clickhouse_run(st, ctx, "system.columns", ch_sql_columns, pw, &resp, err) != 0)
                 return -1;
         if (ch_parse_caps(resp.body, resp.len, &caps, err) != 0) {
                 http_response_done(&resp);
@@ -532,7 +532,7 @@ static int ch_discover(struct ch_state *st, const struct coll_ctx *ctx, const ch
         http_response_done(&resp);
         st->parts_limit = CH_DEFAULT_DELAY_PARTS;
         if (caps.has_mt_settings &&
-            ch_run(st, ctx, "merge_tree_settings", ch_sql_mt_settings, pw, &resp, err) == 0) {
+            clickhouse_run(st, ctx, "merge_tree_settings", ch_sql_mt_settings, pw, &resp, err) == 0) {
                 tmp = ch_data_new();
                 if (ch_parse_mt_settings(resp.body, resp.len, tmp, err) == 0)
                         st->parts_limit = tmp->parts_to_delay_insert;
@@ -548,12 +548,12 @@ static int ch_discover(struct ch_state *st, const struct coll_ctx *ctx, const ch
 /* system.metrics/system.events into *k; *own gets the requests we sent
  * since the previous counters sample (the Query event counts every one of
  * them, this one included). Returns 0 or -1 with err set. */
-static int ch_counters_step(struct ch_state *st, const struct coll_ctx *ctx, const char *pw,
-                            struct ch_counters *k, int64_t *own, struct err *err)
+static int clickhouse_counters_step(struct ch_state *st, const struct coll_ctx *ctx, const char *pw,
+                                    struct ch_counters *k, int64_t *own, struct err *err)
 {
         struct http_response resp;
-        char *sql = ch_sql_counters(&st->caps);
-        int rc = ch_run(st, ctx, "counters", sql, pw, &resp, err);
+        char *sql = clickhouse_sql_counters(&st->caps);
+        int rc = clickhouse_run(st, ctx, "counters", sql, pw, &resp, err);
 
         free(sql);
         if (rc != 0)
@@ -567,8 +567,8 @@ static int ch_counters_step(struct ch_state *st, const struct coll_ctx *ctx, con
         return rc;
 }
 
-static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *ctx,
-                                   const char *pw, struct ch_data **out, struct err *err)
+static enum coll_status clickhouse_collect(struct ch_state *st, const struct coll_ctx *ctx,
+                                           const char *pw, struct ch_data **out, struct err *err)
 {
         struct ch_data *d = ch_data_new();
         struct ch_counters k = { -1, -1, -1, -1, -1 }, *kp = NULL;
@@ -579,7 +579,7 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
         bool restarted;
 
         *out = NULL;
-        if (ch_run(st, ctx, "overview", ch_sql_overview, pw, &resp, err) != 0)
+        if (clickhouse_run(st, ctx, "overview", ch_sql_overview, pw, &resp, err) != 0)
                 goto down;
         if (ch_parse_overview(resp.body, resp.len, d, &st->caps, err) != 0) {
                 http_response_done(&resp);
@@ -589,7 +589,7 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
         restarted = st->last_uptime >= 0 && d->uptime_s >= 0 && d->uptime_s < st->last_uptime;
         st->last_uptime = d->uptime_s;
         if (!st->caps.valid || restarted || !st->caps.query_log) {
-                if (ch_discover(st, ctx, pw, err) != 0) {
+                if (clickhouse_discover(st, ctx, pw, err) != 0) {
                         if (err->code == CH_ERR_TRANSPORT)
                                 goto down;
                         /* Without system.columns we know nothing: say so. */
@@ -601,12 +601,12 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
         d->query_log = st->caps.query_log;
 
         err_clear(&e);
-        if (ch_counters_step(st, ctx, pw, &k, &own, &e) == 0) {
+        if (clickhouse_counters_step(st, ctx, pw, &k, &own, &e) == 0) {
                 kp = &k;
         } else {
                 if (e.code == CH_ERR_TRANSPORT)
                         goto down_e;
-                ch_degrade(err, &e);
+                clickhouse_degrade(err, &e);
                 status = COLL_DEGRADED;
         }
 
@@ -614,15 +614,15 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
                 bool gone = false;
 
                 err_clear(&e);
-                if (ch_step(st, ctx, "latency", ch_sql_latency(&st->caps, d->window_end), pw,
-                            ch_parse_latency, d, &e) == 0) {
+                if (clickhouse_step(st, ctx, "latency", ch_sql_latency(&st->caps, d->window_end), pw,
+                                    ch_parse_latency, d, &e) == 0) {
                         err_clear(&e);
-                        if (ch_step(st, ctx, "rates", ch_sql_rates(&st->caps, d->window_end), pw,
-                                    ch_parse_rates, d, &e) == 0) {
+                        if (clickhouse_step(st, ctx, "rates", ch_sql_rates(&st->caps, d->window_end), pw,
+                                            ch_parse_rates, d, &e) == 0) {
                                 err_clear(&e);
-                                ch_step(st, ctx, "slow queries",
-                                        ch_sql_slow(&st->caps, d->window_end), pw,
-                                        ch_parse_slow, d, &e);
+                                clickhouse_step(st, ctx, "slow queries",
+                                                ch_sql_slow(&st->caps, d->window_end), pw,
+                                                ch_parse_slow, d, &e);
                         }
                 }
                 if (e.code == CH_ERR_TRANSPORT)
@@ -632,7 +632,7 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
                         d->query_log = false;
                         gone = true;
                 } else if (e.code) {
-                        ch_degrade(err, &e);
+                        clickhouse_degrade(err, &e);
                         status = COLL_DEGRADED;
                 }
                 if (gone)
@@ -641,29 +641,29 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
         }
 
         err_clear(&e);
-        if (ch_step(st, ctx, "tables", ch_sql_tables(&st->caps), pw, ch_parse_tables, d, &e) != 0) {
+        if (clickhouse_step(st, ctx, "tables", ch_sql_tables(&st->caps), pw, ch_parse_tables, d, &e) != 0) {
                 if (e.code == CH_ERR_TRANSPORT)
                         goto down_e;
-                ch_degrade(err, &e);
+                clickhouse_degrade(err, &e);
                 status = COLL_DEGRADED;
         }
         if (st->caps.has_merges) {
                 err_clear(&e);
-                if (ch_step(st, ctx, "merges", ch_sql_merges(&st->caps), pw, ch_parse_merges, d,
-                            &e) != 0) {
+                if (clickhouse_step(st, ctx, "merges", clickhouse_sql_merges(&st->caps), pw, ch_parse_merges, d,
+                                    &e) != 0) {
                         if (e.code == CH_ERR_TRANSPORT)
                                 goto down_e;
-                        ch_degrade(err, &e);
+                        clickhouse_degrade(err, &e);
                         status = COLL_DEGRADED;
                 }
         }
         if (st->caps.has_replicas) {
                 err_clear(&e);
-                if (ch_step(st, ctx, "replicas", ch_sql_replicas(&st->caps), pw,
-                            ch_parse_replicas, d, &e) != 0) {
+                if (clickhouse_step(st, ctx, "replicas", ch_sql_replicas(&st->caps), pw,
+                                    ch_parse_replicas, d, &e) != 0) {
                         if (e.code == CH_ERR_TRANSPORT)
                                 goto down_e;
-                        ch_degrade(err, &e);
+                        clickhouse_degrade(err, &e);
                         status = COLL_DEGRADED;
                 }
         }
@@ -673,7 +673,7 @@ static enum coll_status ch_collect(struct ch_state *st, const struct coll_ctx *c
 
                 err_set(&q, ENOENT, "system.query_log does not exist (log_queries=0, or nothing "
                         "logged yet): latency unknown, rates from system.events");
-                ch_degrade(err, &q);
+                clickhouse_degrade(err, &q);
                 status = COLL_DEGRADED;
         }
         ch_history_apply(st->hist, d, kp, &st->caps, own, clock_mono_ms());
@@ -692,7 +692,7 @@ down:
  * collector_ops
  */
 
-static int ch_validate(const struct source_cfg *src, struct err *err)
+static int clickhouse_validate(const struct source_cfg *src, struct err *err)
 {
         const struct ch_cfg *c = src->kind_cfg;
         const char *h;
@@ -719,7 +719,7 @@ static int ch_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *ch_create(const struct source_cfg *src)
+static void *clickhouse_create(const struct source_cfg *src)
 {
         struct ch_state *st = xcalloc(1, sizeof *st);
 
@@ -731,7 +731,7 @@ static void *ch_create(const struct source_cfg *src)
         return st;
 }
 
-static void ch_destroy(void *state)
+static void clickhouse_destroy(void *state)
 {
         struct ch_state *st = state;
 
@@ -742,8 +742,8 @@ static void ch_destroy(void *state)
         free(st);
 }
 
-static enum coll_status ch_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status clickhouse_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                        struct err *err)
 {
         struct ch_state *st = state;
         struct ch_data *d = NULL;
@@ -758,29 +758,29 @@ static enum coll_status ch_poll(void *state, const struct coll_ctx *ctx, void **
                         return COLL_DOWN;
                 }
         }
-        pw = ch_password(st->src->kind_cfg, err);
+        pw = clickhouse_password(st->src->kind_cfg, err);
         if (!pw) {
                 st->caps.valid = false;
                 return COLL_DOWN;
         }
-        status = ch_collect(st, ctx, pw, &d, err);
-        ch_password_free(pw);
+        status = clickhouse_collect(st, ctx, pw, &d, err);
+        clickhouse_password_free(pw);
         *data = d;
         return status;
 }
 
-static void ch_data_free_op(void *data)
+static void clickhouse_data_free_op(void *data)
 {
         ch_data_free(data);
 }
 
 /* Rates and quantiles to 0.001 so the JSON carries no float noise. */
-static double ch_round3(double v)
+static double clickhouse_round3(double v)
 {
         return round(v * 1000.0) / 1000.0;
 }
 
-static void ch_to_json(const void *data, struct cJSON *obj)
+static void clickhouse_to_json(const void *data, struct cJSON *obj)
 {
         static const char *const wname[CH_NWIN] = { "1m", "5m", "15m" };
         const struct ch_data *d = data;
@@ -797,14 +797,14 @@ static void ch_to_json(const void *data, struct cJSON *obj)
                 bool have = l->count > 0;
 
                 json_add_num(w, "count", l->count >= 0, (double)l->count);
-                json_add_num(w, "p50", have, ch_round3(l->p50));
-                json_add_num(w, "p95", have, ch_round3(l->p95));
-                json_add_num(w, "p99", have, ch_round3(l->p99));
+                json_add_num(w, "p50", have, clickhouse_round3(l->p50));
+                json_add_num(w, "p95", have, clickhouse_round3(l->p95));
+                json_add_num(w, "p99", have, clickhouse_round3(l->p99));
         }
-        json_add_num(obj, "queries_per_sec", true, ch_round3(d->queries_per_sec));
-        json_add_num(obj, "failed_per_sec", true, ch_round3(d->failed_per_sec));
-        json_add_num(obj, "inserted_rows_per_sec", true, ch_round3(d->inserted_rows_per_sec));
-        json_add_num(obj, "inserted_bytes_per_sec", true, ch_round3(d->inserted_bytes_per_sec));
+        json_add_num(obj, "queries_per_sec", true, clickhouse_round3(d->queries_per_sec));
+        json_add_num(obj, "failed_per_sec", true, clickhouse_round3(d->failed_per_sec));
+        json_add_num(obj, "inserted_rows_per_sec", true, clickhouse_round3(d->inserted_rows_per_sec));
+        json_add_num(obj, "inserted_bytes_per_sec", true, clickhouse_round3(d->inserted_bytes_per_sec));
 
         arr = cJSON_AddArrayToObject(obj, "slow_queries");
         for (size_t i = 0; i < d->n_slow; i++) {
@@ -852,7 +852,7 @@ static void ch_to_json(const void *data, struct cJSON *obj)
         json_add_num(obj, "memory_bytes", d->memory_bytes >= 0, (double)d->memory_bytes);
 }
 
-static void ch_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void clickhouse_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct ch_data *d = data;
         const struct ch_latency *l5 = &d->lat[CH_W5M];
@@ -906,7 +906,7 @@ static void ch_alerts(const struct source_cfg *src, const void *data, struct ale
         }
 }
 
-static double ch_key_metric(const void *data)
+static double clickhouse_key_metric(const void *data)
 {
         const struct ch_data *d = data;
 
@@ -914,7 +914,7 @@ static double ch_key_metric(const void *data)
 }
 
 /* "3.2", "0", "0.05", "120"; "-" when unknown. */
-static void ch_fmt_rate(double v, char *buf, size_t n)
+static void clickhouse_fmt_rate(double v, char *buf, size_t n)
 {
         if (!isfinite(v))
                 snprintf(buf, n, "-");
@@ -928,7 +928,7 @@ static void ch_fmt_rate(double v, char *buf, size_t n)
                 snprintf(buf, n, "%.0f", v);
 }
 
-static void ch_summary(const void *data, char *buf, size_t n)
+static void clickhouse_summary(const void *data, char *buf, size_t n)
 {
         const struct ch_data *d = data;
         int64_t maxp = -1;
@@ -942,8 +942,8 @@ static void ch_summary(const void *data, char *buf, size_t n)
                 snprintf(p95, sizeof p95, "%.0fms", d->lat[CH_W5M].p95);
         else
                 snprintf(p95, sizeof p95, "-");
-        ch_fmt_rate(d->queries_per_sec, q, sizeof q);
-        ch_fmt_rate(d->failed_per_sec, f, sizeof f);
+        clickhouse_fmt_rate(d->queries_per_sec, q, sizeof q);
+        clickhouse_fmt_rate(d->failed_per_sec, f, sizeof f);
         o = (size_t)snprintf(buf, n, "v%s, p95 %s, %s q/s, %s failed", d->version ? d->version
                                                                                   : "?",
                              p95, q, f);
@@ -961,7 +961,7 @@ struct sql_ch {
         char *tz;                       /* server time zone; NULL until known */
 };
 
-static void *sql_ch_open(const struct source_cfg *src, int64_t timeout_ms)
+static void *clickhouse_sql_open(const struct source_cfg *src, int64_t timeout_ms)
 {
         struct sql_ch *h = xcalloc(1, sizeof *h);
 
@@ -971,8 +971,8 @@ static void *sql_ch_open(const struct source_cfg *src, int64_t timeout_ms)
         return h;
 }
 
-static int sql_ch_run(void *hv, const struct coll_ctx *ctx, const char *sql,
-                      const struct sql_sink *sink, struct err *err)
+static int clickhouse_sql_run(void *hv, const struct coll_ctx *ctx, const char *sql,
+                              const struct sql_sink *sink, struct err *err)
 {
         struct sql_ch *h = hv;
         struct http_response resp;
@@ -1009,7 +1009,7 @@ static int sql_ch_run(void *hv, const struct coll_ctx *ctx, const char *sql,
         return rc;
 }
 
-static void sql_ch_close(void *hv)
+static void clickhouse_sql_close(void *hv)
 {
         struct sql_ch *h = hv;
 
@@ -1020,7 +1020,7 @@ static void sql_ch_close(void *hv)
         free(h);
 }
 
-static const struct sql_runner ch_sql_runner = { sql_ch_open, sql_ch_run, sql_ch_close };
+static const struct sql_runner ch_sql_runner = { clickhouse_sql_open, clickhouse_sql_run, clickhouse_sql_close };
 
 const struct collector_ops coll_clickhouse_ops = {
         .name = "clickhouse",
@@ -1030,15 +1030,15 @@ const struct collector_ops coll_clickhouse_ops = {
         .keys = ch_keys,
         .cfg_size = sizeof(struct ch_cfg),
         .thresholds = ch_thresholds,
-        .validate = ch_validate,
-        .create = ch_create,
-        .destroy = ch_destroy,
-        .poll = ch_poll,
-        .data_free = ch_data_free_op,
-        .to_json = ch_to_json,
-        .alerts = ch_alerts,
-        .key_metric = ch_key_metric,
-        .summary = ch_summary,
+        .validate = clickhouse_validate,
+        .create = clickhouse_create,
+        .destroy = clickhouse_destroy,
+        .poll = clickhouse_poll,
+        .data_free = clickhouse_data_free_op,
+        .to_json = clickhouse_to_json,
+        .alerts = clickhouse_alerts,
+        .key_metric = clickhouse_key_metric,
+        .summary = clickhouse_summary,
         .key_metric_name = "query p95 (5m)",
         .key_metric_unit = THR_MS,
         .sql = &ch_sql_runner,

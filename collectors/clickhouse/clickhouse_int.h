@@ -34,14 +34,14 @@
 #define CH_OWN_PREFIX          "lambdaops-"
 
 /* clickhouse_text.c */
-void ch_redact(char *msg, size_t n, const char *secret);
-void ch_exception_err(const struct ch_exception *ex, long status, const char *password,
-                      struct err *err);
+void clickhouse_redact(char *msg, size_t n, const char *secret);
+void clickhouse_exception_err(const struct ch_exception *ex, long status, const char *password,
+                              struct err *err);
 
 /* clickhouse_parse.c */
-void ch_slow_done(struct ch_slow_query *s);
-void ch_table_done(struct ch_table *t);
-void ch_merge_done(struct ch_merge *m);
-void ch_replica_done(struct ch_replica *r);
+void clickhouse_slow_done(struct ch_slow_query *s);
+void clickhouse_table_done(struct ch_table *t);
+void clickhouse_merge_done(struct ch_merge *m);
+void clickhouse_replica_done(struct ch_replica *r);
 
 #endif

@@ -27,7 +27,7 @@ static const struct {
         { 516, "AUTHENTICATION_FAILED" },
 };
 
-static const char *ch_code_name(int code)
+static const char *clickhouse_code_name(int code)
 {
         for (size_t i = 0; i < LO_ARRAY_LEN(ch_code_names); i++)
                 if (ch_code_names[i].code == code)
@@ -35,13 +35,13 @@ static const char *ch_code_name(int code)
         return "";
 }
 
-static bool ch_is_auth_code(int code)
+static bool clickhouse_is_auth_code(int code)
 {
         return code == 192 || code == 193 || code == 194 || code == 195 || code == 516;
 }
 
 /* memmem for possibly NUL-containing bodies: the last match, or NULL. */
-static const char *ch_memrstr(const char *s, size_t len, const char *needle)
+static const char *clickhouse_memrstr(const char *s, size_t len, const char *needle)
 {
         size_t nl = strlen(needle);
 
@@ -56,14 +56,14 @@ static const char *ch_memrstr(const char *s, size_t len, const char *needle)
 /* Where a "Code: " can start an exception: the body's start, a new line,
  * or right after the JSON that was streamed before it ("...}Code: 395").
  * Not inside a string value ("\"Code: 1\""). */
-static bool ch_code_at(const char *body, const char *c)
+static bool clickhouse_code_at(const char *body, const char *c)
 {
         return c == body || strchr("}]\n\r\t ,", c[-1]) != NULL;
 }
 
 /* Cuts the text after the code to the bare message and the NAME of the new
  * form ("... (UNKNOWN_TABLE) (version 23.8.2.7 (official build))"). */
-static void ch_exception_text(const char *p, const char *end, struct ch_exception *ex)
+static void clickhouse_exception_text(const char *p, const char *end, struct ch_exception *ex)
 {
         char tmp[512], *m, *cut;
         size_t n = 0;
@@ -120,7 +120,7 @@ int ch_exception_parse(const char *body, size_t len, struct ch_exception *ex)
         /* The last "Code: N" followed by '.' or ',' (the exception is what
          * ends the body). */
         for (size_t left = len; left > 0; ) {
-                const char *c = ch_memrstr(body, left, "Code: ");
+                const char *c = clickhouse_memrstr(body, left, "Code: ");
 
                 if (!c)
                         break;
@@ -129,7 +129,7 @@ int ch_exception_parse(const char *body, size_t len, struct ch_exception *ex)
                 while (q < end && isdigit((unsigned char)*q) && code < 1000000)
                         code = code * 10 + (*q++ - '0');
                 if (q > c + 6 && q < end && (*q == '.' || *q == ',') && code > 0 &&
-                    ch_code_at(body, c)) {
+                    clickhouse_code_at(body, c)) {
                         p = q;
                         break;
                 }
@@ -138,14 +138,14 @@ int ch_exception_parse(const char *body, size_t len, struct ch_exception *ex)
         if (!p)
                 return -1;
         ex->code = (int)code;
-        ch_exception_text(p + 1, end, ex);
+        clickhouse_exception_text(p + 1, end, ex);
         if (!ex->name[0])
-                str_copy(ex->name, ch_code_name(ex->code), sizeof ex->name);
+                str_copy(ex->name, clickhouse_code_name(ex->code), sizeof ex->name);
         return 0;
 }
 
 /* Replaces every occurrence of secret (when non-empty) in msg with "***". */
-void ch_redact(char *msg, size_t n, const char *secret)
+void clickhouse_redact(char *msg, size_t n, const char *secret)
 {
         size_t slen = secret ? strlen(secret) : 0;
         char *p;
@@ -160,19 +160,19 @@ void ch_redact(char *msg, size_t n, const char *secret)
         }
 }
 
-void ch_exception_err(const struct ch_exception *ex, long status, const char *password,
-                      struct err *err)
+void clickhouse_exception_err(const struct ch_exception *ex, long status, const char *password,
+                              struct err *err)
 {
         char msg[256], *masked;
 
         masked = ch_query_display(ex->msg, 180);
         snprintf(msg, sizeof msg, "ClickHouse error %d%s%s%s: %s%s", ex->code,
                  ex->name[0] ? " (" : "", ex->name, ex->name[0] ? ")" : "", masked,
-                 ch_is_auth_code(ex->code) ? " (check user and password_env/password_file)"
+                 clickhouse_is_auth_code(ex->code) ? " (check user and password_env/password_file)"
                  : ex->code == 159 ? " (the source timeout cut the query)" : "");
         free(masked);
         (void)status;
-        ch_redact(msg, sizeof msg, password);
+        clickhouse_redact(msg, sizeof msg, password);
         err_set(err, ex->code, "%s", msg);
 }
 
@@ -188,7 +188,7 @@ int ch_response_check(long status, const char *body, size_t len, const char *pas
                 if (n > 0 && body[n - 1] == '}' && body[0] == '{')
                         return 0;
                 if (ch_exception_parse(body, len, &ex) == 0) {
-                        ch_exception_err(&ex, status, password, err);
+                        clickhouse_exception_err(&ex, status, password, err);
                         return -1;
                 }
                 err_set(err, CH_ERR_BADJSON, "ClickHouse sent an incomplete or non-JSON answer "
@@ -196,7 +196,7 @@ int ch_response_check(long status, const char *body, size_t len, const char *pas
                 return -1;
         }
         if (ch_exception_parse(body, len, &ex) == 0) {
-                ch_exception_err(&ex, status, password, err);
+                clickhouse_exception_err(&ex, status, password, err);
                 return -1;
         }
         err_set(err, CH_ERR_HTTP, "HTTP %ld %s%s(no ClickHouse error text): is the url a "
@@ -214,7 +214,7 @@ struct ch_buf {
         size_t n, cap;
 };
 
-static void ch_buf_put(struct ch_buf *b, const char *s, size_t n)
+static void clickhouse_buf_put(struct ch_buf *b, const char *s, size_t n)
 {
         if (b->n + n + 1 > b->cap) {
                 b->cap = (b->n + n + 1) * 2;
@@ -225,7 +225,7 @@ static void ch_buf_put(struct ch_buf *b, const char *s, size_t n)
         b->s[b->n] = '\0';
 }
 
-static bool ch_word_is(const char *w, size_t n, const char *kw)
+static bool clickhouse_word_is(const char *w, size_t n, const char *kw)
 {
         return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
 }
@@ -234,7 +234,7 @@ static bool ch_word_is(const char *w, size_t n, const char *kw)
  * credentials: mysql('host', 'db', 'table', 'user', 'pw'), s3(url, key,
  * secret), remote(addr, db, table, user, pw), ... Returns the index of the
  * first secret argument, or -1. */
-static int ch_cred_func(const char *w, size_t n)
+static int clickhouse_cred_func(const char *w, size_t n)
 {
         static const struct {
                 const char *name;
@@ -248,7 +248,7 @@ static int ch_cred_func(const char *w, size_t n)
         };
 
         for (size_t i = 0; i < LO_ARRAY_LEN(f); i++)
-                if (ch_word_is(w, n, f[i].name))
+                if (clickhouse_word_is(w, n, f[i].name))
                         return f[i].from;
         return -1;
 }
@@ -256,7 +256,7 @@ static int ch_cred_func(const char *w, size_t n)
 /* Masks the value after key= for secret-looking keys inside one string
  * literal's text (connection strings: "...;Password=x;", "pwd=x&",
  * "AccountKey=..."). Appends to b. */
-static void ch_put_literal(struct ch_buf *b, const char *s, size_t n)
+static void clickhouse_put_literal(struct ch_buf *b, const char *s, size_t n)
 {
         static const char *const keys[] = {
                 "password=", "pwd=", "passwd=", "accountkey=", "sharedaccesssignature=",
@@ -278,28 +278,28 @@ static void ch_put_literal(struct ch_buf *b, const char *s, size_t n)
                         i++;
                         continue;
                 }
-                ch_buf_put(b, s + from, i + klen - from);
-                ch_buf_put(b, "***", 3);
+                clickhouse_buf_put(b, s + from, i + klen - from);
+                clickhouse_buf_put(b, "***", 3);
                 i += klen;
                 while (i < n && s[i] != ';' && s[i] != '&' && s[i] != ' ' && s[i] != '\'')
                         i++;
                 from = i;
         }
-        ch_buf_put(b, s + from, n - from);
+        clickhouse_buf_put(b, s + from, n - from);
 }
 
 /* Masks "scheme://user:password@" password parts in place (into a copy). */
-static char *ch_mask_urls(const char *s)
+static char *clickhouse_mask_urls(const char *s)
 {
         struct ch_buf b = { 0 };
         const char *p = s;
 
-        ch_buf_put(&b, "", 0);
+        clickhouse_buf_put(&b, "", 0);
         for (;;) {
                 const char *sch = strstr(p, "://"), *q, *colon = NULL, *at = NULL;
 
                 if (!sch) {
-                        ch_buf_put(&b, p, strlen(p));
+                        clickhouse_buf_put(&b, p, strlen(p));
                         break;
                 }
                 q = sch + 3;
@@ -311,11 +311,11 @@ static char *ch_mask_urls(const char *s)
                                 at = q;
                 }
                 if (colon && at && colon < at) {
-                        ch_buf_put(&b, p, (size_t)(colon + 1 - p));
-                        ch_buf_put(&b, "***", 3);
+                        clickhouse_buf_put(&b, p, (size_t)(colon + 1 - p));
+                        clickhouse_buf_put(&b, "***", 3);
                         p = at;
                 } else {
-                        ch_buf_put(&b, p, (size_t)(sch + 3 - p));
+                        clickhouse_buf_put(&b, p, (size_t)(sch + 3 - p));
                         p = sch + 3;
                 }
         }
@@ -332,7 +332,7 @@ char *ch_query_display(const char *query, size_t max)
         size_t o = 0, len;
         bool space = true;
 
-        ch_buf_put(&b, "", 0);
+        clickhouse_buf_put(&b, "", 0);
         while (*p) {
                 unsigned char c = (unsigned char)*p;
 
@@ -355,9 +355,9 @@ char *ch_query_display(const char *query, size_t max)
                                 q++;
                         }
                         if (mask)
-                                ch_buf_put(&b, *q ? "'***'" : "'***", *q ? 5 : 4);
+                                clickhouse_buf_put(&b, *q ? "'***'" : "'***", *q ? 5 : 4);
                         else
-                                ch_put_literal(&b, p, (size_t)(q - p) + (*q ? 1 : 0));
+                                clickhouse_put_literal(&b, p, (size_t)(q - p) + (*q ? 1 : 0));
                         if (mask && pend != PEND_NONE)
                                 pend = PEND_NONE;
                         p = *q ? q + 1 : q;
@@ -371,7 +371,7 @@ char *ch_query_display(const char *query, size_t max)
                                         q++;
                                 q++;
                         }
-                        ch_buf_put(&b, p, (size_t)(q - p) + (*q ? 1 : 0));
+                        clickhouse_buf_put(&b, p, (size_t)(q - p) + (*q ? 1 : 0));
                         p = *q ? q + 1 : q;
                         continue;
                 }
@@ -383,17 +383,17 @@ char *ch_query_display(const char *query, size_t max)
                         while (isalnum((unsigned char)*q) || *q == '_')
                                 q++;
                         n = (size_t)(q - p);
-                        if (ch_word_is(p, n, "IDENTIFIED")) {
+                        if (clickhouse_word_is(p, n, "IDENTIFIED")) {
                                 pend = PEND_IDENT;
-                        } else if (ch_word_is(p, n, "PASSWORD") || ch_word_is(p, n, "SECRET") ||
-                                   ch_word_is(p, n, "SECRET_ACCESS_KEY") ||
-                                   ch_word_is(p, n, "AWS_SECRET_ACCESS_KEY") ||
-                                   ch_word_is(p, n, "ACCOUNT_KEY") ||
-                                   ch_word_is(p, n, "KEY_SECRET")) {
+                        } else if (clickhouse_word_is(p, n, "PASSWORD") || clickhouse_word_is(p, n, "SECRET") ||
+                                   clickhouse_word_is(p, n, "SECRET_ACCESS_KEY") ||
+                                   clickhouse_word_is(p, n, "AWS_SECRET_ACCESS_KEY") ||
+                                   clickhouse_word_is(p, n, "ACCOUNT_KEY") ||
+                                   clickhouse_word_is(p, n, "KEY_SECRET")) {
                                 pend = PEND_LIT;
                         } else if (pend == PEND_LIT) {
                                 pend = PEND_NONE;
-                        } else if ((from = ch_cred_func(p, n)) >= 0 && cred_depth < 0) {
+                        } else if ((from = clickhouse_cred_func(p, n)) >= 0 && cred_depth < 0) {
                                 const char *r = q;
 
                                 while (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
@@ -404,7 +404,7 @@ char *ch_query_display(const char *query, size_t max)
                                         cred_arg = 0;
                                 }
                         }
-                        ch_buf_put(&b, p, n);
+                        clickhouse_buf_put(&b, p, n);
                         p = q;
                         continue;
                 }
@@ -425,11 +425,11 @@ char *ch_query_display(const char *query, size_t max)
                 } else if (c == ';') {
                         pend = PEND_NONE;
                 }
-                ch_buf_put(&b, p, 1);
+                clickhouse_buf_put(&b, p, 1);
                 p++;
         }
 
-        masked = ch_mask_urls(b.s);
+        masked = clickhouse_mask_urls(b.s);
         free(b.s);
         /* Collapse whitespace and control characters; clip on a UTF-8
          * boundary. */
