@@ -6,7 +6,7 @@
 
 /* --- JSON ------------------------------------------------------------------- */
 
-static void kj_str(cJSON *o, const char *k, const char *v)
+static void kafka_json_add_str(cJSON *o, const char *k, const char *v)
 {
         if (v)
                 cJSON_AddStringToObject(o, k, v);
@@ -14,7 +14,7 @@ static void kj_str(cJSON *o, const char *k, const char *v)
                 cJSON_AddNullToObject(o, k);
 }
 
-static void kj_i64(cJSON *o, const char *k, int64_t v)
+static void kafka_json_add_i64(cJSON *o, const char *k, int64_t v)
 {
         if (v >= 0)
                 cJSON_AddNumberToObject(o, k, (double)v);
@@ -23,7 +23,7 @@ static void kj_i64(cJSON *o, const char *k, int64_t v)
 }
 
 /* Rounded to 1/scale so the JSON carries no float noise. */
-static void kj_num(cJSON *o, const char *k, double v, double scale)
+static void kafka_json_add_num(cJSON *o, const char *k, double v, double scale)
 {
         if (isnan(v) || isinf(v))
                 cJSON_AddNullToObject(o, k);
@@ -31,12 +31,12 @@ static void kj_num(cJSON *o, const char *k, double v, double scale)
                 cJSON_AddNumberToObject(o, k, round(v * scale) / scale);
 }
 
-static void kj_status(cJSON *o, const char *k, enum lag_status s)
+static void kafka_json_add_status(cJSON *o, const char *k, enum lag_status s)
 {
-        kj_str(o, k, s == LAG_UNKNOWN ? NULL : lag_status_name(s));
+        kafka_json_add_str(o, k, s == LAG_UNKNOWN ? NULL : lag_status_name(s));
 }
 
-static cJSON *kj_replicas(const struct kafka_replica *r, size_t n)
+static cJSON *kafka_json_replicas(const struct kafka_replica *r, size_t n)
 {
         cJSON *a = cJSON_CreateArray();
 
@@ -44,10 +44,10 @@ static cJSON *kj_replicas(const struct kafka_replica *r, size_t n)
                 cJSON *o = cJSON_CreateObject();
 
                 cJSON_AddNumberToObject(o, "id", r[i].id);
-                kj_i64(o, "log_end_offset", r[i].log_end_offset);
-                kj_i64(o, "lag", r[i].lag);
-                kj_i64(o, "last_fetch_age_ms", r[i].last_fetch_age_ms);
-                kj_i64(o, "last_caught_up_age_ms", r[i].last_caught_up_age_ms);
+                kafka_json_add_i64(o, "log_end_offset", r[i].log_end_offset);
+                kafka_json_add_i64(o, "lag", r[i].lag);
+                kafka_json_add_i64(o, "last_fetch_age_ms", r[i].last_fetch_age_ms);
+                kafka_json_add_i64(o, "last_caught_up_age_ms", r[i].last_caught_up_age_ms);
                 cJSON_AddItemToArray(a, o);
         }
         return a;
@@ -65,21 +65,21 @@ void kafka_to_json(const void *data, struct cJSON *obj)
         const struct kafka_quorum *q = &d->quorum;
         cJSON *arr, *qo, *h;
 
-        kj_str(obj, "cluster_id", d->cluster_id);
+        kafka_json_add_str(obj, "cluster_id", d->cluster_id);
         arr = cJSON_AddArrayToObject(obj, "brokers");
         for (size_t i = 0; i < d->n_brokers; i++) {
                 const struct kafka_broker *b = &d->brokers[i];
                 cJSON *o = cJSON_CreateObject();
 
                 cJSON_AddNumberToObject(o, "id", b->id);
-                kj_str(o, "host", b->host);
+                kafka_json_add_str(o, "host", b->host);
                 cJSON_AddNumberToObject(o, "port", b->port);
-                kj_str(o, "rack", b->rack);
+                kafka_json_add_str(o, "rack", b->rack);
                 if (b->up < 0)
                         cJSON_AddNullToObject(o, "up");
                 else
                         cJSON_AddBoolToObject(o, "up", b->up == KAFKA_UP_YES);
-                kj_num(o, "rtt_ms", b->rtt_ms, 100);
+                kafka_json_add_num(o, "rtt_ms", b->rtt_ms, 100);
                 cJSON_AddBoolToObject(o, "in_metadata", b->in_metadata);
                 cJSON_AddNumberToObject(o, "leader_partitions", b->leader_for);
                 cJSON_AddItemToArray(arr, o);
@@ -87,13 +87,13 @@ void kafka_to_json(const void *data, struct cJSON *obj)
 
         qo = cJSON_AddObjectToObject(obj, "quorum");
         cJSON_AddBoolToObject(qo, "available", q->available);
-        kj_str(qo, "reason", q->available ? NULL : q->reason);
-        kj_i64(qo, "leader_id", q->available ? q->leader_id : -1);
-        kj_i64(qo, "leader_epoch", q->available ? q->leader_epoch : -1);
-        kj_i64(qo, "high_watermark", q->available ? q->high_watermark : -1);
+        kafka_json_add_str(qo, "reason", q->available ? NULL : q->reason);
+        kafka_json_add_i64(qo, "leader_id", q->available ? q->leader_id : -1);
+        kafka_json_add_i64(qo, "leader_epoch", q->available ? q->leader_epoch : -1);
+        kafka_json_add_i64(qo, "high_watermark", q->available ? q->high_watermark : -1);
         if (q->available) {
-                cJSON_AddItemToObject(qo, "voters", kj_replicas(q->voters, q->n_voters));
-                cJSON_AddItemToObject(qo, "observers", kj_replicas(q->observers, q->n_observers));
+                cJSON_AddItemToObject(qo, "voters", kafka_json_replicas(q->voters, q->n_voters));
+                cJSON_AddItemToObject(qo, "observers", kafka_json_replicas(q->observers, q->n_observers));
         } else {
                 cJSON_AddNullToObject(qo, "voters");
                 cJSON_AddNullToObject(qo, "observers");
@@ -105,8 +105,8 @@ void kafka_to_json(const void *data, struct cJSON *obj)
 
                 fmt_rfc3339(q->history[i].at, ts, sizeof ts);
                 cJSON_AddStringToObject(o, "at", ts);
-                kj_i64(o, "leader_id", q->history[i].leader_id);
-                kj_i64(o, "leader_epoch", q->history[i].epoch);
+                kafka_json_add_i64(o, "leader_id", q->history[i].leader_id);
+                kafka_json_add_i64(o, "leader_epoch", q->history[i].epoch);
                 cJSON_AddItemToArray(h, o);
         }
 
@@ -117,10 +117,10 @@ void kafka_to_json(const void *data, struct cJSON *obj)
 
                 cJSON_AddStringToObject(o, "name", t->name);
                 cJSON_AddNumberToObject(o, "partitions", t->partitions);
-                kj_i64(o, "replication_factor", t->partitions ? t->replication_factor : -1);
+                kafka_json_add_i64(o, "replication_factor", t->partitions ? t->replication_factor : -1);
                 cJSON_AddNumberToObject(o, "under_replicated", t->under_replicated);
                 cJSON_AddNumberToObject(o, "offline", t->offline);
-                kj_num(o, "messages_per_sec", t->messages_per_sec, 10);
+                kafka_json_add_num(o, "messages_per_sec", t->messages_per_sec, 10);
                 cJSON_AddNumberToObject(o, "isr_shrinks", t->isr_shrinks);
                 cJSON_AddNumberToObject(o, "high_watermarks_unknown", t->hwm_unknown);
                 cJSON_AddItemToArray(arr, o);
@@ -133,17 +133,17 @@ void kafka_to_json(const void *data, struct cJSON *obj)
                 bool trend = g->lag_hist.n >= 2;
 
                 cJSON_AddStringToObject(o, "name", g->name);
-                kj_str(o, "state", g->state);
-                kj_status(o, "status", g->status);
-                kj_i64(o, "lag", g->lag);
-                kj_num(o, "lag_seconds", g->lag_seconds, 1000);
-                kj_status(o, "worst_partition_status", g->worst);
-                kj_i64(o, "members", g->members);
+                kafka_json_add_str(o, "state", g->state);
+                kafka_json_add_status(o, "status", g->status);
+                kafka_json_add_i64(o, "lag", g->lag);
+                kafka_json_add_num(o, "lag_seconds", g->lag_seconds, 1000);
+                kafka_json_add_status(o, "worst_partition_status", g->worst);
+                kafka_json_add_i64(o, "members", g->members);
                 cJSON_AddBoolToObject(o, "configured", g->configured);
                 cJSON_AddBoolToObject(o, "offsets_known", g->offsets_known);
-                kj_str(o, "trend", trend ? kafka_dir_name(g->trend.dir) : NULL);
-                kj_num(o, "lag_rate", trend ? g->trend.rate : NAN, 10);
-                kj_num(o, "eta_s", trend ? g->trend.eta_s : NAN, 1);
+                kafka_json_add_str(o, "trend", trend ? kafka_dir_name(g->trend.dir) : NULL);
+                kafka_json_add_num(o, "lag_rate", trend ? g->trend.rate : NAN, 10);
+                kafka_json_add_num(o, "eta_s", trend ? g->trend.eta_s : NAN, 1);
                 pa = cJSON_AddArrayToObject(o, "partitions");
                 for (size_t j = 0; j < g->n_parts; j++) {
                         const struct kafka_group_part *p = &g->parts[j];
@@ -151,11 +151,11 @@ void kafka_to_json(const void *data, struct cJSON *obj)
 
                         cJSON_AddStringToObject(po, "topic", p->topic);
                         cJSON_AddNumberToObject(po, "partition", p->partition);
-                        kj_i64(po, "committed", p->committed);
-                        kj_i64(po, "high_watermark", p->high_watermark);
-                        kj_i64(po, "lag", p->lag);
-                        kj_num(po, "lag_seconds", p->lag_seconds, 1000);
-                        kj_status(po, "status", p->status);
+                        kafka_json_add_i64(po, "committed", p->committed);
+                        kafka_json_add_i64(po, "high_watermark", p->high_watermark);
+                        kafka_json_add_i64(po, "lag", p->lag);
+                        kafka_json_add_num(po, "lag_seconds", p->lag_seconds, 1000);
+                        kafka_json_add_status(po, "status", p->status);
                         cJSON_AddItemToArray(pa, po);
                 }
                 cJSON_AddItemToArray(arr, o);

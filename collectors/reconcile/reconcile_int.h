@@ -37,12 +37,12 @@ struct rec_comp {
 };
 
 /* reconcile_keys.c */
-size_t rec_put_varint(char *p, size_t v);
-void rec_put_i64(char *p, int64_t v);
-void rec_put_f64(char *p, double d);
-void rec_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t n);
-void rec_fmt_time(int64_t ms, char *buf, size_t n);
-size_t rec_comp_read(const char *p, struct rec_comp *c);
-int rec_key_cmp(const char *a, size_t an, const char *b, size_t bn);
+size_t reconcile_put_varint(char *p, size_t v);
+void reconcile_put_i64(char *p, int64_t v);
+void reconcile_put_f64(char *p, double d);
+void reconcile_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t n);
+void reconcile_fmt_time(int64_t ms, char *buf, size_t n);
+size_t reconcile_comp_read(const char *p, struct rec_comp *c);
+int reconcile_key_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 #endif

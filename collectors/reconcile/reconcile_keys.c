@@ -8,7 +8,7 @@
  * Canonical keys
  */
 
-size_t rec_put_varint(char *p, size_t v)
+size_t reconcile_put_varint(char *p, size_t v)
 {
         size_t n = 0;
 
@@ -19,7 +19,7 @@ size_t rec_put_varint(char *p, size_t v)
         return n;
 }
 
-static size_t rec_get_varint(const char *p, size_t *v)
+static size_t reconcile_get_varint(const char *p, size_t *v)
 {
         size_t n = 0, x = 0;
         int shift = 0;
@@ -33,7 +33,7 @@ static size_t rec_get_varint(const char *p, size_t *v)
 }
 
 /* 8 bytes that sort like the signed value. */
-void rec_put_i64(char *p, int64_t v)
+void reconcile_put_i64(char *p, int64_t v)
 {
         uint64_t u = (uint64_t)v ^ (1ULL << 63);
 
@@ -41,7 +41,7 @@ void rec_put_i64(char *p, int64_t v)
                 p[i] = (char)(u & 0xFF);
 }
 
-static int64_t rec_get_i64(const char *p)
+static int64_t reconcile_get_i64(const char *p)
 {
         uint64_t u = 0;
 
@@ -51,7 +51,7 @@ static int64_t rec_get_i64(const char *p)
 }
 
 /* 8 bytes that sort like the double. */
-void rec_put_f64(char *p, double d)
+void reconcile_put_f64(char *p, double d)
 {
         uint64_t u;
 
@@ -61,7 +61,7 @@ void rec_put_f64(char *p, double d)
                 p[i] = (char)(u & 0xFF);
 }
 
-static double rec_get_f64(const char *p)
+static double reconcile_get_f64(const char *p)
 {
         uint64_t u = 0;
         double d;
@@ -75,7 +75,7 @@ static double rec_get_f64(const char *p)
 
 /* Canonical decimal text of a number cell into buf: "-12.5" for "-012.500",
  * "5" for "5.0", "0" for "-0". */
-void rec_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t n)
+void reconcile_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t n)
 {
         const char *s = c->text, *ip, *fp = NULL;
         size_t il, fl = 0;
@@ -115,7 +115,7 @@ void rec_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t 
 }
 
 /* "YYYY-MM-DDThh:mm:ss.mmmZ" for any ms, negative included. */
-void rec_fmt_time(int64_t ms, char *buf, size_t n)
+void reconcile_fmt_time(int64_t ms, char *buf, size_t n)
 {
         int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
         int64_t rem = ms - days * 86400000, z = days + 719468, era, y;
@@ -135,7 +135,7 @@ void rec_fmt_time(int64_t ms, char *buf, size_t n)
                  (int)(rem % 1000));
 }
 
-size_t rec_comp_read(const char *p, struct rec_comp *c)
+size_t reconcile_comp_read(const char *p, struct rec_comp *c)
 {
         size_t o = 1, len;
 
@@ -143,14 +143,14 @@ size_t rec_comp_read(const char *p, struct rec_comp *c)
         c->tag = (unsigned char)p[0];
         switch (c->tag) {
         case REC_TAG_TIME:
-                c->t = rec_get_i64(p + 1);
+                c->t = reconcile_get_i64(p + 1);
                 return 9;
         case REC_TAG_NUM:
-                c->d = rec_get_f64(p + 1);
+                c->d = reconcile_get_f64(p + 1);
                 o = 9;
                 /* fall through */
         case REC_TAG_TEXT:
-                o += rec_get_varint(p + o, &len);
+                o += reconcile_get_varint(p + o, &len);
                 c->s = p + o;
                 c->n = len;
                 return o + len;
@@ -162,7 +162,7 @@ size_t rec_comp_read(const char *p, struct rec_comp *c)
         }
 }
 
-int rec_key_cmp(const char *a, size_t an, const char *b, size_t bn)
+int reconcile_key_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
         size_t i = 0, j = 0;
 
@@ -170,8 +170,8 @@ int rec_key_cmp(const char *a, size_t an, const char *b, size_t bn)
                 struct rec_comp x, y;
                 int c = 0;
 
-                i += rec_comp_read(a + i, &x);
-                j += rec_comp_read(b + j, &y);
+                i += reconcile_comp_read(a + i, &x);
+                j += reconcile_comp_read(b + j, &y);
                 if (x.tag != y.tag)
                         return x.tag < y.tag ? -1 : 1;
                 switch (x.tag) {

@@ -405,7 +405,7 @@ static void spark_http_error(const char *what, const struct http_response *resp,
                              struct err *err)
 {
         cJSON *doc = resp->body ? cJSON_ParseWithLength(resp->body, resp->len) : NULL;
-        const char *msg = sj_str(doc, "message");
+        const char *msg = spark_get_str(doc, "message");
 
         /* the API server's Status (proxy errors) or Spark's error object */
         if (msg && *msg)

@@ -31,7 +31,7 @@
 #define SPARK_NAME_MAX 253
 
 /* spark_parse.c */
-const char *sj_str(const cJSON *o, const char *k);
+const char *spark_get_str(const cJSON *o, const char *k);
 void spark_rest_jobs_done(struct spark_rest *r);
 void spark_rest_stages_done(struct spark_rest *r);
 void spark_rest_execs_done(struct spark_rest *r);

@@ -9,27 +9,27 @@
  */
 
 /* A copy of at most max bytes of s (util's xstrndup copies exactly n). */
-static char *sp_strndup(const char *s, size_t max)
+static char *spark_strndup(const char *s, size_t max)
 {
         return s ? xstrndup(s, strnlen(s, max)) : NULL;
 }
 
-const char *sj_str(const cJSON *o, const char *k)
+const char *spark_get_str(const cJSON *o, const char *k)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
         return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static char *sj_dup(const cJSON *o, const char *k, size_t max)
+static char *spark_get_dup(const cJSON *o, const char *k, size_t max)
 {
-        const char *s = sj_str(o, k);
+        const char *s = spark_get_str(o, k);
 
-        return s ? sp_strndup(s, max) : NULL;
+        return s ? spark_strndup(s, max) : NULL;
 }
 
 /* A JSON number that fits an int (or -1 / dflt). */
-static int64_t sj_int(const cJSON *o, const char *k, int64_t dflt)
+static int64_t spark_get_int(const cJSON *o, const char *k, int64_t dflt)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -39,16 +39,16 @@ static int64_t sj_int(const cJSON *o, const char *k, int64_t dflt)
         return (int64_t)v->valuedouble;
 }
 
-static int sj_count(const cJSON *o, const char *k, int dflt)
+static int spark_get_count(const cJSON *o, const char *k, int dflt)
 {
-        int64_t v = sj_int(o, k, dflt);
+        int64_t v = spark_get_int(o, k, dflt);
 
         return v < 0 || v > 1000000000 ? dflt : (int)v;
 }
 
-static int64_t sj_time(const cJSON *o, const char *k)
+static int64_t spark_get_time(const cJSON *o, const char *k)
 {
-        const char *s = sj_str(o, k);
+        const char *s = spark_get_str(o, k);
 
         return s ? kube_time_ms(s) : -1;
 }
@@ -162,33 +162,33 @@ struct spark_app *spark_app_from_json(const cJSON *obj)
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
         const cJSON *as, *di, *es, *e;
         struct spark_app *a;
-        const char *name = sj_str(md, "name");
+        const char *name = spark_get_str(md, "name");
 
         if (!cJSON_IsObject(obj) || !name || !*name)
                 return NULL;
         a = xcalloc(1, sizeof *a);
-        a->name = sp_strndup(name, SPARK_NAME_MAX);
-        a->namespace_ = sp_strndup(sj_str(md, "namespace") ? sj_str(md, "namespace") : "",
+        a->name = spark_strndup(name, SPARK_NAME_MAX);
+        a->namespace_ = spark_strndup(spark_get_str(md, "namespace") ? spark_get_str(md, "namespace") : "",
                                  SPARK_NAME_MAX);
-        a->created_ms = sj_time(md, "creationTimestamp");
-        a->type = sj_dup(spec, "type", 32);
+        a->created_ms = spark_get_time(md, "creationTimestamp");
+        a->type = spark_get_dup(spec, "type", 32);
         as = cJSON_GetObjectItemCaseSensitive(st, "applicationState");
-        a->state_text = sp_strndup(sj_str(as, "state") ? sj_str(as, "state") : "", 64);
+        a->state_text = spark_strndup(spark_get_str(as, "state") ? spark_get_str(as, "state") : "", 64);
         a->state = spark_state_parse(a->state_text);
-        a->error = sj_dup(as, "errorMessage", SPARK_ERR_MAX);
+        a->error = spark_get_dup(as, "errorMessage", SPARK_ERR_MAX);
         if (a->error && !*a->error) {
                 free(a->error);
                 a->error = NULL;
         }
-        a->submission_attempts = sj_count(st, "submissionAttempts", 0);
-        a->execution_attempts = sj_count(st, "executionAttempts", 0);
-        a->app_id = sj_dup(st, "sparkApplicationId", 128);
-        a->submitted_ms = sj_time(st, "lastSubmissionAttemptTime");
-        a->terminated_ms = sj_time(st, "terminationTime");
+        a->submission_attempts = spark_get_count(st, "submissionAttempts", 0);
+        a->execution_attempts = spark_get_count(st, "executionAttempts", 0);
+        a->app_id = spark_get_dup(st, "sparkApplicationId", 128);
+        a->submitted_ms = spark_get_time(st, "lastSubmissionAttemptTime");
+        a->terminated_ms = spark_get_time(st, "terminationTime");
         di = cJSON_GetObjectItemCaseSensitive(st, "driverInfo");
-        a->driver_pod = sj_dup(di, "podName", SPARK_NAME_MAX);
-        a->ui_service = sj_dup(di, "webUIServiceName", SPARK_NAME_MAX);
-        a->ui_port = (int)sj_int(di, "webUIPort", -1);
+        a->driver_pod = spark_get_dup(di, "podName", SPARK_NAME_MAX);
+        a->ui_service = spark_get_dup(di, "webUIServiceName", SPARK_NAME_MAX);
+        a->ui_port = (int)spark_get_int(di, "webUIPort", -1);
         if (a->ui_port <= 0 || a->ui_port > 65535)
                 a->ui_port = -1;
         es = cJSON_GetObjectItemCaseSensitive(st, "executorState");
@@ -207,23 +207,23 @@ struct spark_sched *spark_sched_from_json(const cJSON *obj)
         const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
         const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
-        const char *name = sj_str(md, "name");
+        const char *name = spark_get_str(md, "name");
         struct spark_sched *s;
 
         if (!cJSON_IsObject(obj) || !name || !*name)
                 return NULL;
         s = xcalloc(1, sizeof *s);
-        s->name = sp_strndup(name, SPARK_NAME_MAX);
-        s->namespace_ = sp_strndup(sj_str(md, "namespace") ? sj_str(md, "namespace") : "",
+        s->name = spark_strndup(name, SPARK_NAME_MAX);
+        s->namespace_ = spark_strndup(spark_get_str(md, "namespace") ? spark_get_str(md, "namespace") : "",
                                  SPARK_NAME_MAX);
-        s->created_ms = sj_time(md, "creationTimestamp");
-        s->schedule = sj_dup(spec, "schedule", 128);
+        s->created_ms = spark_get_time(md, "creationTimestamp");
+        s->schedule = spark_get_dup(spec, "schedule", 128);
         s->suspend = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "suspend"));
-        s->last_run_ms = sj_time(st, "lastRun");
-        s->next_run_ms = sj_time(st, "nextRun");
-        s->schedule_state = sj_dup(st, "scheduleState", 64);
-        s->last_run_name = sj_dup(st, "lastRunName", SPARK_NAME_MAX);
-        s->reason = sj_dup(st, "reason", SPARK_ERR_MAX);
+        s->last_run_ms = spark_get_time(st, "lastRun");
+        s->next_run_ms = spark_get_time(st, "nextRun");
+        s->schedule_state = spark_get_dup(st, "scheduleState", 64);
+        s->last_run_name = spark_get_dup(st, "lastRunName", SPARK_NAME_MAX);
+        s->reason = spark_get_dup(st, "reason", SPARK_ERR_MAX);
         return s;
 }
 
@@ -403,7 +403,7 @@ static int spark_parse_failed(const char *body, size_t len, const char *what, si
         if (!doc)
                 return -1;
         cJSON_ArrayForEach(j, doc) {
-                const char *st = sj_str(j, "status");
+                const char *st = spark_get_str(j, "status");
 
                 if (!cJSON_IsObject(j) || (st && strcmp(st, "FAILED") != 0))
                         continue;
@@ -426,10 +426,10 @@ static void spark_job_fill(void *elem, const cJSON *j)
 {
         struct spark_job *v = elem;
 
-        v->id = sj_int(j, "jobId", -1);
-        v->name = sj_dup(j, "name", 256);
-        v->completed_ms = spark_time_parse(sj_str(j, "completionTime"));
-        v->failed_tasks = sj_count(j, "numFailedTasks", 0);
+        v->id = spark_get_int(j, "jobId", -1);
+        v->name = spark_get_dup(j, "name", 256);
+        v->completed_ms = spark_time_parse(spark_get_str(j, "completionTime"));
+        v->failed_tasks = spark_get_count(j, "numFailedTasks", 0);
 }
 
 static void spark_job_drop(void *elem)
@@ -441,11 +441,11 @@ static void spark_stage_fill(void *elem, const cJSON *j)
 {
         struct spark_stage *v = elem;
 
-        v->id = sj_int(j, "stageId", -1);
-        v->attempt = sj_int(j, "attemptId", 0);
-        v->name = sj_dup(j, "name", 256);
-        v->failure = sj_dup(j, "failureReason", SPARK_ERR_MAX);
-        v->completed_ms = spark_time_parse(sj_str(j, "completionTime"));
+        v->id = spark_get_int(j, "stageId", -1);
+        v->attempt = spark_get_int(j, "attemptId", 0);
+        v->name = spark_get_dup(j, "name", 256);
+        v->failure = spark_get_dup(j, "failureReason", SPARK_ERR_MAX);
+        v->completed_ms = spark_time_parse(spark_get_str(j, "completionTime"));
 }
 
 static void spark_stage_drop(void *elem)
@@ -500,7 +500,7 @@ int spark_parse_executors(const char *body, size_t len, struct spark_rest *r,
                 return -1;
         spark_rest_execs_done(r);
         cJSON_ArrayForEach(j, doc) {
-                const char *id = sj_str(j, "id");
+                const char *id = spark_get_str(j, "id");
                 const cJSON *ia = cJSON_GetObjectItemCaseSensitive(j, "isActive");
                 struct spark_exec *e;
                 bool is_active = !cJSON_IsFalse(ia);
@@ -513,19 +513,19 @@ int spark_parse_executors(const char *body, size_t len, struct spark_rest *r,
                         else
                                 dead++;
                 }
-                ta += sj_count(j, "activeTasks", 0);
-                tf += sj_count(j, "failedTasks", 0);
-                tc += sj_count(j, "completedTasks", 0);
+                ta += spark_get_count(j, "activeTasks", 0);
+                tf += spark_get_count(j, "failedTasks", 0);
+                tc += spark_get_count(j, "completedTasks", 0);
                 if (r->n_execs >= SPARK_EXEC_MAX)
                         continue;
                 r->execs = xrealloc(r->execs, (r->n_execs + 1) * sizeof *r->execs);
                 e = &r->execs[r->n_execs++];
-                e->id = sp_strndup(id, 64);
-                e->host = sj_dup(j, "hostPort", 256);
+                e->id = spark_strndup(id, 64);
+                e->host = spark_get_dup(j, "hostPort", 256);
                 e->active = is_active;
-                e->active_tasks = sj_count(j, "activeTasks", 0);
-                e->failed_tasks = sj_count(j, "failedTasks", 0);
-                e->completed_tasks = sj_count(j, "completedTasks", 0);
+                e->active_tasks = spark_get_count(j, "activeTasks", 0);
+                e->failed_tasks = spark_get_count(j, "failedTasks", 0);
+                e->completed_tasks = spark_get_count(j, "completedTasks", 0);
         }
         cJSON_Delete(doc);
         r->exec_active = active;
@@ -641,7 +641,7 @@ int spark_parse_metrics(const char *body, size_t len, struct spark_streaming *s,
         return 1;
 }
 
-static double sj_num(const cJSON *o, const char *k)
+static double spark_get_num(const cJSON *o, const char *k)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -662,12 +662,12 @@ int spark_parse_dstream(const char *body, size_t len, struct spark_streaming *s,
                 cJSON_Delete(doc);
                 return -1;
         }
-        in = sj_num(doc, "avgInputRate");
-        pt = sj_num(doc, "avgProcessingTime");
-        bd = sj_num(doc, "batchDuration");
+        in = spark_get_num(doc, "avgInputRate");
+        pt = spark_get_num(doc, "avgProcessingTime");
+        bd = spark_get_num(doc, "batchDuration");
         s->input_rate = in;
         s->batch_ms = bd;
-        s->sched_delay_ms = sj_num(doc, "avgSchedulingDelay");
+        s->sched_delay_ms = spark_get_num(doc, "avgSchedulingDelay");
         s->proc_time_ms = pt;
         if (!isnan(in) && !isnan(pt) && !isnan(bd) && pt > 0)
                 s->processing_rate = in * bd / pt;
