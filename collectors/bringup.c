@@ -310,7 +310,8 @@ static void bringup_summary(const void *data, char *buf, size_t n)
                  (int)bringup_get(bd->doc, "stages_done")->valuedouble,
                  (int)bringup_get(bd->doc, "stages_total")->valuedouble,
                  cur ? ", at " : "", cur ? bringup_get(cur, "name")->valuestring : "",
-                 failed ? ", failed: " : "", failed ? bringup_get(failed, "name")->valuestring : "");
+                 failed ? ", failed: " : "",
+                 failed ? bringup_get(failed, "name")->valuestring : "");
 }
 
 static double bringup_key_metric(const void *data)

@@ -379,7 +379,8 @@ int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *e
                 c = kafka_connect_add(d, it->string);
                 if (cJSON_IsObject(info)) {
                         c->type = kafka_connect_dup(info, "type", 32);
-                        kafka_connect_config_obj(cJSON_GetObjectItemCaseSensitive(info, "config"), c);
+                        kafka_connect_config_obj(cJSON_GetObjectItemCaseSensitive(info, "config"),
+                                                 c);
                 }
                 if (st && kafka_connect_status_obj(st, c, err) != 0) {
                         rc = -1;
@@ -563,7 +564,8 @@ static enum coll_status kafka_connect_collect(struct kc_state *st, const struct 
         int rc;
 
         *out = NULL;
-        rc = kafka_connect_get(st, ctx, "/connectors?expand=status&expand=info", "GET /connectors", pw,
+        rc = kafka_connect_get(st, ctx, "/connectors?expand=status&expand=info", "GET /connectors",
+                               pw,
                                &resp, err);
         if (rc != 0) {
                 if (rc > 0)
@@ -757,7 +759,8 @@ static void kafka_connect_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-static void kafka_connect_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void kafka_connect_alerts(const struct source_cfg *src, const void *data,
+                                 struct alert_list *out)
 {
         const struct kc_data *d = data;
         char what[192];
@@ -874,7 +877,8 @@ static char *kafka_connect_act_url(const struct kc_cfg *c, const char *path)
         return xasprintf("%.*s%s", (int)bl, c->url, path);
 }
 
-static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan *plan, const char *method,
+static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan *plan,
+                                  const char *method,
                                   const char *suffix, struct err *err)
 {
         char *seg, *url;
@@ -898,7 +902,8 @@ static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan
 static int kafka_connect_act_prepare_restart(const struct action_ctx *x, struct action_plan *plan,
                                              struct err *err)
 {
-        if (kafka_connect_act_plan(x, plan, "POST", "/restart?includeTasks=true&onlyFailed=true", err) != 0)
+        if (kafka_connect_act_plan(x, plan, "POST", "/restart?includeTasks=true&onlyFailed=true",
+                                   err) != 0)
                 return -1;
         plan->note = xasprintf("Connect 3.0+ restarts the connector and its FAILED tasks at "
                                "once (202); an older Connect answers 204 after restarting the "
@@ -958,7 +963,8 @@ static void kafka_connect_act_states(struct action_result *res, const struct kc_
 
 /* The pre-3.0 path after a 204: restart each FAILED task. */
 static void kafka_connect_act_restart_tasks(struct http_client *h, const struct action_ctx *x,
-                                            const char *pw, const char *seg, struct action_result *res)
+                                            const char *pw, const char *seg,
+                                            struct action_result *res)
 {
         struct kc_connector k = { 0 };
         struct http_response resp;
@@ -1082,9 +1088,11 @@ static const struct action_def kc_actions[] = {
           .scope = "connector", .key = 'R', .flags = ACTION_F_MUTATING,
           .prepare = kafka_connect_act_prepare_restart, .run = kafka_connect_act_run },
         { .name = "pause", .title = "pause connector", .scope = "connector", .key = 'P',
-          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_pause, .run = kafka_connect_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_pause,
+          .run = kafka_connect_act_run },
         { .name = "resume", .title = "resume connector", .scope = "connector", .key = 'U',
-          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_resume, .run = kafka_connect_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_resume,
+          .run = kafka_connect_act_run },
         { 0 }
 };
 

@@ -147,7 +147,8 @@ int pg_lsn_parse(const char *s, uint64_t *out)
 {
         uint32_t hi, lo;
 
-        if (!s || !(s = postgres_hex32(s, &hi)) || *s != '/' || !(s = postgres_hex32(s + 1, &lo)) || *s)
+        if (!s || !(s = postgres_hex32(s, &hi)) || *s != '/' ||
+            !(s = postgres_hex32(s + 1, &lo)) || *s)
                 return -1;
         if (out)
                 *out = (uint64_t)hi << 32 | lo;
@@ -218,7 +219,8 @@ static char *postgres_dup(const char *v)
 
 int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
-        int c_ver = postgres_col(r, "server_version"), c_num = postgres_col(r, "server_version_num");
+        int c_ver = postgres_col(r, "server_version"),
+            c_num = postgres_col(r, "server_version_num");
         int64_t keep;
 
         if (c_ver < 0 || c_num < 0) {
@@ -235,12 +237,16 @@ int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *er
         d->server_version_num = postgres_int(postgres_val(r, 0, c_num), 0);
         d->in_recovery = postgres_bool(postgres_val(r, 0, postgres_col(r, "in_recovery")));
         d->wal_level = postgres_dup(postgres_val(r, 0, postgres_col(r, "wal_level")));
-        d->max_replication_slots = postgres_int(postgres_val(r, 0, postgres_col(r, "max_replication_slots")), -1);
-        d->max_wal_senders = postgres_int(postgres_val(r, 0, postgres_col(r, "max_wal_senders")), -1);
+        d->max_replication_slots =
+                postgres_int(postgres_val(r, 0, postgres_col(r, "max_replication_slots")), -1);
+        d->max_wal_senders = postgres_int(postgres_val(r, 0, postgres_col(r, "max_wal_senders")),
+                                          -1);
         d->max_slot_wal_keep_size = -1;
-        if (postgres_i64(postgres_val(r, 0, postgres_col(r, "max_slot_wal_keep_size")), &keep) && keep >= 0)
+        if (postgres_i64(postgres_val(r, 0, postgres_col(r, "max_slot_wal_keep_size")),
+                         &keep) && keep >= 0)
                 d->max_slot_wal_keep_size = keep;
-        str_copy(d->current_lsn, postgres_val(r, 0, postgres_col(r, "current_lsn")), sizeof d->current_lsn);
+        str_copy(d->current_lsn, postgres_val(r, 0, postgres_col(r, "current_lsn")),
+                 sizeof d->current_lsn);
         return 0;
 }
 
@@ -298,13 +304,15 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
                 s->active = postgres_bool(postgres_val(r, i, c_active));
                 s->active_pid = s->active ? postgres_int(postgres_val(r, i, c_pid), 0) : 0;
                 str_copy(s->restart_lsn, postgres_val(r, i, c_restart), sizeof s->restart_lsn);
-                str_copy(s->confirmed_flush_lsn, postgres_val(r, i, c_conf), sizeof s->confirmed_flush_lsn);
+                str_copy(s->confirmed_flush_lsn, postgres_val(r, i, c_conf),
+                         sizeof s->confirmed_flush_lsn);
                 if (c_lag >= 0)
                         s->has_lag = postgres_i64(postgres_val(r, i, c_lag), &s->lag_bytes);
                 else if (have_cur && pg_lsn_parse(s->confirmed_flush_lsn, &lsn) == 0)
                         s->has_lag = true, s->lag_bytes = (int64_t)(cur - lsn);
                 if (c_ret >= 0)
-                        s->has_retained = postgres_i64(postgres_val(r, i, c_ret), &s->retained_bytes);
+                        s->has_retained = postgres_i64(postgres_val(r, i, c_ret),
+                                                       &s->retained_bytes);
                 else if (have_cur && pg_lsn_parse(s->restart_lsn, &lsn) == 0)
                         s->has_retained = true, s->retained_bytes = (int64_t)(cur - lsn);
                 s->wal_status = postgres_dup(postgres_val(r, i, c_ws));
@@ -338,7 +346,8 @@ int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err
         d->n_pubs = 0;
         for (int i = 0; i < r->nrows; i++) {
                 const char *name = postgres_val(r, i, c_name);
-                const char *schema = postgres_val(r, i, c_schema), *table = postgres_val(r, i, c_table);
+                const char *schema = postgres_val(r, i, c_schema),
+                           *table = postgres_val(r, i, c_table);
                 struct pg_publication *p;
 
                 if (!name)
@@ -714,7 +723,8 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         int v = st->pc.version;
 
         *out = NULL;
-        if (postgres_step(st, ctx, "overview", postgres_sql_overview(v), 0, NULL, pg_parse_overview, d, err) != 0) {
+        if (postgres_step(st, ctx, "overview", postgres_sql_overview(v), 0, NULL,
+                          pg_parse_overview, d, err) != 0) {
                 pg_data_free(d);
                 return COLL_DOWN;
         }
@@ -728,7 +738,8 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         }
 
         err_clear(&e);
-        if (postgres_step(st, ctx, "slots", postgres_sql_slots(v), 1, d->current_lsn[0] ? d->current_lsn : NULL,
+        if (postgres_step(st, ctx, "slots", postgres_sql_slots(v), 1,
+                          d->current_lsn[0] ? d->current_lsn : NULL,
                           pg_parse_slots, d, &e) == 0) {
                 slots_ok = true;
         } else {
@@ -748,7 +759,8 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         }
 
         err_clear(&e);
-        if (postgres_step(st, ctx, "senders", postgres_sql_senders(v), 0, NULL, pg_parse_senders, d, &e) != 0) {
+        if (postgres_step(st, ctx, "senders", postgres_sql_senders(v), 0, NULL, pg_parse_senders,
+                          d, &e) != 0) {
                 if (!st->pc.conn)
                         goto down;
                 postgres_degrade(err, &e);
@@ -897,7 +909,8 @@ static void postgres_to_json(const void *data, struct cJSON *obj)
                 json_add_num(o, "retained_bytes", s->has_retained, (double)s->retained_bytes);
                 json_add_text(o, "wal_status", s->wal_status);
                 json_add_num(o, "safe_wal_size", s->has_safe_wal_size, (double)s->safe_wal_size);
-                json_add_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2, postgres_round1(s->lag_rate));
+                json_add_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2,
+                             postgres_round1(s->lag_rate));
                 json_add_num(o, "retained_rate_bytes_per_sec", s->retained_hist.n >= 2,
                             postgres_round1(s->retained_rate));
                 json_add_num(o, "eta_lost_s", s->eta_lost_s >= 0, round(s->eta_lost_s));

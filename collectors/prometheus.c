@@ -188,7 +188,8 @@ static char *prometheus_labels(const cJSON *m)
         return o;
 }
 
-static void prometheus_push(struct prom_sample **out, size_t *n, const cJSON *metric, const cJSON *pt)
+static void prometheus_push(struct prom_sample **out, size_t *n, const cJSON *metric,
+                            const cJSON *pt)
 {
         const cJSON *t = cJSON_GetArrayItem(pt, 0), *v = cJSON_GetArrayItem(pt, 1);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(metric, "__name__");
@@ -244,7 +245,8 @@ int prom_parse(const char *body, size_t len, struct prom_sample **out, size_t *n
                         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(it, "values"), *pt;
 
                         if (rt[0] == 'v')
-                                prometheus_push(out, n, m, cJSON_GetObjectItemCaseSensitive(it, "value"));
+                                prometheus_push(out, n, m,
+                                                cJSON_GetObjectItemCaseSensitive(it, "value"));
                         else
                                 cJSON_ArrayForEach(pt, pts)
                                         prometheus_push(out, n, m, pt);
@@ -873,15 +875,18 @@ static void prometheus_to_json(const void *data, struct cJSON *obj)
         prometheus_json_i64(qo, "leader_epoch", q->leader_epoch);
         prometheus_json_i64(qo, "high_watermark", q->high_watermark);
         if (q->available) {
-                cJSON_AddItemToObject(qo, "voters", prometheus_json_members(q->voters, q->n_voters));
-                cJSON_AddItemToObject(qo, "observers", prometheus_json_members(q->observers, q->n_observers));
+                cJSON_AddItemToObject(qo, "voters",
+                                      prometheus_json_members(q->voters, q->n_voters));
+                cJSON_AddItemToObject(qo, "observers",
+                                      prometheus_json_members(q->observers, q->n_observers));
         } else {
                 cJSON_AddNullToObject(qo, "voters");
                 cJSON_AddNullToObject(qo, "observers");
         }
 }
 
-static void prometheus_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void prometheus_alerts(const struct source_cfg *src, const void *data,
+                              struct alert_list *out)
 {
         const struct prom_data *d = data;
 

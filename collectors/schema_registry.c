@@ -162,7 +162,8 @@ int sr_parse_latest(const char *json, size_t len, struct sr_subject *s, struct e
         const cJSON *t;
         int64_t v, id;
 
-        if (!cJSON_IsObject(root) || !schema_registry_int(root, "version", &v) || !schema_registry_int(root, "id", &id)) {
+        if (!cJSON_IsObject(root) || !schema_registry_int(root, "version", &v) ||
+            !schema_registry_int(root, "id", &id)) {
                 err_set(err, SR_ERR_BADJSON, "latest version: expected an object with "
                         "version and id");
                 cJSON_Delete(root);
@@ -264,7 +265,8 @@ struct sr_state {
 };
 
 static int schema_registry_get(struct sr_state *st, const struct coll_ctx *ctx, const char *path,
-                               const char *what, const char *pw, struct http_response *resp, struct err *err)
+                               const char *what, const char *pw, struct http_response *resp,
+                               struct err *err)
 {
         const struct sr_cfg *c = st->src->kind_cfg;
         const struct http_api api = {
@@ -287,7 +289,8 @@ static const struct sr_subject *schema_registry_cached(const struct sr_state *st
 
 /* Reads one subject's details into s (up to 3 requests, counted in *sent).
  * 0 ok, 1 deleted, -1 failed (err), -2 transport (err). */
-static int schema_registry_subject_read(struct sr_state *st, const struct coll_ctx *ctx, const char *pw,
+static int schema_registry_subject_read(struct sr_state *st, const struct coll_ctx *ctx,
+                                        const char *pw,
                                         struct sr_subject *s, int64_t *sent, struct err *err)
 {
         char *seg = kc_url_segment(s->name), *path, what[160];
@@ -351,7 +354,8 @@ static int schema_registry_subject_read(struct sr_state *st, const struct coll_c
 }
 
 static enum coll_status schema_registry_collect(struct sr_state *st, const struct coll_ctx *ctx,
-                                                const char *pw, struct sr_data **out, struct err *err)
+                                                const char *pw, struct sr_data **out,
+                                                struct err *err)
 {
         const struct sr_cfg *cfg = st->src->kind_cfg;
         int64_t budget = cfg->max_requests > 0 ? cfg->max_requests : SR_DEFAULT_MAX_REQUESTS;
@@ -585,7 +589,8 @@ static void schema_registry_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-static void schema_registry_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void schema_registry_alerts(const struct source_cfg *src, const void *data,
+                                   struct alert_list *out)
 {
         (void)src;
         (void)data;

@@ -225,7 +225,8 @@ static int snowflake_parse_meta(const struct sql_jval *mv, struct sf_result *res
         cJSON_ArrayForEach(it, rt) {
                 const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
                 const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "type");
-                int scale = snowflake_json_int(it, "scale", -1), prec = snowflake_json_int(it, "precision", 38);
+                int scale = snowflake_json_int(it, "scale", -1),
+                    prec = snowflake_json_int(it, "precision", 38);
 
                 if (!cJSON_IsString(n) || !cJSON_IsString(t)) {
                         cJSON_Delete(m);
@@ -705,7 +706,8 @@ static bool snowflake_handle_ok(const char *h)
 
 /* Sleeps ms, cut short by quit; -1 (err set) when stopping or when the
  * deadline would pass first. */
-static int snowflake_pause(const struct coll_ctx *ctx, int64_t ms, const char *handle, struct err *err)
+static int snowflake_pause(const struct coll_ctx *ctx, int64_t ms, const char *handle,
+                           struct err *err)
 {
         int64_t left = ctx->deadline_mono - clock_mono_ms();
         struct pollfd p = { .fd = ctx->stop_fd, .events = POLLIN };
@@ -1029,7 +1031,8 @@ static void snowflake_sql_close(void *hv)
         free(h);
 }
 
-static const struct sql_runner sf_sql_runner = { snowflake_sql_open, snowflake_sql_run, snowflake_sql_close };
+static const struct sql_runner sf_sql_runner = { snowflake_sql_open, snowflake_sql_run,
+                                                 snowflake_sql_close };
 
 const struct collector_ops coll_snowflake_ops = {
         .name = "snowflake",

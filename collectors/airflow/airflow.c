@@ -313,7 +313,8 @@ int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *pat
                         break;
                 if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (airflow_send(st, ctx, "GET", full, NULL, st->api == AF_API_V2 ? st->token : NULL,
+                if (airflow_send(st, ctx, "GET", full, NULL,
+                                 st->api == AF_API_V2 ? st->token : NULL,
                                  st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
                 if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {

@@ -57,7 +57,8 @@ static int airflow_act_do(struct af_state *st, const struct coll_ctx *ctx, const
                         break;
                 if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (airflow_send(st, ctx, method, rel, body, st->api == AF_API_V2 ? st->token : NULL,
+                if (airflow_send(st, ctx, method, rel, body,
+                                 st->api == AF_API_V2 ? st->token : NULL,
                                  st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
                 if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
@@ -87,7 +88,8 @@ static void airflow_act_http_error(const struct http_response *resp, const char 
 
 /* Detects the API and adds the one request to the plan. Takes `rel_tail`
  * (after the prefix) and `body` as given. */
-static int airflow_act_plan(const struct action_ctx *x, struct af_state *st, struct action_plan *plan,
+static int airflow_act_plan(const struct action_ctx *x, struct af_state *st,
+                            struct action_plan *plan,
                             const char *method, const char *rel_tail, const char *body,
                             struct err *err)
 {
@@ -175,7 +177,8 @@ static int airflow_act_prepare_pause(const struct action_ctx *x, struct action_p
                 tail = xasprintf("/dags/%s%s", dag,
                                  st->api == AF_API_V1 ? "?update_mask=is_paused" : "");
                 rc = airflow_act_plan(x, st, plan, "PATCH", tail,
-                                      pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}", err);
+                                      pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}",
+                                      err);
                 free(tail);
                 free(dag);
         }
@@ -334,20 +337,20 @@ static void airflow_act_run(const struct action_ctx *x, const struct action_plan
                 if (resp.status >= 200 && resp.status <= 299) {
                         cJSON *root = cJSON_ParseWithLength(resp.body, resp.len);
                         const char *rid = airflow_jstr(root, "dag_run_id");
-                        const cJSON *tis = cJSON_GetObjectItemCaseSensitive(root,
-                                                                            "task_instances");
+                        const cJSON *tis =
+                                cJSON_GetObjectItemCaseSensitive(root, "task_instances");
                         const cJSON *ti;
 
                         action_result_out(res, "HTTP %ld %s", resp.status,
                                           http_status_text(resp.status));
                         if (rid)
                                 action_result_out(res, "run %s: %s", rid,
-                                                  airflow_jstr(root, "state") ? airflow_jstr(root, "state")
-                                                                         : "?");
+                                                  airflow_jstr(root, "state")
+                                                  ? airflow_jstr(root, "state") : "?");
                         cJSON_ArrayForEach(ti, tis)
                                 action_result_out(res, "cleared %s",
-                                                  airflow_jstr(ti, "task_id") ? airflow_jstr(ti, "task_id")
-                                                                         : "?");
+                                                  airflow_jstr(ti, "task_id")
+                                                  ? airflow_jstr(ti, "task_id") : "?");
                         if (cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(root, "is_paused")))
                                 action_result_out(res, "is_paused: %s",
                                                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
@@ -370,8 +373,10 @@ const struct action_def af_actions[] = {
           .scope = "dag", .key = 'C', .flags = ACTION_F_MUTATING,
           .prepare = airflow_act_prepare_clear, .run = airflow_act_run },
         { .name = "pause", .title = "pause a DAG", .scope = "dag", .key = 'P',
-          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_pause_on, .run = airflow_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_pause_on,
+          .run = airflow_act_run },
         { .name = "unpause", .title = "unpause a DAG", .scope = "dag", .key = 'U',
-          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_unpause, .run = airflow_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_unpause,
+          .run = airflow_act_run },
         { 0 }
 };

@@ -282,7 +282,8 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
                 g->dag_id = xstrdup(id);
                 g->paused = airflow_jbool(it, "is_paused", false);
                 g->active = cJSON_GetObjectItemCaseSensitive(it, "is_stale")
-                            ? !airflow_jbool(it, "is_stale", false) : airflow_jbool(it, "is_active", true);
+                            ? !airflow_jbool(it, "is_stale", false)
+                            : airflow_jbool(it, "is_active", true);
                 g->import_errors = airflow_jbool(it, "has_import_errors", false);
                 g->schedule = airflow_schedule(it, api);
                 if (api == AF_API_V2) {
@@ -399,7 +400,8 @@ int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_
                    size_t *total, struct err *err)
 {
         cJSON *root;
-        const cJSON *a = airflow_list(body, len, "task_instances", "task instances", total, &root, err), *it;
+        const cJSON *a = airflow_list(body, len, "task_instances", "task instances", total, &root,
+                                      err), *it;
 
         *page_n = 0;
         if (!a)

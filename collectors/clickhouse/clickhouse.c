@@ -198,7 +198,8 @@ static void clickhouse_fix_url_msg(struct err *err, const char *req_url, const c
 /* One request. *settings_refused is set when the server refused our
  * settings (readonly=1 profile). Returns 0 or -1 with err set. */
 static int clickhouse_request(struct http_client *client, const struct ch_cfg *cfg,
-                              const struct coll_ctx *ctx, const char *sql_json, const char *password,
+                              const struct coll_ctx *ctx, const char *sql_json,
+                              const char *password,
                               bool settings, struct http_response *out, bool *settings_refused,
                               struct err *err)
 {
@@ -413,14 +414,15 @@ void ch_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_c
                 if (h->have && !restarted && now_ms > h->prev_t && !d->query_log) {
                         double dt = (double)(now_ms - h->prev_t) / 1000.0;
 
-                        d->queries_per_sec = clickhouse_delta_rate(k->query, h->prev.query, own_queries,
-                                                                   dt);
+                        d->queries_per_sec = clickhouse_delta_rate(k->query, h->prev.query,
+                                                                   own_queries, dt);
                         if (k->failed >= 0 || (c && c->major >= 20))
-                                d->failed_per_sec = clickhouse_delta_rate(k->failed < 0 ? 0 : k->failed,
-                                                                          h->prev.failed < 0 ? 0
-                                                                          : h->prev.failed, 0, dt);
-                        d->inserted_rows_per_sec = clickhouse_delta_rate(k->ins_rows, h->prev.ins_rows,
-                                                                         0, dt);
+                                d->failed_per_sec =
+                                        clickhouse_delta_rate(k->failed < 0 ? 0 : k->failed,
+                                                              h->prev.failed < 0 ? 0
+                                                              : h->prev.failed, 0, dt);
+                        d->inserted_rows_per_sec = clickhouse_delta_rate(k->ins_rows,
+                                                                         h->prev.ins_rows, 0, dt);
                         d->inserted_bytes_per_sec = clickhouse_delta_rate(k->ins_bytes,
                                                                           h->prev.ins_bytes, 0, dt);
                 }
@@ -473,13 +475,15 @@ static int clickhouse_run(struct ch_state *st, const struct coll_ctx *ctx, const
         int rc;
 
         st->sent++;
-        rc = clickhouse_request(st->http, cfg, ctx, body, password, !st->no_settings, resp, &refused,
+        rc = clickhouse_request(st->http, cfg, ctx, body, password, !st->no_settings, resp,
+                                &refused,
                                 err);
         if (rc != 0 && refused) {
                 st->no_settings = true;
                 st->sent++;
                 err_clear(err);
-                rc = clickhouse_request(st->http, cfg, ctx, body, password, false, resp, &refused, err);
+                rc = clickhouse_request(st->http, cfg, ctx, body, password, false, resp, &refused,
+                                        err);
         }
         free(body);
         if (rc != 0 && err->code != CH_ERR_TRANSPORT) {
@@ -494,8 +498,9 @@ static int clickhouse_run(struct ch_state *st, const struct coll_ctx *ctx, const
 typedef int (*ch_parse_fn)(const char *, size_t, struct ch_data *, struct err *);
 
 /* One query (takes ownership of sql) + parse. */
-static int clickhouse_step(struct ch_state *st, const struct coll_ctx *ctx, const char *what, char *sql,
-                           const char *password, ch_parse_fn parse, struct ch_data *d, struct err *err)
+static int clickhouse_step(struct ch_state *st, const struct coll_ctx *ctx, const char *what,
+                           char *sql, const char *password, ch_parse_fn parse, struct ch_data *d,
+                           struct err *err)
 {
         struct http_response resp;
         int rc = clickhouse_run(st, ctx, what, sql, password, &resp, err);
@@ -532,7 +537,8 @@ static int clickhouse_discover(struct ch_state *st, const struct coll_ctx *ctx, 
         http_response_done(&resp);
         st->parts_limit = CH_DEFAULT_DELAY_PARTS;
         if (caps.has_mt_settings &&
-            clickhouse_run(st, ctx, "merge_tree_settings", ch_sql_mt_settings, pw, &resp, err) == 0) {
+            clickhouse_run(st, ctx, "merge_tree_settings", ch_sql_mt_settings, pw, &resp,
+                           err) == 0) {
                 tmp = ch_data_new();
                 if (ch_parse_mt_settings(resp.body, resp.len, tmp, err) == 0)
                         st->parts_limit = tmp->parts_to_delay_insert;
@@ -614,10 +620,12 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
                 bool gone = false;
 
                 err_clear(&e);
-                if (clickhouse_step(st, ctx, "latency", ch_sql_latency(&st->caps, d->window_end), pw,
+                if (clickhouse_step(st, ctx, "latency", ch_sql_latency(&st->caps, d->window_end),
+                                    pw,
                                     ch_parse_latency, d, &e) == 0) {
                         err_clear(&e);
-                        if (clickhouse_step(st, ctx, "rates", ch_sql_rates(&st->caps, d->window_end), pw,
+                        if (clickhouse_step(st, ctx, "rates",
+                                            ch_sql_rates(&st->caps, d->window_end), pw,
                                             ch_parse_rates, d, &e) == 0) {
                                 err_clear(&e);
                                 clickhouse_step(st, ctx, "slow queries",
@@ -641,7 +649,8 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         }
 
         err_clear(&e);
-        if (clickhouse_step(st, ctx, "tables", ch_sql_tables(&st->caps), pw, ch_parse_tables, d, &e) != 0) {
+        if (clickhouse_step(st, ctx, "tables", ch_sql_tables(&st->caps), pw, ch_parse_tables, d,
+                            &e) != 0) {
                 if (e.code == CH_ERR_TRANSPORT)
                         goto down_e;
                 clickhouse_degrade(err, &e);
@@ -649,7 +658,8 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         }
         if (st->caps.has_merges) {
                 err_clear(&e);
-                if (clickhouse_step(st, ctx, "merges", clickhouse_sql_merges(&st->caps), pw, ch_parse_merges, d,
+                if (clickhouse_step(st, ctx, "merges", clickhouse_sql_merges(&st->caps), pw,
+                                    ch_parse_merges, d,
                                     &e) != 0) {
                         if (e.code == CH_ERR_TRANSPORT)
                                 goto down_e;
@@ -803,8 +813,10 @@ static void clickhouse_to_json(const void *data, struct cJSON *obj)
         }
         json_add_num(obj, "queries_per_sec", true, clickhouse_round3(d->queries_per_sec));
         json_add_num(obj, "failed_per_sec", true, clickhouse_round3(d->failed_per_sec));
-        json_add_num(obj, "inserted_rows_per_sec", true, clickhouse_round3(d->inserted_rows_per_sec));
-        json_add_num(obj, "inserted_bytes_per_sec", true, clickhouse_round3(d->inserted_bytes_per_sec));
+        json_add_num(obj, "inserted_rows_per_sec", true,
+                     clickhouse_round3(d->inserted_rows_per_sec));
+        json_add_num(obj, "inserted_bytes_per_sec", true,
+                     clickhouse_round3(d->inserted_bytes_per_sec));
 
         arr = cJSON_AddArrayToObject(obj, "slow_queries");
         for (size_t i = 0; i < d->n_slow; i++) {
@@ -852,7 +864,8 @@ static void clickhouse_to_json(const void *data, struct cJSON *obj)
         json_add_num(obj, "memory_bytes", d->memory_bytes >= 0, (double)d->memory_bytes);
 }
 
-static void clickhouse_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void clickhouse_alerts(const struct source_cfg *src, const void *data,
+                              struct alert_list *out)
 {
         const struct ch_data *d = data;
         const struct ch_latency *l5 = &d->lat[CH_W5M];
@@ -1020,7 +1033,8 @@ static void clickhouse_sql_close(void *hv)
         free(h);
 }
 
-static const struct sql_runner ch_sql_runner = { clickhouse_sql_open, clickhouse_sql_run, clickhouse_sql_close };
+static const struct sql_runner ch_sql_runner = { clickhouse_sql_open, clickhouse_sql_run,
+                                                 clickhouse_sql_close };
 
 const struct collector_ops coll_clickhouse_ops = {
         .name = "clickhouse",

@@ -130,7 +130,8 @@ int ch_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *e
         c->has_merges = c->has_replicas = c->has_absolute_delay = false;
         c->has_session_expired = c->has_mt_settings = false;
         cJSON_ArrayForEach(row, data) {
-                const char *t = clickhouse_s(clickhouse_get(row, "table")), *n = clickhouse_s(clickhouse_get(row, "name"));
+                const char *t = clickhouse_s(clickhouse_get(row, "table")),
+                           *n = clickhouse_s(clickhouse_get(row, "name"));
                 const char *ty = clickhouse_s(clickhouse_get(row, "type"));
 
                 if (!t || !n)
@@ -209,7 +210,8 @@ int ch_parse_latency(const char *json, size_t len, struct ch_data *d, struct err
                 int64_t w, n;
                 int k = -1;
 
-                if (!clickhouse_i64(clickhouse_get(row, "window_s"), &w) || !clickhouse_i64(clickhouse_get(row, "count"), &n))
+                if (!clickhouse_i64(clickhouse_get(row, "window_s"),
+                                    &w) || !clickhouse_i64(clickhouse_get(row, "count"), &n))
                         continue;
                 for (int i = 0; i < CH_NWIN; i++)
                         if (wins[i] == w)
@@ -240,7 +242,8 @@ int ch_parse_rates(const char *json, size_t len, struct ch_data *d, struct err *
         if (clickhouse_json_open(json, len, "rates", &root, &data, err) != 0)
                 return -1;
         row = cJSON_GetArrayItem(data, 0);
-        if (!row || !clickhouse_i64(clickhouse_get(row, "queries"), &q) || !clickhouse_i64(clickhouse_get(row, "failed"), &f)) {
+        if (!row || !clickhouse_i64(clickhouse_get(row, "queries"),
+                                    &q) || !clickhouse_i64(clickhouse_get(row, "failed"), &f)) {
                 err_set(err, CH_ERR_BADJSON, "rates query: no queries/failed columns");
                 cJSON_Delete(root);
                 return -1;
@@ -308,10 +311,13 @@ int ch_parse_tables(const char *json, size_t len, struct ch_data *d, struct err 
         d->n_tables = 0;
         cJSON_ArrayForEach(row, data) {
                 struct ch_table *t = &d->tables[d->n_tables];
-                const char *db = clickhouse_s(clickhouse_get(row, "database")), *tb = clickhouse_s(clickhouse_get(row, "table"));
+                const char *db = clickhouse_s(clickhouse_get(row, "database")),
+                           *tb = clickhouse_s(clickhouse_get(row, "table"));
 
-                if (!db || !tb || !clickhouse_i64(clickhouse_get(row, "active_parts"), &t->active_parts) ||
-                    !clickhouse_i64(clickhouse_get(row, "max_parts_per_partition"), &t->max_parts_per_partition))
+                if (!db || !tb || !clickhouse_i64(clickhouse_get(row, "active_parts"),
+                                                  &t->active_parts) ||
+                    !clickhouse_i64(clickhouse_get(row, "max_parts_per_partition"),
+                                    &t->max_parts_per_partition))
                         continue;
                 t->database = xstrdup(db);
                 t->table = xstrdup(tb);
@@ -345,7 +351,8 @@ int ch_parse_merges(const char *json, size_t len, struct ch_data *d, struct err 
         d->n_merge_list = 0;
         cJSON_ArrayForEach(row, data) {
                 struct ch_merge *m = &d->merge_list[d->n_merge_list];
-                const char *db = clickhouse_s(clickhouse_get(row, "database")), *tb = clickhouse_s(clickhouse_get(row, "table"));
+                const char *db = clickhouse_s(clickhouse_get(row, "database")),
+                           *tb = clickhouse_s(clickhouse_get(row, "table"));
 
                 if (!db || !tb)
                         continue;
@@ -393,7 +400,8 @@ int ch_parse_replicas(const char *json, size_t len, struct ch_data *d, struct er
         d->n_replicas = 0;
         cJSON_ArrayForEach(row, data) {
                 struct ch_replica *r = &d->replicas[d->n_replicas];
-                const char *db = clickhouse_s(clickhouse_get(row, "database")), *tb = clickhouse_s(clickhouse_get(row, "table"));
+                const char *db = clickhouse_s(clickhouse_get(row, "database")),
+                           *tb = clickhouse_s(clickhouse_get(row, "table"));
 
                 if (!db || !tb)
                         continue;
@@ -442,7 +450,8 @@ int ch_parse_counters(const char *json, size_t len, struct ch_counters *k, struc
         if (clickhouse_json_open(json, len, "counters", &root, &data, err) != 0)
                 return -1;
         cJSON_ArrayForEach(row, data) {
-                const char *kind = clickhouse_s(clickhouse_get(row, "kind")), *n = clickhouse_s(clickhouse_get(row, "name"));
+                const char *kind = clickhouse_s(clickhouse_get(row, "kind")),
+                           *n = clickhouse_s(clickhouse_get(row, "name"));
                 int64_t v;
 
                 if (!kind || !n || !clickhouse_i64(clickhouse_get(row, "value"), &v))

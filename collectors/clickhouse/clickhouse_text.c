@@ -385,7 +385,8 @@ char *ch_query_display(const char *query, size_t max)
                         n = (size_t)(q - p);
                         if (clickhouse_word_is(p, n, "IDENTIFIED")) {
                                 pend = PEND_IDENT;
-                        } else if (clickhouse_word_is(p, n, "PASSWORD") || clickhouse_word_is(p, n, "SECRET") ||
+                        } else if (clickhouse_word_is(p, n, "PASSWORD") ||
+                                   clickhouse_word_is(p, n, "SECRET") ||
                                    clickhouse_word_is(p, n, "SECRET_ACCESS_KEY") ||
                                    clickhouse_word_is(p, n, "AWS_SECRET_ACCESS_KEY") ||
                                    clickhouse_word_is(p, n, "ACCOUNT_KEY") ||

@@ -707,7 +707,8 @@ static void kafka_notes(struct kafka_state *st, const struct kafka_pool *pool,
                         continue;
                 if (gs->errmsg[0])
                         health_note(&d->notes, &d->n_notes, 0, 256,
-                                    "group %s: committed offsets unknown: %s", gs->name, gs->errmsg);
+                                    "group %s: committed offsets unknown: %s", gs->name,
+                                    gs->errmsg);
                 else
                         health_note(&d->notes, &d->n_notes, 0, 256,
                                     "group %s: committed offsets unknown: its coordinator did "

@@ -93,7 +93,8 @@ void kafka_to_json(const void *data, struct cJSON *obj)
         kafka_json_add_i64(qo, "high_watermark", q->available ? q->high_watermark : -1);
         if (q->available) {
                 cJSON_AddItemToObject(qo, "voters", kafka_json_replicas(q->voters, q->n_voters));
-                cJSON_AddItemToObject(qo, "observers", kafka_json_replicas(q->observers, q->n_observers));
+                cJSON_AddItemToObject(qo, "observers",
+                                      kafka_json_replicas(q->observers, q->n_observers));
         } else {
                 cJSON_AddNullToObject(qo, "voters");
                 cJSON_AddNullToObject(qo, "observers");
@@ -117,7 +118,8 @@ void kafka_to_json(const void *data, struct cJSON *obj)
 
                 cJSON_AddStringToObject(o, "name", t->name);
                 cJSON_AddNumberToObject(o, "partitions", t->partitions);
-                kafka_json_add_i64(o, "replication_factor", t->partitions ? t->replication_factor : -1);
+                kafka_json_add_i64(o, "replication_factor",
+                                   t->partitions ? t->replication_factor : -1);
                 cJSON_AddNumberToObject(o, "under_replicated", t->under_replicated);
                 cJSON_AddNumberToObject(o, "offline", t->offline);
                 kafka_json_add_num(o, "messages_per_sec", t->messages_per_sec, 10);

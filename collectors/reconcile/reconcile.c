@@ -225,7 +225,8 @@ static const char *reconcile_kind_name(enum reconcile_key_kind k)
 }
 
 /* Index of the column named `name` (ASCII case ignored), or an error. */
-static int reconcile_find_col(const struct sql_col *cols, size_t ncols, const char *name, size_t *out,
+static int reconcile_find_col(const struct sql_col *cols, size_t ncols, const char *name,
+                              size_t *out,
                               struct err *err)
 {
         size_t hits = 0;
@@ -521,7 +522,8 @@ static int reconcile_row(void *ud, const struct sql_cell *cells, size_t ncols, s
 
 struct sql_sink coll_reconcile_sink(struct reconcile_engine *e, enum reconcile_side side)
 {
-        return (struct sql_sink){ .begin = reconcile_begin, .row = reconcile_row, .ud = &e->ud[side] };
+        return (struct sql_sink){ .begin = reconcile_begin, .row = reconcile_row,
+                                  .ud = &e->ud[side] };
 }
 
 /* 0 equal, 1 within tolerance, 2 mismatch. */
@@ -555,7 +557,8 @@ static void reconcile_sort(struct reconcile_bucket *v, size_t n, const char *key
                         while (i < mid && j < hi) {
                                 const struct reconcile_bucket *x = &a[i], *y = &a[j];
 
-                                if (reconcile_key_cmp(keys + y->key_off, y->key_len, keys + x->key_off,
+                                if (reconcile_key_cmp(keys + y->key_off, y->key_len,
+                                                      keys + x->key_off,
                                                       x->key_len) < 0)
                                         b[o++] = a[j++];
                                 else
@@ -689,7 +692,8 @@ struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t
                 for (size_t m = 0; m < nm; m++) {
                         size_t vs = b->vi + m, vb = b->vi + nm + m;
                         struct rec_badness x = { 0 };
-                        int j = reconcile_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs], d->vals[vs],
+                        int j = reconcile_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs],
+                                                d->vals[vs],
                                                 d->nulls[vb], d->vals[vb]);
 
                         if (j == 0)

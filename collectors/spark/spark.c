@@ -858,7 +858,8 @@ static void spark_alerts(const struct source_cfg *src, const void *data, struct 
                                      r->streaming.sched_delay_ms, what);
                 }
                 if (r->have_streaming && a->behind_ms > 0) {
-                        sev = health_threshold_sev(src, "streaming_behind_ms", (double)a->behind_ms, &lim);
+                        sev = health_threshold_sev(src, "streaming_behind_ms",
+                                                   (double)a->behind_ms, &lim);
                         if (sev != SEV_OK) {
                                 fmt_duration_ms(a->behind_ms, ms, sizeof ms);
                                 snprintf(ms2, sizeof ms2, "%.1f", r->streaming.processing_rate);

@@ -168,12 +168,13 @@ struct spark_app *spark_app_from_json(const cJSON *obj)
                 return NULL;
         a = xcalloc(1, sizeof *a);
         a->name = spark_strndup(name, SPARK_NAME_MAX);
-        a->namespace_ = spark_strndup(spark_get_str(md, "namespace") ? spark_get_str(md, "namespace") : "",
-                                 SPARK_NAME_MAX);
+        a->namespace_ = spark_strndup(spark_get_str(md, "namespace")
+                                      ? spark_get_str(md, "namespace") : "", SPARK_NAME_MAX);
         a->created_ms = spark_get_time(md, "creationTimestamp");
         a->type = spark_get_dup(spec, "type", 32);
         as = cJSON_GetObjectItemCaseSensitive(st, "applicationState");
-        a->state_text = spark_strndup(spark_get_str(as, "state") ? spark_get_str(as, "state") : "", 64);
+        a->state_text = spark_strndup(spark_get_str(as, "state") ? spark_get_str(as, "state") : "",
+                                      64);
         a->state = spark_state_parse(a->state_text);
         a->error = spark_get_dup(as, "errorMessage", SPARK_ERR_MAX);
         if (a->error && !*a->error) {
@@ -214,8 +215,8 @@ struct spark_sched *spark_sched_from_json(const cJSON *obj)
                 return NULL;
         s = xcalloc(1, sizeof *s);
         s->name = spark_strndup(name, SPARK_NAME_MAX);
-        s->namespace_ = spark_strndup(spark_get_str(md, "namespace") ? spark_get_str(md, "namespace") : "",
-                                 SPARK_NAME_MAX);
+        s->namespace_ = spark_strndup(spark_get_str(md, "namespace")
+                                      ? spark_get_str(md, "namespace") : "", SPARK_NAME_MAX);
         s->created_ms = spark_get_time(md, "creationTimestamp");
         s->schedule = spark_get_dup(spec, "schedule", 128);
         s->suspend = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "suspend"));

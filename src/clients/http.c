@@ -333,7 +333,8 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         else if (rc == CURLE_COULDNT_RESOLVE_HOST)
                 err_set(err, 6, "%s: cannot resolve host name", masked);
         else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-                err_set(err, 7, "%s: TLS verification failed (%s): set ca_file, or insecure: true for a test cluster",
+                err_set(err, 7,
+                        "%s: TLS verification failed (%s): set ca_file, or insecure: true for a test cluster",
                         masked, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         else
                 err_set(err, 8, "%s: %s", masked, errbuf[0] ? errbuf : curl_easy_strerror(rc));
