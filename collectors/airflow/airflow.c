@@ -298,14 +298,14 @@ int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *e
         return rc;
 }
 
-/* An authenticated GET of path (under the API prefix when `api`), with one
- * token refresh on 401 (v2). Returns 0 with a 200 response, or -1 with err
- * (transport, budget, auth, or HTTP with the Airflow error text). */
-int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
-                const char *what, struct http_response *resp, struct err *err)
+/* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
+ * an HTTP answer in resp, -1 with err on transport or auth failure. */
+int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                    const char *rel, const char *body, struct http_response *resp,
+                    struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
-        char *full = xasprintf("%s%s", airflow_prefix(st->api), path), *pw = NULL;
+        char *pw = NULL;
         int rc = -1;
 
         for (int attempt = 0; attempt < 2; attempt++) {
@@ -313,7 +313,7 @@ int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *pat
                         break;
                 if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (airflow_send(st, ctx, "GET", full, NULL,
+                if (airflow_send(st, ctx, method, rel, body,
                                  st->api == AF_API_V2 ? st->token : NULL,
                                  st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
@@ -324,31 +324,44 @@ int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *pat
                         http_response_done(resp);
                         continue;
                 }
-                if (resp->status == 200) {
-                        rc = 0;
-                        break;
-                }
-                if (resp->status == 401 || resp->status == 403) {
-                        err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: check user and "
-                                "password_env/password_file%s", what, resp->status,
-                                http_status_text(resp->status),
-                                st->api == AF_API_V1 ? " (and that [api] auth_backends allows "
-                                "basic_auth)" : "");
-                } else {
-                        struct err e;
-
-                        err_clear(&e);
-                        cJSON_Delete(airflow_json(resp->body, resp->len, what, &e));
-                        err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%s", what, resp->status,
-                                http_status_text(resp->status), e.msg[0] ? " -- " : "",
-                                e.msg[0] ? e.msg + strlen(what) + 2 : "");
-                }
-                http_response_done(resp);
+                rc = 0;
                 break;
         }
         airflow_secret_free(pw);
-        free(full);
         return rc;
+}
+
+/* An authenticated GET of path (under the API prefix when `api`), with one
+ * token refresh on 401 (v2). Returns 0 with a 200 response, or -1 with err
+ * (transport, budget, auth, or HTTP with the Airflow error text). */
+int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
+                const char *what, struct http_response *resp, struct err *err)
+{
+        char *full = xasprintf("%s%s", airflow_prefix(st->api), path);
+        int rc = airflow_request(st, ctx, "GET", full, NULL, resp, err);
+
+        free(full);
+        if (rc != 0)
+                return -1;
+        if (resp->status == 200)
+                return 0;
+        if (resp->status == 401 || resp->status == 403) {
+                err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: check user and "
+                        "password_env/password_file%s", what, resp->status,
+                        http_status_text(resp->status),
+                        st->api == AF_API_V1 ? " (and that [api] auth_backends allows "
+                        "basic_auth)" : "");
+        } else {
+                struct err e;
+
+                err_clear(&e);
+                cJSON_Delete(airflow_json(resp->body, resp->len, what, &e));
+                err_set(err, AF_E_HTTP, "%s: HTTP %ld %s%s%s", what, resp->status,
+                        http_status_text(resp->status), e.msg[0] ? " -- " : "",
+                        e.msg[0] ? e.msg + strlen(what) + 2 : "");
+        }
+        http_response_done(resp);
+        return -1;
 }
 
 /* Finds the API version (api: auto) and the version text. */

@@ -42,38 +42,6 @@ static struct af_state *airflow_act_state(const struct source_cfg *src)
         return st;
 }
 
-/* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
- * an HTTP answer in resp, -1 with err on transport or auth failure. */
-static int airflow_act_do(struct af_state *st, const struct coll_ctx *ctx, const char *method,
-                          const char *rel, const char *body, struct http_response *resp,
-                          struct err *err)
-{
-        const struct af_cfg *c = st->src->kind_cfg;
-        char *pw = NULL;
-        int rc = -1;
-
-        for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && airflow_token(st, ctx, err) != 0)
-                        break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
-                        break;
-                if (airflow_send(st, ctx, method, rel, body,
-                                 st->api == AF_API_V2 ? st->token : NULL,
-                                 st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
-                        break;
-                if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
-                        free(st->token);
-                        st->token = NULL;
-                        http_response_done(resp);
-                        continue;
-                }
-                rc = 0;
-                break;
-        }
-        airflow_secret_free(pw);
-        return rc;
-}
-
 static void airflow_act_http_error(const struct http_response *resp, const char *what,
                                    struct err *err)
 {
@@ -264,7 +232,7 @@ static int airflow_act_prepare_clear(const struct action_ctx *x, struct action_p
         /* Airflow's own dry run: what would be cleared. */
         body = airflow_act_clear_body(run, NULL, true);
         rel = xasprintf("%s/dags/%s/clearTaskInstances", airflow_prefix(st->api), dag);
-        if (airflow_act_do(st, x->cc, "POST", rel, body, &resp, err) != 0)
+        if (airflow_request(st, x->cc, "POST", rel, body, &resp, err) != 0)
                 goto out;
         if (resp.status != 200) {
                 airflow_act_http_error(&resp, "clearTaskInstances (dry run)", err);
@@ -331,7 +299,7 @@ static void airflow_act_run(const struct action_ctx *x, const struct action_plan
         st = airflow_act_state(x->src);
         st->api = pv->api;
         action_result_sent(res, plan->reqs[0].method, pv->rel);
-        if (airflow_act_do(st, x->cc, plan->reqs[0].method, pv->rel, plan->reqs[0].body, &resp,
+        if (airflow_request(st, x->cc, plan->reqs[0].method, pv->rel, plan->reqs[0].body, &resp,
                            &res->err) == 0) {
                 res->status = resp.status;
                 if (resp.status >= 200 && resp.status <= 299) {

@@ -70,6 +70,9 @@ int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *me
                  const char *path, const char *body, const char *bearer, const char *user,
                  const char *pw, struct http_response *resp, struct err *err);
 int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
+int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char *method,
+                    const char *rel, const char *body, struct http_response *resp,
+                    struct err *err);
 int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *path,
                 const char *what, struct http_response *resp, struct err *err);
 int airflow_detect(struct af_state *st, const struct coll_ctx *ctx, struct err *err);
