@@ -868,19 +868,10 @@ static void kafka_connect_summary(const void *data, char *buf, size_t n)
  * configured url (which never carries credentials: kafka_connect_validate).
  */
 
-static char *kafka_connect_act_url(const struct kc_cfg *c, const char *path)
-{
-        size_t bl = strlen(c->url);
-
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        return xasprintf("%.*s%s", (int)bl, c->url, path);
-}
-
 static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan *plan,
-                                  const char *method,
-                                  const char *suffix, struct err *err)
+                                  const char *method, const char *suffix, struct err *err)
 {
+        const struct kc_cfg *c = x->src->kind_cfg;
         char *seg, *url;
 
         if (!x->target || !*x->target) {
@@ -888,7 +879,7 @@ static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan
                 return -1;
         }
         seg = kc_url_segment(x->target);
-        url = kafka_connect_act_url(x->src->kind_cfg, "");
+        url = http_url_join(c->url, "");
         {
                 char *full = xasprintf("%s/connectors/%s%s", url, seg, suffix);
                 action_plan_add(plan, method, full, NULL);
@@ -934,7 +925,7 @@ static int kafka_connect_act_send(struct http_client *h, const struct action_ctx
         const struct kc_cfg *c = x->src->kind_cfg;
         const char *hdrs[] = { "Accept: application/json", NULL };
         struct http_request req = { 0 };
-        char *url = kafka_connect_act_url(c, path);
+        char *url = http_url_join(c->url, path);
         int rc;
 
         req.method = method;

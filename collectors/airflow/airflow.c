@@ -203,15 +203,6 @@ const char *airflow_prefix(enum af_api api)
         return api == AF_API_V2 ? "/api/v2" : "/api/v1";
 }
 
-char *airflow_url(const struct af_cfg *c, const char *path)
-{
-        size_t n = strlen(c->url);
-
-        while (n > 0 && c->url[n - 1] == '/')
-                n--;
-        return xasprintf("%.*s%s", (int)n, c->url, path);
-}
-
 char *airflow_password(const struct af_cfg *c, struct err *err)
 {
         struct err perr;
@@ -240,6 +231,7 @@ int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *me
                  const char *path, const char *body, const char *bearer, const char *user,
                  const char *pw, struct http_response *resp, struct err *err)
 {
+        const struct af_cfg *c = st->src->kind_cfg;
         struct http_request rq = { 0 };
         char *url;
         int rc;
@@ -250,7 +242,7 @@ int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *me
                 return -1;
         }
         st->requests++;
-        url = airflow_url(st->src->kind_cfg, path);
+        url = http_url_join(c->url, path);
         rq.method = method;
         rq.url = url;
         rq.body = body;

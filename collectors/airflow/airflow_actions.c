@@ -61,6 +61,7 @@ static int airflow_act_plan(const struct action_ctx *x, struct af_state *st,
                             const char *method, const char *rel_tail, const char *body,
                             struct err *err)
 {
+        const struct af_cfg *c = x->src->kind_cfg;
         struct af_act_priv *pv;
         char *url;
 
@@ -69,7 +70,7 @@ static int airflow_act_plan(const struct action_ctx *x, struct af_state *st,
         pv = xcalloc(1, sizeof *pv);
         pv->api = st->api;
         pv->rel = xasprintf("%s%s", airflow_prefix(st->api), rel_tail);
-        url = airflow_url(x->src->kind_cfg, pv->rel);
+        url = http_url_join(c->url, pv->rel);
         action_plan_add(plan, method, url, body);
         free(url);
         plan->priv = pv;

@@ -125,19 +125,24 @@ char *http_url_mask(const char *url)
         return xasprintf("%.*s***%s", (int)(scheme - url), url, at);
 }
 
+char *http_url_join(const char *base, const char *path)
+{
+        size_t n = strlen(base);
+
+        while (n > 0 && base[n - 1] == '/')
+                n--;
+        return xasprintf("%.*s%s", (int)n, base, path);
+}
+
 int http_get_json_api(struct http_client *c, const struct coll_ctx *ctx,
                       const struct http_api *api, const char *path, const char *what,
                       struct http_response *resp, struct err *err)
 {
-        size_t bl = strlen(api->base);
         struct http_request req = { 0 };
         const char *hdrs[] = { api->accept, NULL };
-        char *url;
+        char *url = http_url_join(api->base, path);
         int rc;
 
-        while (bl > 0 && api->base[bl - 1] == '/')
-                bl--;
-        url = xasprintf("%.*s%s", (int)bl, api->base, path);
         req.url = url;
         req.headers = hdrs;
         if (api->user && *api->user) {

@@ -74,6 +74,9 @@ void http_response_done(struct http_response *r);
  * the part after "://" (the host onwards, for the kind's own checks), or
  * NULL with err saying what is wrong; `example` ("http://127.0.0.1:8123")
  * goes into the message. */
+/* base (without its trailing slashes) followed by path; owned. */
+char *http_url_join(const char *base, const char *path);
+
 /* A JSON REST API at a base URL (Kafka Connect, Schema Registry): what
  * http_get_json_api needs besides the path. */
 struct http_api {
