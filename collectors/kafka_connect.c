@@ -60,6 +60,7 @@
 #include "core/health.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "core/util.h"
 
 #define KC_TRACE_MAX       (64 * 1024)  /* bytes of a trace we keep */
@@ -699,10 +700,7 @@ static enum coll_status kafka_connect_poll(void *state, const struct coll_ctx *c
                 return COLL_DOWN;
         }
         status = kafka_connect_collect(st, ctx, pw, &d, err);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(pw);
         *data = d;
         return status;
 }
@@ -1067,10 +1065,7 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
         res->outcome = ACT_OK;
 out:
         free(seg);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(pw);
         http_client_free(h);
 }
 

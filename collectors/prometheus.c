@@ -44,6 +44,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/secret.h"
 #include "clients/http.h"
 #include "core/ring.h"
 #include "core/util.h"
@@ -533,14 +534,8 @@ static int prometheus_ask(struct prom_state *st, const struct coll_ctx *ctx, con
         rq.password = c->user ? (pw ? pw : "") : NULL;
         rc = http_do(st->http, ctx, &rq, &resp, err);
         free(url);
-        if (tok) {
-                explicit_bzero(tok, strlen(tok));
-                free(tok);
-        }
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(tok);
+        secret_free(pw);
         if (rc != 0) {
                 err->code = PROM_E_TRANSPORT;
                 http_response_done(&resp);

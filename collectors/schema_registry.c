@@ -37,6 +37,7 @@
 #include "core/health.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "collectors/kafka_connect.h"
 #include "core/util.h"
 
@@ -547,10 +548,7 @@ static enum coll_status schema_registry_poll(void *state, const struct coll_ctx 
                 return COLL_DOWN;
         }
         status = schema_registry_collect(st, ctx, pw, &d, err);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(pw);
         *data = d;
         return status;
 }

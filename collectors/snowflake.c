@@ -53,6 +53,7 @@
 
 #include "core/config.h"
 #include "core/health.h"
+#include "core/secret.h"
 #include "clients/http.h"
 #include "core/util.h"
 
@@ -626,11 +627,8 @@ struct sf_client *coll_snowflake_client_new(const struct source_cfg *src)
 
 static void snowflake_drop_jwt(struct sf_client *c)
 {
-        if (c->jwt) {
-                explicit_bzero(c->jwt, strlen(c->jwt));
-                free(c->jwt);
-                c->jwt = NULL;
-        }
+        secret_free(c->jwt);
+        c->jwt = NULL;
 }
 
 void coll_snowflake_client_free(struct sf_client *c)
@@ -672,10 +670,7 @@ static char *snowflake_token(struct sf_client *c, const char **type, struct err 
                         return NULL;
                 }
                 c->key = coll_snowflake_load_key(cfg->private_key_file, pw, err);
-                if (pw) {
-                        explicit_bzero(pw, strlen(pw));
-                        free(pw);
-                }
+                secret_free(pw);
                 if (!c->key)
                         return NULL;
                 if (coll_snowflake_fingerprint(c->key, c->fp, sizeof c->fp) < 0)
@@ -749,8 +744,7 @@ static int snowflake_request(struct sf_client *c, const struct coll_ctx *ctx, co
         req.bearer = tok;
         req.headers = hdrs;
         rc = http_do(c->http, ctx, &req, resp, err);
-        explicit_bzero(tok, strlen(tok));
-        free(tok);
+        secret_free(tok);
         if (rc == 0 && resp->status == 401)
                 snowflake_drop_jwt(c);         /* remake it next time */
         return rc;

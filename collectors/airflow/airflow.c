@@ -73,6 +73,7 @@
 #include "core/health.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "core/ring.h"
 #include "core/util.h"
 #include "collectors/airflow/airflow_int.h"
@@ -217,14 +218,6 @@ char *airflow_password(const struct af_cfg *c, struct err *err)
         return pw ? pw : xstrdup("");
 }
 
-void airflow_secret_free(char *s)
-{
-        if (s) {
-                explicit_bzero(s, strlen(s));
-                free(s);
-        }
-}
-
 /* One request, counted against the budget. Returns 0 with a response, -1
  * with err (AF_E_TRANSPORT or AF_E_BUDGET). */
 int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
@@ -285,8 +278,8 @@ int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *e
                 }
                 http_response_done(&resp);
         }
-        airflow_secret_free(body);
-        airflow_secret_free(pw);
+        secret_free(body);
+        secret_free(pw);
         return rc;
 }
 
@@ -319,7 +312,7 @@ int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char 
                 rc = 0;
                 break;
         }
-        airflow_secret_free(pw);
+        secret_free(pw);
         return rc;
 }
 
@@ -703,7 +696,7 @@ void airflow_destroy(void *state)
                 return;
         http_client_free(st->http);
         free(st->version);
-        airflow_secret_free(st->token);
+        secret_free(st->token);
         for (size_t i = 0; i < st->n_hist; i++)
                 free(st->hist[i].dag_id);
         free(st->hist);

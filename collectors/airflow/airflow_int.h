@@ -64,7 +64,6 @@ struct af_state {
 /* airflow.c */
 const char *airflow_prefix(enum af_api api);
 char *airflow_password(const struct af_cfg *c, struct err *err);
-void airflow_secret_free(char *s);
 int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
                  const char *path, const char *body, const char *bearer, const char *user,
                  const char *pw, struct http_response *resp, struct err *err);

@@ -88,6 +88,7 @@
 #include "clients/http.h"
 #include "clients/sql.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "core/ring.h"
 #include "core/util.h"
 #include "collectors/clickhouse/clickhouse_int.h"
@@ -228,10 +229,7 @@ static int clickhouse_request(struct http_client *client, const struct ch_cfg *c
         req.content_type = "text/plain; charset=utf-8";
         req.headers = hdrs;
         rc = http_do(client, ctx, &req, out, err);
-        if (key_hdr) {
-                explicit_bzero(key_hdr, strlen(key_hdr));
-                free(key_hdr);
-        }
+        secret_free(key_hdr);
         free(user_hdr);
         if (rc != 0) {
                 clickhouse_fix_url_msg(err, url, cfg->url);
@@ -265,14 +263,6 @@ static char *clickhouse_password(const struct ch_cfg *cfg, struct err *err)
         return pw ? pw : xstrdup("");
 }
 
-static void clickhouse_password_free(char *pw)
-{
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
-}
-
 struct http_client *coll_clickhouse_client(const struct ch_cfg *cfg)
 {
         struct http_tls tls = { .ca_file = cfg->ca_file, .insecure = cfg->insecure };
@@ -303,7 +293,7 @@ int coll_clickhouse_query(struct http_client *client, const struct ch_cfg *cfg,
                 rc = clickhouse_request(client, cfg, ctx, body, pw, false, out_json, &refused, err);
         }
         free(body);
-        clickhouse_password_free(pw);
+        secret_free(pw);
         return rc;
 }
 
@@ -774,7 +764,7 @@ static enum coll_status clickhouse_poll(void *state, const struct coll_ctx *ctx,
                 return COLL_DOWN;
         }
         status = clickhouse_collect(st, ctx, pw, &d, err);
-        clickhouse_password_free(pw);
+        secret_free(pw);
         *data = d;
         return status;
 }

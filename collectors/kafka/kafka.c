@@ -104,6 +104,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/secret.h"
 #include "clients/kafka/kafka_wire.h"
 #include "collectors/kafka/lag_eval.h"
 #include "core/ring.h"
@@ -339,10 +340,7 @@ static void kafka_wire_setup(struct kafka_state *st)
                         if (!st->tls)
                                 str_copy(st->tls_err, e.msg, sizeof st->tls_err);
                 }
-                if (pw) {
-                        explicit_bzero(pw, strlen(pw));
-                        free(pw);
-                }
+                secret_free(pw);
         }
         st->sasl = sasl;
         st->sasl_ok = false;
@@ -377,10 +375,7 @@ static void kafka_wire_setup(struct kafka_state *st)
 /* Forgets this poll's SASL password. */
 static void kafka_wire_wipe(struct kafka_state *st)
 {
-        if (st->sasl_pw) {
-                explicit_bzero(st->sasl_pw, strlen(st->sasl_pw));
-                free(st->sasl_pw);
-        }
+        secret_free(st->sasl_pw);
         st->sasl_pw = NULL;
         st->sec.sasl_password = NULL;
 }
@@ -446,8 +441,7 @@ static int kafka_conf_secret(rd_kafka_conf_t *conf, const char *k, const char *e
         if (!s)
                 return err->code ? -1 : 0;
         r = kafka_conf(conf, k, s, err);
-        explicit_bzero(s, strlen(s));
-        free(s);
+        secret_free(s);
         return r;
 }
 
