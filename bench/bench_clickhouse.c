@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "clients/http.h"

@@ -57,7 +57,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "core/util.h"
 
 struct bench_opts {

@@ -25,7 +25,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "clients/sql.h"
 #include "core/util.h"
 

@@ -20,7 +20,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "core/ring.h"
 #include "core/snapshot.h"
 #include "core/util.h"

@@ -49,25 +49,25 @@ static const struct cfg_key bringup_keys[] = {
 
 /* --- the document ------------------------------------------------------------ */
 
-static const cJSON *bu_get(const cJSON *o, const char *k)
+static const cJSON *bringup_get(const cJSON *o, const char *k)
 {
         return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
 }
 
-static void bu_copy(cJSON *dst, const char *k, const cJSON *src_obj)
+static void bringup_copy(cJSON *dst, const char *k, const cJSON *src_obj)
 {
-        const cJSON *v = bu_get(src_obj, k);
+        const cJSON *v = bringup_get(src_obj, k);
 
         cJSON_AddItemToObject(dst, k, v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
 }
 
 /* The progress record with n == idx + 1 in arr, or NULL. */
-static const cJSON *bu_nth(const cJSON *arr, size_t idx)
+static const cJSON *bringup_nth(const cJSON *arr, size_t idx)
 {
         const cJSON *it;
 
         cJSON_ArrayForEach(it, arr) {
-                const cJSON *n = bu_get(it, "n");
+                const cJSON *n = bringup_get(it, "n");
 
                 if (cJSON_IsNumber(n) && n->valuedouble == (double)(idx + 1))
                         return it;
@@ -75,12 +75,12 @@ static const cJSON *bu_nth(const cJSON *arr, size_t idx)
         return NULL;
 }
 
-static const cJSON *bu_named(const cJSON *arr, const char *name)
+static const cJSON *bringup_named(const cJSON *arr, const char *name)
 {
         const cJSON *it;
 
         cJSON_ArrayForEach(it, arr) {
-                const cJSON *n = bu_get(it, "name");
+                const cJSON *n = bringup_get(it, "name");
 
                 if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
                         return it;
@@ -88,12 +88,12 @@ static const cJSON *bu_named(const cJSON *arr, const char *name)
         return NULL;
 }
 
-static cJSON *bu_stage_doc(const struct plan *p, const struct plan_stage *st, const cJSON *ps,
-                           int64_t now, bool alive)
+static cJSON *bringup_stage_doc(const struct plan *p, const struct plan_stage *st, const cJSON *ps,
+                                int64_t now, bool alive)
 {
         cJSON *o = cJSON_CreateObject(), *steps, *gates;
-        const cJSON *state = bu_get(ps, "state"), *sm = bu_get(ps, "started_ms");
-        const cJSON *fm = bu_get(ps, "finished_ms"), *err = bu_get(ps, "error");
+        const cJSON *state = bringup_get(ps, "state"), *sm = bringup_get(ps, "started_ms");
+        const cJSON *fm = bringup_get(ps, "finished_ms"), *err = bringup_get(ps, "error");
         enum stage_state s = cJSON_IsString(state) ? stage_state_parse(state->valuestring)
                                                    : ST_PENDING;
         bool stopped = (s == ST_RUNNING || s == ST_WAITING) && !alive;
@@ -101,8 +101,8 @@ static cJSON *bu_stage_doc(const struct plan *p, const struct plan_stage *st, co
         json_add_str(o, "name", st->name);
         json_add_str(o, "title", st->title);
         json_add_str(o, "state", stage_state_name(stopped ? ST_FAILED : s));
-        bu_copy(o, "started_at", ps);
-        bu_copy(o, "finished_at", ps);
+        bringup_copy(o, "started_at", ps);
+        bringup_copy(o, "finished_at", ps);
         if (cJSON_IsNumber(sm) && cJSON_IsNumber(fm))
                 cJSON_AddNumberToObject(o, "elapsed_ms", fm->valuedouble - sm->valuedouble);
         else if (cJSON_IsNumber(sm) && (s == ST_RUNNING || s == ST_WAITING) && alive)
@@ -113,10 +113,10 @@ static cJSON *bu_stage_doc(const struct plan *p, const struct plan_stage *st, co
                 cJSON_AddStringToObject(o, "error", "the runner stopped (its process is gone)");
         else
                 json_add_text(o, "error", cJSON_IsString(err) ? err->valuestring : NULL);
-        bu_copy(o, "current_step", ps);
+        bringup_copy(o, "current_step", ps);
         steps = cJSON_AddArrayToObject(o, "steps");
         for (size_t i = 0; i < st->n_steps; i++) {
-                const cJSON *rec = bu_nth(bu_get(ps, "steps"), i);
+                const cJSON *rec = bringup_nth(bringup_get(ps, "steps"), i);
                 cJSON *so = cJSON_CreateObject();
                 struct err e;
                 char **argv, *t;
@@ -128,29 +128,29 @@ static cJSON *bu_stage_doc(const struct plan *p, const struct plan_stage *st, co
                 cJSON_AddStringToObject(so, "argv", t);
                 free(t);
                 plan_argv_free(argv);
-                bu_copy(so, "exit_code", rec);
-                bu_copy(so, "duration_ms", rec);
-                cJSON_AddBoolToObject(so, "skipped", cJSON_IsTrue(bu_get(rec, "skipped")));
+                bringup_copy(so, "exit_code", rec);
+                bringup_copy(so, "duration_ms", rec);
+                cJSON_AddBoolToObject(so, "skipped", cJSON_IsTrue(bringup_get(rec, "skipped")));
                 cJSON_AddItemToArray(steps, so);
         }
         gates = cJSON_AddArrayToObject(o, "gates");
         for (size_t i = 0; i < st->n_gates; i++) {
                 const struct plan_gate *g = &st->gates[i];
-                const cJSON *rec = bu_named(bu_get(ps, "gates"), g->name);
+                const cJSON *rec = bringup_named(bringup_get(ps, "gates"), g->name);
                 cJSON *go = cJSON_CreateObject();
 
                 cJSON_AddStringToObject(go, "name", g->name);
                 cJSON_AddStringToObject(go, "source", g->source);
                 cJSON_AddStringToObject(go, "expr", expr_text(g->expr));
                 cJSON_AddNumberToObject(go, "timeout_ms", (double)g->timeout_ms);
-                bu_copy(go, "value", rec);
-                bu_copy(go, "error", rec);
-                cJSON_AddBoolToObject(go, "ok", cJSON_IsTrue(bu_get(rec, "ok")));
+                bringup_copy(go, "value", rec);
+                bringup_copy(go, "error", rec);
+                cJSON_AddBoolToObject(go, "ok", cJSON_IsTrue(bringup_get(rec, "ok")));
                 cJSON_AddItemToArray(gates, go);
         }
         cJSON_AddNumberToObject(o, "down_steps", (double)st->n_down);
         {
-                const cJSON *tail = bu_get(ps, "output_tail");
+                const cJSON *tail = bringup_get(ps, "output_tail");
 
                 cJSON_AddItemToObject(o, "output_tail", cJSON_IsArray(tail)
                                       ? cJSON_Duplicate(tail, true) : cJSON_CreateArray());
@@ -161,7 +161,7 @@ static cJSON *bu_stage_doc(const struct plan *p, const struct plan_stage *st, co
 cJSON *bringup_doc(const struct plan *p, const cJSON *prog, int64_t now_ms, bool runner_alive)
 {
         cJSON *d = cJSON_CreateObject(), *stages, *runner;
-        const cJSON *pid = bu_get(prog, "pid");
+        const cJSON *pid = bringup_get(prog, "pid");
         size_t done = 0;
 
         cJSON_AddStringToObject(d, "plan", p->path);
@@ -172,14 +172,14 @@ cJSON *bringup_doc(const struct plan *p, const cJSON *prog, int64_t now_ms, bool
         else
                 cJSON_AddNullToObject(runner, "pid");
         cJSON_AddBoolToObject(runner, "alive", runner_alive);
-        bu_copy(runner, "command", prog);
-        bu_copy(d, "updated_at", prog);
+        bringup_copy(runner, "command", prog);
+        bringup_copy(d, "updated_at", prog);
         stages = cJSON_AddArrayToObject(d, "stages");
         for (size_t i = 0; i < p->n_stages; i++) {
-                cJSON *so = bu_stage_doc(p, &p->stages[i],
-                                         plan_progress_stage(prog, p->stages[i].name), now_ms,
-                                         runner_alive);
-                const cJSON *st = bu_get(so, "state");
+                cJSON *so = bringup_stage_doc(p, &p->stages[i],
+                                              plan_progress_stage(prog, p->stages[i].name), now_ms,
+                                              runner_alive);
+                const cJSON *st = bringup_get(so, "state");
 
                 if (!strcmp(st->valuestring, "done") || !strcmp(st->valuestring, "skipped"))
                         done++;
@@ -191,9 +191,9 @@ cJSON *bringup_doc(const struct plan *p, const cJSON *prog, int64_t now_ms, bool
 }
 
 /* The runner recorded in prog, when it is alive (0 otherwise). */
-static pid_t bu_runner(const cJSON *prog)
+static pid_t bringup_runner(const cJSON *prog)
 {
-        const cJSON *pid = bu_get(prog, "pid"), *run = bu_get(prog, "running");
+        const cJSON *pid = bringup_get(prog, "pid"), *run = bringup_get(prog, "running");
         pid_t p;
 
         if (!cJSON_IsNumber(pid) || !cJSON_IsTrue(run) || pid->valuedouble <= 1 ||
@@ -209,7 +209,7 @@ struct bu_state {
         const struct source_cfg *src;   /* borrowed; the config outlives us */
 };
 
-static void *bu_create(const struct source_cfg *src)
+static void *bringup_create(const struct source_cfg *src)
 {
         struct bu_state *st = xcalloc(1, sizeof *st);
 
@@ -217,7 +217,7 @@ static void *bu_create(const struct source_cfg *src)
         return st;
 }
 
-static void bu_destroy(void *state)
+static void bringup_destroy(void *state)
 {
         free(state);
 }
@@ -225,7 +225,7 @@ static void bu_destroy(void *state)
 /* The plan's path: as written when absolute, else relative to the
  * directory of the config file that names it (so `plan: plan.yaml` next
  * to the config works from any working directory). Owned. */
-static char *bu_plan_path(const struct source_cfg *src)
+static char *bringup_plan_path(const struct source_cfg *src)
 {
         const struct bringup_cfg *cfg = src->kind_cfg;
         const char *cpath = src->cfg ? src->cfg->path : NULL;
@@ -238,11 +238,11 @@ static char *bu_plan_path(const struct source_cfg *src)
         return xasprintf("%.*s/%s", (int)(slash - cpath), cpath, cfg->plan);
 }
 
-static enum coll_status bu_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status bringup_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                     struct err *err)
 {
         const struct source_cfg *src = ((const struct bu_state *)state)->src;
-        char *ppath = bu_plan_path(src);
+        char *ppath = bringup_plan_path(src);
         struct bringup_data *bd;
         struct plan *p;
         cJSON *prog;
@@ -261,7 +261,7 @@ static enum coll_status bu_poll(void *state, const struct coll_ctx *ctx, void **
         path = plan_progress_path(p->name);
         prog = plan_progress_read(path, &missing, &e);
         bd = xcalloc(1, sizeof *bd);
-        bd->doc = bringup_doc(p, prog, clock_wall_ms(), bu_runner(prog));
+        bd->doc = bringup_doc(p, prog, clock_wall_ms(), bringup_runner(prog));
         cJSON_AddStringToObject(bd->doc, "progress_file", path);
         *data = bd;
         free(path);
@@ -274,7 +274,7 @@ static enum coll_status bu_poll(void *state, const struct coll_ctx *ctx, void **
         return COLL_OK;
 }
 
-static void bu_data_free(void *data)
+static void bringup_data_free(void *data)
 {
         struct bringup_data *bd = data;
 
@@ -284,7 +284,7 @@ static void bu_data_free(void *data)
         free(bd);
 }
 
-static void bu_to_json(const void *data, cJSON *obj)
+static void bringup_to_json(const void *data, cJSON *obj)
 {
         const struct bringup_data *bd = data;
         const cJSON *it;
@@ -293,13 +293,13 @@ static void bu_to_json(const void *data, cJSON *obj)
                 cJSON_AddItemToObject(obj, it->string, cJSON_Duplicate(it, true));
 }
 
-static void bu_summary(const void *data, char *buf, size_t n)
+static void bringup_summary(const void *data, char *buf, size_t n)
 {
         const struct bringup_data *bd = data;
         const cJSON *it, *cur = NULL, *failed = NULL;
 
-        cJSON_ArrayForEach(it, bu_get(bd->doc, "stages")) {
-                const char *s = bu_get(it, "state")->valuestring;
+        cJSON_ArrayForEach(it, bringup_get(bd->doc, "stages")) {
+                const char *s = bringup_get(it, "state")->valuestring;
 
                 if (!cur && (!strcmp(s, "running") || !strcmp(s, "waiting")))
                         cur = it;
@@ -307,36 +307,37 @@ static void bu_summary(const void *data, char *buf, size_t n)
                         failed = it;
         }
         snprintf(buf, n, "%d/%d stages done%s%s%s%s",
-                 (int)bu_get(bd->doc, "stages_done")->valuedouble,
-                 (int)bu_get(bd->doc, "stages_total")->valuedouble,
-                 cur ? ", at " : "", cur ? bu_get(cur, "name")->valuestring : "",
-                 failed ? ", failed: " : "", failed ? bu_get(failed, "name")->valuestring : "");
+                 (int)bringup_get(bd->doc, "stages_done")->valuedouble,
+                 (int)bringup_get(bd->doc, "stages_total")->valuedouble,
+                 cur ? ", at " : "", cur ? bringup_get(cur, "name")->valuestring : "",
+                 failed ? ", failed: " : "",
+                 failed ? bringup_get(failed, "name")->valuestring : "");
 }
 
-static double bu_key_metric(const void *data)
+static double bringup_key_metric(const void *data)
 {
         const struct bringup_data *bd = data;
 
-        return bu_get(bd->doc, "stages_done")->valuedouble;
+        return bringup_get(bd->doc, "stages_done")->valuedouble;
 }
 
 /* A failed stage is a warning: the bring-up stopped there. */
-static void bu_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void bringup_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct bringup_data *bd = data;
         const cJSON *it;
 
-        cJSON_ArrayForEach(it, bu_get(bd->doc, "stages")) {
-                const cJSON *err = bu_get(it, "error");
+        cJSON_ArrayForEach(it, bringup_get(bd->doc, "stages")) {
+                const cJSON *err = bringup_get(it, "error");
                 struct alert a;
 
-                if (strcmp(bu_get(it, "state")->valuestring, "failed") != 0)
+                if (strcmp(bringup_get(it, "state")->valuestring, "failed") != 0)
                         continue;
                 memset(&a, 0, sizeof a);
                 a.sev = SEV_WARN;
                 str_copy(a.source, src->name, sizeof a.source);
                 str_copy(a.metric, "stage_failed", sizeof a.metric);
-                str_copy(a.subject, bu_get(it, "name")->valuestring, sizeof a.subject);
+                str_copy(a.subject, bringup_get(it, "name")->valuestring, sizeof a.subject);
                 a.value = NAN;
                 a.threshold = NAN;
                 snprintf(a.message, sizeof a.message, "bring-up stage %s failed: %s",
@@ -353,7 +354,7 @@ struct bu_priv {
         pid_t  pid;             /* X: the runner */
 };
 
-static void bu_priv_free(void *v)
+static void bringup_priv_free(void *v)
 {
         struct bu_priv *pv = v;
 
@@ -365,10 +366,10 @@ static void bu_priv_free(void *v)
 }
 
 /* Loads the plan of x's source and its progress (NULL when none yet). */
-static struct plan *bu_act_load(const struct action_ctx *x, cJSON **prog, char **prog_path,
-                                struct err *err)
+static struct plan *bringup_act_load(const struct action_ctx *x, cJSON **prog, char **prog_path,
+                                     struct err *err)
 {
-        char *ppath = bu_plan_path(x->src);
+        char *ppath = bringup_plan_path(x->src);
         struct plan *p = plan_load_file(ppath, NULL, err);
         bool missing;
         struct err e;
@@ -390,19 +391,19 @@ static struct plan *bu_act_load(const struct action_ctx *x, cJSON **prog, char *
 }
 
 /* S and R: the runner's argv. from = NULL: resume. */
-static int bu_prep_up(const struct action_ctx *x, struct action_plan *plan, const char *from,
-                      struct err *err)
+static int bringup_prep_up(const struct action_ctx *x, struct action_plan *plan, const char *from,
+                           struct err *err)
 {
         char exe[PATH_MAX], *ppath = NULL;
         cJSON *prog = NULL;
-        struct plan *p = bu_act_load(x, &prog, &ppath, err);
+        struct plan *p = bringup_act_load(x, &prog, &ppath, err);
         struct bu_priv *pv;
         ssize_t n;
         pid_t other;
 
         if (!p)
                 return -1;
-        other = bu_runner(prog);
+        other = bringup_runner(prog);
         if (from && plan_stage_index(p, from) < 0) {
                 err_set(err, ENOENT, "no stage \"%s\" in %s", from, p->path);
         } else if (other) {
@@ -421,7 +422,7 @@ static int bu_prep_up(const struct action_ctx *x, struct action_plan *plan, cons
                 pv = xcalloc(1, sizeof *pv);
                 pv->log = plan_log_path(p->name);
                 plan->priv = pv;
-                plan->priv_free = bu_priv_free;
+                plan->priv_free = bringup_priv_free;
                 action_plan_preview(plan, "The runner starts as its own process; its output "
                                     "goes to %s", pv->log);
                 plan->note = xasprintf("%s", from ? "runs the stage again, then the ones after it"
@@ -433,18 +434,18 @@ static int bu_prep_up(const struct action_ctx *x, struct action_plan *plan, cons
         return err->msg[0] ? -1 : 0;
 }
 
-static int bu_prep_start(const struct action_ctx *x, struct action_plan *plan, struct err *err)
+static int bringup_prep_start(const struct action_ctx *x, struct action_plan *plan, struct err *err)
 {
-        return bu_prep_up(x, plan, NULL, err);
+        return bringup_prep_up(x, plan, NULL, err);
 }
 
-static int bu_prep_retry(const struct action_ctx *x, struct action_plan *plan, struct err *err)
+static int bringup_prep_retry(const struct action_ctx *x, struct action_plan *plan, struct err *err)
 {
-        return bu_prep_up(x, plan, x->target, err);
+        return bringup_prep_up(x, plan, x->target, err);
 }
 
 /* Opens the log for appending, parents created 0700. */
-static int bu_open_log(const char *path, struct err *err)
+static int bringup_open_log(const char *path, struct err *err)
 {
         char *d = xstrdup(path);
         int fd;
@@ -467,8 +468,8 @@ static int bu_open_log(const char *path, struct err *err)
         return fd;
 }
 
-static void bu_run_spawn(const struct action_ctx *x, const struct action_plan *plan,
-                         struct action_result *r)
+static void bringup_run_spawn(const struct action_ctx *x, const struct action_plan *plan,
+                              struct action_result *r)
 {
         const struct bu_priv *pv = plan->priv;
         posix_spawn_file_actions_t fa;
@@ -480,7 +481,7 @@ static void bu_run_spawn(const struct action_ctx *x, const struct action_plan *p
 
         (void)x;
         r->outcome = ACT_FAILED;
-        fd = bu_open_log(pv->log, &r->err);
+        fd = bringup_open_log(pv->log, &r->err);
         if (fd < 0)
                 return;
         while (environ[n])
@@ -523,16 +524,16 @@ static void bu_run_spawn(const struct action_ctx *x, const struct action_plan *p
         free(text);
 }
 
-static int bu_prep_skip(const struct action_ctx *x, struct action_plan *plan, struct err *err)
+static int bringup_prep_skip(const struct action_ctx *x, struct action_plan *plan, struct err *err)
 {
         char *ppath = NULL;
         cJSON *prog = NULL;
-        struct plan *p = bu_act_load(x, &prog, &ppath, err);
+        struct plan *p = bringup_act_load(x, &prog, &ppath, err);
         pid_t other;
 
         if (!p)
                 return -1;
-        other = bu_runner(prog);
+        other = bringup_runner(prog);
         if (plan_stage_index(p, x->target) < 0) {
                 err_set(err, ENOENT, "no stage \"%s\" in %s", x->target, p->path);
         } else if (other) {
@@ -544,7 +545,7 @@ static int bu_prep_skip(const struct action_ctx *x, struct action_plan *plan, st
                 pv->progress = ppath;
                 ppath = NULL;
                 plan->priv = pv;
-                plan->priv_free = bu_priv_free;
+                plan->priv_free = bringup_priv_free;
                 action_plan_preview(plan, "mark stage %s skipped in %s", x->target, pv->progress);
                 plan->note = xasprintf("up will not run it; up --from %s or R runs it again",
                                        x->target);
@@ -555,8 +556,8 @@ static int bu_prep_skip(const struct action_ctx *x, struct action_plan *plan, st
         return err->msg[0] ? -1 : 0;
 }
 
-static void bu_run_skip(const struct action_ctx *x, const struct action_plan *plan,
-                        struct action_result *r)
+static void bringup_run_skip(const struct action_ctx *x, const struct action_plan *plan,
+                             struct action_result *r)
 {
         const struct bu_priv *pv = plan->priv;
         struct err e;
@@ -602,16 +603,16 @@ static void bu_run_skip(const struct action_ctx *x, const struct action_plan *pl
         cJSON_Delete(prog);
 }
 
-static int bu_prep_abort(const struct action_ctx *x, struct action_plan *plan, struct err *err)
+static int bringup_prep_abort(const struct action_ctx *x, struct action_plan *plan, struct err *err)
 {
         char *ppath = NULL;
         cJSON *prog = NULL;
-        struct plan *p = bu_act_load(x, &prog, &ppath, err);
+        struct plan *p = bringup_act_load(x, &prog, &ppath, err);
         pid_t pid;
 
         if (!p)
                 return -1;
-        pid = bu_runner(prog);
+        pid = bringup_runner(prog);
         if (!pid) {
                 err_set(err, ESRCH, "no runner is working on %s", p->path);
         } else {
@@ -619,7 +620,7 @@ static int bu_prep_abort(const struct action_ctx *x, struct action_plan *plan, s
 
                 pv->pid = pid;
                 plan->priv = pv;
-                plan->priv_free = bu_priv_free;
+                plan->priv_free = bringup_priv_free;
                 action_plan_preview(plan, "send SIGTERM to the runner, pid %ld", (long)pid);
                 plan->note = xasprintf("the current step's program is stopped and its stage "
                                        "recorded failed: interrupted");
@@ -630,8 +631,8 @@ static int bu_prep_abort(const struct action_ctx *x, struct action_plan *plan, s
         return err->msg[0] ? -1 : 0;
 }
 
-static void bu_run_abort(const struct action_ctx *x, const struct action_plan *plan,
-                         struct action_result *r)
+static void bringup_run_abort(const struct action_ctx *x, const struct action_plan *plan,
+                              struct action_result *r)
 {
         const struct bu_priv *pv = plan->priv;
 
@@ -649,15 +650,15 @@ static void bu_run_abort(const struct action_ctx *x, const struct action_plan *p
 static const struct action_def bu_actions[] = {
         { .name = "start", .title = "start or resume the bring-up (lambdaops up)",
           .scope = "stage", .key = 'S', .flags = ACTION_F_MUTATING,
-          .prepare = bu_prep_start, .run = bu_run_spawn },
+          .prepare = bringup_prep_start, .run = bringup_run_spawn },
         { .name = "retry", .title = "run the stage again, then the ones after it",
           .scope = "stage", .key = 'R', .flags = ACTION_F_MUTATING,
-          .prepare = bu_prep_retry, .run = bu_run_spawn },
+          .prepare = bringup_prep_retry, .run = bringup_run_spawn },
         { .name = "skip", .title = "mark the stage skipped", .scope = "stage", .key = 'K',
-          .flags = ACTION_F_MUTATING, .prepare = bu_prep_skip, .run = bu_run_skip },
+          .flags = ACTION_F_MUTATING, .prepare = bringup_prep_skip, .run = bringup_run_skip },
         { .name = "abort", .title = "stop the running bring-up (SIGTERM)", .scope = "stage",
-          .key = 'X', .flags = ACTION_F_MUTATING, .prepare = bu_prep_abort,
-          .run = bu_run_abort },
+          .key = 'X', .flags = ACTION_F_MUTATING, .prepare = bringup_prep_abort,
+          .run = bringup_run_abort },
         { 0 }
 };
 
@@ -668,14 +669,14 @@ const struct collector_ops coll_bringup_ops = {
         .default_timeout_ms = 2000,
         .keys = bringup_keys,
         .cfg_size = sizeof(struct bringup_cfg),
-        .create = bu_create,
-        .destroy = bu_destroy,
-        .poll = bu_poll,
-        .data_free = bu_data_free,
-        .to_json = bu_to_json,
-        .alerts = bu_alerts,
-        .key_metric = bu_key_metric,
-        .summary = bu_summary,
+        .create = bringup_create,
+        .destroy = bringup_destroy,
+        .poll = bringup_poll,
+        .data_free = bringup_data_free,
+        .to_json = bringup_to_json,
+        .alerts = bringup_alerts,
+        .key_metric = bringup_key_metric,
+        .summary = bringup_summary,
         .key_metric_name = "stages done",
         .key_metric_unit = THR_COUNT,
         .actions = bu_actions,

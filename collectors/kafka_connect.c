@@ -60,6 +60,7 @@
 #include "core/health.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "core/util.h"
 
 #define KC_TRACE_MAX       (64 * 1024)  /* bytes of a trace we keep */
@@ -107,7 +108,7 @@ struct kc_data *kc_data_new(void)
         return xcalloc(1, sizeof(struct kc_data));
 }
 
-static void kc_conn_done(struct kc_connector *c)
+static void kafka_connect_conn_done(struct kc_connector *c)
 {
         free(c->name);
         free(c->type);
@@ -133,7 +134,7 @@ void kc_data_free(struct kc_data *d)
         if (!d)
                 return;
         for (size_t i = 0; i < d->n_conns; i++)
-                kc_conn_done(&d->conns[i]);
+                kafka_connect_conn_done(&d->conns[i]);
         free(d->conns);
         free(d->version);
         free(d->postgres_source);
@@ -148,7 +149,7 @@ const struct kc_connector *kc_find(const struct kc_data *d, const char *name)
         return NULL;
 }
 
-static struct kc_connector *kc_add(struct kc_data *d, const char *name)
+static struct kc_connector *kafka_connect_add(struct kc_data *d, const char *name)
 {
         struct kc_connector *c;
 
@@ -211,7 +212,7 @@ char *kc_url_segment(const char *s)
         return out;
 }
 
-static const char *kc_s(const cJSON *o, const char *k)
+static const char *kafka_connect_s(const cJSON *o, const char *k)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -219,16 +220,16 @@ static const char *kc_s(const cJSON *o, const char *k)
 }
 
 /* A copy of a string field, cut to `max` bytes; NULL when absent or "". */
-static char *kc_dup(const cJSON *o, const char *k, size_t max)
+static char *kafka_connect_dup(const cJSON *o, const char *k, size_t max)
 {
-        const char *s = kc_s(o, k);
+        const char *s = kafka_connect_s(o, k);
 
         if (!s || !*s)
                 return NULL;
         return strlen(s) > max ? kc_trace_head(s, 1 << 30, max) : xstrdup(s);
 }
 
-static bool kc_html(const char *body, size_t len, const char *ctype)
+static bool kafka_connect_html(const char *body, size_t len, const char *ctype)
 {
         size_t i = 0;
 
@@ -244,7 +245,7 @@ void kc_http_error(long status, const char *body, size_t len, const char *conten
                    const char *what, struct err *err)
 {
         cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
-        const char *m = j ? kc_s(j, "message") : NULL;
+        const char *m = j ? kafka_connect_s(j, "message") : NULL;
 
         if (status == 401 || status == 403)
                 err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s: check user and "
@@ -253,7 +254,7 @@ void kc_http_error(long status, const char *body, size_t len, const char *conten
         else if (m)
                 err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s: %s", what, status,
                         http_status_text(status), m);
-        else if (body && kc_html(body, len, content_type))
+        else if (body && kafka_connect_html(body, len, content_type))
                 err_set(err, KC_ERR_HTTP, "%s: HTTP %ld %s (an HTML page, not Connect's JSON: "
                         "a proxy in the way, or is url the Connect REST port?)", what, status,
                         http_status_text(status));
@@ -267,14 +268,14 @@ void kc_http_error(long status, const char *body, size_t len, const char *conten
  * Parsers (pure)
  */
 
-static int kc_task_cmp(const void *pa, const void *pb)
+static int kafka_connect_task_cmp(const void *pa, const void *pb)
 {
         const struct kc_task *a = pa, *b = pb;
 
         return (a->id > b->id) - (a->id < b->id);
 }
 
-static int kc_conn_cmp(const void *pa, const void *pb)
+static int kafka_connect_conn_cmp(const void *pa, const void *pb)
 {
         const struct kc_connector *a = pa, *b = pb;
 
@@ -282,7 +283,7 @@ static int kc_conn_cmp(const void *pa, const void *pb)
 }
 
 /* ConnectorStateInfo (object) into c. */
-static int kc_status_obj(const cJSON *st, struct kc_connector *c, struct err *err)
+static int kafka_connect_status_obj(const cJSON *st, struct kc_connector *c, struct err *err)
 {
         const cJSON *conn, *tasks, *t;
 
@@ -294,12 +295,12 @@ static int kc_status_obj(const cJSON *st, struct kc_connector *c, struct err *er
         free(c->state);
         free(c->worker);
         free(c->trace);
-        c->state = kc_dup(conn, "state", 32);
-        c->worker = kc_dup(conn, "worker_id", 256);
-        c->trace = kc_dup(conn, "trace", KC_TRACE_MAX);
-        if (kc_s(st, "type")) {
+        c->state = kafka_connect_dup(conn, "state", 32);
+        c->worker = kafka_connect_dup(conn, "worker_id", 256);
+        c->trace = kafka_connect_dup(conn, "trace", KC_TRACE_MAX);
+        if (kafka_connect_s(st, "type")) {
                 free(c->type);
-                c->type = kc_dup(st, "type", 32);
+                c->type = kafka_connect_dup(st, "type", 32);
         }
         tasks = cJSON_GetObjectItemCaseSensitive(st, "tasks");
         cJSON_ArrayForEach(t, tasks) {
@@ -312,30 +313,30 @@ static int kc_status_obj(const cJSON *st, struct kc_connector *c, struct err *er
                 c->tasks = xrealloc(c->tasks, (c->n_tasks + 1) * sizeof *c->tasks);
                 k = &c->tasks[c->n_tasks++];
                 k->id = (int)id->valuedouble;
-                k->state = kc_dup(t, "state", 32);
-                k->worker = kc_dup(t, "worker_id", 256);
-                k->trace = kc_dup(t, "trace", KC_TRACE_MAX);
+                k->state = kafka_connect_dup(t, "state", 32);
+                k->worker = kafka_connect_dup(t, "worker_id", 256);
+                k->trace = kafka_connect_dup(t, "trace", KC_TRACE_MAX);
         }
         return 0;
 }
 
 /* A connector config map into c. */
-static void kc_config_obj(const cJSON *cfg, struct kc_connector *c)
+static void kafka_connect_config_obj(const cJSON *cfg, struct kc_connector *c)
 {
         const char *prefix;
 
         free(c->klass);
-        c->klass = kc_dup(cfg, "connector.class", 512);
+        c->klass = kafka_connect_dup(cfg, "connector.class", 512);
         c->debezium_pg = c->klass && strcmp(c->klass, KC_DEBEZIUM_PG_CLASS) == 0;
         if (!c->debezium_pg)
                 return;
         free(c->slot);
         free(c->publication);
         free(c->topic_prefix);
-        c->slot = kc_dup(cfg, "slot.name", 256);
-        c->publication = kc_dup(cfg, "publication.name", 256);
-        prefix = kc_s(cfg, "topic.prefix") ? "topic.prefix" : "database.server.name";
-        c->topic_prefix = kc_dup(cfg, prefix, 256);
+        c->slot = kafka_connect_dup(cfg, "slot.name", 256);
+        c->publication = kafka_connect_dup(cfg, "publication.name", 256);
+        prefix = kafka_connect_s(cfg, "topic.prefix") ? "topic.prefix" : "database.server.name";
+        c->topic_prefix = kafka_connect_dup(cfg, prefix, 256);
 }
 
 int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err)
@@ -357,7 +358,7 @@ int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *e
                                 goto out;
                         }
                         if (!kc_find(d, it->valuestring))
-                                kc_add(d, it->valuestring);
+                                kafka_connect_add(d, it->valuestring);
                 }
                 d->expanded = false;
                 rc = 1;
@@ -376,12 +377,13 @@ int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *e
 
                 if (!it->string || !*it->string || !cJSON_IsObject(it) || kc_find(d, it->string))
                         continue;
-                c = kc_add(d, it->string);
+                c = kafka_connect_add(d, it->string);
                 if (cJSON_IsObject(info)) {
-                        c->type = kc_dup(info, "type", 32);
-                        kc_config_obj(cJSON_GetObjectItemCaseSensitive(info, "config"), c);
+                        c->type = kafka_connect_dup(info, "type", 32);
+                        kafka_connect_config_obj(cJSON_GetObjectItemCaseSensitive(info, "config"),
+                                                 c);
                 }
-                if (st && kc_status_obj(st, c, err) != 0) {
+                if (st && kafka_connect_status_obj(st, c, err) != 0) {
                         rc = -1;
                         goto out;
                 }
@@ -407,7 +409,7 @@ int kc_parse_status(const char *json, size_t len, struct kc_connector *c, struct
                 free(c->tasks[i].trace);
         }
         c->n_tasks = 0;
-        rc = kc_status_obj(root, c, err);
+        rc = kafka_connect_status_obj(root, c, err);
         cJSON_Delete(root);
         return rc;
 }
@@ -422,7 +424,7 @@ int kc_parse_config(const char *json, size_t len, struct kc_connector *c, struct
                 cJSON_Delete(root);
                 return -1;
         }
-        kc_config_obj(root, c);
+        kafka_connect_config_obj(root, c);
         cJSON_Delete(root);
         return 0;
 }
@@ -437,7 +439,7 @@ int kc_parse_root(const char *json, size_t len, struct kc_data *d, struct err *e
                 return -1;
         }
         free(d->version);
-        d->version = kc_dup(root, "version", 64);
+        d->version = kafka_connect_dup(root, "version", 64);
         cJSON_Delete(root);
         return 0;
 }
@@ -455,7 +457,7 @@ void kc_finish(struct kc_data *d, const struct cfg_strmap *slot_override)
                         c->running_tasks += strcmp(c->tasks[j].state, "RUNNING") == 0;
                 }
                 if (c->n_tasks > 1)
-                        qsort(c->tasks, c->n_tasks, sizeof *c->tasks, kc_task_cmp);
+                        qsort(c->tasks, c->n_tasks, sizeof *c->tasks, kafka_connect_task_cmp);
                 for (size_t k = 0; slot_override && k < slot_override->n; k++) {
                         if (strcmp(slot_override->keys[k], c->name) != 0)
                                 continue;
@@ -472,7 +474,7 @@ void kc_finish(struct kc_data *d, const struct cfg_strmap *slot_override)
                 }
         }
         if (d->n_conns > 1)
-                qsort(d->conns, d->n_conns, sizeof *d->conns, kc_conn_cmp);
+                qsort(d->conns, d->n_conns, sizeof *d->conns, kafka_connect_conn_cmp);
 }
 
 /* ------------------------------------------------------------------------
@@ -486,44 +488,24 @@ struct kc_state {
 
 /* GET base+path. Returns 0 with a 2xx response in resp, 1 with any other
  * HTTP answer (resp kept, err set), -1 on transport failure (err set). */
-static int kc_get(struct kc_state *st, const struct coll_ctx *ctx, const char *path,
-                  const char *what, const char *password, struct http_response *resp,
-                  struct err *err)
+static int kafka_connect_get(struct kc_state *st, const struct coll_ctx *ctx, const char *path,
+                             const char *what, const char *password, struct http_response *resp,
+                             struct err *err)
 {
         const struct kc_cfg *c = st->src->kind_cfg;
-        size_t bl = strlen(c->url);
-        char *url;
-        struct http_request req = { 0 };
-        const char *hdrs[] = { "Accept: application/json", NULL };
-        int rc;
+        const struct http_api api = {
+                .base = c->url, .accept = "Accept: application/json",
+                .user = c->user, .password = password,
+                .transport_code = KC_ERR_TRANSPORT, .status_error = kc_http_error,
+        };
 
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        url = xasprintf("%.*s%s", (int)bl, c->url, path);
-        req.url = url;
-        req.headers = hdrs;
-        if (c->user && *c->user) {
-                req.user = c->user;
-                req.password = password ? password : "";
-        }
-        rc = http_do(st->http, ctx, &req, resp, err);
-        free(url);
-        if (rc != 0) {
-                err->code = KC_ERR_TRANSPORT;
-                http_response_done(resp);
-                return -1;
-        }
-        if (resp->status < 200 || resp->status > 299) {
-                kc_http_error(resp->status, resp->body, resp->len, resp->content_type, what, err);
-                return 1;
-        }
-        return 0;
+        return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
 }
 
 /* Pre-2.3 path: status and config of every connector. Returns 0 (maybe
  * with per-connector errors: *degraded set) or -1 (transport, err set). */
-static int kc_fallback(struct kc_state *st, const struct coll_ctx *ctx, const char *pw,
-                       struct kc_data *d, bool *degraded, struct err *err)
+static int kafka_connect_fallback(struct kc_state *st, const struct coll_ctx *ctx, const char *pw,
+                                  struct kc_data *d, bool *degraded, struct err *err)
 {
         size_t keep = 0;
 
@@ -540,7 +522,7 @@ static int kc_fallback(struct kc_state *st, const struct coll_ctx *ctx, const ch
                         snprintf(what, sizeof what, "GET /connectors/%.96s/%s", c->name,
                                  step ? "config" : "status");
                         err_clear(&e);
-                        rc = kc_get(st, ctx, path, what, pw, &resp, &e);
+                        rc = kafka_connect_get(st, ctx, path, what, pw, &resp, &e);
                         free(path);
                         if (rc < 0) {
                                 err_set(err, e.code, "%s", e.msg);
@@ -561,7 +543,7 @@ static int kc_fallback(struct kc_state *st, const struct coll_ctx *ctx, const ch
                 }
                 free(seg);
                 if (gone) {
-                        kc_conn_done(c);
+                        kafka_connect_conn_done(c);
                         continue;
                 }
                 if (keep != i)
@@ -572,8 +554,8 @@ static int kc_fallback(struct kc_state *st, const struct coll_ctx *ctx, const ch
         return 0;
 }
 
-static enum coll_status kc_collect(struct kc_state *st, const struct coll_ctx *ctx,
-                                   const char *pw, struct kc_data **out, struct err *err)
+static enum coll_status kafka_connect_collect(struct kc_state *st, const struct coll_ctx *ctx,
+                                              const char *pw, struct kc_data **out, struct err *err)
 {
         const struct kc_cfg *cfg = st->src->kind_cfg;
         struct kc_data *d = kc_data_new();
@@ -583,8 +565,9 @@ static enum coll_status kc_collect(struct kc_state *st, const struct coll_ctx *c
         int rc;
 
         *out = NULL;
-        rc = kc_get(st, ctx, "/connectors?expand=status&expand=info", "GET /connectors", pw,
-                    &resp, err);
+        rc = kafka_connect_get(st, ctx, "/connectors?expand=status&expand=info", "GET /connectors",
+                               pw,
+                               &resp, err);
         if (rc != 0) {
                 if (rc > 0)
                         http_response_done(&resp);
@@ -597,12 +580,12 @@ static enum coll_status kc_collect(struct kc_state *st, const struct coll_ctx *c
                 kc_data_free(d);
                 return COLL_DOWN;
         }
-        if (rc == 1 && kc_fallback(st, ctx, pw, d, &degraded, err) != 0) {
+        if (rc == 1 && kafka_connect_fallback(st, ctx, pw, d, &degraded, err) != 0) {
                 kc_data_free(d);
                 return COLL_DOWN;
         }
         err_clear(&e);
-        rc = kc_get(st, ctx, "/", "GET /", pw, &resp, &e);
+        rc = kafka_connect_get(st, ctx, "/", "GET /", pw, &resp, &e);
         if (rc == 0)
                 kc_parse_root(resp.body, resp.len, d, &e);
         if (rc >= 0)
@@ -630,7 +613,7 @@ static enum coll_status kc_collect(struct kc_state *st, const struct coll_ctx *c
  * collector_ops
  */
 
-static int kc_validate(const struct source_cfg *src, struct err *err)
+static int kafka_connect_validate(const struct source_cfg *src, struct err *err)
 {
         const struct kc_cfg *c = src->kind_cfg;
         const char *h;
@@ -669,23 +652,23 @@ static int kc_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static struct http_client *kc_client(const struct kc_cfg *cfg)
+static struct http_client *kafka_connect_client(const struct kc_cfg *cfg)
 {
         struct http_tls tls = { .ca_file = cfg->ca_file, .insecure = cfg->insecure };
 
         return http_client_new(&tls);
 }
 
-static void *kc_create(const struct source_cfg *src)
+static void *kafka_connect_create(const struct source_cfg *src)
 {
         struct kc_state *st = xcalloc(1, sizeof *st);
 
         st->src = src;
-        st->http = kc_client(src->kind_cfg);
+        st->http = kafka_connect_client(src->kind_cfg);
         return st;
 }
 
-static void kc_destroy(void *state)
+static void kafka_connect_destroy(void *state)
 {
         struct kc_state *st = state;
 
@@ -695,8 +678,8 @@ static void kc_destroy(void *state)
         free(st);
 }
 
-static enum coll_status kc_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status kafka_connect_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                           struct err *err)
 {
         struct kc_state *st = state;
         const struct kc_cfg *cfg = st->src->kind_cfg;
@@ -706,7 +689,7 @@ static enum coll_status kc_poll(void *state, const struct coll_ctx *ctx, void **
         char *pw;
 
         *data = NULL;
-        if (!st->http && !(st->http = kc_client(cfg))) {
+        if (!st->http && !(st->http = kafka_connect_client(cfg))) {
                 err_set(err, ENOMEM, "libcurl could not create a handle");
                 return COLL_DOWN;
         }
@@ -716,21 +699,18 @@ static enum coll_status kc_poll(void *state, const struct coll_ctx *ctx, void **
                 err_set(err, KC_ERR_TRANSPORT, "cannot read the password: %s", perr.msg);
                 return COLL_DOWN;
         }
-        status = kc_collect(st, ctx, pw, &d, err);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        status = kafka_connect_collect(st, ctx, pw, &d, err);
+        secret_free(pw);
         *data = d;
         return status;
 }
 
-static void kc_data_free_op(void *data)
+static void kafka_connect_data_free_op(void *data)
 {
         kc_data_free(data);
 }
 
-static void kc_json_trace(cJSON *o, const char *trace)
+static void kafka_connect_json_trace(cJSON *o, const char *trace)
 {
         char *h = kc_trace_head(trace, KC_JSON_TRACE_LINES, KC_JSON_TRACE_BYTES);
 
@@ -738,7 +718,7 @@ static void kc_json_trace(cJSON *o, const char *trace)
         free(h);
 }
 
-static void kc_to_json(const void *data, struct cJSON *obj)
+static void kafka_connect_to_json(const void *data, struct cJSON *obj)
 {
         const struct kc_data *d = data;
         cJSON *arr;
@@ -755,7 +735,7 @@ static void kc_to_json(const void *data, struct cJSON *obj)
                 json_add_str(o, "class", c->klass);
                 json_add_str(o, "state", c->state);
                 json_add_str(o, "worker", c->worker);
-                kc_json_trace(o, c->trace);
+                kafka_connect_json_trace(o, c->trace);
                 cJSON_AddNumberToObject(o, "failed_tasks", c->failed_tasks);
                 ta = cJSON_AddArrayToObject(o, "tasks");
                 for (size_t j = 0; j < c->n_tasks; j++) {
@@ -765,7 +745,7 @@ static void kc_to_json(const void *data, struct cJSON *obj)
                         cJSON_AddNumberToObject(to, "id", t->id);
                         json_add_str(to, "state", t->state);
                         json_add_str(to, "worker", t->worker);
-                        kc_json_trace(to, t->trace);
+                        kafka_connect_json_trace(to, t->trace);
                         cJSON_AddItemToArray(ta, to);
                 }
                 json_add_str(o, "slot", c->debezium_pg ? c->slot : NULL);
@@ -777,27 +757,8 @@ static void kc_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-/* Severity of `v` against the source's threshold (higher is worse). */
-static enum severity kc_thr_sev(const struct source_cfg *src, const char *metric, double v,
-                                double *limit)
-{
-        const struct threshold *t = config_threshold(src, metric);
-
-        *limit = NAN;
-        if (!t)
-                return SEV_OK;
-        if (!isnan(t->crit) && v >= t->crit) {
-                *limit = t->crit;
-                return SEV_CRIT;
-        }
-        if (!isnan(t->warn) && v >= t->warn) {
-                *limit = t->warn;
-                return SEV_WARN;
-        }
-        return SEV_OK;
-}
-
-static void kc_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void kafka_connect_alerts(const struct source_cfg *src, const void *data,
+                                 struct alert_list *out)
 {
         const struct kc_data *d = data;
         char what[192];
@@ -819,7 +780,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                          strcmp(state, "UNASSIGNED") == 0 || strcmp(state, "RESTARTING") == 0) {
                         snprintf(what, sizeof what, "connector %s is %s (not RUNNING)%s", c->name,
                                  state, c->debezium_pg ? ": its slot retains WAL meanwhile" : "");
-                        sev = kc_thr_sev(src, "connector_not_running", 1, &lim);
+                        sev = health_threshold_sev(src, "connector_not_running", 1, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "connector_not_running", c->name, 1,
                                            lim, "%s", what);
@@ -831,7 +792,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                                 unassigned++;
                 }
                 if (c->failed_tasks > 0) {
-                        sev = kc_thr_sev(src, "failed_tasks", c->failed_tasks, &lim);
+                        sev = health_threshold_sev(src, "failed_tasks", c->failed_tasks, &lim);
                         if (sev != SEV_OK && strcmp(state, "RUNNING") == 0)
                                 health_add(out, sev, src, "failed_tasks", c->name,
                                            c->failed_tasks, lim,
@@ -848,7 +809,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
                                            c->failed_tasks, c->n_tasks);
                 }
                 if (unassigned > 0) {
-                        sev = kc_thr_sev(src, "unassigned_tasks", unassigned, &lim);
+                        sev = health_threshold_sev(src, "unassigned_tasks", unassigned, &lim);
                         if (sev != SEV_OK)
                                 health_add(out, sev, src, "unassigned_tasks", c->name,
                                            unassigned, lim,
@@ -858,7 +819,7 @@ static void kc_alerts(const struct source_cfg *src, const void *data, struct ale
         }
 }
 
-static double kc_key_metric(const void *data)
+static double kafka_connect_key_metric(const void *data)
 {
         const struct kc_data *d = data;
         int n = 0;
@@ -868,7 +829,7 @@ static double kc_key_metric(const void *data)
         return n;
 }
 
-static void kc_summary(const void *data, char *buf, size_t n)
+static void kafka_connect_summary(const void *data, char *buf, size_t n)
 {
         const struct kc_data *d = data;
         size_t running = 0, failed = 0, other = 0;
@@ -902,21 +863,13 @@ static void kc_summary(const void *data, char *buf, size_t n)
  * pause    PUT /connectors/{c}/pause   (202, no body)
  * resume   PUT /connectors/{c}/resume  (202, no body)
  * The plan needs no request; run sends the plan's paths against the
- * configured url (which never carries credentials: kc_validate).
+ * configured url (which never carries credentials: kafka_connect_validate).
  */
 
-static char *kc_act_url(const struct kc_cfg *c, const char *path)
+static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan *plan,
+                                  const char *method, const char *suffix, struct err *err)
 {
-        size_t bl = strlen(c->url);
-
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        return xasprintf("%.*s%s", (int)bl, c->url, path);
-}
-
-static int kc_act_plan(const struct action_ctx *x, struct action_plan *plan, const char *method,
-                       const char *suffix, struct err *err)
-{
+        const struct kc_cfg *c = x->src->kind_cfg;
         char *seg, *url;
 
         if (!x->target || !*x->target) {
@@ -924,7 +877,7 @@ static int kc_act_plan(const struct action_ctx *x, struct action_plan *plan, con
                 return -1;
         }
         seg = kc_url_segment(x->target);
-        url = kc_act_url(x->src->kind_cfg, "");
+        url = http_url_join(c->url, "");
         {
                 char *full = xasprintf("%s/connectors/%s%s", url, seg, suffix);
                 action_plan_add(plan, method, full, NULL);
@@ -935,10 +888,11 @@ static int kc_act_plan(const struct action_ctx *x, struct action_plan *plan, con
         return 0;
 }
 
-static int kc_act_prepare_restart(const struct action_ctx *x, struct action_plan *plan,
-                                  struct err *err)
+static int kafka_connect_act_prepare_restart(const struct action_ctx *x, struct action_plan *plan,
+                                             struct err *err)
 {
-        if (kc_act_plan(x, plan, "POST", "/restart?includeTasks=true&onlyFailed=true", err) != 0)
+        if (kafka_connect_act_plan(x, plan, "POST", "/restart?includeTasks=true&onlyFailed=true",
+                                   err) != 0)
                 return -1;
         plan->note = xasprintf("Connect 3.0+ restarts the connector and its FAILED tasks at "
                                "once (202); an older Connect answers 204 after restarting the "
@@ -948,28 +902,28 @@ static int kc_act_prepare_restart(const struct action_ctx *x, struct action_plan
         return 0;
 }
 
-static int kc_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
-                                struct err *err)
+static int kafka_connect_act_prepare_pause(const struct action_ctx *x, struct action_plan *plan,
+                                           struct err *err)
 {
-        return kc_act_plan(x, plan, "PUT", "/pause", err);
+        return kafka_connect_act_plan(x, plan, "PUT", "/pause", err);
 }
 
-static int kc_act_prepare_resume(const struct action_ctx *x, struct action_plan *plan,
-                                 struct err *err)
+static int kafka_connect_act_prepare_resume(const struct action_ctx *x, struct action_plan *plan,
+                                            struct err *err)
 {
-        return kc_act_plan(x, plan, "PUT", "/resume", err);
+        return kafka_connect_act_plan(x, plan, "PUT", "/resume", err);
 }
 
 /* One request of an action. Returns 0 with an HTTP answer in resp, -1 on
  * transport failure (err set). */
-static int kc_act_send(struct http_client *h, const struct action_ctx *x, const char *pw,
-                       const char *method, const char *path, struct action_result *res,
-                       struct http_response *resp, struct err *err)
+static int kafka_connect_act_send(struct http_client *h, const struct action_ctx *x, const char *pw,
+                                  const char *method, const char *path, struct action_result *res,
+                                  struct http_response *resp, struct err *err)
 {
         const struct kc_cfg *c = x->src->kind_cfg;
         const char *hdrs[] = { "Accept: application/json", NULL };
         struct http_request req = { 0 };
-        char *url = kc_act_url(c, path);
+        char *url = http_url_join(c->url, path);
         int rc;
 
         req.method = method;
@@ -987,7 +941,7 @@ static int kc_act_send(struct http_client *h, const struct action_ctx *x, const 
         return rc;
 }
 
-static void kc_act_states(struct action_result *res, const struct kc_connector *k)
+static void kafka_connect_act_states(struct action_result *res, const struct kc_connector *k)
 {
         action_result_out(res, "connector %s: %s", k->name ? k->name : "?",
                           k->state ? k->state : "?");
@@ -997,8 +951,9 @@ static void kc_act_states(struct action_result *res, const struct kc_connector *
 }
 
 /* The pre-3.0 path after a 204: restart each FAILED task. */
-static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx *x,
-                                 const char *pw, const char *seg, struct action_result *res)
+static void kafka_connect_act_restart_tasks(struct http_client *h, const struct action_ctx *x,
+                                            const char *pw, const char *seg,
+                                            struct action_result *res)
 {
         struct kc_connector k = { 0 };
         struct http_response resp;
@@ -1007,7 +962,7 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
 
         action_result_out(res, "204: this Connect restarted the connector instance only "
                           "(before 3.0); restarting its FAILED tasks one by one");
-        if (kc_act_send(h, x, pw, "GET", path, res, &resp, &res->err) != 0) {
+        if (kafka_connect_act_send(h, x, pw, "GET", path, res, &resp, &res->err) != 0) {
                 free(path);
                 return;
         }
@@ -1020,7 +975,7 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
         }
         if (kc_parse_status(resp.body, resp.len, &k, &res->err) != 0) {
                 http_response_done(&resp);
-                kc_conn_done(&k);
+                kafka_connect_conn_done(&k);
                 return;
         }
         http_response_done(&resp);
@@ -1031,9 +986,9 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
                         continue;
                 failed++;
                 path = xasprintf("/connectors/%s/tasks/%d/restart", seg, k.tasks[i].id);
-                if (kc_act_send(h, x, pw, "POST", path, res, &resp, &res->err) != 0) {
+                if (kafka_connect_act_send(h, x, pw, "POST", path, res, &resp, &res->err) != 0) {
                         free(path);
-                        kc_conn_done(&k);
+                        kafka_connect_conn_done(&k);
                         return;
                 }
                 free(path);
@@ -1042,7 +997,7 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
                         kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
                                       what, &res->err);
                         http_response_done(&resp);
-                        kc_conn_done(&k);
+                        kafka_connect_conn_done(&k);
                         return;
                 }
                 http_response_done(&resp);
@@ -1050,7 +1005,7 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
                                   k.tasks[i].id, res->status);
                 done++;
         }
-        kc_conn_done(&k);
+        kafka_connect_conn_done(&k);
         if (!failed)
                 action_result_out(res, "no FAILED task to restart");
         else
@@ -1058,11 +1013,11 @@ static void kc_act_restart_tasks(struct http_client *h, const struct action_ctx 
         res->outcome = ACT_OK;
 }
 
-static void kc_act_run(const struct action_ctx *x, const struct action_plan *plan,
-                       struct action_result *res)
+static void kafka_connect_act_run(const struct action_ctx *x, const struct action_plan *plan,
+                                  struct action_result *res)
 {
         const struct kc_cfg *c = x->src->kind_cfg;
-        struct http_client *h = kc_client(c);
+        struct http_client *h = kafka_connect_client(c);
         struct http_response resp;
         struct err perr;
         char *pw, *seg;
@@ -1082,12 +1037,12 @@ static void kc_act_run(const struct action_ctx *x, const struct action_plan *pla
         }
         seg = kc_url_segment(x->target);
         restart = strcmp(plan->reqs[0].method, "POST") == 0;
-        if (kc_act_send(h, x, pw, plan->reqs[0].method, plan->reqs[0].path, res, &resp,
-                        &res->err) != 0)
+        if (kafka_connect_act_send(h, x, pw, plan->reqs[0].method, plan->reqs[0].path, res, &resp,
+                                   &res->err) != 0)
                 goto out;
         if (resp.status == 204 && restart) {
                 http_response_done(&resp);
-                kc_act_restart_tasks(h, x, pw, seg, res);
+                kafka_connect_act_restart_tasks(h, x, pw, seg, res);
                 goto out;
         }
         if (resp.status < 200 || resp.status > 299) {
@@ -1103,28 +1058,27 @@ static void kc_act_run(const struct action_ctx *x, const struct action_plan *pla
 
                 err_clear(&e);
                 if (kc_parse_status(resp.body, resp.len, &k, &e) == 0)
-                        kc_act_states(res, &k);
-                kc_conn_done(&k);
+                        kafka_connect_act_states(res, &k);
+                kafka_connect_conn_done(&k);
         }
         http_response_done(&resp);
         res->outcome = ACT_OK;
 out:
         free(seg);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(pw);
         http_client_free(h);
 }
 
 static const struct action_def kc_actions[] = {
         { .name = "restart", .title = "restart connector and its failed tasks",
           .scope = "connector", .key = 'R', .flags = ACTION_F_MUTATING,
-          .prepare = kc_act_prepare_restart, .run = kc_act_run },
+          .prepare = kafka_connect_act_prepare_restart, .run = kafka_connect_act_run },
         { .name = "pause", .title = "pause connector", .scope = "connector", .key = 'P',
-          .flags = ACTION_F_MUTATING, .prepare = kc_act_prepare_pause, .run = kc_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_pause,
+          .run = kafka_connect_act_run },
         { .name = "resume", .title = "resume connector", .scope = "connector", .key = 'U',
-          .flags = ACTION_F_MUTATING, .prepare = kc_act_prepare_resume, .run = kc_act_run },
+          .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_resume,
+          .run = kafka_connect_act_run },
         { 0 }
 };
 
@@ -1136,15 +1090,15 @@ const struct collector_ops coll_kafka_connect_ops = {
         .keys = kc_keys,
         .cfg_size = sizeof(struct kc_cfg),
         .thresholds = kc_thresholds,
-        .validate = kc_validate,
-        .create = kc_create,
-        .destroy = kc_destroy,
-        .poll = kc_poll,
-        .data_free = kc_data_free_op,
-        .to_json = kc_to_json,
-        .alerts = kc_alerts,
-        .key_metric = kc_key_metric,
-        .summary = kc_summary,
+        .validate = kafka_connect_validate,
+        .create = kafka_connect_create,
+        .destroy = kafka_connect_destroy,
+        .poll = kafka_connect_poll,
+        .data_free = kafka_connect_data_free_op,
+        .to_json = kafka_connect_to_json,
+        .alerts = kafka_connect_alerts,
+        .key_metric = kafka_connect_key_metric,
+        .summary = kafka_connect_summary,
         .key_metric_name = "failed tasks",
         .key_metric_unit = THR_COUNT,
         .actions = kc_actions,

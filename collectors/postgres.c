@@ -43,7 +43,7 @@
  * Parsing is pure (pg_parse_*() over struct pg_rows), so tests feed it
  * fixtures; history is pure too (pg_history_apply()).
  *
- * Alert rules (pg_alerts; thresholds are configurable, defaults below):
+ * Alert rules (postgres_alerts; thresholds are configurable, defaults below):
  *   wal_level != logical                  warn  metric wal_level
  *   per slot: lag_bytes                   slot_lag_bytes   (256 MiB / 2 GiB)
  *             retained_bytes              retained_bytes   (1 GiB / 8 GiB)
@@ -114,7 +114,7 @@ static const struct threshold_def pg_thresholds[] = {
  * LSNs and DSN masking (pure)
  */
 
-static int pg_hexval(int c)
+static int postgres_hexval(int c)
 {
         if (c >= '0' && c <= '9')
                 return c - '0';
@@ -126,12 +126,12 @@ static int pg_hexval(int c)
 }
 
 /* Up to 8 hex digits; returns the end or NULL. */
-static const char *pg_hex32(const char *s, uint32_t *out)
+static const char *postgres_hex32(const char *s, uint32_t *out)
 {
         uint32_t v = 0;
         int n = 0, h;
 
-        while ((h = pg_hexval((unsigned char)*s)) >= 0) {
+        while ((h = postgres_hexval((unsigned char)*s)) >= 0) {
                 if (++n > 8)
                         return NULL;
                 v = (v << 4) | (uint32_t)h;
@@ -147,7 +147,8 @@ int pg_lsn_parse(const char *s, uint64_t *out)
 {
         uint32_t hi, lo;
 
-        if (!s || !(s = pg_hex32(s, &hi)) || *s != '/' || !(s = pg_hex32(s + 1, &lo)) || *s)
+        if (!s || !(s = postgres_hex32(s, &hi)) || *s != '/' ||
+            !(s = postgres_hex32(s + 1, &lo)) || *s)
                 return -1;
         if (out)
                 *out = (uint64_t)hi << 32 | lo;
@@ -158,7 +159,7 @@ int pg_lsn_parse(const char *s, uint64_t *out)
  * Row parsing (pure)
  */
 
-static int pg_col(const struct pg_rows *r, const char *name)
+static int postgres_col(const struct pg_rows *r, const char *name)
 {
         for (int i = 0; i < r->ncols; i++) {
                 const char *c = r->name(r->src, i);
@@ -169,12 +170,12 @@ static int pg_col(const struct pg_rows *r, const char *name)
         return -1;
 }
 
-static const char *pg_val(const struct pg_rows *r, int row, int col)
+static const char *postgres_val(const struct pg_rows *r, int row, int col)
 {
         return col < 0 ? NULL : r->value(r->src, row, col);
 }
 
-static bool pg_bool(const char *v)
+static bool postgres_bool(const char *v)
 {
         return v && (strcmp(v, "t") == 0 || strcasecmp(v, "true") == 0 ||
                      strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0);
@@ -182,7 +183,7 @@ static bool pg_bool(const char *v)
 
 /* Integer text, optionally with a zero fraction ("1234", "-5", "12.000",
  * as numeric output looks). False for NULL or anything else. */
-static bool pg_i64(const char *v, int64_t *out)
+static bool postgres_i64(const char *v, int64_t *out)
 {
         char *end;
         long long x;
@@ -204,21 +205,22 @@ static bool pg_i64(const char *v, int64_t *out)
         return true;
 }
 
-static int pg_int(const char *v, int dflt)
+static int postgres_int(const char *v, int dflt)
 {
         int64_t x;
 
-        return pg_i64(v, &x) && x >= INT32_MIN && x <= INT32_MAX ? (int)x : dflt;
+        return postgres_i64(v, &x) && x >= INT32_MIN && x <= INT32_MAX ? (int)x : dflt;
 }
 
-static char *pg_dup(const char *v)
+static char *postgres_dup(const char *v)
 {
         return v ? xstrdup(v) : NULL;
 }
 
 int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
-        int c_ver = pg_col(r, "server_version"), c_num = pg_col(r, "server_version_num");
+        int c_ver = postgres_col(r, "server_version"),
+            c_num = postgres_col(r, "server_version_num");
         int64_t keep;
 
         if (c_ver < 0 || c_num < 0) {
@@ -231,20 +233,24 @@ int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *er
         }
         free(d->server_version);
         free(d->wal_level);
-        d->server_version = pg_dup(pg_val(r, 0, c_ver));
-        d->server_version_num = pg_int(pg_val(r, 0, c_num), 0);
-        d->in_recovery = pg_bool(pg_val(r, 0, pg_col(r, "in_recovery")));
-        d->wal_level = pg_dup(pg_val(r, 0, pg_col(r, "wal_level")));
-        d->max_replication_slots = pg_int(pg_val(r, 0, pg_col(r, "max_replication_slots")), -1);
-        d->max_wal_senders = pg_int(pg_val(r, 0, pg_col(r, "max_wal_senders")), -1);
+        d->server_version = postgres_dup(postgres_val(r, 0, c_ver));
+        d->server_version_num = postgres_int(postgres_val(r, 0, c_num), 0);
+        d->in_recovery = postgres_bool(postgres_val(r, 0, postgres_col(r, "in_recovery")));
+        d->wal_level = postgres_dup(postgres_val(r, 0, postgres_col(r, "wal_level")));
+        d->max_replication_slots =
+                postgres_int(postgres_val(r, 0, postgres_col(r, "max_replication_slots")), -1);
+        d->max_wal_senders = postgres_int(postgres_val(r, 0, postgres_col(r, "max_wal_senders")),
+                                          -1);
         d->max_slot_wal_keep_size = -1;
-        if (pg_i64(pg_val(r, 0, pg_col(r, "max_slot_wal_keep_size")), &keep) && keep >= 0)
+        if (postgres_i64(postgres_val(r, 0, postgres_col(r, "max_slot_wal_keep_size")),
+                         &keep) && keep >= 0)
                 d->max_slot_wal_keep_size = keep;
-        str_copy(d->current_lsn, pg_val(r, 0, pg_col(r, "current_lsn")), sizeof d->current_lsn);
+        str_copy(d->current_lsn, postgres_val(r, 0, postgres_col(r, "current_lsn")),
+                 sizeof d->current_lsn);
         return 0;
 }
 
-static int pg_slot_cmp(const void *a, const void *b)
+static int postgres_slot_cmp(const void *a, const void *b)
 {
         const struct pg_slot *x = a, *y = b;
 
@@ -255,7 +261,7 @@ static int pg_slot_cmp(const void *a, const void *b)
         return strcmp(x->name, y->name);
 }
 
-static void pg_slot_done(struct pg_slot *s)
+static void postgres_slot_done(struct pg_slot *s)
 {
         free(s->name);
         free(s->plugin);
@@ -266,13 +272,13 @@ static void pg_slot_done(struct pg_slot *s)
 
 int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
-        int c_name = pg_col(r, "slot_name"), c_plugin = pg_col(r, "plugin");
-        int c_type = pg_col(r, "slot_type"), c_db = pg_col(r, "database");
-        int c_temp = pg_col(r, "temporary"), c_active = pg_col(r, "active");
-        int c_pid = pg_col(r, "active_pid"), c_restart = pg_col(r, "restart_lsn");
-        int c_conf = pg_col(r, "confirmed_flush_lsn"), c_lag = pg_col(r, "lag_bytes");
-        int c_ret = pg_col(r, "retained_bytes"), c_ws = pg_col(r, "wal_status");
-        int c_safe = pg_col(r, "safe_wal_size"), c_inact = pg_col(r, "inactive_ms");
+        int c_name = postgres_col(r, "slot_name"), c_plugin = postgres_col(r, "plugin");
+        int c_type = postgres_col(r, "slot_type"), c_db = postgres_col(r, "database");
+        int c_temp = postgres_col(r, "temporary"), c_active = postgres_col(r, "active");
+        int c_pid = postgres_col(r, "active_pid"), c_restart = postgres_col(r, "restart_lsn");
+        int c_conf = postgres_col(r, "confirmed_flush_lsn"), c_lag = postgres_col(r, "lag_bytes");
+        int c_ret = postgres_col(r, "retained_bytes"), c_ws = postgres_col(r, "wal_status");
+        int c_safe = postgres_col(r, "safe_wal_size"), c_inact = postgres_col(r, "inactive_ms");
         uint64_t cur = 0;
         bool have_cur = pg_lsn_parse(d->current_lsn, &cur) == 0;
 
@@ -284,32 +290,34 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
         d->n_slots = 0;
         for (int i = 0; i < r->nrows; i++) {
                 struct pg_slot *s = &d->slots[d->n_slots];
-                const char *name = pg_val(r, i, c_name);
+                const char *name = postgres_val(r, i, c_name);
                 uint64_t lsn;
 
                 if (!name)
                         continue;
                 memset(s, 0, sizeof *s);
                 s->name = xstrdup(name);
-                s->plugin = pg_dup(pg_val(r, i, c_plugin));
-                s->type = pg_dup(pg_val(r, i, c_type));
-                s->database = pg_dup(pg_val(r, i, c_db));
-                s->temporary = pg_bool(pg_val(r, i, c_temp));
-                s->active = pg_bool(pg_val(r, i, c_active));
-                s->active_pid = s->active ? pg_int(pg_val(r, i, c_pid), 0) : 0;
-                str_copy(s->restart_lsn, pg_val(r, i, c_restart), sizeof s->restart_lsn);
-                str_copy(s->confirmed_flush_lsn, pg_val(r, i, c_conf), sizeof s->confirmed_flush_lsn);
+                s->plugin = postgres_dup(postgres_val(r, i, c_plugin));
+                s->type = postgres_dup(postgres_val(r, i, c_type));
+                s->database = postgres_dup(postgres_val(r, i, c_db));
+                s->temporary = postgres_bool(postgres_val(r, i, c_temp));
+                s->active = postgres_bool(postgres_val(r, i, c_active));
+                s->active_pid = s->active ? postgres_int(postgres_val(r, i, c_pid), 0) : 0;
+                str_copy(s->restart_lsn, postgres_val(r, i, c_restart), sizeof s->restart_lsn);
+                str_copy(s->confirmed_flush_lsn, postgres_val(r, i, c_conf),
+                         sizeof s->confirmed_flush_lsn);
                 if (c_lag >= 0)
-                        s->has_lag = pg_i64(pg_val(r, i, c_lag), &s->lag_bytes);
+                        s->has_lag = postgres_i64(postgres_val(r, i, c_lag), &s->lag_bytes);
                 else if (have_cur && pg_lsn_parse(s->confirmed_flush_lsn, &lsn) == 0)
                         s->has_lag = true, s->lag_bytes = (int64_t)(cur - lsn);
                 if (c_ret >= 0)
-                        s->has_retained = pg_i64(pg_val(r, i, c_ret), &s->retained_bytes);
+                        s->has_retained = postgres_i64(postgres_val(r, i, c_ret),
+                                                       &s->retained_bytes);
                 else if (have_cur && pg_lsn_parse(s->restart_lsn, &lsn) == 0)
                         s->has_retained = true, s->retained_bytes = (int64_t)(cur - lsn);
-                s->wal_status = pg_dup(pg_val(r, i, c_ws));
-                s->has_safe_wal_size = pg_i64(pg_val(r, i, c_safe), &s->safe_wal_size);
-                if (!s->active && !pg_i64(pg_val(r, i, c_inact), &s->inactive_for_ms))
+                s->wal_status = postgres_dup(postgres_val(r, i, c_ws));
+                s->has_safe_wal_size = postgres_i64(postgres_val(r, i, c_safe), &s->safe_wal_size);
+                if (!s->active && !postgres_i64(postgres_val(r, i, c_inact), &s->inactive_for_ms))
                         s->inactive_for_ms = 0;
                 if (s->inactive_for_ms < 0)
                         s->inactive_for_ms = 0;
@@ -318,17 +326,17 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
                 ring_init(&s->retained_hist);
                 d->n_slots++;
         }
-        qsort(d->slots, d->n_slots, sizeof *d->slots, pg_slot_cmp);
+        qsort(d->slots, d->n_slots, sizeof *d->slots, postgres_slot_cmp);
         return 0;
 }
 
 int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
-        int c_name = pg_col(r, "pubname"), c_all = pg_col(r, "puballtables");
-        int c_ins = pg_col(r, "pubinsert"), c_upd = pg_col(r, "pubupdate");
-        int c_del = pg_col(r, "pubdelete"), c_tr = pg_col(r, "pubtruncate");
-        int c_root = pg_col(r, "pubviaroot"), c_schema = pg_col(r, "schemaname");
-        int c_table = pg_col(r, "tablename");
+        int c_name = postgres_col(r, "pubname"), c_all = postgres_col(r, "puballtables");
+        int c_ins = postgres_col(r, "pubinsert"), c_upd = postgres_col(r, "pubupdate");
+        int c_del = postgres_col(r, "pubdelete"), c_tr = postgres_col(r, "pubtruncate");
+        int c_root = postgres_col(r, "pubviaroot"), c_schema = postgres_col(r, "schemaname");
+        int c_table = postgres_col(r, "tablename");
 
         if (c_name < 0) {
                 err_set(err, EPROTO, "publications query: no pubname column");
@@ -337,8 +345,9 @@ int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err
         d->pubs = xcalloc(r->nrows > 0 ? (size_t)r->nrows : 1, sizeof *d->pubs);
         d->n_pubs = 0;
         for (int i = 0; i < r->nrows; i++) {
-                const char *name = pg_val(r, i, c_name);
-                const char *schema = pg_val(r, i, c_schema), *table = pg_val(r, i, c_table);
+                const char *name = postgres_val(r, i, c_name);
+                const char *schema = postgres_val(r, i, c_schema),
+                           *table = postgres_val(r, i, c_table);
                 struct pg_publication *p;
 
                 if (!name)
@@ -348,12 +357,12 @@ int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err
                         p = &d->pubs[d->n_pubs++];
                         memset(p, 0, sizeof *p);
                         p->name = xstrdup(name);
-                        p->all_tables = pg_bool(pg_val(r, i, c_all));
-                        p->ins = pg_bool(pg_val(r, i, c_ins));
-                        p->upd = pg_bool(pg_val(r, i, c_upd));
-                        p->del = pg_bool(pg_val(r, i, c_del));
-                        p->trunc = pg_bool(pg_val(r, i, c_tr));
-                        p->via_root = pg_bool(pg_val(r, i, c_root));
+                        p->all_tables = postgres_bool(postgres_val(r, i, c_all));
+                        p->ins = postgres_bool(postgres_val(r, i, c_ins));
+                        p->upd = postgres_bool(postgres_val(r, i, c_upd));
+                        p->del = postgres_bool(postgres_val(r, i, c_del));
+                        p->trunc = postgres_bool(postgres_val(r, i, c_tr));
+                        p->via_root = postgres_bool(postgres_val(r, i, c_root));
                 }
                 if (schema && table) {
                         p->tables = xrealloc(p->tables, (p->n_tables + 1) * sizeof *p->tables);
@@ -365,13 +374,13 @@ int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err
 
 int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
-        int c_pid = pg_col(r, "pid"), c_user = pg_col(r, "usename");
-        int c_app = pg_col(r, "application_name"), c_addr = pg_col(r, "client_addr");
-        int c_state = pg_col(r, "state"), c_sync = pg_col(r, "sync_state");
-        int c_sent = pg_col(r, "sent_lsn"), c_write = pg_col(r, "write_lsn");
-        int c_flush = pg_col(r, "flush_lsn"), c_replay = pg_col(r, "replay_lsn");
-        int c_wl = pg_col(r, "write_lag_ms"), c_fl = pg_col(r, "flush_lag_ms");
-        int c_rl = pg_col(r, "replay_lag_ms"), c_slot = pg_col(r, "slot_name");
+        int c_pid = postgres_col(r, "pid"), c_user = postgres_col(r, "usename");
+        int c_app = postgres_col(r, "application_name"), c_addr = postgres_col(r, "client_addr");
+        int c_state = postgres_col(r, "state"), c_sync = postgres_col(r, "sync_state");
+        int c_sent = postgres_col(r, "sent_lsn"), c_write = postgres_col(r, "write_lsn");
+        int c_flush = postgres_col(r, "flush_lsn"), c_replay = postgres_col(r, "replay_lsn");
+        int c_wl = postgres_col(r, "write_lag_ms"), c_fl = postgres_col(r, "flush_lag_ms");
+        int c_rl = postgres_col(r, "replay_lag_ms"), c_slot = postgres_col(r, "slot_name");
 
         if (c_pid < 0) {
                 err_set(err, EPROTO, "senders query: no pid column");
@@ -383,28 +392,28 @@ int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err
                 struct pg_sender *s = &d->senders[d->n_senders++];
 
                 memset(s, 0, sizeof *s);
-                s->pid = pg_int(pg_val(r, i, c_pid), 0);
-                s->user = pg_dup(pg_val(r, i, c_user));
-                s->application_name = pg_dup(pg_val(r, i, c_app));
-                s->client_addr = pg_dup(pg_val(r, i, c_addr));
-                s->state = pg_dup(pg_val(r, i, c_state));
-                s->sync_state = pg_dup(pg_val(r, i, c_sync));
-                str_copy(s->sent_lsn, pg_val(r, i, c_sent), sizeof s->sent_lsn);
-                str_copy(s->write_lsn, pg_val(r, i, c_write), sizeof s->write_lsn);
-                str_copy(s->flush_lsn, pg_val(r, i, c_flush), sizeof s->flush_lsn);
-                str_copy(s->replay_lsn, pg_val(r, i, c_replay), sizeof s->replay_lsn);
-                if (!pg_i64(pg_val(r, i, c_wl), &s->write_lag_ms))
+                s->pid = postgres_int(postgres_val(r, i, c_pid), 0);
+                s->user = postgres_dup(postgres_val(r, i, c_user));
+                s->application_name = postgres_dup(postgres_val(r, i, c_app));
+                s->client_addr = postgres_dup(postgres_val(r, i, c_addr));
+                s->state = postgres_dup(postgres_val(r, i, c_state));
+                s->sync_state = postgres_dup(postgres_val(r, i, c_sync));
+                str_copy(s->sent_lsn, postgres_val(r, i, c_sent), sizeof s->sent_lsn);
+                str_copy(s->write_lsn, postgres_val(r, i, c_write), sizeof s->write_lsn);
+                str_copy(s->flush_lsn, postgres_val(r, i, c_flush), sizeof s->flush_lsn);
+                str_copy(s->replay_lsn, postgres_val(r, i, c_replay), sizeof s->replay_lsn);
+                if (!postgres_i64(postgres_val(r, i, c_wl), &s->write_lag_ms))
                         s->write_lag_ms = -1;
-                if (!pg_i64(pg_val(r, i, c_fl), &s->flush_lag_ms))
+                if (!postgres_i64(postgres_val(r, i, c_fl), &s->flush_lag_ms))
                         s->flush_lag_ms = -1;
-                if (!pg_i64(pg_val(r, i, c_rl), &s->replay_lag_ms))
+                if (!postgres_i64(postgres_val(r, i, c_rl), &s->replay_lag_ms))
                         s->replay_lag_ms = -1;
-                s->slot_name = pg_dup(pg_val(r, i, c_slot));
+                s->slot_name = postgres_dup(postgres_val(r, i, c_slot));
         }
         return 0;
 }
 
-static struct pg_data *pg_data_new(void)
+static struct pg_data *postgres_data_new(void)
 {
         struct pg_data *d = xcalloc(1, sizeof *d);
 
@@ -423,7 +432,7 @@ void pg_data_free(struct pg_data *d)
         free(d->server_version);
         free(d->wal_level);
         for (size_t i = 0; i < d->n_slots; i++)
-                pg_slot_done(&d->slots[i]);
+                postgres_slot_done(&d->slots[i]);
         free(d->slots);
         for (size_t i = 0; i < d->n_pubs; i++) {
                 for (size_t j = 0; j < d->pubs[i].n_tables; j++)
@@ -486,7 +495,7 @@ void pg_history_free(struct pg_history *h)
         free(h);
 }
 
-static struct pg_slot_hist *pg_history_slot(struct pg_history *h, const char *name)
+static struct pg_slot_hist *postgres_history_slot(struct pg_history *h, const char *name)
 {
         struct pg_slot_hist *hs;
 
@@ -534,7 +543,7 @@ void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms)
                 h->slots[i].seen = false;
         for (size_t i = 0; i < d->n_slots; i++) {
                 struct pg_slot *s = &d->slots[i];
-                struct pg_slot_hist *hs = pg_history_slot(h, s->name);
+                struct pg_slot_hist *hs = postgres_history_slot(h, s->name);
 
                 hs->seen = true;
                 if (s->has_lag)
@@ -581,33 +590,33 @@ struct pg_state {
 };
 
 /* Runs one query (see pgconn_exec). */
-static PGresult *pg_exec(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
-                         const char *sql, int nparams, const char *const *params,
-                         struct err *err)
+static PGresult *postgres_exec(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
+                               const char *sql, int nparams, const char *const *params,
+                               struct err *err)
 {
         return pgconn_exec(&st->pc, ctx, what, sql, nparams, params, err);
 }
 
-static const char *pg_res_name(const void *src, int col)
+static const char *postgres_res_name(const void *src, int col)
 {
         return PQfname(src, col);
 }
 
-static const char *pg_res_value(const void *src, int row, int col)
+static const char *postgres_res_value(const void *src, int row, int col)
 {
         return PQgetisnull(src, row, col) ? NULL : PQgetvalue(src, row, col);
 }
 
-static struct pg_rows pg_rows_of(const PGresult *res)
+static struct pg_rows postgres_rows_of(const PGresult *res)
 {
         return (struct pg_rows){
                 .nrows = PQntuples(res), .ncols = PQnfields(res),
-                .name = pg_res_name, .value = pg_res_value, .src = res,
+                .name = postgres_res_name, .value = postgres_res_value, .src = res,
         };
 }
 
 /* SQL by server version. Column names are what the parsers look up. */
-static char *pg_sql_overview(int v)
+static char *postgres_sql_overview(int v)
 {
         const char *lsn = v >= 100000
                 ? "CASE WHEN pg_is_in_recovery() "
@@ -631,7 +640,7 @@ static char *pg_sql_overview(int v)
                          "%s AS current_lsn%s", lsn, keep);
 }
 
-static char *pg_sql_slots(int v)
+static char *postgres_sql_slots(int v)
 {
         return xasprintf("SELECT slot_name, plugin, slot_type, database, temporary, active, active_pid, "
                          "restart_lsn::text AS restart_lsn, "
@@ -644,7 +653,7 @@ static char *pg_sql_slots(int v)
                                        " AS inactive_ms" : "");
 }
 
-static char *pg_sql_publications(int v)
+static char *postgres_sql_publications(int v)
 {
         return xasprintf("SELECT p.pubname, p.puballtables, p.pubinsert, p.pubupdate, p.pubdelete%s%s, "
                          "t.schemaname, t.tablename "
@@ -655,7 +664,7 @@ static char *pg_sql_publications(int v)
                          v >= 130000 ? ", p.pubviaroot" : "");
 }
 
-static char *pg_sql_senders(int v)
+static char *postgres_sql_senders(int v)
 {
         (void)v;
         return xstrdup("SELECT r.pid, r.usename, r.application_name, "
@@ -676,19 +685,19 @@ typedef int (*pg_parse_fn)(const struct pg_rows *, struct pg_data *, struct err 
 /* One query (takes ownership of sql) + parse. nparams is 0 or 1; param may
  * be NULL (SQL NULL). Returns 0, or -1 with err set (st->pc.conn NULL when the
  * connection is gone). */
-static int pg_step(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
-                   char *sql, int nparams, const char *param, pg_parse_fn parse,
-                   struct pg_data *d, struct err *err)
+static int postgres_step(struct pg_state *st, const struct coll_ctx *ctx, const char *what,
+                         char *sql, int nparams, const char *param, pg_parse_fn parse,
+                         struct pg_data *d, struct err *err)
 {
         const char *params[1] = { param };
-        PGresult *res = pg_exec(st, ctx, what, sql, nparams, params, err);
+        PGresult *res = postgres_exec(st, ctx, what, sql, nparams, params, err);
         struct pg_rows rows;
         int rc;
 
         free(sql);
         if (!res)
                 return -1;
-        rows = pg_rows_of(res);
+        rows = postgres_rows_of(res);
         rc = parse(&rows, d, err);
         PQclear(res);
         return rc;
@@ -696,7 +705,7 @@ static int pg_step(struct pg_state *st, const struct coll_ctx *ctx, const char *
 
 /* Adds a DEGRADED reason to err (first one wins the message, others are
  * appended while they fit). */
-static void pg_degrade(struct err *err, const struct err *e)
+static void postgres_degrade(struct err *err, const struct err *e)
 {
         if (!err->msg[0])
                 err_set(err, e->code, "%s", e->msg);
@@ -704,17 +713,18 @@ static void pg_degrade(struct err *err, const struct err *e)
                 err_set(err, err->code, "%s; %s", err->msg, e->msg);
 }
 
-static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *ctx,
-                                   struct pg_data **out, struct err *err)
+static enum coll_status postgres_collect(struct pg_state *st, const struct coll_ctx *ctx,
+                                         struct pg_data **out, struct err *err)
 {
-        struct pg_data *d = pg_data_new();
+        struct pg_data *d = postgres_data_new();
         enum coll_status status = COLL_OK;
         bool slots_ok = false;
         struct err e;
         int v = st->pc.version;
 
         *out = NULL;
-        if (pg_step(st, ctx, "overview", pg_sql_overview(v), 0, NULL, pg_parse_overview, d, err) != 0) {
+        if (postgres_step(st, ctx, "overview", postgres_sql_overview(v), 0, NULL,
+                          pg_parse_overview, d, err) != 0) {
                 pg_data_free(d);
                 return COLL_DOWN;
         }
@@ -728,30 +738,32 @@ static enum coll_status pg_collect(struct pg_state *st, const struct coll_ctx *c
         }
 
         err_clear(&e);
-        if (pg_step(st, ctx, "slots", pg_sql_slots(v), 1, d->current_lsn[0] ? d->current_lsn : NULL,
-                    pg_parse_slots, d, &e) == 0) {
+        if (postgres_step(st, ctx, "slots", postgres_sql_slots(v), 1,
+                          d->current_lsn[0] ? d->current_lsn : NULL,
+                          pg_parse_slots, d, &e) == 0) {
                 slots_ok = true;
         } else {
                 if (!st->pc.conn)
                         goto down;
-                pg_degrade(err, &e);
+                postgres_degrade(err, &e);
                 status = COLL_DEGRADED;
         }
 
         err_clear(&e);
-        if (pg_step(st, ctx, "publications", pg_sql_publications(v), 0, NULL,
-                    pg_parse_publications, d, &e) != 0) {
+        if (postgres_step(st, ctx, "publications", postgres_sql_publications(v), 0, NULL,
+                          pg_parse_publications, d, &e) != 0) {
                 if (!st->pc.conn)
                         goto down;
-                pg_degrade(err, &e);
+                postgres_degrade(err, &e);
                 status = COLL_DEGRADED;
         }
 
         err_clear(&e);
-        if (pg_step(st, ctx, "senders", pg_sql_senders(v), 0, NULL, pg_parse_senders, d, &e) != 0) {
+        if (postgres_step(st, ctx, "senders", postgres_sql_senders(v), 0, NULL, pg_parse_senders,
+                          d, &e) != 0) {
                 if (!st->pc.conn)
                         goto down;
-                pg_degrade(err, &e);
+                postgres_degrade(err, &e);
                 status = COLL_DEGRADED;
         }
 
@@ -770,7 +782,7 @@ down:
  * collector_ops
  */
 
-static int pg_validate(const struct source_cfg *src, struct err *err)
+static int postgres_validate(const struct source_cfg *src, struct err *err)
 {
         static const char *const modes[] = {
                 "disable", "allow", "prefer", "require", "verify-ca", "verify-full",
@@ -803,7 +815,7 @@ static int pg_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *pg_create(const struct source_cfg *src)
+static void *postgres_create(const struct source_cfg *src)
 {
         struct pg_state *st = xcalloc(1, sizeof *st);
 
@@ -813,7 +825,7 @@ static void *pg_create(const struct source_cfg *src)
         return st;
 }
 
-static void pg_destroy(void *state)
+static void postgres_destroy(void *state)
 {
         struct pg_state *st = state;
 
@@ -824,8 +836,8 @@ static void pg_destroy(void *state)
         free(st);
 }
 
-static enum coll_status pg_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status postgres_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                      struct err *err)
 {
         struct pg_state *st = state;
         struct pg_data *d = NULL;
@@ -838,31 +850,31 @@ static enum coll_status pg_poll(void *state, const struct coll_ctx *ctx, void **
                         return COLL_DOWN;
                 fresh = true;
         }
-        status = pg_collect(st, ctx, &d, err);
+        status = postgres_collect(st, ctx, &d, err);
         if (status == COLL_DOWN && !fresh && err->code == ECONNRESET && !coll_stopping(ctx)) {
                 /* The reused connection broke (server restarted, idle
                  * timeout): reconnect once within this poll's deadline. */
                 err_clear(err);
                 if (pgconn_open(&st->pc, ctx, err) != 0)
                         return COLL_DOWN;
-                status = pg_collect(st, ctx, &d, err);
+                status = postgres_collect(st, ctx, &d, err);
         }
         *data = d;
         return status;
 }
 
-static void pg_data_free_op(void *data)
+static void postgres_data_free_op(void *data)
 {
         pg_data_free(data);
 }
 
 /* Rates to 0.1 byte/s so the JSON does not carry float noise. */
-static double pg_round1(double v)
+static double postgres_round1(double v)
 {
         return round(v * 10.0) / 10.0;
 }
 
-static void pg_to_json(const void *data, struct cJSON *obj)
+static void postgres_to_json(const void *data, struct cJSON *obj)
 {
         const struct pg_data *d = data;
         cJSON *arr;
@@ -877,7 +889,7 @@ static void pg_to_json(const void *data, struct cJSON *obj)
         json_add_num(obj, "max_slot_wal_keep_size", d->max_slot_wal_keep_size >= 0,
                     (double)d->max_slot_wal_keep_size);
         json_add_text(obj, "current_lsn", d->current_lsn);
-        json_add_num(obj, "wal_bytes_per_sec", true, pg_round1(d->wal_bytes_per_sec));
+        json_add_num(obj, "wal_bytes_per_sec", true, postgres_round1(d->wal_bytes_per_sec));
 
         arr = cJSON_AddArrayToObject(obj, "slots");
         for (size_t i = 0; i < d->n_slots; i++) {
@@ -897,9 +909,10 @@ static void pg_to_json(const void *data, struct cJSON *obj)
                 json_add_num(o, "retained_bytes", s->has_retained, (double)s->retained_bytes);
                 json_add_text(o, "wal_status", s->wal_status);
                 json_add_num(o, "safe_wal_size", s->has_safe_wal_size, (double)s->safe_wal_size);
-                json_add_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2, pg_round1(s->lag_rate));
+                json_add_num(o, "lag_rate_bytes_per_sec", s->lag_hist.n >= 2,
+                             postgres_round1(s->lag_rate));
                 json_add_num(o, "retained_rate_bytes_per_sec", s->retained_hist.n >= 2,
-                            pg_round1(s->retained_rate));
+                            postgres_round1(s->retained_rate));
                 json_add_num(o, "eta_lost_s", s->eta_lost_s >= 0, round(s->eta_lost_s));
                 json_add_num(o, "inactive_for_ms", !s->active, (double)s->inactive_for_ms);
                 cJSON_AddItemToArray(arr, o);
@@ -941,7 +954,7 @@ static void pg_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-static void pg_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void postgres_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct pg_data *d = data;
         char what[192];
@@ -1011,7 +1024,7 @@ static void pg_alerts(const struct source_cfg *src, const void *data, struct ale
         }
 }
 
-static double pg_key_metric(const void *data)
+static double postgres_key_metric(const void *data)
 {
         const struct pg_data *d = data;
         double m = NAN;
@@ -1022,11 +1035,11 @@ static double pg_key_metric(const void *data)
         return m;
 }
 
-static void pg_summary(const void *data, char *buf, size_t n)
+static void postgres_summary(const void *data, char *buf, size_t n)
 {
         const struct pg_data *d = data;
         size_t inactive = 0, o;
-        double max = pg_key_metric(data);
+        double max = postgres_key_metric(data);
         char b[32];
 
         for (size_t i = 0; i < d->n_slots; i++)
@@ -1056,15 +1069,15 @@ const struct collector_ops coll_postgres_ops = {
         .keys = pg_keys,
         .cfg_size = sizeof(struct pg_cfg),
         .thresholds = pg_thresholds,
-        .validate = pg_validate,
-        .create = pg_create,
-        .destroy = pg_destroy,
-        .poll = pg_poll,
-        .data_free = pg_data_free_op,
-        .to_json = pg_to_json,
-        .alerts = pg_alerts,
-        .key_metric = pg_key_metric,
-        .summary = pg_summary,
+        .validate = postgres_validate,
+        .create = postgres_create,
+        .destroy = postgres_destroy,
+        .poll = postgres_poll,
+        .data_free = postgres_data_free_op,
+        .to_json = postgres_to_json,
+        .alerts = postgres_alerts,
+        .key_metric = postgres_key_metric,
+        .summary = postgres_summary,
         .key_metric_name = "max slot lag",
         .key_metric_unit = THR_BYTES,
         .sql = &sql_pg_runner,

@@ -44,6 +44,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/secret.h"
 #include "clients/http.h"
 #include "core/ring.h"
 #include "core/util.h"
@@ -159,13 +160,13 @@ void prom_samples_free(struct prom_sample *s, size_t n)
         free(s);
 }
 
-static int prom_label_cmp(const void *a, const void *b)
+static int prometheus_label_cmp(const void *a, const void *b)
 {
         return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
 }
 
 /* {a="b",c="d"} of a metric object without __name__, sorted. Owned. */
-static char *prom_labels(const cJSON *m)
+static char *prometheus_labels(const cJSON *m)
 {
         const cJSON *l, *v[64];
         size_t n = 0, cap = 2, len = 1;
@@ -176,7 +177,7 @@ static char *prom_labels(const cJSON *m)
                         v[n++] = l;
         if (!n)
                 return xstrdup("");
-        qsort(v, n, sizeof *v, prom_label_cmp);
+        qsort(v, n, sizeof *v, prometheus_label_cmp);
         for (size_t i = 0; i < n; i++)
                 cap += strlen(v[i]->string) + strlen(v[i]->valuestring) + 4;
         o = xmalloc(cap + 1);
@@ -188,7 +189,8 @@ static char *prom_labels(const cJSON *m)
         return o;
 }
 
-static void prom_push(struct prom_sample **out, size_t *n, const cJSON *metric, const cJSON *pt)
+static void prometheus_push(struct prom_sample **out, size_t *n, const cJSON *metric,
+                            const cJSON *pt)
 {
         const cJSON *t = cJSON_GetArrayItem(pt, 0), *v = cJSON_GetArrayItem(pt, 1);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(metric, "__name__");
@@ -199,7 +201,7 @@ static void prom_push(struct prom_sample **out, size_t *n, const cJSON *metric, 
         *out = xrealloc(*out, (*n + 1) * sizeof **out);
         s = &(*out)[(*n)++];
         s->metric = xstrdup(cJSON_IsString(name) ? name->valuestring : NULL);
-        s->labels = metric ? prom_labels(metric) : xstrdup("");
+        s->labels = metric ? prometheus_labels(metric) : xstrdup("");
         s->metric_obj = NULL;
         s->t = t->valuedouble;
         s->v = prom_value(v->valuestring);
@@ -237,17 +239,18 @@ int prom_parse(const char *body, size_t len, struct prom_sample **out, size_t *n
         rt = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(data, "resultType"))
              ? cJSON_GetObjectItemCaseSensitive(data, "resultType")->valuestring : "";
         if (strcmp(rt, "scalar") == 0) {
-                prom_push(out, n, NULL, res);
+                prometheus_push(out, n, NULL, res);
         } else if (strcmp(rt, "vector") == 0 || strcmp(rt, "matrix") == 0) {
                 cJSON_ArrayForEach(it, res) {
                         const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "metric");
                         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(it, "values"), *pt;
 
                         if (rt[0] == 'v')
-                                prom_push(out, n, m, cJSON_GetObjectItemCaseSensitive(it, "value"));
+                                prometheus_push(out, n, m,
+                                                cJSON_GetObjectItemCaseSensitive(it, "value"));
                         else
                                 cJSON_ArrayForEach(pt, pts)
-                                        prom_push(out, n, m, pt);
+                                        prometheus_push(out, n, m, pt);
                 }
         } else {
                 err_set(err, PROM_E_NOTPROM, "unexpected resultType \"%s\"", rt);
@@ -280,17 +283,17 @@ struct prom_target {            /* raft metrics of one scrape target */
         char   *state;
 };
 
-static int prom_target_cmp(const void *a, const void *b)
+static int prometheus_target_cmp(const void *a, const void *b)
 {
         return strcmp(((const struct prom_target *)a)->key, ((const struct prom_target *)b)->key);
 }
 
-static int64_t prom_i64(double v)
+static int64_t prometheus_i64(double v)
 {
         return isfinite(v) && v >= 0 && v < 9e18 ? (int64_t)llround(v) : -1;
 }
 
-static void prom_member_add(struct prom_member **v, size_t *n, const struct prom_target *t)
+static void prometheus_member_add(struct prom_member **v, size_t *n, const struct prom_target *t)
 {
         struct prom_member *m;
 
@@ -352,15 +355,15 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
                 }
                 if (((x = cJSON_GetObjectItemCaseSensitive(m, "node_id")) ||
                      (x = cJSON_GetObjectItemCaseSensitive(m, "broker_id"))) && cJSON_IsString(x))
-                        tg->id = prom_i64(prom_value(x->valuestring));
+                        tg->id = prometheus_i64(prom_value(x->valuestring));
                 if (strcmp(attr, "current_leader") == 0)
-                        tg->leader = prom_i64(v);
+                        tg->leader = prometheus_i64(v);
                 else if (strcmp(attr, "current_epoch") == 0)
-                        tg->epoch = prom_i64(v);
+                        tg->epoch = prometheus_i64(v);
                 else if (strcmp(attr, "high_watermark") == 0)
-                        tg->hwm = prom_i64(v);
+                        tg->hwm = prometheus_i64(v);
                 else if (strcmp(attr, "log_end_offset") == 0)
-                        tg->leo = prom_i64(v);
+                        tg->leo = prometheus_i64(v);
                 else if (strcmp(attr, "current_state") == 0 && v == 1.0 &&
                          (((x = cJSON_GetObjectItemCaseSensitive(m, "state")) ||
                            (x = cJSON_GetObjectItemCaseSensitive(m, "current_state"))) &&
@@ -377,7 +380,7 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
                 free(t);
                 return;
         }
-        qsort(t, nt, sizeof *t, prom_target_cmp);
+        qsort(t, nt, sizeof *t, prometheus_target_cmp);
         /* The highest epoch's view of the leader wins. */
         for (size_t i = 0; i < nt; i++) {
                 if (t[i].epoch > q->leader_epoch ||
@@ -404,9 +407,9 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
                         q->high_watermark = t[i].hwm > q->high_watermark ? t[i].hwm
                                                                          : q->high_watermark;
                 if (t[i].state && strcmp(t[i].state, "observer") == 0)
-                        prom_member_add(&q->observers, &q->n_observers, &t[i]);
+                        prometheus_member_add(&q->observers, &q->n_observers, &t[i]);
                 else
-                        prom_member_add(&q->voters, &q->n_voters, &t[i]);
+                        prometheus_member_add(&q->voters, &q->n_voters, &t[i]);
         }
         for (size_t i = 0; i < q->n_voters + q->n_observers; i++) {
                 struct prom_member *m = i < q->n_voters ? &q->voters[i]
@@ -458,7 +461,7 @@ struct prom_state {
         size_t  n_hist;
 };
 
-static struct ring *prom_hist_get(struct prom_state *st, const char *name)
+static struct ring *prometheus_hist_get(struct prom_state *st, const char *name)
 {
         for (size_t i = 0; i < st->n_hist; i++)
                 if (strcmp(st->hist[i].name, name) == 0)
@@ -469,7 +472,7 @@ static struct ring *prom_hist_get(struct prom_state *st, const char *name)
         return &st->hist[st->n_hist++].r;
 }
 
-static char *prom_form_escape(const char *s)
+static char *prometheus_form_escape(const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";
         char *o = xmalloc(strlen(s) * 3 + 1), *p = o;
@@ -491,9 +494,9 @@ static char *prom_form_escape(const char *s)
 
 /* POSTs form to path. Returns 0 with the body parsed into samples, -1 with
  * err (PROM_E_TRANSPORT, PROM_E_NOTPROM, PROM_E_QUERY). */
-static int prom_ask(struct prom_state *st, const struct coll_ctx *ctx, const char *path,
-                    const char *form, struct prom_sample **out, size_t *n, char **raw,
-                    size_t *rawlen, struct err *err)
+static int prometheus_ask(struct prom_state *st, const struct coll_ctx *ctx, const char *path,
+                          const char *form, struct prom_sample **out, size_t *n, char **raw,
+                          size_t *rawlen, struct err *err)
 {
         const struct prom_cfg *c = st->src->kind_cfg;
         struct http_request rq = { 0 };
@@ -531,14 +534,8 @@ static int prom_ask(struct prom_state *st, const struct coll_ctx *ctx, const cha
         rq.password = c->user ? (pw ? pw : "") : NULL;
         rc = http_do(st->http, ctx, &rq, &resp, err);
         free(url);
-        if (tok) {
-                explicit_bzero(tok, strlen(tok));
-                free(tok);
-        }
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        secret_free(tok);
+        secret_free(pw);
         if (rc != 0) {
                 err->code = PROM_E_TRANSPORT;
                 http_response_done(&resp);
@@ -562,7 +559,7 @@ static int prom_ask(struct prom_state *st, const struct coll_ctx *ctx, const cha
 }
 
 /* The static spelling of a query's unit ("count" when unset). */
-static const char *prom_unit_of(const struct prom_query *q)
+static const char *prometheus_unit_of(const struct prom_query *q)
 {
         for (size_t i = 0; q->unit && i < LO_ARRAY_LEN(prom_units); i++)
                 if (strcmp(q->unit, prom_units[i]) == 0)
@@ -571,7 +568,7 @@ static const char *prom_unit_of(const struct prom_query *q)
 }
 
 /* A validated warn/crit, or NAN when off. */
-static double prom_limit(const struct prom_query *q, const char *text)
+static double prometheus_limit(const struct prom_query *q, const char *text)
 {
         struct err e;
         double v;
@@ -579,25 +576,25 @@ static double prom_limit(const struct prom_query *q, const char *text)
         return text && prom_limit_parse(q->unit, text, &v, &e) == 0 ? v : NAN;
 }
 
-static void prom_backfill(struct prom_state *st, const struct coll_ctx *ctx, const char *name,
-                          const char *expr, bool many)
+static void prometheus_backfill(struct prom_state *st, const struct coll_ctx *ctx, const char *name,
+                                const char *expr, bool many)
 {
         int64_t step = st->src->interval_ms / 1000 > 0 ? st->src->interval_ms / 1000 : 1;
         int64_t end = clock_wall_ms() / 1000, start = end - step * (RING_CAP - 1);
         struct prom_sample *s;
         struct err e;
         size_t n;
-        char *q = prom_form_escape(expr), *form;
+        char *q = prometheus_form_escape(expr), *form;
 
         form = xasprintf("query=%s&start=%lld&end=%lld&step=%lld", q, (long long)start,
                          (long long)end, (long long)step);
         free(q);
         err_clear(&e);
-        if (prom_ask(st, ctx, "/api/v1/query_range", form, &s, &n, NULL, NULL, &e) == 0) {
+        if (prometheus_ask(st, ctx, "/api/v1/query_range", form, &s, &n, NULL, NULL, &e) == 0) {
                 for (size_t i = 0; i < n; i++) {
                         char *sn = many ? xasprintf("%s%s", name, s[i].labels) : xstrdup(name);
 
-                        ring_push(prom_hist_get(st, sn), (int64_t)(s[i].t * 1000), s[i].v);
+                        ring_push(prometheus_hist_get(st, sn), (int64_t)(s[i].t * 1000), s[i].v);
                         free(sn);
                 }
                 prom_samples_free(s, n);
@@ -605,8 +602,8 @@ static void prom_backfill(struct prom_state *st, const struct coll_ctx *ctx, con
         free(form);
 }
 
-static enum coll_status prom_collect(struct prom_state *st, const struct coll_ctx *ctx,
-                                     struct prom_data *d, struct err *err)
+static enum coll_status prometheus_collect(struct prom_state *st, const struct coll_ctx *ctx,
+                                           struct prom_data *d, struct err *err)
 {
         const struct prom_cfg *c = st->src->kind_cfg;
         enum coll_status status = COLL_OK;
@@ -618,12 +615,12 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
                 struct prom_sample *s;
                 struct err e;
                 size_t n;
-                char *q = prom_form_escape(expr), *form = xasprintf("query=%s", q);
+                char *q = prometheus_form_escape(expr), *form = xasprintf("query=%s", q);
                 int rc;
 
                 free(q);
                 err_clear(&e);
-                rc = prom_ask(st, ctx, "/api/v1/query", form, &s, &n, NULL, NULL, &e);
+                rc = prometheus_ask(st, ctx, "/api/v1/query", form, &s, &n, NULL, NULL, &e);
                 free(form);
                 if (rc != 0 && e.code != PROM_E_QUERY) {
                         err_set(err, e.code, "query %s: %s", name, e.msg);
@@ -631,7 +628,7 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
                 }
                 any_ok = true;
                 if (rc == 0 && !st->backfilled)
-                        prom_backfill(st, ctx, name, expr, n > 1);
+                        prometheus_backfill(st, ctx, name, expr, n > 1);
                 for (size_t i = 0; i < (rc == 0 ? (n ? n : 1) : 1) && i < PROM_MAX_SERIES; i++) {
                         struct prom_series *ps;
 
@@ -641,9 +638,9 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
                         ps->query = xstrdup(name);
                         ps->name = rc == 0 && n > 1 ? xasprintf("%s%s", name, s[i].labels)
                                                     : xstrdup(name);
-                        ps->unit = prom_unit_of(pq);
-                        ps->warn = prom_limit(pq, pq->warn);
-                        ps->crit = prom_limit(pq, pq->crit);
+                        ps->unit = prometheus_unit_of(pq);
+                        ps->warn = prometheus_limit(pq, pq->warn);
+                        ps->crit = prometheus_limit(pq, pq->crit);
                         ps->value = rc == 0 && n ? s[i].v : NAN;
                         if (rc != 0) {
                                 ps->error = xstrdup(e.msg);
@@ -652,12 +649,12 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
                                         err_set(err, e.code, "query %s: %s", name, e.msg);
                                 status = COLL_DEGRADED;
                         } else if (n) {
-                                struct ring *r = prom_hist_get(st, ps->name);
+                                struct ring *r = prometheus_hist_get(st, ps->name);
 
                                 ring_push(r, (int64_t)(s[i].t * 1000), s[i].v);
                                 ps->hist = *r;
                         } else {
-                                ps->hist = *prom_hist_get(st, ps->name);
+                                ps->hist = *prometheus_hist_get(st, ps->name);
                         }
                 }
                 if (rc == 0)
@@ -666,14 +663,14 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
         if (!c->quorum || strcmp(c->quorum, "off") != 0) {
                 struct prom_sample *s;
                 struct err e;
-                char *q = prom_form_escape(prom_raft_query), *form = xasprintf("query=%s", q);
+                char *q = prometheus_form_escape(prom_raft_query), *form = xasprintf("query=%s", q);
                 char *raw = NULL;
                 size_t n, rl = 0;
 
                 free(q);
                 err_clear(&e);
                 d->quorum_asked = true;
-                if (prom_ask(st, ctx, "/api/v1/query", form, &s, &n, &raw, &rl, &e) == 0) {
+                if (prometheus_ask(st, ctx, "/api/v1/query", form, &s, &n, &raw, &rl, &e) == 0) {
                         prom_samples_free(s, n);
                         prom_quorum_from(raw, rl, &d->quorum);
                         any_ok = true;
@@ -698,7 +695,7 @@ static enum coll_status prom_collect(struct prom_state *st, const struct coll_ct
  * collector_ops
  */
 
-static int prom_validate(const struct source_cfg *src, struct err *err)
+static int prometheus_validate(const struct source_cfg *src, struct err *err)
 {
         const struct prom_cfg *c = src->kind_cfg;
 
@@ -753,7 +750,7 @@ static int prom_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *prom_create(const struct source_cfg *src)
+static void *prometheus_create(const struct source_cfg *src)
 {
         const struct prom_cfg *c = src->kind_cfg;
         struct prom_state *st = xcalloc(1, sizeof *st);
@@ -764,7 +761,7 @@ static void *prom_create(const struct source_cfg *src)
         return st;
 }
 
-static void prom_destroy(void *state)
+static void prometheus_destroy(void *state)
 {
         struct prom_state *st = state;
 
@@ -777,8 +774,8 @@ static void prom_destroy(void *state)
         free(st);
 }
 
-static enum coll_status prom_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                  struct err *err)
+static enum coll_status prometheus_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                        struct err *err)
 {
         struct prom_state *st = state;
         struct prom_data *d;
@@ -791,7 +788,7 @@ static enum coll_status prom_poll(void *state, const struct coll_ctx *ctx, void 
         }
         d = xcalloc(1, sizeof *d);
         d->quorum.leader_id = d->quorum.leader_epoch = d->quorum.high_watermark = -1;
-        s = prom_collect(st, ctx, d, err);
+        s = prometheus_collect(st, ctx, d, err);
         if (s == COLL_DOWN) {
                 st->backfilled = false;
                 prom_data_free(d);
@@ -801,12 +798,12 @@ static enum coll_status prom_poll(void *state, const struct coll_ctx *ctx, void 
         return s;
 }
 
-static void prom_data_free_op(void *data)
+static void prometheus_data_free_op(void *data)
 {
         prom_data_free(data);
 }
 
-static void pj_i64(cJSON *o, const char *k, int64_t v)
+static void prometheus_json_i64(cJSON *o, const char *k, int64_t v)
 {
         if (v >= 0)
                 cJSON_AddNumberToObject(o, k, (double)v);
@@ -814,21 +811,21 @@ static void pj_i64(cJSON *o, const char *k, int64_t v)
                 cJSON_AddNullToObject(o, k);
 }
 
-static cJSON *pj_members(const struct prom_member *m, size_t n)
+static cJSON *prometheus_json_members(const struct prom_member *m, size_t n)
 {
         cJSON *a = cJSON_CreateArray();
 
         for (size_t i = 0; i < n; i++) {
                 cJSON *o = cJSON_CreateObject();
 
-                pj_i64(o, "id", m[i].id);
+                prometheus_json_i64(o, "id", m[i].id);
                 cJSON_AddStringToObject(o, "instance", m[i].instance);
                 if (m[i].state)
                         cJSON_AddStringToObject(o, "state", m[i].state);
                 else
                         cJSON_AddNullToObject(o, "state");
-                pj_i64(o, "log_end_offset", m[i].log_end_offset);
-                pj_i64(o, "lag", m[i].lag);
+                prometheus_json_i64(o, "log_end_offset", m[i].log_end_offset);
+                prometheus_json_i64(o, "lag", m[i].lag);
                 cJSON_AddNullToObject(o, "last_fetch_age_ms");
                 cJSON_AddNullToObject(o, "last_caught_up_age_ms");
                 cJSON_AddItemToArray(a, o);
@@ -836,7 +833,7 @@ static cJSON *pj_members(const struct prom_member *m, size_t n)
         return a;
 }
 
-static void prom_to_json(const void *data, struct cJSON *obj)
+static void prometheus_to_json(const void *data, struct cJSON *obj)
 {
         const struct prom_data *d = data;
         const struct prom_quorum *q = &d->quorum;
@@ -869,24 +866,29 @@ static void prom_to_json(const void *data, struct cJSON *obj)
                 cJSON_AddNullToObject(qo, "reason");
         else
                 cJSON_AddStringToObject(qo, "reason", q->reason);
-        pj_i64(qo, "leader_id", q->leader_id);
-        pj_i64(qo, "leader_epoch", q->leader_epoch);
-        pj_i64(qo, "high_watermark", q->high_watermark);
+        prometheus_json_i64(qo, "leader_id", q->leader_id);
+        prometheus_json_i64(qo, "leader_epoch", q->leader_epoch);
+        prometheus_json_i64(qo, "high_watermark", q->high_watermark);
         if (q->available) {
-                cJSON_AddItemToObject(qo, "voters", pj_members(q->voters, q->n_voters));
-                cJSON_AddItemToObject(qo, "observers", pj_members(q->observers, q->n_observers));
+                cJSON_AddItemToObject(qo, "voters",
+                                      prometheus_json_members(q->voters, q->n_voters));
+                cJSON_AddItemToObject(qo, "observers",
+                                      prometheus_json_members(q->observers, q->n_observers));
         } else {
                 cJSON_AddNullToObject(qo, "voters");
                 cJSON_AddNullToObject(qo, "observers");
         }
 }
 
-static void prom_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void prometheus_alerts(const struct source_cfg *src, const void *data,
+                              struct alert_list *out)
 {
         const struct prom_data *d = data;
 
         for (size_t i = 0; i < d->n_series; i++) {
                 const struct prom_series *s = &d->series[i];
+                enum severity sev;
+                double limit;
 
                 if (s->error) {
                         health_add(out, SEV_WARN, src, "query", s->name, NAN, NAN,
@@ -895,23 +897,22 @@ static void prom_alerts(const struct source_cfg *src, const void *data, struct a
                 }
                 if (!isfinite(s->value))
                         continue;
-                if (!isnan(s->crit) && s->value >= s->crit)
-                        health_add(out, SEV_CRIT, src, "query", s->name, s->value, s->crit,
-                                   "%s %g %s >= crit %g", s->name, s->value, s->unit, s->crit);
-                else if (!isnan(s->warn) && s->value >= s->warn)
-                        health_add(out, SEV_WARN, src, "query", s->name, s->value, s->warn,
-                                   "%s %g %s >= warn %g", s->name, s->value, s->unit, s->warn);
+                sev = health_level(s->value, s->warn, s->crit, &limit);
+                if (sev != SEV_OK)
+                        health_add(out, sev, src, "query", s->name, s->value, limit,
+                                   "%s %g %s >= %s %g", s->name, s->value, s->unit,
+                                   severity_name(sev), limit);
         }
 }
 
-static double prom_key_metric(const void *data)
+static double prometheus_key_metric(const void *data)
 {
         const struct prom_data *d = data;
 
         return d->n_series ? d->series[0].value : NAN;
 }
 
-static void prom_summary(const void *data, char *buf, size_t n)
+static void prometheus_summary(const void *data, char *buf, size_t n)
 {
         const struct prom_data *d = data;
         size_t o = (size_t)snprintf(buf, n, "%zu series, %zu failed queries", d->n_series,
@@ -932,15 +933,15 @@ const struct collector_ops coll_prometheus_ops = {
         .keys = prom_keys,
         .cfg_size = sizeof(struct prom_cfg),
         .thresholds = prom_thresholds,
-        .validate = prom_validate,
-        .create = prom_create,
-        .destroy = prom_destroy,
-        .poll = prom_poll,
-        .data_free = prom_data_free_op,
-        .to_json = prom_to_json,
-        .alerts = prom_alerts,
-        .key_metric = prom_key_metric,
-        .summary = prom_summary,
+        .validate = prometheus_validate,
+        .create = prometheus_create,
+        .destroy = prometheus_destroy,
+        .poll = prometheus_poll,
+        .data_free = prometheus_data_free_op,
+        .to_json = prometheus_to_json,
+        .alerts = prometheus_alerts,
+        .key_metric = prometheus_key_metric,
+        .summary = prometheus_summary,
         .key_metric_name = "first query",
         .key_metric_unit = THR_COUNT,
 };

@@ -2,19 +2,19 @@
  * The collector registry: one line per service kind. Config `kind:` values
  * are looked up here by collector_find().
  */
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "collectors/bringup.h"
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "collectors/kafka_connect.h"
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/postgres.h"
 #include "collectors/prometheus.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "collectors/schema_registry.h"
 #include "collectors/snowflake.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 
 const struct collector_ops *const collector_registry[] = {
         &coll_postgres_ops,

@@ -37,6 +37,7 @@
 #include "core/health.h"
 #include "clients/http.h"
 #include "core/jsonout.h"
+#include "core/secret.h"
 #include "collectors/kafka_connect.h"
 #include "core/util.h"
 
@@ -66,12 +67,12 @@ static const struct threshold_def sr_thresholds[] = {
  * Data
  */
 
-struct sr_data *sr_data_new(void)
+struct sr_data *schema_registry_data_new(void)
 {
         return xcalloc(1, sizeof(struct sr_data));
 }
 
-static void sr_subject_done(struct sr_subject *s)
+static void schema_registry_subject_done(struct sr_subject *s)
 {
         free(s->name);
         free(s->type);
@@ -79,7 +80,7 @@ static void sr_subject_done(struct sr_subject *s)
         memset(s, 0, sizeof *s);
 }
 
-static void sr_subject_copy(struct sr_subject *dst, const struct sr_subject *src)
+static void schema_registry_subject_copy(struct sr_subject *dst, const struct sr_subject *src)
 {
         *dst = *src;
         dst->name = xstrdup(src->name);
@@ -87,12 +88,12 @@ static void sr_subject_copy(struct sr_subject *dst, const struct sr_subject *src
         dst->compatibility = xstrdup(src->compatibility);
 }
 
-void sr_data_free(struct sr_data *d)
+void schema_registry_data_free(struct sr_data *d)
 {
         if (!d)
                 return;
         for (size_t i = 0; i < d->n_subjects; i++)
-                sr_subject_done(&d->subjects[i]);
+                schema_registry_subject_done(&d->subjects[i]);
         free(d->subjects);
         free(d->compatibility);
         free(d);
@@ -102,7 +103,7 @@ void sr_data_free(struct sr_data *d)
  * Parsers (pure)
  */
 
-static int sr_strcmp(const void *a, const void *b)
+static int schema_registry_strcmp(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -127,7 +128,7 @@ int sr_parse_subjects(const char *json, size_t len, char ***names, size_t *n, st
                 (*names)[k++] = xstrdup(it->valuestring);
         }
         cJSON_Delete(root);
-        qsort(*names, k, sizeof **names, sr_strcmp);
+        qsort(*names, k, sizeof **names, schema_registry_strcmp);
         *n = k;
         return 0;
 }
@@ -146,7 +147,7 @@ int sr_parse_versions(const char *json, size_t len, int64_t *count, struct err *
         return 0;
 }
 
-static bool sr_int(const cJSON *o, const char *k, int64_t *out)
+static bool schema_registry_int(const cJSON *o, const char *k, int64_t *out)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -162,7 +163,8 @@ int sr_parse_latest(const char *json, size_t len, struct sr_subject *s, struct e
         const cJSON *t;
         int64_t v, id;
 
-        if (!cJSON_IsObject(root) || !sr_int(root, "version", &v) || !sr_int(root, "id", &id)) {
+        if (!cJSON_IsObject(root) || !schema_registry_int(root, "version", &v) ||
+            !schema_registry_int(root, "id", &id)) {
                 err_set(err, SR_ERR_BADJSON, "latest version: expected an object with "
                         "version and id");
                 cJSON_Delete(root);
@@ -178,7 +180,7 @@ int sr_parse_latest(const char *json, size_t len, struct sr_subject *s, struct e
         return 0;
 }
 
-static long sr_error_code(const cJSON *j)
+static long schema_registry_error_code(const cJSON *j)
 {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "error_code");
 
@@ -193,7 +195,7 @@ void sr_http_error(long status, const char *body, size_t len, const char *conten
 {
         cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
-        long code = sr_error_code(j);
+        long code = schema_registry_error_code(j);
 
         if (cJSON_IsString(m) && m->valuestring && status != 401 && status != 403) {
                 err_set(err, SR_ERR_HTTP, "%s: HTTP %ld %s: error %ld: %s", what, status,
@@ -224,7 +226,7 @@ int sr_parse_config(long status, const char *json, size_t len, char **level, boo
         *level = NULL;
         *inherited = false;
         if (status == 404 && root) {
-                long code = sr_error_code(root);
+                long code = schema_registry_error_code(root);
 
                 if (code == 40408) {
                         *inherited = true;
@@ -263,41 +265,22 @@ struct sr_state {
         char  *cursor;                  /* first subject to refresh next poll; NULL = start */
 };
 
-static int sr_get(struct sr_state *st, const struct coll_ctx *ctx, const char *path,
-                  const char *what, const char *pw, struct http_response *resp, struct err *err)
+static int schema_registry_get(struct sr_state *st, const struct coll_ctx *ctx, const char *path,
+                               const char *what, const char *pw, struct http_response *resp,
+                               struct err *err)
 {
         const struct sr_cfg *c = st->src->kind_cfg;
-        size_t bl = strlen(c->url);
-        struct http_request req = { 0 };
-        const char *hdrs[] = { "Accept: application/vnd.schemaregistry.v1+json, "
-                               "application/json", NULL };
-        char *url;
-        int rc;
+        const struct http_api api = {
+                .base = c->url,
+                .accept = "Accept: application/vnd.schemaregistry.v1+json, application/json",
+                .user = c->user, .password = pw,
+                .transport_code = SR_ERR_TRANSPORT, .status_error = sr_http_error,
+        };
 
-        while (bl > 0 && c->url[bl - 1] == '/')
-                bl--;
-        url = xasprintf("%.*s%s", (int)bl, c->url, path);
-        req.url = url;
-        req.headers = hdrs;
-        if (c->user && *c->user) {
-                req.user = c->user;
-                req.password = pw ? pw : "";
-        }
-        rc = http_do(st->http, ctx, &req, resp, err);
-        free(url);
-        if (rc != 0) {
-                err->code = SR_ERR_TRANSPORT;
-                http_response_done(resp);
-                return -1;
-        }
-        if (resp->status < 200 || resp->status > 299) {
-                sr_http_error(resp->status, resp->body, resp->len, resp->content_type, what, err);
-                return 1;
-        }
-        return 0;
+        return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
 }
 
-static const struct sr_subject *sr_cached(const struct sr_state *st, const char *name)
+static const struct sr_subject *schema_registry_cached(const struct sr_state *st, const char *name)
 {
         for (size_t i = 0; i < st->n_cache; i++)
                 if (strcmp(st->cache[i].name, name) == 0)
@@ -307,8 +290,9 @@ static const struct sr_subject *sr_cached(const struct sr_state *st, const char 
 
 /* Reads one subject's details into s (up to 3 requests, counted in *sent).
  * 0 ok, 1 deleted, -1 failed (err), -2 transport (err). */
-static int sr_subject_read(struct sr_state *st, const struct coll_ctx *ctx, const char *pw,
-                           struct sr_subject *s, int64_t *sent, struct err *err)
+static int schema_registry_subject_read(struct sr_state *st, const struct coll_ctx *ctx,
+                                        const char *pw,
+                                        struct sr_subject *s, int64_t *sent, struct err *err)
 {
         char *seg = kc_url_segment(s->name), *path, what[160];
         struct http_response resp;
@@ -322,7 +306,7 @@ static int sr_subject_read(struct sr_state *st, const struct coll_ctx *ctx, cons
 
                 path = xasprintf("%s%s%s", pre[step], seg, post[step]);
                 snprintf(what, sizeof what, "GET %.140s", path);
-                rc = sr_get(st, ctx, path, what, pw, &resp, err);
+                rc = schema_registry_get(st, ctx, path, what, pw, &resp, err);
                 free(path);
                 (*sent)++;
                 if (rc < 0) {
@@ -342,7 +326,7 @@ static int sr_subject_read(struct sr_state *st, const struct coll_ctx *ctx, cons
                 } else if (rc == 1) {
                         cJSON *j = cJSON_ParseWithLength(resp.body, resp.len);
 
-                        out = resp.status == 404 && sr_error_code(j) == 40401 ? 1 : -1;
+                        out = resp.status == 404 && schema_registry_error_code(j) == 40401 ? 1 : -1;
                         cJSON_Delete(j);
                 } else if (step == 0) {
                         out = sr_parse_versions(resp.body, resp.len, &tmp.versions, err);
@@ -370,12 +354,13 @@ static int sr_subject_read(struct sr_state *st, const struct coll_ctx *ctx, cons
         return out;
 }
 
-static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *ctx,
-                                   const char *pw, struct sr_data **out, struct err *err)
+static enum coll_status schema_registry_collect(struct sr_state *st, const struct coll_ctx *ctx,
+                                                const char *pw, struct sr_data **out,
+                                                struct err *err)
 {
         const struct sr_cfg *cfg = st->src->kind_cfg;
         int64_t budget = cfg->max_requests > 0 ? cfg->max_requests : SR_DEFAULT_MAX_REQUESTS;
-        struct sr_data *d = sr_data_new();
+        struct sr_data *d = schema_registry_data_new();
         struct http_response resp;
         char **names = NULL, *lvl;
         size_t n = 0, start = 0, never = 0, keep = 0;
@@ -384,14 +369,14 @@ static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *c
         int rc;
 
         *out = NULL;
-        rc = sr_get(st, ctx, "/subjects", "GET /subjects", pw, &resp, err);
+        rc = schema_registry_get(st, ctx, "/subjects", "GET /subjects", pw, &resp, err);
         if (rc != 0)
                 goto down_resp;
         rc = sr_parse_subjects(resp.body, resp.len, &names, &n, err);
         http_response_done(&resp);
         if (rc != 0)
                 goto down;
-        rc = sr_get(st, ctx, "/config", "GET /config", pw, &resp, err);
+        rc = schema_registry_get(st, ctx, "/config", "GET /config", pw, &resp, err);
         if (rc < 0)
                 goto down;
         rc = sr_parse_config(resp.status, resp.body, resp.len, &lvl, &inh, err);
@@ -407,10 +392,10 @@ static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *c
         d->subjects = xcalloc(n + 1, sizeof *d->subjects);
         d->n_subjects = n;
         for (size_t i = 0; i < n; i++) {
-                const struct sr_subject *c = sr_cached(st, names[i]);
+                const struct sr_subject *c = schema_registry_cached(st, names[i]);
 
                 if (c) {
-                        sr_subject_copy(&d->subjects[i], c);
+                        schema_registry_subject_copy(&d->subjects[i], c);
                 } else {
                         d->subjects[i].name = xstrdup(names[i]);
                         d->subjects[i].versions = d->subjects[i].latest_version = -1;
@@ -427,7 +412,7 @@ static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *c
                 int64_t sent = 0;
 
                 err_clear(&e);
-                rc = sr_subject_read(st, ctx, pw, s, &sent, &e);
+                rc = schema_registry_subject_read(st, ctx, pw, s, &sent, &e);
                 budget -= sent;
                 if (rc == -2) {
                         err_set(err, e.code, "%s", e.msg);
@@ -449,7 +434,7 @@ static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *c
         /* Drop deleted subjects, then remember everything for next time. */
         for (size_t i = 0; i < d->n_subjects; i++) {
                 if (!d->subjects[i].name) {
-                        sr_subject_done(&d->subjects[i]);
+                        schema_registry_subject_done(&d->subjects[i]);
                         continue;
                 }
                 never += !d->subjects[i].known;
@@ -457,11 +442,11 @@ static enum coll_status sr_collect(struct sr_state *st, const struct coll_ctx *c
         }
         d->n_subjects = keep;
         for (size_t i = 0; i < st->n_cache; i++)
-                sr_subject_done(&st->cache[i]);
+                schema_registry_subject_done(&st->cache[i]);
         st->cache = xrealloc(st->cache, (keep + 1) * sizeof *st->cache);
         st->n_cache = keep;
         for (size_t i = 0; i < keep; i++)
-                sr_subject_copy(&st->cache[i], &d->subjects[i]);
+                schema_registry_subject_copy(&st->cache[i], &d->subjects[i]);
         if (d->capped)
                 snprintf(d->note, sizeof d->note, "details of %zu of %zu subjects refreshed "
                          "this poll (max_requests %lld); %zu not read yet, later polls "
@@ -481,7 +466,7 @@ down:
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);
-        sr_data_free(d);
+        schema_registry_data_free(d);
         return COLL_DOWN;
 }
 
@@ -489,7 +474,7 @@ down:
  * collector_ops
  */
 
-static int sr_validate(const struct source_cfg *src, struct err *err)
+static int schema_registry_validate(const struct source_cfg *src, struct err *err)
 {
         const struct sr_cfg *c = src->kind_cfg;
         const char *h;
@@ -516,7 +501,7 @@ static int sr_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *sr_create(const struct source_cfg *src)
+static void *schema_registry_create(const struct source_cfg *src)
 {
         const struct sr_cfg *c = src->kind_cfg;
         struct http_tls tls = { .ca_file = c->ca_file, .insecure = c->insecure };
@@ -527,7 +512,7 @@ static void *sr_create(const struct source_cfg *src)
         return st;
 }
 
-static void sr_destroy(void *state)
+static void schema_registry_destroy(void *state)
 {
         struct sr_state *st = state;
 
@@ -535,14 +520,14 @@ static void sr_destroy(void *state)
                 return;
         http_client_free(st->http);
         for (size_t i = 0; i < st->n_cache; i++)
-                sr_subject_done(&st->cache[i]);
+                schema_registry_subject_done(&st->cache[i]);
         free(st->cache);
         free(st->cursor);
         free(st);
 }
 
-static enum coll_status sr_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status schema_registry_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                             struct err *err)
 {
         struct sr_state *st = state;
         const struct sr_cfg *cfg = st->src->kind_cfg;
@@ -562,21 +547,18 @@ static enum coll_status sr_poll(void *state, const struct coll_ctx *ctx, void **
                 err_set(err, SR_ERR_TRANSPORT, "cannot read the password: %s", perr.msg);
                 return COLL_DOWN;
         }
-        status = sr_collect(st, ctx, pw, &d, err);
-        if (pw) {
-                explicit_bzero(pw, strlen(pw));
-                free(pw);
-        }
+        status = schema_registry_collect(st, ctx, pw, &d, err);
+        secret_free(pw);
         *data = d;
         return status;
 }
 
-static void sr_data_free_op(void *data)
+static void schema_registry_data_free_op(void *data)
 {
-        sr_data_free(data);
+        schema_registry_data_free(data);
 }
 
-static void sr_to_json(const void *data, struct cJSON *obj)
+static void schema_registry_to_json(const void *data, struct cJSON *obj)
 {
         const struct sr_data *d = data;
         cJSON *arr;
@@ -605,19 +587,20 @@ static void sr_to_json(const void *data, struct cJSON *obj)
         }
 }
 
-static void sr_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void schema_registry_alerts(const struct source_cfg *src, const void *data,
+                                   struct alert_list *out)
 {
         (void)src;
         (void)data;
         (void)out;
 }
 
-static double sr_key_metric(const void *data)
+static double schema_registry_key_metric(const void *data)
 {
         return (double)((const struct sr_data *)data)->n_subjects;
 }
 
-static void sr_summary(const void *data, char *buf, size_t n)
+static void schema_registry_summary(const void *data, char *buf, size_t n)
 {
         const struct sr_data *d = data;
 
@@ -633,15 +616,15 @@ const struct collector_ops coll_schema_registry_ops = {
         .keys = sr_keys,
         .cfg_size = sizeof(struct sr_cfg),
         .thresholds = sr_thresholds,
-        .validate = sr_validate,
-        .create = sr_create,
-        .destroy = sr_destroy,
-        .poll = sr_poll,
-        .data_free = sr_data_free_op,
-        .to_json = sr_to_json,
-        .alerts = sr_alerts,
-        .key_metric = sr_key_metric,
-        .summary = sr_summary,
+        .validate = schema_registry_validate,
+        .create = schema_registry_create,
+        .destroy = schema_registry_destroy,
+        .poll = schema_registry_poll,
+        .data_free = schema_registry_data_free_op,
+        .to_json = schema_registry_to_json,
+        .alerts = schema_registry_alerts,
+        .key_metric = schema_registry_key_metric,
+        .summary = schema_registry_summary,
         .key_metric_name = "subjects",
         .key_metric_unit = THR_COUNT,
 };

@@ -49,8 +49,8 @@ struct sr_data {
         char    note[200];              /* "" or why the details are partial */
 };
 
-struct sr_data *sr_data_new(void);
-void sr_data_free(struct sr_data *d);   /* NULL-safe */
+struct sr_data *schema_registry_data_new(void);
+void schema_registry_data_free(struct sr_data *d);   /* NULL-safe */
 
 /* --- for tests: the pure parts ------------------------------------------ */
 

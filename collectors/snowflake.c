@@ -53,6 +53,7 @@
 
 #include "core/config.h"
 #include "core/health.h"
+#include "core/secret.h"
 #include "clients/http.h"
 #include "core/util.h"
 
@@ -196,7 +197,7 @@ void coll_snowflake_result_done(struct sf_result *r)
         memset(r, 0, sizeof *r);
 }
 
-static int sf_json_int(const cJSON *o, const char *k, int dflt)
+static int snowflake_json_int(const cJSON *o, const char *k, int dflt)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -205,7 +206,7 @@ static int sf_json_int(const cJSON *o, const char *k, int dflt)
 }
 
 /* resultSetMetaData → columns and partitions. */
-static int sf_parse_meta(const struct sql_jval *mv, struct sf_result *res, struct err *err)
+static int snowflake_parse_meta(const struct sql_jval *mv, struct sf_result *res, struct err *err)
 {
         cJSON *m = cJSON_ParseWithLength(mv->p, mv->n);
         const cJSON *rt = cJSON_GetObjectItemCaseSensitive(m, "rowType");
@@ -225,7 +226,8 @@ static int sf_parse_meta(const struct sql_jval *mv, struct sf_result *res, struc
         cJSON_ArrayForEach(it, rt) {
                 const cJSON *n = cJSON_GetObjectItemCaseSensitive(it, "name");
                 const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "type");
-                int scale = sf_json_int(it, "scale", -1), prec = sf_json_int(it, "precision", 38);
+                int scale = snowflake_json_int(it, "scale", -1),
+                    prec = snowflake_json_int(it, "precision", 38);
 
                 if (!cJSON_IsString(n) || !cJSON_IsString(t)) {
                         cJSON_Delete(m);
@@ -245,7 +247,7 @@ static int sf_parse_meta(const struct sql_jval *mv, struct sf_result *res, struc
                 res->part_rows = xcalloc(res->nparts, sizeof *res->part_rows);
                 i = 0;
                 cJSON_ArrayForEach(it, pi)
-                        res->part_rows[i++] = (int64_t)sf_json_int(it, "rowCount", -1);
+                        res->part_rows[i++] = (int64_t)snowflake_json_int(it, "rowCount", -1);
         } else {
                 res->nparts = 1;
                 res->part_rows = xcalloc(1, sizeof *res->part_rows);
@@ -256,8 +258,8 @@ static int sf_parse_meta(const struct sql_jval *mv, struct sf_result *res, struc
 }
 
 /* The rows of one `data` array into sink; returns the count or -1. */
-static int64_t sf_rows(const struct sql_jval *data, const struct sf_result *res,
-                       const struct sql_sink *sink, struct err *err)
+static int64_t snowflake_rows(const struct sql_jval *data, const struct sf_result *res,
+                              const struct sql_sink *sink, struct err *err)
 {
         struct sql_cell *cells = xcalloc(res->ncols ? res->ncols : 1, sizeof *cells);
         char **texts = xcalloc(res->ncols ? res->ncols : 1, sizeof *texts);
@@ -337,7 +339,7 @@ int coll_snowflake_decode(const char *body, size_t len, struct sf_result *res,
                         r < 0 ? e.msg : "no resultSetMetaData");
                 return -1;
         }
-        if (sf_parse_meta(&meta, res, err) < 0)
+        if (snowflake_parse_meta(&meta, res, err) < 0)
                 return -1;
         if (sql_json_member(body, len, "statementHandle", &h, &e) == 1 &&
             sql_json_string(&h, &res->handle, NULL) < 0)
@@ -351,7 +353,7 @@ int coll_snowflake_decode(const char *body, size_t len, struct sf_result *res,
         }
         if (r == 0 || (data.n == 4 && memcmp(data.p, "null", 4) == 0))
                 n = 0;
-        else if ((n = sf_rows(&data, res, sink, err)) < 0)
+        else if ((n = snowflake_rows(&data, res, sink, err)) < 0)
                 return -1;
         if (res->part_rows[0] >= 0 && n != res->part_rows[0]) {
                 err_set(err, EPROTO, "Snowflake partition 0 has %lld rows, partitionInfo says %lld",
@@ -376,7 +378,7 @@ int coll_snowflake_decode_partition(const char *body, size_t len, const struct s
                         r < 0 ? e.msg : "no \"data\"");
                 return -1;
         }
-        if ((n = sf_rows(&data, res, sink, err)) < 0)
+        if ((n = snowflake_rows(&data, res, sink, err)) < 0)
                 return -1;
         if (part < res->nparts && res->part_rows[part] >= 0 && n != res->part_rows[part]) {
                 err_set(err, EPROTO, "Snowflake partition %zu has %lld rows, partitionInfo says %lld",
@@ -387,7 +389,7 @@ int coll_snowflake_decode_partition(const char *body, size_t len, const struct s
 }
 
 /* A JSON string member of a small error body, copied into out. */
-static void sf_member_str(const cJSON *o, const char *k, char *out, size_t n)
+static void snowflake_member_str(const cJSON *o, const char *k, char *out, size_t n)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -395,7 +397,7 @@ static void sf_member_str(const cJSON *o, const char *k, char *out, size_t n)
 }
 
 /* Message text made one line. */
-static void sf_one_line(char *s)
+static void snowflake_one_line(char *s)
 {
         for (; *s; s++)
                 if (*s == '\n' || *s == '\r' || *s == '\t')
@@ -408,11 +410,11 @@ void coll_snowflake_errmsg(long status, const char *body, size_t len, const char
         cJSON *o = body && len < (1u << 20) ? cJSON_ParseWithLength(body, len) : NULL;
         char code[32], state[16], msg[200];
 
-        sf_member_str(o, "code", code, sizeof code);
-        sf_member_str(o, "sqlState", state, sizeof state);
-        sf_member_str(o, "message", msg, sizeof msg);
+        snowflake_member_str(o, "code", code, sizeof code);
+        snowflake_member_str(o, "sqlState", state, sizeof state);
+        snowflake_member_str(o, "message", msg, sizeof msg);
         cJSON_Delete(o);
-        sf_one_line(msg);
+        snowflake_one_line(msg);
         if (status == 401 || strncmp(code, "390", 3) == 0) {
                 err_set(err, EACCES, "Snowflake rejected the token (HTTP %ld%s%s%s%s): check "
                         "account and user%s%s%s", status, code[0] ? ", code " : "", code,
@@ -449,7 +451,7 @@ struct sf_pw {
 };
 
 /* Never prompts: no passphrase configured means "cannot decrypt". */
-static int sf_pem_cb(char *buf, int size, int rwflag, void *u)
+static int snowflake_pem_cb(char *buf, int size, int rwflag, void *u)
 {
         const struct sf_pw *p = u;
         size_t n;
@@ -478,7 +480,7 @@ EVP_PKEY *coll_snowflake_load_key(const char *path, const char *passphrase, stru
                 return NULL;
         }
         ERR_clear_error();
-        k = PEM_read_bio_PrivateKey(b, NULL, sf_pem_cb, &pw);
+        k = PEM_read_bio_PrivateKey(b, NULL, snowflake_pem_cb, &pw);
         BIO_free(b);
         if (!k) {
                 ERR_clear_error();
@@ -516,7 +518,7 @@ int coll_snowflake_fingerprint(EVP_PKEY *key, char *out, size_t n)
 }
 
 /* base64url without padding of [p, p+n), appended to a new string. */
-static char *sf_b64url(const unsigned char *p, size_t n)
+static char *snowflake_b64url(const unsigned char *p, size_t n)
 {
         char *out = xmalloc(4 * ((n + 2) / 3) + 1);
         int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
@@ -563,8 +565,8 @@ char *coll_snowflake_jwt(EVP_PKEY *key, const char *account, const char *user,
         cJSON_Delete(o);
         free(sub);
         free(iss);
-        h64 = sf_b64url((const unsigned char *)hdr, strlen(hdr));
-        c64 = sf_b64url((const unsigned char *)claims, strlen(claims));
+        h64 = snowflake_b64url((const unsigned char *)hdr, strlen(hdr));
+        c64 = snowflake_b64url((const unsigned char *)claims, strlen(claims));
         free(claims);
         input = xasprintf("%s.%s", h64, c64);
         free(h64);
@@ -581,7 +583,7 @@ char *coll_snowflake_jwt(EVP_PKEY *key, const char *account, const char *user,
                 err_set(err, EINVAL, "cannot sign the JWT with the private key");
                 return NULL;
         }
-        s64 = sf_b64url(sig, siglen);
+        s64 = snowflake_b64url(sig, siglen);
         jwt = xasprintf("%s.%s", input, s64);
         free(input);
         free(s64);
@@ -623,20 +625,17 @@ struct sf_client *coll_snowflake_client_new(const struct source_cfg *src)
         return c;
 }
 
-static void sf_drop_jwt(struct sf_client *c)
+static void snowflake_drop_jwt(struct sf_client *c)
 {
-        if (c->jwt) {
-                explicit_bzero(c->jwt, strlen(c->jwt));
-                free(c->jwt);
-                c->jwt = NULL;
-        }
+        secret_free(c->jwt);
+        c->jwt = NULL;
 }
 
 void coll_snowflake_client_free(struct sf_client *c)
 {
         if (!c)
                 return;
-        sf_drop_jwt(c);
+        snowflake_drop_jwt(c);
         EVP_PKEY_free(c->key);
         http_client_free(c->http);
         free(c->base);
@@ -645,7 +644,7 @@ void coll_snowflake_client_free(struct sf_client *c)
 
 /* The bearer token for the next request (owned by the caller), and its
  * type. NULL with err set when none can be had. */
-static char *sf_token(struct sf_client *c, const char **type, struct err *err)
+static char *snowflake_token(struct sf_client *c, const char **type, struct err *err)
 {
         const struct sf_cfg *cfg = c->cfg;
         int64_t now = clock_wall_ms() / 1000;
@@ -671,17 +670,14 @@ static char *sf_token(struct sf_client *c, const char **type, struct err *err)
                         return NULL;
                 }
                 c->key = coll_snowflake_load_key(cfg->private_key_file, pw, err);
-                if (pw) {
-                        explicit_bzero(pw, strlen(pw));
-                        free(pw);
-                }
+                secret_free(pw);
                 if (!c->key)
                         return NULL;
                 if (coll_snowflake_fingerprint(c->key, c->fp, sizeof c->fp) < 0)
                         c->fp[0] = '\0';
         }
         if (!c->jwt || now >= c->jwt_exp - SF_JWT_REFRESH_S) {
-                sf_drop_jwt(c);
+                snowflake_drop_jwt(c);
                 c->jwt = coll_snowflake_jwt(c->key, cfg->account, cfg->user, now,
                                             SF_JWT_LIFETIME_S, err);
                 if (!c->jwt)
@@ -691,7 +687,7 @@ static char *sf_token(struct sf_client *c, const char **type, struct err *err)
         return xstrdup(c->jwt);
 }
 
-static bool sf_handle_ok(const char *h)
+static bool snowflake_handle_ok(const char *h)
 {
         size_t n = h ? strlen(h) : 0;
 
@@ -705,7 +701,8 @@ static bool sf_handle_ok(const char *h)
 
 /* Sleeps ms, cut short by quit; -1 (err set) when stopping or when the
  * deadline would pass first. */
-static int sf_pause(const struct coll_ctx *ctx, int64_t ms, const char *handle, struct err *err)
+static int snowflake_pause(const struct coll_ctx *ctx, int64_t ms, const char *handle,
+                           struct err *err)
 {
         int64_t left = ctx->deadline_mono - clock_mono_ms();
         struct pollfd p = { .fd = ctx->stop_fd, .events = POLLIN };
@@ -724,12 +721,12 @@ static int sf_pause(const struct coll_ctx *ctx, int64_t ms, const char *handle, 
 }
 
 /* One request with auth. resp must be freed by the caller. */
-static int sf_request(struct sf_client *c, const struct coll_ctx *ctx, const char *method,
-                      const char *url, const char *body, struct http_response *resp,
-                      struct err *err)
+static int snowflake_request(struct sf_client *c, const struct coll_ctx *ctx, const char *method,
+                             const char *url, const char *body, struct http_response *resp,
+                             struct err *err)
 {
         const char *type = NULL;
-        char *tok = sf_token(c, &type, err), th[80];
+        char *tok = snowflake_token(c, &type, err), th[80];
         const char *hdrs[3];
         struct http_request req = { 0 };
         int rc;
@@ -747,15 +744,14 @@ static int sf_request(struct sf_client *c, const struct coll_ctx *ctx, const cha
         req.bearer = tok;
         req.headers = hdrs;
         rc = http_do(c->http, ctx, &req, resp, err);
-        explicit_bzero(tok, strlen(tok));
-        free(tok);
+        secret_free(tok);
         if (rc == 0 && resp->status == 401)
-                sf_drop_jwt(c);         /* remake it next time */
+                snowflake_drop_jwt(c);         /* remake it next time */
         return rc;
 }
 
 /* The JSON body of a statement request. Owned. */
-static char *sf_body(const struct sf_cfg *cfg, const char *sql, int64_t timeout_s)
+static char *snowflake_body(const struct sf_cfg *cfg, const char *sql, int64_t timeout_s)
 {
         cJSON *o = cJSON_CreateObject(), *p;
         char *s;
@@ -778,14 +774,14 @@ static char *sf_body(const struct sf_cfg *cfg, const char *sql, int64_t timeout_
 }
 
 /* The statementHandle of a 202 body, owned, or NULL. */
-static char *sf_handle_of(const struct http_response *r)
+static char *snowflake_handle_of(const struct http_response *r)
 {
         struct sql_jval v;
         struct err e;
         char *h = NULL;
 
         if (sql_json_member(r->body, r->len, "statementHandle", &v, &e) != 1 ||
-            sql_json_string(&v, &h, NULL) < 0 || !sf_handle_ok(h)) {
+            sql_json_string(&v, &h, NULL) < 0 || !snowflake_handle_ok(h)) {
                 free(h);
                 return NULL;
         }
@@ -804,12 +800,12 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
         if (timeout_ms <= 0 || timeout_ms > left)
                 timeout_ms = left;
         ts = (timeout_ms + 999) / 1000;
-        body = sf_body(c->cfg, sql, ts > 0 ? ts : 1);
+        body = snowflake_body(c->cfg, sql, ts > 0 ? ts : 1);
         url = xasprintf("%s/api/v2/statements", c->base);
-        if (sf_request(c, ctx, "POST", url, body, &resp, err) < 0)
+        if (snowflake_request(c, ctx, "POST", url, body, &resp, err) < 0)
                 goto out;
         while (resp.status == 202) {
-                char *h = sf_handle_of(&resp);
+                char *h = snowflake_handle_of(&resp);
 
                 http_response_done(&resp);
                 if (!h) {
@@ -818,12 +814,12 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
                 }
                 free(handle);
                 handle = h;
-                if (sf_pause(ctx, wait, handle, err) < 0)
+                if (snowflake_pause(ctx, wait, handle, err) < 0)
                         goto out;
                 wait = wait * 2 > SF_POLL_MAX_MS ? SF_POLL_MAX_MS : wait * 2;
                 free(url);
                 url = xasprintf("%s/api/v2/statements/%s", c->base, handle);
-                if (sf_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
+                if (snowflake_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
                         goto out;
         }
         if (resp.status != 200) {
@@ -837,7 +833,7 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
                 goto out;
         }
         http_response_done(&resp);
-        if (res.nparts > 1 && !(res.handle && sf_handle_ok(res.handle))) {
+        if (res.nparts > 1 && !(res.handle && snowflake_handle_ok(res.handle))) {
                 err_set(err, EPROTO, "Snowflake result has %zu partitions but no usable "
                         "statementHandle", res.nparts);
                 goto out;
@@ -845,7 +841,7 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
         for (size_t part = 1; part < res.nparts; part++) {
                 free(url);
                 url = xasprintf("%s/api/v2/statements/%s?partition=%zu", c->base, res.handle, part);
-                if (sf_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
+                if (snowflake_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
                         goto out;
                 if (resp.status != 200) {
                         coll_snowflake_errmsg(resp.status, resp.body, resp.len, NULL, err);
@@ -876,7 +872,7 @@ struct sf_state {
         struct sf_client *client;
 };
 
-static int sf_validate(const struct source_cfg *src, struct err *err)
+static int snowflake_validate(const struct source_cfg *src, struct err *err)
 {
         const struct sf_cfg *c = src->kind_cfg;
         bool token = c->token_env || c->token_file;
@@ -910,7 +906,7 @@ static int sf_validate(const struct source_cfg *src, struct err *err)
         return 0;
 }
 
-static void *sf_create(const struct source_cfg *src)
+static void *snowflake_create(const struct source_cfg *src)
 {
         struct sf_state *st = xcalloc(1, sizeof *st);
 
@@ -919,7 +915,7 @@ static void *sf_create(const struct source_cfg *src)
         return st;
 }
 
-static void sf_destroy(void *state)
+static void snowflake_destroy(void *state)
 {
         struct sf_state *st = state;
 
@@ -929,7 +925,7 @@ static void sf_destroy(void *state)
         free(st);
 }
 
-void sf_data_free(struct sf_data *d)
+void snowflake_data_free(struct sf_data *d)
 {
         if (!d)
                 return;
@@ -937,13 +933,13 @@ void sf_data_free(struct sf_data *d)
         free(d);
 }
 
-static void sf_data_free_op(void *data)
+static void snowflake_data_free_op(void *data)
 {
-        sf_data_free(data);
+        snowflake_data_free(data);
 }
 
-static enum coll_status sf_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                struct err *err)
+static enum coll_status snowflake_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                       struct err *err)
 {
         struct sf_state *st = state;
         struct sql_result r = { 0 };
@@ -967,7 +963,7 @@ static enum coll_status sf_poll(void *state, const struct coll_ctx *ctx, void **
         return COLL_OK;
 }
 
-static void sf_to_json(const void *data, struct cJSON *obj)
+static void snowflake_to_json(const void *data, struct cJSON *obj)
 {
         const struct sf_data *d = data;
 
@@ -975,19 +971,19 @@ static void sf_to_json(const void *data, struct cJSON *obj)
         cJSON_AddNumberToObject(obj, "latency_ms", (double)d->latency_ms);
 }
 
-static void sf_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void snowflake_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct sf_data *d = data;
 
         health_check(out, src, "latency_ms", "", (double)d->latency_ms, "statement round trip");
 }
 
-static double sf_key_metric(const void *data)
+static double snowflake_key_metric(const void *data)
 {
         return (double)((const struct sf_data *)data)->latency_ms;
 }
 
-static void sf_summary(const void *data, char *buf, size_t n)
+static void snowflake_summary(const void *data, char *buf, size_t n)
 {
         const struct sf_data *d = data;
         char b[32];
@@ -1002,7 +998,7 @@ struct sql_sf {
         int64_t timeout_ms;
 };
 
-static void *sql_sf_open(const struct source_cfg *src, int64_t timeout_ms)
+static void *snowflake_sql_open(const struct source_cfg *src, int64_t timeout_ms)
 {
         struct sql_sf *h = xcalloc(1, sizeof *h);
 
@@ -1011,15 +1007,15 @@ static void *sql_sf_open(const struct source_cfg *src, int64_t timeout_ms)
         return h;
 }
 
-static int sql_sf_run(void *hv, const struct coll_ctx *ctx, const char *sql,
-                      const struct sql_sink *sink, struct err *err)
+static int snowflake_sql_run(void *hv, const struct coll_ctx *ctx, const char *sql,
+                             const struct sql_sink *sink, struct err *err)
 {
         struct sql_sf *h = hv;
 
         return coll_snowflake_query(h->c, ctx, sql, h->timeout_ms, sink, err);
 }
 
-static void sql_sf_close(void *hv)
+static void snowflake_sql_close(void *hv)
 {
         struct sql_sf *h = hv;
 
@@ -1029,7 +1025,8 @@ static void sql_sf_close(void *hv)
         free(h);
 }
 
-static const struct sql_runner sf_sql_runner = { sql_sf_open, sql_sf_run, sql_sf_close };
+static const struct sql_runner sf_sql_runner = { snowflake_sql_open, snowflake_sql_run,
+                                                 snowflake_sql_close };
 
 const struct collector_ops coll_snowflake_ops = {
         .name = "snowflake",
@@ -1039,15 +1036,15 @@ const struct collector_ops coll_snowflake_ops = {
         .keys = sf_keys,
         .cfg_size = sizeof(struct sf_cfg),
         .thresholds = sf_thresholds,
-        .validate = sf_validate,
-        .create = sf_create,
-        .destroy = sf_destroy,
-        .poll = sf_poll,
-        .data_free = sf_data_free_op,
-        .to_json = sf_to_json,
-        .alerts = sf_alerts,
-        .key_metric = sf_key_metric,
-        .summary = sf_summary,
+        .validate = snowflake_validate,
+        .create = snowflake_create,
+        .destroy = snowflake_destroy,
+        .poll = snowflake_poll,
+        .data_free = snowflake_data_free_op,
+        .to_json = snowflake_to_json,
+        .alerts = snowflake_alerts,
+        .key_metric = snowflake_key_metric,
+        .summary = snowflake_summary,
         .key_metric_name = "round trip",
         .key_metric_unit = THR_MS,
         .sql = &sf_sql_runner,

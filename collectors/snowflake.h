@@ -36,7 +36,7 @@ struct sf_data {
         int64_t latency_ms;             /* round trip of that statement, polls included */
 };
 
-void sf_data_free(struct sf_data *d);   /* NULL-safe */
+void snowflake_data_free(struct sf_data *d);   /* NULL-safe */
 
 /* --- the query client (one per thread) ---------------------------------- */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "core/util.h"
 
 /* Checked in every build type (NDEBUG must not hide a finding). */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/util.h"
 
 /* Checked in every build type (NDEBUG must not hide a finding). */

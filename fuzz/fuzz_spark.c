@@ -19,7 +19,7 @@
 #include "core/config.h"
 #include "core/health.h"
 #include "core/snapshot.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 #include "core/util.h"
 #include "views/view.h"
 #include "views/spark.h"

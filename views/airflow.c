@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "core/ring.h"
 #include "core/util.h"
 

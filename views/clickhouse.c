@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/ring.h"
 #include "core/util.h"
 

@@ -42,7 +42,7 @@
  * rows(), preamble() and detail() are pure (see view.h). Unknown values
  * print "-", never 0.
  */
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 
 #include <math.h>
 #include <stdint.h>

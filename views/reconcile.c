@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "core/ring.h"
 #include "core/util.h"
 

@@ -18,15 +18,15 @@
 
 #include <string.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "collectors/bringup.h"
-#include "collectors/clickhouse.h"
-#include "collectors/kafka.h"
+#include "collectors/clickhouse/clickhouse.h"
+#include "collectors/kafka/kafka.h"
 #include "collectors/kafka_connect.h"
 #include "collectors/kubernetes/kubernetes.h"
 #include "collectors/prometheus.h"
-#include "collectors/reconcile.h"
-#include "collectors/spark.h"
+#include "collectors/reconcile/reconcile.h"
+#include "collectors/spark/spark.h"
 
 const struct view_ops *const view_registry[] = {
         &view_overview_ops,

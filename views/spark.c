@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "core/ring.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 #include "core/util.h"
 
 #define SPV_SPARK_W 8

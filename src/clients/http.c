@@ -125,6 +125,45 @@ char *http_url_mask(const char *url)
         return xasprintf("%.*s***%s", (int)(scheme - url), url, at);
 }
 
+char *http_url_join(const char *base, const char *path)
+{
+        size_t n = strlen(base);
+
+        while (n > 0 && base[n - 1] == '/')
+                n--;
+        return xasprintf("%.*s%s", (int)n, base, path);
+}
+
+int http_get_json_api(struct http_client *c, const struct coll_ctx *ctx,
+                      const struct http_api *api, const char *path, const char *what,
+                      struct http_response *resp, struct err *err)
+{
+        struct http_request req = { 0 };
+        const char *hdrs[] = { api->accept, NULL };
+        char *url = http_url_join(api->base, path);
+        int rc;
+
+        req.url = url;
+        req.headers = hdrs;
+        if (api->user && *api->user) {
+                req.user = api->user;
+                req.password = api->password ? api->password : "";
+        }
+        rc = http_do(c, ctx, &req, resp, err);
+        free(url);
+        if (rc != 0) {
+                err->code = api->transport_code;
+                http_response_done(resp);
+                return -1;
+        }
+        if (resp->status < 200 || resp->status > 299) {
+                api->status_error(resp->status, resp->body, resp->len, resp->content_type,
+                                  what, err);
+                return 1;
+        }
+        return 0;
+}
+
 const char *http_status_text(long st)
 {
         switch (st) {
@@ -299,7 +338,8 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
         else if (rc == CURLE_COULDNT_RESOLVE_HOST)
                 err_set(err, 6, "%s: cannot resolve host name", masked);
         else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
-                err_set(err, 7, "%s: TLS verification failed (%s): set ca_file, or insecure: true for a test cluster",
+                err_set(err, 7,
+                        "%s: TLS verification failed (%s): set ca_file, or insecure: true for a test cluster",
                         masked, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         else
                 err_set(err, 8, "%s: %s", masked, errbuf[0] ? errbuf : curl_easy_strerror(rc));

@@ -74,6 +74,29 @@ void http_response_done(struct http_response *r);
  * the part after "://" (the host onwards, for the kind's own checks), or
  * NULL with err saying what is wrong; `example` ("http://127.0.0.1:8123")
  * goes into the message. */
+/* base (without its trailing slashes) followed by path; owned. */
+char *http_url_join(const char *base, const char *path);
+
+/* A JSON REST API at a base URL (Kafka Connect, Schema Registry): what
+ * http_get_json_api needs besides the path. */
+struct http_api {
+        const char *base;               /* base URL; trailing slashes are ignored */
+        const char *accept;             /* the Accept header line ("Accept: ...") */
+        const char *user;               /* HTTP Basic when set and not "" */
+        const char *password;           /* with user; NULL is "" */
+        int         transport_code;     /* err->code when no answer came */
+        /* Sets err for a non-2xx answer; `what` names the request. */
+        void (*status_error)(long status, const char *body, size_t len,
+                             const char *content_type, const char *what, struct err *err);
+};
+
+/* GET base+path. Returns 0 with a 2xx response in resp, 1 with any other
+ * HTTP answer (resp kept, err set by api->status_error), -1 on transport
+ * failure (err set, err->code api->transport_code, resp empty). */
+int http_get_json_api(struct http_client *c, const struct coll_ctx *ctx,
+                      const struct http_api *api, const char *path, const char *what,
+                      struct http_response *resp, struct err *err);
+
 const char *http_url_check(const char *url, const char *example, struct err *err);
 
 /* Copies url with any "user:password@" replaced by "***@". Owned. */

@@ -96,25 +96,66 @@ static void health_fill(struct alert *a, enum severity sev, const struct source_
         a->threshold = thr;
 }
 
+enum severity health_level(double value, double warn, double crit, double *limit)
+{
+        double dummy;
+
+        if (!limit)
+                limit = &dummy;
+        *limit = NAN;
+        if (isnan(value))
+                return SEV_OK;
+        if (!isnan(crit) && value >= crit) {
+                *limit = crit;
+                return SEV_CRIT;
+        }
+        if (!isnan(warn) && value >= warn) {
+                *limit = warn;
+                return SEV_WARN;
+        }
+        return SEV_OK;
+}
+
+enum severity health_threshold_sev(const struct source_cfg *src, const char *metric,
+                                   double value, double *limit)
+{
+        const struct threshold *t = config_threshold(src, metric);
+
+        if (!t) {
+                if (limit)
+                        *limit = NAN;
+                return SEV_OK;
+        }
+        return health_level(value, t->warn, t->crit, limit);
+}
+
+void health_note(char ***notes, size_t *n_notes, size_t max, size_t len, const char *fmt, ...)
+{
+        char *buf;
+        va_list ap;
+
+        if (max && *n_notes >= max)
+                return;
+        buf = xmalloc(len);
+        va_start(ap, fmt);
+        vsnprintf(buf, len, fmt, ap);
+        va_end(ap);
+        *notes = xrealloc(*notes, (*n_notes + 1) * sizeof **notes);
+        (*notes)[(*n_notes)++] = xstrdup(buf);
+        free(buf);
+}
+
 enum severity health_check(struct alert_list *l, const struct source_cfg *src,
                            const char *metric, const char *subject,
                            double value, const char *what)
 {
         const struct threshold *t = config_threshold(src, metric);
         struct alert a;
-        enum severity sev = SEV_OK;
-        double limit = NAN;
+        enum severity sev;
+        double limit;
         char vb[32], lb[32];
 
-        if (!t || isnan(value))
-                return SEV_OK;
-        if (!isnan(t->crit) && value >= t->crit) {
-                sev = SEV_CRIT;
-                limit = t->crit;
-        } else if (!isnan(t->warn) && value >= t->warn) {
-                sev = SEV_WARN;
-                limit = t->warn;
-        }
+        sev = health_threshold_sev(src, metric, value, &limit);
         if (sev == SEV_OK)
                 return SEV_OK;
         health_fill(&a, sev, src, metric, subject, value, limit);

@@ -46,6 +46,23 @@ enum severity health_check(struct alert_list *l, const struct source_cfg *src,
                            const char *metric, const char *subject,
                            double value, const char *what);
 
+/* The severity of `value` against limits where higher is worse: SEV_CRIT at
+ * or above crit, else SEV_WARN at or above warn, else SEV_OK (also for a NAN
+ * value; a NAN limit is off). *limit (may be NULL) gets the crossed limit,
+ * NAN when none. Pure. */
+enum severity health_level(double value, double warn, double crit, double *limit);
+/* health_level against the source's configured threshold `metric`; SEV_OK
+ * (and a NAN *limit) when the source has no such threshold. */
+enum severity health_threshold_sev(const struct source_cfg *src, const char *metric,
+                                   double value, double *limit);
+
+/* Appends a printf-formatted note ("what is missing", one line) to a kind's
+ * owned list *notes of *n_notes entries: at most len - 1 characters (as
+ * snprintf into a buffer of len), and nothing once the list holds `max`
+ * notes (0: no limit). */
+void health_note(char ***notes, size_t *n_notes, size_t max, size_t len, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
 /* Adds a non-threshold alert (a state rule such as "wal_level is replica"). */
 void health_add(struct alert_list *l, enum severity sev, const struct source_cfg *src,
                 const char *metric, const char *subject, double value,

@@ -30,7 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "actions/action.h"
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "collectors/kafka_connect.h"

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "tu.h"

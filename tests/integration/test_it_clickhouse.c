@@ -58,7 +58,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "clients/http.h"

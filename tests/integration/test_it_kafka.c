@@ -42,8 +42,8 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kafka.h"
-#include "core/lag_eval.h"
+#include "collectors/kafka/kafka.h"
+#include "collectors/kafka/lag_eval.h"
 #include "tu.h"
 #include "tu_kafka.h"
 #include "core/util.h"

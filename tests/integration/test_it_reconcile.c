@@ -58,7 +58,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "clients/sql.h"
 #include "tu.h"
 #include "tu_ch.h"

@@ -36,7 +36,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "collectors/snowflake.h"
 #include "clients/sql.h"
 #include "tu.h"

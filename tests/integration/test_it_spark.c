@@ -28,7 +28,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 #include "tu.h"
 #include "tu_kube.h"
 #include "core/util.h"

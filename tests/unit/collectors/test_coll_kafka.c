@@ -26,9 +26,9 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "clients/kafka/kafka_wire.h"
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 #include "tu.h"
 #include "core/util.h"
 

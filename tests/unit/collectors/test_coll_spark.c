@@ -22,7 +22,7 @@
 #include "core/config.h"
 #include "core/health.h"
 #include "core/ring.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 #include "tu.h"
 #include "core/util.h"
 

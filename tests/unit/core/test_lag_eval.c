@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 #include "core/ring.h"
 
 /* Window of 5 commits, no min-distance, full window required. */

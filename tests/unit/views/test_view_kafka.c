@@ -26,7 +26,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "collectors/kafka.h"
+#include "collectors/kafka/kafka.h"
 #include "collectors/prometheus.h"
 #include "core/ring.h"
 #include "core/snapshot.h"

@@ -21,7 +21,7 @@
 #include "core/health.h"
 #include "core/ring.h"
 #include "core/snapshot.h"
-#include "collectors/spark.h"
+#include "collectors/spark/spark.h"
 #include "tu.h"
 #include "core/util.h"
 #include "views/view.h"

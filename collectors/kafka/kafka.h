@@ -17,7 +17,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 #include "core/ring.h"
 
 struct rd_kafka_metadata;

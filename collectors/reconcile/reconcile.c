@@ -38,7 +38,7 @@
  * batch rank first), else among `within` buckets; ties go to the earlier
  * key. The mismatch count of each poll is kept in a ring for the pane.
  */
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,11 +56,7 @@
 #include "core/jsonout.h"
 #include "clients/sql.h"
 #include "core/util.h"
-
-#define REC_MAX_ROWS_DEFAULT 1000000
-#define REC_SLACK            1e-12
-
-enum { REC_TAG_NULL = 0, REC_TAG_TIME, REC_TAG_NUM, REC_TAG_TEXT, REC_TAG_BOOL };
+#include "collectors/reconcile/reconcile_int.h"
 
 static const struct cfg_key rec_keys[] = {
         { "speed",        CFG_MAP,     0, true,
@@ -129,212 +125,6 @@ int coll_reconcile_tol_parse(const char *s, struct reconcile_tol *t, struct err 
         t->kind = pct ? REC_TOL_PCT : REC_TOL_ABS;
         t->v = v;
         return 0;
-}
-
-/* ------------------------------------------------------------------------
- * Canonical keys
- */
-
-static size_t rec_put_varint(char *p, size_t v)
-{
-        size_t n = 0;
-
-        do {
-                p[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
-                v >>= 7;
-        } while (v);
-        return n;
-}
-
-static size_t rec_get_varint(const char *p, size_t *v)
-{
-        size_t n = 0, x = 0;
-        int shift = 0;
-
-        do {
-                x |= (size_t)((unsigned char)p[n] & 0x7F) << shift;
-                shift += 7;
-        } while ((unsigned char)p[n++] & 0x80);
-        *v = x;
-        return n;
-}
-
-/* 8 bytes that sort like the signed value. */
-static void rec_put_i64(char *p, int64_t v)
-{
-        uint64_t u = (uint64_t)v ^ (1ULL << 63);
-
-        for (int i = 7; i >= 0; i--, u >>= 8)
-                p[i] = (char)(u & 0xFF);
-}
-
-static int64_t rec_get_i64(const char *p)
-{
-        uint64_t u = 0;
-
-        for (int i = 0; i < 8; i++)
-                u = u << 8 | (unsigned char)p[i];
-        return (int64_t)(u ^ (1ULL << 63));
-}
-
-/* 8 bytes that sort like the double. */
-static void rec_put_f64(char *p, double d)
-{
-        uint64_t u;
-
-        memcpy(&u, &d, sizeof u);
-        u = (u >> 63) ? ~u : u | (1ULL << 63);
-        for (int i = 7; i >= 0; i--, u >>= 8)
-                p[i] = (char)(u & 0xFF);
-}
-
-static double rec_get_f64(const char *p)
-{
-        uint64_t u = 0;
-        double d;
-
-        for (int i = 0; i < 8; i++)
-                u = u << 8 | (unsigned char)p[i];
-        u = (u >> 63) ? u & ~(1ULL << 63) : ~u;
-        memcpy(&d, &u, sizeof d);
-        return d;
-}
-
-/* Canonical decimal text of a number cell into buf: "-12.5" for "-012.500",
- * "5" for "5.0", "0" for "-0". */
-static void rec_canon_num(const struct sql_cell *c, enum sql_type t, char *buf, size_t n)
-{
-        const char *s = c->text, *ip, *fp = NULL;
-        size_t il, fl = 0;
-        bool neg = false;
-
-        if (t == SQL_T_INT || t == SQL_T_BOOL) {
-                snprintf(buf, n, "%lld", (long long)c->i);
-                return;
-        }
-        if (!s || strpbrk(s, "eEnNiI") || strlen(s) + 2 > n) {
-                if (c->d == floor(c->d) && fabs(c->d) < 9.2e18)
-                        snprintf(buf, n, "%lld", (long long)c->d);
-                else
-                        snprintf(buf, n, "%.17g", c->d);
-                return;
-        }
-        if (*s == '-' || *s == '+')
-                neg = *s++ == '-';
-        while (*s == '0' && s[1] >= '0' && s[1] <= '9')
-                s++;
-        ip = s;
-        il = strcspn(s, ".");
-        if (s[il] == '.') {
-                fp = s + il + 1;
-                fl = strlen(fp);
-                while (fl > 0 && fp[fl - 1] == '0')
-                        fl--;
-        }
-        if (il == 0) {
-                ip = "0";
-                il = 1;
-        }
-        if (il == 1 && ip[0] == '0' && fl == 0)
-                neg = false;
-        snprintf(buf, n, "%s%.*s%s%.*s", neg ? "-" : "", (int)il, ip, fl ? "." : "", (int)fl,
-                 fl ? fp : "");
-}
-
-/* "YYYY-MM-DDThh:mm:ss.mmmZ" for any ms, negative included. */
-static void rec_fmt_time(int64_t ms, char *buf, size_t n)
-{
-        int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-        int64_t rem = ms - days * 86400000, z = days + 719468, era, y;
-        unsigned doe, yoe, doy, mp, d, m;
-
-        era = (z >= 0 ? z : z - 146096) / 146097;
-        doe = (unsigned)(z - era * 146097);
-        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        y = (int64_t)yoe + era * 400;
-        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        mp = (5 * doy + 2) / 153;
-        d = doy - (153 * mp + 2) / 5 + 1;
-        m = mp < 10 ? mp + 3 : mp - 9;
-        y += m <= 2;
-        snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-                 (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-                 (int)(rem % 1000));
-}
-
-/* One decoded key component. */
-struct rec_comp {
-        int         tag;
-        int64_t     t;          /* TIME */
-        double      d;          /* NUM */
-        const char *s;          /* NUM canonical text, TEXT bytes */
-        size_t      n;
-        bool        b;          /* BOOL */
-};
-
-static size_t rec_comp_read(const char *p, struct rec_comp *c)
-{
-        size_t o = 1, len;
-
-        memset(c, 0, sizeof *c);
-        c->tag = (unsigned char)p[0];
-        switch (c->tag) {
-        case REC_TAG_TIME:
-                c->t = rec_get_i64(p + 1);
-                return 9;
-        case REC_TAG_NUM:
-                c->d = rec_get_f64(p + 1);
-                o = 9;
-                /* fall through */
-        case REC_TAG_TEXT:
-                o += rec_get_varint(p + o, &len);
-                c->s = p + o;
-                c->n = len;
-                return o + len;
-        case REC_TAG_BOOL:
-                c->b = p[1] != 0;
-                return 2;
-        default:
-                return 1;
-        }
-}
-
-static int rec_key_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-        size_t i = 0, j = 0;
-
-        while (i < an && j < bn) {
-                struct rec_comp x, y;
-                int c = 0;
-
-                i += rec_comp_read(a + i, &x);
-                j += rec_comp_read(b + j, &y);
-                if (x.tag != y.tag)
-                        return x.tag < y.tag ? -1 : 1;
-                switch (x.tag) {
-                case REC_TAG_TIME:
-                        c = x.t < y.t ? -1 : x.t > y.t;
-                        break;
-                case REC_TAG_NUM:
-                case REC_TAG_TEXT:
-                        /* Numbers by value, then (equal doubles) by text. */
-                        if (x.tag == REC_TAG_NUM)
-                                c = x.d < y.d ? -1 : x.d > y.d;
-                        if (!c)
-                                c = memcmp(x.s, y.s, x.n < y.n ? x.n : y.n);
-                        if (!c)
-                                c = x.n < y.n ? -1 : x.n > y.n;
-                        break;
-                case REC_TAG_BOOL:
-                        c = (int)x.b - (int)y.b;
-                        break;
-                default:
-                        break;
-                }
-                if (c)
-                        return c;
-        }
-        return (i < an) - (j < bn);
 }
 
 /* ------------------------------------------------------------------------
@@ -423,7 +213,7 @@ void coll_reconcile_engine_free(struct reconcile_engine *e)
         free(e);
 }
 
-static const char *rec_kind_name(enum reconcile_key_kind k)
+static const char *reconcile_kind_name(enum reconcile_key_kind k)
 {
         switch (k) {
         case REC_KEY_TIME:   return "a timestamp";
@@ -435,8 +225,9 @@ static const char *rec_kind_name(enum reconcile_key_kind k)
 }
 
 /* Index of the column named `name` (ASCII case ignored), or an error. */
-static int rec_find_col(const struct sql_col *cols, size_t ncols, const char *name, size_t *out,
-                        struct err *err)
+static int reconcile_find_col(const struct sql_col *cols, size_t ncols, const char *name,
+                              size_t *out,
+                              struct err *err)
 {
         size_t hits = 0;
 
@@ -471,7 +262,7 @@ static int rec_find_col(const struct sql_col *cols, size_t ncols, const char *na
         return -1;
 }
 
-static int rec_begin(void *ud, const struct sql_col *cols, size_t ncols, struct err *err)
+static int reconcile_begin(void *ud, const struct sql_col *cols, size_t ncols, struct err *err)
 {
         struct rec_ud *u = ud;
         struct reconcile_engine *e = u->e;
@@ -481,7 +272,7 @@ static int rec_begin(void *ud, const struct sql_col *cols, size_t ncols, struct 
         for (size_t k = 0; k < sp->n_keys; k++) {
                 enum sql_type t;
 
-                if (rec_find_col(cols, ncols, sp->keys[k], &m->key_col[k], err) < 0)
+                if (reconcile_find_col(cols, ncols, sp->keys[k], &m->key_col[k], err) < 0)
                         return -1;
                 t = cols[m->key_col[k]].type;
                 m->key_type[k] = t;
@@ -491,15 +282,15 @@ static int rec_begin(void *ud, const struct sql_col *cols, size_t ncols, struct 
                 if (o->begun && o->kinds[k] != m->kinds[k]) {
                         err_set(err, EINVAL, "key \"%s\" is %s here (%s) but %s in the %s result: "
                                 "cast one side so that both agree", sp->keys[k],
-                                rec_kind_name(m->kinds[k]), cols[m->key_col[k]].db_type,
-                                rec_kind_name(o->kinds[k]), rec_side_name[!u->side]);
+                                reconcile_kind_name(m->kinds[k]), cols[m->key_col[k]].db_type,
+                                reconcile_kind_name(o->kinds[k]), rec_side_name[!u->side]);
                         return -1;
                 }
         }
         for (size_t k = 0; k < sp->n_measures; k++) {
                 enum sql_type t;
 
-                if (rec_find_col(cols, ncols, sp->measures[k], &m->meas_col[k], err) < 0)
+                if (reconcile_find_col(cols, ncols, sp->measures[k], &m->meas_col[k], err) < 0)
                         return -1;
                 t = cols[m->meas_col[k]].type;
                 if (t != SQL_T_INT && t != SQL_T_NUM && t != SQL_T_BOOL) {
@@ -520,7 +311,7 @@ static int rec_begin(void *ud, const struct sql_col *cols, size_t ncols, struct 
         return 0;
 }
 
-static uint64_t rec_hash(const char *p, size_t n)
+static uint64_t reconcile_hash(const char *p, size_t n)
 {
         uint64_t h = 1469598103934665603ULL;
 
@@ -534,7 +325,7 @@ static uint64_t rec_hash(const char *p, size_t n)
         return h;
 }
 
-static void rec_kbuf_need(struct reconcile_engine *e, size_t need)
+static void reconcile_kbuf_need(struct reconcile_engine *e, size_t need)
 {
         if (need > e->kcap) {
                 e->kcap = need * 2;
@@ -543,8 +334,8 @@ static void rec_kbuf_need(struct reconcile_engine *e, size_t need)
 }
 
 /* Builds the canonical key of a row into e->kbuf; returns its length. */
-static size_t rec_key_build(struct reconcile_engine *e, const struct rec_map *m,
-                            const struct sql_cell *cells, int64_t *t_ms)
+static size_t reconcile_key_build(struct reconcile_engine *e, const struct rec_map *m,
+                                  const struct sql_cell *cells, int64_t *t_ms)
 {
         size_t o = 0;
 
@@ -554,7 +345,7 @@ static size_t rec_key_build(struct reconcile_engine *e, const struct rec_map *m,
                 char num[512];
                 size_t l;
 
-                rec_kbuf_need(e, o + 32);
+                reconcile_kbuf_need(e, o + 32);
                 if (c->null) {
                         e->kbuf[o++] = REC_TAG_NULL;
                         continue;
@@ -562,20 +353,20 @@ static size_t rec_key_build(struct reconcile_engine *e, const struct rec_map *m,
                 switch (m->kinds[k]) {
                 case REC_KEY_TIME:
                         e->kbuf[o++] = REC_TAG_TIME;
-                        rec_put_i64(e->kbuf + o, c->i);
+                        reconcile_put_i64(e->kbuf + o, c->i);
                         o += 8;
                         if ((int)k == e->time_key)
                                 *t_ms = c->i;
                         break;
                 case REC_KEY_NUMBER:
-                        rec_canon_num(c, m->key_type[k], num, sizeof num);
+                        reconcile_canon_num(c, m->key_type[k], num, sizeof num);
                         l = strlen(num);
-                        rec_kbuf_need(e, o + 32 + l);
+                        reconcile_kbuf_need(e, o + 32 + l);
                         e->kbuf[o++] = REC_TAG_NUM;
-                        rec_put_f64(e->kbuf + o, m->key_type[k] == SQL_T_INT ? (double)c->i
+                        reconcile_put_f64(e->kbuf + o, m->key_type[k] == SQL_T_INT ? (double)c->i
                                                                              : strtod(num, NULL));
                         o += 8;
-                        o += rec_put_varint(e->kbuf + o, l);
+                        o += reconcile_put_varint(e->kbuf + o, l);
                         memcpy(e->kbuf + o, num, l);
                         o += l;
                         break;
@@ -586,9 +377,9 @@ static size_t rec_key_build(struct reconcile_engine *e, const struct rec_map *m,
                 case REC_KEY_TEXT:
                 default:
                         l = c->text ? strlen(c->text) : 0;
-                        rec_kbuf_need(e, o + 16 + l);
+                        reconcile_kbuf_need(e, o + 16 + l);
                         e->kbuf[o++] = REC_TAG_TEXT;
-                        o += rec_put_varint(e->kbuf + o, l);
+                        o += reconcile_put_varint(e->kbuf + o, l);
                         memcpy(e->kbuf + o, c->text ? c->text : "", l);
                         o += l;
                         break;
@@ -597,7 +388,7 @@ static size_t rec_key_build(struct reconcile_engine *e, const struct rec_map *m,
         return o;
 }
 
-static void rec_table_grow(struct reconcile_engine *e)
+static void reconcile_table_grow(struct reconcile_engine *e)
 {
         size_t cap = e->tcap ? e->tcap * 2 : 1024;
         uint32_t *t = xcalloc(cap, sizeof *t);
@@ -615,8 +406,8 @@ static void rec_table_grow(struct reconcile_engine *e)
 }
 
 /* The key text of the entry for messages, "bucket=2024-...". */
-static void rec_key_label(const struct reconcile_engine *e, const char *key, size_t len,
-                          char *buf, size_t n)
+static void reconcile_key_label(const struct reconcile_engine *e, const char *key, size_t len,
+                                char *buf, size_t n)
 {
         size_t i = 0, o = 0;
 
@@ -625,10 +416,10 @@ static void rec_key_label(const struct reconcile_engine *e, const char *key, siz
                 struct rec_comp c;
                 char v[64];
 
-                i += rec_comp_read(key + i, &c);
+                i += reconcile_comp_read(key + i, &c);
                 switch (c.tag) {
                 case REC_TAG_TIME:
-                        rec_fmt_time(c.t, v, sizeof v);
+                        reconcile_fmt_time(c.t, v, sizeof v);
                         break;
                 case REC_TAG_NUM:
                 case REC_TAG_TEXT:
@@ -647,7 +438,7 @@ static void rec_key_label(const struct reconcile_engine *e, const char *key, siz
         }
 }
 
-static int rec_row(void *ud, const struct sql_cell *cells, size_t ncols, struct err *err)
+static int reconcile_row(void *ud, const struct sql_cell *cells, size_t ncols, struct err *err)
 {
         struct rec_ud *u = ud;
         struct reconcile_engine *e = u->e;
@@ -665,10 +456,10 @@ static int rec_row(void *ud, const struct sql_cell *cells, size_t ncols, struct 
                 return -1;
         }
         m->rows++;
-        len = rec_key_build(e, m, cells, &t);
-        h = rec_hash(e->kbuf, len);
+        len = reconcile_key_build(e, m, cells, &t);
+        h = reconcile_hash(e->kbuf, len);
         if (2 * (e->n + 1) > e->tcap)
-                rec_table_grow(e);
+                reconcile_table_grow(e);
         for (slot = (size_t)h & (e->tcap - 1); e->table[slot]; slot = (slot + 1) & (e->tcap - 1)) {
                 ent = &e->ents[e->table[slot] - 1];
                 if (ent->hash == h && ent->key_len == len &&
@@ -681,8 +472,8 @@ static int rec_row(void *ud, const struct sql_cell *cells, size_t ncols, struct 
                         if (ent->dup[u->side]++ == 0 && e->n_dup_keys < REC_DUP_SHOW) {
                                 char lab[100];
 
-                                rec_key_label(e, e->arena + ent->key_off, ent->key_len, lab,
-                                              sizeof lab);
+                                reconcile_key_label(e, e->arena + ent->key_off, ent->key_len, lab,
+                                                    sizeof lab);
                                 snprintf(e->dup_keys[e->n_dup_keys++], sizeof e->dup_keys[0],
                                          "%s: %s", rec_side_name[u->side], lab);
                         }
@@ -731,11 +522,12 @@ static int rec_row(void *ud, const struct sql_cell *cells, size_t ncols, struct 
 
 struct sql_sink coll_reconcile_sink(struct reconcile_engine *e, enum reconcile_side side)
 {
-        return (struct sql_sink){ .begin = rec_begin, .row = rec_row, .ud = &e->ud[side] };
+        return (struct sql_sink){ .begin = reconcile_begin, .row = reconcile_row,
+                                  .ud = &e->ud[side] };
 }
 
 /* 0 equal, 1 within tolerance, 2 mismatch. */
-static int rec_judge(const struct reconcile_tol *t, bool an, double a, bool bn, double b)
+static int reconcile_judge(const struct reconcile_tol *t, bool an, double a, bool bn, double b)
 {
         double d, lim, slack;
 
@@ -753,7 +545,7 @@ static int rec_judge(const struct reconcile_tol *t, bool an, double a, bool bn, 
 
 /* Sorts buckets by key: a bottom-up merge sort, because qsort has no
  * context argument and the key bytes live in the data. */
-static void rec_sort(struct reconcile_bucket *v, size_t n, const char *keys)
+static void reconcile_sort(struct reconcile_bucket *v, size_t n, const char *keys)
 {
         struct reconcile_bucket *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp, *t;
 
@@ -765,8 +557,9 @@ static void rec_sort(struct reconcile_bucket *v, size_t n, const char *keys)
                         while (i < mid && j < hi) {
                                 const struct reconcile_bucket *x = &a[i], *y = &a[j];
 
-                                if (rec_key_cmp(keys + y->key_off, y->key_len, keys + x->key_off,
-                                                x->key_len) < 0)
+                                if (reconcile_key_cmp(keys + y->key_off, y->key_len,
+                                                      keys + x->key_off,
+                                                      x->key_len) < 0)
                                         b[o++] = a[j++];
                                 else
                                         b[o++] = a[i++];
@@ -792,7 +585,7 @@ struct rec_badness {
         double pct, abs;
 };
 
-static bool rec_worse(const struct rec_badness *a, const struct rec_badness *b)
+static bool reconcile_worse(const struct rec_badness *a, const struct rec_badness *b)
 {
         if (a->cls != b->cls)
                 return a->cls > b->cls;
@@ -872,8 +665,8 @@ struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t
 
                         for (size_t m = 0; m < nm; m++) {
                                 size_t vs = b->vi + m, vb = b->vi + nm + m;
-                                int j = rec_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs],
-                                                  d->vals[vs], d->nulls[vb], d->vals[vb]);
+                                int j = reconcile_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs],
+                                                        d->vals[vs], d->nulls[vb], d->vals[vb]);
 
                                 if (j > worst)
                                         worst = j;
@@ -889,7 +682,7 @@ struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t
                 }
         }
         d->n_buckets = nb;
-        rec_sort(d->buckets, nb, d->keys);
+        reconcile_sort(d->buckets, nb, d->keys);
 
         for (size_t i = 0; i < nb; i++) {
                 const struct reconcile_bucket *b = &d->buckets[i];
@@ -899,8 +692,9 @@ struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t
                 for (size_t m = 0; m < nm; m++) {
                         size_t vs = b->vi + m, vb = b->vi + nm + m;
                         struct rec_badness x = { 0 };
-                        int j = rec_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs], d->vals[vs],
-                                          d->nulls[vb], d->vals[vb]);
+                        int j = reconcile_judge(sp->tol ? &sp->tol[m] : NULL, d->nulls[vs],
+                                                d->vals[vs],
+                                                d->nulls[vb], d->vals[vb]);
 
                         if (j == 0)
                                 continue;
@@ -911,7 +705,7 @@ struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t
                                 x.abs = fabs(d->vals[vs] - d->vals[vb]);
                                 x.pct = x.abs / fabs(d->vals[vb]);
                         }
-                        if (!d->has_worst || rec_worse(&x, &best)) {
+                        if (!d->has_worst || reconcile_worse(&x, &best)) {
                                 best = x;
                                 d->has_worst = true;
                                 d->worst_bucket = i;
@@ -957,10 +751,10 @@ void coll_reconcile_key_text(const struct reconcile_data *d, const struct reconc
                 char v[64];
                 int w;
 
-                i += rec_comp_read(p + i, &c);
+                i += reconcile_comp_read(p + i, &c);
                 switch (c.tag) {
                 case REC_TAG_TIME:
-                        rec_fmt_time(c.t, v, sizeof v);
+                        reconcile_fmt_time(c.t, v, sizeof v);
                         w = snprintf(buf + o, n - o, "%s%s", k ? " | " : "", v);
                         break;
                 case REC_TAG_NUM:
@@ -1006,7 +800,7 @@ bool coll_reconcile_value(const struct reconcile_data *d, const struct reconcile
 
 /* A double cut to `sig` significant digits, so that 1005.01 - 1000 prints
  * as 5.01 and not 5.0099999999999909. */
-static double rec_clean(double x, int sig)
+static double reconcile_clean(double x, int sig)
 {
         char b[64];
 
@@ -1025,9 +819,9 @@ bool coll_reconcile_delta(const struct reconcile_data *d, const struct reconcile
         if (!coll_reconcile_value(d, b, REC_SPEED, m, &s, NULL) ||
             !coll_reconcile_value(d, b, REC_BATCH, m, &t, NULL))
                 return false;
-        *delta = rec_clean(s - t, 12);
+        *delta = reconcile_clean(s - t, 12);
         if (t != 0) {
-                *pct = rec_clean(*delta / fabs(t) * 100.0, 10);
+                *pct = reconcile_clean(*delta / fabs(t) * 100.0, 10);
                 *has_pct = true;
         }
         return true;
@@ -1037,7 +831,7 @@ bool coll_reconcile_delta(const struct reconcile_data *d, const struct reconcile
  * JSON (pure)
  */
 
-static cJSON *rec_json_key(const struct reconcile_data *d, const struct reconcile_bucket *b)
+static cJSON *reconcile_json_key(const struct reconcile_data *d, const struct reconcile_bucket *b)
 {
         cJSON *o = cJSON_CreateObject();
         const char *p = d->keys + b->key_off;
@@ -1047,10 +841,10 @@ static cJSON *rec_json_key(const struct reconcile_data *d, const struct reconcil
                 struct rec_comp c;
                 char v[600];
 
-                i += rec_comp_read(p + i, &c);
+                i += reconcile_comp_read(p + i, &c);
                 switch (c.tag) {
                 case REC_TAG_TIME:
-                        rec_fmt_time(c.t, v, sizeof v);
+                        reconcile_fmt_time(c.t, v, sizeof v);
                         cJSON_AddStringToObject(o, d->key_names[k], v);
                         break;
                 case REC_TAG_NUM:
@@ -1080,8 +874,8 @@ static cJSON *rec_json_key(const struct reconcile_data *d, const struct reconcil
         return o;
 }
 
-static void rec_json_side(cJSON *o, const char *k, const struct reconcile_data *d,
-                          const struct reconcile_bucket *b, enum reconcile_side side)
+static void reconcile_json_side(cJSON *o, const char *k, const struct reconcile_data *d,
+                                const struct reconcile_bucket *b, enum reconcile_side side)
 {
         cJSON *s;
 
@@ -1099,7 +893,7 @@ static void rec_json_side(cJSON *o, const char *k, const struct reconcile_data *
         }
 }
 
-static void rec_to_json(const void *data, struct cJSON *obj)
+static void reconcile_to_json(const void *data, struct cJSON *obj)
 {
         const struct reconcile_data *d = data;
         cJSON *arr;
@@ -1118,7 +912,7 @@ static void rec_to_json(const void *data, struct cJSON *obj)
                 bool ht = coll_reconcile_value(d, b, REC_BATCH, m, &t, NULL);
                 bool hp = false, hd = coll_reconcile_delta(d, b, m, &delta, &pct, &hp);
 
-                cJSON_AddItemToObject(w, "key", rec_json_key(d, b));
+                cJSON_AddItemToObject(w, "key", reconcile_json_key(d, b));
                 cJSON_AddStringToObject(w, "measure", d->measures[m]);
                 json_add_num(w, "speed", hs, s);
                 json_add_num(w, "batch", ht, t);
@@ -1133,9 +927,9 @@ static void rec_to_json(const void *data, struct cJSON *obj)
                 cJSON *o = cJSON_CreateObject();
                 char *txt;
 
-                cJSON_AddItemToObjectCS(o, "key", rec_json_key(d, b));
-                rec_json_side(o, "speed", d, b, REC_SPEED);
-                rec_json_side(o, "batch", d, b, REC_BATCH);
+                cJSON_AddItemToObjectCS(o, "key", reconcile_json_key(d, b));
+                reconcile_json_side(o, "speed", d, b, REC_SPEED);
+                reconcile_json_side(o, "batch", d, b, REC_BATCH);
                 cJSON_AddItemToObjectCS(o, "class",
                                         cJSON_CreateStringReference(coll_reconcile_class_name(b->cls)));
                 /* A big check has hundreds of thousands of buckets: keep
@@ -1152,7 +946,7 @@ static void rec_to_json(const void *data, struct cJSON *obj)
  * collector_ops
  */
 
-static int rec_validate(const struct source_cfg *src, struct err *err)
+static int reconcile_validate(const struct source_cfg *src, struct err *err)
 {
         const struct reconcile_cfg *c = src->kind_cfg;
         const struct reconcile_side_cfg *sides[2] = { &c->speed, &c->batch };
@@ -1229,7 +1023,7 @@ struct rec_state {
         struct ring hist;
 };
 
-static void *rec_create(const struct source_cfg *src)
+static void *reconcile_create(const struct source_cfg *src)
 {
         struct rec_state *st = xcalloc(1, sizeof *st);
         const struct reconcile_cfg *c = src->kind_cfg;
@@ -1254,7 +1048,7 @@ static void *rec_create(const struct source_cfg *src)
         return st;
 }
 
-static void rec_destroy(void *state)
+static void reconcile_destroy(void *state)
 {
         struct rec_state *st = state;
 
@@ -1266,8 +1060,8 @@ static void rec_destroy(void *state)
         free(st);
 }
 
-static enum coll_status rec_poll(void *state, const struct coll_ctx *ctx, void **data,
-                                 struct err *err)
+static enum coll_status reconcile_poll(void *state, const struct coll_ctx *ctx, void **data,
+                                       struct err *err)
 {
         struct rec_state *st = state;
         const struct reconcile_side_cfg *sides[2] = { &st->cfg->speed, &st->cfg->batch };
@@ -1317,12 +1111,12 @@ static enum coll_status rec_poll(void *state, const struct coll_ctx *ctx, void *
         return COLL_OK;
 }
 
-static void rec_data_free_op(void *data)
+static void reconcile_data_free_op(void *data)
 {
         reconcile_data_free(data);
 }
 
-static void rec_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
+static void reconcile_alerts(const struct source_cfg *src, const void *data, struct alert_list *out)
 {
         const struct reconcile_data *d = data;
 
@@ -1331,12 +1125,12 @@ static void rec_alerts(const struct source_cfg *src, const void *data, struct al
                      "missing buckets");
 }
 
-static double rec_key_metric(const void *data)
+static double reconcile_key_metric(const void *data)
 {
         return (double)((const struct reconcile_data *)data)->mismatched;
 }
 
-static void rec_summary(const void *data, char *buf, size_t n)
+static void reconcile_summary(const void *data, char *buf, size_t n)
 {
         const struct reconcile_data *d = data;
 
@@ -1353,15 +1147,15 @@ const struct collector_ops coll_reconcile_ops = {
         .keys = rec_keys,
         .cfg_size = sizeof(struct reconcile_cfg),
         .thresholds = rec_thresholds,
-        .validate = rec_validate,
-        .create = rec_create,
-        .destroy = rec_destroy,
-        .poll = rec_poll,
-        .data_free = rec_data_free_op,
-        .to_json = rec_to_json,
-        .alerts = rec_alerts,
-        .key_metric = rec_key_metric,
-        .summary = rec_summary,
+        .validate = reconcile_validate,
+        .create = reconcile_create,
+        .destroy = reconcile_destroy,
+        .poll = reconcile_poll,
+        .data_free = reconcile_data_free_op,
+        .to_json = reconcile_to_json,
+        .alerts = reconcile_alerts,
+        .key_metric = reconcile_key_metric,
+        .summary = reconcile_summary,
         .key_metric_name = "mismatched buckets",
         .key_metric_unit = THR_COUNT,
 };

@@ -23,8 +23,8 @@
  * would span more than 2^32 ms (49.7 days) or, for a table, 2^32 messages
  * drops its oldest entries to fit (see lag_eval.c).
  */
-#ifndef LO_SRC_LAG_EVAL_H
-#define LO_SRC_LAG_EVAL_H
+#ifndef LO_COLLECTORS_KAFKA_LAG_EVAL_H
+#define LO_COLLECTORS_KAFKA_LAG_EVAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -194,9 +194,9 @@ char *ch_sql_latency(const struct ch_caps *c, int64_t end_s);
 char *ch_sql_rates(const struct ch_caps *c, int64_t end_s);
 char *ch_sql_slow(const struct ch_caps *c, int64_t end_s);
 char *ch_sql_tables(const struct ch_caps *c);
-char *ch_sql_merges(const struct ch_caps *c);
+char *clickhouse_sql_merges(const struct ch_caps *c);
 char *ch_sql_replicas(const struct ch_caps *c);
-char *ch_sql_counters(const struct ch_caps *c);
+char *clickhouse_sql_counters(const struct ch_caps *c);
 
 /* Parsers over FORMAT JSON bodies (pure). Return 0, or -1 with err set
  * (malformed JSON, an exception appended mid-body, missing columns). */

@@ -52,7 +52,7 @@
  * than 2^32 messages) first pushes out the oldest entries until it does:
  * the history gets shorter, the verdicts stay exact for what is left.
  */
-#include "core/lag_eval.h"
+#include "collectors/kafka/lag_eval.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -104,7 +104,7 @@ void lag_window_init(struct lag_window *w, const struct lag_cfg *cfg)
                 w->cfg.intervals = LAG_WINDOW_MAX;
 }
 
-static size_t w_cap(const struct lag_window *w)
+static size_t lag_window_cap(const struct lag_window *w)
 {
         return (size_t)w->cfg.intervals;
 }
@@ -115,9 +115,9 @@ size_t lag_window_len(const struct lag_window *w)
 }
 
 /* Slot of the i-th oldest commit held. */
-static size_t w_slot(const struct lag_window *w, size_t i)
+static size_t lag_window_slot(const struct lag_window *w, size_t i)
 {
-        size_t cap = w_cap(w);
+        size_t cap = lag_window_cap(w);
 
         return (w->s_next + cap - w->s_n + i) % cap;
 }
@@ -129,29 +129,29 @@ static int64_t lag_of(int64_t hwm, int64_t offset)
 
 struct lag_sample lag_window_at(const struct lag_window *w, size_t i)
 {
-        size_t k = w_slot(w, i);
+        size_t k = lag_window_slot(w, i);
 
         return (struct lag_sample){ w->base_ms + w->s_dt[k], w->s_off[k], w->s_hwm[k],
                                     lag_of(w->s_hwm[k], w->s_off[k]) };
 }
 
 /* Drops the oldest commit; the next one becomes the time base. */
-static void w_drop_oldest(struct lag_window *w)
+static void lag_window_drop_oldest(struct lag_window *w)
 {
         uint32_t d;
 
         w->s_n--;
         if (w->s_n == 0)
                 return;
-        d = w->s_dt[w_slot(w, 0)];
+        d = w->s_dt[lag_window_slot(w, 0)];
         w->base_ms += d;
         for (size_t i = 0; i < w->s_n; i++)
-                w->s_dt[w_slot(w, i)] -= d;
+                w->s_dt[lag_window_slot(w, i)] -= d;
 }
 
 bool lag_window_head(struct lag_window *w, int64_t hwm)
 {
-        size_t cap = w_cap(w);
+        size_t cap = lag_window_cap(w);
 
         if (hwm < 0)
                 return false;
@@ -164,7 +164,7 @@ bool lag_window_head(struct lag_window *w, int64_t hwm)
 
 bool lag_window_push(struct lag_window *w, int64_t ts_ms, int64_t offset, int64_t hwm)
 {
-        size_t cap = w_cap(w), k;
+        size_t cap = lag_window_cap(w), k;
         int64_t last_ts = w->s_n ? lag_window_at(w, w->s_n - 1).ts_ms : 0;
 
         if (offset < 0 || hwm < 0 || (w->s_n && ts_ms < last_ts))
@@ -173,15 +173,15 @@ bool lag_window_push(struct lag_window *w, int64_t ts_ms, int64_t offset, int64_
         if (w->s_n && ts_ms - last_ts < w->cfg.min_distance_ms) {
                 /* Burrow's min-distance: replace, keep the older time, so
                  * fast committers do not shrink the window. */
-                k = w_slot(w, w->s_n - 1);
+                k = lag_window_slot(w, w->s_n - 1);
                 w->s_off[k] = offset;
                 w->s_hwm[k] = hwm;
                 return true;
         }
         if (w->s_n == cap)
-                w_drop_oldest(w);
+                lag_window_drop_oldest(w);
         while (w->s_n && ts_ms - w->base_ms > (int64_t)UINT32_MAX)
-                w_drop_oldest(w);
+                lag_window_drop_oldest(w);
         if (w->s_n == 0)
                 w->base_ms = ts_ms;
         k = w->s_next;
@@ -195,12 +195,12 @@ bool lag_window_push(struct lag_window *w, int64_t ts_ms, int64_t offset, int64_
 
 int64_t lag_window_current_lag(const struct lag_window *w)
 {
-        size_t cap = w_cap(w);
+        size_t cap = lag_window_cap(w);
 
         if (w->s_n == 0 || w->h_n == 0)
                 return -1;
         return lag_of(w->head_hwm[(w->h_next + cap - 1) % cap],
-                      w->s_off[w_slot(w, w->s_n - 1)]);
+                      w->s_off[lag_window_slot(w, w->s_n - 1)]);
 }
 
 double lag_window_complete(const struct lag_window *w)
@@ -209,7 +209,7 @@ double lag_window_complete(const struct lag_window *w)
 }
 
 /* Some recorded head at or below the last committed offset. */
-static bool recent_lag_zero(const struct lag_window *w, int64_t last_offset)
+static bool lag_recent_zero(const struct lag_window *w, int64_t last_offset)
 {
         for (size_t i = 0; i < w->h_n; i++)
                 if (w->head_hwm[i] <= last_offset)
@@ -217,18 +217,18 @@ static bool recent_lag_zero(const struct lag_window *w, int64_t last_offset)
         return false;
 }
 
-static bool offsets_rewound(const struct lag_window *w)
+static bool lag_offsets_rewound(const struct lag_window *w)
 {
         size_t n = w->s_n;
 
         for (size_t i = 1; i < n; i++) {
-                int64_t prev = w->s_off[w_slot(w, i - 1)];
+                int64_t prev = w->s_off[lag_window_slot(w, i - 1)];
                 bool reached = false;
 
-                if (w->s_off[w_slot(w, i)] >= prev)
+                if (w->s_off[lag_window_slot(w, i)] >= prev)
                         continue;
                 for (size_t j = i + 1; j < n && !reached; j++)
-                        reached = w->s_off[w_slot(w, j)] >= prev;
+                        reached = w->s_off[lag_window_slot(w, j)] >= prev;
                 if (!reached)
                         return true;
         }
@@ -248,9 +248,9 @@ enum lag_status lag_eval_partition(const struct lag_window *w, int64_t now_ms)
         first = lag_window_at(w, 0);
         last = lag_window_at(w, n - 1);
         if (now_ms - last.ts_ms > last.ts_ms - first.ts_ms &&
-            !recent_lag_zero(w, last.offset))
+            !lag_recent_zero(w, last.offset))
                 return LAG_STOP;
-        if (offsets_rewound(w))
+        if (lag_offsets_rewound(w))
                 return LAG_REWIND;
         for (size_t i = 0; i < n; i++) {
                 struct lag_sample s = lag_window_at(w, i);
@@ -304,7 +304,7 @@ enum lag_status lag_eval_group(const struct lag_window *const *ws, size_t n,
                                 out->maxlag = i;
                         }
                 }
-                if (lag_window_len(ws[i]) == w_cap(ws[i]))
+                if (lag_window_len(ws[i]) == lag_window_cap(ws[i]))
                         full++;
         }
         out->status = worst > LAG_ERR ? LAG_ERR : worst;
@@ -324,20 +324,20 @@ size_t lag_table_len(const struct lag_table *t)
         return t->n;
 }
 
-static size_t t_slot(const struct lag_table *t, size_t i)
+static size_t lag_table_slot(const struct lag_table *t, size_t i)
 {
         return (t->first + i) % LAG_TABLE_CAP;
 }
 
 struct lag_point lag_table_at(const struct lag_table *t, size_t i)
 {
-        size_t k = t_slot(t, i);
+        size_t k = lag_table_slot(t, i);
 
         return (struct lag_point){ t->base_offset + t->d_off[k], t->base_ms + t->d_ms[k] };
 }
 
 /* Drops the oldest point; the next one becomes the base. */
-static void t_drop_oldest(struct lag_table *t)
+static void lag_table_drop_oldest(struct lag_table *t)
 {
         uint32_t doff, dms;
 
@@ -350,27 +350,27 @@ static void t_drop_oldest(struct lag_table *t)
         t->base_offset += doff;
         t->base_ms += dms;
         for (size_t i = 0; i < t->n; i++) {
-                t->d_off[t_slot(t, i)] -= doff;
-                t->d_ms[t_slot(t, i)] -= dms;
+                t->d_off[lag_table_slot(t, i)] -= doff;
+                t->d_ms[lag_table_slot(t, i)] -= dms;
         }
 }
 
 /* Offsets and times are not below the newest point's. */
-static void table_append(struct lag_table *t, int64_t offset, int64_t ts_ms)
+static void lag_table_append(struct lag_table *t, int64_t offset, int64_t ts_ms)
 {
         size_t k;
 
         if (t->n == LAG_TABLE_CAP)
-                t_drop_oldest(t);
+                lag_table_drop_oldest(t);
         while (t->n && (offset - t->base_offset > (int64_t)UINT32_MAX ||
                         ts_ms - t->base_ms > (int64_t)UINT32_MAX))
-                t_drop_oldest(t);
+                lag_table_drop_oldest(t);
         if (t->n == 0) {
                 t->first = 0;
                 t->base_offset = offset;
                 t->base_ms = ts_ms;
         }
-        k = t_slot(t, t->n);
+        k = lag_table_slot(t, t->n);
         t->d_off[k] = (uint32_t)(offset - t->base_offset);
         t->d_ms[k] = (uint32_t)(ts_ms - t->base_ms);
         t->n++;
@@ -383,7 +383,7 @@ enum lag_add lag_table_add(struct lag_table *t, int64_t offset, int64_t ts_ms)
         if (offset < 0)
                 return LAG_ADD_REJECTED;
         if (t->n == 0) {
-                table_append(t, offset, ts_ms);
+                lag_table_append(t, offset, ts_ms);
                 return LAG_ADD_APPENDED;
         }
         last = lag_table_at(t, t->n - 1);
@@ -393,21 +393,21 @@ enum lag_add lag_table_add(struct lag_table *t, int64_t offset, int64_t ts_ms)
                 t->first = 0;
                 t->n = 0;
                 t->resets++;
-                table_append(t, offset, ts_ms);
+                lag_table_append(t, offset, ts_ms);
                 return LAG_ADD_RESET;
         }
         if (t->n >= 2 && offset == last.offset && lag_table_at(t, t->n - 2).offset == offset) {
                 /* Flat run: the newest point moves forward in time (taken
                  * out and appended again, so the time delta is checked). */
                 t->n--;
-                table_append(t, offset, ts_ms);
+                lag_table_append(t, offset, ts_ms);
                 return LAG_ADD_REPLACED;
         }
-        table_append(t, offset, ts_ms);
+        lag_table_append(t, offset, ts_ms);
         return LAG_ADD_APPENDED;
 }
 
-static double age_s(int64_t now_ms, double then_ms)
+static double lag_age_s(int64_t now_ms, double then_ms)
 {
         double d = ((double)now_ms - then_ms) / 1000.0;
 
@@ -442,7 +442,7 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
         oldest = lag_table_at(t, 0);
         if (committed < oldest.offset) {
                 r.why = "position older than the head history";
-                r.at_least = age_s(now_ms, (double)oldest.ts_ms);
+                r.at_least = lag_age_s(now_ms, (double)oldest.ts_ms);
                 return r;
         }
         /* Newest pair first: within a flat run the newest time wins. */
@@ -454,13 +454,13 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
                         continue;
                 if (committed > L.offset && max_gap_ms > 0 && R.ts_ms - L.ts_ms > max_gap_ms) {
                         r.why = "no head data around the position (polling gap)";
-                        r.at_least = age_s(now_ms, (double)R.ts_ms);
+                        r.at_least = lag_age_s(now_ms, (double)R.ts_ms);
                         return r;
                 }
                 at = (double)R.ts_ms - (double)(R.offset - committed) *
                      (double)(R.ts_ms - L.ts_ms) / (double)(R.offset - L.offset);
                 r.known = true;
-                r.seconds = age_s(now_ms, at);
+                r.seconds = lag_age_s(now_ms, at);
                 return r;
         }
         /* Not reached: oldest <= committed < newest and offsets never fall,
@@ -471,7 +471,7 @@ struct lag_seconds lag_seconds_eval(const struct lag_table *t, int64_t committed
 
 /* ---- Trend -------------------------------------------------------------------- */
 
-static struct lag_trend trend_make(double rate, double span_s, double cur)
+static struct lag_trend lag_trend_make(double rate, double span_s, double cur)
 {
         struct lag_trend t = { rate, LAG_DIR_STEADY, NAN, 0 };
 
@@ -487,7 +487,7 @@ static struct lag_trend trend_make(double rate, double span_s, double cur)
 }
 
 /* Seconds between the oldest sample ring_rate() would use and the newest. */
-static double ring_span_s(const struct ring *r, int64_t window_ms)
+static double lag_ring_span_s(const struct ring *r, int64_t window_ms)
 {
         int64_t newest;
         size_t first;
@@ -505,8 +505,8 @@ static double ring_span_s(const struct ring *r, int64_t window_ms)
 
 struct lag_trend lag_trend_ring(const struct ring *lag, int64_t window_ms)
 {
-        return trend_make(ring_rate(lag, window_ms), ring_span_s(lag, window_ms),
-                          ring_last(lag));
+        return lag_trend_make(ring_rate(lag, window_ms), lag_ring_span_s(lag, window_ms),
+                              ring_last(lag));
 }
 
 struct lag_trend lag_trend_window(const struct lag_window *w, int64_t window_ms)
@@ -520,6 +520,6 @@ struct lag_trend lag_trend_window(const struct lag_window *w, int64_t window_ms)
 
                 ring_push(&r, s.ts_ms, (double)s.lag);
         }
-        return trend_make(ring_rate(&r, window_ms), ring_span_s(&r, window_ms),
-                          cur >= 0 ? (double)cur : NAN);
+        return lag_trend_make(ring_rate(&r, window_ms), lag_ring_span_s(&r, window_ms),
+                              cur >= 0 ? (double)cur : NAN);
 }
