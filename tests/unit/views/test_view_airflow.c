@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "collectors/airflow.h"
+#include "collectors/airflow/airflow.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"

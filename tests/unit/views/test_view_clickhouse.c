@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "collectors/clickhouse.h"
+#include "collectors/clickhouse/clickhouse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"

@@ -22,7 +22,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
-#include "collectors/reconcile.h"
+#include "collectors/reconcile/reconcile.h"
 #include "core/snapshot.h"
 #include "clients/sql.h"
 #include "tu.h"
