@@ -76,7 +76,7 @@ static struct pg_data *bench_pg_data(size_t n)
         return d;
 }
 
-/* Frees what bench_pg_data made (we do not rely on pg_data_free, so the
+/* Frees what bench_pg_data made (we do not rely on postgres_data_free, so the
  * bench works against any collector version). */
 static void bench_pg_free(struct pg_data *d)
 {

@@ -103,7 +103,7 @@ static const struct threshold_def kc_thresholds[] = {
  * Data
  */
 
-struct kc_data *kc_data_new(void)
+struct kc_data *kafka_connect_data_new(void)
 {
         return xcalloc(1, sizeof(struct kc_data));
 }
@@ -129,7 +129,7 @@ static void kafka_connect_conn_done(struct kc_connector *c)
         memset(c, 0, sizeof *c);
 }
 
-void kc_data_free(struct kc_data *d)
+void kafka_connect_data_free(struct kc_data *d)
 {
         if (!d)
                 return;
@@ -141,7 +141,7 @@ void kc_data_free(struct kc_data *d)
         free(d);
 }
 
-const struct kc_connector *kc_find(const struct kc_data *d, const char *name)
+const struct kc_connector *kafka_connect_find(const struct kc_data *d, const char *name)
 {
         for (size_t i = 0; d && name && i < d->n_conns; i++)
                 if (d->conns[i].name && strcmp(d->conns[i].name, name) == 0)
@@ -164,7 +164,7 @@ static struct kc_connector *kafka_connect_add(struct kc_data *d, const char *nam
  * Helpers (pure)
  */
 
-char *kc_trace_head(const char *trace, int max_lines, size_t max_bytes)
+char *kafka_connect_trace_head(const char *trace, int max_lines, size_t max_bytes)
 {
         const char *p = trace;
         size_t n;
@@ -191,7 +191,7 @@ char *kc_trace_head(const char *trace, int max_lines, size_t max_bytes)
         return xstrndup(trace, n);
 }
 
-char *kc_url_segment(const char *s)
+char *kafka_connect_url_segment(const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";
         size_t n = strlen(s);
@@ -226,7 +226,7 @@ static char *kafka_connect_dup(const cJSON *o, const char *k, size_t max)
 
         if (!s || !*s)
                 return NULL;
-        return strlen(s) > max ? kc_trace_head(s, 1 << 30, max) : xstrdup(s);
+        return strlen(s) > max ? kafka_connect_trace_head(s, 1 << 30, max) : xstrdup(s);
 }
 
 static bool kafka_connect_html(const char *body, size_t len, const char *ctype)
@@ -241,8 +241,8 @@ static bool kafka_connect_html(const char *body, size_t len, const char *ctype)
         return i < len && body[i] == '<';
 }
 
-void kc_http_error(long status, const char *body, size_t len, const char *content_type,
-                   const char *what, struct err *err)
+void kafka_connect_http_error(long status, const char *body, size_t len, const char *content_type,
+                              const char *what, struct err *err)
 {
         cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
         const char *m = j ? kafka_connect_s(j, "message") : NULL;
@@ -339,7 +339,7 @@ static void kafka_connect_config_obj(const cJSON *cfg, struct kc_connector *c)
         c->topic_prefix = kafka_connect_dup(cfg, prefix, 256);
 }
 
-int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err)
+int kafka_connect_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len), *it;
         int rc = 0;
@@ -357,7 +357,7 @@ int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *e
                                 rc = -1;
                                 goto out;
                         }
-                        if (!kc_find(d, it->valuestring))
+                        if (!kafka_connect_find(d, it->valuestring))
                                 kafka_connect_add(d, it->valuestring);
                 }
                 d->expanded = false;
@@ -375,7 +375,8 @@ int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *e
                 const cJSON *info = cJSON_GetObjectItemCaseSensitive(it, "info");
                 struct kc_connector *c;
 
-                if (!it->string || !*it->string || !cJSON_IsObject(it) || kc_find(d, it->string))
+                if (!it->string || !*it->string || !cJSON_IsObject(it) ||
+                    kafka_connect_find(d, it->string))
                         continue;
                 c = kafka_connect_add(d, it->string);
                 if (cJSON_IsObject(info)) {
@@ -393,7 +394,8 @@ out:
         return rc;
 }
 
-int kc_parse_status(const char *json, size_t len, struct kc_connector *c, struct err *err)
+int kafka_connect_parse_status(const char *json, size_t len, struct kc_connector *c,
+                               struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
         int rc;
@@ -414,7 +416,8 @@ int kc_parse_status(const char *json, size_t len, struct kc_connector *c, struct
         return rc;
 }
 
-int kc_parse_config(const char *json, size_t len, struct kc_connector *c, struct err *err)
+int kafka_connect_parse_config(const char *json, size_t len, struct kc_connector *c,
+                               struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
 
@@ -429,7 +432,7 @@ int kc_parse_config(const char *json, size_t len, struct kc_connector *c, struct
         return 0;
 }
 
-int kc_parse_root(const char *json, size_t len, struct kc_data *d, struct err *err)
+int kafka_connect_parse_root(const char *json, size_t len, struct kc_data *d, struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
 
@@ -444,7 +447,7 @@ int kc_parse_root(const char *json, size_t len, struct kc_data *d, struct err *e
         return 0;
 }
 
-void kc_finish(struct kc_data *d, const struct cfg_strmap *slot_override)
+void kafka_connect_finish(struct kc_data *d, const struct cfg_strmap *slot_override)
 {
         for (size_t i = 0; i < d->n_conns; i++) {
                 struct kc_connector *c = &d->conns[i];
@@ -496,7 +499,7 @@ static int kafka_connect_get(struct kc_state *st, const struct coll_ctx *ctx, co
         const struct http_api api = {
                 .base = c->url, .accept = "Accept: application/json",
                 .user = c->user, .password = password,
-                .transport_code = KC_ERR_TRANSPORT, .status_error = kc_http_error,
+                .transport_code = KC_ERR_TRANSPORT, .status_error = kafka_connect_http_error,
         };
 
         return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
@@ -511,7 +514,7 @@ static int kafka_connect_fallback(struct kc_state *st, const struct coll_ctx *ct
 
         for (size_t i = 0; i < d->n_conns; i++) {
                 struct kc_connector *c = &d->conns[i];
-                char *seg = kc_url_segment(c->name), *path, what[192];
+                char *seg = kafka_connect_url_segment(c->name), *path, what[192];
                 struct http_response resp;
                 struct err e;
                 bool gone = false;
@@ -532,8 +535,8 @@ static int kafka_connect_fallback(struct kc_state *st, const struct coll_ctx *ct
                         if (rc == 1 && resp.status == 404) {
                                 gone = true;    /* deleted since the list */
                         } else if (rc == 0) {
-                                rc = step ? kc_parse_config(resp.body, resp.len, c, &e)
-                                          : kc_parse_status(resp.body, resp.len, c, &e);
+                                rc = step ? kafka_connect_parse_config(resp.body, resp.len, c, &e)
+                                          : kafka_connect_parse_status(resp.body, resp.len, c, &e);
                         }
                         if (rc != 0 && !gone && !c->error) {
                                 c->error = xstrdup(e.msg);
@@ -558,7 +561,7 @@ static enum coll_status kafka_connect_collect(struct kc_state *st, const struct 
                                               const char *pw, struct kc_data **out, struct err *err)
 {
         const struct kc_cfg *cfg = st->src->kind_cfg;
-        struct kc_data *d = kc_data_new();
+        struct kc_data *d = kafka_connect_data_new();
         struct http_response resp;
         bool degraded = false;
         struct err e;
@@ -571,26 +574,26 @@ static enum coll_status kafka_connect_collect(struct kc_state *st, const struct 
         if (rc != 0) {
                 if (rc > 0)
                         http_response_done(&resp);
-                kc_data_free(d);
+                kafka_connect_data_free(d);
                 return COLL_DOWN;
         }
-        rc = kc_parse_list(resp.body, resp.len, d, err);
+        rc = kafka_connect_parse_list(resp.body, resp.len, d, err);
         http_response_done(&resp);
         if (rc < 0) {
-                kc_data_free(d);
+                kafka_connect_data_free(d);
                 return COLL_DOWN;
         }
         if (rc == 1 && kafka_connect_fallback(st, ctx, pw, d, &degraded, err) != 0) {
-                kc_data_free(d);
+                kafka_connect_data_free(d);
                 return COLL_DOWN;
         }
         err_clear(&e);
         rc = kafka_connect_get(st, ctx, "/", "GET /", pw, &resp, &e);
         if (rc == 0)
-                kc_parse_root(resp.body, resp.len, d, &e);
+                kafka_connect_parse_root(resp.body, resp.len, d, &e);
         if (rc >= 0)
                 http_response_done(&resp);
-        kc_finish(d, &cfg->slot);
+        kafka_connect_finish(d, &cfg->slot);
         d->postgres_source = xstrdup(cfg->postgres.name);
         if (degraded) {
                 size_t bad = 0;
@@ -707,12 +710,12 @@ static enum coll_status kafka_connect_poll(void *state, const struct coll_ctx *c
 
 static void kafka_connect_data_free_op(void *data)
 {
-        kc_data_free(data);
+        kafka_connect_data_free(data);
 }
 
 static void kafka_connect_json_trace(cJSON *o, const char *trace)
 {
-        char *h = kc_trace_head(trace, KC_JSON_TRACE_LINES, KC_JSON_TRACE_BYTES);
+        char *h = kafka_connect_trace_head(trace, KC_JSON_TRACE_LINES, KC_JSON_TRACE_BYTES);
 
         json_add_str(o, "trace", h);
         free(h);
@@ -876,7 +879,7 @@ static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan
                 err_set(err, EINVAL, "no connector named");
                 return -1;
         }
-        seg = kc_url_segment(x->target);
+        seg = kafka_connect_url_segment(x->target);
         url = http_url_join(c->url, "");
         {
                 char *full = xasprintf("%s/connectors/%s%s", url, seg, suffix);
@@ -968,12 +971,12 @@ static void kafka_connect_act_restart_tasks(struct http_client *h, const struct 
         }
         free(path);
         if (resp.status != 200) {
-                kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
-                              "GET status", &res->err);
+                kafka_connect_http_error(resp.status, resp.body, resp.len, resp.content_type,
+                                         "GET status", &res->err);
                 http_response_done(&resp);
                 return;
         }
-        if (kc_parse_status(resp.body, resp.len, &k, &res->err) != 0) {
+        if (kafka_connect_parse_status(resp.body, resp.len, &k, &res->err) != 0) {
                 http_response_done(&resp);
                 kafka_connect_conn_done(&k);
                 return;
@@ -994,8 +997,9 @@ static void kafka_connect_act_restart_tasks(struct http_client *h, const struct 
                 free(path);
                 if (resp.status < 200 || resp.status > 299) {
                         snprintf(what, sizeof what, "restart task %d", k.tasks[i].id);
-                        kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
-                                      what, &res->err);
+                        kafka_connect_http_error(resp.status, resp.body, resp.len,
+                                                 resp.content_type,
+                                                 what, &res->err);
                         http_response_done(&resp);
                         kafka_connect_conn_done(&k);
                         return;
@@ -1035,7 +1039,7 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
                 http_client_free(h);
                 return;
         }
-        seg = kc_url_segment(x->target);
+        seg = kafka_connect_url_segment(x->target);
         restart = strcmp(plan->reqs[0].method, "POST") == 0;
         if (kafka_connect_act_send(h, x, pw, plan->reqs[0].method, plan->reqs[0].path, res, &resp,
                                    &res->err) != 0)
@@ -1046,8 +1050,8 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
                 goto out;
         }
         if (resp.status < 200 || resp.status > 299) {
-                kc_http_error(resp.status, resp.body, resp.len, resp.content_type,
-                              plan->reqs[0].path, &res->err);
+                kafka_connect_http_error(resp.status, resp.body, resp.len, resp.content_type,
+                                         plan->reqs[0].path, &res->err);
                 http_response_done(&resp);
                 goto out;
         }
@@ -1057,7 +1061,7 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
                 struct err e;
 
                 err_clear(&e);
-                if (kc_parse_status(resp.body, resp.len, &k, &e) == 0)
+                if (kafka_connect_parse_status(resp.body, resp.len, &k, &e) == 0)
                         kafka_connect_act_states(res, &k);
                 kafka_connect_conn_done(&k);
         }

@@ -66,10 +66,10 @@ struct kc_data {
         size_t  n_conns;
 };
 
-struct kc_data *kc_data_new(void);
-void kc_data_free(struct kc_data *d);  /* NULL-safe */
+struct kc_data *kafka_connect_data_new(void);
+void kafka_connect_data_free(struct kc_data *d);  /* NULL-safe */
 /* The connector named `name`, or NULL. */
-const struct kc_connector *kc_find(const struct kc_data *d, const char *name);
+const struct kc_connector *kafka_connect_find(const struct kc_data *d, const char *name);
 
 /* --- for tests: the pure parts of the collector ------------------------ */
 
@@ -83,26 +83,28 @@ const struct kc_connector *kc_find(const struct kc_data *d, const char *name);
  * a plain array of names (older Connect ignores expand) fills d->conns
  * with names only and returns 1, so the caller fetches each connector's
  * status and config. -1 with err set on anything else. */
-int kc_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err);
+int kafka_connect_parse_list(const char *json, size_t len, struct kc_data *d, struct err *err);
 /* GET /connectors/{name}/status (ConnectorStateInfo) into c. 0 or -1. */
-int kc_parse_status(const char *json, size_t len, struct kc_connector *c, struct err *err);
+int kafka_connect_parse_status(const char *json, size_t len, struct kc_connector *c,
+                               struct err *err);
 /* GET /connectors/{name}/config (a flat string map) into c. 0 or -1. */
-int kc_parse_config(const char *json, size_t len, struct kc_connector *c, struct err *err);
+int kafka_connect_parse_config(const char *json, size_t len, struct kc_connector *c,
+                               struct err *err);
 /* GET / into d->version. 0 or -1. */
-int kc_parse_root(const char *json, size_t len, struct kc_data *d, struct err *err);
+int kafka_connect_parse_root(const char *json, size_t len, struct kc_data *d, struct err *err);
 /* Fills slot/publication/topic_prefix defaults and the task counts, applies
  * the cfg `slot` override (may be NULL) and sorts. Call once after parsing. */
-void kc_finish(struct kc_data *d, const struct cfg_strmap *slot_override);
+void kafka_connect_finish(struct kc_data *d, const struct cfg_strmap *slot_override);
 /* Why a non-2xx answer failed, for err->msg: "HTTP 401 Unauthorized: check
  * user and password_env/password_file", Connect's {"error_code","message"}
  * text, or a note that the body is an HTML page. `what` names the request. */
-void kc_http_error(long status, const char *body, size_t len, const char *content_type,
-                   const char *what, struct err *err);
+void kafka_connect_http_error(long status, const char *body, size_t len, const char *content_type,
+                              const char *what, struct err *err);
 /* The first `max_lines` lines of a trace (at most max_bytes bytes, cut on a
  * UTF-8 boundary). Owned; NULL in, NULL out. */
-char *kc_trace_head(const char *trace, int max_lines, size_t max_bytes);
+char *kafka_connect_trace_head(const char *trace, int max_lines, size_t max_bytes);
 /* Percent-encodes a path segment (RFC 3986 unreserved kept). Owned. */
-char *kc_url_segment(const char *s);
+char *kafka_connect_url_segment(const char *s);
 
 /* --- the Connect pane (views/connect.c) ---------------------------------- */
 

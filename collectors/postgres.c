@@ -41,7 +41,7 @@
  * A failing overview or a lost connection makes the poll DOWN; a failing
  * later query (permissions, say) makes it DEGRADED with what was read.
  * Parsing is pure (pg_parse_*() over struct pg_rows), so tests feed it
- * fixtures; history is pure too (pg_history_apply()).
+ * fixtures; history is pure too (postgres_history_apply()).
  *
  * Alert rules (postgres_alerts; thresholds are configurable, defaults below):
  *   wal_level != logical                  warn  metric wal_level
@@ -143,7 +143,7 @@ static const char *postgres_hex32(const char *s, uint32_t *out)
         return s;
 }
 
-int pg_lsn_parse(const char *s, uint64_t *out)
+int postgres_lsn_parse(const char *s, uint64_t *out)
 {
         uint32_t hi, lo;
 
@@ -217,7 +217,7 @@ static char *postgres_dup(const char *v)
         return v ? xstrdup(v) : NULL;
 }
 
-int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err)
+int postgres_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
         int c_ver = postgres_col(r, "server_version"),
             c_num = postgres_col(r, "server_version_num");
@@ -270,7 +270,7 @@ static void postgres_slot_done(struct pg_slot *s)
         free(s->wal_status);
 }
 
-int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
+int postgres_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
         int c_name = postgres_col(r, "slot_name"), c_plugin = postgres_col(r, "plugin");
         int c_type = postgres_col(r, "slot_type"), c_db = postgres_col(r, "database");
@@ -280,7 +280,7 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
         int c_ret = postgres_col(r, "retained_bytes"), c_ws = postgres_col(r, "wal_status");
         int c_safe = postgres_col(r, "safe_wal_size"), c_inact = postgres_col(r, "inactive_ms");
         uint64_t cur = 0;
-        bool have_cur = pg_lsn_parse(d->current_lsn, &cur) == 0;
+        bool have_cur = postgres_lsn_parse(d->current_lsn, &cur) == 0;
 
         if (c_name < 0) {
                 err_set(err, EPROTO, "slots query: no slot_name column");
@@ -308,12 +308,12 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
                          sizeof s->confirmed_flush_lsn);
                 if (c_lag >= 0)
                         s->has_lag = postgres_i64(postgres_val(r, i, c_lag), &s->lag_bytes);
-                else if (have_cur && pg_lsn_parse(s->confirmed_flush_lsn, &lsn) == 0)
+                else if (have_cur && postgres_lsn_parse(s->confirmed_flush_lsn, &lsn) == 0)
                         s->has_lag = true, s->lag_bytes = (int64_t)(cur - lsn);
                 if (c_ret >= 0)
                         s->has_retained = postgres_i64(postgres_val(r, i, c_ret),
                                                        &s->retained_bytes);
-                else if (have_cur && pg_lsn_parse(s->restart_lsn, &lsn) == 0)
+                else if (have_cur && postgres_lsn_parse(s->restart_lsn, &lsn) == 0)
                         s->has_retained = true, s->retained_bytes = (int64_t)(cur - lsn);
                 s->wal_status = postgres_dup(postgres_val(r, i, c_ws));
                 s->has_safe_wal_size = postgres_i64(postgres_val(r, i, c_safe), &s->safe_wal_size);
@@ -330,7 +330,7 @@ int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err)
         return 0;
 }
 
-int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err)
+int postgres_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
         int c_name = postgres_col(r, "pubname"), c_all = postgres_col(r, "puballtables");
         int c_ins = postgres_col(r, "pubinsert"), c_upd = postgres_col(r, "pubupdate");
@@ -372,7 +372,7 @@ int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err
         return 0;
 }
 
-int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err)
+int postgres_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err)
 {
         int c_pid = postgres_col(r, "pid"), c_user = postgres_col(r, "usename");
         int c_app = postgres_col(r, "application_name"), c_addr = postgres_col(r, "client_addr");
@@ -425,7 +425,7 @@ static struct pg_data *postgres_data_new(void)
         return d;
 }
 
-void pg_data_free(struct pg_data *d)
+void postgres_data_free(struct pg_data *d)
 {
         if (!d)
                 return;
@@ -477,7 +477,7 @@ struct pg_history {
         size_t      n_slots;
 };
 
-struct pg_history *pg_history_new(void)
+struct pg_history *postgres_history_new(void)
 {
         struct pg_history *h = xcalloc(1, sizeof *h);
 
@@ -485,7 +485,7 @@ struct pg_history *pg_history_new(void)
         return h;
 }
 
-void pg_history_free(struct pg_history *h)
+void postgres_history_free(struct pg_history *h)
 {
         if (!h)
                 return;
@@ -511,13 +511,13 @@ static struct pg_slot_hist *postgres_history_slot(struct pg_history *h, const ch
         return hs;
 }
 
-void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms)
+void postgres_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms)
 {
         uint64_t lsn;
         size_t k = 0;
 
         d->wal_bytes_per_sec = NAN;
-        if (pg_lsn_parse(d->current_lsn, &lsn) == 0) {
+        if (postgres_lsn_parse(d->current_lsn, &lsn) == 0) {
                 if (h->have_lsn && lsn < h->lsn) {
                         /* Went backwards: another server (failover, restore).
                          * Start the rate over. */
@@ -724,8 +724,8 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
 
         *out = NULL;
         if (postgres_step(st, ctx, "overview", postgres_sql_overview(v), 0, NULL,
-                          pg_parse_overview, d, err) != 0) {
-                pg_data_free(d);
+                          postgres_parse_overview, d, err) != 0) {
+                postgres_data_free(d);
                 return COLL_DOWN;
         }
         if (d->server_version_num > 0)
@@ -740,7 +740,7 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         err_clear(&e);
         if (postgres_step(st, ctx, "slots", postgres_sql_slots(v), 1,
                           d->current_lsn[0] ? d->current_lsn : NULL,
-                          pg_parse_slots, d, &e) == 0) {
+                          postgres_parse_slots, d, &e) == 0) {
                 slots_ok = true;
         } else {
                 if (!st->pc.conn)
@@ -751,7 +751,7 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
 
         err_clear(&e);
         if (postgres_step(st, ctx, "publications", postgres_sql_publications(v), 0, NULL,
-                          pg_parse_publications, d, &e) != 0) {
+                          postgres_parse_publications, d, &e) != 0) {
                 if (!st->pc.conn)
                         goto down;
                 postgres_degrade(err, &e);
@@ -759,7 +759,8 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         }
 
         err_clear(&e);
-        if (postgres_step(st, ctx, "senders", postgres_sql_senders(v), 0, NULL, pg_parse_senders,
+        if (postgres_step(st, ctx, "senders", postgres_sql_senders(v), 0, NULL,
+                          postgres_parse_senders,
                           d, &e) != 0) {
                 if (!st->pc.conn)
                         goto down;
@@ -768,13 +769,13 @@ static enum coll_status postgres_collect(struct pg_state *st, const struct coll_
         }
 
         if (slots_ok)
-                pg_history_apply(st->hist, d, clock_mono_ms());
+                postgres_history_apply(st->hist, d, clock_mono_ms());
         *out = d;
         return status;
 
 down:
         err_set(err, e.code, "%s", e.msg);
-        pg_data_free(d);
+        postgres_data_free(d);
         return COLL_DOWN;
 }
 
@@ -821,7 +822,7 @@ static void *postgres_create(const struct source_cfg *src)
 
         st->src = src;
         pgconn_init(&st->pc, src->kind_cfg, src->timeout_ms, NULL);
-        st->hist = pg_history_new();
+        st->hist = postgres_history_new();
         return st;
 }
 
@@ -832,7 +833,7 @@ static void postgres_destroy(void *state)
         if (!st)
                 return;
         pgconn_close(&st->pc);
-        pg_history_free(st->hist);
+        postgres_history_free(st->hist);
         free(st);
 }
 
@@ -865,7 +866,7 @@ static enum coll_status postgres_poll(void *state, const struct coll_ctx *ctx, v
 
 static void postgres_data_free_op(void *data)
 {
-        pg_data_free(data);
+        postgres_data_free(data);
 }
 
 /* Rates to 0.1 byte/s so the JSON does not carry float noise. */
@@ -969,7 +970,8 @@ static void postgres_alerts(const struct source_cfg *src, const void *data, stru
 
                 if (s->has_lag) {
                         snprintf(what, sizeof what, "slot %s lag", s->name);
-                        health_check(out, src, "slot_lag_bytes", s->name, (double)s->lag_bytes, what);
+                        health_check(out, src, "slot_lag_bytes", s->name, (double)s->lag_bytes,
+                                     what);
                 }
                 if (s->has_retained) {
                         snprintf(what, sizeof what, "slot %s retained WAL", s->name);

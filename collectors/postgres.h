@@ -89,8 +89,8 @@ struct pg_data {
 };
 
 /* Parses "XXXXXXXX/XXXXXXXX" into a 64-bit position. Returns 0 or -1. Pure. */
-int pg_lsn_parse(const char *s, uint64_t *out);
-void pg_data_free(struct pg_data *d);   /* NULL-safe */
+int postgres_lsn_parse(const char *s, uint64_t *out);
+void postgres_data_free(struct pg_data *d);   /* NULL-safe */
 
 /* --- for tests: the pure parts of the collector ------------------------ */
 
@@ -107,21 +107,21 @@ struct pg_rows {
  * optional column reads as NULL, which is how older servers look). The
  * overview query has exactly one row. Strings are copied. Return 0, or -1
  * with err set when a required column is missing or the shape is wrong. */
-int pg_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err);
-int pg_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err);
-int pg_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err);
-int pg_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int postgres_parse_overview(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int postgres_parse_slots(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int postgres_parse_publications(const struct pg_rows *r, struct pg_data *d, struct err *err);
+int postgres_parse_senders(const struct pg_rows *r, struct pg_data *d, struct err *err);
 
 /* Per-source history the collector thread keeps between polls: the LSN for
- * WAL bytes/s and one lag/retained ring per slot name. pg_history_apply
+ * WAL bytes/s and one lag/retained ring per slot name. postgres_history_apply
  * records d's samples at monotonic time now_ms and fills d's derived
  * fields (wal_bytes_per_sec, wal_hist, lag_rate, retained_rate,
  * eta_lost_s, inactive_for_ms, lag_hist, retained_hist); slots no longer
  * present are forgotten. */
 struct pg_history;
-struct pg_history *pg_history_new(void);
-void pg_history_free(struct pg_history *h);             /* NULL-safe */
-void pg_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms);
+struct pg_history *postgres_history_new(void);
+void postgres_history_free(struct pg_history *h);             /* NULL-safe */
+void postgres_history_apply(struct pg_history *h, struct pg_data *d, int64_t now_ms);
 
 
 #endif

@@ -103,7 +103,7 @@ static const char *const prom_units[] = { "count", "bytes", "ms", "s", "rate" };
  * Parsing (pure)
  */
 
-double prom_value(const char *s)
+double prometheus_value(const char *s)
 {
         char *end;
         double v;
@@ -121,7 +121,7 @@ double prom_value(const char *s)
         return v;
 }
 
-int prom_limit_parse(const char *unit, const char *text, double *out, struct err *err)
+int prometheus_limit_parse(const char *unit, const char *text, double *out, struct err *err)
 {
         int64_t q;
         char *end;
@@ -151,7 +151,7 @@ int prom_limit_parse(const char *unit, const char *text, double *out, struct err
         return 0;
 }
 
-void prom_samples_free(struct prom_sample *s, size_t n)
+void prometheus_samples_free(struct prom_sample *s, size_t n)
 {
         for (size_t i = 0; s && i < n; i++) {
                 free(s[i].metric);
@@ -204,11 +204,11 @@ static void prometheus_push(struct prom_sample **out, size_t *n, const cJSON *me
         s->labels = metric ? prometheus_labels(metric) : xstrdup("");
         s->metric_obj = NULL;
         s->t = t->valuedouble;
-        s->v = prom_value(v->valuestring);
+        s->v = prometheus_value(v->valuestring);
 }
 
-int prom_parse(const char *body, size_t len, struct prom_sample **out, size_t *n,
-               struct err *err)
+int prometheus_parse(const char *body, size_t len, struct prom_sample **out, size_t *n,
+                     struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(body, len);
         const char *status, *rt;
@@ -261,7 +261,7 @@ int prom_parse(const char *body, size_t len, struct prom_sample **out, size_t *n
         return 0;
 }
 
-void prom_quorum_done(struct prom_quorum *q)
+void prometheus_quorum_done(struct prom_quorum *q)
 {
         for (size_t i = 0; i < q->n_voters; i++) {
                 free(q->voters[i].instance);
@@ -306,7 +306,7 @@ static void prometheus_member_add(struct prom_member **v, size_t *n, const struc
         m->lag = -1;
 }
 
-void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
+void prometheus_quorum_from(const char *body, size_t len, struct prom_quorum *q)
 {
         cJSON *root = cJSON_ParseWithLength(body, len);
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(
@@ -315,7 +315,7 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
         size_t nt = 0;
         int64_t leader_leo = -1;
 
-        prom_quorum_done(q);
+        prometheus_quorum_done(q);
         memset(q, 0, sizeof *q);
         q->leader_id = q->leader_epoch = q->high_watermark = -1;
         cJSON_ArrayForEach(it, res) {
@@ -324,7 +324,7 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
                                                       1);
                 const char *name = NULL, *job = NULL, *inst = NULL, *attr;
                 const cJSON *x;
-                double v = cJSON_IsString(val) ? prom_value(val->valuestring) : NAN;
+                double v = cJSON_IsString(val) ? prometheus_value(val->valuestring) : NAN;
                 struct prom_target *tg = NULL;
                 char key[256];
 
@@ -355,7 +355,7 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
                 }
                 if (((x = cJSON_GetObjectItemCaseSensitive(m, "node_id")) ||
                      (x = cJSON_GetObjectItemCaseSensitive(m, "broker_id"))) && cJSON_IsString(x))
-                        tg->id = prometheus_i64(prom_value(x->valuestring));
+                        tg->id = prometheus_i64(prometheus_value(x->valuestring));
                 if (strcmp(attr, "current_leader") == 0)
                         tg->leader = prometheus_i64(v);
                 else if (strcmp(attr, "current_epoch") == 0)
@@ -430,7 +430,7 @@ void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q)
         free(t);
 }
 
-void prom_data_free(struct prom_data *d)
+void prometheus_data_free(struct prom_data *d)
 {
         if (!d)
                 return;
@@ -440,7 +440,7 @@ void prom_data_free(struct prom_data *d)
                 free(d->series[i].error);
         }
         free(d->series);
-        prom_quorum_done(&d->quorum);
+        prometheus_quorum_done(&d->quorum);
         free(d);
 }
 
@@ -541,7 +541,7 @@ static int prometheus_ask(struct prom_state *st, const struct coll_ctx *ctx, con
                 http_response_done(&resp);
                 return -1;
         }
-        rc = prom_parse(resp.body, resp.len, out, n, err);
+        rc = prometheus_parse(resp.body, resp.len, out, n, err);
         if (rc != 0 && err->code == PROM_E_NOTPROM && resp.status != 200) {
                 char m[sizeof err->msg + 64];
 
@@ -573,7 +573,7 @@ static double prometheus_limit(const struct prom_query *q, const char *text)
         struct err e;
         double v;
 
-        return text && prom_limit_parse(q->unit, text, &v, &e) == 0 ? v : NAN;
+        return text && prometheus_limit_parse(q->unit, text, &v, &e) == 0 ? v : NAN;
 }
 
 static void prometheus_backfill(struct prom_state *st, const struct coll_ctx *ctx, const char *name,
@@ -597,7 +597,7 @@ static void prometheus_backfill(struct prom_state *st, const struct coll_ctx *ct
                         ring_push(prometheus_hist_get(st, sn), (int64_t)(s[i].t * 1000), s[i].v);
                         free(sn);
                 }
-                prom_samples_free(s, n);
+                prometheus_samples_free(s, n);
         }
         free(form);
 }
@@ -658,7 +658,7 @@ static enum coll_status prometheus_collect(struct prom_state *st, const struct c
                         }
                 }
                 if (rc == 0)
-                        prom_samples_free(s, n);
+                        prometheus_samples_free(s, n);
         }
         if (!c->quorum || strcmp(c->quorum, "off") != 0) {
                 struct prom_sample *s;
@@ -671,8 +671,8 @@ static enum coll_status prometheus_collect(struct prom_state *st, const struct c
                 err_clear(&e);
                 d->quorum_asked = true;
                 if (prometheus_ask(st, ctx, "/api/v1/query", form, &s, &n, &raw, &rl, &e) == 0) {
-                        prom_samples_free(s, n);
-                        prom_quorum_from(raw, rl, &d->quorum);
+                        prometheus_samples_free(s, n);
+                        prometheus_quorum_from(raw, rl, &d->quorum);
                         any_ok = true;
                 } else if (e.code == PROM_E_TRANSPORT || (!any_ok && e.code == PROM_E_NOTPROM)) {
                         free(form);
@@ -704,7 +704,8 @@ static int prometheus_validate(const struct source_cfg *src, struct err *err)
                         "exclusive pairs: set one of each at most");
                 return -1;
         }
-        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
+        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://",
+                                                                      8) != 0)) {
                 err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
                         "\"http://127.0.0.1:9090\"");
                 return -1;
@@ -733,7 +734,7 @@ static int prometheus_validate(const struct source_cfg *src, struct err *err)
                         return -1;
                 }
                 for (size_t w = 0; w < 2; w++)
-                        if (text[w] && prom_limit_parse(q->unit, text[w], &lim[w], &e) < 0) {
+                        if (text[w] && prometheus_limit_parse(q->unit, text[w], &lim[w], &e) < 0) {
                                 err_set(err, EINVAL, "queries[%zu].%s: %s", i, which[w], e.msg);
                                 return -1;
                         }
@@ -791,7 +792,7 @@ static enum coll_status prometheus_poll(void *state, const struct coll_ctx *ctx,
         s = prometheus_collect(st, ctx, d, err);
         if (s == COLL_DOWN) {
                 st->backfilled = false;
-                prom_data_free(d);
+                prometheus_data_free(d);
                 return s;
         }
         *data = d;
@@ -800,7 +801,7 @@ static enum coll_status prometheus_poll(void *state, const struct coll_ctx *ctx,
 
 static void prometheus_data_free_op(void *data)
 {
-        prom_data_free(data);
+        prometheus_data_free(data);
 }
 
 static void prometheus_json_i64(cJSON *o, const char *k, int64_t v)

@@ -21,7 +21,7 @@
 extern const struct collector_ops coll_prometheus_ops;
 
 /* One entry of `queries: [{name, expr, unit, warn, crit}]`. warn and crit
- * are kept as written and read in the query's unit by prom_limit_parse()
+ * are kept as written and read in the query's unit by prometheus_limit_parse()
  * (validate() has checked them). */
 struct prom_query {
         char *name;             /* unique in the source; the row's name */
@@ -85,7 +85,7 @@ struct prom_data {
         struct prom_quorum quorum;
 };
 
-void prom_data_free(struct prom_data *d);       /* NULL-safe */
+void prometheus_data_free(struct prom_data *d);       /* NULL-safe */
 
 /* --- for tests: the pure parts ------------------------------------------ */
 
@@ -100,25 +100,25 @@ struct prom_sample {
 
 /* Parses a /api/v1/query (vector or scalar) or /api/v1/query_range
  * (matrix; every point appended) answer into samples (owned array; free
- * with prom_samples_free). On an error envelope returns -1 with err->msg
+ * with prometheus_samples_free). On an error envelope returns -1 with err->msg
  * "<errorType>: <error>". */
-int prom_parse(const char *body, size_t len, struct prom_sample **out, size_t *n,
-               struct err *err);
-void prom_samples_free(struct prom_sample *s, size_t n);
+int prometheus_parse(const char *body, size_t len, struct prom_sample **out, size_t *n,
+                     struct err *err);
+void prometheus_samples_free(struct prom_sample *s, size_t n);
 /* "NaN", "+Inf", "-Inf", "12.5" → double. */
-double prom_value(const char *s);
+double prometheus_value(const char *s);
 
 /* The quorum from the raft metrics of an instant query result (both the
  * jmx_exporter `kafka_server_raft_metrics_*` and Strimzi
  * `kafka_server_raftmetrics_*` names). */
-void prom_quorum_from(const char *body, size_t len, struct prom_quorum *q);
-void prom_quorum_done(struct prom_quorum *q);
+void prometheus_quorum_from(const char *body, size_t len, struct prom_quorum *q);
+void prometheus_quorum_done(struct prom_quorum *q);
 
 /* A query's warn/crit text in its unit (NULL = count): a size for bytes
  * ("1GiB"), a duration for ms and s ("250ms", "1.5s"; the result in the
  * unit), a plain number otherwise ("100", "0.5", "-3"). Returns 0, or -1
  * with a reason in err. */
-int prom_limit_parse(const char *unit, const char *text, double *out, struct err *err);
+int prometheus_limit_parse(const char *unit, const char *text, double *out, struct err *err);
 
 /* The query the collector sends for the raft metrics. */
 extern const char prom_raft_query[];

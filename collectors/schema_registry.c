@@ -108,7 +108,8 @@ static int schema_registry_strcmp(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int sr_parse_subjects(const char *json, size_t len, char ***names, size_t *n, struct err *err)
+int schema_registry_parse_subjects(const char *json, size_t len, char ***names, size_t *n,
+                                   struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len), *it;
         size_t k = 0;
@@ -133,7 +134,7 @@ int sr_parse_subjects(const char *json, size_t len, char ***names, size_t *n, st
         return 0;
 }
 
-int sr_parse_versions(const char *json, size_t len, int64_t *count, struct err *err)
+int schema_registry_parse_versions(const char *json, size_t len, int64_t *count, struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
 
@@ -157,7 +158,8 @@ static bool schema_registry_int(const cJSON *o, const char *k, int64_t *out)
         return true;
 }
 
-int sr_parse_latest(const char *json, size_t len, struct sr_subject *s, struct err *err)
+int schema_registry_parse_latest(const char *json, size_t len, struct sr_subject *s,
+                                 struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
         const cJSON *t;
@@ -190,8 +192,8 @@ static long schema_registry_error_code(const cJSON *j)
                ? (long)c->valuedouble : 0;
 }
 
-void sr_http_error(long status, const char *body, size_t len, const char *content_type,
-                   const char *what, struct err *err)
+void schema_registry_http_error(long status, const char *body, size_t len, const char *content_type,
+                                const char *what, struct err *err)
 {
         cJSON *j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
@@ -212,12 +214,13 @@ void sr_http_error(long status, const char *body, size_t len, const char *conten
                 return;
         }
         /* Same wording as the Connect collector for 401/403. */
-        kc_http_error(status, body, len, content_type, what, err);
+        kafka_connect_http_error(status, body, len, content_type, what, err);
         err->code = SR_ERR_HTTP;
 }
 
-int sr_parse_config(long status, const char *json, size_t len, char **level, bool *inherited,
-                    struct err *err)
+int schema_registry_parse_config(long status, const char *json, size_t len, char **level,
+                                 bool *inherited,
+                                 struct err *err)
 {
         cJSON *root = cJSON_ParseWithLength(json, len);
         const cJSON *l;
@@ -248,7 +251,7 @@ int sr_parse_config(long status, const char *json, size_t len, char **level, boo
                 if (status >= 200 && status <= 299)
                         err_set(err, SR_ERR_BADJSON, "config: expected {\"compatibilityLevel\"}");
                 else
-                        sr_http_error(status, json, len, NULL, "config", err);
+                        schema_registry_http_error(status, json, len, NULL, "config", err);
         }
         return rc;
 }
@@ -274,7 +277,7 @@ static int schema_registry_get(struct sr_state *st, const struct coll_ctx *ctx, 
                 .base = c->url,
                 .accept = "Accept: application/vnd.schemaregistry.v1+json, application/json",
                 .user = c->user, .password = pw,
-                .transport_code = SR_ERR_TRANSPORT, .status_error = sr_http_error,
+                .transport_code = SR_ERR_TRANSPORT, .status_error = schema_registry_http_error,
         };
 
         return http_get_json_api(st->http, ctx, &api, path, what, resp, err);
@@ -294,7 +297,7 @@ static int schema_registry_subject_read(struct sr_state *st, const struct coll_c
                                         const char *pw,
                                         struct sr_subject *s, int64_t *sent, struct err *err)
 {
-        char *seg = kc_url_segment(s->name), *path, what[160];
+        char *seg = kafka_connect_url_segment(s->name), *path, what[160];
         struct http_response resp;
         struct sr_subject tmp = { 0 };
         int rc, out = 0;
@@ -317,7 +320,8 @@ static int schema_registry_subject_read(struct sr_state *st, const struct coll_c
                         char *lvl;
                         bool inh;
 
-                        rc = sr_parse_config(resp.status, resp.body, resp.len, &lvl, &inh, err);
+                        rc = schema_registry_parse_config(resp.status, resp.body, resp.len, &lvl,
+                                                          &inh, err);
                         if (rc == 0) {
                                 tmp.compatibility = lvl;
                                 tmp.inherited = inh;
@@ -329,9 +333,10 @@ static int schema_registry_subject_read(struct sr_state *st, const struct coll_c
                         out = resp.status == 404 && schema_registry_error_code(j) == 40401 ? 1 : -1;
                         cJSON_Delete(j);
                 } else if (step == 0) {
-                        out = sr_parse_versions(resp.body, resp.len, &tmp.versions, err);
+                        out = schema_registry_parse_versions(resp.body, resp.len, &tmp.versions,
+                                                             err);
                 } else {
-                        out = sr_parse_latest(resp.body, resp.len, &tmp, err);
+                        out = schema_registry_parse_latest(resp.body, resp.len, &tmp, err);
                 }
                 http_response_done(&resp);
         }
@@ -372,14 +377,14 @@ static enum coll_status schema_registry_collect(struct sr_state *st, const struc
         rc = schema_registry_get(st, ctx, "/subjects", "GET /subjects", pw, &resp, err);
         if (rc != 0)
                 goto down_resp;
-        rc = sr_parse_subjects(resp.body, resp.len, &names, &n, err);
+        rc = schema_registry_parse_subjects(resp.body, resp.len, &names, &n, err);
         http_response_done(&resp);
         if (rc != 0)
                 goto down;
         rc = schema_registry_get(st, ctx, "/config", "GET /config", pw, &resp, err);
         if (rc < 0)
                 goto down;
-        rc = sr_parse_config(resp.status, resp.body, resp.len, &lvl, &inh, err);
+        rc = schema_registry_parse_config(resp.status, resp.body, resp.len, &lvl, &inh, err);
         http_response_done(&resp);
         if (rc != 0 || !lvl) {
                 if (rc == 0)

@@ -59,19 +59,22 @@ void schema_registry_data_free(struct sr_data *d);   /* NULL-safe */
 #define SR_ERR_BADJSON   3
 
 /* GET /subjects: a list of names into *names (owned, sorted), *n. */
-int sr_parse_subjects(const char *json, size_t len, char ***names, size_t *n, struct err *err);
+int schema_registry_parse_subjects(const char *json, size_t len, char ***names, size_t *n,
+                                   struct err *err);
 /* GET /subjects/{s}/versions: the count of versions. */
-int sr_parse_versions(const char *json, size_t len, int64_t *count, struct err *err);
+int schema_registry_parse_versions(const char *json, size_t len, int64_t *count, struct err *err);
 /* GET /subjects/{s}/versions/latest: version, id, schemaType into s. */
-int sr_parse_latest(const char *json, size_t len, struct sr_subject *s, struct err *err);
+int schema_registry_parse_latest(const char *json, size_t len, struct sr_subject *s,
+                                 struct err *err);
 /* GET /config or /config/{s} answer with its status: 0 with *level owned
  * (compatibilityLevel), 0 with *level NULL and *inherited for 404 40408,
  * 1 for 404 40401 (subject not found), -1 with err set otherwise. */
-int sr_parse_config(long status, const char *json, size_t len, char **level, bool *inherited,
-                    struct err *err);
+int schema_registry_parse_config(long status, const char *json, size_t len, char **level,
+                                 bool *inherited,
+                                 struct err *err);
 /* Error text for a non-2xx answer: Schema Registry's {"error_code",
  * "message"}, 401/403 hints, HTML pages. */
-void sr_http_error(long status, const char *body, size_t len, const char *content_type,
-                   const char *what, struct err *err);
+void schema_registry_http_error(long status, const char *body, size_t len, const char *content_type,
+                                const char *what, struct err *err);
 
 #endif

@@ -32,19 +32,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = size - 1;
         copy = xmalloc(len ? len : 1);
         memcpy(copy, data + 1, len);
-        d = af_data_new();
+        d = airflow_data_new();
         err_clear(&err);
         switch (data[0] % 6) {
         case 0:
         case 1:
-                if (af_parse_dags(copy, len, data[0] % 2 ? AF_API_V2 : AF_API_V1, NULL, 0, d,
-                                  &pn, &total, &err) == 0)
+                if (airflow_parse_dags(copy, len, data[0] % 2 ? AF_API_V2 : AF_API_V1, NULL, 0, d,
+                                       &pn, &total, &err) == 0)
                         FZ_CHECK(d->n_dags <= pn);
                 else
                         FZ_CHECK(err.msg[0]);
                 break;
         case 2:
-                if (af_parse_dags(copy, len, AF_API_V1, globs, 2, d, &pn, &total, &err) == 0)
+                if (airflow_parse_dags(copy, len, AF_API_V1, globs, 2, d, &pn, &total, &err) == 0)
                         FZ_CHECK(d->n_dags <= pn);
                 break;
         case 3:
@@ -55,26 +55,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 d->n_dags = 1;
                 g = &d->dags[0];
                 g->dag_id = xstrdup("d");
-                if (af_parse_runs(copy, len, 1714651200000LL, true, g, &pn, &total, &older,
-                                  &err) == 0) {
+                if (airflow_parse_runs(copy, len, 1714651200000LL, true, g, &pn, &total, &older,
+                                       &err) == 0) {
                         FZ_CHECK(g->n_recent <= AF_RECENT && g->n_recent <= pn);
                         FZ_CHECK(!g->have_last || g->last_run.run_id);
                 }
-                if (af_parse_tasks(copy, len, g, &pn, &total, &err) == 0)
+                if (airflow_parse_tasks(copy, len, g, &pn, &total, &err) == 0)
                         FZ_CHECK(g->n_failed_tasks <= pn);
                 break;
         }
         default:
-                tok = af_parse_token(copy, len, &err);
+                tok = airflow_parse_token(copy, len, &err);
                 FZ_CHECK(tok || err.msg[0]);
                 free(tok);
                 break;
         }
         str = xstrndup(copy, len);
-        (void)af_time_parse(str);
-        free(af_url_escape(str));
+        (void)airflow_time_parse(str);
+        free(airflow_url_escape(str));
         free(str);
-        af_data_free(d);
+        airflow_data_free(d);
         free(copy);
         return 0;
 }

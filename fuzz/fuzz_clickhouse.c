@@ -38,34 +38,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Parsers get exactly len bytes, no terminator, like a response. */
         copy = xmalloc(len ? len : 1);
         memcpy(copy, body, len);
-        d = ch_data_new();
+        d = clickhouse_data_new();
         switch (data[0] % 10) {
-        case 0: ch_parse_caps(copy, len, &caps, &err); break;
-        case 1: ch_parse_overview(copy, len, d, &caps, &err); break;
-        case 2: ch_parse_latency(copy, len, d, &err); break;
-        case 3: ch_parse_rates(copy, len, d, &err); break;
-        case 4: ch_parse_slow(copy, len, d, &err); break;
-        case 5: ch_parse_tables(copy, len, d, &err); break;
-        case 6: ch_parse_merges(copy, len, d, &err); break;
-        case 7: ch_parse_replicas(copy, len, d, &err); break;
-        case 8: ch_parse_mt_settings(copy, len, d, &err); break;
-        default: ch_parse_counters(copy, len, &k, &err); break;
+        case 0: clickhouse_parse_caps(copy, len, &caps, &err); break;
+        case 1: clickhouse_parse_overview(copy, len, d, &caps, &err); break;
+        case 2: clickhouse_parse_latency(copy, len, d, &err); break;
+        case 3: clickhouse_parse_rates(copy, len, d, &err); break;
+        case 4: clickhouse_parse_slow(copy, len, d, &err); break;
+        case 5: clickhouse_parse_tables(copy, len, d, &err); break;
+        case 6: clickhouse_parse_merges(copy, len, d, &err); break;
+        case 7: clickhouse_parse_replicas(copy, len, d, &err); break;
+        case 8: clickhouse_parse_mt_settings(copy, len, d, &err); break;
+        default: clickhouse_parse_counters(copy, len, &k, &err); break;
         }
         for (size_t i = 0; i < d->n_slow; i++)
                 FZ_CHECK(strlen(d->slow[i].query) <= 200);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
-        if (ch_exception_parse(copy, len, &ex) == 0)
+        if (clickhouse_exception_parse(copy, len, &ex) == 0)
                 FZ_CHECK(ex.code > 0 && strlen(ex.msg) < sizeof ex.msg);
-        ch_response_check(200, copy, len, "pw", &err);
-        ch_response_check(500, copy, len, NULL, &err);
+        clickhouse_response_check(200, copy, len, "pw", &err);
+        clickhouse_response_check(500, copy, len, NULL, &err);
         free(copy);
 
         /* Masking works on C strings. */
         copy = xmalloc(len + 1);
         memcpy(copy, body, len);
         copy[len] = '\0';
-        shown = ch_query_display(copy, 200);
+        shown = clickhouse_query_display(copy, 200);
         FZ_CHECK(strlen(shown) <= 200);
         for (const char *p = shown; *p; p++)
                 FZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);

@@ -2,7 +2,7 @@
  * libFuzzer target: the PostgreSQL collector's pure parsers. The first byte
  * picks a parser; the rest is a tab-separated result (first line: column
  * names; "\N" is NULL), as the fixtures in tests/fixtures/postgres are.
- * The whole input is also fed to pg_lsn_parse and pg_dsn_mask.
+ * The whole input is also fed to postgres_lsn_parse and pg_dsn_mask.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size < 1)
                 return 0;
         text = xstrndup((const char *)data + 1, size - 1);
-        pg_lsn_parse(text, &lsn);
+        postgres_lsn_parse(text, &lsn);
         masked = pg_dsn_mask(text);
         free(masked);
         fz_split(text, &t);
@@ -90,19 +90,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 d = xcalloc(1, sizeof *d);
                 switch (data[0] % 4) {
                 case 0:
-                        pg_parse_overview(&rows, d, &e);
+                        postgres_parse_overview(&rows, d, &e);
                         break;
                 case 1:
-                        pg_parse_slots(&rows, d, &e);
+                        postgres_parse_slots(&rows, d, &e);
                         break;
                 case 2:
-                        pg_parse_publications(&rows, d, &e);
+                        postgres_parse_publications(&rows, d, &e);
                         break;
                 default:
-                        pg_parse_senders(&rows, d, &e);
+                        postgres_parse_senders(&rows, d, &e);
                         break;
                 }
-                pg_data_free(d);
+                postgres_data_free(d);
         }
         free(text);
         return 0;

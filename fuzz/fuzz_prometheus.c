@@ -2,11 +2,11 @@
  * libFuzzer target: the Prometheus collector's pure parsers. The first
  * byte picks what the rest (the body, not NUL-terminated, as a response
  * would be) goes through:
- *   0  prom_parse (query / query_range answers), then the samples as
+ *   0  prometheus_parse (query / query_range answers), then the samples as
  *      series in the JSON report, the summary and the alerts;
- *   1  prom_quorum_from (the raft metrics), then the quorum's JSON;
+ *   1  prometheus_quorum_from (the raft metrics), then the quorum's JSON;
  *   2  both on the same body, as the collector does for the raft query;
- *   3  prom_value and prom_limit_parse in every unit, on the body as a
+ *   3  prometheus_value and prometheus_limit_parse in every unit, on the body as a
  *      string.
  * Results must stay consistent: a failed parse leaves no samples and a
  * message, lags are -1 or >= 0, an available quorum has a leader or epoch
@@ -116,13 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0:
         case 2:
                 err_clear(&err);
-                if (prom_parse(copy, len, &s, &n, &err) == 0) {
+                if (prometheus_parse(copy, len, &s, &n, &err) == 0) {
                         FZ_CHECK(n == 0 || s);
                         for (size_t i = 0; i < n; i++)
                                 FZ_CHECK(s[i].labels && (!s[i].labels[0] ||
                                                          s[i].labels[0] == '{'));
                         fz_report(s, n, d);
-                        prom_samples_free(s, n);
+                        prometheus_samples_free(s, n);
                 } else {
                         FZ_CHECK(!s && n == 0 && err.msg[0]);
                 }
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         break;
                 /* fall through */
         case 1:
-                prom_quorum_from(copy, len, &d->quorum);
+                prometheus_quorum_from(copy, len, &d->quorum);
                 fz_quorum(&d->quorum);
                 d->quorum_asked = true;
                 fz_report(NULL, 0, d);
@@ -138,11 +138,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 3: {
                 char *str = xstrndup(copy, len);
 
-                v = prom_value(str);
+                v = prometheus_value(str);
                 (void)v;
                 for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
                         err_clear(&err);
-                        if (prom_limit_parse(units[i], str, &v, &err) == 0)
+                        if (prometheus_limit_parse(units[i], str, &v, &err) == 0)
                                 FZ_CHECK(isfinite(v));
                         else
                                 FZ_CHECK(err.msg[0]);
@@ -151,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
         }
         }
-        prom_data_free(d);
+        prometheus_data_free(d);
         free(copy);
         return 0;
 }

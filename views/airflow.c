@@ -66,7 +66,7 @@ static void view_airflow_ago(int64_t now, int64_t t, char *buf, size_t n)
 
 static bool view_airflow_last_failed(const struct af_dag *g)
 {
-        return g->have_last && af_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
+        return g->have_last && airflow_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
@@ -87,10 +87,10 @@ static void view_airflow_row(const struct view_data *d, const struct source_cfg 
         if (g->have_last) {
                 const char *st = g->last_run.state ? g->last_run.state : "none";
 
-                table_cell_set(row, AFV_STATE, g->paused ? ROLE_DIM : af_state_role(st), "%s",
+                table_cell_set(row, AFV_STATE, g->paused ? ROLE_DIM : airflow_state_role(st), "%s",
                                st);
                 if (!g->paused)
-                        sev = af_state_sev(st);
+                        sev = airflow_state_sev(st);
                 view_airflow_ago(ad->now, g->last_run.start >= 0 ? g->last_run.start
                                                         : g->last_run.logical_date,
                                  buf, sizeof buf);
@@ -260,7 +260,8 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                 fmt_rfc3339_or_dash(r->logical_date, buf, sizeof buf);
                 fmt_rfc3339_or_dash(r->start, b2, sizeof b2);
                 fmt_seconds_or_dash(r->duration_s, b3, sizeof b3);
-                tlines_add(out, af_state_role(r->state), "  %-16s", r->state ? r->state : "none");
+                tlines_add(out, airflow_state_role(r->state), "  %-16s",
+                           r->state ? r->state : "none");
                 tlines_seg(out, ROLE_DEFAULT, " %-24.24s %-20.19s %9s  %s", buf, b2, b3,
                            r->run_id);
         }
@@ -279,7 +280,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
                         const struct af_task *t = &g->failed_tasks[i];
 
                         fmt_seconds_or_dash(t->duration_s, b3, sizeof b3);
-                        tlines_add(out, af_state_role(t->state), "  %-16s", t->state);
+                        tlines_add(out, airflow_state_role(t->state), "  %-16s", t->state);
                         if (t->map_index >= 0)
                                 tlines_seg(out, ROLE_DEFAULT, " %s[%d]  try %d  %s", t->task_id,
                                            t->map_index, t->try_number, b3);

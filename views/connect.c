@@ -420,7 +420,7 @@ static void view_connect_detail_connector(const struct view_data *d, const struc
                                           const struct kc_data *kd, const char *name,
                                           struct tlines *out)
 {
-        const struct kc_connector *c = kc_find(kd, name);
+        const struct kc_connector *c = kafka_connect_find(kd, name);
 
         tlines_add(out, ROLE_TITLE, "Connector %s", name);
         tlines_seg(out, ROLE_DIM, "  on %s", src->name);

@@ -116,12 +116,12 @@ static const char *const af_run_names[AF_RUN__COUNT] = {
         "queued", "running", "success", "failed", "other",
 };
 
-const char *af_run_state_name(enum af_run_state s)
+const char *airflow_run_state_name(enum af_run_state s)
 {
         return (unsigned)s < AF_RUN__COUNT ? af_run_names[s] : "other";
 }
 
-enum af_run_state af_run_state_parse(const char *s)
+enum af_run_state airflow_run_state_parse(const char *s)
 {
         for (int i = 0; s && i < AF_RUN_OTHER; i++)
                 if (strcmp(s, af_run_names[i]) == 0)
@@ -151,7 +151,7 @@ static const struct {
         { "none",               SEV_OK,   ROLE_DIM },
 };
 
-enum severity af_state_sev(const char *state)
+enum severity airflow_state_sev(const char *state)
 {
         for (size_t i = 0; i < LO_ARRAY_LEN(af_states); i++)
                 if (strcmp(state ? state : "none", af_states[i].state) == 0)
@@ -159,7 +159,7 @@ enum severity af_state_sev(const char *state)
         return SEV_OK;
 }
 
-enum theme_role af_state_role(const char *state)
+enum theme_role airflow_state_role(const char *state)
 {
         for (size_t i = 0; i < LO_ARRAY_LEN(af_states); i++)
                 if (strcmp(state ? state : "none", af_states[i].state) == 0)
@@ -171,12 +171,12 @@ enum theme_role af_state_role(const char *state)
  * Data
  */
 
-struct af_data *af_data_new(void)
+struct af_data *airflow_data_new(void)
 {
         return xcalloc(1, sizeof(struct af_data));
 }
 
-void af_data_free(struct af_data *d)
+void airflow_data_free(struct af_data *d)
 {
         if (!d)
                 return;
@@ -269,7 +269,7 @@ int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *e
         if (airflow_send(st, ctx, "POST", "/auth/token", body, NULL, NULL, NULL, &resp, err) == 0) {
                 if (resp.status == 200 || resp.status == 201) {
                         free(st->token);
-                        st->token = af_parse_token(resp.body, resp.len, err);
+                        st->token = airflow_parse_token(resp.body, resp.len, err);
                         rc = st->token ? 0 : -1;
                 } else {
                         err_set(err, AF_E_AUTH, "POST /auth/token: HTTP %ld %s: check user "
@@ -461,8 +461,8 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 airflow_tasks_copy(g, t);
                 return 0;
         }
-        did = af_url_escape(g->dag_id);
-        rid = af_url_escape(g->failed_run_id);
+        did = airflow_url_escape(g->dag_id);
+        rid = airflow_url_escape(g->failed_run_id);
         for (int page = 0; page < AF_MAX_TASK_PAGES; page++) {
                 struct http_response resp;
                 char *path = xasprintf("/dags/%s/dagRuns/%s/taskInstances?limit=%d&offset=%zu",
@@ -471,7 +471,7 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 rc = airflow_get(st, ctx, path, "task instances", &resp, err);
                 free(path);
                 if (rc == 0) {
-                        rc = af_parse_tasks(resp.body, resp.len, g, &page_n, &total, err);
+                        rc = airflow_parse_tasks(resp.body, resp.len, g, &page_n, &total, err);
                         http_response_done(&resp);
                 }
                 if (rc != 0)
@@ -507,7 +507,7 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
 static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
                         struct af_dag *g, struct err *err)
 {
-        char *did = af_url_escape(g->dag_id);
+        char *did = airflow_url_escape(g->dag_id);
         size_t off = 0, page_n, total = 0;
         bool older;
         int rc = 0;
@@ -521,8 +521,8 @@ static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct 
                 rc = airflow_get(st, ctx, path, "DAG runs", &resp, err);
                 free(path);
                 if (rc == 0) {
-                        rc = af_parse_runs(resp.body, resp.len, d->now, page == 0, g, &page_n,
-                                           &total, &older, err);
+                        rc = airflow_parse_runs(resp.body, resp.len, d->now, page == 0, g, &page_n,
+                                                &total, &older, err);
                         http_response_done(&resp);
                 }
                 if (rc != 0)
@@ -558,9 +558,9 @@ static enum coll_status airflow_collect(struct af_state *st, const struct coll_c
                 free(path);
                 if (rc != 0)
                         return COLL_DOWN;
-                rc = af_parse_dags(resp.body, resp.len, st->api,
-                                   (const char *const *)c->dags.v, c->dags.n, d, &page_n,
-                                   &total, err);
+                rc = airflow_parse_dags(resp.body, resp.len, st->api,
+                                        (const char *const *)c->dags.v, c->dags.n, d, &page_n,
+                                        &total, err);
                 http_response_done(&resp);
                 if (rc != 0)
                         return COLL_DOWN;
@@ -575,7 +575,7 @@ static enum coll_status airflow_collect(struct af_state *st, const struct coll_c
         for (size_t i = 0; i < d->n_dags; i++) {
                 struct af_dag *g = &d->dags[i];
 
-                g->overdue_s = af_overdue_s(g, d->now);
+                g->overdue_s = airflow_overdue_s(g, d->now);
                 err_clear(&e);
                 if (airflow_runs(st, ctx, d, g, &e) != 0) {
                         if (e.code == AF_E_TRANSPORT) {
@@ -634,7 +634,8 @@ static int airflow_validate(const struct source_cfg *src, struct err *err)
                 err_set(err, EINVAL, "password_env and password_file are exclusive: set only one");
                 return -1;
         }
-        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)) {
+        if (!c->url || (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://",
+                                                                      8) != 0)) {
                 err_set(err, EINVAL, "url must start with http:// or https://, e.g. "
                         "\"http://127.0.0.1:8080\"");
                 return -1;
@@ -720,7 +721,7 @@ static enum coll_status airflow_poll(void *state, const struct coll_ctx *ctx, vo
                 err_set(err, ENOMEM, "libcurl could not create a handle");
                 return COLL_DOWN;
         }
-        d = af_data_new();
+        d = airflow_data_new();
         d->now = clock_wall_ms();
         st->requests = 0;
         s = airflow_collect(st, ctx, d, err);
@@ -728,7 +729,7 @@ static enum coll_status airflow_poll(void *state, const struct coll_ctx *ctx, vo
         if (s == COLL_DOWN) {
                 /* Detect again next time: the server may have been upgraded. */
                 st->api = AF_API_UNKNOWN;
-                af_data_free(d);
+                airflow_data_free(d);
                 return s;
         }
         *data = d;
@@ -737,7 +738,7 @@ static enum coll_status airflow_poll(void *state, const struct coll_ctx *ctx, vo
 
 static void airflow_data_free_op(void *data)
 {
-        af_data_free(data);
+        airflow_data_free(data);
 }
 
 static void airflow_json_num(cJSON *o, const char *k, double v)
@@ -836,7 +837,7 @@ static void airflow_alerts(const struct source_cfg *src, const void *data, struc
                                    g->dag_id);
                 if (g->paused)
                         continue;
-                if (g->have_last && af_run_state_parse(g->last_run.state) == AF_RUN_FAILED)
+                if (g->have_last && airflow_run_state_parse(g->last_run.state) == AF_RUN_FAILED)
                         health_add(out, SEV_CRIT, src, "last_run_failed", g->dag_id, NAN, NAN,
                                    "DAG %s last run %s failed%s%s", g->dag_id,
                                    g->last_run.run_id,
@@ -875,7 +876,7 @@ static void airflow_summary(const void *data, char *buf, size_t n)
 
                 paused += g->paused;
                 failed += !g->paused && g->have_last &&
-                          af_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
+                          airflow_run_state_parse(g->last_run.state) == AF_RUN_FAILED;
                 f24 += g->runs_24h[AF_RUN_FAILED];
                 running += g->running;
                 overdue += g->overdue_s > 0;

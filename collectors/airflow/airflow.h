@@ -44,15 +44,15 @@ enum af_api { AF_API_UNKNOWN = 0, AF_API_V1, AF_API_V2 };
 enum af_run_state { AF_RUN_QUEUED, AF_RUN_RUNNING, AF_RUN_SUCCESS, AF_RUN_FAILED,
                     AF_RUN_OTHER, AF_RUN__COUNT };
 
-const char *af_run_state_name(enum af_run_state s);     /* "queued", ..., "other" */
-enum af_run_state af_run_state_parse(const char *s);    /* NULL/unknown: AF_RUN_OTHER */
+const char *airflow_run_state_name(enum af_run_state s);     /* "queued", ..., "other" */
+enum af_run_state airflow_run_state_parse(const char *s);    /* NULL/unknown: AF_RUN_OTHER */
 /* Severity and theme role of a run or task-instance state string (NULL =
  * task "no status"). failed: crit; upstream_failed, up_for_retry,
  * restarting, shutdown: warn; the rest ok. Roles: failed crit, the warn
  * ones warn, running/success ok, queued/scheduled/deferred/none/skipped/
  * removed/up_for_reschedule dim, unknown states default. */
-enum severity af_state_sev(const char *state);
-enum theme_role af_state_role(const char *state);
+enum severity airflow_state_sev(const char *state);
+enum theme_role airflow_state_role(const char *state);
 
 struct af_run {
         char   *run_id;
@@ -107,14 +107,14 @@ struct af_data {
         size_t  n_notes;
 };
 
-void af_data_free(struct af_data *d);           /* NULL-safe */
-struct af_data *af_data_new(void);
+void airflow_data_free(struct af_data *d);           /* NULL-safe */
+struct af_data *airflow_data_new(void);
 
 /* --- for tests: the pure parts ------------------------------------------ */
 
 /* "2024-05-01T02:00:00+00:00", "...02.30Z", "...00.123456+02:00" → wall
  * ms; -1 for NULL or anything else. */
-int64_t af_time_parse(const char *s);
+int64_t airflow_time_parse(const char *s);
 
 /* Parsers over response bodies (pure; len bytes, not NUL-terminated).
  * Return 0, or -1 with err set (not JSON, truncated, wrong shape, or an
@@ -123,25 +123,25 @@ int64_t af_time_parse(const char *s);
 /* A DAG list page: appends the DAGs matching `globs` (n_globs 0 = all) to
  * d->dags and sets *total (total_entries) and *page_n (DAGs on the page,
  * matching or not). */
-int af_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
-                  size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
-                  struct err *err);
+int airflow_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
+                       size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
+                       struct err *err);
 /* A dagRuns page (newest first) into g, relative to `now`: last run,
  * recent runs, 24 h counts, running/queued, the most recent failed run.
  * `first` resets g's run fields. Sets *page_n, *total and *older (the
  * page reached runs older than 24 h, so no further page is needed). */
-int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
-                  size_t *page_n, size_t *total, bool *older, struct err *err);
+int airflow_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
+                       size_t *page_n, size_t *total, bool *older, struct err *err);
 /* A taskInstances page: appends the failed and upstream_failed TIs to g. */
-int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
-                   size_t *total, struct err *err);
+int airflow_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
+                        size_t *total, struct err *err);
 /* POST /auth/token answer: the owned access_token, or NULL with err set. */
-char *af_parse_token(const char *body, size_t len, struct err *err);
+char *airflow_parse_token(const char *body, size_t len, struct err *err);
 /* Lateness of g at `now`, from next_due; -1 when paused, unscheduled or
  * unknown. */
-int64_t af_overdue_s(const struct af_dag *g, int64_t now);
+int64_t airflow_overdue_s(const struct af_dag *g, int64_t now);
 /* "a/b c" → "a%2Fb%20c" (RFC 3986 unreserved kept). Owned. */
-char *af_url_escape(const char *s);
+char *airflow_url_escape(const char *s);
 
 /* --- the Airflow pane (views/airflow.c) ---------------------------------- */
 

@@ -121,7 +121,7 @@ static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action
                 cJSON_AddObjectToObject(o, "conf");
         body = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
-        dag = af_url_escape(x->target);
+        dag = airflow_url_escape(x->target);
         tail = xasprintf("/dags/%s/dagRuns", dag);
         rc = airflow_act_plan(x, st, plan, "POST", tail, body, err);
         free(tail);
@@ -142,7 +142,7 @@ static int airflow_act_prepare_pause(const struct action_ctx *x, struct action_p
                 return -1;
         st = airflow_act_state(x->src);
         if (airflow_detect(st, x->cc, err) == 0) {
-                dag = af_url_escape(x->target);
+                dag = airflow_url_escape(x->target);
                 tail = xasprintf("/dags/%s%s", dag,
                                  st->api == AF_API_V1 ? "?update_mask=is_paused" : "");
                 rc = airflow_act_plan(x, st, plan, "PATCH", tail,
@@ -227,7 +227,7 @@ static int airflow_act_prepare_clear(const struct action_ctx *x, struct action_p
         st = airflow_act_state(x->src);
         if (airflow_detect(st, x->cc, err) != 0)
                 goto out;
-        dag = af_url_escape(x->target);
+        dag = airflow_url_escape(x->target);
         if (!(run = airflow_act_last_failed(st, x->cc, dag, err)))
                 goto out;
         /* Airflow's own dry run: what would be cleared. */

@@ -8,7 +8,7 @@
  * Small pure helpers
  */
 
-int64_t af_time_parse(const char *s)
+int64_t airflow_time_parse(const char *s)
 {
         struct tm tm;
         int y, mo, d, h, mi, se, n = 0, oh = 0, om = 0;
@@ -60,7 +60,7 @@ int64_t af_time_parse(const char *s)
         return t * 1000 + (int64_t)llround(frac * 1000.0);
 }
 
-char *af_url_escape(const char *s)
+char *airflow_url_escape(const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";
         size_t n = strlen(s);
@@ -81,7 +81,7 @@ char *af_url_escape(const char *s)
         return o;
 }
 
-int64_t af_overdue_s(const struct af_dag *g, int64_t now)
+int64_t airflow_overdue_s(const struct af_dag *g, int64_t now)
 {
         if (g->paused || !g->schedule || g->next_due < 0)
                 return -1;
@@ -253,9 +253,9 @@ void airflow_dag_done(struct af_dag *g)
         free(g->failed_tasks);
 }
 
-int af_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
-                  size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
-                  struct err *err)
+int airflow_parse_dags(const char *body, size_t len, enum af_api api, const char *const *globs,
+                       size_t n_globs, struct af_data *d, size_t *page_n, size_t *total,
+                       struct err *err)
 {
         cJSON *root;
         const cJSON *a = airflow_list(body, len, "dags", "DAG list", total, &root, err), *it;
@@ -293,7 +293,7 @@ int af_parse_dags(const char *body, size_t len, enum af_api api, const char *con
                         for (size_t k = 0; k < LO_ARRAY_LEN(keys_v1) && !due; k++)
                                 due = airflow_jstr(it, keys_v1[k]);
                 }
-                g->next_due = af_time_parse(due);
+                g->next_due = airflow_time_parse(due);
                 g->overdue_s = -1;
                 ring_init(&g->dur_hist);
         }
@@ -314,9 +314,9 @@ static void airflow_run_from_json(const cJSON *o, struct af_run *r)
                 ld = airflow_jstr(o, "execution_date");
         if (!ld)
                 ld = airflow_jstr(o, "run_after");
-        r->logical_date = af_time_parse(ld);
-        r->start = af_time_parse(airflow_jstr(o, "start_date"));
-        r->end = af_time_parse(airflow_jstr(o, "end_date"));
+        r->logical_date = airflow_time_parse(ld);
+        r->start = airflow_time_parse(airflow_jstr(o, "start_date"));
+        r->end = airflow_time_parse(airflow_jstr(o, "end_date"));
         if (r->start >= 0 && r->end >= r->start)
                 r->duration_s = (double)(r->end - r->start) / 1000.0;
         else if (isfinite(dur) && r->end >= 0)
@@ -333,8 +333,8 @@ static void airflow_run_copy(struct af_run *dst, const struct af_run *src)
         dst->run_type = xstrdup(src->run_type);
 }
 
-int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
-                  size_t *page_n, size_t *total, bool *older, struct err *err)
+int airflow_parse_runs(const char *body, size_t len, int64_t now, bool first, struct af_dag *g,
+                       size_t *page_n, size_t *total, bool *older, struct err *err)
 {
         cJSON *root;
         const cJSON *a = airflow_list(body, len, "dag_runs", "DAG runs", total, &root, err), *it;
@@ -369,7 +369,7 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
                         airflow_run_done(&r);
                         continue;
                 }
-                s = af_run_state_parse(r.state);
+                s = airflow_run_state_parse(r.state);
                 at = r.start >= 0 ? r.start : r.logical_date;
                 if (!g->have_last) {
                         airflow_run_copy(&g->last_run, &r);
@@ -396,8 +396,8 @@ int af_parse_runs(const char *body, size_t len, int64_t now, bool first, struct 
         return 0;
 }
 
-int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
-                   size_t *total, struct err *err)
+int airflow_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_n,
+                        size_t *total, struct err *err)
 {
         cJSON *root;
         const cJSON *a = airflow_list(body, len, "task_instances", "task instances", total, &root,
@@ -427,7 +427,7 @@ int af_parse_tasks(const char *body, size_t len, struct af_dag *g, size_t *page_
         return 0;
 }
 
-char *af_parse_token(const char *body, size_t len, struct err *err)
+char *airflow_parse_token(const char *body, size_t len, struct err *err)
 {
         cJSON *root = airflow_json(body, len, "token", err);
         const char *t;

@@ -240,7 +240,7 @@ static int clickhouse_request(struct http_client *client, const struct ch_cfg *c
                 return -1;
         }
         free(url);
-        if (ch_response_check(out->status, out->body, out->len, password, err) != 0) {
+        if (clickhouse_response_check(out->status, out->body, out->len, password, err) != 0) {
                 if (settings && err->code == 164)
                         *settings_refused = true;
                 http_response_done(out);
@@ -312,7 +312,7 @@ static const char ch_sql_mt_settings[] =
  * Data and history
  */
 
-struct ch_data *ch_data_new(void)
+struct ch_data *clickhouse_data_new(void)
 {
         struct ch_data *d = xcalloc(1, sizeof *d);
 
@@ -335,7 +335,7 @@ struct ch_data *ch_data_new(void)
         return d;
 }
 
-void ch_data_free(struct ch_data *d)
+void clickhouse_data_free(struct ch_data *d)
 {
         if (!d)
                 return;
@@ -362,7 +362,7 @@ struct ch_history {
         struct ring p50, p95, p99, qps, failed, rows, bytes, mem;
 };
 
-struct ch_history *ch_history_new(void)
+struct ch_history *clickhouse_history_new(void)
 {
         struct ch_history *h = xcalloc(1, sizeof *h);
 
@@ -377,7 +377,7 @@ struct ch_history *ch_history_new(void)
         return h;
 }
 
-void ch_history_free(struct ch_history *h)
+void clickhouse_history_free(struct ch_history *h)
 {
         free(h);
 }
@@ -393,8 +393,8 @@ static double clickhouse_delta_rate(int64_t cur, int64_t prev, int64_t minus, do
         return v < 0 ? 0 : v;
 }
 
-void ch_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_counters *k,
-                      const struct ch_caps *c, int64_t own_queries, int64_t now_ms)
+void clickhouse_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_counters *k,
+                              const struct ch_caps *c, int64_t own_queries, int64_t now_ms)
 {
         if (k && k->memory >= 0)
                 d->memory_bytes = k->memory;
@@ -520,7 +520,7 @@ static int clickhouse_discover(struct ch_state *st, const struct coll_ctx *ctx, 
 
         if (clickhouse_run(st, ctx, "system.columns", ch_sql_columns, pw, &resp, err) != 0)
                 return -1;
-        if (ch_parse_caps(resp.body, resp.len, &caps, err) != 0) {
+        if (clickhouse_parse_caps(resp.body, resp.len, &caps, err) != 0) {
                 http_response_done(&resp);
                 return -1;
         }
@@ -529,10 +529,10 @@ static int clickhouse_discover(struct ch_state *st, const struct coll_ctx *ctx, 
         if (caps.has_mt_settings &&
             clickhouse_run(st, ctx, "merge_tree_settings", ch_sql_mt_settings, pw, &resp,
                            err) == 0) {
-                tmp = ch_data_new();
-                if (ch_parse_mt_settings(resp.body, resp.len, tmp, err) == 0)
+                tmp = clickhouse_data_new();
+                if (clickhouse_parse_mt_settings(resp.body, resp.len, tmp, err) == 0)
                         st->parts_limit = tmp->parts_to_delay_insert;
-                ch_data_free(tmp);
+                clickhouse_data_free(tmp);
                 http_response_done(&resp);
         }
         err_clear(err);
@@ -554,7 +554,7 @@ static int clickhouse_counters_step(struct ch_state *st, const struct coll_ctx *
         free(sql);
         if (rc != 0)
                 return -1;
-        rc = ch_parse_counters(resp.body, resp.len, k, err);
+        rc = clickhouse_parse_counters(resp.body, resp.len, k, err);
         http_response_done(&resp);
         if (rc == 0) {
                 *own = st->sent - st->sent_at_counters;
@@ -566,7 +566,7 @@ static int clickhouse_counters_step(struct ch_state *st, const struct coll_ctx *
 static enum coll_status clickhouse_collect(struct ch_state *st, const struct coll_ctx *ctx,
                                            const char *pw, struct ch_data **out, struct err *err)
 {
-        struct ch_data *d = ch_data_new();
+        struct ch_data *d = clickhouse_data_new();
         struct ch_counters k = { -1, -1, -1, -1, -1 }, *kp = NULL;
         enum coll_status status = COLL_OK;
         struct http_response resp;
@@ -577,7 +577,7 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         *out = NULL;
         if (clickhouse_run(st, ctx, "overview", ch_sql_overview, pw, &resp, err) != 0)
                 goto down;
-        if (ch_parse_overview(resp.body, resp.len, d, &st->caps, err) != 0) {
+        if (clickhouse_parse_overview(resp.body, resp.len, d, &st->caps, err) != 0) {
                 http_response_done(&resp);
                 goto down;
         }
@@ -589,7 +589,7 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
                         if (err->code == CH_ERR_TRANSPORT)
                                 goto down;
                         /* Without system.columns we know nothing: say so. */
-                        ch_data_free(d);
+                        clickhouse_data_free(d);
                         return COLL_DOWN;
                 }
         }
@@ -610,17 +610,18 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
                 bool gone = false;
 
                 err_clear(&e);
-                if (clickhouse_step(st, ctx, "latency", ch_sql_latency(&st->caps, d->window_end),
+                if (clickhouse_step(st, ctx, "latency", clickhouse_sql_latency(&st->caps,
+                                                                               d->window_end),
                                     pw,
-                                    ch_parse_latency, d, &e) == 0) {
+                                    clickhouse_parse_latency, d, &e) == 0) {
                         err_clear(&e);
                         if (clickhouse_step(st, ctx, "rates",
-                                            ch_sql_rates(&st->caps, d->window_end), pw,
-                                            ch_parse_rates, d, &e) == 0) {
+                                            clickhouse_sql_rates(&st->caps, d->window_end), pw,
+                                            clickhouse_parse_rates, d, &e) == 0) {
                                 err_clear(&e);
                                 clickhouse_step(st, ctx, "slow queries",
-                                                ch_sql_slow(&st->caps, d->window_end), pw,
-                                                ch_parse_slow, d, &e);
+                                                clickhouse_sql_slow(&st->caps, d->window_end), pw,
+                                                clickhouse_parse_slow, d, &e);
                         }
                 }
                 if (e.code == CH_ERR_TRANSPORT)
@@ -639,7 +640,8 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         }
 
         err_clear(&e);
-        if (clickhouse_step(st, ctx, "tables", ch_sql_tables(&st->caps), pw, ch_parse_tables, d,
+        if (clickhouse_step(st, ctx, "tables", clickhouse_sql_tables(&st->caps), pw,
+                            clickhouse_parse_tables, d,
                             &e) != 0) {
                 if (e.code == CH_ERR_TRANSPORT)
                         goto down_e;
@@ -649,7 +651,7 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         if (st->caps.has_merges) {
                 err_clear(&e);
                 if (clickhouse_step(st, ctx, "merges", clickhouse_sql_merges(&st->caps), pw,
-                                    ch_parse_merges, d,
+                                    clickhouse_parse_merges, d,
                                     &e) != 0) {
                         if (e.code == CH_ERR_TRANSPORT)
                                 goto down_e;
@@ -659,8 +661,8 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
         }
         if (st->caps.has_replicas) {
                 err_clear(&e);
-                if (clickhouse_step(st, ctx, "replicas", ch_sql_replicas(&st->caps), pw,
-                                    ch_parse_replicas, d, &e) != 0) {
+                if (clickhouse_step(st, ctx, "replicas", clickhouse_sql_replicas(&st->caps), pw,
+                                    clickhouse_parse_replicas, d, &e) != 0) {
                         if (e.code == CH_ERR_TRANSPORT)
                                 goto down_e;
                         clickhouse_degrade(err, &e);
@@ -676,7 +678,7 @@ static enum coll_status clickhouse_collect(struct ch_state *st, const struct col
                 clickhouse_degrade(err, &q);
                 status = COLL_DEGRADED;
         }
-        ch_history_apply(st->hist, d, kp, &st->caps, own, clock_mono_ms());
+        clickhouse_history_apply(st->hist, d, kp, &st->caps, own, clock_mono_ms());
         *out = d;
         return status;
 
@@ -684,7 +686,7 @@ down_e:
         err_set(err, e.code, "%s", e.msg);
 down:
         st->caps.valid = false;
-        ch_data_free(d);
+        clickhouse_data_free(d);
         return COLL_DOWN;
 }
 
@@ -725,7 +727,7 @@ static void *clickhouse_create(const struct source_cfg *src)
 
         st->src = src;
         st->http = coll_clickhouse_client(src->kind_cfg);
-        st->hist = ch_history_new();
+        st->hist = clickhouse_history_new();
         st->last_uptime = -1;
         st->parts_limit = CH_DEFAULT_DELAY_PARTS;
         return st;
@@ -738,7 +740,7 @@ static void clickhouse_destroy(void *state)
         if (!st)
                 return;
         http_client_free(st->http);
-        ch_history_free(st->hist);
+        clickhouse_history_free(st->hist);
         free(st);
 }
 
@@ -771,7 +773,7 @@ static enum coll_status clickhouse_poll(void *state, const struct coll_ctx *ctx,
 
 static void clickhouse_data_free_op(void *data)
 {
-        ch_data_free(data);
+        clickhouse_data_free(data);
 }
 
 /* Rates and quantiles to 0.001 so the JSON carries no float noise. */

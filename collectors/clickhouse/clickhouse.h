@@ -140,7 +140,7 @@ struct ch_data {
         struct ring mem_hist;                           /* bytes */
 };
 
-void ch_data_free(struct ch_data *d);   /* NULL-safe */
+void clickhouse_data_free(struct ch_data *d);   /* NULL-safe */
 
 /* --- for tests: the pure parts of the collector ---------------------------- */
 
@@ -173,12 +173,12 @@ struct ch_exception {
 /* Finds the last "Code: N" exception in body (old ", e.displayText() = "
  * and new ". DB::Exception: ... (NAME) (version ...)" forms). Returns 0 and
  * fills ex, or -1 when there is none. */
-int ch_exception_parse(const char *body, size_t len, struct ch_exception *ex);
+int clickhouse_exception_parse(const char *body, size_t len, struct ch_exception *ex);
 /* Judges a response: status 200 with a complete JSON document (ends with
  * '}') is 0; anything else is -1 with err set as coll_clickhouse_query
  * documents. `password` (may be NULL) is redacted from the message. */
-int ch_response_check(long status, const char *body, size_t len, const char *password,
-                      struct err *err);
+int clickhouse_response_check(long status, const char *body, size_t len, const char *password,
+                              struct err *err);
 
 /* Copies a query text for display: secrets masked (string literals after
  * IDENTIFIED ... BY, PASSWORD, SECRET; the password in scheme://user:pw@;
@@ -186,30 +186,30 @@ int ch_response_check(long status, const char *body, size_t len, const char *pas
  * functions such as mysql(), postgresql(), remote(), s3()), whitespace
  * runs collapsed to one space, and clipped to `max` bytes on a UTF-8
  * boundary with "..." appended. Owned. */
-char *ch_query_display(const char *query, size_t max);
+char *clickhouse_query_display(const char *query, size_t max);
 
 /* SQL the collector sends, by capabilities (pure; owned strings). end_s is
  * the Unix second the windows end at. */
-char *ch_sql_latency(const struct ch_caps *c, int64_t end_s);
-char *ch_sql_rates(const struct ch_caps *c, int64_t end_s);
-char *ch_sql_slow(const struct ch_caps *c, int64_t end_s);
-char *ch_sql_tables(const struct ch_caps *c);
+char *clickhouse_sql_latency(const struct ch_caps *c, int64_t end_s);
+char *clickhouse_sql_rates(const struct ch_caps *c, int64_t end_s);
+char *clickhouse_sql_slow(const struct ch_caps *c, int64_t end_s);
+char *clickhouse_sql_tables(const struct ch_caps *c);
 char *clickhouse_sql_merges(const struct ch_caps *c);
-char *ch_sql_replicas(const struct ch_caps *c);
+char *clickhouse_sql_replicas(const struct ch_caps *c);
 char *clickhouse_sql_counters(const struct ch_caps *c);
 
 /* Parsers over FORMAT JSON bodies (pure). Return 0, or -1 with err set
  * (malformed JSON, an exception appended mid-body, missing columns). */
-int ch_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *err);
-int ch_parse_overview(const char *json, size_t len, struct ch_data *d, struct ch_caps *c,
-                      struct err *err);
-int ch_parse_latency(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_rates(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_slow(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_tables(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_merges(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_replicas(const char *json, size_t len, struct ch_data *d, struct err *err);
-int ch_parse_mt_settings(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *err);
+int clickhouse_parse_overview(const char *json, size_t len, struct ch_data *d, struct ch_caps *c,
+                              struct err *err);
+int clickhouse_parse_latency(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_rates(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_slow(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_tables(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_merges(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_replicas(const char *json, size_t len, struct ch_data *d, struct err *err);
+int clickhouse_parse_mt_settings(const char *json, size_t len, struct ch_data *d, struct err *err);
 
 /* system.metrics / system.events counters of one poll. */
 struct ch_counters {
@@ -219,7 +219,7 @@ struct ch_counters {
         int64_t ins_rows;       /* events InsertedRows; -1 absent */
         int64_t ins_bytes;      /* events InsertedBytes; -1 absent */
 };
-int ch_parse_counters(const char *json, size_t len, struct ch_counters *k, struct err *err);
+int clickhouse_parse_counters(const char *json, size_t len, struct ch_counters *k, struct err *err);
 
 /* Per-source history the collector thread keeps between polls. apply()
  * records d's samples at monotonic now_ms, fills the rates from counter
@@ -227,12 +227,12 @@ int ch_parse_counters(const char *json, size_t len, struct ch_counters *k, struc
  * previous sample, subtracted from the Query delta; counters going
  * backwards mean a restart and start over) and copies the rings into d. */
 struct ch_history;
-struct ch_history *ch_history_new(void);
-void ch_history_free(struct ch_history *h);             /* NULL-safe */
-void ch_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_counters *k,
-                      const struct ch_caps *c, int64_t own_queries, int64_t now_ms);
+struct ch_history *clickhouse_history_new(void);
+void clickhouse_history_free(struct ch_history *h);             /* NULL-safe */
+void clickhouse_history_apply(struct ch_history *h, struct ch_data *d, const struct ch_counters *k,
+                              const struct ch_caps *c, int64_t own_queries, int64_t now_ms);
 
-struct ch_data *ch_data_new(void);
+struct ch_data *clickhouse_data_new(void);
 
 /* --- the ClickHouse pane (views/clickhouse.c) ------------------------------ */
 

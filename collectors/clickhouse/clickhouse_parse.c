@@ -16,7 +16,7 @@ static int clickhouse_json_open(const char *json, size_t len, const char *what, 
 
         *root = cJSON_ParseWithLength(json, len);
         if (!*root) {
-                if (ch_exception_parse(json, len, &ex) == 0)
+                if (clickhouse_exception_parse(json, len, &ex) == 0)
                         clickhouse_exception_err(&ex, 200, NULL, err);
                 else
                         err_set(err, CH_ERR_BADJSON, "%s query: the answer is not JSON", what);
@@ -118,7 +118,7 @@ static const char *clickhouse_s(const cJSON *v)
  * Parsers (pure)
  */
 
-int ch_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *err)
+int clickhouse_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *err)
 {
         cJSON *root, *data, *row;
         bool mt = false;
@@ -168,8 +168,8 @@ int ch_parse_caps(const char *json, size_t len, struct ch_caps *c, struct err *e
         return 0;
 }
 
-int ch_parse_overview(const char *json, size_t len, struct ch_data *d, struct ch_caps *c,
-                      struct err *err)
+int clickhouse_parse_overview(const char *json, size_t len, struct ch_data *d, struct ch_caps *c,
+                              struct err *err)
 {
         cJSON *root, *data, *row;
         const char *v;
@@ -196,7 +196,7 @@ int ch_parse_overview(const char *json, size_t len, struct ch_data *d, struct ch
         return 0;
 }
 
-int ch_parse_latency(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_latency(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         static const int64_t wins[CH_NWIN] = { 60, 300, 900 };
         cJSON *root, *data, *row;
@@ -234,7 +234,7 @@ int ch_parse_latency(const char *json, size_t len, struct ch_data *d, struct err
         return 0;
 }
 
-int ch_parse_rates(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_rates(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
         int64_t q, f, r, b, span = 60;
@@ -266,7 +266,7 @@ void clickhouse_slow_done(struct ch_slow_query *s)
         free(s->user);
 }
 
-int ch_parse_slow(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_slow(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
         int n;
@@ -283,7 +283,7 @@ int ch_parse_slow(const char *json, size_t len, struct ch_data *d, struct err *e
 
                 if (!q || !clickhouse_i64(clickhouse_get(row, "duration_ms"), &s->duration_ms))
                         continue;
-                s->query = ch_query_display(q, CH_QUERY_DISPLAY);
+                s->query = clickhouse_query_display(q, CH_QUERY_DISPLAY);
                 s->at = clickhouse_i64(clickhouse_get(row, "at"), &x) ? x * 1000 : 0;
                 s->user = clickhouse_dup(clickhouse_get(row, "user"));
                 d->n_slow++;
@@ -299,7 +299,7 @@ void clickhouse_table_done(struct ch_table *t)
         free(t->max_partition);
 }
 
-int ch_parse_tables(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_tables(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
         int n;
@@ -339,7 +339,7 @@ void clickhouse_merge_done(struct ch_merge *m)
         free(m->result_part);
 }
 
-int ch_parse_merges(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_merges(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
         int n;
@@ -388,7 +388,7 @@ void clickhouse_replica_done(struct ch_replica *r)
         free(r->table);
 }
 
-int ch_parse_replicas(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_replicas(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
         int n;
@@ -423,7 +423,7 @@ int ch_parse_replicas(const char *json, size_t len, struct ch_data *d, struct er
         return 0;
 }
 
-int ch_parse_mt_settings(const char *json, size_t len, struct ch_data *d, struct err *err)
+int clickhouse_parse_mt_settings(const char *json, size_t len, struct ch_data *d, struct err *err)
 {
         cJSON *root, *data, *row;
 
@@ -441,7 +441,7 @@ int ch_parse_mt_settings(const char *json, size_t len, struct ch_data *d, struct
         return 0;
 }
 
-int ch_parse_counters(const char *json, size_t len, struct ch_counters *k, struct err *err)
+int clickhouse_parse_counters(const char *json, size_t len, struct ch_counters *k, struct err *err)
 {
         cJSON *root, *data, *row;
         bool events = false;
@@ -516,7 +516,7 @@ static const char *clickhouse_t_end(const struct ch_caps *c)
         return c->type_enum ? "type != 'QueryStart'" : "type != 1";
 }
 
-char *ch_sql_latency(const struct ch_caps *c, int64_t end_s)
+char *clickhouse_sql_latency(const struct ch_caps *c, int64_t end_s)
 {
         char *w = clickhouse_where(c, end_s, 900, "w"), *s;
 
@@ -528,7 +528,7 @@ char *ch_sql_latency(const struct ch_caps *c, int64_t end_s)
         return s;
 }
 
-char *ch_sql_rates(const struct ch_caps *c, int64_t end_s)
+char *clickhouse_sql_rates(const struct ch_caps *c, int64_t end_s)
 {
         char *w = clickhouse_where(c, end_s, 60, "60"), *s, ins[128];
 
@@ -543,7 +543,7 @@ char *ch_sql_rates(const struct ch_caps *c, int64_t end_s)
         return s;
 }
 
-char *ch_sql_slow(const struct ch_caps *c, int64_t end_s)
+char *clickhouse_sql_slow(const struct ch_caps *c, int64_t end_s)
 {
         char *w = clickhouse_where(c, end_s, 900, "900"), *s;
 
@@ -558,7 +558,7 @@ char *ch_sql_slow(const struct ch_caps *c, int64_t end_s)
         return s;
 }
 
-char *ch_sql_tables(const struct ch_caps *c)
+char *clickhouse_sql_tables(const struct ch_caps *c)
 {
         return xasprintf("SELECT database, table, sum(c) AS active_parts, "
                          "max(c) AS max_parts_per_partition, argMax(partition, c) AS max_partition, "
@@ -578,7 +578,7 @@ char *clickhouse_sql_merges(const struct ch_caps *c)
                        "total_size_bytes_compressed FROM system.merges ORDER BY elapsed DESC");
 }
 
-char *ch_sql_replicas(const struct ch_caps *c)
+char *clickhouse_sql_replicas(const struct ch_caps *c)
 {
         return xasprintf("SELECT database, table, is_readonly, %squeue_size, inserts_in_queue, "
                          "merges_in_queue%s FROM system.replicas ORDER BY database, table",

@@ -109,7 +109,7 @@ static void clickhouse_exception_text(const char *p, const char *end, struct ch_
         str_copy(ex->msg, m, sizeof ex->msg);
 }
 
-int ch_exception_parse(const char *body, size_t len, struct ch_exception *ex)
+int clickhouse_exception_parse(const char *body, size_t len, struct ch_exception *ex)
 {
         const char *p = NULL, *end = body ? body + len : NULL, *q;
         long code = 0;
@@ -165,7 +165,7 @@ void clickhouse_exception_err(const struct ch_exception *ex, long status, const 
 {
         char msg[256], *masked;
 
-        masked = ch_query_display(ex->msg, 180);
+        masked = clickhouse_query_display(ex->msg, 180);
         snprintf(msg, sizeof msg, "ClickHouse error %d%s%s%s: %s%s", ex->code,
                  ex->name[0] ? " (" : "", ex->name, ex->name[0] ? ")" : "", masked,
                  clickhouse_is_auth_code(ex->code) ? " (check user and password_env/password_file)"
@@ -176,8 +176,8 @@ void clickhouse_exception_err(const struct ch_exception *ex, long status, const 
         err_set(err, ex->code, "%s", msg);
 }
 
-int ch_response_check(long status, const char *body, size_t len, const char *password,
-                      struct err *err)
+int clickhouse_response_check(long status, const char *body, size_t len, const char *password,
+                              struct err *err)
 {
         struct ch_exception ex;
         size_t n = len;
@@ -187,7 +187,7 @@ int ch_response_check(long status, const char *body, size_t len, const char *pas
                         n--;
                 if (n > 0 && body[n - 1] == '}' && body[0] == '{')
                         return 0;
-                if (ch_exception_parse(body, len, &ex) == 0) {
+                if (clickhouse_exception_parse(body, len, &ex) == 0) {
                         clickhouse_exception_err(&ex, status, password, err);
                         return -1;
                 }
@@ -195,7 +195,7 @@ int ch_response_check(long status, const char *body, size_t len, const char *pas
                         "(%zu bytes): is the url a ClickHouse HTTP port?", len);
                 return -1;
         }
-        if (ch_exception_parse(body, len, &ex) == 0) {
+        if (clickhouse_exception_parse(body, len, &ex) == 0) {
                 clickhouse_exception_err(&ex, status, password, err);
                 return -1;
         }
@@ -322,7 +322,7 @@ static char *clickhouse_mask_urls(const char *s)
         return b.s;
 }
 
-char *ch_query_display(const char *query, size_t max)
+char *clickhouse_query_display(const char *query, size_t max)
 {
         struct ch_buf b = { 0 };
         const char *p = query ? query : "";

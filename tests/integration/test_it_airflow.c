@@ -460,7 +460,7 @@ static void test_v1(void **state)
         assert_int_equal(cJSON_GetArraySize(log), 10);
         assert_int_equal(d->requests, 10);
         cJSON_Delete(log);
-        af_data_free(d);
+        airflow_data_free(d);
 
         /* One DAG's runs fail: DEGRADED with a note, the others read. */
         set_routes(v1_routes(true));
@@ -475,7 +475,7 @@ static void test_v1(void **state)
         for (int i = 0; i < cJSON_GetArraySize(log); i++)
                 assert_null(strstr(rq(log, i, "path"), "taskInstances"));
         cJSON_Delete(log);
-        af_data_free(d);
+        airflow_data_free(d);
         coll_airflow_ops.destroy(st);
         config_free(c);
 }
@@ -497,7 +497,7 @@ static void test_budget(void **state)
         assert_int_equal(d->requests, 5);
         assert_string_equal(err.msg, "request budget (5 per poll) reached: runs of 101 of 102 "
                             "DAGs not read; narrow `dags` or raise max_requests");
-        af_data_free(d);
+        airflow_data_free(d);
         coll_airflow_ops.destroy(st);
         config_free(c);
 }
@@ -562,7 +562,7 @@ static void test_v2_token(void **state)
         assert_string_equal(d->dags[0].last_run.state, "failed");
         assert_true(d->dags[0].last_run.duration_s == 600.0);
         assert_int_equal(d->dags[0].n_failed_tasks, 2);
-        af_data_free(d);
+        airflow_data_free(d);
         log = requests();
         assert_int_equal(cJSON_GetArraySize(log), 5);
         assert_string_equal(rq(log, 0, "path"), "/api/v2/version");
@@ -581,7 +581,7 @@ static void test_v2_token(void **state)
 
         /* Second poll: 401 → new token → the same request again, once. */
         assert_int_equal(it_poll(st, src, &d, &err), COLL_OK);
-        af_data_free(d);
+        airflow_data_free(d);
         log = requests();
         assert_int_equal(cJSON_GetArraySize(log), 4);
         assert_string_equal(rq(log, 0, "path"), "/api/v2/dags");
@@ -607,7 +607,7 @@ static enum coll_status bad_poll(const char *extra, cJSON *routes, struct err *e
 
         set_routes(routes);
         s = it_poll(st, &c->sources[0], &d, err);
-        af_data_free(d);
+        airflow_data_free(d);
         coll_airflow_ops.destroy(st);
         config_free(c);
         return s;

@@ -194,23 +194,24 @@ static void test_connect_expanded(void **state)
         assert_true(d->expanded);
         assert_string_equal(d->version, "3.7.0");
         assert_int_equal(d->n_conns, 7);
-        k = kc_find(d, "pg-cdc");
+        k = kafka_connect_find(d, "pg-cdc");
         assert_string_equal(k->state, "RUNNING");
         assert_int_equal(k->failed_tasks, 1);
         assert_string_equal(k->tasks[0].state, "FAILED");
         assert_non_null(strstr(k->tasks[0].trace, "Caused by: org.postgresql.util.PSQLException"));
         assert_string_equal(k->slot, "debezium_shop");
-        assert_string_equal(kc_find(d, "legacy-src")->state, "STOPPED");
-        assert_string_equal(kc_find(d, "jdbc-sink")->state, "UNASSIGNED");
-        assert_string_equal(kc_find(d, "es-sink")->state, "RESTARTING");
-        assert_string_equal(kc_find(d, "audit-sink")->state, "PAUSED");
-        assert_string_equal(kc_find(d, "orders-cdc")->state, "FAILED");
+        assert_string_equal(kafka_connect_find(d, "legacy-src")->state, "STOPPED");
+        assert_string_equal(kafka_connect_find(d, "jdbc-sink")->state, "UNASSIGNED");
+        assert_string_equal(kafka_connect_find(d, "es-sink")->state, "RESTARTING");
+        assert_string_equal(kafka_connect_find(d, "audit-sink")->state, "PAUSED");
+        assert_string_equal(kafka_connect_find(d, "orders-cdc")->state, "FAILED");
 
         log = tu_httpd_requests(&srv);
         assert_int_equal(count(log, "\"path\": \"/connectors\""), 1);
         assert_non_null(strstr(log, "\"query\": \"expand=status&expand=info\""));
         /* base64("monitor:s3cret-connect") */
-        assert_non_null(strstr(log, "\"authorization\": \"Basic bW9uaXRvcjpzM2NyZXQtY29ubmVjdA==\""));
+        assert_non_null(strstr(log,
+                               "\"authorization\": \"Basic bW9uaXRvcjpzM2NyZXQtY29ubmVjdA==\""));
         assert_int_equal(count(log, "\"method\": \"GET\""), 2);
         free(log);
 

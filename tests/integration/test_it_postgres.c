@@ -215,7 +215,7 @@ static void test_slots_publications_senders(void **st)
         assert_int_equal(d->max_replication_slots, 10);
         assert_int_equal(d->max_wal_senders, 10);
         assert_int_equal(d->max_slot_wal_keep_size, -1);
-        assert_int_equal(pg_lsn_parse(d->current_lsn, &lsn), 0);
+        assert_int_equal(postgres_lsn_parse(d->current_lsn, &lsn), 0);
 
         assert_int_equal(d->n_slots, 2);
         i = slot_named(d, "lo_inactive");
@@ -255,7 +255,7 @@ static void test_slots_publications_senders(void **st)
         assert_string_equal(d->senders[0].user, "postgres");
         assert_string_equal(d->senders[0].client_addr, "127.0.0.1");
         assert_string_equal(d->senders[0].state, "streaming");
-        assert_int_equal(pg_lsn_parse(d->senders[0].sent_lsn, NULL), 0);
+        assert_int_equal(postgres_lsn_parse(d->senders[0].sent_lsn, NULL), 0);
         coll_postgres_ops.data_free(d);
 
         /* Our session: application_name lambdaops, one connection reused. */

@@ -174,12 +174,12 @@ static void test_queries_and_quorum(void **state)
         assert_int_equal(al.v[2].sev, SEV_WARN);
         assert_string_equal(al.v[2].subject, "broken");
         alert_list_done(&al);
-        prom_data_free(d);
+        prometheus_data_free(d);
 
         /* A second poll adds one sample per series. */
         assert_int_equal(it_poll(st, &c->sources[0], &d, &err), COLL_DEGRADED);
         assert_true(d->series[0].value == 150.0);
-        prom_data_free(d);
+        prometheus_data_free(d);
         coll_prometheus_ops.destroy(st);
         config_free(c);
 }

@@ -58,7 +58,7 @@ static struct config *load_config(const char *extra)
  * would leave it (no history). Owned. */
 static struct af_data *v1_data(void)
 {
-        struct af_data *d = af_data_new();
+        struct af_data *d = airflow_data_new();
         struct err err = { 0 };
         size_t len, pn, total;
         bool older;
@@ -68,17 +68,18 @@ static struct af_data *v1_data(void)
         d->version = xstrdup("2.9.1");
         d->now = NOW;
         b = fixture("v1_dags.json", &len);
-        assert_int_equal(af_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
         free(b);
         for (size_t i = 0; i < d->n_dags; i++)
-                d->dags[i].overdue_s = af_overdue_s(&d->dags[i], NOW);
+                d->dags[i].overdue_s = airflow_overdue_s(&d->dags[i], NOW);
         b = fixture("v1_runs.json", &len);
-        assert_int_equal(af_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older, &err),
+        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older,
+                                            &err),
                          0);
         d->dags[0].runs_read = true;
         free(b);
         b = fixture("v1_tasks.json", &len);
-        assert_int_equal(af_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
         free(b);
         return d;
 }
@@ -86,17 +87,17 @@ static struct af_data *v1_data(void)
 static void test_time(void **state)
 {
         (void)state;
-        assert_int_equal(af_time_parse("2024-05-02T12:00:00+00:00"), NOW);
-        assert_int_equal(af_time_parse("2024-05-02T12:00:00Z"), NOW);
-        assert_int_equal(af_time_parse("2024-05-02T12:00:00.30Z"), NOW + 300);
-        assert_int_equal(af_time_parse("2024-05-02T12:00:01.500000+00:00"), NOW + 1500);
-        assert_int_equal(af_time_parse("2024-05-02T14:00:00+02:00"), NOW);
-        assert_int_equal(af_time_parse("2024-05-02T07:30:00-0430"), NOW);
-        assert_int_equal(af_time_parse(NULL), -1);
-        assert_int_equal(af_time_parse(""), -1);
-        assert_int_equal(af_time_parse("2024-05-02"), -1);
-        assert_int_equal(af_time_parse("2024-05-02T12:00:00+00:00junk"), -1);
-        assert_int_equal(af_time_parse("2024-13-02T12:00:00Z"), -1);
+        assert_int_equal(airflow_time_parse("2024-05-02T12:00:00+00:00"), NOW);
+        assert_int_equal(airflow_time_parse("2024-05-02T12:00:00Z"), NOW);
+        assert_int_equal(airflow_time_parse("2024-05-02T12:00:00.30Z"), NOW + 300);
+        assert_int_equal(airflow_time_parse("2024-05-02T12:00:01.500000+00:00"), NOW + 1500);
+        assert_int_equal(airflow_time_parse("2024-05-02T14:00:00+02:00"), NOW);
+        assert_int_equal(airflow_time_parse("2024-05-02T07:30:00-0430"), NOW);
+        assert_int_equal(airflow_time_parse(NULL), -1);
+        assert_int_equal(airflow_time_parse(""), -1);
+        assert_int_equal(airflow_time_parse("2024-05-02"), -1);
+        assert_int_equal(airflow_time_parse("2024-05-02T12:00:00+00:00junk"), -1);
+        assert_int_equal(airflow_time_parse("2024-13-02T12:00:00Z"), -1);
 }
 
 static void test_states(void **state)
@@ -121,16 +122,16 @@ static void test_states(void **state)
 
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(want); i++) {
-                assert_int_equal(af_state_sev(want[i].s), want[i].sev);
-                assert_int_equal(af_state_role(want[i].s), want[i].role);
+                assert_int_equal(airflow_state_sev(want[i].s), want[i].sev);
+                assert_int_equal(airflow_state_role(want[i].s), want[i].role);
         }
-        assert_int_equal(af_run_state_parse("queued"), AF_RUN_QUEUED);
-        assert_int_equal(af_run_state_parse("running"), AF_RUN_RUNNING);
-        assert_int_equal(af_run_state_parse("success"), AF_RUN_SUCCESS);
-        assert_int_equal(af_run_state_parse("failed"), AF_RUN_FAILED);
-        assert_int_equal(af_run_state_parse("other"), AF_RUN_OTHER);
-        assert_int_equal(af_run_state_parse(NULL), AF_RUN_OTHER);
-        assert_string_equal(af_run_state_name(AF_RUN_FAILED), "failed");
+        assert_int_equal(airflow_run_state_parse("queued"), AF_RUN_QUEUED);
+        assert_int_equal(airflow_run_state_parse("running"), AF_RUN_RUNNING);
+        assert_int_equal(airflow_run_state_parse("success"), AF_RUN_SUCCESS);
+        assert_int_equal(airflow_run_state_parse("failed"), AF_RUN_FAILED);
+        assert_int_equal(airflow_run_state_parse("other"), AF_RUN_OTHER);
+        assert_int_equal(airflow_run_state_parse(NULL), AF_RUN_OTHER);
+        assert_string_equal(airflow_run_state_name(AF_RUN_FAILED), "failed");
 }
 
 static void test_parse_dags_v1(void **state)
@@ -144,7 +145,7 @@ static void test_parse_dags_v1(void **state)
         assert_string_equal(g->dag_id, "nightly_compact");
         assert_false(g->paused);
         assert_string_equal(g->schedule, "0 2 * * *");
-        assert_int_equal(g->next_due, af_time_parse("2024-05-03T02:00:00Z"));
+        assert_int_equal(g->next_due, airflow_time_parse("2024-05-03T02:00:00Z"));
         assert_int_equal(g->overdue_s, 0);
         g = &d->dags[1];
         assert_string_equal(g->dag_id, "reconcile_hourly");
@@ -160,50 +161,50 @@ static void test_parse_dags_v1(void **state)
         g = &d->dags[3];
         assert_string_equal(g->schedule, "*/30 * * * *");
         assert_int_equal(g->overdue_s, 0);
-        af_data_free(d);
+        airflow_data_free(d);
 }
 
 static void test_parse_dags_globs_pages(void **state)
 {
         const char *globs[] = { "nightly_*", "spark_batch" };
-        struct af_data *d = af_data_new();
+        struct af_data *d = airflow_data_new();
         struct err err = { 0 };
         size_t len, pn, total;
         char *b = fixture("v1_dags.json", &len);
 
         (void)state;
-        assert_int_equal(af_parse_dags(b, len, AF_API_V1, globs, 2, d, &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, globs, 2, d, &pn, &total, &err), 0);
         assert_int_equal(pn, 4);
         assert_int_equal(total, 4);
         assert_int_equal(d->n_dags, 2);
         assert_string_equal(d->dags[0].dag_id, "nightly_compact");
         assert_string_equal(d->dags[1].dag_id, "spark_batch");
         /* A second page appends. */
-        assert_int_equal(af_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
         assert_int_equal(d->n_dags, 6);
         free(b);
-        af_data_free(d);
+        airflow_data_free(d);
 }
 
 static void test_parse_dags_v2(void **state)
 {
-        struct af_data *d = af_data_new();
+        struct af_data *d = airflow_data_new();
         struct err err = { 0 };
         size_t len, pn, total;
         char *b = fixture("v2_dags.json", &len);
 
         (void)state;
-        assert_int_equal(af_parse_dags(b, len, AF_API_V2, NULL, 0, d, &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_dags(b, len, AF_API_V2, NULL, 0, d, &pn, &total, &err), 0);
         free(b);
         assert_int_equal(d->n_dags, 2);
         assert_string_equal(d->dags[0].schedule, "0 2 * * *");
         assert_true(d->dags[0].active);
         /* v2: next_dagrun_run_after, not the data interval end. */
-        assert_int_equal(d->dags[0].next_due, af_time_parse("2024-05-02T11:00:00Z"));
-        assert_int_equal(af_overdue_s(&d->dags[0], NOW), 3600);
+        assert_int_equal(d->dags[0].next_due, airflow_time_parse("2024-05-02T11:00:00Z"));
+        assert_int_equal(airflow_overdue_s(&d->dags[0], NOW), 3600);
         assert_null(d->dags[1].schedule);
-        assert_int_equal(af_overdue_s(&d->dags[1], NOW), -1);
-        af_data_free(d);
+        assert_int_equal(airflow_overdue_s(&d->dags[1], NOW), -1);
+        airflow_data_free(d);
 }
 
 static void test_parse_runs_v1(void **state)
@@ -216,8 +217,8 @@ static void test_parse_runs_v1(void **state)
         assert_string_equal(g->last_run.run_id, "manual__2024-05-02T10:00:00+00:00");
         assert_string_equal(g->last_run.state, "running");
         assert_string_equal(g->last_run.run_type, "manual");
-        assert_int_equal(g->last_run.logical_date, af_time_parse("2024-05-02T10:00:00Z"));
-        assert_int_equal(g->last_run.start, af_time_parse("2024-05-02T10:00:01.5Z"));
+        assert_int_equal(g->last_run.logical_date, airflow_time_parse("2024-05-02T10:00:00Z"));
+        assert_int_equal(g->last_run.start, airflow_time_parse("2024-05-02T10:00:01.5Z"));
         assert_int_equal(g->last_run.end, -1);
         assert_true(isnan(g->last_run.duration_s));
         assert_int_equal(g->n_recent, 5);
@@ -239,7 +240,7 @@ static void test_parse_runs_v1(void **state)
         assert_true(fabs(g->failed_tasks[0].duration_s - 61.5) < 1e-9);
         assert_string_equal(g->failed_tasks[1].task_id, "t_upstream_failed");
         assert_string_equal(g->failed_tasks[1].state, "upstream_failed");
-        af_data_free(d);
+        airflow_data_free(d);
 }
 
 static void test_parse_runs_v2(void **state)
@@ -253,20 +254,20 @@ static void test_parse_runs_v2(void **state)
         (void)state;
         memset(&g, 0, sizeof g);
         g.dag_id = xstrdup("nightly_compact");
-        assert_int_equal(af_parse_runs(b, len, NOW, true, &g, &pn, &total, &older, &err), 0);
+        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &g, &pn, &total, &older, &err), 0);
         free(b);
         assert_int_equal(pn, 2);
         assert_int_equal(total, 2);
         assert_false(older);
         /* logical_date null (manual run in Airflow 3): run_after instead. */
-        assert_int_equal(g.last_run.logical_date, af_time_parse("2024-05-02T11:00:00Z"));
+        assert_int_equal(g.last_run.logical_date, airflow_time_parse("2024-05-02T11:00:00Z"));
         assert_true(fabs(g.last_run.duration_s - 600.0) < 1e-9);
         assert_int_equal(g.runs_24h[AF_RUN_SUCCESS], 1);
         assert_int_equal(g.runs_24h[AF_RUN_FAILED], 1);
         assert_string_equal(g.failed_run_id, "scheduled__2024-05-01T02:00:00+00:00");
         /* Re-parse resets (first = true). */
         b = fixture("v2_runs.json", &len);
-        assert_int_equal(af_parse_runs(b, len, NOW, true, &g, &pn, &total, &older, &err), 0);
+        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &g, &pn, &total, &older, &err), 0);
         free(b);
         assert_int_equal(g.runs_24h[AF_RUN_FAILED], 1);
         assert_int_equal(g.n_recent, 2);
@@ -299,7 +300,7 @@ static void test_parse_errors(void **state)
                 { "token.json", "DAG list: the answer has no \"dags\" list: is this the Airflow "
                   "stable REST API?" },
         };
-        struct af_data *d = af_data_new();
+        struct af_data *d = airflow_data_new();
         struct err err;
         size_t len, pn, total;
 
@@ -308,7 +309,8 @@ static void test_parse_errors(void **state)
                 char *b = fixture(want[i].file, &len);
 
                 err_clear(&err);
-                assert_int_equal(af_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err),
+                assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total,
+                                                    &err),
                                  -1);
                 assert_string_equal(err.msg, want[i].msg);
                 free(b);
@@ -317,16 +319,17 @@ static void test_parse_errors(void **state)
                 char *b = fixture("truncated.json", &len);
 
                 err_clear(&err);
-                assert_int_equal(af_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err),
+                assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total,
+                                                    &err),
                                  -1);
                 assert_non_null(strstr(err.msg, "invalid or truncated JSON"));
                 free(b);
         }
         err_clear(&err);
-        assert_int_equal(af_parse_dags("", 0, AF_API_V1, NULL, 0, d, &pn, &total, &err), -1);
+        assert_int_equal(airflow_parse_dags("", 0, AF_API_V1, NULL, 0, d, &pn, &total, &err), -1);
         assert_string_equal(err.msg, "DAG list: empty answer from Airflow");
         assert_int_equal(d->n_dags, 0);
-        af_data_free(d);
+        airflow_data_free(d);
 }
 
 static void test_token(void **state)
@@ -336,19 +339,19 @@ static void test_token(void **state)
         char *b = fixture("token.json", &len), *t;
 
         (void)state;
-        t = af_parse_token(b, len, &err);
+        t = airflow_parse_token(b, len, &err);
         assert_string_equal(t, "eyJhbGciOiJIUzUxMiJ9.e30.sig");
         free(t);
         free(b);
-        assert_null(af_parse_token("{\"token_type\":\"bearer\"}", 23, &err));
+        assert_null(airflow_parse_token("{\"token_type\":\"bearer\"}", 23, &err));
         assert_string_equal(err.msg, "token: the answer of POST /auth/token has no access_token");
-        assert_null(af_parse_token("{\"detail\":\"Invalid credentials\"}", 32, &err));
+        assert_null(airflow_parse_token("{\"detail\":\"Invalid credentials\"}", 32, &err));
         assert_string_equal(err.msg, "token: Airflow error: Invalid credentials");
 }
 
 static void test_escape(void **state)
 {
-        char *s = af_url_escape("scheduled__2024-05-01T02:00:00+00:00/x y~");
+        char *s = airflow_url_escape("scheduled__2024-05-01T02:00:00+00:00/x y~");
 
         (void)state;
         assert_string_equal(s, "scheduled__2024-05-01T02%3A00%3A00%2B00%3A00%2Fx%20y~");
@@ -391,7 +394,7 @@ static void test_json(void **state)
         assert_string_equal(cJSON_GetObjectItem(o, "api")->valuestring, "v1");
         assert_string_equal(cJSON_GetObjectItem(o, "version")->valuestring, "2.9.1");
         cJSON_Delete(o);
-        af_data_free(d);
+        airflow_data_free(d);
 }
 
 static void test_alerts(void **state)
@@ -443,7 +446,7 @@ static void test_alerts(void **state)
         assert_string_equal(sum, "4 DAGs (1 paused), 1 last failed, 1 failed runs 24h, "
                             "1 running, 1 overdue");
         assert_true(coll_airflow_ops.key_metric(d) == 1.0);
-        af_data_free(d);
+        airflow_data_free(d);
         config_free(cfg);
 }
 

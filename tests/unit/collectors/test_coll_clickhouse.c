@@ -59,7 +59,7 @@ static void parse_ok(parse_fn fn, const char *name, struct ch_data *d)
  * would have it (no history). Owned. */
 static struct ch_data *load(const char *v, struct ch_caps *caps)
 {
-        struct ch_data *d = ch_data_new();
+        struct ch_data *d = clickhouse_data_new();
         struct ch_counters k;
         struct err err;
         char name[64], *b;
@@ -68,30 +68,30 @@ static struct ch_data *load(const char *v, struct ch_caps *caps)
         memset(caps, 0, sizeof *caps);
         snprintf(name, sizeof name, "overview_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_overview(b, len, d, caps, &err), 0);
+        assert_int_equal(clickhouse_parse_overview(b, len, d, caps, &err), 0);
         free(b);
         snprintf(name, sizeof name, "columns_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_caps(b, len, caps, &err), 0);
+        assert_int_equal(clickhouse_parse_caps(b, len, caps, &err), 0);
         free(b);
         d->query_log = caps->query_log;
         snprintf(name, sizeof name, "mt_settings_%s.json", v);
-        parse_ok(ch_parse_mt_settings, name, d);
+        parse_ok(clickhouse_parse_mt_settings, name, d);
         snprintf(name, sizeof name, "latency_%s.json", v);
-        parse_ok(ch_parse_latency, name, d);
+        parse_ok(clickhouse_parse_latency, name, d);
         snprintf(name, sizeof name, "rates_%s.json", v);
-        parse_ok(ch_parse_rates, name, d);
+        parse_ok(clickhouse_parse_rates, name, d);
         snprintf(name, sizeof name, "slow_%s.json", v);
-        parse_ok(ch_parse_slow, name, d);
+        parse_ok(clickhouse_parse_slow, name, d);
         snprintf(name, sizeof name, "tables_%s.json", v);
-        parse_ok(ch_parse_tables, name, d);
+        parse_ok(clickhouse_parse_tables, name, d);
         snprintf(name, sizeof name, "merges_%s.json", v);
-        parse_ok(ch_parse_merges, name, d);
+        parse_ok(clickhouse_parse_merges, name, d);
         snprintf(name, sizeof name, "replicas_%s.json", v);
-        parse_ok(ch_parse_replicas, name, d);
+        parse_ok(clickhouse_parse_replicas, name, d);
         snprintf(name, sizeof name, "counters_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_counters(b, len, &k, &err), 0);
+        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
         free(b);
         d->memory_bytes = k.memory;
         return d;
@@ -153,7 +153,7 @@ static void test_exception_parse(void **state)
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(want); i++) {
                 b = fixture(want[i].file, &len);
-                assert_int_equal(ch_exception_parse(b, len, &ex), 0);
+                assert_int_equal(clickhouse_exception_parse(b, len, &ex), 0);
                 assert_int_equal(ex.code, want[i].code);
                 assert_string_equal(ex.name, want[i].name);
                 assert_string_equal(ex.msg, want[i].msg);
@@ -161,7 +161,7 @@ static void test_exception_parse(void **state)
         }
         /* The syntax error's message is long; it starts right. */
         b = fixture("error_syntax_v18.txt", &len);
-        assert_int_equal(ch_exception_parse(b, len, &ex), 0);
+        assert_int_equal(clickhouse_exception_parse(b, len, &ex), 0);
         assert_int_equal(ex.code, 62);
         assert_string_equal(ex.name, "SYNTAX_ERROR");
         assert_true(strncmp(ex.msg, "Syntax error: failed at position 1: SELEC 1. Expected one of:",
@@ -170,19 +170,19 @@ static void test_exception_parse(void **state)
 
         /* Not exceptions. */
         b = fixture("http_502.html", &len);
-        assert_int_equal(ch_exception_parse(b, len, &ex), -1);
+        assert_int_equal(clickhouse_exception_parse(b, len, &ex), -1);
         assert_int_equal(ex.code, 0);
         free(b);
-        assert_int_equal(ch_exception_parse("", 0, &ex), -1);
-        assert_int_equal(ch_exception_parse(NULL, 0, &ex), -1);
-        assert_int_equal(ch_exception_parse("Code: x. nope", 13, &ex), -1);
-        assert_int_equal(ch_exception_parse("Code: 12", 8, &ex), -1);
+        assert_int_equal(clickhouse_exception_parse("", 0, &ex), -1);
+        assert_int_equal(clickhouse_exception_parse(NULL, 0, &ex), -1);
+        assert_int_equal(clickhouse_exception_parse("Code: x. nope", 13, &ex), -1);
+        assert_int_equal(clickhouse_exception_parse("Code: 12", 8, &ex), -1);
         /* "Code: " inside data, then the real exception: the last wins. */
         {
                 static const char body[] = "{\"data\":[{\"s\":\"Code: 1. fake\"}\n"
                                            "Code: 241. DB::Exception: real one (MEMORY_LIMIT_EXCEEDED)\n";
 
-                assert_int_equal(ch_exception_parse(body, sizeof body - 1, &ex), 0);
+                assert_int_equal(clickhouse_exception_parse(body, sizeof body - 1, &ex), 0);
                 assert_int_equal(ex.code, 241);
                 assert_string_equal(ex.msg, "real one");
         }
@@ -190,20 +190,20 @@ static void test_exception_parse(void **state)
         {
                 static const char body[] = "{\"data\":[{\"s\":\"Code: 1. fake\"}]}";
 
-                assert_int_equal(ch_exception_parse(body, sizeof body - 1, &ex), -1);
+                assert_int_equal(clickhouse_exception_parse(body, sizeof body - 1, &ex), -1);
         }
         /* A NUL inside the body does not hide the tail. */
         {
                 static const char body[] = "{\"d\":\0\"x\"}Code: 60, e.displayText() = "
                                            "DB::Exception: gone, e.what() = DB::Exception";
 
-                assert_int_equal(ch_exception_parse(body, sizeof body - 1, &ex), 0);
+                assert_int_equal(clickhouse_exception_parse(body, sizeof body - 1, &ex), 0);
                 assert_int_equal(ex.code, 60);
                 assert_string_equal(ex.msg, "gone");
         }
         /* An unknown code without a name in the text. */
-        assert_int_equal(ch_exception_parse("Code: 9999, e.displayText() = DB::Exception: odd",
-                                            48, &ex), 0);
+        assert_int_equal(clickhouse_exception_parse("Code: 9999, e.displayText() = DB::Exception: odd",
+                                                    48, &ex), 0);
         assert_int_equal(ex.code, 9999);
         assert_string_equal(ex.name, "");
         assert_string_equal(ex.msg, "odd");
@@ -218,18 +218,18 @@ static void test_response_check(void **state)
         (void)state;
         /* 200 with a complete document (trailing newline) is fine. */
         b = fixture("latency_v18.json", &len);
-        assert_int_equal(ch_response_check(200, b, len, NULL, &err), 0);
+        assert_int_equal(clickhouse_response_check(200, b, len, NULL, &err), 0);
         free(b);
 
         /* Real 18.16 bodies under their real statuses. */
         b = fixture("error_unknown_table_v18.txt", &len);
-        assert_int_equal(ch_response_check(404, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(404, b, len, NULL, &err), -1);
         assert_int_equal(err.code, 60);
         assert_string_equal(err.msg, "ClickHouse error 60 (UNKNOWN_TABLE): Table default.nosuch "
                             "doesn't exist.");
         free(b);
         b = fixture("error_wrong_password_v18.txt", &len);
-        assert_int_equal(ch_response_check(401, b, len, "sec", &err), -1);
+        assert_int_equal(clickhouse_response_check(401, b, len, "sec", &err), -1);
         assert_int_equal(err.code, 193);
         /* The password is redacted wherever it shows (here it equals the
          * user name, so the name goes too: we never echo a secret). */
@@ -237,14 +237,14 @@ static void test_response_check(void **state)
                             "user *** (check user and password_env/password_file)");
         free(b);
         b = fixture("error_auth_v23.txt", &len);
-        assert_int_equal(ch_response_check(403, b, len, "pw-1", &err), -1);
+        assert_int_equal(clickhouse_response_check(403, b, len, "pw-1", &err), -1);
         assert_int_equal(err.code, 516);
         assert_string_equal(err.msg, "ClickHouse error 516 (AUTHENTICATION_FAILED): default: "
                             "Authentication failed: password is incorrect, or there is no user "
                             "with such name. (check user and password_env/password_file)");
         free(b);
         b = fixture("error_timeout_v23.txt", &len);
-        assert_int_equal(ch_response_check(408, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(408, b, len, NULL, &err), -1);
         assert_int_equal(err.code, 159);
         assert_string_equal(err.msg, "ClickHouse error 159 (TIMEOUT_EXCEEDED): Timeout exceeded: "
                             "elapsed 3.000921 seconds, maximum: 3. (the source timeout cut the "
@@ -253,37 +253,38 @@ static void test_response_check(void **state)
 
         /* Errors after a 200, old and new. */
         b = fixture("error_after_200_v18.txt", &len);
-        assert_int_equal(ch_response_check(200, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(200, b, len, NULL, &err), -1);
         assert_int_equal(err.code, 395);
         assert_string_equal(err.msg, "ClickHouse error 395 (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO): "
                             "Value passed to 'throwIf' function is non zero");
         free(b);
         b = fixture("error_after_200_v23.txt", &len);
-        assert_int_equal(ch_response_check(200, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(200, b, len, NULL, &err), -1);
         assert_int_equal(err.code, 241);
-        assert_non_null(strstr(err.msg, "ClickHouse error 241 (MEMORY_LIMIT_EXCEEDED): Memory limit"));
+        assert_non_null(strstr(err.msg,
+                               "ClickHouse error 241 (MEMORY_LIMIT_EXCEEDED): Memory limit"));
         free(b);
 
         /* Not ClickHouse. */
         b = fixture("http_502.html", &len);
-        assert_int_equal(ch_response_check(502, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(502, b, len, NULL, &err), -1);
         assert_int_equal(err.code, CH_ERR_HTTP);
         assert_string_equal(err.msg, "HTTP 502 Bad Gateway (no ClickHouse error text): is the url "
                             "a ClickHouse HTTP port?");
-        assert_int_equal(ch_response_check(200, b, len, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(200, b, len, NULL, &err), -1);
         assert_int_equal(err.code, CH_ERR_BADJSON);
         free(b);
-        assert_int_equal(ch_response_check(200, "{\"data\":[", 9, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(200, "{\"data\":[", 9, NULL, &err), -1);
         assert_int_equal(err.code, CH_ERR_BADJSON);
         assert_string_equal(err.msg, "ClickHouse sent an incomplete or non-JSON answer (9 bytes): "
                             "is the url a ClickHouse HTTP port?");
-        assert_int_equal(ch_response_check(200, "", 0, NULL, &err), -1);
-        assert_int_equal(ch_response_check(599, "", 0, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(200, "", 0, NULL, &err), -1);
+        assert_int_equal(clickhouse_response_check(599, "", 0, NULL, &err), -1);
         assert_string_equal(err.msg, "HTTP 599 (no ClickHouse error text): is the url a "
                             "ClickHouse HTTP port?");
         /* A password inside a server message is redacted. */
-        assert_int_equal(ch_response_check(500, "Code: 36. DB::Exception: bad value "
-                                           "'Hunter2x' (BAD_ARGUMENTS)", 62, "Hunter2x", &err), -1);
+        assert_int_equal(clickhouse_response_check(500, "Code: 36. DB::Exception: bad value "
+                                                   "'Hunter2x' (BAD_ARGUMENTS)", 62, "Hunter2x", &err), -1);
         assert_null(strstr(err.msg, "Hunter2x"));
 }
 
@@ -337,7 +338,7 @@ static void test_query_display(void **state)
 
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(cases); i++) {
-                s = ch_query_display(cases[i].in, 200);
+                s = clickhouse_query_display(cases[i].in, 200);
                 if (strcmp(s, cases[i].out) != 0)
                         fail_msg("case %zu:\n  in   %s\n  got  %s\n  want %s", i, cases[i].in, s,
                                  cases[i].out);
@@ -349,17 +350,17 @@ static void test_query_display(void **state)
         for (int i = 8; i + 2 < 400; i += 2)
                 memcpy(big + i, "\xc3\xa9", 2);         /* é */
         big[sizeof big - 1] = '\0';
-        s = ch_query_display(big, 200);
+        s = clickhouse_query_display(big, 200);
         assert_true(strlen(s) <= 200);
         assert_string_equal(s + strlen(s) - 3, "...");
         assert_true(((unsigned char)s[strlen(s) - 4] & 0xC0) != 0xC0);    /* no cut lead byte */
         assert_true(strncmp(s, "SELECT '\xc3\xa9\xc3\xa9", 12) == 0);
         free(s);
         /* An incomplete UTF-8 tail (the server cut by bytes) is dropped. */
-        s = ch_query_display("SELECT '\xc3", 200);
+        s = clickhouse_query_display("SELECT '\xc3", 200);
         assert_string_equal(s, "SELECT '");
         free(s);
-        s = ch_query_display(NULL, 200);
+        s = clickhouse_query_display(NULL, 200);
         assert_string_equal(s, "");
         free(s);
 }
@@ -384,7 +385,7 @@ static void test_caps(void **state)
         assert_true(c.parts_bytes_on_disk);
         assert_true(c.has_merges && c.has_replicas && c.has_mt_settings);
         assert_true(c.has_absolute_delay && c.has_session_expired);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         d = load("v23", &c);
         assert_int_equal(c.major, 23);
@@ -392,7 +393,7 @@ static void test_caps(void **state)
         assert_true(c.query_log && c.type_enum && c.has_is_initial && c.has_query_kind);
         assert_true(c.has_norm_hash && c.has_exception_code && c.parts_bytes_on_disk);
         assert_true(c.has_merges && c.has_replicas && c.has_absolute_delay && c.has_mt_settings);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         /* No query_log in the listing: it does not exist yet. */
         {
@@ -402,7 +403,7 @@ static void test_caps(void **state)
 
                 memset(&c, 0, sizeof c);
                 c.query_log = true;
-                assert_int_equal(ch_parse_caps(j, sizeof j - 1, &c, &err), 0);
+                assert_int_equal(clickhouse_parse_caps(j, sizeof j - 1, &c, &err), 0);
                 assert_false(c.query_log);
                 assert_false(c.parts_bytes_on_disk);
                 assert_false(c.has_merges);
@@ -443,7 +444,7 @@ static void test_parse_v18(void **state)
         assert_int_equal(d->merges, 0);
         assert_int_equal(d->n_replicas, 0);
         assert_int_equal(d->memory_bytes, 31488);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 }
 
 static void test_parse_v23(void **state)
@@ -470,7 +471,8 @@ static void test_parse_v23(void **state)
                             "DAY GROUP BY bucket ORDER BY bucket");
         assert_string_equal(d->slow[1].query, "CREATE USER etl IDENTIFIED WITH sha256_password BY "
                             "'***' HOST ANY");
-        assert_string_equal(d->slow[2].query, "INSERT INTO orders_rt SELECT * FROM mysql('db1:3306', "
+        assert_string_equal(d->slow[2].query,
+                            "INSERT INTO orders_rt SELECT * FROM mysql('db1:3306', "
                             "'shop', 'orders', '***', '***')");
         for (size_t i = 0; i < d->n_slow; i++) {
                 assert_null(strstr(d->slow[i].query, "S3cret"));
@@ -497,11 +499,11 @@ static void test_parse_v23(void **state)
         assert_int_equal(d->replicas[1].inserts_in_queue, 120);
         assert_int_equal(d->replicas[1].absolute_delay_s, 75);
         assert_int_equal(d->memory_bytes, 734003200);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         /* Counters: UInt64 beyond INT64_MAX is clamped, not wrapped. */
         b = fixture("counters_v23.json", &len);
-        assert_int_equal(ch_parse_counters(b, len, &k, &err), 0);
+        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
         assert_int_equal(k.query, 1200000);
         assert_int_equal(k.failed, 42);
         assert_int_equal(k.ins_rows, 98000000000LL);
@@ -509,25 +511,25 @@ static void test_parse_v23(void **state)
         free(b);
         /* 18.16 lists only non-zero events and has no FailedQuery. */
         b = fixture("counters_v18.json", &len);
-        assert_int_equal(ch_parse_counters(b, len, &k, &err), 0);
+        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
         assert_int_equal(k.memory, 31488);
         assert_int_equal(k.query, 56);
         assert_int_equal(k.failed, -1);
         free(b);
-        assert_int_equal(ch_parse_counters("{\"data\":[{\"kind\":\"event\",\"name\":\"Query\","
-                                           "\"value\":\"3\"}]}", 54, &k, &err), 0);
+        assert_int_equal(clickhouse_parse_counters("{\"data\":[{\"kind\":\"event\",\"name\":\"Query\","
+                                                   "\"value\":\"3\"}]}", 54, &k, &err), 0);
         assert_int_equal(k.ins_rows, 0);
         assert_int_equal(k.memory, -1);
 
         /* A quiet server: windows without queries have no percentiles. */
-        d = ch_data_new();
-        parse_ok(ch_parse_latency, "latency_v23_quiet.json", d);
+        d = clickhouse_data_new();
+        parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
         assert_int_equal(d->lat[CH_W1M].count, 0);
         assert_true(isnan(d->lat[CH_W1M].p95));
         assert_int_equal(d->lat[CH_W5M].count, 0);
         assert_int_equal(d->lat[CH_W15M].count, 2);
         assert_true(d->lat[CH_W15M].p95 == 9.8);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 }
 
 static void test_parse_bad(void **state)
@@ -535,8 +537,9 @@ static void test_parse_bad(void **state)
         static const char *const bad[] = {
                 "", "not json", "{\"meta\":[]}", "{\"data\":{}}", "[1,2]", "{\"data\":[",
         };
-        parse_fn fns[] = { ch_parse_latency, ch_parse_slow, ch_parse_tables, ch_parse_merges,
-                           ch_parse_replicas, ch_parse_mt_settings };
+        parse_fn fns[] = { clickhouse_parse_latency, clickhouse_parse_slow, clickhouse_parse_tables,
+                           clickhouse_parse_merges, clickhouse_parse_replicas,
+                           clickhouse_parse_mt_settings };
         struct ch_data *d;
         struct ch_caps c = { 0 };
         struct ch_counters k;
@@ -547,37 +550,40 @@ static void test_parse_bad(void **state)
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
                 for (size_t f = 0; f < LO_ARRAY_LEN(fns); f++) {
-                        d = ch_data_new();
+                        d = clickhouse_data_new();
                         assert_int_equal(fns[f](bad[i], strlen(bad[i]), d, &err), -1);
                         assert_int_equal(err.code, CH_ERR_BADJSON);
-                        ch_data_free(d);
+                        clickhouse_data_free(d);
                 }
-                d = ch_data_new();
-                assert_int_equal(ch_parse_overview(bad[i], strlen(bad[i]), d, &c, &err), -1);
-                assert_int_equal(ch_parse_rates(bad[i], strlen(bad[i]), d, &err), -1);
-                assert_int_equal(ch_parse_caps(bad[i], strlen(bad[i]), &c, &err), -1);
-                assert_int_equal(ch_parse_counters(bad[i], strlen(bad[i]), &k, &err), -1);
-                ch_data_free(d);
+                d = clickhouse_data_new();
+                assert_int_equal(clickhouse_parse_overview(bad[i], strlen(bad[i]), d, &c, &err),
+                                 -1);
+                assert_int_equal(clickhouse_parse_rates(bad[i], strlen(bad[i]), d, &err), -1);
+                assert_int_equal(clickhouse_parse_caps(bad[i], strlen(bad[i]), &c, &err), -1);
+                assert_int_equal(clickhouse_parse_counters(bad[i], strlen(bad[i]), &k, &err), -1);
+                clickhouse_data_free(d);
         }
         /* An exception after the 200 reaches the parser: its code, not "bad JSON". */
         b = fixture("error_after_200_v18.txt", &len);
-        d = ch_data_new();
-        assert_int_equal(ch_parse_tables(b, len, d, &err), -1);
+        d = clickhouse_data_new();
+        assert_int_equal(clickhouse_parse_tables(b, len, d, &err), -1);
         assert_int_equal(err.code, 395);
         assert_string_equal(err.msg, "ClickHouse error 395 (FUNCTION_THROW_IF_VALUE_IS_NON_ZERO): "
                             "Value passed to 'throwIf' function is non zero");
-        ch_data_free(d);
+        clickhouse_data_free(d);
         free(b);
         /* Wrong shapes: rows without what we need are skipped, not fatal. */
-        d = ch_data_new();
-        assert_int_equal(ch_parse_tables("{\"data\":[{\"database\":\"d\"},{\"database\":\"d\","
-                                         "\"table\":\"t\",\"active_parts\":\"x\","
-                                         "\"max_parts_per_partition\":1}]}", 117, d, &err), 0);
+        d = clickhouse_data_new();
+        assert_int_equal(clickhouse_parse_tables("{\"data\":[{\"database\":\"d\"},{\"database\":\"d\","
+                                                 "\"table\":\"t\",\"active_parts\":\"x\","
+                                                 "\"max_parts_per_partition\":1}]}", 117, d, &err), 0);
         assert_int_equal(d->n_tables, 0);
-        assert_int_equal(ch_parse_overview("{\"data\":[{\"uptime\":1}]}", 24, d, &c, &err), -1);
+        assert_int_equal(clickhouse_parse_overview("{\"data\":[{\"uptime\":1}]}", 24, d, &c, &err),
+                         -1);
         assert_string_equal(err.msg, "overview query: no version in the answer");
-        assert_int_equal(ch_parse_rates("{\"data\":[{\"queries\":\"-\"}]}", 27, d, &err), -1);
-        ch_data_free(d);
+        assert_int_equal(clickhouse_parse_rates("{\"data\":[{\"queries\":\"-\"}]}", 27, d, &err),
+                         -1);
+        clickhouse_data_free(d);
 }
 
 /* ---- SQL by capabilities ------------------------------------------------- */
@@ -590,7 +596,7 @@ static void test_sql(void **state)
 
         (void)state;
         d = load("v18", &c);
-        s = ch_sql_latency(&c, 1795704301);
+        s = clickhouse_sql_latency(&c, 1795704301);
         assert_string_equal(s, "SELECT w AS window_s, count() AS count, "
                             "quantiles(0.5, 0.95, 0.99)(query_duration_ms) AS q "
                             "FROM system.query_log ARRAY JOIN [60, 300, 900] AS w "
@@ -599,46 +605,48 @@ static void test_sql(void **state)
                             "event_time <= toDateTime(1795704301) AND is_initial_query = 1 AND "
                             "query_id NOT LIKE 'lambdaops-%' AND type = 2 GROUP BY w ORDER BY w");
         free(s);
-        s = ch_sql_rates(&c, 1795704301);
-        assert_non_null(strstr(s, "countIf(type != 1) AS queries, countIf(type IN (3, 4)) AS failed, "
+        s = clickhouse_sql_rates(&c, 1795704301);
+        assert_non_null(strstr(s,
+                               "countIf(type != 1) AS queries, countIf(type IN (3, 4)) AS failed, "
                                "sumIf(written_rows, type = 2) AS written_rows"));
         assert_non_null(strstr(s, "event_time > toDateTime(1795704301) - 60 AND"));
         free(s);
-        s = ch_sql_slow(&c, 1795704301);
+        s = clickhouse_sql_slow(&c, 1795704301);
         assert_non_null(strstr(s, "LIMIT 1 BY query LIMIT 10"));
         assert_non_null(strstr(s, "substringUTF8(query, 1, 4096)"));
         free(s);
-        s = ch_sql_replicas(&c);
-        assert_string_equal(s, "SELECT database, table, is_readonly, is_session_expired, queue_size, "
+        s = clickhouse_sql_replicas(&c);
+        assert_string_equal(s,
+                            "SELECT database, table, is_readonly, is_session_expired, queue_size, "
                             "inserts_in_queue, merges_in_queue, absolute_delay FROM system.replicas "
                             "ORDER BY database, table");
         free(s);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         d = load("v23", &c);
-        s = ch_sql_latency(&c, 100000);
+        s = clickhouse_sql_latency(&c, 100000);
         assert_non_null(strstr(s, "AND type = 'QueryFinish' GROUP BY w"));
         free(s);
-        s = ch_sql_rates(&c, 100000);
+        s = clickhouse_sql_rates(&c, 100000);
         assert_non_null(strstr(s, "countIf(type != 'QueryStart') AS queries, countIf(type IN "
                                "('ExceptionBeforeStart', 'ExceptionWhileProcessing')) AS failed, "
                                "sumIf(written_rows, type = 'QueryFinish' AND query_kind = 'Insert')"));
         free(s);
-        s = ch_sql_slow(&c, 100000);
+        s = clickhouse_sql_slow(&c, 100000);
         assert_non_null(strstr(s, "LIMIT 1 BY normalized_query_hash LIMIT 10"));
         free(s);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         /* An old server without is_initial_query, bytes_on_disk, absolute_delay. */
         memset(&c, 0, sizeof c);
         c.query_log = true;
-        s = ch_sql_latency(&c, 1000);
+        s = clickhouse_sql_latency(&c, 1000);
         assert_null(strstr(s, "is_initial_query"));
         free(s);
-        s = ch_sql_tables(&c);
+        s = clickhouse_sql_tables(&c);
         assert_non_null(strstr(s, "sum(bytes) AS b"));
         free(s);
-        s = ch_sql_replicas(&c);
+        s = clickhouse_sql_replicas(&c);
         assert_string_equal(s, "SELECT database, table, is_readonly, queue_size, inserts_in_queue, "
                             "merges_in_queue FROM system.replicas ORDER BY database, table");
         free(s);
@@ -648,7 +656,7 @@ static void test_sql(void **state)
 
 static void test_history(void **state)
 {
-        struct ch_history *h = ch_history_new();
+        struct ch_history *h = clickhouse_history_new();
         struct ch_caps c18 = { .valid = true, .major = 18, .minor = 16 };
         struct ch_caps c23 = { .valid = true, .major = 23, .minor = 8 };
         struct ch_counters k1 = { 1000, 100, -1, 500, 50000 };
@@ -658,14 +666,14 @@ static void test_history(void **state)
 
         (void)state;
         /* No query_log: deltas, own queries subtracted. */
-        d = ch_data_new();
-        ch_history_apply(h, d, &k1, &c18, 8, 10000);
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, &k1, &c18, 8, 10000);
         assert_true(isnan(d->queries_per_sec));
         assert_int_equal(d->memory_bytes, 1000);
         assert_int_equal(d->qps_hist.n, 1);
-        ch_data_free(d);
-        d = ch_data_new();
-        ch_history_apply(h, d, &k2, &c18, 10, 12000);  /* 2 s later, 30 queries, 10 ours */
+        clickhouse_data_free(d);
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, &k2, &c18, 10, 12000);  /* 2 s later, 30 queries, 10 ours */
         assert_true(d->queries_per_sec == 10.0);
         assert_true(isnan(d->failed_per_sec));          /* 18.16: no FailedQuery counter */
         assert_true(d->inserted_rows_per_sec == 500.0);
@@ -674,49 +682,49 @@ static void test_history(void **state)
         assert_true(ring_last(&d->qps_hist) == 10.0);
         assert_true(ring_last(&d->mem_hist) == 2000.0);
         assert_true(isnan(ring_last(&d->p95_hist)));    /* latency unknown */
-        ch_data_free(d);
-        d = ch_data_new();
-        ch_history_apply(h, d, &k3, &c18, 5, 14000);   /* counters went backwards */
+        clickhouse_data_free(d);
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, &k3, &c18, 5, 14000);   /* counters went backwards */
         assert_true(isnan(d->queries_per_sec));
         assert_true(isnan(d->inserted_rows_per_sec));
-        ch_data_free(d);
+        clickhouse_data_free(d);
         /* Our own queries exceed the delta: 0, not negative. */
-        d = ch_data_new();
+        d = clickhouse_data_new();
         k3.query = 9;
-        ch_history_apply(h, d, &k3, &c18, 50, 15000);
+        clickhouse_history_apply(h, d, &k3, &c18, 50, 15000);
         assert_true(d->queries_per_sec == 0);
-        ch_data_free(d);
-        ch_history_free(h);
+        clickhouse_data_free(d);
+        clickhouse_history_free(h);
 
         /* 20.x+: a missing FailedQuery means zero. */
-        h = ch_history_new();
-        d = ch_data_new();
-        ch_history_apply(h, d, &k1, &c23, 0, 1000);
-        ch_data_free(d);
-        d = ch_data_new();
-        ch_history_apply(h, d, &k2, &c23, 0, 2000);
+        h = clickhouse_history_new();
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, &k1, &c23, 0, 1000);
+        clickhouse_data_free(d);
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, &k2, &c23, 0, 2000);
         assert_true(d->failed_per_sec == 0);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         /* With query_log the rates come from the parser; history keeps
          * them and the 1-minute percentiles. */
-        d = ch_data_new();
+        d = clickhouse_data_new();
         d->query_log = true;
         d->queries_per_sec = 3.5;
         d->lat[CH_W1M] = (struct ch_latency){ 10, 1, 20, 30 };
-        ch_history_apply(h, d, &k2, &c23, 0, 3000);
+        clickhouse_history_apply(h, d, &k2, &c23, 0, 3000);
         assert_true(d->queries_per_sec == 3.5);
         assert_true(ring_last(&d->p95_hist) == 20 && ring_last(&d->p99_hist) == 30);
         assert_true(ring_last(&d->p50_hist) == 1);
-        ch_data_free(d);
+        clickhouse_data_free(d);
         /* No counters at all (that query failed). */
-        d = ch_data_new();
-        ch_history_apply(h, d, NULL, &c23, 0, 4000);
+        d = clickhouse_data_new();
+        clickhouse_history_apply(h, d, NULL, &c23, 0, 4000);
         assert_int_equal(d->memory_bytes, -1);
         assert_int_equal(d->mem_hist.n, 4);
-        ch_data_free(d);
-        ch_history_free(h);
-        ch_history_free(NULL);
+        clickhouse_data_free(d);
+        clickhouse_history_free(h);
+        clickhouse_history_free(NULL);
 }
 
 /* ---- readers ------------------------------------------------------------ */
@@ -777,10 +785,10 @@ static void test_to_json(void **state)
         assert_string_equal(json, want23);
         free(json);
         cJSON_Delete(o);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 
         /* Nothing known: nulls, never zeros. */
-        d = ch_data_new();
+        d = clickhouse_data_new();
         o = cJSON_CreateObject();
         coll_clickhouse_ops.to_json(d, o);
         json = cJSON_PrintUnformatted(o);
@@ -789,19 +797,20 @@ static void test_to_json(void **state)
         cJSON_Delete(o);
 
         /* Windows with no queries: count 0, percentiles null; 1/60 rounds. */
-        parse_ok(ch_parse_latency, "latency_v23_quiet.json", d);
+        parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
         d->failed_per_sec = 1.0 / 60.0;
         d->merges = 0;
         o = cJSON_CreateObject();
         coll_clickhouse_ops.to_json(d, o);
         json = cJSON_PrintUnformatted(o);
-        assert_non_null(strstr(json, "\"1m\":{\"count\":0,\"p50\":null,\"p95\":null,\"p99\":null}"));
+        assert_non_null(strstr(json,
+                               "\"1m\":{\"count\":0,\"p50\":null,\"p95\":null,\"p99\":null}"));
         assert_non_null(strstr(json, "\"15m\":{\"count\":2,\"p50\":7,\"p95\":9.8,\"p99\":9.96}"));
         assert_non_null(strstr(json, "\"failed_per_sec\":0.017"));
         assert_non_null(strstr(json, "\"merges\":0"));
         free(json);
         cJSON_Delete(o);
-        ch_data_free(d);
+        clickhouse_data_free(d);
 }
 
 struct want_alert {
@@ -901,7 +910,7 @@ static void test_alerts(void **state)
         alert_list_done(&l);
 
         /* 18.16 data: nothing with defaults but failed/s 0.13 >= 0.1. */
-        ch_data_free(d);
+        clickhouse_data_free(d);
         d = load("v18", &c);
         alert_list_init(&l);
         coll_clickhouse_ops.alerts(&cfg->sources[0], d, &l);
@@ -910,13 +919,13 @@ static void test_alerts(void **state)
         assert_string_equal(l.v[0].message, "failed queries 0.13/s >= warn 0.10/s");
         alert_list_done(&l);
         /* Unknown latency and rates raise nothing. */
-        ch_data_free(d);
-        d = ch_data_new();
+        clickhouse_data_free(d);
+        d = clickhouse_data_new();
         alert_list_init(&l);
         coll_clickhouse_ops.alerts(&tight->sources[0], d, &l);
         assert_int_equal(l.n, 0);
         alert_list_done(&l);
-        ch_data_free(d);
+        clickhouse_data_free(d);
         config_free(cfg);
         config_free(tight);
 }
@@ -931,17 +940,17 @@ static void test_summary_key_metric(void **state)
         coll_clickhouse_ops.summary(d, buf, sizeof buf);
         assert_string_equal(buf, "v23.8.2.7, p95 14ms, 3.2 q/s, 0.05 failed, max parts 1005/1000");
         assert_true(coll_clickhouse_ops.key_metric(d) == 14);
-        ch_data_free(d);
+        clickhouse_data_free(d);
         d = load("v18", &c);
         d->failed_per_sec = 0;
         coll_clickhouse_ops.summary(d, buf, sizeof buf);
         assert_string_equal(buf, "v18.16.1, p95 55ms, 0.3 q/s, 0 failed, max parts 6/150");
-        ch_data_free(d);
-        d = ch_data_new();
+        clickhouse_data_free(d);
+        d = clickhouse_data_new();
         coll_clickhouse_ops.summary(d, buf, sizeof buf);
         assert_string_equal(buf, "v?, p95 -, - q/s, - failed");
         assert_true(isnan(coll_clickhouse_ops.key_metric(d)));
-        ch_data_free(d);
+        clickhouse_data_free(d);
 }
 
 static void test_config(void **state)

@@ -42,15 +42,15 @@ static char *fixture(const char *name, size_t *len)
 
 static struct kc_data *load_expanded(void)
 {
-        struct kc_data *d = kc_data_new();
+        struct kc_data *d = kafka_connect_data_new();
         struct err e;
         size_t len;
         char *j = fixture("expanded_all_states.json", &len);
 
         err_clear(&e);
-        assert_int_equal(kc_parse_list(j, len, d, &e), 0);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
         free(j);
-        kc_finish(d, NULL);
+        kafka_connect_finish(d, NULL);
         return d;
 }
 
@@ -75,7 +75,7 @@ static void test_parse_expanded(void **state)
                 assert_string_equal(d->conns[i].name, names[i]);
                 assert_string_equal(d->conns[i].state, states[i]);
         }
-        c = kc_find(d, "pg-cdc");
+        c = kafka_connect_find(d, "pg-cdc");
         assert_non_null(c);
         assert_string_equal(c->type, "source");
         assert_string_equal(c->klass, KC_DEBEZIUM_PG_CLASS);
@@ -97,7 +97,7 @@ static void test_parse_expanded(void **state)
         assert_string_equal(c->publication, "dbz_shop");
         assert_string_equal(c->topic_prefix, "shop");
 
-        c = kc_find(d, "orders-cdc");             /* Debezium 1.x, defaults */
+        c = kafka_connect_find(d, "orders-cdc");             /* Debezium 1.x, defaults */
         assert_true(c->debezium_pg);
         assert_string_equal(c->slot, "debezium");
         assert_string_equal(c->publication, "dbz_publication");
@@ -106,25 +106,25 @@ static void test_parse_expanded(void **state)
         assert_non_null(strstr(c->trace, "password authentication failed"));
         assert_int_equal(c->failed_tasks, 1);
 
-        c = kc_find(d, "s3-sink");
+        c = kafka_connect_find(d, "s3-sink");
         assert_false(c->debezium_pg);
         assert_null(c->slot);
         assert_string_equal(c->type, "sink");
         assert_string_equal(c->klass, "io.confluent.connect.s3.S3SinkConnector");
         assert_int_equal(c->running_tasks, 2);
 
-        c = kc_find(d, "legacy-src");
+        c = kafka_connect_find(d, "legacy-src");
         assert_int_equal(c->n_tasks, 0);
-        c = kc_find(d, "es-sink");
+        c = kafka_connect_find(d, "es-sink");
         assert_string_equal(c->tasks[0].state, "RESTARTING");
         assert_int_equal(c->running_tasks, 1);
-        assert_null(kc_find(d, "nope"));
-        kc_data_free(d);
+        assert_null(kafka_connect_find(d, "nope"));
+        kafka_connect_data_free(d);
 }
 
 static void test_parse_fallback(void **state)
 {
-        struct kc_data *d = kc_data_new();
+        struct kc_data *d = kafka_connect_data_new();
         struct cfg_strmap ov;
         char *keys[] = { "s3-sink" }, *vals[] = { "not-used" };
         struct err e;
@@ -133,7 +133,7 @@ static void test_parse_fallback(void **state)
 
         (void)state;
         err_clear(&e);
-        assert_int_equal(kc_parse_list(j, len, d, &e), 1);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 1);
         free(j);
         assert_false(d->expanded);
         assert_int_equal(d->n_conns, 3);
@@ -141,26 +141,26 @@ static void test_parse_fallback(void **state)
         assert_null(d->conns[0].state);
 
         j = fixture("status_pg-cdc.json", &len);
-        assert_int_equal(kc_parse_status(j, len, &d->conns[0], &e), 0);
+        assert_int_equal(kafka_connect_parse_status(j, len, &d->conns[0], &e), 0);
         free(j);
         j = fixture("config_pg-cdc.json", &len);
-        assert_int_equal(kc_parse_config(j, len, &d->conns[0], &e), 0);
+        assert_int_equal(kafka_connect_parse_config(j, len, &d->conns[0], &e), 0);
         free(j);
         j = fixture("status_s3-sink.json", &len);        /* no "type" (older Connect) */
-        assert_int_equal(kc_parse_status(j, len, &d->conns[1], &e), 0);
+        assert_int_equal(kafka_connect_parse_status(j, len, &d->conns[1], &e), 0);
         free(j);
         j = fixture("config_s3-sink.json", &len);
-        assert_int_equal(kc_parse_config(j, len, &d->conns[1], &e), 0);
+        assert_int_equal(kafka_connect_parse_config(j, len, &d->conns[1], &e), 0);
         free(j);
         /* status parsed twice replaces the tasks */
         j = fixture("status_s3-sink.json", &len);
-        assert_int_equal(kc_parse_status(j, len, &d->conns[1], &e), 0);
+        assert_int_equal(kafka_connect_parse_status(j, len, &d->conns[1], &e), 0);
         free(j);
 
         ov.keys = keys;
         ov.vals = vals;
         ov.n = 1;
-        kc_finish(d, &ov);
+        kafka_connect_finish(d, &ov);
         assert_string_equal(d->conns[0].name, "gone-sink");
         assert_string_equal(d->conns[1].name, "pg-cdc");
         assert_string_equal(d->conns[1].slot, "debezium_shop");
@@ -172,7 +172,7 @@ static void test_parse_fallback(void **state)
         /* an override on a connector whose class is known and not Debezium
          * sets the slot but does not make it Debezium */
         assert_false(d->conns[2].debezium_pg);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 }
 
 static void test_slot_override(void **state)
@@ -182,23 +182,23 @@ static void test_slot_override(void **state)
         char *keys[] = { "pg-cdc" }, *vals[] = { "shop_slot" };
 
         (void)state;
-        kc_data_free(d);
-        d = kc_data_new();
+        kafka_connect_data_free(d);
+        d = kafka_connect_data_new();
         {
                 struct err e;
                 size_t len;
                 char *j = fixture("expanded_all_states.json", &len);
 
-                assert_int_equal(kc_parse_list(j, len, d, &e), 0);
+                assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
                 free(j);
         }
         ov.keys = keys;
         ov.vals = vals;
         ov.n = 1;
-        kc_finish(d, &ov);
-        assert_string_equal(kc_find(d, "pg-cdc")->slot, "shop_slot");
-        assert_string_equal(kc_find(d, "orders-cdc")->slot, "debezium");
-        kc_data_free(d);
+        kafka_connect_finish(d, &ov);
+        assert_string_equal(kafka_connect_find(d, "pg-cdc")->slot, "shop_slot");
+        assert_string_equal(kafka_connect_find(d, "orders-cdc")->slot, "debezium");
+        kafka_connect_data_free(d);
 }
 
 static void test_bad_bodies(void **state)
@@ -210,65 +210,65 @@ static void test_bad_bodies(void **state)
         char *j;
 
         (void)state;
-        d = kc_data_new();
+        d = kafka_connect_data_new();
         j = fixture("truncated.json", &len);
-        assert_int_equal(kc_parse_list(j, len, d, &e), -1);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), -1);
         assert_string_equal(e.msg, "GET /connectors: the answer is not JSON (truncated?)");
         assert_int_equal(e.code, KC_ERR_BADJSON);
         free(j);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
-        d = kc_data_new();
+        d = kafka_connect_data_new();
         j = fixture("error_502.html", &len);
-        assert_int_equal(kc_parse_list(j, len, d, &e), -1);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), -1);
         free(j);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
-        d = kc_data_new();
-        assert_int_equal(kc_parse_list("[\"a\", 3]", 8, d, &e), -1);
+        d = kafka_connect_data_new();
+        assert_int_equal(kafka_connect_parse_list("[\"a\", 3]", 8, d, &e), -1);
         assert_string_equal(e.msg, "GET /connectors: the list holds something other than names");
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
-        d = kc_data_new();
-        assert_int_equal(kc_parse_list("42", 2, d, &e), -1);
+        d = kafka_connect_data_new();
+        assert_int_equal(kafka_connect_parse_list("42", 2, d, &e), -1);
         assert_string_equal(e.msg, "GET /connectors: expected an object or a list");
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
-        d = kc_data_new();
+        d = kafka_connect_data_new();
         j = fixture("expanded_empty.json", &len);
-        assert_int_equal(kc_parse_list(j, len, d, &e), 0);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
         assert_int_equal(d->n_conns, 0);
         free(j);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
         /* shapes that are JSON but odd: skipped, not crashing */
-        d = kc_data_new();
+        d = kafka_connect_data_new();
         {
                 const char *odd = "{\"a\":{\"status\":{\"tasks\":[{\"id\":\"x\"},"
                                   "{\"id\":-1},{\"id\":2,\"state\":7}]}},\"b\":3}";
 
-                assert_int_equal(kc_parse_list(odd, strlen(odd), d, &e), 0);
+                assert_int_equal(kafka_connect_parse_list(odd, strlen(odd), d, &e), 0);
         }
         assert_int_equal(d->n_conns, 1);
         assert_int_equal(d->conns[0].n_tasks, 1);
         assert_null(d->conns[0].tasks[0].state);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
-        d = kc_data_new();
-        assert_int_equal(kc_parse_list("{\"a\":{\"status\":[]}}", 20, d, &e), -1);
+        d = kafka_connect_data_new();
+        assert_int_equal(kafka_connect_parse_list("{\"a\":{\"status\":[]}}", 20, d, &e), -1);
         assert_string_equal(e.msg, "connector a: status is not an object");
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 
         c.name = "x";
-        assert_int_equal(kc_parse_status("{\"name\":", 8, &c, &e), -1);
+        assert_int_equal(kafka_connect_parse_status("{\"name\":", 8, &c, &e), -1);
         assert_string_equal(e.msg, "connector x: status is not JSON (truncated?)");
-        assert_int_equal(kc_parse_config("[]", 2, &c, &e), -1);
+        assert_int_equal(kafka_connect_parse_config("[]", 2, &c, &e), -1);
         assert_string_equal(e.msg, "connector x: config is not a JSON object");
-        d = kc_data_new();
-        assert_int_equal(kc_parse_root("<html>", 6, d, &e), -1);
-        assert_int_equal(kc_parse_root("{\"version\":\"2.2.1\"}", 19, d, &e), 0);
+        d = kafka_connect_data_new();
+        assert_int_equal(kafka_connect_parse_root("<html>", 6, d, &e), -1);
+        assert_int_equal(kafka_connect_parse_root("{\"version\":\"2.2.1\"}", 19, d, &e), 0);
         assert_string_equal(d->version, "2.2.1");
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 }
 
 static void test_http_errors(void **state)
@@ -279,23 +279,23 @@ static void test_http_errors(void **state)
 
         (void)state;
         j = fixture("error_401.json", &len);
-        kc_http_error(401, j, len, "application/json", "GET /connectors", &e);
+        kafka_connect_http_error(401, j, len, "application/json", "GET /connectors", &e);
         assert_string_equal(e.msg, "GET /connectors: HTTP 401 Unauthorized: check user and "
                             "password_env/password_file -- Unauthorized");
         assert_int_equal(e.code, KC_ERR_HTTP);
         free(j);
         j = fixture("error_500.json", &len);
-        kc_http_error(500, j, len, "application/json", "GET /connectors", &e);
+        kafka_connect_http_error(500, j, len, "application/json", "GET /connectors", &e);
         assert_string_equal(e.msg, "GET /connectors: HTTP 500 Internal Server Error: Request "
                             "timed out");
         free(j);
         j = fixture("error_502.html", &len);
-        kc_http_error(502, j, len, NULL, "GET /connectors", &e);
+        kafka_connect_http_error(502, j, len, NULL, "GET /connectors", &e);
         assert_string_equal(e.msg, "GET /connectors: HTTP 502 Bad Gateway (an HTML page, not "
                             "Connect's JSON: a proxy in the way, or is url the Connect REST "
                             "port?)");
         free(j);
-        kc_http_error(503, "", 0, NULL, "GET /", &e);
+        kafka_connect_http_error(503, "", 0, NULL, "GET /", &e);
         assert_string_equal(e.msg, "GET /: HTTP 503 Service Unavailable");
 }
 
@@ -304,20 +304,20 @@ static void test_trace_head_and_segment(void **state)
         char *s;
 
         (void)state;
-        s = kc_trace_head("a\nb\nc\nd", 2, 100);
+        s = kafka_connect_trace_head("a\nb\nc\nd", 2, 100);
         assert_string_equal(s, "a\nb");
         free(s);
-        s = kc_trace_head("a\nb", 5, 100);
+        s = kafka_connect_trace_head("a\nb", 5, 100);
         assert_string_equal(s, "a\nb");
         free(s);
-        s = kc_trace_head("abcdef", 5, 3);
+        s = kafka_connect_trace_head("abcdef", 5, 3);
         assert_string_equal(s, "abc");
         free(s);
-        s = kc_trace_head("ab\xc3\xa9z", 5, 3);          /* no half code point */
+        s = kafka_connect_trace_head("ab\xc3\xa9z", 5, 3);          /* no half code point */
         assert_string_equal(s, "ab");
         free(s);
-        assert_null(kc_trace_head(NULL, 3, 3));
-        s = kc_url_segment("pg cdc/é~x");
+        assert_null(kafka_connect_trace_head(NULL, 3, 3));
+        s = kafka_connect_url_segment("pg cdc/é~x");
         assert_string_equal(s, "pg%20cdc%2F%C3%A9~x");
         free(s);
 }
@@ -423,14 +423,14 @@ static void test_to_json(void **state)
         cJSON_Delete(o);
 
         /* unknown everything: nulls */
-        kc_data_free(d);
-        d = kc_data_new();
+        kafka_connect_data_free(d);
+        d = kafka_connect_data_new();
         {
                 struct err e;
 
-                assert_int_equal(kc_parse_list("[\"x\"]", 5, d, &e), 1);
+                assert_int_equal(kafka_connect_parse_list("[\"x\"]", 5, d, &e), 1);
         }
-        kc_finish(d, NULL);
+        kafka_connect_finish(d, NULL);
         o = cJSON_CreateObject();
         coll_kafka_connect_ops.to_json(d, o);
         s = cJSON_PrintUnformatted(o);
@@ -441,7 +441,7 @@ static void test_to_json(void **state)
                             "\"error\":null}]}");
         free(s);
         cJSON_Delete(o);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 }
 
 static void test_alerts(void **state)
@@ -507,7 +507,7 @@ static void test_alerts(void **state)
         assert_string_equal(l.v[3].subject, "pg-cdc");
         alert_list_done(&l);
         config_free(c);
-        kc_data_free(d);
+        kafka_connect_data_free(d);
 }
 
 int main(void)

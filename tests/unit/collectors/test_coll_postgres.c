@@ -91,9 +91,11 @@ static struct tsv *tsv_load(const char *name)
                         continue;
                 }
                 assert_int_equal(n, t->ncols);
-                t->cells = xrealloc(t->cells, (size_t)(t->nrows + 1) * (size_t)n * sizeof *t->cells);
+                t->cells = xrealloc(t->cells,
+                                    (size_t)(t->nrows + 1) * (size_t)n * sizeof *t->cells);
                 for (int i = 0; i < n; i++)
-                        t->cells[t->nrows * n + i] = strcmp(fields[i], "\\N") == 0 ? NULL : fields[i];
+                        t->cells[t->nrows * n + i] = strcmp(fields[i],
+                                                            "\\N") == 0 ? NULL : fields[i];
                 t->nrows++;
         }
         return t;
@@ -207,17 +209,17 @@ static void test_lsn_parse(void **state)
 
         for (size_t i = 0; i < LO_ARRAY_LEN(ok); i++) {
                 v = 12345;
-                assert_int_equal(pg_lsn_parse(ok[i].s, &v), 0);
+                assert_int_equal(postgres_lsn_parse(ok[i].s, &v), 0);
                 assert_true(v == ok[i].v);
         }
         for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++) {
                 v = 12345;
-                if (pg_lsn_parse(bad[i], &v) != -1)
+                if (postgres_lsn_parse(bad[i], &v) != -1)
                         fail_msg("accepted bad LSN \"%s\"", bad[i]);
                 assert_true(v == 12345);
         }
-        assert_int_equal(pg_lsn_parse(NULL, &v), -1);
-        assert_int_equal(pg_lsn_parse("1/2", NULL), 0);
+        assert_int_equal(postgres_lsn_parse(NULL, &v), -1);
+        assert_int_equal(postgres_lsn_parse("1/2", NULL), 0);
 }
 
 /* ---- DSN masking --------------------------------------------------------- */
@@ -384,7 +386,7 @@ static void test_parse_overview(void **state)
         struct err err;
 
         (void)state;
-        assert_int_equal(load_into("overview_pg15.tsv", pg_parse_overview, d, &err), 0);
+        assert_int_equal(load_into("overview_pg15.tsv", postgres_parse_overview, d, &err), 0);
         assert_string_equal(d->server_version, "15.18 (Debian 15.18-0+deb12u1)");
         assert_int_equal(d->server_version_num, 150018);
         assert_false(d->in_recovery);
@@ -395,7 +397,8 @@ static void test_parse_overview(void **state)
         assert_int_equal(d->max_slot_wal_keep_size, -1);
 
         /* Parsing again replaces the strings (no leak under ASan). */
-        assert_int_equal(load_into("overview_pg13_standby.tsv", pg_parse_overview, d, &err), 0);
+        assert_int_equal(load_into("overview_pg13_standby.tsv", postgres_parse_overview, d, &err),
+                         0);
         assert_string_equal(d->server_version, "13.14");
         assert_int_equal(d->server_version_num, 130014);
         assert_true(d->in_recovery);
@@ -405,15 +408,15 @@ static void test_parse_overview(void **state)
         assert_string_equal(d->current_lsn, "3/4C1F0000");
         assert_true(d->max_slot_wal_keep_size == 10737418240LL);
 
-        assert_int_equal(load_into("overview_pg12.tsv", pg_parse_overview, d, &err), 0);
+        assert_int_equal(load_into("overview_pg12.tsv", postgres_parse_overview, d, &err), 0);
         assert_int_equal(d->server_version_num, 120018);
         assert_string_equal(d->current_lsn, "");
         assert_int_equal(d->max_slot_wal_keep_size, -1);
 
         /* Wrong shapes. */
-        assert_int_equal(load_into("slots_pg15.tsv", pg_parse_overview, d, &err), -1);
+        assert_int_equal(load_into("slots_pg15.tsv", postgres_parse_overview, d, &err), -1);
         assert_string_equal(err.msg, "overview query: no server_version/server_version_num column");
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_parse_slots_pg15(void **state)
@@ -424,7 +427,7 @@ static void test_parse_slots_pg15(void **state)
 
         (void)state;
         str_copy(d->current_lsn, "0/2055D78", sizeof d->current_lsn);
-        assert_int_equal(load_into("slots_pg15.tsv", pg_parse_slots, d, &err), 0);
+        assert_int_equal(load_into("slots_pg15.tsv", postgres_parse_slots, d, &err), 0);
         assert_int_equal(d->n_slots, 5);
         /* Sorted by lag, largest first; slots without a lag last, by name. */
         assert_string_equal(d->slots[0].name, "old_consumer");
@@ -485,7 +488,7 @@ static void test_parse_slots_pg15(void **state)
         assert_int_equal(s->lag_bytes, 0x2055D78 - 0x10000);
         assert_false(s->has_retained);
         assert_string_equal(s->wal_status, "lost");
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_parse_slots_pg12(void **state)
@@ -494,7 +497,7 @@ static void test_parse_slots_pg12(void **state)
         struct err err;
 
         (void)state;
-        assert_int_equal(load_into("slots_pg12.tsv", pg_parse_slots, d, &err), 0);
+        assert_int_equal(load_into("slots_pg12.tsv", postgres_parse_slots, d, &err), 0);
         assert_int_equal(d->n_slots, 2);
         assert_string_equal(d->slots[0].name, "stale");
         assert_int_equal(d->slots[0].lag_bytes, 1278148592);
@@ -506,7 +509,7 @@ static void test_parse_slots_pg12(void **state)
         assert_int_equal(d->slots[1].lag_bytes, 1048576);
         assert_int_equal(d->slots[1].retained_bytes, 3075416);
         assert_null(d->slots[1].wal_status);
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 /* In-code rows: a query without lag columns falls back to LSN arithmetic
@@ -540,7 +543,7 @@ static void test_parse_slots_inline(void **state)
 
         (void)state;
         str_copy(d->current_lsn, "3/4C2F0000", sizeof d->current_lsn);
-        assert_int_equal(pg_parse_slots(&r, d, &err), 0);
+        assert_int_equal(postgres_parse_slots(&r, d, &err), 0);
         assert_int_equal(d->n_slots, 2);        /* the NULL-named row is skipped */
         assert_string_equal(d->slots[0].name, "a");
         assert_true(d->slots[0].has_lag);
@@ -557,13 +560,13 @@ static void test_parse_slots_inline(void **state)
         assert_int_equal(d->slots[1].retained_bytes, 0);
         assert_false(d->slots[1].has_safe_wal_size);
         assert_int_equal(d->slots[1].inactive_for_ms, 0);       /* active */
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* Missing the one required column. */
         d = data_new();
-        assert_int_equal(load_into("pubs_pg15.tsv", pg_parse_slots, d, &err), -1);
+        assert_int_equal(load_into("pubs_pg15.tsv", postgres_parse_slots, d, &err), -1);
         assert_string_equal(err.msg, "slots query: no slot_name column");
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_parse_publications(void **state)
@@ -572,7 +575,7 @@ static void test_parse_publications(void **state)
         struct err err;
 
         (void)state;
-        assert_int_equal(load_into("pubs_pg15.tsv", pg_parse_publications, d, &err), 0);
+        assert_int_equal(load_into("pubs_pg15.tsv", postgres_parse_publications, d, &err), 0);
         assert_int_equal(d->n_pubs, 3);
         assert_string_equal(d->pubs[0].name, "dbz_publication");
         assert_false(d->pubs[0].all_tables);
@@ -589,12 +592,12 @@ static void test_parse_publications(void **state)
         assert_true(d->pubs[2].all_tables);
         assert_true(d->pubs[2].via_root);
         assert_int_equal(d->pubs[2].n_tables, 0);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         d = data_new();
-        assert_int_equal(load_into("senders_pg15.tsv", pg_parse_publications, d, &err), -1);
+        assert_int_equal(load_into("senders_pg15.tsv", postgres_parse_publications, d, &err), -1);
         assert_string_equal(err.msg, "publications query: no pubname column");
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_parse_senders(void **state)
@@ -604,7 +607,7 @@ static void test_parse_senders(void **state)
         struct err err;
 
         (void)state;
-        assert_int_equal(load_into("senders_pg15.tsv", pg_parse_senders, d, &err), 0);
+        assert_int_equal(load_into("senders_pg15.tsv", postgres_parse_senders, d, &err), 0);
         assert_int_equal(d->n_senders, 2);
         s = &d->senders[0];
         assert_int_equal(s->pid, 5788);
@@ -629,7 +632,7 @@ static void test_parse_senders(void **state)
         assert_int_equal(s->flush_lag_ms, -1);
         assert_int_equal(s->replay_lag_ms, -1);
         assert_string_equal(s->slot_name, "standby_1");
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 /* ---- history ------------------------------------------------------------- */
@@ -659,25 +662,25 @@ static struct pg_data *hist_data(const char *lsn, const char *name, bool active,
 
 static void test_history(void **state)
 {
-        struct pg_history *h = pg_history_new();
+        struct pg_history *h = postgres_history_new();
         struct pg_data *d;
 
         (void)state;
         /* First poll: no rate yet. */
         d = hist_data("0/1000000", "s", false, 1000, 2000, 100000000);
-        pg_history_apply(h, d, 10000);
+        postgres_history_apply(h, d, 10000);
         assert_true(isnan(d->wal_bytes_per_sec));
         assert_int_equal(d->wal_hist.n, 0);
         assert_true(d->slots[0].lag_rate == 0);
         assert_true(d->slots[0].eta_lost_s < 0);
         assert_int_equal(d->slots[0].inactive_for_ms, 0);
         assert_int_equal(d->slots[0].lag_hist.n, 1);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* 2 s later, 0x200000 bytes of WAL: 1 MiB/s; lag +2 MiB, retained
          * +2 MiB, so safe_wal_size 100 MB lasts 100e6 / 1048576 s. */
         d = hist_data("0/1200000", "s", false, 1000 + 2097152, 2000 + 2097152, 100000000);
-        pg_history_apply(h, d, 12000);
+        postgres_history_apply(h, d, 12000);
         assert_true(d->wal_bytes_per_sec == 1048576.0);
         assert_int_equal(d->wal_hist.n, 1);
         assert_true(fabs(d->slots[0].lag_rate - 1048576.0) < 1e-6);
@@ -686,60 +689,60 @@ static void test_history(void **state)
         assert_int_equal(d->slots[0].inactive_for_ms, 2000);
         assert_int_equal(d->slots[0].lag_hist.n, 2);
         assert_int_equal(d->slots[0].retained_hist.n, 2);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* Slot becomes active: inactive time resets; lag shrinking. */
         d = hist_data("0/1200000", "s", true, 0, 2000, -1);
-        pg_history_apply(h, d, 14000);
+        postgres_history_apply(h, d, 14000);
         assert_true(d->wal_bytes_per_sec == 0.0);
         assert_int_equal(d->slots[0].inactive_for_ms, 0);
         assert_true(d->slots[0].eta_lost_s < 0);        /* no safe_wal_size */
         assert_int_equal(d->slots[0].lag_hist.n, 3);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* Inactive again: counts from this poll. */
         d = hist_data("0/1200000", "s", false, 0, 2000, -1);
-        pg_history_apply(h, d, 15000);
+        postgres_history_apply(h, d, 15000);
         assert_int_equal(d->slots[0].inactive_for_ms, 0);
-        pg_data_free(d);
+        postgres_data_free(d);
         d = hist_data("0/1200000", "s", false, 0, 2000, -1);
-        pg_history_apply(h, d, 15500);
+        postgres_history_apply(h, d, 15500);
         assert_int_equal(d->slots[0].inactive_for_ms, 500);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* The slot disappears: its history is forgotten; a new slot with
          * the same name starts from scratch. */
         d = hist_data("0/1200000", NULL, false, 0, 0, -1);
-        pg_history_apply(h, d, 16000);
-        pg_data_free(d);
+        postgres_history_apply(h, d, 16000);
+        postgres_data_free(d);
         d = hist_data("0/1200000", "s", false, 5, 5, -1);
-        pg_history_apply(h, d, 17000);
+        postgres_history_apply(h, d, 17000);
         assert_int_equal(d->slots[0].lag_hist.n, 1);
         assert_int_equal(d->slots[0].inactive_for_ms, 0);
-        pg_data_free(d);
+        postgres_data_free(d);
 
         /* LSN going backwards (another server) resets the WAL rate; the
          * same timestamp twice gives no rate. */
         d = hist_data("0/100", NULL, false, 0, 0, -1);
-        pg_history_apply(h, d, 18000);
+        postgres_history_apply(h, d, 18000);
         assert_true(isnan(d->wal_bytes_per_sec));
         assert_int_equal(d->wal_hist.n, 0);
-        pg_data_free(d);
+        postgres_data_free(d);
         d = hist_data("0/200", NULL, false, 0, 0, -1);
-        pg_history_apply(h, d, 18000);
+        postgres_history_apply(h, d, 18000);
         assert_true(isnan(d->wal_bytes_per_sec));
-        pg_data_free(d);
+        postgres_data_free(d);
         d = hist_data("0/500", NULL, false, 0, 0, -1);
-        pg_history_apply(h, d, 19000);
+        postgres_history_apply(h, d, 19000);
         assert_true(d->wal_bytes_per_sec == (double)(0x500 - 0x100));
-        pg_data_free(d);
+        postgres_data_free(d);
         /* Unknown current LSN (standby before streaming): no rate. */
         d = hist_data("", NULL, false, 0, 0, -1);
-        pg_history_apply(h, d, 20000);
+        postgres_history_apply(h, d, 20000);
         assert_true(isnan(d->wal_bytes_per_sec));
-        pg_data_free(d);
-        pg_history_free(h);
-        pg_history_free(NULL);
+        postgres_data_free(d);
+        postgres_history_free(h);
+        postgres_history_free(NULL);
 }
 
 /* ---- alerts, JSON, summary ------------------------------------------------ */
@@ -904,7 +907,7 @@ static void test_alerts(void **state)
         coll_postgres_ops.alerts(&psrc, d, &l);
         assert_int_equal(l.n, 0);
         alert_list_done(&l);
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_to_json(void **state)
@@ -1000,7 +1003,7 @@ static void test_to_json(void **state)
         cJSON_Delete(o);
 
         /* Unknown values are null, empty lists are []. */
-        pg_data_free(d);
+        postgres_data_free(d);
         d = data_new();
         o = cJSON_CreateObject();
         coll_postgres_ops.to_json(d, o);
@@ -1012,7 +1015,7 @@ static void test_to_json(void **state)
                 "\"slots\":[],\"publications\":[],\"senders\":[]}");
         free(got);
         cJSON_Delete(o);
-        pg_data_free(d);
+        postgres_data_free(d);
 }
 
 static void test_summary_key_metric(void **state)
@@ -1044,8 +1047,8 @@ static void test_summary_key_metric(void **state)
         d->wal_bytes_per_sec = NAN;
         coll_postgres_ops.summary(d, buf, sizeof buf);
         assert_string_equal(buf, "2 slots (1 inactive), max lag 12.3 MiB");
-        pg_data_free(d);
-        pg_data_free(NULL);
+        postgres_data_free(d);
+        postgres_data_free(NULL);
 }
 
 /* ---- validate ------------------------------------------------------------- */

@@ -42,13 +42,13 @@ static char *fixture(const char *name, size_t *len)
 static void test_values(void **state)
 {
         (void)state;
-        assert_true(prom_value("12.5") == 12.5);
-        assert_true(isnan(prom_value("NaN")));
-        assert_true(prom_value("+Inf") == INFINITY);
-        assert_true(prom_value("-Inf") == -INFINITY);
-        assert_true(isnan(prom_value("12x")));
-        assert_true(isnan(prom_value("")));
-        assert_true(prom_value("1e3") == 1000.0);
+        assert_true(prometheus_value("12.5") == 12.5);
+        assert_true(isnan(prometheus_value("NaN")));
+        assert_true(prometheus_value("+Inf") == INFINITY);
+        assert_true(prometheus_value("-Inf") == -INFINITY);
+        assert_true(isnan(prometheus_value("12x")));
+        assert_true(isnan(prometheus_value("")));
+        assert_true(prometheus_value("1e3") == 1000.0);
 }
 
 static void test_parse(void **state)
@@ -60,7 +60,7 @@ static void test_parse(void **state)
 
         (void)state;
         b = fixture("vector.json", &len);
-        assert_int_equal(prom_parse(b, len, &s, &n, &err), 0);
+        assert_int_equal(prometheus_parse(b, len, &s, &n, &err), 0);
         assert_int_equal(n, 4);
         assert_string_equal(s[1].metric, "kafka_server_replicamanager_underreplicatedpartitions");
         assert_string_equal(s[1].labels, "{instance=\"kafka-1:9404\",job=\"kafka\"}");
@@ -69,41 +69,41 @@ static void test_parse(void **state)
         assert_true(isnan(s[2].v));
         assert_string_equal(s[3].labels, "");
         assert_true(isinf(s[3].v));
-        prom_samples_free(s, n);
+        prometheus_samples_free(s, n);
         free(b);
 
         b = fixture("scalar.json", &len);
-        assert_int_equal(prom_parse(b, len, &s, &n, &err), 0);
+        assert_int_equal(prometheus_parse(b, len, &s, &n, &err), 0);
         assert_int_equal(n, 1);
         assert_true(s[0].v == 42.5);
-        prom_samples_free(s, n);
+        prometheus_samples_free(s, n);
         free(b);
 
         b = fixture("matrix.json", &len);
-        assert_int_equal(prom_parse(b, len, &s, &n, &err), 0);
+        assert_int_equal(prometheus_parse(b, len, &s, &n, &err), 0);
         assert_int_equal(n, 4);
         assert_string_equal(s[2].labels, "{topic=\"orders\"}");
         assert_true(s[2].v == 3.0 && s[2].t == 1714557630.0);
-        prom_samples_free(s, n);
+        prometheus_samples_free(s, n);
         free(b);
 
         b = fixture("empty.json", &len);
-        assert_int_equal(prom_parse(b, len, &s, &n, &err), 0);
+        assert_int_equal(prometheus_parse(b, len, &s, &n, &err), 0);
         assert_int_equal(n, 0);
-        prom_samples_free(s, n);
+        prometheus_samples_free(s, n);
         free(b);
 
         b = fixture("bad_data.json", &len);
-        assert_int_equal(prom_parse(b, len, &s, &n, &err), -1);
+        assert_int_equal(prometheus_parse(b, len, &s, &n, &err), -1);
         assert_string_equal(err.msg, "bad_data: invalid parameter \"query\": 1:12: parse error: "
                             "unexpected \")\"");
         free(b);
 
-        assert_int_equal(prom_parse("<html>502</html>", 16, &s, &n, &err), -1);
+        assert_int_equal(prometheus_parse("<html>502</html>", 16, &s, &n, &err), -1);
         assert_string_equal(err.msg, "not a Prometheus API answer (16 bytes, HTML): is the url "
                             "the Prometheus server?");
-        assert_int_equal(prom_parse("{\"status\":\"success\",\"data\":{\"resultT", 35, &s, &n,
-                                    &err), -1);
+        assert_int_equal(prometheus_parse("{\"status\":\"success\",\"data\":{\"resultT", 35, &s, &n,
+                                          &err), -1);
 }
 
 static void test_quorum(void **state)
@@ -114,7 +114,7 @@ static void test_quorum(void **state)
 
         (void)state;
         memset(&q, 0, sizeof q);
-        prom_quorum_from(b, len, &q);
+        prometheus_quorum_from(b, len, &q);
         free(b);
         assert_true(q.available);
         assert_int_equal(q.leader_id, 3);
@@ -132,15 +132,15 @@ static void test_quorum(void **state)
         assert_string_equal(q.observers[0].instance, "kafka/b4:9404");
         assert_int_equal(q.observers[0].id, -1);
         assert_int_equal(q.observers[0].lag, 300);
-        prom_quorum_done(&q);
+        prometheus_quorum_done(&q);
 
         b = fixture("empty.json", &len);
-        prom_quorum_from(b, len, &q);
+        prometheus_quorum_from(b, len, &q);
         free(b);
         assert_false(q.available);
         assert_non_null(strstr(q.reason, "no raft metrics in Prometheus"));
         assert_int_equal(q.leader_id, -1);
-        prom_quorum_done(&q);
+        prometheus_quorum_done(&q);
 }
 
 static struct config *load(const char *extra, struct err *err)
@@ -159,31 +159,31 @@ static void test_limits(void **state)
         double v;
 
         (void)state;
-        assert_int_equal(prom_limit_parse(NULL, "100", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse(NULL, "100", &v, &err), 0);
         assert_true(v == 100.0);
-        assert_int_equal(prom_limit_parse("count", "0.5", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("count", "0.5", &v, &err), 0);
         assert_true(v == 0.5);
-        assert_int_equal(prom_limit_parse("rate", "-3", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("rate", "-3", &v, &err), 0);
         assert_true(v == -3.0);
-        assert_int_equal(prom_limit_parse("bytes", "1GiB", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("bytes", "1GiB", &v, &err), 0);
         assert_true(v == 1073741824.0);
-        assert_int_equal(prom_limit_parse("bytes", "1024", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("bytes", "1024", &v, &err), 0);
         assert_true(v == 1024.0);
-        assert_int_equal(prom_limit_parse("ms", "1.5s", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("ms", "1.5s", &v, &err), 0);
         assert_true(v == 1500.0);
-        assert_int_equal(prom_limit_parse("s", "250ms", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("s", "250ms", &v, &err), 0);
         assert_true(v == 0.25);
-        assert_int_equal(prom_limit_parse("s", "2m", &v, &err), 0);
+        assert_int_equal(prometheus_limit_parse("s", "2m", &v, &err), 0);
         assert_true(v == 120.0);
-        assert_int_equal(prom_limit_parse("ms", "500", &v, &err), -1);
+        assert_int_equal(prometheus_limit_parse("ms", "500", &v, &err), -1);
         assert_string_equal(err.msg, "invalid duration \"500\": missing unit (ms, s, m, h or d)");
-        assert_int_equal(prom_limit_parse("bytes", "2gib", &v, &err), -1);
+        assert_int_equal(prometheus_limit_parse("bytes", "2gib", &v, &err), -1);
         assert_string_equal(err.msg, "invalid size \"2gib\": unknown unit \"gib\" (did you mean "
                             "\"GiB\"?)");
         static const char *const not_numbers[] = { "", "lots", "1e3", "inf", "NaN", "0x10", " 1",
                                                    "1GiB" };
         for (size_t i = 0; i < LO_ARRAY_LEN(not_numbers); i++)
-                if (prom_limit_parse("count", not_numbers[i], &v, &err) != -1)
+                if (prometheus_limit_parse("count", not_numbers[i], &v, &err) != -1)
                         fail_msg("\"%s\" was taken as a number", not_numbers[i]);
         assert_string_equal(err.msg, "expected a number for unit count, got \"1GiB\"");
 }
@@ -305,7 +305,7 @@ static void test_json_alerts(void **state)
         assert_string_equal(al.v[2].message, "query bad failed: bad_data: parse error");
 
         alert_list_done(&al);
-        prom_data_free(d);
+        prometheus_data_free(d);
         config_free(c);
 }
 

@@ -42,7 +42,7 @@ static void test_subjects_versions_latest(void **state)
 
         (void)state;
         j = fixture("subjects.json", &len);
-        assert_int_equal(sr_parse_subjects(j, len, &names, &n, &e), 0);
+        assert_int_equal(schema_registry_parse_subjects(j, len, &names, &n, &e), 0);
         free(j);
         assert_int_equal(n, 5);
         assert_string_equal(names[0], "deleted-value");         /* sorted */
@@ -51,29 +51,29 @@ static void test_subjects_versions_latest(void **state)
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);
-        assert_int_equal(sr_parse_subjects("{\"a\":1}", 7, &names, &n, &e), -1);
+        assert_int_equal(schema_registry_parse_subjects("{\"a\":1}", 7, &names, &n, &e), -1);
         assert_string_equal(e.msg, "GET /subjects: expected a list of names");
-        assert_int_equal(sr_parse_subjects("[\"a\",", 5, &names, &n, &e), -1);
+        assert_int_equal(schema_registry_parse_subjects("[\"a\",", 5, &names, &n, &e), -1);
         assert_string_equal(e.msg, "GET /subjects: the answer is not JSON (truncated?)");
 
         j = fixture("versions.json", &len);
-        assert_int_equal(sr_parse_versions(j, len, &cnt, &e), 0);
+        assert_int_equal(schema_registry_parse_versions(j, len, &cnt, &e), 0);
         assert_int_equal(cnt, 3);
         free(j);
 
         j = fixture("latest_avro.json", &len);
-        assert_int_equal(sr_parse_latest(j, len, &s, &e), 0);
+        assert_int_equal(schema_registry_parse_latest(j, len, &s, &e), 0);
         assert_int_equal(s.latest_version, 3);
         assert_int_equal(s.latest_id, 42);
         assert_string_equal(s.type, "AVRO");
         free(j);
         j = fixture("latest_protobuf.json", &len);
-        assert_int_equal(sr_parse_latest(j, len, &s, &e), 0);
+        assert_int_equal(schema_registry_parse_latest(j, len, &s, &e), 0);
         assert_int_equal(s.latest_id, 57);
         assert_string_equal(s.type, "PROTOBUF");
         free(j);
         free(s.type);
-        assert_int_equal(sr_parse_latest("{\"version\":1}", 13, &s, &e), -1);
+        assert_int_equal(schema_registry_parse_latest("{\"version\":1}", 13, &s, &e), -1);
         assert_string_equal(e.msg, "latest version: expected an object with version and id");
 }
 
@@ -86,36 +86,39 @@ static void test_config_levels(void **state)
 
         (void)state;
         j = fixture("config_global.json", &len);
-        assert_int_equal(sr_parse_config(200, j, len, &lvl, &inh, &e), 0);
+        assert_int_equal(schema_registry_parse_config(200, j, len, &lvl, &inh, &e), 0);
         assert_string_equal(lvl, "BACKWARD");
         assert_false(inh);
         free(lvl);
         free(j);
-        assert_int_equal(sr_parse_config(200, "{\"compatibility\":\"FULL\"}", 24, &lvl, &inh,
-                                         &e), 0);
+        assert_int_equal(schema_registry_parse_config(200, "{\"compatibility\":\"FULL\"}", 24,
+                                                      &lvl, &inh,
+                                                      &e), 0);
         assert_string_equal(lvl, "FULL");
         free(lvl);
         j = fixture("config_40408.json", &len);
-        assert_int_equal(sr_parse_config(404, j, len, &lvl, &inh, &e), 0);
+        assert_int_equal(schema_registry_parse_config(404, j, len, &lvl, &inh, &e), 0);
         assert_null(lvl);
         assert_true(inh);
         free(j);
         j = fixture("error_40401.json", &len);
-        assert_int_equal(sr_parse_config(404, j, len, &lvl, &inh, &e), 1);
+        assert_int_equal(schema_registry_parse_config(404, j, len, &lvl, &inh, &e), 1);
         free(j);
-        assert_int_equal(sr_parse_config(200, "{}", 2, &lvl, &inh, &e), -1);
+        assert_int_equal(schema_registry_parse_config(200, "{}", 2, &lvl, &inh, &e), -1);
         assert_string_equal(e.msg, "config: expected {\"compatibilityLevel\"}");
-        assert_int_equal(sr_parse_config(401, "{\"error_code\":40101,\"message\":\"Unauthorized\"}",
-                                         46, &lvl, &inh, &e), -1);
+        assert_int_equal(schema_registry_parse_config(401,
+                                                      "{\"error_code\":40101,\"message\":\"Unauthorized\"}",
+                                                      46, &lvl, &inh, &e), -1);
         assert_string_equal(e.msg, "config: HTTP 401 Unauthorized: check user and "
                             "password_env/password_file -- Unauthorized");
-        sr_http_error(500, "{\"error_code\":50002,\"message\":\"Operation timed out\"}", 52,
-                      NULL, "GET /subjects", &e);
+        schema_registry_http_error(500,
+                                   "{\"error_code\":50002,\"message\":\"Operation timed out\"}", 52,
+                                   NULL, "GET /subjects", &e);
         assert_string_equal(e.msg, "GET /subjects: HTTP 500 Internal Server Error: error 50002: "
                             "Operation timed out");
         assert_int_equal(e.code, SR_ERR_HTTP);
-        sr_http_error(502, "<html><body>Bad Gateway</body></html>", 38, "text/html",
-                      "GET /subjects", &e);
+        schema_registry_http_error(502, "<html><body>Bad Gateway</body></html>", 38, "text/html",
+                                   "GET /subjects", &e);
         assert_string_equal(e.msg, "GET /subjects: HTTP 502 Bad Gateway (an HTML page, not "
                             "Schema Registry's JSON: a proxy in the way, or is url the registry "
                             "port?)");

@@ -54,7 +54,7 @@ static struct config *load_config(const char *extra)
  * would leave it (no history). Owned. */
 static struct af_data *v1_data(void)
 {
-        struct af_data *d = af_data_new();
+        struct af_data *d = airflow_data_new();
         struct err err = { 0 };
         size_t len, pn, total;
         bool older;
@@ -64,17 +64,18 @@ static struct af_data *v1_data(void)
         d->version = xstrdup("2.9.1");
         d->now = NOW;
         b = fixture("v1_dags.json", &len);
-        assert_int_equal(af_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
         free(b);
         for (size_t i = 0; i < d->n_dags; i++)
-                d->dags[i].overdue_s = af_overdue_s(&d->dags[i], NOW);
+                d->dags[i].overdue_s = airflow_overdue_s(&d->dags[i], NOW);
         b = fixture("v1_runs.json", &len);
-        assert_int_equal(af_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older, &err),
+        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older,
+                                            &err),
                          0);
         d->dags[0].runs_read = true;
         free(b);
         b = fixture("v1_tasks.json", &len);
-        assert_int_equal(af_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
+        assert_int_equal(airflow_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
         free(b);
         return d;
 }

@@ -547,7 +547,7 @@ static void test_detail_connector(void **state)
         struct source_cfg two[2];
         const struct snapshot *snaps[2];
         struct view_data d = f->d;
-        struct kc_data *kd = kc_data_new();
+        struct kc_data *kd = kafka_connect_data_new();
         struct kc_connector *kc;
         struct snapshot *ks;
         struct tlines *l = &f->lines;

@@ -54,7 +54,7 @@ static void parse_ok(parse_fn fn, const char *name, struct ch_data *d)
  * would have it (no history). Owned. */
 static struct ch_data *load(const char *v, struct ch_caps *caps)
 {
-        struct ch_data *d = ch_data_new();
+        struct ch_data *d = clickhouse_data_new();
         struct ch_counters k;
         struct err err;
         char name[64], *b;
@@ -63,30 +63,30 @@ static struct ch_data *load(const char *v, struct ch_caps *caps)
         memset(caps, 0, sizeof *caps);
         snprintf(name, sizeof name, "overview_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_overview(b, len, d, caps, &err), 0);
+        assert_int_equal(clickhouse_parse_overview(b, len, d, caps, &err), 0);
         free(b);
         snprintf(name, sizeof name, "columns_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_caps(b, len, caps, &err), 0);
+        assert_int_equal(clickhouse_parse_caps(b, len, caps, &err), 0);
         free(b);
         d->query_log = caps->query_log;
         snprintf(name, sizeof name, "mt_settings_%s.json", v);
-        parse_ok(ch_parse_mt_settings, name, d);
+        parse_ok(clickhouse_parse_mt_settings, name, d);
         snprintf(name, sizeof name, "latency_%s.json", v);
-        parse_ok(ch_parse_latency, name, d);
+        parse_ok(clickhouse_parse_latency, name, d);
         snprintf(name, sizeof name, "rates_%s.json", v);
-        parse_ok(ch_parse_rates, name, d);
+        parse_ok(clickhouse_parse_rates, name, d);
         snprintf(name, sizeof name, "slow_%s.json", v);
-        parse_ok(ch_parse_slow, name, d);
+        parse_ok(clickhouse_parse_slow, name, d);
         snprintf(name, sizeof name, "tables_%s.json", v);
-        parse_ok(ch_parse_tables, name, d);
+        parse_ok(clickhouse_parse_tables, name, d);
         snprintf(name, sizeof name, "merges_%s.json", v);
-        parse_ok(ch_parse_merges, name, d);
+        parse_ok(clickhouse_parse_merges, name, d);
         snprintf(name, sizeof name, "replicas_%s.json", v);
-        parse_ok(ch_parse_replicas, name, d);
+        parse_ok(clickhouse_parse_replicas, name, d);
         snprintf(name, sizeof name, "counters_%s.json", v);
         b = fixture(name, &len);
-        assert_int_equal(ch_parse_counters(b, len, &k, &err), 0);
+        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
         free(b);
         d->memory_bytes = k.memory;
         return d;
@@ -134,14 +134,14 @@ static struct pane *pane_new(void)
                 fail_msg("%s", err.msg);
         d = load("v23", &c);
         {
-                struct ch_history *h = ch_history_new();
+                struct ch_history *h = clickhouse_history_new();
 
                 for (int i = 0; i < 5; i++) {
                         d->lat[CH_W1M].p95 = 10 + i;
-                        ch_history_apply(h, d, NULL, &c, 0, 1000 * i);
+                        clickhouse_history_apply(h, d, NULL, &c, 0, 1000 * i);
                 }
                 d->lat[CH_W1M].p95 = 12.5;
-                ch_history_free(h);
+                clickhouse_history_free(h);
         }
         p->snaps[0] = pane_snap(&p->cfg->sources[0], COLL_OK, d);
         d = load("v18", &c);
@@ -397,7 +397,8 @@ static void test_pane_detail(void **state)
         t = lines_text(&p->lines);
         assert_non_null(strstr(t, "Replicated table cdc.customers  on speed-ch\n"));
         assert_non_null(strstr(t, "read-only            yes"));
-        assert_non_null(strstr(t, "  crit  replica cdc.customers lost its ZooKeeper/Keeper session"));
+        assert_non_null(strstr(t,
+                               "  crit  replica cdc.customers lost its ZooKeeper/Keeper session"));
         free(t);
 
         tlines_done(&p->lines);

@@ -39,15 +39,15 @@ static char *fixture(const char *name, size_t *len)
 
 static struct kc_data *load_expanded(void)
 {
-        struct kc_data *d = kc_data_new();
+        struct kc_data *d = kafka_connect_data_new();
         struct err e;
         size_t len;
         char *j = fixture("expanded_all_states.json", &len);
 
         err_clear(&e);
-        assert_int_equal(kc_parse_list(j, len, d, &e), 0);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
         free(j);
-        kc_finish(d, NULL);
+        kafka_connect_finish(d, NULL);
         return d;
 }
 
