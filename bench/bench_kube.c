@@ -1,5 +1,5 @@
 /*
- * bench_kube: the Kubernetes client (src/kube.h) listing, modelling and
+ * bench_kube: the Kubernetes client (src/clients/kube/kube.h) listing, modelling and
  * watching every pod of a cluster. Prints figures; asserts nothing.
  * bench/bench_kube.sh starts tests/lib/fake_kube.py with 5,000 synthetic pods
  * and runs this next to `kubectl get pods -A -o json`; or point it at any

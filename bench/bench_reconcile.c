@@ -1,6 +1,6 @@
 /*
  * bench_reconcile: two 200,000-row results through the reconciliation
- * engine (collectors/reconcile.c): hash join, classification, sort and
+ * engine (collectors/reconcile/reconcile.c): hash join, classification, sort and
  * the worst bucket. Rows are generated on the fly into the engine's sinks
  * the way a runner streams them (typed cells: a timestamp key, an integer
  * and an exact-decimal measure), so what is measured is the engine and

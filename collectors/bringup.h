@@ -1,13 +1,13 @@
 /*
  * Bring-up collector (kind "bringup"): watches one plan of `lambdaops up`.
  * Its poll reads the plan file and the progress file the runner writes
- * (src/plan.h) -- no network -- and publishes the stages with their states,
+ * (src/bringup/plan.h) -- no network -- and publishes the stages with their states,
  * elapsed times, steps, gates (expression, current value, error) and the
  * running step's output tail, plus whether the runner is alive.
  *
  * Its actions (the Bring-up pane's keys) start or resume the runner (S),
  * retry a stage (R), skip a stage (K) and abort the runner (X); they go
- * through src/action.h like every action: dialog, read-only, audit.
+ * through src/actions/action.h like every action: dialog, read-only, audit.
  *
  * A bu_data is immutable once published; any thread may read it.
  */

@@ -1,7 +1,7 @@
 /*
  * Kafka Connect collector: every connector of one Connect cluster over its
- * REST API (port 8083), through the shared libcurl client (src/http.h).
- * Actions (src/action.h; confirmation, read-only and audit live there):
+ * REST API (port 8083), through the shared libcurl client (src/clients/http.h).
+ * Actions (src/actions/action.h; confirmation, read-only and audit live there):
  * restart, pause, resume of one connector -- see "actions" below.
  *
  * One collector thread per source owns a `struct kc_state` (one HTTP client,

@@ -1,7 +1,7 @@
 /*
  * Prometheus collector: user-defined PromQL instant queries and the KRaft
  * quorum from the raft metrics, over the HTTP API (/api/v1/query,
- * /api/v1/query_range) through the shared libcurl client (src/http.h).
+ * /api/v1/query_range) through the shared libcurl client (src/clients/http.h).
  *
  * One collector thread per source owns a `struct prom_state`: the HTTP
  * client and one history ring per series name. The first poll (and the
@@ -16,7 +16,7 @@
  *
  * Quorum: one query for every raft metric under both names in use
  * (`kafka_server_raft_metrics_*` from jmx_exporter's default naming and
- * Strimzi's `kafka_server_raftmetrics_*`, apis.md §8.2). Series are grouped
+ * Strimzi's `kafka_server_raftmetrics_*`, Strimzi's raft metrics). Series are grouped
  * per scrape target (job/instance): current_leader and current_epoch give
  * the leader and epoch (the highest epoch wins), high_watermark the high
  * watermark (the leader's, else the highest), current_state{state|

@@ -2,7 +2,7 @@
  * Schema Registry collector: subjects, their version counts, latest schema
  * id/type/version, and global and per-subject compatibility of one
  * Confluent Schema Registry (port 8081) over REST, through the shared
- * libcurl client (src/http.h). Read-only.
+ * libcurl client (src/clients/http.h). Read-only.
  *
  * One collector thread per source owns a `struct sr_state`: the HTTP client
  * and a cache of subject details. A poll reads GET /subjects and GET
@@ -14,7 +14,7 @@
  * subjects): the details are refreshed round-robin from where the previous
  * poll stopped, the others keep what an earlier poll read, and the data
  * carries a note saying how many were refreshed and how many were never
- * read yet. apis.md documents no bulk "latest of every subject" endpoint we
+ * read yet. the Schema Registry API reference documents no bulk "latest of every subject" endpoint we
  * could rely on across versions, so we do not use one.
  *
  * A failing /subjects or /config is DOWN; a failing subject request keeps

@@ -3,9 +3,9 @@
  *
  * As a collector, a source polls a trivial statement (SELECT
  * CURRENT_VERSION()) and reports the version and the round trip. Mainly,
- * though, it is a SQL source for reconciliation: src/sql.c's runner calls
+ * though, it is a SQL source for reconciliation: src/clients/sql.c's runner calls
  * coll_snowflake_query() on the reconcile thread with a client of its own.
- * A struct sf_client (one curl handle through src/http.c, the private key,
+ * A struct sf_client (one curl handle through src/clients/http.c, the private key,
  * the cached JWT) belongs to the thread that made it.
  *
  * Auth. Key pair: the PEM key (PKCS#8, optionally encrypted) is loaded on

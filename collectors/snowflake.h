@@ -1,6 +1,6 @@
 /*
  * Snowflake (SQL API v2) source: published data, the query client used by
- * the SQL runner (src/sql.c), and the pure parts for tests and fuzzing.
+ * the SQL runner (src/clients/sql.c), and the pure parts for tests and fuzzing.
  * A `struct sf_data` is immutable once inside a snapshot.
  */
 #ifndef LO_COLLECTORS_SNOWFLAKE_H

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the expression language (src/expr.h): any byte
+ * libFuzzer target for the expression language (src/bringup/expr.h): any byte
  * string is parsed; when it parses, it is evaluated against a fixed status
  * document and explained. Either works or sets an error message -- never
  * a crash, a leak, unbounded recursion or a read out of bounds. The input

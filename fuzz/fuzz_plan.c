@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the plan loader (src/plan.h): any byte string goes
+ * libFuzzer target for the plan loader (src/bringup/plan.h): any byte string goes
  * through plan_load_string(); a plan that loads is printed (plan_text, so
  * every argv is substituted) and its progress selection run against an
  * empty progress object. Either it loads or it sets a FILE:LINE:COL

@@ -2,7 +2,7 @@
  * libFuzzer target: decoding of query results from their wire form --
  * Snowflake SQL API ResultSets and partitions (coll_snowflake_decode*,
  * every cell decoded by rowType), error bodies (coll_snowflake_errmsg), and
- * through the same streaming JSON scanner (src/sql.c), ClickHouse FORMAT
+ * through the same streaming JSON scanner (src/clients/sql.c), ClickHouse FORMAT
  * JSON bodies (sql_ch_decode, in UTC and in a zone with DST). Rows go into
  * a sink that checks the cell invariants. Corpus: fuzz/corpus/snowflake
  * (the test fixtures).

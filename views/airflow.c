@@ -293,7 +293,7 @@ void view_airflow_detail(const struct view_data *d, const char *id, struct tline
         common_alerts(out, d, sname, g->dag_id);
 }
 
-/* Actions of airflow (collectors/airflow.c), run by the TUI on the selected
+/* Actions of airflow (collectors/airflow/airflow.c), run by the TUI on the selected
  * DAG; declared here for footer and help. */
 static const struct view_key view_airflow_keys[] = {
         { 'T', "T", "trigger a run of the selected DAG (conf JSON first, then plan, then y)",

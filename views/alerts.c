@@ -3,7 +3,7 @@
  * been firing, its worst severity this episode, its value and whether it is
  * getting worse; then alerts that cleared in the last ten minutes, dimmed.
  * The Overview shows the worst few through view_alerts_brief(). Episodes
- * come from the UI's alert tracker (src/alerttrack.h); rows() and detail()
+ * come from the UI's alert tracker (src/core/alerttrack.h); rows() and detail()
  * are pure.
  */
 #include "views/view.h"

@@ -28,7 +28,7 @@
  *
  * Row ids are "SOURCE\tTARGET" with TARGET "NAMESPACE/KIND/NAME" (KIND:
  * pod, statefulset, deployment, pvc, event, release) or "node/NAME"; the
- * kubectl/helm actions (src/kubeact.c) parse the same target.
+ * kubectl/helm actions (collectors/kubernetes/kubeact.c) parse the same target.
  *
  * Scale. A table row is a few KiB and the generic table builds every row
  * each frame. With 5,000 pods our draw() filters on the models' own fields,

@@ -1,7 +1,7 @@
 /*
  * Airflow collector: DAGs and their runs over the stable REST API, v1
  * (Airflow 2.x, HTTP Basic) or v2 (Airflow 3.x, a JWT from POST
- * /auth/token), through the shared libcurl client (src/http.h). Read side
+ * /auth/token), through the shared libcurl client (src/clients/http.h). Read side
  * only; trigger/clear/pause come with the shared confirmation and audit
  * machinery.
  *

@@ -40,7 +40,7 @@ struct af_cfg {
 
 enum af_api { AF_API_UNKNOWN = 0, AF_API_V1, AF_API_V2 };
 
-/* DagRun states (apis.md §6.3); AF_RUN_OTHER for anything newer. */
+/* DagRun states (Airflow's REST API reference); AF_RUN_OTHER for anything newer. */
 enum af_run_state { AF_RUN_QUEUED, AF_RUN_RUNNING, AF_RUN_SUCCESS, AF_RUN_FAILED,
                     AF_RUN_OTHER, AF_RUN__COUNT };
 

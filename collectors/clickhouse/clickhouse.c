@@ -1,6 +1,6 @@
 /*
  * ClickHouse collector: the speed layer's serving store over the HTTP
- * interface (port 8123/8443), through the shared libcurl client (src/http.h).
+ * interface (port 8123/8443), through the shared libcurl client (src/clients/http.h).
  *
  * One collector thread per source owns a `struct ch_state`: one HTTP client
  * (keep-alive), the server's capabilities (struct ch_caps) and the history

@@ -2,7 +2,7 @@
  * lag_eval: consumer-lag status, lag in seconds and trend. Pure; see
  * lag_eval.h. Any thread may call anything here on data it owns or copied.
  *
- * Status (algorithms.md §3.1, Burrow's evaluator). Per partition we keep the
+ * Status (Burrow's consumer lag evaluation rules, Burrow's evaluator). Per partition we keep the
  * last `intervals` commits, each with the head known when it was appended
  * and the lag then (clamped at 0), plus the last `intervals` head
  * observations. The rules, in Burrow's order, first match wins:

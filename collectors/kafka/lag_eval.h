@@ -4,7 +4,7 @@
  * stream checkpoints later). Three independent pieces:
  *
  *   - a Burrow-style status per partition over a sliding window of
- *     commits, and its group roll-up (algorithms.md §3.1);
+ *     commits, and its group roll-up (Burrow's consumer lag evaluation rules);
  *   - lag in seconds from a partition's (head offset, time) history,
  *     interpolated as kafka-lag-exporter does (§3.2) but saying "unknown"
  *     instead of guessing;

@@ -4,7 +4,7 @@
  * (docs/actions.md).
  *
  * Every action is a plan of argv steps (action_plan_add_argv) run by
- * action_run_cmds through src/subproc.h -- never a shell: each word of a
+ * action_run_cmds through src/core/subproc.h -- never a shell: each word of a
  * target, an argument or a template reaches the program unchanged. Every
  * kubectl argv carries --kubeconfig (when the source sets one) and
  * --context (the source's, or the kubeconfig's current-context), and helm

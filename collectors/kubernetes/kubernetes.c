@@ -1,7 +1,7 @@
 /*
  * Kubernetes collector: nodes, StatefulSets and Deployments, pods, PVCs,
  * Warning events and Helm releases of one cluster context, grouped by
- * pipeline component, on the direct API client of src/kube.h (no kubectl
+ * pipeline component, on the direct API client of src/clients/kube/kube.h (no kubectl
  * for reads).
  *
  * One collector thread per source owns a `struct ks_state`: the resolved

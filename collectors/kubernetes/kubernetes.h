@@ -1,9 +1,9 @@
 /*
  * kubernetes: the `kind: kubernetes` collector (nodes, workloads, pods,
  * PVCs, Warning events, Helm releases, grouped by pipeline component) on
- * the direct API client of src/kube.h, and the Cluster pane's interface.
+ * the direct API client of src/clients/kube/kube.h, and the Cluster pane's interface.
  *
- * Models. Informers (src/kube.h) keep one compact model per API object:
+ * Models. Informers (src/clients/kube/kube.h) keep one compact model per API object:
  * a single allocation holding the struct, its small arrays and its strings
  * (never the object itself, never labels beyond the component they name).
  * Models are immutable and reference counted (C11 atomics): a published

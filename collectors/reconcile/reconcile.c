@@ -2,7 +2,7 @@
  * Speed-vs-batch reconciliation (`kind: reconcile`).
  *
  * One source is one check. Each poll, on the check's own collector thread,
- * runs the speed query and then the batch query (src/sql.c runners, with
+ * runs the speed query and then the batch query (src/clients/sql.c runners, with
  * the referenced sources' connection settings but connections of our own,
  * owned by this thread and reused across polls), both bounded by this
  * check's timeout. Rows stream into the engine below; a failing side makes

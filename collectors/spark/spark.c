@@ -2,7 +2,7 @@
  * Spark collector (`kind: spark`), see spark.h.
  *
  * Per poll:
- *   1. kube informers (src/kube.h) over sparkapplications and
+ *   1. kube informers (src/clients/kube/kube.h) over sparkapplications and
  *      scheduledsparkapplications, one pair per configured namespace (or
  *      one for all), keep compact models; with `watch` the steady state
  *      costs only the watch events.

@@ -1,9 +1,9 @@
 /*
  * Spark collector (`kind: spark`): the SparkApplications and
- * ScheduledSparkApplications of the Spark Operator (apis.md §1.7), read
+ * ScheduledSparkApplications of the Spark Operator (the Spark Operator's CRD reference), read
  * through the direct Kubernetes client of the `kind: kubernetes` source its
  * `kubernetes:` key names, and for RUNNING applications the driver's
- * monitoring REST API (apis.md §5) through the API server's service proxy
+ * monitoring REST API (Spark's monitoring REST API reference) through the API server's service proxy
  * or a configured URL: failed jobs and stages, executors, and streaming
  * throughput (Structured Streaming gauges of /metrics/json, DStream
  * /streaming/statistics).

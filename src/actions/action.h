@@ -65,7 +65,7 @@ struct action_http {
 };
 
 /* One external program of a plan (kubectl, helm): an argv run through
- * src/subproc.h with posix_spawnp, never a shell, so no argument is ever
+ * src/core/subproc.h with posix_spawnp, never a shell, so no argument is ever
  * interpreted. */
 struct action_ctx;
 

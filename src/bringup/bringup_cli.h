@@ -1,10 +1,10 @@
 /*
- * bringup_cli: the `lambdaops plan`, `up` and `down` commands (src/plan.h has
+ * bringup_cli: the `lambdaops plan`, `up` and `down` commands (src/bringup/plan.h has
  * the plan and the progress file). `up` runs the plan's stages in order:
  * every step through the action machinery (read-only refusal, typed
  * confirmation of dangerous steps, one audit line per step), then waits on
  * the stage's gates by running the gate's source collector and evaluating
- * the gate's expression (src/expr.h) against that source's status JSON.
+ * the gate's expression (src/bringup/expr.h) against that source's status JSON.
  *
  * Exit codes (docs): 0 done, 1 a step or gate failed, 2 cancelled at a
  * prompt or interrupted (SIGINT/SIGTERM), 64 usage, 66 no plan file, 75 no

@@ -23,7 +23,7 @@
  *
  * Runners (sql_conn_new picks one by kind): "postgres" (libpq through
  * src/clients/pgconn.c, one statement, session TimeZone=UTC and DateStyle=ISO),
- * "clickhouse" (HTTP, FORMAT JSON, in collectors/clickhouse.c) and
+ * "clickhouse" (HTTP, FORMAT JSON, in collectors/clickhouse/clickhouse.c) and
  * "snowflake" (SQL API v2, collectors/snowflake.c), found through
  * collector_ops.sql. Queries are sent verbatim: nothing is spliced
  * into them and they take no parameters.

@@ -110,7 +110,7 @@ struct collector_ops {
         const char *key_metric_name;    /* "max slot lag" */
         enum thr_unit key_metric_unit;
 
-        /* Optional operator actions on this kind's rows (src/action.h),
+        /* Optional operator actions on this kind's rows (src/actions/action.h),
          * NULL-name-terminated; NULL = none. */
         const struct action_def *actions;
         /* Optional: the kind's action plug-in (above); NULL = none. */

@@ -176,7 +176,7 @@ struct config {
         char    *theme;         /* default "default" */
         bool     read_only;     /* default false */
         char    *audit_log;     /* audit file path; NULL = the state dir default
-                                   (src/action.h action_audit_path) */
+                                   (src/actions/action.h action_audit_path) */
         struct config_kind_top *kind_tops;      /* owned: one per registered kind
                                                    with config_keys */
         size_t   n_kind_tops;

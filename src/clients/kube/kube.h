@@ -1,5 +1,5 @@
 /*
- * kube: a Kubernetes API client in C on libcurl (src/http.h), cJSON and
+ * kube: a Kubernetes API client in C on libcurl (src/clients/http.h), cJSON and
  * libyaml -- no kubectl for reads.
  *
  *   kube_config   kubeconfig files ($KUBECONFIG-style ':'-separated list,

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the reconciliation engine (collectors/reconcile.c). No
+ * Unit tests for the reconciliation engine (collectors/reconcile/reconcile.c). No
  * server: rows go into the engine's sinks by hand, or through the
  * ClickHouse and PostgreSQL decoders. The Reconcile pane (views/reconcile.c)
  * is tested in tests/unit/views/test_view_reconcile.c.

@@ -1,6 +1,6 @@
 /*
  * The Reconcile pane (views/reconcile.c) over reconciliation results of
- * the engine (collectors/reconcile.c) fed by hand: a check with data, one
+ * the engine (collectors/reconcile/reconcile.c) fed by hand: a check with data, one
  * down (its batch query failed) and one without a snapshot yet; the rows,
  * the preamble and the bucket pages. No server, no curses.
  *
