@@ -474,25 +474,7 @@ void view_fmt_age(const struct snapshot *s, int64_t now_mono, char *buf, size_t 
 
 void view_fmt_metric(enum thr_unit u, double v, char *buf, size_t n)
 {
-        if (isnan(v)) {
-                snprintf(buf, n, "-");
-                return;
-        }
-        switch (u) {
-        case THR_BYTES:
-                fmt_bytes(v, buf, n);
-                break;
-        case THR_MS:
-                fmt_duration_ms((int64_t)v, buf, n);
-                break;
-        case THR_RATE:
-                snprintf(buf, n, "%.2f/s", v);
-                break;
-        case THR_COUNT:
-        default:
-                snprintf(buf, n, "%.0f", v);
-                break;
-        }
+        health_fmt_value(u, v, buf, n);
 }
 
 static int view_sev_rank(enum severity s)
@@ -533,15 +515,7 @@ enum severity view_alert_sev(const struct alert_list *l, const char *source,
 
 enum severity view_threshold_sev(const struct source_cfg *src, const char *metric, double v)
 {
-        const struct threshold *t = config_threshold(src, metric);
-
-        if (!t || isnan(v))
-                return SEV_OK;
-        if (!isnan(t->crit) && v >= t->crit)
-                return SEV_CRIT;
-        if (!isnan(t->warn) && v >= t->warn)
-                return SEV_WARN;
-        return SEV_OK;
+        return health_threshold_sev(src, metric, v, NULL);
 }
 
 enum theme_role view_sev_role(enum severity s)

@@ -797,20 +797,7 @@ static void kubernetes_to_json(const void *data, cJSON *obj)
 static enum severity kubernetes_thr_sev(const struct source_cfg *src, const char *metric, double v,
                                         double *limit)
 {
-        const struct threshold *t = config_threshold(src, metric);
-
-        *limit = NAN;
-        if (!t)
-                return SEV_OK;
-        if (!isnan(t->crit) && v >= t->crit) {
-                *limit = t->crit;
-                return SEV_CRIT;
-        }
-        if (!isnan(t->warn) && v >= t->warn) {
-                *limit = t->warn;
-                return SEV_WARN;
-        }
-        return SEV_OK;
+        return health_threshold_sev(src, metric, v, limit);
 }
 
 /* Counts per-object alerts of one rule and adds the "N more" line. */

@@ -65,8 +65,12 @@ void alert_list_add(struct alert_list *l, const struct alert *a)
         l->v[l->n++] = *a;
 }
 
-static void health_fmt_value(enum thr_unit u, double v, char *buf, size_t n)
+void health_fmt_value(enum thr_unit u, double v, char *buf, size_t n)
 {
+        if (isnan(v)) {
+                snprintf(buf, n, "-");
+                return;
+        }
         switch (u) {
         case THR_BYTES:
                 fmt_bytes(v, buf, n);

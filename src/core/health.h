@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "core/config.h"
+
 struct snapshot;
 struct source_cfg;
 
@@ -55,6 +57,9 @@ enum severity health_level(double value, double warn, double crit, double *limit
  * (and a NAN *limit) when the source has no such threshold. */
 enum severity health_threshold_sev(const struct source_cfg *src, const char *metric,
                                    double value, double *limit);
+/* A value in its threshold unit: "1.2 MiB", "3.4s", "5.00/s", "12"; "-"
+ * for NAN. */
+void health_fmt_value(enum thr_unit u, double v, char *buf, size_t n);
 
 /* Appends a printf-formatted note ("what is missing", one line) to a kind's
  * owned list *notes of *n_notes entries: at most len - 1 characters (as
