@@ -25,63 +25,14 @@
 #include "core/health.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 
 static char *fixture(const char *name, size_t *len)
 {
-        char rel[256];
-        char *b;
-
-        snprintf(rel, sizeof rel, "tests/fixtures/airflow/%s", name);
-        b = tu_read_file(tu_src_path(rel), len);
-        if (!b)
-                fail_msg("missing fixture %s", rel);
-        return b;
-}
-
-static struct config *load_config(const char *extra)
-{
-        struct err err = { 0 };
-        char *yaml = xasprintf("sources:\n  - name: af\n    kind: airflow\n"
-                               "    url: http://127.0.0.1:8080\n%s", extra ? extra : "");
-        struct config *c = config_load_string(yaml, strlen(yaml), "<t>", &err);
-
-        if (!c)
-                fail_msg("config: %s\n%s", err.msg, yaml);
-        free(yaml);
-        return c;
-}
-
-/* The v1 DAG list with nightly_compact's runs and tasks, as a poll at NOW
- * would leave it (no history). Owned. */
-static struct af_data *v1_data(void)
-{
-        struct af_data *d = airflow_data_new();
-        struct err err = { 0 };
-        size_t len, pn, total;
-        bool older;
-        char *b;
-
-        d->api = AF_API_V1;
-        d->version = xstrdup("2.9.1");
-        d->now = NOW;
-        b = fixture("v1_dags.json", &len);
-        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
-        free(b);
-        for (size_t i = 0; i < d->n_dags; i++)
-                d->dags[i].overdue_s = airflow_overdue_s(&d->dags[i], NOW);
-        b = fixture("v1_runs.json", &len);
-        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older,
-                                            &err),
-                         0);
-        d->dags[0].runs_read = true;
-        free(b);
-        b = fixture("v1_tasks.json", &len);
-        assert_int_equal(airflow_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
-        free(b);
-        return d;
+        return tu_fixture_file("airflow", name, len);
 }
 
 static void test_time(void **state)
@@ -136,7 +87,7 @@ static void test_states(void **state)
 
 static void test_parse_dags_v1(void **state)
 {
-        struct af_data *d = v1_data();
+        struct af_data *d = tu_af_sample_v1(NOW);
         const struct af_dag *g;
 
         (void)state;
@@ -209,7 +160,7 @@ static void test_parse_dags_v2(void **state)
 
 static void test_parse_runs_v1(void **state)
 {
-        struct af_data *d = v1_data();
+        struct af_data *d = tu_af_sample_v1(NOW);
         const struct af_dag *g = &d->dags[0];
 
         (void)state;
@@ -360,7 +311,7 @@ static void test_escape(void **state)
 
 static void test_json(void **state)
 {
-        struct af_data *d = v1_data();
+        struct af_data *d = tu_af_sample_v1(NOW);
         cJSON *o = cJSON_CreateObject(), *dags, *g0;
         char *s;
 
@@ -399,8 +350,8 @@ static void test_json(void **state)
 
 static void test_alerts(void **state)
 {
-        struct config *cfg = load_config(NULL);
-        struct af_data *d = v1_data();
+        struct config *cfg = tu_af_config(NULL);
+        struct af_data *d = tu_af_sample_v1(NOW);
         struct alert_list l;
         char sum[256];
 
@@ -461,7 +412,7 @@ static void test_config(void **state)
                 { "    max_requests: 1\n", "max_requests must be between 2 and 10000" },
                 { "    dags: [\"\"]\n", "must not be empty" },
         };
-        struct config *c = load_config("    api: v2\n    user: admin\n    dags: [\"nightly_*\"]\n"
+        struct config *c = tu_af_config("    api: v2\n    user: admin\n    dags: [\"nightly_*\"]\n"
                                        "    thresholds:\n      overdue_s: {warn: 60, crit: 120}\n");
         const struct af_cfg *ac = c->sources[0].kind_cfg;
         struct err err;

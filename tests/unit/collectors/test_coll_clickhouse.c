@@ -28,74 +28,15 @@
 #include "core/health.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 
 static char *fixture(const char *name, size_t *len)
 {
-        char rel[256];
-        char *b;
-
-        snprintf(rel, sizeof rel, "tests/fixtures/clickhouse/%s", name);
-        b = tu_read_file(tu_src_path(rel), len);
-        if (!b)
-                fail_msg("missing fixture %s", rel);
-        return b;
+        return tu_fixture_file("clickhouse", name, len);
 }
 
-typedef int (*parse_fn)(const char *, size_t, struct ch_data *, struct err *);
-
-static void parse_ok(parse_fn fn, const char *name, struct ch_data *d)
-{
-        struct err err = { 0 };
-        size_t len;
-        char *b = fixture(name, &len);
-
-        if (fn(b, len, d, &err) != 0)
-                fail_msg("%s: %s", name, err.msg);
-        free(b);
-}
-
-/* Everything a poll of version `v` ("v18", "v23") parses, as the collector
- * would have it (no history). Owned. */
-static struct ch_data *load(const char *v, struct ch_caps *caps)
-{
-        struct ch_data *d = clickhouse_data_new();
-        struct ch_counters k;
-        struct err err;
-        char name[64], *b;
-        size_t len;
-
-        memset(caps, 0, sizeof *caps);
-        snprintf(name, sizeof name, "overview_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_overview(b, len, d, caps, &err), 0);
-        free(b);
-        snprintf(name, sizeof name, "columns_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_caps(b, len, caps, &err), 0);
-        free(b);
-        d->query_log = caps->query_log;
-        snprintf(name, sizeof name, "mt_settings_%s.json", v);
-        parse_ok(clickhouse_parse_mt_settings, name, d);
-        snprintf(name, sizeof name, "latency_%s.json", v);
-        parse_ok(clickhouse_parse_latency, name, d);
-        snprintf(name, sizeof name, "rates_%s.json", v);
-        parse_ok(clickhouse_parse_rates, name, d);
-        snprintf(name, sizeof name, "slow_%s.json", v);
-        parse_ok(clickhouse_parse_slow, name, d);
-        snprintf(name, sizeof name, "tables_%s.json", v);
-        parse_ok(clickhouse_parse_tables, name, d);
-        snprintf(name, sizeof name, "merges_%s.json", v);
-        parse_ok(clickhouse_parse_merges, name, d);
-        snprintf(name, sizeof name, "replicas_%s.json", v);
-        parse_ok(clickhouse_parse_replicas, name, d);
-        snprintf(name, sizeof name, "counters_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
-        free(b);
-        d->memory_bytes = k.memory;
-        return d;
-}
+typedef tu_ch_parse_fn parse_fn;
 
 static struct config *load_config(const char *extra)
 {
@@ -373,7 +314,7 @@ static void test_caps(void **state)
         struct ch_data *d;
 
         (void)state;
-        d = load("v18", &c);
+        d = tu_ch_sample("v18", &c);
         assert_int_equal(c.major, 18);
         assert_int_equal(c.minor, 16);
         assert_true(c.query_log);
@@ -387,7 +328,7 @@ static void test_caps(void **state)
         assert_true(c.has_absolute_delay && c.has_session_expired);
         clickhouse_data_free(d);
 
-        d = load("v23", &c);
+        d = tu_ch_sample("v23", &c);
         assert_int_equal(c.major, 23);
         assert_int_equal(c.minor, 8);
         assert_true(c.query_log && c.type_enum && c.has_is_initial && c.has_query_kind);
@@ -413,7 +354,7 @@ static void test_caps(void **state)
 static void test_parse_v18(void **state)
 {
         struct ch_caps c;
-        struct ch_data *d = load("v18", &c);
+        struct ch_data *d = tu_ch_sample("v18", &c);
 
         (void)state;
         assert_string_equal(d->version, "18.16.1");
@@ -450,7 +391,7 @@ static void test_parse_v18(void **state)
 static void test_parse_v23(void **state)
 {
         struct ch_caps c;
-        struct ch_data *d = load("v23", &c);
+        struct ch_data *d = tu_ch_sample("v23", &c);
         struct ch_counters k;
         struct err err;
         size_t len;
@@ -523,7 +464,7 @@ static void test_parse_v23(void **state)
 
         /* A quiet server: windows without queries have no percentiles. */
         d = clickhouse_data_new();
-        parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
+        tu_ch_parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
         assert_int_equal(d->lat[CH_W1M].count, 0);
         assert_true(isnan(d->lat[CH_W1M].p95));
         assert_int_equal(d->lat[CH_W5M].count, 0);
@@ -595,7 +536,7 @@ static void test_sql(void **state)
         char *s;
 
         (void)state;
-        d = load("v18", &c);
+        d = tu_ch_sample("v18", &c);
         s = clickhouse_sql_latency(&c, 1795704301);
         assert_string_equal(s, "SELECT w AS window_s, count() AS count, "
                             "quantiles(0.5, 0.95, 0.99)(query_duration_ms) AS q "
@@ -623,7 +564,7 @@ static void test_sql(void **state)
         free(s);
         clickhouse_data_free(d);
 
-        d = load("v23", &c);
+        d = tu_ch_sample("v23", &c);
         s = clickhouse_sql_latency(&c, 100000);
         assert_non_null(strstr(s, "AND type = 'QueryFinish' GROUP BY w"));
         free(s);
@@ -775,7 +716,7 @@ static void test_to_json(void **state)
                 "\"inserted_bytes_per_sec\":null,\"slow_queries\":[],\"tables\":[],\"merges\":null,"
                 "\"replicas\":[],\"memory_bytes\":null}";
         struct ch_caps c;
-        struct ch_data *d = load("v23", &c);
+        struct ch_data *d = tu_ch_sample("v23", &c);
         cJSON *o = cJSON_CreateObject();
         char *json;
 
@@ -797,7 +738,7 @@ static void test_to_json(void **state)
         cJSON_Delete(o);
 
         /* Windows with no queries: count 0, percentiles null; 1/60 rounds. */
-        parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
+        tu_ch_parse_ok(clickhouse_parse_latency, "latency_v23_quiet.json", d);
         d->failed_per_sec = 1.0 / 60.0;
         d->merges = 0;
         o = cJSON_CreateObject();
@@ -895,7 +836,7 @@ static void test_alerts(void **state)
                 "      replica_delay_s: {warn: off, crit: off}\n");
         struct alert_list l;
         struct ch_caps c;
-        struct ch_data *d = load("v23", &c);
+        struct ch_data *d = tu_ch_sample("v23", &c);
 
         (void)state;
         alert_list_init(&l);
@@ -911,7 +852,7 @@ static void test_alerts(void **state)
 
         /* 18.16 data: nothing with defaults but failed/s 0.13 >= 0.1. */
         clickhouse_data_free(d);
-        d = load("v18", &c);
+        d = tu_ch_sample("v18", &c);
         alert_list_init(&l);
         coll_clickhouse_ops.alerts(&cfg->sources[0], d, &l);
         assert_int_equal(l.n, 1);
@@ -933,7 +874,7 @@ static void test_alerts(void **state)
 static void test_summary_key_metric(void **state)
 {
         struct ch_caps c;
-        struct ch_data *d = load("v23", &c);
+        struct ch_data *d = tu_ch_sample("v23", &c);
         char buf[160];
 
         (void)state;
@@ -941,7 +882,7 @@ static void test_summary_key_metric(void **state)
         assert_string_equal(buf, "v23.8.2.7, p95 14ms, 3.2 q/s, 0.05 failed, max parts 1005/1000");
         assert_true(coll_clickhouse_ops.key_metric(d) == 14);
         clickhouse_data_free(d);
-        d = load("v18", &c);
+        d = tu_ch_sample("v18", &c);
         d->failed_per_sec = 0;
         coll_clickhouse_ops.summary(d, buf, sizeof buf);
         assert_string_equal(buf, "v18.16.1, p95 55ms, 0.3 q/s, 0 failed, max parts 6/150");

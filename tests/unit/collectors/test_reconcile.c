@@ -14,7 +14,7 @@
  * key kinds that disagree, max_rows); config validation of the kind;
  * alerts and the summary.
  *
- * feed() takes a header "name:type ..." (time, int, num, text, bool) and
+ * tu_reconcile_feed() takes a header "name:type ..." (time, int, num, text, bool) and
  * rows "v|v|v" separated by newlines, NULL for SQL NULL; times are RFC 3339.
  */
 #include <math.h>
@@ -37,95 +37,10 @@
 #include "core/snapshot.h"
 #include "clients/sql.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 
 #define H 3600000LL
-
-static int64_t t(const char *s)
-{
-        int64_t ms;
-
-        if (sql_parse_time(s, &ms) < 0)
-                fail_msg("bad time %s", s);
-        return ms;
-}
-
-/* Streams rows into a side; returns 0 or -1 with err set. */
-static int feed_rc(struct reconcile_engine *e, enum reconcile_side side, const char *header,
-                   const char *rows, struct err *err)
-{
-        struct sql_sink sink = coll_reconcile_sink(e, side);
-        struct sql_col cols[16];
-        char *hb = xstrdup(header), *rb = xstrdup(rows), *save = NULL, *line;
-        size_t n = 0;
-        int rc = 0;
-
-        for (char *tok = strtok_r(hb, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                char *colon = strchr(tok, ':');
-
-                *colon = '\0';
-                cols[n].name = tok;
-                cols[n].db_type = colon + 1;
-                cols[n].type = strcmp(colon + 1, "time") == 0 ? SQL_T_TIME :
-                               strcmp(colon + 1, "int") == 0 ? SQL_T_INT :
-                               strcmp(colon + 1, "num") == 0 ? SQL_T_NUM :
-                               strcmp(colon + 1, "bool") == 0 ? SQL_T_BOOL : SQL_T_TEXT;
-                n++;
-        }
-        if (sink.begin(sink.ud, cols, n, err) < 0) {
-                rc = -1;
-                goto out;
-        }
-        save = NULL;
-        for (line = strtok_r(rb, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                struct sql_cell c[16];
-                size_t i = 0;
-
-                memset(c, 0, sizeof c);
-                for (char *f = line, *bar; f && i < n; f = bar ? bar + 1 : NULL, i++) {
-                        bar = strchr(f, '|');
-                        if (bar)
-                                *bar = '\0';
-                        if (strcmp(f, "NULL") == 0) {
-                                c[i].null = true;
-                                continue;
-                        }
-                        switch (cols[i].type) {
-                        case SQL_T_TIME:
-                                c[i].i = t(f);
-                                break;
-                        case SQL_T_INT:
-                        case SQL_T_BOOL:
-                                c[i].i = atoll(f);
-                                break;
-                        case SQL_T_NUM:
-                                c[i].d = strtod(f, NULL);
-                                c[i].text = f;
-                                break;
-                        case SQL_T_TEXT:
-                                c[i].text = f;
-                                break;
-                        }
-                }
-                if (sink.row(sink.ud, c, n, err) < 0) {
-                        rc = -1;
-                        break;
-                }
-        }
-out:
-        free(hb);
-        free(rb);
-        return rc;
-}
-
-static void feed(struct reconcile_engine *e, enum reconcile_side side, const char *header,
-                 const char *rows)
-{
-        struct err err;
-
-        if (feed_rc(e, side, header, rows, &err) < 0)
-                fail_msg("feed: %s", err.msg);
-}
 
 static char *json_of(const struct reconcile_data *d)
 {
@@ -168,7 +83,7 @@ static void test_classes_json(void **state)
         char *js;
 
         (void)state;
-        feed(e, REC_SPEED, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num",
              "2024-05-01T10:00:00Z|10|100.00\n"
              "2024-05-01T11:00:00Z|20|201.00\n"
              "2024-05-01T12:00:00Z|31|300.00\n"
@@ -179,7 +94,7 @@ static void test_classes_json(void **state)
              "2024-05-01T17:00:00Z|2|2\n"
              "2024-05-02T10:00:00Z|5|5\n"
              "2024-05-02T11:00:00Z|8|8\n");
-        feed(e, REC_BATCH, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time n:int amount:num",
              "2024-05-02T11:00:00Z|3|3\n"
              "2024-05-02T10:00:00Z|5|5.000\n"
              "2024-05-01T17:00:00Z|3|3\n"
@@ -189,7 +104,7 @@ static void test_classes_json(void **state)
              "2024-05-01T12:00:00Z|30|300\n"
              "2024-05-01T11:00:00Z|20|200.00\n"
              "2024-05-01T10:00:00Z|10|100.0\n");
-        d = coll_reconcile_finish(e, t("2024-05-02T12:00:00Z"), &err);
+        d = coll_reconcile_finish(e, tu_time("2024-05-02T12:00:00Z"), &err);
         coll_reconcile_engine_free(e);
         assert_non_null(d);
         assert_int_equal(d->compared, 6);
@@ -248,8 +163,8 @@ static enum reconcile_class judge1(const struct reconcile_tol *tol, const char *
 
         snprintf(rs, sizeof rs, "2024-05-01T10:00:00Z|%s", speed);
         snprintf(rb, sizeof rb, "2024-05-01T10:00:00Z|%s", batch);
-        feed(e, REC_SPEED, "bucket:time amount:num", rs);
-        feed(e, REC_BATCH, "bucket:time amount:num", rb);
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time amount:num", rs);
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time amount:num", rb);
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
         assert_non_null(d);
@@ -331,8 +246,8 @@ static void test_abs_vs_pct_worst(void **state)
         char *js;
 
         (void)state;
-        feed(e, REC_SPEED, hdr, speed);
-        feed(e, REC_BATCH, hdr, batch);
+        tu_reconcile_feed(e, REC_SPEED, hdr, speed);
+        tu_reconcile_feed(e, REC_BATCH, hdr, batch);
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
         assert_int_equal(d->within, 1);
@@ -346,8 +261,8 @@ static void test_abs_vs_pct_worst(void **state)
 
         tol = (struct reconcile_tol){ REC_TOL_PCT, 0.5 };
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, hdr, speed);
-        feed(e, REC_BATCH, hdr, batch);
+        tu_reconcile_feed(e, REC_SPEED, hdr, speed);
+        tu_reconcile_feed(e, REC_BATCH, hdr, batch);
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
         assert_int_equal(d->within, 2);         /* 0.498% and 0.06% */
@@ -358,8 +273,8 @@ static void test_abs_vs_pct_worst(void **state)
         /* Only `within` buckets: the worst is among them. */
         tol = (struct reconcile_tol){ REC_TOL_PCT, 10 };
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, hdr, speed);
-        feed(e, REC_BATCH, hdr, batch);
+        tu_reconcile_feed(e, REC_SPEED, hdr, speed);
+        tu_reconcile_feed(e, REC_BATCH, hdr, batch);
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
         assert_int_equal(d->mismatched, 0);
@@ -369,8 +284,8 @@ static void test_abs_vs_pct_worst(void **state)
 
         /* All match: no worst. */
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, hdr, speed);
-        feed(e, REC_BATCH, hdr, speed);
+        tu_reconcile_feed(e, REC_SPEED, hdr, speed);
+        tu_reconcile_feed(e, REC_BATCH, hdr, speed);
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
         assert_false(d->has_worst);
@@ -387,14 +302,14 @@ static void test_settle_boundary(void **state)
         struct reconcile_spec sp = { keys1, 1, meas1, 1, NULL, 2 * H, 0 };
         const char *rows = "2024-05-01T10:00:00Z|1\n2024-05-01T10:00:00.001Z|1\n"
                            "2024-05-01T13:00:00Z|1\nNULL|1\n";
-        int64_t now = t("2024-05-01T12:00:00Z");
+        int64_t now = tu_time("2024-05-01T12:00:00Z");
         struct reconcile_engine *e = coll_reconcile_engine_new(&sp);
         struct reconcile_data *d;
         struct err err;
 
         (void)state;
-        feed(e, REC_SPEED, "bucket:time amount:int", rows);
-        feed(e, REC_BATCH, "bucket:time amount:int", rows);
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time amount:int", rows);
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time amount:int", rows);
         d = coll_reconcile_finish(e, now, &err);
         coll_reconcile_engine_free(e);
         /* Exactly settle old: judged. One ms younger: in flight. Future: in
@@ -412,8 +327,8 @@ static void test_settle_boundary(void **state)
         /* No settle: nothing is in flight, not even the future. */
         sp.settle_ms = 0;
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, "bucket:time amount:int", rows);
-        feed(e, REC_BATCH, "bucket:time amount:int", "2024-05-01T10:00:00Z|1\n");
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time amount:int", rows);
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time amount:int", "2024-05-01T10:00:00Z|1\n");
         d = coll_reconcile_finish(e, now, &err);
         coll_reconcile_engine_free(e);
         assert_int_equal(d->in_flight, 0);
@@ -455,7 +370,7 @@ static char *boundary_json(int64_t now)
         char *js;
 
         assert_int_equal(sql_ch_decode(ch, strlen(ch), "Europe/Berlin", &speed, &err), 0);
-        feed(e, REC_BATCH, "bucket:time n:int",
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time n:int",
              "2024-02-29T22:00:00Z|1\n2024-02-29T23:00:00Z|2\n2024-03-01T00:00:00Z|3\n"
              "2024-03-01T01:00:00Z|4\n2024-03-31T00:00:00Z|5\n2024-03-31T01:00:00Z|6\n"
              "2024-10-26T23:00:00Z|7\n2024-10-27T02:00:00Z|8\n");
@@ -474,7 +389,7 @@ static void check_boundaries(void)
 
         /* 2024-03-01 01:00:00Z: the 00:00Z bucket (the first of March) is
          * exactly settle old and judged; 01:00Z is in flight. */
-        js = boundary_json(t("2024-03-01T01:00:00Z"));
+        js = boundary_json(tu_time("2024-03-01T01:00:00Z"));
         assert_non_null(strstr(js, "\"compared\":3,"));
         assert_non_null(strstr(js, "\"in_flight\":5,"));
         assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-02-29T23:00:00.000Z\"},"
@@ -486,7 +401,7 @@ static void check_boundaries(void)
                                "\"class\":\"in_flight\"}"));
         cJSON_free(js);
         /* One ms before: the first of March's first bucket is in flight too. */
-        js = boundary_json(t("2024-03-01T00:59:59.999Z"));
+        js = boundary_json(tu_time("2024-03-01T00:59:59.999Z"));
         assert_non_null(strstr(js, "\"compared\":2,"));
         assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-01T00:00:00.000Z\"},"
                                "\"speed\":{\"n\":3},\"batch\":{\"n\":3},"
@@ -494,7 +409,7 @@ static void check_boundaries(void)
         cJSON_free(js);
         /* Across the spring change: 03:00 Berlin is one hour after 01:00,
          * and that hour is judged exactly one settle after it began. */
-        js = boundary_json(t("2024-03-31T02:00:00Z"));
+        js = boundary_json(tu_time("2024-03-31T02:00:00Z"));
         assert_non_null(strstr(js, "\"compared\":6,\"mismatched\":0,\"missing_in_speed\":0,"
                                "\"missing_in_batch\":0,\"in_flight\":2,"));
         assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-03-31T01:00:00.000Z\"},"
@@ -503,7 +418,7 @@ static void check_boundaries(void)
         /* Across the autumn change: the second 02:00 (03:00 Berlin) is
          * 02:00Z; at 02:59:59.999Z it is still in flight, 01:00 Berlin
          * (the 26th, 23:00Z) is judged. */
-        js = boundary_json(t("2024-10-27T02:59:59.999Z"));
+        js = boundary_json(tu_time("2024-10-27T02:59:59.999Z"));
         assert_non_null(strstr(js, "\"compared\":7,"));
         assert_non_null(strstr(js, "{\"key\":{\"bucket\":\"2024-10-26T23:00:00.000Z\"},"
                                "\"speed\":{\"n\":7},\"batch\":{\"n\":7},\"class\":\"match\"}"));
@@ -522,11 +437,11 @@ static void test_calendar_boundaries(void **state)
         unsetenv("TZ");
         tzset();
         check_boundaries();
-        js_utc = boundary_json(t("2024-03-31T02:00:00Z"));
+        js_utc = boundary_json(tu_time("2024-03-31T02:00:00Z"));
         setenv("TZ", "America/New_York", 1);
         tzset();
         check_boundaries();
-        js_ny = boundary_json(t("2024-03-31T02:00:00Z"));
+        js_ny = boundary_json(tu_time("2024-03-31T02:00:00Z"));
         assert_string_equal(js_ny, js_utc);
         cJSON_free(js_utc);
         cJSON_free(js_ny);
@@ -616,9 +531,9 @@ static void test_number_and_composite_keys(void **state)
 
         (void)state;
         /* Number keys align across int and numeric columns. */
-        feed(e, REC_SPEED, "REGION:text SHARD:int N:int",
+        tu_reconcile_feed(e, REC_SPEED, "REGION:text SHARD:int N:int",
              "eu|5|1\neu|0|2\nus|-12|3\nNULL|1|4\n");
-        feed(e, REC_BATCH, "region:text shard:num n:num",
+        tu_reconcile_feed(e, REC_BATCH, "region:text shard:num n:num",
              "eu|5.00|1\neu|-0.0|2\nus|-012.0|3\nNULL|1|4\nus|1.5|5\n");
         d = coll_reconcile_finish(e, 0, &err);
         coll_reconcile_engine_free(e);
@@ -648,31 +563,37 @@ static void test_column_errors(void **state)
 
         (void)state;
         e = coll_reconcile_engine_new(&sp);
-        assert_int_equal(feed_rc(e, REC_SPEED, "bucket:time n:int total:num", "", &err), -1);
-        assert_string_equal(err.msg, "the result has no column \"amount\" (it has: bucket, n, total)");
+        assert_int_equal(tu_reconcile_feed_rc(e, REC_SPEED, "bucket:time n:int total:num", "",
+                                              &err), -1);
+        assert_string_equal(err.msg,
+                            "the result has no column \"amount\" (it has: bucket, n, total)");
         coll_reconcile_engine_free(e);
 
         e = coll_reconcile_engine_new(&sp);
-        assert_int_equal(feed_rc(e, REC_SPEED, "bucket:time n:int N:int amount:num", "", &err), -1);
+        assert_int_equal(tu_reconcile_feed_rc(e, REC_SPEED, "bucket:time n:int N:int amount:num",
+                                              "", &err), -1);
         assert_string_equal(err.msg, "the result has 2 columns named \"n\": alias them apart");
         coll_reconcile_engine_free(e);
 
         e = coll_reconcile_engine_new(&sp);
-        assert_int_equal(feed_rc(e, REC_SPEED, "bucket:time n:int amount:text", "", &err), -1);
+        assert_int_equal(tu_reconcile_feed_rc(e, REC_SPEED, "bucket:time n:int amount:text", "",
+                                              &err), -1);
         assert_string_equal(err.msg, "measure \"amount\" is text (text), not a number: cast it "
                             "to a numeric type");
         coll_reconcile_engine_free(e);
 
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, "bucket:time n:int amount:num", "2024-05-01T10:00:00Z|1|1\n");
-        assert_int_equal(feed_rc(e, REC_BATCH, "bucket:text n:int amount:num", "", &err), -1);
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num",
+                          "2024-05-01T10:00:00Z|1|1\n");
+        assert_int_equal(tu_reconcile_feed_rc(e, REC_BATCH, "bucket:text n:int amount:num", "",
+                                              &err), -1);
         assert_string_equal(err.msg, "key \"bucket\" is text here (text) but a timestamp in the "
                             "speed result: cast one side so that both agree");
         coll_reconcile_engine_free(e);
 
         sp.max_rows = 2;
         e = coll_reconcile_engine_new(&sp);
-        assert_int_equal(feed_rc(e, REC_SPEED, "bucket:time n:int amount:num",
+        assert_int_equal(tu_reconcile_feed_rc(e, REC_SPEED, "bucket:time n:int amount:num",
                                  "2024-05-01T10:00:00Z|1|1\n2024-05-01T11:00:00Z|1|1\n"
                                  "2024-05-01T12:00:00Z|1|1\n", &err), -1);
         assert_string_equal(err.msg, "more than 2 rows (max_rows): narrow the query's time window "
@@ -681,7 +602,7 @@ static void test_column_errors(void **state)
 
         sp.max_rows = 0;
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, "bucket:time n:int amount:num", "");
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num", "");
         d = coll_reconcile_finish(e, 0, &err);
         assert_null(d);
         assert_string_equal(err.msg, "the batch query returned no result");
@@ -689,8 +610,8 @@ static void test_column_errors(void **state)
 
         /* Empty results on both sides are fine: nothing to compare. */
         e = coll_reconcile_engine_new(&sp);
-        feed(e, REC_SPEED, "bucket:time n:int amount:num", "");
-        feed(e, REC_BATCH, "BUCKET:time N:int AMOUNT:num", "");
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num", "");
+        tu_reconcile_feed(e, REC_BATCH, "BUCKET:time N:int AMOUNT:num", "");
         d = coll_reconcile_finish(e, 0, &err);
         assert_non_null(d);
         assert_int_equal(d->n_buckets, 0);
@@ -819,15 +740,15 @@ static struct reconcile_data *sample_data(void)
         struct reconcile_data *d;
         struct err err;
 
-        feed(e, REC_SPEED, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num",
              "2024-05-01T10:00:00Z|10|100\n2024-05-01T11:00:00Z|20|201\n"
              "2024-05-01T12:00:00Z|31|300\n2024-05-01T14:00:00Z|50|500\n"
              "2024-05-02T11:00:00Z|8|8\n");
-        feed(e, REC_BATCH, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time n:int amount:num",
              "2024-05-01T10:00:00Z|10|100\n2024-05-01T11:00:00Z|20|200\n"
              "2024-05-01T12:00:00Z|30|300\n2024-05-01T13:00:00Z|40|400\n"
              "2024-05-02T11:00:00Z|3|3\n");
-        d = coll_reconcile_finish(e, t("2024-05-02T12:00:00Z"), &err);
+        d = coll_reconcile_finish(e, tu_time("2024-05-02T12:00:00Z"), &err);
         coll_reconcile_engine_free(e);
         assert_non_null(d);
         ring_push(&d->hist, 1000, 3);

@@ -19,73 +19,19 @@
 #include "core/health.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 #include "views/view.h"
 #include "views/airflow.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 
-static char *fixture(const char *name, size_t *len)
-{
-        char rel[256];
-        char *b;
-
-        snprintf(rel, sizeof rel, "tests/fixtures/airflow/%s", name);
-        b = tu_read_file(tu_src_path(rel), len);
-        if (!b)
-                fail_msg("missing fixture %s", rel);
-        return b;
-}
-
-static struct config *load_config(const char *extra)
-{
-        struct err err = { 0 };
-        char *yaml = xasprintf("sources:\n  - name: af\n    kind: airflow\n"
-                               "    url: http://127.0.0.1:8080\n%s", extra ? extra : "");
-        struct config *c = config_load_string(yaml, strlen(yaml), "<t>", &err);
-
-        if (!c)
-                fail_msg("config: %s\n%s", err.msg, yaml);
-        free(yaml);
-        return c;
-}
-
-/* The v1 DAG list with nightly_compact's runs and tasks, as a poll at NOW
- * would leave it (no history). Owned. */
-static struct af_data *v1_data(void)
-{
-        struct af_data *d = airflow_data_new();
-        struct err err = { 0 };
-        size_t len, pn, total;
-        bool older;
-        char *b;
-
-        d->api = AF_API_V1;
-        d->version = xstrdup("2.9.1");
-        d->now = NOW;
-        b = fixture("v1_dags.json", &len);
-        assert_int_equal(airflow_parse_dags(b, len, AF_API_V1, NULL, 0, d, &pn, &total, &err), 0);
-        free(b);
-        for (size_t i = 0; i < d->n_dags; i++)
-                d->dags[i].overdue_s = airflow_overdue_s(&d->dags[i], NOW);
-        b = fixture("v1_runs.json", &len);
-        assert_int_equal(airflow_parse_runs(b, len, NOW, true, &d->dags[0], &pn, &total, &older,
-                                            &err),
-                         0);
-        d->dags[0].runs_read = true;
-        free(b);
-        b = fixture("v1_tasks.json", &len);
-        assert_int_equal(airflow_parse_tasks(b, len, &d->dags[0], &pn, &total, &err), 0);
-        free(b);
-        return d;
-}
-
 static void test_view(void **state)
 {
-        struct config *cfg = load_config(NULL);
+        struct config *cfg = tu_af_config(NULL);
         struct snapshot *s = snapshot_new(&cfg->sources[0]);
         const struct snapshot *snaps[1];
-        struct af_data *d = v1_data();
+        struct af_data *d = tu_af_sample_v1(NOW);
         struct alert_list al;
         struct view_data vd = { 0 };
         struct table_rows rows;

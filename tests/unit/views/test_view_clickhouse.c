@@ -21,76 +21,10 @@
 #include "core/health.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 #include "views/view.h"
 #include "views/clickhouse.h"
-
-static char *fixture(const char *name, size_t *len)
-{
-        char rel[256];
-        char *b;
-
-        snprintf(rel, sizeof rel, "tests/fixtures/clickhouse/%s", name);
-        b = tu_read_file(tu_src_path(rel), len);
-        if (!b)
-                fail_msg("missing fixture %s", rel);
-        return b;
-}
-
-typedef int (*parse_fn)(const char *, size_t, struct ch_data *, struct err *);
-
-static void parse_ok(parse_fn fn, const char *name, struct ch_data *d)
-{
-        struct err err = { 0 };
-        size_t len;
-        char *b = fixture(name, &len);
-
-        if (fn(b, len, d, &err) != 0)
-                fail_msg("%s: %s", name, err.msg);
-        free(b);
-}
-
-/* Everything a poll of version `v` ("v18", "v23") parses, as the collector
- * would have it (no history). Owned. */
-static struct ch_data *load(const char *v, struct ch_caps *caps)
-{
-        struct ch_data *d = clickhouse_data_new();
-        struct ch_counters k;
-        struct err err;
-        char name[64], *b;
-        size_t len;
-
-        memset(caps, 0, sizeof *caps);
-        snprintf(name, sizeof name, "overview_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_overview(b, len, d, caps, &err), 0);
-        free(b);
-        snprintf(name, sizeof name, "columns_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_caps(b, len, caps, &err), 0);
-        free(b);
-        d->query_log = caps->query_log;
-        snprintf(name, sizeof name, "mt_settings_%s.json", v);
-        parse_ok(clickhouse_parse_mt_settings, name, d);
-        snprintf(name, sizeof name, "latency_%s.json", v);
-        parse_ok(clickhouse_parse_latency, name, d);
-        snprintf(name, sizeof name, "rates_%s.json", v);
-        parse_ok(clickhouse_parse_rates, name, d);
-        snprintf(name, sizeof name, "slow_%s.json", v);
-        parse_ok(clickhouse_parse_slow, name, d);
-        snprintf(name, sizeof name, "tables_%s.json", v);
-        parse_ok(clickhouse_parse_tables, name, d);
-        snprintf(name, sizeof name, "merges_%s.json", v);
-        parse_ok(clickhouse_parse_merges, name, d);
-        snprintf(name, sizeof name, "replicas_%s.json", v);
-        parse_ok(clickhouse_parse_replicas, name, d);
-        snprintf(name, sizeof name, "counters_%s.json", v);
-        b = fixture(name, &len);
-        assert_int_equal(clickhouse_parse_counters(b, len, &k, &err), 0);
-        free(b);
-        d->memory_bytes = k.memory;
-        return d;
-}
 
 /* ---- the pane ----------------------------------------------------------- */
 
@@ -132,7 +66,7 @@ static struct pane *pane_new(void)
         p->cfg = config_load_string(yaml, sizeof yaml - 1, "<pane>", &err);
         if (!p->cfg)
                 fail_msg("%s", err.msg);
-        d = load("v23", &c);
+        d = tu_ch_sample("v23", &c);
         {
                 struct ch_history *h = clickhouse_history_new();
 
@@ -144,7 +78,7 @@ static struct pane *pane_new(void)
                 clickhouse_history_free(h);
         }
         p->snaps[0] = pane_snap(&p->cfg->sources[0], COLL_OK, d);
-        d = load("v18", &c);
+        d = tu_ch_sample("v18", &c);
         p->snaps[1] = pane_snap(&p->cfg->sources[1], COLL_OK, d);
         p->snaps[2] = pane_snap(&p->cfg->sources[2], COLL_DOWN, NULL);
         str_copy(p->snaps[2]->error, "http://c:8123: connection refused: is the service running "

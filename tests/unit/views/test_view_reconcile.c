@@ -4,7 +4,7 @@
  * down (its batch query failed) and one without a snapshot yet; the rows,
  * the preamble and the bucket pages. No server, no curses.
  *
- * feed() takes a header "name:type ..." (time, int, num, text, bool) and
+ * tu_reconcile_feed() takes a header "name:type ..." (time, int, num, text, bool) and
  * rows "v|v|v" separated by newlines, NULL for SQL NULL; times are RFC 3339.
  */
 #include <math.h>
@@ -26,97 +26,12 @@
 #include "core/snapshot.h"
 #include "clients/sql.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 #include "views/view.h"
 #include "views/reconcile.h"
 
 #define H 3600000LL
-
-static int64_t t(const char *s)
-{
-        int64_t ms;
-
-        if (sql_parse_time(s, &ms) < 0)
-                fail_msg("bad time %s", s);
-        return ms;
-}
-
-/* Streams rows into a side; returns 0 or -1 with err set. */
-static int feed_rc(struct reconcile_engine *e, enum reconcile_side side, const char *header,
-                   const char *rows, struct err *err)
-{
-        struct sql_sink sink = coll_reconcile_sink(e, side);
-        struct sql_col cols[16];
-        char *hb = xstrdup(header), *rb = xstrdup(rows), *save = NULL, *line;
-        size_t n = 0;
-        int rc = 0;
-
-        for (char *tok = strtok_r(hb, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-                char *colon = strchr(tok, ':');
-
-                *colon = '\0';
-                cols[n].name = tok;
-                cols[n].db_type = colon + 1;
-                cols[n].type = strcmp(colon + 1, "time") == 0 ? SQL_T_TIME :
-                               strcmp(colon + 1, "int") == 0 ? SQL_T_INT :
-                               strcmp(colon + 1, "num") == 0 ? SQL_T_NUM :
-                               strcmp(colon + 1, "bool") == 0 ? SQL_T_BOOL : SQL_T_TEXT;
-                n++;
-        }
-        if (sink.begin(sink.ud, cols, n, err) < 0) {
-                rc = -1;
-                goto out;
-        }
-        save = NULL;
-        for (line = strtok_r(rb, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                struct sql_cell c[16];
-                size_t i = 0;
-
-                memset(c, 0, sizeof c);
-                for (char *f = line, *bar; f && i < n; f = bar ? bar + 1 : NULL, i++) {
-                        bar = strchr(f, '|');
-                        if (bar)
-                                *bar = '\0';
-                        if (strcmp(f, "NULL") == 0) {
-                                c[i].null = true;
-                                continue;
-                        }
-                        switch (cols[i].type) {
-                        case SQL_T_TIME:
-                                c[i].i = t(f);
-                                break;
-                        case SQL_T_INT:
-                        case SQL_T_BOOL:
-                                c[i].i = atoll(f);
-                                break;
-                        case SQL_T_NUM:
-                                c[i].d = strtod(f, NULL);
-                                c[i].text = f;
-                                break;
-                        case SQL_T_TEXT:
-                                c[i].text = f;
-                                break;
-                        }
-                }
-                if (sink.row(sink.ud, c, n, err) < 0) {
-                        rc = -1;
-                        break;
-                }
-        }
-out:
-        free(hb);
-        free(rb);
-        return rc;
-}
-
-static void feed(struct reconcile_engine *e, enum reconcile_side side, const char *header,
-                 const char *rows)
-{
-        struct err err;
-
-        if (feed_rc(e, side, header, rows, &err) < 0)
-                fail_msg("feed: %s", err.msg);
-}
 
 static const char *const keys1[] = { "bucket" };
 static const char *const meas2[] = { "n", "amount" };
@@ -145,15 +60,15 @@ static struct reconcile_data *sample_data(void)
         struct reconcile_data *d;
         struct err err;
 
-        feed(e, REC_SPEED, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_SPEED, "bucket:time n:int amount:num",
              "2024-05-01T10:00:00Z|10|100\n2024-05-01T11:00:00Z|20|201\n"
              "2024-05-01T12:00:00Z|31|300\n2024-05-01T14:00:00Z|50|500\n"
              "2024-05-02T11:00:00Z|8|8\n");
-        feed(e, REC_BATCH, "bucket:time n:int amount:num",
+        tu_reconcile_feed(e, REC_BATCH, "bucket:time n:int amount:num",
              "2024-05-01T10:00:00Z|10|100\n2024-05-01T11:00:00Z|20|200\n"
              "2024-05-01T12:00:00Z|30|300\n2024-05-01T13:00:00Z|40|400\n"
              "2024-05-02T11:00:00Z|3|3\n");
-        d = coll_reconcile_finish(e, t("2024-05-02T12:00:00Z"), &err);
+        d = coll_reconcile_finish(e, tu_time("2024-05-02T12:00:00Z"), &err);
         coll_reconcile_engine_free(e);
         assert_non_null(d);
         ring_push(&d->hist, 1000, 3);
