@@ -22,7 +22,7 @@
  * statement_timeout=<timeout>", fallback_application_name=lambdaops, the
  * password from password_env/password_file (config_secret_resolve) as the
  * `password` keyword. The password is never logged; DSNs are shown only
- * through pg_dsn_mask(), and error texts have any password in the DSN
+ * through pgconn_dsn_mask(), and error texts have any password in the DSN
  * redacted.
  *
  * A poll runs four queries, picked by server_version_num (PG 10-17; 9.x gets
@@ -801,9 +801,9 @@ static int postgres_validate(const struct source_cfg *src, struct err *err)
                         "\"host=127.0.0.1 port=5432 dbname=orders user=lambdaops\"");
                 return -1;
         }
-        if (pg_conn_params(c, NULL, src->timeout_ms, &keys, &vals, err) != 0)
+        if (pgconn_conn_params(c, NULL, src->timeout_ms, &keys, &vals, err) != 0)
                 return -1;
-        pg_conn_params_free(keys, vals);
+        pgconn_conn_params_free(keys, vals);
         if (!c->sslmode)
                 return 0;
         for (size_t i = 0; i < LO_ARRAY_LEN(modes); i++)

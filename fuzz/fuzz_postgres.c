@@ -2,7 +2,7 @@
  * libFuzzer target: the PostgreSQL collector's pure parsers. The first byte
  * picks a parser; the rest is a tab-separated result (first line: column
  * names; "\N" is NULL), as the fixtures in tests/fixtures/postgres are.
- * The whole input is also fed to postgres_lsn_parse and pg_dsn_mask.
+ * The whole input is also fed to postgres_lsn_parse and pgconn_dsn_mask.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         text = xstrndup((const char *)data + 1, size - 1);
         postgres_lsn_parse(text, &lsn);
-        masked = pg_dsn_mask(text);
+        masked = pgconn_dsn_mask(text);
         free(masked);
         fz_split(text, &t);
         if (t.ncols > 0) {

@@ -33,13 +33,14 @@
  *      topics it has commits in (every partition again every 12 polls).
  *      Where kafka_wire reaches the brokers (plaintext, ssl, SASL PLAIN) the
  *      offsets come from our own FindCoordinator + OffsetFetch, one request
- *      per group (kafka_wire_offsets); otherwise (other SASL mechanisms) from
+ *      per group (kafka_offsets_from_wire); otherwise (other SASL mechanisms) from
  *      ListConsumerGroupOffsets
  *      in requests of at most 128 partitions, at most 32 offsets requests
  *      of all groups in flight at once;
  *   4. the KRaft quorum over the Kafka wire protocol (kafka_wire.h,
  *      DescribeQuorum), plaintext or TLS (ssl, sasl_ssl), SASL PLAIN only:
- *      `quorum_bootstrap` or each bootstrap broker in turn. Unsupported (ZooKeeper mode, old brokers,
+ *      `quorum_bootstrap` or each bootstrap broker in turn. Unsupported (ZooKeeper mode,
+                                                                          old brokers,
  *      the mock) is retried every 10 minutes and reported as a note;
  *   5. the statistics JSON (statistics.interval.ms, parsed with cJSON in
  *      the stats callback) for broker state and round-trip time;
@@ -112,24 +113,32 @@
 #include "collectors/kafka/kafka_int.h"
 
 static const struct cfg_key kafka_keys[] = {
-        { "bootstrap",          CFG_STR,        offsetof(struct kafka_cfg, bootstrap),          true,
+        { "bootstrap",          CFG_STR,        offsetof(struct kafka_cfg,
+                                                         bootstrap),          true,
           "brokers to start from: host:port, comma-separated" },
-        { "security_protocol",  CFG_STR,        offsetof(struct kafka_cfg, security_protocol),  false,
+        { "security_protocol",  CFG_STR,        offsetof(struct kafka_cfg,
+                                                         security_protocol),  false,
           "plaintext (default), ssl, sasl_plaintext or sasl_ssl" },
-        { "sasl_mechanism",     CFG_STR,        offsetof(struct kafka_cfg, sasl_mechanism),     false,
+        { "sasl_mechanism",     CFG_STR,        offsetof(struct kafka_cfg,
+                                                         sasl_mechanism),     false,
           "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, GSSAPI or OAUTHBEARER" },
-        { "sasl_username",      CFG_STR,        offsetof(struct kafka_cfg, sasl_username),      false,
+        { "sasl_username",      CFG_STR,        offsetof(struct kafka_cfg,
+                                                         sasl_username),      false,
           "SASL user name" },
-        { "sasl_password_env",  CFG_SECRET_REF, offsetof(struct kafka_cfg, sasl_password_env),  false,
+        { "sasl_password_env",  CFG_SECRET_REF, offsetof(struct kafka_cfg,
+                                                         sasl_password_env),  false,
           "name of an environment variable holding the SASL password" },
-        { "sasl_password_file", CFG_SECRET_REF, offsetof(struct kafka_cfg, sasl_password_file), false,
+        { "sasl_password_file", CFG_SECRET_REF, offsetof(struct kafka_cfg,
+                                                         sasl_password_file), false,
           "path of a file holding the SASL password" },
-        { "ssl_ca_location",    CFG_STR,        offsetof(struct kafka_cfg, ssl_ca_location),    false,
+        { "ssl_ca_location",    CFG_STR,        offsetof(struct kafka_cfg,
+                                                         ssl_ca_location),    false,
           "CA certificate file or directory for verifying the brokers" },
         { "ssl_certificate_location", CFG_STR,
           offsetof(struct kafka_cfg, ssl_certificate_location), false,
           "client certificate (PEM) for mutual TLS" },
-        { "ssl_key_location",   CFG_STR,        offsetof(struct kafka_cfg, ssl_key_location),   false,
+        { "ssl_key_location",   CFG_STR,        offsetof(struct kafka_cfg,
+                                                         ssl_key_location),   false,
           "client private key (PEM) for mutual TLS" },
         { "ssl_key_password_env",  CFG_SECRET_REF,
           offsetof(struct kafka_cfg, ssl_key_password_env), false,
@@ -137,20 +146,27 @@ static const struct cfg_key kafka_keys[] = {
         { "ssl_key_password_file", CFG_SECRET_REF,
           offsetof(struct kafka_cfg, ssl_key_password_file), false,
           "path of a file holding the client key's password" },
-        { "ssl_verify",         CFG_STR,        offsetof(struct kafka_cfg, ssl_verify),         false,
+        { "ssl_verify",         CFG_STR,        offsetof(struct kafka_cfg,
+                                                         ssl_verify),         false,
           "true (default) or false: verify the brokers' certificates" },
-        { "groups",             CFG_STRLIST,    offsetof(struct kafka_cfg, groups),             false,
+        { "groups",             CFG_STRLIST,    offsetof(struct kafka_cfg,
+                                                         groups),             false,
           "consumer groups always watched (others are discovered when the brokers allow it)" },
-        { "topics_include",     CFG_STR,        offsetof(struct kafka_cfg, topics_include),     false,
+        { "topics_include",     CFG_STR,        offsetof(struct kafka_cfg,
+                                                         topics_include),     false,
           "POSIX extended regex: show only matching topics (default: all)" },
-        { "topics_exclude",     CFG_STR,        offsetof(struct kafka_cfg, topics_exclude),     false,
+        { "topics_exclude",     CFG_STR,        offsetof(struct kafka_cfg,
+                                                         topics_exclude),     false,
           "POSIX extended regex: hide matching topics (default: ^__, the internal ones)" },
-        { "quorum_bootstrap",   CFG_STR,        offsetof(struct kafka_cfg, quorum_bootstrap),   false,
+        { "quorum_bootstrap",   CFG_STR,        offsetof(struct kafka_cfg,
+                                                         quorum_bootstrap),   false,
           "host:port for DescribeQuorum: TLS with ssl/sasl_ssl, SASL PLAIN only, else a "
           "listener without SASL (default: the bootstrap brokers)" },
-        { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg, lag_window),         false,
+        { "lag_window",         CFG_INT,        offsetof(struct kafka_cfg,
+                                                         lag_window),         false,
           "commits per partition in the lag status window, 2..16 (default 10)" },
-        { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg, quorum_prometheus),  false,
+        { "quorum_prometheus",  CFG_SOURCE,     offsetof(struct kafka_cfg,
+                                                         quorum_prometheus),  false,
           "name of a prometheus source whose raft metrics the Kafka pane shows when "
           "DescribeQuorum fails" },
         { NULL, 0, 0, false, NULL },
@@ -240,7 +256,8 @@ void kafka_map_put(struct kafka_map *m, char *key, void *val)
                                 kafka_map_put(m, old.v[j].key, old.v[j].val);
                 free(old.v);
         }
-        for (i = kafka_hash(key, strlen(key)) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
+        for (i = kafka_hash(key,
+                            strlen(key)) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
                 ;
         m->v[i].key = key;
         m->v[i].val = val;
@@ -320,7 +337,7 @@ static void kafka_wire_setup(struct kafka_state *st)
 
         st->use_tls = strcasecmp(proto, "ssl") == 0 || strcasecmp(proto, "sasl_ssl") == 0;
         if (st->use_tls && !st->tls_tried) {
-                struct kwire_tls_cfg tc = {
+                struct kafka_wire_tls_cfg tc = {
                         .ca_location = c->ssl_ca_location,
                         .cert_location = c->ssl_certificate_location,
                         .key_location = c->ssl_key_location,
@@ -336,7 +353,7 @@ static void kafka_wire_setup(struct kafka_state *st)
                         snprintf(st->tls_err, sizeof st->tls_err, "TLS: %.190s", e.msg);
                 } else {
                         tc.key_password = pw;
-                        st->tls = kwire_tls_new(&tc, &e);
+                        st->tls = kafka_wire_tls_new(&tc, &e);
                         if (!st->tls)
                                 str_copy(st->tls_err, e.msg, sizeof st->tls_err);
                 }
@@ -572,7 +589,7 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
         size_t n = 1, i = 0;
         bool ok = false;
         /* Without SASL support, quorum_bootstrap names a listener without SASL. */
-        struct kwire_sec sec = st->sec;
+        struct kafka_wire_sec sec = st->sec;
 
         if (!st->sasl_ok) {
                 sec.sasl_mechanism = NULL;
@@ -583,7 +600,7 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
         for (const char *s = list; *s; s++)
                 n += *s == ',';
         for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
-                struct kwire_quorum w;
+                struct kafka_wire_quorum w;
                 struct coll_ctx qc = *ctx;
                 char host[256];
                 int64_t left = end - clock_mono_ms();
@@ -599,13 +616,13 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n > i ? n - i : 1);
                 memset(&w, 0, sizeof w);
                 err_clear(&e);
-                if (kwire_describe_quorum(host, port, &sec, &qc, &w, &e) == 0) {
+                if (kafka_wire_describe_quorum(host, port, &sec, &qc, &w, &e) == 0) {
                         kafka_quorum_from_wire(&w, clock_wall_ms(), &nq);
-                        kwire_quorum_done(&w);
+                        kafka_wire_quorum_done(&w);
                         ok = true;
                         break;
                 }
-                kwire_quorum_done(&w);
+                kafka_wire_quorum_done(&w);
                 if (e.code != KWIRE_E_NET && e.code != KWIRE_E_TIMEOUT)
                         break;
         }
@@ -870,7 +887,8 @@ static int kafka_validate(const struct source_cfg *src, struct err *err)
         if (c->quorum_prometheus.name && c->quorum_prometheus.src &&
             c->quorum_prometheus.src->kind &&
             strcmp(c->quorum_prometheus.src->kind, "prometheus") != 0) {
-                err_set(err, EINVAL, "quorum_prometheus: source \"%s\" is of kind %s, not prometheus",
+                err_set(err, EINVAL,
+                        "quorum_prometheus: source \"%s\" is of kind %s, not prometheus",
                         c->quorum_prometheus.name, c->quorum_prometheus.src->kind);
                 return -1;
         }
@@ -886,7 +904,8 @@ static int kafka_validate(const struct source_cfg *src, struct err *err)
         }
         if (!sasl && (c->sasl_mechanism || c->sasl_username || c->sasl_password_env ||
                       c->sasl_password_file)) {
-                err_set(err, EINVAL, "sasl_* keys need security_protocol sasl_plaintext or sasl_ssl "
+                err_set(err, EINVAL,
+                        "sasl_* keys need security_protocol sasl_plaintext or sasl_ssl "
                         "(it is %s)", proto);
                 return -1;
         }
@@ -896,7 +915,8 @@ static int kafka_validate(const struct source_cfg *src, struct err *err)
                         proto);
                 return -1;
         }
-        if (c->ssl_verify && strcmp(c->ssl_verify, "true") != 0 && strcmp(c->ssl_verify, "false") != 0) {
+        if (c->ssl_verify && strcmp(c->ssl_verify, "true") != 0 && strcmp(c->ssl_verify,
+                                                                          "false") != 0) {
                 err_set(err, EINVAL, "ssl_verify: expected true or false");
                 return -1;
         }
@@ -908,7 +928,8 @@ static int kafka_validate(const struct source_cfg *src, struct err *err)
         for (size_t i = 0; i < c->groups.n; i++)
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(c->groups.v[i], c->groups.v[j]) == 0) {
-                                err_set(err, EINVAL, "groups: \"%s\" is listed twice", c->groups.v[i]);
+                                err_set(err, EINVAL, "groups: \"%s\" is listed twice",
+                                        c->groups.v[i]);
                                 return -1;
                         }
         if (!(f = kafka_filter_new(c->topics_include, c->topics_exclude, err)))
@@ -958,7 +979,7 @@ static void kafka_destroy(void *state)
         kafka_quorum_done(&st->quorum);
         kafka_history_free(st->hist);
         kafka_filter_free(st->filter);
-        kwire_tls_free(st->tls);
+        kafka_wire_tls_free(st->tls);
         kafka_wire_wipe(st);
         for (size_t i = 0; i < st->n_racks; i++)
                 free(st->racks[i].rack);

@@ -21,7 +21,7 @@
 #include "core/ring.h"
 
 struct rd_kafka_metadata;
-struct kwire_quorum;
+struct kafka_wire_quorum;
 
 extern const struct collector_ops coll_kafka_ops;
 
@@ -228,7 +228,8 @@ void kafka_filter_free(struct kafka_filter *f);
 /* Fills q from a DescribeQuorum answer read at wall time now_ms: ages are
  * now - timestamp (never negative), lag is the leader's log end offset
  * minus the replica's. Does not touch q->history. Pure. */
-void kafka_quorum_from_wire(const struct kwire_quorum *w, int64_t now_ms, struct kafka_quorum *q);
+void kafka_quorum_from_wire(const struct kafka_wire_quorum *w, int64_t now_ms,
+                            struct kafka_quorum *q);
 void kafka_quorum_done(struct kafka_quorum *q);
 
 /* History the collector thread keeps between polls: per partition the last

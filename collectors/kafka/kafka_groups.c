@@ -520,7 +520,7 @@ void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev)
 
 /* The bootstrap brokers as kafka_wire endpoints: *eps (owned) point into
  * *hosts (owned). Returns how many. */
-size_t kafka_endpoints(const struct kafka_state *st, struct kwire_endpoint **eps,
+size_t kafka_endpoints(const struct kafka_state *st, struct kafka_wire_endpoint **eps,
                        char (**hosts)[256])
 {
         char *list = xstrdup(st->cfg->bootstrap), *save = NULL;
@@ -571,10 +571,10 @@ void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end
                         st->racks_retry_at <= now;
         }
         if (stale && !coll_stopping(ctx)) {
-                struct kwire_endpoint *eps;
+                struct kafka_wire_endpoint *eps;
                 char (*hosts)[256];
                 size_t n = kafka_endpoints(st, &eps, &hosts);
-                struct kwire_metadata md;
+                struct kafka_wire_metadata md;
                 struct coll_ctx mc = *ctx;
                 struct err e;
                 int64_t left = end - now;
@@ -582,8 +582,8 @@ void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end
                 /* At most a quarter of the poll: racks are a nicety. */
                 mc.deadline_mono = now + (left > 4 ? left / 4 : left);
                 err_clear(&e);
-                if (kwire_fetch_metadata(eps, n, &st->sec, &mc, &md,
-                                         &e) == 0) {
+                if (kafka_wire_fetch_metadata(eps, n, &st->sec, &mc, &md,
+                                              &e) == 0) {
                         for (size_t j = 0; j < st->n_racks; j++)
                                 free(st->racks[j].rack);
                         free(st->racks);
@@ -602,7 +602,7 @@ void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end
                         if (st->racks_next == 0 || st->racks_next <= now)
                                 st->racks_next = st->racks_retry_at;
                 }
-                kwire_metadata_done(&md);
+                kafka_wire_metadata_done(&md);
                 free(eps);
                 free(hosts);
         }

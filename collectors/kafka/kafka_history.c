@@ -45,7 +45,8 @@ int kafka_hostport_parse(const char *s, char *host, size_t hn, int *port, struct
                 }
                 hl = (size_t)(colon - h);
                 if (memchr(h, ':', hl)) {
-                        err_set(err, EINVAL, "\"%.64s\": write IPv6 addresses as [address]:port", h);
+                        err_set(err, EINVAL, "\"%.64s\": write IPv6 addresses as [address]:port",
+                                h);
                         return -1;
                 }
         }
@@ -383,7 +384,8 @@ static int64_t kafka_age(int64_t now, int64_t ts)
         return now > ts ? now - ts : 0;
 }
 
-static void kafka_replicas_from_wire(const struct kwire_replica *w, size_t n, int64_t leader_leo,
+static void kafka_replicas_from_wire(const struct kafka_wire_replica *w, size_t n,
+                                     int64_t leader_leo,
                                      int64_t now, struct kafka_replica **out, size_t *nout)
 {
         struct kafka_replica *r = xcalloc(n ? n : 1, sizeof *r);
@@ -402,7 +404,8 @@ static void kafka_replicas_from_wire(const struct kwire_replica *w, size_t n, in
         *nout = n;
 }
 
-void kafka_quorum_from_wire(const struct kwire_quorum *w, int64_t now_ms, struct kafka_quorum *q)
+void kafka_quorum_from_wire(const struct kafka_wire_quorum *w, int64_t now_ms,
+                            struct kafka_quorum *q)
 {
         int64_t leo = -1;
 
@@ -736,7 +739,8 @@ static void kafka_history_group(struct kafka_history *h, struct kafka_group *g, 
                         tp->tab_seen = round;
                 }
                 if (known && tp && tp->tab) {
-                        struct lag_seconds ls = lag_seconds_eval(tp->tab, gp->committed, now, max_gap);
+                        struct lag_seconds ls = lag_seconds_eval(tp->tab, gp->committed, now,
+                                                                 max_gap);
 
                         if (ls.known)
                                 gp->lag_seconds = ls.seconds;

@@ -166,9 +166,9 @@ struct kafka_state {
         bool     admin_offsets;         /* test seam: never over kafka_wire */
         bool     use_tls;               /* kafka_wire speaks TLS (ssl, sasl_ssl) */
         bool     tls_tried;
-        struct kwire_tls *tls;          /* built on first use; NULL plaintext or failed */
+        struct kafka_wire_tls *tls;          /* built on first use; NULL plaintext or failed */
         char     tls_err[200];          /* why it failed; "" none */
-        struct kwire_sec sec;           /* this poll's transport for kafka_wire */
+        struct kafka_wire_sec sec;           /* this poll's transport for kafka_wire */
         bool     sasl;                  /* the source uses SASL */
         bool     sasl_ok;               /* ... and kafka_wire can do it (PLAIN, password read) */
         char     sasl_err[200];         /* why not; "" none */
@@ -247,13 +247,13 @@ void kafka_acc_push(struct kafka_gstate *gs, const char *name, int32_t partition
 void kafka_acc_commit(struct kafka_gstate *gs);
 void kafka_on_offsets(struct kafka_state *st, rd_kafka_event_t *ev, const struct kafka_req *rq);
 void kafka_on_event(struct kafka_state *st, rd_kafka_event_t *ev);
-size_t kafka_endpoints(const struct kafka_state *st, struct kwire_endpoint **eps,
+size_t kafka_endpoints(const struct kafka_state *st, struct kafka_wire_endpoint **eps,
                        char (**hosts)[256]);
 void kafka_racks(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end,
                  struct kafka_data *d);
 
 /* kafka_offsets.c */
-void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end);
+void kafka_offsets_from_wire(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end);
 void kafka_groups_begin(struct kafka_state *st);
 void kafka_groups_wait(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end);
 void kafka_groups_build(struct kafka_state *st, const struct kafka_topic *all, size_t n_all,

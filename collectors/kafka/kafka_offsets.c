@@ -27,20 +27,20 @@ struct kafka_wctx {
 };
 
 /* Adds the committed offsets of one group's answer to its accumulator. */
-static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_offsets *res,
-                                 const struct kwire_of_group *g)
+static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kafka_wire_offsets *res,
+                                 const struct kafka_wire_of_group *g)
 {
         const char *name = NULL;
         uint32_t cur = UINT32_MAX;
         size_t n = 0;
 
         for (size_t i = g->first_part; i < g->first_part + g->n_parts; i++) {
-                const struct kwire_of_part *x = &res->parts[i];
+                const struct kafka_wire_of_part *x = &res->parts[i];
 
                 if (x->error_code != KWIRE_ERR_NONE || x->offset < 0)
                         continue;
                 if (x->topic != cur) {
-                        const struct kwire_str *t = &res->topics[x->topic].name;
+                        const struct kafka_wire_str *t = &res->topics[x->topic].name;
                         char buf[256];
 
                         cur = x->topic;
@@ -60,8 +60,8 @@ static size_t kafka_acc_add_wire(struct kafka_gstate *gs, const struct kwire_off
         return n;
 }
 
-static void kafka_wire_cb(void *arg, size_t i, const struct kwire_offsets *res,
-                          const struct kwire_of_group *g, const struct err *e)
+static void kafka_wire_cb(void *arg, size_t i, const struct kafka_wire_offsets *res,
+                          const struct kafka_wire_of_group *g, const struct err *e)
 {
         struct kafka_wctx *w = arg;
         struct kafka_state *st = w->st;
@@ -73,7 +73,7 @@ static void kafka_wire_cb(void *arg, size_t i, const struct kwire_offsets *res,
                 return;
         }
         if (g->error_code != KWIRE_ERR_NONE) {
-                const char *nm = kwire_error_name(g->error_code);
+                const char *nm = kafka_wire_error_name(g->error_code);
 
                 snprintf(gs->errmsg, sizeof gs->errmsg, "OffsetFetch: broker error code %d%s%s%s",
                          g->error_code, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
@@ -99,10 +99,10 @@ static void kafka_wire_cb(void *arg, size_t i, const struct kwire_offsets *res,
 
 /* Asks about every group with wire_want, twice at most (the second time
  * for groups whose "all partitions" answer came back empty). */
-void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end)
+void kafka_offsets_from_wire(struct kafka_state *st, const struct coll_ctx *ctx, int64_t end)
 {
-        struct kwire_of_topic_req *tops = NULL;         /* one per topic of st->all */
-        struct kwire_endpoint *eps = NULL;
+        struct kafka_wire_of_topic_req *tops = NULL;         /* one per topic of st->all */
+        struct kafka_wire_endpoint *eps = NULL;
         char (*hosts)[256] = NULL;
         size_t n_eps = kafka_endpoints(st, &eps, &hosts);
         int32_t *ids = NULL;
@@ -125,8 +125,8 @@ void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int6
                 }
         }
         for (int pass = 0; pass < 2 && !coll_stopping(ctx); pass++) {
-                struct kwire_of_group_req *reqs = xcalloc(st->n_groups + 1, sizeof *reqs);
-                struct kwire_of_topic_req **own = xcalloc(st->n_groups + 1, sizeof *own);
+                struct kafka_wire_of_group_req *reqs = xcalloc(st->n_groups + 1, sizeof *reqs);
+                struct kafka_wire_of_topic_req **own = xcalloc(st->n_groups + 1, sizeof *own);
                 struct kafka_wctx w = { .st = st };
                 size_t n = 0;
 
@@ -135,7 +135,7 @@ void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int6
                 for (size_t i = 0; i < st->n_groups; i++) {
                         struct kafka_gstate *gs = &st->groups[i];
                         bool scan = gs->wire_scan;
-                        struct kwire_of_group_req *r = &reqs[n];
+                        struct kafka_wire_of_group_req *r = &reqs[n];
 
                         if (!gs->wire_want)
                                 continue;
@@ -158,7 +158,7 @@ void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int6
                                         r->n_topics = st->n_all;
                                         gs->scanned = st->poll_seq;
                                 } else {
-                                        struct kwire_of_topic_req *o;
+                                        struct kafka_wire_of_topic_req *o;
 
                                         o = own[n] = xcalloc(gs->n_topics + 1, sizeof *o);
                                         for (size_t t = 0; t < gs->n_topics; t++) {
@@ -194,8 +194,8 @@ void kafka_wire_offsets(struct kafka_state *st, const struct coll_ctx *ctx, int6
                         n++;
                 }
                 if (n > 0)
-                        (void)kwire_fetch_offsets(eps, n_eps, &st->sec, reqs, n, &wc,
-                                                  kafka_wire_cb, &w);
+                        (void)kafka_wire_fetch_offsets(eps, n_eps, &st->sec, reqs, n, &wc,
+                                                       kafka_wire_cb, &w);
                 for (size_t i = 0; i < n; i++)
                         free(own[i]);
                 free(own);
@@ -269,7 +269,7 @@ void kafka_groups_wait(struct kafka_state *st, const struct coll_ctx *ctx, int64
                         for (size_t i = 0; i < st->n_groups && !want; i++)
                                 want = st->groups[i].wire_want;
                         if (want) {
-                                kafka_wire_offsets(st, ctx, end);
+                                kafka_offsets_from_wire(st, ctx, end);
                                 continue;
                         }
                 }
@@ -381,7 +381,8 @@ void kafka_groups_build(struct kafka_state *st, const struct kafka_topic *all, s
                                 gp->high_watermark = all[ti].parts[p].high_watermark;
                                 gp->meta_hash = meta[gi];
                                 gp->assigned = gs->described &&
-                                               kafka_assigned(gs->assigned, gp->topic, gp->partition);
+                                               kafka_assigned(gs->assigned, gp->topic,
+                                                              gp->partition);
                                 com[gi] = -1;
                                 meta[gi] = 0;
                         }

@@ -50,9 +50,9 @@ static void pgconn_conn_err(struct pgconn *pc, int code, struct err *err)
 {
         char msg[256];
 
-        pg_errmsg_clean(pc->conn ? PQerrorMessage(pc->conn) : "", pc->host, pc->port,
-                        msg, sizeof msg);
-        pg_redact_dsn(msg, sizeof msg, pc->cfg->dsn, NULL);
+        pgconn_errmsg_clean(pc->conn ? PQerrorMessage(pc->conn) : "", pc->host, pc->port,
+                            msg, sizeof msg);
+        pgconn_redact_dsn(msg, sizeof msg, pc->cfg->dsn, NULL);
         err_set(err, code, "%s", msg);
 }
 
@@ -60,7 +60,8 @@ static void pgconn_conn_err(struct pgconn *pc, int code, struct err *err)
 static void pgconn_wait_err(struct pgconn *pc, const char *what, struct err *err)
 {
         if (err->code == ETIMEDOUT)
-                err_set(err, ETIMEDOUT, "%s %s:%s timed out after %lld ms (server hung or overloaded?)",
+                err_set(err, ETIMEDOUT,
+                        "%s %s:%s timed out after %lld ms (server hung or overloaded?)",
                         what, pc->host, pc->port, (long long)pc->timeout_ms);
 }
 
@@ -93,7 +94,7 @@ int pgconn_open(struct pgconn *pc, const struct coll_ctx *ctx, struct err *err)
                 err_set(err, EACCES, "cannot read the password: %s", perr.msg);
                 return -1;
         }
-        rc = pg_conn_params(pc->cfg, pw, pc->timeout_ms, &keys, &vals, err);
+        rc = pgconn_conn_params(pc->cfg, pw, pc->timeout_ms, &keys, &vals, err);
         if (pw) {
                 explicit_bzero(pw, strlen(pw));
                 free(pw);
@@ -102,7 +103,7 @@ int pgconn_open(struct pgconn *pc, const struct coll_ctx *ctx, struct err *err)
                 return -1;
         pgconn_add_options(pc, keys, vals);
         pc->conn = PQconnectStartParams((const char *const *)keys, (const char *const *)vals, 0);
-        pg_conn_params_free(keys, vals);
+        pgconn_conn_params_free(keys, vals);
         if (!pc->conn) {
                 err_set(err, ENOMEM, "libpq could not allocate a connection");
                 return -1;
@@ -122,7 +123,8 @@ int pgconn_open(struct pgconn *pc, const struct coll_ctx *ctx, struct err *err)
                         pgconn_close(pc);
                         return -1;
                 }
-                if (coll_wait_fd(ctx, fd, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, err) <= 0) {
+                if (coll_wait_fd(ctx, fd, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+                                 err) <= 0) {
                         pgconn_note_target(pc);
                         pgconn_wait_err(pc, "connecting to", err);
                         pgconn_close(pc);
@@ -208,8 +210,8 @@ static void pgconn_result_err(struct pgconn *pc, const char *what, const PGresul
 {
         char msg[256];
 
-        pg_errmsg_clean(PQresultErrorMessage(res), pc->host, pc->port, msg, sizeof msg);
-        pg_redact_dsn(msg, sizeof msg, pc->cfg->dsn, NULL);
+        pgconn_errmsg_clean(PQresultErrorMessage(res), pc->host, pc->port, msg, sizeof msg);
+        pgconn_redact_dsn(msg, sizeof msg, pc->cfg->dsn, NULL);
         if (PQstatus(pc->conn) == CONNECTION_BAD) {
                 err_set(err, ECONNRESET, "%s", msg);
                 pgconn_close(pc);
@@ -319,7 +321,8 @@ static size_t pg_dsn_secrets(const char *dsn, struct pg_span *sp, size_t max)
 {
         size_t n = 0, i = 0, len = strlen(dsn);
 
-        if (strncasecmp(dsn, "postgresql://", 13) == 0 || strncasecmp(dsn, "postgres://", 11) == 0) {
+        if (strncasecmp(dsn, "postgresql://", 13) == 0 || strncasecmp(dsn, "postgres://",
+                                                                      11) == 0) {
                 size_t p = strstr(dsn, "://") - dsn + 3;
                 size_t q = p + strcspn(dsn + p, "?");
                 size_t at = (size_t)-1;
@@ -389,7 +392,7 @@ static size_t pg_dsn_secrets(const char *dsn, struct pg_span *sp, size_t max)
         return n;
 }
 
-char *pg_dsn_mask(const char *dsn)
+char *pgconn_dsn_mask(const char *dsn)
 {
         struct pg_span sp[PG_MAX_SPANS];
         size_t n, len, o = 0, from = 0;
@@ -431,7 +434,7 @@ static void pg_redact(char *msg, size_t n, const char *secret)
         }
 }
 
-void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
+void pgconn_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
 {
         struct pg_span sp[PG_MAX_SPANS];
         size_t k = dsn ? pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) : 0;
@@ -460,8 +463,8 @@ static bool pg_starts(const char *s, const char *prefix)
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
-                     char *out, size_t n)
+void pgconn_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                         char *out, size_t n)
 {
         char line[256], where[160];
         const char *s, *p;
@@ -551,7 +554,7 @@ static const char *pg_kv_get(const struct pg_kv *kv, const char *k)
         return NULL;
 }
 
-void pg_conn_params_free(char **keys, char **vals)
+void pgconn_conn_params_free(char **keys, char **vals)
 {
         for (size_t i = 0; keys && keys[i]; i++) {
                 free(keys[i]);
@@ -564,8 +567,8 @@ void pg_conn_params_free(char **keys, char **vals)
         free(vals);
 }
 
-int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
-                   char ***keys, char ***vals, struct err *err)
+int pgconn_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                       char ***keys, char ***vals, struct err *err)
 {
         struct pg_kv kv = { 0 };
         PQconninfoOption *opts, *o;
@@ -578,14 +581,14 @@ int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeo
                 char msg[256];
 
                 if (perr) {
-                        pg_errmsg_clean(perr, NULL, NULL, msg, sizeof msg);
+                        pgconn_errmsg_clean(perr, NULL, NULL, msg, sizeof msg);
                         /* Drop the "the server: " our cleaner adds. */
                         if (pg_starts(msg, "the server: "))
                                 memmove(msg, msg + 12, strlen(msg + 12) + 1);
                 } else {
                         str_copy(msg, "out of memory", sizeof msg);
                 }
-                pg_redact_dsn(msg, sizeof msg, cfg->dsn, password);
+                pgconn_redact_dsn(msg, sizeof msg, cfg->dsn, password);
                 err_set(err, EINVAL, "dsn is not a valid libpq connection string: %s", msg);
                 PQfreemem(perr);
                 return -1;

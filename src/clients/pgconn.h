@@ -6,7 +6,7 @@
  * A struct pgconn belongs to one thread (the collector thread that embeds
  * it); libpq handles are never shared. Every wait goes through
  * coll_wait_fd(), so a dead server fails fast, a hung one at the deadline,
- * and quit interrupts at once. Messages are cleaned (pg_errmsg_clean) and
+ * and quit interrupts at once. Messages are cleaned (pgconn_errmsg_clean) and
  * carry no password: the dsn's and the resolved password are redacted.
  */
 #ifndef LO_SRC_PGCONN_H
@@ -33,26 +33,26 @@ struct pg_cfg {
  * replaced by "***": `password=...` keywords (quoted or not), URI user
  * info `postgresql://user:pw@host` and a `?password=` URI parameter.
  * Works on malformed strings too. Owned; NULL in, NULL out. Any thread. */
-char *pg_dsn_mask(const char *dsn);
+char *pgconn_dsn_mask(const char *dsn);
 
 /* A libpq error message made short and actionable: first line only, the
  * "connection to server at ... failed:" and "FATAL:" prefixes dropped, and
  * hints for the common cases (refused, bad password, no password, unknown
  * host or database). host/port name the target (may be NULL). */
-void pg_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
-                     char *out, size_t n);
+void pgconn_errmsg_clean(const char *libpq_msg, const char *host, const char *port,
+                         char *out, size_t n);
 /* The conninfo keywords the collector connects with (NULL-terminated
- * parallel arrays, owned; free with pg_conn_params_free): everything in
+ * parallel arrays, owned; free with pgconn_conn_params_free): everything in
  * cfg->dsn, then password (when given), sslmode, fallback_application_name
  * "lambdaops" and options adding default_transaction_read_only=on and
  * statement_timeout=<timeout_ms>. Returns -1 with err set when the dsn does
  * not parse (the message never contains the dsn's password). */
-int pg_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
-                   char ***keys, char ***vals, struct err *err);
-void pg_conn_params_free(char **keys, char **vals);
+int pgconn_conn_params(const struct pg_cfg *cfg, const char *password, int64_t timeout_ms,
+                       char ***keys, char ***vals, struct err *err);
+void pgconn_conn_params_free(char **keys, char **vals);
 /* Replaces, in msg (n bytes), every password found in dsn, and `password`
  * when non-NULL, with "***". Pure; any thread (used by src/clients/pgconn.c). */
-void pg_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
+void pgconn_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
 
 struct pgconn {
         PGconn  *conn;                  /* NULL when not connected */
@@ -64,7 +64,7 @@ struct pgconn {
 };
 
 /* Sets up `pc` (not connected). cfg and options are borrowed for the life
- * of pc. The session gets pg_conn_params()'s settings (read-only,
+ * of pc. The session gets pgconn_conn_params()'s settings (read-only,
  * statement_timeout = timeout_ms, application name) plus `options`
  * (e.g. "-c TimeZone=UTC"). Any thread; then only that thread. */
 void pgconn_init(struct pgconn *pc, const struct pg_cfg *cfg, int64_t timeout_ms,

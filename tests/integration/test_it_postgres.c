@@ -283,9 +283,9 @@ static void test_session_settings(void **st)
         PGresult *r;
 
         (void)st;
-        assert_int_equal(pg_conn_params(src->kind_cfg, NULL, src->timeout_ms, &k, &v, &err), 0);
+        assert_int_equal(pgconn_conn_params(src->kind_cfg, NULL, src->timeout_ms, &k, &v, &err), 0);
         c = PQconnectdbParams((const char *const *)k, (const char *const *)v, 0);
-        pg_conn_params_free(k, v);
+        pgconn_conn_params_free(k, v);
         assert_int_equal(PQstatus(c), CONNECTION_OK);
         r = PQexec(c, "SELECT current_setting('default_transaction_read_only'), "
                    "current_setting('statement_timeout'), current_setting('application_name')");
@@ -594,7 +594,7 @@ static void test_wrong_password(void **st)
         assert_int_equal(it_poll(pst, &c->sources[0], -1, &d, &err, NULL), COLL_DOWN);
         assert_non_null(strstr(err.msg, "password authentication failed"));
         assert_null(strstr(err.msg, inline_bad));
-        masked = pg_dsn_mask(dsn);
+        masked = pgconn_dsn_mask(dsn);
         assert_null(strstr(masked, inline_bad));
         assert_non_null(strstr(masked, "password=***"));
         free(masked);

@@ -14,7 +14,7 @@
  *
  * Layers 1 and 2 are pure and thread-agnostic. Layer 3 runs on the calling
  * (collector) thread and keeps no state between calls. Plaintext or TLS:
- * the byte stream sits behind struct kwire_io, so a TLS session replaces
+ * the byte stream sits behind struct kafka_wire_io, so a TLS session replaces
  * the two plain socket calls without touching the protocol code. SASL:
  * PLAIN only.
  */
@@ -52,7 +52,7 @@ struct coll_ctx;
 #define KWIRE_ERR_INVALID_REQUEST               42
 
 /* struct err.code values set by this module. */
-enum kwire_errc {
+enum kafka_wire_errc {
         KWIRE_E_NET = 1,        /* resolve, connect, send or receive failed; peer closed */
         KWIRE_E_TIMEOUT,        /* the ctx deadline passed */
         KWIRE_E_STOPPING,       /* quit was requested */
@@ -69,8 +69,8 @@ enum kwire_errc {
  * first failure makes the reader "bad" (sticky), later reads return 0 and
  * leave the message alone. `field` names what is being read, for the error
  * ("leader_id at offset 37: needs 4 bytes, 2 left"). Offsets count from the
- * start of the buffer given to kwire_rd_init. */
-struct kwire_rd {
+ * start of the buffer given to kafka_wire_rd_init. */
+struct kafka_wire_rd {
         const uint8_t *p;
         size_t  len;
         size_t  off;            /* next byte to read */
@@ -79,111 +79,111 @@ struct kwire_rd {
 };
 
 /* A string inside the reader's buffer: not NUL-terminated, borrowed. */
-struct kwire_str {
+struct kafka_wire_str {
         const char *p;          /* NULL when null */
         int32_t len;            /* bytes; -1 when null */
 };
 
-void     kwire_rd_init(struct kwire_rd *r, const void *buf, size_t len);
+void     kafka_wire_rd_init(struct kafka_wire_rd *r, const void *buf, size_t len);
 /* Marks the reader bad at the current offset with a formatted reason. */
-void     kwire_rd_fail(struct kwire_rd *r, const char *field, const char *fmt, ...)
+void     kafka_wire_rd_fail(struct kafka_wire_rd *r, const char *field, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-int8_t   kwire_rd_i8(struct kwire_rd *r, const char *field);
-int16_t  kwire_rd_i16(struct kwire_rd *r, const char *field);
-uint16_t kwire_rd_u16(struct kwire_rd *r, const char *field);
-int32_t  kwire_rd_i32(struct kwire_rd *r, const char *field);
-int64_t  kwire_rd_i64(struct kwire_rd *r, const char *field);
+int8_t   kafka_wire_rd_i8(struct kafka_wire_rd *r, const char *field);
+int16_t  kafka_wire_rd_i16(struct kafka_wire_rd *r, const char *field);
+uint16_t kafka_wire_rd_u16(struct kafka_wire_rd *r, const char *field);
+int32_t  kafka_wire_rd_i32(struct kafka_wire_rd *r, const char *field);
+int64_t  kafka_wire_rd_i64(struct kafka_wire_rd *r, const char *field);
 /* Unsigned LEB128 up to 32 bits (at most 5 bytes; more, or bits beyond 32,
  * is an overflow error) and its zigzag-signed form. */
-uint32_t kwire_rd_uvarint(struct kwire_rd *r, const char *field);
-int32_t  kwire_rd_varint(struct kwire_rd *r, const char *field);
-void     kwire_rd_uuid(struct kwire_rd *r, const char *field, uint8_t out[16]);
-void     kwire_rd_skip(struct kwire_rd *r, const char *field, size_t n);
+uint32_t kafka_wire_rd_uvarint(struct kafka_wire_rd *r, const char *field);
+int32_t  kafka_wire_rd_varint(struct kafka_wire_rd *r, const char *field);
+void     kafka_wire_rd_uuid(struct kafka_wire_rd *r, const char *field, uint8_t out[16]);
+void     kafka_wire_rd_skip(struct kafka_wire_rd *r, const char *field, size_t n);
 /* Strings. `compact`: unsigned varint length + 1 (0 = null); otherwise an
  * int16 length (-1 = null). A null where `nullable` is false, a negative
  * length other than null's, or a length past the end fails. Returns false on
  * failure. */
-bool     kwire_rd_string(struct kwire_rd *r, const char *field, bool compact,
-                         bool nullable, struct kwire_str *out);
+bool     kafka_wire_rd_string(struct kafka_wire_rd *r, const char *field, bool compact,
+                              bool nullable, struct kafka_wire_str *out);
 /* Array element count: compact (uvarint N + 1) or int32. Null arrays fail,
  * and so does a count whose elements could not fit in the bytes left at
  * `min_elem` bytes each, so a hostile count never drives an allocation.
  * Returns the count, or -1 on failure. */
-int32_t  kwire_rd_array(struct kwire_rd *r, const char *field, bool compact,
-                        size_t min_elem);
+int32_t  kafka_wire_rd_array(struct kafka_wire_rd *r, const char *field, bool compact,
+                             size_t min_elem);
 /* Skips a tagged-field section (count, then tag + size + bytes each). */
-void     kwire_rd_tags(struct kwire_rd *r, const char *field);
+void     kafka_wire_rd_tags(struct kafka_wire_rd *r, const char *field);
 /* Owned NUL-terminated copy of s; NULL for a null string. */
-char    *kwire_str_dup(struct kwire_str s);
+char    *kafka_wire_str_dup(struct kafka_wire_str s);
 
-/* Growable writer; buf is owned by the writer until kwire_wr_done. */
-struct kwire_wr {
+/* Growable writer; buf is owned by the writer until kafka_wire_wr_done. */
+struct kafka_wire_wr {
         uint8_t *buf;
         size_t  len;
         size_t  cap;
 };
 
-void   kwire_wr_init(struct kwire_wr *w);
-void   kwire_wr_done(struct kwire_wr *w);
-void   kwire_wr_bytes(struct kwire_wr *w, const void *p, size_t n);
-void   kwire_wr_i8(struct kwire_wr *w, int8_t v);
-void   kwire_wr_i16(struct kwire_wr *w, int16_t v);
-void   kwire_wr_u16(struct kwire_wr *w, uint16_t v);
-void   kwire_wr_i32(struct kwire_wr *w, int32_t v);
-void   kwire_wr_i64(struct kwire_wr *w, int64_t v);
-void   kwire_wr_uvarint(struct kwire_wr *w, uint32_t v);
-void   kwire_wr_varint(struct kwire_wr *w, int32_t v);
-void   kwire_wr_uuid(struct kwire_wr *w, const uint8_t v[16]);
+void   kafka_wire_wr_init(struct kafka_wire_wr *w);
+void   kafka_wire_wr_done(struct kafka_wire_wr *w);
+void   kafka_wire_wr_bytes(struct kafka_wire_wr *w, const void *p, size_t n);
+void   kafka_wire_wr_i8(struct kafka_wire_wr *w, int8_t v);
+void   kafka_wire_wr_i16(struct kafka_wire_wr *w, int16_t v);
+void   kafka_wire_wr_u16(struct kafka_wire_wr *w, uint16_t v);
+void   kafka_wire_wr_i32(struct kafka_wire_wr *w, int32_t v);
+void   kafka_wire_wr_i64(struct kafka_wire_wr *w, int64_t v);
+void   kafka_wire_wr_uvarint(struct kafka_wire_wr *w, uint32_t v);
+void   kafka_wire_wr_varint(struct kafka_wire_wr *w, int32_t v);
+void   kafka_wire_wr_uuid(struct kafka_wire_wr *w, const uint8_t v[16]);
 /* NULL s writes null (nullable forms only: callers pass non-NULL for the
  * non-nullable ones). Lengths must fit int16 (asserted). */
-void   kwire_wr_string(struct kwire_wr *w, const char *s, bool compact);
-void   kwire_wr_array_len(struct kwire_wr *w, size_t n, bool compact);
-void   kwire_wr_tags_empty(struct kwire_wr *w);
+void   kafka_wire_wr_string(struct kafka_wire_wr *w, const char *s, bool compact);
+void   kafka_wire_wr_array_len(struct kafka_wire_wr *w, size_t n, bool compact);
+void   kafka_wire_wr_tags_empty(struct kafka_wire_wr *w);
 /* Size prefix: begin writes a placeholder and returns its position; end
  * fills in the number of bytes written since. */
-size_t kwire_wr_frame_begin(struct kwire_wr *w);
-void   kwire_wr_frame_end(struct kwire_wr *w, size_t at);
+size_t kafka_wire_wr_frame_begin(struct kafka_wire_wr *w);
+void   kafka_wire_wr_frame_end(struct kafka_wire_wr *w, size_t at);
 
 /* ---- 2. Messages ---------------------------------------------------------- */
 
 /* Request header v1 (hdr_version 1: key, version, correlation id, int16
  * client id) or v2 (the same plus an empty tagged-field section). The client
  * id keeps its int16 length in v2 too, as the schema says. */
-void kwire_enc_req_header(struct kwire_wr *w, int hdr_version, int16_t api_key,
-                          int16_t api_version, int32_t corr, const char *client_id);
+void kafka_wire_enc_req_header(struct kafka_wire_wr *w, int hdr_version, int16_t api_key,
+                               int16_t api_version, int32_t corr, const char *client_id);
 /* One complete framed ApiVersions request (size prefix included) appended to
  * w. Versions 0-2 have an empty body and header v1; v3 is flexible (header
  * v2) and carries the client software name and version, which brokers check
  * against [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])? (see
- * kwire_sanitize_sw). */
-void kwire_enc_api_versions(struct kwire_wr *w, int16_t version, int32_t corr,
-                            const char *client_id, const char *sw_name,
-                            const char *sw_version);
+ * kafka_wire_sanitize_sw). */
+void kafka_wire_enc_api_versions(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                 const char *client_id, const char *sw_name,
+                                 const char *sw_version);
 /* One complete framed DescribeQuorum request (versions 0-2; all flexible,
  * identical bodies) for __cluster_metadata partition 0. */
-void kwire_enc_describe_quorum(struct kwire_wr *w, int16_t version, int32_t corr,
-                               const char *client_id);
+void kafka_wire_enc_describe_quorum(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                    const char *client_id);
 /* Copies s into buf (n > 1) keeping only characters brokers accept in the
  * ApiVersions v3 software fields; never returns an empty string. */
-void kwire_sanitize_sw(const char *s, char *buf, size_t n);
+void kafka_wire_sanitize_sw(const char *s, char *buf, size_t n);
 
-struct kwire_api_range {
+struct kafka_wire_api_range {
         int16_t key;
         int16_t min;
         int16_t max;
 };
 
-struct kwire_api_versions {
+struct kafka_wire_api_versions {
         int16_t version;        /* layout decoded: the requested one, or 0 when the broker
                                    refused it (UNSUPPORTED_VERSION answers come in v0) */
         int32_t correlation_id;
         int16_t error_code;
         int32_t throttle_ms;    /* v1+; 0 otherwise */
-        struct kwire_api_range *keys;   /* owned */
+        struct kafka_wire_api_range *keys;   /* owned */
         size_t  n_keys;
 };
 
-struct kwire_replica {
+struct kafka_wire_replica {
         int32_t id;
         uint8_t directory_id[16];       /* v2; all zero before (and when unknown) */
         int64_t log_end_offset;         /* -1 unknown */
@@ -191,19 +191,19 @@ struct kwire_replica {
         int64_t last_caught_up_ms;      /* v1+, ms since epoch; -1 unknown or v0 */
 };
 
-struct kwire_listener {
+struct kafka_wire_listener {
         char    *name;                  /* owned */
         char    *host;                  /* owned */
         uint16_t port;
 };
 
-struct kwire_node {                     /* v2 */
+struct kafka_wire_node {                     /* v2 */
         int32_t id;
-        struct kwire_listener *listeners;       /* owned */
+        struct kafka_wire_listener *listeners;       /* owned */
         size_t  n_listeners;
 };
 
-struct kwire_quorum {
+struct kafka_wire_quorum {
         int16_t version;                /* of the decoded response */
         int32_t correlation_id;
         int16_t error_code;             /* top level */
@@ -216,11 +216,11 @@ struct kwire_quorum {
         int32_t leader_id;              /* -1 unknown */
         int32_t leader_epoch;
         int64_t high_watermark;
-        struct kwire_replica *voters;   /* owned */
+        struct kafka_wire_replica *voters;   /* owned */
         size_t  n_voters;
-        struct kwire_replica *observers;/* owned */
+        struct kafka_wire_replica *observers;/* owned */
         size_t  n_observers;
-        struct kwire_node *nodes;       /* v2; owned */
+        struct kafka_wire_node *nodes;       /* v2; owned */
         size_t  n_nodes;
 };
 
@@ -232,21 +232,21 @@ struct kwire_quorum {
  * failure. Trailing bytes are a failure. Return 0, or -1 with err set
  * (KWIRE_E_PROTO, "malformed ... response: <field> at offset N: ..."). Pure;
  * any thread. */
-int  kwire_dec_api_versions(const void *buf, size_t len, int16_t version,
-                            struct kwire_api_versions *out, struct err *err);
-void kwire_api_versions_done(struct kwire_api_versions *av);
-int  kwire_dec_describe_quorum(const void *buf, size_t len, int16_t version,
-                               struct kwire_quorum *out, struct err *err);
-void kwire_quorum_done(struct kwire_quorum *q);
+int  kafka_wire_dec_api_versions(const void *buf, size_t len, int16_t version,
+                                 struct kafka_wire_api_versions *out, struct err *err);
+void kafka_wire_api_versions_done(struct kafka_wire_api_versions *av);
+int  kafka_wire_dec_describe_quorum(const void *buf, size_t len, int16_t version,
+                                    struct kafka_wire_quorum *out, struct err *err);
+void kafka_wire_quorum_done(struct kafka_wire_quorum *q);
 
 /* FindCoordinator (10) v0-v4 for consumer groups (key type 0). v0-v3 ask
  * for one key (n_keys must be 1), v4 for n_keys >= 1 at once. Flexible
  * from v3. One complete framed request appended to w. */
-void kwire_enc_find_coordinator(struct kwire_wr *w, int16_t version, int32_t corr,
-                                const char *client_id, const char *const *keys,
-                                size_t n_keys);
+void kafka_wire_enc_find_coordinator(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                     const char *client_id, const char *const *keys,
+                                     size_t n_keys);
 
-struct kwire_coordinator {
+struct kafka_wire_coordinator {
         char    *key;                   /* v4: owned; NULL before (the one asked for) */
         int32_t  node_id;
         char    *host;                  /* owned; "" when the broker sent none */
@@ -255,17 +255,17 @@ struct kwire_coordinator {
         char    *error_message;         /* v1+; owned; NULL when null or v0 */
 };
 
-struct kwire_coordinators {
+struct kafka_wire_coordinators {
         int16_t  version;
         int32_t  correlation_id;
         int32_t  throttle_ms;           /* v1+; 0 otherwise */
-        struct kwire_coordinator *c;    /* owned; exactly one before v4 */
+        struct kafka_wire_coordinator *c;    /* owned; exactly one before v4 */
         size_t   n;
 };
 
-int  kwire_dec_find_coordinator(const void *buf, size_t len, int16_t version,
-                                struct kwire_coordinators *out, struct err *err);
-void kwire_coordinators_done(struct kwire_coordinators *c);
+int  kafka_wire_dec_find_coordinator(const void *buf, size_t len, int16_t version,
+                                     struct kafka_wire_coordinators *out, struct err *err);
+void kafka_wire_coordinators_done(struct kafka_wire_coordinators *c);
 
 /* OffsetFetch (9) v1-v8: the committed offsets of consumer groups. v1-v7
  * ask about one group (n_groups must be 1), v8 about many. A group asks
@@ -273,98 +273,98 @@ void kwire_coordinators_done(struct kwire_coordinators *c);
  * partition it has commits in (a null topic array: v2+ only). Flexible from
  * v6; v7+ send require_stable = false. v0 (offsets in ZooKeeper) is not
  * spoken. */
-struct kwire_of_topic_req {
+struct kafka_wire_of_topic_req {
         const char    *name;
         const int32_t *parts;
         size_t         n_parts;
 };
 
-struct kwire_of_group_req {
+struct kafka_wire_of_group_req {
         const char    *group;
         bool           all;
-        const struct kwire_of_topic_req *topics;        /* ignored with all */
+        const struct kafka_wire_of_topic_req *topics;        /* ignored with all */
         size_t         n_topics;
 };
 
-void kwire_enc_offset_fetch(struct kwire_wr *w, int16_t version, int32_t corr,
-                            const char *client_id, const struct kwire_of_group_req *groups,
-                            size_t n_groups);
+void kafka_wire_enc_offset_fetch(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                 const char *client_id, const struct kafka_wire_of_group_req *groups,
+                                 size_t n_groups);
 
 /* A decoded OffsetFetch response, flattened: every partition of every topic
  * of every group in three arrays. Strings borrow from the decoded buffer:
- * keep it until kwire_offsets_done. */
-struct kwire_of_part {
-        uint32_t topic;                 /* index into kwire_offsets.topics */
+ * keep it until kafka_wire_offsets_done. */
+struct kafka_wire_of_part {
+        uint32_t topic;                 /* index into kafka_wire_offsets.topics */
         int32_t  partition;
         int64_t  offset;                /* -1 none committed */
         int32_t  leader_epoch;          /* v5+; -1 unknown or older */
-        struct kwire_str metadata;      /* null when null */
+        struct kafka_wire_str metadata;      /* null when null */
         int16_t  error_code;
 };
 
-struct kwire_of_topic {
-        struct kwire_str name;
+struct kafka_wire_of_topic {
+        struct kafka_wire_str name;
 };
 
-struct kwire_of_group {
-        struct kwire_str group;         /* v8; null before (the one asked for) */
+struct kafka_wire_of_group {
+        struct kafka_wire_str group;         /* v8; null before (the one asked for) */
         int16_t  error_code;            /* v2+ (the top-level one before v8); 0 before */
         size_t   first_topic, n_topics;
         size_t   first_part, n_parts;
 };
 
-struct kwire_offsets {
+struct kafka_wire_offsets {
         int16_t  version;
         int32_t  correlation_id;
         int32_t  throttle_ms;           /* v3+; 0 otherwise */
-        struct kwire_of_group *groups;  /* owned; exactly one before v8 */
+        struct kafka_wire_of_group *groups;  /* owned; exactly one before v8 */
         size_t   n_groups;
-        struct kwire_of_topic *topics;  /* owned */
+        struct kafka_wire_of_topic *topics;  /* owned */
         size_t   n_topics;
-        struct kwire_of_part *parts;    /* owned */
+        struct kafka_wire_of_part *parts;    /* owned */
         size_t   n_parts;
 };
 
-int  kwire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
-                            struct kwire_offsets *out, struct err *err);
-void kwire_offsets_done(struct kwire_offsets *o);
+int  kafka_wire_dec_offset_fetch(const void *buf, size_t len, int16_t version,
+                                 struct kafka_wire_offsets *out, struct err *err);
+void kafka_wire_offsets_done(struct kafka_wire_offsets *o);
 
 /* Metadata (3) v1-v12 asking about no topics: the brokers (with their
  * racks, which librdkafka 2.0.2 does not expose), the cluster id (v2+) and
  * the controller. Flexible from v9. One framed request appended to w. */
-void kwire_enc_metadata(struct kwire_wr *w, int16_t version, int32_t corr,
-                        const char *client_id);
+void kafka_wire_enc_metadata(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                             const char *client_id);
 
-struct kwire_md_broker {
+struct kafka_wire_md_broker {
         int32_t  node_id;
         char    *host;                  /* owned */
         int32_t  port;
         char    *rack;                  /* owned; NULL when the broker has none */
 };
 
-struct kwire_metadata {
+struct kafka_wire_metadata {
         int16_t  version;
         int32_t  correlation_id;
         int32_t  throttle_ms;           /* v3+ */
-        struct kwire_md_broker *brokers;        /* owned */
+        struct kafka_wire_md_broker *brokers;        /* owned */
         size_t   n_brokers;
         char    *cluster_id;            /* v2+; owned; NULL when null or v1 */
         int32_t  controller_id;         /* -1 unknown */
 };
 
-/* Decodes a response to kwire_enc_metadata; topics must come back empty
+/* Decodes a response to kafka_wire_enc_metadata; topics must come back empty
  * (we asked for none), anything else is an error. */
-int  kwire_dec_metadata(const void *buf, size_t len, int16_t version,
-                        struct kwire_metadata *out, struct err *err);
-void kwire_metadata_done(struct kwire_metadata *m);
+int  kafka_wire_dec_metadata(const void *buf, size_t len, int16_t version,
+                             struct kafka_wire_metadata *out, struct err *err);
+void kafka_wire_metadata_done(struct kafka_wire_metadata *m);
 
 /* SaslHandshake (17) v1 and SaslAuthenticate (36) v0-v2. */
-void kwire_enc_sasl_handshake(struct kwire_wr *w, int16_t version, int32_t corr,
-                              const char *client_id, const char *mechanism);
-void kwire_enc_sasl_authenticate(struct kwire_wr *w, int16_t version, int32_t corr,
-                                 const char *client_id, const void *auth, size_t n);
+void kafka_wire_enc_sasl_handshake(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                   const char *client_id, const char *mechanism);
+void kafka_wire_enc_sasl_authenticate(struct kafka_wire_wr *w, int16_t version, int32_t corr,
+                                      const char *client_id, const void *auth, size_t n);
 
-struct kwire_sasl_reply {
+struct kafka_wire_sasl_reply {
         int32_t  correlation_id;
         int16_t  error_code;
         char    *error_message;         /* SaslAuthenticate; owned; NULL none */
@@ -372,30 +372,30 @@ struct kwire_sasl_reply {
         int64_t  session_lifetime_ms;   /* SaslAuthenticate v1+; 0 otherwise */
 };
 
-int  kwire_dec_sasl_handshake(const void *buf, size_t len, int16_t version,
-                              struct kwire_sasl_reply *out, struct err *err);
-int  kwire_dec_sasl_authenticate(const void *buf, size_t len, int16_t version,
-                                 struct kwire_sasl_reply *out, struct err *err);
-void kwire_sasl_reply_done(struct kwire_sasl_reply *r);
+int  kafka_wire_dec_sasl_handshake(const void *buf, size_t len, int16_t version,
+                                   struct kafka_wire_sasl_reply *out, struct err *err);
+int  kafka_wire_dec_sasl_authenticate(const void *buf, size_t len, int16_t version,
+                                      struct kafka_wire_sasl_reply *out, struct err *err);
+void kafka_wire_sasl_reply_done(struct kafka_wire_sasl_reply *r);
 
 /* Highest version of api `key` that both the broker (av) and we
  * (our_min..our_max) speak, or -1 when none. */
-int kwire_pick_version(const struct kwire_api_versions *av, int16_t key,
-                       int16_t our_min, int16_t our_max);
+int kafka_wire_pick_version(const struct kafka_wire_api_versions *av, int16_t key,
+                            int16_t our_min, int16_t our_max);
 /* "NOT_LEADER_OR_FOLLOWER" for the codes above and a few more, else NULL. */
-const char *kwire_error_name(int16_t code);
+const char *kafka_wire_error_name(int16_t code);
 
 /* ---- 3. Client ------------------------------------------------------------ */
 
 /* A connected byte stream. send/recv move up to n bytes and return how
  * many, 0 for EOF (recv), or -1 with errno; on EAGAIN they set *want to the
  * poll event to wait for (a TLS session may want POLLOUT to read). */
-struct kwire_io {
+struct kafka_wire_io {
         int     fd;
         void   *impl;                   /* transport state; NULL for plaintext */
-        ssize_t (*send)(struct kwire_io *io, const void *buf, size_t n, short *want);
-        ssize_t (*recv)(struct kwire_io *io, void *buf, size_t n, short *want);
-        void    (*close)(struct kwire_io *io);  /* closes fd and frees impl */
+        ssize_t (*send)(struct kafka_wire_io *io, const void *buf, size_t n, short *want);
+        ssize_t (*recv)(struct kafka_wire_io *io, void *buf, size_t n, short *want);
+        void    (*close)(struct kafka_wire_io *io);  /* closes fd and frees impl */
         int32_t next_corr;              /* correlation id of the next request */
         char    peer[96];               /* "host:port", for messages */
 };
@@ -407,42 +407,43 @@ struct kwire_io {
  * the chain, and the broker's name or IP address against the certificate,
  * as ssl.endpoint.identification.algorithm=https). SNI carries the broker's
  * host name (not for IP literals). */
-struct kwire_tls_cfg {
+struct kafka_wire_tls_cfg {
         const char *ca_location;
         const char *cert_location;
         const char *key_location;
-        const char *key_password;       /* secret; borrowed, used only in kwire_tls_new */
+        const char *key_password;       /* secret; borrowed, used only in kafka_wire_tls_new */
         bool        verify;
 };
 
-struct kwire_tls;                       /* an SSL_CTX; immutable once built */
+struct kafka_wire_tls;                       /* an SSL_CTX; immutable once built */
 
 /* How to reach the brokers: TLS (NULL: plaintext) and SASL (mechanism NULL:
  * none). SASL speaks PLAIN only (SaslHandshake v1 + SaslAuthenticate
  * v0-v2, after ApiVersions, as librdkafka does); the password is a secret,
  * borrowed, never copied into a message. */
-struct kwire_sec {
-        struct kwire_tls *tls;
+struct kafka_wire_sec {
+        struct kafka_wire_tls *tls;
         const char *sasl_mechanism;
         const char *sasl_username;
         const char *sasl_password;
 };
 
 /* Loads the files (clear errors naming the key: "ssl_ca_location
- * /x.pem: ..."). Returns the context (owned; kwire_tls_free), or NULL with
+ * /x.pem: ..."). Returns the context (owned; kafka_wire_tls_free), or NULL with
  * err set (KWIRE_E_TLS). Any thread; the context may then be shared. */
-struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *cfg, struct err *err);
-void kwire_tls_free(struct kwire_tls *t);
+struct kafka_wire_tls *kafka_wire_tls_new(const struct kafka_wire_tls_cfg *cfg, struct err *err);
+void kafka_wire_tls_free(struct kafka_wire_tls *t);
 
-/* Opens a TCP connection (kwire_connect); with sec->tls runs the TLS
+/* Opens a TCP connection (kafka_wire_connect); with sec->tls runs the TLS
  * handshake on it without blocking, bounded by the ctx deadline and quit (a
  * failed verification says "certificate verify failed: <why>"), and
  * io->send/recv/close then speak TLS; with sec->sasl_mechanism
  * authenticates (ApiVersions, SaslHandshake, SaslAuthenticate). sec NULL:
- * plaintext. Same contract as kwire_connect, plus KWIRE_E_TLS and
+ * plaintext. Same contract as kafka_wire_connect, plus KWIRE_E_TLS and
  * KWIRE_E_AUTH. Collector thread. */
-int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwire_sec *sec,
-               const struct coll_ctx *ctx, struct err *err);
+int kafka_wire_open(struct kafka_wire_io *io, const char *host, int port,
+                    const struct kafka_wire_sec *sec,
+                    const struct coll_ctx *ctx, struct err *err);
 
 /* Opens a plaintext TCP connection (non-blocking connect, every address of
  * host in turn until one answers or the ctx deadline passes). Name lookup
@@ -450,26 +451,26 @@ int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwi
  * addresses where that matters. On success io is ready and owned by the
  * caller (io->close(io)). Returns 0, or -1 with err set (KWIRE_E_NET,
  * KWIRE_E_TIMEOUT, KWIRE_E_STOPPING). Collector thread. */
-int kwire_connect(struct kwire_io *io, const char *host, int port,
-                  const struct coll_ctx *ctx, struct err *err);
+int kafka_wire_connect(struct kafka_wire_io *io, const char *host, int port,
+                       const struct coll_ctx *ctx, struct err *err);
 
 /* Over an open stream: ApiVersions (v3, falling back to what the broker
  * offers), then DescribeQuorum at the best common version. *out is owned by
- * the caller afterwards (kwire_quorum_done in every case). Returns 0 with
+ * the caller afterwards (kafka_wire_quorum_done in every case). Returns 0 with
  * the quorum, or -1 with err set; on KWIRE_E_BROKER *out holds the decoded
  * response and its error codes. Does not close io. Collector thread. */
-int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
-                       struct kwire_quorum *out, struct err *err);
+int kafka_wire_quorum_query(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                            struct kafka_wire_quorum *out, struct err *err);
 
 /* Over an open stream: ApiVersions v3, falling back once to what the broker
- * offers (see kwire_quorum_query). *av is owned by the caller afterwards
- * (kwire_api_versions_done in every case). Returns 0, or -1 with err set.
+ * offers (see kafka_wire_quorum_query). *av is owned by the caller afterwards
+ * (kafka_wire_api_versions_done in every case). Returns 0, or -1 with err set.
  * Collector thread. */
-int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
-                    struct kwire_api_versions *av, struct err *err);
+int kafka_wire_negotiate(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                         struct kafka_wire_api_versions *av, struct err *err);
 
 /* A broker address. */
-struct kwire_endpoint {
+struct kafka_wire_endpoint {
         const char *host;
         int         port;
 };
@@ -488,27 +489,27 @@ struct kwire_endpoint {
  * coordinator could not be reached, a broker error from FindCoordinator,
  * garbage, the deadline, quit). Returns the number of groups answered.
  * Collector thread. */
-typedef void (*kwire_offsets_cb)(void *arg, size_t i, const struct kwire_offsets *res,
-                                 const struct kwire_of_group *g, const struct err *e);
+typedef void (*kafka_wire_offsets_cb)(void *arg, size_t i, const struct kafka_wire_offsets *res,
+                                      const struct kafka_wire_of_group *g, const struct err *e);
 
-size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           const struct kwire_sec *sec, const struct kwire_of_group_req *reqs,
-                           size_t n,
-                           const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg);
+size_t kafka_wire_fetch_offsets(const struct kafka_wire_endpoint *boot, size_t n_boot,
+                                const struct kafka_wire_sec *sec, const struct kafka_wire_of_group_req *reqs,
+                                size_t n,
+                                const struct coll_ctx *ctx, kafka_wire_offsets_cb cb, void *arg);
 
-/* Metadata about no topics (see kwire_enc_metadata) from the first of the
+/* Metadata about no topics (see kafka_wire_enc_metadata) from the first of the
  * bootstrap brokers that answers, each given an equal share of the time
- * left. *out owned by the caller (kwire_metadata_done in every case).
+ * left. *out owned by the caller (kafka_wire_metadata_done in every case).
  * Returns 0, or -1 with err set. Collector thread. */
-int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
-                         const struct kwire_sec *sec,
-                         const struct coll_ctx *ctx, struct kwire_metadata *out,
-                         struct err *err);
+int kafka_wire_fetch_metadata(const struct kafka_wire_endpoint *boot, size_t n_boot,
+                              const struct kafka_wire_sec *sec,
+                              const struct coll_ctx *ctx, struct kafka_wire_metadata *out,
+                              struct err *err);
 
-/* kwire_open + kwire_quorum_query + close. Same contract; tls NULL for
+/* kafka_wire_open + kafka_wire_quorum_query + close. Same contract; tls NULL for
  * plaintext. */
-int kwire_describe_quorum(const char *host, int port, const struct kwire_sec *sec,
-                          const struct coll_ctx *ctx, struct kwire_quorum *out,
-                          struct err *err);
+int kafka_wire_describe_quorum(const char *host, int port, const struct kafka_wire_sec *sec,
+                               const struct coll_ctx *ctx, struct kafka_wire_quorum *out,
+                               struct err *err);
 
 #endif

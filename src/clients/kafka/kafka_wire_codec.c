@@ -16,7 +16,7 @@
 
 /* ---- Reader ----------------------------------------------------------------- */
 
-void kwire_rd_init(struct kwire_rd *r, const void *buf, size_t len)
+void kafka_wire_rd_init(struct kafka_wire_rd *r, const void *buf, size_t len)
 {
         r->p = buf;
         r->len = buf ? len : 0;
@@ -25,7 +25,7 @@ void kwire_rd_init(struct kwire_rd *r, const void *buf, size_t len)
         r->msg[0] = '\0';
 }
 
-void kwire_rd_fail(struct kwire_rd *r, const char *field, const char *fmt, ...)
+void kafka_wire_rd_fail(struct kafka_wire_rd *r, const char *field, const char *fmt, ...)
 {
         char why[112];
         va_list ap;
@@ -40,14 +40,14 @@ void kwire_rd_fail(struct kwire_rd *r, const char *field, const char *fmt, ...)
 }
 
 /* The next n bytes, or NULL (reader bad) when fewer are left. */
-static const uint8_t *rd_take(struct kwire_rd *r, const char *field, size_t n)
+static const uint8_t *rd_take(struct kafka_wire_rd *r, const char *field, size_t n)
 {
         const uint8_t *p;
 
         if (r->bad)
                 return NULL;
         if (r->len - r->off < n) {
-                kwire_rd_fail(r, field, "needs %zu bytes, %zu left", n, r->len - r->off);
+                kafka_wire_rd_fail(r, field, "needs %zu bytes, %zu left", n, r->len - r->off);
                 return NULL;
         }
         p = r->p + r->off;
@@ -55,31 +55,31 @@ static const uint8_t *rd_take(struct kwire_rd *r, const char *field, size_t n)
         return p;
 }
 
-static size_t rd_left(const struct kwire_rd *r)
+static size_t rd_left(const struct kafka_wire_rd *r)
 {
         return r->bad ? 0 : r->len - r->off;
 }
 
-int8_t kwire_rd_i8(struct kwire_rd *r, const char *field)
+int8_t kafka_wire_rd_i8(struct kafka_wire_rd *r, const char *field)
 {
         const uint8_t *p = rd_take(r, field, 1);
 
         return p ? (int8_t)p[0] : 0;
 }
 
-uint16_t kwire_rd_u16(struct kwire_rd *r, const char *field)
+uint16_t kafka_wire_rd_u16(struct kafka_wire_rd *r, const char *field)
 {
         const uint8_t *p = rd_take(r, field, 2);
 
         return p ? (uint16_t)(p[0] << 8 | p[1]) : 0;
 }
 
-int16_t kwire_rd_i16(struct kwire_rd *r, const char *field)
+int16_t kafka_wire_rd_i16(struct kafka_wire_rd *r, const char *field)
 {
-        return (int16_t)kwire_rd_u16(r, field);
+        return (int16_t)kafka_wire_rd_u16(r, field);
 }
 
-int32_t kwire_rd_i32(struct kwire_rd *r, const char *field)
+int32_t kafka_wire_rd_i32(struct kafka_wire_rd *r, const char *field)
 {
         const uint8_t *p = rd_take(r, field, 4);
 
@@ -89,7 +89,7 @@ int32_t kwire_rd_i32(struct kwire_rd *r, const char *field)
                          (uint32_t)p[2] << 8 | (uint32_t)p[3]);
 }
 
-int64_t kwire_rd_i64(struct kwire_rd *r, const char *field)
+int64_t kafka_wire_rd_i64(struct kafka_wire_rd *r, const char *field)
 {
         const uint8_t *p = rd_take(r, field, 8);
         uint64_t v = 0;
@@ -101,7 +101,7 @@ int64_t kwire_rd_i64(struct kwire_rd *r, const char *field)
         return (int64_t)v;
 }
 
-uint32_t kwire_rd_uvarint(struct kwire_rd *r, const char *field)
+uint32_t kafka_wire_rd_uvarint(struct kafka_wire_rd *r, const char *field)
 {
         size_t start = r->off;
         uint32_t v = 0;
@@ -115,7 +115,7 @@ uint32_t kwire_rd_uvarint(struct kwire_rd *r, const char *field)
                  * must end the number. */
                 if (i == 4 && (p[0] & 0xf0)) {
                         r->off = start;
-                        kwire_rd_fail(r, field, "varint overflows 32 bits");
+                        kafka_wire_rd_fail(r, field, "varint overflows 32 bits");
                         return 0;
                 }
                 v |= (uint32_t)(p[0] & 0x7f) << (7 * i);
@@ -125,15 +125,15 @@ uint32_t kwire_rd_uvarint(struct kwire_rd *r, const char *field)
         return v;       /* not reached: the fifth byte check ends the loop */
 }
 
-int32_t kwire_rd_varint(struct kwire_rd *r, const char *field)
+int32_t kafka_wire_rd_varint(struct kafka_wire_rd *r, const char *field)
 {
-        uint32_t u = kwire_rd_uvarint(r, field);
+        uint32_t u = kafka_wire_rd_uvarint(r, field);
 
         /* zigzag: 0, -1, 1, -2, ... */
         return (u & 1) ? (int32_t)~(u >> 1) : (int32_t)(u >> 1);
 }
 
-void kwire_rd_uuid(struct kwire_rd *r, const char *field, uint8_t out[16])
+void kafka_wire_rd_uuid(struct kafka_wire_rd *r, const char *field, uint8_t out[16])
 {
         const uint8_t *p = rd_take(r, field, 16);
 
@@ -143,40 +143,40 @@ void kwire_rd_uuid(struct kwire_rd *r, const char *field, uint8_t out[16])
                 memset(out, 0, 16);
 }
 
-void kwire_rd_skip(struct kwire_rd *r, const char *field, size_t n)
+void kafka_wire_rd_skip(struct kafka_wire_rd *r, const char *field, size_t n)
 {
         (void)rd_take(r, field, n);
 }
 
-bool kwire_rd_string(struct kwire_rd *r, const char *field, bool compact,
-                     bool nullable, struct kwire_str *out)
+bool kafka_wire_rd_string(struct kafka_wire_rd *r, const char *field, bool compact,
+                          bool nullable, struct kafka_wire_str *out)
 {
         size_t start = r->off;
         int64_t n;
 
         out->p = NULL;
         out->len = -1;
-        n = compact ? (int64_t)kwire_rd_uvarint(r, field) - 1 : kwire_rd_i16(r, field);
+        n = compact ? (int64_t)kafka_wire_rd_uvarint(r, field) - 1 : kafka_wire_rd_i16(r, field);
         if (r->bad)
                 return false;
         if (n == -1) {
                 if (nullable)
                         return true;
                 r->off = start;
-                kwire_rd_fail(r, field, "null where a string is required");
+                kafka_wire_rd_fail(r, field, "null where a string is required");
                 return false;
         }
         if (n < 0) {
                 r->off = start;
-                kwire_rd_fail(r, field, "invalid string length %lld", (long long)n);
+                kafka_wire_rd_fail(r, field, "invalid string length %lld", (long long)n);
                 return false;
         }
         if ((uint64_t)n > r->len - r->off || n > INT32_MAX) {
                 size_t left = r->len - r->off;
 
                 r->off = start;
-                kwire_rd_fail(r, field, "string length %lld exceeds the %zu bytes left",
-                              (long long)n, left);
+                kafka_wire_rd_fail(r, field, "string length %lld exceeds the %zu bytes left",
+                                   (long long)n, left);
                 return false;
         }
         out->p = (const char *)r->p + r->off;
@@ -185,38 +185,38 @@ bool kwire_rd_string(struct kwire_rd *r, const char *field, bool compact,
         return true;
 }
 
-int32_t kwire_rd_array(struct kwire_rd *r, const char *field, bool compact,
-                       size_t min_elem)
+int32_t kafka_wire_rd_array(struct kafka_wire_rd *r, const char *field, bool compact,
+                            size_t min_elem)
 {
         size_t start = r->off, left;
         int64_t n;
 
         assert(min_elem > 0);
-        n = compact ? (int64_t)kwire_rd_uvarint(r, field) - 1 : kwire_rd_i32(r, field);
+        n = compact ? (int64_t)kafka_wire_rd_uvarint(r, field) - 1 : kafka_wire_rd_i32(r, field);
         if (r->bad)
                 return -1;
         left = r->len - r->off;
         if (n < 0) {
                 r->off = start;
                 if (n == -1)
-                        kwire_rd_fail(r, field, "null array");
+                        kafka_wire_rd_fail(r, field, "null array");
                 else
-                        kwire_rd_fail(r, field, "invalid array count %lld", (long long)n);
+                        kafka_wire_rd_fail(r, field, "invalid array count %lld", (long long)n);
                 return -1;
         }
         if ((uint64_t)n > left / min_elem) {
                 r->off = start;
-                kwire_rd_fail(r, field, "array count %lld cannot fit in the %zu bytes left",
-                              (long long)n, left);
+                kafka_wire_rd_fail(r, field, "array count %lld cannot fit in the %zu bytes left",
+                                   (long long)n, left);
                 return -1;
         }
         return (int32_t)n;
 }
 
-void kwire_rd_tags(struct kwire_rd *r, const char *field)
+void kafka_wire_rd_tags(struct kafka_wire_rd *r, const char *field)
 {
         size_t start = r->off;
-        uint32_t n = kwire_rd_uvarint(r, field), prev = 0;
+        uint32_t n = kafka_wire_rd_uvarint(r, field), prev = 0;
 
         if (r->bad)
                 return;
@@ -225,48 +225,50 @@ void kwire_rd_tags(struct kwire_rd *r, const char *field)
                 size_t left = rd_left(r);
 
                 r->off = start;
-                kwire_rd_fail(r, field, "tagged field count %u cannot fit in the %zu bytes left",
-                              n, left);
+                kafka_wire_rd_fail(r, field,
+                                   "tagged field count %u cannot fit in the %zu bytes left",
+                                   n, left);
                 return;
         }
         for (uint32_t i = 0; i < n && !r->bad; i++) {
                 size_t at = r->off;
-                uint32_t tag = kwire_rd_uvarint(r, field);
-                uint32_t size = kwire_rd_uvarint(r, field);
+                uint32_t tag = kafka_wire_rd_uvarint(r, field);
+                uint32_t size = kafka_wire_rd_uvarint(r, field);
 
                 if (r->bad)
                         return;
                 if (i > 0 && tag <= prev) {
                         r->off = at;
-                        kwire_rd_fail(r, field, "tag %u after tag %u (must increase)", tag, prev);
+                        kafka_wire_rd_fail(r, field, "tag %u after tag %u (must increase)", tag,
+                                           prev);
                         return;
                 }
                 prev = tag;
-                kwire_rd_skip(r, field, size);
+                kafka_wire_rd_skip(r, field, size);
         }
 }
 
-char *kwire_str_dup(struct kwire_str s)
+char *kafka_wire_str_dup(struct kafka_wire_str s)
 {
         return s.p ? xstrndup(s.p, (size_t)s.len) : NULL;
 }
 
 /* ---- Writer ----------------------------------------------------------------- */
 
-void kwire_wr_init(struct kwire_wr *w)
+void kafka_wire_wr_init(struct kafka_wire_wr *w)
 {
         w->buf = NULL;
         w->len = 0;
         w->cap = 0;
 }
 
-void kwire_wr_done(struct kwire_wr *w)
+void kafka_wire_wr_done(struct kafka_wire_wr *w)
 {
         free(w->buf);
-        kwire_wr_init(w);
+        kafka_wire_wr_init(w);
 }
 
-void kwire_wr_bytes(struct kwire_wr *w, const void *p, size_t n)
+void kafka_wire_wr_bytes(struct kafka_wire_wr *w, const void *p, size_t n)
 {
         if (n == 0)
                 return;
@@ -282,34 +284,34 @@ void kwire_wr_bytes(struct kwire_wr *w, const void *p, size_t n)
         w->len += n;
 }
 
-void kwire_wr_i8(struct kwire_wr *w, int8_t v)
+void kafka_wire_wr_i8(struct kafka_wire_wr *w, int8_t v)
 {
         uint8_t b = (uint8_t)v;
 
-        kwire_wr_bytes(w, &b, 1);
+        kafka_wire_wr_bytes(w, &b, 1);
 }
 
-void kwire_wr_u16(struct kwire_wr *w, uint16_t v)
+void kafka_wire_wr_u16(struct kafka_wire_wr *w, uint16_t v)
 {
         uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
-        kwire_wr_bytes(w, b, 2);
+        kafka_wire_wr_bytes(w, b, 2);
 }
 
-void kwire_wr_i16(struct kwire_wr *w, int16_t v)
+void kafka_wire_wr_i16(struct kafka_wire_wr *w, int16_t v)
 {
-        kwire_wr_u16(w, (uint16_t)v);
+        kafka_wire_wr_u16(w, (uint16_t)v);
 }
 
-void kwire_wr_i32(struct kwire_wr *w, int32_t v)
+void kafka_wire_wr_i32(struct kafka_wire_wr *w, int32_t v)
 {
         uint32_t u = (uint32_t)v;
         uint8_t b[4] = { (uint8_t)(u >> 24), (uint8_t)(u >> 16), (uint8_t)(u >> 8), (uint8_t)u };
 
-        kwire_wr_bytes(w, b, 4);
+        kafka_wire_wr_bytes(w, b, 4);
 }
 
-void kwire_wr_i64(struct kwire_wr *w, int64_t v)
+void kafka_wire_wr_i64(struct kafka_wire_wr *w, int64_t v)
 {
         uint64_t u = (uint64_t)v;
         uint8_t b[8];
@@ -318,10 +320,10 @@ void kwire_wr_i64(struct kwire_wr *w, int64_t v)
                 b[i] = (uint8_t)u;
                 u >>= 8;
         }
-        kwire_wr_bytes(w, b, 8);
+        kafka_wire_wr_bytes(w, b, 8);
 }
 
-void kwire_wr_uvarint(struct kwire_wr *w, uint32_t v)
+void kafka_wire_wr_uvarint(struct kafka_wire_wr *w, uint32_t v)
 {
         uint8_t b[5];
         size_t n = 0;
@@ -331,64 +333,64 @@ void kwire_wr_uvarint(struct kwire_wr *w, uint32_t v)
                 v >>= 7;
         }
         b[n++] = (uint8_t)v;
-        kwire_wr_bytes(w, b, n);
+        kafka_wire_wr_bytes(w, b, n);
 }
 
-void kwire_wr_varint(struct kwire_wr *w, int32_t v)
+void kafka_wire_wr_varint(struct kafka_wire_wr *w, int32_t v)
 {
         uint32_t u = (uint32_t)v << 1;
 
-        kwire_wr_uvarint(w, v < 0 ? ~u : u);
+        kafka_wire_wr_uvarint(w, v < 0 ? ~u : u);
 }
 
-void kwire_wr_uuid(struct kwire_wr *w, const uint8_t v[16])
+void kafka_wire_wr_uuid(struct kafka_wire_wr *w, const uint8_t v[16])
 {
-        kwire_wr_bytes(w, v, 16);
+        kafka_wire_wr_bytes(w, v, 16);
 }
 
-void kwire_wr_string(struct kwire_wr *w, const char *s, bool compact)
+void kafka_wire_wr_string(struct kafka_wire_wr *w, const char *s, bool compact)
 {
         size_t n;
 
         if (!s) {
                 if (compact)
-                        kwire_wr_uvarint(w, 0);
+                        kafka_wire_wr_uvarint(w, 0);
                 else
-                        kwire_wr_i16(w, -1);
+                        kafka_wire_wr_i16(w, -1);
                 return;
         }
         n = strlen(s);
         assert(n <= INT16_MAX);
         if (compact)
-                kwire_wr_uvarint(w, (uint32_t)n + 1);
+                kafka_wire_wr_uvarint(w, (uint32_t)n + 1);
         else
-                kwire_wr_i16(w, (int16_t)n);
-        kwire_wr_bytes(w, s, n);
+                kafka_wire_wr_i16(w, (int16_t)n);
+        kafka_wire_wr_bytes(w, s, n);
 }
 
-void kwire_wr_array_len(struct kwire_wr *w, size_t n, bool compact)
+void kafka_wire_wr_array_len(struct kafka_wire_wr *w, size_t n, bool compact)
 {
         assert(n < INT32_MAX);
         if (compact)
-                kwire_wr_uvarint(w, (uint32_t)n + 1);
+                kafka_wire_wr_uvarint(w, (uint32_t)n + 1);
         else
-                kwire_wr_i32(w, (int32_t)n);
+                kafka_wire_wr_i32(w, (int32_t)n);
 }
 
-void kwire_wr_tags_empty(struct kwire_wr *w)
+void kafka_wire_wr_tags_empty(struct kafka_wire_wr *w)
 {
-        kwire_wr_uvarint(w, 0);
+        kafka_wire_wr_uvarint(w, 0);
 }
 
-size_t kwire_wr_frame_begin(struct kwire_wr *w)
+size_t kafka_wire_wr_frame_begin(struct kafka_wire_wr *w)
 {
         size_t at = w->len;
 
-        kwire_wr_i32(w, 0);
+        kafka_wire_wr_i32(w, 0);
         return at;
 }
 
-void kwire_wr_frame_end(struct kwire_wr *w, size_t at)
+void kafka_wire_wr_frame_end(struct kafka_wire_wr *w, size_t at)
 {
         size_t n = w->len - at - 4;
 

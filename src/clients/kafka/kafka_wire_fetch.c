@@ -28,17 +28,17 @@
  * serving all coordinators at once. */
 #define KWIRE_PIPE_WINDOW       1
 
-struct kwire_pipe_req {                 /* one request sent on a pipe */
+struct kafka_wire_pipe_req {                 /* one request sent on a pipe */
         int32_t  corr;
         size_t   first, n;              /* the caller's request indexes it carries */
         size_t   end;                   /* its frame ends at this offset of pipe.out */
 };
 
-struct kwire_pipe {                     /* one connection with requests in flight */
-        struct kwire_io io;
+struct kafka_wire_pipe {                     /* one connection with requests in flight */
+        struct kafka_wire_io io;
         bool     live;                  /* connected, not failed */
         const char *what;               /* API name, for messages */
-        struct kwire_wr out;            /* frames to send: [sent, len) still to go */
+        struct kafka_wire_wr out;            /* frames to send: [sent, len) still to go */
         size_t   sent;
         short    swant, rwant;
         uint8_t  hdr[4];
@@ -46,18 +46,19 @@ struct kwire_pipe {                     /* one connection with requests in fligh
         uint8_t *body;                  /* owned; the frame being read */
         size_t   blen, bgot;
         size_t   window;                /* requests in flight at most */
-        struct kwire_pipe_req *q;       /* owned; answered in order */
+        struct kafka_wire_pipe_req *q;       /* owned; answered in order */
         size_t   nq, capq, head;
         struct err err;                 /* why it failed */
 };
 
-typedef int (*kwire_pipe_frame_fn)(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
-                                   const uint8_t *buf, size_t len, void *arg);
+typedef int (*kafka_wire_pipe_frame_fn)(struct kafka_wire_pipe *p,
+                                        const struct kafka_wire_pipe_req *rq,
+                                        const uint8_t *buf, size_t len, void *arg);
 
-static void kwire_pipe_fail(struct kwire_pipe *p, int code, const char *fmt, ...)
+static void kafka_wire_pipe_fail(struct kafka_wire_pipe *p, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-static void kwire_pipe_fail(struct kwire_pipe *p, int code, const char *fmt, ...)
+static void kafka_wire_pipe_fail(struct kafka_wire_pipe *p, int code, const char *fmt, ...)
 {
         va_list ap;
 
@@ -70,37 +71,38 @@ static void kwire_pipe_fail(struct kwire_pipe *p, int code, const char *fmt, ...
         p->err.code = code;
 }
 
-static void kwire_pipe_add(struct kwire_pipe *p, int32_t corr, size_t first, size_t n)
+static void kafka_wire_pipe_add(struct kafka_wire_pipe *p, int32_t corr, size_t first, size_t n)
 {
         if (p->nq == p->capq) {
                 p->capq = p->capq ? 2 * p->capq : 8;
                 p->q = xrealloc(p->q, p->capq * sizeof *p->q);
         }
-        p->q[p->nq++] = (struct kwire_pipe_req){ .corr = corr, .first = first, .n = n };
+        p->q[p->nq++] = (struct kafka_wire_pipe_req){ .corr = corr, .first = first, .n = n };
 }
 
 /* The request added last ends here (call after encoding it). */
-static void kwire_pipe_sealed(struct kwire_pipe *p)
+static void kafka_wire_pipe_sealed(struct kafka_wire_pipe *p)
 {
         p->q[p->nq - 1].end = p->out.len;
 }
 
-static bool kwire_pipe_busy(const struct kwire_pipe *p)
+static bool kafka_wire_pipe_busy(const struct kafka_wire_pipe *p)
 {
         return p->live && p->head < p->nq;
 }
 
 /* Where sending stops for now: the end of the last request in the window. */
-static size_t kwire_pipe_limit(const struct kwire_pipe *p)
+static size_t kafka_wire_pipe_limit(const struct kafka_wire_pipe *p)
 {
         return p->head + p->window - 1 < p->nq ? p->q[p->head + p->window - 1].end : p->out.len;
 }
 
 /* Sends what it can and reads what has come, handing every complete frame
  * to fn, without blocking. */
-static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, void *arg)
+static void kafka_wire_pipe_progress(struct kafka_wire_pipe *p, kafka_wire_pipe_frame_fn fn,
+                                     void *arg)
 {
-        size_t limit = kwire_pipe_limit(p);
+        size_t limit = kafka_wire_pipe_limit(p);
 
         while (p->live && p->sent < limit) {
                 ssize_t k = p->io.send(&p->io, p->out.buf + p->sent, limit - p->sent,
@@ -113,14 +115,16 @@ static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, vo
                 } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                         break;
                 } else if (k < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-                        kwire_pipe_fail(p, KWIRE_E_NET, "sending %s to %s: the broker closed the "
-                                        "connection", p->what, p->io.peer);
+                        kafka_wire_pipe_fail(p, KWIRE_E_NET,
+                                             "sending %s to %s: the broker closed the "
+                                             "connection", p->what, p->io.peer);
                 } else {
-                        kwire_pipe_fail(p, KWIRE_E_NET, "sending %s to %s: %s", p->what, p->io.peer,
-                                        k < 0 ? strerror(errno) : "no progress");
+                        kafka_wire_pipe_fail(p, KWIRE_E_NET, "sending %s to %s: %s", p->what,
+                                             p->io.peer,
+                                             k < 0 ? strerror(errno) : "no progress");
                 }
         }
-        while (kwire_pipe_busy(p)) {
+        while (kafka_wire_pipe_busy(p)) {
                 uint8_t *dst = p->hgot < 4 ? p->hdr + p->hgot : p->body + p->bgot;
                 size_t want = p->hgot < 4 ? 4 - p->hgot : p->blen - p->bgot;
                 ssize_t k = p->io.recv(&p->io, dst, want, &p->rwant);
@@ -131,19 +135,21 @@ static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, vo
                         break;
                 if (k == 0 || (k < 0 && errno == ECONNRESET)) {
                         if (p->hgot == 0)
-                                kwire_pipe_fail(p, KWIRE_E_NET, "%s closed the connection without "
-                                                "answering %s (%s)", p->io.peer, p->what,
-                                                p->io.impl ? "SASL listener?"
+                                kafka_wire_pipe_fail(p, KWIRE_E_NET,
+                                                     "%s closed the connection without "
+                                                     "answering %s (%s)", p->io.peer, p->what,
+                                                     p->io.impl ? "SASL listener?"
                                                      : "TLS or SASL listener?");
                         else
-                                kwire_pipe_fail(p, KWIRE_E_PROTO, "truncated %s response from %s: "
-                                                "the broker closed the connection", p->what,
-                                                p->io.peer);
+                                kafka_wire_pipe_fail(p, KWIRE_E_PROTO,
+                                                     "truncated %s response from %s: "
+                                                     "the broker closed the connection", p->what,
+                                                     p->io.peer);
                         break;
                 }
                 if (k < 0) {
-                        kwire_pipe_fail(p, KWIRE_E_NET, "reading the %s response from %s: %s",
-                                        p->what, p->io.peer, strerror(errno));
+                        kafka_wire_pipe_fail(p, KWIRE_E_NET, "reading the %s response from %s: %s",
+                                             p->what, p->io.peer, strerror(errno));
                         break;
                 }
                 if (p->hgot < 4) {
@@ -156,10 +162,11 @@ static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, vo
                                                   (uint32_t)p->hdr[1] << 16 |
                                                   (uint32_t)p->hdr[2] << 8 | (uint32_t)p->hdr[3]);
                         if (size < 4 || size > KWIRE_MAX_RESPONSE) {
-                                kwire_pipe_fail(p, KWIRE_E_PROTO, "%s response from %s announces "
-                                                "%lld bytes (valid 4..%d): garbage, or not a Kafka "
-                                                "listener of this protocol", p->what, p->io.peer,
-                                                (long long)size, KWIRE_MAX_RESPONSE);
+                                kafka_wire_pipe_fail(p, KWIRE_E_PROTO,
+                                                     "%s response from %s announces "
+                                                     "%lld bytes (valid 4..%d): garbage, or not a Kafka "
+                                                     "listener of this protocol", p->what, p->io.peer,
+                                                     (long long)size, KWIRE_MAX_RESPONSE);
                                 break;
                         }
                         p->blen = (size_t)size;
@@ -182,8 +189,8 @@ static void kwire_pipe_progress(struct kwire_pipe *p, kwire_pipe_frame_fn fn, vo
 
 /* Runs the pipes until every request is answered, a pipe fails, the
  * deadline passes or quit is requested (those fail the pipes still busy). */
-static void kwire_pipes_run(struct kwire_pipe **ps, size_t n, const struct coll_ctx *ctx,
-                            kwire_pipe_frame_fn fn, void *arg)
+static void kafka_wire_pipes_run(struct kafka_wire_pipe **ps, size_t n, const struct coll_ctx *ctx,
+                                 kafka_wire_pipe_frame_fn fn, void *arg)
 {
         struct pollfd *pf = xcalloc(n + 1, sizeof *pf);
 
@@ -193,13 +200,13 @@ static void kwire_pipes_run(struct kwire_pipe **ps, size_t n, const struct coll_
                 int r;
 
                 for (size_t i = 0; i < n; i++)
-                        kwire_pipe_progress(ps[i], fn, arg);
+                        kafka_wire_pipe_progress(ps[i], fn, arg);
                 for (size_t i = 0; i < n; i++) {
-                        if (!kwire_pipe_busy(ps[i]))
+                        if (!kafka_wire_pipe_busy(ps[i]))
                                 continue;
                         pf[k].fd = ps[i]->io.fd;
                         pf[k].events = (short)(POLLIN | ps[i]->rwant |
-                                               (ps[i]->sent < kwire_pipe_limit(ps[i])
+                                               (ps[i]->sent < kafka_wire_pipe_limit(ps[i])
                                                 ? ps[i]->swant : 0));
                         pf[k].revents = 0;
                         k++;
@@ -209,16 +216,16 @@ static void kwire_pipes_run(struct kwire_pipe **ps, size_t n, const struct coll_
                 left = ctx->deadline_mono - clock_mono_ms();
                 if (left <= 0 || coll_stopping(ctx)) {
                         for (size_t i = 0; i < n; i++)
-                                if (kwire_pipe_busy(ps[i])) {
+                                if (kafka_wire_pipe_busy(ps[i])) {
                                         if (left <= 0)
-                                                kwire_pipe_fail(ps[i], KWIRE_E_TIMEOUT,
-                                                                "%s on %s: timed out after "
-                                                                "%lld ms", ps[i]->what,
-                                                                ps[i]->io.peer,
-                                                                (long long)ctx->timeout_ms);
+                                                kafka_wire_pipe_fail(ps[i], KWIRE_E_TIMEOUT,
+                                                                     "%s on %s: timed out after "
+                                                                     "%lld ms", ps[i]->what,
+                                                                     ps[i]->io.peer,
+                                                                     (long long)ctx->timeout_ms);
                                         else
-                                                kwire_pipe_fail(ps[i], KWIRE_E_STOPPING,
-                                                                "stopping");
+                                                kafka_wire_pipe_fail(ps[i], KWIRE_E_STOPPING,
+                                                                     "stopping");
                                 }
                         break;
                 }
@@ -228,16 +235,16 @@ static void kwire_pipes_run(struct kwire_pipe **ps, size_t n, const struct coll_
                 r = poll(pf, ctx->stop_fd >= 0 ? k + 1 : k, left > 1000 ? 1000 : (int)left);
                 if (r < 0 && errno != EINTR) {
                         for (size_t i = 0; i < n; i++)
-                                if (kwire_pipe_busy(ps[i]))
-                                        kwire_pipe_fail(ps[i], KWIRE_E_NET, "poll: %s",
-                                                        strerror(errno));
+                                if (kafka_wire_pipe_busy(ps[i]))
+                                        kafka_wire_pipe_fail(ps[i], KWIRE_E_NET, "poll: %s",
+                                                             strerror(errno));
                         break;
                 }
         }
         free(pf);
 }
 
-static void kwire_pipe_init(struct kwire_pipe *p, const char *what)
+static void kafka_wire_pipe_init(struct kafka_wire_pipe *p, const char *what)
 {
         memset(p, 0, sizeof *p);
         p->io.fd = -1;
@@ -245,11 +252,11 @@ static void kwire_pipe_init(struct kwire_pipe *p, const char *what)
         p->swant = POLLOUT;
         p->rwant = POLLIN;
         p->window = KWIRE_PIPE_WINDOW;
-        kwire_wr_init(&p->out);
+        kafka_wire_wr_init(&p->out);
 }
 
 /* Prepares p for another API over the same connection. */
-static void kwire_pipe_reuse(struct kwire_pipe *p, const char *what)
+static void kafka_wire_pipe_reuse(struct kafka_wire_pipe *p, const char *what)
 {
         p->what = what;
         p->out.len = 0;
@@ -257,25 +264,26 @@ static void kwire_pipe_reuse(struct kwire_pipe *p, const char *what)
         p->nq = p->head = 0;
 }
 
-/* Decodes the frame answering rq into out (see kwire_dec_response); on
+/* Decodes the frame answering rq into out (see kafka_wire_dec_response); on
  * failure p fails with the reason and out is released. */
-static int kwire_pipe_response(struct kwire_pipe *p, const struct kwire_pipe_req *rq, int16_t key,
-                               int16_t version, const uint8_t *buf, size_t len, void *out)
+static int kafka_wire_pipe_response(struct kafka_wire_pipe *p,
+                                    const struct kafka_wire_pipe_req *rq, int16_t key,
+                                    int16_t version, const uint8_t *buf, size_t len, void *out)
 {
         struct err e;
 
         err_clear(&e);
-        if (kwire_dec_response(key, version, buf, len, rq->corr, p->io.peer, out, &e) == 0)
+        if (kafka_wire_dec_response(key, version, buf, len, rq->corr, p->io.peer, out, &e) == 0)
                 return 0;
-        kwire_pipe_fail(p, e.code, "%s", e.msg);
+        kafka_wire_pipe_fail(p, e.code, "%s", e.msg);
         return -1;
 }
 
-static void kwire_pipe_done(struct kwire_pipe *p)
+static void kafka_wire_pipe_done(struct kafka_wire_pipe *p)
 {
         if (p->io.close && p->io.fd >= 0)
                 p->io.close(&p->io);
-        kwire_wr_done(&p->out);
+        kafka_wire_wr_done(&p->out);
         free(p->body);
         free(p->q);
         p->body = NULL;
@@ -289,13 +297,13 @@ static void kwire_pipe_done(struct kwire_pipe *p)
 struct fo_coord {                       /* one coordinator and its connection */
         char    *host;                  /* owned */
         int32_t  port;
-        struct kwire_pipe *pipe;        /* the bootstrap pipe, or owned */
+        struct kafka_wire_pipe *pipe;        /* the bootstrap pipe, or owned */
 };
 
 struct fo {
-        const struct kwire_of_group_req *reqs;
+        const struct kafka_wire_of_group_req *reqs;
         size_t   n;
-        kwire_offsets_cb cb;
+        kafka_wire_offsets_cb cb;
         void    *arg;
         bool    *done;                  /* owned; per request */
         size_t   answered;
@@ -330,7 +338,7 @@ static size_t fo_coord_add(struct fo *f, const char *host, int32_t port)
         return f->n_coords++;
 }
 
-static void fo_coordinator(struct fo *f, size_t i, const struct kwire_coordinator *c,
+static void fo_coordinator(struct fo *f, size_t i, const struct kafka_wire_coordinator *c,
                            const char *peer)
 {
         struct err e;
@@ -342,7 +350,7 @@ static void fo_coordinator(struct fo *f, size_t i, const struct kwire_coordinato
                 char what[128];
 
                 snprintf(what, sizeof what, "FindCoordinator for group %.64s", f->reqs[i].group);
-                kwire_err_broker(&e, what, peer, c->error_code, c->error_message);
+                kafka_wire_err_broker(&e, what, peer, c->error_code, c->error_message);
                 fo_fail(f, i, &e);
                 return;
         }
@@ -356,13 +364,13 @@ static void fo_coordinator(struct fo *f, size_t i, const struct kwire_coordinato
         f->coord[i] = (int32_t)fo_coord_add(f, c->host, c->port);
 }
 
-static int fo_on_coordinator(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
+static int fo_on_coordinator(struct kafka_wire_pipe *p, const struct kafka_wire_pipe_req *rq,
                              const uint8_t *buf, size_t len, void *arg)
 {
         struct fo *f = arg;
-        struct kwire_coordinators cs;
+        struct kafka_wire_coordinators cs;
 
-        if (kwire_pipe_response(p, rq, KWIRE_FIND_COORDINATOR, f->fcv, buf, len, &cs))
+        if (kafka_wire_pipe_response(p, rq, KWIRE_FIND_COORDINATOR, f->fcv, buf, len, &cs))
                 return -1;
         if (f->fcv < 4) {
                 fo_coordinator(f, f->order[rq->first], &cs.c[0], p->io.peer);
@@ -376,22 +384,22 @@ static int fo_on_coordinator(struct kwire_pipe *p, const struct kwire_pipe_req *
                                         fo_coordinator(f, i, &cs.c[k], p->io.peer);
                         }
         }
-        kwire_coordinators_done(&cs);
+        kafka_wire_coordinators_done(&cs);
         return 0;
 }
 
-static int fo_on_offsets(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
+static int fo_on_offsets(struct kafka_wire_pipe *p, const struct kafka_wire_pipe_req *rq,
                          const uint8_t *buf, size_t len, void *arg)
 {
         struct fo *f = arg;
-        struct kwire_offsets res;
+        struct kafka_wire_offsets res;
         struct err e;
 
-        if (kwire_pipe_response(p, rq, KWIRE_OFFSET_FETCH, f->ofv, buf, len, &res))
+        if (kafka_wire_pipe_response(p, rq, KWIRE_OFFSET_FETCH, f->ofv, buf, len, &res))
                 return -1;
         for (size_t j = rq->first; j < rq->first + rq->n; j++) {
                 size_t i = f->order[j];
-                const struct kwire_of_group *g = NULL;
+                const struct kafka_wire_of_group *g = NULL;
 
                 if (f->ofv < 8) {
                         g = &res.groups[0];
@@ -416,14 +424,15 @@ static int fo_on_offsets(struct kwire_pipe *p, const struct kwire_pipe_req *rq,
                 f->answered++;
                 f->cb(f->arg, i, &res, g, NULL);
         }
-        kwire_offsets_done(&res);
+        kafka_wire_offsets_done(&res);
         return 0;
 }
 
 /* Connects to the first bootstrap broker that answers ApiVersions. */
-static int fo_bootstrap(struct kwire_pipe *bp, const struct kwire_endpoint *boot, size_t n_boot,
-                        const struct kwire_sec *sec, const struct coll_ctx *ctx,
-                        struct kwire_api_versions *av,
+static int fo_bootstrap(struct kafka_wire_pipe *bp, const struct kafka_wire_endpoint *boot,
+                        size_t n_boot,
+                        const struct kafka_wire_sec *sec, const struct coll_ctx *ctx,
+                        struct kafka_wire_api_versions *av,
                         size_t *bi, struct err *err)
 {
         err_set(err, KWIRE_E_NET, "no bootstrap broker to ask");
@@ -437,8 +446,8 @@ static int fo_bootstrap(struct kwire_pipe *bp, const struct kwire_endpoint *boot
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(n_boot - i);
                 err_clear(err);
-                if (kwire_open(&bp->io, boot[i].host, boot[i].port, sec, &qc, err) == 0) {
-                        if (kwire_negotiate(&bp->io, &qc, av, err) == 0) {
+                if (kafka_wire_open(&bp->io, boot[i].host, boot[i].port, sec, &qc, err) == 0) {
+                        if (kafka_wire_negotiate(&bp->io, &qc, av, err) == 0) {
                                 bp->live = true;
                                 *bi = i;
                                 return 0;
@@ -451,14 +460,14 @@ static int fo_bootstrap(struct kwire_pipe *bp, const struct kwire_endpoint *boot
         return -1;
 }
 
-size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
-                           const struct kwire_sec *sec, const struct kwire_of_group_req *reqs,
-                           size_t n,
-                           const struct coll_ctx *ctx, kwire_offsets_cb cb, void *arg)
+size_t kafka_wire_fetch_offsets(const struct kafka_wire_endpoint *boot, size_t n_boot,
+                                const struct kafka_wire_sec *sec, const struct kafka_wire_of_group_req *reqs,
+                                size_t n,
+                                const struct coll_ctx *ctx, kafka_wire_offsets_cb cb, void *arg)
 {
         struct fo f = { .reqs = reqs, .n = n, .cb = cb, .arg = arg };
-        struct kwire_api_versions av;
-        struct kwire_pipe bp, **ps = NULL;
+        struct kafka_wire_api_versions av;
+        struct kafka_wire_pipe bp, **ps = NULL;
         struct err e;
         size_t k, n_ps = 0, bi = 0;
         bool bp_used = false;
@@ -470,15 +479,15 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         f.order = xmalloc(n * sizeof *f.order);
         for (size_t i = 0; i < n; i++)
                 f.coord[i] = -1;
-        kwire_pipe_init(&bp, "FindCoordinator");
+        kafka_wire_pipe_init(&bp, "FindCoordinator");
         memset(&av, 0, sizeof av);
         err_clear(&e);
         if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, &e)) {
                 fo_fail_all(&f, &e);
                 goto done;
         }
-        f.fcv = (int16_t)kwire_pick_version(&av, KWIRE_FIND_COORDINATOR, 0, 4);
-        f.ofv = (int16_t)kwire_pick_version(&av, KWIRE_OFFSET_FETCH, 1, 8);
+        f.fcv = (int16_t)kafka_wire_pick_version(&av, KWIRE_FIND_COORDINATOR, 0, 4);
+        f.ofv = (int16_t)kafka_wire_pick_version(&av, KWIRE_OFFSET_FETCH, 1, 8);
         if (f.fcv < 0 || f.ofv < 0) {
                 err_set(&e, KWIRE_E_UNSUPPORTED, "%s does not support %s", bp.io.peer,
                         f.fcv < 0 ? "FindCoordinator v0-v4" : "OffsetFetch v1-v8");
@@ -502,25 +511,25 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
 
                 for (size_t j = 0; j < k; j++)
                         keys[j] = reqs[f.order[j]].group;
-                kwire_pipe_add(&bp, bp.io.next_corr, 0, k);
-                kwire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++, KWIRE_CLIENT_ID,
-                                           keys, k);
-                kwire_pipe_sealed(&bp);
+                kafka_wire_pipe_add(&bp, bp.io.next_corr, 0, k);
+                kafka_wire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++, KWIRE_CLIENT_ID,
+                                                keys, k);
+                kafka_wire_pipe_sealed(&bp);
                 free(keys);
         } else {
                 for (size_t j = 0; j < k; j++) {
                         const char *key = reqs[f.order[j]].group;
 
-                        kwire_pipe_add(&bp, bp.io.next_corr, j, 1);
-                        kwire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++,
-                                                   KWIRE_CLIENT_ID, &key, 1);
-                        kwire_pipe_sealed(&bp);
+                        kafka_wire_pipe_add(&bp, bp.io.next_corr, j, 1);
+                        kafka_wire_enc_find_coordinator(&bp.out, f.fcv, bp.io.next_corr++,
+                                                        KWIRE_CLIENT_ID, &key, 1);
+                        kafka_wire_pipe_sealed(&bp);
                 }
         }
         {
-                struct kwire_pipe *one = &bp;
+                struct kafka_wire_pipe *one = &bp;
 
-                kwire_pipes_run(&one, 1, ctx, fo_on_coordinator, &f);
+                kafka_wire_pipes_run(&one, 1, ctx, fo_on_coordinator, &f);
         }
         for (size_t i = 0; i < n; i++)
                 if (!f.done[i] && f.coord[i] < 0) {
@@ -545,18 +554,19 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                     strcmp(co->host, boot[bi].host) == 0) {
                         co->pipe = &bp;
                         bp_used = true;
-                        kwire_pipe_reuse(&bp, "OffsetFetch");
+                        kafka_wire_pipe_reuse(&bp, "OffsetFetch");
                         continue;
                 }
                 co->pipe = xmalloc(sizeof *co->pipe);
-                kwire_pipe_init(co->pipe, "OffsetFetch");
+                kafka_wire_pipe_init(co->pipe, "OffsetFetch");
                 if (left <= 0) {
                         err_set(&co->pipe->err, KWIRE_E_TIMEOUT, "connect to %s:%d: no time "
                                 "left in this poll", co->host, (int)co->port);
                         continue;
                 }
                 qc.deadline_mono = clock_mono_ms() + left / (int64_t)(f.n_coords - c);
-                if (kwire_open(&co->pipe->io, co->host, co->port, sec, &qc, &co->pipe->err) == 0)
+                if (kafka_wire_open(&co->pipe->io, co->host, co->port, sec, &qc,
+                                    &co->pipe->err) == 0)
                         co->pipe->live = true;
         }
         if (bp.live && !bp_used) {
@@ -567,7 +577,7 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
         /* OffsetFetch: requests grouped by coordinator in f.order. */
         k = 0;
         for (size_t c = 0; c < f.n_coords; c++) {
-                struct kwire_pipe *p = f.coords[c].pipe;
+                struct kafka_wire_pipe *p = f.coords[c].pipe;
                 size_t from = k;
 
                 for (size_t i = 0; i < n; i++)
@@ -580,23 +590,23 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
                 }
                 for (size_t j = from; j < k;) {
                         size_t m = f.ofv >= 8 ? k - j : 1;
-                        struct kwire_of_group_req *g;
+                        struct kafka_wire_of_group_req *g;
 
                         if (m > FO_V8_GROUPS)
                                 m = FO_V8_GROUPS;
                         g = xcalloc(m, sizeof *g);
                         for (size_t x = 0; x < m; x++)
                                 g[x] = reqs[f.order[j + x]];
-                        kwire_pipe_add(p, p->io.next_corr, j, m);
-                        kwire_enc_offset_fetch(&p->out, f.ofv, p->io.next_corr++,
-                                               KWIRE_CLIENT_ID, g, m);
-                        kwire_pipe_sealed(p);
+                        kafka_wire_pipe_add(p, p->io.next_corr, j, m);
+                        kafka_wire_enc_offset_fetch(&p->out, f.ofv, p->io.next_corr++,
+                                                    KWIRE_CLIENT_ID, g, m);
+                        kafka_wire_pipe_sealed(p);
                         free(g);
                         j += m;
                 }
                 ps[n_ps++] = p;
         }
-        kwire_pipes_run(ps, n_ps, ctx, fo_on_offsets, &f);
+        kafka_wire_pipes_run(ps, n_ps, ctx, fo_on_offsets, &f);
         for (size_t x = 0; x < n_ps; x++)
                 for (size_t q = ps[x]->head; q < ps[x]->nq; q++)
                         for (size_t j = ps[x]->q[q].first; j < ps[x]->q[q].first + ps[x]->q[q].n; j++)
@@ -604,29 +614,29 @@ size_t kwire_fetch_offsets(const struct kwire_endpoint *boot, size_t n_boot,
 done:
         for (size_t c = 0; c < f.n_coords; c++) {
                 if (f.coords[c].pipe && f.coords[c].pipe != &bp) {
-                        kwire_pipe_done(f.coords[c].pipe);
+                        kafka_wire_pipe_done(f.coords[c].pipe);
                         free(f.coords[c].pipe);
                 }
                 free(f.coords[c].host);
         }
         free(f.coords);
         free(ps);
-        kwire_pipe_done(&bp);
-        kwire_api_versions_done(&av);
+        kafka_wire_pipe_done(&bp);
+        kafka_wire_api_versions_done(&av);
         free(f.done);
         free(f.coord);
         free(f.order);
         return f.answered;
 }
 
-int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
-                         const struct kwire_sec *sec,
-                         const struct coll_ctx *ctx, struct kwire_metadata *out,
-                         struct err *err)
+int kafka_wire_fetch_metadata(const struct kafka_wire_endpoint *boot, size_t n_boot,
+                              const struct kafka_wire_sec *sec,
+                              const struct coll_ctx *ctx, struct kafka_wire_metadata *out,
+                              struct err *err)
 {
-        struct kwire_api_versions av;
-        struct kwire_pipe bp;
-        struct kwire_wr w;
+        struct kafka_wire_api_versions av;
+        struct kafka_wire_pipe bp;
+        struct kafka_wire_wr w;
         uint8_t *resp = NULL;
         size_t len, bi = 0;
         int mv, rc = -1;
@@ -634,28 +644,28 @@ int kwire_fetch_metadata(const struct kwire_endpoint *boot, size_t n_boot,
 
         memset(out, 0, sizeof *out);
         memset(&av, 0, sizeof av);
-        kwire_wr_init(&w);
-        kwire_pipe_init(&bp, "Metadata");
+        kafka_wire_wr_init(&w);
+        kafka_wire_pipe_init(&bp, "Metadata");
         if (fo_bootstrap(&bp, boot, n_boot, sec, ctx, &av, &bi, err))
                 goto done;
-        mv = kwire_pick_version(&av, KWIRE_METADATA, 1, 12);
+        mv = kafka_wire_pick_version(&av, KWIRE_METADATA, 1, 12);
         if (mv < 0) {
                 err_set(err, KWIRE_E_UNSUPPORTED, "%s does not support Metadata v1-v12",
                         bp.io.peer);
                 goto done;
         }
         corr = bp.io.next_corr++;
-        kwire_enc_metadata(&w, (int16_t)mv, corr, KWIRE_CLIENT_ID);
-        if (kwire_io_roundtrip(&bp.io, ctx, "Metadata", &w, &resp, &len, err))
+        kafka_wire_enc_metadata(&w, (int16_t)mv, corr, KWIRE_CLIENT_ID);
+        if (kafka_wire_io_roundtrip(&bp.io, ctx, "Metadata", &w, &resp, &len, err))
                 goto done;
-        if (kwire_dec_response(KWIRE_METADATA, (int16_t)mv, resp, len, corr, bp.io.peer, out,
-                               err))
+        if (kafka_wire_dec_response(KWIRE_METADATA, (int16_t)mv, resp, len, corr, bp.io.peer, out,
+                                    err))
                 goto done;
         rc = 0;
 done:
         free(resp);
-        kwire_wr_done(&w);
-        kwire_pipe_done(&bp);
-        kwire_api_versions_done(&av);
+        kafka_wire_wr_done(&w);
+        kafka_wire_pipe_done(&bp);
+        kafka_wire_api_versions_done(&av);
         return rc;
 }

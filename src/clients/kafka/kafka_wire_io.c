@@ -33,7 +33,7 @@
 
 /* ---- Client ----------------------------------------------------------------- */
 
-static ssize_t plain_send(struct kwire_io *io, const void *buf, size_t n, short *want)
+static ssize_t plain_send(struct kafka_wire_io *io, const void *buf, size_t n, short *want)
 {
         ssize_t k = send(io->fd, buf, n, MSG_NOSIGNAL);
 
@@ -42,7 +42,7 @@ static ssize_t plain_send(struct kwire_io *io, const void *buf, size_t n, short 
         return k;
 }
 
-static ssize_t plain_recv(struct kwire_io *io, void *buf, size_t n, short *want)
+static ssize_t plain_recv(struct kafka_wire_io *io, void *buf, size_t n, short *want)
 {
         ssize_t k = recv(io->fd, buf, n, 0);
 
@@ -51,7 +51,7 @@ static ssize_t plain_recv(struct kwire_io *io, void *buf, size_t n, short *want)
         return k;
 }
 
-static void plain_close(struct kwire_io *io)
+static void plain_close(struct kafka_wire_io *io)
 {
         if (io->fd >= 0)
                 close(io->fd);
@@ -60,8 +60,8 @@ static void plain_close(struct kwire_io *io)
 
 /* Waits for io->fd; on failure sets err with `doing` ("connect to") and the
  * peer: timeout, stopping or a poll error. */
-static int kwire_io_wait(const struct kwire_io *io, int fd, const struct coll_ctx *ctx,
-                         short ev, const char *doing, struct err *err)
+static int kafka_wire_io_wait(const struct kafka_wire_io *io, int fd, const struct coll_ctx *ctx,
+                              short ev, const char *doing, struct err *err)
 {
         struct err e;
         int r;
@@ -80,8 +80,8 @@ static int kwire_io_wait(const struct kwire_io *io, int fd, const struct coll_ct
         return -1;
 }
 
-static int kwire_io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
-                             const uint8_t *buf, size_t n, const char *what, struct err *err)
+static int kafka_wire_io_send_all(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                                  const uint8_t *buf, size_t n, const char *what, struct err *err)
 {
         char doing[64];
         size_t done = 0;
@@ -98,7 +98,7 @@ static int kwire_io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                        if (kwire_io_wait(io, io->fd, ctx, want, doing, err))
+                        if (kafka_wire_io_wait(io, io->fd, ctx, want, doing, err))
                                 return -1;
                         continue;
                 }
@@ -115,8 +115,8 @@ static int kwire_io_send_all(struct kwire_io *io, const struct coll_ctx *ctx,
 
 /* Reads up to n bytes, stopping early only at EOF (or a reset, which reads
  * the same to the caller). Returns the bytes read, or -1 with err set. */
-static ssize_t kwire_io_recv_full(struct kwire_io *io, const struct coll_ctx *ctx,
-                                  uint8_t *buf, size_t n, const char *doing, struct err *err)
+static ssize_t kafka_wire_io_recv_full(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                                       uint8_t *buf, size_t n, const char *doing, struct err *err)
 {
         size_t got = 0;
 
@@ -133,7 +133,7 @@ static ssize_t kwire_io_recv_full(struct kwire_io *io, const struct coll_ctx *ct
                 if (errno == EINTR)
                         continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                        if (kwire_io_wait(io, io->fd, ctx, want, doing, err))
+                        if (kafka_wire_io_wait(io, io->fd, ctx, want, doing, err))
                                 return -1;
                         continue;
                 }
@@ -144,8 +144,8 @@ static ssize_t kwire_io_recv_full(struct kwire_io *io, const struct coll_ctx *ct
 }
 
 /* One size-prefixed response: *out (owned, without the prefix) and *len. */
-static int kwire_io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
-                               const char *what, uint8_t **out, size_t *len, struct err *err)
+static int kafka_wire_io_read_frame(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                                    const char *what, uint8_t **out, size_t *len, struct err *err)
 {
         char doing[64];
         uint8_t hdr[4];
@@ -156,7 +156,7 @@ static int kwire_io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
         *out = NULL;
         *len = 0;
         snprintf(doing, sizeof doing, "reading the %s response from", what);
-        k = kwire_io_recv_full(io, ctx, hdr, 4, doing, err);
+        k = kafka_wire_io_recv_full(io, ctx, hdr, 4, doing, err);
         if (k < 0)
                 return -1;
         if (k == 0) {
@@ -188,7 +188,7 @@ static int kwire_io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
                 return -1;
         }
         buf = xmalloc((size_t)size);
-        k = kwire_io_recv_full(io, ctx, buf, (size_t)size, doing, err);
+        k = kafka_wire_io_recv_full(io, ctx, buf, (size_t)size, doing, err);
         if (k < 0) {
                 free(buf);
                 return -1;
@@ -207,19 +207,19 @@ static int kwire_io_read_frame(struct kwire_io *io, const struct coll_ctx *ctx,
 
 
 /* Sends one request from w and reads its response frame. */
-int kwire_io_roundtrip(struct kwire_io *io, const struct coll_ctx *ctx, const char *what,
-                       const struct kwire_wr *w, uint8_t **resp, size_t *len,
-                       struct err *err)
+int kafka_wire_io_roundtrip(struct kafka_wire_io *io, const struct coll_ctx *ctx, const char *what,
+                            const struct kafka_wire_wr *w, uint8_t **resp, size_t *len,
+                            struct err *err)
 {
-        if (kwire_io_send_all(io, ctx, w->buf, w->len, what, err))
+        if (kafka_wire_io_send_all(io, ctx, w->buf, w->len, what, err))
                 return -1;
-        return kwire_io_read_frame(io, ctx, what, resp, len, err);
+        return kafka_wire_io_read_frame(io, ctx, what, resp, len, err);
 }
 
-int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
-                    struct kwire_api_versions *av, struct err *err)
+int kafka_wire_negotiate(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                         struct kafka_wire_api_versions *av, struct err *err)
 {
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
         uint8_t *resp = NULL;
         size_t len;
         char sw[32];
@@ -228,13 +228,13 @@ int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
         int rc = -1;
 
         memset(av, 0, sizeof *av);
-        kwire_wr_init(&w);
-        kwire_sanitize_sw(LO_VERSION, sw, sizeof sw);
+        kafka_wire_wr_init(&w);
+        kafka_wire_sanitize_sw(LO_VERSION, sw, sizeof sw);
         for (int attempt = 0;; attempt++) {
                 corr = io->next_corr++;
                 w.len = 0;
-                kwire_enc_api_versions(&w, avv, corr, KWIRE_CLIENT_ID, "lambdaops", sw);
-                if (kwire_io_roundtrip(io, ctx, "ApiVersions", &w, &resp, &len, err))
+                kafka_wire_enc_api_versions(&w, avv, corr, KWIRE_CLIENT_ID, "lambdaops", sw);
+                if (kafka_wire_io_roundtrip(io, ctx, "ApiVersions", &w, &resp, &len, err))
                         goto done;
                 /* A broker that does not speak our ApiVersions version
                  * answers UNSUPPORTED_VERSION (the error code sits at offset
@@ -246,48 +246,48 @@ int kwire_negotiate(struct kwire_io *io, const struct coll_ctx *ctx,
                     (resp[4] << 8 | resp[5]) == KWIRE_ERR_UNSUPPORTED_VERSION) {
                         int v = -1;
 
-                        if (kwire_dec_api_versions(resp, len, avv, av, NULL) == 0)
-                                v = kwire_pick_version(av, KWIRE_API_VERSIONS, 0,
-                                                       (int16_t)(avv - 1));
-                        kwire_api_versions_done(av);
+                        if (kafka_wire_dec_api_versions(resp, len, avv, av, NULL) == 0)
+                                v = kafka_wire_pick_version(av, KWIRE_API_VERSIONS, 0,
+                                                            (int16_t)(avv - 1));
+                        kafka_wire_api_versions_done(av);
                         free(resp);
                         resp = NULL;
                         avv = (int16_t)(v >= 0 ? v : 0);
                         continue;
                 }
-                if (kwire_dec_response(KWIRE_API_VERSIONS, avv, resp, len, corr, io->peer, av,
-                                       err))
+                if (kafka_wire_dec_response(KWIRE_API_VERSIONS, avv, resp, len, corr, io->peer, av,
+                                            err))
                         goto done;
                 break;
         }
         if (av->error_code != KWIRE_ERR_NONE) {
-                kwire_err_broker(err, "ApiVersions", io->peer, av->error_code, NULL);
+                kafka_wire_err_broker(err, "ApiVersions", io->peer, av->error_code, NULL);
                 goto done;
         }
         rc = 0;
 done:
         free(resp);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
         if (rc)
-                kwire_api_versions_done(av);
+                kafka_wire_api_versions_done(av);
         return rc;
 }
 
-int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
-                       struct kwire_quorum *out, struct err *err)
+int kafka_wire_quorum_query(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                            struct kafka_wire_quorum *out, struct err *err)
 {
-        struct kwire_api_versions av;
-        struct kwire_wr w;
+        struct kafka_wire_api_versions av;
+        struct kafka_wire_wr w;
         uint8_t *resp = NULL;
         size_t len;
         int dqv, rc = -1;
         int32_t corr;
 
         memset(out, 0, sizeof *out);
-        kwire_wr_init(&w);
-        if (kwire_negotiate(io, ctx, &av, err))
+        kafka_wire_wr_init(&w);
+        if (kafka_wire_negotiate(io, ctx, &av, err))
                 goto done;
-        dqv = kwire_pick_version(&av, KWIRE_DESCRIBE_QUORUM, 0, 2);
+        dqv = kafka_wire_pick_version(&av, KWIRE_DESCRIBE_QUORUM, 0, 2);
         if (dqv < 0) {
                 err_set(err, KWIRE_E_UNSUPPORTED,
                         "%s does not support DescribeQuorum (ZooKeeper mode or Kafka < 3.3)",
@@ -297,15 +297,15 @@ int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
 
         corr = io->next_corr++;
         w.len = 0;
-        kwire_enc_describe_quorum(&w, (int16_t)dqv, corr, KWIRE_CLIENT_ID);
-        if (kwire_io_roundtrip(io, ctx, "DescribeQuorum", &w, &resp, &len, err))
+        kafka_wire_enc_describe_quorum(&w, (int16_t)dqv, corr, KWIRE_CLIENT_ID);
+        if (kafka_wire_io_roundtrip(io, ctx, "DescribeQuorum", &w, &resp, &len, err))
                 goto done;
-        if (kwire_dec_response(KWIRE_DESCRIBE_QUORUM, (int16_t)dqv, resp, len, corr, io->peer,
-                               out, err))
+        if (kafka_wire_dec_response(KWIRE_DESCRIBE_QUORUM, (int16_t)dqv, resp, len, corr, io->peer,
+                                    out, err))
                 goto done;
         if (out->error_code != KWIRE_ERR_NONE) {
-                kwire_err_broker(err, "DescribeQuorum", io->peer, out->error_code,
-                                 out->error_message);
+                kafka_wire_err_broker(err, "DescribeQuorum", io->peer, out->error_code,
+                                      out->error_message);
                 goto done;
         }
         if (!out->has_partition) {
@@ -322,19 +322,19 @@ int kwire_quorum_query(struct kwire_io *io, const struct coll_ctx *ctx,
                 goto done;
         }
         if (out->part_error_code != KWIRE_ERR_NONE) {
-                kwire_err_broker(err, "DescribeQuorum", io->peer, out->part_error_code,
-                                 out->part_error_message);
+                kafka_wire_err_broker(err, "DescribeQuorum", io->peer, out->part_error_code,
+                                      out->part_error_message);
                 goto done;
         }
         rc = 0;
 done:
         free(resp);
-        kwire_api_versions_done(&av);
-        kwire_wr_done(&w);
+        kafka_wire_api_versions_done(&av);
+        kafka_wire_wr_done(&w);
         return rc;
 }
 
-static void kwire_io_init_plain(struct kwire_io *io, const char *host, int port)
+static void kafka_wire_io_init_plain(struct kafka_wire_io *io, const char *host, int port)
 {
         memset(io, 0, sizeof *io);
         io->fd = -1;
@@ -346,7 +346,7 @@ static void kwire_io_init_plain(struct kwire_io *io, const char *host, int port)
                  host, port);
 }
 
-static void err_connect(struct err *err, const struct kwire_io *io, int e,
+static void err_connect(struct err *err, const struct kafka_wire_io *io, int e,
                         const struct coll_ctx *ctx)
 {
         switch (e) {
@@ -370,14 +370,14 @@ static void err_connect(struct err *err, const struct kwire_io *io, int e,
         }
 }
 
-int kwire_connect(struct kwire_io *io, const char *host, int port,
-                  const struct coll_ctx *ctx, struct err *err)
+int kafka_wire_connect(struct kafka_wire_io *io, const char *host, int port,
+                       const struct coll_ctx *ctx, struct err *err)
 {
         struct addrinfo hints, *res = NULL, *ai;
         char ps[16];
         int rc, last = ECONNREFUSED, one = 1;
 
-        kwire_io_init_plain(io, host ? host : "", port);
+        kafka_wire_io_init_plain(io, host ? host : "", port);
         if (!host || !*host || port <= 0 || port > 65535) {
                 err_set(err, KWIRE_E_NET, "invalid broker address %s", io->peer);
                 return -1;
@@ -413,7 +413,7 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
                                 close(fd);
                                 continue;
                         }
-                        if (kwire_io_wait(io, fd, ctx, POLLOUT, "connect to", err)) {
+                        if (kafka_wire_io_wait(io, fd, ctx, POLLOUT, "connect to", err)) {
                                 close(fd);
                                 freeaddrinfo(res);
                                 return -1;
@@ -440,12 +440,12 @@ int kwire_connect(struct kwire_io *io, const char *host, int port,
 
 /* ---- TLS ---------------------------------------------------------------------- */
 
-struct kwire_tls {
+struct kafka_wire_tls {
         SSL_CTX *ctx;
         bool     verify;
 };
 
-struct tls_io {                         /* kwire_io.impl of a TLS stream */
+struct tls_io {                         /* kafka_wire_io.impl of a TLS stream */
         SSL     *ssl;
 };
 
@@ -472,7 +472,7 @@ static int tls_pw_cb(char *buf, int size, int rwflag, void *u)
         return (int)n;
 }
 
-void kwire_tls_free(struct kwire_tls *t)
+void kafka_wire_tls_free(struct kafka_wire_tls *t)
 {
         if (!t)
                 return;
@@ -480,9 +480,9 @@ void kwire_tls_free(struct kwire_tls *t)
         free(t);
 }
 
-struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *c, struct err *err)
+struct kafka_wire_tls *kafka_wire_tls_new(const struct kafka_wire_tls_cfg *c, struct err *err)
 {
-        struct kwire_tls *t = xcalloc(1, sizeof *t);
+        struct kafka_wire_tls *t = xcalloc(1, sizeof *t);
         char why[200];
 
         ERR_clear_error();
@@ -552,11 +552,11 @@ struct kwire_tls *kwire_tls_new(const struct kwire_tls_cfg *c, struct err *err)
         SSL_CTX_set_verify(t->ctx, c->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
         return t;
 fail:
-        kwire_tls_free(t);
+        kafka_wire_tls_free(t);
         return NULL;
 }
 
-/* Maps an SSL_read/SSL_write result to the kwire_io contract. */
+/* Maps an SSL_read/SSL_write result to the kafka_wire_io contract. */
 static ssize_t tls_result(SSL *ssl, int k, short *want)
 {
         switch (SSL_get_error(ssl, k)) {
@@ -584,7 +584,7 @@ static ssize_t tls_result(SSL *ssl, int k, short *want)
         }
 }
 
-static ssize_t tls_send(struct kwire_io *io, const void *buf, size_t n, short *want)
+static ssize_t tls_send(struct kafka_wire_io *io, const void *buf, size_t n, short *want)
 {
         struct tls_io *t = io->impl;
         int k;
@@ -596,7 +596,7 @@ static ssize_t tls_send(struct kwire_io *io, const void *buf, size_t n, short *w
         return k > 0 ? k : tls_result(t->ssl, k, want);
 }
 
-static ssize_t tls_recv(struct kwire_io *io, void *buf, size_t n, short *want)
+static ssize_t tls_recv(struct kafka_wire_io *io, void *buf, size_t n, short *want)
 {
         struct tls_io *t = io->impl;
         int k;
@@ -608,7 +608,7 @@ static ssize_t tls_recv(struct kwire_io *io, void *buf, size_t n, short *want)
         return k > 0 ? k : tls_result(t->ssl, k, want);
 }
 
-static void tls_close(struct kwire_io *io)
+static void tls_close(struct kafka_wire_io *io)
 {
         struct tls_io *t = io->impl;
 
@@ -627,7 +627,7 @@ static bool host_is_ip(const char *host)
         return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls *tls,
+static int tls_handshake(struct kafka_wire_io *io, const char *host, struct kafka_wire_tls *tls,
                          const struct coll_ctx *ctx, struct err *err)
 {
         struct tls_io *t = xcalloc(1, sizeof *t);
@@ -667,9 +667,9 @@ static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls
                         return 0;
                 e = SSL_get_error(t->ssl, k);
                 if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                        if (kwire_io_wait(io, io->fd, ctx,
-                                          e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-                                          "TLS handshake with", err))
+                        if (kafka_wire_io_wait(io, io->fd, ctx,
+                                               e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+                                               "TLS handshake with", err))
                                 return -1;
                         continue;
                 }
@@ -702,40 +702,40 @@ static int tls_handshake(struct kwire_io *io, const char *host, struct kwire_tls
 
 /* SASL PLAIN over an open stream: ApiVersions, SaslHandshake v1,
  * SaslAuthenticate. The token (with the password) is wiped after sending. */
-static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
-                      const struct kwire_sec *sec, struct err *err)
+static int sasl_login(struct kafka_wire_io *io, const struct coll_ctx *ctx,
+                      const struct kafka_wire_sec *sec, struct err *err)
 {
-        struct kwire_api_versions av;
-        struct kwire_sasl_reply rep;
-        struct kwire_wr w;
+        struct kafka_wire_api_versions av;
+        struct kafka_wire_sasl_reply rep;
+        struct kafka_wire_wr w;
         uint8_t *resp = NULL, *tok = NULL;
         size_t len, ul, pl, tl = 0;
         int hv, sv, rc = -1;
         int32_t corr;
 
         memset(&rep, 0, sizeof rep);
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         if (strcasecmp(sec->sasl_mechanism, "PLAIN") != 0) {
                 err_set(err, KWIRE_E_AUTH, "SASL mechanism %.32s is not supported by lambdaops's "
                         "wire client (PLAIN only)", sec->sasl_mechanism);
                 return -1;
         }
-        if (kwire_negotiate(io, ctx, &av, err))
+        if (kafka_wire_negotiate(io, ctx, &av, err))
                 return -1;
-        hv = kwire_pick_version(&av, KWIRE_SASL_HANDSHAKE, 1, 1);
-        sv = kwire_pick_version(&av, KWIRE_SASL_AUTHENTICATE, 0, 2);
-        kwire_api_versions_done(&av);
+        hv = kafka_wire_pick_version(&av, KWIRE_SASL_HANDSHAKE, 1, 1);
+        sv = kafka_wire_pick_version(&av, KWIRE_SASL_AUTHENTICATE, 0, 2);
+        kafka_wire_api_versions_done(&av);
         if (hv < 0 || sv < 0) {
                 err_set(err, KWIRE_E_UNSUPPORTED, "%s does not support SaslHandshake v1 with "
                         "SaslAuthenticate (Kafka < 1.0?)", io->peer);
                 return -1;
         }
         corr = io->next_corr++;
-        kwire_enc_sasl_handshake(&w, (int16_t)hv, corr, KWIRE_CLIENT_ID, "PLAIN");
-        if (kwire_io_roundtrip(io, ctx, "SaslHandshake", &w, &resp, &len, err))
+        kafka_wire_enc_sasl_handshake(&w, (int16_t)hv, corr, KWIRE_CLIENT_ID, "PLAIN");
+        if (kafka_wire_io_roundtrip(io, ctx, "SaslHandshake", &w, &resp, &len, err))
                 goto done;
-        if (kwire_dec_response(KWIRE_SASL_HANDSHAKE, (int16_t)hv, resp, len, corr, io->peer,
-                               &rep, err))
+        if (kafka_wire_dec_response(KWIRE_SASL_HANDSHAKE, (int16_t)hv, resp, len, corr, io->peer,
+                                    &rep, err))
                 goto done;
         if (rep.error_code == 33) {
                 err_set(err, KWIRE_E_AUTH, "SASL mechanism PLAIN is not enabled on %s (it "
@@ -744,10 +744,10 @@ static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
                 goto done;
         }
         if (rep.error_code != KWIRE_ERR_NONE) {
-                kwire_err_broker(err, "SaslHandshake", io->peer, rep.error_code, NULL);
+                kafka_wire_err_broker(err, "SaslHandshake", io->peer, rep.error_code, NULL);
                 goto done;
         }
-        kwire_sasl_reply_done(&rep);
+        kafka_wire_sasl_reply_done(&rep);
         free(resp);
         resp = NULL;
 
@@ -760,17 +760,17 @@ static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
         memcpy(tok + 2 + ul, sec->sasl_password ? sec->sasl_password : "", pl);
         corr = io->next_corr++;
         w.len = 0;
-        kwire_enc_sasl_authenticate(&w, (int16_t)sv, corr, KWIRE_CLIENT_ID, tok, tl);
+        kafka_wire_enc_sasl_authenticate(&w, (int16_t)sv, corr, KWIRE_CLIENT_ID, tok, tl);
         explicit_bzero(tok, tl);
-        rc = kwire_io_send_all(io, ctx, w.buf, w.len, "SaslAuthenticate", err);
+        rc = kafka_wire_io_send_all(io, ctx, w.buf, w.len, "SaslAuthenticate", err);
         explicit_bzero(w.buf, w.len);
         if (rc)
                 goto done;
         rc = -1;
-        if (kwire_io_read_frame(io, ctx, "SaslAuthenticate", &resp, &len, err))
+        if (kafka_wire_io_read_frame(io, ctx, "SaslAuthenticate", &resp, &len, err))
                 goto done;
-        if (kwire_dec_response(KWIRE_SASL_AUTHENTICATE, (int16_t)sv, resp, len, corr,
-                               io->peer, &rep, err))
+        if (kafka_wire_dec_response(KWIRE_SASL_AUTHENTICATE, (int16_t)sv, resp, len, corr,
+                                    io->peer, &rep, err))
                 goto done;
         if (rep.error_code != KWIRE_ERR_NONE) {
                 err_set(err, KWIRE_E_AUTH, "SASL PLAIN authentication on %s failed%s%.120s "
@@ -783,15 +783,16 @@ static int sasl_login(struct kwire_io *io, const struct coll_ctx *ctx,
 done:
         free(tok);
         free(resp);
-        kwire_sasl_reply_done(&rep);
-        kwire_wr_done(&w);
+        kafka_wire_sasl_reply_done(&rep);
+        kafka_wire_wr_done(&w);
         return rc;
 }
 
-int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwire_sec *sec,
-               const struct coll_ctx *ctx, struct err *err)
+int kafka_wire_open(struct kafka_wire_io *io, const char *host, int port,
+                    const struct kafka_wire_sec *sec,
+                    const struct coll_ctx *ctx, struct err *err)
 {
-        if (kwire_connect(io, host, port, ctx, err))
+        if (kafka_wire_connect(io, host, port, ctx, err))
                 return -1;
         if (sec && sec->tls && tls_handshake(io, host, sec->tls, ctx, err)) {
                 io->close(io);
@@ -804,17 +805,17 @@ int kwire_open(struct kwire_io *io, const char *host, int port, const struct kwi
         return 0;
 }
 
-int kwire_describe_quorum(const char *host, int port, const struct kwire_sec *sec,
-                          const struct coll_ctx *ctx,
-                          struct kwire_quorum *out, struct err *err)
+int kafka_wire_describe_quorum(const char *host, int port, const struct kafka_wire_sec *sec,
+                               const struct coll_ctx *ctx,
+                               struct kafka_wire_quorum *out, struct err *err)
 {
-        struct kwire_io io;
+        struct kafka_wire_io io;
         int rc;
 
         memset(out, 0, sizeof *out);
-        if (kwire_open(&io, host, port, sec, ctx, err))
+        if (kafka_wire_open(&io, host, port, sec, ctx, err))
                 return -1;
-        rc = kwire_quorum_query(&io, ctx, out, err);
+        rc = kafka_wire_quorum_query(&io, ctx, out, err);
         io.close(&io);
         return rc;
 }

@@ -296,7 +296,7 @@ static void test_filter(void **state)
 static void test_quorum_from_wire(void **state)
 {
         /* The tests' example quorum, v1. */
-        struct kwire_replica voters[] = {
+        struct kafka_wire_replica voters[] = {
                 { .id = 3000, .log_end_offset = 482113, .last_fetch_ms = -1,
                   .last_caught_up_ms = 1714557600123 },
                 { .id = 3001, .log_end_offset = 482113, .last_fetch_ms = 1714557600050,
@@ -304,11 +304,11 @@ static void test_quorum_from_wire(void **state)
                 { .id = 3002, .log_end_offset = 481990, .last_fetch_ms = 1714557598000,
                   .last_caught_up_ms = 1714557590000 },
         };
-        struct kwire_replica observers[] = {
+        struct kafka_wire_replica observers[] = {
                 { .id = 0, .log_end_offset = -1, .last_fetch_ms = 1714557600070,
                   .last_caught_up_ms = 1714557700000 },
         };
-        struct kwire_quorum w = {
+        struct kafka_wire_quorum w = {
                 .version = 1, .has_partition = true, .leader_id = 3000, .leader_epoch = 12,
                 .high_watermark = 482113, .voters = voters, .n_voters = 3,
                 .observers = observers, .n_observers = 1,
@@ -775,7 +775,8 @@ static void test_alerts(void **state)
 
         a = find_alert(&l, "group_status", "spark-speed");
         assert_int_equal(a->sev, SEV_CRIT);
-        assert_string_equal(a->message, "group spark-speed stall: orders[0] commits the same offset "
+        assert_string_equal(a->message,
+                            "group spark-speed stall: orders[0] commits the same offset "
                             "while lag stays or grows (lag 20500)");
         a = find_alert(&l, "group_status", "s3-sink");
         assert_int_equal(a->sev, SEV_WARN);

@@ -226,7 +226,7 @@ static void test_lsn_parse(void **state)
 
 static void check_mask(const char *in, const char *want)
 {
-        char *got = pg_dsn_mask(in);
+        char *got = pgconn_dsn_mask(in);
 
         if (strcmp(got, want) != 0)
                 fail_msg("mask(%s) = %s, want %s", in, got, want);
@@ -236,7 +236,7 @@ static void check_mask(const char *in, const char *want)
 static void test_dsn_mask(void **state)
 {
         (void)state;
-        assert_null(pg_dsn_mask(NULL));
+        assert_null(pgconn_dsn_mask(NULL));
         check_mask("", "");
         check_mask("host=127.0.0.1 port=5432 dbname=orders user=lambdaops",
                    "host=127.0.0.1 port=5432 dbname=orders user=lambdaops");
@@ -285,7 +285,7 @@ static void test_conn_params(void **state)
 
         (void)state;
         pcfg.dsn = "host=127.0.0.1 port=5432 dbname=orders user=lambdaops password=indsn";
-        assert_int_equal(pg_conn_params(&pcfg, NULL, 3000, &k, &v, &err), 0);
+        assert_int_equal(pgconn_conn_params(&pcfg, NULL, 3000, &k, &v, &err), 0);
         assert_string_equal(kv(k, v, "host"), "127.0.0.1");
         assert_string_equal(kv(k, v, "port"), "5432");
         assert_string_equal(kv(k, v, "dbname"), "orders");
@@ -295,14 +295,14 @@ static void test_conn_params(void **state)
         assert_string_equal(kv(k, v, "options"),
                             "-c default_transaction_read_only=on -c statement_timeout=3000");
         assert_null(kv(k, v, "sslmode"));
-        pg_conn_params_free(k, v);
+        pgconn_conn_params_free(k, v);
 
         /* password_env wins over the dsn; sslmode override; options merged;
          * an explicit application_name is kept. */
         pcfg.sslmode = "require";
         pcfg.dsn = "postgresql://u:indsn@db.internal:6432/orders?options=-c%20work_mem%3D4MB"
                    "&application_name=etl";
-        assert_int_equal(pg_conn_params(&pcfg, "fromenv", 1500, &k, &v, &err), 0);
+        assert_int_equal(pgconn_conn_params(&pcfg, "fromenv", 1500, &k, &v, &err), 0);
         assert_string_equal(kv(k, v, "host"), "db.internal");
         assert_string_equal(kv(k, v, "port"), "6432");
         assert_string_equal(kv(k, v, "user"), "u");
@@ -312,27 +312,27 @@ static void test_conn_params(void **state)
         assert_string_equal(kv(k, v, "options"),
                             "-c work_mem=4MB -c default_transaction_read_only=on "
                             "-c statement_timeout=1500");
-        pg_conn_params_free(k, v);
+        pgconn_conn_params_free(k, v);
 
         /* Invalid: the message names the problem but never the password. */
         pcfg.sslmode = NULL;
         pcfg.dsn = "postgresql://u:p%zzsecret@h/db";
-        assert_int_equal(pg_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
+        assert_int_equal(pgconn_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_null(k);
         assert_non_null(strstr(err.msg, "dsn is not a valid libpq connection string"));
         assert_non_null(strstr(err.msg, "percent-encoded"));
         assert_null(strstr(err.msg, "zzsecret"));
         pcfg.dsn = "host=h passwrd=x";
-        assert_int_equal(pg_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
+        assert_int_equal(pgconn_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
                             "invalid connection option \"passwrd\"");
         /* A password that occurs in "***" itself must not loop (fuzz find). */
         pcfg.dsn = "host=h pass*wrd=x";
-        assert_int_equal(pg_conn_params(&pcfg, "*", 1000, &k, &v, &err), -1);
+        assert_int_equal(pgconn_conn_params(&pcfg, "*", 1000, &k, &v, &err), -1);
         assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
                             "invalid connection option \"pass***wrd\"");
         pcfg.dsn = "host=h password='abc";
-        assert_int_equal(pg_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
+        assert_int_equal(pgconn_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_null(strstr(err.msg, "abc"));
 }
 
@@ -342,7 +342,7 @@ static void check_errmsg(const char *in, const char *host, const char *port, con
 {
         char out[256];
 
-        pg_errmsg_clean(in, host, port, out, sizeof out);
+        pgconn_errmsg_clean(in, host, port, out, sizeof out);
         if (strcmp(out, want) != 0)
                 fail_msg("clean(%s) = \"%s\", want \"%s\"", in, out, want);
 }

@@ -1,7 +1,7 @@
 /*
  * test_kafka_offsets: FindCoordinator, OffsetFetch and Metadata in
- * kafka_wire, the committed-offsets client (kwire_fetch_offsets) and the
- * Metadata client (kwire_fetch_metadata, for broker racks).
+ * kafka_wire, the committed-offsets client (kafka_wire_fetch_offsets) and the
+ * Metadata client (kafka_wire_fetch_metadata, for broker racks).
  *
  * Encoders are compared byte for byte with requests written out here from
  * the public schemas (each byte group commented); decoders read responses
@@ -39,7 +39,7 @@
 #define I64(v) 0, 0, 0, 0, 0, 0, 0, (v)
 #define I64_NEG1 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
 
-static void enc_check(const struct kwire_wr *w, const uint8_t *want, size_t n)
+static void enc_check(const struct kafka_wire_wr *w, const uint8_t *want, size_t n)
 {
         assert_int_equal(w->len, n);
         assert_memory_equal(w->buf, want, n);
@@ -89,25 +89,25 @@ static void test_enc_find_coordinator(void **state)
                 0x00,                   /* tagged fields */
         };
         const char *keys[] = { "g1", "g2" };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
-        kwire_enc_find_coordinator(&w, 0, 7, "lambdaops", keys, 1);
+        kafka_wire_wr_init(&w);
+        kafka_wire_enc_find_coordinator(&w, 0, 7, "lambdaops", keys, 1);
         enc_check(&w, v0, sizeof v0);
         for (int v = 1; v <= 2; v++) {
                 w.len = 0;
                 v1[7] = (uint8_t)v;
-                kwire_enc_find_coordinator(&w, (int16_t)v, 7, "lambdaops", keys, 1);
+                kafka_wire_enc_find_coordinator(&w, (int16_t)v, 7, "lambdaops", keys, 1);
                 enc_check(&w, v1, sizeof v1);
         }
         w.len = 0;
-        kwire_enc_find_coordinator(&w, 3, 7, "lambdaops", keys, 1);
+        kafka_wire_enc_find_coordinator(&w, 3, 7, "lambdaops", keys, 1);
         enc_check(&w, v3, sizeof v3);
         w.len = 0;
-        kwire_enc_find_coordinator(&w, 4, 7, "lambdaops", keys, 2);
+        kafka_wire_enc_find_coordinator(&w, 4, 7, "lambdaops", keys, 2);
         enc_check(&w, v4, sizeof v4);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 /* ---- OffsetFetch requests ------------------------------------------------ */
@@ -184,39 +184,39 @@ static void test_enc_offset_fetch(void **state)
                 0x00,                   /* require_stable: false */
                 0x00,                   /* tagged fields */
         };
-        const struct kwire_of_topic_req t02 = { "t", parts_0_2, 2 }, t5 = { "t", parts_5, 1 };
-        const struct kwire_of_group_req g1 = { .group = "g1", .topics = &t02, .n_topics = 1 };
-        const struct kwire_of_group_req g1_all = { .group = "g1", .all = true };
-        const struct kwire_of_group_req two[] = {
+        const struct kafka_wire_of_topic_req t02 = { "t", parts_0_2, 2 }, t5 = { "t", parts_5, 1 };
+        const struct kafka_wire_of_group_req g1 = { .group = "g1", .topics = &t02, .n_topics = 1 };
+        const struct kafka_wire_of_group_req g1_all = { .group = "g1", .all = true };
+        const struct kafka_wire_of_group_req two[] = {
                 { .group = "g1", .all = true },
                 { .group = "g2", .topics = &t5, .n_topics = 1 },
         };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         for (int v = 1; v <= 5; v++) {
                 w.len = 0;
                 v1[7] = (uint8_t)v;
-                kwire_enc_offset_fetch(&w, (int16_t)v, 3, "lambdaops", &g1, 1);
+                kafka_wire_enc_offset_fetch(&w, (int16_t)v, 3, "lambdaops", &g1, 1);
                 enc_check(&w, v1, sizeof v1);
         }
         for (int v = 2; v <= 5; v++) {
                 w.len = 0;
                 v2_all[7] = (uint8_t)v;
-                kwire_enc_offset_fetch(&w, (int16_t)v, 3, "lambdaops", &g1_all, 1);
+                kafka_wire_enc_offset_fetch(&w, (int16_t)v, 3, "lambdaops", &g1_all, 1);
                 enc_check(&w, v2_all, sizeof v2_all);
         }
         w.len = 0;
-        kwire_enc_offset_fetch(&w, 6, 3, "lambdaops", &g1, 1);
+        kafka_wire_enc_offset_fetch(&w, 6, 3, "lambdaops", &g1, 1);
         enc_check(&w, v6, sizeof v6);
         w.len = 0;
-        kwire_enc_offset_fetch(&w, 7, 3, "lambdaops", &g1_all, 1);
+        kafka_wire_enc_offset_fetch(&w, 7, 3, "lambdaops", &g1_all, 1);
         enc_check(&w, v7_all, sizeof v7_all);
         w.len = 0;
-        kwire_enc_offset_fetch(&w, 8, 3, "lambdaops", two, 2);
+        kafka_wire_enc_offset_fetch(&w, 8, 3, "lambdaops", two, 2);
         enc_check(&w, v8, sizeof v8);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 /* ---- responses ---------------------------------------------------------------- */
@@ -348,7 +348,7 @@ static const uint8_t of_v8[] = {
         0x00,                           /* tagged fields */
 };
 
-static bool str_is(struct kwire_str s, const char *want)
+static bool str_is(struct kafka_wire_str s, const char *want)
 {
         if (!want)
                 return s.p == NULL && s.len == -1;
@@ -357,11 +357,11 @@ static bool str_is(struct kwire_str s, const char *want)
 
 static void test_dec_find_coordinator(void **state)
 {
-        struct kwire_coordinators c;
+        struct kafka_wire_coordinators c;
         struct err e;
 
         (void)state;
-        assert_int_equal(kwire_dec_find_coordinator(fc_v0, sizeof fc_v0, 0, &c, &e), 0);
+        assert_int_equal(kafka_wire_dec_find_coordinator(fc_v0, sizeof fc_v0, 0, &c, &e), 0);
         assert_int_equal(c.correlation_id, 7);
         assert_int_equal(c.n, 1);
         assert_int_equal(c.c[0].error_code, 0);
@@ -370,29 +370,30 @@ static void test_dec_find_coordinator(void **state)
         assert_int_equal(c.c[0].port, 9092);
         assert_null(c.c[0].key);
         assert_null(c.c[0].error_message);
-        kwire_coordinators_done(&c);
+        kafka_wire_coordinators_done(&c);
 
         for (int v = 1; v <= 2; v++) {
-                assert_int_equal(kwire_dec_find_coordinator(fc_v2, sizeof fc_v2, (int16_t)v,
-                                                            &c, &e), 0);
+                assert_int_equal(kafka_wire_dec_find_coordinator(fc_v2, sizeof fc_v2, (int16_t)v,
+                                                                 &c, &e), 0);
                 assert_int_equal(c.throttle_ms, 10);
                 assert_int_equal(c.n, 1);
                 assert_int_equal(c.c[0].node_id, 2);
                 assert_string_equal(c.c[0].host, "127.0.0.1");
                 assert_int_equal(c.c[0].port, 9092);
                 assert_null(c.c[0].error_message);
-                kwire_coordinators_done(&c);
+                kafka_wire_coordinators_done(&c);
         }
 
-        assert_int_equal(kwire_dec_find_coordinator(fc_v3_err, sizeof fc_v3_err, 3, &c, &e), 0);
+        assert_int_equal(kafka_wire_dec_find_coordinator(fc_v3_err, sizeof fc_v3_err, 3, &c, &e),
+                         0);
         assert_int_equal(c.c[0].error_code, KWIRE_ERR_COORDINATOR_NOT_AVAILABLE);
         assert_string_equal(c.c[0].error_message, "x");
         assert_int_equal(c.c[0].node_id, -1);
         assert_string_equal(c.c[0].host, "");
         assert_int_equal(c.c[0].port, -1);
-        kwire_coordinators_done(&c);
+        kafka_wire_coordinators_done(&c);
 
-        assert_int_equal(kwire_dec_find_coordinator(fc_v4, sizeof fc_v4, 4, &c, &e), 0);
+        assert_int_equal(kafka_wire_dec_find_coordinator(fc_v4, sizeof fc_v4, 4, &c, &e), 0);
         assert_int_equal(c.n, 2);
         assert_string_equal(c.c[0].key, "g1");
         assert_int_equal(c.c[0].node_id, 1);
@@ -402,10 +403,10 @@ static void test_dec_find_coordinator(void **state)
         assert_string_equal(c.c[1].host, "127.0.0.1");
         assert_int_equal(c.c[1].port, 9094);
         assert_null(c.c[1].error_message);
-        kwire_coordinators_done(&c);
+        kafka_wire_coordinators_done(&c);
 
         /* A v0 answer read as v1 runs out of bytes: a clear error. */
-        assert_int_equal(kwire_dec_find_coordinator(fc_v0, sizeof fc_v0, 1, &c, &e), -1);
+        assert_int_equal(kafka_wire_dec_find_coordinator(fc_v0, sizeof fc_v0, 1, &c, &e), -1);
         assert_int_equal(e.code, KWIRE_E_PROTO);
         assert_contains(e.msg, "malformed FindCoordinator v1 response: ");
         assert_null(c.c);
@@ -413,11 +414,11 @@ static void test_dec_find_coordinator(void **state)
 
 static void test_dec_offset_fetch(void **state)
 {
-        struct kwire_offsets o;
+        struct kafka_wire_offsets o;
         struct err e;
 
         (void)state;
-        assert_int_equal(kwire_dec_offset_fetch(of_v1, sizeof of_v1, 1, &o, &e), 0);
+        assert_int_equal(kafka_wire_dec_offset_fetch(of_v1, sizeof of_v1, 1, &o, &e), 0);
         assert_int_equal(o.correlation_id, 3);
         assert_int_equal(o.n_groups, 1);
         assert_true(str_is(o.groups[0].group, NULL));
@@ -433,33 +434,33 @@ static void test_dec_offset_fetch(void **state)
         assert_int_equal(o.parts[1].partition, 2);
         assert_int_equal(o.parts[1].offset, -1);
         assert_true(str_is(o.parts[1].metadata, NULL));
-        kwire_offsets_done(&o);
+        kafka_wire_offsets_done(&o);
 
-        assert_int_equal(kwire_dec_offset_fetch(of_v5, sizeof of_v5, 5, &o, &e), 0);
+        assert_int_equal(kafka_wire_dec_offset_fetch(of_v5, sizeof of_v5, 5, &o, &e), 0);
         assert_int_equal(o.n_parts, 1);
         assert_int_equal(o.parts[0].offset, 10);
         assert_int_equal(o.parts[0].leader_epoch, 7);
         assert_true(str_is(o.parts[0].metadata, ""));
-        kwire_offsets_done(&o);
+        kafka_wire_offsets_done(&o);
 
-        assert_int_equal(kwire_dec_offset_fetch(of_v5_mock_all, sizeof of_v5_mock_all, 5, &o,
-                                                &e), 0);
+        assert_int_equal(kafka_wire_dec_offset_fetch(of_v5_mock_all, sizeof of_v5_mock_all, 5, &o,
+                                                     &e), 0);
         assert_int_equal(o.n_groups, 1);
         assert_int_equal(o.groups[0].n_parts, 0);
         assert_int_equal(o.n_topics, 0);
-        kwire_offsets_done(&o);
+        kafka_wire_offsets_done(&o);
 
         for (int v = 6; v <= 7; v++) {
-                assert_int_equal(kwire_dec_offset_fetch(of_v6, sizeof of_v6, (int16_t)v, &o,
-                                                        &e), 0);
+                assert_int_equal(kafka_wire_dec_offset_fetch(of_v6, sizeof of_v6, (int16_t)v, &o,
+                                                             &e), 0);
                 assert_int_equal(o.groups[0].error_code, KWIRE_ERR_NOT_COORDINATOR);
                 assert_int_equal(o.parts[0].offset, 10);
                 assert_int_equal(o.parts[0].leader_epoch, -1);
                 assert_true(str_is(o.parts[0].metadata, NULL));
-                kwire_offsets_done(&o);
+                kafka_wire_offsets_done(&o);
         }
 
-        assert_int_equal(kwire_dec_offset_fetch(of_v8, sizeof of_v8, 8, &o, &e), 0);
+        assert_int_equal(kafka_wire_dec_offset_fetch(of_v8, sizeof of_v8, 8, &o, &e), 0);
         assert_int_equal(o.n_groups, 2);
         assert_true(str_is(o.groups[0].group, "g1"));
         assert_int_equal(o.groups[0].error_code, KWIRE_ERR_NOT_COORDINATOR);
@@ -474,10 +475,10 @@ static void test_dec_offset_fetch(void **state)
         assert_int_equal(o.parts[0].offset, 42);
         assert_int_equal(o.parts[0].leader_epoch, 1);
         assert_true(str_is(o.parts[0].metadata, "hi"));
-        kwire_offsets_done(&o);
+        kafka_wire_offsets_done(&o);
 
         /* The v5 answer read as v4 (no leader epoch) misaligns: error. */
-        assert_int_equal(kwire_dec_offset_fetch(of_v5, sizeof of_v5, 4, &o, &e), -1);
+        assert_int_equal(kafka_wire_dec_offset_fetch(of_v5, sizeof of_v5, 4, &o, &e), -1);
         assert_int_equal(e.code, KWIRE_E_PROTO);
         assert_contains(e.msg, "malformed OffsetFetch v4 response: ");
         assert_null(o.parts);
@@ -500,18 +501,18 @@ static void truncate_all(const uint8_t *b, size_t n, bool fc, int16_t v)
                         copy[n] = 0;
                 err_clear(&e);
                 if (fc) {
-                        struct kwire_coordinators c;
+                        struct kafka_wire_coordinators c;
 
-                        rc = kwire_dec_find_coordinator(copy, k, v, &c, &e);
+                        rc = kafka_wire_dec_find_coordinator(copy, k, v, &c, &e);
                         assert_null(c.c);
-                        kwire_coordinators_done(&c);
+                        kafka_wire_coordinators_done(&c);
                 } else {
-                        struct kwire_offsets o;
+                        struct kafka_wire_offsets o;
 
-                        rc = kwire_dec_offset_fetch(copy, k, v, &o, &e);
+                        rc = kafka_wire_dec_offset_fetch(copy, k, v, &o, &e);
                         assert_null(o.parts);
                         assert_null(o.groups);
-                        kwire_offsets_done(&o);
+                        kafka_wire_offsets_done(&o);
                 }
                 free(copy);
                 if (rc != -1)
@@ -551,13 +552,13 @@ static void test_dec_hostile_counts(void **state)
                 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',
                 0xff, 0xff, 0xff, 0xfe,         /* partitions: -2 */
         };
-        struct kwire_offsets o;
+        struct kafka_wire_offsets o;
         struct err e;
 
         (void)state;
-        assert_int_equal(kwire_dec_offset_fetch(many, sizeof many, 8, &o, &e), -1);
+        assert_int_equal(kafka_wire_dec_offset_fetch(many, sizeof many, 8, &o, &e), -1);
         assert_contains(e.msg, "groups at offset 9: array count");
-        assert_int_equal(kwire_dec_offset_fetch(neg, sizeof neg, 1, &o, &e), -1);
+        assert_int_equal(kafka_wire_dec_offset_fetch(neg, sizeof neg, 1, &o, &e), -1);
         assert_contains(e.msg, "invalid array count -2");
 }
 
@@ -614,16 +615,16 @@ static void test_enc_metadata(void **state)
                 0x00,                   /* include_topic_authorized_operations */
                 0x00,                   /* tagged fields */
         };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         for (int v = 1; v <= 12; v++) {
                 uint8_t *want;
                 size_t n;
 
                 w.len = 0;
-                kwire_enc_metadata(&w, (int16_t)v, 4, "lambdaops");
+                kafka_wire_enc_metadata(&w, (int16_t)v, 4, "lambdaops");
                 if (v <= 3) {
                         want = v1;
                         n = sizeof v1;
@@ -643,7 +644,7 @@ static void test_enc_metadata(void **state)
                 want[7] = (uint8_t)v;
                 enc_check(&w, want, n);
         }
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static const uint8_t md_v1[] = {
@@ -718,13 +719,13 @@ static const uint8_t md_v12[] = {
 
 static void test_dec_metadata(void **state)
 {
-        struct kwire_metadata m;
+        struct kafka_wire_metadata m;
         struct err e;
         uint8_t *bad;
 
         (void)state;
         {
-                assert_int_equal(kwire_dec_metadata(md_v1, sizeof md_v1, 1, &m, &e), 0);
+                assert_int_equal(kafka_wire_dec_metadata(md_v1, sizeof md_v1, 1, &m, &e), 0);
                 assert_int_equal(m.correlation_id, 4);
                 assert_int_equal(m.n_brokers, 2);
                 assert_int_equal(m.brokers[0].node_id, 1);
@@ -735,37 +736,38 @@ static void test_dec_metadata(void **state)
                 assert_null(m.brokers[1].rack);
                 assert_int_equal(m.controller_id, 1);
                 assert_null(m.cluster_id);
-                kwire_metadata_done(&m);
+                kafka_wire_metadata_done(&m);
         }
-        assert_int_equal(kwire_dec_metadata(md_v2, sizeof md_v2, 2, &m, &e), 0);
+        assert_int_equal(kafka_wire_dec_metadata(md_v2, sizeof md_v2, 2, &m, &e), 0);
         assert_string_equal(m.brokers[0].rack, "z");
         assert_string_equal(m.cluster_id, "clid");
         assert_int_equal(m.controller_id, 7);
-        kwire_metadata_done(&m);
-        assert_int_equal(kwire_dec_metadata(md_v8, sizeof md_v8, 8, &m, &e), 0);
+        kafka_wire_metadata_done(&m);
+        assert_int_equal(kafka_wire_dec_metadata(md_v8, sizeof md_v8, 8, &m, &e), 0);
         assert_int_equal(m.throttle_ms, 5);
         assert_null(m.brokers[0].rack);
         assert_null(m.cluster_id);
         assert_int_equal(m.controller_id, -1);
-        kwire_metadata_done(&m);
+        kafka_wire_metadata_done(&m);
         for (int v = 9; v <= 10; v++) {
-                assert_int_equal(kwire_dec_metadata(md_v9, sizeof md_v9, (int16_t)v, &m, &e), 0);
+                assert_int_equal(kafka_wire_dec_metadata(md_v9, sizeof md_v9, (int16_t)v, &m, &e),
+                                 0);
                 assert_string_equal(m.brokers[0].rack, "rack-a");
                 assert_string_equal(m.cluster_id, "clid");
-                kwire_metadata_done(&m);
+                kafka_wire_metadata_done(&m);
         }
         for (int v = 11; v <= 12; v++) {
-                assert_int_equal(kwire_dec_metadata(md_v12, sizeof md_v12, (int16_t)v, &m, &e),
+                assert_int_equal(kafka_wire_dec_metadata(md_v12, sizeof md_v12, (int16_t)v, &m, &e),
                                  0);
                 assert_int_equal(m.n_brokers, 1);
                 assert_null(m.brokers[0].rack);
-                kwire_metadata_done(&m);
+                kafka_wire_metadata_done(&m);
         }
         /* Topics we did not ask for: an error, not silently skipped. */
         bad = xcalloc(1, sizeof md_v1 + 16);    /* room for a topic entry */
         memcpy(bad, md_v1, sizeof md_v1);
         bad[sizeof md_v1 - 1] = 1;
-        assert_int_equal(kwire_dec_metadata(bad, sizeof md_v1 + 16, 1, &m, &e), -1);
+        assert_int_equal(kafka_wire_dec_metadata(bad, sizeof md_v1 + 16, 1, &m, &e), -1);
         assert_contains(e.msg, "1 topics in the answer, asked for none");
         assert_null(m.brokers);
         free(bad);
@@ -788,7 +790,7 @@ static void test_dec_metadata(void **state)
                                 memcpy(c, f[i].b, k < f[i].n ? k : f[i].n);
                                 if (k > f[i].n)
                                         c[f[i].n] = 0;
-                                if (kwire_dec_metadata(c, k, f[i].v, &m, &e) != -1)
+                                if (kafka_wire_dec_metadata(c, k, f[i].v, &m, &e) != -1)
                                         fail_msg("md v%d: %zu of %zu bytes decoded", f[i].v, k,
                                                  f[i].n);
                                 assert_null(m.brokers);
@@ -810,8 +812,8 @@ struct got {
         char    meta0[16];
 };
 
-static void got_cb(void *arg, size_t i, const struct kwire_offsets *res,
-                   const struct kwire_of_group *g, const struct err *e)
+static void got_cb(void *arg, size_t i, const struct kafka_wire_offsets *res,
+                   const struct kafka_wire_of_group *g, const struct err *e)
 {
         struct got *gv = &((struct got *)arg)[i];
 
@@ -823,7 +825,7 @@ static void got_cb(void *arg, size_t i, const struct kwire_offsets *res,
         gv->ok = true;
         gv->error_code = g->error_code;
         for (size_t k = g->first_part; k < g->first_part + g->n_parts; k++) {
-                const struct kwire_of_part *p = &res->parts[k];
+                const struct kafka_wire_of_part *p = &res->parts[k];
 
                 assert_true(str_is(res->topics[p->topic].name, "t"));
                 assert_in_range(p->partition, 0, 3);
@@ -845,13 +847,13 @@ static void got_reset(struct got *g, size_t n)
 static void test_fetch_mock(void **state)
 {
         static const int32_t all4[] = { 0, 1, 2, 3 };
-        const struct kwire_of_topic_req t = { "t", all4, 4 };
-        const struct kwire_of_group_req reqs[] = {
+        const struct kafka_wire_of_topic_req t = { "t", all4, 4 };
+        const struct kafka_wire_of_group_req reqs[] = {
                 { .group = "ga", .topics = &t, .n_topics = 1 },
                 { .group = "gb", .topics = &t, .n_topics = 1 },
                 { .group = "gc", .all = true },
         };
-        struct kwire_endpoint eps[3];
+        struct kafka_wire_endpoint eps[3];
         char hosts[3][64];
         struct tu_kafka k;
         struct coll_ctx ctx = { .stop_fd = -1, .timeout_ms = 5000 };
@@ -883,10 +885,10 @@ static void test_fetch_mock(void **state)
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
         {
-                struct kwire_metadata md;
+                struct kafka_wire_metadata md;
                 struct err e;
 
-                if (kwire_fetch_metadata(eps, 3, NULL, &ctx, &md, &e) != 0)
+                if (kafka_wire_fetch_metadata(eps, 3, NULL, &ctx, &md, &e) != 0)
                         fail_msg("metadata: %s", e.msg);
                 assert_int_equal(md.n_brokers, 3);
                 for (size_t i = 0; i < md.n_brokers; i++) {
@@ -898,13 +900,13 @@ static void test_fetch_mock(void **state)
                                 assert_null(md.brokers[i].rack);
                 }
                 assert_non_null(md.cluster_id);
-                kwire_metadata_done(&md);
+                kafka_wire_metadata_done(&md);
         }
 
         got_reset(g, 3);
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
-        assert_int_equal(kwire_fetch_offsets(eps, 3, NULL, reqs, 3, &ctx, got_cb, g), 3);
+        assert_int_equal(kafka_wire_fetch_offsets(eps, 3, NULL, reqs, 3, &ctx, got_cb, g), 3);
         for (int i = 0; i < 3; i++) {
                 assert_int_equal(g[i].calls, 1);
                 assert_true(g[i].ok);
@@ -929,7 +931,7 @@ static void test_fetch_mock(void **state)
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + 2000;
         ctx.timeout_ms = 2000;
-        assert_int_equal(kwire_fetch_offsets(eps, 3, NULL, reqs, 2, &ctx, got_cb, g), 1);
+        assert_int_equal(kafka_wire_fetch_offsets(eps, 3, NULL, reqs, 2, &ctx, got_cb, g), 1);
         assert_int_equal(g[0].calls, 1);
         assert_true(g[0].ok);
         assert_int_equal(g[0].off[2], 5);
@@ -943,11 +945,11 @@ static void test_fetch_mock(void **state)
 
 static void test_fetch_no_bootstrap(void **state)
 {
-        const struct kwire_of_group_req reqs[] = {
+        const struct kafka_wire_of_group_req reqs[] = {
                 { .group = "ga", .all = true },
                 { .group = "gb", .all = true },
         };
-        struct kwire_endpoint eps[1] = { { "127.0.0.1", 1 } };  /* nothing listens on port 1 */
+        struct kafka_wire_endpoint eps[1] = { { "127.0.0.1", 1 } };  /* nothing listens on port 1 */
         struct coll_ctx ctx = { .stop_fd = -1, .timeout_ms = 1000 };
         struct got g[2];
 
@@ -955,14 +957,14 @@ static void test_fetch_no_bootstrap(void **state)
         got_reset(g, 2);
         ctx.now_mono = clock_mono_ms();
         ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
-        assert_int_equal(kwire_fetch_offsets(eps, 1, NULL, reqs, 2, &ctx, got_cb, g), 0);
+        assert_int_equal(kafka_wire_fetch_offsets(eps, 1, NULL, reqs, 2, &ctx, got_cb, g), 0);
         for (int i = 0; i < 2; i++) {
                 assert_int_equal(g[i].calls, 1);
                 assert_false(g[i].ok);
                 assert_contains(g[i].err, "connect to 127.0.0.1:1: connection refused");
         }
         got_reset(g, 2);
-        assert_int_equal(kwire_fetch_offsets(eps, 0, NULL, reqs, 2, &ctx, got_cb, g), 0);
+        assert_int_equal(kafka_wire_fetch_offsets(eps, 0, NULL, reqs, 2, &ctx, got_cb, g), 0);
         assert_contains(g[0].err, "no bootstrap broker to ask");
 }
 

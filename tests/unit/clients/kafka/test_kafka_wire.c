@@ -114,27 +114,27 @@ static void test_rd_ints(void **state)
                 0xff, 0xff, 0xff, 0xfe, 0xdc, 0xba, 0x98, 0x76, /* i64 */
                 0x00, 0x01,                                     /* 2 bytes left */
         };
-        struct kwire_rd r;
+        struct kafka_wire_rd r;
 
         (void)state;
-        kwire_rd_init(&r, b, sizeof b);
-        assert_int_equal(kwire_rd_i8(&r, "a"), -2);
-        assert_int_equal(kwire_rd_i16(&r, "b"), -32767);
-        assert_int_equal(kwire_rd_u16(&r, "c"), 65534);
-        assert_int_equal(kwire_rd_i32(&r, "d"), 0x12345678);
-        assert_true(kwire_rd_i64(&r, "e") == (int64_t)0xfffffffedcba9876ULL);
+        kafka_wire_rd_init(&r, b, sizeof b);
+        assert_int_equal(kafka_wire_rd_i8(&r, "a"), -2);
+        assert_int_equal(kafka_wire_rd_i16(&r, "b"), -32767);
+        assert_int_equal(kafka_wire_rd_u16(&r, "c"), 65534);
+        assert_int_equal(kafka_wire_rd_i32(&r, "d"), 0x12345678);
+        assert_true(kafka_wire_rd_i64(&r, "e") == (int64_t)0xfffffffedcba9876ULL);
         assert_false(r.bad);
         assert_int_equal(r.off, 17);
         /* Reading past the end fails at the field's offset and sticks. */
-        assert_int_equal(kwire_rd_i32(&r, "leader_id"), 0);
+        assert_int_equal(kafka_wire_rd_i32(&r, "leader_id"), 0);
         assert_true(r.bad);
         assert_string_equal(r.msg, "leader_id at offset 17: needs 4 bytes, 2 left");
         assert_int_equal(r.off, 17);
-        assert_int_equal(kwire_rd_i8(&r, "later"), 0);
+        assert_int_equal(kafka_wire_rd_i8(&r, "later"), 0);
         assert_string_equal(r.msg, "leader_id at offset 17: needs 4 bytes, 2 left");
         /* Empty and NULL buffers. */
-        kwire_rd_init(&r, NULL, 5);
-        assert_int_equal(kwire_rd_i8(&r, "x"), 0);
+        kafka_wire_rd_init(&r, NULL, 5);
+        assert_int_equal(kafka_wire_rd_i8(&r, "x"), 0);
         assert_string_equal(r.msg, "x at offset 0: needs 1 bytes, 0 left");
 }
 
@@ -151,34 +151,34 @@ static void test_wr_ints(void **state)
         };
         static const uint8_t uuid[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
                                           0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
-        struct kwire_wr w;
-        struct kwire_rd r;
+        struct kafka_wire_wr w;
+        struct kafka_wire_rd r;
         uint8_t back[16];
 
         (void)state;
-        kwire_wr_init(&w);
-        kwire_wr_i8(&w, -2);
-        kwire_wr_i16(&w, -32767);
-        kwire_wr_u16(&w, 65534);
-        kwire_wr_i32(&w, 0x12345678);
-        kwire_wr_i64(&w, (int64_t)0xfffffffedcba9876ULL);
-        kwire_wr_uuid(&w, uuid);
+        kafka_wire_wr_init(&w);
+        kafka_wire_wr_i8(&w, -2);
+        kafka_wire_wr_i16(&w, -32767);
+        kafka_wire_wr_u16(&w, 65534);
+        kafka_wire_wr_i32(&w, 0x12345678);
+        kafka_wire_wr_i64(&w, (int64_t)0xfffffffedcba9876ULL);
+        kafka_wire_wr_uuid(&w, uuid);
         assert_int_equal(w.len, sizeof want);
         assert_memory_equal(w.buf, want, sizeof want);
-        kwire_rd_init(&r, w.buf, w.len);
-        kwire_rd_skip(&r, "ints", 17);
-        kwire_rd_uuid(&r, "uuid", back);
+        kafka_wire_rd_init(&r, w.buf, w.len);
+        kafka_wire_rd_skip(&r, "ints", 17);
+        kafka_wire_rd_uuid(&r, "uuid", back);
         assert_memory_equal(back, uuid, 16);
         assert_false(r.bad);
         /* A short UUID fails and zeroes the output. */
-        kwire_rd_init(&r, w.buf, 20);
-        kwire_rd_skip(&r, "ints", 17);
-        kwire_rd_uuid(&r, "replica_directory_id", back);
+        kafka_wire_rd_init(&r, w.buf, 20);
+        kafka_wire_rd_skip(&r, "ints", 17);
+        kafka_wire_rd_uuid(&r, "replica_directory_id", back);
         assert_true(r.bad);
         assert_string_equal(r.msg, "replica_directory_id at offset 17: needs 16 bytes, 3 left");
         for (int i = 0; i < 16; i++)
                 assert_int_equal(back[i], 0);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
         assert_null(w.buf);
 }
 
@@ -211,36 +211,36 @@ static void test_varint(void **state)
                 { { 0xfe, 0xff, 0xff, 0xff, 0x0f }, 5, INT32_MAX },
                 { { 0xff, 0xff, 0xff, 0xff, 0x0f }, 5, INT32_MIN },
         };
-        struct kwire_rd r;
-        struct kwire_wr w;
+        struct kafka_wire_rd r;
+        struct kafka_wire_wr w;
 
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(uv); i++) {
-                kwire_wr_init(&w);
-                kwire_wr_uvarint(&w, uv[i].u);
+                kafka_wire_wr_init(&w);
+                kafka_wire_wr_uvarint(&w, uv[i].u);
                 assert_int_equal(w.len, uv[i].n);
                 assert_memory_equal(w.buf, uv[i].b, uv[i].n);
-                kwire_rd_init(&r, uv[i].b, uv[i].n);
-                assert_true(kwire_rd_uvarint(&r, "u") == uv[i].u);
+                kafka_wire_rd_init(&r, uv[i].b, uv[i].n);
+                assert_true(kafka_wire_rd_uvarint(&r, "u") == uv[i].u);
                 assert_false(r.bad);
                 assert_int_equal(r.off, uv[i].n);
                 /* Every strict prefix is truncated. */
                 for (size_t k = 0; k < uv[i].n; k++) {
-                        kwire_rd_init(&r, uv[i].b, k);
-                        kwire_rd_uvarint(&r, "u");
+                        kafka_wire_rd_init(&r, uv[i].b, k);
+                        kafka_wire_rd_uvarint(&r, "u");
                         assert_true(r.bad);
                 }
-                kwire_wr_done(&w);
+                kafka_wire_wr_done(&w);
         }
         for (size_t i = 0; i < LO_ARRAY_LEN(sv); i++) {
-                kwire_wr_init(&w);
-                kwire_wr_varint(&w, sv[i].v);
+                kafka_wire_wr_init(&w);
+                kafka_wire_wr_varint(&w, sv[i].v);
                 assert_int_equal(w.len, sv[i].n);
                 assert_memory_equal(w.buf, sv[i].b, sv[i].n);
-                kwire_rd_init(&r, sv[i].b, sv[i].n);
-                assert_int_equal(kwire_rd_varint(&r, "v"), sv[i].v);
+                kafka_wire_rd_init(&r, sv[i].b, sv[i].n);
+                assert_int_equal(kafka_wire_rd_varint(&r, "v"), sv[i].v);
                 assert_false(r.bad);
-                kwire_wr_done(&w);
+                kafka_wire_wr_done(&w);
         }
 }
 
@@ -249,21 +249,21 @@ static void test_varint_overflow(void **state)
         static const uint8_t over33[] = { 0xff, 0xff, 0xff, 0xff, 0x1f };      /* 33 bits */
         static const uint8_t six[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 };   /* 6 bytes */
         static const uint8_t lead[] = { 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
-        struct kwire_rd r;
+        struct kafka_wire_rd r;
 
         (void)state;
-        kwire_rd_init(&r, over33, sizeof over33);
-        assert_int_equal(kwire_rd_uvarint(&r, "count"), 0);
+        kafka_wire_rd_init(&r, over33, sizeof over33);
+        assert_int_equal(kafka_wire_rd_uvarint(&r, "count"), 0);
         assert_true(r.bad);
         assert_string_equal(r.msg, "count at offset 0: varint overflows 32 bits");
-        kwire_rd_init(&r, six, sizeof six);
-        kwire_rd_uvarint(&r, "count");
+        kafka_wire_rd_init(&r, six, sizeof six);
+        kafka_wire_rd_uvarint(&r, "count");
         assert_true(r.bad);
         assert_contains(r.msg, "overflows");
         /* The reported offset is where the varint starts. */
-        kwire_rd_init(&r, lead, sizeof lead);
-        kwire_rd_i16(&r, "error_code");
-        kwire_rd_varint(&r, "size");
+        kafka_wire_rd_init(&r, lead, sizeof lead);
+        kafka_wire_rd_i16(&r, "error_code");
+        kafka_wire_rd_varint(&r, "size");
         assert_string_equal(r.msg, "size at offset 2: varint overflows 32 bits");
 }
 
@@ -280,67 +280,67 @@ static void test_strings(void **state)
         static const uint8_t neg[] = { 0xff, 0xfe, 'a', 'b' };                 /* length -2 */
         static const uint8_t past[] = { 0x00, 0x05, 'a', 'b' };               /* 5 > 2 left */
         static const uint8_t cpast[] = { 0xff, 0xff, 0xff, 0xff, 0x07, 'a' }; /* 2^31 - 2 */
-        struct kwire_rd r;
-        struct kwire_str s;
-        struct kwire_wr w;
+        struct kafka_wire_rd r;
+        struct kafka_wire_str s;
+        struct kafka_wire_wr w;
         char *d;
 
         (void)state;
-        kwire_rd_init(&r, b, sizeof b);
-        assert_true(kwire_rd_string(&r, "s1", false, false, &s));
+        kafka_wire_rd_init(&r, b, sizeof b);
+        assert_true(kafka_wire_rd_string(&r, "s1", false, false, &s));
         assert_int_equal(s.len, 3);
         assert_memory_equal(s.p, "abc", 3);
-        d = kwire_str_dup(s);
+        d = kafka_wire_str_dup(s);
         assert_string_equal(d, "abc");
         free(d);
-        assert_true(kwire_rd_string(&r, "s2", false, true, &s));
+        assert_true(kafka_wire_rd_string(&r, "s2", false, true, &s));
         assert_null(s.p);
         assert_int_equal(s.len, -1);
-        assert_null(kwire_str_dup(s));
-        assert_true(kwire_rd_string(&r, "s3", false, false, &s));
+        assert_null(kafka_wire_str_dup(s));
+        assert_true(kafka_wire_rd_string(&r, "s3", false, false, &s));
         assert_int_equal(s.len, 0);
-        assert_true(kwire_rd_string(&r, "c1", true, false, &s));
+        assert_true(kafka_wire_rd_string(&r, "c1", true, false, &s));
         assert_int_equal(s.len, 3);
         assert_memory_equal(s.p, "xyz", 3);
-        assert_true(kwire_rd_string(&r, "c2", true, true, &s));
+        assert_true(kafka_wire_rd_string(&r, "c2", true, true, &s));
         assert_null(s.p);
-        assert_true(kwire_rd_string(&r, "c3", true, false, &s));
+        assert_true(kafka_wire_rd_string(&r, "c3", true, false, &s));
         assert_int_equal(s.len, 0);
         assert_int_equal(r.off, sizeof b);
         assert_false(r.bad);
 
         /* Null where not nullable. */
-        kwire_rd_init(&r, b + 5, 2);
-        assert_false(kwire_rd_string(&r, "topic_name", false, false, &s));
+        kafka_wire_rd_init(&r, b + 5, 2);
+        assert_false(kafka_wire_rd_string(&r, "topic_name", false, false, &s));
         assert_string_equal(r.msg, "topic_name at offset 0: null where a string is required");
-        kwire_rd_init(&r, b + 13, 1);
-        assert_false(kwire_rd_string(&r, "host", true, false, &s));
+        kafka_wire_rd_init(&r, b + 13, 1);
+        assert_false(kafka_wire_rd_string(&r, "host", true, false, &s));
         assert_contains(r.msg, "null where a string is required");
         /* Negative lengths other than -1 fail even when nullable. */
-        kwire_rd_init(&r, neg, sizeof neg);
-        assert_false(kwire_rd_string(&r, "error_message", false, true, &s));
+        kafka_wire_rd_init(&r, neg, sizeof neg);
+        assert_false(kafka_wire_rd_string(&r, "error_message", false, true, &s));
         assert_string_equal(r.msg, "error_message at offset 0: invalid string length -2");
         assert_null(s.p);
         /* Lengths past the end. */
-        kwire_rd_init(&r, past, sizeof past);
-        assert_false(kwire_rd_string(&r, "name", false, false, &s));
+        kafka_wire_rd_init(&r, past, sizeof past);
+        assert_false(kafka_wire_rd_string(&r, "name", false, false, &s));
         assert_string_equal(r.msg, "name at offset 0: string length 5 exceeds the 2 bytes left");
-        kwire_rd_init(&r, cpast, sizeof cpast);
-        assert_false(kwire_rd_string(&r, "name", true, false, &s));
+        kafka_wire_rd_init(&r, cpast, sizeof cpast);
+        assert_false(kafka_wire_rd_string(&r, "name", true, false, &s));
         assert_string_equal(r.msg,
                             "name at offset 0: string length 2147483646 exceeds the 1 bytes left");
 
         /* Writer, both forms and null. */
-        kwire_wr_init(&w);
-        kwire_wr_string(&w, "abc", false);
-        kwire_wr_string(&w, NULL, false);
-        kwire_wr_string(&w, "", false);
-        kwire_wr_string(&w, "xyz", true);
-        kwire_wr_string(&w, NULL, true);
-        kwire_wr_string(&w, "", true);
+        kafka_wire_wr_init(&w);
+        kafka_wire_wr_string(&w, "abc", false);
+        kafka_wire_wr_string(&w, NULL, false);
+        kafka_wire_wr_string(&w, "", false);
+        kafka_wire_wr_string(&w, "xyz", true);
+        kafka_wire_wr_string(&w, NULL, true);
+        kafka_wire_wr_string(&w, "", true);
         assert_int_equal(w.len, sizeof b);
         assert_memory_equal(w.buf, b, sizeof b);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_arrays(void **state)
@@ -352,43 +352,43 @@ static void test_arrays(void **state)
         static const uint8_t cok[] = { 0x03, 1, 2, 3, 4 };                     /* 2 entries */
         static const uint8_t cnull[] = { 0x00 };
         static const uint8_t chuge[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2 };
-        struct kwire_rd r;
-        struct kwire_wr w;
+        struct kafka_wire_rd r;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_rd_init(&r, ok, sizeof ok);
-        assert_int_equal(kwire_rd_array(&r, "a", false, 2), 2);
-        kwire_rd_init(&r, ok, sizeof ok);
-        assert_int_equal(kwire_rd_array(&r, "a", false, 3), -1);  /* 2 x 3 > 4 */
+        kafka_wire_rd_init(&r, ok, sizeof ok);
+        assert_int_equal(kafka_wire_rd_array(&r, "a", false, 2), 2);
+        kafka_wire_rd_init(&r, ok, sizeof ok);
+        assert_int_equal(kafka_wire_rd_array(&r, "a", false, 3), -1);  /* 2 x 3 > 4 */
         assert_string_equal(r.msg, "a at offset 0: array count 2 cannot fit in the 4 bytes left");
-        kwire_rd_init(&r, huge, sizeof huge);
-        assert_int_equal(kwire_rd_array(&r, "api_keys", false, 6), -1);
+        kafka_wire_rd_init(&r, huge, sizeof huge);
+        assert_int_equal(kafka_wire_rd_array(&r, "api_keys", false, 6), -1);
         assert_string_equal(r.msg,
                             "api_keys at offset 0: array count 2147483647 cannot fit in the 4 bytes left");
-        kwire_rd_init(&r, null, sizeof null);
-        assert_int_equal(kwire_rd_array(&r, "api_keys", false, 1), -1);
+        kafka_wire_rd_init(&r, null, sizeof null);
+        assert_int_equal(kafka_wire_rd_array(&r, "api_keys", false, 1), -1);
         assert_string_equal(r.msg, "api_keys at offset 0: null array");
-        kwire_rd_init(&r, neg, sizeof neg);
-        assert_int_equal(kwire_rd_array(&r, "api_keys", false, 1), -1);
+        kafka_wire_rd_init(&r, neg, sizeof neg);
+        assert_int_equal(kafka_wire_rd_array(&r, "api_keys", false, 1), -1);
         assert_string_equal(r.msg, "api_keys at offset 0: invalid array count -5");
-        kwire_rd_init(&r, cok, sizeof cok);
-        assert_int_equal(kwire_rd_array(&r, "v", true, 2), 2);
+        kafka_wire_rd_init(&r, cok, sizeof cok);
+        assert_int_equal(kafka_wire_rd_array(&r, "v", true, 2), 2);
         assert_int_equal(r.off, 1);
-        kwire_rd_init(&r, cnull, sizeof cnull);
-        assert_int_equal(kwire_rd_array(&r, "voters", true, 1), -1);
+        kafka_wire_rd_init(&r, cnull, sizeof cnull);
+        assert_int_equal(kafka_wire_rd_array(&r, "voters", true, 1), -1);
         assert_string_equal(r.msg, "voters at offset 0: null array");
-        kwire_rd_init(&r, chuge, sizeof chuge);
-        assert_int_equal(kwire_rd_array(&r, "voters", true, 13), -1);
+        kafka_wire_rd_init(&r, chuge, sizeof chuge);
+        assert_int_equal(kafka_wire_rd_array(&r, "voters", true, 13), -1);
         assert_string_equal(r.msg,
                             "voters at offset 0: array count 4294967294 cannot fit in the 2 bytes left");
 
-        kwire_wr_init(&w);
-        kwire_wr_array_len(&w, 2, false);
-        kwire_wr_array_len(&w, 2, true);
-        kwire_wr_array_len(&w, 0, true);
+        kafka_wire_wr_init(&w);
+        kafka_wire_wr_array_len(&w, 2, false);
+        kafka_wire_wr_array_len(&w, 2, true);
+        kafka_wire_wr_array_len(&w, 0, true);
         assert_int_equal(w.len, 6);
         assert_memory_equal(w.buf, ((const uint8_t[]){ 0, 0, 0, 2, 0x03, 0x01 }), 6);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_tags(void **state)
@@ -403,27 +403,27 @@ static void test_tags(void **state)
         static const uint8_t past[] = { 0x01, 0x00, 0x05, 0xaa };      /* 5 > 1 */
         static const uint8_t many[] = { 0x7f, 0x00, 0x00 };            /* 127 fields */
         static const uint8_t order[] = { 0x02, 0x05, 0x00, 0x03, 0x00 };
-        struct kwire_rd r;
+        struct kafka_wire_rd r;
 
         (void)state;
-        kwire_rd_init(&r, none, sizeof none);
-        kwire_rd_tags(&r, "t");
+        kafka_wire_rd_init(&r, none, sizeof none);
+        kafka_wire_rd_tags(&r, "t");
         assert_false(r.bad);
         assert_int_equal(r.off, 1);
-        kwire_rd_init(&r, two, sizeof two);
-        kwire_rd_tags(&r, "t");
+        kafka_wire_rd_init(&r, two, sizeof two);
+        kafka_wire_rd_tags(&r, "t");
         assert_false(r.bad);
         assert_int_equal(r.off, 8);
-        assert_int_equal(kwire_rd_i8(&r, "next"), 0x7e);
-        kwire_rd_init(&r, past, sizeof past);
-        kwire_rd_tags(&r, "tagged fields");
+        assert_int_equal(kafka_wire_rd_i8(&r, "next"), 0x7e);
+        kafka_wire_rd_init(&r, past, sizeof past);
+        kafka_wire_rd_tags(&r, "tagged fields");
         assert_string_equal(r.msg, "tagged fields at offset 3: needs 5 bytes, 1 left");
-        kwire_rd_init(&r, many, sizeof many);
-        kwire_rd_tags(&r, "tagged fields");
+        kafka_wire_rd_init(&r, many, sizeof many);
+        kafka_wire_rd_tags(&r, "tagged fields");
         assert_string_equal(r.msg,
                             "tagged fields at offset 0: tagged field count 127 cannot fit in the 2 bytes left");
-        kwire_rd_init(&r, order, sizeof order);
-        kwire_rd_tags(&r, "tagged fields");
+        kafka_wire_rd_init(&r, order, sizeof order);
+        kafka_wire_rd_tags(&r, "tagged fields");
         assert_string_equal(r.msg, "tagged fields at offset 3: tag 3 after tag 5 (must increase)");
 }
 
@@ -467,18 +467,18 @@ static void test_enc_header(void **state)
                 0x00, 0x02, 'i', 'd',   /* client_id "id" (int16 length) */
                 0x00,                   /* tagged fields: none */
         };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
-        kwire_enc_req_header(&w, 1, 18, 1, 5, NULL);
+        kafka_wire_wr_init(&w);
+        kafka_wire_enc_req_header(&w, 1, 18, 1, 5, NULL);
         assert_int_equal(w.len, sizeof v1);
         assert_memory_equal(w.buf, v1, sizeof v1);
         w.len = 0;
-        kwire_enc_req_header(&w, 2, 55, 0, INT32_MAX, "id");
+        kafka_wire_enc_req_header(&w, 2, 55, 0, INT32_MAX, "id");
         assert_int_equal(w.len, sizeof v2);
         assert_memory_equal(w.buf, v2, sizeof v2);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_enc_api_versions(void **state)
@@ -502,47 +502,47 @@ static void test_enc_api_versions(void **state)
                 0x06, '0', '.', '1', '.', '0',  /* client_software_version "0.1.0" */
                 0x00,                   /* tagged fields: none */
         };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         for (int v = 0; v <= 2; v++) {
                 w.len = 0;
                 v0[7] = (uint8_t)v;
-                kwire_enc_api_versions(&w, (int16_t)v, 1, "lambdaops", "x", "y");
+                kafka_wire_enc_api_versions(&w, (int16_t)v, 1, "lambdaops", "x", "y");
                 assert_int_equal(w.len, sizeof v0);
                 assert_memory_equal(w.buf, v0, sizeof v0);
         }
         w.len = 0;
-        kwire_enc_api_versions(&w, 3, 1, "lambdaops", "lambdaops", "0.1.0");
+        kafka_wire_enc_api_versions(&w, 3, 1, "lambdaops", "lambdaops", "0.1.0");
         assert_int_equal(w.len, sizeof v3);
         assert_memory_equal(w.buf, v3, sizeof v3);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_enc_describe_quorum(void **state)
 {
         uint8_t want[sizeof dq_req_v2];
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         /* The body is identical in v0, v1 and v2; only api_version moves. */
         for (int v = 0; v <= 2; v++) {
                 memcpy(want, dq_req_v2, sizeof want);
                 want[7] = (uint8_t)v;
                 w.len = 0;
-                kwire_enc_describe_quorum(&w, (int16_t)v, 2, "lambdaops");
+                kafka_wire_enc_describe_quorum(&w, (int16_t)v, 2, "lambdaops");
                 assert_int_equal(w.len, sizeof want);
                 assert_memory_equal(w.buf, want, sizeof want);
         }
         /* Two frames back to back in one writer. */
         w.len = 0;
-        kwire_enc_api_versions(&w, 0, 1, "lambdaops", NULL, NULL);
-        kwire_enc_describe_quorum(&w, 2, 2, "lambdaops");
+        kafka_wire_enc_api_versions(&w, 0, 1, "lambdaops", NULL, NULL);
+        kafka_wire_enc_describe_quorum(&w, 2, 2, "lambdaops");
         assert_int_equal(w.len, 23 + sizeof dq_req_v2);
         assert_memory_equal(w.buf + 23, dq_req_v2, sizeof dq_req_v2);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_sanitize_sw(void **state)
@@ -563,12 +563,12 @@ static void test_sanitize_sw(void **state)
 
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(c); i++) {
-                kwire_sanitize_sw(c[i].in, buf, sizeof buf);
+                kafka_wire_sanitize_sw(c[i].in, buf, sizeof buf);
                 assert_string_equal(buf, c[i].out);
         }
-        kwire_sanitize_sw("1.2.3.4", small, sizeof small);
+        kafka_wire_sanitize_sw("1.2.3.4", small, sizeof small);
         assert_string_equal(small, "1.2");
-        kwire_sanitize_sw("1.-x", small, sizeof small);
+        kafka_wire_sanitize_sw("1.-x", small, sizeof small);
         assert_string_equal(small, "1");
 }
 
@@ -576,14 +576,14 @@ static void test_sanitize_sw(void **state)
 
 static void test_dec_api_versions(void **state)
 {
-        struct kwire_api_versions av;
+        struct kafka_wire_api_versions av;
         struct err e;
         size_t n;
         uint8_t *b;
 
         (void)state;
         b = fixture("api_versions_v0.hex", &n);
-        assert_int_equal(kwire_dec_api_versions(b, n, 0, &av, &e), 0);
+        assert_int_equal(kafka_wire_dec_api_versions(b, n, 0, &av, &e), 0);
         assert_int_equal(av.version, 0);
         assert_int_equal(av.correlation_id, 7);
         assert_int_equal(av.error_code, 0);
@@ -594,10 +594,10 @@ static void test_dec_api_versions(void **state)
         assert_int_equal(av.keys[0].max, 2);
         assert_int_equal(av.keys[1].key, 55);
         assert_int_equal(av.keys[1].max, 1);
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 2), 1);
-        kwire_api_versions_done(&av);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), 1);
+        kafka_wire_api_versions_done(&av);
         /* The same body is not a v1 response (no throttle time). */
-        assert_int_equal(kwire_dec_api_versions(b, n, 1, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(b, n, 1, &av, &e), -1);
         assert_int_equal(e.code, KWIRE_E_PROTO);
         assert_string_equal(e.msg, "malformed ApiVersions v1 response: "
                             "throttle_time_ms at offset 22: needs 4 bytes, 0 left");
@@ -605,16 +605,16 @@ static void test_dec_api_versions(void **state)
         free(b);
 
         b = fixture("api_versions_v3.hex", &n);
-        assert_int_equal(kwire_dec_api_versions(b, n, 3, &av, &e), 0);
+        assert_int_equal(kafka_wire_dec_api_versions(b, n, 3, &av, &e), 0);
         assert_int_equal(av.version, 3);
         assert_int_equal(av.correlation_id, 1);
         assert_int_equal(av.n_keys, 3);
         assert_int_equal(av.keys[2].key, 3);
         assert_int_equal(av.keys[2].max, 12);
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 2), 2);
-        assert_int_equal(kwire_pick_version(&av, 3, 0, 2), 2);
-        assert_int_equal(kwire_pick_version(&av, 60, 0, 1), -1);
-        kwire_api_versions_done(&av);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), 2);
+        assert_int_equal(kafka_wire_pick_version(&av, 3, 0, 2), 2);
+        assert_int_equal(kafka_wire_pick_version(&av, 60, 0, 1), -1);
+        kafka_wire_api_versions_done(&av);
         free(b);
 }
 
@@ -627,49 +627,50 @@ static void test_dec_api_versions_v1_v2(void **state)
                 0x00, 0x37, 0x00, 0x00, 0x00, 0x01,     /* 55: 0..1 */
                 0x00, 0x00, 0x00, 0x64, /* throttle_time_ms 100 */
         };
-        struct kwire_api_versions av;
+        struct kafka_wire_api_versions av;
         struct err e;
 
         (void)state;
         for (int v = 1; v <= 2; v++) {
-                assert_int_equal(kwire_dec_api_versions(b, sizeof b, (int16_t)v, &av, &e), 0);
+                assert_int_equal(kafka_wire_dec_api_versions(b, sizeof b, (int16_t)v, &av, &e), 0);
                 assert_int_equal(av.version, v);
                 assert_int_equal(av.throttle_ms, 100);
-                assert_int_equal(kwire_pick_version(&av, 55, 0, 2), 1);
-                assert_int_equal(kwire_pick_version(&av, 55, 2, 2), -1);
-                kwire_api_versions_done(&av);
+                assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), 1);
+                assert_int_equal(kafka_wire_pick_version(&av, 55, 2, 2), -1);
+                kafka_wire_api_versions_done(&av);
                 /* One byte short of the throttle time. */
-                assert_int_equal(kwire_dec_api_versions(b, sizeof b - 1, (int16_t)v, &av, &e), -1);
+                assert_int_equal(kafka_wire_dec_api_versions(b, sizeof b - 1, (int16_t)v, &av, &e),
+                                 -1);
                 assert_contains(e.msg, "throttle_time_ms at offset 16: needs 4 bytes, 3 left");
         }
         /* Trailing garbage after a complete v0 message. */
-        assert_int_equal(kwire_dec_api_versions(b, sizeof b, 0, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(b, sizeof b, 0, &av, &e), -1);
         assert_string_equal(e.msg, "malformed ApiVersions v0 response: "
                             "end of message at offset 16: 4 unexpected trailing bytes");
 }
 
 static void test_dec_api_versions_unsupported(void **state)
 {
-        struct kwire_api_versions av;
+        struct kafka_wire_api_versions av;
         struct err e;
         size_t n;
         uint8_t *b = fixture("api_versions_unsupported.hex", &n);
 
         (void)state;
         /* Asked v3, got the v0 layout with UNSUPPORTED_VERSION. */
-        assert_int_equal(kwire_dec_api_versions(b, n, 3, &av, &e), 0);
+        assert_int_equal(kafka_wire_dec_api_versions(b, n, 3, &av, &e), 0);
         assert_int_equal(av.version, 0);
         assert_int_equal(av.error_code, KWIRE_ERR_UNSUPPORTED_VERSION);
         assert_int_equal(av.n_keys, 1);
-        assert_int_equal(kwire_pick_version(&av, 18, 0, 2), 2);
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 2), -1);
-        kwire_api_versions_done(&av);
+        assert_int_equal(kafka_wire_pick_version(&av, 18, 0, 2), 2);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), -1);
+        kafka_wire_api_versions_done(&av);
         free(b);
 
         /* librdkafka's mock refuses in a layout of its own: unreadable,
          * and refused cleanly (the client then falls back to v0). */
         b = fixture("api_versions_mock_unsupported.hex", &n);
-        assert_int_equal(kwire_dec_api_versions(b, n, 3, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(b, n, 3, &av, &e), -1);
         assert_string_equal(e.msg, "malformed ApiVersions v0 response: api_keys at offset 6: "
                             "array count 16781824 cannot fit in the 7 bytes left");
         assert_null(av.keys);
@@ -678,25 +679,25 @@ static void test_dec_api_versions_unsupported(void **state)
 
 static void test_pick_version(void **state)
 {
-        struct kwire_api_range keys[] = {
+        struct kafka_wire_api_range keys[] = {
                 { 55, 0, 2 }, { 18, 0, 3 }, { 1, 3, 5 }, { 60, 1, 1 },
         };
-        struct kwire_api_versions av = { .keys = keys, .n_keys = LO_ARRAY_LEN(keys) };
+        struct kafka_wire_api_versions av = { .keys = keys, .n_keys = LO_ARRAY_LEN(keys) };
 
         (void)state;
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 2), 2);
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 1), 1);
-        assert_int_equal(kwire_pick_version(&av, 55, 2, 9), 2);
-        assert_int_equal(kwire_pick_version(&av, 55, 3, 9), -1);
-        assert_int_equal(kwire_pick_version(&av, 1, 0, 2), -1);        /* broker 3..5 */
-        assert_int_equal(kwire_pick_version(&av, 1, 0, 4), 4);
-        assert_int_equal(kwire_pick_version(&av, 60, 0, 0), -1);
-        assert_int_equal(kwire_pick_version(&av, 99, 0, 9), -1);       /* absent */
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), 2);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 1), 1);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 2, 9), 2);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 3, 9), -1);
+        assert_int_equal(kafka_wire_pick_version(&av, 1, 0, 2), -1);        /* broker 3..5 */
+        assert_int_equal(kafka_wire_pick_version(&av, 1, 0, 4), 4);
+        assert_int_equal(kafka_wire_pick_version(&av, 60, 0, 0), -1);
+        assert_int_equal(kafka_wire_pick_version(&av, 99, 0, 9), -1);       /* absent */
         av.n_keys = 0;
-        assert_int_equal(kwire_pick_version(&av, 55, 0, 2), -1);
+        assert_int_equal(kafka_wire_pick_version(&av, 55, 0, 2), -1);
 }
 
-static void check_quorum_common(const struct kwire_quorum *q, int v)
+static void check_quorum_common(const struct kafka_wire_quorum *q, int v)
 {
         assert_int_equal(q->version, v);
         assert_int_equal(q->error_code, 0);
@@ -740,29 +741,29 @@ static void check_quorum_common(const struct kwire_quorum *q, int v)
 static void test_dec_dq_v0_v1(void **state)
 {
         static const uint8_t zero[16];
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         size_t n;
         uint8_t *b;
 
         (void)state;
         b = fixture("describe_quorum_v0.hex", &n);
-        assert_int_equal(kwire_dec_describe_quorum(b, n, 0, &q, &e), 0);
+        assert_int_equal(kafka_wire_dec_describe_quorum(b, n, 0, &q, &e), 0);
         assert_int_equal(q.correlation_id, 2);
         check_quorum_common(&q, 0);
         assert_memory_equal(q.voters[0].directory_id, zero, 16);
         assert_int_equal(q.n_nodes, 0);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         assert_null(q.voters);
         free(b);
 
         /* v1 carries a partition tagged field (HighWatermarkUpdateTimeMs,
          * from an unreleased revision): skipped. */
         b = fixture("describe_quorum_v1.hex", &n);
-        assert_int_equal(kwire_dec_describe_quorum(b, n, 1, &q, &e), 0);
+        assert_int_equal(kafka_wire_dec_describe_quorum(b, n, 1, &q, &e), 0);
         check_quorum_common(&q, 1);
         assert_int_equal(q.n_nodes, 0);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         free(b);
 }
 
@@ -770,13 +771,13 @@ static void test_dec_dq_v2(void **state)
 {
         static const uint8_t d0[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
         static const uint8_t zero[16];
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         size_t n;
         uint8_t *b = fixture("describe_quorum_v2.hex", &n);
 
         (void)state;
-        assert_int_equal(kwire_dec_describe_quorum(b, n, 2, &q, &e), 0);
+        assert_int_equal(kafka_wire_dec_describe_quorum(b, n, 2, &q, &e), 0);
         check_quorum_common(&q, 2);
         assert_memory_equal(q.voters[0].directory_id, d0, 16);
         assert_memory_equal(q.voters[1].directory_id, zero, 16);
@@ -794,10 +795,10 @@ static void test_dec_dq_v2(void **state)
         assert_int_equal(q.nodes[2].id, 3002);
         assert_int_equal(q.nodes[2].n_listeners, 0);
         assert_null(q.nodes[2].listeners);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         /* Not a v1 response: the first byte after error_code is read as a
          * topics count and the rest no longer lines up. */
-        assert_int_equal(kwire_dec_describe_quorum(b, n, 1, &q, &e), -1);
+        assert_int_equal(kafka_wire_dec_describe_quorum(b, n, 1, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_PROTO);
         assert_contains(e.msg, "malformed DescribeQuorum v1 response: ");
         assert_null(q.voters);
@@ -806,41 +807,41 @@ static void test_dec_dq_v2(void **state)
 
 /* A v2 response with errors and two partitions, built with the writer
  * (checked byte for byte above). */
-static void build_dq_v2_errors(struct kwire_wr *w, int32_t corr, bool frame)
+static void build_dq_v2_errors(struct kafka_wire_wr *w, int32_t corr, bool frame)
 {
         size_t at = 0;
 
         if (frame)
-                at = kwire_wr_frame_begin(w);
-        kwire_wr_i32(w, corr);          /* correlation_id */
-        kwire_wr_tags_empty(w);         /* header tags */
-        kwire_wr_i16(w, 0);             /* error_code */
-        kwire_wr_string(w, NULL, true); /* error_message */
-        kwire_wr_array_len(w, 1, true); /* topics */
-        kwire_wr_string(w, KWIRE_METADATA_TOPIC, true);
-        kwire_wr_array_len(w, 2, true); /* partitions: 2 */
+                at = kafka_wire_wr_frame_begin(w);
+        kafka_wire_wr_i32(w, corr);          /* correlation_id */
+        kafka_wire_wr_tags_empty(w);         /* header tags */
+        kafka_wire_wr_i16(w, 0);             /* error_code */
+        kafka_wire_wr_string(w, NULL, true); /* error_message */
+        kafka_wire_wr_array_len(w, 1, true); /* topics */
+        kafka_wire_wr_string(w, KWIRE_METADATA_TOPIC, true);
+        kafka_wire_wr_array_len(w, 2, true); /* partitions: 2 */
         for (int p = 0; p < 2; p++) {
-                kwire_wr_i32(w, p);                             /* partition_index */
-                kwire_wr_i16(w, KWIRE_ERR_NOT_LEADER_OR_FOLLOWER);
-                kwire_wr_string(w, p == 0 ? "not leader" : "other", true);
-                kwire_wr_i32(w, -1);                            /* leader_id unknown */
-                kwire_wr_i32(w, 7);                             /* leader_epoch */
-                kwire_wr_i64(w, -1);                            /* high_watermark */
-                kwire_wr_array_len(w, 1, true);                 /* voters: 1 */
-                kwire_wr_i32(w, 3001);
-                kwire_wr_uuid(w, (const uint8_t[16]){ 0 });
-                kwire_wr_i64(w, -1);
-                kwire_wr_i64(w, -1);
-                kwire_wr_i64(w, -1);
-                kwire_wr_tags_empty(w);
-                kwire_wr_array_len(w, 0, true);                 /* observers: none */
-                kwire_wr_tags_empty(w);
+                kafka_wire_wr_i32(w, p);                             /* partition_index */
+                kafka_wire_wr_i16(w, KWIRE_ERR_NOT_LEADER_OR_FOLLOWER);
+                kafka_wire_wr_string(w, p == 0 ? "not leader" : "other", true);
+                kafka_wire_wr_i32(w, -1);                            /* leader_id unknown */
+                kafka_wire_wr_i32(w, 7);                             /* leader_epoch */
+                kafka_wire_wr_i64(w, -1);                            /* high_watermark */
+                kafka_wire_wr_array_len(w, 1, true);                 /* voters: 1 */
+                kafka_wire_wr_i32(w, 3001);
+                kafka_wire_wr_uuid(w, (const uint8_t[16]){ 0 });
+                kafka_wire_wr_i64(w, -1);
+                kafka_wire_wr_i64(w, -1);
+                kafka_wire_wr_i64(w, -1);
+                kafka_wire_wr_tags_empty(w);
+                kafka_wire_wr_array_len(w, 0, true);                 /* observers: none */
+                kafka_wire_wr_tags_empty(w);
         }
-        kwire_wr_tags_empty(w);         /* topic tags */
-        kwire_wr_array_len(w, 0, true); /* nodes: none */
-        kwire_wr_tags_empty(w);
+        kafka_wire_wr_tags_empty(w);         /* topic tags */
+        kafka_wire_wr_array_len(w, 0, true); /* nodes: none */
+        kafka_wire_wr_tags_empty(w);
         if (frame)
-                kwire_wr_frame_end(w, at);
+                kafka_wire_wr_frame_end(w, at);
 }
 
 static void test_dec_dq_errors(void **state)
@@ -855,14 +856,14 @@ static void test_dec_dq_errors(void **state)
                 0x01,                           /* nodes: none */
                 0x00,                           /* tags */
         };
-        struct kwire_quorum q;
-        struct kwire_wr w;
+        struct kafka_wire_quorum q;
+        struct kafka_wire_wr w;
         struct err e;
 
         (void)state;
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         build_dq_v2_errors(&w, 2, false);
-        assert_int_equal(kwire_dec_describe_quorum(w.buf, w.len, 2, &q, &e), 0);
+        assert_int_equal(kafka_wire_dec_describe_quorum(w.buf, w.len, 2, &q, &e), 0);
         assert_true(q.has_partition);
         assert_int_equal(q.part_error_code, 6);
         assert_string_equal(q.part_error_message, "not leader");   /* the first partition */
@@ -870,22 +871,22 @@ static void test_dec_dq_errors(void **state)
         assert_true(q.high_watermark == -1);
         assert_int_equal(q.n_voters, 1);
         assert_true(q.voters[0].log_end_offset == -1);
-        kwire_quorum_done(&q);
-        kwire_wr_done(&w);
+        kafka_wire_quorum_done(&q);
+        kafka_wire_wr_done(&w);
 
-        assert_int_equal(kwire_dec_describe_quorum(top_err, sizeof top_err, 2, &q, &e), 0);
+        assert_int_equal(kafka_wire_dec_describe_quorum(top_err, sizeof top_err, 2, &q, &e), 0);
         assert_int_equal(q.error_code, 31);
         assert_string_equal(q.error_message, "not allowed!");
         assert_false(q.has_partition);
         assert_null(q.topic);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 
-        assert_string_equal(kwire_error_name(35), "UNSUPPORTED_VERSION");
-        assert_string_equal(kwire_error_name(31), "CLUSTER_AUTHORIZATION_FAILED");
-        assert_string_equal(kwire_error_name(6), "NOT_LEADER_OR_FOLLOWER");
-        assert_string_equal(kwire_error_name(42), "INVALID_REQUEST");
-        assert_string_equal(kwire_error_name(3), "UNKNOWN_TOPIC_OR_PARTITION");
-        assert_null(kwire_error_name(12345));
+        assert_string_equal(kafka_wire_error_name(35), "UNSUPPORTED_VERSION");
+        assert_string_equal(kafka_wire_error_name(31), "CLUSTER_AUTHORIZATION_FAILED");
+        assert_string_equal(kafka_wire_error_name(6), "NOT_LEADER_OR_FOLLOWER");
+        assert_string_equal(kafka_wire_error_name(42), "INVALID_REQUEST");
+        assert_string_equal(kafka_wire_error_name(3), "UNKNOWN_TOPIC_OR_PARTITION");
+        assert_null(kafka_wire_error_name(12345));
 }
 
 /* Every strict prefix of a valid message must fail with a message, and
@@ -904,18 +905,18 @@ static void truncate_all(const uint8_t *b, size_t n, bool dq, int16_t v)
                 memcpy(copy, b, k);
                 err_clear(&e);
                 if (dq) {
-                        struct kwire_quorum q;
+                        struct kafka_wire_quorum q;
 
-                        rc = kwire_dec_describe_quorum(copy, k, v, &q, &e);
+                        rc = kafka_wire_dec_describe_quorum(copy, k, v, &q, &e);
                         assert_null(q.voters);
                         assert_null(q.topic);
-                        kwire_quorum_done(&q);
+                        kafka_wire_quorum_done(&q);
                 } else {
-                        struct kwire_api_versions av;
+                        struct kafka_wire_api_versions av;
 
-                        rc = kwire_dec_api_versions(copy, k, v, &av, &e);
+                        rc = kafka_wire_dec_api_versions(copy, k, v, &av, &e);
                         assert_null(av.keys);
-                        kwire_api_versions_done(&av);
+                        kafka_wire_api_versions_done(&av);
                 }
                 free(copy);
                 if (rc != -1)
@@ -929,10 +930,10 @@ static void truncate_all(const uint8_t *b, size_t n, bool dq, int16_t v)
         copy[n] = 0;
         {
                 struct err e;
-                struct kwire_quorum q;
-                struct kwire_api_versions av;
-                int rc = dq ? kwire_dec_describe_quorum(copy, n + 1, v, &q, &e)
-                            : kwire_dec_api_versions(copy, n + 1, v, &av, &e);
+                struct kafka_wire_quorum q;
+                struct kafka_wire_api_versions av;
+                int rc = dq ? kafka_wire_dec_describe_quorum(copy, n + 1, v, &q, &e)
+                            : kafka_wire_dec_api_versions(copy, n + 1, v, &av, &e);
 
                 assert_int_equal(rc, -1);
                 assert_contains(e.msg, "1 unexpected trailing bytes");
@@ -954,7 +955,7 @@ static void test_dec_truncated_everywhere(void **state)
                 { "describe_quorum_v1.hex", true, 1 },
                 { "describe_quorum_v2.hex", true, 2 },
         };
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
 
         (void)state;
         for (size_t i = 0; i < LO_ARRAY_LEN(f); i++) {
@@ -964,10 +965,10 @@ static void test_dec_truncated_everywhere(void **state)
                 truncate_all(b, n, f[i].dq, f[i].v);
                 free(b);
         }
-        kwire_wr_init(&w);
+        kafka_wire_wr_init(&w);
         build_dq_v2_errors(&w, 2, false);
         truncate_all(w.buf, w.len, true, 2);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void test_dec_hostile(void **state)
@@ -1007,28 +1008,31 @@ static void test_dec_hostile(void **state)
                 0xff, 0xff, 0xff, 0xff, 0x0f,   /* compact api_keys: 4294967294 */
                 0x00, 0x00, 0x00, 0x00, 0x00,
         };
-        struct kwire_quorum q;
-        struct kwire_api_versions av;
+        struct kafka_wire_quorum q;
+        struct kafka_wire_api_versions av;
         struct err e;
 
         (void)state;
-        assert_int_equal(kwire_dec_describe_quorum(voters_huge, sizeof voters_huge, 0, &q, &e), -1);
+        assert_int_equal(kafka_wire_dec_describe_quorum(voters_huge, sizeof voters_huge, 0, &q,
+                                                        &e), -1);
         assert_string_equal(e.msg, "malformed DescribeQuorum v0 response: current_voters at "
                             "offset 32: array count 4294967294 cannot fit in the 5 bytes left");
-        assert_int_equal(kwire_dec_describe_quorum(name_huge, sizeof name_huge, 1, &q, &e), -1);
+        assert_int_equal(kafka_wire_dec_describe_quorum(name_huge, sizeof name_huge, 1, &q, &e),
+                         -1);
         assert_contains(e.msg, "topics[].topic_name at offset 8: string length");
-        assert_int_equal(kwire_dec_describe_quorum(tags_overflow, sizeof tags_overflow, 2, &q, &e), -1);
+        assert_int_equal(kafka_wire_dec_describe_quorum(tags_overflow, sizeof tags_overflow, 2, &q,
+                                                        &e), -1);
         assert_string_equal(e.msg, "malformed DescribeQuorum v2 response: header tagged fields "
                             "at offset 4: varint overflows 32 bits");
-        assert_int_equal(kwire_dec_api_versions(av_huge, sizeof av_huge, 0, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(av_huge, sizeof av_huge, 0, &av, &e), -1);
         assert_contains(e.msg, "api_keys at offset 6: array count 2147483647 cannot fit");
-        assert_int_equal(kwire_dec_api_versions(av_neg, sizeof av_neg, 2, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(av_neg, sizeof av_neg, 2, &av, &e), -1);
         assert_contains(e.msg, "api_keys at offset 6: invalid array count -2147483648");
-        assert_int_equal(kwire_dec_api_versions(av3_huge, sizeof av3_huge, 3, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(av3_huge, sizeof av3_huge, 3, &av, &e), -1);
         assert_contains(e.msg, "api_keys at offset 6: array count 4294967294 cannot fit");
         /* Empty input. */
-        assert_int_equal(kwire_dec_api_versions(NULL, 0, 0, &av, &e), -1);
-        assert_int_equal(kwire_dec_describe_quorum("", 0, 0, &q, &e), -1);
+        assert_int_equal(kafka_wire_dec_api_versions(NULL, 0, 0, &av, &e), -1);
+        assert_int_equal(kafka_wire_dec_describe_quorum("", 0, 0, &q, &e), -1);
         assert_contains(e.msg, "correlation_id at offset 0: needs 4 bytes, 0 left");
 }
 
@@ -1137,7 +1141,7 @@ static uint8_t *r_frame(int fd, size_t *len)
         return b;
 }
 
-static bool sw_ok(struct kwire_str s)
+static bool sw_ok(struct kafka_wire_str s)
 {
         /* [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])? */
         if (s.len <= 0 || !isalnum((unsigned char)s.p[0]) || !isalnum((unsigned char)s.p[s.len - 1]))
@@ -1151,28 +1155,28 @@ static bool sw_ok(struct kwire_str s)
 /* Checks an ApiVersions request; returns its version and correlation id. */
 static int r_check_av(struct responder *r, const uint8_t *b, size_t n, int32_t *corr)
 {
-        struct kwire_rd rd;
-        struct kwire_str s;
+        struct kafka_wire_rd rd;
+        struct kafka_wire_str s;
         int16_t key, v;
 
-        kwire_rd_init(&rd, b, n);
-        key = kwire_rd_i16(&rd, "api_key");
-        v = kwire_rd_i16(&rd, "api_version");
-        *corr = kwire_rd_i32(&rd, "correlation_id");
-        kwire_rd_string(&rd, "client_id", false, true, &s);
+        kafka_wire_rd_init(&rd, b, n);
+        key = kafka_wire_rd_i16(&rd, "api_key");
+        v = kafka_wire_rd_i16(&rd, "api_version");
+        *corr = kafka_wire_rd_i32(&rd, "correlation_id");
+        kafka_wire_rd_string(&rd, "client_id", false, true, &s);
         if (key != 18)
                 rfail(r, "expected ApiVersions, got api key %d", key);
         if (s.len != 9 || memcmp(s.p, "lambdaops", 9) != 0)
                 rfail(r, "client id not lambdaops");
         if (v >= 3) {
-                kwire_rd_tags(&rd, "header tags");
-                kwire_rd_string(&rd, "sw name", true, false, &s);
+                kafka_wire_rd_tags(&rd, "header tags");
+                kafka_wire_rd_string(&rd, "sw name", true, false, &s);
                 if (!rd.bad && !sw_ok(s))
                         rfail(r, "bad client software name");
-                kwire_rd_string(&rd, "sw version", true, false, &s);
+                kafka_wire_rd_string(&rd, "sw version", true, false, &s);
                 if (!rd.bad && !sw_ok(s))
                         rfail(r, "bad client software version '%.*s'", (int)s.len, s.p);
-                kwire_rd_tags(&rd, "tags");
+                kafka_wire_rd_tags(&rd, "tags");
         }
         if (rd.bad || rd.off != rd.len)
                 rfail(r, "bad ApiVersions request: %s", rd.bad ? rd.msg : "trailing bytes");
@@ -1184,53 +1188,53 @@ static int r_check_av(struct responder *r, const uint8_t *b, size_t n, int32_t *
 /* An ApiVersions answer in layout `v`. */
 static void r_send_av(struct responder *r, int fd, int v, int32_t corr)
 {
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
         size_t at;
         bool flex = v >= 3;
         bool sasl = r->mode >= RM_SASL;
         int n = (r->mode == RM_NO_DQ ? 2 : 3) + (sasl ? 2 : 0);
 
-        kwire_wr_init(&w);
-        at = kwire_wr_frame_begin(&w);
-        kwire_wr_i32(&w, corr);
-        kwire_wr_i16(&w, 0);
-        kwire_wr_array_len(&w, (size_t)n, flex);
-        kwire_wr_i16(&w, 18);
-        kwire_wr_i16(&w, 0);
-        kwire_wr_i16(&w, r->mode == RM_AV_UNSUPPORTED ? 2 : 3);
+        kafka_wire_wr_init(&w);
+        at = kafka_wire_wr_frame_begin(&w);
+        kafka_wire_wr_i32(&w, corr);
+        kafka_wire_wr_i16(&w, 0);
+        kafka_wire_wr_array_len(&w, (size_t)n, flex);
+        kafka_wire_wr_i16(&w, 18);
+        kafka_wire_wr_i16(&w, 0);
+        kafka_wire_wr_i16(&w, r->mode == RM_AV_UNSUPPORTED ? 2 : 3);
         if (flex)
-                kwire_wr_tags_empty(&w);
-        kwire_wr_i16(&w, 3);
-        kwire_wr_i16(&w, 0);
-        kwire_wr_i16(&w, 12);
+                kafka_wire_wr_tags_empty(&w);
+        kafka_wire_wr_i16(&w, 3);
+        kafka_wire_wr_i16(&w, 0);
+        kafka_wire_wr_i16(&w, 12);
         if (flex)
-                kwire_wr_tags_empty(&w);
+                kafka_wire_wr_tags_empty(&w);
         if (sasl) {
-                kwire_wr_i16(&w, 17);
-                kwire_wr_i16(&w, 0);
-                kwire_wr_i16(&w, 1);
+                kafka_wire_wr_i16(&w, 17);
+                kafka_wire_wr_i16(&w, 0);
+                kafka_wire_wr_i16(&w, 1);
                 if (flex)
-                        kwire_wr_tags_empty(&w);
-                kwire_wr_i16(&w, 36);
-                kwire_wr_i16(&w, 0);
-                kwire_wr_i16(&w, 2);
+                        kafka_wire_wr_tags_empty(&w);
+                kafka_wire_wr_i16(&w, 36);
+                kafka_wire_wr_i16(&w, 0);
+                kafka_wire_wr_i16(&w, 2);
                 if (flex)
-                        kwire_wr_tags_empty(&w);
+                        kafka_wire_wr_tags_empty(&w);
         }
         if (r->mode != RM_NO_DQ) {
-                kwire_wr_i16(&w, 55);
-                kwire_wr_i16(&w, 0);
-                kwire_wr_i16(&w, (int16_t)r->dq_max);
+                kafka_wire_wr_i16(&w, 55);
+                kafka_wire_wr_i16(&w, 0);
+                kafka_wire_wr_i16(&w, (int16_t)r->dq_max);
                 if (flex)
-                        kwire_wr_tags_empty(&w);
+                        kafka_wire_wr_tags_empty(&w);
         }
         if (v >= 1)
-                kwire_wr_i32(&w, 0);
+                kafka_wire_wr_i32(&w, 0);
         if (flex)
-                kwire_wr_tags_empty(&w);
-        kwire_wr_frame_end(&w, at);
+                kafka_wire_wr_tags_empty(&w);
+        kafka_wire_wr_frame_end(&w, at);
         r_write(fd, w.buf, w.len);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
 }
 
 static void r_send_unsupported(int fd, int32_t corr)
@@ -1282,7 +1286,7 @@ static int r_sasl(struct responder *r, int fd, int32_t *corr)
         };
         uint8_t *req;
         size_t n;
-        struct kwire_wr w;
+        struct kafka_wire_wr w;
         size_t at;
         int32_t c;
 
@@ -1294,21 +1298,21 @@ static int r_sasl(struct responder *r, int fd, int32_t *corr)
             memcmp(req + 8, hs_req + 8, n - 8) != 0 || c != *corr + 1)
                 rfail(r, "SaslHandshake request differs from the hand-built one");
         free(req);
-        kwire_wr_init(&w);
-        at = kwire_wr_frame_begin(&w);
-        kwire_wr_i32(&w, c);
-        kwire_wr_i16(&w, r->mode == RM_SASL_NO_PLAIN ? 33 : 0);
-        kwire_wr_array_len(&w, 1, false);
-        kwire_wr_string(&w, r->mode == RM_SASL_NO_PLAIN ? "SCRAM-SHA-512" : "PLAIN", false);
-        kwire_wr_frame_end(&w, at);
+        kafka_wire_wr_init(&w);
+        at = kafka_wire_wr_frame_begin(&w);
+        kafka_wire_wr_i32(&w, c);
+        kafka_wire_wr_i16(&w, r->mode == RM_SASL_NO_PLAIN ? 33 : 0);
+        kafka_wire_wr_array_len(&w, 1, false);
+        kafka_wire_wr_string(&w, r->mode == RM_SASL_NO_PLAIN ? "SCRAM-SHA-512" : "PLAIN", false);
+        kafka_wire_wr_frame_end(&w, at);
         r_write(fd, w.buf, w.len);
         if (r->mode == RM_SASL_NO_PLAIN) {
-                kwire_wr_done(&w);
+                kafka_wire_wr_done(&w);
                 r_wait_close(fd);
                 return -1;
         }
         if (!(req = r_frame(fd, &n))) {
-                kwire_wr_done(&w);
+                kafka_wire_wr_done(&w);
                 return rfail(r, "no SaslAuthenticate request"), -1;
         }
         c = n >= 8 ? (int32_t)((uint32_t)req[4] << 24 | (uint32_t)req[5] << 16 |
@@ -1318,22 +1322,23 @@ static int r_sasl(struct responder *r, int fd, int32_t *corr)
                 rfail(r, "SaslAuthenticate request differs from the hand-built one");
         free(req);
         w.len = 0;
-        at = kwire_wr_frame_begin(&w);
-        kwire_wr_i32(&w, c);
-        kwire_wr_tags_empty(&w);
+        at = kafka_wire_wr_frame_begin(&w);
+        kafka_wire_wr_i32(&w, c);
+        kafka_wire_wr_tags_empty(&w);
         if (r->mode == RM_SASL_BAD) {
-                kwire_wr_i16(&w, 58);
-                kwire_wr_string(&w, "Authentication failed: Invalid username or password", true);
+                kafka_wire_wr_i16(&w, 58);
+                kafka_wire_wr_string(&w, "Authentication failed: Invalid username or password",
+                                     true);
         } else {
-                kwire_wr_i16(&w, 0);
-                kwire_wr_string(&w, NULL, true);
+                kafka_wire_wr_i16(&w, 0);
+                kafka_wire_wr_string(&w, NULL, true);
         }
-        kwire_wr_uvarint(&w, 1);                /* auth_bytes: empty */
-        kwire_wr_i64(&w, 3600000);              /* session_lifetime_ms */
-        kwire_wr_tags_empty(&w);
-        kwire_wr_frame_end(&w, at);
+        kafka_wire_wr_uvarint(&w, 1);                /* auth_bytes: empty */
+        kafka_wire_wr_i64(&w, 3600000);              /* session_lifetime_ms */
+        kafka_wire_wr_tags_empty(&w);
+        kafka_wire_wr_frame_end(&w, at);
         r_write(fd, w.buf, w.len);
-        kwire_wr_done(&w);
+        kafka_wire_wr_done(&w);
         if (r->mode == RM_SASL_BAD) {
                 r_wait_close(fd);
                 return -1;
@@ -1447,12 +1452,12 @@ static void *responder_main(void *arg)
                 if (r->mode == RM_CLOSE_AFTER_AV)
                         goto out;
                 if (r->mode == RM_BROKER_ERR) {
-                        struct kwire_wr w;
+                        struct kafka_wire_wr w;
 
-                        kwire_wr_init(&w);
+                        kafka_wire_wr_init(&w);
                         build_dq_v2_errors(&w, dcorr, true);
                         r_write(fd, w.buf, w.len);
-                        kwire_wr_done(&w);
+                        kafka_wire_wr_done(&w);
                 } else {
                         const uint8_t *fx = r->dq_fix[r->dq_max];
                         size_t fl = r->dq_len[r->dq_max];
@@ -1566,13 +1571,13 @@ static void test_net_ok_each_version(void **state)
         for (int v = 0; v <= 2; v++) {
                 struct responder r;
                 struct coll_ctx ctx;
-                struct kwire_quorum q;
+                struct kafka_wire_quorum q;
                 struct err e;
 
                 r_start(&r, state, RM_OK, v);
                 ctx_init(&ctx, 5000, -1);
                 err_clear(&e);
-                if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
+                if (kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                         fail_msg("v%d: %s", v, e.msg);
                 r_join(&r);
                 assert_int_equal(r.n_av, 1);
@@ -1580,7 +1585,7 @@ static void test_net_ok_each_version(void **state)
                 assert_int_equal(r.dq_version, v);
                 check_quorum_common(&q, v);
                 assert_int_equal(q.n_nodes, v == 2 ? 3 : 0);
-                kwire_quorum_done(&q);
+                kafka_wire_quorum_done(&q);
         }
 }
 
@@ -1588,30 +1593,30 @@ static void test_net_localhost_name(void **state)
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         /* "localhost" may resolve to ::1 first: the client must try each
          * address until one answers. */
         r_start(&r, state, RM_OK, 1);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("localhost", r.port, NULL, &ctx, &q, &e) != 0)
+        if (kafka_wire_describe_quorum("localhost", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(q.leader_id, 3000);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 static void test_net_av_fallback(void **state)
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         r_start(&r, state, RM_AV_UNSUPPORTED, 2);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
+        if (kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(r.n_av, 2);
@@ -1620,20 +1625,20 @@ static void test_net_av_fallback(void **state)
         assert_int_equal(r.dq_version, 2);
         assert_int_equal(q.correlation_id, 3);
         check_quorum_common(&q, 2);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 static void test_net_av_fallback_mock_layout(void **state)
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         /* The refusal cannot be decoded: the client asks v0 instead. */
         r_start(&r, state, RM_AV_MOCK, 1);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
+        if (kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         assert_int_equal(r.n_av, 2);
@@ -1641,7 +1646,7 @@ static void test_net_av_fallback_mock_layout(void **state)
         assert_int_equal(r.av_versions[1], 0);
         assert_int_equal(r.dq_version, 1);
         check_quorum_common(&q, 1);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 /* Runs one failing exchange and returns the error. */
@@ -1650,7 +1655,7 @@ static struct err net_fail(void **state, enum rmode mode, int dq_max, int64_t ti
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         int64_t t0;
 
@@ -1658,10 +1663,10 @@ static struct err net_fail(void **state, enum rmode mode, int dq_max, int64_t ti
         ctx_init(&ctx, timeout_ms, -1);
         err_clear(&e);
         t0 = clock_mono_ms();
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         if (elapsed)
                 *elapsed = clock_mono_ms() - t0;
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         r_join(&r);
         assert_true(e.msg[0] != '\0');
         return e;
@@ -1754,12 +1759,12 @@ static void test_net_broker_error(void **state)
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         r_start(&r, state, RM_BROKER_ERR, 2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_BROKER);
         assert_contains(e.msg, "DescribeQuorum on 127.0.0.1:");
@@ -1767,7 +1772,7 @@ static void test_net_broker_error(void **state)
                         "this controller is not the quorum leader");
         /* The decoded response stays available to the caller. */
         assert_int_equal(q.part_error_code, 6);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 static void test_net_wrong_corr(void **state)
@@ -1781,20 +1786,20 @@ static void test_net_wrong_corr(void **state)
 static void test_net_refused(void **state)
 {
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         int port, fd = listen_local(&port);
 
         (void)state;
         close(fd);              /* nobody listens there now */
         ctx_init(&ctx, 2000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", port, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_NET);
         assert_contains(e.msg, "connection refused");
         assert_null(q.topic);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", 0, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", 0, NULL, &ctx, &q, &e), -1);
         assert_string_equal(e.msg, "invalid broker address 127.0.0.1:0");
-        assert_int_equal(kwire_describe_quorum("", 9092, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("", 9092, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_NET);
 }
 
@@ -1802,7 +1807,7 @@ static void test_net_stop(void **state)
 {
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         int pfd[2];
         int64_t t0, took;
@@ -1813,7 +1818,7 @@ static void test_net_stop(void **state)
         assert_int_equal(write(pfd[1], "x", 1), 1);
         ctx_init(&ctx, 10000, pfd[0]);
         t0 = clock_mono_ms();
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", r.port, NULL, &ctx, &q, &e), -1);
         took = clock_mono_ms() - t0;
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_STOPPING);
@@ -1840,7 +1845,7 @@ static void test_net_librdkafka_mock(void **state)
         rd_kafka_t *rk;
         rd_kafka_mock_cluster_t *mc;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         int port;
 
@@ -1856,96 +1861,97 @@ static void test_net_librdkafka_mock(void **state)
         assert_non_null(rk);
         mc = rd_kafka_mock_cluster_new(rk, 1);
         assert_non_null(mc);
-        assert_int_equal(sscanf(rd_kafka_mock_cluster_bootstraps(mc), "%63[^:]:%d", host, &port), 2);
+        assert_int_equal(sscanf(rd_kafka_mock_cluster_bootstraps(mc), "%63[^:]:%d", host, &port),
+                         2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum(host, port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum(host, port, NULL, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_UNSUPPORTED);
         assert_contains(e.msg, "does not support DescribeQuorum (ZooKeeper mode or Kafka < 3.3)");
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(rk);
 }
 
 static void test_sasl_plain(void **state)
 {
-        const struct kwire_sec sec = {
+        const struct kafka_wire_sec sec = {
                 .sasl_mechanism = "PLAIN", .sasl_username = "lo", .sasl_password = "pw-secret",
         };
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         r_start(&r, state, RM_SASL, 2);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e) != 0)
+        if (kafka_wire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e) != 0)
                 fail_msg("%s", e.msg);
         r_join(&r);
         /* ApiVersions before SASL, and again on the authenticated stream. */
         assert_int_equal(r.n_av, 2);
         assert_int_equal(r.dq_version, 2);
         check_quorum_common(&q, 2);
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 
         r_start(&r, state, RM_SASL_BAD, 2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_AUTH);
         assert_contains(e.msg, "SASL PLAIN authentication on 127.0.0.1:");
         assert_contains(e.msg, "failed: Authentication failed: Invalid username or password");
         assert_null(strstr(e.msg, "pw-secret"));
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 
         r_start(&r, state, RM_SASL_NO_PLAIN, 2);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", r.port, &sec, &ctx, &q, &e), -1);
         r_join(&r);
         assert_int_equal(e.code, KWIRE_E_AUTH);
         assert_contains(e.msg, "SASL mechanism PLAIN is not enabled on 127.0.0.1:");
         assert_contains(e.msg, "(it offers: SCRAM-SHA-512)");
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 static void test_sasl_other_mechanism(void **state)
 {
-        const struct kwire_sec sec = {
+        const struct kafka_wire_sec sec = {
                 .sasl_mechanism = "SCRAM-SHA-512", .sasl_username = "lo", .sasl_password = "x",
         };
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
         int lfd, port;
 
         (void)state;
         lfd = listen_local(&port);
         ctx_init(&ctx, 2000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", port, &sec, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", port, &sec, &ctx, &q, &e), -1);
         assert_int_equal(e.code, KWIRE_E_AUTH);
         assert_contains(e.msg, "SASL mechanism SCRAM-SHA-512 is not supported by lambdaops's "
                         "wire client (PLAIN only)");
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
         close(lfd);
 }
 
 /* ---- TLS ------------------------------------------------------------------- */
 
-#define SEC(t) (&(struct kwire_sec){ .tls = (t) })
+#define SEC(t) (&(struct kafka_wire_sec){ .tls = (t) })
 
 /* Certificates made once by the openssl CLI for the TLS tests. */
 static struct tu_tls_certs tls_certs;
 static bool tls_ready;
 
-static struct kwire_tls *tls_client(const char *ca, bool verify)
+static struct kafka_wire_tls *tls_client(const char *ca, bool verify)
 {
-        struct kwire_tls_cfg c = { .ca_location = ca, .verify = verify };
+        struct kafka_wire_tls_cfg c = { .ca_location = ca, .verify = verify };
         struct err e;
-        struct kwire_tls *t;
+        struct kafka_wire_tls *t;
 
         err_clear(&e);
-        t = kwire_tls_new(&c, &e);
+        t = kafka_wire_tls_new(&c, &e);
         if (!t)
-                fail_msg("kwire_tls_new: %s", e.msg);
+                fail_msg("kafka_wire_tls_new: %s", e.msg);
         return t;
 }
 
@@ -1965,18 +1971,18 @@ static void test_tls_ok(void **state)
 
         tls_need();
         for (size_t i = 0; i < LO_ARRAY_LEN(hosts); i++) {
-                struct kwire_tls *t = tls_client(tls_certs.ca, true);
+                struct kafka_wire_tls *t = tls_client(tls_certs.ca, true);
                 struct tu_tls_front f;
                 struct responder r;
                 struct coll_ctx ctx;
-                struct kwire_quorum q;
+                struct kafka_wire_quorum q;
                 struct err e;
 
                 r_start(&r, state, RM_OK, 2);
                 assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
                 ctx_init(&ctx, 5000, -1);
                 err_clear(&e);
-                if (kwire_describe_quorum(hosts[i], f.port, SEC(t), &ctx, &q, &e) != 0)
+                if (kafka_wire_describe_quorum(hosts[i], f.port, SEC(t), &ctx, &q, &e) != 0)
                         fail_msg("%s: %s", hosts[i], e.msg);
                 tu_tls_front_stop(&f);
                 r_join(&r);
@@ -1985,33 +1991,33 @@ static void test_tls_ok(void **state)
                 assert_string_equal(f.sni, i == 0 ? "" : "localhost");
                 assert_int_equal(r.dq_version, 2);
                 check_quorum_common(&q, 2);
-                kwire_quorum_done(&q);
-                kwire_tls_free(t);
+                kafka_wire_quorum_done(&q);
+                kafka_wire_tls_free(t);
         }
 }
 
 static void test_tls_wrong_ca(void **state)
 {
-        struct kwire_tls *t = tls_client(NULL, true);
+        struct kafka_wire_tls *t = tls_client(NULL, true);
         struct tu_tls_front f;
         struct responder r;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         tls_need();
-        kwire_tls_free(t);
+        kafka_wire_tls_free(t);
         t = tls_client(tls_certs.other_ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, 0), 0);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TLS);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
         assert_contains(e.msg, "certificate verify failed: unable to get local issuer certificate");
         assert_false(f.handshake_ok);
-        kwire_quorum_done(&q);
-        kwire_tls_free(t);
+        kafka_wire_quorum_done(&q);
+        kafka_wire_tls_free(t);
 
         /* The right CA, but a certificate for another name. */
         {
@@ -2022,12 +2028,13 @@ static void test_tls_wrong_ca(void **state)
                 t = tls_client(tls_certs.ca, true);
                 assert_int_equal(tu_tls_front_start(&f, &alt, TU_TLS_RELAY, 0), 0);
                 ctx_init(&ctx, 5000, -1);
-                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+                assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q,
+                                                            &e), -1);
                 tu_tls_front_stop(&f);
                 assert_int_equal(e.code, KWIRE_E_TLS);
                 assert_contains(e.msg, "certificate verify failed: IP address mismatch");
-                kwire_quorum_done(&q);
-                kwire_tls_free(t);
+                kafka_wire_quorum_done(&q);
+                kafka_wire_tls_free(t);
         }
 
         /* Verification off (ssl_verify: false): the wrong CA is accepted. */
@@ -2035,21 +2042,21 @@ static void test_tls_wrong_ca(void **state)
         r_start(&r, state, RM_OK, 1);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, r.port), 0);
         ctx_init(&ctx, 5000, -1);
-        if (kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e) != 0)
+        if (kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e) != 0)
                 fail_msg("verify off: %s", e.msg);
         tu_tls_front_stop(&f);
         r_join(&r);
         check_quorum_common(&q, 1);
-        kwire_quorum_done(&q);
-        kwire_tls_free(t);
+        kafka_wire_quorum_done(&q);
+        kafka_wire_tls_free(t);
 }
 
 static void test_tls_stalled_handshake(void **state)
 {
-        struct kwire_tls *t;
+        struct kafka_wire_tls *t;
         struct tu_tls_front f;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         (void)state;
@@ -2057,12 +2064,12 @@ static void test_tls_stalled_handshake(void **state)
         t = tls_client(tls_certs.ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
         ctx_init(&ctx, 300, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TIMEOUT);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
         assert_contains(e.msg, "timed out after 300 ms");
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 
         /* Quit interrupts a stalled handshake too. */
         {
@@ -2072,23 +2079,24 @@ static void test_tls_stalled_handshake(void **state)
                 assert_int_equal(write(sp[1], "x", 1), 1);
                 assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_STALL, 0), 0);
                 ctx_init(&ctx, 5000, sp[0]);
-                assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e),
+                assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q,
+                                                            &e),
                                  -1);
                 tu_tls_front_stop(&f);
                 assert_int_equal(e.code, KWIRE_E_STOPPING);
-                kwire_quorum_done(&q);
+                kafka_wire_quorum_done(&q);
                 close(sp[0]);
                 close(sp[1]);
         }
-        kwire_tls_free(t);
+        kafka_wire_tls_free(t);
 }
 
 static void test_tls_mismatch(void **state)
 {
-        struct kwire_tls *t;
+        struct kafka_wire_tls *t;
         struct tu_tls_front f;
         struct coll_ctx ctx;
-        struct kwire_quorum q;
+        struct kafka_wire_quorum q;
         struct err e;
 
         (void)state;
@@ -2097,66 +2105,66 @@ static void test_tls_mismatch(void **state)
         t = tls_client(tls_certs.ca, true);
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_PLAIN_CLOSE, 0), 0);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, SEC(t), &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_int_equal(e.code, KWIRE_E_TLS);
         assert_contains(e.msg, "TLS handshake with 127.0.0.1:");
         assert_contains(e.msg, "the broker closed the connection (is it a plaintext listener?)");
-        kwire_quorum_done(&q);
-        kwire_tls_free(t);
+        kafka_wire_quorum_done(&q);
+        kafka_wire_tls_free(t);
 
         /* Plaintext client, TLS listener. */
         assert_int_equal(tu_tls_front_start(&f, &tls_certs, TU_TLS_RELAY, 0), 0);
         ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kwire_describe_quorum("127.0.0.1", f.port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(kafka_wire_describe_quorum("127.0.0.1", f.port, NULL, &ctx, &q, &e), -1);
         tu_tls_front_stop(&f);
         assert_false(f.handshake_ok);
         assert_contains(e.msg, "closed the connection without answering ApiVersions "
                         "(TLS or SASL listener?");
         assert_contains(e.msg, "127.0.0.1:");
-        kwire_quorum_done(&q);
+        kafka_wire_quorum_done(&q);
 }
 
 static void test_tls_bad_files(void **state)
 {
-        struct kwire_tls_cfg c = { .verify = true };
+        struct kafka_wire_tls_cfg c = { .verify = true };
         struct err e;
 
         (void)state;
         tls_need();
         c.ca_location = "/nonexistent/ca.pem";
-        assert_null(kwire_tls_new(&c, &e));
+        assert_null(kafka_wire_tls_new(&c, &e));
         assert_int_equal(e.code, KWIRE_E_TLS);
         assert_contains(e.msg, "ssl_ca_location /nonexistent/ca.pem: cannot load");
         c.ca_location = tls_certs.ca;
         c.cert_location = tls_certs.cert;
         c.key_location = tls_certs.ca;          /* a certificate, not a key */
-        assert_null(kwire_tls_new(&c, &e));
+        assert_null(kafka_wire_tls_new(&c, &e));
         assert_contains(e.msg, "ssl_key_location ");
         assert_contains(e.msg, "cannot load");
         c.key_location = tls_certs.key;
         c.cert_location = tls_certs.ca;         /* the CA's certificate: not this key's */
-        assert_null(kwire_tls_new(&c, &e));
+        assert_null(kafka_wire_tls_new(&c, &e));
         assert_contains(e.msg, "does not match ssl_certificate_location");
         c.cert_location = tls_certs.cert;
-        kwire_tls_free(kwire_tls_new(&c, &e));
+        kafka_wire_tls_free(kafka_wire_tls_new(&c, &e));
 
         /* An encrypted key: with its password (ssl_key_password_env/_file
          * resolved by the collector), without, and with a wrong one. */
         c.key_location = tls_certs.enc_key;
         c.key_password = tls_certs.enc_password;
         {
-                struct kwire_tls *t = kwire_tls_new(&c, &e);
+                struct kafka_wire_tls *t = kafka_wire_tls_new(&c, &e);
 
                 if (!t)
                         fail_msg("encrypted key with its password: %s", e.msg);
-                kwire_tls_free(t);
+                kafka_wire_tls_free(t);
         }
         c.key_password = NULL;
-        assert_null(kwire_tls_new(&c, &e));
+        assert_null(kafka_wire_tls_new(&c, &e));
         assert_contains(e.msg, "cannot load (encrypted, and no ssl_key_password_env/_file?)");
         c.key_password = "wrong-pass";
-        assert_null(kwire_tls_new(&c, &e));
+        assert_null(kafka_wire_tls_new(&c, &e));
         assert_contains(e.msg, "ssl_key_location ");
         assert_null(strstr(e.msg, "wrong-pass"));
 }
