@@ -131,6 +131,43 @@ struct af_data *tu_af_sample_v1(int64_t now)
         return d;
 }
 
+/* --- Kafka Connect ------------------------------------------------------- */
+
+struct kc_data *tu_kc_sample_expanded(void)
+{
+        struct kc_data *d = kafka_connect_data_new();
+        struct err e;
+        size_t len;
+        char *j = tu_fixture_file("connect", "expanded_all_states.json", &len);
+
+        err_clear(&e);
+        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
+        free(j);
+        kafka_connect_finish(d, NULL);
+        return d;
+}
+
+struct config *tu_kc_config(const char *extra)
+{
+        struct err e;
+        char *y = xasprintf("environment: t\n"
+                            "sources:\n"
+                            "  - name: shop-db\n"
+                            "    kind: postgres\n"
+                            "    dsn: \"host=127.0.0.1 dbname=shop\"\n"
+                            "  - name: connect\n"
+                            "    kind: kafka_connect\n"
+                            "    url: http://127.0.0.1:8083\n"
+                            "    postgres: shop-db\n"
+                            "%s", extra ? extra : "");
+        struct config *c = config_load_string(y, strlen(y), "<t>", &e);
+
+        if (!c)
+                fail_msg("%s", e.msg);
+        free(y);
+        return c;
+}
+
 /* --- Reconciliation ------------------------------------------------------ */
 
 int64_t tu_time(const char *s)

@@ -13,6 +13,7 @@
 
 #include "collectors/airflow/airflow.h"
 #include "collectors/clickhouse/clickhouse.h"
+#include "collectors/kafka_connect.h"
 #include "collectors/reconcile/reconcile.h"
 #include "core/config.h"
 #include "core/util.h"
@@ -32,6 +33,12 @@ struct config *tu_af_config(const char *extra);
 /* The v1 DAG list with nightly_compact's runs and tasks, as a poll at
  * `now` (Unix ms) would leave it (no history). Owned. */
 struct af_data *tu_af_sample_v1(int64_t now);
+
+/* Kafka Connect: expanded_all_states.json parsed and finished (no
+ * postgres join), and a config with a postgres source `shop-db` and a
+ * kafka_connect source `connect` joined to it, plus `extra` YAML lines. */
+struct kc_data *tu_kc_sample_expanded(void);
+struct config *tu_kc_config(const char *extra);
 
 /* Reconciliation: "2024-05-01 10:00:00"-style time -> Unix ms. */
 int64_t tu_time(const char *s);

@@ -26,6 +26,7 @@
 #include "collectors/postgres.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 
 static char *fixture(const char *name, size_t *len)
@@ -40,20 +41,6 @@ static char *fixture(const char *name, size_t *len)
         return s;
 }
 
-static struct kc_data *load_expanded(void)
-{
-        struct kc_data *d = kafka_connect_data_new();
-        struct err e;
-        size_t len;
-        char *j = fixture("expanded_all_states.json", &len);
-
-        err_clear(&e);
-        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
-        free(j);
-        kafka_connect_finish(d, NULL);
-        return d;
-}
-
 static const char *const TRACE0 =
         "org.apache.kafka.connect.errors.ConnectException: An exception occurred in the change "
         "event producer. This connector will be stopped.\n"
@@ -61,7 +48,7 @@ static const char *const TRACE0 =
 
 static void test_parse_expanded(void **state)
 {
-        struct kc_data *d = load_expanded();
+        struct kc_data *d = tu_kc_sample_expanded();
         static const char *const names[] = { "audit-sink", "es-sink", "jdbc-sink", "legacy-src",
                                              "orders-cdc", "pg-cdc", "s3-sink" };
         static const char *const states[] = { "PAUSED", "RESTARTING", "UNASSIGNED", "STOPPED",
@@ -177,7 +164,7 @@ static void test_parse_fallback(void **state)
 
 static void test_slot_override(void **state)
 {
-        struct kc_data *d = load_expanded();
+        struct kc_data *d = tu_kc_sample_expanded();
         struct cfg_strmap ov;
         char *keys[] = { "pg-cdc" }, *vals[] = { "shop_slot" };
 
@@ -322,30 +309,9 @@ static void test_trace_head_and_segment(void **state)
         free(s);
 }
 
-static struct config *load_cfg(const char *extra)
-{
-        struct err e;
-        char *y = xasprintf("environment: t\n"
-                            "sources:\n"
-                            "  - name: shop-db\n"
-                            "    kind: postgres\n"
-                            "    dsn: \"host=127.0.0.1 dbname=shop\"\n"
-                            "  - name: connect\n"
-                            "    kind: kafka_connect\n"
-                            "    url: http://127.0.0.1:8083\n"
-                            "    postgres: shop-db\n"
-                            "%s", extra ? extra : "");
-        struct config *c = config_load_string(y, strlen(y), "<t>", &e);
-
-        if (!c)
-                fail_msg("%s", e.msg);
-        free(y);
-        return c;
-}
-
 static void test_config(void **state)
 {
-        struct config *c = load_cfg("    slot: {pg-cdc: shop_slot}\n");
+        struct config *c = tu_kc_config("    slot: {pg-cdc: shop_slot}\n");
         const struct kc_cfg *k = c->sources[1].kind_cfg;
         struct err e;
         const char *bad[] = {
@@ -380,7 +346,7 @@ static void test_config(void **state)
 
 static void test_to_json(void **state)
 {
-        struct kc_data *d = load_expanded();
+        struct kc_data *d = tu_kc_sample_expanded();
         cJSON *o = cJSON_CreateObject(), *arr;
         char *s;
 
@@ -446,8 +412,8 @@ static void test_to_json(void **state)
 
 static void test_alerts(void **state)
 {
-        struct config *c = load_cfg(NULL);
-        struct kc_data *d = load_expanded();
+        struct config *c = tu_kc_config(NULL);
+        struct kc_data *d = tu_kc_sample_expanded();
         struct alert_list l;
         static const struct {
                 enum severity sev;
@@ -494,7 +460,7 @@ static void test_alerts(void **state)
         config_free(c);
 
         /* thresholds are configurable: failed_tasks warn 1 crit 3, not_running off */
-        c = load_cfg("    thresholds:\n"
+        c = tu_kc_config("    thresholds:\n"
                      "      failed_tasks: {warn: 1, crit: 3}\n"
                      "      connector_not_running: {warn: 5}\n");
         alert_list_init(&l);

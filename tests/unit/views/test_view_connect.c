@@ -21,63 +21,17 @@
 #include "collectors/postgres.h"
 #include "core/snapshot.h"
 #include "tu.h"
+#include "tu_samples.h"
 #include "core/util.h"
 #include "views/view.h"
 #include "views/connect.h"
-
-static char *fixture(const char *name, size_t *len)
-{
-        char rel[256];
-        char *s;
-
-        snprintf(rel, sizeof rel, "tests/fixtures/connect/%s", name);
-        s = tu_read_file(tu_src_path(rel), len);
-        if (!s)
-                fail_msg("missing fixture %s", rel);
-        return s;
-}
-
-static struct kc_data *load_expanded(void)
-{
-        struct kc_data *d = kafka_connect_data_new();
-        struct err e;
-        size_t len;
-        char *j = fixture("expanded_all_states.json", &len);
-
-        err_clear(&e);
-        assert_int_equal(kafka_connect_parse_list(j, len, d, &e), 0);
-        free(j);
-        kafka_connect_finish(d, NULL);
-        return d;
-}
-
-static struct config *load_cfg(const char *extra)
-{
-        struct err e;
-        char *y = xasprintf("environment: t\n"
-                            "sources:\n"
-                            "  - name: shop-db\n"
-                            "    kind: postgres\n"
-                            "    dsn: \"host=127.0.0.1 dbname=shop\"\n"
-                            "  - name: connect\n"
-                            "    kind: kafka_connect\n"
-                            "    url: http://127.0.0.1:8083\n"
-                            "    postgres: shop-db\n"
-                            "%s", extra ? extra : "");
-        struct config *c = config_load_string(y, strlen(y), "<t>", &e);
-
-        if (!c)
-                fail_msg("%s", e.msg);
-        free(y);
-        return c;
-}
 
 /* The pane joins a Debezium connector with its slot in the postgres
  * source's snapshot. */
 static void test_view_rows_join(void **state)
 {
-        struct config *c = load_cfg(NULL);
-        struct kc_data *d = load_expanded();
+        struct config *c = tu_kc_config(NULL);
+        struct kc_data *d = tu_kc_sample_expanded();
         struct pg_data *pd = xcalloc(1, sizeof *pd);
         struct snapshot *sp = snapshot_new(&c->sources[0]), *sk = snapshot_new(&c->sources[1]);
         const struct snapshot *snaps[2];
