@@ -8,7 +8,11 @@
  * written out the same way, and must fail cleanly on every truncation and
  * on a trailing byte. The client runs against librdkafka's mock cluster
  * (tests/lib/tu_kafka.c): exact committed offsets for groups on different
- * coordinators, a coordinator that is down, no bootstrap broker.
+ * coordinators, a coordinator that is down, no bootstrap broker; and
+ * DescribeQuorum against the mock, which has none (the collector's
+ * mock-cluster tests meet that answer). The mock's threads need the real
+ * clock, so every mock test lives here (label real-clock), not in
+ * test_kafka_wire.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -968,6 +972,40 @@ static void test_fetch_no_bootstrap(void **state)
         assert_contains(g[0].err, "no bootstrap broker to ask");
 }
 
+static void test_describe_quorum_mock(void **state)
+{
+        char errstr[256], host[64];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        rd_kafka_mock_cluster_t *mc;
+        struct coll_ctx ctx;
+        struct kafka_wire_quorum q;
+        struct err e;
+        int port;
+
+        (void)state;
+        /* A real (if small) broker implementation: librdkafka's mock speaks
+         * ApiVersions 0-2 and has no DescribeQuorum, which is what the
+         * collector's mock-cluster tests will meet. */
+        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        assert_non_null(rk);
+        mc = rd_kafka_mock_cluster_new(rk, 1);
+        assert_non_null(mc);
+        assert_int_equal(sscanf(rd_kafka_mock_cluster_bootstraps(mc), "%63[^:]:%d", host, &port),
+                         2);
+        ctx.stop_fd = -1;
+        ctx.timeout_ms = 5000;
+        ctx.now_mono = clock_mono_ms();
+        ctx.deadline_mono = ctx.now_mono + ctx.timeout_ms;
+        assert_int_equal(kafka_wire_describe_quorum(host, port, NULL, &ctx, &q, &e), -1);
+        assert_int_equal(e.code, KWIRE_E_UNSUPPORTED);
+        assert_contains(e.msg, "does not support DescribeQuorum (ZooKeeper mode or Kafka < 3.3)");
+        kafka_wire_quorum_done(&q);
+        rd_kafka_mock_cluster_destroy(mc);
+        rd_kafka_destroy(rk);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -981,6 +1019,7 @@ int main(void)
                 cmocka_unit_test(test_dec_metadata),
                 cmocka_unit_test(test_fetch_mock),
                 cmocka_unit_test(test_fetch_no_bootstrap),
+                cmocka_unit_test(test_describe_quorum_mock),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

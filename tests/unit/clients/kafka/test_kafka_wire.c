@@ -28,8 +28,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include "core/collector.h"
 #include "clients/kafka/kafka_wire.h"
@@ -1827,51 +1825,6 @@ static void test_net_stop(void **state)
         close(pfd[1]);
 }
 
-/* librdkafka starts its threads with C11 thrd_create, which glibc 2.36
- * runs without going through pthread_create, so ThreadSanitizer never sets
- * them up and the first allocation on a librdkafka thread crashes. */
-#if defined(__SANITIZE_THREAD__)
-#define LO_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LO_TSAN 1
-#endif
-#endif
-
-static void test_net_librdkafka_mock(void **state)
-{
-        char errstr[256], host[64];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_t *rk;
-        rd_kafka_mock_cluster_t *mc;
-        struct coll_ctx ctx;
-        struct kafka_wire_quorum q;
-        struct err e;
-        int port;
-
-        (void)state;
-#ifdef LO_TSAN
-        skip();
-#endif
-        /* A real (if small) broker implementation: librdkafka's mock speaks
-         * ApiVersions 0-2 and has no DescribeQuorum, which is what the
-         * collector's mock-cluster tests will meet. */
-        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
-        rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-        assert_non_null(rk);
-        mc = rd_kafka_mock_cluster_new(rk, 1);
-        assert_non_null(mc);
-        assert_int_equal(sscanf(rd_kafka_mock_cluster_bootstraps(mc), "%63[^:]:%d", host, &port),
-                         2);
-        ctx_init(&ctx, 5000, -1);
-        assert_int_equal(kafka_wire_describe_quorum(host, port, NULL, &ctx, &q, &e), -1);
-        assert_int_equal(e.code, KWIRE_E_UNSUPPORTED);
-        assert_contains(e.msg, "does not support DescribeQuorum (ZooKeeper mode or Kafka < 3.3)");
-        kafka_wire_quorum_done(&q);
-        rd_kafka_mock_cluster_destroy(mc);
-        rd_kafka_destroy(rk);
-}
-
 static void test_sasl_plain(void **state)
 {
         const struct kafka_wire_sec sec = {
@@ -2205,7 +2158,6 @@ int main(void)
                 cmocka_unit_test(test_net_localhost_name),
                 cmocka_unit_test(test_net_av_fallback),
                 cmocka_unit_test(test_net_av_fallback_mock_layout),
-                cmocka_unit_test(test_net_librdkafka_mock),
                 cmocka_unit_test(test_net_truncated),
                 cmocka_unit_test(test_net_garbage),
                 cmocka_unit_test(test_net_tls_listener),
