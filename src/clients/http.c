@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/termsafe.h"
+
 struct http_client {
         CURL             *curl;
         struct http_tls   tls;          /* borrowed strings */
@@ -123,6 +125,39 @@ char *http_url_mask(const char *url)
         if (!at || (slash && at > slash))
                 return xstrdup(url);
         return xasprintf("%.*s***%s", (int)(scheme - url), url, at);
+}
+
+#define HTTP_SEGMENT_MAX 1024
+
+char *http_path_segment(const char *name, const char *what, struct err *err)
+{
+        char shown[96], *esc, *out;
+        size_t n = name ? strlen(name) : 0;
+
+        err_clear(err);
+        termsafe_copy(name ? name : "", TERMSAFE_LINE, shown, sizeof shown);
+        if (n == 0) {
+                err_set(err, EINVAL, "%s name is empty", what);
+                return NULL;
+        }
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+                err_set(err, EINVAL, "%s name \"%s\" is refused: in a URL path it would name "
+                        "another resource", what, shown);
+                return NULL;
+        }
+        if (n > HTTP_SEGMENT_MAX) {
+                err_set(err, EINVAL, "%s name \"%s...\" is longer than %d bytes", what, shown,
+                        HTTP_SEGMENT_MAX);
+                return NULL;
+        }
+        esc = curl_easy_escape(NULL, name, (int)n);
+        if (!esc) {
+                err_set(err, ENOMEM, "%s name \"%s\": cannot encode it", what, shown);
+                return NULL;
+        }
+        out = xstrdup(esc);
+        curl_free(esc);
+        return out;
 }
 
 char *http_url_join(const char *base, const char *path)

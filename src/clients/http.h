@@ -99,6 +99,15 @@ int http_get_json_api(struct http_client *c, const struct coll_ctx *ctx,
 
 const char *http_url_check(const char *url, const char *example, struct err *err);
 
+/* One URL path segment from a name: a DAG id, a connector, a subject, a
+ * namespace, or a name a server returned. The only way a name enters a
+ * path. Every byte but the unreserved ALPHA DIGIT "-._~" is
+ * percent-encoded ("/" becomes %2F); a name that is empty, "." or ".."
+ * (which would address another resource once dot segments are removed) or
+ * longer than 1024 bytes is refused: NULL, err names `what` ("connector")
+ * and the name, escaped for a terminal. Owned. Any thread. */
+char *http_path_segment(const char *name, const char *what, struct err *err);
+
 /* Copies url with any "user:password@" replaced by "***@". Owned. */
 char *http_url_mask(const char *url);
 /* "HTTP 401 Unauthorized" style reason for a status code. */
