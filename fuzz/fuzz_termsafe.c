@@ -11,22 +11,40 @@
 #include "core/termsafe.h"
 #include "core/util.h"
 
+/* Aborts unless p is valid UTF-8 without the characters termsafe escapes. */
 static void check_clean(const unsigned char *p, int flags)
 {
         while (*p) {
                 unsigned char c = *p;
+                uint32_t cp;
+                int len, i;
 
-                if (c < 0x20 && !((flags & TERMSAFE_LINES) && (c == '\n' || c == '\t')))
+                if (c < 0x80) {
+                        if (c < 0x20 && !((flags & TERMSAFE_LINES) && (c == '\n' || c == '\t')))
+                                abort();
+                        if (c == 0x7f)
+                                abort();
+                        p++;
+                        continue;
+                }
+                if (c >= 0xc2 && c <= 0xdf)
+                        len = 2, cp = c & 0x1f;
+                else if (c >= 0xe0 && c <= 0xef)
+                        len = 3, cp = c & 0x0f;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        len = 4, cp = c & 0x07;
+                else
                         abort();
-                if (c == 0x7f || (c >= 0x80 && c < 0xc2) || c > 0xf4)
+                for (i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                abort();
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                    (cp >= 0x2066 && cp <= 0x2069) || (cp >= 0xd800 && cp <= 0xdfff) ||
+                    cp > 0x10ffff || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
                         abort();
-                if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-                        abort();
-                if (c == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
-                        abort();
-                if (c == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
-                        abort();
-                p++;
+                p += len;
         }
 }
 
