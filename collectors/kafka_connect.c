@@ -55,6 +55,7 @@
 #include <cjson/cJSON.h>
 
 #include "actions/action.h"
+#include "core/jsonparse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -345,8 +346,8 @@ int kafka_connect_parse_list(const char *json, size_t len, struct kc_data *d, st
         int rc = 0;
 
         if (!root) {
-                err_set(err, KC_ERR_BADJSON, "GET /connectors: the answer is not JSON "
-                        "(truncated?)");
+                err_set(err, KC_ERR_BADJSON, "GET /connectors: %s",
+                        json_parse_why(json, len, "the answer is not JSON (truncated?)"));
                 return -1;
         }
         if (cJSON_IsArray(root)) {
@@ -401,8 +402,8 @@ int kafka_connect_parse_status(const char *json, size_t len, struct kc_connector
         int rc;
 
         if (!root) {
-                err_set(err, KC_ERR_BADJSON, "connector %s: status is not JSON (truncated?)",
-                        c->name);
+                err_set(err, KC_ERR_BADJSON, "connector %s: status %s", c->name,
+                        json_parse_why(json, len, "is not JSON (truncated?)"));
                 return -1;
         }
         for (size_t i = 0; i < c->n_tasks; i++) {

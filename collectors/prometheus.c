@@ -41,6 +41,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonparse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -218,9 +219,13 @@ int prometheus_parse(const char *body, size_t len, struct prom_sample **out, siz
         *n = 0;
         if (!root || !cJSON_IsObject(root) ||
             !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "status"))) {
-                err_set(err, PROM_E_NOTPROM, "not a Prometheus API answer (%zu bytes%s): is the "
-                        "url the Prometheus server?", len,
-                        len && body[0] == '<' ? ", HTML" : "");
+                if (!root && json_too_deep(body, len))
+                        err_set(err, PROM_E_NOTPROM, "not a Prometheus API answer: %s",
+                                json_parse_why(body, len, ""));
+                else
+                        err_set(err, PROM_E_NOTPROM, "not a Prometheus API answer (%zu bytes%s): "
+                                "is the url the Prometheus server?", len,
+                                len && body[0] == '<' ? ", HTML" : "");
                 cJSON_Delete(root);
                 return -1;
         }

@@ -32,6 +32,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/jsonparse.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -118,7 +119,7 @@ int schema_registry_parse_subjects(const char *json, size_t len, char ***names, 
         *n = 0;
         if (!cJSON_IsArray(root)) {
                 err_set(err, SR_ERR_BADJSON, "GET /subjects: %s", root ? "expected a list of "
-                        "names" : "the answer is not JSON (truncated?)");
+                        "names" : json_parse_why(json, len, "the answer is not JSON (truncated?)"));
                 cJSON_Delete(root);
                 return -1;
         }

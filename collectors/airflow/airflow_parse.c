@@ -4,6 +4,8 @@
  */
 #include "collectors/airflow/airflow_int.h"
 
+#include "core/jsonparse.h"
+
 /* ------------------------------------------------------------------------
  * Small pure helpers
  */
@@ -142,8 +144,12 @@ cJSON *airflow_json(const char *body, size_t len, const char *what, struct err *
         }
         root = cJSON_ParseWithLength(p, n);
         if (!root || !cJSON_IsObject(root)) {
-                err_set(err, EPROTO, "%s: invalid or truncated JSON from Airflow (%zu bytes)",
-                        what, len);
+                if (!root && json_too_deep(p, n))
+                        err_set(err, EPROTO, "%s: %s from Airflow", what,
+                                json_parse_why(p, n, ""));
+                else
+                        err_set(err, EPROTO, "%s: invalid or truncated JSON from Airflow "
+                                "(%zu bytes)", what, len);
                 cJSON_Delete(root);
                 return NULL;
         }

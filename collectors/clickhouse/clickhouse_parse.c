@@ -4,6 +4,8 @@
  */
 #include "collectors/clickhouse/clickhouse_int.h"
 
+#include "core/jsonparse.h"
+
 /* ------------------------------------------------------------------------
  * JSON helpers (pure)
  */
@@ -19,7 +21,8 @@ static int clickhouse_json_open(const char *json, size_t len, const char *what, 
                 if (clickhouse_exception_parse(json, len, &ex) == 0)
                         clickhouse_exception_err(&ex, 200, NULL, err);
                 else
-                        err_set(err, CH_ERR_BADJSON, "%s query: the answer is not JSON", what);
+                        err_set(err, CH_ERR_BADJSON, "%s query: %s", what,
+                                json_parse_why(json, len, "the answer is not JSON"));
                 return -1;
         }
         *data = cJSON_GetObjectItemCaseSensitive(*root, "data");

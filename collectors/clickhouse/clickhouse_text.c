@@ -4,6 +4,8 @@
  */
 #include "collectors/clickhouse/clickhouse_int.h"
 
+#include "core/redact.h"
+
 /* ------------------------------------------------------------------------
  * Exceptions and response checks (pure)
  */
@@ -144,20 +146,13 @@ int clickhouse_exception_parse(const char *body, size_t len, struct ch_exception
         return 0;
 }
 
-/* Replaces every occurrence of secret (when non-empty) in msg with "***". */
+/* The core redaction (redact_text): the password, its base64 forms and
+ * credentials by shape become "***". */
 void clickhouse_redact(char *msg, size_t n, const char *secret)
 {
-        size_t slen = secret ? strlen(secret) : 0;
-        char *p;
+        struct redact_keys k = { .password = secret };
 
-        if (slen == 0)
-                return;
-        while ((p = strstr(msg, secret)) != NULL) {
-                char *tmp = xasprintf("%.*s***%s", (int)(p - msg), msg, p + slen);
-
-                str_copy(msg, tmp, n);
-                free(tmp);
-        }
+        redact_text(msg, n, &k);
 }
 
 void clickhouse_exception_err(const struct ch_exception *ex, long status, const char *password,
@@ -452,6 +447,11 @@ char *clickhouse_query_display(const char *query, size_t max)
                 o--;
         out[o] = '\0';
         free(masked);
+        /* What the SQL walk above cannot see: "Bearer ..." in a header
+         * argument, password=... in a connection string, PASSWORD '...'.
+         * Masks never grow the text, so o stays an upper bound. */
+        redact_patterns(out, o + 1);
+        o = strlen(out);
         if (max >= 4 && o > max) {
                 size_t cut = max - 3;
 

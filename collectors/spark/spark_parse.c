@@ -4,6 +4,8 @@
  */
 #include "collectors/spark/spark_int.h"
 
+#include "core/jsonparse.h"
+
 /* ------------------------------------------------------------------------
  * compact models
  */
@@ -355,7 +357,7 @@ static cJSON *spark_parse_array(const char *body, size_t len, const char *what, 
         if (!doc) {
                 err_set(err, EPROTO, "%s: not JSON (%s)", what,
                         len && body[0] == '<' ? "an HTML page: is this the Spark UI?"
-                                              : "truncated or garbled");
+                        : json_parse_why(body, len, "truncated or garbled"));
                 return NULL;
         }
         if (!cJSON_IsArray(doc)) {

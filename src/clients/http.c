@@ -5,11 +5,13 @@
  */
 #include "clients/http.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/redact.h"
 #include "core/termsafe.h"
 
 struct http_client {
@@ -227,6 +229,72 @@ const char *http_status_text(long st)
         }
 }
 
+/* True for a custom header whose value is a credential: the name says key,
+ * token, secret, password, auth or cookie (X-ClickHouse-Key, Authorization:
+ * Snowflake Token="...", X-Vault-Token, ...). */
+static bool http_header_is_secret(const char *line, const char **value)
+{
+        static const char *const words[] = {
+                "key", "token", "secret", "password", "auth", "cookie", "signature",
+        };
+        const char *colon = strchr(line, ':');
+        char name[64];
+        size_t n;
+
+        if (!colon)
+                return false;
+        n = (size_t)(colon - line);
+        if (n >= sizeof name)
+                n = sizeof name - 1;
+        for (size_t i = 0; i < n; i++)
+                name[i] = (char)tolower((unsigned char)line[i]);
+        name[n] = '\0';
+        /* X-Snowflake-Authorization-Token-Type names a scheme, not a secret. */
+        if (n >= 5 && strcmp(name + n - 5, "-type") == 0)
+                return false;
+        for (size_t i = 0; i < LO_ARRAY_LEN(words); i++)
+                if (strstr(name, words[i])) {
+                        *value = colon + 1;
+                        while (**value == ' ' || **value == '\t')
+                                (*value)++;
+                        return true;
+                }
+        return false;
+}
+
+/* An error answer's body becomes error texts (snapshots, status, the
+ * audit log), and a server or a proxy may quote the request back in it:
+ * mask the request's own secrets (their base64 Basic forms too) and
+ * credentials by shape. NUL bytes inside become spaces so that the whole
+ * body is covered; the buffer gets room for masks that grow a short
+ * secret. */
+static void http_redact_body(struct http_response *resp, const struct http_request *req)
+{
+        struct redact_keys k = { .user = req->user, .password = req->password,
+                                 .token = req->bearer };
+        size_t cap = resp->len + 256;
+
+        if (!resp->body)
+                return;
+        for (size_t i = 0; i < resp->len; i++)
+                if (resp->body[i] == '\0')
+                        resp->body[i] = ' ';
+        resp->body = xrealloc(resp->body, cap);
+        redact_text(resp->body, cap, &k);
+        for (size_t i = 0; req->headers && req->headers[i]; i++) {
+                struct redact_keys h = { 0 };
+
+                if (!http_header_is_secret(req->headers[i], &h.extra))
+                        continue;
+                /* "Scheme credential": the credential alone, too. */
+                h.token = strrchr(h.extra, ' ');
+                if (h.token)
+                        h.token++;
+                redact_secrets(resp->body, cap, &h);
+        }
+        resp->len = strlen(resp->body);
+}
+
 static void http_set_blob(CURL *curl, CURLoption opt, const char *pem)
 {
         struct curl_blob b = { .data = (void *)pem, .len = strlen(pem),
@@ -359,6 +427,8 @@ int http_do(struct http_client *c, const struct coll_ctx *ctx,
                         resp->body = xstrdup("");
                         resp->len = 0;
                 }
+                if (resp->status < 200 || resp->status > 299)
+                        http_redact_body(resp, req);
                 return 0;
         }
         masked = http_url_mask(req->url);

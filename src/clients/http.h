@@ -62,6 +62,12 @@ void http_client_free(struct http_client *c);   /* NULL-safe */
 /* Performs one request within ctx's deadline. Returns 0 when an HTTP
  * response arrived (any status: check resp->status), -1 on transport
  * failure, timeout or quit, with err saying which and what to check.
+ * The body of a non-2xx answer comes back redacted (redact_text): the
+ * request's user password, bearer token and the value of every custom
+ * header named like a credential (...Key, ...Token, ...Auth..., Secret,
+ * Password, Cookie), and their base64 forms, are "***", as are credentials
+ * by shape; NUL bytes inside it are spaces. Callers build error texts from
+ * such a body as it is; 2xx bodies are data and left alone.
  * resp is always initialised: after 0 free it with http_response_done; after
  * -1 it is empty (status 0, no body) and holds nothing to free. */
 int http_do(struct http_client *c, const struct coll_ctx *ctx,

@@ -21,6 +21,8 @@
 #include <strings.h>
 
 #include "core/config.h"
+#include "core/redact.h"
+#include "core/secret.h"
 
 void pgconn_init(struct pgconn *pc, const struct pg_cfg *cfg, int64_t timeout_ms,
                  const char *options)
@@ -45,15 +47,38 @@ static void pgconn_note_target(struct pgconn *pc)
         str_copy(pc->port, PQport(pc->conn), sizeof pc->port);
 }
 
-/* err from the connection's last error, cleaned and redacted. */
+/* err from the connection's last error, cleaned and redacted. A refused
+ * password says which one was sent (password_env, password_file or the
+ * dsn's), instead of pgconn_errmsg_clean's generic hint. */
 static void pgconn_conn_err(struct pgconn *pc, int code, struct err *err)
 {
-        char msg[256];
+        static const char generic[] = " (check password_env/password_file)";
+        char msg[256], hint[200], *g;
 
         pgconn_errmsg_clean(pc->conn ? PQerrorMessage(pc->conn) : "", pc->host, pc->port,
                             msg, sizeof msg);
+        if (strstr(msg, "password authentication failed") &&
+            (g = strstr(msg, generic)) != NULL && g[strlen(generic)] == '\0') {
+                *g = '\0';
+                pgconn_password_hint(pc->cfg, hint, sizeof hint);
+                snprintf(g, sizeof msg - (size_t)(g - msg), " (%s)", hint);
+        }
         pgconn_redact_dsn(msg, sizeof msg, pc->cfg->dsn, NULL);
         err_set(err, code, "%s", msg);
+}
+
+/* libpq's default notice processor writes every NOTICE and WARNING the
+ * server sends to stderr, which is the curses screen: keep the last one,
+ * on one line and redacted, for the owner of the connection instead. */
+static void pgconn_notice(void *arg, const char *message)
+{
+        struct pgconn *pc = arg;
+        size_t len;
+
+        str_copy(pc->notice, message ? message : "", sizeof pc->notice);
+        len = strcspn(pc->notice, "\n");
+        pc->notice[len] = '\0';
+        pgconn_redact_dsn(pc->notice, sizeof pc->notice, pc->cfg ? pc->cfg->dsn : NULL, NULL);
 }
 
 /* After coll_wait_fd failed: say what we were waiting for. */
@@ -108,6 +133,7 @@ int pgconn_open(struct pgconn *pc, const struct coll_ctx *ctx, struct err *err)
                 err_set(err, ENOMEM, "libpq could not allocate a connection");
                 return -1;
         }
+        PQsetNoticeProcessor(pc->conn, pgconn_notice, pc);
         pgconn_note_target(pc);
         if (PQstatus(pc->conn) == CONNECTION_BAD) {
                 pgconn_conn_err(pc, ECONNREFUSED, err);
@@ -415,43 +441,47 @@ char *pgconn_dsn_mask(const char *dsn)
         return out;
 }
 
-/* Replaces every occurrence of secret (when non-empty) in msg with "***". */
-static void pg_redact(char *msg, size_t n, const char *secret)
-{
-        size_t slen = secret ? strlen(secret) : 0, from = 0;
-        char *p;
-
-        if (slen == 0)
-                return;
-        /* Search on after each replacement, so a secret that occurs in
-         * "***" itself cannot loop forever. */
-        while (from < strlen(msg) && (p = strstr(msg + from, secret)) != NULL) {
-                char *tmp = xasprintf("%.*s***%s", (int)(p - msg), msg, p + slen);
-
-                from = (size_t)(p - msg) + 3;
-                str_copy(msg, tmp, n);
-                free(tmp);
-        }
-}
-
 void pgconn_redact_dsn(char *msg, size_t n, const char *dsn, const char *password)
 {
         struct pg_span sp[PG_MAX_SPANS];
         size_t k = dsn ? pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) : 0;
+        struct redact_keys keys = { .password = password };
 
         for (size_t i = 0; i < k; i++) {
                 char *s = xstrndup(dsn + sp[i].off, sp[i].len);
+                struct redact_keys dk = { .extra = s };
 
                 /* Quoted values show up unquoted in messages. */
                 if (sp[i].len >= 2 && s[0] == '\'') {
                         memmove(s, s + 1, sp[i].len - 1);
                         s[sp[i].len - 2] = '\0';
                 }
-                pg_redact(msg, n, s);
-                free(s);
+                redact_secrets(msg, n, &dk);
+                secret_free(s);
         }
-        if (password)
-                pg_redact(msg, n, password);
+        redact_text(msg, n, &keys);
+}
+
+/* Whether the conninfo string carries a password of its own. */
+static bool pgconn_dsn_has_password(const char *dsn)
+{
+        struct pg_span sp[PG_MAX_SPANS];
+
+        return dsn && pg_dsn_secrets(dsn, sp, PG_MAX_SPANS) > 0;
+}
+
+void pgconn_password_hint(const struct pg_cfg *cfg, char *out, size_t n)
+{
+        if (cfg->password_env && *cfg->password_env)
+                snprintf(out, n, "check the password in $%s (password_env)", cfg->password_env);
+        else if (cfg->password_file && *cfg->password_file)
+                snprintf(out, n, "check the password in %s (password_file)", cfg->password_file);
+        else if (pgconn_dsn_has_password(cfg->dsn))
+                snprintf(out, n, "the dsn's own password was used: check it, or set "
+                         "password_env/password_file");
+        else
+                snprintf(out, n, "no password_env/password_file is set, so libpq took the "
+                         "password from PGPASSWORD or a password file: set one of them");
 }
 
 /* ------------------------------------------------------------------------

@@ -51,8 +51,14 @@ int pgconn_conn_params(const struct pg_cfg *cfg, const char *password, int64_t t
                        char ***keys, char ***vals, struct err *err);
 void pgconn_conn_params_free(char **keys, char **vals);
 /* Replaces, in msg (n bytes), every password found in dsn, and `password`
- * when non-NULL, with "***". Pure; any thread (used by src/clients/pgconn.c). */
+ * when non-NULL, with "***" (redact_secrets), and credentials by shape
+ * (redact_patterns). Pure; any thread (used by src/clients/pgconn.c). */
 void pgconn_redact_dsn(char *msg, size_t n, const char *dsn, const char *password);
+/* The hint for "password authentication failed": which password was sent
+ * ("check the password in $PGPW (password_env)", "... in /path
+ * (password_file)", "the dsn's own password was used: ..."), or that none
+ * is configured and libpq found one itself. Pure; any thread. */
+void pgconn_password_hint(const struct pg_cfg *cfg, char *out, size_t n);
 
 struct pgconn {
         PGconn  *conn;                  /* NULL when not connected */
@@ -61,6 +67,10 @@ struct pgconn {
         const struct pg_cfg *cfg;       /* borrowed; outlives the connection */
         int64_t  timeout_ms;            /* statement_timeout and messages */
         const char *options;            /* borrowed extra "-c k=v ..." or NULL */
+        char     notice[256];           /* the server's last NOTICE/WARNING, first line,
+                                           redacted; "" when none. libpq never writes
+                                           notices to stderr (the screen): pc must not
+                                           move while connected */
 };
 
 /* Sets up `pc` (not connected). cfg and options are borrowed for the life

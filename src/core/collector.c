@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/redact.h"
+
 struct collector {
         const struct source_cfg *src;   /* borrowed; config outlives us */
         pthread_t        th;
@@ -154,6 +156,10 @@ static void collector_poll_once(struct collector *c, void *state, uint64_t seq)
          * one line. */
         for (size_t k = strlen(s->error); k > 0 && isspace((unsigned char)s->error[k - 1]); k--)
                 s->error[k - 1] = '\0';
+        /* A belt over the kinds' own redaction (the source's secrets are
+         * masked where they are known): credentials by shape never reach
+         * status, JSON, the screen or the audit log. */
+        redact_patterns(s->error, sizeof s->error);
         s->poll_ms = clock_mono_ms() - t0;
         s->collected_mono = clock_mono_ms();
         s->collected_at = clock_wall_ms();

@@ -326,11 +326,13 @@ static void test_conn_params(void **state)
         assert_int_equal(pgconn_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
                             "invalid connection option \"passwrd\"");
-        /* A password that occurs in "***" itself must not loop (fuzz find). */
+        /* A password that occurs in "***" itself must not loop (fuzz find).
+         * A secret shorter than 3 bytes is masked only as the whole text
+         * (core/redact.h): masking every '*' would garble the message. */
         pcfg.dsn = "host=h pass*wrd=x";
         assert_int_equal(pgconn_conn_params(&pcfg, "*", 1000, &k, &v, &err), -1);
         assert_string_equal(err.msg, "dsn is not a valid libpq connection string: "
-                            "invalid connection option \"pass***wrd\"");
+                            "invalid connection option \"pass*wrd\"");
         pcfg.dsn = "host=h password='abc";
         assert_int_equal(pgconn_conn_params(&pcfg, NULL, 1000, &k, &v, &err), -1);
         assert_null(strstr(err.msg, "abc"));
