@@ -453,7 +453,6 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                          struct err *err)
 {
         struct af_tcache *t = airflow_tc_find(st, g->dag_id);
-        char *did, *rid;
         size_t off = 0, page_n, total = 0;
         int rc = 0;
 
@@ -461,13 +460,15 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 airflow_tasks_copy(g, t);
                 return 0;
         }
-        did = airflow_url_escape(g->dag_id);
-        rid = airflow_url_escape(g->failed_run_id);
         for (int page = 0; page < AF_MAX_TASK_PAGES; page++) {
                 struct http_response resp;
-                char *path = xasprintf("/dags/%s/dagRuns/%s/taskInstances?limit=%d&offset=%zu",
-                                       did, rid, AF_PAGE, off);
+                char tail[96], *path;
 
+                snprintf(tail, sizeof tail, "/taskInstances?limit=%d&offset=%zu", AF_PAGE, off);
+                if (!(path = airflow_dag_path(g->dag_id, g->failed_run_id, tail, err))) {
+                        rc = -1;
+                        break;
+                }
                 rc = airflow_get(st, ctx, path, "task instances", &resp, err);
                 free(path);
                 if (rc == 0) {
@@ -480,8 +481,6 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 if (page_n == 0 || off >= total)
                         break;
         }
-        free(did);
-        free(rid);
         if (rc != 0) {
                 g->tasks_read = false;
                 return -1;
@@ -507,17 +506,20 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
 static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
                         struct af_dag *g, struct err *err)
 {
-        char *did = airflow_url_escape(g->dag_id);
         size_t off = 0, page_n, total = 0;
         bool older;
         int rc = 0;
 
         for (int page = 0; page < AF_MAX_RUN_PAGES; page++) {
                 struct http_response resp;
-                char *path = xasprintf("/dags/%s/dagRuns?limit=%d&offset=%zu&order_by=%s", did,
-                                       AF_PAGE, off, st->api == AF_API_V2 ? "-run_after"
-                                                                         : "-execution_date");
+                char tail[128], *path;
 
+                snprintf(tail, sizeof tail, "/dagRuns?limit=%d&offset=%zu&order_by=%s", AF_PAGE,
+                         off, st->api == AF_API_V2 ? "-run_after" : "-execution_date");
+                if (!(path = airflow_dag_path(g->dag_id, NULL, tail, err))) {
+                        rc = -1;
+                        break;
+                }
                 rc = airflow_get(st, ctx, path, "DAG runs", &resp, err);
                 free(path);
                 if (rc == 0) {
@@ -531,7 +533,6 @@ static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct 
                 if (page_n == 0 || off >= total || older)
                         break;
         }
-        free(did);
         if (rc != 0)
                 return -1;
         g->runs_read = true;
@@ -905,4 +906,5 @@ const struct collector_ops coll_airflow_ops = {
         .key_metric_name = "failed runs (24h)",
         .key_metric_unit = THR_COUNT,
         .actions = af_actions,
+        .action_kind = &af_action_kind,
 };

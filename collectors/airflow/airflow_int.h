@@ -85,5 +85,6 @@ void airflow_dag_done(struct af_dag *g);
 
 /* airflow_actions.c */
 extern const struct action_def af_actions[];
+extern const struct action_kind af_action_kind;
 
 #endif
