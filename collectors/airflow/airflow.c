@@ -18,6 +18,8 @@
  *      {"username","password"} → 201 {"access_token"}, cached; any 401
  *      drops it, fetches a new one and retries that request once. A failing
  *      token endpoint makes the poll DOWN ("check user and password").
+ *      Without `user` neither: requests go without credentials and no
+ *      token is asked for (a password alone is not sent anywhere).
  *   3. GET /dags?limit=100&offset=N until total_entries (pagination), the
  *      `dags` globs (fnmatch) applied to the ids.
  *   4. Per selected DAG, GET /dags/{id}/dagRuns?limit=100&offset=N&
@@ -84,7 +86,7 @@ static const struct cfg_key af_keys[] = {
         { "api",           CFG_STR,        offsetof(struct af_cfg, api),           false,
           "v1 (Airflow 2, Basic auth), v2 (Airflow 3, JWT) or auto (default: detect)" },
         { "user",          CFG_STR,        offsetof(struct af_cfg, user),          false,
-          "API user (Basic auth on v1, POST /auth/token on v2)" },
+          "API user (Basic auth on v1, POST /auth/token on v2); none: no credentials sent" },
         { "password_env",  CFG_SECRET_REF, offsetof(struct af_cfg, password_env),  false,
           "name of an environment variable holding the password" },
         { "password_file", CFG_SECRET_REF, offsetof(struct af_cfg, password_file), false,
@@ -283,6 +285,11 @@ int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *e
         return rc;
 }
 
+bool airflow_has_user(const struct af_cfg *c)
+{
+        return c->user && *c->user;
+}
+
 /* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
  * an HTTP answer in resp, -1 with err on transport or auth failure. */
 int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char *method,
@@ -290,19 +297,23 @@ int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char 
                     struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
+        bool v1 = st->api == AF_API_V1, v2 = st->api == AF_API_V2;
         char *pw = NULL;
         int rc = -1;
 
+        /* No user: plain requests (an API server with auth disabled, or a
+         * proxy in front that authenticates), never POST /auth/token. */
+        if (!airflow_has_user(c))
+                v1 = v2 = false;
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && airflow_token(st, ctx, err) != 0)
+                if (v2 && !st->token && airflow_token(st, ctx, err) != 0)
                         break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
+                if (v1 && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (airflow_send(st, ctx, method, rel, body,
-                                 st->api == AF_API_V2 ? st->token : NULL,
-                                 st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
+                if (airflow_send(st, ctx, method, rel, body, v2 ? st->token : NULL,
+                                 v1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
-                if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
+                if (resp->status == 401 && v2 && attempt == 0) {
                         /* Expired or revoked: a new token, and this request again. */
                         free(st->token);
                         st->token = NULL;
@@ -330,7 +341,12 @@ int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *pat
                 return -1;
         if (resp->status == 200)
                 return 0;
-        if (resp->status == 401 || resp->status == 403) {
+        if ((resp->status == 401 || resp->status == 403) &&
+            !airflow_has_user(st->src->kind_cfg)) {
+                err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: no user is set, so requests carry no "
+                        "credentials: set user and password_env/password_file", what,
+                        resp->status, http_status_text(resp->status));
+        } else if (resp->status == 401 || resp->status == 403) {
                 err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: check user and "
                         "password_env/password_file%s", what, resp->status,
                         http_status_text(resp->status),

@@ -7,7 +7,7 @@
 # paths against fixture HTTP servers (Kafka Connect, Schema Registry,
 # Airflow): `act` refuses a "." or ".." target before any request, a
 # collector marks such a listed name and never requests it, "a/b" is one
-# segment. The same against a
+# segment, Airflow without a user sends no credentials. The same against a
 # real PostgreSQL is cli_postgres.sh (label real-clock).
 #
 # Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the source tree).
@@ -257,7 +257,9 @@ json "status: registry degraded by .., a/b read" \
 reqs registry "registry: a/b read as one segment, nothing for .." \
      'sorted(x["path"] for x in r) == ["/config", "/config/a%2Fb", "/subjects", "/subjects/a%2Fb/versions", "/subjects/a%2Fb/versions/latest"]'
 
-# Airflow 3 (api: auto): `act` on a DAG ".." sends nothing.
+# Airflow 3 (api: auto) without a user: plain requests, no POST /auth/token;
+# a DAG ".." the server lists is noted, "etl/x" is one segment; then `act`
+# on a DAG ".." sends nothing.
 start_httpd airflow '{"routes": [
   {"path": "/api/v2/version", "json": {"version": "3.0.2", "git_version": null}, '"$CT"'},
   {"path": "/api/v2/dags", "query": "limit=100&offset=0", '"$CT"',
@@ -266,6 +268,14 @@ start_httpd airflow '{"routes": [
   {"path": "/api/v2/dags/etl%2Fx/dagRuns", "query": "limit=100&offset=0&order_by=-run_after",
    "json": {"dag_runs": [], "total_entries": 0}, '"$CT"'}]}'
 src_cfg "$T/airflow.yaml" af airflow "api: auto"
+expect "status: Airflow without a user" 0 "$B" -c "$T/airflow.yaml" status --json
+json "status: Airflow read without credentials, .. noted" \
+     'd["sources"]["af"]["status"] == "degraded" and d["sources"]["af"]["error"] == "..: DAG name \"..\" '"$REFUSED"'"'
+reqs airflow "Airflow without a user: no POST /auth/token, no Authorization header" \
+     'r and not any(x["method"] != "GET" or "authorization" in x["headers"] for x in r)'
+reqs airflow "Airflow: etl/x read as one segment, nothing for .." \
+     '[x["path"] for x in r] == ["/api/v2/version", "/api/v2/dags", "/api/v2/dags/etl%2Fx/dagRuns"]'
+: >"$T/airflow/requests.log"
 for action in trigger clear pause unpause; do
         expect "act af $action ..: refused" 66 "$B" -c "$T/airflow.yaml" act af "$action" .. --yes
         has "act af $action ..: says why" "$T/err" "^lambdaops: act: DAG name \"\\.\\.\" $REFUSED\$"
