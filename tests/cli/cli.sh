@@ -183,7 +183,8 @@ reqs() {
         res=$(python3 -c '
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("yes" if ('"$3"') else "no: " + json.dumps([(x["method"], x["path"], x["query"]) for x in r])[:600])
+seen = [(x["method"], x["path"], x["query"]) for x in r]
+print("yes" if ('"$3"') else "no: " + json.dumps(seen)[:600])
 ' "$T/$1/requests.log" 2>&1)
         if [ "$res" = yes ]; then
                 ok "$2"
@@ -230,14 +231,18 @@ start_httpd connect-old '{"routes": [
    "json": {"name": "a/b", "connector": {"state": "RUNNING", "worker_id": "w:8083"},
             "tasks": [{"id": 0, "state": "RUNNING", "worker_id": "w:8083"}], "type": "source"}},
   {"path": "/connectors/a%2Fb/config", '"$CT"',
-   "json": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector", "name": "a/b"}},
+   "json": {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "name": "a/b"}},
   {"path": "/", "json": {"version": "2.2.0", "commit": "abc", "kafka_cluster_id": "k"}, '"$CT"'}]}'
 src_cfg "$T/connect-old.yaml" connect kafka_connect
 expect "status: Connect listing a/b and .." 0 "$B" -c "$T/connect-old.yaml" status --json
 json "status: .. marked with the refusal, a/b read" \
-     'd["sources"]["connect"]["status"] == "degraded" and {c["name"]: (c.get("state"), c.get("error")) for c in d["sources"]["connect"]["connectors"]} == {"a/b": ("RUNNING", None), "..": (None, "connector name \"..\" '"$REFUSED"'")}'
+     'd["sources"]["connect"]["status"] == "degraded" and
+      {c["name"]: (c.get("state"), c.get("error")) for c in d["sources"]["connect"]["connectors"]}
+      == {"a/b": ("RUNNING", None), "..": (None, "connector name \"..\" '"$REFUSED"'")}'
 reqs connect-old "status: a/b read as /connectors/a%2Fb/status and /config" \
-     '[x["path"] for x in r if x["path"].startswith("/connectors/")] == ["/connectors/a%2Fb/status", "/connectors/a%2Fb/config"]'
+     '[x["path"] for x in r if x["path"].startswith("/connectors/")]
+      == ["/connectors/a%2Fb/status", "/connectors/a%2Fb/config"]'
 reqs connect-old "status: nothing requested for .." \
      'sorted(x["path"] for x in r if not x["path"].startswith("/connectors")) == ["/"]'
 
@@ -249,13 +254,16 @@ start_httpd registry '{"routes": [
   {"path": "/subjects/a%2Fb/versions/latest", '"$CT"',
    "json": {"subject": "a/b", "version": 1, "id": 7, "schema": "\"long\""}},
   {"path": "/config/a%2Fb", "status": 404, '"$CT"',
-   "json": {"error_code": 40408, "message": "Subject does not have subject-level compatibility configured"}}]}'
+   "json": {"error_code": 40408,
+            "message": "Subject does not have subject-level compatibility configured"}}]}'
 src_cfg "$T/registry.yaml" registry schema_registry
 expect "status: registry listing a/b and .." 0 "$B" -c "$T/registry.yaml" status --json
 json "status: registry degraded by .., a/b read" \
-     'd["sources"]["registry"]["status"] == "degraded" and d["sources"]["registry"]["error"] == "subject name \"..\" '"$REFUSED"'"'
+     'd["sources"]["registry"]["status"] == "degraded" and
+      d["sources"]["registry"]["error"] == "subject name \"..\" '"$REFUSED"'"'
 reqs registry "registry: a/b read as one segment, nothing for .." \
-     'sorted(x["path"] for x in r) == ["/config", "/config/a%2Fb", "/subjects", "/subjects/a%2Fb/versions", "/subjects/a%2Fb/versions/latest"]'
+     'sorted(x["path"] for x in r) == ["/config", "/config/a%2Fb", "/subjects",
+      "/subjects/a%2Fb/versions", "/subjects/a%2Fb/versions/latest"]'
 
 # Airflow 3 (api: auto) without a user: plain requests, no POST /auth/token;
 # a DAG ".." the server lists is noted, "etl/x" is one segment; then `act`
@@ -270,7 +278,8 @@ start_httpd airflow '{"routes": [
 src_cfg "$T/airflow.yaml" af airflow "api: auto"
 expect "status: Airflow without a user" 0 "$B" -c "$T/airflow.yaml" status --json
 json "status: Airflow read without credentials, .. noted" \
-     'd["sources"]["af"]["status"] == "degraded" and d["sources"]["af"]["error"] == "..: DAG name \"..\" '"$REFUSED"'"'
+     'd["sources"]["af"]["status"] == "degraded" and
+      d["sources"]["af"]["error"] == "..: DAG name \"..\" '"$REFUSED"'"'
 reqs airflow "Airflow without a user: no POST /auth/token, no Authorization header" \
      'r and not any(x["method"] != "GET" or "authorization" in x["headers"] for x in r)'
 reqs airflow "Airflow: etl/x read as one segment, nothing for .." \
