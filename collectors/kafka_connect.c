@@ -192,25 +192,15 @@ char *kafka_connect_trace_head(const char *trace, int max_lines, size_t max_byte
         return xstrndup(trace, n);
 }
 
-char *kafka_connect_url_segment(const char *s)
+char *kafka_connect_path(const char *connector, const char *suffix, struct err *err)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t n = strlen(s);
-        char *out = xmalloc(n * 3 + 1), *o = out;
+        char *seg = http_path_segment(connector, "connector", err), *path;
 
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
-                    *p == '~') {
-                        *o++ = (char)*p;
-                } else {
-                        *o++ = '%';
-                        *o++ = hex[*p >> 4];
-                        *o++ = hex[*p & 15];
-                }
-        }
-        *o = '\0';
-        return out;
+        if (!seg)
+                return NULL;
+        path = xasprintf("/connectors/%s%s", seg, suffix ? suffix : "");
+        free(seg);
+        return path;
 }
 
 static const char *kafka_connect_s(const cJSON *o, const char *k)
@@ -515,22 +505,29 @@ static int kafka_connect_fallback(struct kc_state *st, const struct coll_ctx *ct
 
         for (size_t i = 0; i < d->n_conns; i++) {
                 struct kc_connector *c = &d->conns[i];
-                char *seg = kafka_connect_url_segment(c->name), *path, what[192];
+                char *path, what[192];
                 struct http_response resp;
                 struct err e;
                 bool gone = false;
                 int rc;
 
                 for (int step = 0; step < 2 && !gone; step++) {
-                        path = xasprintf("/connectors/%s/%s", seg, step ? "config" : "status");
+                        err_clear(&e);
+                        path = kafka_connect_path(c->name, step ? "/config" : "/status", &e);
+                        if (!path) {
+                                /* A name the server listed that would address
+                                 * another resource: never requested. */
+                                if (!c->error)
+                                        c->error = xstrdup(e.msg);
+                                *degraded = true;
+                                break;
+                        }
                         snprintf(what, sizeof what, "GET /connectors/%.96s/%s", c->name,
                                  step ? "config" : "status");
-                        err_clear(&e);
                         rc = kafka_connect_get(st, ctx, path, what, pw, &resp, &e);
                         free(path);
                         if (rc < 0) {
                                 err_set(err, e.code, "%s", e.msg);
-                                free(seg);
                                 return -1;
                         }
                         if (rc == 1 && resp.status == 404) {
@@ -545,7 +542,6 @@ static int kafka_connect_fallback(struct kc_state *st, const struct coll_ctx *ct
                         }
                         http_response_done(&resp);
                 }
-                free(seg);
                 if (gone) {
                         kafka_connect_conn_done(c);
                         continue;
@@ -874,21 +870,18 @@ static int kafka_connect_act_plan(const struct action_ctx *x, struct action_plan
                                   const char *method, const char *suffix, struct err *err)
 {
         const struct kc_cfg *c = x->src->kind_cfg;
-        char *seg, *url;
+        char *path, *url;
 
         if (!x->target || !*x->target) {
                 err_set(err, EINVAL, "no connector named");
                 return -1;
         }
-        seg = kafka_connect_url_segment(x->target);
-        url = http_url_join(c->url, "");
-        {
-                char *full = xasprintf("%s/connectors/%s%s", url, seg, suffix);
-                action_plan_add(plan, method, full, NULL);
-                free(full);
-        }
+        if (!(path = kafka_connect_path(x->target, suffix, err)))
+                return -1;
+        url = http_url_join(c->url, path);
+        action_plan_add(plan, method, url, NULL);
         free(url);
-        free(seg);
+        free(path);
         return 0;
 }
 
@@ -956,13 +949,15 @@ static void kafka_connect_act_states(struct action_result *res, const struct kc_
 
 /* The pre-3.0 path after a 204: restart each FAILED task. */
 static void kafka_connect_act_restart_tasks(struct http_client *h, const struct action_ctx *x,
-                                            const char *pw, const char *seg,
-                                            struct action_result *res)
+                                            const char *pw, struct action_result *res)
 {
         struct kc_connector k = { 0 };
         struct http_response resp;
-        char *path = xasprintf("/connectors/%s/status", seg);
+        char *path = kafka_connect_path(x->target, "/status", &res->err);
         int failed = 0, done = 0;
+
+        if (!path)
+                return;
 
         action_result_out(res, "204: this Connect restarted the connector instance only "
                           "(before 3.0); restarting its FAILED tasks one by one");
@@ -989,7 +984,12 @@ static void kafka_connect_act_restart_tasks(struct http_client *h, const struct 
                 if (!k.tasks[i].state || strcmp(k.tasks[i].state, "FAILED") != 0)
                         continue;
                 failed++;
-                path = xasprintf("/connectors/%s/tasks/%d/restart", seg, k.tasks[i].id);
+                snprintf(what, sizeof what, "/tasks/%d/restart", k.tasks[i].id);
+                path = kafka_connect_path(x->target, what, &res->err);
+                if (!path) {
+                        kafka_connect_conn_done(&k);
+                        return;
+                }
                 if (kafka_connect_act_send(h, x, pw, "POST", path, res, &resp, &res->err) != 0) {
                         free(path);
                         kafka_connect_conn_done(&k);
@@ -1025,7 +1025,7 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
         struct http_client *h = kafka_connect_client(c);
         struct http_response resp;
         struct err perr;
-        char *pw, *seg;
+        char *pw;
         bool restart;
 
         res->outcome = ACT_FAILED;
@@ -1040,14 +1040,13 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
                 http_client_free(h);
                 return;
         }
-        seg = kafka_connect_url_segment(x->target);
         restart = strcmp(plan->reqs[0].method, "POST") == 0;
         if (kafka_connect_act_send(h, x, pw, plan->reqs[0].method, plan->reqs[0].path, res, &resp,
                                    &res->err) != 0)
                 goto out;
         if (resp.status == 204 && restart) {
                 http_response_done(&resp);
-                kafka_connect_act_restart_tasks(h, x, pw, seg, res);
+                kafka_connect_act_restart_tasks(h, x, pw, res);
                 goto out;
         }
         if (resp.status < 200 || resp.status > 299) {
@@ -1069,7 +1068,6 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
         http_response_done(&resp);
         res->outcome = ACT_OK;
 out:
-        free(seg);
         secret_free(pw);
         http_client_free(h);
 }
@@ -1085,6 +1083,28 @@ static const struct action_def kc_actions[] = {
           .flags = ACTION_F_MUTATING, .prepare = kafka_connect_act_prepare_resume,
           .run = kafka_connect_act_run },
         { 0 }
+};
+
+/* A connector name that cannot be one URL path segment ("..", ".", empty)
+ * is refused before any request: the CLI exits 66, the console flashes. */
+static bool kafka_connect_target_ok(const struct action_def *d, const char *target,
+                                    struct err *err)
+{
+        char *seg;
+
+        for (const struct action_def *a = kc_actions; a->name; a++) {
+                if (a != d)
+                        continue;
+                if (!(seg = http_path_segment(target, "connector", err)))
+                        return false;
+                free(seg);
+                return true;
+        }
+        return true;
+}
+
+static const struct action_kind kc_action_kind = {
+        .target_ok = kafka_connect_target_ok,
 };
 
 const struct collector_ops coll_kafka_connect_ops = {
@@ -1107,4 +1127,5 @@ const struct collector_ops coll_kafka_connect_ops = {
         .key_metric_name = "failed tasks",
         .key_metric_unit = THR_COUNT,
         .actions = kc_actions,
+        .action_kind = &kc_action_kind,
 };

@@ -103,8 +103,10 @@ void kafka_connect_http_error(long status, const char *body, size_t len, const c
 /* The first `max_lines` lines of a trace (at most max_bytes bytes, cut on a
  * UTF-8 boundary). Owned; NULL in, NULL out. */
 char *kafka_connect_trace_head(const char *trace, int max_lines, size_t max_bytes);
-/* Percent-encodes a path segment (RFC 3986 unreserved kept). Owned. */
-char *kafka_connect_url_segment(const char *s);
+/* "/connectors/{connector}{suffix}" with the name made one path segment by
+ * http_path_segment (suffix, e.g. "/status", is literal; may be NULL).
+ * NULL with err for a name that is empty, "." or "..". Owned. Pure. */
+char *kafka_connect_path(const char *connector, const char *suffix, struct err *err);
 
 /* --- the Connect pane (views/connect.c) ---------------------------------- */
 

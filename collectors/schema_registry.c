@@ -298,11 +298,13 @@ static int schema_registry_subject_read(struct sr_state *st, const struct coll_c
                                         const char *pw,
                                         struct sr_subject *s, int64_t *sent, struct err *err)
 {
-        char *seg = kafka_connect_url_segment(s->name), *path, what[160];
+        char *seg = http_path_segment(s->name, "subject", err), *path, what[160];
         struct http_response resp;
         struct sr_subject tmp = { 0 };
         int rc, out = 0;
 
+        if (!seg)
+                return -1;      /* a listed name that would address another resource */
         tmp.name = s->name;
         for (int step = 0; step < 3 && out == 0; step++) {
                 static const char *const pre[] = { "/subjects/", "/subjects/", "/config/" };

@@ -788,6 +788,23 @@ static char *snowflake_handle_of(const struct http_response *r)
         return h;
 }
 
+/* GET url of a statement (partition > 0: that partition of its result).
+ * The handle is checked by snowflake_handle_ok and goes in as one path
+ * segment. NULL with err. Owned. */
+static char *snowflake_statement_url(const struct sf_client *c, const char *handle,
+                                     size_t partition, struct err *err)
+{
+        char *seg = http_path_segment(handle, "statementHandle", err), *url;
+
+        if (!seg)
+                return NULL;
+        url = partition ? xasprintf("%s/api/v2/statements/%s?partition=%zu", c->base, seg,
+                                    partition)
+                        : xasprintf("%s/api/v2/statements/%s", c->base, seg);
+        free(seg);
+        return url;
+}
+
 int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const char *sql,
                          int64_t timeout_ms, const struct sql_sink *sink, struct err *err)
 {
@@ -818,7 +835,8 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
                         goto out;
                 wait = wait * 2 > SF_POLL_MAX_MS ? SF_POLL_MAX_MS : wait * 2;
                 free(url);
-                url = xasprintf("%s/api/v2/statements/%s", c->base, handle);
+                if (!(url = snowflake_statement_url(c, handle, 0, err)))
+                        goto out;
                 if (snowflake_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
                         goto out;
         }
@@ -840,7 +858,8 @@ int coll_snowflake_query(struct sf_client *c, const struct coll_ctx *ctx, const 
         }
         for (size_t part = 1; part < res.nparts; part++) {
                 free(url);
-                url = xasprintf("%s/api/v2/statements/%s?partition=%zu", c->base, res.handle, part);
+                if (!(url = snowflake_statement_url(c, res.handle, part, err)))
+                        goto out;
                 if (snowflake_request(c, ctx, "GET", url, NULL, &resp, err) < 0)
                         goto out;
                 if (resp.status != 200) {

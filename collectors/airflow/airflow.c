@@ -18,6 +18,8 @@
  *      {"username","password"} → 201 {"access_token"}, cached; any 401
  *      drops it, fetches a new one and retries that request once. A failing
  *      token endpoint makes the poll DOWN ("check user and password").
+ *      Without `user` neither: requests go without credentials and no
+ *      token is asked for (a password alone is not sent anywhere).
  *   3. GET /dags?limit=100&offset=N until total_entries (pagination), the
  *      `dags` globs (fnmatch) applied to the ids.
  *   4. Per selected DAG, GET /dags/{id}/dagRuns?limit=100&offset=N&
@@ -84,7 +86,7 @@ static const struct cfg_key af_keys[] = {
         { "api",           CFG_STR,        offsetof(struct af_cfg, api),           false,
           "v1 (Airflow 2, Basic auth), v2 (Airflow 3, JWT) or auto (default: detect)" },
         { "user",          CFG_STR,        offsetof(struct af_cfg, user),          false,
-          "API user (Basic auth on v1, POST /auth/token on v2)" },
+          "API user (Basic auth on v1, POST /auth/token on v2); none: no credentials sent" },
         { "password_env",  CFG_SECRET_REF, offsetof(struct af_cfg, password_env),  false,
           "name of an environment variable holding the password" },
         { "password_file", CFG_SECRET_REF, offsetof(struct af_cfg, password_file), false,
@@ -283,6 +285,11 @@ int airflow_token(struct af_state *st, const struct coll_ctx *ctx, struct err *e
         return rc;
 }
 
+bool airflow_has_user(const struct af_cfg *c)
+{
+        return c->user && *c->user;
+}
+
 /* An authenticated request (JWT refresh once on 401 for v2). Returns 0 with
  * an HTTP answer in resp, -1 with err on transport or auth failure. */
 int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char *method,
@@ -290,19 +297,23 @@ int airflow_request(struct af_state *st, const struct coll_ctx *ctx, const char 
                     struct err *err)
 {
         const struct af_cfg *c = st->src->kind_cfg;
+        bool v1 = st->api == AF_API_V1, v2 = st->api == AF_API_V2;
         char *pw = NULL;
         int rc = -1;
 
+        /* No user: plain requests (an API server with auth disabled, or a
+         * proxy in front that authenticates), never POST /auth/token. */
+        if (!airflow_has_user(c))
+                v1 = v2 = false;
         for (int attempt = 0; attempt < 2; attempt++) {
-                if (st->api == AF_API_V2 && !st->token && airflow_token(st, ctx, err) != 0)
+                if (v2 && !st->token && airflow_token(st, ctx, err) != 0)
                         break;
-                if (st->api == AF_API_V1 && c->user && !pw && !(pw = airflow_password(c, err)))
+                if (v1 && !pw && !(pw = airflow_password(c, err)))
                         break;
-                if (airflow_send(st, ctx, method, rel, body,
-                                 st->api == AF_API_V2 ? st->token : NULL,
-                                 st->api == AF_API_V1 ? c->user : NULL, pw, resp, err) != 0)
+                if (airflow_send(st, ctx, method, rel, body, v2 ? st->token : NULL,
+                                 v1 ? c->user : NULL, pw, resp, err) != 0)
                         break;
-                if (resp->status == 401 && st->api == AF_API_V2 && attempt == 0) {
+                if (resp->status == 401 && v2 && attempt == 0) {
                         /* Expired or revoked: a new token, and this request again. */
                         free(st->token);
                         st->token = NULL;
@@ -330,7 +341,12 @@ int airflow_get(struct af_state *st, const struct coll_ctx *ctx, const char *pat
                 return -1;
         if (resp->status == 200)
                 return 0;
-        if (resp->status == 401 || resp->status == 403) {
+        if ((resp->status == 401 || resp->status == 403) &&
+            !airflow_has_user(st->src->kind_cfg)) {
+                err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: no user is set, so requests carry no "
+                        "credentials: set user and password_env/password_file", what,
+                        resp->status, http_status_text(resp->status));
+        } else if (resp->status == 401 || resp->status == 403) {
                 err_set(err, AF_E_AUTH, "%s: HTTP %ld %s: check user and "
                         "password_env/password_file%s", what, resp->status,
                         http_status_text(resp->status),
@@ -453,7 +469,6 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                          struct err *err)
 {
         struct af_tcache *t = airflow_tc_find(st, g->dag_id);
-        char *did, *rid;
         size_t off = 0, page_n, total = 0;
         int rc = 0;
 
@@ -461,13 +476,15 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 airflow_tasks_copy(g, t);
                 return 0;
         }
-        did = airflow_url_escape(g->dag_id);
-        rid = airflow_url_escape(g->failed_run_id);
         for (int page = 0; page < AF_MAX_TASK_PAGES; page++) {
                 struct http_response resp;
-                char *path = xasprintf("/dags/%s/dagRuns/%s/taskInstances?limit=%d&offset=%zu",
-                                       did, rid, AF_PAGE, off);
+                char tail[96], *path;
 
+                snprintf(tail, sizeof tail, "/taskInstances?limit=%d&offset=%zu", AF_PAGE, off);
+                if (!(path = airflow_dag_path(g->dag_id, g->failed_run_id, tail, err))) {
+                        rc = -1;
+                        break;
+                }
                 rc = airflow_get(st, ctx, path, "task instances", &resp, err);
                 free(path);
                 if (rc == 0) {
@@ -480,8 +497,6 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
                 if (page_n == 0 || off >= total)
                         break;
         }
-        free(did);
-        free(rid);
         if (rc != 0) {
                 g->tasks_read = false;
                 return -1;
@@ -507,17 +522,20 @@ static int airflow_tasks(struct af_state *st, const struct coll_ctx *ctx, struct
 static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct af_data *d,
                         struct af_dag *g, struct err *err)
 {
-        char *did = airflow_url_escape(g->dag_id);
         size_t off = 0, page_n, total = 0;
         bool older;
         int rc = 0;
 
         for (int page = 0; page < AF_MAX_RUN_PAGES; page++) {
                 struct http_response resp;
-                char *path = xasprintf("/dags/%s/dagRuns?limit=%d&offset=%zu&order_by=%s", did,
-                                       AF_PAGE, off, st->api == AF_API_V2 ? "-run_after"
-                                                                         : "-execution_date");
+                char tail[128], *path;
 
+                snprintf(tail, sizeof tail, "/dagRuns?limit=%d&offset=%zu&order_by=%s", AF_PAGE,
+                         off, st->api == AF_API_V2 ? "-run_after" : "-execution_date");
+                if (!(path = airflow_dag_path(g->dag_id, NULL, tail, err))) {
+                        rc = -1;
+                        break;
+                }
                 rc = airflow_get(st, ctx, path, "DAG runs", &resp, err);
                 free(path);
                 if (rc == 0) {
@@ -531,7 +549,6 @@ static int airflow_runs(struct af_state *st, const struct coll_ctx *ctx, struct 
                 if (page_n == 0 || off >= total || older)
                         break;
         }
-        free(did);
         if (rc != 0)
                 return -1;
         g->runs_read = true;
@@ -905,4 +922,5 @@ const struct collector_ops coll_airflow_ops = {
         .key_metric_name = "failed runs (24h)",
         .key_metric_unit = THR_COUNT,
         .actions = af_actions,
+        .action_kind = &af_action_kind,
 };

@@ -140,8 +140,13 @@ char *airflow_parse_token(const char *body, size_t len, struct err *err);
 /* Lateness of g at `now`, from next_due; -1 when paused, unscheduled or
  * unknown. */
 int64_t airflow_overdue_s(const struct af_dag *g, int64_t now);
-/* "a/b c" → "a%2Fb%20c" (RFC 3986 unreserved kept). Owned. */
-char *airflow_url_escape(const char *s);
+/* "/dags/{dag_id}{tail}", or with run_id "/dags/{dag_id}/dagRuns/{run_id}
+ * {tail}": each name one path segment made by http_path_segment ("a/b c"
+ * → "a%2Fb%20c"); tail (e.g. "/dagRuns?limit=100") is literal and may be
+ * NULL. NULL with err (EINVAL) for a name that is empty, "." or "..", which
+ * would address another resource. Owned. Pure. */
+char *airflow_dag_path(const char *dag_id, const char *run_id, const char *tail,
+                       struct err *err);
 
 /* --- the Airflow pane (views/airflow.c) ---------------------------------- */
 

@@ -78,13 +78,16 @@ static int airflow_act_plan(const struct action_ctx *x, struct af_state *st,
         return 0;
 }
 
-static int airflow_act_target(const struct action_ctx *x, struct err *err)
+/* The DAG's path with `tail`, checked before any request (API detection
+ * included): NULL with err for no DAG or a DAG id that is ".", ".." (which
+ * would address another resource once dot segments are removed). Owned. */
+static char *airflow_act_dag_path(const struct action_ctx *x, const char *tail, struct err *err)
 {
         if (!x->target || !*x->target) {
                 err_set(err, EINVAL, "no DAG named");
-                return -1;
+                return NULL;
         }
-        return 0;
+        return airflow_dag_path(x->target, NULL, tail, err);
 }
 
 static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action_plan *plan,
@@ -92,15 +95,16 @@ static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action
 {
         struct af_state *st;
         cJSON *conf = NULL, *o;
-        char *dag, *tail, *body;
+        char *tail, *body;
         int rc;
 
-        if (airflow_act_target(x, err) != 0)
+        if (!(tail = airflow_act_dag_path(x, "/dagRuns", err)))
                 return -1;
         if (x->arg && *x->arg) {
                 conf = cJSON_Parse(x->arg);
                 if (!cJSON_IsObject(conf)) {
                         cJSON_Delete(conf);
+                        free(tail);
                         err_set(err, EINVAL, "conf must be a JSON object, e.g. "
                                 "{\"date\":\"2024-05-01\"}");
                         return -1;
@@ -109,6 +113,7 @@ static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action
         st = airflow_act_state(x->src);
         if (!st->api && airflow_detect(st, x->cc, err) != 0) {
                 cJSON_Delete(conf);
+                free(tail);
                 airflow_destroy(st);
                 return -1;
         }
@@ -121,11 +126,8 @@ static int airflow_act_prepare_trigger(const struct action_ctx *x, struct action
                 cJSON_AddObjectToObject(o, "conf");
         body = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
-        dag = airflow_url_escape(x->target);
-        tail = xasprintf("/dags/%s/dagRuns", dag);
         rc = airflow_act_plan(x, st, plan, "POST", tail, body, err);
         free(tail);
-        free(dag);
         free(body);
         airflow_destroy(st);
         return rc;
@@ -135,21 +137,20 @@ static int airflow_act_prepare_pause(const struct action_ctx *x, struct action_p
                                      bool pause, struct err *err)
 {
         struct af_state *st;
-        char *dag, *tail;
+        char *tail;
         int rc = -1;
 
-        if (airflow_act_target(x, err) != 0)
+        if (!(tail = airflow_act_dag_path(x, NULL, err)))
                 return -1;
+        free(tail);
         st = airflow_act_state(x->src);
         if (airflow_detect(st, x->cc, err) == 0) {
-                dag = airflow_url_escape(x->target);
-                tail = xasprintf("/dags/%s%s", dag,
-                                 st->api == AF_API_V1 ? "?update_mask=is_paused" : "");
-                rc = airflow_act_plan(x, st, plan, "PATCH", tail,
-                                      pause ? "{\"is_paused\":true}" : "{\"is_paused\":false}",
-                                      err);
+                tail = airflow_act_dag_path(x, st->api == AF_API_V1 ? "?update_mask=is_paused"
+                                                                    : NULL, err);
+                rc = tail ? airflow_act_plan(x, st, plan, "PATCH", tail,
+                                             pause ? "{\"is_paused\":true}"
+                                                   : "{\"is_paused\":false}", err) : -1;
                 free(tail);
-                free(dag);
         }
         airflow_destroy(st);
         return rc;
@@ -168,16 +169,20 @@ static int airflow_act_prepare_unpause(const struct action_ctx *x, struct action
 }
 
 /* The newest failed run of the DAG: owned run id, or NULL with err. */
-static char *airflow_act_last_failed(struct af_state *st, const struct coll_ctx *ctx,
-                                     const char *dag, struct err *err)
+static char *airflow_act_last_failed(struct af_state *st, const struct action_ctx *x,
+                                     struct err *err)
 {
         struct http_response resp;
-        char *path = xasprintf("/dags/%s/dagRuns?state=failed&order_by=%s&limit=1", dag,
-                               st->api == AF_API_V2 ? "-run_after" : "-execution_date");
+        char *path = airflow_act_dag_path(x, st->api == AF_API_V2
+                                             ? "/dagRuns?state=failed&order_by=-run_after&limit=1"
+                                             : "/dagRuns?state=failed&order_by=-execution_date"
+                                               "&limit=1", err);
         char *run = NULL;
         cJSON *root;
 
-        if (airflow_get(st, ctx, path, "GET dagRuns?state=failed", &resp, err) != 0) {
+        if (!path)
+                return NULL;
+        if (airflow_get(st, x->cc, path, "GET dagRuns?state=failed", &resp, err) != 0) {
                 free(path);
                 return NULL;
         }
@@ -217,22 +222,21 @@ static int airflow_act_prepare_clear(const struct action_ctx *x, struct action_p
 {
         struct af_state *st;
         struct http_response resp;
-        char *dag = NULL, *run = NULL, *body = NULL, *rel = NULL, *tail;
+        char *tail, *run = NULL, *body = NULL, *rel = NULL;
         cJSON *root = NULL, *ids = NULL;
         const cJSON *tis, *ti;
         int rc = -1;
 
-        if (airflow_act_target(x, err) != 0)
+        if (!(tail = airflow_act_dag_path(x, "/clearTaskInstances", err)))
                 return -1;
         st = airflow_act_state(x->src);
         if (airflow_detect(st, x->cc, err) != 0)
                 goto out;
-        dag = airflow_url_escape(x->target);
-        if (!(run = airflow_act_last_failed(st, x->cc, dag, err)))
+        if (!(run = airflow_act_last_failed(st, x, err)))
                 goto out;
         /* Airflow's own dry run: what would be cleared. */
         body = airflow_act_clear_body(run, NULL, true);
-        rel = xasprintf("%s/dags/%s/clearTaskInstances", airflow_prefix(st->api), dag);
+        rel = xasprintf("%s%s", airflow_prefix(st->api), tail);
         if (airflow_request(st, x->cc, "POST", rel, body, &resp, err) != 0)
                 goto out;
         if (resp.status != 200) {
@@ -268,9 +272,7 @@ static int airflow_act_prepare_clear(const struct action_ctx *x, struct action_p
         }
         free(body);
         body = airflow_act_clear_body(run, ids, false);
-        tail = xasprintf("/dags/%s/clearTaskInstances", dag);
         rc = airflow_act_plan(x, st, plan, "POST", tail, body, err);
-        free(tail);
         if (rc == 0)
                 plan->note = xasprintf("run %s: %d task instance(s), from Airflow's dry run:",
                                        run, cJSON_GetArraySize(ids));
@@ -280,7 +282,7 @@ out:
         free(rel);
         free(body);
         free(run);
-        free(dag);
+        free(tail);
         airflow_destroy(st);
         return rc;
 }
@@ -348,4 +350,26 @@ const struct action_def af_actions[] = {
           .flags = ACTION_F_MUTATING, .prepare = airflow_act_prepare_unpause,
           .run = airflow_act_run },
         { 0 }
+};
+
+/* A DAG id that cannot be one URL path segment ("..", ".", empty) is
+ * refused before any request: the CLI exits 66, the console flashes. */
+static bool airflow_act_target_ok(const struct action_def *d, const char *target,
+                                  struct err *err)
+{
+        char *seg;
+
+        for (const struct action_def *a = af_actions; a->name; a++) {
+                if (a != d)
+                        continue;
+                if (!(seg = http_path_segment(target, "DAG", err)))
+                        return false;
+                free(seg);
+                return true;
+        }
+        return true;
+}
+
+const struct action_kind af_action_kind = {
+        .target_ok = airflow_act_target_ok,
 };

@@ -64,6 +64,9 @@ struct af_state {
 /* airflow.c */
 const char *airflow_prefix(enum af_api api);
 char *airflow_password(const struct af_cfg *c, struct err *err);
+/* True when `user` is set: only then are credentials sent (Basic on v1,
+ * the token of POST /auth/token on v2). */
+bool airflow_has_user(const struct af_cfg *c);
 int airflow_send(struct af_state *st, const struct coll_ctx *ctx, const char *method,
                  const char *path, const char *body, const char *bearer, const char *user,
                  const char *pw, struct http_response *resp, struct err *err);
@@ -85,5 +88,6 @@ void airflow_dag_done(struct af_dag *g);
 
 /* airflow_actions.c */
 extern const struct action_def af_actions[];
+extern const struct action_kind af_action_kind;
 
 #endif

@@ -62,25 +62,22 @@ int64_t airflow_time_parse(const char *s)
         return t * 1000 + (int64_t)llround(frac * 1000.0);
 }
 
-char *airflow_url_escape(const char *s)
+char *airflow_dag_path(const char *dag_id, const char *run_id, const char *tail,
+                       struct err *err)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        size_t n = strlen(s);
-        char *o = xmalloc(n * 3 + 1), *p = o;
+        char *dag = http_path_segment(dag_id, "DAG", err), *run = NULL, *path;
 
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-
-                if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-                        *p++ = (char)c;
-                } else {
-                        *p++ = '%';
-                        *p++ = hex[c >> 4];
-                        *p++ = hex[c & 15];
-                }
+        if (!dag)
+                return NULL;
+        if (run_id && !(run = http_path_segment(run_id, "DAG run", err))) {
+                free(dag);
+                return NULL;
         }
-        *p = '\0';
-        return o;
+        path = xasprintf("/dags/%s%s%s%s", dag, run ? "/dagRuns/" : "", run ? run : "",
+                         tail ? tail : "");
+        free(run);
+        free(dag);
+        return path;
 }
 
 int64_t airflow_overdue_s(const struct af_dag *g, int64_t now)

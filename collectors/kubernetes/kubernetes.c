@@ -53,6 +53,7 @@
 #include "core/config.h"
 #include "core/health.h"
 #include "core/jsonout.h"
+#include "clients/http.h"
 #include "clients/kube/kube.h"
 #include "collectors/kubernetes/kubeact.h"
 #include "core/util.h"
@@ -505,11 +506,14 @@ static void kubernetes_add_inf(struct ks_state *st, size_t r, const char *ns)
         char *path;
 
         if (ns && res->namespaced) {
-                char *esc = kube_escape(ns);
+                /* validate allows DNS labels only, so this is never refused;
+                 * a refusal would skip the resource rather than list all. */
+                char *seg = http_path_segment(ns, "namespace", NULL);
 
-                path = xasprintf("%s/namespaces/%s/%s", res->group, esc ? esc : ns,
-                                 res->plural);
-                free(esc);
+                if (!seg)
+                        return;
+                path = xasprintf("%s/namespaces/%s/%s", res->group, seg, res->plural);
+                free(seg);
         } else {
                 path = xasprintf("%s/%s", res->group, res->plural);
         }

@@ -232,8 +232,15 @@ static int spark_connect(struct spark_st *st, struct err *err)
                 char *pa, *ps;
 
                 if (ns) {
-                        pa = xasprintf(SPARK_API "/namespaces/%s/sparkapplications", ns);
-                        ps = xasprintf(SPARK_API "/namespaces/%s/scheduledsparkapplications", ns);
+                        /* (validate allows DNS labels only: no refusal here) */
+                        char *seg = http_path_segment(ns, "namespace", err);
+
+                        if (!seg)
+                                return -1;      /* the caller drops what was made */
+                        pa = xasprintf(SPARK_API "/namespaces/%s/sparkapplications", seg);
+                        ps = xasprintf(SPARK_API "/namespaces/%s/scheduledsparkapplications",
+                                       seg);
+                        free(seg);
                 } else {
                         pa = xstrdup(SPARK_API "/sparkapplications");
                         ps = xstrdup(SPARK_API "/scheduledsparkapplications");
@@ -316,17 +323,6 @@ static void spark_hist_free(struct spark_st *st)
  * driver REST I/O
  */
 
-/* A DNS-ish name safe to put in a path unescaped. */
-static bool spark_safe_name(const char *s)
-{
-        if (!s || !*s || strlen(s) > SPARK_NAME_MAX)
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_')
-                        return false;
-        return true;
-}
-
 /* The configured driver UI URL of this app (ns/name first, then name). */
 static const char *spark_ui_url(const struct spark_cfg *c, const struct spark_app *a)
 {
@@ -351,6 +347,7 @@ static int spark_route(const struct spark_st *st, const struct spark_app *a,
                        struct spark_route *r, struct err *err)
 {
         const char *url = spark_ui_url(st->src->kind_cfg, a);
+        char *ns, *svc;
         size_t n;
 
         memset(r, 0, sizeof *r);
@@ -362,18 +359,22 @@ static int spark_route(const struct spark_st *st, const struct spark_app *a,
                 r->direct = true;
                 return 0;
         }
-        if (!spark_safe_name(a->ui_service) || a->ui_port < 0) {
+        if (!a->ui_service || !*a->ui_service || a->ui_port < 0) {
                 err_set(err, ENOENT, "no driver UI service in the status yet "
                         "(driverInfo.webUIServiceName/webUIPort); set ui_urls to reach it");
                 return -1;
         }
-        if (!spark_safe_name(a->namespace_)) {
-                err_set(err, EINVAL, "namespace \"%s\" cannot go into a proxy path",
-                        a->namespace_);
+        /* Both names come from the SparkApplication's status: one path
+         * segment each, ".." refused (it would reach another API path). */
+        if (!(ns = http_path_segment(a->namespace_, "namespace", err)))
+                return -1;
+        if (!(svc = http_path_segment(a->ui_service, "driver UI service", err))) {
+                free(ns);
                 return -1;
         }
-        r->base = xasprintf("/api/v1/namespaces/%s/services/%s:%d/proxy", a->namespace_,
-                            a->ui_service, a->ui_port);
+        r->base = xasprintf("/api/v1/namespaces/%s/services/%s:%d/proxy", ns, svc, a->ui_port);
+        free(svc);
+        free(ns);
         return 0;
 }
 
@@ -428,22 +429,27 @@ static void spark_read_driver(struct spark_st *st, const struct coll_ctx *ctx,
         struct spark_route rt;
         struct http_response resp;
         struct err e;
-        char rel[512];
+        char rel[512], *app;
 
         r->asked = true;
         err_clear(&e);
-        if (!spark_safe_name(a->app_id)) {
-                r->error = xstrdup(a->app_id ? "sparkApplicationId cannot go into a path"
-                                             : "no sparkApplicationId in the status yet");
+        if (!a->app_id || !*a->app_id) {
+                r->error = xstrdup("no sparkApplicationId in the status yet");
+                return;
+        }
+        /* app_id (at most 128 bytes, so the encoded path fits rel) */
+        if (!(app = http_path_segment(a->app_id, "sparkApplicationId", &e))) {
+                r->error = xstrdup(e.msg);
                 return;
         }
         if (spark_route(st, a, &rt, &e) < 0) {
                 r->error = xstrdup(e.msg);
+                free(app);
                 return;
         }
 
         /* failed jobs: also proves the driver answers */
-        snprintf(rel, sizeof rel, "/api/v1/applications/%s/jobs?status=failed", a->app_id);
+        snprintf(rel, sizeof rel, "/api/v1/applications/%s/jobs?status=failed", app);
         (*nreq)++;
         if (spark_get(st, ctx, &rt, rel, &resp, &e) < 0)
                 goto fail;
@@ -458,7 +464,7 @@ static void spark_read_driver(struct spark_st *st, const struct coll_ctx *ctx,
         }
         http_response_done(&resp);
 
-        snprintf(rel, sizeof rel, "/api/v1/applications/%s/stages?status=failed", a->app_id);
+        snprintf(rel, sizeof rel, "/api/v1/applications/%s/stages?status=failed", app);
         (*nreq)++;
         if (spark_get(st, ctx, &rt, rel, &resp, &e) < 0)
                 goto fail;
@@ -466,7 +472,7 @@ static void spark_read_driver(struct spark_st *st, const struct coll_ctx *ctx,
                 spark_parse_stages(resp.body, resp.len, r, &e);
         http_response_done(&resp);
 
-        snprintf(rel, sizeof rel, "/api/v1/applications/%s/executors", a->app_id);
+        snprintf(rel, sizeof rel, "/api/v1/applications/%s/executors", app);
         (*nreq)++;
         if (spark_get(st, ctx, &rt, rel, &resp, &e) < 0)
                 goto fail;
@@ -485,7 +491,7 @@ static void spark_read_driver(struct spark_st *st, const struct coll_ctx *ctx,
         }
         if (!r->have_streaming && h->dstream != 0) {
                 snprintf(rel, sizeof rel, "/api/v1/applications/%s/streaming/statistics",
-                         a->app_id);
+                         app);
                 (*nreq)++;
                 if (spark_get(st, ctx, &rt, rel, &resp, &e) < 0)
                         goto fail;
@@ -499,9 +505,11 @@ static void spark_read_driver(struct spark_st *st, const struct coll_ctx *ctx,
                 http_response_done(&resp);
         }
         free(rt.base);
+        free(app);
         return;
 fail:
         free(rt.base);
+        free(app);
         r->error = xstrdup(e.msg[0] ? e.msg : "driver not readable");
         r->failed_jobs = r->failed_stages = -1;
         spark_rest_jobs_done(r);

@@ -189,7 +189,9 @@ int kube_quantity(const char *s, double *out);
 /* RFC 3339 ("2024-05-01T10:00:00Z", fractions and offsets) to epoch ms, or
  * -1. Pure. */
 int64_t kube_time_ms(const char *s);
-/* Percent-escapes a query value (label selectors). Owned. */
+/* Percent-escapes a query value (label selectors, continue tokens).
+ * Owned. Not for path segments: a name in a path goes through
+ * http_path_segment (clients/http.h), which also refuses "." and "..". */
 char *kube_escape(const char *s);
 
 #endif

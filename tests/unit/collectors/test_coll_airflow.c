@@ -300,13 +300,32 @@ static void test_token(void **state)
         assert_string_equal(err.msg, "token: Airflow error: Invalid credentials");
 }
 
-static void test_escape(void **state)
+static void test_dag_path(void **state)
 {
-        char *s = airflow_url_escape("scheduled__2024-05-01T02:00:00+00:00/x y~");
+        struct err e;
+        char *s;
 
         (void)state;
-        assert_string_equal(s, "scheduled__2024-05-01T02%3A00%3A00%2B00%3A00%2Fx%20y~");
+        s = airflow_dag_path("etl/x", "scheduled__2024-05-01T02:00:00+00:00/x y~",
+                             "/taskInstances?limit=100&offset=0", &e);
+        assert_string_equal(s, "/dags/etl%2Fx/dagRuns/"
+                            "scheduled__2024-05-01T02%3A00%3A00%2B00%3A00%2Fx%20y~"
+                            "/taskInstances?limit=100&offset=0");
         free(s);
+        s = airflow_dag_path("nightly_compact", NULL, NULL, &e);
+        assert_string_equal(s, "/dags/nightly_compact");
+        free(s);
+        /* "/dags/../dagRuns" would be "/dagRuns" once libcurl removes the
+         * dot segment: refused, for a DAG and for a run a server names. */
+        assert_null(airflow_dag_path("..", NULL, "/dagRuns", &e));
+        assert_string_equal(e.msg, "DAG name \"..\" is refused: in a URL path it would name "
+                            "another resource");
+        assert_null(airflow_dag_path("etl", "..", "/taskInstances", &e));
+        assert_string_equal(e.msg, "DAG run name \"..\" is refused: in a URL path it would "
+                            "name another resource");
+        assert_null(airflow_dag_path(".", NULL, NULL, &e));
+        assert_null(airflow_dag_path("", NULL, NULL, &e));
+        assert_string_equal(e.msg, "DAG name is empty");
 }
 
 static void test_json(void **state)
@@ -456,7 +475,7 @@ int main(void)
                 cmocka_unit_test(test_parse_runs_v2),
                 cmocka_unit_test(test_parse_errors),
                 cmocka_unit_test(test_token),
-                cmocka_unit_test(test_escape),
+                cmocka_unit_test(test_dag_path),
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_alerts),
                 cmocka_unit_test(test_config),

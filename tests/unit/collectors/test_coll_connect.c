@@ -288,6 +288,7 @@ static void test_http_errors(void **state)
 
 static void test_trace_head_and_segment(void **state)
 {
+        struct err e;
         char *s;
 
         (void)state;
@@ -304,9 +305,24 @@ static void test_trace_head_and_segment(void **state)
         assert_string_equal(s, "ab");
         free(s);
         assert_null(kafka_connect_trace_head(NULL, 3, 3));
-        s = kafka_connect_url_segment("pg cdc/é~x");
-        assert_string_equal(s, "pg%20cdc%2F%C3%A9~x");
+        s = kafka_connect_path("pg cdc/é~x", "/status", &e);
+        assert_string_equal(s, "/connectors/pg%20cdc%2F%C3%A9~x/status");
         free(s);
+        s = kafka_connect_path("a/b", NULL, &e);
+        assert_string_equal(s, "/connectors/a%2Fb");
+        free(s);
+        s = kafka_connect_path("..b", "/restart", &e);     /* dots inside a name are plain */
+        assert_string_equal(s, "/connectors/..b/restart");
+        free(s);
+        /* A dot segment would leave /connectors/ once libcurl removes it. */
+        assert_null(kafka_connect_path("..", "/restart?includeTasks=true", &e));
+        assert_string_equal(e.msg, "connector name \"..\" is refused: in a URL path it would "
+                            "name another resource");
+        assert_null(kafka_connect_path(".", "/pause", &e));
+        assert_string_equal(e.msg, "connector name \".\" is refused: in a URL path it would "
+                            "name another resource");
+        assert_null(kafka_connect_path("", "/status", &e));
+        assert_string_equal(e.msg, "connector name is empty");
 }
 
 static void test_config(void **state)
