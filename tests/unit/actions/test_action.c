@@ -138,7 +138,7 @@ static void test_audit_line(void **state)
  * credential by shape in any free-text field. */
 static void test_audit_refusal(void **state)
 {
-        char *long_word = xmalloc(1001), big[8];
+        char *long_word = xmalloc(1001), big[16];
         char *args[40] = { "act", "k8s", "tag", "ns/deployment/web", "--kubeconfig=/x",
                            "a\x1b[31mb\n\xff", NULL, "password=hunter2" };
         struct action_audit a = sample;
