@@ -874,6 +874,67 @@ static bool kubeact_name_ok(const char *s)
         return true;
 }
 
+/* The variable a template word begins with ("arg" for "${arg}x"), or NULL
+ * when the word begins with literal text. */
+static const char *kubeact_word_var(const char *word, char *buf, size_t n)
+{
+        const char *end;
+
+        if (word[0] != '$' || word[1] != '{' || !(end = strchr(word + 2, '}')))
+                return NULL;
+        snprintf(buf, n, "%.*s", (int)(end - word - 2), word + 2);
+        return buf;
+}
+
+/*
+ * Option injection. A program reads any word that begins with '-' as an
+ * option until a "--" word, so a substituted value that begins with '-'
+ * and lands at the start of a word before the template's own "--" would
+ * become an option (`${arg}` = "--kubeconfig=/x"). Such a word is refused
+ * before anything runs, naming the value and the fix. A template word that
+ * begins with literal text ("--selector=${arg}", "pod/${name}") cannot be
+ * turned into an option, and after a literal "--" every word is an operand.
+ */
+static int kubeact_word_inject(const struct cfg_action *ca, size_t i, const char *word,
+                               bool after_dashes, struct err *err)
+{
+        char var[48];
+        const char *v;
+
+        if (after_dashes || word[0] != '-' || ca->argv.v[i][0] == '-')
+                return 0;
+        v = kubeact_word_var(ca->argv.v[i], var, sizeof var);
+        if (!v)
+                v = "...";
+        if (strcmp(v, "arg") == 0)
+                err_set(err, EINVAL, "argument \"%.60s\" begins with '-' and %s would read "
+                        "it as an option: refused; put \"--\" before ${arg} in the argv of "
+                        "action %s to pass it as an operand", word, ca->argv.v[0], ca->name);
+        else
+                err_set(err, EINVAL, "${%s} is \"%.60s\", which begins with '-', and %s "
+                        "would read it as an option: refused; put \"--\" before it in the "
+                        "argv of action %s", v, word, ca->argv.v[0], ca->name);
+        return -1;
+}
+
+/* check_arg of user-defined actions: the argument is refused when it
+ * begins with '-' and the template places ${arg} at the start of a word
+ * before a literal "--" (see kubeact_word_inject). */
+static int kubeact_check_user_arg(const struct action_def *d, const char *arg, struct err *err)
+{
+        const struct cfg_action *ca = d ? d->data : NULL;
+
+        if (!ca || !arg || arg[0] != '-')
+                return 0;
+        for (size_t i = 1; i < ca->argv.n; i++) {
+                if (strcmp(ca->argv.v[i], "--") == 0)
+                        break;
+                if (strncmp(ca->argv.v[i], "${arg}", 6) == 0)
+                        return kubeact_word_inject(ca, i, arg, false, err);
+        }
+        return 0;
+}
+
 static bool kubeact_uses_arg(const struct cfg_action *a)
 {
         for (size_t i = 0; i < a->argv.n; i++)
@@ -966,6 +1027,7 @@ static int kubeact_prep_user(const struct action_ctx *x, struct action_plan *p, 
         struct kubeact_vars v;
         const char *kcfg_default;
         char *home_cfg = NULL;
+        bool dashes = false;    /* past a literal "--" of the template */
 
         if (!ca) {
                 err_set(err, EINVAL, "not a user-defined action");
@@ -990,6 +1052,9 @@ static int kubeact_prep_user(const struct action_ctx *x, struct action_plan *p, 
         for (size_t i = 0; i < ca->argv.n; i++) {
                 char *w;
 
+                if (i > 0 && strcmp(ca->argv.v[i], "--") == 0)
+                        dashes = true;
+
                 /* The configured binaries stand in for the bare names. */
                 if (i == 0 && strcmp(ca->argv.v[0], "kubectl") == 0) {
                         kubeact_argv_add(&a, kubeact_env_kubectl(&e));
@@ -1000,6 +1065,10 @@ static int kubeact_prep_user(const struct action_ctx *x, struct action_plan *p, 
                         continue;
                 }
                 w = kubeact_subst(ca->argv.v[i], &v, err);
+                if (w && i > 0 && kubeact_word_inject(ca, i, w, dashes, err) != 0) {
+                        free(w);
+                        w = NULL;
+                }
                 if (!w) {
                         kubeact_argv_free(&a);
                         free(home_cfg);
@@ -1035,6 +1104,7 @@ const struct action_def *kubeact_user_defs(const struct config *cfg)
                              (a->confirm ? 0 : ACTION_F_NOCONFIRM) |
                              (kubeact_uses_arg(a) ? ACTION_F_ARG : 0);
                 d[i].arg_label = "${arg}";
+                d[i].check_arg = kubeact_check_user_arg;
                 d[i].data = a;
                 d[i].prepare = kubeact_prep_user;
                 d[i].run = action_run_cmds;

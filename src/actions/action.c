@@ -38,6 +38,8 @@
 #include "core/config.h"
 #include "core/fsdir.h"
 #include "clients/http.h"
+#include "core/redact.h"
+#include "core/termsafe.h"
 #include "core/jsonout.h"
 #include "core/subproc.h"
 #include "core/util.h"
@@ -533,6 +535,49 @@ static void action_user(char *buf, size_t n)
                 snprintf(buf, n, "uid:%u", (unsigned)getuid());
 }
 
+/* Adds text with credentials by shape masked (NULL or "" = null). */
+static void action_audit_text(cJSON *o, const char *key, const char *v)
+{
+        char *r = redact_dup(v, NULL);
+
+        json_add_text(o, key, r);
+        free(r);
+}
+
+static cJSON *action_audit_string(const char *v)
+{
+        char *r = redact_dup(v, NULL);
+        cJSON *j = cJSON_CreateString(r ? r : "");
+
+        free(r);
+        return j;
+}
+
+/* The command line words, escaped and bounded (see action.h). */
+static void action_audit_args(cJSON *o, char *const *args, size_t n)
+{
+        char buf[ACTION_AUDIT_ARG_BYTES + 8];
+        cJSON *all;
+
+        if (!args) {
+                cJSON_AddNullToObject(o, "args");
+                return;
+        }
+        all = cJSON_AddArrayToObject(o, "args");
+        for (size_t i = 0; i < n && i < ACTION_AUDIT_ARGS_MAX; i++) {
+                size_t need = termsafe_copy(args[i], TERMSAFE_LINE, buf,
+                                            ACTION_AUDIT_ARG_BYTES + 1);
+
+                if (need > ACTION_AUDIT_ARG_BYTES)
+                        str_copy(buf + strlen(buf), "...", 4);
+                cJSON_AddItemToArray(all, action_audit_string(buf));
+        }
+        if (n > ACTION_AUDIT_ARGS_MAX) {
+                snprintf(buf, sizeof buf, "... (%zu more)", n - ACTION_AUDIT_ARGS_MAX);
+                cJSON_AddItemToArray(all, cJSON_CreateString(buf));
+        }
+}
+
 char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
 {
         cJSON *o = cJSON_CreateObject();
@@ -554,14 +599,14 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
         json_add_text(o, "action", a->action);
         json_add_text(o, "target", a->target);
         json_add_text(o, "context", a->context);
-        json_add_text(o, "request", a->request);
+        action_audit_text(o, "request", a->request);
         if (a->cmds && a->n_cmds) {
                 cJSON *all = cJSON_AddArrayToObject(o, "argv");
                 for (size_t i = 0; i < a->n_cmds; i++) {
                         cJSON *one = cJSON_CreateArray();
                         for (size_t k = 0; k < a->cmds[i].argc; k++)
                                 cJSON_AddItemToArray(one,
-                                                     cJSON_CreateString(a->cmds[i].argv[k]));
+                                                     action_audit_string(a->cmds[i].argv[k]));
                         cJSON_AddItemToArray(all, one);
                 }
         } else {
@@ -577,7 +622,9 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
                 cJSON_AddNumberToObject(o, "duration_ms", (double)a->duration_ms);
         else
                 cJSON_AddNullToObject(o, "duration_ms");
-        json_add_text(o, "error", a->error);
+        action_audit_text(o, "error", a->error);
+        json_add_text(o, "reason", a->reason);
+        action_audit_args(o, a->args, a->n_args);
         s = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
         return s;

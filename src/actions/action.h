@@ -232,13 +232,40 @@ struct action_audit {
         long        status;             /* HTTP status or exit code; 0 = null */
         int64_t     duration_ms;        /* -1 = null */
         const char *error;              /* NULL or "" = null */
+        const char *reason;             /* refused/cancelled: which way, one word
+                                           (ACT_REASON_*); NULL = null */
+        char *const *args;              /* the command line after the program name
+                                           (`act`; a --conf value already masked), or
+                                           NULL = "args": null. Bounded and escaped
+                                           by action_audit_line */
+        size_t      n_args;
 };
+
+/* The `reason` of a refused or cancelled action (docs/actions.md). */
+#define ACT_REASON_USAGE          "usage"           /* bad option or operands (64) */
+#define ACT_REASON_ARGUMENT       "argument"        /* missing or invalid ARG (64) */
+#define ACT_REASON_UNKNOWN_SOURCE "unknown-source"  /* 66 */
+#define ACT_REASON_UNKNOWN_ACTION "unknown-action"  /* 66 */
+#define ACT_REASON_TARGET         "target"          /* not of a kind it applies to (66) */
+#define ACT_REASON_NO_TERMINAL    "no-terminal"     /* no --yes, no terminal (75) */
+#define ACT_REASON_READ_ONLY      "read-only"       /* 77 */
+#define ACT_REASON_DECLINED       "declined"        /* answered no, Esc (cancelled) */
+#define ACT_REASON_CONFIG         "config"          /* the config does not load (78) */
+
+/* Bounds of the audit `args`: words kept, bytes of each (escaped). */
+#define ACTION_AUDIT_ARGS_MAX     32
+#define ACTION_AUDIT_ARG_BYTES    256
 
 /* The audit file: cfg audit_log when set, else $XDG_STATE_HOME/lambdaops/
  * audit.jsonl, else ~/.local/state/lambdaops/audit.jsonl. Owned. */
 char *action_audit_path(const struct config *cfg);
 /* One JSON line (no newline), fields in the documented order. Owned. Pure
- * apart from the clock, user and host name. */
+ * apart from the clock, user and host name. Free text (request, error, each
+ * argv word and arg) passes redact_patterns, so a credential by its shape
+ * (password=..., Bearer ...) never lands in the file; args are escaped
+ * (termsafe: control characters, non-UTF-8 bytes), each cut at
+ * ACTION_AUDIT_ARG_BYTES and at most ACTION_AUDIT_ARGS_MAX of them kept
+ * (then "... (N more)"). */
 char *action_audit_line(const struct action_audit *a, int64_t wall_ms);
 /* Appends the line to `path` (parent dirs created 0700; the file opened
  * O_APPEND|O_CREAT|O_CLOEXEC 0600, one write(), fsync). 0 or -1 with err.

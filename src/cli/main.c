@@ -43,6 +43,8 @@ struct main_opts {
         /* act SOURCE ACTION TARGET [ARG] [--conf JSON] [--yes] [--dry-run] */
         const char   *act_source, *act_action, *act_target, *act_conf, *act_arg;
         bool          yes, dry_run;
+        char * const *raw;              /* argv[1..] as typed (getopt permutes argv) */
+        int           n_raw;
 };
 
 enum { OPT_VIEW = 256, OPT_READ_ONLY, OPT_THEME, OPT_ASCII, OPT_NO_COLOR, OPT_JSON, OPT_YES,
@@ -130,6 +132,11 @@ static void main_usage(FILE *f)
 
 static int main_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The last usage error, for the audit line of a refused `act`. */
+static char main_usage_msg[256];
+/* argv as typed (main copies it before parsing). */
+static char **main_raw;
+
 static int main_usage_error(const char *fmt, ...)
 {
         va_list ap;
@@ -137,6 +144,9 @@ static int main_usage_error(const char *fmt, ...)
         fputs("lambdaops: ", stderr);
         va_start(ap, fmt);
         vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        va_start(ap, fmt);
+        vsnprintf(main_usage_msg, sizeof main_usage_msg, fmt, ap);
         va_end(ap);
         fputs("\nTry 'lambdaops --help'.\n", stderr);
         return LO_EXIT_USAGE;
@@ -269,26 +279,126 @@ static bool main_locale_is_utf8(void)
 
 /* --- act ---------------------------------------------------------------- */
 
-static void main_act_audit(const struct app *a, const struct main_opts *o, const char *path,
-                           const struct source_cfg *src, const struct action_plan *plan,
-                           const char *request, enum action_outcome out, long status,
-                           int64_t dur, const char *error)
+/* The command line for the audit `args`: the value of --conf, and ARG when
+ * it may be a conf (the action takes one, or is not known), become "***";
+ * the rest as typed (action_audit_line escapes and bounds it). Owned. */
+static char **main_act_args(char *const *raw, int n, const struct action_def *d)
 {
+        bool arg_plain = d && !(d->flags & ACTION_F_CONF);
+        bool operands = false;          /* after "--" */
+        char **v = xcalloc((size_t)n + 1, sizeof *v);
+        int nop = 0;
+
+        for (int i = 0; i < n; i++) {
+                const char *w = raw[i];
+
+                if (!operands && strcmp(w, "--") == 0) {
+                        operands = true;
+                        v[i] = xstrdup(w);
+                } else if (!operands && w[0] == '-' && w[1]) {
+                        if (strncmp(w, "--conf=", 7) == 0) {
+                                v[i] = xstrdup("--conf=***");
+                                continue;
+                        }
+                        v[i] = xstrdup(w);
+                        if (opt_takes_value(main_optdefs, w) && i + 1 < n) {
+                                i++;
+                                v[i] = xstrdup(strcmp(w, "--conf") == 0 ? "***" : raw[i]);
+                        }
+                } else {
+                        /* act SOURCE ACTION TARGET ARG: ARG is operand 4. */
+                        v[i] = xstrdup(nop >= 4 && !arg_plain ? "***" : w);
+                        nop++;
+                }
+        }
+        return v;
+}
+
+static void main_act_audit(const struct config *cfg, const struct main_opts *o,
+                           const char *path, const struct source_cfg *src,
+                           const struct action_def *d, const struct action_plan *plan,
+                           const char *request, enum action_outcome out, long status,
+                           int64_t dur, const char *error, const char *reason)
+{
+        char **args = main_act_args(o->raw, o->n_raw, d);
         struct action_audit au = {
-                .environment = a->cfg->environment, .source = o->act_source,
+                .environment = cfg ? cfg->environment : NULL, .source = o->act_source,
                 .kind = src ? src->kind : NULL, .action = o->act_action,
                 .target = o->act_target, .via = "cli", .request = request,
                 .context = plan && plan->context ? plan->context
                                                  : action_source_context(src),
                 .cmds = plan ? plan->cmds : NULL, .n_cmds = plan ? plan->n_cmds : 0,
                 .dry_run = o->dry_run, .outcome = out, .status = status,
-                .duration_ms = dur, .error = error,
+                .duration_ms = dur, .error = error, .reason = reason,
+                .args = args, .n_args = (size_t)o->n_raw,
         };
         struct err e;
 
         err_clear(&e);
         if (action_audit(path, &au, &e) != 0)
                 fprintf(stderr, "lambdaops: %s\n", e.msg);
+        for (int i = 0; i < o->n_raw; i++)
+                free(args[i]);
+        free(args);
+}
+
+/* A usage error of `act` (an unknown option, a wrong number of operands, an
+ * option of another command) is a refusal like the others and is audited
+ * with what can be known: the operands, the words as typed, and the audit
+ * file of the config (the default one when no config loads). Other
+ * commands' usage errors are not actions: nothing is written. */
+static void main_act_usage_audit(char *const *raw, int n_raw, const char *reason,
+                                 const char *error)
+{
+        char **words = xcalloc((size_t)n_raw + 2, sizeof *words);
+        const struct source_cfg *src = NULL;
+        const struct action_def *d = NULL;
+        struct config *cfg = NULL;
+        struct opt_parser op;
+        struct main_opts o;
+        const char *config = NULL;
+        char *path, **ops;
+        struct err err;
+        int ch, first, nops;
+
+        words[0] = "lambdaops";
+        memcpy(words + 1, raw, (size_t)n_raw * sizeof *words);
+        opt_init(&op, n_raw + 1, words, main_optdefs);
+        optind = 0;     /* glibc: restart from scratch after the parse that failed */
+        memset(&o, 0, sizeof o);
+        while ((ch = opt_next(&op)) != OPT_END) {
+                if (ch == 'c')
+                        config = op.arg;
+                else if (ch == OPT_DRY_RUN)
+                        o.dry_run = true;
+        }
+        first = opt_operands(&op);
+        opt_done(&op);
+        if (first > n_raw || strcmp(words[first], "act") != 0) {
+                free(words);
+                return;
+        }
+        ops = words + first + 1;
+        nops = n_raw - first;
+        o.act_source = nops > 0 ? ops[0] : NULL;
+        o.act_action = nops > 1 ? ops[1] : NULL;
+        o.act_target = nops > 2 ? ops[2] : NULL;
+        o.raw = raw;
+        o.n_raw = n_raw;
+        err_clear(&err);
+        path = config_find(config, &err);
+        if (path)
+                cfg = config_load_file(path, &err);
+        free(path);
+        src = cfg && o.act_source ? config_source(cfg, o.act_source) : NULL;
+        d = src && o.act_action ? action_lookup(cfg, src, o.act_action) : NULL;
+        path = action_audit_path(cfg);
+        main_act_audit(cfg, &o, path, src, d, NULL, NULL, ACT_REFUSED,
+                       reason ? LO_EXIT_CONFIG : LO_EXIT_USAGE, -1,
+                       error ? error : main_usage_msg, reason ? reason : ACT_REASON_USAGE);
+        free(path);
+        config_free(cfg);
+        free(words);
 }
 
 /* Asks on the terminal. Dangerous actions need the word typed: the plan's
@@ -335,8 +445,9 @@ static int main_act(struct app *a, const struct main_opts *o)
         err_clear(&err);
         if (!src) {
                 fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
-                main_act_audit(a, o, path, NULL, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
-                               "unknown source");
+                main_act_audit(a->cfg, o, path, NULL, NULL, NULL, NULL, ACT_REFUSED,
+                               ACT_EXIT_NOINPUT, -1, "unknown source",
+                               ACT_REASON_UNKNOWN_SOURCE);
                 free(path);
                 return ACT_EXIT_NOINPUT;
         }
@@ -346,27 +457,30 @@ static int main_act(struct app *a, const struct main_opts *o)
                         src->kind, o->act_action);
                 action_each(a->cfg, src, main_act_name, &n);
                 fputc('\n', stderr);
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
-                               "unknown action");
+                main_act_audit(a->cfg, o, path, src, NULL, NULL, NULL, ACT_REFUSED,
+                               ACT_EXIT_NOINPUT, -1, "unknown action",
+                               ACT_REASON_UNKNOWN_ACTION);
                 free(path);
                 return ACT_EXIT_NOINPUT;
         }
-        if (o->act_conf && !(d->flags & ACTION_F_CONF)) {
+        if ((o->act_conf && !(d->flags & ACTION_F_CONF)) ||
+            (o->act_arg && (d->flags & ACTION_F_CONF) && o->act_conf) ||
+            (o->act_arg && !(d->flags & (ACTION_F_ARG | ACTION_F_CONF)))) {
+                if (o->act_conf && !(d->flags & ACTION_F_CONF))
+                        rc = main_usage_error("act: --conf does not apply to '%s'", d->name);
+                else if (o->act_conf)
+                        rc = main_usage_error("act: give the conf as ARG or --conf, not both");
+                else
+                        rc = main_usage_error("act: '%s' takes no argument", d->name);
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED, rc, -1,
+                               main_usage_msg, ACT_REASON_USAGE);
                 free(path);
-                return main_usage_error("act: --conf does not apply to '%s'", d->name);
-        }
-        if (o->act_arg && (d->flags & ACTION_F_CONF) && o->act_conf) {
-                free(path);
-                return main_usage_error("act: give the conf as ARG or --conf, not both");
-        }
-        if (o->act_arg && !(d->flags & (ACTION_F_ARG | ACTION_F_CONF))) {
-                free(path);
-                return main_usage_error("act: '%s' takes no argument", d->name);
+                return rc;
         }
         if (!action_target_ok(d, o->act_target, &err)) {
                 fprintf(stderr, "lambdaops: act: %s\n", err.msg);
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
-                               err.msg);
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
+                               ACT_EXIT_NOINPUT, -1, err.msg, ACT_REASON_TARGET);
                 free(path);
                 return ACT_EXIT_NOINPUT;
         }
@@ -378,16 +492,16 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         if (err.msg[0]) {
                 fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_USAGE, -1,
-                               err.msg);
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
+                               ACT_EXIT_USAGE, -1, err.msg, ACT_REASON_ARGUMENT);
                 free(path);
                 return ACT_EXIT_USAGE;
         }
         if (a->read_only && !action_allowed(d, true, &err)) {
                 fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
                         err.msg);
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
-                               err.msg);
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
+                               ACT_EXIT_READONLY, -1, err.msg, ACT_REASON_READ_ONLY);
                 free(path);
                 return ACT_EXIT_READONLY;
         }
@@ -395,16 +509,17 @@ static int main_act(struct app *a, const struct main_opts *o)
             !isatty(STDIN_FILENO)) {
                 fprintf(stderr, "lambdaops: act: stdin is not a terminal: pass --yes to run "
                         "without a prompt (or --dry-run)\n");
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOTTY, -1,
-                               "no --yes and stdin is not a terminal");
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOTTY,
+                               -1, "no --yes and stdin is not a terminal",
+                               ACT_REASON_NO_TERMINAL);
                 free(path);
                 return ACT_EXIT_NOTTY;
         }
         if (action_prepare(d, src, o->act_target, arg, o->dry_run, &plan, &err) != 0) {
                 fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
                         o->act_target, err.msg);
-                main_act_audit(a, o, path, src, NULL, NULL, ACT_FAILED, 0,
-                               clock_mono_ms() - t0, err.msg);
+                main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_FAILED, 0,
+                               clock_mono_ms() - t0, err.msg, NULL);
                 free(path);
                 return ACT_EXIT_FAILED;
         }
@@ -417,16 +532,16 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         free(text);
         if (o->dry_run) {
-                main_act_audit(a, o, path, src, &plan, summary, ACT_OK, 0,
-                               clock_mono_ms() - t0, NULL);
+                main_act_audit(a->cfg, o, path, src, d, &plan, summary, ACT_OK, 0,
+                               clock_mono_ms() - t0, NULL, NULL);
                 rc = ACT_EXIT_OK;
                 goto out;
         }
         str_copy(word, plan.context ? plan.context : src->name, sizeof word);
         if (!o->yes && !(d->flags & ACTION_F_NOCONFIRM) && !main_act_confirm(d, word)) {
                 fprintf(stderr, "lambdaops: act: cancelled\n");
-                main_act_audit(a, o, path, src, &plan, summary, ACT_CANCELLED, 0,
-                               clock_mono_ms() - t0, NULL);
+                main_act_audit(a->cfg, o, path, src, d, &plan, summary, ACT_CANCELLED, 0,
+                               clock_mono_ms() - t0, NULL, ACT_REASON_DECLINED);
                 rc = ACT_EXIT_CANCELLED;
                 goto out;
         }
@@ -439,9 +554,9 @@ static int main_act(struct app *a, const struct main_opts *o)
         else
                 fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
                         res.err.msg[0] ? res.err.msg : "unknown error");
-        main_act_audit(a, o, path, src, &plan, res.requests ? res.requests : summary,
-                       res.outcome, res.status, clock_mono_ms() - t0,
-                       res.outcome == ACT_OK ? NULL : res.err.msg);
+        main_act_audit(a->cfg, o, path, src, d, &plan,
+                       res.requests ? res.requests : summary, res.outcome, res.status,
+                       clock_mono_ms() - t0, res.outcome == ACT_OK ? NULL : res.err.msg, NULL);
         rc = res.outcome == ACT_OK ? ACT_EXIT_OK : ACT_EXIT_FAILED;
         action_result_done(&res);
 out:
@@ -464,9 +579,17 @@ int main(int argc, char **argv)
         /* plan/up/down load their plan (and its config) themselves. */
         if (bringup_is_command(argc, argv, main_optdefs))
                 return bringup_main(argc, argv);
+        /* The words as typed, for the audit line of `act` (getopt permutes
+         * argv while parsing); kept until exit. */
+        main_raw = xcalloc((size_t)argc + 1, sizeof *main_raw);
+        memcpy(main_raw, argv, (size_t)argc * sizeof *main_raw);
         rc = main_parse(argc, argv, &o);
-        if (rc >= 0)
+        if (rc >= 0) {
+                main_act_usage_audit(main_raw + 1, argc - 1, NULL, NULL);
                 return rc;
+        }
+        o.raw = main_raw + 1;
+        o.n_raw = argc - 1;
         if (o.cmd == CMD_HELP) {
                 main_usage(stdout);
                 return 0;
@@ -485,6 +608,8 @@ int main(int argc, char **argv)
         path = config_find(o.config, &err);
         if (!path) {
                 fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : "no config file found");
+                if (o.cmd == CMD_ACT)
+                        main_act_usage_audit(o.raw, o.n_raw, ACT_REASON_CONFIG, err.msg);
                 return LO_EXIT_CONFIG;
         }
         memset(&a, 0, sizeof a);
@@ -492,6 +617,8 @@ int main(int argc, char **argv)
         a.cfg = config_load_file(path, &err);
         if (!a.cfg) {
                 fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
+                if (o.cmd == CMD_ACT)
+                        main_act_usage_audit(o.raw, o.n_raw, ACT_REASON_CONFIG, err.msg);
                 free(path);
                 return LO_EXIT_CONFIG;
         }

@@ -67,6 +67,10 @@ static void tui_act_audit(struct tui *t, enum action_outcome o, const char *requ
                                             : action_source_context(x->src),
                 .cmds = x->shown.cmds,
                 .n_cmds = x->shown.n_cmds,
+                .reason = o == ACT_CANCELLED ? ACT_REASON_DECLINED
+                        : o != ACT_REFUSED ? NULL
+                        : status == ACT_EXIT_READONLY ? ACT_REASON_READ_ONLY
+                        : ACT_REASON_TARGET,
         };
         struct err e;
 
@@ -253,16 +257,18 @@ bool tui_act_key(struct tui *t, int ch)
 
         if (!d)
                 return false;
-        err_clear(&e);
-        if (!action_target_ok(d, target, &e)) {
-                tui_flash(t, ROLE_ERROR, "%s", e.msg);
-                return true;
-        }
         tui_act_close(t);
         x->def = d;
         x->src = src;
         str_copy(x->target, target, sizeof x->target);
         x->t0 = clock_mono_ms();
+        err_clear(&e);
+        if (!action_target_ok(d, target, &e)) {
+                tui_flash(t, ROLE_ERROR, "%s", e.msg);
+                tui_act_audit(t, ACT_REFUSED, NULL, ACT_EXIT_NOINPUT, -1, e.msg);
+                tui_act_close(t);
+                return true;
+        }
         err_clear(&e);
         if (!action_allowed(d, t->a->read_only, &e)) {
                 tui_flash(t, ROLE_ERROR, "%s", e.msg);

@@ -48,7 +48,7 @@ static void test_audit_line(void **state)
                                              "source", "kind", "action", "target", "context",
                                              "request", "argv",
                                              "dry_run", "outcome", "status", "duration_ms",
-                                             "error" };
+                                             "error", "reason", "args" };
         char *s = action_audit_line(&sample, 1764165662123LL);
         cJSON *o = cJSON_Parse(s), *it;
         size_t i = 0;
@@ -132,6 +132,66 @@ static void test_audit_line(void **state)
                 cJSON_Delete(o);
                 free(s);
         }
+}
+
+/* The reason of a refusal; the command line escaped and bounded; no
+ * credential by shape in any free-text field. */
+static void test_audit_refusal(void **state)
+{
+        char *long_word = xmalloc(1001), big[16];
+        char *args[40] = { "act", "k8s", "tag", "ns/deployment/web", "--kubeconfig=/x",
+                           "a\x1b[31mb\n\xff", NULL, "password=hunter2" };
+        struct action_audit a = sample;
+        cJSON *o, *arr;
+        char *s, want[300];
+        int n;
+
+        (void)state;
+        memset(long_word, 'x', 1000);
+        long_word[1000] = '\0';
+        args[6] = long_word;
+        for (n = 8; n < 40; n++) {
+                snprintf(big, sizeof big, "w%d", n);
+                args[n] = xstrdup(big);
+        }
+        a.outcome = ACT_REFUSED;
+        a.status = 64;
+        a.reason = ACT_REASON_USAGE;
+        a.error = "unknown option '--x': Authorization: Bearer abcdefgh12345678";
+        a.request = "GET /x?password=hunter2";
+        a.args = args;
+        a.n_args = 40;
+        s = action_audit_line(&a, 0);
+        o = cJSON_Parse(s);
+        assert_non_null(o);
+        assert_null(strstr(s, "hunter2"));
+        assert_null(strstr(s, "abcdefgh12345678"));
+        assert_string_equal(cJSON_GetObjectItem(o, "reason")->valuestring, "usage");
+        assert_string_equal(cJSON_GetObjectItem(o, "request")->valuestring,
+                            "GET /x?password=***");
+        arr = cJSON_GetObjectItem(o, "args");
+        assert_int_equal(cJSON_GetArraySize(arr), ACTION_AUDIT_ARGS_MAX + 1);
+        assert_string_equal(cJSON_GetArrayItem(arr, 4)->valuestring, "--kubeconfig=/x");
+        assert_string_equal(cJSON_GetArrayItem(arr, 5)->valuestring, "a\\x1b[31mb\\x0a\\xff");
+        memset(want, 'x', ACTION_AUDIT_ARG_BYTES);
+        str_copy(want + ACTION_AUDIT_ARG_BYTES, "...", 4);
+        assert_string_equal(cJSON_GetArrayItem(arr, 6)->valuestring, want);
+        assert_string_equal(cJSON_GetArrayItem(arr, 7)->valuestring, "password=***");
+        assert_string_equal(cJSON_GetArrayItem(arr, ACTION_AUDIT_ARGS_MAX)->valuestring,
+                            "... (8 more)");
+        cJSON_Delete(o);
+        free(s);
+
+        /* Not a refusal, no command line (the console): both null. */
+        s = action_audit_line(&sample, 0);
+        o = cJSON_Parse(s);
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "reason")));
+        assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "args")));
+        cJSON_Delete(o);
+        free(s);
+        for (n = 8; n < 40; n++)
+                free(args[n]);
+        free(long_word);
 }
 
 static void test_audit_file(void **state)
@@ -521,6 +581,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_audit_line),
+                cmocka_unit_test(test_audit_refusal),
                 cmocka_unit_test(test_audit_file),
                 cmocka_unit_test(test_audit_path),
                 cmocka_unit_test(test_config_audit_log),

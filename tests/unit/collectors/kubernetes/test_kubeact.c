@@ -45,6 +45,14 @@ static const char cfg_yaml[] =
         "    dangerous: true\n"
         "    argv: [/usr/local/bin/kctl, annotate, \"${kind}/${name}\", \"note=${arg}\",\n"
         "           \"--context=${context}\", \"${kubeconfig}\"]\n"
+        "  - name: tag\n"
+        "    scope: deployment\n"
+        "    argv: [kubectl, --context, \"${context}\", -n, \"${namespace}\", label,\n"
+        "           \"${kind}/${name}\", \"${arg}\"]\n"
+        "  - name: tag-safe\n"
+        "    scope: deployment\n"
+        "    argv: [kubectl, --context, \"${context}\", -n, \"${namespace}\", label,\n"
+        "           \"${kind}/${name}\", --, \"${arg}\"]\n"
         "  - name: app-info\n"
         "    scope: sparkapplication\n"
         "    key: i\n"
@@ -370,6 +378,86 @@ static void test_user_actions(void **state)
         action_plan_done(&p);
 }
 
+/* Option injection: a value that begins with '-' at the start of a word
+ * before the template's "--" is refused before anything runs, naming the
+ * value and the fix; after "--", or behind literal text, it is an operand. */
+static void test_option_injection(void **state)
+{
+        const struct fx *f = *state;
+        const struct action_def *d = action_lookup(f->cfg, f->k8s, "tag");
+        const char *want = "argument \"--kubeconfig=/x\" begins with '-' and kubectl would "
+                           "read it as an option: refused; put \"--\" before ${arg} in the "
+                           "argv of action tag to pass it as an operand";
+        static const char *const tag[] = { "/opt/k/kubectl", "--context", "prod-eu", "-n",
+                                           "ns", "label", "deployment/web", "team=a", NULL };
+        static const char *const safe[] = { "/opt/k/kubectl", "--context", "prod-eu", "-n",
+                                            "ns", "label", "deployment/web", "--",
+                                            "--kubeconfig=/x", NULL };
+        static const char *const note[] = { "/usr/local/bin/kctl", "annotate",
+                                            "deployment/web", "note=-x",
+                                            "--context=prod-eu", "/etc/kc.yaml", NULL };
+        static const char yaml[] =
+                "actions:\n"
+                "  - name: pods\n"
+                "    scope: node\n"
+                "    argv: [kubectl, --context, \"${context}\", get, pods]\n"
+                "  - name: pods-eq\n"
+                "    scope: node\n"
+                "    argv: [kubectl, \"--context=${context}\", get, pods]\n"
+                "sources:\n"
+                "  - name: k\n"
+                "    kind: kubernetes\n"
+                "    context: -ctx\n";
+        struct action_plan p;
+        struct config *c;
+        struct err e;
+
+        assert_non_null(d);
+        assert_non_null(d->check_arg);
+        err_clear(&e);
+        assert_int_equal(d->check_arg(d, "--kubeconfig=/x", &e), -1);
+        assert_string_equal(e.msg, want);
+        err_clear(&e);
+        assert_int_equal(d->check_arg(d, "team=a", &e), 0);
+        prep_fails(f, f->k8s, "tag", "ns/deployment/web", "--kubeconfig=/x", want);
+        prep_fails(f, f->k8s, "tag", "ns/deployment/web", "-l", "argument \"-l\" begins");
+        prep(f, f->k8s, "tag", "ns/deployment/web", "team=a", true, &p);
+        argv_is(&p, 0, tag);
+        action_plan_done(&p);
+
+        /* After the template's own "--" it is an operand. */
+        d = action_lookup(f->cfg, f->k8s, "tag-safe");
+        err_clear(&e);
+        assert_int_equal(d->check_arg(d, "--kubeconfig=/x", &e), 0);
+        prep(f, f->k8s, "tag-safe", "ns/deployment/web", "--kubeconfig=/x", true, &p);
+        argv_is(&p, 0, safe);
+        action_plan_done(&p);
+
+        /* Behind literal text ("note=${arg}") it cannot be an option. */
+        prep(f, f->k8s, "annotate", "ns/deployment/web", "-x", true, &p);
+        argv_is(&p, 0, note);
+        action_plan_done(&p);
+
+        /* Any variable: a context that begins with '-' as a whole word. */
+        err_clear(&e);
+        c = config_load_string(yaml, strlen(yaml), "t.yaml", &e);
+        assert_non_null(c);
+        d = action_lookup(c, config_source(c, "k"), "pods");
+        err_clear(&e);
+        assert_int_equal(action_prepare(d, config_source(c, "k"), "node/n1", NULL, true, &p,
+                                        &e), -1);
+        assert_string_equal(e.msg, "${context} is \"-ctx\", which begins with '-', and "
+                            "kubectl would read it as an option: refused; put \"--\" before "
+                            "it in the argv of action pods");
+        d = action_lookup(c, config_source(c, "k"), "pods-eq");
+        err_clear(&e);
+        assert_int_equal(action_prepare(d, config_source(c, "k"), "node/n1", NULL, true, &p,
+                                        &e), 0);
+        assert_string_equal(p.cmds[0].argv[1], "--context=-ctx");
+        action_plan_done(&p);
+        config_free(c);
+}
+
 static void test_lookup(void **state)
 {
         const struct fx *f = *state;
@@ -530,6 +618,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_helm, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spark_dry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_user_actions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_option_injection, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
                 cmocka_unit_test(test_subst),
                 cmocka_unit_test(test_config_errors),
