@@ -42,6 +42,8 @@ mkdir -p home xdg dir
 export HOME=$T/home XDG_CONFIG_HOME=$T/xdg
 unset LAMBDAOPS_CONFIG NO_COLOR
 mkfifo "$T/fifo" || { bad "mkfifo"; exit 1; }
+IS_FIFO="is a FIFO; only a regular file is read"
+IS_DIR="is a directory; only a regular file is read"
 
 # write_cfg FILE PASSWORD_FILE
 write_cfg() {
@@ -58,37 +60,38 @@ EOF
 
 # A FIFO as the password file.
 write_cfg "$T/fifo-pw.yaml" "$T/fifo"
-fifo_msg="secret file $T/fifo is a FIFO; only a regular file is read"
+fifo_msg="secret file $T/fifo $IS_FIFO"
 expect "check, password_file a FIFO" 2 "$B" -c "$T/fifo-pw.yaml" check
 has "check names the FIFO" "$T/out" \
         "^LAMBDAOPS CRITICAL - 1 source: orders-db is down: cannot read the password: $fifo_msg"
 expect "status, password_file a FIFO" 0 "$B" -c "$T/fifo-pw.yaml" status --json
 json "status: the source is down, the error names the FIFO" \
-        'd["sources"]["orders-db"]["status"] == "down" and d["sources"]["orders-db"]["error"] == "cannot read the password: '"$fifo_msg"'"'
+        'd["sources"]["orders-db"]["status"] == "down" and
+         d["sources"]["orders-db"]["error"] == "cannot read the password: '"$fifo_msg"'"'
 
 # A directory as the password file.
 write_cfg "$T/dir-pw.yaml" "$T/dir"
 expect "check, password_file a directory" 2 "$B" -c "$T/dir-pw.yaml" check
 has "check names the directory" "$T/out" \
-        "cannot read the password: secret file $T/dir is a directory; only a regular file is read"
+        "cannot read the password: secret file $T/dir $IS_DIR"
 
 # The config file itself.
 expect "-c FIFO" 78 "$B" -c "$T/fifo" check
-has "-c FIFO: named" "$T/err" "^lambdaops: config file $T/fifo is a FIFO; only a regular file is read$"
+has "-c FIFO: named" "$T/err" "^lambdaops: config file $T/fifo $IS_FIFO\$"
 expect "-c FIFO, config check" 78 "$B" -c "$T/fifo" config check
-has "-c FIFO, config check: named" "$T/err" "config file $T/fifo is a FIFO; only a regular file is read$"
+has "-c FIFO, config check: named" "$T/err" "config file $T/fifo $IS_FIFO\$"
 expect "LAMBDAOPS_CONFIG a FIFO" 78 env LAMBDAOPS_CONFIG="$T/fifo" "$B" status
-has "LAMBDAOPS_CONFIG a FIFO: named" "$T/err" "config file $T/fifo is a FIFO; only a regular file is read$"
+has "LAMBDAOPS_CONFIG a FIFO: named" "$T/err" "config file $T/fifo $IS_FIFO\$"
 expect "-c directory" 78 "$B" -c "$T/dir" check
 has "-c directory: named" "$T/err" "^lambdaops: config file $T/dir: Is a directory$"
 
 # A plan file.
 expect "plan --plan FIFO" 78 "$B" plan --plan "$T/fifo"
-has "plan FIFO: named" "$T/err" "^lambdaops: plan file $T/fifo is a FIFO; only a regular file is read$"
+has "plan FIFO: named" "$T/err" "^lambdaops: plan file $T/fifo $IS_FIFO\$"
 expect "up --plan FIFO --dry-run" 78 "$B" up --plan "$T/fifo" --dry-run
-has "up FIFO: named" "$T/err" "^lambdaops: plan file $T/fifo is a FIFO; only a regular file is read$"
+has "up FIFO: named" "$T/err" "^lambdaops: plan file $T/fifo $IS_FIFO\$"
 expect "plan --plan directory" 78 "$B" plan --plan "$T/dir"
-has "plan directory: named" "$T/err" "^lambdaops: plan file $T/dir is a directory; only a regular file is read$"
+has "plan directory: named" "$T/err" "^lambdaops: plan file $T/dir $IS_DIR\$"
 expect "plan --plan missing (unchanged)" 66 "$B" plan --plan "$T/nope.yaml"
 has "plan missing: named" "$T/err" "^lambdaops: $T/nope.yaml: No such file or directory$"
 
