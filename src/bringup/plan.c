@@ -21,6 +21,7 @@
 #include "actions/action.h"
 #include "core/config.h"
 #include "core/fsdir.h"
+#include "core/fsfile.h"
 #include "bringup/expr.h"
 #include "core/util.h"
 
@@ -613,32 +614,33 @@ struct plan *plan_load_string(const char *yaml, size_t len, const char *path, st
         return p;
 }
 
+/* True when an fsfile error is about the file's kind or size (a FIFO, a
+ * directory, too large) rather than the system's error opening it. */
+static bool plan_file_refused(int code)
+{
+        return code == EISDIR || code == EINVAL || code == EFBIG;
+}
+
 struct plan *plan_load_file(const char *path, bool *missing, struct err *err)
 {
-        FILE *f = fopen(path, "rb");
+        struct err fe;
         char *buf;
-        size_t n;
+        size_t n = 0;
         struct plan *p;
 
         if (missing)
                 *missing = false;
-        if (!f) {
-                if (missing)
-                        *missing = true;
-                err_set(err, errno, "%s: %s", path, strerror(errno));
+        buf = fsfile_read(path, PLAN_MAX_BYTES, "plan file", &n, &fe);
+        if (!buf) {
+                if (plan_file_refused(fe.code)) {
+                        err_set(err, fe.code, "%s", fe.msg);
+                } else {
+                        if (missing)
+                                *missing = true;
+                        err_set(err, fe.code, "%s: %s", path, strerror(fe.code));
+                }
                 return NULL;
         }
-        buf = xmalloc(PLAN_MAX_BYTES + 1);
-        n = fread(buf, 1, PLAN_MAX_BYTES + 1, f);
-        if (ferror(f) || n > PLAN_MAX_BYTES) {
-                err_set(err, EIO, "%s: %s", path, ferror(f) ? "read error" : "larger than 4 MiB");
-                if (missing)
-                        *missing = ferror(f);
-                fclose(f);
-                free(buf);
-                return NULL;
-        }
-        fclose(f);
         p = plan_load_string(buf, n, path, err);
         free(buf);
         return p;
@@ -940,23 +942,24 @@ char *plan_log_path(const char *plan_name)
 
 cJSON *plan_progress_read(const char *path, bool *missing, struct err *err)
 {
-        FILE *f = fopen(path, "rb");
+        struct err fe;
         char *buf;
-        size_t n;
+        size_t n = 0;
         cJSON *j;
 
         if (missing)
                 *missing = false;
-        if (!f) {
-                if (missing)
-                        *missing = errno == ENOENT;
-                err_set(err, errno, "%s: %s", path, strerror(errno));
+        buf = fsfile_read(path, PLAN_MAX_BYTES, "progress file", &n, &fe);
+        if (!buf) {
+                if (plan_file_refused(fe.code)) {
+                        err_set(err, fe.code, "%s", fe.msg);
+                } else {
+                        if (missing)
+                                *missing = fe.code == ENOENT;
+                        err_set(err, fe.code, "%s: %s", path, strerror(fe.code));
+                }
                 return NULL;
         }
-        buf = xmalloc(PLAN_MAX_BYTES + 1);
-        n = fread(buf, 1, PLAN_MAX_BYTES, f);
-        fclose(f);
-        buf[n] = '\0';
         j = cJSON_ParseWithLength(buf, n);
         free(buf);
         if (!j || !cJSON_IsObject(j)) {

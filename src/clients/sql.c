@@ -32,6 +32,7 @@
 
 #include "clients/pgconn.h"
 #include "clients/sql_internal.h"
+#include "core/fsfile.h"
 
 #define SQL_KINDS_MAX  32               /* kinds with a runner */
 #define SQL_TZ_MAX     (1u << 20)       /* bytes in a TZif file */
@@ -408,8 +409,8 @@ struct sql_tz *sql_tz_load(const char *name, struct err *err)
         const char *dir = getenv("LO_ZONEINFO");
         char path[512];
         unsigned char *buf;
-        size_t len = 0, r;
-        FILE *f;
+        size_t len = 0;
+        struct err fe;
 
         if (!name || !*name || strcmp(name, "UTC") == 0 || strcmp(name, "Etc/UTC") == 0 ||
             strcmp(name, "GMT") == 0 || strcmp(name, "Etc/GMT") == 0)
@@ -419,18 +420,19 @@ struct sql_tz *sql_tz_load(const char *name, struct err *err)
                 return NULL;
         }
         snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", name);
-        f = fopen(path, "rb");
-        if (!f) {
-                err_set(err, errno, "unknown time zone \"%s\" (%s: %s; is tzdata installed?)",
-                        name, path, strerror(errno));
+        /* fsfile: a FIFO or device under LO_ZONEINFO is refused, not read. */
+        buf = (unsigned char *)fsfile_read(path, SQL_TZ_MAX - 1, "time zone file", &len, &fe);
+        if (!buf && (fe.code == EISDIR || fe.code == EINVAL)) {
+                err_set(err, fe.code, "%s", fe.msg);
                 return NULL;
         }
-        buf = xmalloc(SQL_TZ_MAX);
-        while ((r = fread(buf + len, 1, SQL_TZ_MAX - len, f)) > 0)
-                len += r;
-        fclose(f);
+        if (!buf && fe.code != EFBIG) {
+                err_set(err, fe.code, "unknown time zone \"%s\" (%s: %s; is tzdata installed?)",
+                        name, path, strerror(fe.code));
+                return NULL;
+        }
         tz = xcalloc(1, sizeof *tz);
-        if (len == SQL_TZ_MAX || sql_tz_parse(tz, buf, len) < 0) {
+        if (!buf || sql_tz_parse(tz, buf, len) < 0) {
                 err_set(err, EINVAL, "time zone file %s is not a TZif file", path);
                 free(buf);
                 sql_tz_free(tz);

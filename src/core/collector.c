@@ -6,6 +6,12 @@
  * `mu` to read them. stop/refresh requests also go through `mu` + `cv`.
  * The stop pipe exists so that blocking I/O inside a poll (which cannot wait
  * on a condition variable) wakes at once on quit.
+ *
+ * A poll can still be stuck in a call that watches no stop pipe (open(2) on a
+ * stalled network mount, a library's blocking call). Shutdown therefore waits
+ * for the threads up to one overall deadline (COLLECTOR_STOP_MS) and then
+ * abandons the stragglers: each is detached, and frees its own struct when
+ * its blocking call returns, touching nothing else (see collector_abandoned).
  */
 #include "core/collector.h"
 
@@ -22,6 +28,10 @@
 
 #include "core/redact.h"
 
+/* How long collector_stop_all waits, in all, for the collector threads to
+ * end: `q` must quit within a second whatever a collector is doing. */
+#define COLLECTOR_STOP_MS 800
+
 struct collector {
         const struct source_cfg *src;   /* borrowed; config outlives us */
         pthread_t        th;
@@ -30,6 +40,8 @@ struct collector {
         bool             stop;          /* under mu */
         bool             refresh;       /* under mu */
         bool             once;
+        bool             done;          /* under mu: the thread is leaving */
+        bool             abandoned;     /* under mu: shutdown gave up on it */
         int              stop_pipe[2];  /* [0] watched by polls, [1] written on stop */
         int              wake_fd;       /* app's wake pipe, not owned */
         struct snapshot *latest;        /* under mu; owned reference */
@@ -129,7 +141,37 @@ static void collector_publish(struct collector *c, struct snapshot *s)
         }
 }
 
-static void collector_poll_once(struct collector *c, void *state, uint64_t seq)
+/* Frees what the collector owns. Either the main thread after the join, or
+ * the thread itself when shutdown abandoned it. */
+static void collector_free(struct collector *c)
+{
+        snapshot_unref(c->latest);
+        if (c->stop_pipe[0] >= 0) {
+                close(c->stop_pipe[0]);
+                close(c->stop_pipe[1]);
+        }
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+}
+
+/* True when shutdown gave up waiting for this thread. The caller may have
+ * freed the configuration (c->src and everything the kind's state borrows
+ * from it) and closed the wake pipe since, so the thread must touch none of
+ * it: it leaves the poll's data and the kind's state unfreed (a deliberate
+ * leak: the process is quitting) and only frees its own struct. */
+static bool collector_abandoned(struct collector *c)
+{
+        bool a;
+
+        pthread_mutex_lock(&c->mu);
+        a = c->abandoned;
+        pthread_mutex_unlock(&c->mu);
+        return a;
+}
+
+/* Polls once and publishes; false when the thread was abandoned meanwhile. */
+static bool collector_poll_once(struct collector *c, void *state, uint64_t seq)
 {
         const struct collector_ops *ops = c->src->ops;
         struct snapshot *s = snapshot_new(c->src);
@@ -145,6 +187,10 @@ static void collector_poll_once(struct collector *c, void *state, uint64_t seq)
         ctx.timeout_ms = c->src->timeout_ms;
         ctx.deadline_mono = t0 + c->src->timeout_ms;
         st = ops->poll(state, &ctx, &data, &err);
+        if (collector_abandoned(c)) {
+                snapshot_unref(s);      /* no data attached: reads nothing of src */
+                return false;
+        }
         if (st != COLL_OK && st != COLL_DEGRADED && st != COLL_DOWN)
                 st = COLL_DOWN;
         if (st == COLL_DOWN && !err.msg[0])
@@ -181,6 +227,7 @@ static void collector_poll_once(struct collector *c, void *state, uint64_t seq)
         }
         s->key_hist = c->key_hist;
         collector_publish(c, s);
+        return true;
 }
 
 static void *collector_main(void *arg)
@@ -204,7 +251,8 @@ static void *collector_main(void *arg)
                 pthread_mutex_unlock(&c->mu);
 
                 if (!c->once || !polled) {
-                        collector_poll_once(c, state, ++seq);
+                        if (!collector_poll_once(c, state, ++seq))
+                                goto abandoned;
                         polled = true;
                 }
 
@@ -223,8 +271,21 @@ static void *collector_main(void *arg)
                 }
                 pthread_mutex_unlock(&c->mu);
         }
+        if (collector_abandoned(c))
+                goto abandoned;
         if (ops->destroy)
                 ops->destroy(state);
+        pthread_mutex_lock(&c->mu);
+        if (!c->abandoned) {
+                c->done = true;
+                pthread_cond_broadcast(&c->cv);
+                pthread_mutex_unlock(&c->mu);
+                return NULL;
+        }
+        pthread_mutex_unlock(&c->mu);
+abandoned:
+        /* Detached by collector_stop_all, which no longer knows this struct. */
+        collector_free(c);
         return NULL;
 }
 
@@ -312,6 +373,8 @@ bool collector_wait_gen(struct collector *c, uint64_t gen, int64_t deadline_mono
 
 void collector_stop_all(struct collector **cs, size_t n)
 {
+        int64_t deadline = clock_mono_ms() + COLLECTOR_STOP_MS;
+
         for (size_t i = 0; i < n; i++) {
                 struct collector *c = cs[i];
                 char b = 1;
@@ -327,20 +390,36 @@ void collector_stop_all(struct collector **cs, size_t n)
                         (void)w;
                 }
         }
+        /* One deadline for all: waiting on the condition variable (monotonic,
+         * as elsewhere here) rather than pthread_timedjoin_np, whose deadline
+         * is on the wall clock. */
         for (size_t i = 0; i < n; i++) {
                 struct collector *c = cs[i];
+                pthread_t th;
+                bool done;
 
                 if (!c)
                         continue;
-                pthread_join(c->th, NULL);
-                snapshot_unref(c->latest);
-                if (c->stop_pipe[0] >= 0) {
-                        close(c->stop_pipe[0]);
-                        close(c->stop_pipe[1]);
+                pthread_mutex_lock(&c->mu);
+                while (!c->done && clock_mono_ms() < deadline) {
+                        struct timespec until = { deadline / 1000, (deadline % 1000) * 1000000L };
+
+                        pthread_cond_timedwait(&c->cv, &c->mu, &until);
                 }
-                pthread_mutex_destroy(&c->mu);
-                pthread_cond_destroy(&c->cv);
-                free(c);
+                done = c->done;
+                th = c->th;     /* an abandoned thread may free c once we unlock */
+                if (!done)
+                        c->abandoned = true;
+                pthread_mutex_unlock(&c->mu);
                 cs[i] = NULL;
+                if (!done) {
+                        /* Stuck in a call that watches no stop pipe (a stalled
+                         * mount, a library's blocking call): leave it running,
+                         * detached; it frees its struct when the call returns. */
+                        pthread_detach(th);
+                        continue;
+                }
+                pthread_join(th, NULL);
+                collector_free(c);
         }
 }

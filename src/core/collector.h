@@ -158,8 +158,11 @@ void collector_refresh(struct collector *c);
  * collector's own. */
 bool collector_wait_gen(struct collector *c, uint64_t gen, int64_t deadline_mono);
 /* Signals every collector to stop, then joins them all. Returns within
- * about 1 s even when polls are blocked on hung services, because blocking
- * I/O watches stop_fd. Frees the collectors. Main thread. */
+ * about 1 s even when polls are blocked on hung services: blocking I/O
+ * watches stop_fd, and a thread stuck in a call that does not (a stalled
+ * mount) is given up after one overall deadline of 800 ms, detached, and
+ * frees its own struct when the call returns, leaving its poll's data and
+ * state unfreed. Sets every cs[i] to NULL. Main thread. */
 void collector_stop_all(struct collector **cs, size_t n);
 
 #endif

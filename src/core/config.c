@@ -35,6 +35,7 @@
 #include <yaml.h>
 
 #include "core/collector.h"
+#include "core/fsfile.h"
 #include "core/util.h"
 #include "core/config_internal.h"
 
@@ -1053,31 +1054,20 @@ struct config *config_load_string(const char *yaml, size_t len, const char *name
 struct config *config_load_file(const char *path, struct err *err)
 {
         struct config *c;
-        FILE *f;
+        struct err fe;
         char *buf;
-        size_t n = 0, r;
+        size_t n = 0;
 
         err_clear(err);
-        f = fopen(path, "rb");
-        if (!f) {
-                err_set(err, errno, "cannot open config file %s: %s", path, strerror(errno));
-                return NULL;
-        }
-        buf = xmalloc(CFG_MAX_BYTES + 1);
-        while ((r = fread(buf + n, 1, CFG_MAX_BYTES + 1 - n, f)) > 0 && n + r <= CFG_MAX_BYTES)
-                n += r;
-        if (ferror(f)) {
-                err_set(err, errno ? errno : EIO, "cannot read config file %s: %s", path,
-                        strerror(errno ? errno : EIO));
-                fclose(f);
-                free(buf);
-                return NULL;
-        }
-        fclose(f);
-        if (r > 0) {
-                err_set(err, EFBIG, "%s: file is larger than %d KiB; is this the right file?", path,
-                        CFG_MAX_BYTES / 1024);
-                free(buf);
+        /* fsfile: a FIFO (`-c <(...)` included), a device or a directory is
+         * refused rather than read, so loading cannot block. */
+        buf = fsfile_read(path, CFG_MAX_BYTES, "config file", &n, &fe);
+        if (!buf) {
+                if (fe.code == EISDIR || fe.code == EINVAL || fe.code == EFBIG)
+                        err_set(err, fe.code, "%s", fe.msg);
+                else
+                        err_set(err, fe.code, "cannot open config file %s: %s", path,
+                                strerror(fe.code));
                 return NULL;
         }
         c = config_load_string(buf, n, path, err);

@@ -196,7 +196,8 @@ struct config {
 char *config_find(const char *explicit_path, struct err *err);
 
 /* Parses and validates. On success returns an owned config. On failure
- * returns NULL and sets err->msg to "FILE:LINE:COL: message". */
+ * returns NULL and sets err->msg to "FILE:LINE:COL: message". Only a
+ * regular file of at most 1 MiB is read (a FIFO or device is refused). */
 struct config *config_load_file(const char *path, struct err *err);
 /* Same, from memory; `name` stands for FILE in messages. */
 struct config *config_load_string(const char *yaml, size_t len, const char *name, struct err *err);
@@ -212,7 +213,10 @@ const struct threshold *config_threshold(const struct source_cfg *s, const char 
 /* Reads a secret given by a *_env (env var name) or *_file (path) key, whichever
  * is set (both set is a load-time error). Returns an owned string with one
  * trailing newline stripped, NULL with err set when it cannot be read, or
- * NULL with err clear when neither is configured. Never logs the value. */
+ * NULL with err clear when neither is configured. Never logs the value.
+ * A file must be a regular file of at most 64 KiB, and is given up after
+ * 2 s when it does not answer (a stalled mount), so a collector thread
+ * calling this never blocks longer. */
 char *config_secret_resolve(const char *env_name, const char *file_path, struct err *err);
 
 /* Strict unit parsers (also used for thresholds). Return 0 or -1 with a

@@ -11,9 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsfile.h"
 #include "core/util.h"
 
 #define SECRET_MAX      (64 * 1024)     /* bytes in a secret file */
+/* A secret is read on a collector thread, which quit waits for: a file on a
+ * stalled network mount is given up after this long rather than blocking
+ * the thread (fsfile_read_within reads it on a detached thread). */
+#define SECRET_READ_MS  2000
 
 /* --- finding the file ----------------------------------------------------------------- */
 
@@ -82,9 +87,9 @@ static void config_secret_drop(char *p, size_t n)
 
 char *config_secret_resolve(const char *env_name, const char *file_path, struct err *err)
 {
-        FILE *f;
+        struct err fe;
         char *buf, *out;
-        size_t n = 0, r;
+        size_t n = 0, cap;
 
         err_clear(err);
         if (env_name && file_path) {
@@ -108,30 +113,19 @@ char *config_secret_resolve(const char *env_name, const char *file_path, struct 
         if (!file_path)
                 return NULL;
 
-        /* Group/world-readable files are accepted; the docs advise 0600. */
-        f = fopen(file_path, "rb");
-        if (!f) {
-                err_set(err, errno, "cannot read secret file %s: %s", file_path, strerror(errno));
+        /* Group/world-readable files are accepted; the docs advise 0600. A
+         * FIFO, device or directory is refused rather than read. */
+        buf = fsfile_read_within(file_path, SECRET_MAX, "secret file", SECRET_READ_MS, true, &n,
+                                 &fe);
+        if (!buf) {
+                if (fe.code == EFBIG)
+                        err_set(err, EFBIG, "secret file %s is larger than %d KiB", file_path,
+                                SECRET_MAX / 1024);
+                else
+                        err_set(err, fe.code, "%s", fe.msg);
                 return NULL;
         }
-        buf = xmalloc(SECRET_MAX + 2);
-        while ((r = fread(buf + n, 1, SECRET_MAX + 1 - n, f)) > 0 && n + r <= SECRET_MAX)
-                n += r;
-        if (ferror(f)) {
-                int e = errno ? errno : EIO;
-
-                err_set(err, e, "cannot read secret file %s: %s", file_path, strerror(e));
-                fclose(f);
-                config_secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
-        fclose(f);
-        if (r > 0) {
-                err_set(err, EFBIG, "secret file %s is larger than %d KiB", file_path,
-                        SECRET_MAX / 1024);
-                config_secret_drop(buf, SECRET_MAX + 2);
-                return NULL;
-        }
+        cap = n + 1;
         if (n > 0 && buf[n - 1] == '\n') {
                 n--;
                 if (n > 0 && buf[n - 1] == '\r')
@@ -139,15 +133,15 @@ char *config_secret_resolve(const char *env_name, const char *file_path, struct 
         }
         if (n == 0) {
                 err_set(err, EINVAL, "secret file %s is empty", file_path);
-                config_secret_drop(buf, SECRET_MAX + 2);
+                config_secret_drop(buf, cap);
                 return NULL;
         }
         if (memchr(buf, '\0', n)) {
                 err_set(err, EINVAL, "secret file %s contains a NUL byte", file_path);
-                config_secret_drop(buf, SECRET_MAX + 2);
+                config_secret_drop(buf, cap);
                 return NULL;
         }
         out = xstrndup(buf, n);
-        config_secret_drop(buf, SECRET_MAX + 2);
+        config_secret_drop(buf, cap);
         return out;
 }

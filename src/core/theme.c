@@ -11,6 +11,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "core/fsfile.h"
 #include "core/util.h"
 
 struct theme_role_def {
@@ -356,40 +358,12 @@ char *theme_find(const char *name)
         return NULL;
 }
 
-static char *theme_read(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        size_t n = 0, cap = 0, r;
-
-        if (!f)
-                return NULL;
-        do {
-                if (cap - n < 4096) {
-                        cap = cap ? 2 * cap : 8192;
-                        if (cap > 1 << 20) {    /* a theme is a few hundred bytes */
-                                free(buf);
-                                fclose(f);
-                                return NULL;
-                        }
-                        buf = xrealloc(buf, cap + 1);
-                }
-                r = fread(buf + n, 1, cap - n, f);
-                n += r;
-        } while (r > 0);
-        if (ferror(f)) {
-                free(buf);
-                fclose(f);
-                return NULL;
-        }
-        fclose(f);
-        buf[n] = '\0';
-        *len = n;
-        return buf;
-}
+/* A theme is a few hundred bytes; a larger file is not one. */
+#define THEME_MAX_BYTES (1 << 20)
 
 void theme_load(const char *name, struct theme *t, struct theme_warnings *w)
 {
+        struct err e;
         char *path, *text;
         size_t len = 0;
 
@@ -405,9 +379,13 @@ void theme_load(const char *name, struct theme *t, struct theme_warnings *w)
                                    name, LO_SOURCE_DIR);
                 return;
         }
-        text = theme_read(path, &len);
+        text = fsfile_read(path, THEME_MAX_BYTES, "theme", &len, &e);
         if (!text) {
-                theme_warn(w, "cannot read theme %s; using the default theme", path);
+                /* A FIFO, device or directory is refused, not read: say so. */
+                if (e.code == EISDIR || e.code == EINVAL || e.code == EFBIG)
+                        theme_warn(w, "%s; using the default theme", e.msg);
+                else
+                        theme_warn(w, "cannot read theme %s; using the default theme", path);
                 free(path);
                 return;
         }

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "clients/kube/kube_internal.h"
+#include "core/fsfile.h"
 #include "core/subproc.h"
 
 #define KUBE_EXEC_OUT_MAX       ((size_t)1 << 20)
@@ -270,13 +271,15 @@ static bool kube_cred_fresh(const struct kube_client *c)
         return clock_wall_ms() + margin < c->cred.expiry_ms;
 }
 
+#define KUBE_TOKEN_FILE_MAX 16383    /* a service-account token is about 1 KiB */
+
 static int kube_token_file(struct kube_client *c, struct err *err)
 {
         const char *path = c->kc->token_file;
         struct stat st;
-        FILE *f;
-        char buf[16384];
-        size_t n;
+        struct err fe;
+        char *buf;
+        size_t n = 0;
 
         if (stat(path, &st) != 0) {
                 err_set(err, errno, "tokenFile %s: cannot read: %s", path, strerror(errno));
@@ -286,26 +289,29 @@ static int kube_token_file(struct kube_client *c, struct err *err)
             st.st_size == c->tf_size && st.st_mtim.tv_sec == c->tf_mtime.tv_sec &&
             st.st_mtim.tv_nsec == c->tf_mtime.tv_nsec)
                 return 0;
-        f = fopen(path, "r");
-        if (!f) {
-                err_set(err, errno, "tokenFile %s: cannot read: %s", path, strerror(errno));
+        /* A FIFO or device is refused rather than read (fsfile). */
+        buf = fsfile_read(path, KUBE_TOKEN_FILE_MAX, "tokenFile", &n, &fe);
+        if (!buf) {
+                if (fe.code == EISDIR || fe.code == EINVAL || fe.code == EFBIG)
+                        err_set(err, fe.code, "%s", fe.msg);
+                else
+                        err_set(err, fe.code, "tokenFile %s: cannot read: %s", path,
+                                strerror(fe.code));
                 return -1;
         }
-        n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
                          buf[n - 1] == '\t'))
                 buf[--n] = '\0';
-        if (n == 0 || strpbrk(buf, "\r\n")) {
+        if (n == 0 || memchr(buf, '\0', n) || strpbrk(buf, "\r\n")) {
                 err_set(err, EINVAL, "tokenFile %s: %s", path,
-                        n == 0 ? "empty" : "holds more than one line");
-                memset(buf, 0, sizeof buf);
+                        n == 0 ? "empty" : memchr(buf, '\0', n) ? "contains a NUL byte" :
+                        "holds more than one line");
+                explicit_bzero(buf, n);
+                free(buf);
                 return -1;
         }
         kube_wipe_free(c->file_token);
-        c->file_token = xstrdup(buf);
-        memset(buf, 0, sizeof buf);
+        c->file_token = buf;
         c->tf_dev = st.st_dev;
         c->tf_ino = st.st_ino;
         c->tf_size = st.st_size;

@@ -15,12 +15,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cJSON.h>
 #include <openssl/bio.h>
@@ -30,60 +27,17 @@
 #include <openssl/x509.h>
 #include <yaml.h>
 
+#include "core/fsfile.h"
+
 #define KUBE_CONFIG_MAX_FILE (16u << 20)      /* a kubeconfig or PEM file */
 
 /* --- small helpers ------------------------------------------------------- */
 
-/* Reads a whole regular file (owned, NUL-terminated) or NULL with errno
- * set. A FIFO or device (e.g. /dev/stdin) is refused rather than read, so
- * loading can never block. */
-static char *kube_config_read_file(const char *path, size_t max, size_t *len)
+/* True when an fsfile error is about the file's kind or size (a FIFO such
+ * as /dev/stdin, a directory, too large) rather than the system's error. */
+static bool kube_config_refused(int code)
 {
-        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        struct stat st = { 0 };
-        char *buf = NULL;
-        size_t n = 0, cap = 0;
-
-        if (fd < 0)
-                return NULL;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-                close(fd);
-                errno = e;
-                return NULL;
-        }
-        for (;;) {
-                ssize_t r;
-
-                if (cap - n < 4096) {
-                        cap = cap ? cap * 2 : 8192;
-                        buf = xrealloc(buf, cap + 1);
-                }
-                r = read(fd, buf + n, cap - n);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0) {
-                        int e = errno;
-                        close(fd);
-                        free(buf);
-                        errno = e;
-                        return NULL;
-                }
-                if (r == 0)
-                        break;
-                n += (size_t)r;
-                if (n > max) {
-                        close(fd);
-                        free(buf);
-                        errno = EFBIG;
-                        return NULL;
-                }
-        }
-        close(fd);
-        buf[n] = '\0';
-        if (len)
-                *len = n;
-        return buf;
+        return code == EISDIR || code == EINVAL || code == EFBIG;
 }
 
 static char *kube_config_dirname(const char *path)
@@ -525,10 +479,18 @@ static int kube_config_tls(struct kube_config_set *s, const struct kube_config_n
         } else if (path) {
                 char *full = kube_config_resolve(f->dir, path);
 
-                buf = kube_config_read_file(full, KUBE_CONFIG_MAX_FILE, &len);
+                struct err fe;
+
+                buf = fsfile_read(full, KUBE_CONFIG_MAX_FILE, key, &len, &fe);
+                if (!buf && kube_config_refused(fe.code)) {
+                        err_set(err, fe.code, "kubeconfig %s: %s \"%s\": %s", f->path, what,
+                                e->name, fe.msg);
+                        free(full);
+                        return -1;
+                }
                 if (!buf) {
-                        err_set(err, errno, "kubeconfig %s: %s \"%s\": %s %s: cannot read: %s",
-                                f->path, what, e->name, key, full, strerror(errno));
+                        err_set(err, fe.code, "kubeconfig %s: %s \"%s\": %s %s: cannot read: %s",
+                                f->path, what, e->name, key, full, strerror(fe.code));
                         free(full);
                         return -1;
                 }
@@ -925,16 +887,21 @@ struct kube_config *kube_config_load(const struct kube_opts *o, struct err *err)
         copy = xstrdup(list);
         for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
                 size_t len = 0;
+                struct err fe;
                 char *text;
 
                 tried++;
-                text = kube_config_read_file(p, KUBE_CONFIG_MAX_FILE, &len);
+                text = fsfile_read(p, KUBE_CONFIG_MAX_FILE, "kubeconfig", &len, &fe);
                 if (!text) {
                         /* kubectl skips missing files of $KUBECONFIG. */
-                        if (from_env && errno == ENOENT)
+                        if (from_env && fe.code == ENOENT)
                                 continue;
-                        err_set(err, errno, "kubeconfig %s: cannot read: %s%s", p,
-                                strerror(errno), dflt ? " (set kubeconfig or KUBECONFIG)" : "");
+                        if (kube_config_refused(fe.code))
+                                err_set(err, fe.code, "%s", fe.msg);
+                        else
+                                err_set(err, fe.code, "kubeconfig %s: cannot read: %s%s", p,
+                                        strerror(fe.code),
+                                        dflt ? " (set kubeconfig or KUBECONFIG)" : "");
                         goto out;
                 }
                 if (kube_config_add(&s, text, len, p, NULL, err)) {

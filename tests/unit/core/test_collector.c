@@ -37,7 +37,9 @@
 #include "core/snapshot.h"
 #include "core/util.h"
 
-enum fake_mode { FAKE_OK, FAKE_FAIL, FAKE_DEGRADED, FAKE_BLOCK };
+/* FAKE_BLOCK waits through coll_wait_fd (honours quit); FAKE_STUCK blocks in
+ * read(2) and ignores the stop pipe, like open(2) on a stalled mount. */
+enum fake_mode { FAKE_OK, FAKE_FAIL, FAKE_DEGRADED, FAKE_BLOCK, FAKE_STUCK };
 
 struct fake_ctl {
         atomic_int mode;
@@ -89,6 +91,17 @@ static enum coll_status fake_poll(void *state, const struct coll_ctx *ctx, void 
                 }
                 r = coll_wait_fd(ctx, ctl->block_fd, POLLIN, err);
                 return r == 1 ? COLL_OK : COLL_DOWN;
+        case FAKE_STUCK: {
+                ssize_t w = write(ctl->started_fd, &b, 1);
+
+                (void)w;
+                w = read(ctl->block_fd, &b, 1);
+                /* A second byte: the blocking call returned. */
+                w = write(ctl->started_fd, &b, 1);
+                (void)w;
+                err_set(err, 1, "stuck");
+                return COLL_DOWN;
+        }
         case FAKE_DEGRADED:
         case FAKE_OK:
         default:
@@ -463,6 +476,42 @@ static void test_stop_while_hung(void **state)
         fx_done(&live);
 }
 
+/* A poll stuck in a call that ignores the stop pipe: collector_stop_all gives
+ * up on it at its deadline and returns (no timing assertion; the ctest
+ * timeout bounds a hang). Released later, the thread frees its own struct
+ * and touches nothing else (ASan and TSan check that). */
+static void test_stop_while_stuck(void **state)
+{
+        static struct fixture stuck;    /* outlives the abandoned thread */
+        struct fixture live;
+        struct collector *cs[2];
+        struct pollfd p;
+        char b = 1;
+
+        (void)state;
+        fx_init(&stuck, "stuck", 1000, 600000);
+        fx_init(&live, "live", 10, 1000);
+        atomic_store(&stuck.ctl.mode, FAKE_STUCK);
+        cs[0] = collector_start(&stuck.src, stuck.wake[1], false);
+        cs[1] = collector_start(&live.src, live.wake[1], false);
+        p.fd = stuck.started[0];
+        p.events = POLLIN;
+        assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+        assert_int_equal(read(stuck.started[0], &b, 1), 1);
+        assert_true(wait_gen(cs[1], 2));
+        collector_stop_all(cs, 2);
+        assert_null(cs[0]);
+        assert_null(cs[1]);
+        /* The live one was joined and destroyed; the stuck one was not. */
+        assert_int_equal(atomic_load(&live.ctl.destroys), 1);
+        assert_int_equal(atomic_load(&stuck.ctl.destroys), 0);
+        fx_done(&live);
+        /* Release it, and wait until its read has returned. */
+        assert_int_equal(write(stuck.block[1], &b, 1), 1);
+        assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+        assert_int_equal(read(stuck.started[0], &b, 1), 1);
+}
+
 static void test_stop_handles_null(void **state)
 {
         struct collector *cs[2] = { NULL, NULL };
@@ -535,6 +584,7 @@ int main(void)
                 cmocka_unit_test(test_once_polls_once),
                 cmocka_unit_test(test_poll_times_out),
                 cmocka_unit_test(test_stop_while_hung),
+                cmocka_unit_test(test_stop_while_stuck),
                 cmocka_unit_test(test_stop_handles_null),
                 cmocka_unit_test(test_wait_fd),
                 cmocka_unit_test(test_find),

@@ -21,6 +21,7 @@
 
 #include "core/collector.h"
 #include "core/config.h"
+#include "core/fsfile.h"
 #include "collectors/postgres.h"
 #include "collectors/prometheus.h"
 #include "tu.h"
@@ -457,7 +458,9 @@ static void test_load_edges(void **state)
 
         /* A directory. */
         assert_null(config_load_file(tu_src_path("tests/fixtures/config"), &e));
-        assert_non_null(strstr(e.msg, strerror(EISDIR)));
+        snprintf(want, sizeof want, "config file %s is a directory; only a regular file is read",
+                 tu_src_path("tests/fixtures/config"));
+        assert_string_equal(e.msg, want);
 
         /* More than 1 MiB. */
         n = 1024 * 1024 + 10;
@@ -989,6 +992,77 @@ static void test_secret_file(void **state)
         rm_rf(dir);
 }
 
+/* A FIFO (or a stalled mount) as the config file or a secret file must not
+ * block: it is refused with a message naming the file. */
+static void test_fifo_refused(void **state)
+{
+        char tmpl[] = "/tmp/lo-fifo-XXXXXX", want[512];
+        char *dir, *fifo;
+        struct err e;
+
+        (void)state;
+        dir = mkdtemp(tmpl);
+        assert_non_null(dir);
+        fifo = xasprintf("%s/fifo", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+
+        assert_null(config_load_file(fifo, &e));
+        snprintf(want, sizeof want, "config file %s is a FIFO; only a regular file is read", fifo);
+        assert_string_equal(e.msg, want);
+
+        assert_null(config_secret_resolve(NULL, fifo, &e));
+        snprintf(want, sizeof want, "secret file %s is a FIFO; only a regular file is read", fifo);
+        assert_string_equal(e.msg, want);
+
+        /* A directory as a secret file. */
+        assert_null(config_secret_resolve(NULL, dir, &e));
+        snprintf(want, sizeof want, "secret file %s is a directory; only a regular file is read",
+                 dir);
+        assert_string_equal(e.msg, want);
+
+        /* A NUL byte is still refused. */
+        {
+                char *f = xasprintf("%s/nul", dir);
+                FILE *fp = fopen(f, "w");
+
+                assert_non_null(fp);
+                fwrite("ab\0cd\n", 1, 6, fp);
+                fclose(fp);
+                assert_null(config_secret_resolve(NULL, f, &e));
+                snprintf(want, sizeof want, "secret file %s contains a NUL byte", f);
+                assert_string_equal(e.msg, want);
+                unlink(f);
+                free(f);
+        }
+        free(fifo);
+        rm_rf(dir);
+}
+
+/* A secret file that does not answer (a stalled network mount, simulated by
+ * fsfile's test hook) is given up after the secret deadline instead of
+ * blocking the collector thread. Registered last: the hook stays set, as
+ * the abandoned reader reads it (no data race). */
+static void test_secret_stalled(void **state)
+{
+        char tmpl[] = "/tmp/lo-stall-XXXXXX", want[512];
+        char *dir, *f;
+        struct err e;
+
+        (void)state;
+        dir = mkdtemp(tmpl);
+        assert_non_null(dir);
+        f = xasprintf("%s/pw", dir);
+        write_file(f, "hunter2\n");
+        fsfile_test_stall_ms = 600000;
+        assert_null(config_secret_resolve(NULL, f, &e));
+        snprintf(want, sizeof want, "cannot read secret file %s: no answer within 2000 ms (a "
+                 "stalled mount?)", f);
+        assert_string_equal(e.msg, want);
+        assert_int_equal(e.code, ETIMEDOUT);
+        free(f);
+        rm_rf(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1006,6 +1080,8 @@ int main(void)
                 cmocka_unit_test(test_find_order),
                 cmocka_unit_test(test_secret_env),
                 cmocka_unit_test(test_secret_file),
+                cmocka_unit_test(test_fifo_refused),
+                cmocka_unit_test(test_secret_stalled),     /* last: see there */
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

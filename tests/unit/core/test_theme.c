@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -370,6 +371,23 @@ static void test_find_and_load(void **state)
         assert_int_equal(w.n, 1);
         assert_memory_equal(&t, &def, sizeof t);
         theme_warnings_done(&w);
+
+        /* Nor is a FIFO: refused at once (reading it would block until a
+         * writer came), with a warning that says why. */
+        {
+                char *fifo = xasprintf("%s/fifo.yaml", dir), want[512];
+
+                assert_int_equal(mkfifo(fifo, 0600), 0);
+                theme_load(fifo, &t, &w);
+                assert_int_equal(w.n, 1);
+                snprintf(want, sizeof want, "theme %s is a FIFO; only a regular file is read; "
+                         "using the default theme", fifo);
+                assert_string_equal(w.v[0], want);
+                assert_memory_equal(&t, &def, sizeof t);
+                theme_warnings_done(&w);
+                unlink(fifo);
+                free(fifo);
+        }
 
         /* No name means the default, silently. */
         theme_load(NULL, &t, &w);
