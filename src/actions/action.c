@@ -578,7 +578,7 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
         else
                 cJSON_AddNullToObject(o, "duration_ms");
         json_add_text(o, "error", a->error);
-        s = cJSON_PrintUnformatted(o);
+        s = json_print_safe(o);        /* C1 escaped too: people `tail` this file */
         cJSON_Delete(o);
         return s;
 }
