@@ -26,6 +26,7 @@
 #include "bringup/bringup_cli.h"
 #include "core/config.h"
 #include "core/opt.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 #include "tui/tui.h"
 
@@ -134,10 +135,14 @@ static int main_usage_error(const char *fmt, ...)
 {
         va_list ap;
 
-        fputs("lambdaops: ", stderr);
+        char msg[512];
+
+        /* The message quotes the command line; escaped like any text. */
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        fputs("lambdaops: ", stderr);
+        termsafe_fputs(msg, TERMSAFE_LINES, stderr);
         fputs("\nTry 'lambdaops --help'.\n", stderr);
         return LO_EXIT_USAGE;
 }
@@ -288,7 +293,7 @@ static void main_act_audit(const struct app *a, const struct main_opts *o, const
 
         err_clear(&e);
         if (action_audit(path, &au, &e) != 0)
-                fprintf(stderr, "lambdaops: %s\n", e.msg);
+                termsafe_fprintf(stderr, "lambdaops: %s\n", e.msg);
 }
 
 /* Asks on the terminal. Dangerous actions need the word typed: the plan's
@@ -298,7 +303,7 @@ static bool main_act_confirm(const struct action_def *d, const char *source)
         char line[256];
 
         if (d->flags & ACTION_F_DANGEROUS)
-                fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
+                termsafe_fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
         else
                 fprintf(stderr, "Run it? [y/N] ");
         fflush(stderr);
@@ -315,7 +320,7 @@ static void main_act_name(const struct action_def *d, void *user)
 {
         int *n = user;
 
-        fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
+        termsafe_fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
 }
 
 /* `lambdaops act SOURCE ACTION TARGET [ARG]`: exit codes in main_usage and
@@ -334,7 +339,8 @@ static int main_act(struct app *a, const struct main_opts *o)
 
         err_clear(&err);
         if (!src) {
-                fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
+                termsafe_fprintf(stderr, "lambdaops: act: no source named '%s'\n",
+                                 o->act_source);
                 main_act_audit(a, o, path, NULL, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
                                "unknown source");
                 free(path);
@@ -342,8 +348,8 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         d = action_lookup(a->cfg, src, o->act_action);
         if (!d) {
-                fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'", src->name,
-                        src->kind, o->act_action);
+                termsafe_fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'",
+                                 src->name, src->kind, o->act_action);
                 action_each(a->cfg, src, main_act_name, &n);
                 fputc('\n', stderr);
                 main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
@@ -364,7 +370,7 @@ static int main_act(struct app *a, const struct main_opts *o)
                 return main_usage_error("act: '%s' takes no argument", d->name);
         }
         if (!action_target_ok(d, o->act_target, &err)) {
-                fprintf(stderr, "lambdaops: act: %s\n", err.msg);
+                termsafe_fprintf(stderr, "lambdaops: act: %s\n", err.msg);
                 main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_NOINPUT, -1,
                                err.msg);
                 free(path);
@@ -377,15 +383,17 @@ static int main_act(struct app *a, const struct main_opts *o)
                 d->check_arg(d, arg, &err);
         }
         if (err.msg[0]) {
-                fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
+                termsafe_fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n",
+                                 err.msg);
                 main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_USAGE, -1,
                                err.msg);
                 free(path);
                 return ACT_EXIT_USAGE;
         }
         if (a->read_only && !action_allowed(d, true, &err)) {
-                fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
-                        err.msg);
+                termsafe_fprintf(stderr,
+                                 "lambdaops: act: %s (--read-only or read_only: true)\n",
+                                 err.msg);
                 main_act_audit(a, o, path, src, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
                                err.msg);
                 free(path);
@@ -401,8 +409,8 @@ static int main_act(struct app *a, const struct main_opts *o)
                 return ACT_EXIT_NOTTY;
         }
         if (action_prepare(d, src, o->act_target, arg, o->dry_run, &plan, &err) != 0) {
-                fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
-                        o->act_target, err.msg);
+                termsafe_fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name,
+                                 d->name, o->act_target, err.msg);
                 main_act_audit(a, o, path, src, NULL, NULL, ACT_FAILED, 0,
                                clock_mono_ms() - t0, err.msg);
                 free(path);
@@ -411,8 +419,9 @@ static int main_act(struct app *a, const struct main_opts *o)
         text = action_plan_text(&plan);
         summary = action_plan_summary(&plan);
         if (o->dry_run || !(d->flags & ACTION_F_NOCONFIRM)) {
-                printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title,
-                       src->name, o->act_target, text);
+                termsafe_fprintf(stdout, "%s%s on %s %s:\n%s\n",
+                                 o->dry_run ? "dry run: " : "", d->title, src->name,
+                                 o->act_target, text);
                 fflush(stdout);
         }
         free(text);
@@ -432,13 +441,16 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         t0 = clock_mono_ms();
         action_run(d, src, o->act_target, arg, &plan, &res);
-        if (res.output)
-                printf("%s\n", res.output);
+        if (res.output) {
+                /* A server's or a program's answer: escaped, lines kept. */
+                termsafe_fputs(res.output, TERMSAFE_LINES, stdout);
+                putchar('\n');
+        }
         if (res.outcome == ACT_OK)
                 printf("%s: ok\n", d->name);
         else
-                fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
-                        res.err.msg[0] ? res.err.msg : "unknown error");
+                termsafe_fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
+                                 res.err.msg[0] ? res.err.msg : "unknown error");
         main_act_audit(a, o, path, src, &plan, res.requests ? res.requests : summary,
                        res.outcome, res.status, clock_mono_ms() - t0,
                        res.outcome == ACT_OK ? NULL : res.err.msg);
@@ -484,20 +496,21 @@ int main(int argc, char **argv)
         err_clear(&err);
         path = config_find(o.config, &err);
         if (!path) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : "no config file found");
+                termsafe_fprintf(stderr, "lambdaops: %s\n",
+                                 err.msg[0] ? err.msg : "no config file found");
                 return LO_EXIT_CONFIG;
         }
         memset(&a, 0, sizeof a);
         a.wake_pipe[0] = a.wake_pipe[1] = -1;
         a.cfg = config_load_file(path, &err);
         if (!a.cfg) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
+                termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
                 free(path);
                 return LO_EXIT_CONFIG;
         }
         if (o.cmd == CMD_CONFIG_CHECK) {
-                printf("%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
-                       a.cfg->n_sources == 1 ? "" : "s");
+                termsafe_fprintf(stdout, "%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
+                                 a.cfg->n_sources == 1 ? "" : "s");
                 free(path);
                 config_free(a.cfg);
                 return 0;
