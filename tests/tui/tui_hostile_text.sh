@@ -77,7 +77,8 @@ sources:
     interval: 1s
     timeout: 2s
 EOF
-# allow-rename on: a raw OSC 0 from the program would rename the pane.
+# A raw OSC 0 from the program would set the pane title (checked below);
+# allow-rename on lets a raw \ek rename the window as well.
 printf 'set -g default-terminal screen\nset -g status off\nset -g allow-rename on\n' \
         >"$T/tmux.conf"
 cat >"$T/run.sh" <<EOF
