@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/ring.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 
 /* --- glyphs ------------------------------------------------------------- */
@@ -73,15 +74,53 @@ struct table_row *table_rows_add(struct table_rows *r)
         return row;
 }
 
+/* --- text safe for the screen ------------------------------------------- */
+
+/* The screen form of s (NULL is ""): newlines, tabs and carriage returns
+ * (error messages span lines) become spaces and every other control
+ * character is shown escaped by termsafe (ESC as \x1b, C1 as \u009b), so
+ * a connector name or a config value cannot drive the terminal. Applying
+ * it again changes nothing. Returns NULL when s is already safe. */
+static char *text_safe_dup(const char *s)
+{
+        char *tmp, *out;
+
+        if (!s || !termsafe_needed(s, TERMSAFE_LINE))
+                return NULL;
+        tmp = xstrdup(s);
+        for (char *c = tmp; *c; c++)
+                if (*c == '\n' || *c == '\t' || *c == '\r')
+                        *c = ' ';
+        out = termsafe_dup(tmp, TERMSAFE_LINE);
+        free(tmp);
+        return out;
+}
+
+/* Stores the screen form of s in buf (n bytes); an escape is never cut. */
+static void text_safe_copy(const char *s, char *buf, size_t n)
+{
+        char *safe = text_safe_dup(s);
+
+        if (safe)
+                termsafe_copy(safe, TERMSAFE_LINE, buf, n);
+        else if (s != buf)
+                str_copy(buf, s ? s : "", n);
+        free(safe);
+}
+
+/* Cells and line segments hold the screen form from the start, so that
+ * widths, the "/" filter and the pager's search all see what is drawn. */
 void table_cell_set(struct table_row *row, int col, enum theme_role role, const char *fmt, ...)
 {
+        char raw[TABLE_CELL_MAX];
         va_list ap;
 
         if (col < 0 || col >= TABLE_MAX_COLS)
                 return;
         va_start(ap, fmt);
-        vsnprintf(row->cell[col].text, sizeof row->cell[col].text, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        text_safe_copy(raw, row->cell[col].text, sizeof row->cell[col].text);
         row->cell[col].role = role;
 }
 
@@ -196,13 +235,17 @@ void table_scroll(size_t n, int h, size_t *sel, size_t *top)
 
 /* --- text --------------------------------------------------------------- */
 
+/* Counts the screen form: an escaped ESC takes four cells. */
 int text_width(const char *s)
 {
+        char *safe = text_safe_dup(s);
+        const char *p = safe ? safe : s;
         int w = 0;
 
-        for (; *s; s++)
-                if (((unsigned char)*s & 0xC0) != 0x80)
+        for (; p && *p; p++)
+                if (((unsigned char)*p & 0xC0) != 0x80)
                         w++;
+        free(safe);
         return w;
 }
 
@@ -232,10 +275,7 @@ void text_fit(const char *s, int w, enum col_align al, const char *ellipsis, cha
         out[0] = '\0';
         if (w <= 0)
                 return;
-        str_copy(clean, s ? s : "", sizeof clean);
-        for (char *c = clean; *c; c++)
-                if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                        *c = ' ';
+        text_safe_copy(s, clean, sizeof clean);
         if (!ellipsis)
                 ellipsis = "";
         tw = text_width(clean);
@@ -396,10 +436,13 @@ static void tlines_vseg(struct tline *t, enum theme_role role, const char *fmt, 
 
 static void tlines_vseg(struct tline *t, enum theme_role role, const char *fmt, va_list ap)
 {
+        char raw[TSEG_MAX];
+
         if (t->n >= TLINE_SEGS)
                 return;
         t->seg[t->n].role = role;
-        vsnprintf(t->seg[t->n].text, sizeof t->seg[t->n].text, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
+        text_safe_copy(raw, t->seg[t->n].text, sizeof t->seg[t->n].text);
         t->n++;
 }
 

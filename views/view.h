@@ -119,10 +119,13 @@ void table_scroll(size_t n, int h, size_t *sel, size_t *top);
 
 /* --- text --------------------------------------------------------------- */
 
-/* Display width in cells: one per UTF-8 code point (what we print). */
+/* Display width in cells: one per UTF-8 code point of what we print (the
+ * screen form, see text_fit). */
 int text_width(const char *s);
 /* Writes s into out clipped or padded to exactly w cells, aligned; clipped
- * text ends with `ellipsis`. Control characters become spaces. */
+ * text ends with `ellipsis`. Newlines, tabs and CR become spaces; other
+ * control characters are shown escaped (termsafe: ESC as \x1b). Cells and
+ * tlines segments are stored in that form already. */
 void text_fit(const char *s, int w, enum col_align al, const char *ellipsis, char *out,
               size_t n);
 

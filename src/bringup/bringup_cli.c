@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@
 #include "core/report.h"
 #include "core/snapshot.h"
 #include "core/subproc.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 
 /* How many lines of the current step's output the progress file keeps. */
@@ -64,7 +66,53 @@ struct runner {
         char           tail[BRINGUP_TAIL_BYTES];
         size_t         tail_len;
         int64_t        last_write;
+        char           carry[4];        /* a UTF-8 sequence cut between two reads */
+        size_t         carry_len;
 };
+
+/* Messages quote plan names, gate texts, server answers and errors: every
+ * one passes termsafe on its way to the terminal (newlines kept). */
+static void bringup_vsay(FILE *f, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+static void bringup_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void bringup_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void bringup_vsay(FILE *f, const char *fmt, va_list ap)
+{
+        char small[512], *s = small;
+        va_list copy;
+        int n;
+
+        va_copy(copy, ap);
+        n = vsnprintf(small, sizeof small, fmt, ap);
+        if (n >= 0 && (size_t)n >= sizeof small) {
+                s = xmalloc((size_t)n + 1);
+                vsnprintf(s, (size_t)n + 1, fmt, copy);
+        }
+        va_end(copy);
+        if (n >= 0)
+                termsafe_fputs(s, TERMSAFE_LINES, f);
+        if (s != small)
+                free(s);
+}
+
+static void bringup_out(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        bringup_vsay(stdout, fmt, ap);
+        va_end(ap);
+}
+
+static void bringup_err(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        bringup_vsay(stderr, fmt, ap);
+        va_end(ap);
+}
 
 static volatile sig_atomic_t bu_interrupted;
 static int bu_stop_pipe[2] = { -1, -1 };
@@ -134,8 +182,8 @@ static void bringup_help(FILE *f)
 
 static int bringup_usage(const char *msg, const char *arg)
 {
-        fprintf(stderr, "lambdaops: %s%s%s%s\nTry 'lambdaops plan --help'.\n", msg,
-                arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+        bringup_err("lambdaops: %s%s%s%s\nTry 'lambdaops plan --help'.\n", msg,
+                    arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
         return BRINGUP_EXIT_USAGE;
 }
 
@@ -237,7 +285,7 @@ static void bringup_write(struct runner *r)
         err_clear(&e);
         bringup_j_set_time(r->prog, "updated_at", clock_wall_ms());
         if (plan_progress_write(r->prog_path, r->prog, &e) != 0)
-                fprintf(stderr, "lambdaops: progress: %s\n", e.msg);
+                bringup_err("lambdaops: progress: %s\n", e.msg);
         r->last_write = clock_mono_ms();
 }
 
@@ -253,7 +301,7 @@ static void bringup_prog_init(struct runner *r)
                 old = plan_progress_read(r->prog_path, &missing, &e);
         if (!old) {
                 if (!missing)
-                        fprintf(stderr, "lambdaops: %s; starting afresh\n", e.msg);
+                        bringup_err("lambdaops: %s; starting afresh\n", e.msg);
                 old = cJSON_CreateObject();
         }
         for (size_t i = 0; i < r->plan->n_stages; i++) {
@@ -314,12 +362,62 @@ static cJSON *bringup_tail_json(const struct runner *r)
         return a;
 }
 
+/* Length of the UTF-8 sequence a lead byte starts, 0 for anything else. */
+static size_t bringup_utf8_len(unsigned char c)
+{
+        if (c >= 0xc2 && c <= 0xdf)
+                return 2;
+        if (c >= 0xe0 && c <= 0xef)
+                return 3;
+        if (c >= 0xf0 && c <= 0xf4)
+                return 4;
+        return 0;
+}
+
+/* Echoes a step's output escaped (termsafe, lines kept): the program may
+ * relay a server's text. A sequence cut at the end of a read waits in
+ * r->carry for the next one; NUL bytes are shown as \x00. */
+static void bringup_echo(struct runner *r, const char *buf, size_t n, bool last)
+{
+        size_t len = r->carry_len + n, cut = len;
+        char *t = xmalloc(len + 1);
+
+        memcpy(t, r->carry, r->carry_len);
+        memcpy(t + r->carry_len, buf, n);
+        r->carry_len = 0;
+        if (!last) {
+                /* Look back at most three bytes for an unfinished lead byte. */
+                for (size_t k = 1; k <= 3 && k <= len; k++) {
+                        unsigned char c = (unsigned char)t[len - k];
+                        size_t need = bringup_utf8_len(c);
+
+                        if ((c & 0xc0) == 0x80)
+                                continue;
+                        if (need > k)
+                                cut = len - k;
+                        break;
+                }
+                r->carry_len = len - cut;
+                memcpy(r->carry, t + cut, r->carry_len);
+        }
+        t[cut] = '\0';
+        for (size_t i = 0; i < cut;) {
+                termsafe_fputs(t + i, TERMSAFE_LINES, stdout);
+                i += strlen(t + i);
+                if (i < cut) {
+                        fputs("\\x00", stdout);
+                        i++;
+                }
+        }
+        free(t);
+}
+
 static void bringup_on_output(void *arg, const char *buf, size_t n)
 {
         struct runner *r = arg;
         size_t keep;
 
-        fwrite(buf, 1, n, stdout);
+        bringup_echo(r, buf, n, false);
         fflush(stdout);
         if (n >= BRINGUP_TAIL_BYTES) {
                 memcpy(r->tail, buf + n - BRINGUP_TAIL_BYTES, BRINGUP_TAIL_BYTES);
@@ -356,14 +454,14 @@ static void bringup_audit(struct runner *r, const char *action, const char *stag
                 cmd.argc++;
         err_clear(&e);
         if (action_audit(r->audit_path, &au, &e) != 0)
-                fprintf(stderr, "lambdaops: audit: %s\n", e.msg);
+                bringup_err("lambdaops: audit: %s\n", e.msg);
 }
 
 static bool bringup_confirm_typed(const char *what, const char *word)
 {
         char line[256];
 
-        fprintf(stderr, "%s\nThis step is dangerous. Type %s to run it: ", what, word);
+        bringup_err("%s\nThis step is dangerous. Type %s to run it: ", what, word);
         fflush(stderr);
         if (!fgets(line, sizeof line, stdin))
                 return false;
@@ -386,6 +484,7 @@ static enum step_rc bringup_run_step(struct runner *r, const struct plan_stage *
         struct err e;
         int64_t t0;
         enum step_rc rc = STEP_OK;
+        int sub;
 
         snprintf(action, sizeof action, "%s:%s:step %zu", verb, st->name, idx + 1);
         err_clear(&e);
@@ -412,7 +511,7 @@ static enum step_rc bringup_run_step(struct runner *r, const struct plan_stage *
                     sr.exit_code == 0 && !sr.timed_out) {
                         char *pt = action_argv_text(probe);
 
-                        printf("step %zu: skipped, already done (%s exited 0)\n", idx + 1, pt);
+                        bringup_out("step %zu: skipped, already done (%s exited 0)\n", idx + 1, pt);
                         free(pt);
                         bringup_j_set(rec, "skipped", cJSON_CreateTrue());
                         bringup_j_set(rec, "exit_code", cJSON_CreateNumber(0));
@@ -442,11 +541,14 @@ static enum step_rc bringup_run_step(struct runner *r, const struct plan_stage *
                 }
                 free(what);
         }
-        printf("$ %s\n", text);
+        bringup_out("$ %s\n", text);
         fflush(stdout);
         bringup_write(r);
         t0 = clock_mono_ms();
-        if (subproc_run_ex(argv, &so, 0, step->timeout_ms, bu_stop_pipe[0], &sr, &e) != 0) {
+        sub = subproc_run_ex(argv, &so, 0, step->timeout_ms, bu_stop_pipe[0], &sr, &e);
+        if (r->carry_len)
+                bringup_echo(r, "", 0, true);   /* a sequence the program never finished */
+        if (sub != 0) {
                 err_set(err, e.code, "step %zu (%s): %s", idx + 1, argv[0], e.msg);
                 bringup_audit(r, action, st->name, text, argv, ACT_FAILED, 127,
                               clock_mono_ms() - t0, e.msg);
@@ -515,7 +617,7 @@ static enum step_rc bringup_wait_gate(struct runner *r, cJSON *s, const struct p
         cJSON_AddNullToObject(rec, "error");
         cJSON_AddFalseToObject(rec, "ok");
         cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s, "gates"), rec);
-        printf("gate %s: waiting for %s: %s\n", g->name, g->source, expr_text(g->expr));
+        bringup_out("gate %s: waiting for %s: %s\n", g->name, g->source, expr_text(g->expr));
         fflush(stdout);
         bringup_write(r);
         c = collector_start(src, r->wake[1], false);
@@ -557,12 +659,12 @@ static enum step_rc bringup_wait_gate(struct runner *r, cJSON *s, const struct p
                 }
                 snapshot_unref(snap);
                 if (ok) {
-                        printf("gate %s: ok (%s)\n", g->name, text);
+                        bringup_out("gate %s: ok (%s)\n", g->name, text);
                         rc = STEP_OK;
                         break;
                 }
                 if (text && (!shown || strcmp(shown, text)) && now - last_print >= 1000) {
-                        printf("gate %s: %s\n", g->name, text);
+                        bringup_out("gate %s: %s\n", g->name, text);
                         fflush(stdout);
                         free(shown);
                         shown = xstrdup(text);
@@ -606,7 +708,7 @@ static enum step_rc bringup_wait_gate(struct runner *r, cJSON *s, const struct p
 
 static void bringup_retry_hint(struct runner *r, const char *verb, const char *stage)
 {
-        printf("Retry with: lambdaops %s --plan %s --from %s\n", verb, r->plan->path, stage);
+        bringup_out("Retry with: lambdaops %s --plan %s --from %s\n", verb, r->plan->path, stage);
 }
 
 /* Runs one stage of `up`. */
@@ -619,8 +721,8 @@ static enum step_rc bringup_up_stage(struct runner *r, size_t i, struct err *err
         r->cur_stage = s;
         bringup_stage_reset(s, ST_RUNNING);
         bringup_j_set_time(s, "started_at", clock_wall_ms());
-        printf("\n== stage %zu/%zu %s%s%s\n", i + 1, r->plan->n_stages, st->name,
-               st->title ? ": " : "", st->title ? st->title : "");
+        bringup_out("\n== stage %zu/%zu %s%s%s\n", i + 1, r->plan->n_stages, st->name,
+                    st->title ? ": " : "", st->title ? st->title : "");
         fflush(stdout);
         bringup_write(r);
         for (size_t k = 0; k < st->n_steps && rc == STEP_OK; k++)
@@ -635,7 +737,7 @@ static enum step_rc bringup_up_stage(struct runner *r, size_t i, struct err *err
         bringup_j_set_time(s, "finished_at", clock_wall_ms());
         if (rc == STEP_OK) {
                 bringup_j_set_str(s, "state", "done");
-                printf("stage %s: done\n", st->name);
+                bringup_out("stage %s: done\n", st->name);
         } else {
                 bringup_j_set_str(s, "state", "failed");
                 bringup_j_set_str(s, "error", err->msg);
@@ -651,7 +753,7 @@ static enum step_rc bringup_down_stage(struct runner *r, size_t i, struct err *e
         cJSON *s = plan_progress_stage(r->prog, st->name);
         enum step_rc rc = STEP_OK;
 
-        printf("\n== down %s\n", st->name);
+        bringup_out("\n== down %s\n", st->name);
         fflush(stdout);
         r->cur_stage = s;
         bringup_stage_reset(s, ST_RUNNING);
@@ -681,7 +783,7 @@ static void bringup_dry_run(const struct runner *r, size_t first, size_t last, b
                 const struct plan_step *steps = down ? st->down : st->steps;
                 size_t ns = down ? st->n_down : st->n_steps;
 
-                printf("dry run: %s stage %s\n", down ? "down" : "up", st->name);
+                bringup_out("dry run: %s stage %s\n", down ? "down" : "up", st->name);
                 for (size_t k = 0; k < ns; k++) {
                         struct err e;
                         char **argv, *t;
@@ -689,13 +791,14 @@ static void bringup_dry_run(const struct runner *r, size_t first, size_t last, b
                         err_clear(&e);
                         argv = plan_subst(r->plan, steps[k].run.v, &e);
                         t = argv ? action_argv_text(argv) : xstrdup(e.msg);
-                        printf("  would run: %s%s\n", t, steps[k].dangerous ? "  (dangerous)" : "");
+                        bringup_out("  would run: %s%s\n", t,
+                                    steps[k].dangerous ? "  (dangerous)" : "");
                         free(t);
                         plan_argv_free(argv);
                 }
                 for (size_t k = 0; !down && k < st->n_gates; k++)
-                        printf("  would wait for gate %s: %s: %s\n", st->gates[k].name,
-                               st->gates[k].source, expr_text(st->gates[k].expr));
+                        bringup_out("  would wait for gate %s: %s: %s\n", st->gates[k].name,
+                                    st->gates[k].source, expr_text(st->gates[k].expr));
         }
 }
 
@@ -717,7 +820,7 @@ static bool bringup_confirm_yn(const char *q)
 {
         char line[64];
 
-        fprintf(stderr, "%s [y/N] ", q);
+        bringup_err("%s [y/N] ", q);
         fflush(stderr);
         if (!fgets(line, sizeof line, stdin))
                 return false;
@@ -761,8 +864,8 @@ static int bringup_run(struct runner *r, size_t first, size_t last)
         }
         other = bringup_other_runner(r->prog);
         if (other) {
-                fprintf(stderr, "lambdaops: %s: another runner (pid %ld) is working on %s; "
-                        "abort it first\n", verb, (long)other, r->plan->path);
+                bringup_err("lambdaops: %s: another runner (pid %ld) is working on %s; "
+                            "abort it first\n", verb, (long)other, r->plan->path);
                 return BRINGUP_EXIT_FAILED;
         }
         if (!o->yes) {
@@ -770,8 +873,8 @@ static int bringup_run(struct runner *r, size_t first, size_t last)
                 bool yes;
 
                 if (!isatty(STDIN_FILENO)) {
-                        fprintf(stderr, "lambdaops: %s: stdin is not a terminal: pass --yes to "
-                                "run without a prompt (or --dry-run)\n", verb);
+                        bringup_err("lambdaops: %s: stdin is not a terminal: pass --yes to "
+                                    "run without a prompt (or --dry-run)\n", verb);
                         bringup_audit(r, verb, r->plan->stages[first].name, NULL, NULL,
                                       ACT_REFUSED, BRINGUP_EXIT_NOTTY, -1,
                                       "no --yes and stdin is not a terminal");
@@ -784,14 +887,14 @@ static int bringup_run(struct runner *r, size_t first, size_t last)
                 yes = bringup_confirm_yn(q);
                 free(q);
                 if (!yes) {
-                        fprintf(stderr, "lambdaops: %s: cancelled\n", verb);
+                        bringup_err("lambdaops: %s: cancelled\n", verb);
                         bringup_audit(r, verb, r->plan->stages[first].name, NULL, NULL,
                                       ACT_CANCELLED, 0, -1, NULL);
                         return BRINGUP_EXIT_CANCELLED;
                 }
         }
         if (bringup_setup_signals() != 0 || pipe(r->wake) != 0) {
-                fprintf(stderr, "lambdaops: %s: pipe: %s\n", verb, strerror(errno));
+                bringup_err("lambdaops: %s: pipe: %s\n", verb, strerror(errno));
                 return BRINGUP_EXIT_FAILED;
         }
         for (int i = 0; i < 2; i++) {
@@ -816,11 +919,11 @@ static int bringup_run(struct runner *r, size_t first, size_t last)
         close(r->wake[0]);
         close(r->wake[1]);
         if (rc == STEP_OK) {
-                printf("\n%s: done\n", verb);
+                bringup_out("\n%s: done\n", verb);
                 return BRINGUP_EXIT_OK;
         }
-        fprintf(stderr, "lambdaops: %s: stage %s failed: %s\n", verb,
-                r->plan->stages[failed_at].name, err.msg);
+        bringup_err("lambdaops: %s: stage %s failed: %s\n", verb,
+                    r->plan->stages[failed_at].name, err.msg);
         bringup_retry_hint(r, verb, r->plan->stages[failed_at].name);
         return rc == STEP_CANCELLED ? BRINGUP_EXIT_CANCELLED : BRINGUP_EXIT_FAILED;
 }
@@ -844,7 +947,7 @@ static int bringup_detach(char **argv)
         rc = posix_spawn(&pid, "/proc/self/exe", NULL, &at, argv, environ);
         posix_spawnattr_destroy(&at);
         if (rc != 0) {
-                fprintf(stderr, "lambdaops: cannot start the runner: %s\n", strerror(rc));
+                bringup_err("lambdaops: cannot start the runner: %s\n", strerror(rc));
                 return BRINGUP_EXIT_FAILED;
         }
         return BRINGUP_EXIT_OK;
@@ -872,16 +975,16 @@ int bringup_main(int argc, char **argv)
         err_clear(&err);
         r.plan = plan_load_file(o.plan, &missing, &err);
         if (!r.plan) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg);
+                bringup_err("lambdaops: %s\n", err.msg);
                 if (missing && strcmp(o.plan, BRINGUP_DEFAULT_PLAN) == 0)
-                        fprintf(stderr, "lambdaops: no plan: run from the repository root or "
-                                "pass --plan FILE\n");
+                        bringup_err("lambdaops: no plan: run from the repository root or "
+                                    "pass --plan FILE\n");
                 return missing ? BRINGUP_EXIT_NOPLAN : BRINGUP_EXIT_CONFIG;
         }
         if (o.cmd == BU_PLAN) {
                 char *t = plan_text(r.plan);
 
-                fputs(t, stdout);
+                termsafe_fputs(t, TERMSAFE_LINES, stdout);
                 free(t);
                 plan_free(r.plan);
                 return BRINGUP_EXIT_OK;
@@ -895,7 +998,7 @@ int bringup_main(int argc, char **argv)
         if (r.plan->config && !o.dry_run) {
                 r.cfg = config_load_file(r.plan->config, &err);
                 if (!r.cfg || plan_check_sources(r.plan, r.cfg, &err) != 0) {
-                        fprintf(stderr, "lambdaops: %s\n", err.msg);
+                        bringup_err("lambdaops: %s\n", err.msg);
                         config_free(r.cfg);
                         plan_free(r.plan);
                         return BRINGUP_EXIT_CONFIG;
@@ -919,22 +1022,22 @@ int bringup_main(int argc, char **argv)
                 sel = plan_select(r.plan, r.prog, o.only, o.from, &first, &last, &err);
         }
         if (sel < 0) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg);
+                bringup_err("lambdaops: %s\n", err.msg);
                 rc = BRINGUP_EXIT_USAGE;
         } else if (sel == 0) {
-                printf("up: every stage of %s is done (lambdaops up --from STAGE runs one "
-                       "again)\n", r.plan->path);
+                bringup_out("up: every stage of %s is done (lambdaops up --from STAGE runs one "
+                            "again)\n", r.plan->path);
                 rc = BRINGUP_EXIT_OK;
         } else if ((o.read_only || (r.cfg && r.cfg->read_only)) && !o.dry_run) {
-                fprintf(stderr, "lambdaops: %s: refused: read-only mode (--read-only or "
-                        "read_only: true)\n", o.cmd == BU_DOWN ? "down" : "up");
+                bringup_err("lambdaops: %s: refused: read-only mode (--read-only or "
+                            "read_only: true)\n", o.cmd == BU_DOWN ? "down" : "up");
                 bringup_audit(&r, o.cmd == BU_DOWN ? "down" : "up", r.plan->stages[first].name,
                               NULL, NULL, ACT_REFUSED, BRINGUP_EXIT_READONLY, -1,
                               "read-only: actions are disabled");
                 rc = BRINGUP_EXIT_READONLY;
         } else {
                 if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                        fprintf(stderr, "lambdaops: libcurl initialisation failed\n");
+                        bringup_err("lambdaops: libcurl initialisation failed\n");
                         rc = BRINGUP_EXIT_FAILED;
                 } else {
                         rc = bringup_run(&r, first, last);

@@ -26,6 +26,7 @@
 #include "bringup/bringup_cli.h"
 #include "core/config.h"
 #include "core/opt.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 #include "tui/tui.h"
 
@@ -140,14 +141,15 @@ static char **main_raw;
 static int main_usage_error(const char *fmt, ...)
 {
         va_list ap;
+        char msg[512];
 
+        /* The message quotes the command line; escaped like any text. */
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        str_copy(main_usage_msg, msg, sizeof main_usage_msg);
         fputs("lambdaops: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        va_start(ap, fmt);
-        vsnprintf(main_usage_msg, sizeof main_usage_msg, fmt, ap);
-        va_end(ap);
+        termsafe_fputs(msg, TERMSAFE_LINES, stderr);
         fputs("\nTry 'lambdaops --help'.\n", stderr);
         return LO_EXIT_USAGE;
 }
@@ -336,7 +338,7 @@ static void main_act_audit(const struct config *cfg, const struct main_opts *o,
 
         err_clear(&e);
         if (action_audit(path, &au, &e) != 0)
-                fprintf(stderr, "lambdaops: %s\n", e.msg);
+                termsafe_fprintf(stderr, "lambdaops: %s\n", e.msg);
         for (int i = 0; i < o->n_raw; i++)
                 free(args[i]);
         free(args);
@@ -408,7 +410,7 @@ static bool main_act_confirm(const struct action_def *d, const char *source)
         char line[256];
 
         if (d->flags & ACTION_F_DANGEROUS)
-                fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
+                termsafe_fprintf(stderr, "This is dangerous. Type %s to run it: ", source);
         else
                 fprintf(stderr, "Run it? [y/N] ");
         fflush(stderr);
@@ -425,7 +427,7 @@ static void main_act_name(const struct action_def *d, void *user)
 {
         int *n = user;
 
-        fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
+        termsafe_fprintf(stderr, "%s %s", (*n)++ ? "" : "; its actions:", d->name);
 }
 
 /* `lambdaops act SOURCE ACTION TARGET [ARG]`: exit codes in main_usage and
@@ -444,7 +446,7 @@ static int main_act(struct app *a, const struct main_opts *o)
 
         err_clear(&err);
         if (!src) {
-                fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
+                termsafe_fprintf(stderr, "lambdaops: act: no source named '%s'\n", o->act_source);
                 main_act_audit(a->cfg, o, path, NULL, NULL, NULL, NULL, ACT_REFUSED,
                                ACT_EXIT_NOINPUT, -1, "unknown source",
                                ACT_REASON_UNKNOWN_SOURCE);
@@ -453,8 +455,8 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         d = action_lookup(a->cfg, src, o->act_action);
         if (!d) {
-                fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'", src->name,
-                        src->kind, o->act_action);
+                termsafe_fprintf(stderr, "lambdaops: act: %s (%s) has no action '%s'",
+                                 src->name, src->kind, o->act_action);
                 action_each(a->cfg, src, main_act_name, &n);
                 fputc('\n', stderr);
                 main_act_audit(a->cfg, o, path, src, NULL, NULL, NULL, ACT_REFUSED,
@@ -478,7 +480,7 @@ static int main_act(struct app *a, const struct main_opts *o)
                 return rc;
         }
         if (!action_target_ok(d, o->act_target, &err)) {
-                fprintf(stderr, "lambdaops: act: %s\n", err.msg);
+                termsafe_fprintf(stderr, "lambdaops: act: %s\n", err.msg);
                 main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
                                ACT_EXIT_NOINPUT, -1, err.msg, ACT_REASON_TARGET);
                 free(path);
@@ -491,14 +493,14 @@ static int main_act(struct app *a, const struct main_opts *o)
                 d->check_arg(d, arg, &err);
         }
         if (err.msg[0]) {
-                fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
+                termsafe_fprintf(stderr, "lambdaops: act: %s\nTry 'lambdaops --help'.\n", err.msg);
                 main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
                                ACT_EXIT_USAGE, -1, err.msg, ACT_REASON_ARGUMENT);
                 free(path);
                 return ACT_EXIT_USAGE;
         }
         if (a->read_only && !action_allowed(d, true, &err)) {
-                fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
+                termsafe_fprintf(stderr, "lambdaops: act: %s (--read-only or read_only: true)\n",
                         err.msg);
                 main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_REFUSED,
                                ACT_EXIT_READONLY, -1, err.msg, ACT_REASON_READ_ONLY);
@@ -516,7 +518,7 @@ static int main_act(struct app *a, const struct main_opts *o)
                 return ACT_EXIT_NOTTY;
         }
         if (action_prepare(d, src, o->act_target, arg, o->dry_run, &plan, &err) != 0) {
-                fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
+                termsafe_fprintf(stderr, "lambdaops: act: %s %s %s: %s\n", src->name, d->name,
                         o->act_target, err.msg);
                 main_act_audit(a->cfg, o, path, src, d, NULL, NULL, ACT_FAILED, 0,
                                clock_mono_ms() - t0, err.msg, NULL);
@@ -526,8 +528,9 @@ static int main_act(struct app *a, const struct main_opts *o)
         text = action_plan_text(&plan);
         summary = action_plan_summary(&plan);
         if (o->dry_run || !(d->flags & ACTION_F_NOCONFIRM)) {
-                printf("%s%s on %s %s:\n%s\n", o->dry_run ? "dry run: " : "", d->title,
-                       src->name, o->act_target, text);
+                termsafe_fprintf(stdout, "%s%s on %s %s:\n%s\n",
+                                 o->dry_run ? "dry run: " : "", d->title, src->name,
+                                 o->act_target, text);
                 fflush(stdout);
         }
         free(text);
@@ -547,12 +550,15 @@ static int main_act(struct app *a, const struct main_opts *o)
         }
         t0 = clock_mono_ms();
         action_run(d, src, o->act_target, arg, &plan, &res);
-        if (res.output)
-                printf("%s\n", res.output);
+        if (res.output) {
+                /* A server's or a program's answer: escaped, lines kept. */
+                termsafe_fputs(res.output, TERMSAFE_LINES, stdout);
+                putchar('\n');
+        }
         if (res.outcome == ACT_OK)
                 printf("%s: ok\n", d->name);
         else
-                fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
+                termsafe_fprintf(stderr, "lambdaops: act: %s failed: %s\n", d->name,
                         res.err.msg[0] ? res.err.msg : "unknown error");
         main_act_audit(a->cfg, o, path, src, d, &plan,
                        res.requests ? res.requests : summary, res.outcome, res.status,
@@ -607,7 +613,7 @@ int main(int argc, char **argv)
         err_clear(&err);
         path = config_find(o.config, &err);
         if (!path) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : "no config file found");
+                termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : "no config file found");
                 if (o.cmd == CMD_ACT)
                         main_act_usage_audit(o.raw, o.n_raw, ACT_REASON_CONFIG, err.msg);
                 return LO_EXIT_CONFIG;
@@ -616,15 +622,15 @@ int main(int argc, char **argv)
         a.wake_pipe[0] = a.wake_pipe[1] = -1;
         a.cfg = config_load_file(path, &err);
         if (!a.cfg) {
-                fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
+                termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg : path);
                 if (o.cmd == CMD_ACT)
                         main_act_usage_audit(o.raw, o.n_raw, ACT_REASON_CONFIG, err.msg);
                 free(path);
                 return LO_EXIT_CONFIG;
         }
         if (o.cmd == CMD_CONFIG_CHECK) {
-                printf("%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
-                       a.cfg->n_sources == 1 ? "" : "s");
+                termsafe_fprintf(stdout, "%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
+                                 a.cfg->n_sources == 1 ? "" : "s");
                 free(path);
                 config_free(a.cfg);
                 return 0;

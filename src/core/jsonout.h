@@ -16,6 +16,12 @@ void json_add_str(struct cJSON *o, const char *k, const char *v);
 void json_add_text(struct cJSON *o, const char *k, const char *v);
 /* Adds v as a number, or null when !have or v is NaN or infinite. */
 void json_add_num(struct cJSON *o, const char *k, bool have, double v);
+/* cJSON_PrintUnformatted, with the characters cJSON leaves raw but a
+ * terminal obeys -- DEL, C1 (U+0080-U+009F) and the bidirectional overrides
+ * -- written as \u escapes too (C0 is escaped by cJSON already). The value
+ * is the same JSON; `cat` or `tail` of it cannot drive a terminal. Owned
+ * (free it); NULL when cJSON fails. */
+char *json_print_safe(const struct cJSON *doc);
 /* Adds wall-clock ms as an RFC 3339 string, or null when ms < 0 (unknown). */
 void json_add_time(struct cJSON *o, const char *k, int64_t ms);
 

@@ -26,7 +26,9 @@
 #include "core/app.h"
 #include "core/collector.h"
 #include "core/config.h"
+#include "core/jsonout.h"
 #include "core/snapshot.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 
 /* ---- pure part ---------------------------------------------------------- */
@@ -42,9 +44,11 @@ void report_no_answer(const struct source_cfg *src, char *buf, size_t n)
                 snprintf(buf, n, "no answer within %.1fs", (double)ms / 1000.0);
 }
 
-/* Copies s into buf as one line: control characters become spaces, runs of
- * blanks collapse, and leading/trailing blanks go (libpq messages end with a
- * newline, some span lines). `bar` replaces '|' (Nagios perfdata separator). */
+/* Copies s into buf as one line: newlines, tabs and CR become spaces, runs
+ * of blanks collapse, and leading/trailing blanks go (libpq messages end
+ * with a newline, some span lines). Other control characters stay: JSON
+ * keeps the real value and escapes it, text output passes through termsafe.
+ * `bar` replaces '|' (Nagios perfdata separator). */
 static void report_flatten(const char *s, char *buf, size_t n, char bar)
 {
         size_t o = 0;
@@ -55,7 +59,8 @@ static void report_flatten(const char *s, char *buf, size_t n, char bar)
         for (; s && *s && o + 1 < n; s++) {
                 unsigned char ch = (unsigned char)*s;
 
-                if (ch < 0x20 || ch == 0x7f || ch == ' ') {
+                if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' ||
+                    ch == '\f') {
                         blank = o > 0;
                         continue;
                 }
@@ -320,6 +325,14 @@ char *report_check_line(const struct snapshot *const *snaps, const struct source
         alert_list_done(&al);
         if (exit_code)
                 *exit_code = severity_exit_code(overall);
+        /* Monitoring systems show this line on a terminal or a web page:
+         * a source's message cannot carry control characters there. */
+        if (termsafe_needed(b.s, TERMSAFE_LINE)) {
+                char *safe = termsafe_dup(b.s, TERMSAFE_LINE);
+
+                free(b.s);
+                b.s = safe;
+        }
         return b.s;
 }
 
@@ -349,6 +362,34 @@ static void report_release(struct snapshot **snaps, size_t n)
         free(snaps);
 }
 
+/* Width of s in terminal cells, one per UTF-8 code point (s is termsafe
+ * output, so every code point is printable). */
+static size_t report_width(const char *s)
+{
+        size_t w = 0;
+
+        for (; *s; s++)
+                if (((unsigned char)*s & 0xC0) != 0x80)
+                        w++;
+        return w;
+}
+
+/* Prints cell s padded to w cells (printf pads bytes, not cells), then
+ * two spaces or, for the last column, the newline. */
+static void report_put_cell(const char *s, size_t w, bool right, bool last)
+{
+        size_t pad = w > report_width(s) ? w - report_width(s) : 0;
+
+        if (right)
+                printf("%*s", (int)pad, "");
+        fputs(s, stdout);
+        if (last) {
+                putchar('\n');
+                return;
+        }
+        printf("%*s  ", right ? 0 : (int)pad, "");
+}
+
 /* Column widths for the text table. */
 enum { COL_SOURCE, COL_KIND, COL_STATUS, COL_AGE, COL_POLL, COL_SUMMARY, COL_ERROR, COL__N };
 
@@ -370,8 +411,11 @@ static void report_print_table(const struct config *cfg, const struct snapshot *
                 const struct source_cfg *src = &cfg->sources[i];
                 const struct snapshot *s = snaps[i];
 
-                cell[i][COL_SOURCE] = xstrdup(src->name);
-                cell[i][COL_KIND] = xstrdup(src->kind);
+                /* Every cell is stored escaped (termsafe): names and
+                 * kinds come from the config, summaries and errors from
+                 * servers, and widths must count what is printed. */
+                cell[i][COL_SOURCE] = termsafe_dup(src->name, TERMSAFE_LINE);
+                cell[i][COL_KIND] = termsafe_dup(src->kind, TERMSAFE_LINE);
                 cell[i][COL_STATUS] = xstrdup(coll_status_name(s ? s->status : COLL_UNKNOWN));
                 if (s) {
                         fmt_duration_ms(snapshot_age_ms(s, now), buf, sizeof buf);
@@ -381,9 +425,9 @@ static void report_print_table(const struct config *cfg, const struct snapshot *
                         buf[0] = '\0';
                         if (s->data && src->ops && src->ops->summary)
                                 src->ops->summary(s->data, buf, sizeof buf);
-                        cell[i][COL_SUMMARY] = xstrdup(buf[0] ? buf : "-");
+                        cell[i][COL_SUMMARY] = termsafe_dup(buf[0] ? buf : "-", TERMSAFE_LINE);
                         report_flatten(s->error, buf, sizeof buf, 0);
-                        cell[i][COL_ERROR] = xstrdup(buf[0] ? buf : "-");
+                        cell[i][COL_ERROR] = termsafe_dup(buf[0] ? buf : "-", TERMSAFE_LINE);
                 } else {
                         cell[i][COL_AGE] = xstrdup("-");
                         cell[i][COL_POLL] = xstrdup("-");
@@ -392,26 +436,22 @@ static void report_print_table(const struct config *cfg, const struct snapshot *
                         cell[i][COL_ERROR] = xstrdup(buf);
                 }
                 for (int c = 0; c < COL__N; c++)
-                        if (strlen(cell[i][c]) > w[c])
-                                w[c] = strlen(cell[i][c]);
+                        if (report_width(cell[i][c]) > w[c])
+                                w[c] = report_width(cell[i][c]);
         }
 
         alert_list_init(&al);
         overall = report_eval(snaps, n, &al);
         fmt_rfc3339(clock_wall_ms(), ts, sizeof ts);
-        printf("environment: %s   overall: %s   at %s\n\n",
-               cfg->environment ? cfg->environment : "default",
-               severity_name(overall), ts);
+        fputs("environment: ", stdout);
+        termsafe_fputs(cfg->environment ? cfg->environment : "default", TERMSAFE_LINE, stdout);
+        printf("   overall: %s   at %s\n\n", severity_name(overall), ts);
         for (int c = 0; c < COL__N; c++)
-                printf("%-*s%s", c == COL__N - 1 ? 0 : (int)w[c], head[c],
-                       c == COL__N - 1 ? "\n" : "  ");
+                report_put_cell(head[c], w[c], false, c == COL__N - 1);
         for (size_t i = 0; i < n; i++) {
                 for (int c = 0; c < COL__N; c++) {
-                        if (c == COL_AGE || c == COL_POLL)
-                                printf("%*s  ", (int)w[c], cell[i][c]);
-                        else
-                                printf("%-*s%s", c == COL__N - 1 ? 0 : (int)w[c], cell[i][c],
-                                       c == COL__N - 1 ? "\n" : "  ");
+                        report_put_cell(cell[i][c], w[c], c == COL_AGE || c == COL_POLL,
+                                        c == COL__N - 1);
                         free(cell[i][c]);
                 }
         }
@@ -425,9 +465,13 @@ static void report_print_table(const struct config *cfg, const struct snapshot *
                         const struct alert *x = &al.v[i];
 
                         report_flatten(x->message, buf, sizeof buf, 0);
-                        printf("  %-4s  %s%s%s\n", x->sev == SEV_CRIT ? "CRIT" : "WARN",
-                               report_names_source(buf, x->source) ? "" : x->source,
-                               report_names_source(buf, x->source) ? "" : ": ", buf);
+                        printf("  %-4s  ", x->sev == SEV_CRIT ? "CRIT" : "WARN");
+                        if (!report_names_source(buf, x->source)) {
+                                termsafe_fputs(x->source, TERMSAFE_LINE, stdout);
+                                fputs(": ", stdout);
+                        }
+                        termsafe_fputs(buf, TERMSAFE_LINE, stdout);
+                        putchar('\n');
                 }
         }
         alert_list_done(&al);
@@ -444,11 +488,11 @@ int report_status(struct app *a, bool json)
                                          a->cfg->sources, n, clock_wall_ms());
                 /* Compact, one document per line: stable for scripts and
                  * logs; `| jq .` makes it pretty. */
-                char *txt = cJSON_PrintUnformatted(doc);
+                char *txt = json_print_safe(doc);
 
                 if (txt)
                         printf("%s\n", txt);
-                cJSON_free(txt);
+                free(txt);
                 cJSON_Delete(doc);
         } else {
                 report_print_table(a->cfg, (const struct snapshot *const *)snaps);

@@ -52,6 +52,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/snapshot.h"
+#include "core/termsafe.h"
 #include "core/theme.h"
 #include "core/util.h"
 #include "views/view.h"
@@ -847,7 +848,8 @@ int tui_run(struct app *a, const char *view)
         if (view) {
                 const struct view_ops *ops = view_find(view);
                 if (!ops) {
-                        fprintf(stderr, "lambdaops: unknown view '%s'; valid views: ", view);
+                        termsafe_fprintf(stderr, "lambdaops: unknown view '%s'; valid views: ",
+                                         view);
                         tui_list_views(stderr);
                         return TUI_EXIT_USAGE;
                 }
@@ -887,8 +889,8 @@ int tui_run(struct app *a, const char *view)
                 const char *term = getenv("TERM");
                 tui_signals_restore(old, sigpipe);
                 tui_free_state(&t);
-                fprintf(stderr, "lambdaops: cannot open the terminal (TERM=%s)\n",
-                        term ? term : "unset");
+                termsafe_fprintf(stderr, "lambdaops: cannot open the terminal (TERM=%s)\n",
+                                 term ? term : "unset");
                 return 1;
         }
         tui_curses_up = true;

@@ -16,6 +16,7 @@
 #include "actions/action.h"
 #include "core/collector.h"
 #include "core/config.h"
+#include "core/termsafe.h"
 #include "core/util.h"
 
 /* --- actions: the dialog, its phases on the worker, the result page ---- */
@@ -97,10 +98,21 @@ void tui_act_close(struct tui *t)
                 t->mode = TUI_NORMAL;
 }
 
-/* Adds `s` to the page, one line per '\n', long lines split. */
-static void tui_pager_text(struct tlines *l, enum theme_role role, const char *s)
+/* Adds `out` to the page, one line per '\n' (a CR before it dropped), long
+ * lines split. A server's output is escaped (termsafe) before it is split,
+ * so that no line loses text to the escapes. */
+static void tui_pager_text(struct tlines *l, enum theme_role role, const char *out)
 {
-        while (s && *s) {
+        char *raw = xstrdup(out ? out : ""), *w = raw, *safe, *s;
+
+        for (const char *r = raw; *r; r++)
+                if (!(r[0] == '\r' && r[1] == '\n'))
+                        *w++ = *r;
+        *w = '\0';
+        safe = termsafe_dup(raw, TERMSAFE_LINES);
+        free(raw);
+        s = safe;
+        while (*s) {
                 size_t len = strcspn(s, "\n");
                 const char *p = s;
 
@@ -113,8 +125,9 @@ static void tui_pager_text(struct tlines *l, enum theme_role role, const char *s
                         p += chunk;
                         len -= chunk;
                 } while (len);
-                s = *p ? p + 1 : p;
+                s = *p ? (char *)p + 1 : (char *)p;
         }
+        free(safe);
 }
 
 /* Closes the dialog and opens the result page. */

@@ -23,6 +23,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/jsonout.h"
 #include "core/report.h"
 #include "core/snapshot.h"
 #include "tu.h"
@@ -291,6 +292,40 @@ static void test_check_line(void **state)
         unref_all(v, 1);
 }
 
+/* A slot name and an error from a server with ESC and C1 (U+009B, the
+ * 8-bit CSI): JSON keeps the real characters (written \u001b, \u009b by
+ * json_print_safe), the check line shows them escaped, never raw. */
+static void test_hostile_text(void **state)
+{
+        static struct fake_data evil = { 5000, "slot\x1b[2J\xc2\x9b" "1m", 0 };
+        struct snapshot *v[2];
+        cJSON *doc, *a;
+        char *txt;
+
+        (void)state;
+        v[0] = mk(&srcs[0], COLL_OK, "", NOW, 1, &evil);
+        v[1] = mk(&srcs[1], COLL_DOWN, "refused\x1b]0;pwned\x07 now\n", NOW, 1, NULL);
+        doc = report_json((const struct snapshot *const *)v, srcs, 2, NOW);
+        a = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "alerts"), 0);
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(a, "subject")),
+                            "slot\x1b[2J\xc2\x9b" "1m");
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+                cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "sources"), "db2"), "error")),
+                "refused\x1b]0;pwned\x07 now");
+        txt = json_print_safe(doc);
+        assert_non_null(strstr(txt, "\"subject\":\"slot\\u001b[2J\\u009b1m\""));
+        assert_non_null(strstr(txt, "\"error\":\"refused\\u001b]0;pwned\\u0007 now\""));
+        assert_null(strchr(txt, 0x1b));
+        assert_null(strstr(txt, "\xc2\x9b"));
+        free(txt);
+        cJSON_Delete(doc);
+
+        check_line(v, 2, "LAMBDAOPS CRITICAL - 2 sources: db1: slot\\x1b[2J\\u009b1m lag_bytes"
+                   " 4.9 KiB >= crit 4.0 KiB; db2 is down: refused\\x1b]0;pwned\\x07 now"
+                   " [2 crit, 0 warn, 0 unknown] | 'db1 max lag'=5000B", 2);
+        unref_all(v, 2);
+}
+
 static void test_no_answer_text(void **state)
 {
         char buf[64];
@@ -411,6 +446,16 @@ static void test_report_commands(void **state)
         assert_non_null(strstr(out, "\nno alerts\n"));
         free(out);
 
+        /* The config's environment reaches the terminal escaped. */
+        cfg.environment = (char *)"\x1b[2Jtest\x1b]0;pwned\x07";
+        out = capture(report_status, &a, false, &rc);
+        assert_int_equal(rc, 0);
+        assert_non_null(strstr(out, "environment: \\x1b[2Jtest\\x1b]0;pwned\\x07   overall:"));
+        assert_null(strchr(out, 0x1b));
+        assert_null(strchr(out, 0x07));
+        free(out);
+        cfg.environment = (char *)"test";
+
         /* Only the live source: ok, exit 0. */
         cfg.n_sources = 1;
         out = capture(check_adapter, &a, false, &rc);
@@ -426,6 +471,7 @@ int main(void)
                 cmocka_unit_test(test_json_all_ok),
                 cmocka_unit_test(test_json_warn_and_unknown),
                 cmocka_unit_test(test_check_line),
+                cmocka_unit_test(test_hostile_text),
                 cmocka_unit_test(test_no_answer_text),
                 cmocka_unit_test(test_report_commands),
         };

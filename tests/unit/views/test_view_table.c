@@ -98,6 +98,46 @@ static void test_text_fit(void **state)
         assert_string_equal(out, "abc");
 }
 
+/* A connector name or a config value with ESC, BEL and C1 (U+009B): what
+ * reaches curses is the escaped text, cells and segments store it so, and
+ * widths count what is drawn. */
+static void test_hostile_text(void **state)
+{
+        static const char evil[] = "e\x1b[2J\x1b]0;t\x07\xc2\x9b" "1m";
+        const char *shown = "e\\x1b[2J\\x1b]0;t\\x07\\u009b1m";
+        struct table_rows r;
+        struct table_row *row;
+        struct tlines l;
+        char out[256];
+
+        (void)state;
+        assert_int_equal(text_width(evil), (int)strlen(shown));
+        text_fit(evil, 40, COL_LEFT, "~", out, sizeof out);
+        assert_int_equal(text_width(out), 40);
+        assert_memory_equal(out, shown, strlen(shown));
+        assert_null(strchr(out, 0x1b));
+        /* Clipped on the escaped text; newlines and tabs still spaces. */
+        text_fit(evil, 6, COL_LEFT, "~", out, sizeof out);
+        assert_string_equal(out, "e\\x1b~");
+        text_fit("a\r\nb\x7f", 8, COL_LEFT, "~", out, sizeof out);
+        assert_string_equal(out, "a  b\\x7f");
+
+        table_rows_init(&r);
+        row = table_rows_add(&r);
+        table_cell_set(row, 0, ROLE_DEFAULT, "%s", evil);
+        assert_string_equal(row->cell[0].text, shown);
+        /* The "/" filter finds what the screen shows. */
+        assert_int_equal(table_filter(&r, "\\u009b"), 1);
+        table_rows_done(&r);
+
+        tlines_init(&l);
+        tlines_add(&l, ROLE_DEFAULT, "name %s", evil);
+        tlines_kv(&l, "error", ROLE_ERROR, "%s", evil);
+        assert_string_equal(l.v[0].seg[0].text, "name e\\x1b[2J\\x1b]0;t\\x07\\u009b1m");
+        assert_string_equal(l.v[1].seg[1].text, shown);
+        tlines_done(&l);
+}
+
 static void test_sparkline(void **state)
 {
         double v[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
@@ -354,6 +394,7 @@ int main(void)
                 cmocka_unit_test(test_rows_filter_find),
                 cmocka_unit_test(test_tlines),
                 cmocka_unit_test(test_formatting),
+                cmocka_unit_test(test_hostile_text),
                 cmocka_unit_test(test_registry),
                 cmocka_unit_test(test_docs_match_tables),
         };
