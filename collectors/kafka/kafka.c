@@ -105,6 +105,7 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/redact.h"
 #include "core/secret.h"
 #include "clients/kafka/kafka_wire.h"
 #include "collectors/kafka/lag_eval.h"
@@ -325,6 +326,30 @@ void coll_kafka_set_offsets_admin(void *state, bool admin)
         st->admin_offsets = admin;
 }
 
+/* A librdkafka or broker error text may quote the SASL password or the
+ * client key's password (a broker's SaslAuthenticate error_message is the
+ * broker's own words): both, the Basic-style base64 forms and credentials
+ * by shape become "***" in buf (capacity n). The secrets are read again for
+ * this (they are never kept); only error paths, at most once a poll, call
+ * this. Which secret a failed read was is not reported here: the poll that
+ * needs it says so. */
+static void kafka_redact(const struct kafka_cfg *c, char *buf, size_t n)
+{
+        struct redact_keys k = { .user = c->sasl_username };
+        char *sasl_pw, *key_pw;
+        struct err e;
+
+        err_clear(&e);
+        sasl_pw = config_secret_resolve(c->sasl_password_env, c->sasl_password_file, &e);
+        err_clear(&e);
+        key_pw = config_secret_resolve(c->ssl_key_password_env, c->ssl_key_password_file, &e);
+        k.password = sasl_pw;
+        k.extra = key_pw;
+        redact_text(buf, n, &k);
+        secret_free(sasl_pw);
+        secret_free(key_pw);
+}
+
 /* kafka_wire's transport for this poll: builds the TLS context on first
  * use (secrets read here, never kept) and decides whether committed
  * offsets go over kafka_wire (plaintext and ssl; not SASL, which kafka_wire
@@ -352,10 +377,14 @@ static void kafka_wire_setup(struct kafka_state *st)
                 if (!pw && e.code) {
                         snprintf(st->tls_err, sizeof st->tls_err, "TLS: %.190s", e.msg);
                 } else {
+                        struct redact_keys k = { .extra = pw };
+
                         tc.key_password = pw;
                         st->tls = kafka_wire_tls_new(&tc, &e);
-                        if (!st->tls)
+                        if (!st->tls) {
                                 str_copy(st->tls_err, e.msg, sizeof st->tls_err);
+                                redact_text(st->tls_err, sizeof st->tls_err, &k);
+                        }
                 }
                 secret_free(pw);
         }
@@ -414,6 +443,9 @@ static void kafka_error_cb(rd_kafka_t *rk, int code, const char *reason, void *o
         if (code == RD_KAFKA_RESP_ERR__FATAL)
                 st->fatal = true;
         str_copy(st->last_error, reason ? reason : rd_kafka_err2str(code), sizeof st->last_error);
+        /* By shape here (this runs for every reconnect); the secrets
+         * themselves when the poll makes an error of it (kafka_poll). */
+        redact_patterns(st->last_error, sizeof st->last_error);
 }
 
 /* Served by rd_kafka_poll(), i.e. on the collector thread. */
@@ -458,6 +490,11 @@ static int kafka_conf_secret(rd_kafka_conf_t *conf, const char *k, const char *e
         if (!s)
                 return err->code ? -1 : 0;
         r = kafka_conf(conf, k, s, err);
+        if (r != 0) {
+                struct redact_keys rk = { .extra = s };
+
+                redact_text(err->msg, sizeof err->msg, &rk);
+        }
         secret_free(s);
         return r;
 }
@@ -507,6 +544,7 @@ static int kafka_connect(struct kafka_state *st, struct err *err)
         if (!st->rk) {
                 rd_kafka_conf_destroy(conf);
                 err_set(err, EINVAL, "cannot create the Kafka client: %s", es);
+                kafka_redact(st->cfg, err->msg, sizeof err->msg);
                 return -1;
         }
         st->adminq = rd_kafka_queue_new(st->rk);
@@ -627,6 +665,13 @@ static void kafka_quorum_ask(struct kafka_state *st, const struct coll_ctx *ctx,
                         break;
         }
         free(list);
+        if (!ok) {
+                /* A SaslAuthenticate error_message is the broker's text. */
+                struct redact_keys k = { .user = sec.sasl_username,
+                                         .password = sec.sasl_password };
+
+                redact_text(e.msg, sizeof e.msg, &k);
+        }
         if (ok) {
                 struct kafka_quorum *q = &st->quorum;
                 const struct kafka_epoch_change *last;
@@ -753,6 +798,7 @@ static enum coll_status kafka_poll(void *state, const struct coll_ctx *ctx, void
         rd_kafka_poll(st->rk, 0);
         md = kafka_metadata(st, ctx, end, err);
         if (!md) {
+                kafka_redact(st->cfg, err->msg, sizeof err->msg);
                 st->last_error[0] = '\0';
                 return COLL_DOWN;
         }

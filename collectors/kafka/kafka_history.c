@@ -4,6 +4,7 @@
  * and lag in seconds (see kafka.c).
  */
 #include "collectors/kafka/kafka_int.h"
+#include "core/jsonparse.h"
 
 /* ------------------------------------------------------------------------
  * Pure pieces
@@ -93,7 +94,7 @@ int kafka_stats_parse(const char *json, size_t len, struct kafka_bstat **out, si
         *out = NULL;
         *n = 0;
         if (!root) {
-                err_set(err, EPROTO, "statistics: not JSON");
+                err_set(err, EPROTO, "statistics: %s", json_parse_why(json, len, "not JSON"));
                 return -1;
         }
         brokers = cJSON_GetObjectItemCaseSensitive(root, "brokers");

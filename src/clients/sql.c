@@ -33,6 +33,7 @@
 #include "clients/pgconn.h"
 #include "clients/sql_internal.h"
 #include "core/fsfile.h"
+#include "core/jsonparse.h"
 
 #define SQL_KINDS_MAX  32               /* kinds with a runner */
 #define SQL_TZ_MAX     (1u << 20)       /* bytes in a TZif file */
@@ -878,6 +879,11 @@ int sql_ch_decode(const char *body, size_t len, const char *server_tz,
                 const cJSON *jt = cJSON_GetObjectItemCaseSensitive(m, "type");
                 char tz[80];
 
+                if (!m) {
+                        err_set(err, EPROTO, "ClickHouse JSON meta[%zu]: %s", i,
+                                json_parse_why(v.p, v.n, "not JSON"));
+                        goto out;
+                }
                 if (!cJSON_IsString(jn) || !cJSON_IsString(jt)) {
                         cJSON_Delete(m);
                         err_set(err, EPROTO, "ClickHouse JSON meta[%zu] lacks name or type", i);

@@ -23,6 +23,7 @@
 
 #include "clients/kube/kube_internal.h"
 #include "core/fsfile.h"
+#include "core/jsonparse.h"
 #include "core/subproc.h"
 
 #define KUBE_EXEC_OUT_MAX       ((size_t)1 << 20)
@@ -467,6 +468,8 @@ static cJSON *kube_get(struct kube_client *c, const struct coll_ctx *ctx, const 
                 if (kube_looks_html(&r))
                         err_set(err, EPROTO, "%s: not JSON (an HTML page? check server: %s)",
                                 what, c->kc->server);
+                else if (!doc && json_too_deep(r.body, r.len))
+                        err_set(err, EPROTO, "%s: %s", what, json_parse_why(r.body, r.len, ""));
                 else
                         err_set(err, EPROTO, "%s: not JSON (check server: %s)", what,
                                 c->kc->server);

@@ -28,6 +28,7 @@
 #include <yaml.h>
 
 #include "core/fsfile.h"
+#include "core/jsonparse.h"
 
 #define KUBE_CONFIG_MAX_FILE (16u << 20)      /* a kubeconfig or PEM file */
 
@@ -955,8 +956,9 @@ int kube_exec_cred_parse(const char *json, size_t len, const char *command,
                 command = "?";
         doc = json ? cJSON_ParseWithLength(json, len) : NULL;
         if (!cJSON_IsObject(doc)) {
-                err_set(err, EINVAL, "exec plugin %s: output is not an ExecCredential (not a "
-                        "JSON object)", command);
+                err_set(err, EINVAL, "exec plugin %s: output is not an ExecCredential (%s)",
+                        command, !doc && json ? json_parse_why(json, len, "not a JSON object")
+                                              : "not a JSON object");
                 cJSON_Delete(doc);
                 return -1;
         }

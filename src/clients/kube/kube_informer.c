@@ -22,6 +22,8 @@
 #include <cJSON.h>
 
 #include "clients/kube/kube_internal.h"
+#include "core/jsonparse.h"
+#include "core/redact.h"
 
 #define KUBE_WATCH_SECONDS      300
 #define KUBE_LINE_MAX           ((size_t)16 << 20)      /* one watch event */
@@ -349,12 +351,34 @@ static void kube_informer_werr(struct kube_informer *inf, enum kube_informer_wst
         va_end(ap);
 }
 
+/* The watch builds its own request (it cannot go through http_do), so a
+ * server's or a proxy's message about it gets http_do's redaction here: the
+ * bearer token sent, the Basic user:password and their base64 forms, and
+ * credentials by shape, become "***". The whole message is redacted before
+ * it is cut to fit an error text, so a cut cannot split a secret first.
+ * Returns an owned copy, or NULL for NULL. */
+static char *kube_informer_redact_dup(const struct kube_informer *inf, const char *msg)
+{
+        static const char bearer[] = "Authorization: Bearer ";
+        const struct kube_config *kc = inf->c->kc;
+        struct redact_keys k = { .user = kc->username, .password = kc->password };
+
+        if (inf->auth_hdr && strncmp(inf->auth_hdr, bearer, sizeof bearer - 1) == 0)
+                k.token = inf->auth_hdr + sizeof bearer - 1;
+        return redact_dup(msg, &k);
+}
+
 static void kube_informer_event(struct kube_informer *inf, const char *buf, size_t len)
 {
         cJSON *ev = cJSON_ParseWithLength(buf, len);
         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "type"));
         cJSON *obj = cJSON_GetObjectItemCaseSensitive(ev, "object");
 
+        if (!ev) {
+                kube_informer_werr(inf, KW_ERROR, "watch %s: an event is %s", inf->path,
+                                   json_parse_why(buf, len, "not {\"type\",\"object\"} JSON"));
+                return;
+        }
         if (!type || !cJSON_IsObject(obj)) {
                 kube_informer_werr(inf, KW_ERROR, "watch %s: an event is not "
                                    "{\"type\",\"object\"} JSON", inf->path);
@@ -388,8 +412,8 @@ static void kube_informer_event(struct kube_informer *inf, const char *buf, size
                 kube_informer_set_rv(inf, obj);
         } else if (strcmp(type, "ERROR") == 0) {
                 const cJSON *code = cJSON_GetObjectItemCaseSensitive(obj, "code");
-                const char *msg = cJSON_GetStringValue(
-                        cJSON_GetObjectItemCaseSensitive(obj, "message"));
+                char *msg = kube_informer_redact_dup(inf, cJSON_GetStringValue(
+                        cJSON_GetObjectItemCaseSensitive(obj, "message")));
 
                 if (cJSON_IsNumber(code) && code->valueint == 410)
                         kube_informer_werr(inf, KW_EXPIRED, "watch %s: 410 Expired", inf->path);
@@ -397,6 +421,7 @@ static void kube_informer_event(struct kube_informer *inf, const char *buf, size
                         kube_informer_werr(inf, KW_ERROR, "watch %s: ERROR %d: %.150s", inf->path,
                                            cJSON_IsNumber(code) ? code->valueint : 0,
                                            msg ? msg : "(no message)");
+                free(msg);
         }
         /* Unknown types are skipped, as client-go does not know them either. */
         cJSON_Delete(ev);
@@ -614,13 +639,14 @@ static enum kube_informer_pump kube_informer_pump(struct kube_informer *inf,
                                 return KP_EXPIRED;
                         if (inf->status != 0 && inf->status != 200) {
                                 cJSON *d = inf->errbody ? cJSON_Parse(inf->errbody) : NULL;
-                                const char *msg = cJSON_GetStringValue(
-                                        cJSON_GetObjectItemCaseSensitive(d, "message"));
+                                char *msg = kube_informer_redact_dup(inf, cJSON_GetStringValue(
+                                        cJSON_GetObjectItemCaseSensitive(d, "message")));
 
                                 err_set(err, (int)inf->status, "watch %s: %ld %s%s%.150s",
                                         inf->path, inf->status,
                                         http_status_text(inf->status), msg ? ": " : "",
                                         msg ? msg : "");
+                                free(msg);
                                 cJSON_Delete(d);
                                 return KP_ERROR;
                         }

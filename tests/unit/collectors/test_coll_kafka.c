@@ -144,6 +144,14 @@ static void test_stats_bad(void **state)
         assert_int_equal(kafka_stats_parse(js, len, &v, &n, &err), -1);
         assert_string_equal(err.msg, "statistics: no \"brokers\" object");
         free(js);
+        /* Deeper than cJSON's 1000 levels: said so, not "not JSON". */
+        js = xmalloc(4001);
+        memset(js, '[', 2000);
+        memset(js + 2000, ']', 2000);
+        js[4000] = '\0';
+        assert_int_equal(kafka_stats_parse(js, 4000, &v, &n, &err), -1);
+        assert_string_equal(err.msg, "statistics: JSON nested deeper than 1000 levels");
+        free(js);
         /* Brokers of the wrong shape are skipped, not fatal. */
         js = xstrdup("{\"brokers\":{\"a\":1,\"b\":{\"nodeid\":\"x\"},\"c\":{\"nodeid\":4,"
                      "\"state\":\"UP\",\"rtt\":{\"avg\":2500,\"cnt\":3}}}}");

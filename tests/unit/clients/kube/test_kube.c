@@ -486,6 +486,16 @@ static void test_exec_cred(void **state)
         cJSON_free(js);
         cJSON_Delete(o);
 
+        {
+                /* Deeper than cJSON's 1000 levels: said so. */
+                char deep[4001];
+
+                memset(deep, '[', 2000);
+                memset(deep + 2000, ']', 2000);
+                deep[4000] = '\0';
+                exec_err(deep, "exec plugin get-token: output is not an ExecCredential (JSON "
+                         "nested deeper than 1000 levels)");
+        }
         exec_err("", "exec plugin get-token: output is not an ExecCredential (not a JSON object)");
         exec_err("Please log in at https://sso", "exec plugin get-token: output is not an "
                  "ExecCredential (not a JSON object)");
