@@ -79,7 +79,7 @@ static const struct cfg_key kc_keys[] = {
           "name of an environment variable holding the Basic password" },
         { "password_file", CFG_SECRET_REF, offsetof(struct kc_cfg, password_file), false,
           "path of a file holding the Basic password (one trailing newline stripped)" },
-        { "ca_file",       CFG_STR,        offsetof(struct kc_cfg, ca_file),       false,
+        { "ca_file",       CFG_PATH,       offsetof(struct kc_cfg, ca_file),       false,
           "PEM CA bundle to verify an https url (default: the system store)" },
         { "insecure",      CFG_BOOL,       offsetof(struct kc_cfg, insecure),      false,
           "skip TLS certificate and host name verification (test servers only)" },

@@ -87,7 +87,7 @@ static const struct cfg_key prom_keys[] = {
           "crit at or above this, in the unit" },
         { "quorum",        CFG_STR,        offsetof(struct prom_cfg, quorum),        false,
           "auto (default): read the KRaft quorum from raft metrics; off" },
-        { "ca_file",       CFG_STR,        offsetof(struct prom_cfg, ca_file),       false,
+        { "ca_file",       CFG_PATH,       offsetof(struct prom_cfg, ca_file),       false,
           "PEM CA bundle to verify an https url (default: the system store)" },
         { "insecure",      CFG_BOOL,       offsetof(struct prom_cfg, insecure),      false,
           "skip TLS certificate and host name verification (test servers only)" },

@@ -51,7 +51,7 @@ static const struct cfg_key sr_keys[] = {
           "name of an environment variable holding the Basic password (API secret)" },
         { "password_file", CFG_SECRET_REF, offsetof(struct sr_cfg, password_file), false,
           "path of a file holding the Basic password (one trailing newline stripped)" },
-        { "ca_file",       CFG_STR,        offsetof(struct sr_cfg, ca_file),       false,
+        { "ca_file",       CFG_PATH,       offsetof(struct sr_cfg, ca_file),       false,
           "PEM CA bundle to verify an https url (default: the system store)" },
         { "insecure",      CFG_BOOL,       offsetof(struct sr_cfg, insecure),      false,
           "skip TLS certificate and host name verification (test servers only)" },

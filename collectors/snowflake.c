@@ -52,6 +52,7 @@
 #include <openssl/x509.h>
 
 #include "core/config.h"
+#include "core/fsfile.h"
 #include "core/health.h"
 #include "core/secret.h"
 #include "clients/http.h"
@@ -62,13 +63,15 @@
 #define SF_POLL_FIRST_MS   100
 #define SF_POLL_MAX_MS     1000
 #define SF_HANDLE_MAX      128
+#define SNOWFLAKE_KEY_MAX  (256 * 1024)  /* bytes in a PEM private key file */
+#define SNOWFLAKE_KEY_READ_MS 2000      /* then the file counts as unreadable */
 
 static const struct cfg_key sf_keys[] = {
         { "account",          CFG_STR,        offsetof(struct sf_cfg, account),          true,
           "account identifier (xy12345.us-east-2.aws or myorg-myaccount)" },
         { "user",             CFG_STR,        offsetof(struct sf_cfg, user),             true,
           "login name of the user the key or token belongs to" },
-        { "private_key_file", CFG_STR,        offsetof(struct sf_cfg, private_key_file), false,
+        { "private_key_file", CFG_PATH,       offsetof(struct sf_cfg, private_key_file), false,
           "PEM private key (PKCS#8) registered with ALTER USER ... SET RSA_PUBLIC_KEY" },
         { "private_key_passphrase_env",  CFG_SECRET_REF,
           offsetof(struct sf_cfg, private_key_passphrase_env), false,
@@ -90,7 +93,7 @@ static const struct cfg_key sf_keys[] = {
           "role to run statements as (default: the user's)" },
         { "url",              CFG_STR,        offsetof(struct sf_cfg, url),              false,
           "base URL override (default https://<account>.snowflakecomputing.com)" },
-        { "ca_file",          CFG_STR,        offsetof(struct sf_cfg, ca_file),          false,
+        { "ca_file",          CFG_PATH,       offsetof(struct sf_cfg, ca_file),          false,
           "PEM CA bundle for TLS (default: the system store)" },
         { NULL, 0, 0, false, NULL },
 };
@@ -471,17 +474,24 @@ EVP_PKEY *coll_snowflake_load_key(const char *path, const char *passphrase, stru
         struct sf_pw pw = { passphrase };
         EVP_PKEY *k;
         BIO *b;
+        size_t n = 0;
+        /* A regular file only, with a deadline: a FIFO or a stalled mount
+         * must not hold the collector thread. The bytes are wiped. */
+        char *pem = fsfile_read_within(path, SNOWFLAKE_KEY_MAX, "private_key_file",
+                                       SNOWFLAKE_KEY_READ_MS, true, &n, err);
 
-        b = BIO_new_file(path, "r");
+        if (!pem)
+                return NULL;
+        b = BIO_new_mem_buf(pem, (int)n);
         if (!b) {
-                err_set(err, errno ? errno : ENOENT, "cannot read private_key_file %s: %s", path,
-                        strerror(errno ? errno : ENOENT));
-                ERR_clear_error();
+                secret_free(pem);
+                err_set(err, ENOMEM, "cannot read private_key_file %s: out of memory", path);
                 return NULL;
         }
         ERR_clear_error();
         k = PEM_read_bio_PrivateKey(b, NULL, snowflake_pem_cb, &pw);
         BIO_free(b);
+        secret_free(pem);
         if (!k) {
                 ERR_clear_error();
                 err_set(err, EINVAL, "cannot load private key %s: %s", path,

@@ -95,7 +95,7 @@ static const struct cfg_key af_keys[] = {
           "DAG ids or globs (fnmatch) to watch; default all" },
         { "max_requests",  CFG_INT,        offsetof(struct af_cfg, max_requests),  false,
           "HTTP requests per poll at most (default 60); DAGs beyond it are noted" },
-        { "ca_file",       CFG_STR,        offsetof(struct af_cfg, ca_file),       false,
+        { "ca_file",       CFG_PATH,       offsetof(struct af_cfg, ca_file),       false,
           "PEM CA bundle to verify an https url (default: the system store)" },
         { "insecure",      CFG_BOOL,       offsetof(struct af_cfg, insecure),      false,
           "skip TLS certificate and host name verification (test servers only)" },

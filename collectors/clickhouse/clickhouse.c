@@ -102,7 +102,7 @@ static const struct cfg_key ch_keys[] = {
           "name of an environment variable holding the password (sent as X-ClickHouse-Key)" },
         { "password_file", CFG_SECRET_REF, offsetof(struct ch_cfg, password_file), false,
           "path of a file holding the password (one trailing newline stripped)" },
-        { "ca_file",       CFG_STR,        offsetof(struct ch_cfg, ca_file),       false,
+        { "ca_file",       CFG_PATH,       offsetof(struct ch_cfg, ca_file),       false,
           "PEM CA bundle to verify an https url (default: the system store)" },
         { "insecure",      CFG_BOOL,       offsetof(struct ch_cfg, insecure),      false,
           "skip TLS certificate and host name verification (test servers only)" },

@@ -458,6 +458,25 @@ static int config_kind_value(struct pctx *p, const struct cfg_key *keys, const s
         case CFG_STR:
         case CFG_UNIQUE:
                 return config_get_str(p, label, v, (char **)(void *)(base + ck->off));
+        case CFG_PATH: {
+                struct stat st;
+
+                if (config_get_str(p, label, v, (char **)(void *)(base + ck->off)) < 0)
+                        return -1;
+                /* A missing file is the library's to report when it opens
+                 * it (it may be mounted later), and so is a directory
+                 * (some take a CA directory); a FIFO, a socket or a device
+                 * would block that collector's thread, so it is refused. */
+                if (stat(v->str, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+                        char b[64];
+
+                        return perr(p, v, "%s: %s is %s; only a regular file is read", label,
+                                    config_show(v->str, b, sizeof b),
+                                    S_ISFIFO(st.st_mode) ? "a FIFO" :
+                                    S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+                }
+                return 0;
+        }
         case CFG_SECRET_REF:
                 if (config_get_str(p, label, v, (char **)(void *)(base + ck->off)) < 0)
                         return -1;
@@ -1098,7 +1117,8 @@ static void config_fields_free(const struct cfg_key *keys, const char *scope, ch
 
                 if (!config_in_scope(ck->name, scope))
                         continue;
-                if (ck->type == CFG_STR || ck->type == CFG_SECRET_REF || ck->type == CFG_UNIQUE) {
+                if (ck->type == CFG_STR || ck->type == CFG_SECRET_REF || ck->type == CFG_UNIQUE ||
+                    ck->type == CFG_PATH) {
                         free(*(char **)(void *)(base + ck->off));
                 } else if (ck->type == CFG_STRLIST) {
                         struct cfg_strlist *l = (void *)(base + ck->off);

@@ -40,6 +40,10 @@ enum cfg_type {
         CFG_MAPLIST,    /* struct cfg_maplist (a YAML sequence of mappings)      */
         CFG_ELEM,       /* "<list>[]": the element size of a CFG_MAPLIST, in off */
         CFG_UNIQUE,     /* char *: a CFG_STR that differs between list elements  */
+        CFG_PATH,       /* char *: a CFG_STR naming a file that a library opens
+                           (a CA bundle, a key): when it exists it must be a
+                           regular file or a directory, checked at load (a
+                           FIFO or a device would block the library) */
 };
 
 struct cfg_strlist {

@@ -95,5 +95,32 @@ has "plan directory: named" "$T/err" "^lambdaops: plan file $T/dir $IS_DIR\$"
 expect "plan --plan missing (unchanged)" 66 "$B" plan --plan "$T/nope.yaml"
 has "plan missing: named" "$T/err" "^lambdaops: $T/nope.yaml: No such file or directory$"
 
+# Files handed to a library (CA bundles, keys: CFG_PATH keys) are checked
+# at load: a FIFO would block the library's open in the collector thread.
+cat >"$T/fifo-ca.yaml" <<EOF
+environment: test
+sources:
+  - name: speed
+    kind: clickhouse
+    url: "https://127.0.0.1:1"
+    ca_file: $T/fifo
+EOF
+expect "ca_file a FIFO: config check" 78 "$B" -c "$T/fifo-ca.yaml" config check
+has "ca_file a FIFO: named with its line" "$T/err" \
+        "fifo-ca.yaml:6:14: .*ca_file: $T/fifo is a FIFO; only a regular file is read"
+sed "s|ca_file: .*|ca_file: $T/dir|" "$T/fifo-ca.yaml" >"$T/dir-ca.yaml"
+expect "ca_file a directory: accepted at load (a CA directory)" 0 "$B" -c "$T/dir-ca.yaml" config check
+cat >"$T/fifo-key.yaml" <<EOF
+environment: test
+sources:
+  - name: stream
+    kind: kafka
+    bootstrap: "127.0.0.1:1"
+    security_protocol: ssl
+    ssl_key_location: $T/fifo
+EOF
+expect "ssl_key_location a FIFO: config check" 78 "$B" -c "$T/fifo-key.yaml" config check
+has "ssl_key_location a FIFO: named" "$T/err" "ssl_key_location: $T/fifo is a FIFO"
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
