@@ -296,7 +296,7 @@ int ledger_create(struct ledger *l, const char *run_id, const char *runbook_id,
         if (l->lock_fd < 0)
                 return -1;
         l->path = run_path(run_id);
-        l->fd = open(l->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+        l->fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
                      0600);
         if (l->fd < 0) {
                 int e = errno;
@@ -352,7 +352,7 @@ int ledger_open(struct ledger *l, const char *run_id, struct err *err)
         if (l->lock_fd < 0)
                 return -1;
         l->path = run_path(run_id);
-        l->fd = open(l->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (l->fd < 0 || fstat(l->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
                 int e = l->fd < 0 ? errno : EINVAL;
 

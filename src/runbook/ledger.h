@@ -79,7 +79,7 @@ bool ledger_id_valid(const char *s);
 
 struct ledger {
         char *path;             /* the run's file, owned */
-        int   fd;               /* O_APPEND; -1 when closed */
+        int   fd;               /* O_RDWR | O_APPEND (read: the last byte); -1 when closed */
         int   lock_fd;          /* -1 when not locked */
 };
 
