@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,7 @@ char *ledger_new_id(const char *runbook_id)
                 char *p;
 
                 free(id);
-                id = xasprintf("%s-%s-%04x", ts, runbook_id ? runbook_id : "run", rand16());
+                id = xasprintf("%s-%.150s-%04x", ts, runbook_id ? runbook_id : "run", rand16());
                 p = run_path(id);
                 if (lstat(p, &st) != 0 && errno == ENOENT) {
                         free(p);
@@ -220,8 +221,11 @@ static int lock_take(const char *runbook_id, const char *target, const char *run
                 /* The holder writes its line right after locking: an empty
                  * file here is a run that is just starting. */
                 text = fsfile_read(path, LEDGER_LOCK_MAX, "run lock", NULL, &fe);
+                /* A holder that is gone left a stale line (the new holder has
+                 * not written its own yet): do not name it. */
                 if (text && sscanf(text, "%ld %200s", &pid, holder) == 2 &&
-                    ledger_id_valid(holder))
+                    ledger_id_valid(holder) && pid > 0 && (kill((pid_t)pid, 0) == 0 ||
+                                                            errno == EPERM))
                         err_set(err, EWOULDBLOCK,
                                 "run %s of %s on %s is in progress (pid %ld); wait for it to "
                                 "end, or resume that run when its process is gone",
@@ -235,8 +239,10 @@ static int lock_take(const char *runbook_id, const char *target, const char *run
                 free(path);
                 return -1;
         }
+        /* Written over the old line, then cut to length: a refused run never
+         * reads an empty file from a live holder. */
         n = snprintf(line, sizeof line, "%ld %s\n", (long)getpid(), run_id);
-        if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t)n, 0) != n) {
+        if (pwrite(fd, line, (size_t)n, 0) != n || ftruncate(fd, n) != 0) {
                 int e = errno;
 
                 err_set(err, e, "cannot write the run lock %s: %s", path, strerror(e));
@@ -557,11 +563,15 @@ static long jidx(const cJSON *o, const char *key, long lo, long hi)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble)
+        double d;
+
+        if (!cJSON_IsNumber(v))
                 return -1;
-        if ((long)v->valuedouble < lo || (long)v->valuedouble > hi)
+        d = v->valuedouble;
+        /* the range first: casting 1e300 or inf to long is undefined */
+        if (!(d >= (double)lo && d <= (double)hi) || d != (double)(long)d)
                 return -1;
-        return (long)v->valuedouble;
+        return (long)d;
 }
 
 static bool is_ev(const cJSON *r, const char *ev)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -356,6 +357,26 @@ static void test_lock(void **state)
                                        &err), 0);
         ledger_close(&c);
         ledger_close(&b);
+        /* a target too long for a file name: cut and hashed, still exclusive */
+        {
+                char longt[400];
+                struct ledger d;
+
+                memset(longt, 'x', sizeof longt - 1);
+                longt[sizeof longt - 1] = '\0';
+                assert_int_equal(ledger_create(&c, "20260101T000000Z-rb-0010", "rb", longt,
+                                               &err), 0);
+                longt[sizeof longt - 2] = 'y';  /* same first 180 bytes, another hash */
+                assert_int_equal(ledger_create(&d, "20260101T000000Z-rb-0011", "rb", longt,
+                                               &err), 0);
+                longt[sizeof longt - 2] = 'x';
+                assert_int_equal(ledger_create(&b, "20260101T000000Z-rb-0012", "rb", longt,
+                                               &err), -1);
+                assert_int_equal(err.code, EWOULDBLOCK);
+                ledger_close(&b);
+                ledger_close(&d);
+                ledger_close(&c);
+        }
         /* the escaped lock file name */
         want = runs_path("rb@db%2Fslot%201.lock");
         assert_int_equal(access(want, F_OK), 0);
@@ -412,6 +433,29 @@ static void test_lock_dies_with_process(void **state)
         if (ledger_create(&l, "20260101T000000Z-rb-0p02", "rb", "t", &err) != 0)
                 fail_msg("%s", err.msg);
         ledger_close(&l);
+
+        /* A lock held by someone whose line still names a dead process (a new
+         * holder that has not written yet): the dead one is not named. */
+        {
+                char *lp = runs_path("rb@t.lock"), *line;
+                int fd = open(lp, O_RDWR);
+
+                assert_true(fd >= 0);
+                assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+                line = xasprintf("%ld 20260101T000000Z-rb-dead\n", (long)pid);
+                assert_int_equal(pwrite(fd, line, strlen(line), 0), (ssize_t)strlen(line));
+                assert_int_equal(ftruncate(fd, (off_t)strlen(line)), 0);
+                free(line);
+                assert_int_equal(ledger_create(&l, "20260101T000000Z-rb-0p03", "rb", "t", &err),
+                                 -1);
+                assert_int_equal(err.code, EWOULDBLOCK);
+                want = xasprintf("another run of rb on t is in progress (lock %s held); wait for "
+                                 "it to end", lp);
+                assert_string_equal(err.msg, want);
+                free(want);
+                close(fd);
+                free(lp);
+        }
 }
 
 /* ledger_resume_point over records given one JSON object a line. */
