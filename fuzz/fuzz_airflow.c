@@ -72,7 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         str = xstrndup(copy, len);
         (void)airflow_time_parse(str);
-        free(airflow_url_escape(str));
+        {
+                struct err pe;
+                char *path = airflow_dag_path(str, str, "/taskInstances", &pe);
+
+                FZ_CHECK(path || pe.msg[0]);
+                free(path);
+        }
         free(str);
         airflow_data_free(d);
         free(copy);
