@@ -297,8 +297,9 @@ static int add_entry(struct pathlist *l, const struct config *cfg, const char *e
         } else {
                 const char *slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
 
-                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : xstrdup(".");
-                full = xasprintf("%s/%s", dir[0] ? dir : "/", entry);
+                /* A config in the current directory: paths as written. */
+                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : NULL;
+                full = !dir ? xstrdup(entry) : xasprintf("%s/%s", dir[0] ? dir : "", entry);
         }
         if (is_glob(entry)) {
                 glob_t g;
