@@ -304,28 +304,41 @@ static cJSON *rb_matches(const struct runbook *rb, const struct config *cfg,
 
                 if (!runbook_matches_alert(rb, a, src ? src->kind : ""))
                         continue;
+                /* The keys and words of `status --json`'s alerts. */
                 m = cJSON_CreateObject();
                 cJSON_AddStringToObject(m, "source", a->source);
                 cJSON_AddStringToObject(m, "metric", a->metric);
-                cJSON_AddStringToObject(m, "subject", a->subject);
-                cJSON_AddStringToObject(m, "severity", rb_sev_word(a->sev));
+                json_add_str(m, "subject", a->subject[0] ? a->subject : NULL);
+                cJSON_AddStringToObject(m, "severity", severity_name(a->sev));
                 cJSON_AddStringToObject(m, "message", a->message);
+                cJSON_AddNullToObject(m, "expr");
                 cJSON_AddItemToArray(arr, m);
         }
+        /* A source whose status an expression entry holds on: the entry's
+         * expression in "expr", no alert fields. */
         for (size_t i = 0; docs && i < cfg->n_sources; i++) {
                 const struct source_cfg *src = &cfg->sources[i];
-                cJSON *m;
 
-                if (!runbook_matches_status(rb, src->name, src->kind, docs[i]))
-                        continue;
-                m = cJSON_CreateObject();
-                cJSON_AddStringToObject(m, "source", src->name);
-                cJSON_AddStringToObject(m, "metric", "expr");
-                cJSON_AddStringToObject(m, "subject", "");
-                cJSON_AddStringToObject(m, "severity", "");
-                cJSON_AddStringToObject(m, "message", "its status matches the runbook's when: "
-                                        "expression");
-                cJSON_AddItemToArray(arr, m);
+                for (size_t j = 0; j < rb->n_when; j++) {
+                        const struct runbook_when *w = &rb->when[j];
+                        struct runbook one = { .when = (struct runbook_when *)w, .n_when = 1 };
+                        cJSON *m;
+                        char *msg;
+
+                        if (!w->expr || !runbook_matches_status(&one, src->name, src->kind,
+                                                                docs[i]))
+                                continue;
+                        m = cJSON_CreateObject();
+                        cJSON_AddStringToObject(m, "source", src->name);
+                        cJSON_AddNullToObject(m, "metric");
+                        cJSON_AddNullToObject(m, "subject");
+                        cJSON_AddNullToObject(m, "severity");
+                        msg = xasprintf("%s: %s holds", src->name, expr_text(w->expr));
+                        cJSON_AddStringToObject(m, "message", msg);
+                        free(msg);
+                        cJSON_AddStringToObject(m, "expr", expr_text(w->expr));
+                        cJSON_AddItemToArray(arr, m);
+                }
         }
         return arr;
 }
@@ -353,13 +366,11 @@ static void rb_list_text(const cJSON *doc)
                                  cJSON_GetObjectItemCaseSensitive(r, "id")->valuestring,
                                  cJSON_GetObjectItemCaseSensitive(r, "title")->valuestring);
                 cJSON_ArrayForEach(m, ms) {
-                        const char *sev = cJSON_GetObjectItemCaseSensitive(m, "severity")
-                                                  ->valuestring;
+                        const char *sev = cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(m, "severity"));
                         char line[600];
 
-                        snprintf(line, sizeof line, "    answers %s%s%s: %s",
-                                 cJSON_GetObjectItemCaseSensitive(m, "source")->valuestring,
-                                 *sev ? " " : "", sev,
+                        snprintf(line, sizeof line, "    %s: %s", sev ? sev : "status",
                                  cJSON_GetObjectItemCaseSensitive(m, "message")->valuestring);
                         termsafe_fputs(line, TERMSAFE_LINE, stdout);
                         putchar('\n');
