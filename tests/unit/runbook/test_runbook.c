@@ -292,6 +292,10 @@ static const struct {
         /* Limits. */
         { HEAD "steps:\n  - id: a\n    manual: x\n---\nid: u\n", "t.yaml:7:1: a second YAML "
           "document; one runbook per file" },
+        { HEAD "x: &a {}\nsteps:\n  - id: a\n    manual: x\n", "t.yaml:3:4: anchors and "
+          "aliases are not supported in runbooks" },
+        { HEAD "steps: [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]\n", "t.yaml:3:23: nested deeper "
+          "than 16 levels" },
         { HEAD "steps:\n  - id: a\n    retries: 1\n    manual: x\n    retries: 2\n",
           "t.yaml:7:5: steps[0]: duplicate key \"retries\"" },
 };
