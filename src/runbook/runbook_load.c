@@ -415,9 +415,9 @@ static int load_input(struct rload *l, const yaml_node_t *n, size_t i, struct ru
                 for (size_t j = 0; j < seq_len(v); j++) {
                         yaml_node_t *w = node(l, v->data.sequence.items.start[j]);
 
+                        in->n_values++;
                         if (get_str(l, w, "values", &in->values[j]) != 0)
                                 return -1;
-                        in->n_values++;
                         for (size_t k = 0; k < j; k++)
                                 if (!strcmp(in->values[k], in->values[j]))
                                         return lerr(l, w, "%s: values: \"%.40s\" is listed twice",
@@ -554,9 +554,9 @@ static int load_run(struct rload *l, const yaml_node_t *n, struct runbook_step *
                 if (!scalar(w))
                         return lerr(l, w, "run: every word must be a string, got %s",
                                     node_what(w));
+                s->n_argv++;    /* counted first: runbook_free frees a word set before a failure */
                 if (get_word(l, w, "run", &s->argv[i]) != 0)
                         return -1;
-                s->n_argv++;
         }
         if (s->n_argv == 1 && strchr(s->argv[0], ' '))
                 return lerr(l, n, "run: \"%.60s\" is one word; write the argv as a list",
