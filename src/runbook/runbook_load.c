@@ -144,9 +144,10 @@ static int get_int(struct rload *l, const yaml_node_t *n, const char *key, int64
         struct err e;
 
         err_clear(&e);
-        if (!s || !scalar_plain(n) || rb_parse_int(s, out, &e) != 0)
-                return lerr(l, n, "%s: expected an integer, got %s", key,
-                            s ? "\"text\"" : node_what(n));
+        if (!s)
+                return lerr(l, n, "%s: expected an integer, got %s", key, node_what(n));
+        if (!scalar_plain(n) || rb_parse_int(s, out, &e) != 0)
+                return lerr(l, n, "%s: expected an integer, got \"%.30s\"", key, s);
         return 0;
 }
 

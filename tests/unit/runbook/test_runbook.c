@@ -216,7 +216,7 @@ static const struct {
         { HEAD "steps:\n  - manual: x\n", "t.yaml:4:5: steps[0]: missing \"id\"" },
         /* Wrong types. */
         { HEAD "steps:\n  - id: a\n    manual: x\n    retries: many\n", "t.yaml:6:14: "
-          "retries: expected an integer, got \"text\"" },
+          "retries: expected an integer, got \"many\"" },
         { HEAD "steps:\n  - id: a\n    manual: x\n    retries: 11\n", "t.yaml:6:14: retries: "
           "expected 0 to 10" },
         { HEAD "steps:\n  - id: a\n    manual: x\n    timeout: 5\n", "t.yaml:6:14: timeout: "
