@@ -242,7 +242,13 @@ static const struct {
           "t.yaml:6:7: choose: expected at least two choices" },
         /* Expressions. */
         { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: 'len(x) =='\n",
-          "t.yaml:7:13: expr: col 10: expected an expression, found end of input" },
+          "t.yaml:7:23: expr: col 10: expected an expression, found end of input" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: len(x) ==\n",
+          "t.yaml:7:22: expr: col 10: expected an expression, found end of input" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: \"a == \\\"b\"\n",
+          "t.yaml:7:13: expr: col 6: unterminated string" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: |\n        a ==\n",
+          "t.yaml:7:13: expr: col 6: expected an expression, found end of input" },
         { HEAD "steps:\n  - id: a\n    check:\n      expr: 'true'\n", "t.yaml:6:7: check: "
           "missing \"source\" (whose status the expression reads)" },
         { HEAD "steps:\n  - id: a\n    wait:\n      source: s\n      expr: 'true'\n"
