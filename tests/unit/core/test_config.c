@@ -225,7 +225,7 @@ static const struct str_case str_cases[] = {
         { "source:\n  - name: a\n", "t.yaml:1:1: unknown key \"source\" (did you mean \"sources\"?)" },
         { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, "
           "read_only, audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, "
-          "sources)" },
+          "runbooks, sources)" },
         { "{}\n", NULL },       /* an empty mapping is a valid, empty config */
         { "---\n", "t.yaml:1:1: configuration is empty" },
         { "\n\n# just a comment\n", "t.yaml:1:1: configuration is empty" },
