@@ -297,8 +297,9 @@ static int add_entry(struct pathlist *l, const struct config *cfg, const char *e
         } else {
                 const char *slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
 
-                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : xstrdup(".");
-                full = xasprintf("%s/%s", dir[0] ? dir : "/", entry);
+                /* A config in the current directory: paths as written. */
+                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : NULL;
+                full = !dir ? xstrdup(entry) : xasprintf("%s/%s", dir[0] ? dir : "", entry);
         }
         if (is_glob(entry)) {
                 glob_t g;
@@ -510,6 +511,20 @@ int runbook_check_config(const struct runbook *rb, const struct config *cfg, str
                                         "sources (docs/actions.md lists them)", rb->path,
                                         s->line, s->col, where, s->act_action, kind);
                                 return -1;
+                        }
+                        /* A literal target the action cannot take fails now, not
+                         * in the middle of a run. */
+                        if (src && !strchr(s->act_target, '$')) {
+                                const struct action_def *d = action_lookup(cfg, src,
+                                                                           s->act_action);
+                                struct err e;
+
+                                err_clear(&e);
+                                if (!action_target_ok(d, s->act_target, &e)) {
+                                        err_set(err, EINVAL, "%s:%d:%d: %s: %s", rb->path,
+                                                s->line, s->col, where, e.msg);
+                                        return -1;
+                                }
                         }
                 }
         }
