@@ -4,7 +4,11 @@
 # config (deploy/lambdaops.yaml, whose `runbooks: [runbooks]` names them).
 #   - `lambdaops -c deploy/lambdaops.yaml config check` exits 0;
 #   - the config's runbooks key names deploy/runbooks, and the files there
-#     are exactly the expected runbooks, each file named after its id;
+#     are exactly the expected runbooks, each file named after its id, each
+#     with a check before it acts and a verify;
+#   - `runbook list --json` lists exactly those ids, from their files, and
+#     `runbook show` shows each; a copy with one runbook broken fails
+#     `config check` (78, FILE:LINE:COL);
 #   - the two user actions the runbooks use (drop-slot, start-merges) plan
 #     exactly the argv they are written for (dry runs: nothing runs).
 #
@@ -80,6 +84,24 @@ PY
                 bad "deploy/runbooks: got '$got', want '$want'"
         fi
 fi
+
+# The loader's view: runbook list --json lists exactly these ids, each from
+# its own file, and every one shows.
+expect "runbook list --json" 0 "$B" -c "$CFG" runbook list --json
+json "list: exactly the shipped ids, in order, each from deploy/runbooks/ID.yaml" \
+        "[r['id'] for r in d['runbooks']] == '''$WANT'''.split() and all(r['file'] == '$S/deploy/runbooks/' + r['id'] + '.yaml' for r in d['runbooks'])"
+for id in $WANT; do
+        expect "runbook show $id" 0 "$B" -c "$CFG" runbook show "$id"
+        has "show $id names its file" "$T/out" "^file: .*deploy/runbooks/$id\.yaml$"
+done
+
+# config check really reads them: a copy of deploy/ with one runbook broken
+# (an action its source's kind does not have) fails with FILE:LINE:COL.
+mkdir -p "$T/m" && cp -r "$S/deploy" "$T/m/deploy"
+sed -i 's/action: resubmit/action: resubmitt/' "$T/m/deploy/runbooks/spark-app-failed.yaml"
+expect "config check of a broken runbook" 78 "$B" -c "$T/m/deploy/lambdaops.yaml" config check
+has "the error names the file, line and column and the action" "$T/err" \
+        "deploy/runbooks/spark-app-failed.yaml:[0-9]+:[0-9]+: .*\"resubmitt\""
 
 # The user actions the runbooks call, as planned (no program runs).
 expect "drop-slot dry run" 0 "$B" -c "$CFG" act k8s drop-slot data/statefulset/postgres \
