@@ -6,7 +6,7 @@ ClickHouse 18.16 and passes their ports. Checks, each printed as it runs:
 
   yaml      every *.yaml/*.yml parses (all documents); every document is a
             known kind of file (manifest, kustomization, kind config, plan,
-            lambdaops config, Helm values, dbt)
+            lambdaops config, Helm values, dbt, lambdaops runbooks)
   manifest  the fields the API requires per kind (apiVersion, metadata.name,
             namespace where namespaced, selector/template labels, serviceName,
             containers with image, roleRef, ...), cross-references (Services
@@ -155,6 +155,11 @@ def classify(files):
             continue
         if r.startswith("deploy/dbt/"):
             other.setdefault("dbt", {})[f] = docs[0]
+            continue
+        if r.startswith("deploy/runbooks/"):
+            # lambdaops runbooks: `lambdaops config check` validates them
+            # (the config's `runbooks:` key), below
+            other.setdefault("runbooks", {})[f] = docs[0]
             continue
         for i, d in enumerate(docs):
             if isinstance(d, dict) and "kind" in d:
