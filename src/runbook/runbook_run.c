@@ -813,8 +813,10 @@ static int rr_verify(struct rr *r, struct err *err)
 }
 
 /* Runs the steps from `from` (done_mut: steps a resumed run must not
- * repeat, or NULL). Returns the exit code. */
-static int rr_steps(struct rr *r, size_t from, const bool *done_mut, struct err *err)
+ * repeat without asking, or NULL; interrupted: the index of a step whose
+ * start has no end, or -1). Returns the exit code. */
+static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interrupted,
+                    struct err *err)
 {
         const struct runbook *rb = r->rb;
         size_t i = from, runs = 0;
@@ -833,23 +835,45 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, struct err 
                 rr_show(r, "step %zu/%zu %s (%s)%s%s", i + 1, rb->n_steps, s->id,
                         runbook_step_kind_name(s->kind), s->title ? ": " : "",
                         s->title ? s->title : "");
-                if (done_mut && done_mut[i]) {
-                        /* Completed before a crash: never again. */
-                        cJSON *o = rr_step_rec(r, i, mut, "end");
+                if (mut && ((done_mut && done_mut[i]) || (long)i == interrupted)) {
+                        /* After a resume: a change that happened (or may have)
+                         * is never made again without the operator saying so,
+                         * --yes or not. */
+                        const char *why = done_mut && done_mut[i]
+                                ? "completed before the run was resumed"
+                                : "was interrupted: its change may or may not have happened";
+                        char *q = xasprintf("Step %s %s. Run it again?", s->id, why);
+                        enum runbook_answer a;
+                        cJSON *o;
 
-                        cJSON_AddStringToObject(o, "result", "skipped");
-                        cJSON_AddStringToObject(o, "error", "completed before the run was "
-                                                "resumed");
-                        cJSON_AddStringToObject(o, "user", r->user);
-                        cJSON_AddNumberToObject(o, "next", (double)next);
-                        rr_show(r, "  skipped: it completed before the run was resumed");
-                        if (rr_append(r, o, err) != 0) {
-                                cJSON_Delete(o);
-                                return 73;
+                        rr_show(r, "%s", q);
+                        a = r->drv->confirm ? r->drv->confirm(r->drv->arg, q, NULL) : RB_ANS_NO;
+
+                        free(q);
+                        interrupted = -1;
+                        if (a == RB_ANS_ABORT) {
+                                /* No end record: the run stays resumable. */
+                                err_set(err, ECANCELED, "step %s %s; resume the run on a "
+                                        "terminal to decide whether it runs again", s->id, why);
+                                return 2;
                         }
-                        cJSON_Delete(o);
-                        i = next;
-                        continue;
+                        if (a == RB_ANS_NO) {
+                                o = rr_step_rec(r, i, mut, "end");
+                                cJSON_AddStringToObject(o, "result", "skipped");
+                                cJSON_AddNumberToObject(o, "attempt", 0);
+                                cJSON_AddStringToObject(o, "error", why);
+                                cJSON_AddStringToObject(o, "user", r->user);
+                                cJSON_AddNumberToObject(o, "duration_ms", 0);
+                                cJSON_AddNumberToObject(o, "next", (double)next);
+                                rr_show(r, "  skipped: it %s", why);
+                                if (rr_append(r, o, err) != 0) {
+                                        cJSON_Delete(o);
+                                        return 73;
+                                }
+                                cJSON_Delete(o);
+                                i = next;
+                                continue;
+                        }
                 }
                 for (int attempt = 1;; attempt++) {
                         cJSON *st = rr_step_rec(r, i, mut, "start"), *en;
@@ -938,7 +962,8 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, struct err 
 }
 
 /* Opens the ledger of opts->resume and finds where to go on. */
-static int rr_resume(struct rr *r, size_t *from, bool **done_mut, struct err *err)
+static int rr_resume(struct rr *r, size_t *from, bool **done_mut, long *interrupted,
+                     struct err *err)
 {
         cJSON *recs = ledger_read(r->o->resume, NULL, err), *o;
         long pt;
@@ -948,6 +973,7 @@ static int rr_resume(struct rr *r, size_t *from, bool **done_mut, struct err *er
                 return 66;
         *done_mut = xcalloc(r->rb->n_steps + 1, sizeof **done_mut);
         pt = ledger_resume_point(recs, r->rb->n_steps, *done_mut);
+        *interrupted = pt >= 0 && ledger_step_interrupted(recs) ? pt : -1;
         cJSON_Delete(recs);
         if (pt < 0) {
                 err_set(err, EALREADY, "run %s has ended: nothing to resume (see `lambdaops "
@@ -1006,6 +1032,7 @@ int runbook_run(const struct runbook *rb, const struct runbook_inputs *in,
         struct rr r;
         bool *done_mut = NULL;
         size_t from = 0;
+        long interrupted = -1;
         char *id = NULL;
         int rc;
 
@@ -1032,7 +1059,7 @@ int runbook_run(const struct runbook *rb, const struct runbook_inputs *in,
         if (opts->resume) {
                 id = xstrdup(opts->resume);
                 r.run_id = id;
-                rc = rr_resume(&r, &from, &done_mut, err);
+                rc = rr_resume(&r, &from, &done_mut, &interrupted, err);
         } else {
                 id = ledger_new_id(rb->id);
                 r.run_id = id;
@@ -1043,7 +1070,7 @@ int runbook_run(const struct runbook *rb, const struct runbook_inputs *in,
         if (run_id)
                 *run_id = xstrdup(id);
         rr_show(&r, "run %s of %s", id, rb->id);
-        rc = rr_steps(&r, from, done_mut, err);
+        rc = rr_steps(&r, from, done_mut, interrupted, err);
         if (rc == 0) {
                 rc = rr_verify(&r, err);
                 if (rc == 0 || rc == 1 || rc == 2)

@@ -133,7 +133,11 @@ static enum runbook_answer rrc_confirm(void *arg, const char *plan, const char *
         char line[256];
 
         (void)arg;
-        (void)plan;     /* shown already */
+        /* Without a terminal nothing is answered from stdin: the engine
+         * only asks then when --yes cannot (a step to run again on resume). */
+        if (!isatty(STDIN_FILENO))
+                return RB_ANS_ABORT;
+        (void)plan;     /* the engine showed it */
         if (typed)
                 termsafe_fprintf(stderr, "This is dangerous. Type %s to run it: ", typed);
         else
