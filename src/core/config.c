@@ -869,7 +869,8 @@ static int config_source_resolve(struct pctx *p, struct config *c, struct source
  * come between the two parts in "did you mean". */
 static const char *const top_keys_head[] = { "environment", "refresh", "theme", "read_only",
                                              "audit_log" };
-static const char *const top_keys_tail[] = { "actions", "danger_contexts", "sources" };
+static const char *const top_keys_tail[] = { "actions", "danger_contexts", "runbooks",
+                                             "sources" };
 
 /* The top-level `actions:` list, parsed with the kind-key machinery into
  * struct config (docs/actions.md, user-defined actions). */
@@ -1017,6 +1018,10 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                 } else if (strcmp(k->str, "danger_contexts") == 0) {
                         if (!config_ynode_null(v) &&
                             config_get_strlist(p, "danger_contexts", v, &c->danger_contexts) < 0)
+                                return -1;
+                } else if (strcmp(k->str, "runbooks") == 0) {
+                        if (!config_ynode_null(v) &&
+                            config_get_strlist(p, "runbooks", v, &c->runbooks) < 0)
                                 return -1;
                 } else if (strcmp(k->str, "sources") == 0) {
                         if (config_ynode_null(v))
@@ -1178,6 +1183,9 @@ void config_free(struct config *c)
         for (size_t i = 0; i < c->danger_contexts.n; i++)
                 free(c->danger_contexts.v[i]);
         free(c->danger_contexts.v);
+        for (size_t i = 0; i < c->runbooks.n; i++)
+                free(c->runbooks.v[i]);
+        free(c->runbooks.v);
         free((void *)c->user_actions);
         free(c);
 }

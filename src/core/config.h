@@ -186,6 +186,8 @@ struct config {
         size_t   n_kind_tops;
         struct cfg_maplist actions;     /* struct cfg_action elements */
         struct cfg_strlist danger_contexts;     /* fnmatch globs */
+        struct cfg_strlist runbooks;    /* runbook directories or globs, as written
+                                           (relative to the file's directory) */
         const struct action_def *user_actions;  /* owned: one per actions[] entry
                                                    (action_kind.user_defs), NULL-name-
                                                    terminated; NULL when none */

@@ -212,8 +212,13 @@ const struct runbook *runbook_set_find(const struct runbook_set *set, const char
 int runbook_check_config(const struct runbook *rb, const struct config *cfg, struct err *err);
 
 /* True when an entry of rb->when matches the alert (kind is the alert's
- * source's kind). Expression entries are matched by runbook_when_expr. */
+ * source's kind). Expression entries are matched by runbook_matches_status. */
 bool runbook_matches_alert(const struct runbook *rb, const struct alert *a, const char *kind);
+/* True when an expression entry of rb->when whose source (and kind) match
+ * this source holds on its status document (report_json_source). An
+ * evaluation error counts as not matching. */
+bool runbook_matches_status(const struct runbook *rb, const char *source, const char *kind,
+                            const struct cJSON *status);
 
 /* Input values: names and values, owned. */
 struct runbook_inputs {
@@ -238,5 +243,7 @@ struct cJSON *runbook_inputs_json(const struct runbook *rb, const struct runbook
 char *runbook_subst(const struct runbook_inputs *in, const char *s, struct err *err);
 
 const char *runbook_step_kind_name(enum runbook_step_kind k);   /* "check", ... */
+const char *runbook_input_type_name(enum runbook_input_type t); /* "string", ... */
+const char *runbook_target_name(enum runbook_target t);         /* "slot", ... */
 
 #endif

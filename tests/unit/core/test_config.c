@@ -86,7 +86,7 @@ static const struct bad_case bad_cases[] = {
         { "bad_key_typo.yaml", "2:1: unknown key \"refesh\" (did you mean \"refresh\"?)" },
         { "bad_key_unknown.yaml",
           "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, "
-          "audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, sources)" },
+          "audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, runbooks, sources)" },
         { "bad_key_dup.yaml", "4:1: duplicate key \"refresh\" (first at line 2, column 1)" },
         { "bad_key_not_scalar.yaml", "2:3: keys must be strings, not a list" },
         { "bad_refresh_no_unit.yaml",
@@ -225,7 +225,7 @@ static const struct str_case str_cases[] = {
         { "source:\n  - name: a\n", "t.yaml:1:1: unknown key \"source\" (did you mean \"sources\"?)" },
         { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, "
           "read_only, audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, "
-          "sources)" },
+          "runbooks, sources)" },
         { "{}\n", NULL },       /* an empty mapping is a valid, empty config */
         { "---\n", "t.yaml:1:1: configuration is empty" },
         { "\n\n# just a comment\n", "t.yaml:1:1: configuration is empty" },
@@ -300,7 +300,7 @@ static const struct str_case str_cases[] = {
         { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
           "t.yaml:1:1: unknown key \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (valid keys: "
           "environment, refresh, theme, read_only, audit_log, kubectl, helm, "
-          "kubectl_cache_dir, actions, danger_contexts, sources)" },
+          "kubectl_cache_dir, actions, danger_contexts, runbooks, sources)" },
         /* Control characters never reach the terminal raw. */
         { "\"ref\\tresh\": 1s\n", "t.yaml:1:1: unknown key \"ref?resh\" (did you mean \"refresh\"?)" },
         /* Nested mappings (CFG_MAP), name maps (CFG_STRMAP) and references
