@@ -1011,12 +1011,12 @@ static int rr_begin(struct rr *r, const char *id, struct err *err)
         cJSON_AddStringToObject(o, "file", r->rb->path ? r->rb->path : "");
         cJSON_AddStringToObject(o, "user", r->user);
         ins = cJSON_AddObjectToObject(o, "inputs");
-        for (size_t i = 0; i < r->in->n; i++) {
-                char *t = xstrdup(r->in->values[i]);
+        /* The texts as given, in the runbook's order: resume binds them again. */
+        for (size_t i = 0; i < r->rb->n_inputs; i++) {
+                const char *v = rr_input(r->in, r->rb->inputs[i].name);
 
-                redact_patterns(t, strlen(t) + 1);
-                cJSON_AddStringToObject(ins, r->in->names[i], t);
-                free(t);
+                if (v)
+                        cJSON_AddStringToObject(ins, r->rb->inputs[i].name, v);
         }
         cJSON_AddStringToObject(o, "target", target);
         rc = rr_append(r, o, err);
