@@ -114,6 +114,17 @@ static char *rr_tail(const char *s)
         return t;
 }
 
+/* A program's or a server's output, without its trailing newlines. */
+static void rr_show_output(const struct rr *r, const char *out)
+{
+        size_t n = strlen(out);
+
+        while (n && out[n - 1] == '\n')
+                n--;
+        if (n)
+                rr_show(r, "%.*s", (int)(n > INT32_MAX ? INT32_MAX : n), out);
+}
+
 static void rr_add_text(cJSON *o, const char *k, const char *v)
 {
         char *t = rr_tail(v);
@@ -441,7 +452,7 @@ static enum rr_res rr_step_action(struct rr *r, const struct runbook_step *s, cJ
         action_run(d, src, target, arg, &plan, &res);
         rr_add_text(rec, "request", res.requests ? res.requests : summary);
         if (res.output) {
-                rr_show(r, "%s", res.output);
+                rr_show_output(r, res.output);
                 rr_add_text(rec, "output_tail", res.output);
         }
         rr_audit(r, src, d, name, target, &plan, res.requests ? res.requests : summary,
@@ -537,7 +548,7 @@ static enum rr_res rr_step_run(struct rr *r, const struct runbook_step *s, cJSON
                 goto out;
         }
         if (sr.out && sr.len) {
-                rr_show(r, "%s", sr.out);
+                rr_show_output(r, sr.out);
                 rr_add_text(rec, "output_tail", sr.out);
         }
         if (sr.timed_out) {

@@ -310,8 +310,6 @@ static int rrc_run(const struct config *cfg, const struct runbook_set *set, bool
                 termsafe_fprintf(stdout, "run %s: %s\n", run_id,
                                  rc == 0 ? "ok" : rc == 2 ? "aborted" : rc == 77 ? "refused"
                                  : "failed");
-        if (run_id && rc != 0 && rc != 73)
-                termsafe_fprintf(stdout, "Continue with: lambdaops runbook resume %s\n", run_id);
 out:
         free(kv);
         free(rb_id);
