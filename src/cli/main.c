@@ -28,6 +28,7 @@
 #include "core/opt.h"
 #include "core/termsafe.h"
 #include "core/util.h"
+#include "runbook/runbook_cli.h"
 #include "tui/tui.h"
 
 #define LO_EXIT_USAGE 64        /* sysexits EX_USAGE */
@@ -93,6 +94,10 @@ static void main_usage(FILE *f)
               "                    gates; resumes from the first stage not done\n"
               "  down [--plan FILE] [--from STAGE|--only STAGE] [--dry-run] [--yes]\n"
               "                    run the stages' down steps in reverse order\n"
+              "  runbook list [--json]\n"
+              "                    the runbooks of the config's `runbooks:`; those whose\n"
+              "                    `when:` matches a live alert are marked suggested\n"
+              "  runbook show ID   a runbook's inputs and every step\n"
               "  help              show this help\n"
               "  version           show the version\n"
               "\n"
@@ -585,6 +590,8 @@ int main(int argc, char **argv)
         /* plan/up/down load their plan (and its config) themselves. */
         if (bringup_is_command(argc, argv, main_optdefs))
                 return bringup_main(argc, argv);
+        if (runbook_is_command(argc, argv, main_optdefs))
+                return runbook_main(argc, argv);
         /* The words as typed, for the audit line of `act` (getopt permutes
          * argv while parsing); kept until exit. */
         main_raw = xcalloc((size_t)argc + 1, sizeof *main_raw);
@@ -629,8 +636,22 @@ int main(int argc, char **argv)
                 return LO_EXIT_CONFIG;
         }
         if (o.cmd == CMD_CONFIG_CHECK) {
-                termsafe_fprintf(stdout, "%s: ok (%zu source%s)\n", path, a.cfg->n_sources,
-                                 a.cfg->n_sources == 1 ? "" : "s");
+                size_t n_rb = 0;
+
+                /* The runbooks are part of the config: same errors, same code. */
+                if (runbook_cli_config_check(a.cfg, &n_rb, &err) != 0) {
+                        termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg);
+                        free(path);
+                        config_free(a.cfg);
+                        return LO_EXIT_CONFIG;
+                }
+                if (a.cfg->runbooks.n)
+                        termsafe_fprintf(stdout, "%s: ok (%zu source%s, %zu runbook%s)\n", path,
+                                         a.cfg->n_sources, a.cfg->n_sources == 1 ? "" : "s",
+                                         n_rb, n_rb == 1 ? "" : "s");
+                else
+                        termsafe_fprintf(stdout, "%s: ok (%zu source%s)\n", path,
+                                         a.cfg->n_sources, a.cfg->n_sources == 1 ? "" : "s");
                 free(path);
                 config_free(a.cfg);
                 return 0;

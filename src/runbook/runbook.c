@@ -218,28 +218,42 @@ static bool is_glob(const char *s)
         return strpbrk(s, "*?[") != NULL;
 }
 
+/* The files to load, each once: two entries (a directory and a glob in
+ * it, or two spellings of one path) naming one file load it once. */
 struct pathlist {
-        char  **v;
+        char  **v;              /* as found: what messages show */
+        char  **real;           /* realpath: what makes two the same */
         size_t  n, cap;
 };
 
 static void pathlist_add(struct pathlist *l, const char *p)
 {
+        char *real = realpath(p, NULL);
+
+        if (!real)
+                real = xstrdup(p);
         for (size_t i = 0; i < l->n; i++)
-                if (!strcmp(l->v[i], p))
+                if (!strcmp(l->real[i], real)) {
+                        free(real);
                         return;
+                }
         if (l->n == l->cap) {
                 l->cap = l->cap ? 2 * l->cap : 16;
                 l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+                l->real = xrealloc(l->real, l->cap * sizeof *l->real);
         }
+        l->real[l->n] = real;
         l->v[l->n++] = xstrdup(p);
 }
 
 static void pathlist_done(struct pathlist *l)
 {
-        for (size_t i = 0; i < l->n; i++)
+        for (size_t i = 0; i < l->n; i++) {
                 free(l->v[i]);
+                free(l->real[i]);
+        }
         free(l->v);
+        free(l->real);
 }
 
 static int path_cmp(const void *a, const void *b)
@@ -283,8 +297,9 @@ static int add_entry(struct pathlist *l, const struct config *cfg, const char *e
         } else {
                 const char *slash = cfg->path ? strrchr(cfg->path, '/') : NULL;
 
-                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : xstrdup(".");
-                full = xasprintf("%s/%s", dir[0] ? dir : "/", entry);
+                /* A config in the current directory: paths as written. */
+                dir = slash ? xstrndup(cfg->path, (size_t)(slash - cfg->path)) : NULL;
+                full = !dir ? xstrdup(entry) : xasprintf("%s/%s", dir[0] ? dir : "", entry);
         }
         if (is_glob(entry)) {
                 glob_t g;

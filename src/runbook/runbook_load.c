@@ -614,19 +614,20 @@ static int load_step(struct rload *l, const yaml_node_t *n, size_t i, struct run
                         return lerr(l, v, "id: step \"%s\" is already defined at line %d", s->id,
                                     l->rb->steps[j].line);
         snprintf(where, sizeof where, "step %s", s->id);
-        for (size_t k = 0; kind_keys[k]; k++) {
-                yaml_node_pair_t *p;
+        /* In file order, so a second kind is the one the message points at. */
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+                const yaml_node_t *k = node(l, p->key);
 
-                for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
-                        if (!strcmp(scalar(node(l, p->key)), kind_keys[k]))
-                                break;
-                if (p == n->data.mapping.pairs.top)
-                        continue;
-                if (kind)
-                        return lerr(l, node(l, p->key), "%s: has both \"%s\" and \"%s\"; a "
-                                    "step does one thing", where, scalar(kind), kind_keys[k]);
-                kind = node(l, p->key);
-                s->kind = (enum runbook_step_kind)k;
+                for (size_t j = 0; kind_keys[j]; j++) {
+                        if (strcmp(scalar(k), kind_keys[j]) != 0)
+                                continue;
+                        if (kind)
+                                return lerr(l, k, "%s: has both \"%s\" and \"%s\"; a step "
+                                            "does one thing", where, scalar(kind), scalar(k));
+                        kind = k;
+                        s->kind = (enum runbook_step_kind)j;
+                }
         }
         if (!kind)
                 return lerr(l, n, "%s: expected one of check, wait, action, run, manual, choose",
