@@ -419,6 +419,10 @@ static enum rr_res rr_step_action(struct rr *r, const struct runbook_step *s, cJ
                 goto out_names;
         }
         if (!action_allowed(d, r->o->read_only, err)) {
+                char why[sizeof err->msg];
+
+                str_copy(why, err->msg, sizeof why);
+                err_set(err, EPERM, "refused: %s (--read-only or read_only: true)", why);
                 rr_audit(r, src, d, name, target, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
                          err->msg, ACT_REASON_READ_ONLY);
                 rc = RR_REFUSED;
@@ -949,6 +953,7 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                                         return 2;
                                 }
                                 if (res == RR_REFUSED) {
+                                        err_set(err, e.code, "step %s: %s", s->id, e.msg);
                                         rr_end(r, "refused", NULL);
                                         return 77;
                                 }

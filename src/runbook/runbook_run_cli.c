@@ -6,7 +6,9 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <locale.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@
 #include "core/termsafe.h"
 #include "core/util.h"
 #include "runbook/ledger.h"
+#include "runbook/runbook.h"
+#include "runbook/runbook_cli.h"
 #include "runbook/runbook_run.h"
 
 /* How long a status read waits for the collector's next poll, on top of the
@@ -219,7 +223,7 @@ static int rrc_usage(const char *msg)
         fputs("usage: lambdaops runbook run ID [--input NAME=VALUE]... [--yes] [--dry-run]\n"
               "       lambdaops runbook resume RUN [--yes]\n"
               "       lambdaops runbook log RUN [--json]\n", stderr);
-        return 64;
+        return RUNBOOK_EXIT_USAGE;
 }
 
 static int rrc_run(const struct config *cfg, const struct runbook_set *set, bool read_only,
@@ -272,7 +276,7 @@ static int rrc_run(const struct config *cfg, const struct runbook_set *set, bool
         if (resume) {
                 if (runbook_run_load(operand, &rb_id, &in, &err) != 0) {
                         rrc_err("resume: %s", err.msg);
-                        rc = 66;
+                        rc = RUNBOOK_EXIT_UNKNOWN;
                         goto out;
                 }
                 o.resume = operand;
@@ -280,13 +284,13 @@ static int rrc_run(const struct config *cfg, const struct runbook_set *set, bool
         rb = runbook_set_find(set, resume ? rb_id : operand);
         if (!rb) {
                 rrc_err("no runbook '%s' (see `lambdaops runbook list`)", resume ? rb_id : operand);
-                rc = 66;
+                rc = RUNBOOK_EXIT_UNKNOWN;
                 goto out;
         }
         for (int i = 0; i < n_kv; i++) {
                 if (runbook_inputs_set(rb, &in, kv[i], &err) != 0) {
                         rrc_err("run: %s", err.msg);
-                        rc = 64;
+                        rc = RUNBOOK_EXIT_USAGE;
                         goto out;
                 }
         }
@@ -407,7 +411,7 @@ static int rrc_log(int argc, char **argv)
         recs = ledger_read(run, &cut, &err);
         if (!recs) {
                 rrc_err("log: %s", err.msg);
-                return 66;
+                return RUNBOOK_EXIT_UNKNOWN;
         }
         if (json) {
                 char *s = json_print_safe(recs);
@@ -425,18 +429,96 @@ static int rrc_log(int argc, char **argv)
         return 0;
 }
 
-bool runbook_run_cli_verb(const char *verb)
+/* The index of the verb (the word after the first "runbook"), or -1. */
+static int rrc_verb_index(int argc, char **argv)
 {
-        return verb && (strcmp(verb, "run") == 0 || strcmp(verb, "resume") == 0 ||
-                        strcmp(verb, "log") == 0);
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], "runbook") == 0)
+                        return i + 1;
+        return -1;
 }
 
-int runbook_run_cli(const struct config *cfg, const struct runbook_set *set, bool read_only,
-                    int argc, char **argv)
+bool runbook_run_cli_is(int argc, char **argv)
 {
-        if (argc < 1 || !runbook_run_cli_verb(argv[0]))
+        int v = rrc_verb_index(argc, argv);
+
+        return v > 0 && (strcmp(argv[v], "run") == 0 || strcmp(argv[v], "resume") == 0 ||
+                         strcmp(argv[v], "log") == 0);
+}
+
+int runbook_run_main(int argc, char **argv)
+{
+        int v = rrc_verb_index(argc, argv), n = 0, rc;
+        char **args = xcalloc((size_t)argc + 1, sizeof *args), *path;
+        const char *config = NULL;
+        bool read_only = false;
+        struct runbook_set set;
+        struct config *cfg;
+        struct err err;
+        size_t n_rb;
+
+        if (v < 0) {
+                free(args);
                 return rrc_usage("expected run, resume or log");
-        if (strcmp(argv[0], "log") == 0)
-                return rrc_log(argc, argv);
-        return rrc_run(cfg, set, read_only, argc, argv, strcmp(argv[0], "resume") == 0);
+        }
+        /* The verb and its words, less the options of the whole command. */
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+
+                if (i == v - 1)
+                        continue;       /* "runbook" */
+                if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+                        if (i + 1 >= argc) {
+                                free(args);
+                                return rrc_usage("-c/--config needs a value");
+                        }
+                        config = argv[++i];
+                } else if (strncmp(a, "--config=", 9) == 0) {
+                        config = a + 9;
+                } else if (strcmp(a, "--read-only") == 0) {
+                        read_only = true;
+                } else if (i >= v) {
+                        args[n++] = argv[i];
+                } else {
+                        char *m = xasprintf("unknown option before 'runbook': %s", a);
+
+                        rc = rrc_usage(m);
+                        free(m);
+                        free(args);
+                        return rc;
+                }
+        }
+        setlocale(LC_ALL, "");
+        setlocale(LC_NUMERIC, "C");
+        /* A program of a run step or a server closing early: an error, not death. */
+        signal(SIGPIPE, SIG_IGN);
+        if (strcmp(args[0], "log") == 0) {
+                /* The ledger needs no config. */
+                rc = rrc_log(n, args);
+                free(args);
+                return rc;
+        }
+        err_clear(&err);
+        path = config_find(config, &err);
+        if (!path) {
+                termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg[0] ? err.msg :
+                                 "no config file found");
+                free(args);
+                return RUNBOOK_EXIT_CONFIG;
+        }
+        cfg = config_load_file(path, &err);
+        free(path);
+        if (!cfg || runbook_cli_config_check(cfg, &n_rb, &err) != 0 ||
+            runbook_set_load(&set, cfg, &err) != 0) {
+                termsafe_fprintf(stderr, "lambdaops: %s\n", err.msg);
+                config_free(cfg);
+                free(args);
+                return RUNBOOK_EXIT_CONFIG;
+        }
+        rc = rrc_run(cfg, &set, read_only || cfg->read_only, n, args,
+                     strcmp(args[0], "resume") == 0);
+        runbook_set_done(&set);
+        config_free(cfg);
+        free(args);
+        return rc;
 }

@@ -20,19 +20,15 @@
 
 #include <stdbool.h>
 
-#include "runbook/runbook.h"
+/* True when argv is `lambdaops [opts] runbook run|resume|log ...` (the
+ * word after the first "runbook"). runbook_main (runbook_cli.c) hands
+ * these to runbook_run_main. */
+bool runbook_run_cli_is(int argc, char **argv);
 
-struct config;
-
-#define RUNBOOK_EXIT_NOTTY 75
-
-/* True for the verbs this file handles: "run", "resume", "log". */
-bool runbook_run_cli_verb(const char *verb);
-
-/* Runs `runbook VERB ARGS...`: argv[0] is the verb. cfg and set are loaded
- * (the config and its runbooks); read_only as --read-only or the config's
- * read_only. Returns the exit code. */
-int runbook_run_cli(const struct config *cfg, const struct runbook_set *set, bool read_only,
-                    int argc, char **argv);
+/* Runs `lambdaops [-c CONFIG] [--read-only] runbook VERB ARGS...` for the
+ * verbs above: -c/--config and --read-only may also come after the verb.
+ * The config and its runbooks are loaded and checked as for `runbook
+ * list` (78). Returns the exit code. */
+int runbook_run_main(int argc, char **argv);
 
 #endif
