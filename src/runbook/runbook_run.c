@@ -987,6 +987,27 @@ static int rr_resume(struct rr *r, size_t *from, bool **done_mut, long *interrup
 
         if (!recs)
                 return 66;
+        /* Indices are positions in the runbook: one edited since the run
+         * started could make a done step look undone. */
+        cJSON_ArrayForEach(o, recs) {
+                const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
+                const cJSON *ix = cJSON_GetObjectItemCaseSensitive(o, "index");
+                const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o,
+                                                                                       "step"));
+
+                if (!cJSON_IsString(ev) || strcmp(ev->valuestring, "step") != 0)
+                        continue;
+                if (!cJSON_IsNumber(ix) || ix->valuedouble < 0 ||
+                    ix->valuedouble >= (double)r->rb->n_steps || !id ||
+                    strcmp(r->rb->steps[(size_t)ix->valuedouble].id, id) != 0) {
+                        err_set(err, EINVAL, "run %s: its steps do not match runbook %s as it "
+                                "is now (%s): the runbook changed since the run started; "
+                                "start a new run", r->o->resume, r->rb->id,
+                                r->rb->path ? r->rb->path : "");
+                        cJSON_Delete(recs);
+                        return 66;
+                }
+        }
         *done_mut = xcalloc(r->rb->n_steps + 1, sizeof **done_mut);
         pt = ledger_resume_point(recs, r->rb->n_steps, *done_mut);
         *interrupted = pt >= 0 && ledger_step_interrupted(recs) ? pt : -1;

@@ -942,6 +942,39 @@ static void test_resume_interrupted(void **state)
         runbook_free(rb);
 }
 
+/* A runbook edited since the run started (a step renamed): resume refuses
+ * (66) rather than map old indices onto new steps. */
+static void test_resume_runbook_changed(void **state)
+{
+        char *y = xasprintf(resume_yaml_fmt, tmpdir), *y2;
+        struct runbook *rb = load(y), *rb2;
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { "{\"ready\":true}" }, .n_docs = 1 };
+        struct runbook_run_opts o = { .yes = true };
+        char *id = NULL, *p;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        cut_ledger(id, 5, "");
+        y2 = xstrdup(y);
+        p = strstr(y2, "id: make");
+        assert_non_null(p);
+        memcpy(p, "id: mak2", 8);
+        rb2 = load(y2);
+        o.resume = id;
+        memset(&d, 0, sizeof d);
+        assert_int_equal(run(rb2, &in, &d, &o, NULL, &err), 66);
+        assert_non_null(strstr(err.msg, "the runbook changed since the run started"));
+        free(id);
+        free(y);
+        free(y2);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+        runbook_free(rb2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -961,6 +994,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_resume_after_crash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_resume_interrupted, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_resume_runbook_changed, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
