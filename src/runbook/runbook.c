@@ -512,6 +512,20 @@ int runbook_check_config(const struct runbook *rb, const struct config *cfg, str
                                         s->line, s->col, where, s->act_action, kind);
                                 return -1;
                         }
+                        /* A literal target the action cannot take fails now, not
+                         * in the middle of a run. */
+                        if (src && !strchr(s->act_target, '$')) {
+                                const struct action_def *d = action_lookup(cfg, src,
+                                                                           s->act_action);
+                                struct err e;
+
+                                err_clear(&e);
+                                if (!action_target_ok(d, s->act_target, &e)) {
+                                        err_set(err, EINVAL, "%s:%d:%d: %s: %s", rb->path,
+                                                s->line, s->col, where, e.msg);
+                                        return -1;
+                                }
+                        }
                 }
         }
         for (size_t i = 0; i < rb->n_verify; i++) {

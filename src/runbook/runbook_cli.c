@@ -361,7 +361,7 @@ static void rb_list_text(const cJSON *doc)
                 w = l > w ? l : w;
         }
         if (!cJSON_GetArraySize(rbs)) {
-                printf("no runbooks (the config's `runbooks:` lists none)\n");
+                printf("no runbooks (see the config's `runbooks:` key)\n");
                 return;
         }
         termsafe_fprintf(stdout, "  %-*s  %s\n", w, "ID", "TITLE");

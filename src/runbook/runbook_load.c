@@ -32,6 +32,7 @@
 #define RB_MAX_VALUES  64
 #define RB_MAX_TEXT    16384    /* bytes of one string (a description) */
 #define RB_MAX_RETRIES 10
+#define RB_MAX_DEPTH   16       /* a runbook needs 6 levels (steps, choose) */
 
 struct rload {
         yaml_document_t *doc;
@@ -414,9 +415,9 @@ static int load_input(struct rload *l, const yaml_node_t *n, size_t i, struct ru
                 for (size_t j = 0; j < seq_len(v); j++) {
                         yaml_node_t *w = node(l, v->data.sequence.items.start[j]);
 
+                        in->n_values++;
                         if (get_str(l, w, "values", &in->values[j]) != 0)
                                 return -1;
-                        in->n_values++;
                         for (size_t k = 0; k < j; k++)
                                 if (!strcmp(in->values[k], in->values[j]))
                                         return lerr(l, w, "%s: values: \"%.40s\" is listed twice",
@@ -553,9 +554,9 @@ static int load_run(struct rload *l, const yaml_node_t *n, struct runbook_step *
                 if (!scalar(w))
                         return lerr(l, w, "run: every word must be a string, got %s",
                                     node_what(w));
+                s->n_argv++;    /* counted first: runbook_free frees a word set before a failure */
                 if (get_word(l, w, "run", &s->argv[i]) != 0)
                         return -1;
-                s->n_argv++;
         }
         if (s->n_argv == 1 && strchr(s->argv[0], ' '))
                 return lerr(l, n, "run: \"%.60s\" is one word; write the argv as a list",
@@ -821,6 +822,53 @@ static int load_root(struct rload *l, const yaml_node_t *root)
         return 0;
 }
 
+/* Before the document is built: refuses anchors and aliases (a runbook
+ * is read by people: every step written out where it runs; an alias may
+ * also point at the node that holds it) and nesting no runbook needs. A
+ * YAML syntax error is left to the loader, which reports it. 0 or -1. */
+static int prescan(const char *yaml, size_t len, const char *file, struct err *err)
+{
+        yaml_parser_t parser;
+        yaml_event_t ev;
+        int depth = 0, rc = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return 0;
+        yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+        while (rc == 0 && yaml_parser_parse(&parser, &ev)) {
+                int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+                const yaml_char_t *anchor = NULL;
+                bool end = ev.type == YAML_STREAM_END_EVENT;
+
+                if (ev.type == YAML_SCALAR_EVENT)
+                        anchor = ev.data.scalar.anchor;
+                else if (ev.type == YAML_SEQUENCE_START_EVENT)
+                        anchor = ev.data.sequence_start.anchor;
+                else if (ev.type == YAML_MAPPING_START_EVENT)
+                        anchor = ev.data.mapping_start.anchor;
+                if (ev.type == YAML_ALIAS_EVENT || anchor) {
+                        err_set(err, EINVAL, "%s:%d:%d: anchors and aliases are not supported "
+                                "in runbooks", file, line, col);
+                        rc = -1;
+                } else if (ev.type == YAML_SEQUENCE_START_EVENT ||
+                           ev.type == YAML_MAPPING_START_EVENT) {
+                        if (++depth > RB_MAX_DEPTH) {
+                                err_set(err, EINVAL, "%s:%d:%d: nested deeper than %d levels",
+                                        file, line, col, RB_MAX_DEPTH);
+                                rc = -1;
+                        }
+                } else if (ev.type == YAML_SEQUENCE_END_EVENT ||
+                           ev.type == YAML_MAPPING_END_EVENT) {
+                        depth--;
+                }
+                yaml_event_delete(&ev);
+                if (end)
+                        break;
+        }
+        yaml_parser_delete(&parser);
+        return rc;
+}
+
 struct runbook *runbook_load_string(const char *yaml, size_t len, const char *path,
                                     struct err *err)
 {
@@ -834,6 +882,8 @@ struct runbook *runbook_load_string(const char *yaml, size_t len, const char *pa
                 err_set(err, EFBIG, "%s: larger than %d bytes", l.file, RUNBOOK_FILE_MAX);
                 return NULL;
         }
+        if (prescan(yaml ? yaml : "", yaml ? len : 0, l.file, err) != 0)
+                return NULL;
         if (!yaml_parser_initialize(&parser)) {
                 err_set(err, ENOMEM, "%s: cannot start the YAML parser", l.file);
                 return NULL;

@@ -35,7 +35,9 @@ static const char cfg_text[] =
         "    dsn: \"host=127.0.0.1 port=1 dbname=postgres\"\n"
         "  - name: connect\n"
         "    kind: kafka_connect\n"
-        "    url: http://127.0.0.1:1\n";
+        "    url: http://127.0.0.1:1\n"
+        "  - name: k8s\n"
+        "    kind: kubernetes\n";
 
 /* The test config, named as if it sat in tests/fixtures/runbooks/. */
 static struct config *test_cfg(void)
@@ -292,6 +294,10 @@ static const struct {
         /* Limits. */
         { HEAD "steps:\n  - id: a\n    manual: x\n---\nid: u\n", "t.yaml:7:1: a second YAML "
           "document; one runbook per file" },
+        { HEAD "x: &a {}\nsteps:\n  - id: a\n    manual: x\n", "t.yaml:3:4: anchors and "
+          "aliases are not supported in runbooks" },
+        { HEAD "steps: [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]\n", "t.yaml:3:23: nested deeper "
+          "than 16 levels" },
         { HEAD "steps:\n  - id: a\n    retries: 1\n    manual: x\n    retries: 2\n",
           "t.yaml:7:5: steps[0]: duplicate key \"retries\"" },
 };
@@ -414,6 +420,9 @@ static void test_check_config(void **state)
                   "\"postgress\"" },
                 { HEAD "when:\n  - kind: kafka-connect\nsteps:\n  - id: a\n    manual: x\n",
                   "t.yaml:4:5: when[0]: no source kind \"kafka-connect\"" },
+                { HEAD "steps:\n  - id: a\n    action:\n      source: k8s\n"
+                  "      action: restart\n      target: ingestion/pod/x\n",
+                  "t.yaml:4:5: step a: restart applies to statefulset/deployment (this is a pod)" },
                 { HEAD "verify:\n  - source: gone\n    expr: 'true'\nsteps:\n  - id: a\n"
                   "    manual: x\n", "t.yaml:4:5: verify[0]: no source \"gone\" in CFG" },
         };
