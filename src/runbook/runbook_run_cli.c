@@ -217,13 +217,37 @@ static const char *rrc_needs_tty(const struct runbook *rb, bool yes)
         return NULL;
 }
 
+static void rrc_help(FILE *f)
+{
+        fputs("usage: lambdaops runbook run ID [--input NAME=VALUE]... [--yes] [--dry-run]\n"
+              "       lambdaops runbook resume RUN [--yes]\n"
+              "       lambdaops runbook log RUN [--json]\n", f);
+}
+
 static int rrc_usage(const char *msg)
 {
         rrc_err("%s", msg);
-        fputs("usage: lambdaops runbook run ID [--input NAME=VALUE]... [--yes] [--dry-run]\n"
-              "       lambdaops runbook resume RUN [--yes]\n"
-              "       lambdaops runbook log RUN [--json]\n", stderr);
+        rrc_help(stderr);
         return RUNBOOK_EXIT_USAGE;
+}
+
+static int rrc_help_exit(void)
+{
+        rrc_help(stdout);
+        fputs("\n"
+              "run runs a runbook's steps in order: checks and waits on the sources'\n"
+              "status, actions (shown, confirmed, audited with the run id), programs,\n"
+              "manual steps and choices; then its verify conditions. Every step is\n"
+              "recorded in $XDG_STATE_HOME/lambdaops/runs/RUN.jsonl. --dry-run prints\n"
+              "every step resolved and the checks' current values, and changes nothing.\n"
+              "resume continues a run that was interrupted (a crash, a kill) at its\n"
+              "first unfinished step; a completed change is never made again unasked.\n"
+              "log prints a run's records (--json: as a JSON array).\n"
+              "\n"
+              "Exit status: 0 ok, 1 a step or verify failed, 2 aborted, 64 usage, 66\n"
+              "unknown runbook or run, 73 another run holds the lock, 75 no terminal\n"
+              "and no --yes, 77 read-only, 78 invalid config or runbook.\n", stdout);
+        return RUNBOOK_EXIT_OK;
 }
 
 static int rrc_run(const struct config *cfg, const struct runbook_set *set, bool read_only,
@@ -477,6 +501,9 @@ int runbook_run_main(int argc, char **argv)
                         config = a + 9;
                 } else if (strcmp(a, "--read-only") == 0) {
                         read_only = true;
+                } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+                        free(args);
+                        return rrc_help_exit();
                 } else if (i >= v) {
                         args[n++] = argv[i];
                 } else {

@@ -126,6 +126,10 @@ RB=(-c "$T/config.yaml" runbook)
 
 # ---- refusals before anything ------------------------------------------------
 
+expect "run --help" 0 "$B" runbook run --help
+has "run --help: the exit codes" "$T/out" '73 another run holds the lock, 75 no terminal'
+expect "run: an unknown option" 64 "$B" "${RB[@]}" run e2e-connector --bogus
+
 expect "run: an unbound input is refused" 64 "$B" "${RB[@]}" run e2e-connector \
         --input connect=connect --yes
 has "run: says which input" "$T/err" "input connector is not set; give --input connector=VALUE"
