@@ -266,6 +266,10 @@ until [ -n "$RUN2" ]; do
         fi
         [ -n "$RUN2" ] || sleep 0.05
 done
+expect "a second run on the same target meanwhile: refused" 73 "$B" "${RB[@]}" run \
+        e2e-connector --input connect=connect --input connector=orders --yes
+has "the refusal names the run in progress" "$T/err" \
+        "run $RUN2 of e2e-connector on connect/orders is in progress \\(pid $RUN_PID\\)"
 # (stderr: bash reports the job it reaps as "Killed")
 { kill -KILL "$RUN_PID"; wait "$RUN_PID"; } 2>/dev/null
 RUN_PID=
