@@ -47,7 +47,7 @@ struct runbook_driver {
          * with opts->yes. */
         enum runbook_answer (*confirm)(void *arg, const char *plan, const char *typed);
         /* A manual step: the instruction; yes = done (no or abort: the run
-         * is aborted, and resuming asks again). */
+         * ends "aborted", exit 2). */
         enum runbook_answer (*manual)(void *arg, const char *text);
         /* A choose step: returns the index of the chosen label, or -1 to abort. */
         int (*choose)(void *arg, const char *const *labels, size_t n);
@@ -93,13 +93,22 @@ struct runbook_run_opts {
  *             "attempt", ["request"], ["argv"], ["output_tail"], ["values"],
  *             ["error"], "user", "duration_ms", ["next":INDEX]} where `next` is
  *             the step that runs next (n_steps: the verify) when the run goes
- *             on; a resumed run "skipped" a mutating step completed before
+ *             on
  *   choice   {"ev":"choice","step","index","label","goto","goto_index"} before
  *             the choose step's end
  *   verify   {"ev":"verify","index","source","expr","result","values",
  *             ["error"],"duration_ms"}
  *   end      {"ev":"end","result":"ok"|"failed"|"aborted"|"refused"}
  * ledger_append adds "at".
+ *
+ * Resume (ledger_resume_point): the run continues at the first unfinished
+ * step. A mutating step that completed before the resume (a goto loop
+ * reaching it again) or whose start has no end (interrupted: its change may
+ * or may not have happened) runs again only when confirm() says yes, even
+ * with opts->yes: no records it "skipped" (attempt 0) and goes on; abort
+ * stops the run with exit 2 and no end record, so it stays resumable. A run
+ * whose recorded steps do not match the runbook as loaded now is refused
+ * (66).
  *
  * A real run sets *run_id (owned; may be NULL) as soon as the ledger exists.
  * opts->resume continues that run: in must hold its inputs
