@@ -35,6 +35,8 @@
 #define RB_MAX_DEPTH   16       /* a runbook needs 6 levels (steps, choose) */
 
 struct rload {
+        const char      *text;          /* the input, for the source span of a scalar */
+        size_t           len;
         yaml_document_t *doc;
         const char      *file;
         struct err      *err;
@@ -144,9 +146,10 @@ static int get_int(struct rload *l, const yaml_node_t *n, const char *key, int64
         struct err e;
 
         err_clear(&e);
-        if (!s || !scalar_plain(n) || rb_parse_int(s, out, &e) != 0)
-                return lerr(l, n, "%s: expected an integer, got %s", key,
-                            s ? "\"text\"" : node_what(n));
+        if (!s)
+                return lerr(l, n, "%s: expected an integer, got %s", key, node_what(n));
+        if (!scalar_plain(n) || rb_parse_int(s, out, &e) != 0)
+                return lerr(l, n, "%s: expected an integer, got \"%.30s\"", key, s);
         return 0;
 }
 
@@ -224,19 +227,54 @@ static int check_seq(struct rload *l, const yaml_node_t *n, const char *key, siz
         return 0;
 }
 
+/* The file column of byte column `col` (1-based) of scalar n's value, when
+ * the value is written on one line as it is (plain, or quoted without an
+ * escape); else 0. */
+static int value_col(const struct rload *l, const yaml_node_t *n, int col)
+{
+        size_t a = n->start_mark.index, z = n->end_mark.index, vl = n->data.scalar.length;
+        const char *v = (const char *)n->data.scalar.value;
+        int q;
+
+        if (n->start_mark.line != n->end_mark.line || z > l->len || a > z)
+                return 0;
+        switch (n->data.scalar.style) {
+        case YAML_PLAIN_SCALAR_STYLE:
+                q = 0;
+                break;
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+                q = 1;
+                break;
+        default:
+                return 0;
+        }
+        if (z - a != vl + 2 * (size_t)q || memcmp(l->text + a + q, v, vl) != 0)
+                return 0;
+        return (int)n->start_mark.column + 1 + q + col - 1;
+}
+
 static int get_expr(struct rload *l, const yaml_node_t *n, const char *key, struct expr **out)
 {
         char *text = NULL;
         struct err e;
+        int c = 0, fc;
 
         if (get_str(l, n, key, &text) != 0)
                 return -1;
         err_clear(&e);
         *out = expr_parse(text, &e);
         free(text);
-        if (!*out)
-                return lerr(l, n, "%s: %s", key, e.msg);
-        return 0;
+        if (*out)
+                return 0;
+        /* Point at the offending character when the file shows the text
+         * as it is; the message keeps the expression's own column. */
+        if (sscanf(e.msg, "col %d:", &c) == 1 && c > 0 && (fc = value_col(l, n, c)) > 0) {
+                err_set(l->err, EINVAL, "%s:%d:%d: %s: %s", l->file,
+                        (int)n->start_mark.line + 1, fc, key, e.msg);
+                return -1;
+        }
+        return lerr(l, n, "%s: %s", key, e.msg);
 }
 
 static const yaml_node_t *loc(const yaml_node_t *n, int *line, int *col)
@@ -872,7 +910,8 @@ static int prescan(const char *yaml, size_t len, const char *file, struct err *e
 struct runbook *runbook_load_string(const char *yaml, size_t len, const char *path,
                                     struct err *err)
 {
-        struct rload l = { .file = path ? path : "<string>", .err = err };
+        struct rload l = { .file = path ? path : "<string>", .err = err, .text = yaml ? yaml : "",
+                           .len = yaml ? len : 0 };
         yaml_parser_t parser;
         yaml_document_t doc;
         int rc;

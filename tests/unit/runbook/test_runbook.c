@@ -216,7 +216,7 @@ static const struct {
         { HEAD "steps:\n  - manual: x\n", "t.yaml:4:5: steps[0]: missing \"id\"" },
         /* Wrong types. */
         { HEAD "steps:\n  - id: a\n    manual: x\n    retries: many\n", "t.yaml:6:14: "
-          "retries: expected an integer, got \"text\"" },
+          "retries: expected an integer, got \"many\"" },
         { HEAD "steps:\n  - id: a\n    manual: x\n    retries: 11\n", "t.yaml:6:14: retries: "
           "expected 0 to 10" },
         { HEAD "steps:\n  - id: a\n    manual: x\n    timeout: 5\n", "t.yaml:6:14: timeout: "
@@ -242,7 +242,13 @@ static const struct {
           "t.yaml:6:7: choose: expected at least two choices" },
         /* Expressions. */
         { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: 'len(x) =='\n",
-          "t.yaml:7:13: expr: col 10: expected an expression, found end of input" },
+          "t.yaml:7:23: expr: col 10: expected an expression, found end of input" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: len(x) ==\n",
+          "t.yaml:7:22: expr: col 10: expected an expression, found end of input" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: \"a == \\\"b\"\n",
+          "t.yaml:7:13: expr: col 6: unterminated string" },
+        { HEAD "steps:\n  - id: a\n    check:\n      source: s\n      expr: |\n        a ==\n",
+          "t.yaml:7:13: expr: col 6: expected an expression, found end of input" },
         { HEAD "steps:\n  - id: a\n    check:\n      expr: 'true'\n", "t.yaml:6:7: check: "
           "missing \"source\" (whose status the expression reads)" },
         { HEAD "steps:\n  - id: a\n    wait:\n      source: s\n      expr: 'true'\n"
