@@ -625,6 +625,8 @@ char *action_audit_line(const struct action_audit *a, int64_t wall_ms)
         action_audit_text(o, "error", a->error);
         json_add_text(o, "reason", a->reason);
         action_audit_args(o, a->args, a->n_args);
+        if (a->run)
+                json_add_text(o, "run", a->run);
         s = json_print_safe(o);        /* C1 escaped too: people `tail` this file */
         cJSON_Delete(o);
         return s;

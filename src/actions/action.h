@@ -239,6 +239,8 @@ struct action_audit {
                                            NULL = "args": null. Bounded and escaped
                                            by action_audit_line */
         size_t      n_args;
+        const char *run;                /* the runbook run it belongs to, or NULL:
+                                           then the line has no "run" field */
 };
 
 /* The `reason` of a refused or cancelled action (docs/actions.md). */

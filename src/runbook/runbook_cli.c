@@ -33,6 +33,7 @@
 #include "core/termsafe.h"
 #include "core/util.h"
 #include "runbook/runbook.h"
+#include "runbook/runbook_run_cli.h"
 
 enum { RB_OPT_JSON = 256 };
 
@@ -92,6 +93,9 @@ static void rb_help(FILE *f)
               "\n", f);
         for (size_t i = 0; i < LO_ARRAY_LEN(rb_verbs); i++)
                 fprintf(f, "       lambdaops %s\n", rb_verbs[i].usage);
+        fputs("       lambdaops runbook run ID [--input NAME=VALUE]... [--yes] [--dry-run]\n"
+              "       lambdaops runbook resume RUN [--yes]\n"
+              "       lambdaops runbook log RUN [--json]\n", f);
         fputs("\n"
               "list shows the runbooks of the config's `runbooks:` (polling every source\n"
               "once: a runbook whose `when:` matches a live alert is suggested); show\n"
@@ -153,7 +157,7 @@ static const struct rb_verb *rb_parse(int argc, char **argv, struct rb_opts *o, 
                 return NULL;
         }
         if (argc - first < 2) {
-                *rc = rb_usage("runbook: expected a verb (list, show)", NULL);
+                *rc = rb_usage("runbook: expected a verb (list, show, run, resume, log)", NULL);
                 return NULL;
         }
         for (size_t i = 0; i < LO_ARRAY_LEN(rb_verbs); i++)
@@ -206,6 +210,9 @@ int runbook_main(int argc, char **argv)
         size_t n;
         int rc = 0;
 
+        /* run, resume and log: runbook_run_cli.c */
+        if (runbook_run_cli_is(argc, argv))
+                return runbook_run_main(argc, argv);
         v = rb_parse(argc, argv, &o, &rc);
         if (!v)
                 return rc;

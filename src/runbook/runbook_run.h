@@ -37,19 +37,31 @@ enum runbook_answer { RB_ANS_YES, RB_ANS_NO, RB_ANS_ABORT };
 struct runbook_driver {
         void *arg;
         /* The status document of a source now (owned), or NULL with err
-         * (the source is down or unknown). */
+         * (the source is down or unknown). The engine adds the run's inputs
+         * to it as the object `inputs` (replacing one the document had). */
         struct cJSON *(*status)(void *arg, const char *source, struct err *err);
         /* Shows text (a plan, a step header, values, output) to the operator. */
         void (*show)(void *arg, const char *text);
         /* Confirms a mutating step: `plan` is what will be done; `typed`, when
-         * not NULL, is the word a dangerous step needs typed. */
+         * not NULL, is the word a dangerous step needs typed. Not called
+         * with opts->yes. */
         enum runbook_answer (*confirm)(void *arg, const char *plan, const char *typed);
-        /* A manual step: the instruction; yes = done. */
+        /* A manual step: the instruction; yes = done (no or abort: the run
+         * ends "aborted", exit 2). */
         enum runbook_answer (*manual)(void *arg, const char *text);
         /* A choose step: returns the index of the chosen label, or -1 to abort. */
         int (*choose)(void *arg, const char *const *labels, size_t n);
-        /* Sleeps up to ms or until the operator aborts; true when aborted. */
+        /* Sleeps up to ms or until the operator aborts; true when aborted.
+         * Waits poll every RUNBOOK_POLL_MS through it; retries pause
+         * RUNBOOK_RETRY_MS. */
         bool (*wait)(void *arg, int64_t ms);
+        /* Optional: a monotonic clock in ms (NULL: clock_mono_ms). Waits,
+         * timeouts and durations read it, so a test's wait() can advance a
+         * fake clock instead of sleeping. */
+        int64_t (*now_ms)(void *arg);
+        /* Optional: called with every record after it went to the ledger
+         * (the console's run view follows a run with it). */
+        void (*record)(void *arg, const struct cJSON *rec);
 };
 
 struct runbook_run_opts {
@@ -57,13 +69,62 @@ struct runbook_run_opts {
         bool yes;               /* confirm mutating steps without asking */
         bool read_only;         /* refuse mutating steps */
         const char *resume;     /* a run id to continue, or NULL */
+        const char *via;        /* the audit log's `via`: "cli" (NULL) or "tui" */
 };
 
+#define RUNBOOK_POLL_MS       2000      /* how often a wait or verify re-reads the status */
+#define RUNBOOK_RETRY_MS      2000      /* the pause before a step's next attempt */
+#define RUNBOOK_TAIL_BYTES    2048      /* the output tail a ledger record keeps */
+#define RUNBOOK_MAX_STEP_RUNS 1000      /* steps run in one run (a goto loop ends there) */
+
 /* Exit codes, as `lambdaops up`: 0 ok, 1 a step or verify failed, 2
- * aborted by the operator, 64 usage, 66 unknown runbook or run, 73 another
- * run holds the lock, 77 read-only, 78 config. */
+ * aborted by the operator, 64 usage (an unbound or invalid input), 66
+ * unknown runbook or run (or a run that has ended: nothing to resume), 73
+ * another run holds the lock (or the ledger cannot be written), 77
+ * read-only, 78 config.
+ *
+ * The ledger records (ledger.h) the engine writes, in order:
+ *   start    {"ev":"start","run","runbook","file","user","inputs":{NAME:TEXT},
+ *             "target"}          inputs as given (texts), so resume rebinds them
+ *   resume   {"ev":"resume","from":INDEX,"user"}           on each resume
+ *   step     per attempt: {"ev":"step","step","index","kind","mutating",
+ *             "phase":"start","attempt","user"}, then {..."phase":"end",
+ *             "result":"ok"|"failed"|"cancelled"|"refused"|"skipped",
+ *             "attempt", ["request"], ["argv"], ["output_tail"], ["values"],
+ *             ["error"], "user", "duration_ms", ["next":INDEX]} where `next` is
+ *             the step that runs next (n_steps: the verify) when the run goes
+ *             on
+ *   choice   {"ev":"choice","step","index","label","goto","goto_index"} before
+ *             the choose step's end
+ *   verify   {"ev":"verify","index","source","expr","result","values",
+ *             ["error"],"duration_ms"}
+ *   end      {"ev":"end","result":"ok"|"failed"|"aborted"|"refused"}
+ * ledger_append adds "at".
+ *
+ * Resume (ledger_resume_point): the run continues at the first unfinished
+ * step. A mutating step that completed before the resume (a goto loop
+ * reaching it again) or whose start has no end (interrupted: its change may
+ * or may not have happened) runs again only when confirm() says yes, even
+ * with opts->yes: no records it "skipped" (attempt 0) and goes on; abort
+ * stops the run with exit 2 and no end record, so it stays resumable. A run
+ * whose recorded steps do not match the runbook as loaded now is refused
+ * (66).
+ *
+ * A real run sets *run_id (owned; may be NULL) as soon as the ledger exists.
+ * opts->resume continues that run: in must hold its inputs
+ * (runbook_run_load), rb its runbook. */
 int runbook_run(const struct runbook *rb, const struct runbook_inputs *in,
                 const struct config *cfg, const struct runbook_driver *drv,
                 const struct runbook_run_opts *opts, char **run_id, struct err *err);
+
+/* For resume: the runbook id (owned) and the inputs (texts) of a run, from
+ * its start record. 0, or -1 with err (unknown run: err->code ENOENT). */
+int runbook_run_load(const char *run_id, char **runbook_id, struct runbook_inputs *in,
+                     struct err *err);
+
+/* The key a run locks: the values of the source- and target-typed inputs,
+ * in their order, joined with '/' ("orders-db/debezium_orders"); "-" when
+ * there is none. Owned. */
+char *runbook_run_target(const struct runbook *rb, const struct runbook_inputs *in);
 
 #endif
