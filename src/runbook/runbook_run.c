@@ -215,6 +215,54 @@ static char *rr_subst(const struct rr *r, const char *s, struct err *err)
         return s ? runbook_subst(r->in, s, err) : NULL;
 }
 
+/* Substitutes inputs inside every string (keys and values) of a JSON
+ * template. Owned compact JSON; NULL with err->msg empty when tmpl is not
+ * JSON (the caller substitutes it as a word), or with err set on an
+ * unknown input. */
+static bool rr_subst_json_walk(const struct rr *r, cJSON *j, struct err *err)
+{
+        for (cJSON *c = j; c; c = c->next) {
+                if (c->string && strchr(c->string, '$')) {
+                        char *k = rr_subst(r, c->string, err);
+
+                        if (!k)
+                                return false;
+                        if (!(c->type & cJSON_StringIsConst))
+                                free(c->string);
+                        c->string = k;
+                        c->type &= ~cJSON_StringIsConst;
+                }
+                if (cJSON_IsString(c) && strchr(c->valuestring, '$')) {
+                        char *v = rr_subst(r, c->valuestring, err);
+
+                        if (!v || !cJSON_SetValuestring(c, v)) {
+                                free(v);
+                                if (!err->msg[0])
+                                        err_set(err, ENOMEM, "out of memory");
+                                return false;
+                        }
+                        free(v);
+                }
+                if (c->child && !rr_subst_json_walk(r, c->child, err))
+                        return false;
+        }
+        return true;
+}
+
+static char *rr_subst_json(const struct rr *r, const char *tmpl, struct err *err)
+{
+        cJSON *j = cJSON_Parse(tmpl);
+        char *out = NULL;
+
+        err_clear(err);
+        if (!j)
+                return NULL;
+        if (rr_subst_json_walk(r, j, err))
+                out = cJSON_PrintUnformatted(j);
+        cJSON_Delete(j);
+        return out;
+}
+
 /* --- conditions ------------------------------------------------------------ */
 
 /* Evaluates c now. 1 holds, 0 does not, -1 no answer (err: the source is
@@ -331,8 +379,6 @@ static const struct action_def *rr_action(const struct rr *r, const struct runbo
         *target = s->act_target ? rr_subst(r, s->act_target, err) : xstrdup("");
         if (!*target)
                 return NULL;
-        if (s->act_arg && !(*arg = rr_subst(r, s->act_arg, err)))
-                return NULL;
         *src = r->cfg ? config_source(r->cfg, *src_name) : NULL;
         if (!*src) {
                 err_set(err, ENOENT, "no source named '%s' (check the config's sources)",
@@ -347,6 +393,16 @@ static const struct action_def *rr_action(const struct rr *r, const struct runbo
         }
         if (!action_target_ok(d, *target, err))
                 return NULL;
+        if (s->act_arg) {
+                /* A JSON argument (a trigger's conf) written as JSON in the
+                 * runbook gets its inputs inside its strings only, so a value
+                 * holding '"' cannot add keys; anything else is a word. */
+                *arg = (d->flags & ACTION_F_CONF) ? rr_subst_json(r, s->act_arg, err) : NULL;
+                if (!*arg && !err->msg[0])
+                        *arg = rr_subst(r, s->act_arg, err);
+                if (!*arg)
+                        return NULL;
+        }
         if ((d->flags & ACTION_F_ARG) && !(d->flags & ACTION_F_ARG_OPT) && (!*arg || !**arg)) {
                 err_set(err, EINVAL, "%s needs an argument: %s", d->name,
                         d->arg_label ? d->arg_label : "arg");
