@@ -42,7 +42,7 @@ static enum thr_unit view_alerts_unit(const struct view_data *d, const struct al
         return THR_COUNT;
 }
 
-static void view_alerts_id(const struct alert *a, char *buf, size_t n)
+void view_alerts_id(const struct alert *a, char *buf, size_t n)
 {
         /* Bounded pieces so the id always fits TABLE_ID_MAX. */
         snprintf(buf, n, "%.60s/%.40s/%.55s", a->source, a->metric, a->subject);
@@ -181,7 +181,11 @@ void view_alerts_brief(const struct view_data *d, size_t max, struct tlines *out
         }
 }
 
-static const struct view_key view_alerts_keys[] = { { 0 } };
+/* `b` is a global key (src/tui/tui.c): listed here for the footer. */
+static const struct view_key view_alerts_keys[] = {
+        { 'b', "b", "the runbooks that answer the selected alert (Runbooks pane)", "runbooks" },
+        { 0 },
+};
 
 const struct view_ops view_alerts_ops = {
         .name = "alerts",

@@ -17,6 +17,8 @@ enum { AL_SEV, AL_SINCE, AL_SOURCE, AL_SUBJECT, AL_METRIC, AL_VALUE, AL_TREND, A
 
 void view_alerts_rows(const struct view_data *d, struct table_rows *out);
 void view_alerts_detail(const struct view_data *d, const char *id, struct tlines *out);
+/* The row id of an alert (its detail_id too), for the TUI's `b` key. */
+void view_alerts_id(const struct alert *a, char *buf, size_t n);
 /* Up to `max` lines naming the worst active alerts, for other panes. */
 void view_alerts_brief(const struct view_data *d, size_t max, struct tlines *out);
 

@@ -15,6 +15,7 @@
 #include "views/overview.h"
 #include "views/cdc.h"
 #include "views/alerts.h"
+#include "views/runbooks.h"
 
 #include <string.h>
 
@@ -41,6 +42,7 @@ const struct view_ops *const view_registry[] = {
         &view_cluster_ops,
         &view_spark_ops,
         &view_bringup_ops,
+        &view_runbooks_ops,
         NULL,
 };
 

@@ -33,6 +33,7 @@
 
 struct _win_st;                 /* curses WINDOW, kept out of pure users */
 struct ring;
+struct view_runbooks;
 
 /* --- glyphs: UTF-8 or the ASCII fallback -------------------------------- */
 
@@ -59,6 +60,8 @@ struct view_data {
         bool ascii;                             /* use the ASCII glyphs */
         int width;                              /* pane width in cells (chart sizes) */
         unsigned flags;                         /* the pane's toggles (struct view.flags) */
+        struct view_runbooks *runbooks;         /* the Runbooks pane's state (its draw
+                                                   hook refreshes it); may be NULL */
 };
 
 /* --- tables ------------------------------------------------------------- */

@@ -56,6 +56,8 @@
 #include "core/theme.h"
 #include "core/util.h"
 #include "views/view.h"
+#include "views/alerts.h"
+#include "views/runbooks.h"
 
 #define TUI_EXIT_USAGE 64       /* sysexits EX_USAGE */
 #define TUI_FLASH_MS   4000
@@ -250,6 +252,44 @@ static void tui_key_back(struct tui *t, int ch)
                 v->filter[0] = '\0';
 }
 
+/* From the Alerts pane (its table or an alert's detail page): the Runbooks
+ * pane on the runbooks answering the selected alert. */
+static void tui_key_runbooks(struct tui *t, int ch)
+{
+        struct view *v = tui_view(t);
+        const char *id = NULL;
+        char tid[TABLE_ID_MAX];
+
+        if (v->ops != &view_alerts_ops) {
+                tui_flash(t, ROLE_DIM, "b: on the Alerts pane, the runbooks that answer an alert");
+                return;
+        }
+        if (v->detail)
+                id = v->detail_id;
+        else if (v->rows.n)
+                id = v->rows.v[v->sel].id;
+        for (size_t i = 0; id && i < t->track.n; i++) {
+                view_alerts_id(&t->track.v[i].a, tid, sizeof tid);
+                if (strcmp(tid, id) != 0)
+                        continue;
+                view_runbooks_set_alert(t->runbooks, &t->track.v[i].a);
+                for (size_t k = 0; k < t->n_views; k++) {
+                        struct view *rv = &t->views[k];
+
+                        if (rv->ops != &view_runbooks_ops)
+                                continue;
+                        rv->flags |= VIEW_RB_F_ALERT;
+                        rv->detail = false;
+                        rv->filter[0] = '\0';
+                        rv->sel = rv->top = 0;
+                        rv->sel_id[0] = '\0';
+                        tui_switch(t, k);
+                }
+                return;
+        }
+        tui_flash(t, ROLE_INFO, "nothing selected");
+}
+
 static void tui_key_refresh(struct tui *t, int ch)
 {
         const char *kind = tui_view(t)->ops->collector;
@@ -293,6 +333,8 @@ const struct tui_key tui_keys[] = {
           TUI_IN_DETAIL },
         { { 'r' }, "r", "refresh now: poll the sources this pane shows", tui_key_refresh,
           "refresh", TUI_IN_TABLE | TUI_IN_DETAIL },
+        { { 'b' }, "b", "Alerts pane: the runbooks that answer the selected alert",
+          tui_key_runbooks, NULL, 0 },
         { { 0 }, NULL, NULL, NULL, NULL, 0 },
 };
 
@@ -809,6 +851,9 @@ static void tui_init_state(struct tui *t, struct app *a, size_t start)
         tlines_init(&t->pager);
         t->pager_match = -1;
         tui_danger_init(t);
+        /* Loaded once; a broken runbook shows in its pane, the console runs. */
+        t->runbooks = xcalloc(1, sizeof *t->runbooks);
+        view_runbooks_init(t->runbooks, a->cfg);
 }
 
 static void tui_free_state(struct tui *t)
@@ -822,6 +867,9 @@ static void tui_free_state(struct tui *t)
         alert_list_done(&t->alerts);
         alerttrack_done(&t->track);
         theme_warnings_done(&t->warnings);
+        if (t->runbooks)
+                view_runbooks_done(t->runbooks);
+        free(t->runbooks);
 }
 
 /* Milliseconds until the next refresh tick, aligned to the wall clock so

@@ -127,6 +127,7 @@ struct tui {
         struct alert_list alerts;
         struct alert_tracker track;     /* alert episodes across frames */
         enum severity overall;
+        struct view_runbooks *runbooks; /* the Runbooks pane's state, owned */
 };
 
 /* Interactive console; returns the process exit code. Main/UI thread only.

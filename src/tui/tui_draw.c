@@ -688,6 +688,7 @@ void tui_draw_frame(struct tui *t)
                 d.ascii = t->ascii;
                 d.width = pane.w;
                 d.flags = v->flags;
+                d.runbooks = t->runbooks;
 
                 draw_header(t);
                 draw_tabs(t);
