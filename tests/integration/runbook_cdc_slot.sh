@@ -229,10 +229,17 @@ expect "config check (shortened copy)" 0 "$B" -c "$T/short.yaml" config check
 
 # ---- dry run, the shipped file --------------------------------------------------
 
+# The slot's retained WAL and safe_wal_size before and after the dry run:
+# the values the dry run shows lie between (WAL only grows meanwhile).
+slotnum() { pgq "SELECT $1::bigint FROM pg_replication_slots WHERE slot_name = '$SLOT'"; }
+RET1=$(slotnum "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)")
+SAFE1=$(slotnum safe_wal_size)
 expect "dry run" 0 "$B" -c "$T/shipped.yaml" runbook run cdc-slot-inactive --dry-run \
         --input source=shop-db --input slot=$SLOT --input connect=connect \
         --input connector=$CONN --input k8s=k8s
 cp "$T/out" "$T/dry.out"
+RET2=$(slotnum "pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)")
+SAFE2=$(slotnum safe_wal_size)
 has "dry run: the slot is inactive now" "$T/dry.out" \
         '^  now: true \(any\(slots, \.name == inputs\.slot and not \.active\) = true\)$'
 has "dry run: the consumer is the connector" "$T/dry.out" \
@@ -241,13 +248,25 @@ has "dry run: the Connect workers are up" "$T/dry.out" \
         '^  now: true \(any\(workloads, .*\) = true\)$'
 has "dry run: the exact restart request" "$T/dry.out" \
         "^POST $CURL/connectors/$CONN/restart\\?includeTasks=true&onlyFailed=true\$"
-# The slot's real retained WAL, as the headroom check shows it: > 0, and at
-# least what psql measured before (WAL only grows while the slot is inactive).
+has "dry run: the slot is not active yet" "$T/dry.out" \
+        '^  now: false \(any\(slots, \.name == inputs\.slot and \.active\) = false\)$'
+has "dry run: the connector is not RUNNING yet" "$T/dry.out" \
+        '^  now: false \(any\(connectors, \.name == inputs\.connector and \.state == "RUNNING" .* = false\)$'
+has "dry run: the headroom check's limit and no lost slot" "$T/dry.out" \
+        '^  now: true \(max\(slots, \.retained_bytes\) = [0-9]+, min\(slots, \.safe_wal_size\) = [0-9]+, max_slot_wal_keep_size = 1073741824, count\(slots, \.name == inputs\.slot and \.wal_status == "lost"\) = 0\)$'
+# The slot's real retained WAL and safe_wal_size, as the headroom check
+# shows them: within what psql measured just before and just after.
 DRY_RET=$(sed -n 's/.*max(slots, \.retained_bytes) = \([0-9][0-9]*\).*/\1/p' "$T/dry.out" | head -n 1)
-if [ -n "$DRY_RET" ] && [ "$DRY_RET" -ge "${RETAINED:-1}" ]; then
-        ok "dry run: retained WAL $DRY_RET >= $RETAINED (psql)"
+DRY_SAFE=$(sed -n 's/.*min(slots, \.safe_wal_size) = \([0-9][0-9]*\).*/\1/p' "$T/dry.out" | head -n 1)
+if [ -n "$DRY_RET" ] && [ "$DRY_RET" -gt 0 ] && [ "$DRY_RET" -ge "$RET1" ] && [ "$DRY_RET" -le "$RET2" ]; then
+        ok "dry run: retained WAL $DRY_RET in [$RET1, $RET2] (psql)"
 else
-        bad "dry run: retained WAL '$DRY_RET', psql said $RETAINED: $(head -c 1500 "$T/dry.out")"
+        bad "dry run: retained WAL '$DRY_RET', psql [$RET1, $RET2]: $(head -c 1500 "$T/dry.out")"
+fi
+if [ -n "$DRY_SAFE" ] && [ "$DRY_SAFE" -le "$SAFE1" ] && [ "$DRY_SAFE" -ge "$SAFE2" ]; then
+        ok "dry run: safe_wal_size $DRY_SAFE in [$SAFE2, $SAFE1] (psql)"
+else
+        bad "dry run: safe_wal_size '$DRY_SAFE', psql [$SAFE2, $SAFE1]"
 fi
 reqs "dry run: no mutating request" 'all(m == "GET" for m, p, q in r) and len(r) >= 1'
 [ ! -e "$RUNS" ] && ok "dry run: no ledger" || bad "dry run wrote a ledger: $(ls "$RUNS")"
@@ -352,12 +371,17 @@ json "log: the check values" '
  "slot-active": "any(slots, .name == inputs.slot and .active) = true",
  "done": "not any(slots, .name == inputs.slot and not .active) = true"}'
 json "log: the workers check and the waits hold" '
-all(x["values"].endswith(" = true") for x in d if x.get("phase") == "end" and x["step"] in
-    ("connect-workers", "connector-running", "lag-falls"))'
-json "log: the headroom check saw the retained WAL" '
-[int(v.split("max(slots, .retained_bytes) = ")[1].split()[0].rstrip(";,)"))
- for v in [x.get("values", "") for x in d if x.get("phase") == "end"
-           and x["step"] == "wal-headroom"]][0] >= '"${RETAINED:-1}"
+{x["step"]: x["values"] for x in d if x.get("phase") == "end" and x["step"] in
+ ("connect-workers", "connector-running", "lag-falls")} == {
+ "connect-workers": "any(workloads, .namespace == \"data\" and .name == \"kafka-connect\" and .ready > 0) = true",
+ "connector-running": "any(connectors, .name == inputs.connector and .state == \"RUNNING\" and .failed_tasks == 0 and all(.tasks, .state == \"RUNNING\")) = true",
+ "lag-falls": "any(slots, .name == inputs.slot and .active and .lag_bytes != null and .lag_bytes < inputs.max_lag) = true"}'
+json "log: the headroom check saw the retained WAL, the limit, no lost slot" '
+[(int(v.split("max(slots, .retained_bytes) = ")[1].split(",")[0]) >= '"$RET2"',
+  v.split(".safe_wal_size) = ")[1].split(", ", 1)[1]) for v in [x["values"] for x in d if x.get("phase") == "end"
+                                 and x["step"] == "wal-headroom"]] ==
+[(True, "max_slot_wal_keep_size = 1073741824, count(slots, .name == inputs.slot and .wal_status == \"lost\") = 0")]
+and [x["result"] for x in d if x.get("phase") == "end" and x["step"] == "wal-headroom"] == ["ok"]'
 json "log: the verify held, the run ended ok" '
 [(x["source"], x["result"]) for x in d if x["ev"] == "verify"] == [("shop-db", "ok")]
 and {k: v for k, v in d[-1].items() if k != "at"} == {"ev": "end", "result": "ok"}'
