@@ -24,7 +24,9 @@
 # The real run uses a copy of the shipped runbook in the temp dir where only
 # the hold durations are shortened (`for: 30s` and `for: 1m` -> `for: 3s`,
 # sed): the shipped ones would make the test take over two minutes. Every
-# other line, the timeouts included, is the shipped file's.
+# other line, the timeouts included, is the shipped file's. The real run's
+# stdin is a pseudo-terminal: without one the CLI refuses a runbook that
+# has manual or choose steps (its drop branch), even with --yes.
 #
 # Starts a real server, so it runs on the real clock only (ctest label
 # real-clock). Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the
