@@ -938,9 +938,13 @@ static int kafka_connect_act_send(struct http_client *h, const struct action_ctx
         return rc;
 }
 
-static void kafka_connect_act_states(struct action_result *res, const struct kc_connector *k)
+/* The states a restart answered with. Connect's restart answer carries the
+ * name at its top, which the status parser does not read: the action's
+ * target names the connector. */
+static void kafka_connect_act_states(struct action_result *res, const struct kc_connector *k,
+                                     const char *target)
 {
-        action_result_out(res, "connector %s: %s", k->name ? k->name : "?",
+        action_result_out(res, "connector %s: %s", k->name ? k->name : target,
                           k->state ? k->state : "?");
         for (size_t i = 0; i < k->n_tasks; i++)
                 action_result_out(res, "  task %d: %s", k->tasks[i].id,
@@ -1062,7 +1066,7 @@ static void kafka_connect_act_run(const struct action_ctx *x, const struct actio
 
                 err_clear(&e);
                 if (kafka_connect_parse_status(resp.body, resp.len, &k, &e) == 0)
-                        kafka_connect_act_states(res, &k);
+                        kafka_connect_act_states(res, &k, x->target);
                 kafka_connect_conn_done(&k);
         }
         http_response_done(&resp);

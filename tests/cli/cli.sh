@@ -220,6 +220,7 @@ has "act connect restart .: says why" "$T/err" "^lambdaops: act: connector name 
 expect "act connect pause ..: refused" 66 "$B" -c "$T/connect.yaml" act connect pause .. --yes
 expect "act connect restart a/b" 0 "$B" -c "$T/connect.yaml" act connect restart a/b --yes
 has "act connect restart a/b: the answer" "$T/out" '^HTTP 202 '
+has "act connect restart a/b: the connector's state, named" "$T/out" '^connector a/b: RESTARTING$'
 reqs connect "act connect: .. sent no request; a/b went as one segment" \
      '[(x["method"], x["path"]) for x in r] == [("POST", "/connectors/a%2Fb/restart")]'
 
