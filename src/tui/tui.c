@@ -703,15 +703,25 @@ static void tui_on_key(struct tui *t, int ch)
                 tui_flash(t, ROLE_DIM, "key %c does nothing here (? lists keys)", ch);
 }
 
-/* Reads every pending key. Returns true when something was read. */
+/* Reads every pending key. Returns true when something was read. The
+ * rows a key acts on are the rows as last drawn, so a key that changes
+ * which rows there are (the filter, the pane) is followed by a frame
+ * before the next key: "/kafka-2 Enter Enter" typed or pasted in one go
+ * opens kafka-2, not the row that was first before the filter. */
 static bool tui_read_input(struct tui *t)
 {
         bool any = false;
         int ch;
 
         while (!t->quit && (ch = getch()) != ERR) {
+                char filter[sizeof tui_view(t)->filter];
+                size_t cur = t->cur;
+
+                str_copy(filter, tui_view(t)->filter, sizeof filter);
                 tui_on_key(t, ch);
                 any = true;
+                if (!t->quit && (t->cur != cur || strcmp(filter, tui_view(t)->filter) != 0))
+                        tui_draw_frame(t);
         }
         return any;
 }
