@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "core/config.h"
 #include "core/util.h"
 #include "runbook/ledger.h"
 #include "runbook/runbook.h"
@@ -1176,6 +1177,71 @@ static void test_dangerous_run(void **state)
         runbook_free(rb);
 }
 
+static const char danger_act_fmt[] =
+        "id: da\n"
+        "title: A dangerous action step\n"
+        "steps:\n"
+        "  - id: restart\n"
+        "    action:\n"
+        "      source: connect\n"
+        "      action: restart\n"
+        "      target: c1\n"
+        "%s";
+
+/* An action step's `dangerous` only adds care: Kafka Connect's restart
+ * (not dangerous by itself) asks for a yes; marked dangerous it asks for
+ * its context (the source's name) typed, and read-only still refuses it
+ * (77) without asking. Declined, nothing is sent. */
+static void test_dangerous_action(void **state)
+{
+        static const char cfg_yaml[] =
+                "sources:\n"
+                "  - name: connect\n"
+                "    kind: kafka_connect\n"
+                "    url: http://127.0.0.1:1\n";
+        struct runbook_inputs in = { 0 };
+        struct runbook_run_opts o = { 0 };
+        struct runbook_driver drv;
+        struct config *cfg;
+        struct sdrv d;
+        struct err err;
+        char *id = NULL;
+
+        (void)state;
+        err_clear(&err);
+        cfg = config_load_string(cfg_yaml, strlen(cfg_yaml), "t.yaml", &err);
+        if (!cfg)
+                fail_msg("%s", err.msg);
+        for (int k = 0; k < 3; k++) {
+                char *y = xasprintf(danger_act_fmt, k ? "    dangerous: true\n" : "");
+                struct runbook *rb = load(y);
+
+                memset(&d, 0, sizeof d);
+                d.answers[0] = RB_ANS_NO;
+                d.n_ans = 1;
+                o.read_only = k == 2;
+                drv = driver(&d);
+                err_clear(&err);
+                assert_int_equal(runbook_run(rb, &in, cfg, &drv, &o, &id, &err),
+                                 k == 2 ? 77 : 2);
+                if (k == 2) {
+                        assert_int_equal(d.n_typed, 0);
+                        assert_string_equal(err.msg, "step restart: refused: read-only: "
+                                            "actions are disabled (--read-only or read_only: "
+                                            "true)");
+                } else {
+                        assert_int_equal(d.n_typed, 1);
+                        assert_string_equal(d.typed[0], k ? "connect" : "-");
+                        assert_string_equal(err.msg, "not confirmed");
+                }
+                free(id);
+                id = NULL;
+                free(y);
+                runbook_free(rb);
+        }
+        config_free(cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1199,6 +1265,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_next, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_next_resume, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dangerous_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dangerous_action, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
