@@ -46,6 +46,11 @@
  *       timeout: 2m                    # every step: default 10m
  *       retries: 1                     # every step: default 0
  *       on_fail: stop                  # stop (default) | continue | <step id>
+ *       next: wait-active              # every step but choose: where the run
+ *                                      # goes on after it succeeds: a step id,
+ *                                      # or verify (skip the remaining steps);
+ *                                      # default: the next step in the list
+ *       dangerous: false               # run/action: true asks for a typed word
  *     - id: wait-active
  *       wait:                          # must become true (and hold `for`)
  *         source: ${source}
@@ -54,6 +59,8 @@
  *     - id: dump
  *       run: [pg_dump, --schema-only, "${dsn_name}"]   # argv, no shell
  *       mutating: false                # run/action: default true
+ *       dangerous: true                # run: confirmed by typing the runbook's
+ *                                      # id (--yes confirms, as for actions)
  *     - id: confirm-consumer
  *       manual: Check that the consumer pod is gone.   # the operator confirms
  *     - id: pick
@@ -69,7 +76,17 @@
  *       timeout: 10m
  *
  * ${name} substitutes an input inside the words of `source`, `target`,
- * `arg`, `run` and `manual` (a word never splits; "$$" is a literal '$').
+ * `arg`, `run`, `manual` and a choice's `label` (a word never splits; "$$"
+ * is a literal '$').
+ *
+ * `dangerous: true` on a run step makes its confirmation ask for the
+ * runbook's id typed (a run step has no context to type, and the id names
+ * what the operator is running). On an action step it can only add care:
+ * the action's own ACTION_F_DANGEROUS applies whatever the step says, and
+ * `dangerous: true` on a safe action asks for its context typed. A
+ * dangerous step is mutating (`dangerous: true` with `mutating: false` is
+ * refused). `next:` and a choose step's branches are the only jumps on
+ * success; `on_fail` the only one on failure.
  * Expressions never see ${...}: they read the inputs as the JSON object
  * `inputs` next to the source's status document, so an input's value can
  * never change an expression's meaning. A run is refused while an input is
@@ -155,6 +172,10 @@ struct runbook_step {
         struct runbook_choice *choices; /* choose */
         size_t n_choices;
         bool   mutating;                /* action, run: default true; others false */
+        bool   dangerous;               /* action, run: typed confirmation (default false) */
+        bool   has_next;                /* `next:` given (on success, go to next_index) */
+        char  *next;                    /* the step id, or "verify" */
+        size_t next_index;              /* resolved: a step, or n_steps for verify */
         int64_t timeout_ms;
         int     retries;
         enum runbook_on_fail on_fail;

@@ -518,8 +518,9 @@ static void rb_show_step(struct rb_buf *b, const struct runbook *rb, size_t i)
         const struct runbook_step *s = &rb->steps[i];
         char d[32];
 
-        rb_add(b, "  %zu. %s [%s%s]%s%s\n", i + 1, s->id, runbook_step_kind_name(s->kind),
-               s->mutating ? ", mutating" : "", s->title ? " " : "", s->title ? s->title : "");
+        rb_add(b, "  %zu. %s [%s%s%s]%s%s\n", i + 1, s->id, runbook_step_kind_name(s->kind),
+               s->mutating ? ", mutating" : "", s->dangerous ? ", dangerous" : "",
+               s->title ? " " : "", s->title ? s->title : "");
         switch (s->kind) {
         case RB_STEP_CHECK:
         case RB_STEP_WAIT:
@@ -554,6 +555,8 @@ static void rb_show_step(struct rb_buf *b, const struct runbook *rb, size_t i)
         rb_add(b, "     timeout %s, retries %d, on_fail %s\n", d, s->retries,
                s->on_fail == RB_FAIL_STOP ? "stop" : s->on_fail == RB_FAIL_CONTINUE ?
                "continue" : s->on_fail_goto);
+        if (s->has_next)
+                rb_add(b, "     then %s\n", s->next);
 }
 
 static int rb_cmd_show(struct rb_ctx *x)

@@ -508,7 +508,7 @@ static int load_input(struct rload *l, const yaml_node_t *n, size_t i, struct ru
 
 static const char *const step_keys[] = { "id", "title", "check", "wait", "action", "run",
                                          "manual", "choose", "timeout", "retries", "on_fail",
-                                         "mutating", NULL };
+                                         "mutating", "dangerous", "next", NULL };
 static const char *const kind_keys[] = { "check", "wait", "action", "run", "manual", "choose",
                                          NULL };
 static const char *const check_keys[] = { "source", "expr", NULL };
@@ -619,7 +619,7 @@ static int load_choose(struct rload *l, const yaml_node_t *n, struct runbook_ste
                         return -1;
                 if (!(v = map_get(l, c, "label")))
                         return lerr(l, c, "%s: missing \"label\"", where);
-                if (get_str(l, v, "label", &s->choices[i].label) != 0)
+                if (get_word(l, v, "label", &s->choices[i].label) != 0)
                         return -1;
                 if (!(v = map_get(l, c, "goto")))
                         return lerr(l, c, "%s: missing \"goto\" (a step id)", where);
@@ -648,6 +648,9 @@ static int load_step(struct rload *l, const yaml_node_t *n, size_t i, struct run
         if (!valid_id(s->id))
                 return lerr(l, v, "id: \"%.40s\" is not a valid step id (lowercase letters, "
                             "digits and -)", s->id);
+        if (!strcmp(s->id, "verify"))
+                return lerr(l, v, "id: \"verify\" is reserved (next: verify goes to the "
+                            "verify block); name the step otherwise");
         for (size_t j = 0; j < i; j++)
                 if (!strcmp(l->rb->steps[j].id, s->id))
                         return lerr(l, v, "id: step \"%s\" is already defined at line %d", s->id,
@@ -718,6 +721,26 @@ static int load_step(struct rload *l, const yaml_node_t *n, size_t i, struct run
                 if (get_bool(l, v, "mutating", &s->mutating) != 0)
                         return -1;
         }
+        if ((v = map_get(l, n, "dangerous"))) {
+                if (s->kind != RB_STEP_ACTION && s->kind != RB_STEP_RUN)
+                        return lerr(l, v, "dangerous: only for action and run steps");
+                if (get_bool(l, v, "dangerous", &s->dangerous) != 0)
+                        return -1;
+                /* Only a change is confirmed: a typed word on a step that is
+                 * never confirmed would be a promise the engine cannot keep. */
+                if (s->dangerous && !s->mutating)
+                        return lerr(l, v, "dangerous: a dangerous step changes something; "
+                                    "drop mutating: false");
+        }
+        if ((v = map_get(l, n, "next"))) {
+                /* A choose step's branches are its own jumps. */
+                if (s->kind == RB_STEP_CHOOSE)
+                        return lerr(l, v, "next: not for choose steps (each choice has its "
+                                    "goto)");
+                if (get_str(l, v, "next", &s->next) != 0)
+                        return -1;
+                s->has_next = true;
+        }
         if ((v = map_get(l, n, "on_fail"))) {
                 const char *f = scalar(v);
 
@@ -761,6 +784,15 @@ static int resolve_refs(struct rload *l, const yaml_node_t *steps)
                                             "step \"%.40s\" (expected stop, continue or a step "
                                             "id)", s->id, s->on_fail_goto);
                         s->on_fail_index = (size_t)at;
+                }
+                if (s->has_next) {
+                        if (!strcmp(s->next, "verify"))
+                                at = (long)l->rb->n_steps;
+                        else if ((at = step_index(l->rb, s->next)) < 0)
+                                return lerr(l, map_get(l, n, "next"), "step %s: next: no step "
+                                            "\"%.40s\" (expected a step id or verify)", s->id,
+                                            s->next);
+                        s->next_index = (size_t)at;
                 }
                 for (size_t c = 0; c < s->n_choices; c++) {
                         yaml_node_t *ch = node(l, map_get(l, n, "choose")->data.sequence.items
@@ -1030,6 +1062,7 @@ void runbook_free(struct runbook *rb)
                 }
                 free(s->choices);
                 free(s->on_fail_goto);
+                free(s->next);
         }
         free(rb->steps);
         for (size_t i = 0; i < rb->n_verify; i++)

@@ -432,7 +432,9 @@ static bool rr_mutating(const struct rr *r, const struct runbook_step *s)
         free(name);
         free(target);
         free(arg);
-        return m;
+        /* The step's `dangerous` only adds care: such a step is treated as
+         * a change (read-only refuses it, a resume does not repeat it). */
+        return m || s->dangerous;
 }
 
 static void rr_audit(const struct rr *r, const struct source_cfg *src,
@@ -468,15 +470,18 @@ static enum rr_res rr_step_action(struct rr *r, const struct runbook_step *s, cJ
         char *name, *target, *arg, *text = NULL, *summary = NULL, word[256];
         enum rr_res rc;
         int64_t t0 = clock_mono_ms();
+        bool dangerous;
 
         d = rr_action(r, s, &src, &name, &target, &arg, err);
         if (!d) {
                 rc = RR_FAILED;
                 goto out_names;
         }
-        if (!action_allowed(d, r->o->read_only, err)) {
+        if (!action_allowed(d, r->o->read_only, err) || (s->dangerous && r->o->read_only)) {
                 char why[sizeof err->msg];
 
+                if (!err->msg[0])
+                        err_set(err, EPERM, "%s is marked dangerous in the runbook", d->name);
                 str_copy(why, err->msg, sizeof why);
                 err_set(err, EPERM, "refused: %s (--read-only or read_only: true)", why);
                 rr_audit(r, src, d, name, target, NULL, NULL, ACT_REFUSED, ACT_EXIT_READONLY, -1,
@@ -498,9 +503,12 @@ static enum rr_res rr_step_action(struct rr *r, const struct runbook_step *s, cJ
         summary = action_plan_summary(&plan);
         rr_show(r, "%s on %s %s:\n%s", d->title, src->name, target, text);
         str_copy(word, plan.context ? plan.context : src->name, sizeof word);
-        if (!r->o->yes && !(d->flags & ACTION_F_NOCONFIRM) && r->drv->confirm &&
-            r->drv->confirm(r->drv->arg, text, (d->flags & ACTION_F_DANGEROUS) ? word : NULL) !=
-            RB_ANS_YES) {
+        /* The step's `dangerous` can make an action more careful, never
+         * less: the action's own flag still applies, and a step marked
+         * dangerous is confirmed even when the action needs no confirmation. */
+        dangerous = (d->flags & ACTION_F_DANGEROUS) || s->dangerous;
+        if (!r->o->yes && (!(d->flags & ACTION_F_NOCONFIRM) || s->dangerous) && r->drv->confirm &&
+            r->drv->confirm(r->drv->arg, text, dangerous ? word : NULL) != RB_ANS_YES) {
                 err_set(err, ECANCELED, "not confirmed");
                 rr_audit(r, src, d, name, target, &plan, summary, ACT_CANCELLED, 0,
                          clock_mono_ms() - t0, NULL, ACT_REASON_DECLINED);
@@ -594,8 +602,11 @@ static enum rr_res rr_step_run(struct rr *r, const struct runbook_step *s, cJSON
                 goto out;
         }
         rr_show(r, "$ %s", text);
+        /* A dangerous run step has no context to type: the runbook's id
+         * names what the operator is running (docs/runbooks.md). */
         if (s->mutating && !r->o->yes && r->drv->confirm &&
-            r->drv->confirm(r->drv->arg, text, NULL) != RB_ANS_YES) {
+            r->drv->confirm(r->drv->arg, text, s->dangerous ? r->rb->id : NULL) !=
+            RB_ANS_YES) {
                 err_set(err, ECANCELED, "not confirmed");
                 rc = RR_CANCELLED;
                 goto out;
@@ -628,6 +639,22 @@ out:
         free(text);
         rr_argv_free(argv);
         return rc;
+}
+
+/* A choose step's labels with ${} substituted, or NULL with err. Owned,
+ * NULL-terminated (rr_argv_free). */
+static char **rr_labels(const struct rr *r, const struct runbook_step *s, struct err *err)
+{
+        char **v = xcalloc(s->n_choices + 1, sizeof *v);
+
+        for (size_t c = 0; c < s->n_choices; c++) {
+                v[c] = rr_subst(r, s->choices[c].label, err);
+                if (!v[c]) {
+                        rr_argv_free(v);
+                        return NULL;
+                }
+        }
+        return v;
 }
 
 /* Runs one attempt of step i. *next gets the step a choose goes to. */
@@ -673,14 +700,15 @@ static enum rr_res rr_step(struct rr *r, size_t i, cJSON *rec, size_t *next, str
                 free(text);
                 break;
         case RB_STEP_CHOOSE: {
-                const char **labels = xcalloc(s->n_choices + 1, sizeof *labels);
+                char **labels = rr_labels(r, s, err);
                 int k;
 
-                for (size_t c = 0; c < s->n_choices; c++)
-                        labels[c] = s->choices[c].label;
-                k = r->drv->choose ? r->drv->choose(r->drv->arg, labels, s->n_choices) : -1;
-                free(labels);
+                if (!labels)
+                        break;
+                k = r->drv->choose ? r->drv->choose(r->drv->arg, (const char *const *)labels,
+                                                    s->n_choices) : -1;
                 if (k < 0 || (size_t)k >= s->n_choices) {
+                        rr_argv_free(labels);
                         err_set(err, ECANCELED, "no branch chosen");
                         rc = RR_CANCELLED;
                         break;
@@ -690,14 +718,16 @@ static enum rr_res rr_step(struct rr *r, size_t i, cJSON *rec, size_t *next, str
                 cJSON_AddStringToObject(c, "ev", "choice");
                 cJSON_AddStringToObject(c, "step", s->id);
                 cJSON_AddNumberToObject(c, "index", (double)i);
-                cJSON_AddStringToObject(c, "label", s->choices[k].label);
+                rr_add_text(c, "label", labels[k]);
                 cJSON_AddStringToObject(c, "goto", s->choices[k].go);
                 cJSON_AddNumberToObject(c, "goto_index", (double)s->choices[k].go_index);
                 ok = rr_append(r, c, err);
                 cJSON_Delete(c);
+                if (ok == 0)
+                        rr_show(r, "  chose: %s", labels[k]);
+                rr_argv_free(labels);
                 if (ok != 0)
                         break;
-                rr_show(r, "  chose: %s", s->choices[k].label);
                 *next = s->choices[k].go_index;
                 rc = RR_OK;
                 break;
@@ -810,12 +840,23 @@ static int rr_dry_run(struct rr *r)
                         free(text);
                         break;
                 }
-                case RB_STEP_CHOOSE:
+                case RB_STEP_CHOOSE: {
+                        char **labels = rr_labels(r, s, &e);
+
+                        if (!labels) {
+                                rr_show(r, "  error: %s", e.msg);
+                                rc = 1;
+                                break;
+                        }
                         for (size_t c = 0; c < s->n_choices; c++)
-                                rr_show(r, "  %zu. %s -> %s", c + 1, s->choices[c].label,
+                                rr_show(r, "  %zu. %s -> %s", c + 1, labels[c],
                                         s->choices[c].go);
+                        rr_argv_free(labels);
                         break;
                 }
+                }
+                if (s->has_next)
+                        rr_show(r, "  then: %s", s->next);
         }
         for (size_t k = 0; k < rb->n_verify; k++) {
                 rr_show(r, "verify %zu/%zu", k + 1, rb->n_verify);
@@ -895,7 +936,10 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
         while (i < rb->n_steps) {
                 const struct runbook_step *s = &rb->steps[i];
                 bool mut = rr_mutating(r, s);
-                size_t next = i + 1;
+                /* Where a success goes: `next:` when given. A choose step
+                 * has none (the loader refuses it): its choice sets next. */
+                size_t ok_next = s->has_next ? s->next_index : i + 1;
+                size_t next = ok_next;
 
                 if (++runs > RUNBOOK_MAX_STEP_RUNS) {
                         err_set(err, ELOOP, "more than %d steps run: the gotos of %s loop",
@@ -963,7 +1007,7 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                         en = rr_step_rec(r, i, mut, "end");
                         err_clear(&e);
                         t0 = rr_now(r);
-                        next = i + 1;
+                        next = ok_next;
                         {
                                 cJSON *body = cJSON_CreateObject(), *it;
 

@@ -95,6 +95,16 @@ for id in $WANT; do
         has "show $id names its file" "$T/out" "^file: .*deploy/runbooks/$id\.yaml$"
 done
 
+# The branches jump with next: on success, never with a check that fails
+# on purpose (it would show as failed on the happy path).
+expect "runbook show cdc-slot-inactive" 0 "$B" -c "$CFG" runbook show cdc-slot-inactive
+has "the restart branch ends with a jump over the drop branch" "$T/out" "^     then done$"
+if grep -q 'still-inactive' "$T/out"; then bad "cdc-slot-inactive still has still-inactive"; fi
+expect "runbook show reconcile-mismatch" 0 "$B" -c "$CFG" runbook show reconcile-mismatch
+has "the trigger jumps over the in-progress branch" "$T/out" "^     then run-started$"
+has "dag-idle sends a run in progress to its own check" "$T/out" \
+        "^     timeout 10m, retries 0, on_fail run-in-progress$"
+
 # config check really reads them: a copy of deploy/ with one runbook broken
 # (an action its source's kind does not have) fails with FILE:LINE:COL.
 mkdir -p "$T/m" && cp -r "$S/deploy" "$T/m/deploy"

@@ -297,6 +297,38 @@ static const struct {
           "$$ for a literal $)" },
         { HEAD "steps:\n  - id: a\n    action:\n      source: s\n      action: restart\n",
           "t.yaml:6:7: action: missing \"target\"" },
+        /* next: a step id or verify, as on_fail's goto; not on choose. */
+        { HEAD "steps:\n  - id: a\n    manual: x\n    next: nowhere\n", "t.yaml:6:11: step "
+          "a: next: no step \"nowhere\" (expected a step id or verify)" },
+        { HEAD "steps:\n  - id: a\n    manual: x\n    next: [b]\n", "t.yaml:6:11: next: "
+          "expected a non-empty string, got a list" },
+        { HEAD "steps:\n  - id: a\n    manual: x\n    nxt: b\n", "t.yaml:6:5: steps[0]: "
+          "unknown key \"nxt\" (did you mean \"next\"?)" },
+        { HEAD "steps:\n  - id: a\n    choose:\n      - label: x\n        goto: a\n"
+          "      - label: y\n        goto: a\n    next: a\n", "t.yaml:10:11: next: not for "
+          "choose steps (each choice has its goto)" },
+        { HEAD "steps:\n  - id: verify\n    manual: x\n", "t.yaml:4:9: id: \"verify\" is "
+          "reserved (next: verify goes to the verify block); name the step otherwise" },
+        { HEAD "steps:\n  - id: a\n    manual: x\n    next: verify\n", NULL },
+        /* dangerous: only on action and run steps, a boolean, never with
+         * mutating: false. */
+        { HEAD "steps:\n  - id: a\n    manual: x\n    dangerous: true\n", "t.yaml:6:16: "
+          "dangerous: only for action and run steps" },
+        { HEAD "steps:\n  - id: a\n    run: [ls]\n    dangerous: yes\n", "t.yaml:6:16: "
+          "dangerous: expected true or false" },
+        { HEAD "steps:\n  - id: a\n    run: [ls]\n    dangerous: true\n    mutating: false\n",
+          "t.yaml:6:16: dangerous: a dangerous step changes something; drop mutating: "
+          "false" },
+        { HEAD "steps:\n  - id: a\n    run: [ls]\n    dangerous: false\n    mutating: false\n",
+          NULL },
+        /* choose labels: ${name} checked as in every word. */
+        { HEAD "steps:\n  - id: a\n    choose:\n      - label: drop ${slot}\n        goto: a\n"
+          "      - label: y\n        goto: a\n", "t.yaml:6:16: label: unknown input ${slot} "
+          "(the runbook has no inputs)" },
+        { HEAD "inputs:\n  - name: slot\n    type: string\nsteps:\n  - id: a\n    choose:\n"
+          "      - label: pay $${slot\n        goto: a\n      - label: keep ${slot\n"
+          "        goto: a\n", "t.yaml:11:16: label: unterminated ${ in \"keep ${slot\" "
+          "(write $$ for a literal $)" },
         /* Limits. */
         { HEAD "steps:\n  - id: a\n    manual: x\n---\nid: u\n", "t.yaml:7:1: a second YAML "
           "document; one runbook per file" },
@@ -326,6 +358,65 @@ static void test_bad(void **state)
                 runbook_free(rb);
         }
         assert_int_equal(failures, 0);
+}
+
+/* next:, dangerous and choose labels as loaded: next resolves to a step's
+ * index or to n_steps for verify; dangerous defaults to false; a label
+ * keeps its ${name} for the engine to substitute. */
+static void test_next_dangerous_labels(void **state)
+{
+        static const char y[] =
+                HEAD
+                "inputs:\n"
+                "  - name: slot\n"
+                "    type: string\n"
+                "steps:\n"
+                "  - id: a\n"
+                "    run: [echo, a]\n"
+                "    dangerous: true\n"
+                "    next: c\n"
+                "  - id: b\n"
+                "    run: [echo, b]\n"
+                "  - id: c\n"
+                "    choose:\n"
+                "      - label: Drop ${slot} ($$5)\n"
+                "        goto: b\n"
+                "      - label: Keep it\n"
+                "        goto: d\n"
+                "  - id: d\n"
+                "    action:\n"
+                "      source: connect\n"
+                "      action: restart\n"
+                "      target: x\n"
+                "    dangerous: true\n"
+                "    next: verify\n"
+                "  - id: e\n"
+                "    manual: never reached\n";
+        struct err err;
+        struct runbook *rb = runbook_load_string(y, strlen(y), "t.yaml", &err);
+
+        (void)state;
+        if (!rb)
+                fail_msg("%s", err.msg);
+        assert_int_equal(rb->n_steps, 5);
+        assert_true(rb->steps[0].has_next);
+        assert_string_equal(rb->steps[0].next, "c");
+        assert_int_equal(rb->steps[0].next_index, 2);
+        assert_true(rb->steps[0].dangerous);
+        assert_true(rb->steps[0].mutating);
+        assert_false(rb->steps[1].has_next);
+        assert_null(rb->steps[1].next);
+        assert_false(rb->steps[1].dangerous);
+        assert_true(rb->steps[1].mutating);
+        assert_false(rb->steps[2].has_next);
+        assert_string_equal(rb->steps[2].choices[0].label, "Drop ${slot} ($$5)");
+        assert_string_equal(rb->steps[2].choices[1].label, "Keep it");
+        assert_true(rb->steps[3].dangerous);
+        assert_true(rb->steps[3].has_next);
+        assert_string_equal(rb->steps[3].next, "verify");
+        assert_int_equal(rb->steps[3].next_index, 5);
+        assert_false(rb->steps[4].dangerous);
+        runbook_free(rb);
 }
 
 /* Too many steps, and a file over the size limit. */
@@ -610,6 +701,7 @@ int main(void)
                 cmocka_unit_test(test_good),
                 cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_limits),
+                cmocka_unit_test(test_next_dangerous_labels),
                 cmocka_unit_test(test_set),
                 cmocka_unit_test(test_set_errors),
                 cmocka_unit_test(test_check_config),

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "core/config.h"
 #include "core/util.h"
 #include "runbook/ledger.h"
 #include "runbook/runbook.h"
@@ -68,6 +69,9 @@ struct sdrv {
         int status_calls;
         char shown[16384];
         size_t shown_len;
+        char typed[16][64];             /* confirm's typed word in turn; "-" for none */
+        size_t n_typed;
+        char labels[512];               /* choose's labels, each followed by '|' */
 };
 
 static cJSON *s_status(void *arg, const char *source, struct err *err)
@@ -104,8 +108,11 @@ static int s_answer(struct sdrv *d)
 
 static enum runbook_answer s_confirm(void *arg, const char *plan, const char *typed)
 {
+        struct sdrv *d = arg;
+
         (void)plan;
-        (void)typed;
+        if (d->n_typed < 16)
+                snprintf(d->typed[d->n_typed++], sizeof d->typed[0], "%s", typed ? typed : "-");
         return (enum runbook_answer)s_answer(arg);
 }
 
@@ -117,8 +124,14 @@ static enum runbook_answer s_manual(void *arg, const char *text)
 
 static int s_choose(void *arg, const char *const *labels, size_t n)
 {
-        (void)labels;
-        (void)n;
+        struct sdrv *d = arg;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(d->labels);
+
+                snprintf(d->labels + len, sizeof d->labels - len, "%s|", labels[i]);
+        }
+        assert_null(labels[n]);
         return s_answer(arg);
 }
 
@@ -975,6 +988,260 @@ static void test_resume_runbook_changed(void **state)
         runbook_free(rb2);
 }
 
+static const char next_yaml[] =
+        "id: jumps\n"
+        "title: Jumps on success\n"
+        "inputs:\n"
+        "  - name: slot\n"
+        "    type: target\n"
+        "    target: slot\n"
+        "steps:\n"
+        "  - id: a\n"
+        "    run: [/bin/echo, a]\n"
+        "    next: pick\n"
+        "  - id: skipped\n"
+        "    run: [/bin/false]\n"
+        "  - id: pick\n"
+        "    choose:\n"
+        "      - label: Drop ${slot}\n"
+        "        goto: drop\n"
+        "      - label: Keep ${slot} ($$5)\n"
+        "        goto: keep\n"
+        "  - id: drop\n"
+        "    run: [/bin/echo, drop]\n"
+        "    next: verify\n"
+        "  - id: keep\n"
+        "    run: [/bin/false]\n"
+        "verify:\n"
+        "  - source: db\n"
+        "    expr: 'ready'\n";
+
+#define NEXT_A \
+        STEP_START("a", 0, "run", "true", 1) \
+        STEP_END("a", 0, "run", "true") "\"result\":\"ok\",\"attempt\":1," \
+        "\"argv\":[\"/bin/echo\",\"a\"],\"output_tail\":\"a\",\"user\":\"tester\"," \
+        "\"duration_ms\":0,\"next\":2}\n"
+#define NEXT_REST \
+        STEP_START("pick", 2, "choose", "false", 1) \
+        "{\"ev\":\"choice\",\"step\":\"pick\",\"index\":2,\"label\":\"Drop s1\"," \
+        "\"goto\":\"drop\",\"goto_index\":3}\n" \
+        STEP_END("pick", 2, "choose", "false") "\"result\":\"ok\",\"attempt\":1," \
+        "\"user\":\"tester\",\"duration_ms\":0,\"next\":3}\n" \
+        STEP_START("drop", 3, "run", "true", 1) \
+        STEP_END("drop", 3, "run", "true") "\"result\":\"ok\",\"attempt\":1," \
+        "\"argv\":[\"/bin/echo\",\"drop\"],\"output_tail\":\"drop\"," \
+        "\"user\":\"tester\",\"duration_ms\":0,\"next\":5}\n" \
+        "{\"ev\":\"verify\",\"index\":0,\"source\":\"db\",\"expr\":\"ready\"," \
+        "\"result\":\"ok\",\"values\":\"ready = true\",\"duration_ms\":0}\n" \
+        "{\"ev\":\"end\",\"result\":\"ok\"}\n"
+
+/* next: skips `skipped` (it would fail) and records "next":2; next: verify
+ * after `drop` skips `keep` and records n_steps (5); the choose labels
+ * reach the driver, the ledger and the screen with ${slot} substituted
+ * ("$$" a literal '$'). */
+static void test_next(void **state)
+{
+        struct runbook *rb = load(next_yaml);
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { "{\"ready\":true}" }, .n_docs = 1, .answers = { 0 },
+                          .n_ans = 1 };
+        struct runbook_run_opts o = { .yes = true };
+        char *id = NULL;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        assert_records(id, START_REC("jumps") NEXT_A NEXT_REST);
+        assert_string_equal(d.labels, "Drop s1|Keep s1 ($5)|");
+        assert_non_null(strstr(d.shown, "  chose: Drop s1\n"));
+        assert_null(strstr(d.shown, "skipped"));
+        assert_null(strstr(d.shown, "keep"));
+        assert_int_equal(d.n_typed, 0);
+        free(id);
+        id = NULL;
+
+        /* The dry run shows the labels substituted and where next: goes. */
+        memset(&d, 0, sizeof d);
+        d.docs[0] = "{\"ready\":true}";
+        d.n_docs = 1;
+        o.dry_run = true;
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        assert_null(id);
+        assert_non_null(strstr(d.shown, "step 1/5 a (run, mutating)\n  $ /bin/echo a\n"
+                               "  then: pick\n"));
+        assert_non_null(strstr(d.shown, "  1. Drop s1 -> drop\n  2. Keep s1 ($5) -> keep\n"));
+        assert_non_null(strstr(d.shown, "  $ /bin/echo drop\n  then: verify\n"));
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
+/* A crash right after the end record of a step that jumped: resume goes on
+ * where the jump went (pick), never at the step after it in the list. */
+static void test_next_resume(void **state)
+{
+        struct runbook *rb = load(next_yaml);
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { "{\"ready\":true}" }, .n_docs = 1, .answers = { 0 },
+                          .n_ans = 1 };
+        struct runbook_run_opts o = { .yes = true };
+        char *id = NULL, *id2 = NULL, *got, *tail;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        /* start, a start/end, then the crash */
+        cut_ledger(id, 3, "{\"ev\":\"step\",\"step\":\"pi");
+        o.resume = id;
+        memset(&d, 0, sizeof d);
+        d.docs[0] = "{\"ready\":true}";
+        d.n_docs = 1;
+        d.answers[0] = 0;
+        d.n_ans = 1;
+        assert_int_equal(run(rb, &in, &d, &o, &id2, &err), 0);
+        assert_string_equal(id2, id);
+        got = records(id);
+        tail = strstr(got, "{\"ev\":\"resume\"");
+        assert_non_null(tail);
+        assert_string_equal(tail, "{\"ev\":\"resume\",\"from\":2,\"user\":\"tester\"}\n"
+                            NEXT_REST);
+        assert_null(strstr(got, "\"step\":\"skipped\""));
+        free(got);
+        free(id);
+        free(id2);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
+static const char danger_yaml[] =
+        "id: dz\n"
+        "title: A dangerous run step\n"
+        "inputs:\n"
+        "  - name: slot\n"
+        "    type: target\n"
+        "    target: slot\n"
+        "steps:\n"
+        "  - id: plain\n"
+        "    run: [/bin/echo, plain]\n"
+        "  - id: danger\n"
+        "    run: [/bin/echo, 'drop ${slot}']\n"
+        "    dangerous: true\n";
+
+/* A dangerous run step's confirmation asks for the runbook's id typed; a
+ * plain mutating one for none. Declined, the step is cancelled and the run
+ * aborted (2); with --yes nothing is asked. */
+static void test_dangerous_run(void **state)
+{
+        struct runbook *rb = load(danger_yaml);
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .answers = { RB_ANS_YES, RB_ANS_YES }, .n_ans = 2 };
+        struct runbook_run_opts o = { 0 };
+        char *id = NULL, *got;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        assert_int_equal(d.n_typed, 2);
+        assert_string_equal(d.typed[0], "-");
+        assert_string_equal(d.typed[1], "dz");
+        got = records(id);
+        assert_non_null(strstr(got, STEP_END("danger", 1, "run", "true") "\"result\":\"ok\""));
+        free(got);
+        free(id);
+        id = NULL;
+
+        memset(&d, 0, sizeof d);
+        d.answers[0] = RB_ANS_YES;
+        d.answers[1] = RB_ANS_NO;
+        d.n_ans = 2;
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 2);
+        assert_string_equal(err.msg, "not confirmed");
+        assert_string_equal(d.typed[1], "dz");
+        got = records(id);
+        assert_non_null(strstr(got, STEP_END("danger", 1, "run", "true")
+                               "\"result\":\"cancelled\",\"attempt\":1,"
+                               "\"argv\":[\"/bin/echo\",\"drop s1\"],\"error\":\"not confirmed\""));
+        assert_non_null(strstr(got, "{\"ev\":\"end\",\"result\":\"aborted\"}\n"));
+        free(got);
+        free(id);
+        id = NULL;
+
+        memset(&d, 0, sizeof d);
+        o.yes = true;
+        assert_int_equal(run(rb, &in, &d, &o, &id, &err), 0);
+        assert_int_equal(d.n_typed, 0);
+        free(id);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
+static const char danger_act_fmt[] =
+        "id: da\n"
+        "title: A dangerous action step\n"
+        "steps:\n"
+        "  - id: restart\n"
+        "    action:\n"
+        "      source: connect\n"
+        "      action: restart\n"
+        "      target: c1\n"
+        "%s";
+
+/* An action step's `dangerous` only adds care: Kafka Connect's restart
+ * (not dangerous by itself) asks for a yes; marked dangerous it asks for
+ * its context (the source's name) typed, and read-only still refuses it
+ * (77) without asking. Declined, nothing is sent. */
+static void test_dangerous_action(void **state)
+{
+        static const char cfg_yaml[] =
+                "sources:\n"
+                "  - name: connect\n"
+                "    kind: kafka_connect\n"
+                "    url: http://127.0.0.1:1\n";
+        struct runbook_inputs in = { 0 };
+        struct runbook_run_opts o = { 0 };
+        struct runbook_driver drv;
+        struct config *cfg;
+        struct sdrv d;
+        struct err err;
+        char *id = NULL;
+
+        (void)state;
+        err_clear(&err);
+        cfg = config_load_string(cfg_yaml, strlen(cfg_yaml), "t.yaml", &err);
+        if (!cfg)
+                fail_msg("%s", err.msg);
+        for (int k = 0; k < 3; k++) {
+                char *y = xasprintf(danger_act_fmt, k ? "    dangerous: true\n" : "");
+                struct runbook *rb = load(y);
+
+                memset(&d, 0, sizeof d);
+                d.answers[0] = RB_ANS_NO;
+                d.n_ans = 1;
+                o.read_only = k == 2;
+                drv = driver(&d);
+                err_clear(&err);
+                assert_int_equal(runbook_run(rb, &in, cfg, &drv, &o, &id, &err),
+                                 k == 2 ? 77 : 2);
+                if (k == 2) {
+                        assert_int_equal(d.n_typed, 0);
+                        assert_string_equal(err.msg, "step restart: refused: read-only: "
+                                            "actions are disabled (--read-only or read_only: "
+                                            "true)");
+                } else {
+                        assert_int_equal(d.n_typed, 1);
+                        assert_string_equal(d.typed[0], k ? "connect" : "-");
+                        assert_string_equal(err.msg, "not confirmed");
+                }
+                free(id);
+                id = NULL;
+                free(y);
+                runbook_free(rb);
+        }
+        config_free(cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -995,6 +1262,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_resume_after_crash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_resume_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_resume_runbook_changed, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_next, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_next_resume, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dangerous_run, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_dangerous_action, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,11 +166,19 @@ static void test_cdc_slot_drop_path(void **state)
         s = step(rb, "consumer-there");
         assert_int_equal(s->on_fail, RB_FAIL_GOTO);
         assert_int_equal(s->on_fail_index, pick_at);
-        /* after a restart that worked, the drop branch is skipped */
-        s = step(rb, "still-inactive");
-        assert_int_equal(s->on_fail, RB_FAIL_GOTO);
-        assert_string_equal(rb->steps[s->on_fail_index].id, "done");
-        assert_true(s->on_fail_index > drop_at);
+        /* after a restart that worked, the drop branch is skipped by a jump
+         * on success (no check that fails on purpose), from the step right
+         * before the choice */
+        s = step(rb, "lag-falls");
+        assert_int_equal(s->kind, RB_STEP_WAIT);
+        assert_int_equal(s->on_fail, RB_FAIL_STOP);
+        assert_true(s->has_next);
+        assert_string_equal(s->next, "done");
+        assert_string_equal(rb->steps[s->next_index].id, "done");
+        assert_true(s->next_index > drop_at);
+        assert_int_equal((size_t)(s - rb->steps) + 1, pick_at);
+        for (size_t i = 0; i < rb->n_steps; i++)
+                assert_string_not_equal(rb->steps[i].id, "still-inactive");
         /* the headroom is shown right before the drop */
         s = step(rb, "headroom-before-drop");
         assert_int_equal(s->kind, RB_STEP_CHECK);
@@ -185,6 +193,32 @@ static void test_cdc_slot_drop_path(void **state)
         assert_true(a->flags & ACTION_F_MUTATING);
 }
 
+/* reconcile-mismatch: the trigger is skipped while a run is in progress
+ * (dag-idle's on_fail), and after the trigger the run jumps over the check
+ * that only explains that branch. */
+static void test_reconcile_branch(void **state)
+{
+        struct fx *fx = *state;
+        const struct runbook *rb = runbook_set_find(&fx->set, "reconcile-mismatch");
+        const struct runbook_step *idle, *trig, *busy, *started;
+
+        assert_non_null(rb);
+        idle = step(rb, "dag-idle");
+        trig = step(rb, "trigger");
+        busy = step(rb, "run-in-progress");
+        started = step(rb, "run-started");
+        assert_int_equal(idle->on_fail, RB_FAIL_GOTO);
+        assert_int_equal(idle->on_fail_index, (size_t)(busy - rb->steps));
+        assert_false(idle->has_next);
+        assert_int_equal((size_t)(trig - rb->steps), (size_t)(idle - rb->steps) + 1);
+        assert_int_equal(trig->kind, RB_STEP_ACTION);
+        assert_true(trig->has_next);
+        assert_int_equal(trig->next_index, (size_t)(started - rb->steps));
+        assert_int_equal((size_t)(busy - rb->steps) + 1, (size_t)(started - rb->steps));
+        assert_int_equal(busy->kind, RB_STEP_CHECK);
+        assert_int_equal(busy->on_fail, RB_FAIL_STOP);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -192,6 +226,7 @@ int main(void)
                 cmocka_unit_test(test_each_checks_against_config),
                 cmocka_unit_test(test_checks_before_and_verify),
                 cmocka_unit_test(test_cdc_slot_drop_path),
+                cmocka_unit_test(test_reconcile_branch),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
