@@ -344,7 +344,8 @@ int runbook_set_load(struct runbook_set *set, const struct config *cfg, struct e
                 rc = -1;
         }
         if (rc == 0) {
-                qsort(files.v, files.n, sizeof *files.v, path_cmp);
+                if (files.n > 1)        /* qsort(NULL, 0, ...) is undefined */
+                        qsort(files.v, files.n, sizeof *files.v, path_cmp);
                 set->v = xcalloc(files.n ? files.n : 1, sizeof *set->v);
         }
         for (size_t i = 0; rc == 0 && i < files.n; i++) {
