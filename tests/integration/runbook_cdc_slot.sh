@@ -28,49 +28,27 @@
 # The real run's stdin is a pseudo-terminal: without one the CLI refuses a
 # runbook that has manual or choose steps (its drop branch), even with --yes.
 #
-# Starts a real server, so it runs on the real clock only (ctest label
-# real-clock). Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the
-# source tree). Every command runs under `timeout`; everything lives in one
-# temp dir, removed at exit; servers and helpers are stopped by their PID.
+# Starts a real server, so it runs on the real clock only. Env: LO_BINARY
+# (the lambdaops binary), LO_SOURCE_DIR (the source tree). Every command runs
+# under `timeout`; everything lives in one temp dir, removed at exit
+# (tests/lib/runbook_e2e.sh); servers and helpers are stopped by their PID.
+#
+# ctest-label: real-clock
 
 set -u
 
-B=${LO_BINARY:?set LO_BINARY to the lambdaops binary}
-SRC=${LO_SOURCE_DIR:?set LO_SOURCE_DIR to the source tree}
-T=$(mktemp -d /tmp/lo-rbcdc.XXXXXX)
-fails=0
-pids=()
+# shellcheck source=../lib/runbook_e2e.sh
+. "${LO_SOURCE_DIR:?set LO_SOURCE_DIR to the source tree}/tests/lib/runbook_e2e.sh"
+rbe_init rbcdc
 pg_started=0
-
-cleanup() {
-        local p
-        for p in "${pids[@]}"; do
-                kill "$p" 2>/dev/null
-        done
-        [ -n "${RUN_PID:-}" ] && kill -KILL "$RUN_PID" 2>/dev/null
+rbe_cleanup_hook() {
         if [ "$pg_started" = 1 ]; then
                 lo_pg_stop "$T"
         fi
-        rm -rf "$T"
 }
-trap cleanup EXIT
-python3 "$SRC/tests/lib/proc_guard.py" --pid $$ --list "$T/.lo-guard" d "$T" r "$T" </dev/null >/dev/null 2>&1
-
-ok()   { printf 'ok   %s\n' "$1"; }
-bad()  { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
-now_ms() { date +%s%3N; }
-
-# shellcheck source=../lib/cli_helpers.sh
-. "$(dirname "$0")/../lib/cli_helpers.sh"
-
-cd "$T" || exit 1
-mkdir -p home xdg state connect kube runbooks
-export HOME=$T/home XDG_CONFIG_HOME=$T/xdg XDG_STATE_HOME=$T/state USER=tester
-export LO_FIXTURE_NOW=${LO_FIXTURE_NOW:-$(date +%s)}
-unset LAMBDAOPS_CONFIG NO_COLOR
-RUNS=$T/state/lambdaops/runs
 SLOT=debezium_shop
 CONN=debezium-shop
+mkdir -p connect runbooks
 
 # ---- a real PostgreSQL with an inactive slot retaining WAL -------------------
 
@@ -106,7 +84,7 @@ CT='"headers": {"Content-Type": "application/json"}'
 # routes STATE: the worker's answers with the connector and its task in
 # STATE, replaced atomically (the server re-reads them on every request).
 routes() {
-        cat >"$T/connect/routes.tmp" <<EOF
+        rbe_routes "$T/connect/routes.json" <<EOF
 {"routes": [
   {"path": "/", $CT, "json": {"version": "3.6.0", "commit": "x", "kafka_cluster_id": "k"}},
   {"path": "/connectors", "query": "expand=status&expand=info", $CT, "json":
@@ -123,47 +101,15 @@ routes() {
             "tasks": [{"id": 0, "state": "RESTARTING", "worker_id": "w1:8083"}]}}
 ]}
 EOF
-        mv "$T/connect/routes.tmp" "$T/connect/routes.json"
 }
 routes FAILED
-: >"$T/connect/requests.log"
-python3 "$SRC/tests/lib/fixture_httpd.py" --routes "$T/connect/routes.json" \
-        --log "$T/connect/requests.log" --port-file "$T/connect/port" </dev/null \
-        >>"$T/connect/httpd.log" 2>&1 &
-pids+=("$!")
+rbe_httpd connect "$T/connect/routes.json"
 
 # ---- the fake Kubernetes API server ------------------------------------------
 
-: >"$T/kube/requests.log"
-python3 "$SRC/tests/lib/fake_kube.py" --port-file "$T/kube/port" --log "$T/kube/requests.log" \
-        --fixtures "$SRC/tests/fixtures/runbooks/cdc/kube" </dev/null >"$T/kube/server.out" 2>&1 &
-pids+=("$!")
-
-deadline=$(($(now_ms) + 20000))
-until [ -s "$T/connect/port" ] && [ -s "$T/kube/port" ]; do
-        if [ "$(now_ms)" -ge "$deadline" ]; then
-                bad "fixture servers did not start: $(cat "$T/connect/httpd.log" "$T/kube/server.out")"
-                exit 1
-        fi
-        sleep 0.05
-done
-CURL="http://127.0.0.1:$(cat "$T/connect/port")"
-KURL="http://127.0.0.1:$(cat "$T/kube/port")"
-
-cat >"$T/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-  - name: fake
-    cluster: {server: "$KURL"}
-users:
-  - name: fake
-    user: {}
-contexts:
-  - name: fake
-    context: {cluster: fake, user: fake, namespace: data}
-current-context: fake
-EOF
+rbe_kube "$SRC/tests/fixtures/runbooks/cdc/kube"
+rbe_ready
+CURL=$(rbe_url connect)
 
 # mkcfg FILE RUNBOOK_DIR: the sources named as the runbook's input defaults
 # (shop-db, connect, k8s), and the user-defined action drop-slot of
@@ -204,26 +150,12 @@ sources:
 EOF
 }
 mkcfg "$T/shipped.yaml" "$SRC/deploy/runbooks/cdc-slot-inactive.yaml"
-sed -E 's/^( *)for: [0-9]+[a-z]+ *(#.*)?$/\1for: 3s/' \
-        "$SRC/deploy/runbooks/cdc-slot-inactive.yaml" >"$T/runbooks/cdc-slot-inactive.yaml"
-if grep -E '^ *for:' "$T/runbooks/cdc-slot-inactive.yaml" | grep -Evq '^ *for: 3s$' \
-        || ! grep -q '^ *for: 3s$' "$T/runbooks/cdc-slot-inactive.yaml"; then
-        bad "the copy's hold durations were not shortened: $(grep -n 'for:' "$T/runbooks/cdc-slot-inactive.yaml")"
-fi
+rbe_shorten "$SRC/deploy/runbooks/cdc-slot-inactive.yaml" "$T/runbooks/cdc-slot-inactive.yaml"
 mkcfg "$T/short.yaml" "$T/runbooks"
 
 # reqs WHAT PYTHON_EXPR: the expression with `r`, the requests the worker
 # logged as (method, path, query) tuples.
-reqs() {
-        local res
-        res=$(python3 -c '
-import json, sys
-r = [(x["method"], x["path"], x["query"]) for x in
-     (json.loads(l) for l in open(sys.argv[1]) if l.strip())]
-print("yes" if ('"$2"') else "no: " + json.dumps(r)[:800])
-' "$T/connect/requests.log" 2>&1)
-        if [ "$res" = yes ]; then ok "$1"; else bad "$1: $2: $res"; fi
-}
+reqs() { rbe_reqs "$1" "$T/connect/requests.log" "$2"; }
 POST_RESTART='("POST", "/connectors/'$CONN'/restart", "includeTasks=true&onlyFailed=true")'
 
 expect "config check (shipped runbook)" 0 "$B" -c "$T/shipped.yaml" config check
@@ -282,18 +214,10 @@ reqs "dry run: no mutating request" 'all(m == "GET" for m, p, q in r) and len(r)
 # stdin is a pseudo-terminal: the CLI refuses a runbook with manual or
 # choose steps (the drop branch) without one, even with --yes. This path
 # never reaches them, so nothing is ever read from it.
-python3 -c '
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
-    p = subprocess.Popen(sys.argv[3:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-sys.exit(p.wait())' "$T/run.out" "$T/run.err" \
-        timeout 240 "$B" -c "$T/short.yaml" runbook run cdc-slot-inactive --yes \
+rbe_pty_run "$T/run.out" "$T/run.err" \
+        "$B" -c "$T/short.yaml" runbook run cdc-slot-inactive --yes \
         --input source=shop-db --input slot=$SLOT --input connect=connect \
-        --input connector=$CONN --input k8s=k8s </dev/null &
-RUN_PID=$!
-echo "p $RUN_PID" >>"$T/.lo-guard"
+        --input connector=$CONN --input k8s=k8s
 # The consumer comes back when the worker is told to restart it: from the
 # POST on the connector answers RUNNING, and pg_recvlogical attaches to the
 # slot (a walsender: the slot is active for real).
@@ -310,9 +234,7 @@ routes RUNNING
         --slot="$SLOT" --start -s 1 -F 0 -f /dev/null </dev/null >/dev/null 2>>"$T/recvlogical.log" &
 RECV_PID=$!
 pids+=("$RECV_PID")
-wait "$RUN_PID"
-rc=$?
-RUN_PID=
+rbe_pty_wait
 { printf '### real run\n'; cat "$T/run.out" "$T/run.err"; } >>"$T/all"
 if [ "$rc" = 0 ]; then
         ok "run --yes (exit 0)"
@@ -405,8 +327,4 @@ EOF
 [ "$(cat "$T/audit.out")" = yes ] && ok "audit: one line, the restart, with the run id" \
         || bad "audit: $(cat "$T/audit.out")"
 
-if [ "$fails" -gt 0 ]; then
-        printf '%d check(s) failed\n' "$fails"
-        exit 1
-fi
-echo "all cdc-slot-inactive runbook checks passed"
+rbe_done cdc-slot-inactive runbook
