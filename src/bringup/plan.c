@@ -24,154 +24,24 @@
 #include "core/fsfile.h"
 #include "bringup/expr.h"
 #include "core/util.h"
+#include "core/yamldoc.h"
 
 /* Longest plan file we read. */
 #define PLAN_MAX_BYTES (4 * 1024 * 1024)
+/* Deepest nesting we read: a plan needs 6 levels (stages, steps, argv). */
+#define PLAN_MAX_DEPTH 16
 
 struct pload {
-        yaml_document_t *doc;
-        const char      *file;
-        struct err      *err;
+        struct ydoc      y;             /* the document, the file name, the error */
         struct plan     *p;
 };
-
-static int lerr(struct pload *l, const yaml_node_t *n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-/* Sets "FILE:LINE:COL: message"; returns -1. */
-static int lerr(struct pload *l, const yaml_node_t *n, const char *fmt, ...)
-{
-        char msg[220];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        if (n)
-                err_set(l->err, EINVAL, "%s:%d:%d: %s", l->file, (int)n->start_mark.line + 1,
-                        (int)n->start_mark.column + 1, msg);
-        else
-                err_set(l->err, EINVAL, "%s: %s", l->file, msg);
-        return -1;
-}
-
-static yaml_node_t *node(struct pload *l, int id)
-{
-        return yaml_document_get_node(l->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-        return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool scalar_plain(const yaml_node_t *n)
-{
-        return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-/* A string value: any scalar but a plain null. */
-static int get_str(struct pload *l, const yaml_node_t *n, const char *key, char **out)
-{
-        const char *s = scalar(n);
-
-        if (!s || (scalar_plain(n) && (!strcmp(s, "~") || !strcmp(s, "null") || !*s)))
-                return lerr(l, n, "%s: expected a string", key);
-        if (strlen(s) != n->data.scalar.length)
-                return lerr(l, n, "%s: NUL byte in string", key);
-        *out = xstrdup(s);
-        return 0;
-}
-
-static int get_bool(struct pload *l, const yaml_node_t *n, const char *key, bool *out)
-{
-        const char *s = scalar(n);
-
-        if (s && scalar_plain(n) && !strcmp(s, "true"))
-                *out = true;
-        else if (s && scalar_plain(n) && !strcmp(s, "false"))
-                *out = false;
-        else
-                return lerr(l, n, "%s: expected true or false", key);
-        return 0;
-}
-
-static int get_duration(struct pload *l, const yaml_node_t *n, const char *key, int64_t *ms)
-{
-        const char *s = scalar(n);
-        struct err e;
-
-        err_clear(&e);
-        if (!s)
-                return lerr(l, n, "%s: expected a duration such as 30s or 5m", key);
-        if (config_parse_duration(s, ms, &e) != 0)
-                return lerr(l, n, "%s: %s", key, e.msg);
-        if (*ms <= 0)
-                return lerr(l, n, "%s: must be more than 0", key);
-        return 0;
-}
-
-/* Unknown key message with a suggestion from `known` (NULL-terminated). */
-static int unknown_key(struct pload *l, const yaml_node_t *k, const char *where,
-                       const char *const *known)
-{
-        const char *s = scalar(k), *best = NULL;
-        int bd = 3;
-
-        for (size_t i = 0; s && known[i]; i++) {
-                int d = str_edit_distance(s, known[i]);
-
-                if (d < bd) {
-                        bd = d;
-                        best = known[i];
-                }
-        }
-        if (best)
-                return lerr(l, k, "%s: unknown key \"%.40s\" (did you mean \"%s\"?)", where,
-                            s ? s : "?", best);
-        return lerr(l, k, "%s: unknown key \"%.40s\"", where, s ? s : "?");
-}
-
-/* Checks that m is a mapping of known scalar keys without duplicates. */
-static int check_map(struct pload *l, const yaml_node_t *m, const char *where,
-                     const char *const *known)
-{
-        if (!m || m->type != YAML_MAPPING_NODE)
-                return lerr(l, m, "%s: expected a mapping", where);
-        for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
-                const yaml_node_t *k = node(l, a->key);
-                const char *s = scalar(k);
-                size_t i;
-
-                if (!s)
-                        return lerr(l, k, "%s: keys must be strings", where);
-                for (i = 0; known[i]; i++)
-                        if (!strcmp(known[i], s))
-                                break;
-                if (!known[i])
-                        return unknown_key(l, k, where, known);
-                for (yaml_node_pair_t *b = m->data.mapping.pairs.start; b < a; b++)
-                        if (!strcmp(scalar(node(l, b->key)) ? scalar(node(l, b->key)) : "", s))
-                                return lerr(l, k, "%s: duplicate key \"%s\"", where, s);
-        }
-        return 0;
-}
-
-static yaml_node_t *map_get(struct pload *l, const yaml_node_t *m, const char *key)
-{
-        for (yaml_node_pair_t *a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++) {
-                const char *s = scalar(node(l, a->key));
-
-                if (s && !strcmp(s, key))
-                        return node(l, a->value);
-        }
-        return NULL;
-}
 
 /* Checks every ${name} in s against the plan's vars (built-in deploy
  * included). */
 static int check_vars(struct pload *l, const yaml_node_t *n, const char *where, const char *s)
 {
+        struct ydoc *y = &l->y;
+
         for (const char *q = s; *q; q++) {
                 const char *end;
 
@@ -185,17 +55,18 @@ static int check_vars(struct pload *l, const yaml_node_t *n, const char *where, 
                         continue;
                 end = strchr(q + 2, '}');
                 if (!end)
-                        return lerr(l, n, "%s: unterminated ${ in \"%.60s\"", where, s);
+                        return ydoc_err(y, n, "%s: unterminated ${ in \"%.60s\"", where, s);
                 {
                         char name[64];
                         size_t len = (size_t)(end - q - 2);
 
                         if (len == 0 || len >= sizeof name)
-                                return lerr(l, n, "%s: bad variable name in \"%.60s\"", where, s);
+                                return ydoc_err(y, n, "%s: bad variable name in \"%.60s\"", where,
+                                                s);
                         memcpy(name, q + 2, len);
                         name[len] = '\0';
                         if (!plan_var(l->p, name))
-                                return lerr(l, n, "%s: unknown variable ${%s}", where, name);
+                                return ydoc_err(y, n, "%s: unknown variable ${%s}", where, name);
                 }
                 q = end;
         }
@@ -205,24 +76,24 @@ static int check_vars(struct pload *l, const yaml_node_t *n, const char *where, 
 static int get_argv(struct pload *l, const yaml_node_t *n, const char *where,
                     struct plan_argv *out)
 {
+        struct ydoc *y = &l->y;
         size_t cnt;
 
-        if (!n || n->type != YAML_SEQUENCE_NODE ||
-            n->data.sequence.items.top == n->data.sequence.items.start)
-                return lerr(l, n, "%s: expected a non-empty list of words, e.g. [kubectl, apply, "
-                            "-f, file.yaml] (never a shell line)", where);
-        cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (!n || n->type != YAML_SEQUENCE_NODE || ydoc_seq_len(n) == 0)
+                return ydoc_err(y, n, "%s: expected a non-empty list of words, e.g. "
+                                "[kubectl, apply, -f, file.yaml] (never a shell line)", where);
+        cnt = ydoc_seq_len(n);
         out->line = (int)n->start_mark.line + 1;
         out->col = (int)n->start_mark.column + 1;
         out->v = xcalloc(cnt + 1, sizeof *out->v);
         out->lines = xcalloc(cnt, sizeof *out->lines);
         out->cols = xcalloc(cnt, sizeof *out->cols);
         for (size_t i = 0; i < cnt; i++) {
-                const yaml_node_t *w = node(l, n->data.sequence.items.start[i]);
+                const yaml_node_t *w = ydoc_seq_item(y, n, i);
 
-                if (!scalar(w))
-                        return lerr(l, w, "%s: every word must be a string", where);
-                if (get_str(l, w, where, &out->v[i]) != 0)
+                if (!ydoc_scalar(w))
+                        return ydoc_err(y, w, "%s: every word must be a string", where);
+                if (ydoc_str(y, w, where, true, &out->v[i]) != 0)
                         return -1;
                 out->n++;
                 out->lines[i] = (int)w->start_mark.line + 1;
@@ -231,8 +102,8 @@ static int get_argv(struct pload *l, const yaml_node_t *n, const char *where,
                         return -1;
         }
         if (strchr(out->v[0], ' ') && out->n == 1)
-                return lerr(l, n, "%s: \"%.60s\" is one word; write the argv as a list", where,
-                            out->v[0]);
+                return ydoc_err(y, n, "%s: \"%.60s\" is one word; write the argv as a list", where,
+                                out->v[0]);
         return 0;
 }
 
@@ -251,44 +122,48 @@ static const char *const step_keys[] = {
 static int load_step(struct pload *l, const yaml_node_t *n, const char *where,
                      struct plan_step *s)
 {
+        struct ydoc *y = &l->y;
         yaml_node_t *v;
 
         s->mutating = true;
         s->timeout_ms = l->p->step_timeout_ms;
-        if (check_map(l, n, where, step_keys) != 0)
+        if (ydoc_check_map(y, n, where, step_keys, NULL) != 0)
                 return -1;
         s->line = (int)n->start_mark.line + 1;
         s->col = (int)n->start_mark.column + 1;
-        v = map_get(l, n, "run");
+        v = ydoc_map_get(y, n, "run");
         if (!v)
-                return lerr(l, n, "%s: missing \"run\"", where);
+                return ydoc_err(y, n, "%s: missing \"run\"", where);
         if (get_argv(l, v, where, &s->run) != 0)
                 return -1;
-        if ((v = map_get(l, n, "skip_if_exit0")) && get_argv(l, v, where, &s->skip_if_exit0) != 0)
+        if ((v = ydoc_map_get(y, n, "skip_if_exit0")) &&
+            get_argv(l, v, where, &s->skip_if_exit0) != 0)
                 return -1;
-        if ((v = map_get(l, n, "timeout")) && get_duration(l, v, "timeout", &s->timeout_ms) != 0)
+        if ((v = ydoc_map_get(y, n, "timeout")) &&
+            ydoc_duration(y, v, "timeout", &s->timeout_ms) != 0)
                 return -1;
-        if ((v = map_get(l, n, "dangerous")) && get_bool(l, v, "dangerous", &s->dangerous) != 0)
+        if ((v = ydoc_map_get(y, n, "dangerous")) &&
+            ydoc_bool(y, v, "dangerous", &s->dangerous) != 0)
                 return -1;
-        if ((v = map_get(l, n, "mutating")) && get_bool(l, v, "mutating", &s->mutating) != 0)
+        if ((v = ydoc_map_get(y, n, "mutating")) && ydoc_bool(y, v, "mutating", &s->mutating) != 0)
                 return -1;
-        if ((v = map_get(l, n, "env"))) {
+        if ((v = ydoc_map_get(y, n, "env"))) {
                 size_t cnt;
 
                 if (v->type != YAML_MAPPING_NODE)
-                        return lerr(l, v, "env: expected a mapping of NAME: value");
+                        return ydoc_err(y, v, "env: expected a mapping of NAME: value");
                 cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
                 s->env = xcalloc(cnt + 1, sizeof *s->env);
                 for (size_t i = 0; i < cnt; i++) {
                         yaml_node_pair_t *pr = &v->data.mapping.pairs.start[i];
-                        const yaml_node_t *k = node(l, pr->key), *val = node(l, pr->value);
-                        const char *ks = scalar(k), *vs = scalar(val);
+                        const yaml_node_t *k = ydoc_node(y, pr->key), *val = ydoc_node(y, pr->value);
+                        const char *ks = ydoc_scalar(k), *vs = ydoc_scalar(val);
                         char *word[2] = { NULL, NULL }, **sub;
                         struct err e;
 
                         if (!ks || !*ks || strchr(ks, '=') || !vs)
-                                return lerr(l, k, "env: expected NAME: value with a name "
-                                            "without '='");
+                                return ydoc_err(y, k, "env: expected NAME: value with a name "
+                                                "without '='");
                         if (check_vars(l, val, "env", vs) != 0)
                                 return -1;
                         word[0] = xasprintf("%s=%s", ks, vs);
@@ -296,7 +171,7 @@ static int load_step(struct pload *l, const yaml_node_t *n, const char *where,
                         sub = plan_subst(l->p, word, &e);
                         free(word[0]);
                         if (!sub)
-                                return lerr(l, val, "env: %s", e.msg);
+                                return ydoc_err(y, val, "env: %s", e.msg);
                         s->env[s->n_env++] = sub[0];
                         free(sub);
                 }
@@ -318,37 +193,39 @@ static const char *const gate_keys[] = { "name", "source", "expr", "timeout", "i
 static int load_gate(struct pload *l, const yaml_node_t *n, const char *where,
                      struct plan_gate *g)
 {
+        struct ydoc *y = &l->y;
         yaml_node_t *v;
         char *text = NULL;
         struct err e;
 
         g->timeout_ms = l->p->gate_timeout_ms;
         g->interval_ms = PLAN_GATE_INTERVAL_MS;
-        if (check_map(l, n, where, gate_keys) != 0)
+        if (ydoc_check_map(y, n, where, gate_keys, NULL) != 0)
                 return -1;
         g->line = (int)n->start_mark.line + 1;
         g->col = (int)n->start_mark.column + 1;
-        if (!(v = map_get(l, n, "name")))
-                return lerr(l, n, "%s: missing \"name\"", where);
-        if (get_str(l, v, "name", &g->name) != 0)
+        if (!(v = ydoc_map_get(y, n, "name")))
+                return ydoc_err(y, n, "%s: missing \"name\"", where);
+        if (ydoc_str(y, v, "name", true, &g->name) != 0)
                 return -1;
-        if (!(v = map_get(l, n, "source")))
-                return lerr(l, n, "%s: missing \"source\"", where);
-        if (get_str(l, v, "source", &g->source) != 0)
+        if (!(v = ydoc_map_get(y, n, "source")))
+                return ydoc_err(y, n, "%s: missing \"source\"", where);
+        if (ydoc_str(y, v, "source", true, &g->source) != 0)
                 return -1;
-        if (!(v = map_get(l, n, "expr")))
-                return lerr(l, n, "%s: missing \"expr\"", where);
-        if (get_str(l, v, "expr", &text) != 0)
+        if (!(v = ydoc_map_get(y, n, "expr")))
+                return ydoc_err(y, n, "%s: missing \"expr\"", where);
+        if (ydoc_str(y, v, "expr", true, &text) != 0)
                 return -1;
         err_clear(&e);
         g->expr = expr_parse(text, &e);
         free(text);
         if (!g->expr)
-                return lerr(l, v, "expr: %s", e.msg);
-        if ((v = map_get(l, n, "timeout")) && get_duration(l, v, "timeout", &g->timeout_ms) != 0)
+                return ydoc_err(y, v, "expr: %s", e.msg);
+        if ((v = ydoc_map_get(y, n, "timeout")) &&
+            ydoc_duration(y, v, "timeout", &g->timeout_ms) != 0)
                 return -1;
-        if ((v = map_get(l, n, "interval")) &&
-            get_duration(l, v, "interval", &g->interval_ms) != 0)
+        if ((v = ydoc_map_get(y, n, "interval")) &&
+            ydoc_duration(y, v, "interval", &g->interval_ms) != 0)
                 return -1;
         return 0;
 }
@@ -357,18 +234,19 @@ static int load_gate(struct pload *l, const yaml_node_t *n, const char *where,
 static int load_steps(struct pload *l, const yaml_node_t *n, const char *stage, const char *what,
                       struct plan_step **out, size_t *cnt)
 {
+        struct ydoc *y = &l->y;
         size_t total;
 
         if (n->type != YAML_SEQUENCE_NODE)
-                return lerr(l, n, "stage %s: %s: expected a list of steps", stage, what);
-        total = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+                return ydoc_err(y, n, "stage %s: %s: expected a list of steps", stage, what);
+        total = ydoc_seq_len(n);
         *out = xcalloc(total ? total : 1, sizeof **out);
         for (size_t i = 0; i < total; i++) {
                 char where[96];
 
                 snprintf(where, sizeof where, "stage %s: %s[%zu]", stage, what, i);
                 (*cnt)++;
-                if (load_step(l, node(l, n->data.sequence.items.start[i]), where, &(*out)[i]) != 0)
+                if (load_step(l, ydoc_seq_item(y, n, i), where, &(*out)[i]) != 0)
                         return -1;
         }
         return 0;
@@ -388,52 +266,53 @@ static const char *const stage_keys[] = { "name", "title", "steps", "gates", "do
 
 static int load_stage(struct pload *l, const yaml_node_t *n, size_t idx, struct plan_stage *st)
 {
+        struct ydoc *y = &l->y;
         char where[64];
         yaml_node_t *v;
 
         snprintf(where, sizeof where, "stages[%zu]", idx);
-        if (check_map(l, n, where, stage_keys) != 0)
+        if (ydoc_check_map(y, n, where, stage_keys, NULL) != 0)
                 return -1;
         st->line = (int)n->start_mark.line + 1;
         st->col = (int)n->start_mark.column + 1;
-        if (!(v = map_get(l, n, "name")))
-                return lerr(l, n, "%s: missing \"name\"", where);
-        if (get_str(l, v, "name", &st->name) != 0)
+        if (!(v = ydoc_map_get(y, n, "name")))
+                return ydoc_err(y, n, "%s: missing \"name\"", where);
+        if (ydoc_str(y, v, "name", true, &st->name) != 0)
                 return -1;
         if (!valid_stage_name(st->name))
-                return lerr(l, v, "stage name \"%.40s\": use lowercase letters, digits and '-'",
-                            st->name);
+                return ydoc_err(y, v, "stage name \"%.40s\": use lowercase letters, digits and '-'",
+                                st->name);
         for (size_t i = 0; i < idx; i++)
                 if (!strcmp(l->p->stages[i].name, st->name))
-                        return lerr(l, v, "duplicate stage name \"%s\" (first at line %d)",
-                                    st->name, l->p->stages[i].line);
-        if ((v = map_get(l, n, "title")) && get_str(l, v, "title", &st->title) != 0)
+                        return ydoc_err(y, v, "duplicate stage name \"%s\" (first at line %d)",
+                                        st->name, l->p->stages[i].line);
+        if ((v = ydoc_map_get(y, n, "title")) && ydoc_str(y, v, "title", true, &st->title) != 0)
                 return -1;
-        if ((v = map_get(l, n, "steps")) &&
+        if ((v = ydoc_map_get(y, n, "steps")) &&
             load_steps(l, v, st->name, "steps", &st->steps, &st->n_steps) != 0)
                 return -1;
-        if ((v = map_get(l, n, "down")) &&
+        if ((v = ydoc_map_get(y, n, "down")) &&
             load_steps(l, v, st->name, "down", &st->down, &st->n_down) != 0)
                 return -1;
-        if ((v = map_get(l, n, "gates"))) {
+        if ((v = ydoc_map_get(y, n, "gates"))) {
                 size_t total;
 
                 if (v->type != YAML_SEQUENCE_NODE)
-                        return lerr(l, v, "stage %s: gates: expected a list", st->name);
-                total = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+                        return ydoc_err(y, v, "stage %s: gates: expected a list", st->name);
+                total = ydoc_seq_len(v);
                 st->gates = xcalloc(total ? total : 1, sizeof *st->gates);
                 for (size_t i = 0; i < total; i++) {
                         char gw[96];
 
                         snprintf(gw, sizeof gw, "stage %s: gates[%zu]", st->name, i);
                         st->n_gates++;
-                        if (load_gate(l, node(l, v->data.sequence.items.start[i]), gw,
+                        if (load_gate(l, ydoc_seq_item(y, v, i), gw,
                                       &st->gates[i]) != 0)
                                 return -1;
                 }
         }
         if (!st->n_steps && !st->n_gates)
-                return lerr(l, n, "stage %s: has neither steps nor gates", st->name);
+                return ydoc_err(y, n, "stage %s: has neither steps nor gates", st->name);
         return 0;
 }
 
@@ -442,33 +321,34 @@ static const char *const default_keys[] = { "step_timeout", "gate_timeout", NULL
 
 static int load_vars(struct pload *l, const yaml_node_t *v)
 {
+        struct ydoc *y = &l->y;
         struct plan *p = l->p;
         size_t cnt;
 
         if (v && v->type != YAML_MAPPING_NODE)
-                return lerr(l, v, "vars: expected a mapping of name: value");
+                return ydoc_err(y, v, "vars: expected a mapping of name: value");
         cnt = v ? (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start) : 0;
         p->var_names = xcalloc(cnt + 1, sizeof *p->var_names);
         p->var_vals = xcalloc(cnt + 1, sizeof *p->var_vals);
         for (size_t i = 0; i < cnt; i++) {
                 yaml_node_pair_t *pr = &v->data.mapping.pairs.start[i];
-                const yaml_node_t *k = node(l, pr->key), *val = node(l, pr->value);
-                const char *ks = scalar(k);
+                const yaml_node_t *k = ydoc_node(y, pr->key), *val = ydoc_node(y, pr->value);
+                const char *ks = ydoc_scalar(k);
 
                 if (!ks || !*ks || strspn(ks, "abcdefghijklmnopqrstuvwxyz"
                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(ks))
-                        return lerr(l, k, "vars: a name is letters, digits, '_' and '-'");
+                        return ydoc_err(y, k, "vars: a name is letters, digits, '_' and '-'");
                 if (!strcmp(ks, "deploy"))
-                        return lerr(l, k, "vars: \"deploy\" is built in (the plan's directory)");
+                        return ydoc_err(y, k, "vars: \"deploy\" is built in (the plan's directory)");
                 for (size_t j = 0; j < p->n_vars; j++)
                         if (!strcmp(p->var_names[j], ks))
-                                return lerr(l, k, "vars: duplicate \"%s\"", ks);
-                if (!scalar(val))
-                        return lerr(l, val, "vars: %s: expected a string", ks);
-                if (strchr(scalar(val), '$'))
-                        return lerr(l, val, "vars: %s: values cannot refer to variables", ks);
+                                return ydoc_err(y, k, "vars: duplicate \"%s\"", ks);
+                if (!ydoc_scalar(val))
+                        return ydoc_err(y, val, "vars: %s: expected a string", ks);
+                if (strchr(ydoc_scalar(val), '$'))
+                        return ydoc_err(y, val, "vars: %s: values cannot refer to variables", ks);
                 p->var_names[p->n_vars] = xstrdup(ks);
-                p->var_vals[p->n_vars] = xstrdup(scalar(val));
+                p->var_vals[p->n_vars] = xstrdup(ydoc_scalar(val));
                 p->n_vars++;
         }
         p->var_names[p->n_vars] = xstrdup("deploy");
@@ -479,23 +359,24 @@ static int load_vars(struct pload *l, const yaml_node_t *v)
 
 static int load_top(struct pload *l, const yaml_node_t *root)
 {
+        struct ydoc *y = &l->y;
         struct plan *p = l->p;
         yaml_node_t *v, *d;
         size_t total;
 
         if (!root)
-                return lerr(l, NULL, "empty plan");
-        if (check_map(l, root, "plan", top_keys) != 0)
+                return ydoc_err(y, NULL, "empty plan");
+        if (ydoc_check_map(y, root, "plan", top_keys, NULL) != 0)
                 return -1;
-        v = map_get(l, root, "version");
+        v = ydoc_map_get(y, root, "version");
         if (!v)
-                return lerr(l, root, "missing \"version: 1\"");
-        if (!scalar(v) || strcmp(scalar(v), "1") != 0)
-                return lerr(l, v, "version: only version 1 is known");
-        if ((v = map_get(l, root, "config"))) {
+                return ydoc_err(y, root, "missing \"version: 1\"");
+        if (!ydoc_scalar(v) || strcmp(ydoc_scalar(v), "1") != 0)
+                return ydoc_err(y, v, "version: only version 1 is known");
+        if ((v = ydoc_map_get(y, root, "config"))) {
                 char *c = NULL;
 
-                if (get_str(l, v, "config", &c) != 0)
+                if (ydoc_str(y, v, "config", true, &c) != 0)
                         return -1;
                 p->config = c[0] == '/' ? c : xasprintf("%s/%s", p->dir, c);
                 if (p->config != c)
@@ -503,37 +384,37 @@ static int load_top(struct pload *l, const yaml_node_t *root)
         }
         p->step_timeout_ms = PLAN_STEP_TIMEOUT_MS;
         p->gate_timeout_ms = PLAN_GATE_TIMEOUT_MS;
-        if ((d = map_get(l, root, "defaults"))) {
-                if (check_map(l, d, "defaults", default_keys) != 0)
+        if ((d = ydoc_map_get(y, root, "defaults"))) {
+                if (ydoc_check_map(y, d, "defaults", default_keys, NULL) != 0)
                         return -1;
-                if ((v = map_get(l, d, "step_timeout")) &&
-                    get_duration(l, v, "step_timeout", &p->step_timeout_ms) != 0)
+                if ((v = ydoc_map_get(y, d, "step_timeout")) &&
+                    ydoc_duration(y, v, "step_timeout", &p->step_timeout_ms) != 0)
                         return -1;
-                if ((v = map_get(l, d, "gate_timeout")) &&
-                    get_duration(l, v, "gate_timeout", &p->gate_timeout_ms) != 0)
+                if ((v = ydoc_map_get(y, d, "gate_timeout")) &&
+                    ydoc_duration(y, v, "gate_timeout", &p->gate_timeout_ms) != 0)
                         return -1;
         }
-        if (load_vars(l, map_get(l, root, "vars")) != 0)
+        if (load_vars(l, ydoc_map_get(y, root, "vars")) != 0)
                 return -1;
-        v = map_get(l, root, "stages");
+        v = ydoc_map_get(y, root, "stages");
         if (!v)
-                return lerr(l, root, "missing \"stages\"");
+                return ydoc_err(y, root, "missing \"stages\"");
         if (v->type != YAML_SEQUENCE_NODE ||
-            v->data.sequence.items.top == v->data.sequence.items.start)
-                return lerr(l, v, "stages: expected a non-empty list of stages");
-        total = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+            ydoc_seq_len(v) == 0)
+                return ydoc_err(y, v, "stages: expected a non-empty list of stages");
+        total = ydoc_seq_len(v);
         p->stages = xcalloc(total, sizeof *p->stages);
         for (size_t i = 0; i < total; i++) {
                 p->n_stages++;
-                if (load_stage(l, node(l, v->data.sequence.items.start[i]), i, &p->stages[i]) != 0)
+                if (load_stage(l, ydoc_seq_item(y, v, i), i, &p->stages[i]) != 0)
                         return -1;
         }
         for (size_t i = 0; i < p->n_stages && !p->config; i++)
                 if (p->stages[i].n_gates) {
                         const struct plan_gate *g = &p->stages[i].gates[0];
 
-                        err_set(l->err, EINVAL, "%s:%d:%d: gate \"%s\": gates need \"config\" "
-                                "(the lambdaops config whose sources they read)", l->file,
+                        err_set(l->y.err, EINVAL, "%s:%d:%d: gate \"%s\": gates need \"config\" "
+                                "(the lambdaops config whose sources they read)", l->y.file,
                                 g->line, g->col, g->name);
                         return -1;
                 }
@@ -578,35 +459,19 @@ static char *plan_dir_of(const char *path)
 
 struct plan *plan_load_string(const char *yaml, size_t len, const char *path, struct err *err)
 {
-        yaml_parser_t ps;
-        yaml_document_t doc;
-        struct plan *p = xcalloc(1, sizeof *p);
-        struct pload l = { .doc = &doc, .file = path, .err = err, .p = p };
+        struct plan *p;
+        struct pload l = { .p = NULL };
         int rc;
 
+        if (ydoc_load(&l.y, yaml, len, path, "plan", PLAN_MAX_DEPTH, err) != 0)
+                return NULL;
+        p = xcalloc(1, sizeof *p);
         p->path = xstrdup(path);
         p->dir = plan_dir_of(path);
         p->name = plan_name_of(path);
-        if (!yaml_parser_initialize(&ps)) {
-                err_set(err, ENOMEM, "%s: cannot initialise the YAML parser", path);
-                plan_free(p);
-                return NULL;
-        }
-        yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, len);
-        if (!yaml_parser_load(&ps, &doc)) {
-                const yaml_mark_t *m = ps.problem_mark.line || ps.problem_mark.column
-                                       ? &ps.problem_mark : &ps.context_mark;
-
-                err_set(err, EINVAL, "%s:%d:%d: YAML: %s%s%s", path, (int)m->line + 1,
-                        (int)m->column + 1, ps.problem ? ps.problem : "syntax error",
-                        ps.context ? " " : "", ps.context ? ps.context : "");
-                yaml_parser_delete(&ps);
-                plan_free(p);
-                return NULL;
-        }
-        rc = load_top(&l, yaml_document_get_root_node(&doc));
-        yaml_document_delete(&doc);
-        yaml_parser_delete(&ps);
+        l.p = p;
+        rc = load_top(&l, ydoc_root(&l.y));
+        ydoc_done(&l.y);
         if (rc != 0) {
                 plan_free(p);
                 return NULL;

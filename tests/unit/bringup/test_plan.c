@@ -125,6 +125,10 @@ static void test_bad(void **state)
                                    "lowercase letters, digits and '-'");
         bad("bad_duration.yaml", "bad_duration.yaml:6:18: timeout: invalid duration \"5\": "
                                  "missing unit (ms, s, m, h or d)");
+        bad("bad_anchor.yaml", "bad_anchor.yaml:5:14: anchors and aliases are not supported in "
+                               "plans");
+        bad("bad_two_docs.yaml", "bad_two_docs.yaml:7:1: a second YAML document; one plan per "
+                                 "file");
         bad("bad_yaml.yaml", "bad_yaml.yaml:5:1: YAML: did not find expected node content "
                              "while parsing a flow node");
         bad("bad_no_config.yaml", "bad_no_config.yaml:5:9: gate \"g\": gates need \"config\" "

@@ -193,7 +193,8 @@ static const struct {
 } bad[] = {
         { HEAD "steps:\n  - id: a\n    manual: x\n", NULL },
         { "", "t.yaml: empty file; a runbook needs id, title and steps" },
-        { "id: [\n", "t.yaml:2:1: did not find expected node content" },
+        { "id: [\n", "t.yaml:2:1: YAML: did not find expected node content while parsing a flow "
+          "node" },
         { "- a\n", "t.yaml:1:1: runbook: expected a mapping, got a list" },
         { HEAD "step:\n  - id: a\n", "t.yaml:3:1: runbook: unknown key \"step\" "
           "(did you mean \"steps\"?)" },
