@@ -26,7 +26,9 @@
 #     database untouched, no audit line (run steps are not actions);
 #   - a failure path: a truncated dump (the copy cut in half): its table of
 #     contents still reads, the restore fails; the run ends failed at
-#     `restore`, exit 1, the scratch database left for a look.
+#     `restore`, exit 1, the scratch database left for a look;
+#   - a backup without data (a table, no row): the restore works, has-rows
+#     lists the empty table and fails (exit 1).
 #
 # The real runs use a copy where only the hold duration of the verify (10s)
 # is shortened to 3s (rbe_shorten). The manual step needs a terminal, and
@@ -309,5 +311,34 @@ and {k: v for k, v in d[-1].items() if k != "at"} == {"ev": "end", "result": "fa
         || bad "failing run: no $SCRATCH"
 [ "$(fingerprint shop)" = "$LIVE" ] && ok "failing run: the live database is unchanged" \
         || bad "failing run: live changed"
+
+# ---- the failure path: a backup without data ----------------------------------------
+
+# The warehouse database has its table but no row: the restore works, and
+# has-rows fails it (its count(*) / count(*) divides by zero), after
+# listing the empty table. drop-old-scratch first drops the scratch
+# database the truncated run left.
+lo_pg_psql "$T" "$PORT" "CREATE DATABASE warehouse" >/dev/null
+dbq warehouse "CREATE TABLE orders_hourly (bucket timestamptz PRIMARY KEY, n bigint)" >/dev/null
+pg_dump -h 127.0.0.1 -p "$PORT" -U postgres -d warehouse -Fc \
+        -f "$T/minio/backups/postgres/$BACKUP-warehouse.dump" || bad "pg_dump warehouse"
+pty_answer "$T/empty.out" "$T/empty.err" "$T/answers2" \
+        "$B" -c "$CFG" runbook run postgres-restore-drill --yes "${INPUTS[@]}" --input database=warehouse
+rbe_pty_wait
+{ printf '### empty run\n'; cat "$T/empty.out" "$T/empty.err"; } >>"$T/all"
+[ "$rc" = 1 ] && ok "empty run: exit 1" || bad "empty run: exit $rc: $(head -c 2000 "$T/empty.out") / $(head -c 600 "$T/empty.err")"
+ERUN=$(sed -n 's/^run \([^ :]*\): failed.*$/\1/p' "$T/empty.out" | head -n 1)
+rbe_ledger "empty log: the steps up to has-rows" "$ERUN" '
+d[0]["inputs"]["database"] == "warehouse" and
+[(x["step"], x["result"]) for x in d if x.get("phase") == "end"] ==
+[("live-ok", "ok"), ("scratch-name", "ok"), ("fetch", "ok"), ("readable", "ok"),
+ ("drop-old-scratch", "ok"), ("create-scratch", "ok"), ("restore", "ok"), ("has-rows", "failed")]'
+json "empty log: psql listed the empty table, then divided by zero" '
+[(x["error"], [l.split() for l in x["output_tail"].splitlines() if l.strip().startswith("public.")],
+  "division by zero" in x["output_tail"]) for x in d if x.get("phase") == "end" and x["step"] == "has-rows"] ==
+[("psql: exited with status 1", [["public.orders_hourly", "|", "0"]], True)]'
+[ "$(dbq "$SCRATCH" "SELECT count(*) FROM orders_hourly")" = 0 ] \
+        && ok "empty run: the scratch database holds the restored, empty table" \
+        || bad "empty run: scratch database"
 
 rbe_done postgres-restore-drill runbook
