@@ -57,12 +57,23 @@ static void val_free(struct val *v)
         v->own = false;
 }
 
+/* A raw node is JSON text printed ahead of time (the reconcile status keeps
+ * each of its buckets as one, to save memory): the language reads it as the
+ * value the text holds, an owned copy parsed on each access. */
 static struct val v_borrow(const cJSON *j)
 {
         struct val v = { (cJSON *)j, false };
 
-        if (j && cJSON_IsNull(j))
+        if (j && cJSON_IsRaw(j)) {
+                v.j = j->valuestring ? cJSON_Parse(j->valuestring) : NULL;
+                v.own = v.j != NULL;
+        }
+        if (v.j && cJSON_IsNull(v.j)) {
+                if (v.own)
+                        cJSON_Delete(v.j);
                 v.j = NULL;
+                v.own = false;
+        }
         return v;
 }
 
@@ -172,9 +183,14 @@ static struct val eval_in(struct ectx *x, const struct node *n, const cJSON *l, 
         if (!r)
                 return v_bool(false);
         if (cJSON_IsArray(r)) {
-                cJSON_ArrayForEach(it, r)
-                        if (json_equal(l, it))
+                cJSON_ArrayForEach(it, r) {
+                        struct val e = v_borrow(it);
+                        bool eq = json_equal(l, e.j);
+
+                        val_free(&e);
+                        if (eq)
                                 return v_bool(true);
+                }
                 return v_bool(false);
         }
         if (cJSON_IsObject(r) || cJSON_IsString(r)) {
@@ -426,7 +442,7 @@ static struct val eval_index(struct ectx *x, const struct node *n)
                      type_name(idx.j));
         }
         /* res borrows from base: keep base alive by copying when owned. */
-        if (base.own && res.j) {
+        if (base.own && res.j && !res.own) {
                 res.j = cJSON_Duplicate(res.j, true);
                 res.own = true;
         }
@@ -468,7 +484,7 @@ static struct val eval(struct ectx *x, const struct node *n)
 
                 if (base.j && cJSON_IsObject(base.j))
                         v = v_borrow(cJSON_GetObjectItemCaseSensitive(base.j, n->name));
-                if (base.own && v.j) {
+                if (base.own && v.j && !v.own) {
                         v.j = cJSON_Duplicate(v.j, true);
                         v.own = true;
                 }

@@ -403,6 +403,47 @@ static void test_true(void **state)
         cJSON_Delete(nul);
 }
 
+/* A raw node (JSON text printed ahead of time, as the reconcile status
+ * keeps its buckets) reads as the value it holds: paths into it, the
+ * current element of a predicate, indexes, `in`, and the functions. */
+static void test_raw_nodes(void **state)
+{
+        cJSON *saved = doc, *arr = cJSON_CreateArray();
+        struct err err;
+        struct expr *e;
+        cJSON *v;
+
+        (void)state;
+        doc = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw("{\"key\":{\"bucket\":\"b1\"},\"n\":3,"
+                                                  "\"class\":\"match\"}"));
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw("{\"key\":{\"bucket\":\"b2\"},\"n\":5,"
+                                                  "\"class\":\"mismatch\"}"));
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw("null"));
+        cJSON_AddItemToObject(doc, "buckets", arr);
+        cJSON_AddItemToObject(doc, "whole", cJSON_CreateRaw("[1,2,{\"a\":\"x\"}]"));
+        ok("buckets[1].key.bucket", "\"b2\"");
+        ok("buckets[-3][\"class\"]", "\"match\"");
+        ok("buckets[1]", "{\"key\":{\"bucket\":\"b2\"},\"n\":5,\"class\":\"mismatch\"}");
+        ok("buckets[2]", "null");
+        ok("any(buckets, .key.bucket == 'b2' and .class == 'mismatch')", "true");
+        ok("count(buckets, .class == 'match')", "1");
+        ok("sum(buckets, .n)", "8");
+        ok("max(buckets, .n)", "5");
+        ok("len(whole)", "3");
+        ok("whole[2].a", "\"x\"");
+        ok("2 in whole", "true");
+        ok("null in buckets", "true");
+        err_clear(&err);
+        e = expr_parse("any(buckets, .key.bucket == 'b1')", &err);
+        v = expr_eval(e, doc, &err);
+        assert_true(expr_true(v));
+        cJSON_Delete(v);
+        expr_free(e);
+        cJSON_Delete(doc);
+        doc = saved;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -418,6 +459,7 @@ int main(void)
                 cmocka_unit_test(test_eval_errors),
                 cmocka_unit_test(test_explain),
                 cmocka_unit_test(test_true),
+                cmocka_unit_test(test_raw_nodes),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
