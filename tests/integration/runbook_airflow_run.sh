@@ -26,8 +26,8 @@
 #
 # The fixture server is not a real server, but the runbook's manual step
 # needs a terminal: this test drives it through a pseudo-terminal whose
-# master it writes the answers to (pty_answer below; rbe_pty_run only gives
-# the terminal, nothing is typed into it). Env: LO_BINARY, LO_SOURCE_DIR.
+# master it writes the answers to (rbe_pty_answer of tests/lib/runbook_e2e.sh;
+# rbe_pty_run only gives the terminal, nothing is typed into it). Env: LO_BINARY, LO_SOURCE_DIR.
 # Everything lives in one temp dir, removed at exit; servers are stopped by
 # PID (tests/lib/runbook_e2e.sh).
 
@@ -39,50 +39,6 @@ rbe_init rbaf
 DAG=lambda_batch_daily
 RUNID=scheduled__d1
 mkdir -p af runbooks
-
-# pty_answer OUT ERR SCRIPT CMD...: CMD in the background with a
-# pseudo-terminal as stdin; SCRIPT holds lines "REGEX<TAB>ANSWER": for each
-# in order, once REGEX appears in CMD's stderr (after the previous match),
-# ANSWER and a newline are written to the terminal's master, as an operator
-# types them. The master's echo is drained. Sets RUN_PID (rbe_pty_wait
-# waits for it). Defined here: rbe_pty_run gives a terminal but types
-# nothing into it.
-pty_answer() {
-        local out=$1 err=$2 script=$3
-        shift 3
-        python3 -c '
-import os, pty, re, subprocess, sys, threading, time
-out, err, script = sys.argv[1:4]
-steps = [l.rstrip("\n").split("\t", 1) for l in open(script) if l.strip()]
-m, s = pty.openpty()
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-def drain():
-    while True:
-        try:
-            if not os.read(m, 4096):
-                return
-        except OSError:
-            return
-threading.Thread(target=drain, daemon=True).start()
-pos = 0
-for pat, ans in steps:
-    rx = re.compile(pat)
-    while True:
-        with open(err, "rb") as f:
-            hit = rx.search(f.read().decode("utf-8", "replace"), pos)
-        if hit:
-            pos = hit.end()
-            os.write(m, (ans + "\n").encode())
-            break
-        if p.poll() is not None:
-            sys.exit(p.wait())
-        time.sleep(0.05)
-sys.exit(p.wait())' "$out" "$err" "$script" timeout 240 "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
 
 # ---- the fixture Airflow ---------------------------------------------------------
 
@@ -214,7 +170,7 @@ wait_clear() {
 
 : >"$T/af/requests.log"
 printf 'Done\\? \\[y/N\\] \ty\n' >"$T/answers"
-pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
+rbe_pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
         "$B" -c "$CFG" runbook run airflow-run-failed --yes --input airflow=batch-af --input dag=$DAG
 wait_clear "$T/run.err" && routes success
 rbe_pty_wait
@@ -284,7 +240,7 @@ mkcfg "$T/fail-cfg.yaml" "$T/runbooks-fail"
 routes failed
 : >"$T/af/requests.log"
 : >"$T/audit.jsonl"
-pty_answer "$T/fail.out" "$T/fail.err" "$T/answers" \
+rbe_pty_answer "$T/fail.out" "$T/fail.err" "$T/answers" \
         "$B" -c "$T/fail-cfg.yaml" runbook run airflow-run-failed --yes --input airflow=batch-af \
         --input dag=$DAG
 rbe_pty_wait

@@ -40,7 +40,7 @@
 #
 # The real runs use a copy of the shipped file where only the hold durations
 # are shortened (every `for:` to 3s, rbe_shorten). The answers are typed
-# into the terminal's master by pty_answer below (rbe_pty_run gives a
+# into the terminal's master by rbe_pty_answer of tests/lib/runbook_e2e.sh (rbe_pty_run gives a
 # terminal but types nothing). Starts a real server, so it runs on the real
 # clock only. Env: LO_BINARY, LO_SOURCE_DIR. Everything lives in one temp
 # dir, removed at exit; servers are stopped by PID.
@@ -61,48 +61,6 @@ rbe_cleanup_hook() {
 SLOT=debezium_shop
 CONN=debezium-shop
 mkdir -p connect runbooks
-
-# pty_answer OUT ERR SCRIPT CMD...: CMD in the background with a
-# pseudo-terminal as stdin; SCRIPT holds lines "REGEX<TAB>ANSWER": for each
-# in order, once REGEX appears in CMD's stderr (after the previous match),
-# ANSWER and a newline are written to the terminal's master, as an operator
-# types them. The master's echo is drained. Sets RUN_PID (rbe_pty_wait).
-pty_answer() {
-        local out=$1 err=$2 script=$3
-        shift 3
-        python3 -c '
-import os, pty, re, subprocess, sys, threading, time
-out, err, script = sys.argv[1:4]
-steps = [l.rstrip("\n").split("\t", 1) for l in open(script) if l.strip()]
-m, s = pty.openpty()
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-def drain():
-    while True:
-        try:
-            if not os.read(m, 4096):
-                return
-        except OSError:
-            return
-threading.Thread(target=drain, daemon=True).start()
-pos = 0
-for pat, ans in steps:
-    rx = re.compile(pat)
-    while True:
-        with open(err, "rb") as f:
-            hit = rx.search(f.read().decode("utf-8", "replace"), pos)
-        if hit:
-            pos = hit.end()
-            os.write(m, (ans + "\n").encode())
-            break
-        if p.poll() is not None:
-            sys.exit(p.wait())
-        time.sleep(0.05)
-sys.exit(p.wait())' "$out" "$err" "$script" timeout 240 "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
 
 # ---- a real PostgreSQL with an inactive slot retaining WAL -------------------------
 
@@ -237,7 +195,7 @@ answers() {
         } >"$T/answers"
 }
 answers k8s
-pty_answer "$T/no.out" "$T/no.err" "$T/answers" \
+rbe_pty_answer "$T/no.out" "$T/no.err" "$T/answers" \
         "$B" -c "$CFG" runbook run cdc-slot-inactive "${INPUTS[@]}"
 rbe_pty_wait
 { printf '### refused run\n'; cat "$T/no.out" "$T/no.err"; } >>"$T/all"
@@ -262,7 +220,7 @@ rm -rf "$RUNS"
 : >"$T/connect/requests.log"
 : >"$T/kube/requests.log"
 answers fake
-pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
+rbe_pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
         "$B" -c "$CFG" runbook run cdc-slot-inactive "${INPUTS[@]}"
 rbe_pty_wait
 { printf '### real run\n'; cat "$T/run.out" "$T/run.err"; } >>"$T/all"

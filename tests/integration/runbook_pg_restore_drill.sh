@@ -32,7 +32,7 @@
 #
 # The real runs use a copy where only the hold duration of the verify (10s)
 # is shortened to 3s (rbe_shorten). The manual step needs a terminal, and
-# the test types its answer into one: pty_answer below (rbe_pty_run gives
+# the test types its answer into one: rbe_pty_answer, tests/lib/runbook_e2e.sh (rbe_pty_run gives
 # a terminal but types nothing). Starts a real server, so it runs on the
 # real clock only. Env: LO_BINARY, LO_SOURCE_DIR. Everything lives in one
 # temp dir, removed at exit; the server is stopped by PID.
@@ -53,54 +53,6 @@ rbe_cleanup_hook() {
 BACKUP=pg-dump-29123456
 SCRATCH=restore_drill
 mkdir -p runbooks bin work minio/backups/postgres
-
-# pty_answer OUT ERR SCRIPT CMD...: CMD in the background with a
-# pseudo-terminal as stdin; SCRIPT holds lines "REGEX<TAB>ANSWER[<TAB>GATE]":
-# for each in order, once REGEX appears in CMD's stderr (after the previous
-# match), ANSWER and a newline are written to the terminal's master, as an
-# operator types them; with GATE, the driver first creates GATE.asked and
-# waits for the test to create GATE. The master's echo is drained. Sets
-# RUN_PID (rbe_pty_wait waits for it).
-pty_answer() {
-        local out=$1 err=$2 script=$3
-        shift 3
-        python3 -c '
-import os, pty, re, subprocess, sys, threading, time
-out, err, script = sys.argv[1:4]
-steps = [l.rstrip("\n").split("\t") for l in open(script) if l.strip()]
-m, s = pty.openpty()
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-def drain():
-    while True:
-        try:
-            if not os.read(m, 4096):
-                return
-        except OSError:
-            return
-threading.Thread(target=drain, daemon=True).start()
-pos = 0
-for st in steps:
-    rx = re.compile(st[0])
-    while True:
-        with open(err, "rb") as f:
-            hit = rx.search(f.read().decode("utf-8", "replace"), pos)
-        if hit:
-            pos = hit.end()
-            if len(st) > 2:
-                open(st[2] + ".asked", "w").close()
-                while not os.path.exists(st[2]) and p.poll() is None:
-                    time.sleep(0.05)
-            os.write(m, (st[1] + "\n").encode())
-            break
-        if p.poll() is not None:
-            sys.exit(p.wait())
-        time.sleep(0.05)
-sys.exit(p.wait())' "$out" "$err" "$script" timeout 240 "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
 
 # ---- a real PostgreSQL with the live database shop ----------------------------------
 
@@ -207,7 +159,7 @@ has "dry run: remove-dump's argv" "$T/dry.out" "^  \\\$ rm -f -- $W\$"
 # ---- a real run ----------------------------------------------------------------------
 
 printf 'Done\\? \\[y/N\\] \ty\t%s\n' "$T/compare-done" >"$T/answers"
-pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
+rbe_pty_answer "$T/run.out" "$T/run.err" "$T/answers" \
         "$B" -c "$CFG" runbook run postgres-restore-drill --yes "${INPUTS[@]}"
 # At the manual step the scratch database holds the restore: compare it
 # with the live database, row by row, then let the run go on.
@@ -291,7 +243,7 @@ and {k: v for k, v in d[-1].items() if k != "at"} == {"ev": "end", "result": "ok
 head -c $(($(wc -c <"$DUMP") / 2)) "$DUMP" >"$DUMP.cut" && mv "$DUMP.cut" "$DUMP"
 : >"$T/mc.log"
 printf 'Done\\? \\[y/N\\] \ty\n' >"$T/answers2"
-pty_answer "$T/fail.out" "$T/fail.err" "$T/answers2" \
+rbe_pty_answer "$T/fail.out" "$T/fail.err" "$T/answers2" \
         "$B" -c "$CFG" runbook run postgres-restore-drill --yes "${INPUTS[@]}"
 rbe_pty_wait
 { printf '### failing run\n'; cat "$T/fail.out" "$T/fail.err"; } >>"$T/all"
@@ -322,7 +274,7 @@ lo_pg_psql "$T" "$PORT" "CREATE DATABASE warehouse" >/dev/null
 dbq warehouse "CREATE TABLE orders_hourly (bucket timestamptz PRIMARY KEY, n bigint)" >/dev/null
 pg_dump -h 127.0.0.1 -p "$PORT" -U postgres -d warehouse -Fc \
         -f "$T/minio/backups/postgres/$BACKUP-warehouse.dump" || bad "pg_dump warehouse"
-pty_answer "$T/empty.out" "$T/empty.err" "$T/answers2" \
+rbe_pty_answer "$T/empty.out" "$T/empty.err" "$T/answers2" \
         "$B" -c "$CFG" runbook run postgres-restore-drill --yes "${INPUTS[@]}" --input database=warehouse
 rbe_pty_wait
 { printf '### empty run\n'; cat "$T/empty.out" "$T/empty.err"; } >>"$T/all"

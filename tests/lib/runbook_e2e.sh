@@ -28,6 +28,8 @@
 #                         choose steps without one); sets RUN_PID, killed at
 #                         exit if still running. rbe_pty_wait waits for it
 #                         and sets rc.
+#   rbe_pty_answer OUT ERR SCRIPT CMD...  the same, and types answers into the
+#                         terminal when prompts appear on CMD's stderr (below).
 #   rbe_ledger WHAT RUN EXPR  `runbook log RUN --json` with the config $CFG,
 #                         then json WHAT EXPR on it (d = the records).
 #   rbe_audit WHAT EXPR   passes when EXPR holds with a = the audit log's
@@ -155,6 +157,54 @@ with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
     p = subprocess.Popen(sys.argv[3:], stdin=s, stdout=o, stderr=e)
 os.close(s)
 sys.exit(p.wait())' "$out" "$err" timeout 240 "$@" </dev/null &
+        RUN_PID=$!
+        echo "p $RUN_PID" >>"$T/.lo-guard"
+}
+
+# rbe_pty_answer OUT ERR SCRIPT CMD...: CMD in the background with a
+# pseudo-terminal as stdin; SCRIPT holds lines "REGEX<TAB>ANSWER[<TAB>GATE]":
+# for each in order, once REGEX appears in CMD's stderr (after the previous
+# match), ANSWER and a newline are written to the terminal's master, as an
+# operator types them; with GATE, the driver first creates GATE.asked and
+# waits for the test to create GATE. The master's echo is drained. Sets
+# RUN_PID (rbe_pty_wait waits for it).
+rbe_pty_answer() {
+        local out=$1 err=$2 script=$3
+        shift 3
+        python3 -c '
+import os, pty, re, subprocess, sys, threading, time
+out, err, script = sys.argv[1:4]
+steps = [l.rstrip("\n").split("\t") for l in open(script) if l.strip()]
+m, s = pty.openpty()
+with open(out, "wb") as o, open(err, "wb") as e:
+    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
+os.close(s)
+def drain():
+    while True:
+        try:
+            if not os.read(m, 4096):
+                return
+        except OSError:
+            return
+threading.Thread(target=drain, daemon=True).start()
+pos = 0
+for st in steps:
+    rx = re.compile(st[0])
+    while True:
+        with open(err, "rb") as f:
+            hit = rx.search(f.read().decode("utf-8", "replace"), pos)
+        if hit:
+            pos = hit.end()
+            if len(st) > 2:
+                open(st[2] + ".asked", "w").close()
+                while not os.path.exists(st[2]) and p.poll() is None:
+                    time.sleep(0.05)
+            os.write(m, (st[1] + "\n").encode())
+            break
+        if p.poll() is not None:
+            sys.exit(p.wait())
+        time.sleep(0.05)
+sys.exit(p.wait())' "$out" "$err" "$script" timeout 240 "$@" </dev/null &
         RUN_PID=$!
         echo "p $RUN_PID" >>"$T/.lo-guard"
 }
