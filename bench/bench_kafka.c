@@ -39,6 +39,10 @@
  * runs skip the fill, and a profiler attached to this process sees only
  * the collector. Every run starts with a new collector state, so the first
  * poll is cold each time.
+ *
+ * -b BOOTSTRAP --catch-up N (same -t/-p as the --serve) commits, for group
+ * bench-gNN, the head of every partition of its topics, as a consumer that
+ * caught up would, and exits: for tests that need a group's lag to fall.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -64,6 +68,7 @@ struct bench_opts {
         int topics, parts, groups, polls, sample, per_group_topics;
         bool serve;
         bool admin;             /* -a: committed offsets through librdkafka's admin API */
+        int catch_up;           /* --catch-up: this group commits the head; -1 none */
         const char *bootstrap;  /* -b: a cluster already running (--serve), else forked */
 };
 
@@ -236,6 +241,33 @@ static int bench_serve(const struct bench_opts *o)
         return 0;
 }
 
+/* --catch-up: group g commits the head of its partitions, the fill's
+ * (p % 7) + 1 messages (the fill commits half of that). */
+static int bench_catch_up(const struct bench_opts *o)
+{
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(o->parts * o->per_group_topics);
+        rd_kafka_resp_err_t e;
+        rd_kafka_t *cons;
+        char group[32], name[64];
+
+        snprintf(group, sizeof group, "bench-g%02d", o->catch_up);
+        cons = bench_client(o->bootstrap, RD_KAFKA_CONSUMER, group);
+        for (int k = 0; k < o->per_group_topics; k++) {
+                bench_topic_name(name, sizeof name,
+                                 (o->catch_up * o->per_group_topics + k) % o->topics);
+                for (int p = 0; p < o->parts; p++)
+                        rd_kafka_topic_partition_list_add(l, name, p)->offset = p % 7 + 1;
+        }
+        e = rd_kafka_commit(cons, l, 0);
+        if (e)
+                fprintf(stderr, "bench_kafka: commit for %s failed: %s\n", group,
+                        rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_destroy(cons);
+        return e ? 1 : 0;
+}
+
 /* Forks the mock cluster; returns its PID, bootstraps in bs. The child runs
  * until its stdin pipe closes. */
 static pid_t bench_fork_cluster(const struct bench_opts *o, char *bs, size_t bn, int *ctl)
@@ -337,14 +369,16 @@ static void bench_naive(const struct bench_opts *o, const char *bs)
 static void bench_usage(void)
 {
         fprintf(stderr, "usage: bench_kafka [--serve | -b bootstrap] [-t topics] [-p partitions] "
-                "[-g groups] [-n polls] [-s naive-sample] [-a]\n");
+                "[-g groups] [-n polls] [-s naive-sample] [-a]\n"
+                "       bench_kafka -b bootstrap --catch-up GROUP_NUMBER [-t topics] "
+                "[-p partitions]\n");
         exit(2);
 }
 
 int main(int argc, char **argv)
 {
         struct bench_opts o = { .topics = 100, .parts = 100, .groups = 20, .polls = 10,
-                                .sample = 200, .per_group_topics = 5 };
+                                .sample = 200, .per_group_topics = 5, .catch_up = -1 };
         char bs[1024], *yaml, *groups;
         struct config *cfg;
         struct err err;
@@ -360,6 +394,8 @@ int main(int argc, char **argv)
                         o.admin = true;
                 else if (i + 1 < argc && strcmp(argv[i], "-b") == 0)
                         o.bootstrap = argv[++i];
+                else if (i + 1 < argc && strcmp(argv[i], "--catch-up") == 0)
+                        o.catch_up = atoi(argv[++i]);
                 else if (i + 1 < argc && strcmp(argv[i], "-t") == 0)
                         o.topics = atoi(argv[++i]);
                 else if (i + 1 < argc && strcmp(argv[i], "-p") == 0)
@@ -379,6 +415,8 @@ int main(int argc, char **argv)
                 o.per_group_topics = o.topics;
         if (o.serve)
                 return bench_serve(&o);
+        if (o.catch_up >= 0)
+                return o.bootstrap ? bench_catch_up(&o) : (bench_usage(), 2);
 
         if (o.bootstrap)
                 str_copy(bs, o.bootstrap, sizeof bs);
