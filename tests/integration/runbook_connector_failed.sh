@@ -28,8 +28,8 @@
 # hold durations are shortened (rbe_shorten: every `for:` to 3s; the shipped
 # 1m and 2m would make the test take minutes). The runbook has a manual
 # step (read the trace), so the runs' stdin is a pseudo-terminal, and the
-# test types its answer "y" (pty_feed below: rbe_pty_run with answers
-# queued on the terminal).
+# test types its answer "y" (rbe_pty_feed of tests/lib/runbook_e2e.sh:
+# rbe_pty_run with answers queued on the terminal).
 #
 # The kubernetes collector reads the API itself; the runbook's only action
 # is Connect's REST restart, so `kubectl` in the config names a program
@@ -49,24 +49,6 @@ rbe_init rbconn
 CONN=s3-sink
 RB=connector-failed
 mkdir -p connect runbooks
-
-# pty_feed OUT ERR ANSWERS CMD...: as rbe_pty_run, with ANSWERS (lines)
-# queued on the terminal at once; the CLI reads one line per prompt (a
-# terminal in canonical mode gives one line per read).
-pty_feed() {
-        local out=$1 err=$2 answers=$3
-        shift 3
-        python3 -c '
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-os.write(m, sys.argv[3].encode())
-with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
-    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-sys.exit(p.wait())' "$out" "$err" "$answers" timeout 240 "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
 
 # ---- a fixture Kafka Connect worker ------------------------------------------
 
@@ -170,7 +152,7 @@ reqs "dry run: reads only" 'all(m == "GET" for m, p, q in r) and len(r) >= 1'
 # ---- a real run: the restart brings the task back ------------------------------
 
 : >"$T/connect/requests.log"
-pty_feed "$T/run.out" "$T/run.err" $'y\n' \
+rbe_pty_feed "$T/run.out" "$T/run.err" $'y\n' \
         "$B" -c "$CFG" runbook run $RB --yes --input connector=$CONN
 # The task comes back when the worker is told to restart it.
 deadline=$(($(now_ms) + 60000))
@@ -233,7 +215,7 @@ len(a) == 1 and (a[0]["via"], a[0]["run"], a[0]["source"], a[0]["kind"], a[0]["a
 routes FAILED 409
 : >"$T/connect/requests.log"
 : >"$T/audit.jsonl"
-pty_feed "$T/fail.out" "$T/fail.err" $'y\n' \
+rbe_pty_feed "$T/fail.out" "$T/fail.err" $'y\n' \
         "$B" -c "$CFG" runbook run $RB --yes --input connector=$CONN
 rbe_pty_wait
 [ "$rc" = 1 ] && ok "refused restart: exit 1" \

@@ -48,24 +48,6 @@ if ! command -v kubectl >/dev/null 2>&1; then
         exit 0
 fi
 
-# pty_feed OUT ERR ANSWERS CMD...: as rbe_pty_run, with ANSWERS (lines)
-# queued on the terminal at once; the CLI reads one line per prompt (a
-# terminal in canonical mode gives one line per read).
-pty_feed() {
-        local out=$1 err=$2 answers=$3
-        shift 3
-        python3 -c '
-import os, pty, subprocess, sys
-m, s = pty.openpty()
-os.write(m, sys.argv[3].encode())
-with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
-    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-sys.exit(p.wait())' "$out" "$err" "$answers" timeout 240 "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
-
 # fake PATH JSON: a test-control request to the API server (/_fake/...).
 fake() {
         python3 - "$(rbe_url kube)$1" "$2" <<'EOF'
@@ -163,7 +145,7 @@ kreqs "dry run: no pod log read, no kubectl" \
 # ---- a real run: resubmit, the operator runs it ----------------------------------
 
 : >"$T/kube/requests.log"
-pty_feed "$T/run.out" "$T/run.err" $'y\n' "$B" -c "$CFG" runbook run $RB --yes
+rbe_pty_feed "$T/run.out" "$T/run.err" $'y\n' "$B" -c "$CFG" runbook run $RB --yes
 # The operator: when the new object is created, it submits it; the test
 # sets the stored object's status RUNNING (as the operator does).
 deadline=$(($(now_ms) + 90000))
@@ -300,7 +282,7 @@ EOF
 )" || bad "fail the application again"
 : >"$T/kube/requests.log"
 : >"$T/audit.jsonl"
-pty_feed "$T/fail.out" "$T/fail.err" $'y\n' "$B" -c "$CFG" runbook run $RB --yes
+rbe_pty_feed "$T/fail.out" "$T/fail.err" $'y\n' "$B" -c "$CFG" runbook run $RB --yes
 rbe_pty_wait
 [ "$rc" = 1 ] && ok "operator down: exit 1" \
         || bad "operator down: exit $rc: $(head -c 2000 "$T/fail.out") / $(head -c 1000 "$T/fail.err")"

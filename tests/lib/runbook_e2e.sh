@@ -28,6 +28,8 @@
 #                         choose steps without one); sets RUN_PID, killed at
 #                         exit if still running. rbe_pty_wait waits for it
 #                         and sets rc.
+#   rbe_pty_feed OUT ERR ANSWERS CMD...  the same, with ANSWERS queued on the
+#                         terminal from the start.
 #   rbe_pty_answer OUT ERR SCRIPT CMD...  the same, and types answers into the
 #                         terminal when prompts appear on CMD's stderr (below).
 #   rbe_ledger WHAT RUN EXPR  `runbook log RUN --json` with the config $CFG,
@@ -150,13 +152,23 @@ print("yes" if ('"$3"') else "no: " + json.dumps(r)[:1200])
 rbe_pty_run() {
         local out=$1 err=$2
         shift 2
+        rbe_pty_feed "$out" "$err" "" "$@"
+}
+
+# rbe_pty_feed OUT ERR ANSWERS CMD...: as rbe_pty_run, with ANSWERS (lines)
+# queued on the terminal at once; the CLI reads one line per prompt (a
+# terminal in canonical mode gives one line per read).
+rbe_pty_feed() {
+        local out=$1 err=$2 answers=$3
+        shift 3
         python3 -c '
 import os, pty, subprocess, sys
 m, s = pty.openpty()
+os.write(m, sys.argv[3].encode())
 with open(sys.argv[1], "wb") as o, open(sys.argv[2], "wb") as e:
-    p = subprocess.Popen(sys.argv[3:], stdin=s, stdout=o, stderr=e)
+    p = subprocess.Popen(sys.argv[4:], stdin=s, stdout=o, stderr=e)
 os.close(s)
-sys.exit(p.wait())' "$out" "$err" timeout 240 "$@" </dev/null &
+sys.exit(p.wait())' "$out" "$err" "$answers" timeout 240 "$@" </dev/null &
         RUN_PID=$!
         echo "p $RUN_PID" >>"$T/.lo-guard"
 }
