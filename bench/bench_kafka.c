@@ -5,7 +5,7 @@
  *
  *   ./build/bench/bench_kafka [-t topics] [-p partitions-per-topic] [-g groups]
  *                             [-n polls] [-s naive-sample] [-a]
- *   ./build/bench/bench_kafka --serve [-t ..] [-p ..] [-g ..]
+ *   ./build/bench/bench_kafka --serve [--control FILE] [-t ..] [-p ..] [-g ..]
  *   ./build/bench/bench_kafka -b BOOTSTRAP [-t ..] [-p ..] [-g ..] [-n ..] [-s ..]
  *
  * Defaults: 100 topics x 100 partitions (10,000) on 3 brokers, 20 groups,
@@ -43,6 +43,19 @@
  * -b BOOTSTRAP --catch-up N (same -t/-p as the --serve) commits, for group
  * bench-gNN, the head of every partition of its topics, as a consumer that
  * caught up would, and exits: for tests that need a group's lag to fall.
+ *
+ * --serve --control FILE also lets a test break the cluster and mend it:
+ * every 100 ms the cluster reads FILE (when it exists) and, when its text
+ * changed since the last read, applies each line in order:
+ *   down ID                  rd_kafka_mock_broker_set_down (its connections
+ *                            close, new ones are refused)
+ *   up ID                    rd_kafka_mock_broker_set_up
+ *   leader TOPIC PART ID     rd_kafka_mock_partition_set_leader (ID -1: no
+ *                            leader, the partition is offline in the metadata)
+ * then writes the text it applied to FILE.done (write and rename, so a
+ * reader never sees half of it), or "error LINE" for the first line it could
+ * not apply. A test writes FILE (also by rename) and waits for FILE.done to
+ * hold the same text. Without --control --serve only waits for a signal.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -67,6 +80,7 @@
 struct bench_opts {
         int topics, parts, groups, polls, sample, per_group_topics;
         bool serve;
+        const char *control;    /* --control: a file of cluster changes (--serve) */
         bool admin;             /* -a: committed offsets through librdkafka's admin API */
         int catch_up;           /* --catch-up: this group commits the head; -1 none */
         const char *bootstrap;  /* -b: a cluster already running (--serve), else forked */
@@ -222,10 +236,63 @@ static rd_kafka_t *bench_cluster(const struct bench_opts *o, rd_kafka_mock_clust
         return mrk;
 }
 
+/* Applies one line of the control file; false when it is not a known
+ * command or the mock cluster refused it. */
+static bool bench_control_line(rd_kafka_mock_cluster_t *mc, const char *line)
+{
+        char topic[256];
+        int id, part;
+
+        if (sscanf(line, "down %d", &id) == 1)
+                return rd_kafka_mock_broker_set_down(mc, id) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (sscanf(line, "up %d", &id) == 1)
+                return rd_kafka_mock_broker_set_up(mc, id) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (sscanf(line, "leader %255s %d %d", topic, &part, &id) == 3)
+                return rd_kafka_mock_partition_set_leader(mc, topic, part, id) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+        return false;
+}
+
+/* One look at the control file: applies its text when it changed since
+ * `last` (owned, updated) and acknowledges it in FILE.done. */
+static void bench_control(rd_kafka_mock_cluster_t *mc, const char *path, char **last)
+{
+        char text[4096], done[4096], *line, *save = NULL, *tmp, *ack;
+        size_t n;
+        FILE *f = fopen(path, "r");
+
+        if (!f)
+                return;
+        n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        if (*last && strcmp(*last, text) == 0)
+                return;
+        free(*last);
+        *last = xstrdup(text);
+        str_copy(done, text, sizeof done);
+        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (!bench_control_line(mc, line)) {
+                        snprintf(done, sizeof done, "error %s\n", line);
+                        break;
+                }
+        }
+        tmp = xasprintf("%s.done.tmp", path);
+        ack = xasprintf("%s.done", path);
+        f = fopen(tmp, "w");
+        if (f) {
+                fputs(done, f);
+                if (fclose(f) == 0)
+                        rename(tmp, ack);
+        }
+        free(tmp);
+        free(ack);
+}
+
 static int bench_serve(const struct bench_opts *o)
 {
         rd_kafka_mock_cluster_t *mc;
-        char bs[1024];
+        char bs[1024], *last = NULL;
         rd_kafka_t *mrk = bench_cluster(o, &mc, bs, sizeof bs);
 
         signal(SIGINT, bench_on_signal);
@@ -234,8 +301,15 @@ static int bench_serve(const struct bench_opts *o)
         fflush(stdout);
         fprintf(stderr, "# sources:\n#   - name: mock\n#     kind: kafka\n#     bootstrap: \"%s\"\n"
                 "#     groups: [bench-g00, bench-g01]\n", bs);
-        while (!bench_stop)
-                pause();
+        while (!bench_stop) {
+                if (!o->control) {
+                        pause();
+                        continue;
+                }
+                bench_control(mc, o->control, &last);
+                nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+        }
+        free(last);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(mrk);
         return 0;
@@ -368,8 +442,8 @@ static void bench_naive(const struct bench_opts *o, const char *bs)
 
 static void bench_usage(void)
 {
-        fprintf(stderr, "usage: bench_kafka [--serve | -b bootstrap] [-t topics] [-p partitions] "
-                "[-g groups] [-n polls] [-s naive-sample] [-a]\n"
+        fprintf(stderr, "usage: bench_kafka [--serve [--control FILE] | -b bootstrap] "
+                "[-t topics] [-p partitions] [-g groups] [-n polls] [-s naive-sample] [-a]\n"
                 "       bench_kafka -b bootstrap --catch-up GROUP_NUMBER [-t topics] "
                 "[-p partitions]\n");
         exit(2);
@@ -392,6 +466,8 @@ int main(int argc, char **argv)
                         o.serve = true;
                 else if (strcmp(argv[i], "-a") == 0)
                         o.admin = true;
+                else if (i + 1 < argc && strcmp(argv[i], "--control") == 0)
+                        o.control = argv[++i];
                 else if (i + 1 < argc && strcmp(argv[i], "-b") == 0)
                         o.bootstrap = argv[++i];
                 else if (i + 1 < argc && strcmp(argv[i], "--catch-up") == 0)
@@ -410,6 +486,8 @@ int main(int argc, char **argv)
                         bench_usage();
         }
         if (o.topics < 1 || o.parts < 1 || o.groups < 0 || o.polls < 1 || o.polls > 256 || o.sample < 0)
+                bench_usage();
+        if (o.control && !o.serve)
                 bench_usage();
         if (o.per_group_topics > o.topics)
                 o.per_group_topics = o.topics;
