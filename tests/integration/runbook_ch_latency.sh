@@ -31,7 +31,7 @@
 #
 # Both runs have manual and choose steps, so they run with a
 # pseudo-terminal as stdin; the test answers each prompt when it appears
-# (pty_answers below, a helper of this file).
+# (rbe_pty_prompts, tests/lib/runbook_e2e.sh).
 #
 # Starts a real server, so it runs on the real clock only. Env: LO_BINARY,
 # LO_SOURCE_DIR. Everything lives in one temp dir, removed at exit.
@@ -60,56 +60,6 @@ if [ ! -x "$LO_CH_SERVER" ] || [ -z "$KUBECTL" ]; then
         echo "SKIP: clickhouse-server or kubectl not found"
         exit 0
 fi
-
-# pty_answers OUT ERR 'PROMPT=>ANSWER'... -- CMD...: CMD in the background
-# with a pseudo-terminal as stdin, as rbe_pty_run; each ANSWER is typed once
-# the command's stderr shows PROMPT (a fixed string) after the previous
-# prompt answered. Sets RUN_PID; rbe_pty_wait waits for it.
-pty_answers() {
-        local out=$1 err=$2
-        shift 2
-        python3 -c '
-import os, pty, subprocess, sys, threading, time
-args = sys.argv[1:]
-out, err = args[0], args[1]
-k = args.index("--")
-pairs = [a.split("=>", 1) for a in args[2:k]]
-m, s = pty.openpty()
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen(["timeout", "240"] + args[k + 1:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-def drain():
-    try:
-        while os.read(m, 4096):
-            pass
-    except OSError:
-        pass
-threading.Thread(target=drain, daemon=True).start()
-pos = 0
-for prompt, answer in pairs:
-    while p.poll() is None:
-        text = open(err, "rb").read().decode("utf-8", "replace")
-        i = text.find(prompt, pos)
-        if i >= 0:
-            pos = i + len(prompt)
-            os.write(m, answer.encode() + b"\n")
-            break
-        time.sleep(0.05)
-sys.exit(p.wait())' "$out" "$err" "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
-
-# vals WHAT STEP VALUES: the values the end record of STEP in $T/log.json
-# (a `runbook log --json`) shows are exactly VALUES.
-vals() {
-        local got
-        got=$(python3 -c '
-import json, sys
-print("\n".join(x.get("values") or "" for x in json.load(open(sys.argv[1]))
-                if x.get("phase") == "end" and x.get("step") == sys.argv[2]))' "$T/log.json" "$2")
-        [ "$got" = "$3" ] && ok "$1" || bad "$1: got '$got', want '$3'"
-}
 
 # ---- a real ClickHouse with slow queries in its log ---------------------------------
 
@@ -170,7 +120,6 @@ expect "config check (shipped runbook)" 0 "$B" -c "$T/shipped.yaml" config check
 expect "config check (shortened copy)" 0 "$B" -c "$T/short.yaml" config check
 expect "config check (failing copy)" 0 "$B" -c "$T/fail.yaml" config check
 
-kube_reqs() { rbe_reqs "$1" "$T/kube/requests.log" "$2"; }
 PATCH_STS='("PATCH", "/apis/apps/v1/namespaces/data/statefulsets/clickhouse", "fieldManager=kubectl-rollout")'
 
 # ---- dry run, the shipped file ---------------------------------------------------------
@@ -190,13 +139,13 @@ has "dry run: the exact kubectl argv" "$T/dry.out" \
         "^\\$ $KUBECTL --kubeconfig $T/kubeconfig --context fake --cache-dir $T/kcache -n data rollout restart statefulset/clickhouse\$"
 has "dry run: the latency is not below target_ms" "$T/dry.out" \
         '^  now: false \(latency_ms\["5m"\]\.p95 = ((6[0-9][0-9]|[7-9][0-9][0-9]|1[0-9]{3})(\.[0-9]+)?), latency_ms\["5m"\]\.p95 = \1\)$'
-kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
+rbe_kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
 [ ! -e "$RUNS" ] && ok "dry run: no ledger" || bad "dry run wrote a ledger: $(ls "$RUNS")"
 [ ! -s "$T/audit.jsonl" ] && ok "dry run: no audit line" || bad "dry run: audit: $(cat "$T/audit.jsonl")"
 
 # ---- a failing run: wait for the latency, which does not fall ----------------------------
 
-pty_answers "$T/fail.out" "$T/fail.err" 'Done? [y/N] =>y' 'Choose 1-2 (empty to abort): =>2' -- \
+rbe_pty_prompts "$T/fail.out" "$T/fail.err" 'Done? [y/N] =>y' 'Choose 1-2 (empty to abort): =>2' -- \
         "$B" -c "$T/fail.yaml" runbook run $RB --yes
 rbe_pty_wait
 [ "$rc" = 1 ] && ok "failing run: exit 1" || bad "failing run: exit $rc: $(head -c 2000 "$T/fail.out" "$T/fail.err")"
@@ -220,13 +169,13 @@ assert e.startswith("timed out after 6s"), e
 print("yes")' "$T/fail.json" >"$T/fail.chk" 2>&1
 [ "$(cat "$T/fail.chk")" = yes ] && ok "failing run: latency-falls timed out after 6 s" \
         || bad "failing run: $(cat "$T/fail.chk")"
-kube_reqs "failing run: the API server got reads only" 'all(m == "GET" for m, p, q in r)'
+rbe_kube_reqs "failing run: the API server got reads only" 'all(m == "GET" for m, p, q in r)'
 [ ! -s "$T/audit.jsonl" ] && ok "failing run: no audit line" || bad "failing run: audit: $(cat "$T/audit.jsonl")"
 
 # ---- a real run: the rolling restart, the load goes away -------------------------------
 
 : >"$T/kube/requests.log"
-pty_answers "$T/run.out" "$T/run.err" 'Done? [y/N] =>y' 'Choose 1-2 (empty to abort): =>1' -- \
+rbe_pty_prompts "$T/run.out" "$T/run.err" 'Done? [y/N] =>y' 'Choose 1-2 (empty to abort): =>1' -- \
         "$B" -c "$T/short.yaml" runbook run $RB --yes
 deadline=$(($(now_ms) + 90000))
 until grep -q '"method": *"PATCH"' "$T/kube/requests.log"; do
@@ -247,7 +196,7 @@ rbe_pty_wait
 [ "$rc" = 0 ] && ok "run --yes (exit 0)" || bad "run: exit $rc: $(head -c 3000 "$T/run.out") / $(head -c 1000 "$T/run.err")"
 has "run: ok" "$T/run.out" "^run [0-9]{8}T[0-9]{6}Z-$RB-[0-9a-f]{4}: ok\$"
 RUN=$(sed -n 's/^run \([^ ]*\): ok$/\1/p' "$T/run.out")
-kube_reqs "run: exactly one mutating request, the rollout restart PATCH" \
+rbe_kube_reqs "run: exactly one mutating request, the rollout restart PATCH" \
         "[x for x in r if x[0] != \"GET\"] == [$PATCH_STS]"
 python3 - "$T/kube/requests.log" >"$T/patch.chk" 2>&1 <<'EOF'
 import json, sys
@@ -277,11 +226,11 @@ json "log: the only mutating step is the restart, run once, its argv" '
 [(x["step"], x["kind"], x["attempt"], x["request"]) for x in d
  if x.get("phase") == "end" and x["mutating"]] ==
 [("rolling-restart", "action", 1, "'"$KUBECTL --kubeconfig $T/kubeconfig --context fake --cache-dir $T/kcache -n data rollout restart statefulset/clickhouse"'")]'
-vals "log: the replicas check's values" replicas \
+rbe_vals "log: the replicas check's values" replicas \
         'count(replicas, .is_readonly) = 0, count(replicas, .queue_size != null and .queue_size > 100) = 0'
-vals "log: the pods check's values" pods \
+rbe_vals "log: the pods check's values" pods \
         'any(workloads, .namespace == "data" and .name == "clickhouse" and .ready == .desired) = true, count(pods, .component == "clickhouse" and .reason != null) = 0'
-vals "log: the pods-ready wait's values" pods-ready \
+rbe_vals "log: the pods-ready wait's values" pods-ready \
         'any(workloads, .namespace == "data" and .name == "clickhouse" and .ready == .desired) = true'
 python3 - "$T/log.json" >"$T/lat.chk" 2>&1 <<'EOF'
 import json, re, sys

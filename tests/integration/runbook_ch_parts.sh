@@ -147,17 +147,6 @@ kube_reads_only() {
         rbe_reqs "$1" "$T/kube/requests.log" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
 }
 
-# vals WHAT STEP VALUES: the values the end record of STEP in $T/log.json
-# (a `runbook log --json`) shows are exactly VALUES.
-vals() {
-        local got
-        got=$(python3 -c '
-import json, sys
-print("\n".join(x.get("values") or "" for x in json.load(open(sys.argv[1]))
-                if x.get("phase") == "end" and x.get("step") == sys.argv[2]))' "$T/log.json" "$2")
-        [ "$got" = "$3" ] && ok "$1" || bad "$1: got '$got', want '$3'"
-}
-
 # ---- dry run, the shipped file ----------------------------------------------------
 
 expect "dry run" 0 "$B" -c "$T/shipped.yaml" runbook run $RB --dry-run
@@ -220,10 +209,10 @@ json "log: the steps in order, each once, each ok" '
 [("parts", "ok"), ("replicas-writable", "ok"), ("pods", "ok"), ("start-merges", "ok"),
  ("parts-fall", "ok")]'
 cp "$T/out" "$T/log.json"
-vals "log: the parts check's values" parts \
+rbe_vals "log: the parts check's values" parts \
         'any(tables, .database + "." + .table == inputs.table) = true, max(tables, .max_parts_per_partition) = '$NPARTS', merges = 0'
-vals "log: the replicas check's values" replicas-writable 'count(replicas, .is_readonly) = 0'
-vals "log: the pods check's values" pods \
+rbe_vals "log: the replicas check's values" replicas-writable 'count(replicas, .is_readonly) = 0'
+rbe_vals "log: the pods check's values" pods \
         'any(workloads, .namespace == "data" and .name == "clickhouse" and .ready == .desired) = true'
 json "log: the action, its command, once" '
 [(x["step"], x["kind"], x["mutating"], x["attempt"], x["request"]) for x in d

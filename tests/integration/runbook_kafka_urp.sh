@@ -38,7 +38,7 @@
 #     audit lines (logs, delete) with the run id.
 #
 # Both runs have a choose step, so they run with a pseudo-terminal as stdin;
-# the test answers each prompt when it appears (pty_answers, this file).
+# the test answers each prompt when it appears (rbe_pty_prompts, this file).
 #
 # Starts real servers, so it runs on the real clock only. Env: LO_BINARY,
 # LO_SOURCE_DIR. Everything lives in one temp dir, removed at exit.
@@ -60,56 +60,6 @@ if [ ! -x "$BENCH" ] || [ ! -x "$PROM" ] || [ -z "$KUBECTL" ]; then
         exit 0
 fi
 mkdir -p runbooks failrb exp
-
-# pty_answers OUT ERR 'PROMPT=>ANSWER'... -- CMD...: CMD in the background
-# with a pseudo-terminal as stdin, as rbe_pty_run; each ANSWER is typed once
-# the command's stderr shows PROMPT (a fixed string) after the previous
-# prompt answered. Sets RUN_PID; rbe_pty_wait waits for it.
-pty_answers() {
-        local out=$1 err=$2
-        shift 2
-        python3 -c '
-import os, pty, subprocess, sys, threading, time
-args = sys.argv[1:]
-out, err = args[0], args[1]
-k = args.index("--")
-pairs = [a.split("=>", 1) for a in args[2:k]]
-m, s = pty.openpty()
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen(["timeout", "240"] + args[k + 1:], stdin=s, stdout=o, stderr=e)
-os.close(s)
-def drain():
-    try:
-        while os.read(m, 4096):
-            pass
-    except OSError:
-        pass
-threading.Thread(target=drain, daemon=True).start()
-pos = 0
-for prompt, answer in pairs:
-    while p.poll() is None:
-        text = open(err, "rb").read().decode("utf-8", "replace")
-        i = text.find(prompt, pos)
-        if i >= 0:
-            pos = i + len(prompt)
-            os.write(m, answer.encode() + b"\n")
-            break
-        time.sleep(0.05)
-sys.exit(p.wait())' "$out" "$err" "$@" </dev/null &
-        RUN_PID=$!
-        echo "p $RUN_PID" >>"$T/.lo-guard"
-}
-
-# vals WHAT STEP VALUES: the values the end record of STEP in $T/log.json
-# (a `runbook log --json`) shows are exactly VALUES.
-vals() {
-        local got
-        got=$(python3 -c '
-import json, sys
-print("\n".join(x.get("values") or "" for x in json.load(open(sys.argv[1]))
-                if x.get("phase") == "end" and x.get("step") == sys.argv[2]))' "$T/log.json" "$2")
-        [ "$got" = "$3" ] && ok "$1" || bad "$1: got '$got', want '$3'"
-}
 
 # ---- the mock Kafka cluster, broker 2 down ----------------------------------------------
 
@@ -163,17 +113,6 @@ EOF
 pids+=("$!")
 PROM_PID=$!
 
-# prom_wait QUERY: polls an instant query until its result is not empty.
-prom_wait() {
-        local deadline=$(($(now_ms) + 40000))
-        until curl -sf --data-urlencode "query=$1" "$PURL/api/v1/query" 2>/dev/null |
-                grep -q '"result":\[{'; do
-                if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$PROM_PID" 2>/dev/null; then
-                        return 1
-                fi
-                sleep 0.1
-        done
-}
 deadline=$(($(now_ms) + 30000))
 until [ -s "$T/bootstrap" ]; do
         if [ "$(now_ms)" -ge "$deadline" ]; then
@@ -193,7 +132,7 @@ BS=$(head -n 1 "$T/bootstrap" | cut -d, -f1,3)
 # (offline); bench-001/1 keeps broker 2 as its leader, which does not answer.
 mock $'leader bench-000 0 1\nleader bench-000 1 2\nleader bench-000 2 3\nleader bench-001 0 1\nleader bench-001 1 2\nleader bench-001 2 3\n' &&
         mock $'down 2\nleader bench-000 1 -1\n' && ok "broker 2 is down, bench-000/1 has no leader"
-if prom_wait 'kafka_server_replicamanager_underreplicatedpartitions == 6'; then
+if rbe_prom_wait 'kafka_server_replicamanager_underreplicatedpartitions == 6'; then
         ok "Prometheus scrapes the exporter: 6 under-replicated"
 else
         bad "Prometheus: $(tail -n 5 "$T/prometheus.log")"
@@ -248,12 +187,6 @@ expect "config check (shipped runbook)" 0 "$B" -c "$T/shipped.yaml" config check
 expect "config check (shortened copy)" 0 "$B" -c "$T/short.yaml" config check
 expect "config check (failing copy)" 0 "$B" -c "$T/fail.yaml" config check
 
-# kube_reqs WHAT EXPR: rbe_reqs on the API server's log, without the test's
-# own /_fake/ requests (heal_pod, break_pod).
-kube_reqs() {
-        grep -v '"path": *"/_fake/' "$T/kube/requests.log" >"$T/kube/api.log"
-        rbe_reqs "$1" "$T/kube/api.log" "$2"
-}
 DELETE_POD='("DELETE", "/api/v1/namespaces/data/pods/kafka-2", "")'
 KARGS="$KUBECTL --kubeconfig $T/kubeconfig --context fake --cache-dir $T/kcache -n data"
 CHOOSE='Choose 1-2 (empty to abort): '
@@ -273,7 +206,7 @@ has "dry run: the logs argv" "$T/dry.out" "^\\\$ $KARGS logs pod/kafka-2 --tail=
 has "dry run: the delete argv" "$T/dry.out" "^\\\$ $KARGS delete pod/kafka-2 --wait=false\$"
 has "dry run: the metrics verify does not hold" "$T/dry.out" \
         '^  now: false \(all\(series, \(\.name != "under_replicated" and \.name != "under_min_isr"\) or \.value == 0\) = false\)$'
-kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
+rbe_kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
 [ ! -e "$RUNS" ] && ok "dry run: no ledger" || bad "dry run wrote a ledger: $(ls "$RUNS")"
 [ ! -s "$T/audit.jsonl" ] && ok "dry run: no audit line" || bad "dry run: audit: $(cat "$T/audit.jsonl")"
 
@@ -298,7 +231,7 @@ EOF
 # ---- a failing run: "every broker is up, wait" while broker 2 is down -------------------------
 
 : >"$T/kube/requests.log"
-pty_answers "$T/fail.out" "$T/fail.err" "$CHOOSE=>2" -- \
+rbe_pty_prompts "$T/fail.out" "$T/fail.err" "$CHOOSE=>2" -- \
         "$B" -c "$T/fail.yaml" runbook run $RB --yes --input broker=2
 rbe_pty_wait
 [ "$rc" = 1 ] && ok "failing run: exit 1" || bad "failing run: exit $rc: $(head -c 2000 "$T/fail.out" "$T/fail.err")"
@@ -314,13 +247,13 @@ and [x["error"] for x in d if x.get("phase") == "end" and x["step"] == "in-sync"
     .startswith("timed out after 3s")
 and not any(x["ev"] == "verify" for x in d)
 and {k: v for k, v in d[-1].items() if k != "at"} == {"ev": "end", "result": "failed"}'
-kube_reqs "failing run: the API server got reads only" 'all(m == "GET" for m, p, q in r)'
+rbe_kube_reqs "failing run: the API server got reads only" 'all(m == "GET" for m, p, q in r)'
 [ ! -s "$T/audit.jsonl" ] && ok "failing run: no audit line" || bad "failing run: audit: $(cat "$T/audit.jsonl")"
 
 # ---- a real run: restart broker 2's pod, the broker comes back -----------------------------------
 
 : >"$T/kube/requests.log"
-pty_answers "$T/run.out" "$T/run.err" "$CHOOSE=>1" -- \
+rbe_pty_prompts "$T/run.out" "$T/run.err" "$CHOOSE=>1" -- \
         "$B" -c "$T/short.yaml" runbook run $RB --yes --input broker=2
 deadline=$(($(now_ms) + 90000))
 until grep -q '"method": *"DELETE"' "$T/kube/requests.log"; do
@@ -337,9 +270,9 @@ rbe_pty_wait
 [ "$rc" = 0 ] && ok "run --yes (exit 0)" || bad "run: exit $rc: $(head -c 3000 "$T/run.out") / $(head -c 1000 "$T/run.err")"
 has "run: ok" "$T/run.out" "^run [0-9]{8}T[0-9]{6}Z-$RB-[0-9a-f]{4}: ok\$"
 RUN=$(sed -n 's/^run \([^ ]*\): ok$/\1/p' "$T/run.out")
-kube_reqs "run: exactly one mutating request, the DELETE of kafka-2" \
+rbe_kube_reqs "run: exactly one mutating request, the DELETE of kafka-2" \
         "[x for x in r if x[0] != \"GET\"] == [$DELETE_POD]"
-kube_reqs "run: the log read, once" \
+rbe_kube_reqs "run: the log read, once" \
         '[x for x in r if x[1].endswith("/log")] == [("GET", "/api/v1/namespaces/data/pods/kafka-2/log", "container=kafka&tailLines=2000")]'
 
 CFG=$T/short.yaml
@@ -361,15 +294,15 @@ json "log: the actions, their argv, once each" '
 json "log: the broker's log lines in the run's output" '
 "REQUEST_TIMED_OUT" in [x for x in d if x.get("phase") == "end"
                         and x["step"] == "broker-logs"][0]["output_tail"]'
-vals "log: the brokers check saw broker 2 down" brokers \
+rbe_vals "log: the brokers check saw broker 2 down" brokers \
         'len(brokers) = 3, count(brokers, .up == false) = 1, all(brokers, .in_metadata) = true'
-vals "log: the partitions check saw one offline" partitions \
+rbe_vals "log: the partitions check saw one offline" partitions \
         'sum(topics, .under_replicated) = 0, sum(topics, .offline) = 1, quorum.leader_id = null'
-vals "log: the pods check saw 2/3" pods \
+rbe_vals "log: the pods check saw 2/3" pods \
         'any(workloads, .namespace == "data" and .name == "kafka" and .ready == .desired) = false'
-vals "log: the pods-ready wait saw 3/3" pods-ready \
+rbe_vals "log: the pods-ready wait saw 3/3" pods-ready \
         'any(workloads, .namespace == "data" and .name == "kafka" and .ready == .desired) = true'
-vals "log: in sync, every broker up" in-sync \
+rbe_vals "log: in sync, every broker up" in-sync \
         'sum(topics, .under_replicated) = 0, sum(topics, .offline) = 0, count(brokers, .up == false) = 0'
 json "log: both verifies held, the end" '
 [(x["source"], x["result"], x["values"]) for x in d if x["ev"] == "verify"] ==

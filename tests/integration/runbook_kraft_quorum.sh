@@ -57,17 +57,6 @@ if [ ! -x "$BENCH" ] || [ ! -x "$PROM" ] || [ -z "$KUBECTL" ]; then
 fi
 mkdir -p runbooks failrb exp
 
-# vals WHAT STEP VALUES: the values the end record of STEP in $T/log.json
-# (a `runbook log --json`) shows are exactly VALUES.
-vals() {
-        local got
-        got=$(python3 -c '
-import json, sys
-print("\n".join(x.get("values") or "" for x in json.load(open(sys.argv[1]))
-                if x.get("phase") == "end" and x.get("step") == sys.argv[2]))' "$T/log.json" "$2")
-        [ "$got" = "$3" ] && ok "$1" || bad "$1: got '$got', want '$3'"
-}
-
 # ---- the mock Kafka cluster ----------------------------------------------------------
 
 "$BENCH" --serve -t 2 -p 3 -g 1 </dev/null >"$T/bootstrap" 2>"$T/mock.log" &
@@ -116,19 +105,8 @@ PURL=http://127.0.0.1:$PPORT
 pids+=("$!")
 PROM_PID=$!
 
-# prom_wait QUERY: polls an instant query until its result is not empty.
-prom_wait() {
-        local deadline=$(($(now_ms) + 40000))
-        until curl -sf --data-urlencode "query=$1" "$PURL/api/v1/query" 2>/dev/null |
-                grep -q '"result":\[{'; do
-                if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$PROM_PID" 2>/dev/null; then
-                        return 1
-                fi
-                sleep 0.1
-        done
-}
-if prom_wait 'up{job="kafka-c0"} == 1' && prom_wait 'up{job="kafka-c1"} == 1' &&
-   prom_wait 'up{job="kafka-c2"} == 0'; then
+if rbe_prom_wait 'up{job="kafka-c0"} == 1' && rbe_prom_wait 'up{job="kafka-c1"} == 1' &&
+   rbe_prom_wait 'up{job="kafka-c2"} == 0'; then
         ok "Prometheus scrapes voters 0 and 1, voter 2 is down"
 else
         bad "Prometheus: $(tail -n 5 "$T/prometheus.log")"
@@ -195,12 +173,6 @@ expect "config check (shipped runbook)" 0 "$B" -c "$T/shipped.yaml" config check
 expect "config check (shortened copy)" 0 "$B" -c "$T/short.yaml" config check
 expect "config check (failing copy)" 0 "$B" -c "$T/fail.yaml" config check
 
-# kube_reqs WHAT EXPR: rbe_reqs on the API server's log, without the test's
-# own /_fake/ requests (heal_pod, break_pod).
-kube_reqs() {
-        grep -v '"path": *"/_fake/' "$T/kube/requests.log" >"$T/kube/api.log"
-        rbe_reqs "$1" "$T/kube/api.log" "$2"
-}
 DELETE_POD='("DELETE", "/api/v1/namespaces/data/pods/kafka-2", "")'
 KARGS="$KUBECTL --kubeconfig $T/kubeconfig --context fake --cache-dir $T/kcache -n data"
 
@@ -215,7 +187,7 @@ has "dry run: the raft metrics: a leader, voters 0 and 1" "$T/dry.out" \
 has "dry run: the StatefulSet is 2/3" "$T/dry.out" '^  now: false \(any\(workloads, .*\) = false\)$'
 has "dry run: the logs argv" "$T/dry.out" "^\\\$ $KARGS logs pod/kafka-2 --tail=2000\$"
 has "dry run: the delete argv" "$T/dry.out" "^\\\$ $KARGS delete pod/kafka-2 --wait=false\$"
-kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
+rbe_kube_reqs "dry run: the API server got reads only" 'len(r) >= 1 and all(m == "GET" for m, p, q in r)'
 [ ! -e "$RUNS" ] && ok "dry run: no ledger" || bad "dry run wrote a ledger: $(ls "$RUNS")"
 [ ! -s "$T/audit.jsonl" ] && ok "dry run: no audit line" || bad "dry run: audit: $(cat "$T/audit.jsonl")"
 
@@ -275,7 +247,7 @@ frc=$?
 [ "$frc" = 1 ] && ok "failing run: exit 1" || bad "failing run: exit $frc: $(head -c 2000 "$T/fail.out" "$T/fail.err")"
 FRUN=$(sed -n 's/^run \([^ ]*\): failed.*$/\1/p' "$T/fail.out" | head -n 1)
 [ -n "$FRUN" ] && ok "failing run: $FRUN failed" || bad "failing run: $(head -c 2000 "$T/fail.out")"
-kube_reqs "failing run: one DELETE, the pod" "[x for x in r if x[0] != \"GET\"] == [$DELETE_POD]"
+rbe_kube_reqs "failing run: one DELETE, the pod" "[x for x in r if x[0] != \"GET\"] == [$DELETE_POD]"
 CFG=$T/fail.yaml
 rbe_ledger "failing run: ledger" "$FRUN" '
 [(x["step"], x["result"]) for x in d if x.get("phase") == "end"] ==
@@ -304,9 +276,9 @@ rc=$?
 [ "$rc" = 0 ] && ok "run --yes (exit 0)" || bad "run: exit $rc: $(head -c 3000 "$T/run.out") / $(head -c 1000 "$T/run.err")"
 has "run: ok" "$T/run.out" "^run [0-9]{8}T[0-9]{6}Z-$RB-[0-9a-f]{4}: ok\$"
 RUN=$(sed -n 's/^run \([^ ]*\): ok$/\1/p' "$T/run.out")
-kube_reqs "run: exactly one mutating request, the DELETE of kafka-2" \
+rbe_kube_reqs "run: exactly one mutating request, the DELETE of kafka-2" \
         "[x for x in r if x[0] != \"GET\"] == [$DELETE_POD]"
-kube_reqs "run: the log read, once" \
+rbe_kube_reqs "run: the log read, once" \
         '[x for x in r if x[1].endswith("/log")] == [("GET", "/api/v1/namespaces/data/pods/kafka-2/log", "container=kafka&tailLines=2000")]'
 
 CFG=$T/short.yaml
@@ -328,7 +300,7 @@ json "log: the actions, their argv, once each" '
 json "log: the voter's log in the run's output" '
 "No space left on device" in [x for x in d if x.get("phase") == "end"
                               and x["step"] == "voter-logs"][0]["output_tail"]'
-vals "log: DescribeQuorum unavailable" quorum-brokers \
+rbe_vals "log: DescribeQuorum unavailable" quorum-brokers \
         'quorum.available = false, quorum.leader_id = null, len(quorum.voters) = null, max(quorum.voters, .lag) = null'
 json "log: the raft metrics: two voters first, then three, voter 2 four behind" '
 [x["values"].endswith(", quorum.leader_id = 0, len(quorum.voters) = 2") for x in d
@@ -336,9 +308,9 @@ json "log: the raft metrics: two voters first, then three, voter 2 four behind" 
 and [(v.endswith(", quorum.available = true, quorum.leader_id = 0, len(quorum.voters) = 3, all(quorum.voters, .lag != null and .lag < inputs.max_voter_lag) = true"),
       "\"log_end_offset\":4996,\"lag\":4," in v) for v in [x["values"] for x in d
      if x.get("phase") == "end" and x["step"] == "quorum-healthy"]] == [(True, True)]'
-vals "log: the pods check saw 2/3" pods \
+rbe_vals "log: the pods check saw 2/3" pods \
         'any(workloads, .namespace == "data" and .name == "kafka" and .ready == .desired) = false'
-vals "log: the pods-ready wait saw 3/3" pods-ready \
+rbe_vals "log: the pods-ready wait saw 3/3" pods-ready \
         'any(workloads, .namespace == "data" and .name == "kafka" and .ready == .desired) = true'
 json "log: the verify held on metrics, the end" '
 [(x["source"], x["result"]) for x in d if x["ev"] == "verify"] == [("metrics", "ok")]

@@ -36,6 +36,14 @@
 #                         then json WHAT EXPR on it (d = the records).
 #   rbe_audit WHAT EXPR   passes when EXPR holds with a = the audit log's
 #                         lines ($T/audit.jsonl, parsed).
+#   rbe_pty_prompts OUT ERR 'PROMPT=>ANSWER'... -- CMD...  as rbe_pty_answer,
+#                         with fixed-string prompts given as arguments.
+#   rbe_vals WHAT STEP VALUES  the values of STEP's end record in $T/log.json
+#                         (a `runbook log --json`) are exactly VALUES.
+#   rbe_kube_reqs WHAT EXPR  rbe_reqs on the fake API server's requests but
+#                         the test's own /_fake/ ones.
+#   rbe_prom_wait QUERY   polls a Prometheus ($PURL, $PROM_PID) until QUERY
+#                         has a result.
 #   rbe_done NAME         the exit: 1 when a check failed.
 
 rbe_init() {
@@ -240,6 +248,76 @@ a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print("yes" if ('"$2"') else "no: " + json.dumps(a)[:1500])
 ' "$T/audit.jsonl" 2>&1)
         if [ "$res" = yes ]; then ok "$1"; else bad "$1: $2: $res"; fi
+}
+
+# rbe_pty_prompts OUT ERR 'PROMPT=>ANSWER'... -- CMD...: CMD in the background
+# with a pseudo-terminal as stdin, as rbe_pty_run; each ANSWER is typed once
+# the command's stderr shows PROMPT (a fixed string) after the previous
+# prompt answered. Sets RUN_PID; rbe_pty_wait waits for it.
+rbe_pty_prompts() {
+        local out=$1 err=$2
+        shift 2
+        python3 -c '
+import os, pty, subprocess, sys, threading, time
+args = sys.argv[1:]
+out, err = args[0], args[1]
+k = args.index("--")
+pairs = [a.split("=>", 1) for a in args[2:k]]
+m, s = pty.openpty()
+with open(out, "wb") as o, open(err, "wb") as e:
+    p = subprocess.Popen(["timeout", "240"] + args[k + 1:], stdin=s, stdout=o, stderr=e)
+os.close(s)
+def drain():
+    try:
+        while os.read(m, 4096):
+            pass
+    except OSError:
+        pass
+threading.Thread(target=drain, daemon=True).start()
+pos = 0
+for prompt, answer in pairs:
+    while p.poll() is None:
+        text = open(err, "rb").read().decode("utf-8", "replace")
+        i = text.find(prompt, pos)
+        if i >= 0:
+            pos = i + len(prompt)
+            os.write(m, answer.encode() + b"\n")
+            break
+        time.sleep(0.05)
+sys.exit(p.wait())' "$out" "$err" "$@" </dev/null &
+        RUN_PID=$!
+        echo "p $RUN_PID" >>"$T/.lo-guard"
+}
+
+# rbe_vals WHAT STEP VALUES: the values the end record of STEP in $T/log.json
+# (a `runbook log --json`) shows are exactly VALUES.
+rbe_vals() {
+        local got
+        got=$(python3 -c '
+import json, sys
+print("\n".join(x.get("values") or "" for x in json.load(open(sys.argv[1]))
+                if x.get("phase") == "end" and x.get("step") == sys.argv[2]))' "$T/log.json" "$2")
+        [ "$got" = "$3" ] && ok "$1" || bad "$1: got '$got', want '$3'"
+}
+
+# rbe_kube_reqs WHAT EXPR: rbe_reqs on the fake API server's log, without
+# the test's own /_fake/ requests (objects it changed itself).
+rbe_kube_reqs() {
+        grep -v '"path": *"/_fake/' "$T/kube/requests.log" >"$T/kube/api.log"
+        rbe_reqs "$1" "$T/kube/api.log" "$2"
+}
+
+# rbe_prom_wait QUERY: polls the Prometheus at $PURL (started as $PROM_PID)
+# with an instant query until its result is not empty; 1 after 40 s.
+rbe_prom_wait() {
+        local deadline=$(($(now_ms) + 40000))
+        until curl -sf --data-urlencode "query=$1" "$PURL/api/v1/query" 2>/dev/null |
+                grep -q '"result":\[{'; do
+                if [ "$(now_ms)" -ge "$deadline" ] || ! kill -0 "$PROM_PID" 2>/dev/null; then
+                        return 1
+                fi
+                sleep 0.1
+        done
 }
 
 rbe_done() {
