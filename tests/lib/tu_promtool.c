@@ -6,6 +6,15 @@
  */
 #include "tu_promtool.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "tu.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -89,4 +98,34 @@ done:
                 unlink(out_path);
         }
         return rc;
+}
+
+void tu_metrics_expect(const char *got, const char *rel)
+{
+        char *want = tu_read_file(tu_src_path(rel), NULL);
+        char out[4096];
+        int rc;
+
+        if (!want || strcmp(want, got) != 0) {
+                char path[64] = "/tmp/lo-metrics-got.XXXXXX";
+                int fd = mkstemp(path);
+                size_t line = 1, i = 0;
+
+                if (fd >= 0) {
+                        if (write(fd, got, strlen(got)) < 0)
+                                path[0] = '\0';
+                        close(fd);
+                }
+                for (; want && want[i] && want[i] == got[i]; i++)
+                        line += want[i] == '\n';
+                free(want);
+                fail_msg("%s differs from the text rendered, first at line %zu; the text is "
+                         "in %s", rel, line, path);
+        }
+        free(want);
+        if (!tu_promtool_available())
+                return;
+        rc = tu_promtool_check(got, out, sizeof out);
+        if (rc != 0)
+                fail_msg("promtool check metrics exited %d on %s:\n%s", rc, rel, out);
 }

@@ -17,4 +17,12 @@ bool tu_promtool_available(void);
  * to out (n bytes, NUL-terminated). */
 int tu_promtool_check(const char *text, char *out, size_t n);
 
+/* Compares an exposition text with the fixture file rel (a path under the
+ * source tree, e.g. "tests/fixtures/postgres/metrics_pg15.prom"); on a
+ * difference fails the cmocka test, naming the first differing line and
+ * leaving the text in /tmp/lo-metrics-got.XXXXXX for a diff. Then runs
+ * promtool check metrics on it when promtool is installed: every fixture
+ * is valid and lint-clean. */
+void tu_metrics_expect(const char *got, const char *rel);
+
 #endif
