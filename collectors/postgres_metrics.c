@@ -26,7 +26,8 @@ static void postgres_metrics_declare(struct promtext *p)
         promtext_declare(p, "lambdaops_postgres_max_slot_wal_keep_size_bytes", PROMTEXT_GAUGE,
                          "max_slot_wal_keep_size; absent when unlimited or before PostgreSQL 13.");
         promtext_declare(p, "lambdaops_postgres_slot_info", PROMTEXT_GAUGE,
-                         "Always 1 per replication slot; labels: type, plugin, database, temporary.");
+                         "Always 1 per replication slot; labels: type, plugin, database, "
+                         "temporary.");
         promtext_declare(p, "lambdaops_postgres_slot_active", PROMTEXT_GAUGE,
                          "1 when a consumer is connected to the slot.");
         promtext_declare(p, "lambdaops_postgres_slot_lag_bytes", PROMTEXT_GAUGE,
@@ -40,7 +41,8 @@ static void postgres_metrics_declare(struct promtext *p)
                          "1 for the slot's wal_status (reserved, extended, unreserved, lost), 0 "
                          "for the others (PostgreSQL 13+).");
         promtext_declare(p, "lambdaops_postgres_slot_lag_growth_bytes_per_second", PROMTEXT_GAUGE,
-                         "Slope of the slot's lag over the last 5 minutes (negative: catching up).");
+                         "Slope of the slot's lag over the last 5 minutes (negative: catching "
+                         "up).");
         promtext_declare(p, "lambdaops_postgres_slot_retained_growth_bytes_per_second",
                          PROMTEXT_GAUGE,
                          "Slope of the slot's retained WAL over the last 5 minutes.");

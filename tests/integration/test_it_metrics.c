@@ -104,8 +104,9 @@ static char *it_prom_value(const char *query, int *n)
                         res = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "data"), "result");
                         *n = cJSON_GetArraySize(res);
                         if (*n >= 1) {
+                                cJSON *first = cJSON_GetArrayItem(res, 0);
                                 cJSON *v = cJSON_GetArrayItem(
-                                        cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "value"), 1);
+                                        cJSON_GetObjectItem(first, "value"), 1);
 
                                 val = xstrdup(cJSON_GetStringValue(v));
                         }

@@ -958,7 +958,8 @@ static void test_config(void **state)
  * (tests/fixtures/clickhouse/metrics_v23.prom), which promtool check metrics accepts. */
 static void test_metrics(void **state)
 {
-        struct source_cfg msrc = { .name = "speed-ch", .kind = "clickhouse", .ops = &coll_clickhouse_ops };
+        struct source_cfg msrc = { .name = "speed-ch", .kind = "clickhouse",
+                                   .ops = &coll_clickhouse_ops };
         struct snapshot snap = { .src = &msrc };
         struct promtext *p = promtext_new();
         char *text;

@@ -500,7 +500,8 @@ static void test_alerts(void **state)
  * (tests/fixtures/connect/metrics.prom), which promtool check metrics accepts. */
 static void test_metrics(void **state)
 {
-        struct source_cfg msrc = { .name = "connect", .kind = "kafka_connect", .ops = &coll_kafka_connect_ops };
+        struct source_cfg msrc = { .name = "connect", .kind = "kafka_connect",
+                                   .ops = &coll_kafka_connect_ops };
         struct snapshot snap = { .src = &msrc };
         struct promtext *p = promtext_new();
         char *text;

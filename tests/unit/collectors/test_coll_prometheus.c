@@ -317,7 +317,8 @@ static void test_json_alerts(void **state)
  * (tests/fixtures/prometheus/metrics.prom), which promtool check metrics accepts. */
 static void test_metrics(void **state)
 {
-        struct source_cfg msrc = { .name = "prom", .kind = "prometheus", .ops = &coll_prometheus_ops };
+        struct source_cfg msrc = { .name = "prom", .kind = "prometheus",
+                                   .ops = &coll_prometheus_ops };
         struct snapshot snap = { .src = &msrc };
         struct promtext *p = promtext_new();
         char *text;

@@ -797,7 +797,8 @@ static void test_alerts_summary(void **state)
  * (tests/fixtures/reconcile/metrics.prom), which promtool check metrics accepts. */
 static void test_metrics(void **state)
 {
-        struct source_cfg msrc = { .name = "orders-rec", .kind = "reconcile", .ops = &coll_reconcile_ops };
+        struct source_cfg msrc = { .name = "orders-rec", .kind = "reconcile",
+                                   .ops = &coll_reconcile_ops };
         struct snapshot snap = { .src = &msrc };
         struct promtext *p = promtext_new();
         char *text;

@@ -72,8 +72,9 @@ static void test_escaping(void **state)
         promtext_add(p, "m", 1, "a", "x\\y", "b", "say \"hi\"", "c", "two\nlines", NULL);
         /* A lone continuation byte, a truncated sequence, an overlong '/',
          * a surrogate; then valid 2-, 3- and 4-byte sequences kept. */
-        promtext_add(p, "m", 2, "a", "\x80|\xC3|\xC0\xAF|\xED\xA0\x80|\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80",
-                     NULL);
+        promtext_add(p, "m", 2,
+                     "a", "\x80|\xC3|\xC0\xAF|\xED\xA0\x80|"
+                          "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", NULL);
         promtext_add(p, "m", 3, "a", NULL, NULL);
         s = finish_free(p);
         assert_string_equal(s,
@@ -209,7 +210,8 @@ static void test_promtool_accepts(void **state)
         promtext_add(p, "lambdaops_source_up", 1, "source", "db \"one\"", NULL);
         promtext_add(p, "lambdaops_source_up", 0, "source", "db\\two\nthree", NULL);
         promtext_add(p, "lambdaops_polls_total", 12, "source", "\xC3\x28 bad utf-8", NULL);
-        promtext_add(p, "lambdaops_lag_bytes", 1.5e12, "source", "db", "slot", "s\xE2\x82\xAC", NULL);
+        promtext_add(p, "lambdaops_lag_bytes", 1.5e12, "source", "db", "slot", "s\xE2\x82\xAC",
+                     NULL);
         promtext_add(p, "lambdaops_lag_bytes", NAN, "source", "db", "slot", "unknown", NULL);
         promtext_add(p, "lambdaops_lag_bytes", 0.1, "source", "db", "slot", "", NULL);
         s = finish_free(p);

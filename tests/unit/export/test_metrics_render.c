@@ -156,7 +156,8 @@ static void test_render_alert_states(void **state)
                 "# TYPE lambdaops_alert gauge\n"
                 "lambdaops_alert{source=\"db2\",metric=\"status\",subject=\"\",severity=\"warn\","
                 "state=\"firing\"} 1\n"
-                "lambdaops_alert{source=\"db3\",metric=\"status\",subject=\"\",severity=\"warn\"} 1\n"
+                "lambdaops_alert{source=\"db3\",metric=\"status\",subject=\"\","
+                "severity=\"warn\"} 1\n"
                 "# HELP lambdaops_build_info"));
         alert_list_done(&al);
         free(text);

@@ -653,7 +653,8 @@ static void test_config(void **state)
  * (tests/fixtures/kube/cluster/metrics.prom), which promtool check metrics accepts. */
 static void test_metrics(void **state)
 {
-        struct source_cfg msrc = { .name = "k8s", .kind = "kubernetes", .ops = &coll_kubernetes_ops };
+        struct source_cfg msrc = { .name = "k8s", .kind = "kubernetes",
+                                   .ops = &coll_kubernetes_ops };
         struct snapshot snap = { .src = &msrc };
         struct promtext *p = promtext_new();
         char *text;
