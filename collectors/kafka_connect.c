@@ -1132,4 +1132,5 @@ const struct collector_ops coll_kafka_connect_ops = {
         .key_metric_unit = THR_COUNT,
         .actions = kc_actions,
         .action_kind = &kc_action_kind,
+        .metrics = kafka_connect_metrics,
 };

@@ -68,6 +68,10 @@ struct kc_data {
 
 struct kc_data *kafka_connect_data_new(void);
 void kafka_connect_data_free(struct kc_data *d);  /* NULL-safe */
+/* collector_ops.metrics (collectors/kafka_connect_metrics.c). */
+struct promtext;
+void kafka_connect_metrics(const struct snapshot *s, const struct source_cfg *src,
+                           struct promtext *out);
 /* The connector named `name`, or NULL. */
 const struct kc_connector *kafka_connect_find(const struct kc_data *d, const char *name);
 

@@ -1083,4 +1083,5 @@ const struct collector_ops coll_postgres_ops = {
         .key_metric_name = "max slot lag",
         .key_metric_unit = THR_BYTES,
         .sql = &sql_pg_runner,
+        .metrics = postgres_metrics,
 };

@@ -91,6 +91,10 @@ struct pg_data {
 /* Parses "XXXXXXXX/XXXXXXXX" into a 64-bit position. Returns 0 or -1. Pure. */
 int postgres_lsn_parse(const char *s, uint64_t *out);
 void postgres_data_free(struct pg_data *d);   /* NULL-safe */
+/* collector_ops.metrics (collectors/postgres_metrics.c). */
+struct promtext;
+void postgres_metrics(const struct snapshot *s, const struct source_cfg *src,
+                      struct promtext *out);
 
 /* --- for tests: the pure parts of the collector ------------------------ */
 

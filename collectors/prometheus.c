@@ -950,4 +950,5 @@ const struct collector_ops coll_prometheus_ops = {
         .summary = prometheus_summary,
         .key_metric_name = "first query",
         .key_metric_unit = THR_COUNT,
+        .metrics = prometheus_metrics,
 };

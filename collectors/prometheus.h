@@ -86,6 +86,10 @@ struct prom_data {
 };
 
 void prometheus_data_free(struct prom_data *d);       /* NULL-safe */
+/* collector_ops.metrics (collectors/prometheus_metrics.c). */
+struct promtext;
+void prometheus_metrics(const struct snapshot *s, const struct source_cfg *src,
+                        struct promtext *out);
 
 /* --- for tests: the pure parts ------------------------------------------ */
 

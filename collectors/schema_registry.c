@@ -635,4 +635,5 @@ const struct collector_ops coll_schema_registry_ops = {
         .summary = schema_registry_summary,
         .key_metric_name = "subjects",
         .key_metric_unit = THR_COUNT,
+        .metrics = schema_registry_metrics,
 };

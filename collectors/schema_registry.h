@@ -51,6 +51,10 @@ struct sr_data {
 
 struct sr_data *schema_registry_data_new(void);
 void schema_registry_data_free(struct sr_data *d);   /* NULL-safe */
+/* collector_ops.metrics (collectors/schema_registry_metrics.c). */
+struct promtext;
+void schema_registry_metrics(const struct snapshot *s, const struct source_cfg *src,
+                             struct promtext *out);
 
 /* --- for tests: the pure parts ------------------------------------------ */
 

@@ -1077,4 +1077,5 @@ const struct collector_ops coll_snowflake_ops = {
         .key_metric_name = "round trip",
         .key_metric_unit = THR_MS,
         .sql = &sf_sql_runner,
+        .metrics = snowflake_metrics,
 };

@@ -37,6 +37,10 @@ struct sf_data {
 };
 
 void snowflake_data_free(struct sf_data *d);   /* NULL-safe */
+/* collector_ops.metrics (collectors/snowflake_metrics.c). */
+struct promtext;
+void snowflake_metrics(const struct snapshot *s, const struct source_cfg *src,
+                       struct promtext *out);
 
 /* --- the query client (one per thread) ---------------------------------- */
 

@@ -17,6 +17,7 @@ PKGS=(
   prometheus                    # real Prometheus 2.42 for the prometheus collector tests
   python3-yaml                  # tests/lib/deploy_lint.py parses deploy/**/*.yaml
   faketime                      # the suite again a year ahead and across a DST change
+  libmicrohttpd-dev             # the /metrics endpoint (src/export/metrics_server.c)
 )
 
 missing=()

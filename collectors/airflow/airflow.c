@@ -923,4 +923,5 @@ const struct collector_ops coll_airflow_ops = {
         .key_metric_unit = THR_COUNT,
         .actions = af_actions,
         .action_kind = &af_action_kind,
+        .metrics = airflow_metrics,
 };

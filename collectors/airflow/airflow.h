@@ -108,6 +108,10 @@ struct af_data {
 };
 
 void airflow_data_free(struct af_data *d);           /* NULL-safe */
+/* collector_ops.metrics (collectors/airflow/airflow_metrics.c). */
+struct promtext;
+void airflow_metrics(const struct snapshot *s, const struct source_cfg *src,
+                     struct promtext *out);
 struct af_data *airflow_data_new(void);
 
 /* --- for tests: the pure parts ------------------------------------------ */

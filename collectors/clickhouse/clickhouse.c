@@ -1048,4 +1048,5 @@ const struct collector_ops coll_clickhouse_ops = {
         .key_metric_name = "query p95 (5m)",
         .key_metric_unit = THR_MS,
         .sql = &ch_sql_runner,
+        .metrics = clickhouse_metrics,
 };

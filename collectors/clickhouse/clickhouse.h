@@ -141,6 +141,10 @@ struct ch_data {
 };
 
 void clickhouse_data_free(struct ch_data *d);   /* NULL-safe */
+/* collector_ops.metrics (collectors/clickhouse/clickhouse_metrics.c). */
+struct promtext;
+void clickhouse_metrics(const struct snapshot *s, const struct source_cfg *src,
+                        struct promtext *out);
 
 /* --- for tests: the pure parts of the collector ---------------------------- */
 

@@ -1058,4 +1058,5 @@ const struct collector_ops coll_kafka_ops = {
         .summary = kafka_summary,
         .key_metric_name = "worst group lag",
         .key_metric_unit = THR_COUNT,
+        .metrics = kafka_metrics,
 };

@@ -174,6 +174,9 @@ struct kafka_data {
 };
 
 void kafka_data_free(struct kafka_data *d);     /* NULL-safe */
+/* collector_ops.metrics (collectors/kafka/kafka_metrics.c). */
+struct promtext;
+void kafka_metrics(const struct snapshot *s, const struct source_cfg *src, struct promtext *out);
 const char *kafka_broker_up_name(int8_t up);    /* "up", "down", "unknown" */
 
 /* --- for tests: the pure parts of the collector ------------------------ */

@@ -978,4 +978,5 @@ const struct collector_ops coll_kubernetes_ops = {
         .action_kind = &kubeact_kube_kind,
         .config_keys = ks_top_keys,
         .config_size = sizeof(struct kubernetes_top_cfg),
+        .metrics = kubernetes_metrics,
 };

@@ -229,6 +229,10 @@ struct kubernetes_data {
 /* Empty data with every resource known (have_* true). Owned. */
 struct kubernetes_data *kubernetes_data_new(void);
 void kubernetes_data_free(struct kubernetes_data *d);   /* NULL-safe; drops the refs */
+/* collector_ops.metrics (collectors/kubernetes/kubernetes_metrics.c). */
+struct promtext;
+void kubernetes_metrics(const struct snapshot *s, const struct source_cfg *src,
+                        struct promtext *out);
 /* Appends a model reference to the matching array (takes the reference). */
 void kubernetes_data_add_node(struct kubernetes_data *d, struct kubernetes_node *m);
 void kubernetes_data_add_workload(struct kubernetes_data *d, struct kubernetes_workload *m);

@@ -1158,4 +1158,5 @@ const struct collector_ops coll_reconcile_ops = {
         .summary = reconcile_summary,
         .key_metric_name = "mismatched buckets",
         .key_metric_unit = THR_COUNT,
+        .metrics = reconcile_metrics,
 };

@@ -131,6 +131,10 @@ struct sql_sink coll_reconcile_sink(struct reconcile_engine *e, enum reconcile_s
 struct reconcile_data *coll_reconcile_finish(struct reconcile_engine *e, int64_t now_ms,
                                              struct err *err);
 void reconcile_data_free(struct reconcile_data *d);    /* NULL-safe */
+/* collector_ops.metrics (collectors/reconcile/reconcile_metrics.c). */
+struct promtext;
+void reconcile_metrics(const struct snapshot *s, const struct source_cfg *src,
+                       struct promtext *out);
 
 /* --- readers of published data (pure, any thread) ---------------------------- */
 

@@ -936,4 +936,5 @@ const struct collector_ops coll_spark_ops = {
         .key_metric_unit = THR_COUNT,
         .actions = spark_actions,
         .action_kind = &kubeact_spark_kind,
+        .metrics = spark_metrics,
 };

@@ -165,6 +165,10 @@ struct spark_data {
 
 struct spark_data *spark_data_new(void);
 void spark_data_free(struct spark_data *d);     /* NULL-safe */
+/* collector_ops.metrics (collectors/spark/spark_metrics.c). */
+struct promtext;
+void spark_metrics(const struct snapshot *s, const struct source_cfg *src,
+                   struct promtext *out);
 const struct spark_app *spark_find(const struct spark_data *d, const char *ns,
                                    const char *name);
 

@@ -29,6 +29,7 @@
 
 struct action_def;
 struct cfg_action;
+struct promtext;
 struct sql_runner;
 struct cJSON;
 
@@ -128,6 +129,17 @@ struct collector_ops {
          * the core's audit_log, in registry order. NULL = none. */
         const struct cfg_key *config_keys;
         size_t config_size;
+
+        /* Optional: the kind's figures for the /metrics endpoint
+         * (src/export/metrics_server.h), added to out (src/core/promtext.h)
+         * as lambdaops_<kind>_* families, every sample labelled
+         * source="<src->name>" first; names, types and labels are listed in
+         * docs/metrics.md. Called only when s->data is set, with the
+         * snapshot held by a reference; a pure reader, any thread. The
+         * per-source families (up, poll duration, age) and the alerts are
+         * written by the caller, not here. NULL = none. */
+        void (*metrics)(const struct snapshot *s, const struct source_cfg *src,
+                        struct promtext *out);
 };
 
 /* NULL-terminated registry (collectors/registry.c). */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The layers of the source tree, and the checks that keep them:
 #
-#   core <- clients <- actions <- bringup <- runbook <- collectors <- views <- tui <- cli
-#   src/core  src/clients  src/actions  src/bringup  src/runbook  collectors/  views/
-#   src/tui  src/cli
+#   core <- clients <- actions <- bringup <- runbook <- collectors <- export <- views <- tui <- cli
+#   src/core  src/clients  src/actions  src/bringup  src/runbook  collectors/  src/export
+#   views/  src/tui  src/cli
 #
 # 1. Every quoted include in src/, collectors/ and views/ names its layer
 #    ("core/config.h", "clients/kube/kube.h", "collectors/kafka.h",
@@ -21,7 +21,7 @@
 # By hand: bash tests/checks/layers.sh [--check DIR]   (DIR: a source tree)
 set -u
 
-LAYERS="core clients actions bringup runbook collectors views tui cli"
+LAYERS="core clients actions bringup runbook collectors export views tui cli"
 # Service kinds (and their plug-ins and programs) the core must not name.
 # Bare "spark" is left out: the theme role "spark" is the sparklines'
 # colour. The top-level keys kubectl, helm and kubectl_cache_dir belong to

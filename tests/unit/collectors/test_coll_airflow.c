@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "collectors/airflow/airflow.h"
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -27,6 +28,7 @@
 #include "tu.h"
 #include "tu_samples.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 #define NOW 1714651200000LL     /* 2024-05-02T12:00:00Z */
 
@@ -463,6 +465,33 @@ static void test_config(void **state)
         assert_non_null(strstr(err.msg, "without /api/v1"));
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/airflow/metrics_v1.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "airflow", .kind = "airflow", .ops = &coll_airflow_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct af_data *d = tu_af_sample_v1(NOW);
+
+        d->total_dags = 4;      /* set by the poll from the list's total_entries */
+        snap.data = d;
+        assert_non_null(coll_airflow_ops.metrics);
+        coll_airflow_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/airflow/metrics_v1.prom");
+        free(text);
+        promtext_free(p);
+        airflow_data_free(d);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -479,6 +508,7 @@ int main(void)
                 cmocka_unit_test(test_json),
                 cmocka_unit_test(test_alerts),
                 cmocka_unit_test(test_config),
+                cmocka_unit_test(test_metrics),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "collectors/clickhouse/clickhouse.h"
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -30,6 +31,7 @@
 #include "tu.h"
 #include "tu_samples.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -950,6 +952,33 @@ static void test_config(void **state)
         assert_ptr_equal(collector_find("clickhouse"), &coll_clickhouse_ops);
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/clickhouse/metrics_v23.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "speed-ch", .kind = "clickhouse",
+                                   .ops = &coll_clickhouse_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct ch_caps c;
+
+        snap.data = tu_ch_sample("v23", &c);
+        assert_non_null(coll_clickhouse_ops.metrics);
+        coll_clickhouse_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/clickhouse/metrics_v23.prom");
+        free(text);
+        promtext_free(p);
+        clickhouse_data_free(snap.data);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -966,6 +995,7 @@ int main(void)
                 cmocka_unit_test(test_alerts),
                 cmocka_unit_test(test_summary_key_metric),
                 cmocka_unit_test(test_config),
+                cmocka_unit_test(test_metrics),
         };
 
         return cmocka_run_group_tests_name("coll_clickhouse", tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -28,6 +29,7 @@
 #include "tu.h"
 #include "tu_samples.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -492,6 +494,33 @@ static void test_alerts(void **state)
         kafka_connect_data_free(d);
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/connect/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "connect", .kind = "kafka_connect",
+                                   .ops = &coll_kafka_connect_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct kc_data *d = tu_kc_sample_expanded();
+
+        snap.data = d;
+        assert_non_null(coll_kafka_connect_ops.metrics);
+        coll_kafka_connect_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/connect/metrics.prom");
+        free(text);
+        promtext_free(p);
+        kafka_connect_data_free(d);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -504,6 +533,7 @@ int main(void)
                 cmocka_unit_test(test_config),
                 cmocka_unit_test(test_to_json),
                 cmocka_unit_test(test_alerts),
+                cmocka_unit_test(test_metrics),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,8 @@
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
+#include "core/snapshot.h"
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -31,6 +33,7 @@
 #include "collectors/kafka/lag_eval.h"
 #include "tu.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -900,6 +903,30 @@ static void test_config(void **state)
         }
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/kafka_coll/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "events", .kind = "kafka", .ops = &coll_kafka_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        snap.data = data_new();
+        assert_non_null(coll_kafka_ops.metrics);
+        coll_kafka_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/kafka_coll/metrics.prom");
+        free(text);
+        promtext_free(p);
+        coll_kafka_ops.data_free(snap.data);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -916,6 +943,7 @@ int main(void)
                 cmocka_unit_test(test_to_json),
                 cmocka_unit_test(test_alerts),
                 cmocka_unit_test(test_summary_key_metric),
+                cmocka_unit_test(test_metrics),
                 cmocka_unit_test(test_config),
         };
 

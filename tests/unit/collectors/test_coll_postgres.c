@@ -23,8 +23,11 @@
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
+#include "core/promtext.h"
+#include "core/snapshot.h"
 #include "collectors/postgres.h"
 #include "tu.h"
+#include "tu_promtool.h"
 #include "core/util.h"
 
 /* ---- fixture rows ------------------------------------------------------ */
@@ -1114,6 +1117,46 @@ static void test_ops_table(void **state)
         assert_null(o->thresholds[4].name);
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The PG15 fixtures (overview, 5 slots, 2 senders) and derived figures set
+ * by hand, rendered by the kind's metrics hook: exact text. Unknowns have
+ * no sample: old_consumer has no retained WAL (restart_lsn NULL),
+ * standby_1 no lag, only standby_1 a safe_wal_size, and the second sender
+ * no lag at all. */
+static void test_metrics(void **state)
+{
+        struct pg_data *d = data_new();
+        struct snapshot snap = { .data = d };
+        struct promtext *p = promtext_new();
+        struct pg_slot *s;
+        struct err err;
+        char *text;
+
+        (void)state;
+        assert_int_equal(load_into("overview_pg15.tsv", postgres_parse_overview, d, &err), 0);
+        assert_int_equal(load_into("slots_pg15.tsv", postgres_parse_slots, d, &err), 0);
+        assert_int_equal(load_into("senders_pg15.tsv", postgres_parse_senders, d, &err), 0);
+        d->wal_bytes_per_sec = 1536.5;
+        s = (struct pg_slot *)find_slot(d, "analytics_stale");
+        s->inactive_for_ms = 400500;
+        s->eta_lost_s = 1024;
+        ring_push(&s->lag_hist, 1000, 1);
+        ring_push(&s->lag_hist, 2000, 2);
+        s->lag_rate = -12.25;
+        ring_push(&s->retained_hist, 1000, 1);
+        ring_push(&s->retained_hist, 2000, 2);
+        s->retained_rate = 1048576;
+        assert_non_null(coll_postgres_ops.metrics);
+        coll_postgres_ops.metrics(&snap, &psrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/postgres/metrics_pg15.prom");
+        free(text);
+        promtext_free(p);
+        postgres_data_free(d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1133,6 +1176,7 @@ int main(void)
                 cmocka_unit_test_setup(test_summary_key_metric, setup),
                 cmocka_unit_test_setup(test_validate, setup),
                 cmocka_unit_test_setup(test_ops_table, setup),
+                cmocka_unit_test_setup(test_metrics, setup),
         };
 
         return cmocka_run_group_tests_name("coll_postgres", tests, NULL, NULL);

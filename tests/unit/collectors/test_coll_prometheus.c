@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -26,6 +27,7 @@
 #include "core/snapshot.h"
 #include "tu.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 static char *fixture(const char *name, size_t *len)
 {
@@ -309,6 +311,49 @@ static void test_json_alerts(void **state)
         config_free(c);
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/prometheus/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "prom", .kind = "prometheus",
+                                   .ops = &coll_prometheus_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct prom_data *d = xcalloc(1, sizeof *d);
+        size_t len;
+        char *b = fixture("raft_mixed.json", &len);
+
+        /* Two series of one query that answered, one query that failed,
+         * and the quorum of raft_mixed.json. */
+        d->series = xcalloc(3, sizeof *d->series);
+        d->n_series = 3;
+        d->series[0] = (struct prom_series){ xstrdup("lag"), xstrdup("lag{topic=\"a\"}"), "count",
+                                             150, NULL, NAN, NAN, { { 0 }, { 0 }, 0, 0 } };
+        d->series[1] = (struct prom_series){ xstrdup("lag"), xstrdup("lag{topic=\"b\"}"), "count",
+                                             7, NULL, NAN, NAN, { { 0 }, { 0 }, 0, 0 } };
+        d->series[2] = (struct prom_series){ xstrdup("bad"), xstrdup("bad"), "count", NAN,
+                                             xstrdup("bad_data: parse error"), NAN, NAN,
+                                             { { 0 }, { 0 }, 0, 0 } };
+        d->quorum_asked = true;
+        prometheus_quorum_from(b, len, &d->quorum);
+        free(b);
+        snap.data = d;
+        assert_non_null(coll_prometheus_ops.metrics);
+        coll_prometheus_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/prometheus/metrics.prom");
+        free(text);
+        promtext_free(p);
+        prometheus_data_free(d);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -317,6 +362,7 @@ int main(void)
                 cmocka_unit_test(test_quorum),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_config),
+                cmocka_unit_test(test_metrics),
                 cmocka_unit_test(test_json_alerts),
         };
 

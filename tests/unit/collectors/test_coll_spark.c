@@ -18,6 +18,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "core/snapshot.h"
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -25,6 +27,7 @@
 #include "collectors/spark/spark.h"
 #include "tu.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 #define PROXY "raw/api/v1/namespaces/processing/services/"
 #define SPEED_ID "spark-9f1c2a7e4b3d4e8fa1b2c3d4e5f60718"
@@ -778,6 +781,34 @@ static void test_config(void **state)
         }
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/kube/spark/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "spark", .kind = "spark", .ops = &coll_spark_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct spark_data *d = load_apps();
+
+        fill_rest(d);
+        app(d, "speed-layer")->behind_ms = 20000;
+        snap.data = d;
+        assert_non_null(coll_spark_ops.metrics);
+        coll_spark_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/kube/spark/metrics.prom");
+        free(text);
+        promtext_free(p);
+        spark_data_free(d);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -792,6 +823,7 @@ int main(void)
                 cmocka_unit_test(test_behind),
                 cmocka_unit_test(test_json_exact),
                 cmocka_unit_test(test_alerts_exact),
+                cmocka_unit_test(test_metrics),
                 cmocka_unit_test(test_config),
         };
 

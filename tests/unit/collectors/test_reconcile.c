@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -39,6 +40,7 @@
 #include "tu.h"
 #include "tu_samples.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 #define H 3600000LL
 
@@ -789,6 +791,33 @@ static void test_alerts_summary(void **state)
         config_free(c);
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/reconcile/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "orders-rec", .kind = "reconcile",
+                                   .ops = &coll_reconcile_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct reconcile_data *d = sample_data();
+
+        snap.data = d;
+        assert_non_null(coll_reconcile_ops.metrics);
+        coll_reconcile_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/reconcile/metrics.prom");
+        free(text);
+        promtext_free(p);
+        reconcile_data_free(d);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -803,6 +832,7 @@ int main(void)
                 cmocka_unit_test(test_column_errors),
                 cmocka_unit_test(test_config_good),
                 cmocka_unit_test(test_config_bad),
+                cmocka_unit_test(test_metrics),
                 cmocka_unit_test(test_alerts_summary),
         };
 

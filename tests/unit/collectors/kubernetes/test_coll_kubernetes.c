@@ -20,6 +20,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "core/snapshot.h"
+#include "core/promtext.h"
 #include "core/collector.h"
 #include "core/config.h"
 #include "core/health.h"
@@ -27,6 +29,7 @@
 #include "collectors/kubernetes/kubernetes.h"
 #include "tu.h"
 #include "core/util.h"
+#include "tu_promtool.h"
 
 /* The clock of these tests: the fixtures' relative times ({{now-30m}},
  * tests/lib/fixture_time.py) are expanded at it and ages are taken against it. */
@@ -644,6 +647,37 @@ static void test_config(void **state)
         }
 }
 
+/* ---- /metrics ------------------------------------------------------------ */
+
+/* The kind's metrics hook on the same data as the JSON test: exact text
+ * (tests/fixtures/kube/cluster/metrics.prom), which promtool check metrics accepts. */
+static void test_metrics(void **state)
+{
+        struct source_cfg msrc = { .name = "k8s", .kind = "kubernetes",
+                                   .ops = &coll_kubernetes_ops };
+        struct snapshot snap = { .src = &msrc };
+        struct promtext *p = promtext_new();
+        char *text;
+
+        (void)state;
+        struct config *c = load_cfg(cfg_yaml);
+        struct kubernetes_components *comps = comps_of(c);
+        struct kubernetes_data *d = build(comps);
+
+        snap.data = d;
+        assert_non_null(coll_kubernetes_ops.metrics);
+        coll_kubernetes_ops.metrics(&snap, &msrc, p);
+        assert_int_equal(promtext_errors(p), 0);
+        text = promtext_finish(p, NULL);
+        tu_metrics_expect(text, "tests/fixtures/kube/cluster/metrics.prom");
+        free(text);
+        promtext_free(p);
+        kubernetes_data_free(d);
+        kubernetes_components_free(comps);
+        config_free(c);
+}
+
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -658,6 +692,7 @@ int main(void)
                 cmocka_unit_test(test_refcount),
                 cmocka_unit_test(test_bad_objects),
                 cmocka_unit_test(test_config),
+                cmocka_unit_test(test_metrics),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
