@@ -231,6 +231,14 @@ static void draw_footer(struct tui *t, int y)
         int x = 1;
 
         draw_fill(y, theme_attr(ROLE_FOOTER));
+        if (t->mode == TUI_RBFORM || t->mode == TUI_RBRUN) {
+                const char *keys[12], *what[12];
+                size_t n = tui_rb_hints(t, keys, what, 12);
+
+                for (size_t i = 0; i < n; i++)
+                        x += draw_hint(y, x, keys[i], what[i], t->ascii);
+                return;
+        }
         if (t->mode == TUI_PAGER) {
                 if (t->pager_edit) {
                         x += draw_hint(y, x, "Enter", "search", t->ascii);
@@ -315,9 +323,26 @@ static void draw_status(struct tui *t, int y)
                 draw_str(y, x, 1, " ", theme_attr(ROLE_PROMPT) | A_REVERSE, t->ascii);
                 return;
         }
+        if (t->ask == TUI_ASK_QUIT) {
+                draw_str(y, 0, COLS, "a runbook run is in progress: quit anyway? It stays "
+                         "resumable (y quits, any other key stays)", theme_attr(ROLE_PROMPT),
+                         t->ascii);
+                return;
+        }
+        if (t->ask == TUI_ASK_RESUME) {
+                snprintf(buf, sizeof buf, "run %s has not ended: resume it here? (y resumes, "
+                         "d shows it, any other key cancels)", t->ask_run);
+                draw_str(y, 0, COLS, buf, theme_attr(ROLE_PROMPT), t->ascii);
+                return;
+        }
         if (t->flash[0] && now < t->flash_until) {
                 draw_str(y, 0, COLS, t->flash, theme_attr(t->flash_role), t->ascii);
                 return;
+        }
+        tui_rb_marker(t, buf, sizeof buf);
+        if (buf[0]) {
+                x += draw_str(y, x, COLS - x, buf, theme_attr(ROLE_WARN), t->ascii);
+                x += draw_str(y, x, COLS - x, "  ", theme_attr(ROLE_STATUS_BAR), t->ascii);
         }
         if (v->filter[0]) {
                 snprintf(buf, sizeof buf, "filter /%s: %zu of %zu rows (Esc clears)  ",
@@ -509,6 +534,18 @@ static void draw_action(struct tui *t, const struct rect *pane)
         tlines_done(&l);
 }
 
+/* The runbook form or run view (tui_rbrun.c): the page's top, where the
+ * steps and the prompt are; the output tail is cut to fit. */
+static void draw_rb(struct tui *t, const struct rect *r)
+{
+        struct tlines l;
+
+        tlines_init(&l);
+        tui_rb_lines(t, r->w, r->h, &l);
+        tlines_draw(stdscr, r, &l, 0, t->ascii);
+        tlines_done(&l);
+}
+
 /* An action's result page, scrolled like the help page. */
 static void draw_pager(struct tui *t, const struct rect *r)
 {
@@ -692,14 +729,17 @@ void tui_draw_frame(struct tui *t)
 
                 draw_header(t);
                 draw_tabs(t);
-                if (t->mode == TUI_HELP || t->mode == TUI_PAGER) {
+                if (t->mode == TUI_HELP || t->mode == TUI_PAGER || t->mode == TUI_RBFORM ||
+                    t->mode == TUI_RBRUN) {
                         struct rect hr = pane;
                         hr.x = 1;
                         hr.w = COLS - 1;
                         if (t->mode == TUI_HELP)
                                 draw_help(t, &hr);
-                        else
+                        else if (t->mode == TUI_PAGER)
                                 draw_pager(t, &hr);
+                        else
+                                draw_rb(t, &hr);
                 } else if (v->ops->draw) {
                         v->ops->draw(v, stdscr, &pane, &d);
                 } else {
