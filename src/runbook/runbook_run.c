@@ -1010,7 +1010,7 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                                         "terminal to decide whether it runs again", s->id, why);
                                 return 2;
                         }
-                        if (a == RB_ANS_NO) {
+                        if (a == RB_ANS_NO || a == RB_ANS_SKIP) {
                                 o = rr_step_rec(r, i, mut, "end");
                                 cJSON_AddStringToObject(o, "result", "skipped");
                                 cJSON_AddNumberToObject(o, "attempt", 0);

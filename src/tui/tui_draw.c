@@ -686,6 +686,20 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
         tui_help_key(out, "/", "search (any case; Enter finds, Esc cancels)");
         tui_help_key(out, "n/N", "next / previous match (highlighted; wraps)");
         tui_help_key(out, "Esc/q", "close the page");
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Runbook runs (Runbooks pane: Enter or r on a runbook)");
+        tui_help_key(out, "form", "Tab/Up/Down pick an input, type to edit (^U clears), "
+                     "Enter checks them and runs, Esc cancels");
+        tui_help_key(out, "y/Enter", "proceed: run the step, or the manual step is done "
+                     "(a dangerous one then wants its word typed)");
+        tui_help_key(out, "s", "skip the step asked about or a failed one (y confirms)");
+        tui_help_key(out, "r", "a step failed: run it again");
+        tui_help_key(out, "1-9", "a choose step: pick a branch (or j/k and Enter)");
+        tui_help_key(out, "a", "abort the run (y confirms); on a failed step: stop it");
+        tui_help_key(out, "Esc", "leave the run view; the run goes on (Enter on its row "
+                     "returns)");
+        tui_help_key(out, "q", "quit: asks first; the run stays resumable (Enter on it "
+                     "resumes)");
 }
 
 void tui_draw_frame(struct tui *t)

@@ -191,16 +191,15 @@ static const char *rbr_jstr(const cJSON *o, const char *k)
         return s ? s : "";
 }
 
-/* Every ledger record, after it went to the ledger: the steps' states. */
-static void rbr_record(void *arg, const cJSON *rec)
+/* Under mu (or before the worker starts): one ledger record into the
+ * steps' states. */
+static void rbr_apply(struct tui_rbrun *w, const cJSON *rec)
 {
-        struct tui_rbrun *w = arg;
         const char *ev = rbr_jstr(rec, "ev");
         const cJSON *ix = cJSON_GetObjectItemCaseSensitive(rec, "index");
         long i = cJSON_IsNumber(ix) ? (long)ix->valuedouble : -1;
         size_t n = w->rb->n_steps;
 
-        pthread_mutex_lock(&w->mu);
         if (!strcmp(ev, "start") || !strcmp(ev, "resume")) {
                 if (!strcmp(ev, "start"))
                         str_copy(w->run_id, rbr_jstr(rec, "run"), sizeof w->run_id);
@@ -237,6 +236,15 @@ static void rbr_record(void *arg, const cJSON *rec)
                 str_copy(w->result, rbr_jstr(rec, "result"), sizeof w->result);
                 w->cur = -1;
         }
+}
+
+/* Every ledger record, after it went to the ledger: the steps' states. */
+static void rbr_record(void *arg, const cJSON *rec)
+{
+        struct tui_rbrun *w = arg;
+
+        pthread_mutex_lock(&w->mu);
+        rbr_apply(w, rec);
         rbr_post(w);
         pthread_mutex_unlock(&w->mu);
 }
@@ -523,11 +531,6 @@ static void rbr_start(struct tui *t, const struct runbook *rb, struct runbook_in
         w->wake_fd = t->a->wake_pipe[1];
         w->opts.read_only = t->a->read_only;
         w->opts.via = "tui";
-        if (resume) {
-                str_copy(w->resume_id, resume, sizeof w->resume_id);
-                str_copy(w->run_id, resume, sizeof w->run_id);
-                w->opts.resume = w->resume_id;
-        }
         w->state = xcalloc(rb->n_steps + 1, sizeof *w->state);
         w->values = xcalloc(rb->n_steps + 1, sizeof *w->values);
         w->attempt = xcalloc(rb->n_steps + 1, sizeof *w->attempt);
@@ -535,6 +538,22 @@ static void rbr_start(struct tui *t, const struct runbook *rb, struct runbook_in
                 w->state[i] = xstrdup("pending");
         str_copy(w->verify, rb->n_verify ? "pending" : "", sizeof w->verify);
         w->cur = -1;
+        if (resume) {
+                cJSON *recs, *r;
+                struct err err;
+
+                str_copy(w->resume_id, resume, sizeof w->resume_id);
+                str_copy(w->run_id, resume, sizeof w->run_id);
+                w->opts.resume = w->resume_id;
+                /* The states so far, from the ledger (a local file, as the
+                 * pane reads it). */
+                err_clear(&err);
+                recs = ledger_read(resume, NULL, &err);
+                cJSON_ArrayForEach(r, recs)
+                        rbr_apply(w, r);
+                cJSON_Delete(recs);
+                w->cur = -1;
+        }
         t->rbrun = w;
         if (pthread_create(&w->th, NULL, rbr_main, w) != 0) {
                 w->done = true;
@@ -808,9 +827,16 @@ bool tui_rb_key(struct tui *t, int ch)
         if (strncmp(id, "run:", 4) != 0 || !tui_is_enter(ch) || v->detail)
                 return false;
         id += 4;
-        if (t->rbrun && strcmp(t->rbrun->run_id, id) == 0) {
-                t->mode = TUI_RBRUN;
-                return true;
+        if (t->rbrun) {
+                bool mine;
+
+                pthread_mutex_lock(&t->rbrun->mu);
+                mine = strcmp(t->rbrun->run_id, id) == 0;
+                pthread_mutex_unlock(&t->rbrun->mu);
+                if (mine) {
+                        t->mode = TUI_RBRUN;
+                        return true;
+                }
         }
         if (rbr_run_unfinished(t, id)) {
                 t->ask = TUI_ASK_RESUME;

@@ -26,7 +26,11 @@
 #      lock is free; at 80x24 the run view fits;
 #   4. a new console resumes that run (Enter on its row, y): it goes on at
 #      the wait, the manual step (y), the choice (1: the watch step, y) and
-#      ends ok; no request is sent again.
+#      ends ok; no request is sent again;
+#   5. with --read-only: an input cleared in the form refuses the run
+#      (nothing recorded); typed back, the run starts, the restart is
+#      refused: the run ends "refused", nothing is sent, the audit line says
+#      refused.
 # Every wait polls with a deadline.
 #
 # Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the source tree).
@@ -198,7 +202,7 @@ EOF
 start_console() {
         rm -f "$T/rc"
         "${TM[@]}" new-session -d -s "$1" -x "${2:-160}" -y "${3:-45}" \
-                "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME sh $T/run.sh -c $T/cfg.yaml --view ${4:-overview}"
+                "env LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME=$XDG_STATE_HOME sh $T/run.sh -c $T/cfg.yaml --view ${4:-overview} ${5:-}"
 }
 
 # The newest run's id (the ledger's file names).
@@ -483,7 +487,7 @@ wait_for again "Enter asks to resume" "run $RUN3 has not ended: resume it here\\
 keys again y
 wait_for again "resumed: the wait ends" '^ *3\. ok +running +wait'
 wait_for again "resumed: the manual step asks" 'Tell the team that pg-cdc was restarted\.'
-wait_for again "resumed: steps before the resume point are pending here" '^ *2\. pending +restart'
+wait_for again "resumed: the steps before, as the ledger has them" '^ *2\. ok +restart +action'
 keys again y
 wait_for again "resumed: the choice" '^ *> 1\. Watch pg-cdc a while'
 keys again Enter
@@ -521,6 +525,41 @@ tui $RUN2 connect restart pg-cdc ok 202
 tui $RUN3 connect restart pg-cdc ok 202"
 keys again Escape q
 wait_rc 0 "q after the run: exit 0"
+"${TM[@]}" kill-session -t again
+
+# --- 5. read-only: the restart is refused, the run ends refused -----------------------------
+
+routes FAILED
+start_console ro 160 45 runbooks --read-only
+wait_for ro "read-only: the runbook, suggested" 'suggested +connector-demo +A connector has failed'
+keys ro g Enter
+wait_for ro "read-only: the form says so" 'read-only: steps that change something will be refused'
+wait_for ro "the form: connect prefilled" '^ *> connect +connect_ +source kafka_connect'
+keys ro C-u Enter
+wait_for ro "an unbound input: the run is refused" '^ *input connect is not set'
+wait_for ro "the form marks it" '^ *> connect +_ \(unbound\)'
+if [ "$(newest_run)" = "$RUN3" ]; then ok "no run started"; else bad "a run started"; fi
+keys ro c o n n e c t Enter
+wait_for ro "read-only: the run ends refused" '^ *result: refused'
+wait_for ro "read-only: the restart refused" '^ *2\. refused +restart +action'
+RUN4=$(newest_run)
+posts_are "$RESTART
+$RESTART
+$RESTART
+$RESTART" "read-only: nothing sent"
+ledger_is "$RUN4" "start connector-demo connect/pg-cdc {\"connect\": \"connect\", \"connector\": \"pg-cdc\"}
+step is-failed start 1
+step is-failed end 1 ok next=1 values=any(connectors, .name == inputs.connector and .state == \"FAILED\") = true
+step restart start 1
+step restart end 1 refused next=- error=refused: read-only: actions are disabled (--read-only or read_only: true)
+end refused"
+audit_is "tui $RUN1 connect restart pg-cdc ok 202
+tui $RUN2 connect restart pg-cdc failed 500
+tui $RUN2 connect restart pg-cdc ok 202
+tui $RUN3 connect restart pg-cdc ok 202
+tui $RUN4 connect restart pg-cdc refused 77"
+keys ro Escape q
+wait_rc 0 "read-only: q exits 0"
 
 if [ "$fails" -gt 0 ]; then
         echo "FAILED: $fails check(s)"

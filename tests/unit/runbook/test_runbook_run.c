@@ -957,8 +957,8 @@ static void test_resume_after_crash(void **state)
 }
 
 /* A crash after the mutating step's start record: on resume the engine
- * says so and asks, even with --yes; no = skipped (recorded), abort = the
- * run stops and stays resumable. */
+ * says so and asks, even with --yes; no (or skip) = skipped (recorded),
+ * abort = the run stops and stays resumable. */
 static void test_resume_interrupted(void **state)
 {
         char *y = xasprintf(resume_yaml_fmt, tmpdir);
@@ -985,7 +985,8 @@ static void test_resume_interrupted(void **state)
         free(got);
 
         memset(&d, 0, sizeof d);
-        d.answers[0] = RB_ANS_NO;
+        /* The console's skip answers the question as no does. */
+        d.answers[0] = RB_ANS_SKIP;
         d.n_ans = 1;
         assert_int_equal(run(rb, &in, &d, &o, NULL, &err), 0);
         got = records(id);
