@@ -1027,21 +1027,42 @@ static enum theme_role rbr_role(const char *state)
         return ROLE_WARN;
 }
 
-/* Adds text one line per '\n', each line cut to w cells when drawn. */
+/* Adds text one line per '\n', long lines wrapped at w cells (a plan's
+ * request is shown whole, never clipped). */
 static void rbr_text(struct tlines *out, enum theme_role role, const char *indent,
-                     const char *s)
+                     const char *s, int w)
 {
+        int cells = w - (int)strlen(indent) - 1;
+
+        if (cells < 20)
+                cells = 20;
         while (s && *s) {
                 size_t len = strcspn(s, "\n");
+                const char *p = s, *end = s + len;
 
-                tlines_add(out, role, "%s%.*s", indent, (int)(len > 240 ? 240 : len), s);
-                s += len;
-                if (*s)
-                        s++;
+                do {
+                        const char *q = p, *sp = NULL;
+                        int n = 0;
+
+                        while (q < end && n < cells && q - p < TSEG_MAX - 16) {
+                                q++;
+                                while (q < end && ((unsigned char)*q & 0xC0) == 0x80)
+                                        q++;
+                                n++;
+                                if (q < end && *q == ' ' && n > cells / 2)
+                                        sp = q;
+                        }
+                        /* Prose breaks after a word; a long URL where it must. */
+                        if (q < end && sp)
+                                q = sp + 1;
+                        tlines_add(out, role, "%s%.*s", indent, (int)(q - p), p);
+                        p = q;
+                } while (p < end);
+                s = *end ? end + 1 : end;
         }
 }
 
-static void rbr_prompt_lines(struct tui_rbrun *w, struct tlines *out)
+static void rbr_prompt_lines(struct tui_rbrun *w, int width, struct tlines *out)
 {
         const char *sname = w->cur >= 0 && (size_t)w->cur < w->rb->n_steps
                             ? w->rb->steps[w->cur].id : "";
@@ -1069,7 +1090,7 @@ static void rbr_prompt_lines(struct tui_rbrun *w, struct tlines *out)
         switch (w->prompt) {
         case RBR_P_CONFIRM:
                 tlines_add(out, ROLE_TITLE, "Confirm step %s:", sname);
-                rbr_text(out, ROLE_DEFAULT, "  ", w->ptext);
+                rbr_text(out, ROLE_DEFAULT, "  ", w->ptext, width);
                 if (w->sub == RBR_S_TYPING) {
                         tlines_add(out, ROLE_WARN, "dangerous: type %s and Enter to run it; "
                                    "Esc goes back", w->pword);
@@ -1088,7 +1109,7 @@ static void rbr_prompt_lines(struct tui_rbrun *w, struct tlines *out)
                 break;
         case RBR_P_MANUAL:
                 tlines_add(out, ROLE_TITLE, "Do this, then confirm (step %s):", sname);
-                rbr_text(out, ROLE_DEFAULT, "  ", w->ptext);
+                rbr_text(out, ROLE_DEFAULT, "  ", w->ptext, width);
                 tlines_add(out, ROLE_PROMPT, "Done?  ");
                 tlines_seg(out, ROLE_KEY, "y");
                 tlines_seg(out, ROLE_DEFAULT, " done  ");
@@ -1122,11 +1143,19 @@ static void rbr_prompt_lines(struct tui_rbrun *w, struct tlines *out)
                 tlines_add(out, ROLE_ERROR, "%s", w->msg);
 }
 
-static void rbr_lines(struct tui *t, int h, struct tlines *out)
+/* Appends a copy of line l. */
+static void rbr_line_copy(struct tlines *out, const struct tline *l)
+{
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        out->v[out->n - 1] = *l;
+}
+
+static void rbr_lines(struct tui *t, int width, int h, struct tlines *out)
 {
         struct tui_rbrun *w = t->rbrun;
         const struct runbook *rb = w->rb;
-        size_t first, tail;
+        struct tlines st, pr;
+        size_t first, tail, cur_line = 0, from = 0, avail;
         int room;
 
         pthread_mutex_lock(&w->mu);
@@ -1146,29 +1175,51 @@ static void rbr_lines(struct tui *t, int h, struct tlines *out)
         } else {
                 tlines_add(out, ROLE_INFO, "running");
         }
+        tlines_init(&st);
+        tlines_init(&pr);
         for (size_t i = 0; i < rb->n_steps; i++) {
                 const struct runbook_step *s = &rb->steps[i];
-                const char *st = w->state[i];
+                const char *state = w->state[i];
 
-                tlines_add(out, ROLE_DEFAULT, "%s%zu. ", (long)i == w->cur ? ">" : " ", i + 1);
-                tlines_seg(out, rbr_role(st), "%-10s", st);
-                tlines_seg(out, ROLE_DEFAULT, "%s", s->id);
-                tlines_seg(out, ROLE_DIM, "  %s", runbook_step_kind_name(s->kind));
+                if ((long)i == w->cur)
+                        cur_line = st.n;
+                tlines_add(&st, ROLE_DEFAULT, "%s%zu. ", (long)i == w->cur ? ">" : " ", i + 1);
+                tlines_seg(&st, rbr_role(state), "%-10s", state);
+                tlines_seg(&st, ROLE_DEFAULT, "%s", s->id);
+                tlines_seg(&st, ROLE_DIM, "  %s", runbook_step_kind_name(s->kind));
                 if (w->attempt[i] > 1)
-                        tlines_seg(out, ROLE_DIM, "  attempt %d", w->attempt[i]);
+                        tlines_seg(&st, ROLE_DIM, "  attempt %d", w->attempt[i]);
                 if (w->values[i])
-                        tlines_add(out, ROLE_DIM, "      %s", w->values[i]);
+                        tlines_add(&st, ROLE_DIM, "      %s", w->values[i]);
         }
         if (rb->n_verify) {
-                tlines_add(out, ROLE_DEFAULT, "%s", (long)rb->n_steps == w->cur ? ">   "
+                if ((long)rb->n_steps == w->cur)
+                        cur_line = st.n;
+                tlines_add(&st, ROLE_DEFAULT, "%s", (long)rb->n_steps == w->cur ? ">   "
                                                                                  : "    ");
-                tlines_seg(out, rbr_role(w->verify), "%-10s", w->verify);
-                tlines_seg(out, ROLE_DEFAULT, "verify");
+                tlines_seg(&st, rbr_role(w->verify), "%-10s", w->verify);
+                tlines_seg(&st, ROLE_DEFAULT, "verify");
                 if (w->verify_values)
-                        tlines_add(out, ROLE_DIM, "      %s", w->verify_values);
+                        tlines_add(&st, ROLE_DIM, "      %s", w->verify_values);
         }
         if (!w->done)
-                rbr_prompt_lines(w, out);
+                rbr_prompt_lines(w, width, &pr);
+        /* On a short screen the prompt must show: the step list becomes a
+         * window around the running step. */
+        avail = h > (int)(out->n + pr.n + 3) ? (size_t)h - out->n - pr.n - 3 : 1;
+        if (st.n > avail) {
+                from = cur_line > avail / 3 ? cur_line - avail / 3 : 0;
+                if (from + avail > st.n)
+                        from = st.n - avail;
+        } else {
+                avail = st.n;
+        }
+        for (size_t i = from; i < from + avail; i++)
+                rbr_line_copy(out, &st.v[i]);
+        for (size_t i = 0; i < pr.n; i++)
+                rbr_line_copy(out, &pr.v[i]);
+        tlines_done(&st);
+        tlines_done(&pr);
         /* The output tail fills what is left of the page. */
         room = h - (int)out->n - 2;
         if (room < 2)
@@ -1187,7 +1238,7 @@ void tui_rb_lines(struct tui *t, int w, int h, struct tlines *out)
         if (t->mode == TUI_RBFORM && t->rbform)
                 rbf_lines(t, w, out);
         else if (t->rbrun)
-                rbr_lines(t, h, out);
+                rbr_lines(t, w, h, out);
 }
 
 size_t tui_rb_hints(struct tui *t, const char **keys, const char **what, size_t max)

@@ -291,6 +291,21 @@ wait_rc() {
         fi
 }
 
+# fits_80x24 WHAT: the screen, printed, has nothing past 80x24.
+fits_80x24() {
+        screen main >"$T/small.txt"
+        if python3 -c '
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+sys.exit(0 if len(lines) <= 24 and all(len(l) <= 80 for l in lines) else 1)' "$T/small.txt"; then
+                ok "80x24, $1: nothing past the screen"
+        else
+                bad "80x24, $1: the screen overflows"
+        fi
+        echo "---- 80x24: $1 ----"
+        sed 's/[[:space:]]*$//' "$T/small.txt"
+}
+
 RESTART="POST /connectors/pg-cdc/restart?includeTasks=true&onlyFailed=true"
 PLAN_URL="POST $URL/connectors/pg-cdc/restart\\?includeTasks=true&onlyFailed=true"
 FAILED_VALUES='any\(connectors, \.name == inputs\.connector and \.state == "FAILED"\) = true'
@@ -425,25 +440,20 @@ keys main Escape
 keys main : r u n b o o k s Enter
 keys main a g Enter
 wait_for main "run 3: the form" '^ *Run connector-demo: A connector has failed'
+"${TM[@]}" resize-window -t main -x 80 -y 24
+wait_for main "80x24: the form's footer" 'Enter run +Tab/Up/Down input'
+fits_80x24 "the form"
 keys main Enter
 wait_for main "run 3: the restart asks" '^ *Confirm step restart:'
+wait_for main "80x24: the prompt's keys" 'Run it\? +y run +s skip +a abort'
+wait_for main "80x24: the running step" '^ *>2\. running +restart +action'
+fits_80x24 "the restart's prompt"
 RUN3=$(newest_run)
 keys main y
 wait_for main "run 3: the wait runs" '^ *>3\. running +running +wait'
-"${TM[@]}" resize-window -t main -x 80 -y 24
-wait_for main "80x24: the steps" '^ *>3\. running +running +wait'
+wait_for main "80x24: the wait's values" '^ +any\(connectors, \.name == inputs\.connector and \.state == "RUNNING"\) = f'
 wait_for main "80x24: the footer" 'a abort +Esc leave'
-screen main >"$T/small.txt"
-if python3 -c '
-import sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-sys.exit(0 if len(lines) <= 24 and all(len(l) <= 80 for l in lines) else 1)' "$T/small.txt"; then
-        ok "80x24: nothing past the screen"
-else
-        bad "80x24: the screen overflows"
-fi
-echo "---- 80x24: the run view ----"
-sed 's/[[:space:]]*$//' "$T/small.txt"
+fits_80x24 "the wait"
 keys main q
 wait_for main "q asks first" 'a runbook run is in progress: quit anyway\? It stays resumable'
 keys main y
