@@ -27,6 +27,9 @@
 #   4. a new console resumes that run (Enter on its row, y): it goes on at
 #      the wait, the manual step (y), the choice (1: the watch step, y) and
 #      ends ok; no request is sent again;
+#      then a runbook with a dangerous run step (y, the runbook's id typed:
+#      a wrong word is refused) and a failing step (s, y: skipped, the run
+#      goes on and ends ok);
 #   5. with --read-only: an input cleared in the form refuses the run
 #      (nothing recorded); typed back, the run starts, the restart is
 #      refused: the run ends "refused", nothing is sent, the audit line says
@@ -175,6 +178,20 @@ verify:
   - source: ${connect}
     expr: 'all(connectors, .failed_tasks == 0)'
     timeout: 1m
+EOF
+
+cat >"$T/runbooks/typed-demo.yaml" <<'EOF'
+id: typed-demo
+title: A dangerous step, then one that fails
+steps:
+  - id: hello
+    run: [/bin/echo, hello from typed-demo]
+    dangerous: true
+  - id: fails
+    run: [/bin/false]
+    mutating: false
+  - id: last
+    manual: All done.
 EOF
 
 cat >"$T/cfg.yaml" <<EOF
@@ -533,6 +550,40 @@ audit_is "tui $RUN1 connect restart pg-cdc ok 202
 tui $RUN2 connect restart pg-cdc failed 500
 tui $RUN2 connect restart pg-cdc ok 202
 tui $RUN3 connect restart pg-cdc ok 202"
+
+# --- a dangerous step (the word typed), a failed step skipped --------------------------------
+
+keys again Escape Escape / t y p e d Enter
+wait_for again "typed-demo's row" 'runbook +typed-demo +A dangerous step'
+keys again g Enter
+wait_for again "typed-demo: the form" '^ *Run typed-demo: A dangerous step, then one that fails'
+keys again Enter
+wait_for again "the dangerous step asks" 'Run it\? \(dangerous: y asks for the word typed\)'
+wait_for again "its argv" '^ +/bin/echo .hello from typed-demo. *$'
+keys again y
+wait_for again "y: the word is asked for" 'dangerous: type typed-demo and Enter to run it'
+keys again n o p e Enter
+wait_for again "a wrong word is refused" 'type typed-demo exactly to run it'
+keys again t y p e d - d e m o Enter
+wait_for again "the right word runs it" '^ *1\. ok +hello +run'
+wait_for again "the failing step: retry, skip or stop" 'step fails failed: /bin/false: exited with status 1'
+keys again s
+wait_for again "s asks first" 'Skip step fails\? The run goes on after it\.'
+keys again y
+wait_for again "the failed step skipped" '^ *2\. skipped +fails +run'
+wait_for again "then the manual step" 'All done\.'
+keys again y
+wait_for again "typed-demo ends ok" '^ *result: ok'
+RUN5=$(newest_run)
+ledger_is "$RUN5" "start typed-demo - {}
+step hello start 1
+step hello end 1 ok next=1
+step fails start 1
+step fails end 1 failed next=- error=/bin/false: exited with status 1
+step fails end 1 skipped next=2 error=skipped by the operator after it failed: /bin/false: exited with status 1
+step last start 1
+step last end 1 ok next=3
+end ok"
 keys again Escape q
 wait_rc 0 "q after the run: exit 0"
 "${TM[@]}" kill-session -t again
@@ -548,7 +599,7 @@ wait_for ro "the form: connect prefilled" '^ *> connect +connect_ +source kafka_
 keys ro C-u Enter
 wait_for ro "an unbound input: the run is refused" '^ *input connect is not set'
 wait_for ro "the form marks it" '^ *> connect +_ \(unbound\)'
-if [ "$(newest_run)" = "$RUN3" ]; then ok "no run started"; else bad "a run started"; fi
+if [ "$(newest_run)" = "$RUN5" ]; then ok "no run started"; else bad "a run started"; fi
 keys ro c o n n e c t Enter
 wait_for ro "read-only: the run ends refused" '^ *result: refused'
 wait_for ro "read-only: the restart refused" '^ *2\. refused +restart +action'
