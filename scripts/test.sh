@@ -91,7 +91,8 @@ fi
 if want tsan; then
   stage "ThreadSanitizer: collector runtime and threaded integration"
   build tsan -DCMAKE_BUILD_TYPE=ThreadSanitizer
-  ctest --test-dir build/tsan --output-on-failure -R 'test_collector|test_it_'
+  # sh_tui_runbook_run: the console's runbook run worker and its driver.
+  ctest --test-dir build/tsan --output-on-failure -R 'test_collector|test_it_|sh_tui_runbook_run'
   stage_end tsan
 fi
 

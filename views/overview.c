@@ -187,6 +187,14 @@ static void view_overview_preamble(const struct view_data *d, struct tlines *out
         tlines_add(out, ROLE_DEFAULT, "%s", "");
 }
 
+/* `b` is a global key (src/tui/tui.c): listed here for the footer. On a
+ * source's row it opens the runbooks answering the source's worst alert. */
+static const struct view_key view_overview_keys[] = {
+        { 'b', "b", "the runbooks that answer the selected source's worst alert (Runbooks "
+          "pane)", "runbooks" },
+        { 0 },
+};
+
 const struct view_ops view_overview_ops = {
         .name = "overview",
         .title = "Overview",
@@ -196,5 +204,6 @@ const struct view_ops view_overview_ops = {
         .preamble = view_overview_preamble,
         .detail = view_overview_detail,
         .detail_help = "source detail",
+        .keys = view_overview_keys,
         .empty = "no sources configured (add some under sources: in the config)",
 };

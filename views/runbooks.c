@@ -1,6 +1,6 @@
 /*
  * Runbooks pane: the config's runbooks, suggested first, then the runs of
- * the ledger; read-only (see views/runbooks.h). Suggestions are computed
+ * the ledger (see views/runbooks.h; runs started here: src/tui/tui_rbrun.c). Suggestions are computed
  * per frame only while the pane is drawn: alert matching is a few fnmatch
  * calls, and a status document is built only for sources when some
  * runbook has an expression entry. The ledger is a directory scan, so it is
@@ -401,8 +401,8 @@ void view_runbooks_preamble(const struct view_data *d, struct tlines *out)
                 tlines_add(out, ROLE_DIM, "run: ");
                 tlines_seg(out, ROLE_DEFAULT, "%s", cmd);
         }
-        tlines_add(out, ROLE_DIM, "read-only: the console does not run steps yet; run the "
-                   "command above in a second terminal");
+        tlines_add(out, ROLE_DIM, "Enter or r on a runbook runs it here; Enter on an "
+                   "unfinished run resumes it; or run the command above in a second terminal");
 }
 
 /* --- detail --------------------------------------------------------------- */
@@ -498,8 +498,8 @@ static void rb_detail_runbook(const struct view_data *d, const struct runbook *r
                 rb_text(out, "  ", rb->description);
         }
         tlines_add(out, ROLE_DEFAULT, "%s", "");
-        tlines_add(out, ROLE_TITLE, "Run it in a second terminal");
-        tlines_seg(out, ROLE_DIM, " (the console does not run steps yet):");
+        tlines_add(out, ROLE_TITLE, "Run it");
+        tlines_seg(out, ROLE_DIM, " here: Enter or r; or in a second terminal:");
         view_runbooks_command(rb, a, st->config_path, cmd, sizeof cmd);
         tlines_add(out, ROLE_DEFAULT, "  %s", cmd);
         tlines_add(out, ROLE_DEFAULT, "%s", "");
@@ -592,7 +592,8 @@ static void rb_detail_run(const struct view_runbooks *st, const char *run, struc
         if (!ended) {
                 tlines_add(out, ROLE_DEFAULT, "%s", "");
                 tlines_add(out, ROLE_WARN, "in progress, or interrupted: ");
-                tlines_seg(out, ROLE_DEFAULT, "lambdaops runbook resume %s", run);
+                tlines_seg(out, ROLE_DEFAULT, "Enter on its row resumes it here, or "
+                           "lambdaops runbook resume %s", run);
         }
 }
 
@@ -637,7 +638,12 @@ static int view_runbooks_key(struct view *v, int ch)
         return VIEW_IGNORED;
 }
 
+/* Enter and r are handled by the console (src/tui/tui_rbrun.c). */
 static const struct view_key view_runbooks_keys[] = {
+        { 'r', "r/Enter", "on a runbook: its input form, then the run view; Enter on an "
+          "unfinished run: resume it here; on the console's own run: its run view", NULL },
+        { 'd', "d", "the selected runbook's or run's page (description, inputs, steps, the "
+          "command line; a run's records)", "page" },
         { 'a', "a", "after b from an alert: show all runbooks again", "all" },
         { 0 },
 };
@@ -650,9 +656,10 @@ const struct view_ops view_runbooks_ops = {
         .rows = view_runbooks_rows,
         .preamble = view_runbooks_preamble,
         .detail = view_runbooks_detail,
-        .detail_help = "runbook or run",
+        .detail_help = "run",
         .draw = view_runbooks_draw,
         .key = view_runbooks_key,
         .keys = view_runbooks_keys,
-        .empty = "no runbooks and no runs (read-only pane: run them with `lambdaops runbook run`)",
+        .empty = "no runbooks and no runs (list their directories under the config's "
+                  "`runbooks:` key)",
 };

@@ -1,9 +1,10 @@
 /*
- * views/runbooks.h: the Runbooks pane (views/runbooks.c), read-only: the
- * config's runbooks (suggested first: a `when:` entry matches a live alert
- * or holds on a source's status), then the runs of the ledger, newest
- * first. Enter shows a runbook (inputs, steps) or a run's records. The
- * console does not run steps yet: the pane shows the command line that
+ * views/runbooks.h: the Runbooks pane (views/runbooks.c): the config's
+ * runbooks (suggested first: a `when:` entry matches a live alert or holds
+ * on a source's status), then the runs of the ledger, newest first. Enter
+ * on a finished run shows its records. The console runs runbooks itself
+ * (Enter or r on a runbook: src/tui/tui_rbrun.c, which also owns Enter on
+ * an unfinished run: resume); the pane also shows the command line that
  * runs the selected runbook in a second terminal, inputs prefilled.
  *
  * The TUI owns one struct view_runbooks (loaded once at start-up) and

@@ -23,9 +23,11 @@
 #include "core/util.h"
 
 /* What one attempt of a step came to. */
-enum rr_res { RR_OK, RR_FAILED, RR_CANCELLED, RR_REFUSED };
+enum rr_res { RR_OK, RR_FAILED, RR_CANCELLED, RR_REFUSED, RR_SKIPPED };
 
-static const char *const rr_res_names[] = { "ok", "failed", "cancelled", "refused" };
+static const char *const rr_res_names[] = { "ok", "failed", "cancelled", "refused", "skipped" };
+
+#define RR_SKIPPED_MSG "skipped by the operator"
 
 struct rr {
         const struct runbook *rb;
@@ -507,14 +509,20 @@ static enum rr_res rr_step_action(struct rr *r, const struct runbook_step *s, cJ
          * less: the action's own flag still applies, and a step marked
          * dangerous is confirmed even when the action needs no confirmation. */
         dangerous = (d->flags & ACTION_F_DANGEROUS) || s->dangerous;
-        if (!r->o->yes && (!(d->flags & ACTION_F_NOCONFIRM) || s->dangerous) && r->drv->confirm &&
-            r->drv->confirm(r->drv->arg, text, dangerous ? word : NULL) != RB_ANS_YES) {
-                err_set(err, ECANCELED, "not confirmed");
-                rr_audit(r, src, d, name, target, &plan, summary, ACT_CANCELLED, 0,
-                         clock_mono_ms() - t0, NULL, ACT_REASON_DECLINED);
-                rr_add_text(rec, "request", summary);
-                rc = RR_CANCELLED;
-                goto out;
+        if (!r->o->yes && (!(d->flags & ACTION_F_NOCONFIRM) || s->dangerous) && r->drv->confirm) {
+                enum runbook_answer a = r->drv->confirm(r->drv->arg, text,
+                                                        dangerous ? word : NULL);
+
+                if (a != RB_ANS_YES) {
+                        /* A skip is a decline too: the action is not run. */
+                        err_set(err, ECANCELED, "%s",
+                                a == RB_ANS_SKIP ? RR_SKIPPED_MSG : "not confirmed");
+                        rr_audit(r, src, d, name, target, &plan, summary, ACT_CANCELLED, 0,
+                                 clock_mono_ms() - t0, NULL, ACT_REASON_DECLINED);
+                        rr_add_text(rec, "request", summary);
+                        rc = a == RB_ANS_SKIP ? RR_SKIPPED : RR_CANCELLED;
+                        goto out;
+                }
         }
         t0 = clock_mono_ms();
         action_run(d, src, target, arg, &plan, &res);
@@ -604,12 +612,16 @@ static enum rr_res rr_step_run(struct rr *r, const struct runbook_step *s, cJSON
         rr_show(r, "$ %s", text);
         /* A dangerous run step has no context to type: the runbook's id
          * names what the operator is running (docs/runbooks.md). */
-        if (s->mutating && !r->o->yes && r->drv->confirm &&
-            r->drv->confirm(r->drv->arg, text, s->dangerous ? r->rb->id : NULL) !=
-            RB_ANS_YES) {
-                err_set(err, ECANCELED, "not confirmed");
-                rc = RR_CANCELLED;
-                goto out;
+        if (s->mutating && !r->o->yes && r->drv->confirm) {
+                enum runbook_answer a = r->drv->confirm(r->drv->arg, text,
+                                                        s->dangerous ? r->rb->id : NULL);
+
+                if (a != RB_ANS_YES) {
+                        err_set(err, ECANCELED, "%s",
+                                a == RB_ANS_SKIP ? RR_SKIPPED_MSG : "not confirmed");
+                        rc = a == RB_ANS_SKIP ? RR_SKIPPED : RR_CANCELLED;
+                        goto out;
+                }
         }
         err_clear(&e);
         if (subproc_run(argv, 0, s->timeout_ms, -1, &sr, &e) != 0) {
@@ -691,11 +703,18 @@ static enum rr_res rr_step(struct rr *r, size_t i, cJSON *rec, size_t *next, str
                 text = rr_subst(r, s->manual, err);
                 if (!text)
                         break;
-                if (r->drv->manual && r->drv->manual(r->drv->arg, text) == RB_ANS_YES) {
+                switch (r->drv->manual ? r->drv->manual(r->drv->arg, text) : RB_ANS_ABORT) {
+                case RB_ANS_YES:
                         rc = RR_OK;
-                } else {
+                        break;
+                case RB_ANS_SKIP:
+                        err_set(err, ECANCELED, RR_SKIPPED_MSG);
+                        rc = RR_SKIPPED;
+                        break;
+                default:
                         err_set(err, ECANCELED, "not confirmed as done");
                         rc = RR_CANCELLED;
+                        break;
                 }
                 free(text);
                 break;
@@ -867,11 +886,23 @@ static int rr_dry_run(struct rr *r)
 
 /* --- the run ------------------------------------------------------------------ */
 
+static bool rr_left(const struct rr *r)
+{
+        return r->drv->left && r->drv->left(r->drv->arg);
+}
+
 static int rr_end(struct rr *r, const char *result, struct err *err)
 {
-        cJSON *o = cJSON_CreateObject();
+        cJSON *o;
         int rc;
 
+        /* The operator left (the console quits): no end record, so the run
+         * can be resumed where it stopped. */
+        if (strcmp(result, "ok") != 0 && rr_left(r)) {
+                rr_show(r, "left: the run stays resumable");
+                return 0;
+        }
+        o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "ev", "end");
         cJSON_AddStringToObject(o, "result", result);
         rc = rr_append(r, o, err);
@@ -947,6 +978,13 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                         rr_end(r, "failed", NULL);
                         return 1;
                 }
+                /* wait(0): has the operator aborted meanwhile (the console's
+                 * abort key while a step that does not ask was running)? */
+                if (rr_pause(r, 0)) {
+                        err_set(err, EINTR, "aborted by the operator before step %s", s->id);
+                        rr_end(r, "aborted", NULL);
+                        return 2;
+                }
                 rr_show(r, "step %zu/%zu %s (%s)%s%s", i + 1, rb->n_steps, s->id,
                         runbook_step_kind_name(s->kind), s->title ? ": " : "",
                         s->title ? s->title : "");
@@ -972,7 +1010,7 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                                         "terminal to decide whether it runs again", s->id, why);
                                 return 2;
                         }
-                        if (a == RB_ANS_NO) {
+                        if (a == RB_ANS_NO || a == RB_ANS_SKIP) {
                                 o = rr_step_rec(r, i, mut, "end");
                                 cJSON_AddStringToObject(o, "result", "skipped");
                                 cJSON_AddNumberToObject(o, "attempt", 0);
@@ -1024,7 +1062,9 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                                 rr_add_text(en, "error", e.msg[0] ? e.msg : "failed");
                         cJSON_AddStringToObject(en, "user", r->user);
                         cJSON_AddNumberToObject(en, "duration_ms", (double)(rr_now(r) - t0));
-                        if (res == RR_FAILED && attempt <= s->retries) {
+                        if (res == RR_SKIPPED) {
+                                next = ok_next;
+                        } else if (res == RR_FAILED && attempt <= s->retries) {
                                 retry = true;
                                 next = i;
                         } else if (res == RR_FAILED && s->on_fail == RB_FAIL_CONTINUE) {
@@ -1046,6 +1086,40 @@ static int rr_steps(struct rr *r, size_t from, const bool *done_mut, long interr
                                 break;
                         }
                         rr_show(r, "  %s: %s", rr_res_names[res], e.msg);
+                        if (res == RR_SKIPPED)
+                                break;
+                        if (stop && res == RR_FAILED && r->drv->failed && !rr_left(r)) {
+                                /* The console asks: retry, skip, or stop. */
+                                enum runbook_answer a = r->drv->failed(r->drv->arg, s->id,
+                                                                       e.msg);
+
+                                if (a == RB_ANS_YES) {
+                                        rr_show(r, "  retrying (attempt %d), as the operator "
+                                                "asked", attempt + 1);
+                                        continue;
+                                }
+                                if (a == RB_ANS_SKIP) {
+                                        cJSON *o = rr_step_rec(r, i, mut, "end");
+                                        char *why = xasprintf(RR_SKIPPED_MSG " after it "
+                                                              "failed: %s", e.msg);
+
+                                        cJSON_AddStringToObject(o, "result", "skipped");
+                                        cJSON_AddNumberToObject(o, "attempt", attempt);
+                                        rr_add_text(o, "error", why);
+                                        cJSON_AddStringToObject(o, "user", r->user);
+                                        cJSON_AddNumberToObject(o, "duration_ms", 0);
+                                        cJSON_AddNumberToObject(o, "next", (double)ok_next);
+                                        free(why);
+                                        rr_show(r, "  skipped");
+                                        if (rr_append(r, o, err) != 0) {
+                                                cJSON_Delete(o);
+                                                return 73;
+                                        }
+                                        cJSON_Delete(o);
+                                        next = ok_next;
+                                        break;
+                                }
+                        }
                         if (stop) {
                                 *err = e;
                                 if (res == RR_CANCELLED) {
@@ -1212,6 +1286,11 @@ int runbook_run(const struct runbook *rb, const struct runbook_inputs *in,
                 rc = rr_verify(&r, err);
                 if (rc == 0 || rc == 1 || rc == 2)
                         rr_end(&r, rc == 0 ? "ok" : rc == 1 ? "failed" : "aborted", NULL);
+        }
+        if ((rc == 1 || rc == 2) && rr_left(&r)) {
+                err_set(err, ECANCELED, "left: run %s stays resumable (lambdaops runbook "
+                        "resume %s)", id, id);
+                rc = 2;
         }
 out:
         if (r.have_ledger)

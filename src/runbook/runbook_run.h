@@ -32,7 +32,10 @@
 struct cJSON;
 struct config;
 
-enum runbook_answer { RB_ANS_YES, RB_ANS_NO, RB_ANS_ABORT };
+/* RB_ANS_SKIP (the console's skip key; confirm, manual and failed only):
+ * the step is not run (again); its end is recorded "skipped" and the run
+ * goes on at the step's success `next`. */
+enum runbook_answer { RB_ANS_YES, RB_ANS_NO, RB_ANS_ABORT, RB_ANS_SKIP };
 
 struct runbook_driver {
         void *arg;
@@ -53,7 +56,8 @@ struct runbook_driver {
         int (*choose)(void *arg, const char *const *labels, size_t n);
         /* Sleeps up to ms or until the operator aborts; true when aborted.
          * Waits poll every RUNBOOK_POLL_MS through it; retries pause
-         * RUNBOOK_RETRY_MS. */
+         * RUNBOOK_RETRY_MS; wait(0) before each step asks whether the
+         * operator aborted meanwhile (the run then ends "aborted"). */
         bool (*wait)(void *arg, int64_t ms);
         /* Optional: a monotonic clock in ms (NULL: clock_mono_ms). Waits,
          * timeouts and durations read it, so a test's wait() can advance a
@@ -62,6 +66,18 @@ struct runbook_driver {
         /* Optional: called with every record after it went to the ledger
          * (the console's run view follows a run with it). */
         void (*record)(void *arg, const struct cJSON *rec);
+        /* Optional: a step failed for good (its retries used up, and its
+         * on_fail is stop). YES: another attempt now (no pause); SKIP: a
+         * second end record "skipped" (see below) and the run goes on at the
+         * step's success `next`; NO or ABORT: the run stops, as with no
+         * callback (end "failed"). NULL: the run stops (the CLI). */
+        enum runbook_answer (*failed)(void *arg, const char *step, const char *error);
+        /* Optional: true once the operator has left the run (the console
+         * quits while it runs). From then on, a run that would end
+         * "aborted" or "failed" (a prompt answered ABORT, a wait cut short by
+         * wait()) writes no end record: runbook_run returns 2 and the run
+         * stays resumable; the lock is released as always. */
+        bool (*left)(void *arg);
 };
 
 struct runbook_run_opts {
@@ -93,12 +109,19 @@ struct runbook_run_opts {
  *             "attempt", ["request"], ["argv"], ["output_tail"], ["values"],
  *             ["error"], "user", "duration_ms", ["next":INDEX]} where `next` is
  *             the step that runs next (n_steps: the verify) when the run goes
- *             on
+ *             on. "skipped" (RB_ANS_SKIP to confirm or manual) has "error":
+ *             "skipped by the operator" and "next": the step's success next.
+ *             After a failed end without "next", the failed() callback may
+ *             add a second end record of the same attempt: {..."phase":"end",
+ *             "result":"skipped","attempt","error":"skipped by the operator
+ *             after it failed: ...","user","duration_ms":0,"next"}; or
+ *             retry: a new start record with attempt + 1
  *   choice   {"ev":"choice","step","index","label","goto","goto_index"} before
  *             the choose step's end
  *   verify   {"ev":"verify","index","source","expr","result","values",
  *             ["error"],"duration_ms"}
- *   end      {"ev":"end","result":"ok"|"failed"|"aborted"|"refused"}
+ *   end      {"ev":"end","result":"ok"|"failed"|"aborted"|"refused"}; none
+ *             when the driver's left() says the operator left (resumable)
  * ledger_append adds "at".
  *
  * Resume (ledger_resume_point): the run continues at the first unfinished

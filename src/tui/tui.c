@@ -115,6 +115,11 @@ static void tui_switch(struct tui *t, size_t i)
 
 static void tui_key_quit(struct tui *t, int ch)
 {
+        /* A runbook run in progress: ask first (it stays resumable). */
+        if (ch == 'q' && tui_rb_active(t)) {
+                t->ask = TUI_ASK_QUIT;
+                return;
+        }
         t->quit = true;
         t->rc = 0;
 }
@@ -252,42 +257,82 @@ static void tui_key_back(struct tui *t, int ch)
                 v->filter[0] = '\0';
 }
 
-/* From the Alerts pane (its table or an alert's detail page): the Runbooks
- * pane on the runbooks answering the selected alert. */
+/* The active alert a row (or a detail page) is about. Row ids: the Alerts
+ * pane's view_alerts_id; the Overview's the source name (its worst alert);
+ * other panes' "SOURCE\tKEY" or "SOURCE\tKIND\tKEY" (the alert of that
+ * source whose subject is KEY, else NULL: the row has no alert). */
+static const struct alert *tui_row_alert(struct tui *t, const struct view *v, const char *id)
+{
+        const struct alert *best = NULL;
+        char tid[TABLE_ID_MAX], source[TABLE_ID_MAX];
+        const char *tab = strchr(id, '\t'), *key = NULL;
+
+        if (v->ops == &view_alerts_ops) {
+                for (size_t i = 0; i < t->track.n; i++) {
+                        view_alerts_id(&t->track.v[i].a, tid, sizeof tid);
+                        if (strcmp(tid, id) == 0)
+                                return &t->track.v[i].a;
+                }
+                return NULL;
+        }
+        if (tab) {
+                snprintf(source, sizeof source, "%.*s", (int)(tab - id), id);
+                key = strrchr(id, '\t') + 1;
+        } else {
+                str_copy(source, id, sizeof source);
+        }
+        for (size_t i = 0; i < t->track.n; i++) {
+                const struct alert *a = &t->track.v[i].a;
+
+                if (t->track.v[i].resolved_mono || strcmp(a->source, source) != 0)
+                        continue;
+                if (key && strcmp(a->subject, key) != 0 &&
+                    strcmp(a->subject, tab + 1) != 0)
+                        continue;
+                if (!best || a->sev > best->sev)
+                        best = a;
+        }
+        return best;
+}
+
+/* From an alert (the Alerts pane, an Overview row, any pane's row or
+ * detail page that has one): the Runbooks pane on the runbooks answering
+ * it; Enter there starts one with its inputs prefilled. */
 static void tui_key_runbooks(struct tui *t, int ch)
 {
         struct view *v = tui_view(t);
+        const struct alert *a;
         const char *id = NULL;
-        char tid[TABLE_ID_MAX];
 
-        if (v->ops != &view_alerts_ops) {
-                tui_flash(t, ROLE_DIM, "b: on the Alerts pane, the runbooks that answer an alert");
+        if (v->ops == &view_runbooks_ops)
                 return;
-        }
         if (v->detail)
                 id = v->detail_id;
         else if (v->rows.n)
                 id = v->rows.v[v->sel].id;
-        for (size_t i = 0; id && i < t->track.n; i++) {
-                view_alerts_id(&t->track.v[i].a, tid, sizeof tid);
-                if (strcmp(tid, id) != 0)
-                        continue;
-                view_runbooks_set_alert(t->runbooks, &t->track.v[i].a);
-                for (size_t k = 0; k < t->n_views; k++) {
-                        struct view *rv = &t->views[k];
-
-                        if (rv->ops != &view_runbooks_ops)
-                                continue;
-                        rv->flags |= VIEW_RB_F_ALERT;
-                        rv->detail = false;
-                        rv->filter[0] = '\0';
-                        rv->sel = rv->top = 0;
-                        rv->sel_id[0] = '\0';
-                        tui_switch(t, k);
-                }
+        if (!id) {
+                tui_flash(t, ROLE_INFO, "nothing selected");
                 return;
         }
-        tui_flash(t, ROLE_INFO, "nothing selected");
+        a = tui_row_alert(t, v, id);
+        if (!a) {
+                tui_flash(t, ROLE_INFO, "b: this row has no active alert (the Alerts pane "
+                          "lists them)");
+                return;
+        }
+        view_runbooks_set_alert(t->runbooks, a);
+        for (size_t k = 0; k < t->n_views; k++) {
+                struct view *rv = &t->views[k];
+
+                if (rv->ops != &view_runbooks_ops)
+                        continue;
+                rv->flags |= VIEW_RB_F_ALERT;
+                rv->detail = false;
+                rv->filter[0] = '\0';
+                rv->sel = rv->top = 0;
+                rv->sel_id[0] = '\0';
+                tui_switch(t, k);
+        }
 }
 
 static void tui_key_refresh(struct tui *t, int ch)
@@ -333,8 +378,9 @@ const struct tui_key tui_keys[] = {
           TUI_IN_DETAIL },
         { { 'r' }, "r", "refresh now: poll the sources this pane shows", tui_key_refresh,
           "refresh", TUI_IN_TABLE | TUI_IN_DETAIL },
-        { { 'b' }, "b", "Alerts pane: the runbooks that answer the selected alert",
-          tui_key_runbooks, NULL, 0 },
+        { { 'b' }, "b", "the runbooks that answer the selected row's alert (Alerts, Overview, "
+          "any row or detail page with an alert); Enter there runs one",
+          tui_key_runbooks, "runbooks", TUI_IN_DETAIL },
         { { 0 }, NULL, NULL, NULL, NULL, 0 },
 };
 
@@ -671,10 +717,32 @@ static void tui_on_key(struct tui *t, int ch)
                 tui_on_mouse(t);
                 return;
         }
+        if (t->ask != TUI_ASK_NONE) {
+                int ask = t->ask;
+
+                t->ask = TUI_ASK_NONE;
+                if (ch == 'y' || ch == 'Y') {
+                        if (ask == TUI_ASK_QUIT) {
+                                t->quit = true;
+                                t->rc = 0;
+                        } else {
+                                tui_rb_resume(t, t->ask_run);
+                        }
+                } else if (ask == TUI_ASK_RESUME && (ch == 'd' || ch == 'D')) {
+                        tui_key_enter(t, '\r');
+                }
+                return;
+        }
         switch (t->mode) {
         case TUI_COMMAND:
         case TUI_FILTER:
                 tui_on_line_key(t, ch);
+                return;
+        case TUI_RBFORM:
+                tui_on_rbform_key(t, ch);
+                return;
+        case TUI_RBRUN:
+                tui_on_rbrun_key(t, ch);
                 return;
         case TUI_HELP:
                 tui_on_help_key(t, ch);
@@ -690,6 +758,8 @@ static void tui_on_key(struct tui *t, int ch)
                 break;
         }
         if (v->ops->key && !v->detail && (v->ops->key(v, ch) & VIEW_HANDLED))
+                return;
+        if (tui_rb_key(t, ch))
                 return;
         if (tui_act_key(t, ch))
                 return;
@@ -868,6 +938,10 @@ static void tui_init_state(struct tui *t, struct app *a, size_t start)
 
 static void tui_free_state(struct tui *t)
 {
+        /* A runbook run still in a step past the quit's grace keeps reading
+         * the runbooks until the process exits: they are not freed then. */
+        bool rb_free = tui_rb_done(t);
+
         tui_act_close(t);       /* a running phase is stopped through its pipe */
         tlines_done(&t->pager);
         for (size_t i = 0; i < t->n_views; i++)
@@ -877,9 +951,10 @@ static void tui_free_state(struct tui *t)
         alert_list_done(&t->alerts);
         alerttrack_done(&t->track);
         theme_warnings_done(&t->warnings);
-        if (t->runbooks)
+        if (t->runbooks && rb_free) {
                 view_runbooks_done(t->runbooks);
-        free(t->runbooks);
+                free(t->runbooks);
+        }
 }
 
 /* Milliseconds until the next refresh tick, aligned to the wall clock so
@@ -977,7 +1052,7 @@ int tui_run(struct app *a, const char *view)
                         { .fd = sigpipe[0], .events = POLLIN },
                         { .fd = a->wake_pipe[0], .events = POLLIN },
                 };
-                nfds_t np = a->wake_pipe[0] >= 0 && a->n_colls ? 3 : 2;
+                nfds_t np = a->wake_pipe[0] >= 0 ? 3 : 2;
                 int wait = tui_tick_wait(refresh_ms);
                 bool redraw = false;
                 int r;
@@ -1002,6 +1077,7 @@ int tui_run(struct app *a, const char *view)
                         redraw |= tui_gens_changed(&t);
                 }
                 redraw |= tui_act_poll(&t);     /* the worker wrote to the wake pipe */
+                redraw |= tui_rb_poll(&t);      /* the runbook run's worker too */
                 if (r > 0 && (p[1].revents & POLLIN))
                         tui_drain(sigpipe[0]);
                 if (r == 0)

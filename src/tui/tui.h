@@ -1,8 +1,10 @@
 /*
  * tui: the TUI's entry point (tui_run), and the internal interface between
  * the TUI shell's event loop (src/tui/tui.c), its action dialog
- * (src/tui/tui_act.c) and its screen drawing (src/tui/tui_draw.c). Everything here belongs to the UI thread, the only
- * thread that touches curses.
+ * (src/tui/tui_act.c), its runbook runs (src/tui/tui_rbrun.c) and its screen
+ * drawing (src/tui/tui_draw.c). Everything here belongs to the UI thread,
+ * the only thread that touches curses (a runbook run's worker only touches
+ * the run's own state, under its mutex: see tui_rbrun.c).
  */
 #ifndef LO_SRC_TUI_H
 #define LO_SRC_TUI_H
@@ -30,6 +32,8 @@ enum tui_mode {
         TUI_HELP,               /* the help page is open */
         TUI_ACTION,             /* the action dialog is open (struct tui_act) */
         TUI_PAGER,              /* an action's result page is open */
+        TUI_RBFORM,             /* a runbook's input form (struct tui_rbform) */
+        TUI_RBRUN,              /* the run view of the console's runbook run */
 };
 
 /* The steps of the action dialog. Keys go to the dialog in all of them;
@@ -69,6 +73,8 @@ struct tui_act {
 #define TUI_IN_HELP   0x4u
 
 struct tui;
+struct tui_rbform;
+struct tui_rbrun;
 
 /* One global key binding; the help page and the footer are generated from
  * the table of these in tui.c. */
@@ -128,6 +134,12 @@ struct tui {
         struct alert_tracker track;     /* alert episodes across frames */
         enum severity overall;
         struct view_runbooks *runbooks; /* the Runbooks pane's state, owned */
+        struct tui_rbform *rbform;      /* the input form (mode TUI_RBFORM), or NULL */
+        struct tui_rbrun *rbrun;        /* the console's runbook run (running or
+                                           ended), or NULL; tui_rbrun.c */
+        /* A question in the status line: y answers it, any other key drops it. */
+        enum { TUI_ASK_NONE, TUI_ASK_QUIT, TUI_ASK_RESUME } ask;
+        char        ask_run[TABLE_ID_MAX];      /* TUI_ASK_RESUME: the run id */
 };
 
 /* Interactive console; returns the process exit code. Main/UI thread only.
@@ -173,5 +185,35 @@ bool tui_act_poll(struct tui *t);
 bool tui_act_key(struct tui *t, int ch);
 /* Keys while the dialog is open (TUI_ACTION). */
 void tui_on_act_key(struct tui *t, int ch);
+
+/* Runbook runs in the console (tui_rbrun.c). */
+/* The Runbooks pane's Enter and r: Enter or r on a runbook (its row or its
+ * page) opens its input form; Enter on the console's run returns to its
+ * run view; Enter on another unfinished run asks to resume it. False when
+ * the key is not one of these (the pane's page opens as before). */
+bool tui_rb_key(struct tui *t, int ch);
+/* Resumes run `id` of the ledger in the console (after TUI_ASK_RESUME). */
+void tui_rb_resume(struct tui *t, const char *id);
+void tui_on_rbform_key(struct tui *t, int ch);
+void tui_on_rbrun_key(struct tui *t, int ch);
+/* Collects what the run's worker posted; true when the screen changed.
+ * UI thread; never waits (the mutex is only held for copies). */
+bool tui_rb_poll(struct tui *t);
+/* True while the console's run has not ended. */
+bool tui_rb_active(struct tui *t);
+/* The form or the run view as lines for a page `w` cells wide and `h`
+ * lines high. */
+void tui_rb_lines(struct tui *t, int w, int h, struct tlines *out);
+/* The footer's hints in the form and the run view: pairs key, what, up to
+ * max; returns how many. */
+size_t tui_rb_hints(struct tui *t, const char **keys, const char **what, size_t max);
+/* The status line's marker of an active run ("run cdc-slot-inactive: step
+ * 3/5 restart, waiting for you"), "" when none. */
+void tui_rb_marker(struct tui *t, char *buf, size_t n);
+/* At quit: the operator leaves the run (no end record, it stays
+ * resumable); waits a bounded time for the worker. Returns false when the
+ * worker is still in a step (a request in flight): it is detached and the
+ * runbooks it reads must not be freed. */
+bool tui_rb_done(struct tui *t);
 
 #endif

@@ -231,6 +231,14 @@ static void draw_footer(struct tui *t, int y)
         int x = 1;
 
         draw_fill(y, theme_attr(ROLE_FOOTER));
+        if (t->mode == TUI_RBFORM || t->mode == TUI_RBRUN) {
+                const char *keys[12], *what[12];
+                size_t n = tui_rb_hints(t, keys, what, 12);
+
+                for (size_t i = 0; i < n; i++)
+                        x += draw_hint(y, x, keys[i], what[i], t->ascii);
+                return;
+        }
         if (t->mode == TUI_PAGER) {
                 if (t->pager_edit) {
                         x += draw_hint(y, x, "Enter", "search", t->ascii);
@@ -315,9 +323,26 @@ static void draw_status(struct tui *t, int y)
                 draw_str(y, x, 1, " ", theme_attr(ROLE_PROMPT) | A_REVERSE, t->ascii);
                 return;
         }
+        if (t->ask == TUI_ASK_QUIT) {
+                draw_str(y, 0, COLS, "a runbook run is in progress: quit anyway? It stays "
+                         "resumable (y quits, any other key stays)", theme_attr(ROLE_PROMPT),
+                         t->ascii);
+                return;
+        }
+        if (t->ask == TUI_ASK_RESUME) {
+                snprintf(buf, sizeof buf, "run %s has not ended: resume it here? (y resumes, "
+                         "d shows it, any other key cancels)", t->ask_run);
+                draw_str(y, 0, COLS, buf, theme_attr(ROLE_PROMPT), t->ascii);
+                return;
+        }
         if (t->flash[0] && now < t->flash_until) {
                 draw_str(y, 0, COLS, t->flash, theme_attr(t->flash_role), t->ascii);
                 return;
+        }
+        tui_rb_marker(t, buf, sizeof buf);
+        if (buf[0]) {
+                x += draw_str(y, x, COLS - x, buf, theme_attr(ROLE_WARN), t->ascii);
+                x += draw_str(y, x, COLS - x, "  ", theme_attr(ROLE_STATUS_BAR), t->ascii);
         }
         if (v->filter[0]) {
                 snprintf(buf, sizeof buf, "filter /%s: %zu of %zu rows (Esc clears)  ",
@@ -509,6 +534,18 @@ static void draw_action(struct tui *t, const struct rect *pane)
         tlines_done(&l);
 }
 
+/* The runbook form or run view (tui_rbrun.c): the page's top, where the
+ * steps and the prompt are; the output tail is cut to fit. */
+static void draw_rb(struct tui *t, const struct rect *r)
+{
+        struct tlines l;
+
+        tlines_init(&l);
+        tui_rb_lines(t, r->w, r->h, &l);
+        tlines_draw(stdscr, r, &l, 0, t->ascii);
+        tlines_done(&l);
+}
+
 /* An action's result page, scrolled like the help page. */
 static void draw_pager(struct tui *t, const struct rect *r)
 {
@@ -649,6 +686,20 @@ void tui_help_lines(const struct tui *t, struct tlines *out)
         tui_help_key(out, "/", "search (any case; Enter finds, Esc cancels)");
         tui_help_key(out, "n/N", "next / previous match (highlighted; wraps)");
         tui_help_key(out, "Esc/q", "close the page");
+        tlines_add(out, ROLE_DEFAULT, "%s", "");
+        tlines_add(out, ROLE_TITLE, "Runbook runs (Runbooks pane: Enter or r on a runbook)");
+        tui_help_key(out, "form", "Tab/Up/Down pick an input, type to edit (^U clears), "
+                     "Enter checks them and runs, Esc cancels");
+        tui_help_key(out, "y/Enter", "proceed: run the step, or the manual step is done "
+                     "(a dangerous one then wants its word typed)");
+        tui_help_key(out, "s", "skip the step asked about or a failed one (y confirms)");
+        tui_help_key(out, "r", "a step failed: run it again");
+        tui_help_key(out, "1-9", "a choose step: pick a branch (or j/k and Enter)");
+        tui_help_key(out, "a", "abort the run (y confirms); on a failed step: stop it");
+        tui_help_key(out, "Esc", "leave the run view; the run goes on (Enter on its row "
+                     "returns)");
+        tui_help_key(out, "q", "quit: asks first; the run stays resumable (Enter on it "
+                     "resumes)");
 }
 
 void tui_draw_frame(struct tui *t)
@@ -692,14 +743,17 @@ void tui_draw_frame(struct tui *t)
 
                 draw_header(t);
                 draw_tabs(t);
-                if (t->mode == TUI_HELP || t->mode == TUI_PAGER) {
+                if (t->mode == TUI_HELP || t->mode == TUI_PAGER || t->mode == TUI_RBFORM ||
+                    t->mode == TUI_RBRUN) {
                         struct rect hr = pane;
                         hr.x = 1;
                         hr.w = COLS - 1;
                         if (t->mode == TUI_HELP)
                                 draw_help(t, &hr);
-                        else
+                        else if (t->mode == TUI_PAGER)
                                 draw_pager(t, &hr);
+                        else
+                                draw_rb(t, &hr);
                 } else if (v->ops->draw) {
                         v->ops->draw(v, stdscr, &pane, &d);
                 } else {

@@ -10,7 +10,7 @@
 #     with the exact prefilled command line, and the read-only note;
 #   - `a` shows every runbook: pg-down (suggested) first, then a-kafka-lag,
 #     then the run from the ledger with its runbook, target, user, result;
-#   - Enter on pg-down: its description, the command, inputs and steps;
+#   - d on pg-down: its description, the command, inputs and steps;
 #   - Enter on the run: each step's result from the ledger;
 #   - `b` from an alert's detail page works too;
 #   - at 80x24 the pane still renders (the tabs, the suggested row, the
@@ -107,7 +107,7 @@ keys main b
 wait_for main "b opens the Runbooks pane on the alert" '^ *answering orders-db status +\(a: all runbooks\)'
 wait_for main "pg-down suggested" 'suggested +pg-down +PostgreSQL does not answer'
 wait_for main "the prefilled command line" "run: $CMD_RE"
-wait_for main "the read-only note" 'read-only: the console does not run steps yet'
+wait_for main "the note: runs here or in a second terminal" 'Enter or r on a runbook runs it here'
 if screen main | grep -q 'a-kafka-lag'; then
         bad "filtered: a-kafka-lag is shown"
 else
@@ -136,8 +136,8 @@ echo "---- Runbooks pane (capture-pane) ----"
 screen main | sed 's/[[:space:]]*$//'
 echo "--------------------------------------"
 
-# --- Enter on pg-down ------------------------------------------------------------
-keys main g Enter
+# --- d on pg-down: its page ------------------------------------------------------
+keys main g d
 wait_for main "detail: the title" '^ *PostgreSQL does not answer'
 wait_for main "detail: the description" '^ +Check the pod, then the connection limit\.'
 wait_for main "detail: the command" "^ +$CMD_RE"

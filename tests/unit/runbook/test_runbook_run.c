@@ -72,6 +72,10 @@ struct sdrv {
         char typed[16][64];             /* confirm's typed word in turn; "-" for none */
         size_t n_typed;
         char labels[512];               /* choose's labels, each followed by '|' */
+        int fail_answers[8];            /* failed(): RB_ANS_* in turn */
+        size_t n_fail, next_fail;
+        char failed[512];               /* failed()'s "step: error", each followed by '|' */
+        bool left;                      /* left() */
 };
 
 static cJSON *s_status(void *arg, const char *source, struct err *err)
@@ -139,6 +143,8 @@ static bool s_wait(void *arg, int64_t ms)
 {
         struct sdrv *d = arg;
 
+        if (ms == 0)
+                return false;   /* the engine's "aborted?" before each step */
         d->waits++;
         if (d->abort_at_wait && d->waits == d->abort_at_wait)
                 return true;
@@ -149,6 +155,21 @@ static bool s_wait(void *arg, int64_t ms)
 static int64_t s_now(void *arg)
 {
         return ((struct sdrv *)arg)->now;
+}
+
+static enum runbook_answer s_failed(void *arg, const char *step, const char *error)
+{
+        struct sdrv *d = arg;
+        size_t len = strlen(d->failed);
+
+        snprintf(d->failed + len, sizeof d->failed - len, "%s: %s|", step, error);
+        assert_true(d->next_fail < d->n_fail);  /* an unexpected question */
+        return (enum runbook_answer)d->fail_answers[d->next_fail++];
+}
+
+static bool s_left(void *arg)
+{
+        return ((struct sdrv *)arg)->left;
 }
 
 static struct runbook_driver driver(struct sdrv *d)
@@ -230,6 +251,33 @@ static int run(const struct runbook *rb, const struct runbook_inputs *in, struct
 
         err_clear(err);
         return runbook_run(rb, in, NULL, &drv, o, run_id, err);
+}
+
+/* The same with the console's hooks: failed() and left(). */
+static int run_hooks(const struct runbook *rb, const struct runbook_inputs *in, struct sdrv *d,
+                     struct runbook_run_opts *o, char **run_id, struct err *err)
+{
+        struct runbook_driver drv = driver(d);
+
+        drv.failed = s_failed;
+        drv.left = s_left;
+        err_clear(err);
+        return runbook_run(rb, in, NULL, &drv, o, run_id, err);
+}
+
+/* Where a run would resume (ledger_resume_point), -1 when it has ended. */
+static long resume_point(const char *run_id, size_t n_steps)
+{
+        struct err err;
+        cJSON *recs;
+        long pt;
+
+        err_clear(&err);
+        recs = ledger_read(run_id, NULL, &err);
+        assert_non_null(recs);
+        pt = ledger_resume_point(recs, n_steps, NULL);
+        cJSON_Delete(recs);
+        return pt;
 }
 
 #define START_REC(rb) "{\"ev\":\"start\",\"run\":\"RUN\",\"runbook\":\"" rb "\",\"file\":" \
@@ -909,8 +957,8 @@ static void test_resume_after_crash(void **state)
 }
 
 /* A crash after the mutating step's start record: on resume the engine
- * says so and asks, even with --yes; no = skipped (recorded), abort = the
- * run stops and stays resumable. */
+ * says so and asks, even with --yes; no (or skip) = skipped (recorded),
+ * abort = the run stops and stays resumable. */
 static void test_resume_interrupted(void **state)
 {
         char *y = xasprintf(resume_yaml_fmt, tmpdir);
@@ -937,7 +985,8 @@ static void test_resume_interrupted(void **state)
         free(got);
 
         memset(&d, 0, sizeof d);
-        d.answers[0] = RB_ANS_NO;
+        /* The console's skip answers the question as no does. */
+        d.answers[0] = RB_ANS_SKIP;
         d.n_ans = 1;
         assert_int_equal(run(rb, &in, &d, &o, NULL, &err), 0);
         got = records(id);
@@ -1242,6 +1291,176 @@ static void test_dangerous_action(void **state)
         config_free(cfg);
 }
 
+
+/* RB_ANS_SKIP to a run step's confirm and to a manual step: neither runs,
+ * each end is "skipped" with the step's success next, and the run goes on
+ * to its verify and ends ok. */
+static void test_skip_answer(void **state)
+{
+        struct runbook *rb = load(plain_yaml);
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { "{\"ready\":true,\"lag\":3}" }, .n_docs = 1,
+                          .answers = { RB_ANS_SKIP, RB_ANS_SKIP }, .n_ans = 2 };
+        struct runbook_run_opts o = { 0 };
+        char *id = NULL;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 0);
+        assert_records(id,
+                START_REC("plain")
+                STEP_START("ready", 0, "check", "false", 1)
+                STEP_END("ready", 0, "check", "false") "\"result\":\"ok\",\"attempt\":1,"
+                "\"values\":\"ready = true, inputs.slot = \\\"s1\\\"\",\"user\":\"tester\","
+                "\"duration_ms\":0,\"next\":1}\n"
+                STEP_START("echo", 1, "run", "true", 1)
+                STEP_END("echo", 1, "run", "true") "\"result\":\"skipped\",\"attempt\":1,"
+                "\"argv\":[\"/bin/echo\",\"hello s1\"],\"error\":\"skipped by the operator\","
+                "\"user\":\"tester\",\"duration_ms\":0,\"next\":2}\n"
+                STEP_START("look", 2, "manual", "false", 1)
+                STEP_END("look", 2, "manual", "false") "\"result\":\"skipped\",\"attempt\":1,"
+                "\"error\":\"skipped by the operator\",\"user\":\"tester\",\"duration_ms\":0,"
+                "\"next\":3}\n"
+                "{\"ev\":\"verify\",\"index\":0,\"source\":\"db\",\"expr\":\"lag < 10\","
+                "\"result\":\"ok\",\"values\":\"lag = 3\",\"duration_ms\":4000}\n"
+                "{\"ev\":\"end\",\"result\":\"ok\"}\n");
+        /* the skipped echo printed nothing */
+        assert_null(strstr(d.shown, "hello s1\n"));
+        assert_non_null(strstr(d.shown, "  skipped: skipped by the operator\n"));
+        free(id);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
+/* failed(): asked once the check has failed for good (on_fail: stop).
+ * Retry runs a second attempt at once (no pause); skip adds a "skipped" end
+ * with the success next and the run goes on; no stops as without the
+ * callback. Not asked for on_fail: continue. */
+static void test_failed_hook(void **state)
+{
+        struct runbook *rb = load_fail("stop");
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { "{\"ready\":false}" }, .n_docs = 1,
+                          .fail_answers = { RB_ANS_YES, RB_ANS_SKIP }, .n_fail = 2 };
+        struct runbook_run_opts o = { .yes = true };
+        char *id = NULL;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 0);
+        assert_string_equal(d.failed, "ready: does not hold: ready|ready: does not hold: ready|");
+        assert_int_equal(d.waits, 0);
+        assert_records(id,
+                START_REC("failing")
+                STEP_START("ready", 0, "check", "false", 1)
+                STEP_END("ready", 0, "check", "false") READY_FAILED "}\n"
+                STEP_START("ready", 0, "check", "false", 2)
+                STEP_END("ready", 0, "check", "false") "\"result\":\"failed\",\"attempt\":2,"
+                "\"values\":\"ready = false\",\"error\":\"does not hold: ready\","
+                "\"user\":\"tester\",\"duration_ms\":0}\n"
+                STEP_END("ready", 0, "check", "false") "\"result\":\"skipped\",\"attempt\":2,"
+                "\"error\":\"skipped by the operator after it failed: does not hold: ready\","
+                "\"user\":\"tester\",\"duration_ms\":0,\"next\":1}\n"
+                STEP_START("after", 1, "run", "true", 1)
+                STEP_END("after", 1, "run", "true") "\"result\":\"ok\",\"attempt\":1,"
+                "\"argv\":[\"/bin/true\"],\"user\":\"tester\",\"duration_ms\":0,\"next\":2}\n"
+                STEP_START("fix", 2, "run", "true", 1)
+                STEP_END("fix", 2, "run", "true") "\"result\":\"ok\",\"attempt\":1,"
+                "\"argv\":[\"/bin/true\"],\"user\":\"tester\",\"duration_ms\":0,\"next\":3}\n"
+                "{\"ev\":\"end\",\"result\":\"ok\"}\n");
+        free(id);
+        id = NULL;
+
+        /* no: the run stops, end "failed" */
+        memset(&d, 0, sizeof d);
+        d.docs[0] = "{\"ready\":false}";
+        d.n_docs = 1;
+        d.fail_answers[0] = RB_ANS_NO;
+        d.n_fail = 1;
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 1);
+        assert_string_equal(err.msg, "step ready failed: does not hold: ready");
+        assert_records(id,
+                START_REC("failing")
+                STEP_START("ready", 0, "check", "false", 1)
+                STEP_END("ready", 0, "check", "false") READY_FAILED "}\n"
+                "{\"ev\":\"end\",\"result\":\"failed\"}\n");
+        free(id);
+        id = NULL;
+        runbook_free(rb);
+
+        /* on_fail: continue: the runbook decides, failed() is not asked */
+        rb = load_fail("continue");
+        memset(&d, 0, sizeof d);
+        d.docs[0] = "{\"ready\":false}";
+        d.n_docs = 1;
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 0);
+        assert_int_equal(d.next_fail, 0);
+        free(id);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
+/* left(): the operator left during a wait (wait() aborted): no end
+ * record, the wait's end is "cancelled" without next, so the run resumes
+ * at the wait; a later resume completes it. A prompt answered ABORT after
+ * leaving does the same. */
+static void test_left(void **state)
+{
+        char *y = xasprintf(wait_yaml_fmt, "", "1m");
+        struct runbook *rb = load(y);
+        struct runbook_inputs in = { 0 };
+        struct sdrv d = { .docs = { SLOT_OFF }, .n_docs = 1, .abort_at_wait = 2, .left = true };
+        struct runbook_run_opts o = { 0 };
+        char *id = NULL, *got, *run_id;
+        struct err err;
+
+        (void)state;
+        bind(rb, &in, "slot=s1");
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 2);
+        got = records(id);
+        assert_non_null(strstr(got, "\"result\":\"cancelled\",\"attempt\":1,\"values\":"));
+        assert_null(strstr(got, "\"ev\":\"end\""));
+        free(got);
+        assert_non_null(strstr(err.msg, "stays resumable"));
+        assert_int_equal(resume_point(id, rb->n_steps), 0);
+
+        /* resumed: the wait holds now, the run ends ok */
+        memset(&d, 0, sizeof d);
+        d.docs[0] = SLOT_ON;
+        d.n_docs = 1;
+        run_id = id;
+        o.resume = run_id;
+        id = NULL;
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 0);
+        assert_int_equal(resume_point(run_id, rb->n_steps), -1);
+        free(id);
+        free(run_id);
+        runbook_free(rb);
+        free(y);
+
+        /* a manual step answered ABORT after leaving */
+        rb = load(plain_yaml);
+        memset(&d, 0, sizeof d);
+        d.docs[0] = "{\"ready\":true,\"lag\":3}";
+        d.n_docs = 1;
+        d.answers[0] = RB_ANS_YES;
+        d.answers[1] = RB_ANS_ABORT;
+        d.n_ans = 2;
+        d.left = true;
+        memset(&o, 0, sizeof o);
+        id = NULL;
+        assert_int_equal(run_hooks(rb, &in, &d, &o, &id, &err), 2);
+        got = records(id);
+        assert_null(strstr(got, "\"ev\":\"end\""));
+        free(got);
+        assert_int_equal(resume_point(id, rb->n_steps), 2);
+        free(id);
+        runbook_inputs_done(&in);
+        runbook_free(rb);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1266,6 +1485,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_next_resume, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dangerous_run, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dangerous_action, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_skip_answer, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_hook, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_left, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -269,8 +269,8 @@ static void test_filter_and_preamble(void **state)
         if (!has_line(&l, "answering orders-db slot_inactive_ms debezium orders  (a: all runbooks)") ||
             !has_line(&l, "run: lambdaops runbook run cdc-slot-inactive --input source=orders-db"
                       " --input 'slot=debezium orders' --input mode=restart --input note=?") ||
-            !has_line(&l, "read-only: the console does not run steps yet; run the command "
-                      "above in a second terminal")) {
+            !has_line(&l, "Enter or r on a runbook runs it here; Enter on an unfinished run "
+                      "resumes it; or run the command above in a second terminal")) {
                 dump(&l);
                 fail();
         }
@@ -334,7 +334,8 @@ static void test_detail(void **state)
         if (!has_line(&l, "run R1") ||
             !has_line(&l, "  slot-exists  check  failed  2026-11-30T10:00:02Z") ||
             !has_line(&l, "      no such slot") ||
-            !has_line(&l, "in progress, or interrupted: lambdaops runbook resume R1")) {
+            !has_line(&l, "in progress, or interrupted: Enter on its row resumes it here, or lambdaops "
+                      "runbook resume R1")) {
                 dump(&l);
                 fail();
         }
