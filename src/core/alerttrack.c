@@ -352,6 +352,47 @@ const char *alerttrack_trend_name(enum alert_trend tr)
         }
 }
 
+void alert_board_init(struct alert_board *b)
+{
+        memset(b, 0, sizeof *b);
+        pthread_mutex_init(&b->mu, NULL);
+}
+
+void alert_board_done(struct alert_board *b)
+{
+        free(b->v);
+        pthread_mutex_destroy(&b->mu);
+        memset(b, 0, sizeof *b);
+}
+
+void alert_board_publish(struct alert_board *b, const struct alert_tracker *t)
+{
+        struct alert_track *v = t->n ? xmalloc(t->n * sizeof *v) : NULL, *old;
+
+        if (t->n)
+                memcpy(v, t->v, t->n * sizeof *v);
+        pthread_mutex_lock(&b->mu);
+        old = b->v;
+        b->v = v;
+        b->n = t->n;
+        b->gen++;
+        pthread_mutex_unlock(&b->mu);
+        free(old);      /* outside the lock: a reader never waits on free */
+}
+
+size_t alert_board_copy(struct alert_board *b, struct alert_track **out)
+{
+        size_t n;
+
+        pthread_mutex_lock(&b->mu);
+        n = b->n;
+        *out = n ? xmalloc(n * sizeof **out) : NULL;
+        if (n)
+                memcpy(*out, b->v, n * sizeof **out);
+        pthread_mutex_unlock(&b->mu);
+        return n;
+}
+
 size_t alerttrack_active(const struct alert_tracker *t)
 {
         size_t n = 0;

@@ -39,6 +39,7 @@
 #ifndef LO_SRC_ALERTTRACK_H
 #define LO_SRC_ALERTTRACK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,6 +128,23 @@ struct alert_sink {
         void (*transition)(void *ctx, const struct alert_transition *tr);
         void (*close)(void *ctx);          /* optional, at stop */
 };
+
+/* The tracker's alerts as other threads may read them (the /metrics
+ * server): the owner publishes a copy after each update; a reader takes
+ * its own copy. Any thread. */
+struct alert_board {
+        pthread_mutex_t mu;
+        struct alert_track *v;     /* owned */
+        size_t   n;
+        uint64_t gen;              /* +1 per publish */
+};
+
+void alert_board_init(struct alert_board *b);
+void alert_board_done(struct alert_board *b);
+void alert_board_publish(struct alert_board *b, const struct alert_tracker *t);
+/* An owned copy of the last published alerts in *out (free(); NULL when
+ * none); returns how many. */
+size_t alert_board_copy(struct alert_board *b, struct alert_track **out);
 
 void alerttrack_init(struct alert_tracker *t);
 void alerttrack_done(struct alert_tracker *t);
