@@ -119,6 +119,14 @@ static void watch_emit(struct logline *l)
         free(s);
 }
 
+static void watch_log_level(const struct watch *w, const char *level, const char *msg,
+                            const char *error);
+
+static void watch_log_error(const struct watch *w, const char *msg, const char *error)
+{
+        watch_log_level(w, "error", msg, error);
+}
+
 /* A text that came from a server or the config, masked by shape once more
  * before it is logged (it was redacted with the source's secrets when
  * stored; this catches a credential a kind did not know about). */
@@ -130,11 +138,12 @@ static void watch_log_text(struct logline *l, const char *key, const char *s)
         free(r);
 }
 
-static void watch_log_error(const struct watch *w, const char *msg, const char *error)
+static void watch_log_level(const struct watch *w, const char *level, const char *msg,
+                            const char *error)
 {
         struct logline l;
 
-        logline_begin(&l, w->fmt, clock_wall_ms(), "error", msg);
+        logline_begin(&l, w->fmt, clock_wall_ms(), level, msg);
         watch_log_text(&l, "error", error);
         watch_emit(&l);
 }
@@ -363,7 +372,7 @@ static int watch_services_start(struct watch *w)
                 if (!s->start) {
                         snprintf(m, sizeof m, "this build has no %s server: listen %s is "
                                  "ignored", s->name, w->listen);
-                        watch_log_error(w, "service not built in", m);
+                        watch_log_level(w, "warn", "service not built in", m);
                         continue;
                 }
                 err_clear(&err);
