@@ -142,6 +142,7 @@ static void main_usage(FILE *f)
               "  66  `act`: unknown source, action or target\n"
               "  75  `act`: no --yes and stdin is not a terminal\n"
               "  77  `act`: refused, read-only mode (--read-only or read_only: true)\n"
+              "  0   `watch`: stopped by SIGTERM or SIGINT; 1: could not start\n"
               "  64  usage error (unknown option or command)\n"
               "  78  configuration error (no config, or FILE:LINE:COL: message on stderr)\n"
               "\n"

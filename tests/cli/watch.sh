@@ -24,7 +24,10 @@
 #     the ESC back as a real character after decoding; SIGINT stops it, 0;
 #   - usage and config errors: --log-format xml and a bad --listen exit
 #     64, a missing config 78 with one JSON error line; --listen is parsed
-#     and shown in the start line.
+#     and shown in the start line;
+#   - what ships: the config of deploy/monitoring/lambdaops-watch.yaml
+#     passes `config check`, deploy/systemd/lambdaops-watch.service passes
+#     `systemd-analyze verify` (each when the tool is there).
 #
 # Env: LO_BINARY (the lambdaops binary), LO_SOURCE_DIR (the source tree).
 
@@ -225,6 +228,33 @@ else
 fi
 expect "watch --help" 0 "$B" watch --help
 has "watch --help: the options" "$T/out" '--log-format FORMAT'
+
+# --- what ships: the Deployment's config loads, the systemd unit verifies ---------
+
+PYY=
+for c in python3 /usr/bin/python3; do
+        if "$c" -c 'import yaml' 2>/dev/null; then PYY=$c; break; fi
+done
+if [ -n "$PYY" ]; then
+        "$PYY" -c '
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+cm = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "lambdaops-watch"]
+open(sys.argv[2], "w").write(cm[0]["data"]["lambdaops.yaml"])' \
+                "$S/deploy/monitoring/lambdaops-watch.yaml" "$T/k8s-watch.yaml"
+        expect "deploy: the Deployment's config passes config check" 0 \
+                "$B" -c "$T/k8s-watch.yaml" config check
+else
+        ok "deploy: config check skipped (no python3 with PyYAML)"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+        sed "s|/usr/local/bin/lambdaops|$B|g" "$S/deploy/systemd/lambdaops-watch.service" \
+                >"$T/lambdaops-watch.service"
+        expect "deploy: systemd-analyze verify lambdaops-watch.service" 0 \
+                systemd-analyze verify "$T/lambdaops-watch.service"
+else
+        ok "deploy: systemd-analyze verify skipped (no systemd-analyze)"
+fi
 
 # --- logfmt: the whole story ---------------------------------------------------------
 
