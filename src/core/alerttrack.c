@@ -306,7 +306,8 @@ void alerttrack_update(struct alert_tracker *t, const struct alert_list *now,
                 if (j < old_n && !seen[j] && tr->state != ALERT_RESOLVED)
                         keep[j] = alerttrack_missing(t, tr, alerttrack_down(now, tr->a.source),
                                                      now_mono, now_wall);
-                if (tr->state == ALERT_RESOLVED && now_mono - tr->resolved_mono > ALERTTRACK_KEEP_MS)
+                if (tr->state == ALERT_RESOLVED &&
+                    now_mono - tr->resolved_mono > ALERTTRACK_KEEP_MS)
                         keep[j] = false;
         }
         free(seen);

@@ -49,7 +49,8 @@ static void test_logfmt(void **state)
                "msg=\"alert fired\" v=\"a=b \\\"q\\\" c\\\\d\"\n");
         /* Control characters as termsafe text (then quoted: they hold '\'). */
         expect(LOG_LOGFMT, "x\x1b[31my\nz\x7f\xc2\x9b\xff", "ts=2023-11-14T22:13:20.123Z "
-               "level=warn msg=\"alert fired\" v=\"x\\\\x1b[31my\\\\x0az\\\\x7f\\\\u009b\\\\xff\"\n");
+               "level=warn msg=\"alert fired\" "
+               "v=\"x\\\\x1b[31my\\\\x0az\\\\x7f\\\\u009b\\\\xff\"\n");
         expect(LOG_LOGFMT, "é✓", "ts=2023-11-14T22:13:20.123Z level=warn msg=\"alert fired\" "
                "v=é✓\n");
 
