@@ -309,7 +309,8 @@ static void watch_eval(struct watch *w)
         alert_board_publish(&w->board, &w->track);
 }
 
-static void watch_loop(struct watch *w)
+/* Until a signal (0), or a poll error (WATCH_EXIT_FAIL, logged). */
+static int watch_loop(struct watch *w)
 {
         int64_t tick = w->a.cfg->refresh_ms > 0 ? w->a.cfg->refresh_ms : 1000;
 
@@ -322,7 +323,7 @@ static void watch_loop(struct watch *w)
 
                 if (r < 0 && errno != EINTR) {
                         watch_log_error(w, "poll failed", strerror(errno));
-                        break;
+                        return WATCH_EXIT_FAIL;
                 }
                 if (watch_signo || (r > 0 && (p[1].revents & POLLIN)))
                         break;
@@ -330,6 +331,7 @@ static void watch_loop(struct watch *w)
                         watch_drain_fd(w->a.wake_pipe[0]);
                 watch_eval(w);
         }
+        return WATCH_EXIT_OK;
 }
 
 /* --- start and stop ------------------------------------------------------------- */
@@ -595,7 +597,7 @@ int watch_main(int argc, char **argv)
         watch_log_start(&w);
         app_start_collectors(&w.a, false);
         if (watch_services_start(&w) == 0)
-                watch_loop(&w);
+                rc = watch_loop(&w);
         else
                 rc = WATCH_EXIT_FAIL;
         if (watch_signo) {
