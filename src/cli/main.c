@@ -24,6 +24,7 @@
 #include "actions/action.h"
 #include "core/app.h"
 #include "bringup/bringup_cli.h"
+#include "cli/watch.h"
 #include "core/config.h"
 #include "core/opt.h"
 #include "core/termsafe.h"
@@ -105,6 +106,10 @@ static void main_usage(FILE *f)
               "                    continue a run at its first unfinished step\n"
               "  runbook log RUN [--json]\n"
               "                    the records of a run\n"
+              "  watch [--log-format logfmt|json] [--listen ADDR]\n"
+              "                    no terminal: poll, evaluate the alerts and their\n"
+              "                    lifecycle, log each transition to stderr until SIGTERM\n"
+              "                    (docs/watch.md)\n"
               "  help              show this help\n"
               "  version           show the version\n"
               "\n"
@@ -137,6 +142,7 @@ static void main_usage(FILE *f)
               "  66  `act`: unknown source, action or target\n"
               "  75  `act`: no --yes and stdin is not a terminal\n"
               "  77  `act`: refused, read-only mode (--read-only or read_only: true)\n"
+              "  0   `watch`: stopped by SIGTERM or SIGINT; 1: could not start\n"
               "  64  usage error (unknown option or command)\n"
               "  78  configuration error (no config, or FILE:LINE:COL: message on stderr)\n"
               "\n"
@@ -599,6 +605,8 @@ int main(int argc, char **argv)
                 return bringup_main(argc, argv);
         if (runbook_is_command(argc, argv, main_optdefs))
                 return runbook_main(argc, argv);
+        if (watch_is_command(argc, argv, main_optdefs))
+                return watch_main(argc, argv);
         /* The words as typed, for the audit line of `act` (getopt permutes
          * argv while parsing); kept until exit. */
         main_raw = xcalloc((size_t)argc + 1, sizeof *main_raw);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/alerttrack.h"
 #include "core/collector.h"
 #include "core/config.h"
 
@@ -20,6 +21,9 @@ struct app {
         bool               ascii;       /* --ascii or a non-UTF-8 locale */
         bool               no_color;    /* NO_COLOR set or --no-color */
         const char        *theme_override; /* --theme, or NULL */
+        struct alert_board *alerts;     /* `watch`: the alert states it publishes
+                                           (src/core/alerttrack.h) for the /metrics
+                                           server; NULL elsewhere */
 };
 
 /* Starts one collector thread per source; `once` as in collector_start. */

@@ -48,6 +48,8 @@
 #define INTERVAL_MAX    (24 * 3600 * 1000)
 #define TIMEOUT_MIN     1
 #define TIMEOUT_MAX     (10 * 60 * 1000)
+#define LIFE_MAX        (7LL * 24 * 3600 * 1000)        /* for, keep_firing_for */
+#define LIFE_UNSET      (-1)
 
 /* --- names and suggestions ------------------------------------------------ */
 
@@ -297,10 +299,24 @@ static int config_thr_value(struct pctx *p, const struct threshold_def *d, const
         }
 }
 
+/* `for` and `keep_firing_for`: a duration from 0 to 7 days. */
+static int config_get_life(struct pctx *p, const char *key, const struct ynode *v, int64_t *out)
+{
+        char s[64];
+
+        if (config_get_quantity(p, key, v, false, out) < 0)
+                return -1;
+        if (*out > LIFE_MAX)
+                return perr(p, v, "%s: must be at most 7d (got \"%s\")", key,
+                            config_show(v->str, s, sizeof s));
+        return 0;
+}
+
 static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const struct ynode *m)
 {
         const struct threshold_def *defs = src->ops->thresholds;
-        struct cands tc = { .n = 0 }, wc = { .v = { "warn", "crit" }, .n = 2 };
+        struct cands tc = { .n = 0 },
+                     wc = { .v = { "warn", "crit", "for", "keep_firing_for" }, .n = 4 };
         char b[64], s[192];
 
         if (config_ynode_null(m))
@@ -330,7 +346,8 @@ static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const 
                         continue;
                 }
                 if (v->type != YN_MAP)
-                        return perr(p, v, "%s: expected {warn: X, crit: Y} or off, got %s", d->name,
+                        return perr(p, v, "%s: expected {warn: X, crit: Y, for: D, "
+                                    "keep_firing_for: D} or off, got %s", d->name,
                                     v->type == YN_SCALAR ? "a single value" : config_ynode_what(v));
                 for (size_t j = 0; j < v->n; j += 2) {
                         const struct ynode *wk = v->kids[j], *wv = v->kids[j + 1];
@@ -343,6 +360,17 @@ static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const 
                                 if (config_thr_value(p, d, "crit", wv, &t->crit) < 0)
                                         return -1;
                                 def_crit = false;
+                        } else if (strcmp(wk->str, "for") == 0 ||
+                                   strcmp(wk->str, "keep_firing_for") == 0) {
+                                char key[96];
+
+                                snprintf(key, sizeof key, "%s.%s", d->name, wk->str);
+
+                                struct alert_timing *tt = &src->thr_timing[t - src->thresholds];
+
+                                if (config_get_life(p, key, wv, wk->str[0] == 'f' ? &tt->for_ms :
+                                                    &tt->keep_firing_for_ms) < 0)
+                                        return -1;
                         } else {
                                 return perr(p, wk, "%s: unknown key \"%s\" %s", d->name,
                                             config_show(wk->str, b, sizeof b),
@@ -363,7 +391,8 @@ static int config_thr_parse(struct pctx *p, const struct source_cfg *src, const 
 
 /* --- sources ---------------------------------------------------------------------- */
 
-static const char *const common_keys[] = { "name", "kind", "interval", "timeout", "thresholds" };
+static const char *const common_keys[] = { "name", "kind", "interval", "timeout", "thresholds",
+                                           "for", "keep_firing_for" };
 
 static const struct ynode *config_map_get(const struct ynode *m, const char *key,
                                           const struct ynode **k)
@@ -776,6 +805,9 @@ static int config_source_parse(struct pctx *p, struct config *c, const struct yn
                 src->thresholds[i].warn = src->ops->thresholds[i].warn;
                 src->thresholds[i].crit = src->ops->thresholds[i].crit;
         }
+        src->thr_timing = xcalloc(nthr ? nthr : 1, sizeof *src->thr_timing);
+        for (size_t i = 0; i < nthr; i++)
+                src->thr_timing[i].for_ms = src->thr_timing[i].keep_firing_for_ms = LIFE_UNSET;
         src->kind_cfg = xcalloc(1, src->ops->cfg_size ? src->ops->cfg_size : 1);
 
         kc.n = 0;
@@ -808,6 +840,13 @@ static int config_source_parse(struct pctx *p, struct config *c, const struct yn
                                 return -1;
                         continue;
                 }
+                if (strcmp(k->str, "for") == 0 || strcmp(k->str, "keep_firing_for") == 0) {
+                        if (config_get_life(p, k->str, v, k->str[0] == 'f' ?
+                                            &src->timing.for_ms :
+                                            &src->timing.keep_firing_for_ms) < 0)
+                                return -1;
+                        continue;
+                }
                 for (size_t j = 0; keys && keys[j].name; j++)
                         if (strcmp(keys[j].name, k->str) == 0 && config_key_top(keys[j].name))
                                 ck = &keys[j];
@@ -819,6 +858,14 @@ static int config_source_parse(struct pctx *p, struct config *c, const struct yn
                         return -1;
         }
 
+        /* A threshold without its own for/keep_firing_for takes the
+         * source's, wherever in the mapping the source's keys were written. */
+        for (size_t j = 0; j < src->n_thresholds; j++) {
+                if (src->thr_timing[j].for_ms == LIFE_UNSET)
+                        src->thr_timing[j].for_ms = src->timing.for_ms;
+                if (src->thr_timing[j].keep_firing_for_ms == LIFE_UNSET)
+                        src->thr_timing[j].keep_firing_for_ms = src->timing.keep_firing_for_ms;
+        }
         for (size_t j = 0; keys && keys[j].name; j++)
                 if (keys[j].required && config_key_top(keys[j].name) &&
                     !config_map_get(m, keys[j].name, NULL))
@@ -868,7 +915,7 @@ static int config_source_resolve(struct pctx *p, struct config *c, struct source
 /* The core's top-level keys; the kinds' own (collector_ops.config_keys)
  * come between the two parts in "did you mean". */
 static const char *const top_keys_head[] = { "environment", "refresh", "theme", "read_only",
-                                             "audit_log" };
+                                             "audit_log", "listen" };
 static const char *const top_keys_tail[] = { "actions", "danger_contexts", "runbooks",
                                              "sources" };
 
@@ -1012,6 +1059,16 @@ static int config_build(struct pctx *p, struct config *c, const struct ynode *ro
                 } else if (strcmp(k->str, "audit_log") == 0) {
                         if (config_get_str(p, "audit_log", v, &c->audit_log) < 0)
                                 return -1;
+                } else if (strcmp(k->str, "listen") == 0) {
+                        char norm[320];
+                        struct err e;
+
+                        if (config_want_scalar(p, "listen", v, "HOST:PORT") < 0)
+                                return -1;
+                        if (config_parse_listen(v->str, norm, sizeof norm, &e) < 0)
+                                return perr(p, v, "listen: %s", e.msg);
+                        free(c->listen);
+                        c->listen = xstrdup(norm);
                 } else if (strcmp(k->str, "actions") == 0) {
                         if (config_top_actions(p, c, v) < 0)
                                 return -1;
@@ -1166,6 +1223,7 @@ void config_free(struct config *c)
                         config_fields_free(s->ops->keys, "", s->kind_cfg);
                 free(s->kind_cfg);
                 free(s->thresholds);
+                free(s->thr_timing);
                 free(s->name);
                 free(s->kind);
         }
@@ -1174,6 +1232,7 @@ void config_free(struct config *c)
         free(c->environment);
         free(c->theme);
         free(c->audit_log);
+        free(c->listen);
         for (size_t i = 0; i < c->n_kind_tops; i++) {
                 config_fields_free(c->kind_tops[i].ops->config_keys, "", c->kind_tops[i].cfg);
                 free(c->kind_tops[i].cfg);
@@ -1212,4 +1271,98 @@ const struct threshold *config_threshold(const struct source_cfg *s, const char 
                 if (strcmp(s->thresholds[i].def->name, metric) == 0)
                         return &s->thresholds[i];
         return NULL;
+}
+
+void config_alert_timing(const struct source_cfg *s, const char *metric, int64_t *for_ms,
+                         int64_t *keep_firing_for_ms)
+{
+        const struct threshold *t = config_threshold(s, metric);
+        struct alert_timing z = { 0, 0 };
+        const struct alert_timing *tt = !s ? &z : t && s->thr_timing ?
+                                        &s->thr_timing[t - s->thresholds] : &s->timing;
+
+        *for_ms = tt->for_ms;
+        *keep_firing_for_ms = tt->keep_firing_for_ms;
+        /* A hand-built threshold or source may hold anything; never negative. */
+        if (*for_ms < 0)
+                *for_ms = 0;
+        if (*keep_firing_for_ms < 0)
+                *keep_firing_for_ms = 0;
+}
+
+static bool config_listen_host_ok(const char *h, size_t n, bool v6)
+{
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char ch = h[i];
+
+                if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                    (ch >= 'A' && ch <= 'F') || ch == '.')
+                        continue;
+                if (v6 ? ch == ':' : (ch == '-' || (ch >= 'a' && ch <= 'z') ||
+                                      (ch >= 'A' && ch <= 'Z')))
+                        continue;
+                return false;
+        }
+        return true;
+}
+
+int config_parse_listen(const char *s, char *out, size_t n, struct err *err)
+{
+        const char *colon, *port, *host = "127.0.0.1";
+        const char *why = NULL;
+        size_t hlen = strlen(host);
+        bool v6 = false;
+        char *end;
+        long pn = 0;
+
+        if (!s || !*s) {
+                err_set(err, EINVAL, "expected HOST:PORT or PORT, got an empty value");
+                return -1;
+        }
+        if (s[0] == '[') {
+                const char *rb = strchr(s, ']');
+
+                if (!rb || rb[1] != ':') {
+                        err_set(err, EINVAL, "expected [IPV6]:PORT");
+                        return -1;
+                }
+                host = s + 1;
+                hlen = (size_t)(rb - host);
+                port = rb + 2;
+                v6 = true;
+        } else if ((colon = strrchr(s, ':')) != NULL) {
+                if (strchr(s, ':') != colon) {
+                        err_set(err, EINVAL, "an IPv6 address goes in brackets: [::1]:9464");
+                        return -1;
+                }
+                if (colon != s) {
+                        host = s;
+                        hlen = (size_t)(colon - s);
+                }
+                port = colon + 1;
+        } else {
+                port = s;
+        }
+        if (!config_listen_host_ok(host, hlen, v6)) {
+                err_set(err, EINVAL, "\"%.*s\" is not an IP address or host name",
+                        (int)(hlen > 64 ? 64 : hlen), host);
+                return -1;
+        }
+        if (*port < '0' || *port > '9' || strspn(port, "0123456789") != strlen(port) ||
+            strlen(port) > 5)
+                why = "x";
+        if (!why) {
+                errno = 0;
+                pn = strtol(port, &end, 10);
+                if (errno || pn < 0 || pn > 65535)
+                        why = "x";
+        }
+        if (why) {
+                err_set(err, EINVAL, "the port must be a number from 0 to 65535 (0: any free port)");
+                return -1;
+        }
+        snprintf(out, n, "%s%.*s%s:%ld", v6 ? "[" : "", (int)hlen, host, v6 ? "]" : "", pn);
+        return 0;
 }

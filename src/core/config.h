@@ -133,6 +133,13 @@ struct threshold {
         double crit;    /* NAN = disabled */
 };
 
+/* The alert lifecycle timing (src/core/alerttrack.h): how long a condition
+ * must hold before its alert fires, and stay clear before it resolves. */
+struct alert_timing {
+        int64_t for_ms;
+        int64_t keep_firing_for_ms;
+};
+
 /* --- loaded config ------------------------------------------------------ */
 
 struct source_cfg {
@@ -148,6 +155,14 @@ struct source_cfg {
         size_t   n_thresholds;
         void    *kind_cfg;                /* owned; layout per ops->cfg_size / ops->keys */
         int      line, col;               /* where the source starts in the file */
+        /* `for` and `keep_firing_for` of the source: the default of its
+         * thresholds and the timing of its other alerts (down, degraded,
+         * state rules). Default 0. */
+        struct alert_timing timing;
+        /* Owned, parallel to thresholds: each threshold's own timing or else
+         * the source's (after a load). NULL when built by hand: the
+         * source's timing applies. */
+        struct alert_timing *thr_timing;
 };
 
 /* One user-defined action (top-level `actions:`, docs/actions.md). */
@@ -186,6 +201,9 @@ struct config {
         size_t   n_kind_tops;
         struct cfg_maplist actions;     /* struct cfg_action elements */
         struct cfg_strlist danger_contexts;     /* fnmatch globs */
+        char    *listen;        /* `listen:` as "HOST:PORT" (normalised: a bare port or
+                                   ":PORT" gets 127.0.0.1, an IPv6 host is bracketed),
+                                   where `watch` serves /metrics; NULL = not set */
         struct cfg_strlist runbooks;    /* runbook directories or globs, as written
                                            (relative to the file's directory) */
         const struct action_def *user_actions;  /* owned: one per actions[] entry
@@ -215,6 +233,19 @@ const struct source_cfg *config_source(const struct config *c, const char *name)
 const void *config_kind_cfg(const struct config *c, const struct collector_ops *ops);
 /* The configured threshold for `metric` on this source, or NULL. */
 const struct threshold *config_threshold(const struct source_cfg *s, const char *metric);
+
+/* The lifecycle timing of the alert `metric` of source s: the threshold's
+ * when the source has one by that name, else the source's; zeros for a
+ * NULL source. */
+void config_alert_timing(const struct source_cfg *s, const char *metric, int64_t *for_ms,
+                         int64_t *keep_firing_for_ms);
+
+/* Parses a listen address: "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT"
+ * (host 127.0.0.1). The host is an IPv4 or IPv6 literal or a DNS name
+ * (letters, digits, '-', '.'); the port 1..65535. Writes the normalised
+ * "HOST:PORT" ("[V6]:PORT") into out (at least 300 bytes). 0, or -1 with
+ * a reason in err. Pure. */
+int config_parse_listen(const char *s, char *out, size_t n, struct err *err);
 
 /* Reads a secret given by a *_env (env var name) or *_file (path) key, whichever
  * is set (both set is a load-time error). Returns an owned string with one

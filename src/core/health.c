@@ -98,6 +98,7 @@ static void health_fill(struct alert *a, enum severity sev, const struct source_
         str_copy(a->subject, subject, sizeof a->subject);
         a->value = value;
         a->threshold = thr;
+        a->src = src;
 }
 
 enum severity health_level(double value, double warn, double crit, double *limit)
@@ -196,11 +197,11 @@ void health_eval(const struct snapshot *s, struct alert_list *out)
                 return;
         switch (s->status) {
         case COLL_DOWN:
-                health_add(out, SEV_CRIT, s->src, "status", "", NAN, NAN,
+                health_add(out, SEV_CRIT, s->src, HEALTH_METRIC_STATUS, "", NAN, NAN,
                            "%s is down: %s", s->src->name, s->error);
                 return;
         case COLL_DEGRADED:
-                health_add(out, SEV_WARN, s->src, "status", "", NAN, NAN,
+                health_add(out, SEV_WARN, s->src, HEALTH_METRIC_STATUS, "", NAN, NAN,
                            "%s is degraded: %s", s->src->name, s->error);
                 break;
         case COLL_UNKNOWN:
@@ -210,6 +211,11 @@ void health_eval(const struct snapshot *s, struct alert_list *out)
         }
         if (s->data && s->src->ops && s->src->ops->alerts)
                 s->src->ops->alerts(s->src, s->data, out);
+}
+
+bool health_alert_down(const struct alert *a)
+{
+        return a->sev == SEV_CRIT && strcmp(a->metric, HEALTH_METRIC_STATUS) == 0;
 }
 
 enum severity health_overall(const struct snapshot *const *snaps, size_t n,

@@ -5,6 +5,7 @@
 #ifndef LO_SRC_HEALTH_H
 #define LO_SRC_HEALTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/config.h"
@@ -28,7 +29,15 @@ struct alert {
         double value;                           /* NAN when not numeric */
         double threshold;                       /* the crossed limit; NAN when not numeric */
         char   message[256];                    /* human sentence; never a secret */
+        const struct source_cfg *src;           /* its source (the config owns it; the
+                                                   lifecycle reads for/keep_firing_for
+                                                   and the environment); NULL when built
+                                                   by hand */
 };
+
+/* The metric of the source's own alert (down: crit, degraded: warn). */
+#define HEALTH_METRIC_STATUS "status"
+
 
 struct alert_list {
         struct alert *v;        /* owned */
@@ -77,6 +86,11 @@ void health_add(struct alert_list *l, enum severity sev, const struct source_cfg
 /* All alerts for one snapshot: a down source is crit, a degraded one warn,
  * then the kind's own rules (ops->alerts) when data is present. */
 void health_eval(const struct snapshot *s, struct alert_list *out);
+
+/* True for the alert health_eval adds for a source that is down (its
+ * "status" crit alert): the lifecycle makes that source's other alerts
+ * unknown (src/core/alerttrack.h). */
+bool health_alert_down(const struct alert *a);
 
 /* Worst over alerts; SEV_UNKNOWN when no alert is crit and some source has
  * never been polled (NULL snapshot or COLL_UNKNOWN). */

@@ -222,8 +222,9 @@ static void test_config(void **state)
                   "5:14: queries: expected a list of mappings, got a mapping" },
                 { "    units: {a: ms}\n",
                   "5:5: unknown key \"units\" for kind prometheus (valid keys: name, kind, "
-                  "interval, timeout, thresholds, url, token_env, token_file, user, password_env, "
-                  "password_file, queries, quorum, ca_file, insecure)" },
+                  "interval, timeout, thresholds, for, keep_firing_for, url, token_env, "
+                  "token_file, user, password_env, password_file, queries, quorum, ca_file, "
+                  "insecure)" },
                 { "    quorum: maybe\n", "2:5: source \"prom\": quorum must be auto or off" },
                 { "    quorum: \"off\"\n",
                   "2:5: source \"prom\": nothing to do: no queries and quorum: off" },

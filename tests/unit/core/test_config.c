@@ -86,7 +86,7 @@ static const struct bad_case bad_cases[] = {
         { "bad_key_typo.yaml", "2:1: unknown key \"refesh\" (did you mean \"refresh\"?)" },
         { "bad_key_unknown.yaml",
           "2:1: unknown key \"colour\" (valid keys: environment, refresh, theme, read_only, "
-          "audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, runbooks, sources)" },
+          "audit_log, listen, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, runbooks, sources)" },
         { "bad_key_dup.yaml", "4:1: duplicate key \"refresh\" (first at line 2, column 1)" },
         { "bad_key_not_scalar.yaml", "2:3: keys must be strings, not a list" },
         { "bad_refresh_no_unit.yaml",
@@ -121,7 +121,7 @@ static const struct bad_case bad_cases[] = {
           "4:5: unknown key \"dns\" for kind postgres (did you mean \"dsn\"?)" },
         { "bad_source_key_unknown.yaml",
           "5:5: unknown key \"replicas\" for kind postgres (valid keys: name, kind, interval, "
-          "timeout, thresholds, dsn, password_env, password_file, sslmode)" },
+          "timeout, thresholds, for, keep_firing_for, dsn, password_env, password_file, sslmode)" },
         { "bad_source_dup_key.yaml", "6:5: duplicate key \"dsn\" (first at line 4, column 5)" },
         { "bad_dsn_missing.yaml",
           "2:5: source \"orders-db\" is missing required key \"dsn\" (kind postgres)" },
@@ -145,7 +145,7 @@ static const struct bad_case bad_cases[] = {
           "6:7: unknown threshold \"cpu_percent\" for kind postgres (known: slot_lag_bytes, "
           "retained_bytes, slot_inactive_ms, sender_lag_ms)" },
         { "bad_threshold_scalar.yaml",
-          "6:23: slot_lag_bytes: expected {warn: X, crit: Y} or off, got a single value" },
+          "6:23: slot_lag_bytes: expected {warn: X, crit: Y, for: D, keep_firing_for: D} or off, got a single value" },
         { "bad_threshold_key_typo.yaml",
           "6:24: slot_lag_bytes: unknown key \"warning\" (did you mean \"warn\"?)" },
         { "bad_threshold_order.yaml",
@@ -224,7 +224,7 @@ static const struct str_case str_cases[] = {
         { "Refresh: 1s\n", "t.yaml:1:1: unknown key \"Refresh\" (did you mean \"refresh\"?)" },
         { "source:\n  - name: a\n", "t.yaml:1:1: unknown key \"source\" (did you mean \"sources\"?)" },
         { "x: 1\n", "t.yaml:1:1: unknown key \"x\" (valid keys: environment, refresh, theme, "
-          "read_only, audit_log, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, "
+          "read_only, audit_log, listen, kubectl, helm, kubectl_cache_dir, actions, danger_contexts, "
           "runbooks, sources)" },
         { "{}\n", NULL },       /* an empty mapping is a valid, empty config */
         { "---\n", "t.yaml:1:1: configuration is empty" },
@@ -266,7 +266,7 @@ static const struct str_case str_cases[] = {
         { "sources:\n  - {name: a, kind: postgres, dsn: host=x, thresholds: 5}\n",
           "t.yaml:2:56: thresholds: expected a mapping of metric: {warn: X, crit: Y}, got a scalar" },
         { "sources:\n  - {name: a, kind: postgres, dsn: host=x, thresholds: {slot_lag_bytes: [1]}}\n",
-          "t.yaml:2:73: slot_lag_bytes: expected {warn: X, crit: Y} or off, got a list" },
+          "t.yaml:2:73: slot_lag_bytes: expected {warn: X, crit: Y, for: D, keep_firing_for: D} or off, got a list" },
         { "sources:\n  - {name: a, kind: postgres, dsn: host=x, thresholds: {slot_lag_bytes: {crit: -1}}}\n",
           "t.yaml:2:80: slot_lag_bytes.crit: invalid size \"-1\": negative values are not allowed" },
         { "sources:\n  - {name: a, kind: postgres, dsn: host=x, thresholds: {slot_lag_bytes: {crit: {}}}}\n",
@@ -299,7 +299,7 @@ static const struct str_case str_cases[] = {
         /* Long user text is shortened in messages. */
         { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa: 1\n",
           "t.yaml:1:1: unknown key \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" (valid keys: "
-          "environment, refresh, theme, read_only, audit_log, kubectl, helm, "
+          "environment, refresh, theme, read_only, audit_log, listen, kubectl, helm, "
           "kubectl_cache_dir, actions, danger_contexts, runbooks, sources)" },
         /* Control characters never reach the terminal raw. */
         { "\"ref\\tresh\": 1s\n", "t.yaml:1:1: unknown key \"ref?resh\" (did you mean \"refresh\"?)" },
@@ -373,6 +373,35 @@ static const struct str_case str_cases[] = {
         { PQ " []\n    queries[].name: x\n",
           "t.yaml:6:5: unknown key \"queries[].name\" for kind prometheus (did you mean \"queries\"?)" },
 #undef PQ
+        /* The alert lifecycle: for / keep_firing_for per threshold and per
+         * source (0 to 7 days), and the top-level listen address. */
+#define PG "sources:\n  - {name: p, kind: postgres, dsn: host=h, "
+        { PG "for: 5}\n", "t.yaml:2:49: for: invalid duration \"5\": missing unit "
+          "(ms, s, m, h or d)" },
+        { PG "keep_firing_for: 8d}\n",
+          "t.yaml:2:61: keep_firing_for: must be at most 7d (got \"8d\")" },
+        { PG "keep_firing_for: -1s}\n", "t.yaml:2:61: keep_firing_for: invalid duration "
+          "\"-1s\": negative values are not allowed" },
+        { PG "fro: 1m}\n", "t.yaml:2:44: unknown key \"fro\" for kind postgres (did you mean "
+          "\"for\"?)" },
+        { PG "thresholds: {slot_lag_bytes: {warn: 1, for: [1m]}}}\n",
+          "t.yaml:2:88: slot_lag_bytes.for: expected a duration, got a list" },
+        { PG "thresholds: {slot_lag_bytes: {keep_firing: 1m}}}\n",
+          "t.yaml:2:74: slot_lag_bytes: unknown key \"keep_firing\" (did you mean "
+          "\"keep_firing_for\"?)" },
+        { PG "thresholds: {slot_lag_bytes: {for: 1w}}}\n",
+          "t.yaml:2:79: slot_lag_bytes.for: invalid duration \"1w\": unknown unit \"w\" "
+          "(use ms, s, m, h or d)" },
+#undef PG
+        { "listen: x9\n", "t.yaml:1:9: listen: the port must be a number from 0 to 65535 (0: "
+          "any free port)" },
+        { "listen: \"127.0.0.1:65536\"\n",
+          "t.yaml:1:9: listen: the port must be a number from 0 to 65535 (0: any free port)" },
+        { "listen: \"::1:9464\"\n",
+          "t.yaml:1:9: listen: an IPv6 address goes in brackets: [::1]:9464" },
+        { "listen: \"a b:1\"\n", "t.yaml:1:9: listen: \"a b\" is not an IP address or host name" },
+        { "listen: \"[::1]9464\"\n", "t.yaml:1:9: listen: expected [IPV6]:PORT" },
+        { "listen: [9464]\n", "t.yaml:1:9: listen: expected HOST:PORT, got a list" },
         /* kafka quorum_prometheus: must name a prometheus source. */
         { "sources:\n  - {name: pg, kind: postgres, dsn: host=x}\n"
           "  - {name: k, kind: kafka, bootstrap: \"b1:9092\", quorum_prometheus: pg}\n",
@@ -568,6 +597,78 @@ static void test_good_minimal(void **state)
         assert_null(pg->password_file);
         assert_null(pg->sslmode);
         config_free(c);
+}
+
+/* for / keep_firing_for: a threshold's own, else its source's, else 0;
+ * the source's own alerts (down, degraded) take the source's. */
+static void test_alert_timing(void **state)
+{
+        static const char y[] =
+                "listen: 9464\n"
+                "sources:\n"
+                "  - name: p\n"
+                "    kind: postgres\n"
+                "    dsn: host=h\n"
+                "    thresholds:\n"
+                "      slot_lag_bytes: {warn: 1MiB, for: 2m, keep_firing_for: 0s}\n"
+                "      retained_bytes: {for: 30s}\n"
+                "    keep_firing_for: 5m\n"
+                "  - {name: q, kind: postgres, dsn: host=h}\n";
+        struct err e;
+        struct config *c = config_load_string(y, sizeof y - 1, "t.yaml", &e);
+        const struct source_cfg *p, *q;
+        int64_t f, k;
+
+        (void)state;
+        if (!c)
+                fail_msg("%s", e.msg);
+        assert_string_equal(c->listen, "127.0.0.1:9464");
+        p = config_source(c, "p");
+        q = config_source(c, "q");
+        assert_int_equal(p->timing.for_ms, 0);
+        assert_int_equal(p->timing.keep_firing_for_ms, 5 * 60000);
+        config_alert_timing(p, "slot_lag_bytes", &f, &k);
+        assert_int_equal(f, 2 * 60000);
+        assert_int_equal(k, 0);
+        config_alert_timing(p, "retained_bytes", &f, &k);
+        assert_int_equal(f, 30000);
+        assert_int_equal(k, 5 * 60000);         /* the source's */
+        config_alert_timing(p, "sender_lag_ms", &f, &k);
+        assert_int_equal(f, 0);
+        assert_int_equal(k, 5 * 60000);
+        config_alert_timing(p, "status", &f, &k);
+        assert_int_equal(f, 0);
+        assert_int_equal(k, 5 * 60000);
+        config_alert_timing(q, "slot_lag_bytes", &f, &k);
+        assert_int_equal(f, 0);
+        assert_int_equal(k, 0);
+        config_alert_timing(NULL, "slot_lag_bytes", &f, &k);
+        assert_int_equal(f, 0);
+        assert_int_equal(k, 0);
+        config_free(c);
+}
+
+static void test_listen(void **state)
+{
+        static const struct { const char *in, *out; } ok[] = {
+                { "9464", "127.0.0.1:9464" }, { ":9464", "127.0.0.1:9464" },
+                { "0.0.0.0:80", "0.0.0.0:80" }, { "[::1]:9464", "[::1]:9464" },
+                { "metrics.example-1.net:65535", "metrics.example-1.net:65535" },
+                { "0", "127.0.0.1:0" },         /* any free port (tests) */
+        };
+        static const char *const bad[] = { "", ":", "-1", "65536", "x:", "[::1]", "[]:1",
+                                           "h:p", "h:+1", "::1:80", "h\t:1", "h:000001" };
+        char out[320];
+        struct err e;
+
+        (void)state;
+        for (size_t i = 0; i < LO_ARRAY_LEN(ok); i++) {
+                assert_int_equal(config_parse_listen(ok[i].in, out, sizeof out, &e), 0);
+                assert_string_equal(out, ok[i].out);
+        }
+        for (size_t i = 0; i < LO_ARRAY_LEN(bad); i++)
+                if (config_parse_listen(bad[i], out, sizeof out, &e) == 0)
+                        fail_msg("\"%s\" accepted as %s", bad[i], out);
 }
 
 static void test_good_full(void **state)
@@ -1074,6 +1175,8 @@ int main(void)
                 cmocka_unit_test(test_load_edges),
                 cmocka_unit_test(test_good_minimal),
                 cmocka_unit_test(test_good_full),
+                cmocka_unit_test(test_alert_timing),
+                cmocka_unit_test(test_listen),
                 cmocka_unit_test(test_good_maplist),
                 cmocka_unit_test(test_good_no_sources),
                 cmocka_unit_test(test_example_file),
