@@ -91,8 +91,9 @@ fi
 if want tsan; then
   stage "ThreadSanitizer: collector runtime and threaded integration"
   build tsan -DCMAKE_BUILD_TYPE=ThreadSanitizer
-  # sh_tui_runbook_run: the console's runbook run worker and its driver.
-  ctest --test-dir build/tsan --output-on-failure -R 'test_collector|test_it_|sh_tui_runbook_run'
+  # sh_tui_runbook_run: the console's runbook run worker and its driver;
+  # sh_watch: watch's loop, the collectors and the /metrics server's thread.
+  ctest --test-dir build/tsan --output-on-failure -R 'test_collector|test_it_|sh_tui_runbook_run|sh_watch'
   stage_end tsan
 fi
 
